@@ -1,0 +1,153 @@
+# Roost - one non-recursive Makefile for the whole tree.
+#   make            build build/bin/roost and its Dovecot-named links
+#   make check      install missing packages, build, run every test
+#   make SANITIZE=1 check   the same under ASan+UBSan
+#   make fuzz       build the libFuzzer harnesses (clang)
+#   make install    DESTDIR/PREFIX aware, Debian's Dovecot paths
+
+PREFIX ?= /usr
+SYSCONFDIR ?= /etc
+DESTDIR ?=
+CC ?= cc
+PKG_CONFIG ?= pkg-config
+PYTHON ?= python3
+VERSION := 0.1.0
+
+B := build
+PKGS := openssl yaml-0.1 libsystemd
+
+WARN := -Wall -Wextra -Wshadow -Wpointer-arith -Wstrict-prototypes \
+	-Wmissing-prototypes -Wformat=2 -Wno-format-nonliteral \
+	-Wno-missing-field-initializers
+HARDEN := -fstack-protector-strong -fPIE -D_FORTIFY_SOURCE=2
+ifeq ($(SANITIZE),1)
+VARIANT := san
+OPT := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
+	-fno-sanitize-recover=undefined
+SANLD := -fsanitize=address,undefined
+else
+VARIANT := std
+OPT := -O2 -g
+SANLD :=
+endif
+ifeq ($(CI),true)
+WARN += -Werror
+endif
+
+PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+CHECK_CFLAGS := $(shell $(PKG_CONFIG) --cflags check 2>/dev/null)
+CHECK_LIBS := $(shell $(PKG_CONFIG) --libs check 2>/dev/null)
+
+INCLUDES := -Ilib -Iconfparse -Iauth -Imailstore -Idaemon -Icompat -I$(B)/gen
+ALL_CFLAGS := -std=gnu17 -D_GNU_SOURCE $(WARN) $(HARDEN) $(OPT) $(INCLUDES) $(PKG_CFLAGS) \
+	-DROOST_VERSION='"$(VERSION)"' -DSYSCONFDIR='"$(SYSCONFDIR)"' \
+	$(CFLAGS)
+ALL_LDFLAGS := -pie -Wl,-z,relro,-z,now $(SANLD) $(LDFLAGS)
+LIBS := $(PKG_LIBS) -lpam -lcrypt -lm
+
+O := $(B)/obj-$(VARIANT)
+
+# Layers, bottom up. Every .c of a layer folder is part of the program.
+LAYERS := lib confparse auth mailstore daemon compat
+SRCS := $(foreach d,$(LAYERS),$(wildcard $(d)/*.c))
+MAIN_SRC := compat/main.c
+GEN_SRCS := $(B)/gen/settings-schema.c
+OBJS := $(patsubst %.c,$(O)/%.o,$(filter-out $(MAIN_SRC),$(SRCS))) \
+	$(O)/gen/settings-schema.o
+MAIN_OBJ := $(O)/compat/main.o
+
+UNIT_SRCS := $(wildcard tests/unit/*.c)
+UNIT_OBJS := $(patsubst %.c,$(O)/%.o,$(UNIT_SRCS))
+
+LINKS := dovecot doveconf doveadm dovecot-lda
+BIN := $(B)/bin/roost
+
+.PHONY: all deps check unit compat-test fuzz fuzz-run install clean \
+	variant-stamp man-check
+all: $(BIN) $(addprefix $(B)/bin/,$(LINKS))
+
+# Rebuild the binaries when switching between SANITIZE=1 and the normal
+# build: the stamp changes only when the variant does.
+$(B)/.variant: variant-stamp
+	@mkdir -p $(B)
+	@[ "$$(cat $@ 2>/dev/null)" = "$(VARIANT)" ] || echo $(VARIANT) > $@
+
+$(B)/gen/settings-schema.c: confparse/settings.tsv confparse/gen-schema.awk
+	@mkdir -p $(@D)
+	awk -f confparse/gen-schema.awk confparse/settings.tsv > $@.tmp
+	mv $@.tmp $@
+
+$(O)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
+
+$(O)/gen/%.o: $(B)/gen/%.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
+
+$(O)/tests/unit/%.o: tests/unit/%.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) -MMD -MP -c $< -o $@
+
+$(BIN): $(OBJS) $(MAIN_OBJ) $(B)/.variant
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(MAIN_OBJ) $(OBJS) $(LIBS)
+
+$(addprefix $(B)/bin/,$(LINKS)): $(BIN)
+	@ln -sf roost $@
+
+$(B)/bin/unit-tests: $(UNIT_OBJS) $(OBJS) $(B)/.variant
+	$(CC) $(ALL_LDFLAGS) -o $@ $(UNIT_OBJS) $(OBJS) $(CHECK_LIBS) $(LIBS)
+
+deps:
+	@./scripts/deps.sh
+
+check: deps
+	$(MAKE) all $(B)/bin/unit-tests
+	$(MAKE) unit
+	$(MAKE) compat-test
+
+unit: $(B)/bin/unit-tests
+	CK_FORK=yes CK_DEFAULT_TIMEOUT=60 ROOST_SRCDIR=$(CURDIR) \
+		$(B)/bin/unit-tests
+
+compat-test: all
+	./tests/compat/doveconf-diff.sh $(CURDIR)/$(B)/bin/doveconf
+	./tests/compat/yaml-roundtrip.sh $(CURDIR)/$(B)/bin/doveconf
+
+# libFuzzer harnesses: clang only, separate objects.
+FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(B)/fuzz/%,$(FUZZ_SRCS))
+FUZZ_CFLAGS := -std=gnu17 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
+	$(INCLUDES) $(PKG_CFLAGS) -DROOST_VERSION='"$(VERSION)"' \
+	-DSYSCONFDIR='"$(SYSCONFDIR)"' -DFUZZING
+FUZZ_LIB_SRCS := $(filter-out $(MAIN_SRC),$(SRCS)) $(GEN_SRCS)
+fuzz: $(FUZZ_BINS)
+$(B)/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB_SRCS)
+	@mkdir -p $(@D)
+	clang $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_LIB_SRCS) $(LIBS)
+FUZZ_SECONDS ?= 60
+fuzz-run: fuzz
+	./tests/fuzz/run.sh $(FUZZ_SECONDS)
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/bin \
+		$(DESTDIR)$(PREFIX)/lib/dovecot \
+		$(DESTDIR)$(PREFIX)/share/man/man1 \
+		$(DESTDIR)$(PREFIX)/share/man/man5
+	install -m 755 $(BIN) $(DESTDIR)$(PREFIX)/sbin/roost
+	ln -sf roost $(DESTDIR)$(PREFIX)/sbin/dovecot
+	ln -sf ../sbin/roost $(DESTDIR)$(PREFIX)/bin/doveconf
+	ln -sf ../sbin/roost $(DESTDIR)$(PREFIX)/bin/doveadm
+	ln -sf ../../sbin/roost $(DESTDIR)$(PREFIX)/lib/dovecot/dovecot-lda
+	ln -sf dovecot-lda $(DESTDIR)$(PREFIX)/lib/dovecot/deliver
+	for m in man/*.1; do [ -f "$$m" ] && \
+		install -m 644 $$m $(DESTDIR)$(PREFIX)/share/man/man1/; done; true
+	for m in man/*.5; do [ -f "$$m" ] && \
+		install -m 644 $$m $(DESTDIR)$(PREFIX)/share/man/man5/; done; true
+
+clean:
+	rm -rf $(B)
+
+-include $(shell find $(B) -name '*.d' 2>/dev/null)

@@ -1,0 +1,34 @@
+/* compat.c - config discovery and loading shared by every front end. */
+#include "lib.h"
+#include "compat.h"
+#include "config-check.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+const char *roost_default_config_path(void)
+{
+	static char buf[4096];
+	const char *etc = getenv("ROOST_CONFIG_DIR");
+
+	if (etc == NULL)
+		etc = SYSCONFDIR;
+	snprintf(buf, sizeof(buf), "%s/dovecot/dovecot.conf", etc);
+	if (access(buf, F_OK) == 0)
+		return buf;
+	snprintf(buf, sizeof(buf), "%s/dovecot.conf", etc);
+	if (access(buf, F_OK) == 0)
+		return buf;
+	return ROOST_BUILTIN_CONFIG;
+}
+
+int roost_config_load(const char *path, enum config_parse_flags flags,
+		      struct config **config_r, const char **error_r)
+{
+	if (strcmp(path, ROOST_BUILTIN_CONFIG) == 0)
+		flags |= CONFIG_PARSE_DEFAULTS_ONLY;
+	if (config_parse_file(path, flags, config_r, error_r) < 0)
+		return -1;
+	return config_check(*config_r, error_r);
+}

@@ -1,0 +1,23 @@
+/* compat.h - what the Dovecot-named front ends share: argv[0] dispatch,
+ * where the config is found, loading it. */
+#ifndef ROOST_COMPAT_H
+#define ROOST_COMPAT_H
+
+#include "config-parser.h"
+
+/* The built-in defaults are used when no config file exists. */
+#define ROOST_BUILTIN_CONFIG "(built-in defaults)"
+
+/* /etc/dovecot/dovecot.conf, else /etc/dovecot.conf, else the built-in
+ * defaults (zero-config). ROOST_CONFIG_DIR in the environment replaces
+ * /etc for tests. */
+const char *roost_default_config_path(void);
+/* Parse path (ROOST_BUILTIN_CONFIG = defaults only) and run the checks.
+ * Returns 0, or -1 with error; *config_r is non-NULL when the config can
+ * still be shown (errors found after reading it all). */
+int roost_config_load(const char *path, enum config_parse_flags flags,
+		      struct config **config_r, const char **error_r);
+
+int doveconf_main(int argc, char *argv[]);
+
+#endif

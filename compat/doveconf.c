@@ -1,0 +1,635 @@
+/* doveconf.c - the doveconf command: prints the configuration the way
+ * Dovecot 2.3's doveconf does (-n, -a, -N, -S, -h, -f, -P, -x, section
+ * and setting names), plus --yaml. */
+#include "lib.h"
+#include "str.h"
+#include "pool.h"
+#include "config-parser.h"
+#include "config-export.h"
+#include "config-check.h"
+#include "config-yaml.h"
+#include "compat.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#define LIST_KEY_PREFIX '\001'
+#define UNIQUE_KEY_MARK '\xff'
+
+struct dump_strings {
+	pool_t pool;
+	const char **v;
+	unsigned int count, cap;
+};
+
+struct doveconf_opts {
+	enum config_dump_scope scope;
+	struct config_filter filter;
+	bool hide_key, hide_passwords, simple, expand, defaults, yaml;
+	const char *config_path;
+	char **names;
+};
+
+static void strings_add(struct dump_strings *s, const char *str)
+{
+	if (s->count == s->cap) {
+		unsigned int new_cap = s->cap == 0 ? 256 : s->cap * 2;
+
+		s->v = p_realloc(s->pool, s->v, sizeof(*s->v) * s->cap,
+				 sizeof(*s->v) * new_cap);
+		s->cap = new_cap;
+	}
+	s->v[s->count++] = str;
+}
+
+static void collect_string(const char *key, const char *value,
+			   enum config_key_type type, void *context)
+{
+	struct dump_strings *s = context;
+	const char *slash;
+
+	switch (type) {
+	case CONFIG_KEY_NORMAL:
+		strings_add(s, p_strdup_printf(s->pool, "%s=%s", key, value));
+		break;
+	case CONFIG_KEY_LIST:
+		strings_add(s, p_strdup_printf(s->pool, "%c%s=%s",
+					       LIST_KEY_PREFIX, key, value));
+		break;
+	case CONFIG_KEY_UNIQUE_KEY:
+		slash = strrchr(key, '/');
+		i_assert(slash != NULL);
+		strings_add(s, p_strdup_printf(s->pool, "%.*s/%c%s=%s",
+					       (int)(slash - key), key,
+					       UNIQUE_KEY_MARK, slash + 1,
+					       value));
+		break;
+	}
+}
+
+/* Dovecot's order: '=' ends a key and sorts first; bytes compare as
+ * signed chars, so the unique-key mark (0xff) sorts before letters. */
+static int config_string_cmp(const void *p1, const void *p2)
+{
+	const char *s1 = *(const char *const *)p1;
+	const char *s2 = *(const char *const *)p2;
+	unsigned int i = 0;
+
+	while (s1[i] == s2[i]) {
+		if (s1[i] == '\0' || s1[i] == '=')
+			return 0;
+		i++;
+	}
+	if (s1[i] == '=')
+		return -1;
+	if (s2[i] == '=')
+		return 1;
+	return (signed char)s1[i] - (signed char)s2[i];
+}
+
+static bool value_need_quote(const char *value)
+{
+	size_t len = strlen(value);
+
+	if (len == 0)
+		return false;
+	if (strchr(value, '#') != NULL)
+		return true;
+	return value[0] == ' ' || value[0] == '\t' ||
+		value[len - 1] == ' ' || value[len - 1] == '\t';
+}
+
+static void append_escaped(string_t *out, const char *value)
+{
+	for (; *value != '\0'; value++) {
+		if (*value == '"' || *value == '\\' || *value == '\'')
+			str_append_c(out, '\\');
+		str_append_c(out, *value);
+	}
+}
+
+static bool key_is_secret(const char *key)
+{
+	const char *name = strrchr(key, '/');
+
+	name = name == NULL ? key : name + 1;
+	return str_ends(name, "_password") || str_ends(name, "_key") ||
+		str_begins(name, "ssl_key", NULL) ||
+		strcmp(name, "ssl_dh") == 0;
+}
+
+static void append_indent(string_t *out, unsigned int indent)
+{
+	for (unsigned int i = 0; i < indent; i++)
+		str_append(out, "  ");
+}
+
+struct open_section {
+	unsigned int prefix_idx;
+	/* where this section's header starts in the pending buffer, or
+	   UINT32_MAX once written out */
+	size_t pending_pos;
+	bool pending;
+};
+
+struct human_ctx {
+	pool_t pool;
+	string_t *out;		/* what is printed */
+	string_t *pending;	/* section headers not yet printed */
+	const char **prefixes;
+	unsigned int prefix_count;
+	struct open_section *stack;
+	unsigned int depth;
+	unsigned int indent;
+	bool any_sent;
+};
+
+static void close_sections_until(struct human_ctx *ctx, const char *key)
+{
+	while (ctx->depth > 0) {
+		struct open_section *top = &ctx->stack[ctx->depth - 1];
+		const char *prefix = ctx->prefixes[top->prefix_idx];
+
+		if (strncmp(prefix, key, strlen(prefix)) == 0)
+			return;
+		ctx->depth--;
+		ctx->indent--;
+		if (top->pending) {
+			str_truncate(ctx->pending, top->pending_pos);
+		} else {
+			append_indent(ctx->out, ctx->indent);
+			str_append(ctx->out, "}\n");
+		}
+	}
+}
+
+/* Open the innermost section prefix that key belongs to, if any. Returns
+ * true if a section was opened (the caller retries the same key). */
+static bool open_section_for(struct human_ctx *ctx, const char *key,
+			     bool unique, const char *value)
+{
+	unsigned int j = 0;
+	const char *rel, *slash;
+
+	if (ctx->depth > 0)
+		j = ctx->stack[ctx->depth - 1].prefix_idx + 1;
+	for (; j < ctx->prefix_count; j++) {
+		size_t len = strlen(ctx->prefixes[j]);
+
+		if (strncmp(ctx->prefixes[j], key, len) != 0)
+			continue;
+		rel = key + (ctx->depth == 0 ? 0 :
+			     strlen(ctx->prefixes[ctx->stack[ctx->depth - 1].
+						  prefix_idx]));
+		struct open_section *s = &ctx->stack[ctx->depth++];
+
+		s->prefix_idx = j;
+		s->pending = unique;
+		s->pending_pos = str_len(ctx->pending);
+		append_indent(ctx->pending, ctx->indent);
+		slash = strchr(rel, '/');
+		str_append_n(ctx->pending, rel,
+			     slash == NULL ? strlen(rel) : (size_t)(slash - rel));
+		if (unique && value[0] != '\0') {
+			if (strchr(value, ' ') == NULL) {
+				str_printfa(ctx->pending, " %s", value);
+			} else {
+				str_append(ctx->pending, " \"");
+				append_escaped(ctx->pending, value);
+				str_append_c(ctx->pending, '"');
+			}
+		}
+		str_append(ctx->pending, " {\n");
+		ctx->indent++;
+		return true;
+	}
+	return false;
+}
+
+static void flush_pending(struct human_ctx *ctx)
+{
+	str_append_str(ctx->out, ctx->pending);
+	str_clear(ctx->pending);
+	for (unsigned int i = 0; i < ctx->depth; i++)
+		ctx->stack[i].pending = false;
+	ctx->any_sent = true;
+}
+
+/* Print sorted "key=value" strings as nested blocks (doveconf -n/-a). */
+static void print_human(pool_t pool, struct dump_strings *s, string_t *out,
+			string_t *header, unsigned int indent,
+			const char *name_filter, bool hide_passwords,
+			bool *sent_r)
+{
+	struct human_ctx ctx;
+	unsigned int i;
+
+	qsort(s->v, s->count, sizeof(*s->v), config_string_cmp);
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.pool = pool;
+	ctx.out = out;
+	ctx.pending = str_new(256);
+	if (header != NULL)
+		str_append_str(ctx.pending, header);
+	ctx.indent = indent;
+	ctx.prefixes = p_new(pool, const char *, 1);
+	ctx.stack = p_new(pool, struct open_section, 64);
+
+	/* list keys sort first: they define the section prefixes */
+	unsigned int cap = 1;
+	for (i = 0; i < s->count && s->v[i][0] == LIST_KEY_PREFIX; i++) {
+		const char *eq = strchr(s->v[i], '=');
+		const char *list = p_strndup(pool, s->v[i] + 1,
+					     (size_t)(eq - s->v[i] - 1));
+		const char *p = eq + 1;
+
+		do {
+			const char *sp = strchr(p, ' ');
+			size_t len = sp == NULL ? strlen(p) : (size_t)(sp - p);
+
+			if (ctx.prefix_count == cap) {
+				ctx.prefixes = p_realloc(pool, ctx.prefixes,
+					sizeof(*ctx.prefixes) * cap,
+					sizeof(*ctx.prefixes) * cap * 2);
+				cap *= 2;
+			}
+			ctx.prefixes[ctx.prefix_count++] = eq[1] == '\0' ?
+				p_strdup_printf(pool, "%s/", list) :
+				p_strdup_printf(pool, "%s/%.*s/", list,
+						(int)len, p);
+			p = sp == NULL ? NULL : sp + 1;
+		} while (p != NULL && eq[1] != '\0');
+	}
+	size_t filter_len = name_filter == NULL ? 0 : strlen(name_filter);
+
+	for (; i < s->count; i++) {
+		const char *eq = strchr(s->v[i], '='), *value = eq + 1;
+		char *key = p_strndup(pool, s->v[i], (size_t)(eq - s->v[i]));
+		char *mark = strrchr(key, '/');
+		bool unique = false;
+
+		if (mark != NULL && mark[1] == UNIQUE_KEY_MARK) {
+			memmove(mark + 1, mark + 2, strlen(mark + 2) + 1);
+			unique = true;
+		}
+		if (filter_len > 0 &&
+		    !(strncmp(name_filter, key, filter_len) == 0 &&
+		      (key[filter_len] == '/' || key[filter_len] == '\0')))
+			continue;
+		bool opened_unique = false;
+
+		for (;;) {
+			close_sections_until(&ctx, key);
+			if (!open_section_for(&ctx, key, unique, value))
+				break;
+			if (unique) {
+				opened_unique = true;
+				break;
+			}
+		}
+		if (opened_unique)
+			continue;
+		flush_pending(&ctx);
+		size_t skip = ctx.depth == 0 ? 0 :
+			strlen(ctx.prefixes[ctx.stack[ctx.depth - 1].prefix_idx]);
+		const char *rel = key + skip;
+
+		append_indent(out, ctx.indent);
+		str_printfa(out, "%s = ", rel);
+		if (hide_passwords && value[0] != '\0' && key_is_secret(rel)) {
+			str_append(out, "# hidden, use -P to show it");
+		} else if (!value_need_quote(value)) {
+			str_append(out, value);
+		} else {
+			str_append_c(out, '"');
+			append_escaped(out, value);
+			str_append_c(out, '"');
+		}
+		str_append_c(out, '\n');
+	}
+	while (ctx.depth > 0) {
+		struct open_section *top = &ctx.stack[--ctx.depth];
+
+		if (top->pending)
+			break;
+		ctx.indent--;
+		append_indent(out, ctx.indent);
+		str_append(out, "}\n");
+	}
+	*sent_r = ctx.any_sent;
+	str_free(&ctx.pending);
+}
+
+static void filter_header(string_t *str, const struct config_filter *f,
+			  unsigned int *indent_r)
+{
+	unsigned int indent = 0;
+
+	if (f->local_bits > 0) {
+		str_printfa(str, "local %s", net_ip2addr(&f->local_net));
+		if (f->local_bits != (f->local_net.family == AF_INET ? 32 : 128))
+			str_printfa(str, "/%u", f->local_bits);
+		str_append(str, " {\n");
+		indent++;
+	}
+	if (f->local_name != NULL) {
+		append_indent(str, indent++);
+		str_printfa(str, "local_name %s {\n", f->local_name);
+	}
+	if (f->remote_bits > 0) {
+		append_indent(str, indent++);
+		str_printfa(str, "remote %s", net_ip2addr(&f->remote_net));
+		if (f->remote_bits !=
+		    (f->remote_net.family == AF_INET ? 32 : 128))
+			str_printfa(str, "/%u", f->remote_bits);
+		str_append(str, " {\n");
+	}
+	if (f->protocol != NULL) {
+		append_indent(str, indent++);
+		str_printfa(str, "protocol %s {\n", f->protocol);
+	}
+	*indent_r = indent;
+}
+
+static void print_filter_sections(struct config *config,
+				  const struct doveconf_opts *opts,
+				  string_t *out)
+{
+	struct config_block **blocks;
+	unsigned int count = config_get_subset(config, &opts->filter, &blocks);
+
+	for (unsigned int i = 0; i < count; i++) {
+		pool_t pool = pool_create("doveconf filter", 64 * 1024);
+		struct dump_strings s = { .pool = pool };
+		string_t *header = str_new(128);
+		unsigned int indent;
+		bool sent;
+
+		filter_header(header, &blocks[i]->filter, &indent);
+		config_export(pool, blocks[i]->root, CONFIG_DUMP_SCOPE_SET,
+			      true, collect_string, &s);
+		print_human(pool, &s, out, header, indent, NULL,
+			    opts->hide_passwords, &sent);
+		if (sent) {
+			while (indent > 0) {
+				append_indent(out, --indent);
+				str_append(out, "}\n");
+			}
+		}
+		str_free(&header);
+		pool_destroy(&pool);
+	}
+}
+
+static void write_out(string_t *out)
+{
+	fwrite(str_c(out), 1, str_len(out), stdout);
+	fflush(stdout);
+	str_clear(out);
+}
+
+/* The main dump, then every filter block as its own section. */
+static int dump_human(struct config *config, const struct doveconf_opts *opts,
+		      const char *name_filter)
+{
+	pool_t pool = pool_create("doveconf", 256 * 1024);
+	struct dump_strings s = { .pool = pool };
+	struct config_node *root;
+	string_t *out = str_new(64 * 1024);
+	const char *error;
+	bool sent;
+	int ret = 0;
+
+	if (config_get_merged(config, &opts->filter, &root, &error) < 0) {
+		i_error("%s", error);
+		pool_destroy(&pool);
+		str_free(&out);
+		return -1;
+	}
+	config_export(pool, root, opts->scope, true, collect_string, &s);
+	print_human(pool, &s, out, NULL, 0, name_filter, opts->hide_passwords,
+		    &sent);
+	write_out(out);
+	if (config_check_print(root) < 0)
+		ret = -1;
+	if (name_filter == NULL) {
+		print_filter_sections(config, opts, out);
+		write_out(out);
+	}
+	str_free(&out);
+	pool_destroy(&pool);
+	return ret;
+}
+
+struct one_ctx {
+	const char *name;
+	size_t len;
+	const char *value;
+	bool section;
+};
+
+static void find_one(const char *key, const char *value,
+		     enum config_key_type type ATTR_UNUSED, void *context)
+{
+	struct one_ctx *ctx = context;
+
+	if (ctx->value != NULL || strncmp(key, ctx->name, ctx->len) != 0)
+		return;
+	if (key[ctx->len] == '\0')
+		ctx->value = value;
+	else if (key[ctx->len] == '/')
+		ctx->section = true;
+}
+
+/* doveconf NAME: one setting, or a whole section by its path. */
+static int dump_one(struct config *config, const struct doveconf_opts *opts,
+		    const char *name)
+{
+	pool_t pool = pool_create("doveconf one", 64 * 1024);
+	struct one_ctx ctx = { .name = name, .len = strlen(name) };
+	struct config_node *root;
+	const char *error;
+	int ret = 0;
+
+	if (config_get_merged(config, &opts->filter, &root, &error) < 0) {
+		i_error("%s", error);
+		pool_destroy(&pool);
+		return -1;
+	}
+	config_export(pool, root, opts->scope, false, find_one, &ctx);
+	if (ctx.value != NULL) {
+		if (opts->hide_key)
+			printf("%s\n", ctx.value);
+		else
+			printf("%s = %s\n", name, ctx.value);
+	} else if (ctx.section) {
+		struct dump_strings s = { .pool = pool };
+		string_t *out = str_new(4096);
+		bool sent;
+
+		config_export(pool, root, opts->scope, true, collect_string,
+			      &s);
+		print_human(pool, &s, out, NULL, 0, name, opts->hide_passwords,
+			    &sent);
+		write_out(out);
+		str_free(&out);
+	}
+	fflush(stdout);
+	pool_destroy(&pool);
+	return ret;
+}
+
+struct simple_ctx {
+	char **names;
+};
+
+static void print_simple(const char *key, const char *value,
+			 enum config_key_type type ATTR_UNUSED, void *context)
+{
+	struct simple_ctx *ctx = context;
+
+	if (ctx->names == NULL) {
+		printf("%s=%s\n", key, value);
+		return;
+	}
+	for (unsigned int i = 0; ctx->names[i] != NULL; i++) {
+		size_t len = strlen(ctx->names[i]);
+
+		if (strncmp(ctx->names[i], key, len) == 0 &&
+		    (key[len] == '\0' || key[len] == '/'))
+			printf("%s=%s\n", key, value);
+	}
+}
+
+static int dump_simple(struct config *config, const struct doveconf_opts *opts)
+{
+	pool_t pool = pool_create("doveconf simple", 64 * 1024);
+	struct simple_ctx ctx = { .names = opts->names };
+	struct config_node *root;
+	const char *error;
+	int ret = 0;
+
+	if (config_get_merged(config, &opts->filter, &root, &error) < 0) {
+		i_error("%s", error);
+		ret = -1;
+	} else {
+		config_export(pool, root, opts->scope, false, print_simple,
+			      &ctx);
+		fflush(stdout);
+		if (config_check_print(root) < 0)
+			ret = -1;
+	}
+	pool_destroy(&pool);
+	return ret;
+}
+
+static void print_banner(const char *path)
+{
+	struct utsname u;
+	char host[256] = "";
+
+	printf("# Roost %s (Dovecot 2.3.19.1 compatible): %s\n", ROOST_VERSION,
+	       path);
+	if (uname(&u) == 0)
+		printf("# OS: %s %s %s\n", u.sysname, u.release, u.machine);
+	if (gethostname(host, sizeof(host) - 1) == 0)
+		printf("# Hostname: %s\n", host);
+	fflush(stdout);
+}
+
+static void ATTR_NORETURN usage(void)
+{
+	fprintf(stderr,
+		"Usage: doveconf [-adnNPSx] [-c <config file>] [-f <filter>] "
+		"[--yaml]\n"
+		"       doveconf [-n] [-c <config file>] section_name ...\n"
+		"       doveconf [-h] [-c <config file>] [-f <filter>] "
+		"setting_name ...\n");
+	exit(EXIT_CONFIG);
+}
+
+int doveconf_main(int argc, char *argv[])
+{
+	static const struct option longopts[] = {
+		{ "yaml", no_argument, NULL, 'Y' },
+		{ "help", no_argument, NULL, 'u' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct doveconf_opts opts;
+	pool_t pool = pool_create("doveconf args", 1024);
+	struct config *config;
+	const char *error, *arg_error;
+	int c, ret, ret2 = 0;
+
+	memset(&opts, 0, sizeof(opts));
+	opts.scope = CONFIG_DUMP_SCOPE_ALL;
+	opts.hide_passwords = true;
+	log_set_prefix("doveconf: ");
+	while ((c = getopt_long(argc, argv, "ac:df:hm:nNpPSx", longopts,
+				NULL)) != -1) {
+		switch (c) {
+		case 'a': break;
+		case 'c': opts.config_path = optarg; break;
+		case 'd': opts.defaults = true; break;
+		case 'f':
+			if (config_filter_parse_arg(pool, &opts.filter, optarg,
+						    &arg_error) < 0)
+				i_fatal("%s", arg_error);
+			break;
+		case 'h': opts.hide_key = true; break;
+		case 'm':
+			i_fatal("-m (module filter) is not supported by Roost; "
+				"use -f protocol=NAME");
+		case 'n': opts.scope = CONFIG_DUMP_SCOPE_CHANGED; break;
+		case 'N': opts.scope = CONFIG_DUMP_SCOPE_SET; break;
+		case 'p': break;
+		case 'P': opts.hide_passwords = false; break;
+		case 'S': opts.simple = true; break;
+		case 'x': opts.expand = true; break;
+		case 'Y': opts.yaml = true; break;
+		default: usage();
+		}
+	}
+	if (opts.config_path == NULL)
+		opts.config_path = roost_default_config_path();
+	if (argv[optind] != NULL)
+		opts.names = &argv[optind];
+	else if (!opts.simple && !opts.yaml)
+		print_banner(opts.config_path);
+
+	ret = roost_config_load(opts.config_path,
+				(opts.expand ? CONFIG_PARSE_EXPAND_FILES : 0) |
+				(opts.defaults ? CONFIG_PARSE_DEFAULTS_ONLY : 0),
+				&config, &error);
+	if (config == NULL)
+		i_fatal("%s", error);
+
+	if (opts.yaml) {
+		ret2 = config_yaml_dump(config, stdout, &arg_error);
+		if (ret2 < 0)
+			i_error("%s", arg_error);
+	} else if (opts.simple) {
+		ret2 = dump_simple(config, &opts);
+	} else if (opts.names != NULL) {
+		ret = 0; /* lookups work even with a config that fails checks */
+		for (unsigned int i = 0; opts.names[i] != NULL; i++) {
+			if (dump_one(config, &opts, opts.names[i]) < 0)
+				ret2 = -1;
+		}
+	} else {
+		if (opts.scope == CONFIG_DUMP_SCOPE_ALL)
+			printf("# NOTE: Send doveconf -n output instead when "
+			       "asking for help.\n");
+		fflush(stdout);
+		ret2 = dump_human(config, &opts, NULL);
+	}
+	if (ret < 0)
+		i_fatal("%s", error);
+	if (ret2 < 0)
+		i_fatal("Errors in configuration");
+	config_free(&config);
+	pool_destroy(&pool);
+	return 0;
+}
