@@ -567,7 +567,7 @@ int doveconf_main(int argc, char *argv[])
 	opts.scope = CONFIG_DUMP_SCOPE_ALL;
 	opts.hide_passwords = true;
 	log_set_prefix("doveconf: ");
-	while ((c = getopt_long(argc, argv, "ac:df:hm:nNpPSx", longopts,
+	while ((c = getopt_long(argc, argv, "ac:df:hm:nNpPsSx", longopts,
 				NULL)) != -1) {
 		switch (c) {
 		case 'a': break;
@@ -586,6 +586,7 @@ int doveconf_main(int argc, char *argv[])
 		case 'N': opts.scope = CONFIG_DUMP_SCOPE_SET; break;
 		case 'p': break;
 		case 'P': opts.hide_passwords = false; break;
+		case 's': config_export_set_show_hidden(true); break;
 		case 'S': opts.simple = true; break;
 		case 'x': opts.expand = true; break;
 		case 'Y': opts.yaml = true; break;

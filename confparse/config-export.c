@@ -6,7 +6,7 @@
 struct export_ctx {
 	pool_t pool;
 	enum config_dump_scope scope;
-	bool hide_list_defaults;
+	bool hide_list_defaults, show_hidden;
 	config_export_callback *callback;
 	void *context;
 	string_t *prefix;
@@ -98,12 +98,22 @@ static void export_node(struct export_ctx *ctx, const struct config_node *node,
 		}
 		if (!dump_default && strcmp(slot->value, default_value) == 0)
 			continue;
+		if ((def->flags & SET_FLAG_HIDDEN) != 0 && !slot->changed &&
+		    !ctx->show_hidden)
+			continue;
 		ctx->callback(p_strdup_printf(ctx->pool, "%s%s",
 					      str_c(ctx->prefix), def->key),
 			      slot->value,
 			      is_key && parent_unique ? CONFIG_KEY_UNIQUE_KEY :
 			      CONFIG_KEY_NORMAL, ctx->context);
 	}
+}
+
+static bool export_show_hidden;
+
+void config_export_set_show_hidden(bool show)
+{
+	export_show_hidden = show;
 }
 
 void config_export(pool_t pool, const struct config_node *root,
@@ -114,6 +124,7 @@ void config_export(pool_t pool, const struct config_node *root,
 		.pool = pool,
 		.scope = scope,
 		.hide_list_defaults = hide_list_defaults,
+		.show_hidden = export_show_hidden,
 		.callback = callback,
 		.context = context,
 		.prefix = str_new(128),

@@ -26,4 +26,7 @@ void config_export(pool_t pool, const struct config_node *root,
 		   enum config_dump_scope scope, bool hide_list_defaults,
 		   config_export_callback *callback, void *context);
 
+/* doveconf -s: also print hidden settings that keep their default. */
+void config_export_set_show_hidden(bool show);
+
 #endif

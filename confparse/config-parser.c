@@ -278,8 +278,10 @@ lookup_var(struct parse_ctx *ctx, const char *name)
 	return NULL;
 }
 
-static int expand_vars(struct parse_ctx *ctx, const char *value,
-		       const char **result_r)
+/* Dovecot 2.3 expands at parse time only a setting's reference to itself
+ * ("mail_plugins = $mail_plugins acl"); other $words stay literal. */
+static int expand_vars(struct parse_ctx *ctx, const char *key,
+		       const char *value, const char **result_r)
 {
 	string_t *str;
 	const char *p = value, *word_end;
@@ -293,9 +295,11 @@ static int expand_vars(struct parse_ctx *ctx, const char *value,
 		word_end = strchr(p, ' ');
 		if (word_end == NULL)
 			word_end = p + strlen(p);
-		if (*p == '$') {
-			const char *name = p_strndup(ctx->pool, p + 1,
-						     (size_t)(word_end - p - 1));
+		size_t wlen = (size_t)(word_end - p);
+
+		if (*p == '$' && wlen - 1 == strlen(key) &&
+		    strncmp(p + 1, key, wlen - 1) == 0) {
+			const char *name = key;
 			const char *var = lookup_var(ctx, name);
 
 			if (var == NULL) {
@@ -702,7 +706,7 @@ static int set_value(struct parse_ctx *ctx, const struct line *line)
 			value = p_strdup_printf(ctx->pool, "<%s", value);
 		}
 	} else if (!line->quoted) {
-		if (expand_vars(ctx, value, &value) < 0)
+		if (expand_vars(ctx, key, value, &value) < 0)
 			return -1;
 	}
 	if (section->type == SECTION_STRLIST) {

@@ -70,6 +70,8 @@ END {
 				flags = flags "|SET_FLAG_KEY"
 				unique[i] = n
 			}
+			if (row_flags[i, n] ~ /hidden/)
+				flags = flags "|SET_FLAG_HIDDEN"
 			if (row_flags[i, n] ~ /auth/)
 				flags = flags "|SET_FLAG_AUTH"
 			printf "\t{ %s, %s, %s, %s, %s, %s },\n", \

@@ -23,6 +23,7 @@ enum setting_type {
 enum setting_flags {
 	SET_FLAG_KEY = 0x01,	/* this setting names its section */
 	SET_FLAG_AUTH = 0x02,	/* refused inside local/remote/local_name */
+	SET_FLAG_HIDDEN = 0x04,	/* printed only when set (or doveconf -s) */
 };
 
 /* One kind of settings block; INFO_ROOT is the top level. The order

@@ -7,6 +7,10 @@ instances) come from running Debian's doveconf on a probe config, plus the
 types in ../shared/reference/settings-2.3.tsv.
 
 usage: schema-from-dovecot.py REFERENCE_TSV > confparse/settings.tsv
+
+Rows flagged "hidden" (the 14 mail_cache_*/mail_index_* settings that
+`doveconf -s` adds, and namespace alias_for, which has no default) are not
+produced by this script: after regenerating, carry them over from git.
 """
 import os
 import subprocess
