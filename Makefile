@@ -64,7 +64,7 @@ LINKS := dovecot doveconf doveadm dovecot-lda
 BIN := $(B)/bin/roost
 
 .PHONY: all deps check unit compat-test fuzz fuzz-run install clean \
-	variant-stamp man-check
+	variant-stamp
 all: $(BIN) $(addprefix $(B)/bin/,$(LINKS))
 
 # Rebuild the binaries when switching between SANITIZE=1 and the normal
@@ -113,7 +113,7 @@ unit: $(B)/bin/unit-tests
 		$(B)/bin/unit-tests
 
 compat-test: all
-	./tests/compat/doveconf-diff.sh $(CURDIR)/$(B)/bin/doveconf
+	./tests/compat/check-known.sh $(CURDIR)/$(B)/bin/doveconf
 	./tests/compat/yaml-roundtrip.sh $(CURDIR)/$(B)/bin/doveconf
 
 # libFuzzer harnesses: clang only, separate objects.

@@ -2,6 +2,7 @@
 #include "lib.h"
 #include "compat.h"
 #include "config-check.h"
+#include "config-yaml.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,12 +24,24 @@ const char *roost_default_config_path(void)
 	return ROOST_BUILTIN_CONFIG;
 }
 
+static bool path_is_yaml(const char *path)
+{
+	return str_ends(path, ".yaml") || str_ends(path, ".yml");
+}
+
 int roost_config_load(const char *path, enum config_parse_flags flags,
 		      struct config **config_r, const char **error_r)
 {
+	int ret;
+
 	if (strcmp(path, ROOST_BUILTIN_CONFIG) == 0)
 		flags |= CONFIG_PARSE_DEFAULTS_ONLY;
-	if (config_parse_file(path, flags, config_r, error_r) < 0)
+	/* doveconf -n --yaml output reads back like a dovecot.conf */
+	if (path_is_yaml(path) && (flags & CONFIG_PARSE_DEFAULTS_ONLY) == 0)
+		ret = config_yaml_load(path, flags, config_r, error_r);
+	else
+		ret = config_parse_file(path, flags, config_r, error_r);
+	if (ret < 0)
 		return -1;
 	return config_check(*config_r, error_r);
 }

@@ -116,6 +116,7 @@ static bool key_is_secret(const char *key)
 
 	name = name == NULL ? key : name + 1;
 	return str_ends(name, "_password") || str_ends(name, "_key") ||
+		str_ends(name, "_nonce") ||
 		str_begins(name, "ssl_key", NULL) ||
 		strcmp(name, "ssl_dh") == 0;
 }
@@ -431,10 +432,13 @@ struct one_ctx {
 };
 
 static void find_one(const char *key, const char *value,
-		     enum config_key_type type ATTR_UNUSED, void *context)
+		     enum config_key_type type, void *context)
 {
 	struct one_ctx *ctx = context;
 
+	/* list keys ("dict=", "service=a b") never match a name */
+	if (type == CONFIG_KEY_LIST)
+		return;
 	if (ctx->value != NULL || strncmp(key, ctx->name, ctx->len) != 0)
 		return;
 	if (key[ctx->len] == '\0')
@@ -608,7 +612,8 @@ int doveconf_main(int argc, char *argv[])
 		i_fatal("%s", error);
 
 	if (opts.yaml) {
-		ret2 = config_yaml_dump(config, stdout, &arg_error);
+		ret2 = config_yaml_dump(config, opts.scope, stdout,
+					&arg_error);
 		if (ret2 < 0)
 			i_error("%s", arg_error);
 	} else if (opts.simple) {

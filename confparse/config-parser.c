@@ -113,12 +113,12 @@ static void parse_line(struct parse_ctx *ctx, char *line, struct line *r)
 	while (IS_WHITE(*line))
 		line++;
 	if (*line == '#' || *line == '\0') {
-		if (*line == '\0' && str_len(ctx->full_line) > 0) {
-			/* empty line after a continuation ends it */
-		} else {
-			r->type = LINE_SKIP;
-			return;
-		}
+		/* a blank line after a continuation drops the setting, as
+		   Dovecot does */
+		if (*line == '\0')
+			str_clear(ctx->full_line);
+		r->type = LINE_SKIP;
+		return;
 	}
 	/* strip the comment, respecting quotes */
 	for (p = line; *p != '\0'; p++) {
@@ -286,35 +286,50 @@ static int expand_vars(struct parse_ctx *ctx, const char *key,
 	string_t *str;
 	const char *p = value, *word_end;
 
-	if (strchr(value, '$') == NULL) {
+	const char *ref = p_strdup_printf(ctx->pool, "$%s", key);
+	const char *pos = strstr(value, ref);
+
+	/* only a whole-word reference to the key itself counts */
+	while (pos != NULL &&
+	       !((pos == value || pos[-1] == ' ') &&
+		 (pos[strlen(ref)] == ' ' || pos[strlen(ref)] == '\0')))
+		pos = strstr(pos + 1, ref);
+	if (pos == NULL) {
 		*result_r = value;
 		return 0;
 	}
 	str = str_new(strlen(value) + 64);
+	/* with a reference the words are re-joined by single spaces (an
+	   empty expansion still gets its separator: " imap") */
+	bool first = true;
+
 	for (;;) {
+		while (*p == ' ')
+			p++;
+		if (*p == '\0')
+			break;
 		word_end = strchr(p, ' ');
 		if (word_end == NULL)
 			word_end = p + strlen(p);
 		size_t wlen = (size_t)(word_end - p);
 
+		if (!first)
+			str_append_c(str, ' ');
+		first = false;
 		if (*p == '$' && wlen - 1 == strlen(key) &&
 		    strncmp(p + 1, key, wlen - 1) == 0) {
-			const char *name = key;
-			const char *var = lookup_var(ctx, name);
+			const char *var = lookup_var(ctx, key);
 
 			if (var == NULL) {
-				ctx_error(ctx, "Unknown variable: $%s", name);
+				ctx_error(ctx, "Unknown variable: $%s", key);
 				str_free(&str);
 				return -1;
 			}
 			str_append(str, var);
 		} else {
-			str_append_n(str, p, (size_t)(word_end - p));
+			str_append_n(str, p, wlen);
 		}
-		if (*word_end == '\0')
-			break;
-		str_append_c(str, ' ');
-		p = word_end + 1;
+		p = word_end;
 	}
 	*result_r = p_strdup(ctx->pool, str_c(str));
 	str_free(&str);

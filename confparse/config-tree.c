@@ -4,6 +4,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <strings.h>
 
 int setting_info_find(const struct setting_info *info, const char *key)
 {
@@ -183,7 +184,8 @@ struct config_node *config_node_find_child(const struct config_node *node,
 		struct config_node *child = slot->children[i];
 		int key = child->info->key_idx;
 
-		if (key >= 0 && strcmp(child->slots[key].value, name) == 0)
+		/* Dovecot matches section names case-insensitively */
+		if (key >= 0 && strcasecmp(child->slots[key].value, name) == 0)
 			return child;
 	}
 	return NULL;
