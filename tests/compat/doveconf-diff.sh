@@ -18,6 +18,11 @@ set -u
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/../.." && pwd)
 
+# Knobs read from the environment (which is cleared further down).
+cache_root=${ROOST_COMPAT_CACHE:-/var/tmp/roost-compat-cache}
+stock_deb=${ROOST_STOCK_DEB:-}
+jobs=${ROOST_COMPAT_JOBS:-}
+
 verbose=0
 pattern=
 while getopts ":vk:h" opt; do
@@ -96,10 +101,14 @@ get_stock() {
 	local version cache deb tmp
 	version=$(dpkg-query -W -f='${Version}' dovecot-core 2>/dev/null)
 	[ -n "$version" ] || version=unknown
-	cache=${ROOST_COMPAT_CACHE:-/var/tmp/roost-compat-cache}/dovecot-core_${version//:/%3a}
+	cache=$cache_root/dovecot-core_${version//:/%3a}
 	if [ ! -r "$cache/usr/share/dovecot/dovecot.conf" ]; then
 		tmp=$(mktemp -d "$work/deb.XXXXXX")
-		deb=${ROOST_STOCK_DEB:-}
+		deb=$stock_deb
+		if [ -n "$deb" ] && [ ! -r "$deb" ]; then
+			stock_error="ROOST_STOCK_DEB=$deb is not readable"
+			return 1
+		fi
 		if [ -z "$deb" ]; then
 			# _apt must be able to write into the download directory
 			chmod 0777 "$tmp"
@@ -282,7 +291,7 @@ run_case() {
 
 # Run the cases on a few parallel workers; report in cases.txt order.
 mkdir -p "$work/r"
-jobs=${ROOST_COMPAT_JOBS:-$(nproc 2>/dev/null || echo 2)}
+[ -n "$jobs" ] || jobs=$(nproc 2>/dev/null || echo 2)
 [ "$jobs" -ge 1 ] 2>/dev/null || jobs=2
 [ "$jobs" -le 4 ] || jobs=4
 pids=()

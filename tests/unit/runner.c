@@ -1,0 +1,26 @@
+/* runner.c - the unit test program: every suite in one SRunner. Run with
+ * CK_FORK=yes (make unit) so a crash fails one test, not the run. */
+#include "suites.h"
+
+#include <stdlib.h>
+
+int main(void)
+{
+	SRunner *sr = srunner_create(make_str_suite());
+	int failed;
+
+	srunner_add_suite(sr, make_pool_suite());
+	srunner_add_suite(sr, make_array_suite());
+	srunner_add_suite(sr, make_hash_suite());
+	srunner_add_suite(sr, make_log_suite());
+	srunner_add_suite(sr, make_net_suite());
+	srunner_add_suite(sr, make_config_value_suite());
+	srunner_add_suite(sr, make_config_parser_suite());
+	srunner_add_suite(sr, make_config_filter_suite());
+	srunner_add_suite(sr, make_config_yaml_suite());
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
