@@ -592,7 +592,8 @@ END_TEST
 
 START_TEST(test_parse_unknown_setting)
 {
-	assert_error("Mail_Location = x\n", E1 "Unknown setting: Mail_Location");
+	assert_error("Mail_Location = x\n",
+		     E1 "Unknown setting: Mail_Location");
 	assert_error("\n\nno_such_thing = 1\n",
 		     E3 "Unknown setting: no_such_thing");
 }

@@ -66,17 +66,22 @@ END_TEST
 
 START_TEST(test_pool_zero_fill)
 {
-	pool_t pool = pool_create("zero", 4096);
+	struct { int a; char *b; double c; } *rec;
+	unsigned char *dirty = i_malloc(64 * 1024);
+	pool_t pool;
 
-	for (unsigned int round = 0; round < 20; round++) {
+	/* leave garbage in freed heap memory the pool's blocks may reuse */
+	memset(dirty, 0xa5, 64 * 1024);
+	free(dirty);
+	pool = pool_create("zero", 60 * 1024);
+	for (unsigned int round = 0; round < 40; round++) {
 		size_t size = 100 + round * 97;
 		unsigned char *mem = p_malloc(pool, size);
 
 		ck_assert(all_zero(mem, size));
-		memset(mem, 0xa5, size); /* dirty it for later allocations */
+		memset(mem, 0x5a, size);
 	}
-	struct { int a; char *b; double c; } *rec = p_new(pool, typeof(*rec), 4);
-
+	rec = p_new(pool, typeof(*rec), 4);
 	ck_assert(all_zero(rec, sizeof(*rec) * 4));
 	pool_destroy(&pool);
 }
