@@ -12,7 +12,7 @@
  *     - name: imap-login           each with its key setting (name, path,
  *       inet_listener:             metric_name) first; passdb and userdb
  *       - name: imaps              have none
- *         port: "993"
+ *         port: 993
  *     plugin:                      plugin, dict: plain mappings
  *       quota: "maildir:User quota"
  *   filters:                       each non-empty filter block, in the
@@ -20,21 +20,25 @@
  *       protocol: imap             protocol, local, remote, local_name
  *       local: 192.0.2.0/24        (networks always with /bits)
  *     settings:
- *       mail_max_userip_connections: "20"
+ *       mail_max_userip_connections: 20
  *
  * What is written is decided by config_export() with hide_list_defaults,
  * exactly as for doveconf's text: the global block in the caller's scope,
- * filter blocks with the settings they set. A value is written plain when
- * that is unambiguous and double-quoted otherwise (empty, leading or
- * trailing blanks, '#', ':', quotes, non-ASCII...), so it reads back
- * byte for byte. Secrets are written as they are (the YAML is meant to be
- * loaded again).
+ * filter blocks with the settings they set; a list entry or plugin {}
+ * with nothing to show is left out, as doveconf leaves out its section.
+ * A value is written plain when that is unambiguous and double-quoted
+ * otherwise (empty, leading or trailing blanks, '#', ':', quotes,
+ * non-ASCII ...), so it reads back byte for byte. Secrets are written as
+ * they are: the YAML is meant to be loaded again.
  *
- * Reading back: at most 16 MB, 32 levels of nesting and YAML_MAX_NODES
- * nodes; aliases and multiple documents are refused; values may not hold
- * line breaks or NULs (dovecot.conf can't express them). Structure
- * errors name the YAML line ("YAML error in F line N: ..."); errors found
- * by the config parser are reported with the YAML line they came from. */
+ * Reading back: scalars may use any YAML style ("key:" alone is the empty
+ * string); a value starting with '<' is a file, as in doveconf -n's text
+ * (read by -x). At most 16 MB, 32 levels of nesting and YAML_MAX_NODES
+ * nodes; aliases, duplicate keys and multiple documents are refused;
+ * values may not hold line breaks or NULs (dovecot.conf can't express
+ * them). Structure errors name the YAML line ("YAML error in F line N:
+ * ..."); errors found by the config parser ("Error in configuration file
+ * F line N: ...") carry the YAML line the setting came from. */
 #include "config-yaml.h"
 #include "config-export.h"
 #include "array.h"
@@ -145,15 +149,20 @@ static void emit_scalar(struct dump_ctx *ctx, const char *value,
 
 	if (ctx->error != NULL)
 		return;
-	if (!utf8_valid((const unsigned char *)value) || len > INT_MAX) {
+	if (!utf8_valid((const unsigned char *)value)) {
 		ctx->error = p_strdup_printf(ctx->pool,
 			"Can't write %s as YAML: not valid UTF-8", what);
 		return;
 	}
-	yaml_scalar_event_initialize(&event, NULL, NULL,
+	if (len > INT_MAX ||
+	    !yaml_scalar_event_initialize(&event, NULL, NULL,
 		(const yaml_char_t *)value, (int)len, 1, 1,
 		yaml_plain_ok(value) ? YAML_PLAIN_SCALAR_STYLE :
-		YAML_DOUBLE_QUOTED_SCALAR_STYLE);
+		YAML_DOUBLE_QUOTED_SCALAR_STYLE)) {
+		ctx->error = p_strdup_printf(ctx->pool,
+			"Can't write %s as YAML: value too long", what);
+		return;
+	}
 	emit_event(ctx, &event);
 }
 
