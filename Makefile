@@ -78,15 +78,22 @@ $(B)/gen/settings-schema.c: confparse/settings.tsv confparse/gen-schema.awk
 	awk -f confparse/gen-schema.awk confparse/settings.tsv > $@.tmp
 	mv $@.tmp $@
 
-$(O)/%.o: %.c
+GEN_HDRS := $(B)/gen/settings-structs.h
+$(B)/gen/settings-structs.h: confparse/settings.tsv confparse/gen-schema.awk
+	@mkdir -p $(@D)
+	awk -v mode=header -f confparse/gen-schema.awk \
+		confparse/settings.tsv > $@.tmp
+	mv $@.tmp $@
+
+$(O)/%.o: %.c | $(GEN_HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
 
-$(O)/gen/%.o: $(B)/gen/%.c
+$(O)/gen/%.o: $(B)/gen/%.c | $(GEN_HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
 
-$(O)/tests/unit/%.o: tests/unit/%.c
+$(O)/tests/unit/%.o: tests/unit/%.c | $(GEN_HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) -MMD -MP -c $< -o $@
 
@@ -123,7 +130,7 @@ FUZZ_CFLAGS := -std=gnu17 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefin
 	$(INCLUDES) $(PKG_CFLAGS) -DROOST_VERSION='"$(VERSION)"' \
 	-DSYSCONFDIR='"$(SYSCONFDIR)"' -DFUZZING
 FUZZ_LIB_SRCS := $(filter-out $(MAIN_SRC),$(SRCS)) $(GEN_SRCS)
-fuzz: $(FUZZ_BINS)
+fuzz: $(GEN_HDRS) $(FUZZ_BINS)
 $(B)/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB_SRCS)
 	@mkdir -p $(@D)
 	clang $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_LIB_SRCS) $(LIBS)

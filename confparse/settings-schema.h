@@ -57,6 +57,9 @@ struct setting_info {
 	const struct setting_def *defs;
 	unsigned int count;
 	int key_idx;	/* index of the SET_FLAG_KEY setting, or -1 */
+	/* the generated struct settings_<name> (settings-structs.h) */
+	size_t struct_size;
+	const size_t *offsets;	/* [count] field offsets */
 };
 
 /* Built-in list instances (the default services and their listeners):

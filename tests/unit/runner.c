@@ -18,6 +18,7 @@ int main(void)
 	srunner_add_suite(sr, make_config_parser_suite());
 	srunner_add_suite(sr, make_config_filter_suite());
 	srunner_add_suite(sr, make_config_yaml_suite());
+	srunner_add_suite(sr, make_config_bind_suite());
 
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);

@@ -18,6 +18,7 @@ Suite *make_config_value_suite(void);
 Suite *make_config_parser_suite(void);
 Suite *make_config_filter_suite(void);
 Suite *make_config_yaml_suite(void);
+Suite *make_config_bind_suite(void);
 
 /* ---- test-common.c ---- */
 
