@@ -1,0 +1,163 @@
+/* connection.c - buffered line I/O over a non-blocking socket. */
+#include "connection.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+static void connection_update_io(struct connection *conn)
+{
+	enum io_condition cond = 0;
+
+	if (conn->disconnected)
+		return;
+	if (!conn->paused && conn->out_len < conn->out_max)
+		cond |= IO_READ;
+	if (conn->out_len > 0)
+		cond |= IO_WRITE;
+	io_set_condition(conn->io, cond);
+}
+
+static void connection_fail(struct connection *conn, const char *reason)
+{
+	if (conn->disconnected)
+		return;
+	conn->disconnected = true;
+	io_set_condition(conn->io, 0);
+	conn->v->disconnected(conn, reason);
+}
+
+static void connection_flush(struct connection *conn)
+{
+	while (conn->out_len > 0) {
+		ssize_t ret = send(conn->fd, conn->outbuf, conn->out_len,
+				   MSG_NOSIGNAL);
+
+		if (ret < 0) {
+			if (errno == EAGAIN || errno == EINTR)
+				break;
+			connection_fail(conn, strerror(errno));
+			return;
+		}
+		memmove(conn->outbuf, conn->outbuf + ret,
+			conn->out_len - (size_t)ret);
+		conn->out_len -= (size_t)ret;
+	}
+}
+
+void connection_process_input(struct connection *conn)
+{
+	char *nl;
+
+	while (!conn->paused && !conn->disconnected &&
+	       (nl = memchr(conn->inbuf, '\n', conn->in_len)) != NULL) {
+		size_t len = (size_t)(nl - conn->inbuf);
+		char *line = i_strndup(conn->inbuf, len);
+		bool cont;
+
+		memmove(conn->inbuf, nl + 1, conn->in_len - len - 1);
+		conn->in_len -= len + 1;
+		if (len > 0 && line[len - 1] == '\r')
+			line[len - 1] = '\0';
+		cont = conn->v->input_line(conn, line);
+		free(line);
+		if (!cont)
+			return;
+	}
+	if (!conn->disconnected && conn->in_len >= conn->in_max)
+		connection_fail(conn, "Input line too long");
+}
+
+static void connection_io(void *context)
+{
+	struct connection *conn = context;
+
+	if (conn->out_len > 0) {
+		connection_flush(conn);
+		if (conn->disconnected)
+			return;
+	}
+	if (!conn->paused && conn->out_len < conn->out_max) {
+		ssize_t ret = read(conn->fd, conn->inbuf + conn->in_len,
+				   conn->in_max - conn->in_len);
+
+		if (ret == 0) {
+			connection_fail(conn, "Connection closed");
+			return;
+		}
+		if (ret < 0 && errno != EAGAIN && errno != EINTR) {
+			connection_fail(conn, strerror(errno));
+			return;
+		}
+		if (ret > 0) {
+			conn->in_len += (size_t)ret;
+			connection_process_input(conn);
+		}
+	}
+	connection_update_io(conn);
+}
+
+struct connection *connection_create(struct ioloop *loop, int fd,
+				     size_t max_line, size_t max_output,
+				     const struct connection_vfuncs *v,
+				     void *context)
+{
+	struct connection *conn = i_new(struct connection, 1);
+	int flags = fcntl(fd, F_GETFL);
+
+	if (flags >= 0)
+		(void)fcntl(fd, F_SETFL, flags | O_NONBLOCK);
+	conn->loop = loop;
+	conn->fd = fd;
+	conn->v = v;
+	conn->context = context;
+	conn->in_max = max_line + 2;
+	conn->inbuf = i_malloc(conn->in_max);
+	conn->out_max = max_output;
+	conn->io = io_add(loop, fd, IO_READ, connection_io, conn);
+	return conn;
+}
+
+void connection_free(struct connection **_conn)
+{
+	struct connection *conn = *_conn;
+
+	if (conn == NULL)
+		return;
+	*_conn = NULL;
+	io_remove(&conn->io);
+	close(conn->fd);
+	free(conn->inbuf);
+	free(conn->outbuf);
+	free(conn);
+}
+
+void connection_send(struct connection *conn, const void *data, size_t size)
+{
+	if (conn->disconnected)
+		return;
+	if (conn->out_len + size > conn->out_cap) {
+		size_t cap = MAX(conn->out_cap * 2, 1024);
+
+		while (cap < conn->out_len + size)
+			cap = size_mul(cap, 2);
+		conn->outbuf = i_realloc(conn->outbuf, cap);
+		conn->out_cap = cap;
+	}
+	memcpy(conn->outbuf + conn->out_len, data, size);
+	conn->out_len += size;
+	connection_flush(conn);
+	connection_update_io(conn);
+}
+
+void connection_send_str(struct connection *conn, const char *str)
+{
+	connection_send(conn, str, strlen(str));
+}
+
+void connection_pause(struct connection *conn, bool pause)
+{
+	conn->paused = pause;
+	connection_update_io(conn);
+}

@@ -1,0 +1,53 @@
+/* connection.h - a line-oriented, non-blocking connection on the event
+ * loop: bounded input (an over-long line ends the connection before it is
+ * buffered whole), queued output with backpressure (no reading while too
+ * much output waits). Used by the auth protocols and later the master's
+ * internal sockets. */
+#ifndef ROOST_CONNECTION_H
+#define ROOST_CONNECTION_H
+
+#include "lib.h"
+#include "ioloop.h"
+
+struct connection;
+
+struct connection_vfuncs {
+	/* One line without its "\n" (a trailing "\r" is removed). Return
+	   false to stop reading (the connection was destroyed or paused). */
+	bool (*input_line)(struct connection *conn, char *line);
+	/* The peer closed, an error happened or a line was too long. The
+	   owner must call connection_free() (now or later). */
+	void (*disconnected)(struct connection *conn, const char *reason);
+};
+
+struct connection {
+	struct ioloop *loop;
+	int fd;
+	struct io *io;
+	const struct connection_vfuncs *v;
+	void *context;
+
+	char *inbuf;
+	size_t in_len, in_max;
+	char *outbuf;
+	size_t out_len, out_cap, out_max;
+	bool disconnected, paused;
+};
+
+/* Take ownership of fd (made non-blocking). max_line bounds one input
+ * line; max_output the queued output before reading pauses. */
+struct connection *connection_create(struct ioloop *loop, int fd,
+				     size_t max_line, size_t max_output,
+				     const struct connection_vfuncs *v,
+				     void *context);
+/* Closes the fd and frees the connection. */
+void connection_free(struct connection **conn);
+/* Queue data; written as the socket allows. */
+void connection_send(struct connection *conn, const void *data, size_t size);
+void connection_send_str(struct connection *conn, const char *str);
+/* Stop or resume reading input (e.g. while a request is pending). */
+void connection_pause(struct connection *conn, bool pause);
+/* Call input_line for lines already buffered (after resuming). */
+void connection_process_input(struct connection *conn);
+
+#endif
