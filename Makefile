@@ -44,7 +44,7 @@ ALL_CFLAGS := -std=gnu17 -D_GNU_SOURCE $(WARN) $(HARDEN) $(OPT) $(INCLUDES) $(PK
 	-DROOST_VERSION='"$(VERSION)"' -DSYSCONFDIR='"$(SYSCONFDIR)"' \
 	$(CFLAGS)
 ALL_LDFLAGS := -pie -Wl,-z,relro,-z,now $(SANLD) $(LDFLAGS)
-LIBS := $(PKG_LIBS) -lpam -lcrypt -lm
+LIBS := $(PKG_LIBS) -lpam -lcrypt -largon2 -lm
 
 O := $(B)/obj-$(VARIANT)
 
@@ -114,6 +114,7 @@ check: deps
 	$(MAKE) all $(B)/bin/unit-tests
 	$(MAKE) unit
 	$(MAKE) compat-test
+	$(MAKE) integration
 
 unit: $(B)/bin/unit-tests
 	CK_FORK=yes CK_DEFAULT_TIMEOUT=60 ROOST_SRCDIR=$(CURDIR) \
@@ -122,6 +123,19 @@ unit: $(B)/bin/unit-tests
 compat-test: all
 	./tests/compat/check-known.sh $(CURDIR)/$(B)/bin/doveconf
 	./tests/compat/yaml-roundtrip.sh $(CURDIR)/$(B)/bin/doveconf
+	./tests/compat/pw-diff.sh $(CURDIR)/$(B)/bin/doveadm
+
+# Integration tests. auth-db-probe: a test-only program linked with
+# Roost's objects, run under pam_wrapper/nss_wrapper.
+$(B)/bin/auth-db-probe: tests/integration/auth-db-probe.c $(OBJS) $(B)/.variant
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(OBJS) $(LIBS)
+
+.PHONY: integration
+integration: all $(B)/bin/auth-db-probe
+	./tests/integration/auth-pam.sh $(CURDIR)/$(B)/bin/auth-db-probe
+	ROOST=$(CURDIR)/$(B)/bin/roost $(PYTHON) \
+		tests/integration/test_auth_service.py
+	ROOST=$(CURDIR)/$(B)/bin/roost ./tests/integration/postfix-sasl.sh
 
 # libFuzzer harnesses: clang only, separate objects.
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)

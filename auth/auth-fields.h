@@ -22,11 +22,23 @@ unsigned int auth_fields_count(const struct auth_fields *fields);
 void auth_fields_get_idx(const struct auth_fields *fields, unsigned int idx,
 			 const char **key_r, const char **value_r);
 /* Parse "key=value key2 key3=value" (space separated, as passwd-file extra
- * fields and default_fields/override_fields are written). */
+ * fields and default_fields/override_fields are written). "key=" sets an
+ * empty value, a bare "key" a flag. Values are taken as they are (no %
+ * expansion here). */
 void auth_fields_import(struct auth_fields *fields, const char *str);
+/* Copy src's fields into dest (replacing same keys). With a prefix, only
+ * keys that start with it are copied, and strip_prefix drops it from the
+ * copied keys ("userdb_mail" -> "mail", as prefetch does). */
+void auth_fields_merge(struct auth_fields *dest,
+		       const struct auth_fields *src, const char *prefix,
+		       bool strip_prefix);
 
-/* Tab-escaping of the auth protocols: \ → \\, TAB → \t, LF → \n,
- * CR → \r; and back. Results from pool. */
+/* The value escaping of Dovecot 2.3's auth protocols (str_tabescape):
+ * \001 is the escape character: \001 -> \001 '1', TAB -> \001 't',
+ * LF -> \001 'n', CR -> \001 'r'. Backslashes are ordinary characters
+ * (observed on Debian's 2.3.19: the user a<BACKSLASH>b<TAB>c comes back
+ * as user=a<BACKSLASH>b<\001>tc). auth_tabunescape() reverses it; an
+ * unknown escape gives the escaped character. Results from pool. */
 const char *auth_tabescape(pool_t pool, const char *str);
 const char *auth_tabunescape(pool_t pool, const char *str);
 

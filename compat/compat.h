@@ -19,5 +19,9 @@ int roost_config_load(const char *path, enum config_parse_flags flags,
 		      struct config **config_r, const char **error_r);
 
 int doveconf_main(int argc, char *argv[]);
+/* doveadm: global options and the command table (doveadm.c) */
+int doveadm_main(int argc, char *argv[]);
+/* roost auth: the authentication service (service-auth.c) */
+int auth_cmd_main(int argc, char *argv[]);
 
 #endif

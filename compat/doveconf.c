@@ -8,9 +8,12 @@
 #include "config-export.h"
 #include "config-check.h"
 #include "config-yaml.h"
+#include "settings-modules.h"
+#include "hash.h"
 #include "compat.h"
 
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <sys/utsname.h>
 #include <unistd.h>
@@ -22,6 +25,8 @@ struct dump_strings {
 	pool_t pool;
 	const char **v;
 	unsigned int count, cap;
+	/* names asked for are shown whatever -m says */
+	bool all_modules;
 };
 
 struct doveconf_opts {
@@ -31,6 +36,55 @@ struct doveconf_opts {
 	const char *config_path;
 	char **names;
 };
+
+/* doveconf -m: the top-level settings to show, each with its place in
+ * -S order (1, 2, ...). NULL shows everything in schema order. */
+static struct hash_table *module_keys;
+static unsigned int module_key_count, module_checks;
+
+static void modules_add(const char *name)
+{
+	const char *keys = setting_module_base_keys;
+	char *copy, *save = NULL, *key;
+
+	for (unsigned int i = 0; setting_modules[i].name != NULL; i++) {
+		if (strcmp(setting_modules[i].name, name) == 0) {
+			keys = setting_modules[i].keys;
+			module_checks |= setting_modules[i].check_mask;
+		}
+	}
+	if (module_keys == NULL)
+		module_keys = hash_create(false);
+	copy = i_strdup(keys);
+	for (key = strtok_r(copy, " ", &save); key != NULL;
+	     key = strtok_r(NULL, " ", &save)) {
+		if (hash_lookup(module_keys, key) == NULL) {
+			hash_insert(module_keys, key,
+				    (void *)(uintptr_t)++module_key_count);
+		}
+	}
+	free(copy);
+}
+
+/* Where the top-level setting of key comes in -S order, 0 if -m hides
+ * it. */
+static unsigned int key_rank(const struct config_node *root, const char *key)
+{
+	const char *slash = strchr(key, '/');
+	char top[256];
+
+	snprintf(top, sizeof(top), "%.*s",
+		 (int)(slash == NULL ? strlen(key) : (size_t)(slash - key)),
+		 key);
+	if (module_keys != NULL)
+		return (unsigned int)(uintptr_t)hash_lookup(module_keys, top);
+	return (unsigned int)(setting_info_find(root->info, top) + 1);
+}
+
+static bool key_wanted(const char *key)
+{
+	return module_keys == NULL || key_rank(NULL, key) > 0;
+}
 
 static void strings_add(struct dump_strings *s, const char *str)
 {
@@ -50,6 +104,8 @@ static void collect_string(const char *key, const char *value,
 	struct dump_strings *s = context;
 	const char *slash;
 
+	if (!s->all_modules && !key_wanted(key))
+		return;
 	switch (type) {
 	case CONFIG_KEY_NORMAL:
 		strings_add(s, p_strdup_printf(s->pool, "%s=%s", key, value));
@@ -227,7 +283,8 @@ static void print_human(pool_t pool, struct dump_strings *s, string_t *out,
 	struct human_ctx ctx;
 	unsigned int i;
 
-	qsort(s->v, s->count, sizeof(*s->v), config_string_cmp);
+	if (s->count > 1)
+		qsort(s->v, s->count, sizeof(*s->v), config_string_cmp);
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.pool = pool;
 	ctx.out = out;
@@ -404,17 +461,17 @@ static int dump_human(struct config *config, const struct doveconf_opts *opts,
 	int ret = 0;
 
 	if (config_get_merged(config, &opts->filter, &root, &error) < 0) {
+		/* Dovecot shows the filter blocks anyway, and exits 0 */
 		i_error("%s", error);
-		pool_destroy(&pool);
-		str_free(&out);
-		return -1;
+	} else {
+		config_export(pool, root, opts->scope, true, collect_string,
+			      &s);
+		print_human(pool, &s, out, NULL, 0, name_filter,
+			    opts->hide_passwords, &sent);
+		write_out(out);
+		if (config_check_print(root) < 0)
+			ret = -1;
 	}
-	config_export(pool, root, opts->scope, true, collect_string, &s);
-	print_human(pool, &s, out, NULL, 0, name_filter, opts->hide_passwords,
-		    &sent);
-	write_out(out);
-	if (config_check_print(root) < 0)
-		ret = -1;
 	if (name_filter == NULL) {
 		print_filter_sections(config, opts, out);
 		write_out(out);
@@ -436,7 +493,8 @@ static void find_one(const char *key, const char *value,
 {
 	struct one_ctx *ctx = context;
 
-	/* list keys ("dict=", "service=a b") never match a name */
+	/* list keys ("dict=", "service=a b") never match a name; -m does
+	   not limit the names asked for */
 	if (type == CONFIG_KEY_LIST)
 		return;
 	if (ctx->value != NULL || strncmp(key, ctx->name, ctx->len) != 0)
@@ -469,7 +527,7 @@ static int dump_one(struct config *config, const struct doveconf_opts *opts,
 		else
 			printf("%s = %s\n", name, ctx.value);
 	} else if (ctx.section) {
-		struct dump_strings s = { .pool = pool };
+		struct dump_strings s = { .pool = pool, .all_modules = true };
 		string_t *out = str_new(4096);
 		bool sent;
 
@@ -485,46 +543,105 @@ static int dump_one(struct config *config, const struct doveconf_opts *opts,
 	return ret;
 }
 
-struct simple_ctx {
-	char **names;
+struct simple_line {
+	unsigned int rank;
+	size_t start, end;
 };
 
-static void print_simple(const char *key, const char *value,
-			 enum config_key_type type ATTR_UNUSED, void *context)
+struct simple_ctx {
+	char **names;
+	string_t *out;
+	struct simple_line *lines;
+	unsigned int count, cap;
+	const struct config_node *root;
+};
+
+static bool simple_name_matches(char **names, const char *key)
+{
+	if (names == NULL)
+		return true;
+	for (unsigned int i = 0; names[i] != NULL; i++) {
+		size_t len = strlen(names[i]);
+
+		if (strncmp(names[i], key, len) == 0 &&
+		    (key[len] == '\0' || key[len] == '/'))
+			return true;
+	}
+	return false;
+}
+
+static void collect_simple(const char *key, const char *value,
+			   enum config_key_type type ATTR_UNUSED, void *context)
 {
 	struct simple_ctx *ctx = context;
+	unsigned int rank = key_rank(ctx->root, key);
 
-	if (ctx->names == NULL) {
-		printf("%s=%s\n", key, value);
+	if (!simple_name_matches(ctx->names, key) || rank == 0)
 		return;
+	if (ctx->count == ctx->cap) {
+		ctx->cap = ctx->cap == 0 ? 1024 : ctx->cap * 2;
+		ctx->lines = i_reallocarray(ctx->lines, ctx->cap,
+					    sizeof(*ctx->lines));
 	}
-	for (unsigned int i = 0; ctx->names[i] != NULL; i++) {
-		size_t len = strlen(ctx->names[i]);
+	ctx->lines[ctx->count].rank = rank;
+	ctx->lines[ctx->count].start = str_len(ctx->out);
+	str_printfa(ctx->out, "%s=%s\n", key, value);
+	ctx->lines[ctx->count++].end = str_len(ctx->out);
+}
 
-		if (strncmp(ctx->names[i], key, len) == 0 &&
-		    (key[len] == '\0' || key[len] == '/'))
-			printf("%s=%s\n", key, value);
+/* -S order: by the rank of the top-level setting, keeping the export's
+ * order within one (stable insertion sort; ranks mostly ascend). */
+static void sort_simple_lines(struct simple_ctx *ctx)
+{
+	for (unsigned int i = 1; i < ctx->count; i++) {
+		struct simple_line line = ctx->lines[i];
+		unsigned int j = i;
+
+		while (j > 0 && ctx->lines[j - 1].rank > line.rank) {
+			ctx->lines[j] = ctx->lines[j - 1];
+			j--;
+		}
+		ctx->lines[j] = line;
 	}
 }
 
+/* doveconf -S: "key=value" lines in schema order. Like Dovecot, the
+ * output stops after the settings module whose check fails. */
 static int dump_simple(struct config *config, const struct doveconf_opts *opts)
 {
 	pool_t pool = pool_create("doveconf simple", 64 * 1024);
 	struct simple_ctx ctx = { .names = opts->names };
 	struct config_node *root;
-	const char *error;
+	const char *error, *end_key = NULL;
+	unsigned int end_rank = UINT_MAX;
 	int ret = 0;
 
 	if (config_get_merged(config, &opts->filter, &root, &error) < 0) {
 		i_error("%s", error);
-		ret = -1;
-	} else {
-		config_export(pool, root, opts->scope, false, print_simple,
-			      &ctx);
-		fflush(stdout);
-		if (config_check_print(root) < 0)
-			ret = -1;
+		pool_destroy(&pool);
+		return -1;
 	}
+	ctx.root = root;
+	ctx.out = str_new(64 * 1024);
+	config_export(pool, root, opts->scope, false, collect_simple, &ctx);
+	sort_simple_lines(&ctx);
+	error = config_check_first(root, &end_key);
+	if (error != NULL && end_key != NULL &&
+	    key_rank(root, end_key) > 0)
+		end_rank = key_rank(root, end_key);
+	for (unsigned int i = 0; i < ctx.count; i++) {
+		if (ctx.lines[i].rank > end_rank)
+			break;
+		fwrite(str_c(ctx.out) + ctx.lines[i].start, 1,
+		       ctx.lines[i].end - ctx.lines[i].start, stdout);
+	}
+	fflush(stdout);
+	if (error != NULL) {
+		i_error("%s", error);
+		ret = -1;
+	}
+	str_free(&ctx.out);
+	free(ctx.lines);
 	pool_destroy(&pool);
 	return ret;
 }
@@ -583,9 +700,7 @@ int doveconf_main(int argc, char *argv[])
 				i_fatal("%s", arg_error);
 			break;
 		case 'h': opts.hide_key = true; break;
-		case 'm':
-			i_fatal("-m (module filter) is not supported by Roost; "
-				"use -f protocol=NAME");
+		case 'm': modules_add(optarg); break;
 		case 'n': opts.scope = CONFIG_DUMP_SCOPE_CHANGED; break;
 		case 'N': opts.scope = CONFIG_DUMP_SCOPE_SET; break;
 		case 'p': break;
@@ -599,13 +714,16 @@ int doveconf_main(int argc, char *argv[])
 	}
 	if (opts.config_path == NULL)
 		opts.config_path = roost_default_config_path();
+	if (module_keys != NULL)
+		config_check_set_modules(module_checks);
 	if (argv[optind] != NULL)
 		opts.names = &argv[optind];
 	else if (!opts.simple && !opts.yaml)
 		print_banner(opts.config_path);
 
 	ret = roost_config_load(opts.config_path,
-				(opts.expand ? CONFIG_PARSE_EXPAND_FILES : 0) |
+				(opts.expand ? CONFIG_PARSE_EXPAND_FILES |
+				 CONFIG_PARSE_EXPAND_VARIABLES : 0) |
 				(opts.defaults ? CONFIG_PARSE_DEFAULTS_ONLY : 0),
 				&config, &error);
 	if (config == NULL)

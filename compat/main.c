@@ -13,6 +13,8 @@ struct program {
 
 static const struct program programs[] = {
 	{ "doveconf", doveconf_main },
+	{ "doveadm", doveadm_main },
+	{ "auth", auth_cmd_main },
 };
 
 static const char *base_name(const char *path)

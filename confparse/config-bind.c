@@ -102,8 +102,9 @@ static void *bind_node(struct bind_ctx *ctx, const struct config_node *node)
 			const char **pairs = p_new(ctx->pool, const char *,
 						   slot->pair_count + 1);
 
-			memcpy(pairs, slot->pairs,
-			       sizeof(*pairs) * slot->pair_count);
+			if (slot->pair_count > 0)
+				memcpy(pairs, slot->pairs,
+				       sizeof(*pairs) * slot->pair_count);
 			*(const char ***)field = pairs;
 			*(unsigned int *)((char *)field + sizeof(void *)) =
 				slot->pair_count / 2;

@@ -96,6 +96,12 @@ static void export_node(struct export_ctx *ctx, const struct config_node *node,
 			else if (slot->changed)
 				dump_default = true;
 		}
+		/* doveconf -n always shows these two in a namespace */
+		if (ctx->hide_list_defaults &&
+		    node->info_id == INFO_NAMESPACE &&
+		    (strcmp(def->key, "location") == 0 ||
+		     strcmp(def->key, "prefix") == 0))
+			dump_default = true;
 		if (!dump_default && strcmp(slot->value, default_value) == 0)
 			continue;
 		if ((def->flags & SET_FLAG_HIDDEN) != 0 && !slot->changed &&

@@ -168,7 +168,72 @@ struct merge_ctx {
 	const char *conflict_key;
 };
 
-/* Copy what src changed into dest where dest did not change it. */
+/* A list entry that only a less specific block has is copied with its
+ * values, but not as "changed": Dovecot's merge keeps no change flags
+ * for entries the more specific block lacks, so doveconf -n does not
+ * print them. */
+static struct config_node *copy_unchanged(pool_t pool,
+					  const struct config_node *src)
+{
+	struct config_node *node = config_node_dup(pool, src);
+
+	config_node_clear_changes(node);
+	return node;
+}
+
+static void append_child(pool_t pool, struct config_node *dest,
+			 unsigned int slot_idx, const struct config_node *src)
+{
+	struct config_node *child = config_node_add_child(pool, dest, slot_idx);
+
+	*child = *copy_unchanged(pool, src);
+}
+
+static int merge_node(struct merge_ctx *ctx, struct config_node *dest,
+		      const struct config_node *src);
+
+/* The entry of a unique list with exactly this name: unlike reopening a
+ * section while parsing, Dovecot's merge compares names with case. */
+static struct config_node *find_child_exact(const struct config_node *node,
+					    unsigned int slot_idx,
+					    const char *name)
+{
+	const struct config_slot *slot = &node->slots[slot_idx];
+
+	for (unsigned int i = 0; i < slot->child_count; i++) {
+		const struct config_node *child = slot->children[i];
+		int key = child->info->key_idx;
+
+		if (key >= 0 && strcmp(child->slots[key].value, name) == 0)
+			return slot->children[i];
+	}
+	return NULL;
+}
+
+/* Unique lists (service, namespace ...) merge entries by name; others
+ * (passdb, userdb) get src's entries after their own. */
+static int merge_list(struct merge_ctx *ctx, struct config_node *dest,
+		      unsigned int slot_idx, const struct config_slot *s)
+{
+	for (unsigned int j = 0; j < s->child_count; j++) {
+		const struct config_node *sc = s->children[j];
+		struct config_node *dc = NULL;
+		int key = sc->info->key_idx;
+
+		if (key >= 0 && sc->slots[key].value[0] != '\0')
+			dc = find_child_exact(dest, slot_idx,
+					      sc->slots[key].value);
+		if (dc == NULL)
+			append_child(ctx->pool, dest, slot_idx, sc);
+		else if (merge_node(ctx, dc, sc) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* Copy what src changed into dest where dest did not change it. Both
+ * changing a setting is a conflict when the blocks are unrelated, even
+ * with equal values (as in Dovecot). */
 static int merge_node(struct merge_ctx *ctx, struct config_node *dest,
 		      const struct config_node *src)
 {
@@ -188,30 +253,14 @@ static int merge_node(struct merge_ctx *ctx, struct config_node *dest,
 			continue;
 		}
 		if (def->type == SET_DEFLIST) {
-			for (unsigned int j = 0; j < s->child_count; j++) {
-				const struct config_node *sc = s->children[j];
-				struct config_node *dc = NULL;
-				int key = sc->info->key_idx;
-
-				if (key >= 0 && sc->slots[key].value[0] != '\0')
-					dc = config_node_find_child(dest, i,
-						sc->slots[key].value);
-				else if (j < d->child_count && key < 0)
-					dc = d->children[j];
-				if (dc == NULL) {
-					dc = config_node_add_child(ctx->pool,
-								   dest, i);
-				}
-				if (merge_node(ctx, dc, sc) < 0)
-					return -1;
-			}
+			if (merge_list(ctx, dest, i, s) < 0)
+				return -1;
 			continue;
 		}
 		if (!s->changed)
 			continue;
 		if (d->changed) {
-			if (ctx->check_conflicts &&
-			    strcmp(d->value, s->value) != 0) {
+			if (ctx->check_conflicts) {
 				ctx->conflict_key = def->key;
 				return -1;
 			}
@@ -223,11 +272,12 @@ static int merge_node(struct merge_ctx *ctx, struct config_node *dest,
 	return 0;
 }
 
-int config_get_merged(struct config *config, const struct config_filter *filter,
-		      struct config_node **root_r, const char **error_r)
+int config_get_merged_pool(struct config *config,
+			   const struct config_filter *filter, pool_t pool,
+			   struct config_node **root_r, const char **error_r)
 {
 	struct config_block **matches =
-		p_new(config->pool, struct config_block *, config->block_count);
+		p_new(pool, struct config_block *, config->block_count);
 	unsigned int count = 0;
 	struct merge_ctx ctx;
 
@@ -236,20 +286,27 @@ int config_get_merged(struct config *config, const struct config_filter *filter,
 			matches[count++] = config->blocks[i];
 	}
 	sort_blocks(matches, count, false);
-	*root_r = config_node_dup(config->pool, matches[0]->root);
+	*root_r = config_node_dup(pool, matches[0]->root);
 	memset(&ctx, 0, sizeof(ctx));
-	ctx.pool = config->pool;
+	ctx.pool = pool;
 	for (unsigned int i = 1; i < count; i++) {
 		ctx.check_conflicts = !filter_is_superset(
 			&matches[i]->filter, &matches[i - 1]->filter);
 		if (merge_node(&ctx, *root_r, matches[i]->root) < 0) {
-			*error_r = p_strdup_printf(config->pool,
+			*error_r = p_strdup_printf(pool,
 				"Conflict in setting %s found from filter at %s",
 				ctx.conflict_key, matches[i]->file_and_line);
 			return -1;
 		}
 	}
 	return 0;
+}
+
+int config_get_merged(struct config *config, const struct config_filter *filter,
+		      struct config_node **root_r, const char **error_r)
+{
+	return config_get_merged_pool(config, filter, config->pool, root_r,
+				      error_r);
 }
 
 unsigned int config_get_subset(struct config *config,

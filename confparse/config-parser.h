@@ -36,6 +36,12 @@ enum config_parse_flags {
 	CONFIG_PARSE_EXPAND_FILES = 0x01,
 	/* Parse only the built-in defaults (doveconf -d). */
 	CONFIG_PARSE_DEFAULTS_ONLY = 0x02,
+	/* Expand every $setting and $ENV:name reference, not only a
+	   setting's reference to itself (doveconf -x). */
+	CONFIG_PARSE_EXPAND_VARIABLES = 0x04,
+	/* The text is in 2.3 form already (written by Roost, e.g. from
+	   YAML): no rewriting of 2.0-2.2 settings, every value as written. */
+	CONFIG_PARSE_NO_OBSOLETE = 0x08,
 };
 
 /* Parse path. On failure returns -1 and the error in Dovecot's words
@@ -64,6 +70,10 @@ int config_filter_parse_arg(pool_t pool, struct config_filter *filter,
  * winning. Returns -1 with "Conflict in setting ..." on an ambiguity. */
 int config_get_merged(struct config *config, const struct config_filter *filter,
 		      struct config_node **root_r, const char **error_r);
+/* The same, allocating the tree (and the error) from pool. */
+int config_get_merged_pool(struct config *config,
+			   const struct config_filter *filter, pool_t pool,
+			   struct config_node **root_r, const char **error_r);
 /* Filter blocks other than the global one that could apply to filter
  * (doveconf prints these as sections), least specific first. */
 unsigned int config_get_subset(struct config *config,

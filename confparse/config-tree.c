@@ -6,11 +6,51 @@
 #include <stdlib.h>
 #include <strings.h>
 
+/* Each info's setting indexes sorted by key, built on first use, for a
+ * binary search: lookups by name are the parser's and checks' hot path. */
+static unsigned int *sorted_idx[INFO_COUNT];
+static const struct setting_info *sort_info;
+
+static int sort_idx_cmp(const void *p1, const void *p2)
+{
+	unsigned int i1 = *(const unsigned int *)p1;
+	unsigned int i2 = *(const unsigned int *)p2;
+
+	return strcmp(sort_info->defs[i1].key, sort_info->defs[i2].key);
+}
+
+static const unsigned int *setting_info_sorted(const struct setting_info *info)
+{
+	size_t id = (size_t)(info - setting_infos);
+
+	i_assert(id < INFO_COUNT);
+	if (sorted_idx[id] == NULL) {
+		unsigned int *idx = i_new(unsigned int, info->count + 1);
+
+		for (unsigned int i = 0; i < info->count; i++)
+			idx[i] = i;
+		sort_info = info;
+		qsort(idx, info->count, sizeof(*idx), sort_idx_cmp);
+		sorted_idx[id] = idx;
+	}
+	return sorted_idx[id];
+}
+
 int setting_info_find(const struct setting_info *info, const char *key)
 {
-	for (unsigned int i = 0; i < info->count; i++) {
-		if (strcmp(info->defs[i].key, key) == 0)
-			return (int)i;
+	const unsigned int *idx = setting_info_sorted(info);
+	unsigned int lo = 0, hi = info->count;
+
+	while (lo < hi) {
+		unsigned int mid = lo + (hi - lo) / 2;
+		int cmp = strcmp(key, info->defs[idx[mid]].key);
+
+		if (cmp == 0)
+			return (int)idx[mid];
+		if (cmp < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
 	}
 	return -1;
 }
@@ -83,6 +123,17 @@ struct config_node *config_node_dup(pool_t pool, const struct config_node *node)
 		}
 	}
 	return dup;
+}
+
+void config_node_clear_changes(struct config_node *node)
+{
+	for (unsigned int i = 0; i < node->info->count; i++) {
+		struct config_slot *slot = &node->slots[i];
+
+		slot->changed = false;
+		for (unsigned int j = 0; j < slot->child_count; j++)
+			config_node_clear_changes(slot->children[j]);
+	}
 }
 
 void config_node_strlist_set(pool_t pool, struct config_slot *slot,
@@ -320,8 +371,14 @@ static void config_node_add_default_instances(pool_t pool,
 
 struct config_node *config_node_new_root(pool_t pool)
 {
-	struct config_node *root = config_node_new(pool, INFO_ROOT);
+	/* built once, then copied: every filter block needs one */
+	static pool_t proto_pool;
+	static struct config_node *proto;
 
-	config_node_add_default_instances(pool, root);
-	return root;
+	if (proto == NULL) {
+		proto_pool = pool_create("config default root", 64 * 1024);
+		proto = config_node_new(proto_pool, INFO_ROOT);
+		config_node_add_default_instances(proto_pool, proto);
+	}
+	return config_node_dup(pool, proto);
 }

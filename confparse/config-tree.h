@@ -15,6 +15,11 @@ struct config_slot {
 	const char *value;	/* NULL for SET_DEFLIST and SET_STRLIST */
 	bool changed;		/* set by the config, not a default */
 	bool present;		/* SET_STRLIST: the section appeared */
+	/* where the config first set it ("file line N") and the parser's
+	   running count of assignments then: for Dovecot's "Global setting
+	   X won't change the setting inside an earlier filter at ..." */
+	const char *first_set_at;
+	unsigned int first_set_seq;
 	/* SET_DEFLIST: child blocks in order */
 	struct config_node **children;
 	unsigned int child_count, child_cap;
@@ -34,6 +39,8 @@ struct config_node *config_node_new(pool_t pool, enum setting_info_id info_id);
 /* The top level with the built-in services and listeners. */
 struct config_node *config_node_new_root(pool_t pool);
 struct config_node *config_node_dup(pool_t pool, const struct config_node *node);
+/* Mark every value of node and its children as not set by the config. */
+void config_node_clear_changes(struct config_node *node);
 
 /* The name of a list element as it appears in paths: the escaped value of
  * its key setting, or its index when it has none. Allocated from pool. */

@@ -79,21 +79,24 @@ int config_parse_uint(const char *value, unsigned int *result_r,
 	return 0;
 }
 
+/* A mode: octal with a leading 0, else decimal. Like Dovecot, an octal
+ * number is read as 64 bits and then cut to 32 (077777777777777777 is
+ * 037777777777). */
 static int parse_oct(const char *value, unsigned int *result_r,
 		     const char **error_r)
 {
-	unsigned long long num = 0;
+	uint64_t num = 0;
 
 	if (value[0] != '0')
 		return config_parse_uint(value, result_r, error_r);
 	for (const char *p = value; *p != '\0'; p++) {
-		if (*p < '0' || *p > '7' || num > UINT32_MAX / 8) {
+		if (*p < '0' || *p > '7' || num > UINT64_MAX / 8) {
 			*error_r = error_fmt("Invalid number: %s", value);
 			return -1;
 		}
 		num = num * 8 + (unsigned int)(*p - '0');
 	}
-	*result_r = (unsigned int)num;
+	*result_r = (unsigned int)(num & UINT32_MAX);
 	return 0;
 }
 
@@ -124,8 +127,12 @@ int config_parse_size(const char *value, uint64_t *result_r,
 		if (*p == 'B' || *p == 'b')
 			p++;
 	}
-	if (*p != '\0' || (num != 0 && mult > UINT64_MAX / num))
+	if (*p != '\0')
 		goto fail;
+	if (num != 0 && mult > UINT64_MAX / num) {
+		*error_r = error_fmt("Size is too large: %s", value);
+		return -1;
+	}
 	*result_r = num * mult;
 	return 0;
 fail:
@@ -178,8 +185,11 @@ int config_parse_time(const char *value, bool msecs, uint64_t *result_r,
 					     "this setting: %s", value);
 			return -1;
 		}
-		if (num > UINT64_MAX / time_units[i].msecs)
-			break;
+		if (num > UINT64_MAX / time_units[i].msecs) {
+			*error_r = error_fmt("Time interval is too large: %s",
+					     value);
+			return -1;
+		}
 		num *= time_units[i].msecs;
 		*result_r = msecs ? num : num / 1000;
 		return 0;
@@ -296,8 +306,8 @@ int config_value_normalize(pool_t pool, const struct setting_def *def,
 		if (config_parse_time(value, def->type == SET_MSECS, &big,
 				      error_r) < 0)
 			return -1;
-		if (def->type == SET_TIME && big > UINT32_MAX) {
-			*error_r = error_fmt("Invalid time interval: %s",
+		if (big > UINT32_MAX) {
+			*error_r = error_fmt("Time interval is too large: %s",
 					     value);
 			return -1;
 		}

@@ -1080,7 +1080,8 @@ int config_yaml_load_string(const char *name, const char *text, size_t size,
 			"larger than %u MB", name, YAML_MAX_SIZE / 1024 / 1024);
 	} else if (yaml_build_tree(&ctx, text, size, &root) == 0 &&
 		   conv_document(&ctx, root) == 0) {
-		ret = config_parse_string(name, str_c(ctx.conf), flags,
+		ret = config_parse_string(name, str_c(ctx.conf),
+					  flags | CONFIG_PARSE_NO_OBSOLETE,
 					  config_r, &error);
 		if (ret < 0)
 			ctx.error = map_parse_error(&ctx, error);

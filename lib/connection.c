@@ -19,13 +19,26 @@ static void connection_update_io(struct connection *conn)
 	io_set_condition(conn->io, cond);
 }
 
+static void connection_report_disconnect(void *context)
+{
+	struct connection *conn = context;
+
+	timeout_remove(&conn->disconnect_to);
+	conn->v->disconnected(conn, conn->disconnect_reason);
+}
+
+/* The owner hears of the disconnection from the event loop, never from
+ * inside connection_send() or a read: the connection stays valid until
+ * the current call returns. */
 static void connection_fail(struct connection *conn, const char *reason)
 {
 	if (conn->disconnected)
 		return;
 	conn->disconnected = true;
+	conn->disconnect_reason = reason;
 	io_set_condition(conn->io, 0);
-	conn->v->disconnected(conn, reason);
+	conn->disconnect_to = timeout_add(conn->loop, 0,
+					  connection_report_disconnect, conn);
 }
 
 static void connection_flush(struct connection *conn)
@@ -37,7 +50,7 @@ static void connection_flush(struct connection *conn)
 		if (ret < 0) {
 			if (errno == EAGAIN || errno == EINTR)
 				break;
-			connection_fail(conn, strerror(errno));
+			connection_fail(conn, "Connection closed");
 			return;
 		}
 		memmove(conn->outbuf, conn->outbuf + ret,
@@ -46,7 +59,7 @@ static void connection_flush(struct connection *conn)
 	}
 }
 
-void connection_process_input(struct connection *conn)
+bool connection_process_input(struct connection *conn)
 {
 	char *nl;
 
@@ -63,10 +76,11 @@ void connection_process_input(struct connection *conn)
 		cont = conn->v->input_line(conn, line);
 		free(line);
 		if (!cont)
-			return;
+			return false;
 	}
 	if (!conn->disconnected && conn->in_len >= conn->in_max)
 		connection_fail(conn, "Input line too long");
+	return true;
 }
 
 static void connection_io(void *context)
@@ -87,12 +101,13 @@ static void connection_io(void *context)
 			return;
 		}
 		if (ret < 0 && errno != EAGAIN && errno != EINTR) {
-			connection_fail(conn, strerror(errno));
+			connection_fail(conn, "Connection closed");
 			return;
 		}
 		if (ret > 0) {
 			conn->in_len += (size_t)ret;
-			connection_process_input(conn);
+			if (!connection_process_input(conn))
+				return;
 		}
 	}
 	connection_update_io(conn);
@@ -126,6 +141,7 @@ void connection_free(struct connection **_conn)
 	if (conn == NULL)
 		return;
 	*_conn = NULL;
+	timeout_remove(&conn->disconnect_to);
 	io_remove(&conn->io);
 	close(conn->fd);
 	free(conn->inbuf);

@@ -13,7 +13,8 @@ struct connection;
 
 struct connection_vfuncs {
 	/* One line without its "\n" (a trailing "\r" is removed). Return
-	   false to stop reading (the connection was destroyed or paused). */
+	   false if the connection was freed by the callback: nothing may
+	   touch it afterwards. (To stop reading, use connection_pause().) */
 	bool (*input_line)(struct connection *conn, char *line);
 	/* The peer closed, an error happened or a line was too long. The
 	   owner must call connection_free() (now or later). */
@@ -32,6 +33,8 @@ struct connection {
 	char *outbuf;
 	size_t out_len, out_cap, out_max;
 	bool disconnected, paused;
+	struct timeout *disconnect_to;
+	const char *disconnect_reason;	/* static text */
 };
 
 /* Take ownership of fd (made non-blocking). max_line bounds one input
@@ -47,7 +50,8 @@ void connection_send(struct connection *conn, const void *data, size_t size);
 void connection_send_str(struct connection *conn, const char *str);
 /* Stop or resume reading input (e.g. while a request is pending). */
 void connection_pause(struct connection *conn, bool pause);
-/* Call input_line for lines already buffered (after resuming). */
-void connection_process_input(struct connection *conn);
+/* Call input_line for lines already buffered (after resuming). Returns
+ * false if the connection was freed meanwhile. */
+bool connection_process_input(struct connection *conn);
 
 #endif

@@ -12,8 +12,9 @@ int net_addr2ip(const char *addr, struct ip_addr *ip_r)
 	size_t len = strlen(addr);
 
 	memset(ip_r, 0, sizeof(*ip_r));
+	/* only IPv6 addresses may be bracketed (as in Dovecot) */
 	if (addr[0] == '[' && len > 2 && addr[len - 1] == ']' &&
-	    len - 2 < sizeof(buf)) {
+	    len - 2 < sizeof(buf) && memchr(addr, ':', len) != NULL) {
 		memcpy(buf, addr + 1, len - 2);
 		buf[len - 2] = '\0';
 		addr = buf;
@@ -51,13 +52,34 @@ bool net_ip_compare(const struct ip_addr *ip1, const struct ip_addr *ip2)
 	return true;
 }
 
+/* ::ffff:a.b.c.d as the IPv4 address it carries. */
+static bool net_ipv6_mapped_ipv4(const struct ip_addr *ip,
+				 struct ip_addr *ip4_r)
+{
+	static const unsigned char prefix[12] = {
+		0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff
+	};
+
+	if (ip->family != AF_INET6 ||
+	    memcmp(ip->u.ip6.s6_addr, prefix, sizeof(prefix)) != 0)
+		return false;
+	memset(ip4_r, 0, sizeof(*ip4_r));
+	ip4_r->family = AF_INET;
+	memcpy(&ip4_r->u.ip4, ip->u.ip6.s6_addr + 12, 4);
+	return true;
+}
+
 bool net_is_in_network(const struct ip_addr *ip, const struct ip_addr *net_ip,
 		       unsigned int bits)
 {
 	const unsigned char *a, *b;
+	struct ip_addr ip4;
 	unsigned int max;
 
-	if (ip->family != net_ip->family)
+	/* an IPv4 client seen through an IPv6 socket */
+	if (net_ipv6_mapped_ipv4(ip, &ip4))
+		ip = &ip4;
+	if (ip->family == 0 || ip->family != net_ip->family)
 		return false;
 	if (ip->family == AF_INET) {
 		a = (const unsigned char *)&ip->u.ip4;
@@ -83,6 +105,54 @@ bool net_is_in_network(const struct ip_addr *ip, const struct ip_addr *net_ip,
 	return true;
 }
 
+/* Dovecot's str_to_uint(): decimal digits only, no sign or blanks. */
+static bool parse_mask(const char *str, unsigned int max_bits,
+		       unsigned int *bits_r)
+{
+	unsigned int bits = 0;
+
+	if (*str == '\0')
+		return false;
+	for (; *str != '\0'; str++) {
+		if (*str < '0' || *str > '9')
+			return false;
+		bits = bits * 10 + (unsigned int)(*str - '0');
+		if (bits > max_bits)
+			return false;
+	}
+	*bits_r = bits;
+	return true;
+}
+
+/* A host name in a network: resolved, the first address wins. */
+static int net_resolve(const char *host, struct ip_addr *ip_r,
+		       const char **error_r)
+{
+	static char errbuf[512];
+	struct addrinfo hints, *ai;
+	int ret;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_socktype = SOCK_STREAM;
+	ret = getaddrinfo(host, NULL, &hints, &ai);
+	if (ret != 0) {
+		snprintf(errbuf, sizeof(errbuf), "gethostbyname(%s) failed: %s",
+			 host, gai_strerror(ret));
+		*error_r = errbuf;
+		return -1;
+	}
+	memset(ip_r, 0, sizeof(*ip_r));
+	ip_r->family = ai->ai_family;
+	if (ai->ai_family == AF_INET)
+		ip_r->u.ip4 = ((struct sockaddr_in *)(void *)
+			       ai->ai_addr)->sin_addr;
+	else
+		ip_r->u.ip6 = ((struct sockaddr_in6 *)(void *)
+			       ai->ai_addr)->sin6_addr;
+	freeaddrinfo(ai);
+	return 0;
+}
+
 int net_parse_range(const char *network, struct ip_addr *ip_r,
 		    unsigned int *bits_r, const char **error_r)
 {
@@ -99,44 +169,19 @@ int net_parse_range(const char *network, struct ip_addr *ip_r,
 	}
 	memcpy(host, network, hlen);
 	host[hlen] = '\0';
-	if (net_addr2ip(host, ip_r) < 0) {
-		struct addrinfo hints, *ai;
-		int ret;
-
-		memset(&hints, 0, sizeof(hints));
-		hints.ai_socktype = SOCK_STREAM;
-		ret = getaddrinfo(host, NULL, &hints, &ai);
-		if (ret != 0) {
-			snprintf(errbuf, sizeof(errbuf),
-				 "gethostbyname(%s) failed: %s", host,
-				 gai_strerror(ret));
-			*error_r = errbuf;
-			return -1;
-		}
-		memset(ip_r, 0, sizeof(*ip_r));
-		ip_r->family = ai->ai_family;
-		if (ai->ai_family == AF_INET)
-			ip_r->u.ip4 = ((struct sockaddr_in *)(void *)
-				       ai->ai_addr)->sin_addr;
-		else
-			ip_r->u.ip6 = ((struct sockaddr_in6 *)(void *)
-				       ai->ai_addr)->sin6_addr;
-		freeaddrinfo(ai);
-	}
+	if (net_addr2ip(host, ip_r) < 0 &&
+	    net_resolve(host, ip_r, error_r) < 0)
+		return -1;
 	max_bits = ip_r->family == AF_INET ? 32 : 128;
 	if (slash == NULL) {
 		*bits_r = max_bits;
 		return 0;
 	}
-	char *end;
-	unsigned long bits = strtoul(slash + 1, &end, 10);
-
-	if (slash[1] == '\0' || *end != '\0' || bits > max_bits) {
-		snprintf(errbuf, sizeof(errbuf), "Invalid network '%s'",
-			 network);
+	if (!parse_mask(slash + 1, max_bits, bits_r)) {
+		snprintf(errbuf, sizeof(errbuf), "Invalid network mask: %s",
+			 slash + 1);
 		*error_r = errbuf;
 		return -1;
 	}
-	*bits_r = (unsigned int)bits;
 	return 0;
 }

@@ -6,8 +6,9 @@
 set -eu
 
 PKGS="gcc make pkg-config libc6-dev libssl-dev libyaml-dev libsystemd-dev
-libpam0g-dev libcrypt-dev check python3 clang libclang-rt-14-dev llvm openssl
-dovecot-core dovecot-imapd dovecot-pop3d dovecot-lmtpd dovecot-submissiond"
+libpam0g-dev libcrypt-dev libargon2-dev check python3 clang libclang-rt-14-dev llvm openssl
+dovecot-core dovecot-imapd dovecot-pop3d dovecot-lmtpd dovecot-submissiond
+libpam-wrapper libnss-wrapper postfix swaks"
 
 missing=""
 for p in $PKGS; do

@@ -88,6 +88,8 @@ def load_types(path):
 def map_type(info, key, typ):
     if info == "service" and key == "type":
         return "str"  # checked after parsing: "Unknown service type"
+    if info == "event_exporter" and key in ("format", "transport"):
+        return "str"  # checked after parsing: "Unknown exporter format"
     if key == "mode":
         return "oct"
     if typ.startswith("enum("):

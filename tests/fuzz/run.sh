@@ -11,6 +11,9 @@ for bin in "$top"/build/fuzz/fuzz_*; do
 	if [ "$name" = fuzz_config_parser ]; then
 		cp "$top"/tests/compat/configs/*.conf "$corpus"/ 2>/dev/null || true
 	fi
+	if [ -d "$top/tests/fuzz/seeds-$name" ]; then
+		cp "$top/tests/fuzz/seeds-$name"/* "$corpus"/
+	fi
 	echo "fuzzing $name for $secs s"
 	"$bin" -max_total_time="$secs" -max_len=65536 -timeout=10 \
 		-artifact_prefix="$top/tests/fuzz/" "$corpus"

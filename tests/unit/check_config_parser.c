@@ -4,6 +4,7 @@
  * against Debian's doveconf 2.3.19 ("doveconf -n -c FILE"). */
 #include "suites.h"
 #include "config-tree.h"
+#include "config-check.h"
 #include "str.h"
 
 #include <stdio.h>
@@ -295,8 +296,8 @@ END_TEST
 START_TEST(test_parse_var_unknown)
 {
 	/* Dovecot 2.3 expands only a setting's reference to itself; other
-	 * $words stay literal, known or not (doveconf -x would refuse
-	 * unknown ones: KNOWN-FAILURES.md) */
+	 * $words stay literal, known or not (doveconf -x refuses unknown
+	 * ones: test_parse_var_expand_all) */
 	assert_value("mail_plugins = $nonexistent acl\n", "mail_plugins",
 		     "$nonexistent acl");
 	assert_value("mail_location = maildir:~/M\n"
@@ -306,6 +307,9 @@ START_TEST(test_parse_var_unknown)
 	assert_value("mail_plugins = $mail_plugins  acl   x\n",
 		     "mail_plugins", " acl x");
 	assert_value("mail_plugins = a  b\n", "mail_plugins", "a  b");
+	/* any '$' re-joins the words, even without a self-reference */
+	assert_value("login_greeting = a   b   $mail_location  c\n",
+		     "login_greeting", "a b $mail_location c");
 	/* a self-reference the lookup cannot resolve is an error */
 	assert_error("plugin {\n  quota = $quota x\n}\n",
 		     E2 "Unknown variable: $quota");
@@ -318,6 +322,188 @@ START_TEST(test_parse_var_not_word_start)
 {
 	assert_value("mail_plugins = a$mail_plugins\n", "mail_plugins",
 		     "a$mail_plugins");
+}
+END_TEST
+
+START_TEST(test_parse_var_expand_all)
+{
+	struct config *config;
+
+	/* doveconf -x: every $setting and $ENV:name is expanded */
+	config = test_parse_flags("mail_location = maildir:~/M\n"
+		"login_greeting = $mail_location x $hostname y\n"
+		"imap_capability = $default_vsz_limit $mail_debug "
+		"$service/imap-login/inet_listener/imap/port "
+		"pre$mail_location\n"
+		"protocol imap {\n"
+		"  login_greeting = a $mail_location b $login_greeting\n"
+		"}\n", CONFIG_PARSE_EXPAND_VARIABLES);
+	ck_assert_msg(config != NULL, "%s", test_parse_error());
+	ck_assert_str_eq(test_get(config, "login_greeting"),
+			 "maildir:~/M x  y");
+	ck_assert_str_eq(test_get(config, "imap_capability"),
+			 "256 M no 143 pre$mail_location");
+	/* inside a filter another setting is the filter's own (a default
+	   here), a self-reference the enclosing value */
+	ck_assert_str_eq(config_node_get(protocol_block(config, "imap")->root,
+					 "login_greeting"),
+			 "a  b maildir:~/M x  y");
+	config_free(&config);
+
+	config = test_parse_flags("login_greeting = $ENV:ROOST_UNIT_ENV x\n",
+				  CONFIG_PARSE_EXPAND_VARIABLES);
+	ck_assert_ptr_nonnull(config);
+	ck_assert_str_eq(test_get(config, "login_greeting"), " x");
+	config_free(&config);
+
+	ck_assert_ptr_null(test_parse_flags("mail_plugins = $nonexistent acl\n",
+					    CONFIG_PARSE_EXPAND_VARIABLES));
+	ck_assert_str_eq(test_parse_error(),
+			 E1 "Unknown variable: $nonexistent");
+	ck_assert_ptr_null(test_parse_flags("login_greeting = $namespace\n",
+					    CONFIG_PARSE_EXPAND_VARIABLES));
+	ck_assert_str_eq(test_parse_error(), E1 "Invalid variable: $namespace");
+	/* a tab does not split words */
+	ck_assert_ptr_null(test_parse_flags("login_greeting = $mail_location\t"
+					    "$mail_location\n",
+					    CONFIG_PARSE_EXPAND_VARIABLES));
+	ck_assert_str_eq(test_parse_error(), E1 "Unknown variable: "
+			 "$mail_location\t$mail_location");
+}
+END_TEST
+
+START_TEST(test_parse_global_override_warning)
+{
+	struct config *config = test_parse("protocol imap {\n"
+		"  mail_plugins = a\n"
+		"}\n"
+		"protocol pop3 {\n"
+		"  login_greeting = x\n"
+		"  mail_plugins = b\n"
+		"}\n"
+		"mail_plugins = c\n"
+		"login_greeting = y\n"
+		"mail_debug = yes\n");
+
+	ck_assert_ptr_nonnull(config);
+	ck_assert_str_eq(test_log_captured(),
+		"Warning: t.conf line 8: Global setting mail_plugins won't "
+		"change the setting inside an earlier filter at t.conf line 2 "
+		"(if this is intentional, avoid this warning by moving the "
+		"global setting before t.conf line 2)\n"
+		"Warning: t.conf line 9: Global setting login_greeting won't "
+		"change the setting inside an earlier filter at t.conf line 5 "
+		"(if this is intentional, avoid this warning by moving the "
+		"global setting before t.conf line 5)\n");
+	/* the global value is set all the same */
+	ck_assert_str_eq(test_get(config, "mail_plugins"), "c");
+	config_free(&config);
+}
+END_TEST
+
+START_TEST(test_parse_obsolete)
+{
+	struct config *config = test_parse(
+		"protocols = imap imaps pop3 pop3s\n"
+		"ssl_protocols = !SSLv3 !TLSv1\n"
+		"ssl_parameters_regenerate = 168\n"
+		"mail_cache_compress_min_size = 32768 B\n"
+		"imap_client_workarounds = outlook-idle,delay-newmail\n"
+		"login_process_size = 64\n");
+
+	ck_assert_msg(config != NULL, "%s", test_parse_error());
+	ck_assert_str_eq(test_log_captured(),
+		"Warning: NOTE: You can get a new clean config file with: "
+		"doveconf -Pn > dovecot-new.conf\n"
+		"Warning: Obsolete setting in t.conf:1: 'imaps' protocol is no "
+		"longer necessary, remove it\n"
+		"Warning: Obsolete setting in t.conf:1: 'pop3s' protocol is no "
+		"longer necessary, remove it\n"
+		"Warning: Obsolete setting in t.conf:2: ssl_protocols has been "
+		"replaced by ssl_min_protocol\n"
+		"Warning: Obsolete setting in t.conf:3: "
+		"ssl_parameters_regenerate is no longer needed\n"
+		"Warning: Obsolete setting in t.conf:4: "
+		"mail_cache_compress_min_size has been renamed to "
+		"mail_cache_purge_min_size\n"
+		"Warning: Obsolete setting in t.conf:5: "
+		"imap_client_workarounds=outlook-idle is no longer necessary\n"
+		"Warning: Obsolete setting in t.conf:6: login_process_size has "
+		"been replaced by service { vsz_limit }\n");
+	ck_assert_str_eq(test_get(config, "protocols"), "imap pop3");
+	ck_assert_str_eq(test_get(config, "ssl_min_protocol"), "TLSv1.1");
+	ck_assert_str_eq(test_get(config, "mail_cache_purge_min_size"), "32 k");
+	ck_assert_str_eq(test_get(config, "imap_client_workarounds"),
+			 " delay-newmail");
+	ck_assert_str_eq(test_get(config, "service/imap-login/vsz_limit"),
+			 "64 M");
+	ck_assert_str_eq(test_get(config, "service/pop3-login/vsz_limit"),
+			 "64 M");
+	config_free(&config);
+
+	/* imaps alone still means imap, with its plain listener off */
+	assert_value("protocols = imaps\n", "service/imap-login/inet_listener/"
+		     "imap/port", "0");
+	assert_value("protocols = imaps\n", "protocols", "imap");
+	/* only plain values are rewritten */
+	assert_error("ssl_protocols = $x\n", E1 "Unknown setting: "
+		     "ssl_protocols");
+	assert_error("auth_process_size = 64M\n", E1 "Invalid size: 64M M");
+}
+END_TEST
+
+START_TEST(test_parse_list_ids)
+{
+	struct config *config;
+	int idx;
+
+	/* "service = x" adds an unnamed service (which the checks refuse);
+	   "service = imap" names an existing one */
+	config = test_parse("namespace = x y\nservice = imap\n");
+	ck_assert_msg(config != NULL, "%s", test_parse_error());
+	idx = setting_info_find(config->blocks[0]->root->info, "namespace");
+	ck_assert_uint_eq(config->blocks[0]->root->slots[idx].child_count, 2);
+	config_free(&config);
+	assert_value("plugin = x\n", "mail_location", "");
+}
+END_TEST
+
+START_TEST(test_parse_section_name_quotes)
+{
+	/* a quoted name ends at the next quote: no escapes there */
+	assert_error("namespace inbox {\n  mailbox \"Spam \\\"Folder\\\"\" {\n"
+		     "  }\n}\n", E2 "Expecting '{'");
+	assert_value("namespace inbox {\n  mailbox \"Sent Items\" {\n"
+		     "    auto = create\n  }\n}\n",
+		     "namespace/inbox/mailbox/Sent\\_Items/auto", "create");
+}
+END_TEST
+
+START_TEST(test_parse_filter_in_section)
+{
+	/* a filter inside a section sets that section in the filter's
+	   block, if the block has it (a built-in service) */
+	struct config *config = test_parse("service imap-login {\n"
+					   "  inet_listener imap {\n"
+					   "    protocol imap {\n"
+					   "      port = 1\n"
+					   "    }\n"
+					   "  }\n"
+					   "}\n");
+	struct config_block *imap;
+
+	ck_assert_msg(config != NULL, "%s", test_parse_error());
+	imap = protocol_block(config, "imap");
+	ck_assert_str_eq(config_node_get(imap->root, "service/imap-login/"
+					 "inet_listener/imap/port"), "1");
+	ck_assert_str_eq(test_get(config, "service/imap-login/inet_listener/"
+				  "imap/port"), "143");
+	config_free(&config);
+	assert_error("service foo {\n  protocol imap {\n"
+		     "    process_limit = 2\n  }\n}\n",
+		     E3 "Unknown setting: service { process_limit");
+	assert_error("plugin {\n  protocol imap {\n    x = 5\n  }\n}\n",
+		     E3 "Unknown setting: plugin { x");
 }
 END_TEST
 
@@ -672,6 +858,11 @@ START_TEST(test_parse_duplicate_passdb)
 {
 	assert_error("passdb foo {\n}\npassdb foo {\n}\n",
 		     E3 "passdb/foo already exists");
+	/* names compare without case */
+	assert_error("passdb users {\n}\npassdb Users {\n}\n",
+		     E3 "passdb/Users already exists");
+	assert_error("userdb u {\n}\nuserdb U {\n}\n",
+		     E3 "userdb/U already exists");
 }
 END_TEST
 
@@ -686,6 +877,27 @@ START_TEST(test_parse_filter_nesting_errors)
 	assert_error("local 1.2.3.4 {\n  auth_mechanisms = plain\n}\n",
 		     E2 "Auth settings not supported inside local/remote "
 		     "blocks: auth_mechanisms");
+	assert_error("remote 10.0.0.0/8 {\n  local 1.2.3.4 {\n  }\n}\n",
+		     E2 "remote { local { .. } } not allowed (use local { "
+		     "remote { .. } } instead)");
+	assert_error("remote 10.0.0.0/8 {\n  local_name x {\n  }\n}\n",
+		     E2 "remote { local_name { .. } } not allowed (use "
+		     "local_name { remote { .. } } instead)");
+	assert_error("protocol imap {\n  remote 1.2.3.4 {\n  }\n}\n",
+		     E2 "protocol { remote { .. } } not allowed (use remote { "
+		     "protocol { .. } } instead)");
+	/* an inner network must lie inside the outer one */
+	assert_error("local 10.0.0.0/8 {\n  local 192.168.1.0/24 {\n  }\n}\n",
+		     E2 "local net1 { local net2 { .. } } requires net2 to be "
+		     "inside net1");
+	assert_error("remote 10.0.0.0/16 {\n  remote 10.0.0.0/8 {\n  }\n}\n",
+		     E2 "remote net1 { remote net2 { .. } } requires net2 to "
+		     "be inside net1");
+	assert_error("local 192.0.2.1/33 {\n}\n",
+		     E1 "Invalid network mask: 33");
+	assert_error("local 10.0.0.0/+8 {\n}\n",
+		     E1 "Invalid network mask: +8");
+	assert_error("remote ::/129 {\n}\n", E1 "Invalid network mask: 129");
 }
 END_TEST
 
@@ -693,12 +905,34 @@ END_TEST
 
 START_TEST(test_parse_nul_byte)
 {
+	/* as in Dovecot, a NUL ends the line: the rest is ignored */
+	static const char text[] = "login_greeting = ab\0cd\n"
+		"\0garbage = 1\n"
+		"service imap {\0 junk\n"
+		"  process_limit = 5\n"
+		"}\n"
+		"auth_realms = \"a\0\" b\n";
 	const char *dir = test_tmpdir_create();
-	static const char text[] = "login_greeting = x\nmail_location = a\0b\n";
 	char *path = test_write_file(dir, "nul.conf", text, sizeof(text) - 1);
-	char *error = parse_file_fail(path), *where;
+	char *value = parse_file_get(path, "login_greeting");
 
-	where = i_strdup_printf("%s line 2", path);
+	ck_assert_str_eq(value, "ab");
+	free(value);
+	value = parse_file_get(path, "service/imap/process_limit");
+	ck_assert_str_eq(value, "5");
+	free(value);
+	/* a quote at one end only is kept */
+	value = parse_file_get(path, "auth_realms");
+	ck_assert_str_eq(value, "\"a");
+	free(value);
+	free(path);
+
+	static const char key[] = "login_greeting = x\nmail_loc\0ation = x\n";
+	char *error, *where;
+
+	path = test_write_file(dir, "key.conf", key, sizeof(key) - 1);
+	error = parse_file_fail(path);
+	where = i_strdup_printf("%s line 2: Expecting '{'", path);
 	ck_assert_msg(strstr(error, where) != NULL, "error: %s", error);
 	free(where);
 	free(error);
@@ -709,18 +943,30 @@ END_TEST
 
 START_TEST(test_parse_long_line)
 {
+	/* Dovecot has no line limit; Roost allows 16 MB lines */
 	size_t len = 1100 * 1024;
 	string_t *text = str_new(len + 64);
 	const char *error;
+	char *value;
 
 	str_append(text, "# first\nlogin_greeting = ");
 	for (size_t i = 0; i < len; i++)
 		str_append_c(text, 'a');
 	str_append_c(text, '\n');
+	value = test_parse_get(str_c(text), "login_greeting");
+	ck_assert_uint_eq(strlen(value), len);
+	free(value);
+
+	len = 16 * 1024 * 1024 + 1;
+	str_clear(text);
+	str_append(text, "# first\n");
+	for (size_t i = 0; i < len; i++)
+		str_append_c(text, '#');
+	str_append_c(text, '\n');
 	ck_assert_ptr_null(test_parse(str_c(text)));
 	error = test_parse_error();
-	ck_assert_msg(strstr(error, "t.conf line 2") != NULL, "error: %s",
-		      error);
+	ck_assert_msg(strstr(error, "t.conf line 2: Line too long") != NULL,
+		      "error: %s", error);
 	str_free(&text);
 }
 END_TEST
@@ -749,14 +995,26 @@ START_TEST(test_parse_deep_nesting)
 	struct config *config = NULL;
 	const char *error = NULL;
 
+	/* Dovecot has no depth limit: 200 levels are fine */
+	str_append(text, "local 127.0.0.0/8 {\n");
 	for (unsigned int i = 0; i < 200; i++)
-		str_append(text, "local 1.2.3.4 {\n");
-	for (unsigned int i = 0; i < 200; i++)
+		str_append(text, "remote 10.0.0.0/8 {\n");
+	str_append(text, "login_greeting = deep\n");
+	for (unsigned int i = 0; i < 201; i++)
 		str_append(text, "}\n");
-	/* an error or a config, but no crash */
-	if (config_parse_string("t.conf", str_c(text), 0, &config,
-				&error) < 0)
-		ck_assert_ptr_nonnull(error);
+	ck_assert_msg(config_parse_string("t.conf", str_c(text), 0, &config,
+					  &error) == 0, "%s", error);
+	ck_assert_uint_eq(config->block_count, 3);
+	config_free(&config);
+
+	/* Roost stops at 10000 */
+	str_clear(text);
+	for (unsigned int i = 0; i < 10001; i++)
+		str_append(text, "local 1.2.3.4 {\n");
+	ck_assert_int_eq(config_parse_string("t.conf", str_c(text), 0,
+					     &config, &error), -1);
+	ck_assert_str_eq(error, "Error in configuration file t.conf line "
+			 "10001: Too deep section nesting");
 	config_free(&config);
 
 	str_clear(text);
@@ -831,6 +1089,132 @@ START_TEST(test_parse_odd_input)
 }
 END_TEST
 
+/* ---- Checks: config-check.c, run after parsing ---- */
+
+/* config_check() on text must fail with "...t.conf: expected". */
+static void assert_check_error(const char *text, const char *expected)
+{
+	struct config *config = test_parse(text);
+	const char *error = NULL;
+	char *full = i_strdup_printf("Error in configuration file t.conf: %s",
+				     expected);
+
+	ck_assert_msg(config != NULL, "parse: %s", test_parse_error());
+	ck_assert_int_eq(config_check(config, &error), -1);
+	ck_assert_str_eq(error, full);
+	free(full);
+	config_free(&config);
+}
+
+START_TEST(test_check_master)
+{
+	assert_check_error("listen =\n", "listen can't be set empty");
+	assert_check_error("service dict {\n  vsz_limit = 1023k\n}\n",
+			   "service(dict): vsz_limit is too low");
+	assert_check_error("service = x\n", "Service #30 is missing name");
+	assert_check_error("first_valid_uid = 10\nlast_valid_uid = 5\n",
+			   "first_valid_uid can't be larger than "
+			   "last_valid_uid");
+	assert_check_error("protocols = imap nntp\n",
+			   "protocols: Unknown protocol: nntp");
+	assert_check_error("protocols = imap\nservice imap {\n"
+			   "  unix_listener foo {\n  }\n}\n"
+			   "service imap-login {\n  unix_listener foo {\n"
+			   "  }\n}\n", "duplicate listener: /run/dovecot/foo");
+	assert_check_error("protocols = imap\nservice imap {\n"
+			   "  inet_listener a {\n    port = 143\n  }\n}\n",
+			   "duplicate listener: 143:");
+	assert_check_error("service log {\n  process_limit = 2\n}\n",
+			   "service(log): process_limit must be 1");
+	/* services of protocols not enabled are not checked */
+	struct config *config = test_parse("service submission {\n"
+					   "  vsz_limit = 512k\n}\n");
+	const char *error;
+
+	ck_assert_int_eq(config_check(config, &error), 0);
+	config_free(&config);
+}
+END_TEST
+
+START_TEST(test_check_modules_order)
+{
+	/* one problem per module; the first module's is the error */
+	struct config *config = test_parse("listen =\n"
+		"ssl_options = bogus\n"
+		"imap_client_workarounds = bogus\n"
+		"submission_client_workarounds = bogus\n"
+		"namespace a {\n  prefix = a/\n  alias_for = foo\n}\n");
+	const char *first = NULL;
+
+	ck_assert_ptr_nonnull(config);
+	ck_assert_uint_eq(config_check_node(config->blocks[0]->root, NULL,
+					    NULL, &first), 6);
+	ck_assert_str_eq(first, "ssl_options: unknown flag: 'bogus'");
+	ck_assert_int_eq(config_check_print(config->blocks[0]->root), -1);
+	ck_assert_str_eq(test_log_captured(),
+		"Error: ssl_options: unknown flag: 'bogus'\n"
+		"Error: imap_client_workarounds: Unknown workaround: bogus\n"
+		"Error: Namespace 'a/': alias_for points to unknown namespace: "
+		"foo\n"
+		"Error: listen can't be set empty\n"
+		"Error: submission_client_workarounds: Unknown workaround: "
+		"bogus\n"
+		"Error: submission_client_workarounds: Unknown workaround: "
+		"bogus\n");
+	config_free(&config);
+}
+END_TEST
+
+START_TEST(test_check_filters)
+{
+	struct config *config;
+	const char *error;
+
+	/* each filter block is checked as its connections see it */
+	assert_check_error("protocol imap {\n  imap_client_workarounds = x\n"
+			   "}\n", "imap_client_workarounds: Unknown "
+			   "workaround: x");
+	/* and ssl=no globally wins, with a warning */
+	config = test_parse("ssl = no\nlocal 192.0.2.1 {\n  ssl = yes\n}\n");
+	ck_assert_int_eq(config_check(config, &error), 0);
+	ck_assert_str_eq(test_log_captured(), "Warning: SSL is disabled "
+			 "because global ssl=no, ignoring ssl=yes for "
+			 "subsection\n");
+	config_free(&config);
+	/* a block whose filter matches two unrelated blocks */
+	assert_check_error("protocol imap {\n  login_greeting = a\n}\n"
+			   "local 1.2.3.4 {\n  login_greeting = b\n"
+			   "  protocol imap {\n    mail_debug = yes\n  }\n"
+			   "}\n", "Conflict in setting login_greeting found "
+			   "from filter at t.conf:1");
+}
+END_TEST
+
+START_TEST(test_check_texts)
+{
+	assert_check_error("auth_verbose_passwords = sha1:0\n",
+			   "auth_verbose_passwords: Invalid truncation "
+			   "number: '0'");
+	assert_check_error("auth_cache_size = 100b\n",
+			   "auth_cache_size value is too small (100 bytes)");
+	assert_check_error("pop3_uidl_format = %{uid}\n",
+			   "Unknown pop3_uidl_format variable: %{");
+	assert_check_error("pop3_uidl_format = x\n", "pop3_uidl_format "
+			   "setting doesn't contain any %% variables.");
+	assert_check_error("namespace a {\n  prefix = a/\n  alias_for = b/\n"
+			   "}\nnamespace b {\n  prefix = b/\n"
+			   "  alias_for = a/\n}\n", "Namespace 'a/': "
+			   "alias_for chaining isn't allowed: b/ -> a/");
+	assert_check_error("namespace inbox {\n  mailbox x {\n"
+			   "    special_use = \\Spam\n  }\n}\n",
+			   "mailbox x: unknown special_use: \\Spam");
+	assert_check_error("event_exporter ex {\n}\n",
+			   "Exporter format name can't be empty");
+	assert_check_error("mail_nfs_index = yes\n",
+			   "mail_nfs_index=yes requires mmap_disable=yes");
+}
+END_TEST
+
 Suite *make_config_parser_suite(void)
 {
 	Suite *s = suite_create("config_parser");
@@ -857,6 +1241,12 @@ Suite *make_config_parser_suite(void)
 	tcase_add_test(tc, test_parse_var_quoted_literal);
 	tcase_add_test(tc, test_parse_var_unknown);
 	tcase_add_test(tc, test_parse_var_not_word_start);
+	tcase_add_test(tc, test_parse_var_expand_all);
+	tcase_add_test(tc, test_parse_global_override_warning);
+	tcase_add_test(tc, test_parse_obsolete);
+	tcase_add_test(tc, test_parse_list_ids);
+	tcase_add_test(tc, test_parse_section_name_quotes);
+	tcase_add_test(tc, test_parse_filter_in_section);
 	tcase_add_test(tc, test_parse_file_value);
 	tcase_add_test(tc, test_parse_sections);
 	tcase_add_test(tc, test_parse_service_merge);
@@ -893,6 +1283,13 @@ Suite *make_config_parser_suite(void)
 	tcase_add_test(tc, test_parse_duplicate_passdb);
 	tcase_add_test(tc, test_parse_filter_nesting_errors);
 	tcase_add_test(tc, test_parse_odd_input);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("Checks");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_check_master);
+	tcase_add_test(tc, test_check_modules_order);
+	tcase_add_test(tc, test_check_filters);
+	tcase_add_test(tc, test_check_texts);
 	suite_add_tcase(s, tc);
 	return s;
 }

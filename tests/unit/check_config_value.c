@@ -224,7 +224,26 @@ START_TEST(test_value_limits)
 	bad(&def_time, "99999999999999999999 s",
 	    "Invalid time interval: 99999999999999999999 s");
 	ok(&def_size, "18446744073709551615", "18446744073709551615 B");
-	/* an over-long octal mode: see KNOWN-FAILURES.md */
+	/* the number fits, number x unit does not */
+	bad(&def_size, "17179869184 T", "Size is too large: 17179869184 T");
+	bad(&def_size, "16777216 T", "Size is too large: 16777216 T");
+	ok(&def_size, "16777215 T", "16777215 T");
+	/* over 2^32 seconds (or milliseconds) */
+	bad(&def_time, "4294967296 s", "Time interval is too large: "
+	    "4294967296 s");
+	bad(&def_time, "49711 days", "Time interval is too large: 49711 days");
+	bad(&def_time, "18446744073709551615 s",
+	    "Time interval is too large: 18446744073709551615 s");
+	bad(&def_msecs, "4294967296 ms",
+	    "Time interval is too large: 4294967296 ms");
+	bad(&def_msecs, "4294968 s", "Time interval is too large: 4294968 s");
+	ok(&def_msecs, "4294967295 ms", "4294967295 ms");
+	/* an over-long octal mode is cut to 32 bits, as in Dovecot */
+	ok(&def_oct, "077777777777777777", "037777777777");
+	ok(&def_oct, "01777777777777777777777", "037777777777");
+	ok(&def_oct, "0100000000000", "00");
+	bad(&def_oct, "02000000000000000000000",
+	    "Invalid number: 02000000000000000000000");
 }
 END_TEST
 

@@ -18,7 +18,12 @@ int main(void)
 	srunner_add_suite(sr, make_config_parser_suite());
 	srunner_add_suite(sr, make_config_filter_suite());
 	srunner_add_suite(sr, make_config_yaml_suite());
+	srunner_add_suite(sr, make_var_expand_suite());
 	srunner_add_suite(sr, make_config_bind_suite());
+	srunner_add_suite(sr, make_base64_suite());
+	srunner_add_suite(sr, make_mech_suite());
+	srunner_add_suite(sr, make_auth_db_suite());
+	srunner_add_suite(sr, make_password_scheme_suite());
 
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);

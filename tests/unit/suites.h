@@ -18,7 +18,12 @@ Suite *make_config_value_suite(void);
 Suite *make_config_parser_suite(void);
 Suite *make_config_filter_suite(void);
 Suite *make_config_yaml_suite(void);
+Suite *make_var_expand_suite(void);
 Suite *make_config_bind_suite(void);
+Suite *make_base64_suite(void);
+Suite *make_mech_suite(void);
+Suite *make_auth_db_suite(void);
+Suite *make_password_scheme_suite(void);
 
 /* ---- test-common.c ---- */
 

@@ -1,0 +1,437 @@
+/* auth-master-connection.c - USER/PASS/LIST/REQUEST for delivery,
+ * doveadm and the login processes' masters. */
+#include "auth-master-connection.h"
+#include "auth-client-connection.h"
+#include "auth-request.h"
+#include "auth-fields.h"
+#include "connection.h"
+#include "str.h"
+
+#include <stdio.h>
+#include <unistd.h>
+
+#define AUTH_MASTER_MAX_LINE (16 * 1024)
+#define AUTH_MASTER_MAX_OUTPUT (4 * 1024 * 1024)
+
+struct master_request {
+	struct master_request *prev, *next;
+	struct auth_master_connection *conn;
+	struct auth_request *req;
+	unsigned int id;
+	bool pass;	/* PASS rather than USER/REQUEST */
+};
+
+struct auth_master_connection {
+	struct auth_master_connection *prev, *next;
+	struct auth *auth;
+	struct connection *conn;
+	bool userdb_only, version_received;
+	uint64_t created_msecs, handshake_msecs;
+	struct master_request *requests;
+};
+
+static struct auth_master_connection *masters;
+
+/* the auth protocols' escaping (\001t for TAB ...) */
+static void append_escaped(string_t *str, const char *value)
+{
+	pool_t pool = pool_create("auth escape", 256);
+
+	str_append(str, auth_tabescape(pool, value));
+	pool_destroy(&pool);
+}
+
+static void send_str(struct auth_master_connection *master, string_t *str)
+{
+	str_append_c(str, '\n');
+	connection_send(master->conn, str_c(str), str_len(str));
+}
+
+static void append_fields(string_t *str, const struct auth_fields *f,
+			  bool strip_userdb_prefix)
+{
+	for (unsigned int i = 0; i < auth_fields_count(f); i++) {
+		const char *key, *value;
+
+		auth_fields_get_idx(f, i, &key, &value);
+		if (strip_userdb_prefix) {
+			if (strncmp(key, "userdb_", 7) == 0)
+				key += 7;
+			else if (strcmp(key, "user") == 0)
+				continue;
+		} else if (strncmp(key, "userdb_", 7) == 0 ||
+			   strcmp(key, "password") == 0) {
+			continue;
+		}
+		str_append_c(str, '\t');
+		append_escaped(str, key);
+		if (value != NULL) {
+			str_append_c(str, '=');
+			append_escaped(str, value);
+		}
+	}
+}
+
+static void master_request_free(struct master_request *mreq)
+{
+	struct auth_master_connection *master = mreq->conn;
+
+	if (mreq->prev != NULL)
+		mreq->prev->next = mreq->next;
+	else
+		master->requests = mreq->next;
+	if (mreq->next != NULL)
+		mreq->next->prev = mreq->prev;
+	auth_request_free(&mreq->req);
+	free(mreq);
+}
+
+static struct master_request *
+master_request_add(struct auth_master_connection *master, unsigned int id)
+{
+	struct master_request *mreq = i_new(struct master_request, 1);
+
+	mreq->conn = master;
+	mreq->id = id;
+	mreq->next = master->requests;
+	if (master->requests != NULL)
+		master->requests->prev = mreq;
+	master->requests = mreq;
+	return mreq;
+}
+
+/* ---- USER and REQUEST ---- */
+
+static void user_callback(struct auth_request *req, bool found)
+{
+	struct master_request *mreq = req->handler_context;
+	string_t *str = str_new(256);
+
+	if (!found) {
+		str_printfa(str, "NOTFOUND\t%u", mreq->id);
+	} else {
+		str_printfa(str, "USER\t%u\t", mreq->id);
+		append_escaped(str, req->lookup.user);
+		append_fields(str, req->userdb_fields, true);
+		if (req->mech != NULL)
+			str_printfa(str, "\tauth_mech=%s", req->mech->name);
+	}
+	send_str(mreq->conn, str);
+	str_free(&str);
+	master_request_free(mreq);
+}
+
+static void import_params(struct auth_request *req, char **args,
+			  unsigned int count)
+{
+	for (unsigned int i = 0; i < count; i++) {
+		char *eq = strchr(args[i], '=');
+
+		if (eq != NULL)
+			*eq = '\0';
+		auth_request_import(req, args[i], eq == NULL ? NULL :
+				    auth_tabunescape(req->pool, eq + 1));
+	}
+}
+
+static void pass_success(struct auth_request *req,
+			 const unsigned char *data ATTR_UNUSED,
+			 size_t size ATTR_UNUSED)
+{
+	struct master_request *mreq = req->handler_context;
+	string_t *str = str_new(256);
+
+	str_printfa(str, "PASS\t%u\tuser=", mreq->id);
+	append_escaped(str, req->lookup.user);
+	append_fields(str, req->lookup.extra_fields, false);
+	send_str(mreq->conn, str);
+	str_free(&str);
+	master_request_free(mreq);
+}
+
+static void pass_fail(struct auth_request *req, const char *code ATTR_UNUSED,
+		      const char *reason)
+{
+	struct master_request *mreq = req->handler_context;
+	string_t *str = str_new(128);
+
+	if (req->passdb_result == PASSDB_RESULT_USER_UNKNOWN) {
+		str_printfa(str, "NOTFOUND\t%u", mreq->id);
+	} else {
+		str_printfa(str, "FAIL\t%u", mreq->id);
+		if (reason != NULL) {
+			str_append(str, "\treason=");
+			append_escaped(str, reason);
+		}
+	}
+	send_str(mreq->conn, str);
+	str_free(&str);
+	master_request_free(mreq);
+}
+
+static void pass_continue(struct auth_request *req,
+			  const unsigned char *data ATTR_UNUSED,
+			  size_t size ATTR_UNUSED)
+{
+	pass_fail(req, NULL, "unexpected continue");
+}
+
+static const struct auth_request_handler master_handler = {
+	.reply_continue = pass_continue,
+	.reply_success = pass_success,
+	.reply_fail = pass_fail,
+};
+
+static struct auth_request *
+master_new_request(struct auth_master_connection *master,
+		   struct master_request *mreq, const char *user,
+		   char **params, unsigned int count, const char **error_r)
+{
+	struct auth_request *req =
+		auth_request_new(master->auth, NULL, &master_handler, mreq);
+	const char *fixed;
+
+	req->no_delay = true;
+	req->no_penalty = true;
+	import_params(req, params, count);
+	auth_request_set_user(req, user);
+	fixed = auth_request_fix_username(req, user, error_r);
+	if (fixed == NULL) {
+		auth_request_free(&req);
+		return NULL;
+	}
+	req->lookup.user = fixed;
+	return req;
+}
+
+static bool master_bug(struct auth_master_connection *master,
+		       const char *line)
+{
+	pool_t pool = pool_create("master bug", 256);
+	char *copy = p_strndup(pool, line, MIN(strlen(line), 160));
+	uint64_t now = io_loop_time_msecs();
+
+	for (char *p = copy; *p != '\0'; p++) {
+		if ((unsigned char)*p < 32)
+			*p = '?';
+	}
+	i_error("auth-master client: BUG: Unknown command in %s socket: %s "
+		"(created %llu msecs ago, handshake %llu msecs ago)",
+		master->userdb_only ? "userdb" : "master", copy,
+		(unsigned long long)(now - master->created_msecs),
+		(unsigned long long)(now - master->handshake_msecs));
+	pool_destroy(&pool);
+	return false;
+}
+
+/* collects "LIST\t<user>\n" lines; the id is inserted when sending */
+static void list_callback(const char *user, void *context)
+{
+	string_t *str = context;
+
+	str_append(str, "LIST\t");
+	append_escaped(str, user);
+	str_append_c(str, '\n');
+}
+
+static void master_list(struct auth_master_connection *master,
+			unsigned int id)
+{
+	struct auth *auth = master->auth;
+	string_t *str = str_new(1024);
+	string_t *prefix = str_new(32);
+
+	str_printfa(prefix, "%u\t", id);
+	for (unsigned int i = 0; i < auth->userdb_count; i++) {
+		struct userdb_module *m = auth->userdbs[i].module;
+		string_t *users = str_new(1024);
+
+		if (m->driver->iterate == NULL ||
+		    m->driver->iterate(m, list_callback, users) < 0) {
+			str_free(&users);
+			continue;
+		}
+		/* insert the id after each "LIST\t" */
+		for (const char *p = str_c(users); *p != '\0';) {
+			const char *nl = strchr(p, '\n');
+
+			str_append(str, "LIST\t");
+			str_append_str(str, prefix);
+			str_append_n(str, p + 5, (size_t)(nl - p - 5));
+			str_append_c(str, '\n');
+			p = nl + 1;
+		}
+		str_free(&users);
+	}
+	str_printfa(str, "DONE\t%u\t\n", id);
+	connection_send(master->conn, str_c(str), str_len(str));
+	str_free(&str);
+	str_free(&prefix);
+}
+
+static unsigned int split_tabs(char *line, char **args, unsigned int max)
+{
+	unsigned int n = 0;
+
+	while (n < max) {
+		char *tab = strchr(line, '\t');
+
+		args[n++] = line;
+		if (tab == NULL)
+			break;
+		*tab = '\0';
+		line = tab + 1;
+	}
+	return n;
+}
+
+static bool master_input_line(struct connection *conn, char *line)
+{
+	struct auth_master_connection *master = conn->context;
+	char *orig = i_strdup(line), *args[64];
+	unsigned int count = split_tabs(line, args, N_ELEMENTS(args));
+	struct master_request *mreq;
+	const char *error;
+	bool ret = true;
+
+	if (!master->version_received) {
+		if (count < 2 || strcmp(args[0], "VERSION") != 0 ||
+		    strcmp(args[1], "1") != 0) {
+			i_error("Authentication master not compatible with "
+				"this server (mixed old and new binaries?)");
+			ret = false;
+		} else {
+			string_t *str = str_new(32);
+
+			master->version_received = true;
+			master->handshake_msecs = io_loop_time_msecs();
+			str_printfa(str, "SPID\t%d", (int)getpid());
+			send_str(master, str);
+			str_free(&str);
+		}
+	} else if (strcmp(args[0], "USER") == 0 && count >= 3) {
+		mreq = master_request_add(master,
+			(unsigned int)strtoul(args[1], NULL, 10));
+		mreq->req = master_new_request(master, mreq, args[2],
+					       args + 3, count - 3, &error);
+		if (mreq->req == NULL) {
+			string_t *str = str_new(64);
+
+			str_printfa(str, "FAIL\t%u\treason=%s", mreq->id,
+				    error);
+			send_str(master, str);
+			str_free(&str);
+			master_request_free(mreq);
+		} else {
+			auth_request_lookup_user(mreq->req, user_callback);
+		}
+	} else if (strcmp(args[0], "PASS") == 0 && count >= 3) {
+		mreq = master_request_add(master,
+			(unsigned int)strtoul(args[1], NULL, 10));
+		mreq->pass = true;
+		mreq->req = master_new_request(master, mreq, args[2],
+					       args + 3, count - 3, &error);
+		if (mreq->req == NULL) {
+			string_t *str = str_new(64);
+
+			str_printfa(str, "FAIL\t%u\treason=%s", mreq->id,
+				    error);
+			send_str(master, str);
+			str_free(&str);
+			master_request_free(mreq);
+		} else {
+			auth_request_verify_plain_direct(mreq->req, NULL);
+		}
+	} else if (strcmp(args[0], "LIST") == 0 && count >= 2) {
+		master_list(master, (unsigned int)strtoul(args[1], NULL, 10));
+	} else if (strcmp(args[0], "REQUEST") == 0 && count >= 5 &&
+		   !master->userdb_only) {
+		unsigned int id = (unsigned int)strtoul(args[1], NULL, 10);
+		struct auth_request *req = auth_client_request_claim(
+			(unsigned int)strtoul(args[2], NULL, 10),
+			(unsigned int)strtoul(args[3], NULL, 10), args[4],
+			&error);
+
+		if (req == NULL) {
+			string_t *str = str_new(64);
+
+			i_error("%s", error);
+			str_printfa(str, "FAIL\t%u", id);
+			send_str(master, str);
+			str_free(&str);
+		} else {
+			mreq = master_request_add(master, id);
+			mreq->req = req;
+			req->handler = &master_handler;
+			req->handler_context = mreq;
+			auth_request_lookup_user(req, user_callback);
+		}
+	} else {
+		ret = master_bug(master, orig);
+	}
+	free(orig);
+	if (!ret) {
+		auth_master_connection_destroy(&master);
+		return false;
+	}
+	return true;
+}
+
+static void master_disconnected(struct connection *conn,
+				const char *reason ATTR_UNUSED)
+{
+	struct auth_master_connection *master = conn->context;
+
+	auth_master_connection_destroy(&master);
+}
+
+static const struct connection_vfuncs master_vfuncs = {
+	.input_line = master_input_line,
+	.disconnected = master_disconnected,
+};
+
+struct auth_master_connection *
+auth_master_connection_create(struct auth *auth, int fd, bool userdb_only)
+{
+	struct auth_master_connection *master =
+		i_new(struct auth_master_connection, 1);
+
+	master->auth = auth;
+	master->userdb_only = userdb_only;
+	master->created_msecs = io_loop_time_msecs();
+	master->conn = connection_create(auth->loop, fd, AUTH_MASTER_MAX_LINE,
+					 AUTH_MASTER_MAX_OUTPUT,
+					 &master_vfuncs, master);
+	master->next = masters;
+	if (masters != NULL)
+		masters->prev = master;
+	masters = master;
+	connection_send_str(master->conn, "VERSION\t1\t1\n");
+	return master;
+}
+
+void auth_master_connection_destroy(struct auth_master_connection **_master)
+{
+	struct auth_master_connection *master = *_master;
+
+	*_master = NULL;
+	if (master->prev != NULL)
+		master->prev->next = master->next;
+	else
+		masters = master->next;
+	if (master->next != NULL)
+		master->next->prev = master->prev;
+	while (master->requests != NULL)
+		master_request_free(master->requests);
+	connection_free(&master->conn);
+	free(master);
+}
+
+void auth_master_connections_destroy_all(void)
+{
+	while (masters != NULL) {
+		struct auth_master_connection *m = masters;
+
+		auth_master_connection_destroy(&m);
+	}
+}

@@ -1,0 +1,732 @@
+/* auth-request.c - one authentication attempt from the client's first
+ * AUTH to OK/FAIL: the mechanism, the passdb chain with Dovecot's
+ * result_success/result_failure/result_internalfail rules, extra fields,
+ * the userdb chain, the failure delay. */
+#include "auth-request.h"
+#include "auth-worker.h"
+#include "password-scheme.h"
+#include "var-expand.h"
+#include "str.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <strings.h>
+
+#define AUTH_USERNAME_MAX_LEN 255
+
+static void passdb_chain_next(struct auth_request *req);
+static void userdb_chain_next(struct auth_request *req);
+static void auth_request_fail(struct auth_request *req, const char *code,
+			      const char *reason);
+
+/* ---- variables ---- */
+
+static const struct var_expand_table *
+auth_request_var_table(struct auth_request *req)
+{
+	return auth_lookup_var_table(&req->lookup, NULL);
+}
+
+static const char *expand(struct auth_request *req, const char *tmpl)
+{
+	string_t *str = str_new(128);
+	const char *error, *ret;
+
+	if (var_expand(str, tmpl, auth_request_var_table(req), NULL, NULL,
+		       &error) < 0)
+		i_error("%sFailed to expand %s: %s",
+			auth_request_log_prefix(req, "auth"), tmpl, error);
+	ret = p_strdup(req->pool, str_c(str));
+	str_free(&str);
+	return ret;
+}
+
+const char *auth_request_log_prefix(struct auth_request *req,
+				    const char *subsystem)
+{
+	return auth_lookup_log_prefix(&req->lookup, subsystem);
+}
+
+/* ---- lifecycle ---- */
+
+struct auth_request *auth_request_new(struct auth *auth,
+				      const struct mech_module *mech,
+				      const struct auth_request_handler *h,
+				      void *context)
+{
+	pool_t pool = pool_create("auth request", 2048);
+	struct auth_request *req = p_new(pool, struct auth_request, 1);
+
+	req->auth = auth;
+	req->pool = pool;
+	req->mech = mech;
+	req->handler = h;
+	req->handler_context = context;
+	req->lookup.pool = pool;
+	req->lookup.extra_fields = auth_fields_new(pool);
+	req->lookup.debug = auth->set->auth_debug;
+	req->lookup.mech = mech == NULL ? "" : mech->name;
+	req->userdb_fields = auth_fields_new(pool);
+	req->created_msecs = io_loop_time_msecs();
+	return req;
+}
+
+void auth_request_free(struct auth_request **_req)
+{
+	struct auth_request *req = *_req;
+	pool_t pool;
+
+	if (req == NULL)
+		return;
+	*_req = NULL;
+	if (req->auth->workers != NULL)
+		auth_worker_cancel(req->auth->workers, req);
+	timeout_remove(&req->delay_to);
+	if (req->mech_req != NULL)
+		mech_request_free(&req->mech_req);
+	if (req->pending_password != NULL) {
+		explicit_bzero(req->pending_password,
+			       strlen(req->pending_password));
+		free(req->pending_password);
+	}
+	pool = req->pool;
+	pool_destroy(&pool);
+}
+
+void auth_request_import(struct auth_request *req, const char *key,
+			 const char *value)
+{
+	const char *v = value == NULL ? NULL : p_strdup(req->pool, value);
+
+	if (strcmp(key, "service") == 0)
+		req->lookup.service = v;
+	else if (strcmp(key, "lip") == 0)
+		req->lookup.local_ip = v;
+	else if (strcmp(key, "rip") == 0)
+		req->lookup.remote_ip = v;
+	else if (strcmp(key, "lport") == 0 && v != NULL)
+		req->lookup.local_port = (unsigned int)atoi(v);
+	else if (strcmp(key, "rport") == 0 && v != NULL)
+		req->lookup.remote_port = (unsigned int)atoi(v);
+	else if (strcmp(key, "session") == 0)
+		req->lookup.session_id = v;
+	else if (strcmp(key, "secured") == 0)
+		req->lookup.secured = true;
+	else if (strcmp(key, "nologin") == 0)
+		req->no_login = true;
+	else if (strcmp(key, "no-penalty") == 0)
+		req->no_penalty = true;
+	else if (strcmp(key, "valid-client-cert") == 0)
+		req->valid_client_cert = true;
+	else if (strcmp(key, "debug") == 0)
+		req->debug = true;
+	else if (strcmp(key, "final-resp-ok") == 0)
+		req->final_resp_ok = true;
+}
+
+/* ---- usernames ---- */
+
+const char *auth_request_fix_username(struct auth_request *req,
+				      const char *username,
+				      const char **error_r)
+{
+	const struct settings_root *set = req->auth->set;
+	string_t *str;
+	const char *user = username, *ret;
+
+	if (strlen(user) > AUTH_USERNAME_MAX_LEN) {
+		*error_r = "Username too long";
+		return NULL;
+	}
+	if (set->auth_username_translation[0] != '\0') {
+		/* "from to from to ..." character pairs */
+		char *copy = p_strdup(req->pool, user);
+		const char *tr = set->auth_username_translation;
+		size_t tlen = strlen(tr);
+
+		for (char *p = copy; *p != '\0'; p++) {
+			for (size_t i = 0; i + 1 < tlen; i += 2) {
+				if (*p == tr[i]) {
+					*p = tr[i + 1];
+					break;
+				}
+			}
+		}
+		user = copy;
+	}
+	if (set->auth_username_chars[0] != '\0') {
+		for (const char *p = user; *p != '\0'; p++) {
+			if (strchr(set->auth_username_chars, *p) == NULL) {
+				*error_r = p_strdup_printf(req->pool,
+					"Username character disallowed by "
+					"auth_username_chars: 0x%02x (username: "
+					"%s)", (unsigned char)*p, user);
+				return NULL;
+			}
+		}
+	}
+	if (strchr(user, '@') == NULL && set->auth_default_realm[0] != '\0')
+		user = p_strdup_printf(req->pool, "%s@%s", user,
+				       set->auth_default_realm);
+	if (set->auth_username_format[0] == '\0')
+		return user;
+	/* auth_username_format is expanded with the user being set */
+	req->lookup.user = user;
+	str = str_new(64);
+	{
+		const char *error;
+
+		(void)var_expand(str, set->auth_username_format,
+				 auth_request_var_table(req), NULL, NULL,
+				 &error);
+	}
+	ret = p_strdup(req->pool, str_c(str));
+	str_free(&str);
+	if (ret[0] == '\0') {
+		*error_r = "Empty username";
+		return NULL;
+	}
+	return ret;
+}
+
+void auth_request_set_user(struct auth_request *req, const char *user)
+{
+	req->lookup.original_user = p_strdup(req->pool, user);
+	req->lookup.user = p_strdup(req->pool, user);
+}
+
+static bool mech_set_username(struct mech_request *mreq, const char *username,
+			      const char *authzid, const char **error_r)
+{
+	struct auth_request *req = mreq->context;
+	const char *user;
+
+	req->lookup.original_user = p_strdup(req->pool, username);
+	if (authzid != NULL && authzid[0] != '\0' &&
+	    strcmp(authzid, username) != 0) {
+		/* login as authzid with authcid's (master) password */
+		if (!req->auth->have_master_passdbs) {
+			/* Dovecot reports the authcid in the FAIL */
+			req->lookup.user = p_strdup(req->pool, username);
+			/* the mechanism logs it with its own prefix */
+			*error_r = "login user: Master user login attempted "
+				"without master passdbs";
+			return false;
+		}
+		user = auth_request_fix_username(req, username, error_r);
+		if (user == NULL)
+			return false;
+		req->master_user = user;
+		username = authzid;
+	}
+	user = auth_request_fix_username(req, username, error_r);
+	if (user == NULL)
+		return false;
+	req->lookup.user = user;
+	return true;
+}
+
+/* ---- the passdb chain ---- */
+
+/* passdbs to try for this request: master ones for the master user. */
+static bool passdb_applies(struct auth_request *req,
+			   const struct auth_passdb *pdb)
+{
+	const struct settings_passdb *set = pdb->set;
+
+	if (set->master != (req->master_user != NULL &&
+			    !req->password_verified))
+		return false;
+	if (strcmp(set->skip, "authenticated") == 0 && req->passdb_success)
+		return false;
+	if (strcmp(set->skip, "unauthenticated") == 0 && !req->passdb_success)
+		return false;
+	if (set->mechanisms[0] != '\0' && req->mech != NULL) {
+		char *copy = p_strdup(req->pool, set->mechanisms);
+		char *save = NULL, *m;
+		bool found = false;
+
+		for (m = strtok_r(copy, " ,", &save); m != NULL;
+		     m = strtok_r(NULL, " ,", &save)) {
+			if (strcasecmp(m, req->mech->name) == 0)
+				found = true;
+		}
+		if (!found)
+			return false;
+	}
+	return true;
+}
+
+static void apply_fields(struct auth_request *req, const char *tmpl,
+			 bool override)
+{
+	struct auth_fields *tmp;
+
+	if (tmpl == NULL || tmpl[0] == '\0')
+		return;
+	tmp = auth_fields_new(req->pool);
+	auth_fields_import(tmp, expand(req, tmpl));
+	for (unsigned int i = 0; i < auth_fields_count(tmp); i++) {
+		const char *key, *value;
+
+		auth_fields_get_idx(tmp, i, &key, &value);
+		if (override ||
+		    !auth_fields_exists(req->lookup.extra_fields, key))
+			auth_fields_set(req->lookup.extra_fields, key, value);
+	}
+}
+
+static void passdb_finish(struct auth_request *req)
+{
+	enum passdb_result result = req->passdb_success ? PASSDB_RESULT_OK :
+		(req->passdb_result == PASSDB_RESULT_OK ?
+		 PASSDB_RESULT_PASSWORD_MISMATCH : req->passdb_result);
+	const char *user = auth_fields_get(req->lookup.extra_fields, "user");
+	const char *reason;
+
+	if (user != NULL && user[0] != '\0')
+		req->lookup.user = p_strdup(req->pool, user);
+	if (result == PASSDB_RESULT_OK &&
+	    auth_fields_exists(req->lookup.extra_fields, "nologin") &&
+	    !auth_fields_exists(req->lookup.extra_fields, "proxy")) {
+		reason = auth_fields_get(req->lookup.extra_fields, "reason");
+		auth_request_fail(req, "user_disabled",
+				  reason != NULL && reason[0] != '\0' ?
+				  reason : NULL);
+		return;
+	}
+	if (req->pending_password != NULL || req->wanted_scheme == NULL) {
+		if (req->mech_req != NULL)
+			mech_verify_plain_result(req->mech_req, result);
+		else if (result == PASSDB_RESULT_OK)
+			req->handler->reply_success(req, NULL, 0);
+		else
+			auth_request_fail(req, NULL, NULL);
+		return;
+	}
+	/* credentials for CRAM-MD5/DIGEST-MD5/SCRAM */
+	if (result != PASSDB_RESULT_OK || req->lookup.password == NULL) {
+		mech_credentials_result(req->mech_req,
+			result == PASSDB_RESULT_OK ?
+			PASSDB_RESULT_SCHEME_NOT_AVAILABLE : result, NULL, 0);
+		return;
+	}
+	unsigned char *cred;
+	size_t size;
+	const char *error;
+	int ret = password_get_credentials(req->lookup.password,
+					   req->lookup.default_scheme,
+					   req->wanted_scheme,
+					   req->lookup.user, &cred, &size,
+					   &error);
+
+	if (ret <= 0) {
+		if (ret < 0)
+			i_error("%s%s", auth_request_log_prefix(req, "auth"),
+				error);
+		else
+			i_info("%sRequested %s scheme, but we have only %s",
+			       auth_request_log_prefix(req, "auth"),
+			       req->wanted_scheme,
+			       req->lookup.default_scheme == NULL ? "?" :
+			       req->lookup.default_scheme);
+		mech_credentials_result(req->mech_req,
+					PASSDB_RESULT_SCHEME_NOT_AVAILABLE,
+					NULL, 0);
+		return;
+	}
+	mech_credentials_result(req->mech_req, PASSDB_RESULT_OK, cred, size);
+	explicit_bzero(cred, size);
+	free(cred);
+}
+
+/* Apply one passdb's result with its result_* rule; continue or stop. */
+static void passdb_handle_result(struct auth_request *req, int res)
+{
+	struct auth_passdb *pdb = &req->auth->passdbs[req->passdb_idx];
+	enum passdb_result result = (enum passdb_result)res;
+	const char *rule;
+
+	if (pdb->set->deny) {
+		/* a deny passdb that knows the user refuses it */
+		if (result == PASSDB_RESULT_OK) {
+			i_info("%sUser found from deny passdb",
+			       auth_request_log_prefix(req, pdb->set->driver));
+			req->passdb_success = false;
+			req->passdb_result = PASSDB_RESULT_USER_DISABLED;
+			passdb_finish(req);
+			return;
+		}
+		req->passdb_idx++;
+		passdb_chain_next(req);
+		return;
+	}
+	if (result != PASSDB_RESULT_OK && req->lookup.log_reason != NULL &&
+	    req->auth->set->auth_verbose)
+		i_info("%s%s", auth_request_log_prefix(req, pdb->set->driver),
+		       req->lookup.log_reason);
+	req->lookup.log_reason = NULL;
+	if (result == PASSDB_RESULT_OK) {
+		apply_fields(req, pdb->set->default_fields, false);
+		apply_fields(req, pdb->set->override_fields, true);
+		rule = pdb->set->result_success;
+	} else if (result == PASSDB_RESULT_INTERNAL_FAILURE) {
+		rule = pdb->set->result_internalfail;
+	} else {
+		rule = pdb->set->result_failure;
+	}
+	if (result != PASSDB_RESULT_OK && result != PASSDB_RESULT_NEXT)
+		req->passdb_result = result;
+	if (pdb->set->master && result == PASSDB_RESULT_OK) {
+		/* the master user's password was right: now look up the
+		   user to log in as, without a password check */
+		req->password_verified = true;
+		if (!pdb->set->pass) {
+			req->passdb_success = true;
+			passdb_finish(req);
+			return;
+		}
+	}
+	if (strcmp(rule, "return-ok") == 0 ||
+	    strcmp(rule, "continue-ok") == 0) {
+		req->passdb_success = true;
+	} else if (strcmp(rule, "return-fail") == 0 ||
+		   strcmp(rule, "continue-fail") == 0) {
+		req->passdb_success = false;
+	} else if (strcmp(rule, "return") == 0 && req->passdb_idx == 0) {
+		req->passdb_success = result == PASSDB_RESULT_OK;
+	} else if (strcmp(rule, "continue") == 0 &&
+		   result == PASSDB_RESULT_OK) {
+		/* the state is kept, but later passdbs skip the password */
+	}
+	if (result == PASSDB_RESULT_OK)
+		req->password_verified = true;
+	if (strncmp(rule, "return", 6) == 0) {
+		passdb_finish(req);
+		return;
+	}
+	req->passdb_idx++;
+	passdb_chain_next(req);
+}
+
+static void passdb_worker_callback(struct auth_request *req, int result)
+{
+	passdb_handle_result(req, result);
+}
+
+static void passdb_chain_next(struct auth_request *req)
+{
+	struct auth *auth = req->auth;
+
+	for (; req->passdb_idx < auth->passdb_count; req->passdb_idx++) {
+		struct auth_passdb *pdb = &auth->passdbs[req->passdb_idx];
+		enum auth_worker_op op;
+		const char *password = NULL;
+
+		if (!passdb_applies(req, pdb))
+			continue;
+		if (pdb->set->deny || req->password_verified ||
+		    req->pending_password == NULL) {
+			op = AUTH_WORKER_CRED;
+		} else {
+			op = AUTH_WORKER_PASSV;
+			password = req->pending_password;
+		}
+		if (op == AUTH_WORKER_CRED &&
+		    pdb->module->driver->lookup_credentials == NULL) {
+			if (pdb->set->deny || req->password_verified)
+				continue;
+			passdb_handle_result(req,
+				PASSDB_RESULT_SCHEME_NOT_AVAILABLE);
+			return;
+		}
+		if (pdb->module->blocking && auth->workers != NULL) {
+			auth_worker_call(auth->workers, req, op,
+					 req->passdb_idx, password,
+					 passdb_worker_callback);
+			return;
+		}
+		passdb_handle_result(req, auth_worker_run_sync(auth,
+			&req->lookup, op, req->passdb_idx, password));
+		return;
+	}
+	passdb_finish(req);
+}
+
+static void passdb_start(struct auth_request *req)
+{
+	req->passdb_idx = 0;
+	req->passdb_success = false;
+	req->password_verified = false;
+	req->passdb_result = PASSDB_RESULT_USER_UNKNOWN;
+	passdb_chain_next(req);
+}
+
+void auth_request_verify_plain_direct(struct auth_request *req,
+				      const char *password)
+{
+	if (password != NULL)
+		req->pending_password = i_strdup(password);
+	passdb_start(req);
+}
+
+/* ---- mechanism ops ---- */
+
+static void mech_verify_plain(struct mech_request *mreq, const char *password)
+{
+	struct auth_request *req = mreq->context;
+
+	req->pending_password = i_strdup(password);
+	passdb_start(req);
+}
+
+static void mech_lookup_credentials(struct mech_request *mreq,
+				    const char *scheme)
+{
+	struct auth_request *req = mreq->context;
+
+	req->wanted_scheme = p_strdup(req->pool, scheme);
+	req->lookup.credentials_scheme = req->wanted_scheme;
+	passdb_start(req);
+}
+
+static void mech_reply_continue(struct mech_request *mreq,
+				const unsigned char *data, size_t size)
+{
+	struct auth_request *req = mreq->context;
+
+	req->handler->reply_continue(req, data, size);
+}
+
+static void mech_success(struct mech_request *mreq,
+			 const unsigned char *data, size_t size)
+{
+	struct auth_request *req = mreq->context;
+
+	if (size > 0 && !req->final_resp_ok) {
+		/* the client can't take data in OK: one more round */
+		req->success_pending = true;
+		req->handler->reply_continue(req, data, size);
+		return;
+	}
+	req->finished = true;
+	auth_penalty_update(req->auth, req->lookup.remote_ip, false);
+	req->handler->reply_success(req, data, size);
+}
+
+static void mech_fail(struct mech_request *mreq, const char *reason)
+{
+	if (reason != NULL && strcmp(reason, MECH_FAIL_CODE_TEMP) == 0)
+		auth_request_fail(mreq->context, MECH_FAIL_CODE_TEMP, NULL);
+	else
+		auth_request_fail(mreq->context, NULL, NULL);
+}
+
+static const unsigned char *
+mech_channel_binding(struct mech_request *mreq ATTR_UNUSED,
+		     const char *type ATTR_UNUSED, size_t *size_r)
+{
+	/* the login side does not pass TLS channel bindings yet */
+	*size_r = 0;
+	return NULL;
+}
+
+static const struct mech_ops auth_mech_ops = {
+	.set_username = mech_set_username,
+	.verify_plain = mech_verify_plain,
+	.lookup_credentials = mech_lookup_credentials,
+	.reply_continue = mech_reply_continue,
+	.success = mech_success,
+	.fail = mech_fail,
+	.channel_binding = mech_channel_binding,
+};
+
+static void start_mech(struct auth_request *req, const unsigned char *data,
+		       size_t size, bool have_data)
+{
+	req->mech_req = mech_request_new(req->mech, req->pool, &auth_mech_ops,
+					 &req->auth->mech_set, req);
+	req->mech->auth_initial(req->mech_req, have_data ? data : NULL,
+				have_data ? size : 0);
+}
+
+struct delayed_start {
+	unsigned char *data;
+	size_t size;
+	bool have_data;
+};
+
+static void penalty_done(void *context)
+{
+	struct auth_request *req = context;
+	struct delayed_start *ds = req->delay_context;
+
+	timeout_remove(&req->delay_to);
+	start_mech(req, ds->data, ds->size, ds->have_data);
+}
+
+void auth_request_initial(struct auth_request *req,
+			  const unsigned char *data, size_t size)
+{
+	unsigned int penalty = req->no_penalty ? 0 :
+		auth_penalty_get_msecs(req->auth, req->lookup.remote_ip);
+
+	if (penalty == 0 || req->auth->loop == NULL) {
+		start_mech(req, data, size, data != NULL);
+		return;
+	}
+	/* slow down an IP that failed before */
+	struct delayed_start *ds = p_new(req->pool, struct delayed_start, 1);
+
+	ds->have_data = data != NULL;
+	ds->size = size;
+	ds->data = data == NULL ? NULL : p_malloc(req->pool, size + 1);
+	if (data != NULL)
+		memcpy(ds->data, data, size);
+	req->delay_context = ds;
+	req->delay_to = timeout_add(req->auth->loop, penalty, penalty_done,
+				    req);
+}
+
+void auth_request_continue(struct auth_request *req,
+			   const unsigned char *data, size_t size)
+{
+	if (req->success_pending) {
+		req->success_pending = false;
+		req->finished = true;
+		auth_penalty_update(req->auth, req->lookup.remote_ip, false);
+		req->handler->reply_success(req, NULL, 0);
+		return;
+	}
+	if (req->mech_req == NULL) {
+		auth_request_fail(req, NULL, NULL);
+		return;
+	}
+	req->mech->auth_continue(req->mech_req, data, size);
+}
+
+/* ---- failure ---- */
+
+struct fail_ctx {
+	const char *code, *reason;
+};
+
+static void fail_delay_done(void *context)
+{
+	struct auth_request *req = context;
+	struct fail_ctx *fc = req->delay_context;
+
+	timeout_remove(&req->delay_to);
+	req->handler->reply_fail(req, fc->code, fc->reason);
+}
+
+static void auth_request_fail(struct auth_request *req, const char *code,
+			      const char *reason)
+{
+	unsigned int delay = req->auth->set->auth_failure_delay * 1000;
+
+	req->failed = true;
+	req->finished = true;
+	if (!req->no_penalty)
+		auth_penalty_update(req->auth, req->lookup.remote_ip, true);
+	if (delay == 0 || req->auth->loop == NULL || req->no_delay ||
+	    auth_fields_exists(req->lookup.extra_fields, "nodelay")) {
+		req->handler->reply_fail(req, code, reason);
+		return;
+	}
+	struct fail_ctx *fc = p_new(req->pool, struct fail_ctx, 1);
+
+	fc->code = code == NULL ? NULL : p_strdup(req->pool, code);
+	fc->reason = reason == NULL ? NULL : p_strdup(req->pool, reason);
+	req->delay_context = fc;
+	req->delay_to = timeout_add(req->auth->loop, delay, fail_delay_done,
+				    req);
+}
+
+/* ---- the userdb chain ---- */
+
+static void userdb_finish(struct auth_request *req)
+{
+	req->userdb_callback(req, req->userdb_success);
+}
+
+static void userdb_handle_result(struct auth_request *req, int res)
+{
+	struct auth_userdb *udb = &req->auth->userdbs[req->userdb_idx];
+	const char *rule;
+
+	if (res == USERDB_RESULT_OK) {
+		struct auth_fields *f = req->lookup.extra_fields;
+
+		for (unsigned int i = 0; i < auth_fields_count(f); i++) {
+			const char *key, *value;
+
+			auth_fields_get_idx(f, i, &key, &value);
+			auth_fields_set(req->userdb_fields, key, value);
+		}
+		rule = udb->set->result_success;
+	} else if (res == USERDB_RESULT_INTERNAL_FAILURE) {
+		rule = udb->set->result_internalfail;
+	} else {
+		rule = udb->set->result_failure;
+	}
+	if (strcmp(rule, "return-ok") == 0 ||
+	    strcmp(rule, "continue-ok") == 0 ||
+	    (strcmp(rule, "return") == 0 && res == USERDB_RESULT_OK))
+		req->userdb_success = true;
+	else if (strcmp(rule, "return-fail") == 0 ||
+		 strcmp(rule, "continue-fail") == 0)
+		req->userdb_success = false;
+	if (strncmp(rule, "return", 6) == 0) {
+		userdb_finish(req);
+		return;
+	}
+	req->userdb_idx++;
+	userdb_chain_next(req);
+}
+
+static void userdb_worker_callback(struct auth_request *req, int result)
+{
+	userdb_handle_result(req, result);
+}
+
+static void userdb_chain_next(struct auth_request *req)
+{
+	struct auth *auth = req->auth;
+
+	while (req->userdb_idx < auth->userdb_count) {
+		struct auth_userdb *udb = &auth->userdbs[req->userdb_idx];
+
+		if ((strcmp(udb->set->skip, "found") == 0 &&
+		     req->userdb_success) ||
+		    (strcmp(udb->set->skip, "notfound") == 0 &&
+		     !req->userdb_success)) {
+			req->userdb_idx++;
+			continue;
+		}
+		/* the lookup starts from the passdb's userdb_* fields
+		   (prefetch reads them) */
+		if (udb->module->blocking && auth->workers != NULL) {
+			auth_worker_call(auth->workers, req, AUTH_WORKER_USER,
+					 req->userdb_idx, NULL,
+					 userdb_worker_callback);
+			return;
+		}
+		userdb_handle_result(req, auth_worker_run_sync(auth,
+			&req->lookup, AUTH_WORKER_USER, req->userdb_idx,
+			NULL));
+		return;
+	}
+	userdb_finish(req);
+}
+
+void auth_request_lookup_user(struct auth_request *req,
+			      void (*callback)(struct auth_request *req,
+					       bool found))
+{
+	req->userdb_callback = callback;
+	req->lookup.passdb_fields = req->lookup.extra_fields;
+	req->userdb_idx = 0;
+	req->userdb_success = false;
+	userdb_chain_next(req);
+}

@@ -1,0 +1,96 @@
+/* auth-request.h - one authentication attempt: username normalisation,
+ * the SASL mechanism, the passdb chain with its result_* rules, extra
+ * fields, the userdb chain, failure delay. */
+#ifndef ROOST_AUTH_REQUEST_H
+#define ROOST_AUTH_REQUEST_H
+
+#include "auth.h"
+#include "auth-fields.h"
+
+struct auth_request;
+
+/* How the owner (a client or master connection, doveadm) hears back. */
+struct auth_request_handler {
+	void (*reply_continue)(struct auth_request *req,
+			       const unsigned char *data, size_t size);
+	/* data: final SASL data (may be empty) */
+	void (*reply_success)(struct auth_request *req,
+			      const unsigned char *data, size_t size);
+	/* after the failure delay; reason may be NULL */
+	void (*reply_fail)(struct auth_request *req, const char *code,
+			   const char *reason);
+};
+
+struct auth_request {
+	struct auth *auth;
+	pool_t pool;
+	unsigned int id;
+	struct auth_lookup lookup;
+	const struct mech_module *mech;
+	struct mech_request *mech_req;
+	const struct auth_request_handler *handler;
+	void *handler_context;
+
+	const char *master_user;	/* authcid of a master login */
+	bool no_login, no_penalty, debug, valid_client_cert;
+	bool no_delay;	/* master/doveadm lookups: fail at once */
+	bool final_resp_ok;	/* the client takes SASL data in OK */
+	bool success_pending;	/* success data sent as CONT; OK next */
+	bool finished, failed;
+
+	/* passdb chain */
+	unsigned int passdb_idx;
+	bool passdb_success, password_verified;
+	enum passdb_result passdb_result;
+	char *pending_password;		/* wiped when freed */
+	const char *wanted_scheme;	/* lookup_credentials */
+	/* userdb chain */
+	unsigned int userdb_idx;
+	bool userdb_success;
+	struct auth_fields *userdb_fields;
+	void (*userdb_callback)(struct auth_request *req, bool found);
+
+	/* penalty before start, failure delay before FAIL */
+	struct timeout *delay_to;
+	void *delay_context;
+	uint64_t created_msecs;
+};
+
+struct auth_request *auth_request_new(struct auth *auth,
+				      const struct mech_module *mech,
+				      const struct auth_request_handler *h,
+				      void *context);
+void auth_request_free(struct auth_request **req);
+/* Set a request parameter from the client protocol ("service=smtp",
+ * "rip=1.2.3.4", "secured", "nologin" ...). Unknown ones are ignored. */
+void auth_request_import(struct auth_request *req, const char *key,
+			 const char *value);
+/* Start the mechanism with the initial response (NULL = none). */
+void auth_request_initial(struct auth_request *req,
+			  const unsigned char *data, size_t size);
+void auth_request_continue(struct auth_request *req,
+			   const unsigned char *data, size_t size);
+
+/* Without a mechanism: set the user and run the passdb chain with the
+ * password (doveadm auth test) or without one (password NULL: a lookup,
+ * PASS in the master protocol). */
+void auth_request_set_user(struct auth_request *req, const char *user);
+void auth_request_verify_plain_direct(struct auth_request *req,
+				      const char *password);
+/* Run the userdb chain; callback gets whether the user was found.
+ * Fields in req->userdb_fields. */
+void auth_request_lookup_user(struct auth_request *req,
+			      void (*callback)(struct auth_request *req,
+					       bool found));
+
+/* Normalise a login name per auth_username_* settings. Returns NULL with
+ * *error_r when refused. */
+const char *auth_request_fix_username(struct auth_request *req,
+				      const char *username,
+				      const char **error_r);
+
+/* The name used in log prefixes: "passwd-file(alice,1.2.3.4,<sess>)" */
+const char *auth_request_log_prefix(struct auth_request *req,
+				    const char *subsystem);
+
+#endif

@@ -1,0 +1,450 @@
+/* auth-worker.c - the worker processes and their line protocol over a
+ * socketpair:
+ *   request: ID OP DB USER PASSWORD SERVICE LIP RIP SESSION MECH [k=v ...]
+ *   reply:   ID RESULT PASSWORD SCHEME LOG_REASON [k=v ...]
+ * fields TAB-separated and tab-escaped. */
+#include "auth-worker.h"
+#include "connection.h"
+#include "str.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define WORKER_MAX_LINE (64 * 1024)
+
+struct worker_call {
+	struct worker_call *next;
+	unsigned int id;
+	struct auth_request *req;	/* NULL once cancelled */
+	auth_worker_callback_t *callback;
+	char *line;	/* the request, sent when a worker is free */
+};
+
+struct auth_worker {
+	struct auth_worker_pool *pool;
+	struct connection *conn;
+	pid_t pid;
+	struct worker_call *busy;	/* the one call in progress */
+};
+
+struct auth_worker_pool {
+	struct auth *auth;
+	unsigned int max_count;
+	struct auth_worker **workers;
+	unsigned int count;
+	struct worker_call *queue, **queue_tail;
+	unsigned int next_id;
+};
+
+static void worker_dispatch(struct auth_worker_pool *pool);
+
+static void append_field(string_t *str, const char *value)
+{
+	pool_t pool = pool_create("worker escape", 256);
+
+	str_append_c(str, '\t');
+	if (value != NULL)
+		str_append(str, auth_tabescape(pool, value));
+	pool_destroy(&pool);
+}
+
+/* Split a line on TABs and unescape each field, in place. */
+static unsigned int split_fields(pool_t pool, char *line, const char **fields,
+				 unsigned int max)
+{
+	unsigned int n = 0;
+	char *p = line;
+
+	while (n < max) {
+		char *tab = strchr(p, '\t');
+
+		if (tab != NULL)
+			*tab = '\0';
+		fields[n++] = auth_tabunescape(pool, p);
+		if (tab == NULL)
+			break;
+		p = tab + 1;
+	}
+	return n;
+}
+
+static void append_extra_fields(string_t *str, const struct auth_fields *f)
+{
+	for (unsigned int i = 0; i < auth_fields_count(f); i++) {
+		const char *key, *value;
+		char *kv;
+
+		auth_fields_get_idx(f, i, &key, &value);
+		if (value == NULL) {
+			append_field(str, key);
+			continue;
+		}
+		kv = i_strdup_printf("%s=%s", key, value);
+		append_field(str, kv);
+		free(kv);
+	}
+}
+
+static void call_free(struct worker_call *call)
+{
+	if (call->line != NULL) {
+		explicit_bzero(call->line, strlen(call->line));
+		free(call->line);
+	}
+	free(call);
+}
+
+/* ---- the service side ---- */
+
+static void worker_destroy(struct auth_worker *worker, const char *reason)
+{
+	struct auth_worker_pool *pool = worker->pool;
+
+	for (unsigned int i = 0; i < pool->count; i++) {
+		if (pool->workers[i] == worker) {
+			pool->workers[i] = pool->workers[--pool->count];
+			break;
+		}
+	}
+	if (worker->busy != NULL) {
+		struct worker_call *call = worker->busy;
+
+		i_error("auth-worker(%d): %s while handling a request",
+			(int)worker->pid, reason);
+		if (call->req != NULL) {
+			call->req->lookup.log_reason =
+				"auth worker died";
+			call->callback(call->req, PASSDB_RESULT_INTERNAL_FAILURE);
+		}
+		call_free(call);
+	}
+	connection_free(&worker->conn);
+	(void)kill(worker->pid, SIGTERM);
+	(void)waitpid(worker->pid, NULL, 0);
+	free(worker);
+	worker_dispatch(pool);
+}
+
+static bool worker_input_line(struct connection *conn, char *line)
+{
+	struct auth_worker *worker = conn->context;
+	struct worker_call *call = worker->busy;
+	pool_t tmp = pool_create("worker reply", 1024);
+	const char *fields[256];
+	unsigned int n = split_fields(tmp, line, fields, N_ELEMENTS(fields));
+	struct auth_request *req;
+
+	if (call == NULL || n < 5 || (unsigned int)atoi(fields[0]) != call->id) {
+		pool_destroy(&tmp);
+		worker_destroy(worker, "sent an unexpected reply");
+		return false;
+	}
+	worker->busy = NULL;
+	req = call->req;
+	if (req != NULL) {
+		struct auth_lookup *l = &req->lookup;
+
+		if (fields[2][0] != '\0')
+			l->password = p_strdup(req->pool, fields[2]);
+		if (fields[3][0] != '\0')
+			l->default_scheme = p_strdup(req->pool, fields[3]);
+		if (fields[4][0] != '\0')
+			l->log_reason = p_strdup(req->pool, fields[4]);
+		for (unsigned int i = 5; i < n; i++) {
+			const char *eq = strchr(fields[i], '=');
+
+			if (eq == NULL)
+				auth_fields_set(l->extra_fields,
+						p_strdup(req->pool, fields[i]),
+						NULL);
+			else
+				auth_fields_set(l->extra_fields,
+					p_strndup(req->pool, fields[i],
+						  (size_t)(eq - fields[i])),
+					p_strdup(req->pool, eq + 1));
+		}
+		call->callback(req, atoi(fields[1]));
+	}
+	pool_destroy(&tmp);
+	call_free(call);
+	worker_dispatch(worker->pool);
+	return true;
+}
+
+static void worker_disconnected(struct connection *conn, const char *reason)
+{
+	worker_destroy(conn->context, reason);
+}
+
+static const struct connection_vfuncs worker_vfuncs = {
+	.input_line = worker_input_line,
+	.disconnected = worker_disconnected,
+};
+
+static void worker_process_main(struct auth *auth, int fd);
+
+static struct auth_worker *worker_spawn(struct auth_worker_pool *pool)
+{
+	struct auth_worker *worker;
+	int fds[2];
+	pid_t pid;
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) < 0) {
+		i_error("socketpair() failed: %s", strerror(errno));
+		return NULL;
+	}
+	pid = fork();
+	if (pid < 0) {
+		i_error("fork() failed: %s", strerror(errno));
+		close(fds[0]);
+		close(fds[1]);
+		return NULL;
+	}
+	if (pid == 0) {
+		close(fds[0]);
+		worker_process_main(pool->auth, fds[1]);
+		_exit(0);
+	}
+	close(fds[1]);
+	worker = i_new(struct auth_worker, 1);
+	worker->pool = pool;
+	worker->pid = pid;
+	worker->conn = connection_create(pool->auth->loop, fds[0],
+					 WORKER_MAX_LINE, 1024 * 1024,
+					 &worker_vfuncs, worker);
+	pool->workers = i_reallocarray(pool->workers, pool->count + 1,
+				       sizeof(*pool->workers));
+	pool->workers[pool->count++] = worker;
+	return worker;
+}
+
+
+static void worker_dispatch(struct auth_worker_pool *pool)
+{
+	while (pool->queue != NULL) {
+		struct auth_worker *idle = NULL;
+		struct worker_call *call = pool->queue;
+
+		for (unsigned int i = 0; i < pool->count; i++) {
+			if (pool->workers[i]->busy == NULL) {
+				idle = pool->workers[i];
+				break;
+			}
+		}
+		if (idle == NULL && pool->count < pool->max_count)
+			idle = worker_spawn(pool);
+		if (idle == NULL)
+			return;
+		pool->queue = call->next;
+		if (pool->queue == NULL)
+			pool->queue_tail = &pool->queue;
+		if (call->req == NULL) {
+			call_free(call);
+			continue;
+		}
+		idle->busy = call;
+		connection_send_str(idle->conn, call->line);
+	}
+}
+
+struct auth_worker_pool *auth_worker_pool_create(struct auth *auth,
+						 unsigned int max_count)
+{
+	struct auth_worker_pool *pool = i_new(struct auth_worker_pool, 1);
+
+	pool->auth = auth;
+	pool->max_count = max_count == 0 ? 1 : max_count;
+	pool->queue_tail = &pool->queue;
+	return pool;
+}
+
+void auth_worker_pool_destroy(struct auth_worker_pool **_pool)
+{
+	struct auth_worker_pool *pool = *_pool;
+
+	*_pool = NULL;
+	while (pool->count > 0) {
+		struct auth_worker *w = pool->workers[0];
+
+		pool->queue = NULL;
+		worker_destroy(w, "shutting down");
+	}
+	while (pool->queue != NULL) {
+		struct worker_call *next = pool->queue->next;
+
+		call_free(pool->queue);
+		pool->queue = next;
+	}
+	free(pool->workers);
+	free(pool);
+}
+
+void auth_worker_call(struct auth_worker_pool *pool, struct auth_request *req,
+		      enum auth_worker_op op, unsigned int db_idx,
+		      const char *password, auth_worker_callback_t *callback)
+{
+	struct worker_call *call = i_new(struct worker_call, 1);
+	const struct auth_lookup *l = &req->lookup;
+	string_t *str = str_new(256);
+
+	call->id = ++pool->next_id;
+	call->req = req;
+	call->callback = callback;
+	str_printfa(str, "%u\t%d\t%u", call->id, (int)op, db_idx);
+	append_field(str, l->user);
+	append_field(str, password);
+	append_field(str, l->service);
+	append_field(str, l->local_ip);
+	append_field(str, l->remote_ip);
+	append_field(str, l->session_id);
+	append_field(str, l->mech);
+	append_extra_fields(str, l->extra_fields);
+	str_append_c(str, '\n');
+	call->line = str_free_without_data(&str);
+	*pool->queue_tail = call;
+	pool->queue_tail = &call->next;
+	worker_dispatch(pool);
+}
+
+void auth_worker_cancel(struct auth_worker_pool *pool,
+			struct auth_request *req)
+{
+	for (struct worker_call *c = pool->queue; c != NULL; c = c->next) {
+		if (c->req == req)
+			c->req = NULL;
+	}
+	for (unsigned int i = 0; i < pool->count; i++) {
+		if (pool->workers[i]->busy != NULL &&
+		    pool->workers[i]->busy->req == req)
+			pool->workers[i]->busy->req = NULL;
+	}
+}
+
+int auth_worker_run_sync(struct auth *auth, struct auth_lookup *lookup,
+			 enum auth_worker_op op, unsigned int db_idx,
+			 const char *password)
+{
+	switch (op) {
+	case AUTH_WORKER_PASSV: {
+		struct passdb_module *m = auth->passdbs[db_idx].module;
+
+		return m->driver->verify_plain(m, lookup, password);
+	}
+	case AUTH_WORKER_CRED: {
+		struct passdb_module *m = auth->passdbs[db_idx].module;
+
+		if (m->driver->lookup_credentials == NULL)
+			return PASSDB_RESULT_SCHEME_NOT_AVAILABLE;
+		return m->driver->lookup_credentials(m, lookup);
+	}
+	case AUTH_WORKER_USER: {
+		struct userdb_module *m = auth->userdbs[db_idx].module;
+
+		return m->driver->lookup(m, lookup);
+	}
+	}
+	return PASSDB_RESULT_INTERNAL_FAILURE;
+}
+
+/* ---- the worker process ---- */
+
+/* Answer one request line; returns the reply line (malloc'd). */
+static char *worker_handle(struct auth *auth, char *line)
+{
+	pool_t pool = pool_create("auth worker request", 4096);
+	const char *f[256];
+	unsigned int n = split_fields(pool, line, f, N_ELEMENTS(f));
+	struct auth_lookup lookup;
+	string_t *reply = str_new(256);
+	unsigned int db_idx, op;
+	int result;
+
+	if (n < 10) {
+		str_printfa(reply, "%s\t%d\t\t\tbad worker request",
+			    n > 0 ? f[0] : "0", PASSDB_RESULT_INTERNAL_FAILURE);
+		goto out;
+	}
+	op = (unsigned int)atoi(f[1]);
+	db_idx = (unsigned int)atoi(f[2]);
+	memset(&lookup, 0, sizeof(lookup));
+	lookup.pool = pool;
+	lookup.user = f[3];
+	lookup.original_user = f[3];
+	lookup.service = f[5];
+	lookup.local_ip = f[6][0] == '\0' ? NULL : f[6];
+	lookup.remote_ip = f[7][0] == '\0' ? NULL : f[7];
+	lookup.session_id = f[8];
+	lookup.mech = f[9];
+	lookup.extra_fields = auth_fields_new(pool);
+	if (op > AUTH_WORKER_USER ||
+	    (op == AUTH_WORKER_USER ? db_idx >= auth->userdb_count :
+	     db_idx >= auth->passdb_count)) {
+		result = PASSDB_RESULT_INTERNAL_FAILURE;
+		lookup.log_reason = "bad worker request";
+	} else {
+		result = auth_worker_run_sync(auth, &lookup,
+					      (enum auth_worker_op)op, db_idx,
+					      f[4]);
+	}
+	str_printfa(reply, "%s\t%d", f[0], result);
+	append_field(reply, lookup.password);
+	append_field(reply, lookup.default_scheme);
+	append_field(reply, lookup.log_reason);
+	append_extra_fields(reply, lookup.extra_fields);
+out:
+	str_append_c(reply, '\n');
+	explicit_bzero(line, strlen(line));
+	pool_destroy(&pool);
+	return str_free_without_data(&reply);
+}
+
+static void worker_process_main(struct auth *auth, int fd)
+{
+	string_t *in = str_new(1024);
+	char buf[4096];
+
+	sigset_t none;
+
+	/* a blocking loop: one request at a time, no event loop needed;
+	   the service blocked its signals for signalfd */
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	signal(SIGTERM, SIG_DFL);
+	for (;;) {
+		char *nl;
+		ssize_t ret;
+
+		while ((nl = memchr(in->data, '\n', in->len)) != NULL) {
+			size_t len = (size_t)(nl - in->data);
+			char *line = i_strndup(in->data, len);
+			char *reply = worker_handle(auth, line);
+			size_t off = 0, rlen = strlen(reply);
+
+			free(line);
+			str_delete(in, 0, len + 1);
+			while (off < rlen) {
+				ret = write(fd, reply + off, rlen - off);
+				if (ret <= 0 && errno != EINTR)
+					_exit(1);
+				if (ret > 0)
+					off += (size_t)ret;
+			}
+			free(reply);
+		}
+		if (in->len > WORKER_MAX_LINE)
+			_exit(1);
+		ret = read(fd, buf, sizeof(buf));
+		if (ret == 0)
+			_exit(0);
+		if (ret < 0) {
+			if (errno == EINTR)
+				continue;
+			_exit(1);
+		}
+		str_append_n(in, buf, (size_t)ret);
+	}
+}
