@@ -13,7 +13,13 @@ PKG_CONFIG ?= pkg-config
 PYTHON ?= python3
 VERSION := 0.1.0
 
+# The sanitizer build lives in its own tree so that it never replaces the
+# normal binaries under a test that is running.
+ifeq ($(SANITIZE),1)
+B := build/san
+else
 B := build
+endif
 PKGS := openssl yaml-0.1 libsystemd
 
 WARN := -Wall -Wextra -Wshadow -Wpointer-arith -Wstrict-prototypes \
@@ -163,6 +169,8 @@ install: all
 	ln -sf ../sbin/roost $(DESTDIR)$(PREFIX)/bin/doveadm
 	ln -sf ../../sbin/roost $(DESTDIR)$(PREFIX)/lib/dovecot/dovecot-lda
 	ln -sf dovecot-lda $(DESTDIR)$(PREFIX)/lib/dovecot/deliver
+	ln -sf ../../sbin/roost \
+		$(DESTDIR)$(PREFIX)/lib/dovecot/checkpassword-reply
 	for m in man/*.1; do [ -f "$$m" ] && \
 		install -m 644 $$m $(DESTDIR)$(PREFIX)/share/man/man1/; done; true
 	for m in man/*.5; do [ -f "$$m" ] && \

@@ -325,11 +325,8 @@ static void passdb_finish(struct auth_request *req)
 			i_error("%s%s", auth_request_log_prefix(req, "auth"),
 				error);
 		else
-			i_info("%sRequested %s scheme, but we have only %s",
-			       auth_request_log_prefix(req, "auth"),
-			       req->wanted_scheme,
-			       req->lookup.default_scheme == NULL ? "?" :
-			       req->lookup.default_scheme);
+			i_info("%s%s", auth_request_log_prefix(req, "auth"),
+			       error);
 		mech_credentials_result(req->mech_req,
 					PASSDB_RESULT_SCHEME_NOT_AVAILABLE,
 					NULL, 0);

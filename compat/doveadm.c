@@ -90,6 +90,14 @@ static int cmd_cmp(const void *p1, const void *p2)
 	return strcmp((*c1)->name, (*c2)->name);
 }
 
+static void usage_group_flush(FILE *out, char *name, string_t *subs)
+{
+	if (str_len(subs) > 0)
+		fprintf(out, "  %-*s %s\n", USAGE_NAME_WIDTH, name, str_c(subs));
+	str_clear(subs);
+	name[0] = '\0';
+}
+
 /* List the commands under the first depth words of prefix: a command
  * with more words shows as "<word>  sub1|sub2|..." (Dovecot's
  * compressed listing). */
@@ -110,25 +118,22 @@ static void usage_list(FILE *out, char prefix[][64], unsigned int depth)
 		}
 		if (j < depth || n == depth)
 			continue;
+		if (n > depth + 1 && strcmp(last, words[depth]) == 0) {
+			/* one more of the group: "cache|lookup|test" */
+			str_append_c(subs, '|');
+			str_append(subs, words[depth + 1]);
+			continue;
+		}
+		usage_group_flush(out, last, subs);
 		if (n == depth + 1) {
 			fprintf(out, "  %-*s %s\n", USAGE_NAME_WIDTH,
 				words[depth], sorted[i]->usage);
 			continue;
 		}
-		/* a group: gather its next words onto one line */
-		if (strcmp(last, words[depth]) == 0) {
-			str_append_c(subs, '|');
-		} else {
-			if (str_len(subs) > 0)
-				fprintf(out, "  %-*s %s\n", USAGE_NAME_WIDTH,
-					last, str_c(subs));
-			str_clear(subs);
-			snprintf(last, sizeof(last), "%s", words[depth]);
-		}
+		snprintf(last, sizeof(last), "%s", words[depth]);
 		str_append(subs, words[depth + 1]);
 	}
-	if (str_len(subs) > 0)
-		fprintf(out, "  %-*s %s\n", USAGE_NAME_WIDTH, last, str_c(subs));
+	usage_group_flush(out, last, subs);
 	str_free(&subs);
 }
 
@@ -293,6 +298,7 @@ int doveadm_main(int argc, char *argv[])
 			ctx.config_path = optarg;
 			break;
 		default:
+			free(overrides);
 			return EXIT_CONFIG;
 		}
 	}

@@ -3,6 +3,7 @@
  * argument ("roost doveconf -n"). */
 #include "lib.h"
 #include "compat.h"
+#include "db-checkpassword.h"
 
 #include <stdio.h>
 
@@ -11,11 +12,20 @@ struct program {
 	int (*main)(int argc, char *argv[]);
 };
 
+static int checkpassword_reply_cmd(int argc, char *argv[]);
+
 static const struct program programs[] = {
 	{ "doveconf", doveconf_main },
 	{ "doveadm", doveadm_main },
 	{ "auth", auth_cmd_main },
+	{ "checkpassword-reply", checkpassword_reply_cmd },
 };
+
+static int checkpassword_reply_cmd(int argc ATTR_UNUSED,
+				   char *argv[] ATTR_UNUSED)
+{
+	return checkpassword_reply_main();
+}
 
 static const char *base_name(const char *path)
 {

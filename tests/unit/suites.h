@@ -24,6 +24,9 @@ Suite *make_base64_suite(void);
 Suite *make_mech_suite(void);
 Suite *make_auth_db_suite(void);
 Suite *make_password_scheme_suite(void);
+Suite *make_ioloop_suite(void);
+Suite *make_connection_suite(void);
+Suite *make_auth_request_suite(void);
 
 /* ---- test-common.c ---- */
 
