@@ -344,6 +344,9 @@ static void passdb_handle_result(struct auth_request *req, int res)
 	enum passdb_result result = (enum passdb_result)res;
 	const char *rule;
 
+	if (pdb->set->master)
+		req->lookup.user = req->login_user;
+
 	if (pdb->set->deny) {
 		/* a deny passdb that knows the user refuses it */
 		if (result == PASSDB_RESULT_OK) {
@@ -437,6 +440,9 @@ static void passdb_chain_next(struct auth_request *req)
 				PASSDB_RESULT_SCHEME_NOT_AVAILABLE);
 			return;
 		}
+		/* a master passdb checks the master user's password */
+		req->lookup.user = pdb->set->master ? req->master_user :
+			req->login_user;
 		if (pdb->module->blocking && auth->workers != NULL) {
 			auth_worker_call(auth->workers, req, op,
 					 req->passdb_idx, password,
@@ -452,6 +458,7 @@ static void passdb_chain_next(struct auth_request *req)
 
 static void passdb_start(struct auth_request *req)
 {
+	req->login_user = req->lookup.user;
 	req->passdb_idx = 0;
 	req->passdb_success = false;
 	req->password_verified = false;

@@ -32,6 +32,7 @@ struct auth_request {
 	void *handler_context;
 
 	const char *master_user;	/* authcid of a master login */
+	const char *login_user;		/* the user being logged in as */
 	bool no_login, no_penalty, debug, valid_client_cert;
 	bool no_delay;	/* master/doveadm lookups: fail at once */
 	bool final_resp_ok;	/* the client takes SASL data in OK */
