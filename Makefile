@@ -130,6 +130,7 @@ compat-test: all
 	./tests/compat/check-known.sh $(CURDIR)/$(B)/bin/doveconf
 	./tests/compat/yaml-roundtrip.sh $(CURDIR)/$(B)/bin/doveconf
 	./tests/compat/pw-diff.sh $(CURDIR)/$(B)/bin/doveadm
+	ROOST=$(CURDIR)/$(B)/bin/roost $(PYTHON) tests/compat/auth-diff.py
 
 # Integration tests. auth-db-probe: a test-only program linked with
 # Roost's objects, run under pam_wrapper/nss_wrapper.
@@ -142,6 +143,12 @@ integration: all $(B)/bin/auth-db-probe
 	ROOST=$(CURDIR)/$(B)/bin/roost $(PYTHON) \
 		tests/integration/test_auth_service.py
 	ROOST=$(CURDIR)/$(B)/bin/roost ./tests/integration/postfix-sasl.sh
+
+# Side-by-side benchmarks against Debian's Dovecot (tests/bench/README.md).
+.PHONY: bench
+bench: all
+	for f in tests/bench/*.py; do \
+		ROOST=$(CURDIR)/$(B)/bin/roost $(PYTHON) $$f || exit 1; done
 
 # libFuzzer harnesses: clang only, separate objects.
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)

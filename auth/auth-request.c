@@ -154,6 +154,13 @@ const char *auth_request_fix_username(struct auth_request *req,
 		}
 		user = copy;
 	}
+	if (strchr(user, '@') == NULL && set->auth_default_realm[0] != '\0')
+		user = p_strdup_printf(req->pool, "%s@%s", user,
+				       set->auth_default_realm);
+	if (user[0] == '\0') {
+		*error_r = "Empty username";
+		return NULL;
+	}
 	if (set->auth_username_chars[0] != '\0') {
 		for (const char *p = user; *p != '\0'; p++) {
 			if (strchr(set->auth_username_chars, *p) == NULL) {
@@ -165,9 +172,6 @@ const char *auth_request_fix_username(struct auth_request *req,
 			}
 		}
 	}
-	if (strchr(user, '@') == NULL && set->auth_default_realm[0] != '\0')
-		user = p_strdup_printf(req->pool, "%s@%s", user,
-				       set->auth_default_realm);
 	if (set->auth_username_format[0] == '\0')
 		return user;
 	/* auth_username_format is expanded with the user being set */
@@ -237,9 +241,10 @@ static bool passdb_applies(struct auth_request *req,
 	if (set->master != (req->master_user != NULL &&
 			    !req->password_verified))
 		return false;
-	if (strcmp(set->skip, "authenticated") == 0 && req->passdb_success)
+	if (strcmp(set->skip, "authenticated") == 0 && req->password_verified)
 		return false;
-	if (strcmp(set->skip, "unauthenticated") == 0 && !req->passdb_success)
+	if (strcmp(set->skip, "unauthenticated") == 0 &&
+	    !req->password_verified)
 		return false;
 	if (set->mechanisms[0] != '\0' && req->mech != NULL) {
 		char *copy = p_strdup(req->pool, set->mechanisms);
@@ -257,8 +262,9 @@ static bool passdb_applies(struct auth_request *req,
 	return true;
 }
 
-static void apply_fields(struct auth_request *req, const char *tmpl,
-			 bool override)
+static void apply_fields_to(struct auth_request *req,
+			    struct auth_fields *dest, const char *tmpl,
+			    bool override)
 {
 	struct auth_fields *tmp;
 
@@ -270,10 +276,15 @@ static void apply_fields(struct auth_request *req, const char *tmpl,
 		const char *key, *value;
 
 		auth_fields_get_idx(tmp, i, &key, &value);
-		if (override ||
-		    !auth_fields_exists(req->lookup.extra_fields, key))
-			auth_fields_set(req->lookup.extra_fields, key, value);
+		if (override || !auth_fields_exists(dest, key))
+			auth_fields_set(dest, key, value);
 	}
+}
+
+static void apply_fields(struct auth_request *req, const char *tmpl,
+			 bool override)
+{
+	apply_fields_to(req, req->lookup.extra_fields, tmpl, override);
 }
 
 static void passdb_finish(struct auth_request *req)
@@ -281,6 +292,17 @@ static void passdb_finish(struct auth_request *req)
 	enum passdb_result result = req->passdb_success ? PASSDB_RESULT_OK :
 		(req->passdb_result == PASSDB_RESULT_OK ?
 		 PASSDB_RESULT_PASSWORD_MISMATCH : req->passdb_result);
+
+	if (!req->passdb_success) {
+		/* an earlier internal error makes the failure temporary,
+		   as it does in Dovecot */
+		if (req->passdb_internal_failure)
+			result = PASSDB_RESULT_INTERNAL_FAILURE;
+		if (result == PASSDB_RESULT_USER_DISABLED)
+			req->fail_code = "user_disabled";
+		else if (result == PASSDB_RESULT_INTERNAL_FAILURE)
+			req->fail_code = MECH_FAIL_CODE_TEMP;
+	}
 	const char *user = auth_fields_get(req->lookup.extra_fields, "user");
 	const char *reason;
 
@@ -361,6 +383,15 @@ static void passdb_handle_result(struct auth_request *req, int res)
 		passdb_chain_next(req);
 		return;
 	}
+	req->passdb_ran = true;
+	if (result != PASSDB_RESULT_OK) {
+		/* a failed passdb's fields don't count */
+		req->lookup.extra_fields = req->saved_fields;
+		req->lookup.password = NULL;
+		req->lookup.default_scheme = NULL;
+	}
+	if (result == PASSDB_RESULT_INTERNAL_FAILURE)
+		req->passdb_internal_failure = true;
 	if (result != PASSDB_RESULT_OK && req->lookup.log_reason != NULL &&
 	    req->auth->set->auth_verbose)
 		i_info("%s%s", auth_request_log_prefix(req, pdb->set->driver),
@@ -393,13 +424,11 @@ static void passdb_handle_result(struct auth_request *req, int res)
 	} else if (strcmp(rule, "return-fail") == 0 ||
 		   strcmp(rule, "continue-fail") == 0) {
 		req->passdb_success = false;
-	} else if (strcmp(rule, "return") == 0 && req->passdb_idx == 0) {
-		req->passdb_success = result == PASSDB_RESULT_OK;
-	} else if (strcmp(rule, "continue") == 0 &&
-		   result == PASSDB_RESULT_OK) {
-		/* the state is kept, but later passdbs skip the password */
 	}
-	if (result == PASSDB_RESULT_OK)
+	/* "return" and "continue" keep the state (failure at the start);
+	   later passdbs skip the password check after continue(-ok) */
+	if (strcmp(rule, "continue-ok") == 0 ||
+	    (strcmp(rule, "continue") == 0 && result == PASSDB_RESULT_OK))
 		req->password_verified = true;
 	if (strncmp(rule, "return", 6) == 0) {
 		passdb_finish(req);
@@ -412,6 +441,13 @@ static void passdb_handle_result(struct auth_request *req, int res)
 static void passdb_worker_callback(struct auth_request *req, int result)
 {
 	passdb_handle_result(req, result);
+}
+
+static void passdb_all_skipped(struct auth_request *req)
+{
+	i_error("%sAll password databases were skipped",
+		auth_request_log_prefix(req, "auth"));
+	req->passdb_internal_failure = true;
 }
 
 static void passdb_chain_next(struct auth_request *req)
@@ -440,6 +476,9 @@ static void passdb_chain_next(struct auth_request *req)
 				PASSDB_RESULT_SCHEME_NOT_AVAILABLE);
 			return;
 		}
+		req->saved_fields = auth_fields_new(req->pool);
+		auth_fields_merge(req->saved_fields, req->lookup.extra_fields,
+				  NULL, false);
 		/* a master passdb checks the master user's password */
 		req->lookup.user = pdb->set->master ? req->master_user :
 			req->login_user;
@@ -453,11 +492,15 @@ static void passdb_chain_next(struct auth_request *req)
 			&req->lookup, op, req->passdb_idx, password));
 		return;
 	}
+	if (!req->passdb_ran)
+		passdb_all_skipped(req);
 	passdb_finish(req);
 }
 
 static void passdb_start(struct auth_request *req)
 {
+	req->passdb_ran = false;
+	req->passdb_internal_failure = false;
 	req->login_user = req->lookup.user;
 	req->passdb_idx = 0;
 	req->passdb_success = false;
@@ -631,6 +674,8 @@ static void auth_request_fail(struct auth_request *req, const char *code,
 
 	req->failed = true;
 	req->finished = true;
+	if (code == NULL)
+		code = req->fail_code;
 	if (!req->no_penalty)
 		auth_penalty_update(req->auth, req->lookup.remote_ip, true);
 	if (delay == 0 || req->auth->loop == NULL || req->no_delay ||
@@ -660,14 +705,12 @@ static void userdb_handle_result(struct auth_request *req, int res)
 	const char *rule;
 
 	if (res == USERDB_RESULT_OK) {
-		struct auth_fields *f = req->lookup.extra_fields;
-
-		for (unsigned int i = 0; i < auth_fields_count(f); i++) {
-			const char *key, *value;
-
-			auth_fields_get_idx(f, i, &key, &value);
-			auth_fields_set(req->userdb_fields, key, value);
-		}
+		apply_fields_to(req, req->lookup.extra_fields,
+				udb->set->default_fields, false);
+		apply_fields_to(req, req->lookup.extra_fields,
+				udb->set->override_fields, true);
+		auth_fields_merge(req->userdb_fields, req->lookup.extra_fields,
+				  NULL, false);
 		rule = udb->set->result_success;
 	} else if (res == USERDB_RESULT_INTERNAL_FAILURE) {
 		rule = udb->set->result_internalfail;
@@ -675,8 +718,7 @@ static void userdb_handle_result(struct auth_request *req, int res)
 		rule = udb->set->result_failure;
 	}
 	if (strcmp(rule, "return-ok") == 0 ||
-	    strcmp(rule, "continue-ok") == 0 ||
-	    (strcmp(rule, "return") == 0 && res == USERDB_RESULT_OK))
+	    strcmp(rule, "continue-ok") == 0)
 		req->userdb_success = true;
 	else if (strcmp(rule, "return-fail") == 0 ||
 		 strcmp(rule, "continue-fail") == 0)
@@ -708,8 +750,9 @@ static void userdb_chain_next(struct auth_request *req)
 			req->userdb_idx++;
 			continue;
 		}
-		/* the lookup starts from the passdb's userdb_* fields
-		   (prefetch reads them) */
+		/* each userdb fills fresh fields; prefetch reads the
+		   passdb's userdb_* fields through passdb_fields */
+		req->lookup.extra_fields = auth_fields_new(req->pool);
 		if (udb->module->blocking && auth->workers != NULL) {
 			auth_worker_call(auth->workers, req, AUTH_WORKER_USER,
 					 req->userdb_idx, NULL,

@@ -43,6 +43,9 @@ struct auth_request {
 	unsigned int passdb_idx;
 	bool passdb_success, password_verified;
 	enum passdb_result passdb_result;
+	bool passdb_ran, passdb_internal_failure;
+	struct auth_fields *saved_fields;	/* before the current passdb */
+	const char *fail_code;	/* user_disabled, temp_fail */
 	char *pending_password;		/* wiped when freed */
 	const char *wanted_scheme;	/* lookup_credentials */
 	/* userdb chain */

@@ -56,7 +56,7 @@ static unsigned int pw_parse_rounds(const char *arg)
 /* Read one line of password: from the terminal without echo (prompt on
  * stderr) when stdin is one, else silently from stdin. Ends at \n, \r
  * or end of input. */
-static char *pw_askpass(const char *prompt)
+char *doveadm_askpass(const char *prompt)
 {
 	struct termios old_tio, tio;
 	bool tty = isatty(STDIN_FILENO) != 0, restore = false;
@@ -110,8 +110,8 @@ static void pw_free_secret(char **s)
 static char *pw_ask_new(void)
 {
 	for (int lives = PW_PROMPT_LIVES; lives > 0; lives--) {
-		char *pass = pw_askpass("Enter new password: ");
-		char *check = pw_askpass("Retype new password: ");
+		char *pass = doveadm_askpass("Enter new password: ");
+		char *check = doveadm_askpass("Retype new password: ");
 		bool same = strcmp(pass, check) == 0;
 
 		pw_free_secret(&check);
@@ -235,7 +235,7 @@ static int cmd_pw(struct doveadm_context *ctx ATTR_UNUSED, int argc,
 	for (char *p = scheme; *p != '\0'; p++)
 		*p = (char)toupper((unsigned char)*p);
 	if (opts.test_hash != NULL && opts.plaintext == NULL)
-		opts.plaintext = pw_askpass("Enter password to verify: ");
+		opts.plaintext = doveadm_askpass("Enter password to verify: ");
 	if (opts.plaintext == NULL)
 		opts.plaintext = pw_ask_new();
 

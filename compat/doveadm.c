@@ -5,6 +5,8 @@
 #include "str.h"
 #include "compat.h"
 #include "doveadm.h"
+#include "config-parser.h"
+#include "config-tree.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -25,6 +27,10 @@ static const struct doveadm_cmd doveadm_cmd_help = {
 static const struct doveadm_cmd *const doveadm_cmds[] = {
 	&doveadm_cmd_help,
 	&doveadm_cmd_pw,
+	&doveadm_cmd_auth_test,
+	&doveadm_cmd_auth_login,
+	&doveadm_cmd_auth_lookup,
+	&doveadm_cmd_user,
 };
 
 /* What each formatter prints when a command prints nothing through it
@@ -65,6 +71,26 @@ struct config *doveadm_config_get(struct doveadm_context *ctx)
 		i_fatal("%s", error);
 	}
 	return ctx->config;
+}
+
+const char *doveadm_setting_get(struct doveadm_context *ctx, const char *key)
+{
+	struct config_filter filter;
+	struct config_node *root;
+	const char *error;
+	size_t len = strlen(key);
+
+	for (unsigned int i = ctx->override_count; i > 0; i--) {
+		const char *o = ctx->overrides[i - 1];
+
+		if (strncmp(o, key, len) == 0 && o[len] == '=')
+			return o + len + 1;
+	}
+	memset(&filter, 0, sizeof(filter));
+	if (config_get_merged(doveadm_config_get(ctx), &filter, &root,
+			      &error) < 0)
+		doveadm_fatal("%s", error);
+	return config_node_get(root, key);
 }
 
 /* Split name into words; returns the count. */

@@ -44,11 +44,22 @@ struct doveadm_cmd {
 };
 
 extern const struct doveadm_cmd doveadm_cmd_pw;
+extern const struct doveadm_cmd doveadm_cmd_auth_test;
+extern const struct doveadm_cmd doveadm_cmd_auth_login;
+extern const struct doveadm_cmd doveadm_cmd_auth_lookup;
+extern const struct doveadm_cmd doveadm_cmd_user;
 
 /* "Fatal: <msg>" on stderr and exit 75, as Dovecot's doveadm does. */
 void doveadm_fatal(const char *fmt, ...) ATTR_FORMAT(1, 2) ATTR_NORETURN;
 /* The parsed config (-c or the default search); on error prints
    Dovecot's doveconf message and exits. */
 struct config *doveadm_config_get(struct doveadm_context *ctx);
+/* A global setting's value: the last -o for it, else the config's
+   global value, else NULL. */
+const char *doveadm_setting_get(struct doveadm_context *ctx,
+				const char *key);
+/* One line of password: from the terminal without echo after prompt
+   when stdin is one, else from stdin. Free with explicit_bzero+free. */
+char *doveadm_askpass(const char *prompt);
 
 #endif

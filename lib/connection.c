@@ -66,8 +66,15 @@ bool connection_process_input(struct connection *conn)
 	while (!conn->paused && !conn->disconnected &&
 	       (nl = memchr(conn->inbuf, '\n', conn->in_len)) != NULL) {
 		size_t len = (size_t)(nl - conn->inbuf);
-		char *line = i_strndup(conn->inbuf, len);
+		char *line;
 		bool cont;
+
+		if (len - (len > 0 && conn->inbuf[len - 1] == '\r') >
+		    conn->in_max - 2) {
+			connection_fail(conn, "Input line too long");
+			return true;
+		}
+		line = i_strndup(conn->inbuf, len);
 
 		memmove(conn->inbuf, nl + 1, conn->in_len - len - 1);
 		conn->in_len -= len + 1;

@@ -18,6 +18,7 @@ struct io {
 	io_callback_t *callback;
 	void *context;
 	bool removed;
+	bool registered;	/* in epoll: not while waiting for nothing */
 };
 
 struct timeout {
@@ -112,8 +113,12 @@ struct io *io_add(struct ioloop *loop, int fd, enum io_condition cond,
 	memset(&ev, 0, sizeof(ev));
 	ev.events = epoll_events(cond);
 	ev.data.ptr = io;
-	if (epoll_ctl(loop->epfd, EPOLL_CTL_ADD, fd, &ev) < 0)
-		i_panic("epoll_ctl(add, %d) failed: %s", fd, strerror(errno));
+	if (cond != 0) {
+		if (epoll_ctl(loop->epfd, EPOLL_CTL_ADD, fd, &ev) < 0)
+			i_panic("epoll_ctl(add, %d) failed: %s", fd,
+				strerror(errno));
+		io->registered = true;
+	}
 	return io;
 }
 
@@ -124,12 +129,22 @@ void io_set_condition(struct io *io, enum io_condition cond)
 	if (io->cond == cond)
 		return;
 	io->cond = cond;
+	/* epoll reports hang-ups even for an empty mask: an io that waits
+	   for nothing leaves the epoll set instead */
+	if (cond == 0) {
+		if (io->registered)
+			(void)epoll_ctl(io->loop->epfd, EPOLL_CTL_DEL, io->fd,
+					NULL);
+		io->registered = false;
+		return;
+	}
 	memset(&ev, 0, sizeof(ev));
 	ev.events = epoll_events(cond);
 	ev.data.ptr = io;
-	if (epoll_ctl(io->loop->epfd, EPOLL_CTL_MOD, io->fd, &ev) < 0)
-		i_panic("epoll_ctl(mod, %d) failed: %s", io->fd,
-			strerror(errno));
+	if (epoll_ctl(io->loop->epfd, io->registered ? EPOLL_CTL_MOD :
+		      EPOLL_CTL_ADD, io->fd, &ev) < 0)
+		i_panic("epoll_ctl(%d) failed: %s", io->fd, strerror(errno));
+	io->registered = true;
 }
 
 void io_remove(struct io **_io)
@@ -142,7 +157,8 @@ void io_remove(struct io **_io)
 	*_io = NULL;
 	loop = io->loop;
 	/* the fd may already be closed: then epoll dropped it itself */
-	(void)epoll_ctl(loop->epfd, EPOLL_CTL_DEL, io->fd, NULL);
+	if (io->registered)
+		(void)epoll_ctl(loop->epfd, EPOLL_CTL_DEL, io->fd, NULL);
 	io->removed = true;
 	if (loop->dead_count == loop->dead_cap) {
 		loop->dead_cap = loop->dead_cap == 0 ? 16 : loop->dead_cap * 2;
@@ -264,7 +280,8 @@ static void run_timeouts(struct ioloop *loop)
 		struct timeout *to = loop->timeouts;
 
 		loop->timeouts = to->next;
-		to->next_run = now + to->msecs;
+		/* +1 for 0 ms timers: once per round, not forever */
+		to->next_run = now + (to->msecs == 0 ? 1 : to->msecs);
 		timeout_insert(loop, to);
 		to->callback(to->context);
 		if (!loop->running)

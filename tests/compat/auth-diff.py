@@ -388,10 +388,10 @@ def plain(t, user, pw, authz="", c=None, aid=1, **kw):
     return c.ask(line, label=label)
 
 
-def login(t, user, pw, c=None, aid=1, service="smtp"):
+def login(t, user, pw, c=None, aid=1, service="smtp", nologin=True):
     c = c or t.client()
-    c.ask("AUTH\t%d\tLOGIN\tservice=%s\tnologin\trip=%s\tsecured"
-          % (aid, service, t.rip()))
+    c.ask("AUTH\t%d\tLOGIN\tservice=%s%s\trip=%s\tsecured"
+          % (aid, service, "\tnologin" if nologin else "", t.rip()))
     c.ask("CONT\t%d\t%s" % (aid, b64(user)))
     return c.ask("CONT\t%d\t%s" % (aid, b64(pw)), label="CONT\t%d\t<pw>" % aid)
 
@@ -604,8 +604,8 @@ def auth_before_cpid(t):
     c = t.raw()
     t.greeting(c, record=False)
     c.send("VERSION\t1\t2")
-    c.send("AUTH\t1\tPLAIN\tservice=smtp\tsecured\tresp=" +
-           b64("\0alice\0secret"))
+    c.ask("AUTH\t1\tPLAIN\tservice=smtp\tsecured\tresp=" +
+          b64("\0alice\0secret"))
     c.sync_kind = "client"
 
 
@@ -1013,13 +1013,13 @@ def cont_after_ok(t):
 def cont_without_data(t):
     c = t.client()
     c.ask("AUTH\t3\tPLAIN\tservice=smtp\tnologin\trip=%s\tsecured" % t.rip())
-    c.send("CONT\t3")
+    c.ask("CONT\t3")
 
 
 @conv("base")
 def cont_bad_id(t):
     c = t.client()
-    c.send("CONT\tx\tAAAA")
+    c.ask("CONT\tx\tAAAA")
 
 
 @conv("base")
@@ -1050,71 +1050,83 @@ def interleaved_requests(t):
 @conv("base")
 def unsupported_mech(t):
     c = t.client()
-    c.send("AUTH\t5\tNTLM\tservice=smtp")
+    c.ask("AUTH\t5\tNTLM\tservice=smtp")
 
 
 @conv("base")
 def unknown_mech_name(t):
     c = t.client()
-    c.send("AUTH\t5\tDIGEST-MD6\tservice=smtp")
+    c.ask("AUTH\t5\tDIGEST-MD6\tservice=smtp")
 
 
 @conv("base")
 def unknown_command(t):
     c = t.client()
-    c.send("BOGUS\tx")
+    c.ask("BOGUS\tx")
 
 
 @conv("base")
 def empty_line(t):
     c = t.client()
-    c.send("")
+    c.ask("")
 
 
 @conv("base")
 def duplicate_id(t):
     c = t.client()
     c.ask("AUTH\t7\tPLAIN\tservice=smtp\tsecured\trip=%s" % t.rip())
-    c.send("AUTH\t7\tPLAIN\tservice=smtp\tsecured\trip=%s" % t.rip())
+    c.ask("AUTH\t7\tPLAIN\tservice=smtp\tsecured\trip=%s" % t.rip())
 
 
 @conv("base")
 def missing_service(t):
     c = t.client()
-    c.send("AUTH\t6\tPLAIN\tsecured\tresp=" + b64("\0alice\0secret"))
+    c.ask("AUTH\t6\tPLAIN\tsecured\tresp=" + b64("\0alice\0secret"))
 
 
 @conv("base")
 def empty_service(t):
     c = t.client()
-    c.send("AUTH\t6\tPLAIN\tservice=\tsecured\tresp=" +
-           b64("\0alice\0secret"))
+    c.ask("AUTH\t6\tPLAIN\tservice=\tsecured\tresp=" +
+          b64("\0alice\0secret"))
 
 
 @conv("base")
 def auth_id_zero(t):
     c = t.client()
-    c.send("AUTH\t0\tPLAIN\tservice=smtp\tsecured\tresp=" +
-           b64("\0alice\0secret"))
+    c.ask("AUTH\t0\tPLAIN\tservice=smtp\tsecured\tresp=" +
+          b64("\0alice\0secret"))
 
 
 @conv("base")
 def auth_id_not_a_number(t):
     c = t.client()
-    c.send("AUTH\tabc\tPLAIN\tservice=smtp\tsecured\tresp=" +
-           b64("\0alice\0secret"))
+    c.ask("AUTH\tabc\tPLAIN\tservice=smtp\tsecured\tresp=" +
+          b64("\0alice\0secret"))
+
+
+@conv("base")
+def auth_bare(t):
+    c = t.client()
+    c.ask("AUTH")
+
+
+@conv("base")
+def cont_bare(t):
+    c = t.client()
+    c.ask("CONT")
 
 
 @conv("base")
 def auth_missing_mech(t):
     c = t.client()
-    c.send("AUTH\t1")
+    c.ask("AUTH\t1")
 
 
 @conv("base")
 def line_100k(t):
     c = t.client()
-    c.send("X" * 100000)
+    c.ask("X" * 100000)
 
 
 @conv("base")
@@ -1139,10 +1151,22 @@ def master_handshake(t):
 
 
 @conv("base")
+def master_greeting_before_version(t):
+    """What the server sends before the client's VERSION (0.5 s wait)."""
+    for sock in ("auth-master", "auth-userdb"):
+        c = t.raw(sock=sock, name=sock)
+        c.s.settimeout(0.5)
+        c.recv(2)
+        c.s.settimeout(READ_TIMEOUT)
+        c.send("VERSION\t1\t0")
+        c.sync_kind = "master"
+
+
+@conv("base")
 def master_version_2(t):
     c = t.raw(sock="auth-master", name="m1")
     c.recv(1)
-    c.send("VERSION\t2\t0")
+    c.ask("VERSION\t2\t0")
     c.sync_kind = "master"
 
 
@@ -1150,7 +1174,7 @@ def master_version_2(t):
 def master_command_before_version(t):
     c = t.raw(sock="auth-master", name="m1")
     c.recv(1)
-    c.send("USER\t1\talice\tservice=lda")
+    c.ask("USER\t1\talice\tservice=lda")
     c.sync_kind = "master"
 
 
@@ -1200,7 +1224,7 @@ def user_no_service(t):
 @conv("base")
 def user_missing_args(t):
     m = t.master()
-    m.send("USER\t2")
+    m.ask("USER\t2")
 
 
 @conv("base")
@@ -1265,19 +1289,19 @@ def list_no_params(t):
 @conv("base")
 def userdb_unknown_command(t):
     m = t.master(sock="auth-userdb")
-    m.send("FOO\t7")
+    m.ask("FOO\t7")
 
 
 @conv("base")
 def master_unknown_command(t):
     m = t.master()
-    m.send("FOO\t7")
+    m.ask("FOO\t7")
 
 
 @conv("base")
 def master_line_100k(t):
     m = t.master()
-    m.send("USER\t1\t" + "x" * 100000)
+    m.ask("USER\t1\t" + "x" * 100000)
 
 
 def login_then_request(t, user="alice", pw="secret", mech="PLAIN"):
@@ -1286,7 +1310,7 @@ def login_then_request(t, user="alice", pw="secret", mech="PLAIN"):
         c.ask("AUTH\t1\tPLAIN\tservice=imap\tlip=127.0.0.1\trip=%s\t"
               "secured\tresp=%s" % (t.rip(), b64("\0%s\0%s" % (user, pw))))
     else:
-        login(t, user, pw, c=c, service="imap")
+        login(t, user, pw, c=c, service="imap", nologin=False)
     return c
 
 
@@ -1301,6 +1325,16 @@ def request_ok(t):
 @conv("base")
 def request_after_login_mech(t):
     c = login_then_request(t, mech="LOGIN")
+    m = t.master()
+    m.ask("REQUEST\t7\t%d\t1\t%s" % (c.cpid, c.cookie),
+          label="REQUEST\t7\t<cpid>\t1\t<cookie>")
+
+
+@conv("base")
+def request_after_nologin_auth(t):
+    c = t.client(sock="auth-login", name="login")
+    c.ask("AUTH\t1\tPLAIN\tservice=imap\tnologin\trip=%s\tsecured\t"
+          "resp=%s" % (t.rip(), b64("\0alice\0secret")))
     m = t.master()
     m.ask("REQUEST\t7\t%d\t1\t%s" % (c.cpid, c.cookie),
           label="REQUEST\t7\t<cpid>\t1\t<cookie>")

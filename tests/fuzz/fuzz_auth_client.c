@@ -67,11 +67,12 @@ struct fuzz_ctx {
 
 static const struct settings_root *fuzz_settings(void)
 {
+	/* parsed once, kept for the whole run */
 	static const struct settings_root *set;
-	struct config *config;
+	static struct config *config;
+	static pool_t pool;
 	struct config_node *root;
 	const char *error;
-	pool_t pool;
 
 	if (set != NULL)
 		return set;
@@ -83,7 +84,6 @@ static const struct settings_root *fuzz_settings(void)
 	    config_get_merged_pool(config, &filter, pool, &root, &error) < 0 ||
 	    (set = config_bind(pool, root, &error)) == NULL)
 		i_panic("fuzz config: %s", error);
-	/* the settings live for the whole run; the parsed tree too */
 	return set;
 }
 

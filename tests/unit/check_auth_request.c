@@ -33,7 +33,7 @@ struct result {
 	unsigned int continues;
 	enum passdb_result passdb_result;
 	struct auth_fields *fields;	/* copy of the passdb extra fields */
-	uint64_t at;			/* io_loop_time_msecs() of the answer */
+	uint64_t at;			/* when it came (msecs) */
 };
 
 static void setup(void)
@@ -233,6 +233,9 @@ static bool plain_ok(const char *user, const char *pass)
 	ck_assert_msg(plain_ok(user, pass), "%s/%s should succeed", user, pass)
 #define assert_failure(user, pass) \
 	ck_assert_msg(!plain_ok(user, pass), "%s/%s should fail", user, pass)
+
+#define PASSDB_STATIC \
+	"passdb {\n driver = static\n args = password=secret\n}\n"
 
 static const char *field(const struct result *res, const char *key)
 {
@@ -747,21 +750,26 @@ START_TEST(test_default_override_fields)
 END_TEST
 
 /* Fields a failed passdb returned are dropped before the next passdb
- * (Dovecot's auth_fields_rollback()): a nologin of the first passdb's
- * entry, whose password didn't match, doesn't stop the second. */
+ * (Dovecot's auth_fields_rollback()): neither a user= rename nor a
+ * nologin of the first passdb's entry, whose password didn't match,
+ * applies when the second passdb authenticates. */
 START_TEST(test_failed_passdb_fields_dropped)
 {
 	const char *path = write_file("users",
-		"alice:{PLAIN}other::::::nologin reason=fromp1 p1=yes\n");
+		"alice:{PLAIN}other::::::user=mallory p1=yes\n"
+		"bob:{PLAIN}other::::::nologin reason=fromp1\n");
 	struct result res;
 
 	auth_start("passdb {\n driver = passwd-file\n args = %s\n}\n"
 		   "passdb {\n driver = static\n args = password=secret\n}\n",
 		   path);
 	plain_auth(&res, "alice", "secret");
+	ck_assert(res.success);
+	ck_assert_str_eq(res.user, "alice");
+	ck_assert_ptr_null(field(&res, "p1"));
+	plain_auth(&res, "bob", "secret");
 	ck_assert_msg(res.success, "failed: reason %s",
 		      res.reason == NULL ? "NULL" : res.reason);
-	ck_assert_ptr_null(field(&res, "p1"));
 	ck_assert_ptr_null(field(&res, "nologin"));
 }
 END_TEST
@@ -921,6 +929,17 @@ START_TEST(test_master_login_without_master_passdbs)
 }
 END_TEST
 
+/* The default realm is added before auth_username_chars is checked
+ * (Dovecot's auth_request_fix_username()): a set without '@' and '.'
+ * refuses a name that gets "@example.com". */
+START_TEST(test_default_realm_checked_by_chars)
+{
+	auth_start("auth_username_chars = abcdefghijklmnopqrstuvwxyz\n"
+		   "auth_default_realm = example.com\n" PASSDB_STATIC);
+	assert_failure("alice", "secret");
+}
+END_TEST
+
 /* ---- the userdb chain ---- */
 
 struct user_result {
@@ -977,9 +996,6 @@ static const char *userdb_file(void)
 		"bob:{PLAIN}secret:2000:2000::/home/bob::\n");
 }
 
-#define PASSDB_STATIC \
-	"passdb {\n driver = static\n args = password=secret\n}\n"
-
 START_TEST(test_userdb_chain)
 {
 	const char *path = userdb_file();
@@ -988,8 +1004,8 @@ START_TEST(test_userdb_chain)
 	auth_start(PASSDB_STATIC
 		   "userdb {\n driver = passwd-file\n args = %s\n}\n"
 		   "userdb {\n driver = static\n"
-		   " args = uid=5000 gid=5000 home=/srv/%%u allow_all_users=yes\n"
-		   "}\n", path);
+		   " args = uid=5000 gid=5000 home=/srv/%%u"
+		   " allow_all_users=yes\n}\n", path);
 	/* found in the first: return-ok, the static one isn't used */
 	lookup_user(&ur, "alice");
 	ck_assert(ur.found);
@@ -1374,6 +1390,20 @@ START_TEST(test_plain_malformed)
 }
 END_TEST
 
+/* An empty name is refused whatever auth_username_format is (Dovecot:
+ * "Empty username", checked after the format, also without one). */
+START_TEST(test_empty_username_without_format)
+{
+	struct result res;
+
+	auth_start("auth_verbose = yes\nauth_username_format =\n"
+		   PASSDB_STATIC);
+	plain_auth(&res, "", "secret");
+	ck_assert_msg(!res.success, "logged in as user '%s'",
+		      res.user == NULL ? "(null)" : res.user);
+}
+END_TEST
+
 START_TEST(test_username_too_long)
 {
 	char user[300];
@@ -1424,6 +1454,7 @@ Suite *make_auth_request_suite(void)
 	tcase_add_test(tc, test_username_format);
 	tcase_add_test(tc, test_username_chars);
 	tcase_add_test(tc, test_default_realm);
+	tcase_add_test(tc, test_default_realm_checked_by_chars);
 	tcase_add_test(tc, test_master_login_without_master_passdbs);
 	tcase_add_test(tc, test_userdb_chain);
 	tcase_add_test(tc, test_userdb_chain_rules);
@@ -1443,6 +1474,7 @@ Suite *make_auth_request_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_plain_malformed);
 	tcase_add_test(tc, test_username_too_long);
+	tcase_add_test(tc, test_empty_username_without_format);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -20,7 +20,7 @@ struct conn_ctx {
 	unsigned int line_count;
 	unsigned int stop_after;	/* stop the loop at this many lines */
 	unsigned int pause_at;		/* pause after this line */
-	unsigned int free_at;		/* free the connection at this line */
+	unsigned int free_at;		/* free the connection here */
 	const char *reason;
 	unsigned int disconnects;
 	bool free_on_disconnect;
@@ -692,20 +692,9 @@ Suite *make_connection_suite(void)
 	tc = tcase_create("Limits");
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_line_limit_exact);
-	/* BUG: in_max = max_line + 2 leaves room for "\r\n", so a line of
-	   max_line + 1 characters ended by a bare "\n" fits the buffer and
-	   is delivered: the limit is really max_line + 1. Left out of the
-	   tcase until fixed:
-	   tcase_add_test(tc, test_line_limit_plus_one); */
-	(void)test_line_limit_plus_one;
+	tcase_add_test(tc, test_line_limit_plus_one);
 	tcase_add_test(tc, test_many_lines);
-	/* BUG: a paused connection without output sets condition 0, which
-	   epoll still wakes with EPOLLHUP when the peer hangs up:
-	   connection_io() runs in a busy loop (about 100% CPU) until the
-	   connection is resumed or freed (see check_ioloop.c
-	   test_condition_none_hangup). Left out of the tcase until fixed:
-	   tcase_add_test(tc, test_paused_peer_close_no_spin); */
-	(void)test_paused_peer_close_no_spin;
+	tcase_add_test(tc, test_paused_peer_close_no_spin);
 	suite_add_tcase(s, tc);
 	return s;
 }

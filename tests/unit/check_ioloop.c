@@ -792,20 +792,8 @@ Suite *make_ioloop_suite(void)
 	tc = tcase_create("Limits");
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_many_ios);
-	/* BUG: run_timeouts() re-inserts a 0 ms repeating timer with
-	   next_run = now and its while loop (next_run <= now) picks it up
-	   again at once: the loop never returns to epoll_wait(), ios
-	   starve and without the test's bound the process spins forever.
-	   Left out of the tcase until fixed:
-	   tcase_add_test(tc, test_zero_msec_repeating_timer); */
-	(void)test_zero_msec_repeating_timer;
-	/* BUG: io_set_condition(io, 0) leaves the fd in epoll with no
-	   events, but epoll always reports EPOLLHUP/EPOLLERR, so the
-	   callback is called in a busy loop once the peer hangs up (a
-	   paused connection whose client disconnected spins at 100% CPU).
-	   Left out of the tcase until fixed:
-	   tcase_add_test(tc, test_condition_none_hangup); */
-	(void)test_condition_none_hangup;
+	tcase_add_test(tc, test_zero_msec_repeating_timer);
+	tcase_add_test(tc, test_condition_none_hangup);
 	suite_add_tcase(s, tc);
 	return s;
 }
