@@ -77,20 +77,11 @@ static void send_line(struct auth_client_connection *client, string_t *str)
 	connection_send(client->conn, str_c(str), str_len(str));
 }
 
-/* the auth protocols' escaping (\001t for TAB ...) */
-static void append_escaped(string_t *str, const char *value)
-{
-	pool_t pool = pool_create("auth escape", 256);
-
-	str_append(str, auth_tabescape(pool, value));
-	pool_destroy(&pool);
-}
-
 static void append_user(string_t *str, struct auth_request *req)
 {
 	if (req->lookup.user != NULL) {
 		str_append(str, "\tuser=");
-		append_escaped(str, req->lookup.user);
+		auth_str_append_tabescaped(str, req->lookup.user);
 	}
 }
 
@@ -139,10 +130,10 @@ static void client_reply_success(struct auth_request *req,
 		if (!field_is_public(key))
 			continue;
 		str_append_c(str, '\t');
-		append_escaped(str, key);
+		auth_str_append_tabescaped(str, key);
 		if (value != NULL) {
 			str_append_c(str, '=');
-			append_escaped(str, value);
+			auth_str_append_tabescaped(str, value);
 		}
 	}
 	if (size > 0) {
@@ -171,7 +162,7 @@ static void client_reply_fail(struct auth_request *req, const char *code,
 		str_printfa(str, "\tcode=%s", code);
 	if (reason != NULL) {
 		str_append(str, "\treason=");
-		append_escaped(str, reason);
+		auth_str_append_tabescaped(str, reason);
 	}
 	send_line(creq->conn, str);
 	str_free(&str);
@@ -336,22 +327,6 @@ static bool client_cont(struct auth_client_connection *client, char **args,
 	return true;
 }
 
-static unsigned int split_tabs(char *line, char **args, unsigned int max)
-{
-	unsigned int n = 0;
-
-	while (n < max) {
-		char *tab = strchr(line, '\t');
-
-		args[n++] = line;
-		if (tab == NULL)
-			break;
-		*tab = '\0';
-		line = tab + 1;
-	}
-	return n;
-}
-
 static bool client_input_line(struct connection *conn, char *line)
 {
 	struct auth_client_connection *client = conn->context;
@@ -360,7 +335,7 @@ static bool client_input_line(struct connection *conn, char *line)
 	bool ret;
 
 	if (!client->version_received) {
-		count = split_tabs(line, args, N_ELEMENTS(args));
+		count = auth_split_tabs(line, args, N_ELEMENTS(args));
 		if (count < 3 || strcmp(args[0], "VERSION") != 0) {
 			ret = client_bug(client, "Authentication client %u "
 					 "sent invalid VERSION line: %s", orig);
@@ -376,7 +351,7 @@ static bool client_input_line(struct connection *conn, char *line)
 		free(orig);
 		return ret;
 	}
-	count = split_tabs(line, args, N_ELEMENTS(args));
+	count = auth_split_tabs(line, args, N_ELEMENTS(args));
 	if (client->pid == 0) {
 		if (strcmp(args[0], "CPID") == 0 && count >= 2) {
 			client->pid = (unsigned int)strtoul(args[1], NULL, 10);

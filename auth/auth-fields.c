@@ -239,3 +239,27 @@ const char *auth_tabunescape(pool_t pool, const char *str)
 	*d = '\0';
 	return dest;
 }
+
+void auth_str_append_tabescaped(string_t *dest, const char *str)
+{
+	pool_t pool = pool_create("auth escape", 256);
+
+	str_append(dest, auth_tabescape(pool, str));
+	pool_destroy(&pool);
+}
+
+unsigned int auth_split_tabs(char *line, char **args, unsigned int max)
+{
+	unsigned int n = 0;
+
+	while (n < max) {
+		char *tab = strchr(line, '\t');
+
+		args[n++] = line;
+		if (tab == NULL)
+			break;
+		*tab = '\0';
+		line = tab + 1;
+	}
+	return n;
+}

@@ -40,6 +40,12 @@ void auth_fields_merge(struct auth_fields *dest,
  * as user=a<BACKSLASH>b<\001>tc). auth_tabunescape() reverses it; an
  * unknown escape gives the escaped character. Results from pool. */
 const char *auth_tabescape(pool_t pool, const char *str);
+/* Append str to dest escaped as auth_tabescape() does. */
+struct string;
+void auth_str_append_tabescaped(struct string *dest, const char *str);
+/* Split a protocol line on TABs in place; at most max fields. Returns
+ * the field count (>= 1). Fields stay escaped. */
+unsigned int auth_split_tabs(char *line, char **args, unsigned int max);
 const char *auth_tabunescape(pool_t pool, const char *str);
 
 #endif

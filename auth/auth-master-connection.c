@@ -32,15 +32,6 @@ struct auth_master_connection {
 
 static struct auth_master_connection *masters;
 
-/* the auth protocols' escaping (\001t for TAB ...) */
-static void append_escaped(string_t *str, const char *value)
-{
-	pool_t pool = pool_create("auth escape", 256);
-
-	str_append(str, auth_tabescape(pool, value));
-	pool_destroy(&pool);
-}
-
 static void send_str(struct auth_master_connection *master, string_t *str)
 {
 	str_append_c(str, '\n');
@@ -64,10 +55,10 @@ static void append_fields(string_t *str, const struct auth_fields *f,
 			continue;
 		}
 		str_append_c(str, '\t');
-		append_escaped(str, key);
+		auth_str_append_tabescaped(str, key);
 		if (value != NULL) {
 			str_append_c(str, '=');
-			append_escaped(str, value);
+			auth_str_append_tabescaped(str, value);
 		}
 	}
 }
@@ -111,7 +102,7 @@ static void user_callback(struct auth_request *req, bool found)
 		str_printfa(str, "NOTFOUND\t%u", mreq->id);
 	} else {
 		str_printfa(str, "USER\t%u\t", mreq->id);
-		append_escaped(str, req->lookup.user);
+		auth_str_append_tabescaped(str, req->lookup.user);
 		append_fields(str, req->userdb_fields, true);
 		if (req->mech != NULL)
 			str_printfa(str, "\tauth_mech=%s", req->mech->name);
@@ -142,7 +133,7 @@ static void pass_success(struct auth_request *req,
 	string_t *str = str_new(256);
 
 	str_printfa(str, "PASS\t%u\tuser=", mreq->id);
-	append_escaped(str, req->lookup.user);
+	auth_str_append_tabescaped(str, req->lookup.user);
 	append_fields(str, req->lookup.extra_fields, false);
 	send_str(mreq->conn, str);
 	str_free(&str);
@@ -161,7 +152,7 @@ static void pass_fail(struct auth_request *req, const char *code ATTR_UNUSED,
 		str_printfa(str, "FAIL\t%u", mreq->id);
 		if (reason != NULL) {
 			str_append(str, "\treason=");
-			append_escaped(str, reason);
+			auth_str_append_tabescaped(str, reason);
 		}
 	}
 	send_str(mreq->conn, str);
@@ -230,7 +221,7 @@ static void list_callback(const char *user, void *context)
 	string_t *str = context;
 
 	str_append(str, "LIST\t");
-	append_escaped(str, user);
+	auth_str_append_tabescaped(str, user);
 	str_append_c(str, '\n');
 }
 
@@ -269,27 +260,39 @@ static void master_list(struct auth_master_connection *master,
 	str_free(&prefix);
 }
 
-static unsigned int split_tabs(char *line, char **args, unsigned int max)
+/* USER id user [params] (userdb) or PASS id user [params] (passdb
+ * without a password check). */
+static void master_lookup(struct auth_master_connection *master,
+			  char **args, unsigned int count, bool pass)
 {
-	unsigned int n = 0;
+	struct master_request *mreq = master_request_add(master,
+		(unsigned int)strtoul(args[1], NULL, 10));
+	const char *error;
 
-	while (n < max) {
-		char *tab = strchr(line, '\t');
+	mreq->pass = pass;
+	mreq->req = master_new_request(master, mreq, args[2], args + 3,
+				       count - 3, &error);
+	if (mreq->req == NULL) {
+		string_t *str = str_new(64);
 
-		args[n++] = line;
-		if (tab == NULL)
-			break;
-		*tab = '\0';
-		line = tab + 1;
+		str_printfa(str, "FAIL\t%u\treason=", mreq->id);
+		auth_str_append_tabescaped(str, error);
+		send_str(master, str);
+		str_free(&str);
+		master_request_free(mreq);
+	} else if (pass) {
+		auth_request_verify_plain_direct(mreq->req, NULL);
+	} else {
+		mreq->req->lookup.userdb_only = true;
+		auth_request_lookup_user(mreq->req, user_callback);
 	}
-	return n;
 }
 
 static bool master_input_line(struct connection *conn, char *line)
 {
 	struct auth_master_connection *master = conn->context;
 	char *orig = i_strdup(line), *args[64];
-	unsigned int count = split_tabs(line, args, N_ELEMENTS(args));
+	unsigned int count = auth_split_tabs(line, args, N_ELEMENTS(args));
 	struct master_request *mreq;
 	const char *error;
 	bool ret = true;
@@ -309,39 +312,9 @@ static bool master_input_line(struct connection *conn, char *line)
 			send_str(master, str);
 			str_free(&str);
 		}
-	} else if (strcmp(args[0], "USER") == 0 && count >= 3) {
-		mreq = master_request_add(master,
-			(unsigned int)strtoul(args[1], NULL, 10));
-		mreq->req = master_new_request(master, mreq, args[2],
-					       args + 3, count - 3, &error);
-		if (mreq->req == NULL) {
-			string_t *str = str_new(64);
-
-			str_printfa(str, "FAIL\t%u\treason=%s", mreq->id,
-				    error);
-			send_str(master, str);
-			str_free(&str);
-			master_request_free(mreq);
-		} else {
-			auth_request_lookup_user(mreq->req, user_callback);
-		}
-	} else if (strcmp(args[0], "PASS") == 0 && count >= 3) {
-		mreq = master_request_add(master,
-			(unsigned int)strtoul(args[1], NULL, 10));
-		mreq->pass = true;
-		mreq->req = master_new_request(master, mreq, args[2],
-					       args + 3, count - 3, &error);
-		if (mreq->req == NULL) {
-			string_t *str = str_new(64);
-
-			str_printfa(str, "FAIL\t%u\treason=%s", mreq->id,
-				    error);
-			send_str(master, str);
-			str_free(&str);
-			master_request_free(mreq);
-		} else {
-			auth_request_verify_plain_direct(mreq->req, NULL);
-		}
+	} else if ((strcmp(args[0], "USER") == 0 ||
+		    strcmp(args[0], "PASS") == 0) && count >= 3) {
+		master_lookup(master, args, count, args[0][0] == 'P');
 	} else if (strcmp(args[0], "LIST") == 0 && count >= 2) {
 		master_list(master, (unsigned int)strtoul(args[1], NULL, 10));
 	} else if (strcmp(args[0], "REQUEST") == 0 && count >= 5 &&

@@ -767,12 +767,44 @@ static void userdb_chain_next(struct auth_request *req)
 	userdb_finish(req);
 }
 
+/* For userdb static without allow_all_users: does a passdb know the
+ * user? Only drivers that answer without blocking can say here. */
+static int auth_request_user_exists(struct auth_lookup *lookup, void *context)
+{
+	struct auth_request *req = context;
+	struct auth *auth = req->auth;
+	int ret = -1;
+
+	for (unsigned int i = 0; i < auth->passdb_count; i++) {
+		struct passdb_module *m = auth->passdbs[i].module;
+		struct auth_lookup tmp;
+
+		if (auth->passdbs[i].set->deny || auth->passdbs[i].set->master ||
+		    m->blocking || m->driver->lookup_credentials == NULL)
+			continue;
+		tmp = *lookup;
+		tmp.extra_fields = auth_fields_new(req->pool);
+		switch (m->driver->lookup_credentials(m, &tmp)) {
+		case PASSDB_RESULT_OK:
+			return 1;
+		case PASSDB_RESULT_USER_UNKNOWN:
+			ret = 0;
+			break;
+		default:
+			break;
+		}
+	}
+	return ret;
+}
+
 void auth_request_lookup_user(struct auth_request *req,
 			      void (*callback)(struct auth_request *req,
 					       bool found))
 {
 	req->userdb_callback = callback;
 	req->lookup.passdb_fields = req->lookup.extra_fields;
+	req->lookup.user_exists = auth_request_user_exists;
+	req->lookup.user_exists_context = req;
 	req->userdb_idx = 0;
 	req->userdb_success = false;
 	userdb_chain_next(req);

@@ -144,6 +144,18 @@ class Server:
             self.proc.wait()
         self.out.close()
 
+    def health(self):
+        """Still running, and no crash or panic in its logs."""
+        bad = [line.strip() for line in self.logs().splitlines()
+               if re.search(r"Panic:|ERROR: AddressSanitizer|runtime error:"
+                            r"|killed by signal|terminated abnormally",
+                            line)]
+        state = "running" if self.proc.poll() is None else \
+            "exited %s" % self.proc.poll()
+        return ["%s, %d panic/crash lines" % (state, len(bad))] + [
+            "log: " + show(re.sub(r"^.*?(Panic|ERROR)", r"\1", line), 160)
+            for line in bad[:5]]
+
     def logs(self):
         text = ""
         for name in ("stdout.log", "auth.log"):
@@ -1758,8 +1770,11 @@ def main():
             futs = [(n, pool.submit(run_one, pair[0], sidx, i, fn),
                      pool.submit(run_one, pair[1], sidx, i, fn))
                     for i, n, fn in convs]
-            for n, fd, fr in futs:
-                a, b = fd.result(), fr.result()
+            results = [(n, fd.result(), fr.result()) for n, fd, fr in futs]
+            # a crashed or panicking server is a difference too
+            results.append(("server-health", pair[0].health(),
+                            pair[1].health()))
+            for n, a, b in results:
                 total += 1
                 name = "%s/%s" % (scen, n)
                 if a == b:
