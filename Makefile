@@ -142,6 +142,7 @@ integration: all $(B)/bin/auth-db-probe
 	./tests/integration/auth-pam.sh $(CURDIR)/$(B)/bin/auth-db-probe
 	ROOST=$(CURDIR)/$(B)/bin/roost $(PYTHON) \
 		tests/integration/test_auth_service.py
+	ROOST=$(CURDIR)/$(B)/bin/roost $(PYTHON) tests/integration/test_doveadm_auth.py
 	ROOST=$(CURDIR)/$(B)/bin/roost ./tests/integration/postfix-sasl.sh
 
 # Side-by-side benchmarks against Debian's Dovecot (tests/bench/README.md).
@@ -158,7 +159,7 @@ FUZZ_CFLAGS := -std=gnu17 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefin
 	-DSYSCONFDIR='"$(SYSCONFDIR)"' -DFUZZING
 FUZZ_LIB_SRCS := $(filter-out $(MAIN_SRC),$(SRCS)) $(GEN_SRCS)
 fuzz: $(GEN_HDRS) $(FUZZ_BINS)
-$(B)/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB_SRCS)
+$(B)/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB_SRCS) | $(GEN_HDRS)
 	@mkdir -p $(@D)
 	clang $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_LIB_SRCS) $(LIBS)
 FUZZ_SECONDS ?= 60

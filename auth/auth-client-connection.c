@@ -85,23 +85,6 @@ static void append_user(string_t *str, struct auth_request *req)
 	}
 }
 
-/* passdb extra fields the client sees (not the internal ones) */
-static bool field_is_public(const char *key)
-{
-	static const char *const internal[] = {
-		"user", "password", "nopassword", "allow_nets", "nodelay",
-		"reason", NULL
-	};
-
-	if (strncmp(key, "userdb_", 7) == 0)
-		return false;
-	for (unsigned int i = 0; internal[i] != NULL; i++) {
-		if (strcmp(internal[i], key) == 0)
-			return false;
-	}
-	return true;
-}
-
 static void client_reply_continue(struct auth_request *req,
 				  const unsigned char *data, size_t size)
 {
@@ -123,19 +106,7 @@ static void client_reply_success(struct auth_request *req,
 
 	str_printfa(str, "OK\t%u", creq->id);
 	append_user(str, req);
-	for (unsigned int i = 0; i < auth_fields_count(f); i++) {
-		const char *key, *value;
-
-		auth_fields_get_idx(f, i, &key, &value);
-		if (!field_is_public(key))
-			continue;
-		str_append_c(str, '\t');
-		auth_str_append_tabescaped(str, key);
-		if (value != NULL) {
-			str_append_c(str, '=');
-			auth_str_append_tabescaped(str, value);
-		}
-	}
+	auth_append_public_fields(str, f);
 	if (size > 0) {
 		str_append(str, "\tresp=");
 		base64_encode(str, data, size);
@@ -208,7 +179,8 @@ static bool client_auth(struct auth_client_connection *client, char **args,
 
 	if (count < 2 || (id = (unsigned int)strtoul(args[0], NULL, 10)) == 0)
 		return client_bug(client, "BUG: Authentication client %u "
-				  "sent broken AUTH request: %s", args[0]);
+				  "sent broken AUTH request: %s",
+				  count > 0 ? args[0] : "");
 	mech = auth_mech_find(client->auth, args[1]);
 	if (mech == NULL) {
 		return client_bug(client, "BUG: Authentication client %u "
@@ -258,21 +230,8 @@ static bool client_auth(struct auth_client_connection *client, char **args,
 					  sizeof(*client->requests));
 	client->requests[client->request_count++] = creq;
 
-	/* a connection from this host to itself counts as secured, as in
-	   Dovecot (Postfix on localhost) */
-	if (creq->req->lookup.local_ip != NULL &&
-	    creq->req->lookup.remote_ip != NULL &&
-	    strcmp(creq->req->lookup.local_ip,
-		   creq->req->lookup.remote_ip) == 0)
-		creq->req->lookup.secured = true;
-	if ((mech->flags & MECH_FLAG_PLAINTEXT) != 0 &&
-	    client->auth->set->disable_plaintext_auth &&
-	    !creq->req->lookup.secured) {
-		i_info("%sPlaintext authentication disabled",
-		       auth_request_log_prefix(creq->req, "auth"));
-		creq->req->handler->reply_fail(creq->req, NULL, NULL);
-		return true;
-	}
+	/* disable_plaintext_auth is the login processes' to enforce:
+	   Dovecot's auth service takes PLAIN without "secured" too */
 	if (resp == NULL) {
 		auth_request_initial(creq->req, NULL, 0);
 		return true;

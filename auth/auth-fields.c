@@ -263,3 +263,54 @@ unsigned int auth_split_tabs(char *line, char **args, unsigned int max)
 	}
 	return n;
 }
+
+/* Fields a client or doveadm sees in OK/PASS: not userdb_* nor the
+ * internal ones. */
+static bool field_is_public(const char *key)
+{
+	static const char *const internal[] = {
+		"user", "password", "nopassword", "allow_nets", "nodelay",
+		NULL
+	};
+
+	if (strncmp(key, "userdb_", 7) == 0)
+		return false;
+	for (unsigned int i = 0; internal[i] != NULL; i++) {
+		if (strcmp(internal[i], key) == 0)
+			return false;
+	}
+	return true;
+}
+
+void auth_append_public_fields(string_t *dest, const struct auth_fields *f)
+{
+	bool any = false, first = true;
+
+	/* Dovecot writes a TAB whenever the passdb returned extra fields,
+	   even if none of them is shown: "OK<TAB>1<TAB>user=alice<TAB>" */
+	for (unsigned int i = 0; i < auth_fields_count(f); i++) {
+		const char *key, *value;
+
+		auth_fields_get_idx(f, i, &key, &value);
+		if (strcmp(key, "user") != 0)
+			any = true;
+	}
+	if (!any)
+		return;
+	str_append_c(dest, '\t');
+	for (unsigned int i = 0; i < auth_fields_count(f); i++) {
+		const char *key, *value;
+
+		auth_fields_get_idx(f, i, &key, &value);
+		if (!field_is_public(key))
+			continue;
+		if (!first)
+			str_append_c(dest, '\t');
+		first = false;
+		auth_str_append_tabescaped(dest, key);
+		if (value != NULL) {
+			str_append_c(dest, '=');
+			auth_str_append_tabescaped(dest, value);
+		}
+	}
+}

@@ -46,6 +46,10 @@ void auth_str_append_tabescaped(struct string *dest, const char *str);
 /* Split a protocol line on TABs in place; at most max fields. Returns
  * the field count (>= 1). Fields stay escaped. */
 unsigned int auth_split_tabs(char *line, char **args, unsigned int max);
+/* Append the passdb fields a client sees in OK/PASS replies, with
+ * Dovecot's separators (a lone TAB when all of them are hidden). */
+void auth_append_public_fields(struct string *dest,
+			       const struct auth_fields *fields);
 const char *auth_tabunescape(pool_t pool, const char *str);
 
 #endif

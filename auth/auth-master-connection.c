@@ -103,9 +103,14 @@ static void user_callback(struct auth_request *req, bool found)
 	} else {
 		str_printfa(str, "USER\t%u\t", mreq->id);
 		auth_str_append_tabescaped(str, req->lookup.user);
+		size_t len = str_len(str);
+
 		append_fields(str, req->userdb_fields, true);
 		if (req->mech != NULL)
 			str_printfa(str, "\tauth_mech=%s", req->mech->name);
+		/* Dovecot always separates the (possibly empty) fields */
+		if (str_len(str) == len)
+			str_append_c(str, '\t');
 	}
 	send_str(mreq->conn, str);
 	str_free(&str);
@@ -134,7 +139,7 @@ static void pass_success(struct auth_request *req,
 
 	str_printfa(str, "PASS\t%u\tuser=", mreq->id);
 	auth_str_append_tabescaped(str, req->lookup.user);
-	append_fields(str, req->lookup.extra_fields, false);
+	auth_append_public_fields(str, req->lookup.extra_fields);
 	send_str(mreq->conn, str);
 	str_free(&str);
 	master_request_free(mreq);
@@ -304,13 +309,8 @@ static bool master_input_line(struct connection *conn, char *line)
 				"this server (mixed old and new binaries?)");
 			ret = false;
 		} else {
-			string_t *str = str_new(32);
-
 			master->version_received = true;
 			master->handshake_msecs = io_loop_time_msecs();
-			str_printfa(str, "SPID\t%d", (int)getpid());
-			send_str(master, str);
-			str_free(&str);
 		}
 	} else if ((strcmp(args[0], "USER") == 0 ||
 		    strcmp(args[0], "PASS") == 0) && count >= 3) {
@@ -379,7 +379,12 @@ auth_master_connection_create(struct auth *auth, int fd, bool userdb_only)
 	if (masters != NULL)
 		masters->prev = master;
 	masters = master;
-	connection_send_str(master->conn, "VERSION\t1\t1\n");
+	/* Dovecot greets with both lines without waiting */
+	string_t *str = str_new(64);
+
+	str_printfa(str, "VERSION\t1\t1\nSPID\t%d\n", (int)getpid());
+	connection_send(master->conn, str_c(str), str_len(str));
+	str_free(&str);
 	return master;
 }
 

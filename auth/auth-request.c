@@ -7,6 +7,7 @@
 #include "password-scheme.h"
 #include "var-expand.h"
 #include "str.h"
+#include "net.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -287,6 +288,42 @@ static void apply_fields(struct auth_request *req, const char *tmpl,
 	apply_fields_to(req, req->lookup.extra_fields, tmpl, override);
 }
 
+/* The allow_nets extra field: the remote IP must be in one of the
+ * listed networks ("local" = connections without rip). */
+static bool allow_nets_ok(struct auth_request *req)
+{
+	const char *nets = auth_fields_get(req->lookup.extra_fields,
+					   "allow_nets");
+	struct ip_addr rip, net;
+	char *copy, *save = NULL, *tok;
+	unsigned int bits;
+	const char *error;
+
+	if (nets == NULL)
+		return true;
+	if (req->lookup.remote_ip == NULL ||
+	    net_addr2ip(req->lookup.remote_ip, &rip) < 0) {
+		/* no remote IP: allowed only if "local" is listed */
+		return strstr(nets, "local") != NULL;
+	}
+	copy = p_strdup(req->pool, nets);
+	for (tok = strtok_r(copy, " ,", &save); tok != NULL;
+	     tok = strtok_r(NULL, " ,", &save)) {
+		if (strcmp(tok, "local") == 0)
+			continue;
+		if (net_parse_range(tok, &net, &bits, &error) < 0) {
+			i_error("%sallow_nets: Invalid network '%s'",
+				auth_request_log_prefix(req, "auth"), tok);
+			continue;
+		}
+		if (net_is_in_network(&rip, &net, bits))
+			return true;
+	}
+	i_info("%sallow_nets check failed: IP not in allowed networks",
+	       auth_request_log_prefix(req, "auth"));
+	return false;
+}
+
 static void passdb_finish(struct auth_request *req)
 {
 	enum passdb_result result = req->passdb_success ? PASSDB_RESULT_OK :
@@ -304,18 +341,14 @@ static void passdb_finish(struct auth_request *req)
 			req->fail_code = MECH_FAIL_CODE_TEMP;
 	}
 	const char *user = auth_fields_get(req->lookup.extra_fields, "user");
-	const char *reason;
 
 	if (user != NULL && user[0] != '\0')
 		req->lookup.user = p_strdup(req->pool, user);
-	if (result == PASSDB_RESULT_OK &&
-	    auth_fields_exists(req->lookup.extra_fields, "nologin") &&
-	    !auth_fields_exists(req->lookup.extra_fields, "proxy")) {
-		reason = auth_fields_get(req->lookup.extra_fields, "reason");
-		auth_request_fail(req, "user_disabled",
-				  reason != NULL && reason[0] != '\0' ?
-				  reason : NULL);
-		return;
+	/* nologin/reason go to the client in OK: the login process
+	   refuses the login, as with Dovecot */
+	if (result == PASSDB_RESULT_OK && !allow_nets_ok(req)) {
+		req->fail_code = NULL;
+		result = PASSDB_RESULT_PASSWORD_MISMATCH;
 	}
 	if (req->pending_password != NULL || req->wanted_scheme == NULL) {
 		if (req->mech_req != NULL)
@@ -398,7 +431,14 @@ static void passdb_handle_result(struct auth_request *req, int res)
 		       req->lookup.log_reason);
 	req->lookup.log_reason = NULL;
 	if (result == PASSDB_RESULT_OK) {
-		apply_fields(req, pdb->set->default_fields, false);
+		/* Dovecot's order: default_fields first, then what the
+		   passdb returned, then override_fields */
+		struct auth_fields *fields = auth_fields_new(req->pool);
+
+		apply_fields_to(req, fields, pdb->set->default_fields, true);
+		auth_fields_merge(fields, req->lookup.extra_fields, NULL,
+				  false);
+		req->lookup.extra_fields = fields;
 		apply_fields(req, pdb->set->override_fields, true);
 		rule = pdb->set->result_success;
 	} else if (result == PASSDB_RESULT_INTERNAL_FAILURE) {

@@ -1813,7 +1813,20 @@ def main():
         print("differ: " + " ".join(failures))
         print("kinds: " + ", ".join("%d %s" % (n, k) for k, n in
                                     sorted(kinds.items())))
-    return 1 if failed else 0
+    # Differences still open are listed in auth-known-failures.txt: the
+    # gate fails only on new ones, and the list may only shrink.
+    known_path = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                              "auth-known-failures.txt")
+    known = set()
+    if os.path.exists(known_path) and not opts.k:
+        with open(known_path) as f:
+            known = {l.strip() for l in f if l.strip() and not l.startswith("#")}
+    new = [n for n in failures if n not in known]
+    for n in sorted(known - set(failures)):
+        print("now equal (remove from auth-known-failures.txt): " + n)
+    if known:
+        print("auth-diff: %d new differences, %d known" % (len(new), len(known)))
+    return 1 if new else 0
 
 
 if __name__ == "__main__":

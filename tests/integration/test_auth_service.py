@@ -54,7 +54,7 @@ class AuthServiceTest(unittest.TestCase):
     def test_plain_ok_and_fail(self):
         ok = self.auth("AUTH\t1\tPLAIN\tservice=smtp\tnologin\tlip=127.0.0.1"
                        "\trip=192.0.2.10\tsecured\tresp=" + b64(b"\0alice\0secret"))
-        self.assertEqual(ok, "OK\t1\tuser=alice")
+        self.assertEqual(ok, "OK\t1\tuser=alice\t")
         bad = self.auth("AUTH\t2\tPLAIN\tservice=smtp\tnologin\tsecured"
                         "\tresp=" + b64(b"\0alice\0wrong"))
         self.assertEqual(bad, "FAIL\t2\tuser=alice")
@@ -66,7 +66,7 @@ class AuthServiceTest(unittest.TestCase):
         self.assertEqual(self.auth("AUTH\t3\tPLAIN\tservice=smtp\tsecured"),
                          "CONT\t3\t")
         self.assertEqual(self.auth("CONT\t3\t" + b64(b"\0alice\0secret")),
-                         "OK\t3\tuser=alice")
+                         "OK\t3\tuser=alice\t")
 
     def test_login(self):
         self.assertEqual(self.auth("AUTH\t4\tLOGIN\tservice=smtp\tsecured"),
@@ -74,7 +74,7 @@ class AuthServiceTest(unittest.TestCase):
         self.assertEqual(self.auth("CONT\t4\t" + b64(b"alice")),
                          "CONT\t4\tUGFzc3dvcmQ6")
         self.assertEqual(self.auth("CONT\t4\t" + b64(b"secret")),
-                         "OK\t4\tuser=alice")
+                         "OK\t4\tuser=alice\t")
 
     def test_cram_md5(self):
         line = self.auth("AUTH\t5\tCRAM-MD5\tservice=imap\tsecured")
@@ -83,7 +83,7 @@ class AuthServiceTest(unittest.TestCase):
         challenge = base64.b64decode(line.split("\t")[2])
         digest = hmac.new(b"carolpw", challenge, hashlib.md5).hexdigest()
         self.assertEqual(self.auth("CONT\t5\t" + b64(b"carol " + digest.encode())),
-                         "OK\t5\tuser=carol")
+                         "OK\t5\tuser=carol\t")
 
     def test_malformed_inputs(self):
         self.assertEqual(self.auth("AUTH\t9\tPLAIN\tservice=smtp\tsecured\tresp=!!!"),
@@ -96,7 +96,7 @@ class AuthServiceTest(unittest.TestCase):
                          "FAIL\t12\tuser=alice")
         self.assertEqual(self.auth("AUTH\t10\tPLAIN\tservice=smtp\tsecured\tresp="
                                    + b64(b"dave@example.com\0dave@example.com\0secret")),
-                         "OK\t10\tuser=dave@example.com")
+                         "OK\t10\tuser=dave@example.com\t")
         self.assertEqual(self.auth("CONT\t99\tAAAA"),
                          "FAIL\t99\treason=Authentication request timed out")
         # a NUL inside the username, a 10 KB username
@@ -106,7 +106,7 @@ class AuthServiceTest(unittest.TestCase):
                                   + b64(b"\0" + b"a" * 10240 + b"\0x")).startswith("FAIL\t14"))
         # the connection still works
         self.assertEqual(self.auth("AUTH\t15\tPLAIN\tservice=smtp\tsecured\tresp="
-                                   + b64(b"\0alice\0secret")), "OK\t15\tuser=alice")
+                                   + b64(b"\0alice\0secret")), "OK\t15\tuser=alice\t")
 
     def test_protocol_violations_close(self):
         for line in ("AUTH\t5\tDIGEST-MD6\tservice=smtp",
@@ -130,9 +130,12 @@ class AuthServiceTest(unittest.TestCase):
         self.c.send("AUTH\t7\tPLAIN\tservice=smtp\tsecured")
         self.assertIsNone(self.c.readline())
 
-    def test_plaintext_refused_without_secured(self):
-        self.assertTrue(self.auth("AUTH\t16\tPLAIN\tservice=imap\tresp="
-                                  + b64(b"\0alice\0secret")).startswith("FAIL\t16"))
+    def test_plaintext_without_secured(self):
+        # Dovecot's auth service leaves disable_plaintext_auth to the
+        # login processes: PLAIN without "secured" is answered
+        self.assertEqual(self.auth("AUTH\t16\tPLAIN\tservice=imap\trip=192.0.2.1"
+                                   "\tlip=192.0.2.2\tresp=" + b64(b"\0alice\0secret")),
+                         "OK\t16\tuser=alice\t")
 
     def test_userdb_protocol(self):
         m = LineSocket(self.userdb_path)

@@ -107,6 +107,8 @@ class DoveadmAuthTest(unittest.TestCase):
         cls.dtmp = cls.dproc = None
         if dovecot_usable():
             cls.dtmp = authlib.tmpdir()
+            # Dovecot's auth runs as its own user and must read users
+            os.chmod(cls.dtmp, 0o755)
             cls.dconf = setup_dir(cls.dtmp)
             cls.dproc = subprocess.Popen(
                 ["dovecot", "-F", "-c", cls.dconf],
