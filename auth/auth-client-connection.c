@@ -85,6 +85,16 @@ static void append_user(string_t *str, struct auth_request *req)
 	}
 }
 
+static void append_original_user(string_t *str, struct auth_request *req)
+{
+	const char *orig = auth_request_original_user(req);
+
+	if (orig != NULL) {
+		str_append(str, "\toriginal_user=");
+		auth_str_append_tabescaped(str, orig);
+	}
+}
+
 static void client_reply_continue(struct auth_request *req,
 				  const unsigned char *data, size_t size)
 {
@@ -107,6 +117,7 @@ static void client_reply_success(struct auth_request *req,
 	str_printfa(str, "OK\t%u", creq->id);
 	append_user(str, req);
 	auth_append_public_fields(str, f);
+	append_original_user(str, req);
 	if (size > 0) {
 		str_append(str, "\tresp=");
 		base64_encode(str, data, size);
@@ -127,6 +138,7 @@ static void client_reply_fail(struct auth_request *req, const char *code,
 
 	str_printfa(str, "FAIL\t%u", creq->id);
 	append_user(str, req);
+	append_original_user(str, req);
 	if (code != NULL && strcmp(code, "temp_fail") == 0)
 		str_append(str, "\ttemp");
 	if (code != NULL)

@@ -42,6 +42,17 @@ static const char *expand(struct auth_request *req, const char *tmpl)
 	return ret;
 }
 
+const char *auth_request_original_user(struct auth_request *req)
+{
+	const char *orig = req->lookup.original_user;
+
+	if (orig == NULL || req->lookup.user == NULL)
+		return NULL;
+	if (!req->username_rejected && strcmp(orig, req->lookup.user) == 0)
+		return NULL;
+	return orig;
+}
+
 const char *auth_request_log_prefix(struct auth_request *req,
 				    const char *subsystem)
 {
@@ -219,14 +230,21 @@ static bool mech_set_username(struct mech_request *mreq, const char *username,
 			return false;
 		}
 		user = auth_request_fix_username(req, username, error_r);
-		if (user == NULL)
+		if (user == NULL) {
+			req->lookup.user = p_strdup(req->pool, username);
+			req->username_rejected = true;
 			return false;
+		}
 		req->master_user = user;
 		username = authzid;
 	}
 	user = auth_request_fix_username(req, username, error_r);
-	if (user == NULL)
+	if (user == NULL) {
+		/* Dovecot's FAIL names the login as given */
+		req->lookup.user = p_strdup(req->pool, username);
+		req->username_rejected = true;
 		return false;
+	}
 	req->lookup.user = user;
 	return true;
 }

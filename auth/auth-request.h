@@ -36,6 +36,7 @@ struct auth_request {
 	bool no_login, no_penalty, debug, valid_client_cert;
 	bool no_delay;	/* master/doveadm lookups: fail at once */
 	bool final_resp_ok;	/* the client takes SASL data in OK */
+	bool username_rejected;	/* auth_username_* refused the login */
 	bool success_pending;	/* success data sent as CONT; OK next */
 	bool finished, failed;
 
@@ -92,6 +93,10 @@ void auth_request_lookup_user(struct auth_request *req,
 const char *auth_request_fix_username(struct auth_request *req,
 				      const char *username,
 				      const char **error_r);
+
+/* The login name as the client typed it, when the reply should carry
+ * it as original_user= (it differs from the user, or was refused). */
+const char *auth_request_original_user(struct auth_request *req);
 
 /* The name used in log prefixes: "passwd-file(alice,1.2.3.4,<sess>)" */
 const char *auth_request_log_prefix(struct auth_request *req,
