@@ -277,6 +277,9 @@ static bool client_cont(struct auth_client_connection *client, char **args,
 				  "sent broken CONT request: %s",
 				  count > 0 ? args[0] : "");
 	id = (unsigned int)strtoul(args[0], NULL, 10);
+	if (id == 0)
+		return client_bug(client, "BUG: Authentication client %u "
+				  "sent broken CONT request: %s", args[0]);
 	creq = find_request(client, id);
 	if (creq == NULL || creq->done) {
 		fail_now(client, id,

@@ -292,7 +292,7 @@ void auth_append_public_fields(string_t *dest, const struct auth_fields *f)
 		const char *key, *value;
 
 		auth_fields_get_idx(f, i, &key, &value);
-		if (strcmp(key, "user") != 0)
+		if (field_is_public(key) || strncmp(key, "userdb_", 7) == 0)
 			any = true;
 	}
 	if (!any)

@@ -151,7 +151,8 @@ static void pass_fail(struct auth_request *req, const char *code ATTR_UNUSED,
 	struct master_request *mreq = req->handler_context;
 	string_t *str = str_new(128);
 
-	if (req->passdb_result == PASSDB_RESULT_USER_UNKNOWN) {
+	if (req->passdb_result == PASSDB_RESULT_USER_UNKNOWN ||
+	    req->passdb_result == PASSDB_RESULT_USER_DISABLED) {
 		str_printfa(str, "NOTFOUND\t%u", mreq->id);
 	} else {
 		str_printfa(str, "FAIL\t%u", mreq->id);
@@ -265,6 +266,16 @@ static void master_list(struct auth_master_connection *master,
 	str_free(&prefix);
 }
 
+static bool has_service(char **params, unsigned int count)
+{
+	for (unsigned int i = 0; i < count; i++) {
+		if (strncmp(params[i], "service=", 8) == 0 &&
+		    params[i][8] != '\0')
+			return true;
+	}
+	return false;
+}
+
 /* USER id user [params] (userdb) or PASS id user [params] (passdb
  * without a password check). */
 static void master_lookup(struct auth_master_connection *master,
@@ -278,10 +289,10 @@ static void master_lookup(struct auth_master_connection *master,
 	mreq->req = master_new_request(master, mreq, args[2], args + 3,
 				       count - 3, &error);
 	if (mreq->req == NULL) {
+		/* a name the username rules refuse is nobody */
 		string_t *str = str_new(64);
 
-		str_printfa(str, "FAIL\t%u\treason=", mreq->id);
-		auth_str_append_tabescaped(str, error);
+		str_printfa(str, "NOTFOUND\t%u", mreq->id);
 		send_str(master, str);
 		str_free(&str);
 		master_request_free(mreq);
@@ -314,7 +325,14 @@ static bool master_input_line(struct connection *conn, char *line)
 		}
 	} else if ((strcmp(args[0], "USER") == 0 ||
 		    strcmp(args[0], "PASS") == 0) && count >= 3) {
-		master_lookup(master, args, count, args[0][0] == 'P');
+		if (!has_service(args + 3, count - 3)) {
+			i_error("BUG: Master sent %s request without service",
+				args[0]);
+			ret = false;
+		} else {
+			master_lookup(master, args, count,
+				      args[0][0] == 'P');
+		}
 	} else if (strcmp(args[0], "LIST") == 0 && count >= 2) {
 		master_list(master, (unsigned int)strtoul(args[1], NULL, 10));
 	} else if (strcmp(args[0], "REQUEST") == 0 && count >= 5 &&
