@@ -93,6 +93,10 @@ static void append_original_user(string_t *str, struct auth_request *req)
 		str_append(str, "\toriginal_user=");
 		auth_str_append_tabescaped(str, orig);
 	}
+	if (req->master_user != NULL && req->passdb_success) {
+		str_append(str, "\tauth_user=");
+		auth_str_append_tabescaped(str, req->master_user);
+	}
 }
 
 static void client_reply_continue(struct auth_request *req,
@@ -124,7 +128,7 @@ static void client_reply_success(struct auth_request *req,
 	}
 	send_line(creq->conn, str);
 	str_free(&str);
-	if (creq->conn->login_socket && !req->no_login)
+	if (creq->conn->login_socket)
 		creq->done = true; /* the master claims it with REQUEST */
 	else
 		remove_request(creq->conn, creq);

@@ -8,6 +8,7 @@
 #include "str.h"
 
 #include <stdio.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #define AUTH_MASTER_MAX_LINE (16 * 1024)
@@ -276,6 +277,37 @@ static bool has_service(char **params, unsigned int count)
 	return false;
 }
 
+/* REQUEST's optional session_pid= must be the master peer's own pid, as
+ * the kernel reports it (Dovecot refuses a mismatch). */
+static bool session_pid_ok(struct auth_master_connection *master,
+			   char **params, unsigned int count,
+			   unsigned int client_pid, unsigned int client_id,
+			   const char **error_r)
+{
+	static char errbuf[256];
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+
+	for (unsigned int i = 0; i < count; i++) {
+		unsigned long pid;
+
+		if (strncmp(params[i], "session_pid=", 12) != 0)
+			continue;
+		pid = strtoul(params[i] + 12, NULL, 10);
+		if (getsockopt(master->conn->fd, SOL_SOCKET, SO_PEERCRED,
+			       &cred, &len) < 0 || (pid_t)pid != cred.pid) {
+			snprintf(errbuf, sizeof(errbuf), "Session pid %lu "
+				 "provided by master for request %u.%u did not "
+				 "match peer credentials (pid=%d, uid=%d)", pid,
+				 client_pid, client_id, (int)cred.pid,
+				 (int)cred.uid);
+			*error_r = errbuf;
+			return false;
+		}
+	}
+	return true;
+}
+
 /* USER id user [params] (userdb) or PASS id user [params] (passdb
  * without a password check). */
 static void master_lookup(struct auth_master_connection *master,
@@ -338,10 +370,16 @@ static bool master_input_line(struct connection *conn, char *line)
 	} else if (strcmp(args[0], "REQUEST") == 0 && count >= 5 &&
 		   !master->userdb_only) {
 		unsigned int id = (unsigned int)strtoul(args[1], NULL, 10);
-		struct auth_request *req = auth_client_request_claim(
-			(unsigned int)strtoul(args[2], NULL, 10),
-			(unsigned int)strtoul(args[3], NULL, 10), args[4],
-			&error);
+		unsigned int client_pid =
+			(unsigned int)strtoul(args[2], NULL, 10);
+		unsigned int client_id =
+			(unsigned int)strtoul(args[3], NULL, 10);
+		struct auth_request *req = NULL;
+
+		if (session_pid_ok(master, args + 5, count - 5, client_pid,
+				   client_id, &error))
+			req = auth_client_request_claim(client_pid, client_id,
+							args[4], &error);
 
 		if (req == NULL) {
 			string_t *str = str_new(64);

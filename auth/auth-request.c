@@ -417,7 +417,9 @@ static void passdb_handle_result(struct auth_request *req, int res)
 	enum passdb_result result = (enum passdb_result)res;
 	const char *rule;
 
-	if (pdb->set->master)
+	/* back to the user being logged in as, unless the master user's own
+	   password was wrong: then Dovecot's FAIL names the master user */
+	if (pdb->set->master && result == PASSDB_RESULT_OK)
 		req->lookup.user = req->login_user;
 
 	if (pdb->set->deny) {
