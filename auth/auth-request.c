@@ -863,6 +863,9 @@ void auth_request_lookup_user(struct auth_request *req,
 {
 	req->userdb_callback = callback;
 	req->lookup.passdb_fields = req->lookup.extra_fields;
+	/* the passdb's userdb_* fields come first, as in Dovecot */
+	auth_fields_merge(req->userdb_fields, req->lookup.extra_fields,
+			  "userdb_", true);
 	req->lookup.user_exists = auth_request_user_exists;
 	req->lookup.user_exists_context = req;
 	req->userdb_idx = 0;
