@@ -142,6 +142,9 @@ static void client_reply_fail(struct auth_request *req, const char *code,
 
 	str_printfa(str, "FAIL\t%u", creq->id);
 	append_user(str, req);
+	/* the fields of a passdb that found the user stay (a wrong CRAM-MD5
+	   response, continue-fail), as in Dovecot */
+	auth_append_public_fields(str, req->lookup.extra_fields);
 	append_original_user(str, req);
 	if (code != NULL && strcmp(code, "temp_fail") == 0)
 		str_append(str, "\ttemp");
@@ -230,7 +233,7 @@ static bool client_auth(struct auth_client_connection *client, char **args,
 		if (strcmp(args[i], "resp") == 0)
 			resp = value == NULL ? "" : value;
 		else if (strcmp(args[i], "service") == 0)
-			have_service = value != NULL && value[0] != '\0';
+			have_service = true; /* even empty, as Dovecot */
 		auth_request_import(creq->req, args[i], value);
 	}
 	if (!have_service) {
@@ -473,6 +476,14 @@ auth_client_request_claim(unsigned int client_pid, unsigned int id,
 	}
 	struct auth_request *req = creq->req;
 
+	if (auth_fields_exists(req->lookup.extra_fields, "nologin")) {
+		/* the login process must not log this user in */
+		remove_request(client, creq);
+		snprintf(errbuf, sizeof(errbuf), "Master request %u.%u: user "
+			 "has nologin", client_pid, id);
+		*error_r = errbuf;
+		return NULL;
+	}
 	creq->req = NULL;
 	remove_request(client, creq);
 	return req;
