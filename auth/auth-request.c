@@ -765,8 +765,13 @@ static void userdb_handle_result(struct auth_request *req, int res)
 	const char *rule;
 
 	if (res == USERDB_RESULT_OK) {
-		apply_fields_to(req, req->lookup.extra_fields,
-				udb->set->default_fields, false);
+		/* default_fields first, then the userdb's, then override */
+		struct auth_fields *fields = auth_fields_new(req->pool);
+
+		apply_fields_to(req, fields, udb->set->default_fields, true);
+		auth_fields_merge(fields, req->lookup.extra_fields, NULL,
+				  false);
+		req->lookup.extra_fields = fields;
 		apply_fields_to(req, req->lookup.extra_fields,
 				udb->set->override_fields, true);
 		auth_fields_merge(req->userdb_fields, req->lookup.extra_fields,
