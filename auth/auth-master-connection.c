@@ -107,8 +107,19 @@ static void user_callback(struct auth_request *req, bool found)
 		size_t len = str_len(str);
 
 		append_fields(str, req->userdb_fields, true);
+		if (req->master_user != NULL) {
+			str_append(str, "\tmaster_user=");
+			auth_str_append_tabescaped(str, req->master_user);
+		}
 		if (req->mech != NULL)
 			str_printfa(str, "\tauth_mech=%s", req->mech->name);
+		/* who authenticated, when it isn't the user */
+		const char *auth_user = req->master_user != NULL ?
+			req->master_user : auth_request_original_user(req);
+		if (req->mech != NULL && auth_user != NULL) {
+			str_append(str, "\tauth_user=");
+			auth_str_append_tabescaped(str, auth_user);
+		}
 		/* Dovecot always separates the (possibly empty) fields */
 		if (str_len(str) == len)
 			str_append_c(str, '\t');

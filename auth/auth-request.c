@@ -218,6 +218,17 @@ static bool mech_set_username(struct mech_request *mreq, const char *username,
 	const char *user;
 
 	req->lookup.original_user = p_strdup(req->pool, username);
+	const char *sep = req->auth->set->auth_master_user_separator;
+	const char *p;
+
+	if ((authzid == NULL || authzid[0] == '\0') && sep[0] != '\0' &&
+	    (p = strstr(username, sep)) != NULL) {
+		/* "user*master": log in as user with master's password */
+		authzid = p_strndup(req->pool, username,
+				    (size_t)(p - username));
+		username = p_strdup(req->pool, p + strlen(sep));
+		req->lookup.original_user = username;
+	}
 	if (authzid != NULL && authzid[0] != '\0' &&
 	    strcmp(authzid, username) != 0) {
 		/* login as authzid with authcid's (master) password */
@@ -766,16 +777,17 @@ static void userdb_handle_result(struct auth_request *req, int res)
 
 	if (res == USERDB_RESULT_OK) {
 		/* default_fields first, then the userdb's, then override */
+		/* Dovecot's order: default_fields, what came before (the
+		   passdb's userdb_* fields, earlier userdbs), this userdb's
+		   fields, override_fields */
 		struct auth_fields *fields = auth_fields_new(req->pool);
 
 		apply_fields_to(req, fields, udb->set->default_fields, true);
+		auth_fields_merge(fields, req->userdb_fields, NULL, false);
 		auth_fields_merge(fields, req->lookup.extra_fields, NULL,
 				  false);
-		req->lookup.extra_fields = fields;
-		apply_fields_to(req, req->lookup.extra_fields,
-				udb->set->override_fields, true);
-		auth_fields_merge(req->userdb_fields, req->lookup.extra_fields,
-				  NULL, false);
+		apply_fields_to(req, fields, udb->set->override_fields, true);
+		req->userdb_fields = fields;
 		rule = udb->set->result_success;
 	} else if (res == USERDB_RESULT_INTERNAL_FAILURE) {
 		rule = udb->set->result_internalfail;
