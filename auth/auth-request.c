@@ -783,7 +783,16 @@ static void userdb_handle_result(struct auth_request *req, int res)
 		struct auth_fields *fields = auth_fields_new(req->pool);
 
 		apply_fields_to(req, fields, udb->set->default_fields, true);
-		auth_fields_merge(fields, req->userdb_fields, NULL, false);
+		/* (a default_fields value wins over the passdb's) */
+		for (unsigned int i = 0;
+		     i < auth_fields_count(req->userdb_fields); i++) {
+			const char *key, *value;
+
+			auth_fields_get_idx(req->userdb_fields, i, &key,
+					    &value);
+			if (!auth_fields_exists(fields, key))
+				auth_fields_set(fields, key, value);
+		}
 		auth_fields_merge(fields, req->lookup.extra_fields, NULL,
 				  false);
 		apply_fields_to(req, fields, udb->set->override_fields, true);
