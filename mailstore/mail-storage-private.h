@@ -1,0 +1,266 @@
+/* mail-storage-private.h - what the storage core (mail-storage.c,
+ * mail-index.c, mailbox-list.c) shares with the drivers (maildir-*.c,
+ * mbox-*.c). Protocol code never includes this.
+ *
+ * Division of work:
+ *  - the core keeps the session's view (an array of records sorted by
+ *    UID), the index snapshot (last known disk state with modseqs),
+ *    keywords, transactions, status, change reporting and the index and
+ *    cache files;
+ *  - a driver turns disk state into records (sync_read), applies flag
+ *    changes and expunges to disk (sync_write), saves and copies, maps a
+ *    message's bytes, and maps mailbox names to paths (list vfuncs). */
+#ifndef ROOST_MAIL_STORAGE_PRIVATE_H
+#define ROOST_MAIL_STORAGE_PRIVATE_H
+
+#include "mail-storage.h"
+
+#include <sys/stat.h>
+
+#define MAIL_SIZE_UNKNOWN ((uint64_t)-1)
+
+/* One message as the core knows it. Records are kept sorted by uid. */
+struct mail_record {
+	uint32_t uid;
+	uint8_t flags;		/* MAIL_FLAGS_MASK bits (no MAIL_RECENT) */
+	/* set in the view only: this session owns \Recent for it */
+	bool recent;
+	/* view only: expunged on disk but not yet reported (NO_EXPUNGES) */
+	bool expunged;
+	/* bitmap of keyword indexes, box->kw_words words, NULL if none */
+	uint32_t *kw;
+	uint64_t modseq;
+	uint64_t size, vsize;	/* MAIL_SIZE_UNKNOWN if not known */
+	int64_t received, saved;
+	/* driver location: maildir base file name (without ":2,flags"),
+	   mbox: offset of the From_ line in `offset` */
+	char *name;
+	uint64_t offset;
+	/* mbox: offset of the body and its size, from the last scan */
+	uint64_t body_offset, body_size;
+	/* driver's own per-message data (maildir: in new/ or cur/) */
+	uint32_t driver_flags;
+};
+
+/* A set of records plus the mailbox header fields that go with them. */
+struct mail_record_set {
+	ARRAY(struct mail_record) recs;
+	uint32_t uidvalidity, next_uid;
+	uint32_t first_recent_uid;
+	uint64_t highest_modseq;
+	char guid[33];
+	/* keyword names by index (owned strings) */
+	ARRAY_STR keywords;
+	/* expunge history for QRESYNC: uid and modseq pairs, bounded */
+	ARRAY(uint32_t) exp_uids;
+	ARRAY(uint64_t) exp_modseqs;
+	/* driver state saved in the index (maildir: new/ cur/ mtimes,
+	   uidlist size/mtime/inode; mbox: file size/mtime/inode) */
+	int64_t stamp[6];
+};
+
+struct mailbox_list;
+
+/* What a driver implements. Every function returns 0 or -1 (with
+ * mailbox_set_error() called) unless said otherwise. */
+struct mail_storage_vfuncs {
+	const char *name;	/* "maildir", "mbox" */
+	size_t box_size;	/* sizeof the driver's struct mailbox subclass */
+
+	/* --- mailbox list: names <-> paths, create/delete/rename --- */
+	/* parse the location's driver-specific part; root/inbox already
+	   parsed by the core into mlist */
+	int (*list_init)(struct mailbox_list *list, const char **error_r);
+	/* every existing mailbox's storage name (with the namespace's
+	   separator, no prefix; INBOX as "INBOX"), plus whether it can be
+	   selected and have children */
+	int (*list_iter)(struct mailbox_list *list,
+			 void (*cb)(const char *name,
+				    enum mailbox_info_flags flags,
+				    void *context), void *context);
+	/* path of the subscriptions file */
+	const char *(*subscriptions_path)(struct mailbox_list *list);
+
+	/* --- mailbox --- */
+	int (*box_exists)(struct mailbox *box, bool *exists_r,
+			  bool *selectable_r);
+	int (*box_create)(struct mailbox *box, bool directory);
+	int (*box_delete)(struct mailbox *box);
+	int (*box_rename)(struct mailbox *src, struct mailbox *dest);
+	/* open: check the mailbox is there and usable */
+	int (*box_open)(struct mailbox *box);
+	void (*box_close)(struct mailbox *box);
+
+	/* Read the disk state into set (which holds the index snapshot's
+	   records as loaded: reuse what is current, add new messages with
+	   UIDs assigned persistently, drop vanished ones, update flags).
+	   UIDVALIDITY/next_uid/guid are the driver's truth (uidlist,
+	   X-IMAPbase). With force, rescan everything. */
+	int (*sync_read)(struct mailbox *box, struct mail_record_set *set,
+			 bool force);
+	/* Apply to disk: rec's flags/keywords changed from old_flags/old_kw
+	   (recs is the set's record, already updated). */
+	int (*write_flags)(struct mailbox *box, struct mail_record_set *set,
+			   struct mail_record *rec);
+	/* Remove these records from disk (uids ascending). Called with the
+	   set; the core drops them from the set afterwards. */
+	int (*expunge)(struct mailbox *box, struct mail_record_set *set,
+		       const uint32_t *uids, unsigned int count);
+	/* Map the message bytes (see mail_get_stream). The mapping stays
+	   valid until unmap or the next map on the same mail. */
+	int (*map_mail)(struct mailbox *box, const struct mail_record *rec,
+			const unsigned char **data_r, size_t *size_r,
+			void **map_ctx_r);
+	void (*unmap_mail)(struct mailbox *box, void *map_ctx);
+
+	/* --- save --- */
+	/* Start a message; the core has filled ctx's flags/dates. */
+	int (*save_begin)(struct mail_save_context *ctx);
+	int (*save_continue)(struct mail_save_context *ctx, const void *data,
+			     size_t size);
+	/* The message is complete (written and fsynced as configured). */
+	int (*save_finish)(struct mail_save_context *ctx);
+	void (*save_cancel)(struct mail_save_context *ctx);
+	/* Make every finished save of t visible and assign UIDs (taking
+	   the driver's locks), appending to uids. On failure nothing saved
+	   remains. */
+	int (*save_commit)(struct mailbox_transaction *t,
+			   ARRAY(uint32_t) *uids);
+	void (*save_rollback)(struct mailbox_transaction *t);
+	/* Optional fast copy (hard link); return 1 if done, 0 to fall back
+	   to a normal save of the bytes. */
+	int (*copy)(struct mail_save_context *ctx, struct mail *mail);
+
+	/* inotify targets for IDLE (directories or files), NULL-terminated */
+	const char *const *(*notify_paths)(struct mailbox *box);
+};
+
+/* Parsed mail_location of a namespace. */
+struct mailbox_list {
+	pool_t pool;
+	struct mail_namespace *ns;
+	const struct mail_storage_vfuncs *v;
+	const char *root;	/* root directory ("" = none) */
+	const char *inbox_path;	/* INBOX= or NULL */
+	const char *index_dir;	/* INDEX= or NULL (= root/mailbox dir) */
+	const char *control_dir;	/* CONTROL= or NULL */
+	const char *volatile_dir;	/* VOLATILEDIR= or NULL */
+	const char *layout;	/* LAYOUT= or NULL (driver default) */
+	const char *subscriptions_file;	/* SUBSCRIPTIONS= or NULL */
+	bool full_dirname_escape;
+	char storage_sep;	/* separator used on disk */
+	void *driver_data;
+};
+
+struct mailbox {
+	pool_t pool;
+	struct mail_user *user;
+	struct mail_namespace *ns;
+	struct mailbox_list *list;
+	const struct mail_storage_vfuncs *v;
+	const char *vname;
+	/* storage name: vname without the namespace prefix, ns separator
+	   kept ("INBOX", "Work/Sub" for sep '/') */
+	const char *name;
+	enum mailbox_flags flags;
+	bool opened, readonly, deleting;
+
+	/* disk path of the mailbox (maildir dir, mbox file) and of its
+	   index/control files */
+	const char *path;
+	const char *index_path;
+	const char *control_path;
+
+	/* the last known disk state (persisted in the index file) */
+	struct mail_record_set disk;
+	/* this session's view (seq = index + 1) */
+	struct mail_record_set view;
+	bool view_loaded;
+	unsigned int kw_words;	/* words per keyword bitmap */
+
+	enum mail_error error;
+	char *error_text;
+
+	/* the message mapped for the current mail (one at a time per mail
+	   object is enough for the protocols) */
+	int notify_fd;
+	/* cached parsed fields (mail-cache.c) */
+	struct mail_cache *cache;
+	/* open transactions (for NO_EXPUNGES rules) */
+	unsigned int transaction_count;
+};
+
+struct mail_save_context {
+	struct mailbox_transaction *t;
+	struct mailbox *box;
+	enum mail_flags flags;
+	ARRAY_STR keywords;	/* owned names */
+	time_t received_date;
+	int received_tz;
+	char *from_envelope;
+	char *guid;
+	/* bytes written so far and their CRLF size (core counts) */
+	uint64_t size, vsize;
+	bool last_cr;
+	bool failed, finished;
+	void *driver_ctx;
+};
+
+struct mail_update {
+	uint32_t uid;
+	enum modify_type type;
+	enum mail_flags flags;
+	bool kw_change;
+	ARRAY_STR keywords;
+};
+
+struct mailbox_transaction {
+	struct mailbox *box;
+	ARRAY(struct mail_update) updates;
+	ARRAY(uint32_t) expunges;
+	/* finished saves, owned; the driver keeps its per-save data in
+	   ctx->driver_ctx until commit/rollback */
+	ARRAY(struct mail_save_context *) saves;
+	void *driver_ctx;
+};
+
+void mailbox_set_error(struct mailbox *box, enum mail_error error,
+		       const char *fmt, ...) ATTR_FORMAT(3, 4);
+/* "Internal error occurred. Refer to server log for more information.
+ * [timestamp]" to the client, the real text (with errno) to the log. */
+void mailbox_set_critical(struct mailbox *box, const char *fmt, ...)
+	ATTR_FORMAT(2, 3);
+void mail_user_set_error(struct mail_user *user, enum mail_error error,
+			 const char *fmt, ...) ATTR_FORMAT(3, 4);
+
+/* Record set helpers */
+void mail_record_set_init(struct mail_record_set *set);
+void mail_record_set_clear(struct mail_record_set *set);
+void mail_record_set_copy(struct mail_record_set *dest,
+			  const struct mail_record_set *src,
+			  unsigned int kw_words);
+struct mail_record *mail_record_set_find(struct mail_record_set *set,
+					 uint32_t uid);
+void mail_record_free(struct mail_record *rec);
+/* keyword index by name in set, -1 if missing; with create, add it */
+int mail_record_set_keyword(struct mail_record_set *set, const char *name,
+			    bool create);
+bool mail_record_has_kw(const struct mail_record *rec, unsigned int idx);
+void mail_record_set_kw(struct mail_record *rec, unsigned int idx,
+			bool set, unsigned int kw_words);
+/* Grow every record's keyword bitmap in both sets if needed. */
+void mailbox_kw_words_update(struct mailbox *box);
+
+/* Index file (mail-index.c): load returns 0 and an empty set when the
+ * file is missing or damaged (with a log line for damage). */
+int mail_index_load(struct mailbox *box, struct mail_record_set *set);
+int mail_index_save(struct mailbox *box, const struct mail_record_set *set);
+
+/* Expand ~ and %-variables of a location path for the user. */
+const char *mail_user_home_expand(struct mail_user *user, const char *path);
+
+/* Drivers */
+extern const struct mail_storage_vfuncs maildir_storage;
+extern const struct mail_storage_vfuncs mbox_storage;
+
+#endif
