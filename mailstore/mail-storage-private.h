@@ -82,6 +82,10 @@ struct mail_storage_vfuncs {
 	const char *(*subscriptions_path)(struct mailbox_list *list);
 
 	/* --- mailbox --- */
+	/* At alloc: validate box->name for this layout (error set and -1
+	   if invalid: the box then fails every operation) and set
+	   box->path, box->index_path and box->control_path. */
+	int (*box_init)(struct mailbox *box);
 	int (*box_exists)(struct mailbox *box, bool *exists_r,
 			  bool *selectable_r);
 	int (*box_create)(struct mailbox *box, bool directory);
