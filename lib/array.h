@@ -10,6 +10,7 @@
 #define ARRAY(type) struct { type *v; size_t count, cap; }
 #define ARRAY_INIT { NULL, 0, 0 }
 typedef ARRAY(const char *) ARRAY_STR;
+typedef ARRAY(uint32_t) ARRAY_U32;
 
 /* Make room for at least min_cap elements of elem_size bytes. */
 void array_grow_raw(void **data, size_t *cap, size_t min_cap,

@@ -52,7 +52,7 @@ struct mail_record_set {
 	/* keyword names by index (owned strings) */
 	ARRAY_STR keywords;
 	/* expunge history for QRESYNC: uid and modseq pairs, bounded */
-	ARRAY(uint32_t) exp_uids;
+	ARRAY_U32 exp_uids;
 	ARRAY(uint64_t) exp_modseqs;
 	/* driver state saved in the index (maildir: new/ cur/ mtimes,
 	   uidlist size/mtime/inode; mbox: file size/mtime/inode) */
@@ -129,7 +129,7 @@ struct mail_storage_vfuncs {
 	   the driver's locks), appending to uids. On failure nothing saved
 	   remains. */
 	int (*save_commit)(struct mailbox_transaction *t,
-			   ARRAY(uint32_t) *uids);
+			   ARRAY_U32 *uids);
 	void (*save_rollback)(struct mailbox_transaction *t);
 	/* Optional fast copy (hard link); return 1 if done, 0 to fall back
 	   to a normal save of the bytes. */
@@ -221,7 +221,7 @@ struct mail_update {
 struct mailbox_transaction {
 	struct mailbox *box;
 	ARRAY(struct mail_update) updates;
-	ARRAY(uint32_t) expunges;
+	ARRAY_U32 expunges;
 	/* finished saves, owned; the driver keeps its per-save data in
 	   ctx->driver_ctx until commit/rollback */
 	ARRAY(struct mail_save_context *) saves;
@@ -259,6 +259,13 @@ void mailbox_kw_words_update(struct mailbox *box);
  * file is missing or damaged (with a log line for damage). */
 int mail_index_load(struct mailbox *box, struct mail_record_set *set);
 int mail_index_save(struct mailbox *box, const struct mail_record_set *set);
+
+/* Read the disk state into box->disk (driver sync_read), assigning
+ * modseqs to what changed and saving the index if anything did. */
+int mailbox_sync_disk(struct mailbox *box, bool force);
+
+/* Parsed-field cache (mail-cache.c) */
+void mail_cache_free(struct mailbox *box);
 
 /* Expand ~ and %-variables of a location path for the user. */
 const char *mail_user_home_expand(struct mail_user *user, const char *path);

@@ -332,7 +332,7 @@ int mailbox_keyword_lookup(struct mailbox *box, const char *name,
 			   bool create);
 /* Expunge history (for QRESYNC): UIDs expunged with modseq > since. */
 void mailbox_get_expunged_since(struct mailbox *box, uint64_t since,
-				ARRAY(uint32_t) *uids);
+				ARRAY_U32 *uids);
 
 /* ---- messages ----------------------------------------------------- */
 
@@ -402,7 +402,7 @@ struct mailbox_transaction *mailbox_transaction_begin(struct mailbox *box);
 /* Result of a commit: for UIDPLUS */
 struct mail_transaction_commit_changes {
 	uint32_t uidvalidity;
-	ARRAY(uint32_t) saved_uids;	/* in save order */
+	ARRAY_U32 saved_uids;	/* in save order */
 	unsigned int ignored_modseq_changes;
 };
 int mailbox_transaction_commit(struct mailbox_transaction **t,

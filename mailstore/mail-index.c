@@ -1,0 +1,281 @@
+/* mail-index.c - Roost's index file "roost.index" in a mailbox's index
+ * directory: a snapshot of the last known disk state (records with
+ * modseqs, sizes, dates, locations; keywords; expunge history; driver
+ * stamps). Written whole to a temporary file and renamed into place, so
+ * a reader sees the old or the new file, never a mix. A checksum and
+ * bounds checks catch damage: the file is then ignored with a log line
+ * and rebuilt from the mail itself. It is a cache: deleting it loses
+ * nothing but modseq history. */
+#include "mail-storage-private.h"
+#include "mkdir-parents.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define INDEX_MAGIC "ROOSTIX1"
+#define INDEX_FILE "roost.index"
+#define INDEX_MAX_SIZE ((size_t)1 << 31)
+#define NAME_NULL 0xffff
+
+struct rbuf {
+	const unsigned char *p, *end;
+	bool error;
+};
+
+static void put(string_t *s, const void *data, size_t size)
+{
+	str_append_n(s, data, size);
+}
+static void put32(string_t *s, uint32_t v) { put(s, &v, sizeof(v)); }
+static void put64(string_t *s, uint64_t v) { put(s, &v, sizeof(v)); }
+
+static bool get(struct rbuf *b, void *dest, size_t size)
+{
+	if (b->error || (size_t)(b->end - b->p) < size) {
+		b->error = true;
+		memset(dest, 0, size);
+		return false;
+	}
+	memcpy(dest, b->p, size);
+	b->p += size;
+	return true;
+}
+static uint32_t get32(struct rbuf *b) { uint32_t v; get(b, &v, 4); return v; }
+static uint64_t get64(struct rbuf *b) { uint64_t v; get(b, &v, 8); return v; }
+
+static uint64_t checksum(const unsigned char *data, size_t size)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+
+	for (size_t i = 0; i < size; i++) {
+		h ^= data[i];
+		h *= 0x100000001b3ULL;
+	}
+	return h;
+}
+
+static const char *index_file_path(struct mailbox *box, const char *suffix)
+{
+	return p_strdup_printf(box->pool, "%s/" INDEX_FILE "%s",
+			       box->index_path, suffix);
+}
+
+static void put_name(string_t *s, const char *name)
+{
+	size_t len = name == NULL ? NAME_NULL : strlen(name);
+
+	if (len >= NAME_NULL && name != NULL)
+		len = NAME_NULL - 1;	/* names are never this long */
+	uint16_t l16 = (uint16_t)len;
+	put(s, &l16, sizeof(l16));
+	if (name != NULL)
+		put(s, name, len);
+}
+
+static char *get_name(struct rbuf *b)
+{
+	uint16_t len;
+	char *name;
+
+	if (!get(b, &len, sizeof(len)) || len == NAME_NULL)
+		return NULL;
+	if ((size_t)(b->end - b->p) < len) {
+		b->error = true;
+		return NULL;
+	}
+	name = i_strndup((const char *)b->p, len);
+	b->p += len;
+	return name;
+}
+
+int mail_index_save(struct mailbox *box, const struct mail_record_set *set)
+{
+	string_t *s;
+	const char *path, *tmp;
+	unsigned int words = box->kw_words;
+	int fd, ret = 0;
+
+	if (box->index_path == NULL)
+		return 0;	/* INDEX=MEMORY */
+	s = str_new(128 + set->recs.count * 96);
+	put(s, INDEX_MAGIC, 8);
+	put32(s, set->uidvalidity);
+	put32(s, set->next_uid);
+	put32(s, set->first_recent_uid);
+	put32(s, words);
+	put64(s, set->highest_modseq);
+	put(s, set->guid, 32);
+	for (unsigned int i = 0; i < N_ELEMENTS(set->stamp); i++)
+		put64(s, (uint64_t)set->stamp[i]);
+	put32(s, (uint32_t)set->keywords.count);
+	put32(s, (uint32_t)set->recs.count);
+	put32(s, (uint32_t)set->exp_uids.count);
+	for (size_t i = 0; i < set->keywords.count; i++)
+		put_name(s, set->keywords.v[i]);
+	for (size_t i = 0; i < set->recs.count; i++) {
+		const struct mail_record *rec = &set->recs.v[i];
+
+		put32(s, rec->uid);
+		put32(s, rec->flags);
+		put64(s, rec->modseq);
+		put64(s, rec->size);
+		put64(s, rec->vsize);
+		put64(s, (uint64_t)rec->received);
+		put64(s, (uint64_t)rec->saved);
+		put64(s, rec->offset);
+		put64(s, rec->body_offset);
+		put64(s, rec->body_size);
+		put32(s, rec->driver_flags);
+		put_name(s, rec->name);
+		for (unsigned int w = 0; w < words; w++)
+			put32(s, rec->kw == NULL ? 0 : rec->kw[w]);
+	}
+	for (size_t i = 0; i < set->exp_uids.count; i++) {
+		put32(s, set->exp_uids.v[i]);
+		put64(s, set->exp_modseqs.v[i]);
+	}
+	put64(s, checksum((const unsigned char *)str_c(s), str_len(s)));
+
+	path = index_file_path(box, "");
+	tmp = index_file_path(box, ".tmp");
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	if (fd < 0 && errno == ENOENT) {
+		/* the index directory is made on first use */
+		if (mkdir_parents(box->index_path, 0700) == 0)
+			fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	}
+	if (fd < 0) {
+		if (errno != EACCES && errno != EROFS)
+			i_error("open(%s) failed: %m", tmp);
+		ret = -1;
+	} else if (write(fd, str_c(s), str_len(s)) != (ssize_t)str_len(s) ||
+		   close(fd) < 0 || rename(tmp, path) < 0) {
+		i_error("write(%s) failed: %m", tmp);
+		(void)unlink(tmp);
+		ret = -1;
+	}
+	str_free(&s);
+	return ret;
+}
+
+static int index_parse(struct mailbox *box, const unsigned char *data,
+		       size_t size, struct mail_record_set *set,
+		       const char **error_r)
+{
+	struct rbuf b = { data, data + size - 8, false };
+	uint32_t kw_count, rec_count, exp_count, words;
+	uint64_t sum;
+
+	if (size < 8 + 8 || memcmp(data, INDEX_MAGIC, 8) != 0) {
+		*error_r = "bad header";
+		return -1;
+	}
+	memcpy(&sum, data + size - 8, 8);
+	if (sum != checksum(data, size - 8)) {
+		*error_r = "checksum mismatch";
+		return -1;
+	}
+	b.p += 8;
+	set->uidvalidity = get32(&b);
+	set->next_uid = get32(&b);
+	set->first_recent_uid = get32(&b);
+	words = get32(&b);
+	set->highest_modseq = get64(&b);
+	get(&b, set->guid, 32);
+	set->guid[32] = '\0';
+	for (unsigned int i = 0; i < N_ELEMENTS(set->stamp); i++)
+		set->stamp[i] = (int64_t)get64(&b);
+	kw_count = get32(&b);
+	rec_count = get32(&b);
+	exp_count = get32(&b);
+	if (b.error || words > 1024 || kw_count > words * 32 ||
+	    rec_count > size / 40 || exp_count > size / 12) {
+		*error_r = "bad counts";
+		return -1;
+	}
+	for (uint32_t i = 0; i < kw_count && !b.error; i++) {
+		char *name = get_name(&b);
+		array_push(&set->keywords, name == NULL ? i_strdup("") : name);
+	}
+	box->kw_words = MAX(box->kw_words, MAX(words, 1));
+	array_reserve(&set->recs, rec_count);
+	for (uint32_t i = 0; i < rec_count && !b.error; i++) {
+		struct mail_record *rec = array_append_space(&set->recs);
+		bool any_kw = false;
+
+		rec->uid = get32(&b);
+		rec->flags = (uint8_t)(get32(&b) & MAIL_FLAGS_MASK);
+		rec->modseq = get64(&b);
+		rec->size = get64(&b);
+		rec->vsize = get64(&b);
+		rec->received = (int64_t)get64(&b);
+		rec->saved = (int64_t)get64(&b);
+		rec->offset = get64(&b);
+		rec->body_offset = get64(&b);
+		rec->body_size = get64(&b);
+		rec->driver_flags = get32(&b);
+		rec->name = get_name(&b);
+		if (words > 0) {
+			rec->kw = i_new(uint32_t, box->kw_words);
+			for (unsigned int w = 0; w < words; w++) {
+				rec->kw[w] = get32(&b);
+				any_kw = any_kw || rec->kw[w] != 0;
+			}
+			if (!any_kw)
+				i_free(rec->kw);
+		}
+		if (i > 0 && rec->uid <= set->recs.v[i - 1].uid)
+			b.error = true;
+	}
+	for (uint32_t i = 0; i < exp_count && !b.error; i++) {
+		array_push(&set->exp_uids, get32(&b));
+		array_push(&set->exp_modseqs, get64(&b));
+	}
+	if (b.error || b.p != b.end) {
+		*error_r = "truncated or inconsistent records";
+		return -1;
+	}
+	return 0;
+}
+
+int mail_index_load(struct mailbox *box, struct mail_record_set *set)
+{
+	const char *path, *error;
+	unsigned char *data;
+	struct stat st;
+	ssize_t n;
+	int fd;
+
+	mail_record_set_clear(set);
+	if (box->index_path == NULL)
+		return 0;
+	path = index_file_path(box, "");
+	fd = open(path, O_RDONLY);
+	if (fd < 0) {
+		if (errno != ENOENT)
+			i_error("open(%s) failed: %m", path);
+		return 0;
+	}
+	if (fstat(fd, &st) < 0 || st.st_size <= 0 ||
+	    (uint64_t)st.st_size > INDEX_MAX_SIZE) {
+		close(fd);
+		return 0;
+	}
+	data = i_malloc((size_t)st.st_size);
+	n = read(fd, data, (size_t)st.st_size);
+	close(fd);
+	if (n != st.st_size) {
+		i_free(data);
+		return 0;
+	}
+	if (index_parse(box, data, (size_t)n, set, &error) < 0) {
+		i_warning("Corrupted index file %s: %s - rebuilding it",
+			  path, error);
+		mail_record_set_clear(set);
+	}
+	i_free(data);
+	return 0;
+}

@@ -1,0 +1,507 @@
+/* mailbox-list.c - LIST over every namespace: the drivers give storage
+ * names, this file adds namespace prefixes, INBOX, missing parents as
+ * \Noselect, children flags, special-use from the config's mailbox
+ * sections, and the subscriptions file in Dovecot's format:
+ *   "V\t2\n\n" then one name per line, hierarchy separators as TABs. */
+#include "mail-storage-private.h"
+#include "hash.h"
+#include "settings-structs.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+struct mailbox_list_iter {
+	struct mail_user *user;
+	pool_t pool;
+	ARRAY(struct mailbox_info) infos;
+	size_t pos;
+	int error;
+};
+
+bool mailbox_pattern_match(const char *pattern, const char *vname, char sep)
+{
+	while (*pattern != '\0') {
+		if (*pattern == '*' || *pattern == '%') {
+			bool any = *pattern == '*';
+
+			while (*pattern == '*' || *pattern == '%') {
+				if (*pattern == '*')
+					any = true;
+				pattern++;
+			}
+			for (const char *s = vname;; s++) {
+				if (mailbox_pattern_match(pattern, s, sep))
+					return true;
+				if (*s == '\0' || (!any && *s == sep))
+					return false;
+			}
+		}
+		if (*vname != *pattern)
+			return false;
+		pattern++;
+		vname++;
+	}
+	return *vname == '\0';
+}
+
+/* INBOX matches its patterns case-insensitively. */
+static bool pattern_match_vname(const char *pattern, const char *vname,
+				char sep)
+{
+	if (mailbox_pattern_match(pattern, vname, sep))
+		return true;
+	if (strncmp(vname, "INBOX", 5) == 0 &&
+	    (vname[5] == '\0' || vname[5] == sep) &&
+	    strncasecmp(pattern, "INBOX", 5) == 0) {
+		char *p = i_strdup(pattern);
+		bool ret;
+
+		memcpy(p, "INBOX", 5);
+		ret = mailbox_pattern_match(p, vname, sep);
+		i_free(p);
+		return ret;
+	}
+	return false;
+}
+
+static enum mailbox_info_flags special_use_flag(const char *name)
+{
+	static const struct {
+		const char *name;
+		enum mailbox_info_flags flag;
+	} uses[] = {
+		{ "\\All", MAILBOX_SPECIALUSE_ALL },
+		{ "\\Archive", MAILBOX_SPECIALUSE_ARCHIVE },
+		{ "\\Drafts", MAILBOX_SPECIALUSE_DRAFTS },
+		{ "\\Flagged", MAILBOX_SPECIALUSE_FLAGGED },
+		{ "\\Junk", MAILBOX_SPECIALUSE_JUNK },
+		{ "\\Sent", MAILBOX_SPECIALUSE_SENT },
+		{ "\\Trash", MAILBOX_SPECIALUSE_TRASH },
+		{ "\\Important", MAILBOX_SPECIALUSE_IMPORTANT },
+	};
+	for (unsigned int i = 0; i < N_ELEMENTS(uses); i++) {
+		if (strcasecmp(uses[i].name, name) == 0)
+			return uses[i].flag;
+	}
+	return 0;
+}
+
+enum mailbox_info_flags mailbox_special_use_flags(struct mail_namespace *ns,
+						  const char *name);
+/* The special-use flags the config gives mailbox name (no prefix) of
+ * namespace ns. */
+enum mailbox_info_flags mailbox_special_use_flags(struct mail_namespace *ns,
+						  const char *name)
+{
+	const struct settings_root *set = ns->user->set;
+	enum mailbox_info_flags flags = 0;
+
+	for (unsigned int i = 0; i < set->namespace_count; i++) {
+		const struct settings_namespace *nset = set->namespace[i];
+
+		if (strcmp(nset->name, ns->name) != 0)
+			continue;
+		for (unsigned int j = 0; j < nset->mailbox_count; j++) {
+			const struct settings_mailbox *m = nset->mailbox[j];
+			const char *p = m->special_use;
+
+			if (strcmp(m->name, name) != 0)
+				continue;
+			while (*p != '\0') {
+				const char *end = strchr(p, ' ');
+				size_t len = end == NULL ? strlen(p) :
+					(size_t)(end - p);
+				char *word = i_strndup(p, len);
+
+				flags |= special_use_flag(word);
+				i_free(word);
+				p += len;
+				while (*p == ' ')
+					p++;
+			}
+		}
+	}
+	return flags;
+}
+
+/* ---- subscriptions ---- */
+
+static const char *subs_path(struct mail_namespace *ns)
+{
+	return ns->mlist->v->subscriptions_path(ns->mlist);
+}
+
+/* Read the names in ns's subscriptions file (storage names with the
+ * namespace separator). Missing file = none. */
+static int subs_read(struct mail_namespace *ns, ARRAY_STR *names)
+{
+	const char *path = subs_path(ns);
+	FILE *f = fopen(path, "r");
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t len;
+	bool header = true, first = true;
+
+	if (f == NULL)
+		return errno == ENOENT ? 0 : -1;
+	while ((len = getline(&line, &cap, f)) >= 0) {
+		if (len > 0 && line[len - 1] == '\n')
+			line[--len] = '\0';
+		if (first) {
+			first = false;
+			/* version 2 header; old files have no header */
+			if (line[0] == 'V' && line[1] == '\t')
+				continue;
+			header = false;
+		}
+		if (header && len == 0) {
+			header = false;
+			continue;
+		}
+		if (len == 0)
+			continue;
+		for (char *p = line; *p != '\0'; p++) {
+			if (*p == '\t')
+				*p = ns->sep;
+		}
+		array_push(names, i_strdup(line));
+	}
+	free(line);
+	fclose(f);
+	return 0;
+}
+
+static void names_free(ARRAY_STR *names)
+{
+	for (size_t i = 0; i < names->count; i++)
+		free((char *)names->v[i]);
+	array_free(names);
+}
+
+static int subs_write(struct mail_namespace *ns, const ARRAY_STR *names)
+{
+	const char *path = subs_path(ns);
+	char *tmp = i_strdup_printf("%s.lock", path);
+	string_t *str = str_new(256);
+	int fd, ret = 0;
+
+	str_append(str, "V\t2\n\n");
+	for (size_t i = 0; i < names->count; i++) {
+		for (const char *p = names->v[i]; *p != '\0'; p++)
+			str_append_c(str, *p == ns->sep ? '\t' : *p);
+		str_append_c(str, '\n');
+	}
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	if (fd < 0 || write(fd, str_c(str), str_len(str)) != (ssize_t)str_len(str) ||
+	    fsync(fd) < 0 || rename(tmp, path) < 0) {
+		i_error("write(%s) failed: %m", tmp);
+		(void)unlink(tmp);
+		ret = -1;
+	}
+	if (fd >= 0)
+		close(fd);
+	str_free(&str);
+	i_free(tmp);
+	return ret;
+}
+
+/* The namespace whose subscriptions file holds vname's subscription,
+ * and the name to store there. */
+static struct mail_namespace *subs_ns(struct mail_user *user,
+				      const char *vname, const char **name_r)
+{
+	struct mail_namespace *ns = mail_namespace_find(user, vname);
+	size_t plen;
+
+	if (ns == NULL)
+		return NULL;
+	plen = strlen(ns->prefix);
+	*name_r = strlen(vname) >= plen ? vname + plen : "";
+	if (ns->subscriptions)
+		return ns;
+	/* stored with its full name in the prefix-less namespace */
+	*name_r = vname;
+	for (struct mail_namespace *n = user->namespaces; n != NULL; n = n->next) {
+		if (n->prefix[0] == '\0' && n->subscriptions)
+			return n;
+	}
+	return NULL;
+}
+
+int mailbox_list_subscribe(struct mail_user *user, const char *vname,
+			   bool set)
+{
+	ARRAY_STR names = ARRAY_INIT;
+	struct mail_namespace *ns;
+	const char *name;
+	size_t i;
+	int ret = 0;
+
+	vname = mailbox_vname_normalize(user, vname);
+	ns = subs_ns(user, vname, &name);
+	if (ns == NULL) {
+		mail_user_set_error(user, MAIL_ERROR_NOTFOUND,
+				    "Mailbox doesn't exist: %s", vname);
+		return -1;
+	}
+	if (subs_read(ns, &names) < 0) {
+		mail_user_set_error(user, MAIL_ERROR_TEMP,
+			"Internal error occurred. Refer to server log for more information.");
+		i_error("open(%s) failed: %m", subs_path(ns));
+		return -1;
+	}
+	for (i = 0; i < names.count; i++) {
+		if (strcmp(names.v[i], name) == 0)
+			break;
+	}
+	if (set && i == names.count) {
+		array_push(&names, i_strdup(name));
+		ret = subs_write(ns, &names);
+	} else if (!set && i < names.count) {
+		free((char *)names.v[i]);
+		array_delete(&names, i);
+		ret = subs_write(ns, &names);
+	}
+	names_free(&names);
+	if (ret < 0)
+		mail_user_set_error(user, MAIL_ERROR_TEMP,
+			"Internal error occurred. Refer to server log for more information.");
+	return ret;
+}
+
+/* ---- listing ---- */
+
+struct list_collect {
+	struct mail_namespace *ns;
+	struct hash_table *names;	/* vname -> (uintptr_t)flags */
+	ARRAY_STR order;
+};
+
+static void collect_add(struct list_collect *c, const char *vname,
+			enum mailbox_info_flags flags)
+{
+	void *old;
+	const char *key;
+
+	if (hash_lookup_full(c->names, vname, &key, &old)) {
+		/* a real mailbox replaces a parent placeholder */
+		enum mailbox_info_flags of = (enum mailbox_info_flags)(uintptr_t)old;
+		if ((of & MAILBOX_NONEXISTENT) != 0 || (flags & MAILBOX_NONEXISTENT) == 0)
+			hash_insert(c->names, vname, (void *)(uintptr_t)(flags | (of & ~(MAILBOX_NONEXISTENT | MAILBOX_NOSELECT))));
+		return;
+	}
+	hash_insert(c->names, vname, (void *)(uintptr_t)flags);
+	array_push(&c->order, i_strdup(vname));
+}
+
+static void collect_cb(const char *name, enum mailbox_info_flags flags,
+		       void *context)
+{
+	struct list_collect *c = context;
+	struct mail_namespace *ns = c->ns;
+	char *vname;
+
+	if (ns->inbox && strcasecmp(name, "INBOX") == 0) {
+		/* the inbox namespace's INBOX is "INBOX" whatever the
+		   prefix */
+		collect_add(c, "INBOX", flags);
+		return;
+	}
+	vname = i_strdup_printf("%s%s", ns->prefix, name);
+	collect_add(c, vname, flags);
+	/* parents that don't exist are listed as \Noselect */
+	for (char *p = vname + strlen(ns->prefix); *p != '\0'; p++) {
+		if (*p != ns->sep)
+			continue;
+		*p = '\0';
+		if (hash_lookup(c->names, vname) == NULL)
+			collect_add(c, vname, MAILBOX_NOSELECT | MAILBOX_NONEXISTENT);
+		*p = ns->sep;
+	}
+	i_free(vname);
+}
+
+static int info_cmp(const void *p1, const void *p2)
+{
+	const struct mailbox_info *i1 = p1, *i2 = p2;
+	bool in1 = strcmp(i1->vname, "INBOX") == 0;
+	bool in2 = strcmp(i2->vname, "INBOX") == 0;
+
+	if (in1 != in2)
+		return in1 ? -1 : 1;
+	return strcmp(i1->vname, i2->vname);
+}
+
+static bool has_child(const struct list_collect *c, const char *vname, char sep)
+{
+	size_t len = strlen(vname);
+
+	for (size_t i = 0; i < c->order.count; i++) {
+		const char *o = c->order.v[i];
+		if (strncmp(o, vname, len) == 0 && o[len] == sep)
+			return true;
+	}
+	return false;
+}
+
+static bool ns_matches_any(struct mail_namespace *ns,
+			   const char *const *patterns)
+{
+	for (unsigned int i = 0; patterns[i] != NULL; i++) {
+		/* a pattern that can't reach into this namespace skips it */
+		size_t plen = strlen(ns->prefix);
+		const char *p = patterns[i];
+		size_t j;
+
+		for (j = 0; j < plen && p[j] != '\0' && p[j] != '*' &&
+			    p[j] != '%'; j++) {
+			if (p[j] != ns->prefix[j])
+				break;
+		}
+		if (j == plen || p[j] == '*' || p[j] == '%' ||
+		    (p[j] == '\0' && j + 1 == plen))
+			return true;
+	}
+	return false;
+}
+
+static void list_namespace(struct mailbox_list_iter *iter,
+			   struct mail_namespace *ns,
+			   const char *const *patterns,
+			   enum mailbox_list_iter_flags flags)
+{
+	struct list_collect c = { .ns = ns };
+	ARRAY_STR subs = ARRAY_INIT;
+
+	c.names = hash_create(false);
+	if (ns->mlist->v->list_iter(ns->mlist, collect_cb, &c) < 0)
+		iter->error = -1;
+	if (ns->inbox && (flags & MAILBOX_LIST_ITER_NO_AUTO_INBOX) == 0) {
+		char *inbox = i_strdup_printf("%sINBOX", ns->prefix);
+		if (hash_lookup(c.names, inbox) == NULL && ns->prefix[0] == '\0')
+			collect_add(&c, "INBOX", 0);
+		i_free(inbox);
+	}
+	if (ns->subscriptions)
+		(void)subs_read(ns, &subs);
+	for (size_t i = 0; i < subs.count; i++) {
+		char *vname = i_strdup_printf("%s%s", ns->prefix, subs.v[i]);
+		if (hash_lookup(c.names, vname) == NULL &&
+		    (flags & (MAILBOX_LIST_ITER_SUBSCRIBED)) != 0)
+			collect_add(&c, vname, MAILBOX_NONEXISTENT | MAILBOX_NOSELECT);
+		i_free(vname);
+	}
+	for (size_t i = 0; i < c.order.count; i++) {
+		const char *vname = c.order.v[i];
+		enum mailbox_info_flags f =
+			(enum mailbox_info_flags)(uintptr_t)hash_lookup(c.names, vname);
+		bool matched = false;
+		const char *name = vname + strlen(ns->prefix);
+		bool subscribed = false, child_subscribed = false;
+
+		for (unsigned int j = 0; patterns[j] != NULL && !matched; j++)
+			matched = pattern_match_vname(patterns[j], vname, ns->sep);
+		if (!matched)
+			continue;
+		for (size_t j = 0; j < subs.count; j++) {
+			size_t len = strlen(name);
+			if (strcmp(subs.v[j], name) == 0)
+				subscribed = true;
+			else if (strncmp(subs.v[j], name, len) == 0 &&
+				 subs.v[j][len] == ns->sep)
+				child_subscribed = true;
+		}
+		if ((flags & MAILBOX_LIST_ITER_SUBSCRIBED) != 0 && !subscribed)
+			continue;
+		if (subscribed)
+			f |= MAILBOX_SUBSCRIBED;
+		if (child_subscribed)
+			f |= MAILBOX_CHILD_SUBSCRIBED;
+		if ((f & MAILBOX_NOINFERIORS) == 0 &&
+		    (f & MAILBOX_NONEXISTENT) == 0) {
+			f |= has_child(&c, vname, ns->sep) ?
+				MAILBOX_CHILDREN : MAILBOX_NOCHILDREN;
+		} else if ((f & MAILBOX_NONEXISTENT) != 0 &&
+			   has_child(&c, vname, ns->sep)) {
+			/* a parent placeholder: \Noselect \HasChildren */
+			f = (f & ~MAILBOX_NONEXISTENT) | MAILBOX_CHILDREN;
+		}
+		f |= mailbox_special_use_flags(ns, name);
+		if ((flags & MAILBOX_LIST_ITER_SPECIALUSE_ONLY) != 0 &&
+		    (f & MAILBOX_SPECIALUSE_MASK) == 0)
+			continue;
+		struct mailbox_info *info = array_append_space(&iter->infos);
+		info->vname = p_strdup(iter->pool, vname);
+		info->flags = f;
+		info->ns = ns;
+	}
+	/* the namespace prefix itself (e.g. "Shared/") as \Noselect,
+	   unless it is INBOX, which stands for itself */
+	if (ns->prefix[0] != '\0' &&
+	    !(ns->inbox && strlen(ns->prefix) == 6 &&
+	      strncmp(ns->prefix, "INBOX", 5) == 0)) {
+		char *root = i_strndup(ns->prefix, strlen(ns->prefix) - 1);
+		for (unsigned int j = 0; patterns[j] != NULL; j++) {
+			if (pattern_match_vname(patterns[j], root, ns->sep) &&
+			    (flags & MAILBOX_LIST_ITER_SUBSCRIBED) == 0) {
+				struct mailbox_info *info =
+					array_append_space(&iter->infos);
+				info->vname = p_strdup(iter->pool, root);
+				info->flags = MAILBOX_NOSELECT |
+					(c.order.count > 0 ? MAILBOX_CHILDREN :
+					 MAILBOX_NOCHILDREN);
+				info->ns = ns;
+				break;
+			}
+		}
+		i_free(root);
+	}
+	names_free(&subs);
+	names_free(&c.order);
+	hash_destroy(&c.names);
+}
+
+struct mailbox_list_iter *
+mailbox_list_iter_init(struct mail_user *user, const char *const *patterns,
+		       enum mailbox_list_iter_flags flags)
+{
+	struct mailbox_list_iter *iter = i_new(struct mailbox_list_iter, 1);
+
+	iter->user = user;
+	iter->pool = pool_create("mailbox list", 1024);
+	for (struct mail_namespace *ns = user->namespaces; ns != NULL; ns = ns->next) {
+		if (ns->hidden && (flags & MAILBOX_LIST_ITER_SHOW_HIDDEN) == 0)
+			continue;
+		if (!ns->list && (flags & MAILBOX_LIST_ITER_SHOW_HIDDEN) == 0)
+			continue;
+		if (!ns_matches_any(ns, patterns))
+			continue;
+		list_namespace(iter, ns, patterns, flags);
+	}
+	qsort(iter->infos.v, iter->infos.count, sizeof(*iter->infos.v),
+	      info_cmp);
+	return iter;
+}
+
+const struct mailbox_info *mailbox_list_iter_next(struct mailbox_list_iter *iter)
+{
+	if (iter->pos >= iter->infos.count)
+		return NULL;
+	return &iter->infos.v[iter->pos++];
+}
+
+int mailbox_list_iter_deinit(struct mailbox_list_iter **_iter)
+{
+	struct mailbox_list_iter *iter = *_iter;
+	int ret = iter->error;
+
+	*_iter = NULL;
+	array_free(&iter->infos);
+	pool_destroy(&iter->pool);
+	i_free(iter);
+	return ret;
+}
