@@ -4,6 +4,7 @@
 #include "auth-client-connection.h"
 #include "auth-request.h"
 #include "auth-fields.h"
+#include "auth-cache.h"
 #include "connection.h"
 #include "str.h"
 
@@ -319,6 +320,38 @@ static bool session_pid_ok(struct auth_master_connection *master,
 	return true;
 }
 
+/* CACHE-FLUSH id [user ...]: drop the whole auth cache or these users'
+ * entries; the reply counts them (0 when the cache is off). */
+static bool master_cache_flush(struct auth_master_connection *master,
+			       char **args, unsigned int count)
+{
+	struct auth_cache *cache = master->auth->cache;
+	unsigned int flushed = 0;
+	string_t *str;
+
+	if (count < 2) {
+		i_error("BUG: doveadm sent broken CACHE-FLUSH");
+		return false;
+	}
+	if (cache != NULL && count == 2) {
+		flushed = auth_cache_clear(cache);
+	} else if (cache != NULL) {
+		pool_t pool = pool_create("cache flush", 256);
+		const char **users = p_new(pool, const char *, count - 1);
+
+		for (unsigned int i = 2; i < count; i++)
+			users[i - 2] = auth_tabunescape(pool, args[i]);
+		flushed = auth_cache_clear_users(cache, users);
+		pool_destroy(&pool);
+	}
+	str = str_new(64);
+	/* the id goes back as it came (still escaped) */
+	str_printfa(str, "OK\t%s\t%u", args[1], flushed);
+	send_str(master, str);
+	str_free(&str);
+	return true;
+}
+
 /* USER id user [params] (userdb) or PASS id user [params] (passdb
  * without a password check). */
 static void master_lookup(struct auth_master_connection *master,
@@ -376,6 +409,9 @@ static bool master_input_line(struct connection *conn, char *line)
 			master_lookup(master, args, count,
 				      args[0][0] == 'P');
 		}
+	} else if (strcmp(args[0], "CACHE-FLUSH") == 0 &&
+		   !master->userdb_only) {
+		ret = master_cache_flush(master, args, count);
 	} else if (strcmp(args[0], "LIST") == 0 && count >= 2) {
 		master_list(master, (unsigned int)strtoul(args[1], NULL, 10));
 	} else if (strcmp(args[0], "REQUEST") == 0 && count >= 5 &&

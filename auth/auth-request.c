@@ -3,6 +3,7 @@
  * result_success/result_failure/result_internalfail rules, extra fields,
  * the userdb chain, the failure delay. */
 #include "auth-request.h"
+#include "auth-cache.h"
 #include "auth-worker.h"
 #include "password-scheme.h"
 #include "var-expand.h"
@@ -16,6 +17,12 @@
 #define AUTH_USERNAME_MAX_LEN 255
 
 static void passdb_chain_next(struct auth_request *req);
+static void passdb_handle_result(struct auth_request *req, int res);
+static void passdb_cache_worker_callback(struct auth_request *req,
+					 int result);
+static bool passdb_result_cache(struct auth_request *req,
+				struct auth_passdb *pdb,
+				enum passdb_result *result);
 static void userdb_chain_next(struct auth_request *req);
 static void auth_request_fail(struct auth_request *req, const char *code,
 			      const char *reason);
@@ -428,6 +435,10 @@ static void passdb_handle_result(struct auth_request *req, int res)
 	enum passdb_result result = (enum passdb_result)res;
 	const char *rule;
 
+	if (!passdb_result_cache(req, pdb, &result))
+		return;
+	req->cache_fallback = false;
+
 	/* back to the user being logged in as, unless the master user's own
 	   password was wrong: then Dovecot's FAIL names the master user */
 	if (pdb->set->master && result == PASSDB_RESULT_OK)
@@ -514,6 +525,83 @@ static void passdb_worker_callback(struct auth_request *req, int result)
 	passdb_handle_result(req, result);
 }
 
+/* Ask the passdb itself: in a worker when it blocks. */
+static void passdb_call_db(struct auth_request *req, struct auth_passdb *pdb,
+			   enum auth_worker_op op, const char *password)
+{
+	struct auth *auth = req->auth;
+
+	req->passdb_cached = false;
+	if (pdb->module->blocking && auth->workers != NULL) {
+		auth_worker_call(auth->workers, req, op, pdb->idx, password,
+				 passdb_worker_callback);
+		return;
+	}
+	passdb_handle_result(req, auth_worker_run_sync(auth, &req->lookup,
+		op, pdb->idx, password));
+}
+
+/* A worker checked the password against the cached one. */
+static void passdb_cache_worker_callback(struct auth_request *req,
+					 int result)
+{
+	struct auth_passdb *pdb = &req->auth->passdbs[req->passdb_idx];
+	enum passdb_result res;
+
+	if (auth_request_passdb_cache_verified(req, pdb,
+			(enum passdb_result)result, &res) == 0) {
+		if (req->cache_fallback) {
+			/* only the expired entry was left: the failure
+			   stands */
+			req->passdb_cached = true;
+			passdb_handle_result(req,
+				PASSDB_RESULT_INTERNAL_FAILURE);
+			return;
+		}
+		passdb_call_db(req, pdb, AUTH_WORKER_PASSV,
+			       req->pending_password);
+		return;
+	}
+	req->passdb_cached = true;
+	passdb_handle_result(req, res);
+}
+
+/* The auth cache's part of a passdb result: store what the database
+ * said, or when it failed, fall back to an expired entry. Returns false
+ * when a worker now verifies the password (the result comes later). */
+static bool passdb_result_cache(struct auth_request *req,
+				struct auth_passdb *pdb,
+				enum passdb_result *result)
+{
+	enum passdb_result cached;
+
+	if (req->passdb_cached || req->auth->cache == NULL)
+		return true;
+	req->passdb_cached = true;
+	if (*result != PASSDB_RESULT_INTERNAL_FAILURE) {
+		auth_request_passdb_cache_save(req, pdb, *result);
+		return true;
+	}
+	req->lookup.extra_fields = auth_fields_new(req->pool);
+	auth_fields_merge(req->lookup.extra_fields, req->saved_fields, NULL,
+			  false);
+	req->cache_fallback = true;
+	switch (auth_request_passdb_cache_lookup(req, pdb, true,
+			passdb_cache_worker_callback, &cached)) {
+	case 1:
+		i_info("%sFalling back to expired data from cache",
+		       auth_request_log_prefix(req, pdb->set->driver));
+		*result = cached;
+		break;
+	case 2:
+		return false;
+	default:
+		break;
+	}
+	req->cache_fallback = false;
+	return true;
+}
+
 static void passdb_all_skipped(struct auth_request *req)
 {
 	i_error("%sAll password databases were skipped",
@@ -528,8 +616,10 @@ static void passdb_chain_next(struct auth_request *req)
 	for (; req->passdb_idx < auth->passdb_count; req->passdb_idx++) {
 		struct auth_passdb *pdb = &auth->passdbs[req->passdb_idx];
 		enum auth_worker_op op;
+		enum passdb_result cached;
 		const char *password = NULL;
 
+		req->passdb_cached = false;
 		if (!passdb_applies(req, pdb))
 			continue;
 		if (pdb->set->deny || req->password_verified ||
@@ -543,6 +633,7 @@ static void passdb_chain_next(struct auth_request *req)
 		    pdb->module->driver->lookup_credentials == NULL) {
 			if (pdb->set->deny || req->password_verified)
 				continue;
+			req->passdb_cached = true; /* not the db's answer */
 			passdb_handle_result(req,
 				PASSDB_RESULT_SCHEME_NOT_AVAILABLE);
 			return;
@@ -553,14 +644,19 @@ static void passdb_chain_next(struct auth_request *req)
 		/* a master passdb checks the master user's password */
 		req->lookup.user = pdb->set->master ? req->master_user :
 			req->login_user;
-		if (pdb->module->blocking && auth->workers != NULL) {
-			auth_worker_call(auth->workers, req, op,
-					 req->passdb_idx, password,
-					 passdb_worker_callback);
+		req->passdb_credentials = op == AUTH_WORKER_CRED;
+		switch (auth_request_passdb_cache_lookup(req, pdb, false,
+				passdb_cache_worker_callback, &cached)) {
+		case 1:
+			req->passdb_cached = true;
+			passdb_handle_result(req, cached);
 			return;
+		case 2:
+			return;	/* a worker checks the cached password */
+		default:
+			break;
 		}
-		passdb_handle_result(req, auth_worker_run_sync(auth,
-			&req->lookup, op, req->passdb_idx, password));
+		passdb_call_db(req, pdb, op, password);
 		return;
 	}
 	if (!req->passdb_ran)
@@ -770,12 +866,58 @@ static void userdb_finish(struct auth_request *req)
 	req->userdb_callback(req, req->userdb_success);
 }
 
+/* The auth cache's part of a userdb result: store this userdb's fields,
+ * or when the database failed, fall back to an expired entry. */
+static void userdb_result_cache(struct auth_request *req,
+				struct auth_userdb *udb, int *res)
+{
+	struct auth_fields *own, *cached;
+	enum userdb_result ures;
+
+	if (req->userdb_cached || req->auth->cache == NULL)
+		return;
+	if (*res == USERDB_RESULT_INTERNAL_FAILURE) {
+		if (auth_request_userdb_cache_lookup(req, udb, true, &ures,
+						     &cached) > 0) {
+			i_info("%sFalling back to expired data from cache",
+			       auth_request_log_prefix(req, udb->set->driver));
+			req->userdb_cached = true;
+			req->lookup.extra_fields = cached != NULL ? cached :
+				auth_fields_new(req->pool);
+			*res = ures;
+		}
+		return;
+	}
+	own = NULL;
+	if (*res == USERDB_RESULT_OK) {
+		/* what this userdb gives: its default_fields, the db's own
+		   fields, its override_fields */
+		own = auth_fields_new(req->pool);
+		apply_fields_to(req, own, udb->set->default_fields, true);
+		auth_fields_merge(own, req->lookup.extra_fields, NULL, false);
+		apply_fields_to(req, own, udb->set->override_fields, true);
+	}
+	auth_request_userdb_cache_save(req, udb, (enum userdb_result)*res,
+				       own);
+}
+
 static void userdb_handle_result(struct auth_request *req, int res)
 {
 	struct auth_userdb *udb = &req->auth->userdbs[req->userdb_idx];
 	const char *rule;
 
-	if (res == USERDB_RESULT_OK) {
+	userdb_result_cache(req, udb, &res);
+	if (res == USERDB_RESULT_OK && req->userdb_cached) {
+		/* a cached result is this userdb's whole contribution:
+		   defaults and overrides are in it already */
+		struct auth_fields *fields = auth_fields_new(req->pool);
+
+		auth_fields_merge(fields, req->userdb_fields, NULL, false);
+		auth_fields_merge(fields, req->lookup.extra_fields, NULL,
+				  false);
+		req->userdb_fields = fields;
+		rule = udb->set->result_success;
+	} else if (res == USERDB_RESULT_OK) {
 		/* default_fields first, then the userdb's, then override */
 		/* Dovecot's order: default_fields, what came before (the
 		   passdb's userdb_* fields, earlier userdbs), this userdb's
@@ -828,6 +970,8 @@ static void userdb_chain_next(struct auth_request *req)
 
 	while (req->userdb_idx < auth->userdb_count) {
 		struct auth_userdb *udb = &auth->userdbs[req->userdb_idx];
+		struct auth_fields *cached;
+		enum userdb_result ures;
 
 		if ((strcmp(udb->set->skip, "found") == 0 &&
 		     req->userdb_success) ||
@@ -839,6 +983,15 @@ static void userdb_chain_next(struct auth_request *req)
 		/* each userdb fills fresh fields; prefetch reads the
 		   passdb's userdb_* fields through passdb_fields */
 		req->lookup.extra_fields = auth_fields_new(req->pool);
+		req->userdb_cached = false;
+		if (auth_request_userdb_cache_lookup(req, udb, false, &ures,
+						     &cached) > 0) {
+			req->userdb_cached = true;
+			if (cached != NULL)
+				req->lookup.extra_fields = cached;
+			userdb_handle_result(req, ures);
+			return;
+		}
 		if (udb->module->blocking && auth->workers != NULL) {
 			auth_worker_call(auth->workers, req, AUTH_WORKER_USER,
 					 req->userdb_idx, NULL,

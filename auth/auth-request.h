@@ -49,6 +49,15 @@ struct auth_request {
 	const char *fail_code;	/* user_disabled, temp_fail */
 	char *pending_password;		/* wiped when freed */
 	const char *wanted_scheme;	/* lookup_credentials */
+	bool passdb_credentials;	/* the current passdb step looks up
+					   credentials (no password check) */
+	/* auth cache: the current passdb/userdb step was answered from
+	   it (nothing to store); the entry a worker is verifying */
+	bool passdb_cached, userdb_cached;
+	bool cache_fallback;	/* answering from an expired entry */
+	const char *cache_verify_key;
+	bool cache_verify_neg_expired;
+	const char *const *cache_verify_fields;
 	/* userdb chain */
 	unsigned int userdb_idx;
 	bool userdb_success;
@@ -101,5 +110,44 @@ const char *auth_request_original_user(struct auth_request *req);
 /* The name used in log prefixes: "passwd-file(alice,1.2.3.4,<sess>)" */
 const char *auth_request_log_prefix(struct auth_request *req,
 				    const char *subsystem);
+
+/* ---- the auth cache as requests use it (auth-request-cache.c) ---- */
+
+/* Answer the current passdb step (credentials: a lookup, else a check of
+ * req->pending_password) from the cache. Returns 1 with *result_r and
+ * the cached fields, password and scheme set on req->lookup; 0 when the
+ * database must be asked (miss, expired, or a mismatch against an entry
+ * whose last check succeeded); 2 when an auth worker verifies the
+ * password (auth_cache_verify_password_with_worker): verified() is
+ * called later. use_expired: the database failed, an expired entry is
+ * better than nothing. Debug lines "cache miss/expired/hit: ..." as
+ * Dovecot's. */
+int auth_request_passdb_cache_lookup(struct auth_request *req,
+				     struct auth_passdb *pdb, bool use_expired,
+				     void (*verified)(struct auth_request *req,
+						      int result),
+				     enum passdb_result *result_r);
+/* After a worker's verification of a cached password: 1 use *result_r
+ * (fields set), 0 ask the database. */
+int auth_request_passdb_cache_verified(struct auth_request *req,
+				       struct auth_passdb *pdb,
+				       enum passdb_result result,
+				       enum passdb_result *result_r);
+/* Store what the database said for the current passdb step. */
+void auth_request_passdb_cache_save(struct auth_request *req,
+				    struct auth_passdb *pdb,
+				    enum passdb_result result);
+/* The userdb step from the cache: 1 answered (*fields_r = the cached
+ * fields, NULL for USER_UNKNOWN), 0 not. */
+int auth_request_userdb_cache_lookup(struct auth_request *req,
+				     struct auth_userdb *udb, bool use_expired,
+				     enum userdb_result *result_r,
+				     struct auth_fields **fields_r);
+/* Store this userdb's fields (defaults, its own, overrides; NULL for
+ * USER_UNKNOWN). */
+void auth_request_userdb_cache_save(struct auth_request *req,
+				    struct auth_userdb *udb,
+				    enum userdb_result result,
+				    const struct auth_fields *fields);
 
 #endif

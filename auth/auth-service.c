@@ -5,6 +5,7 @@
  * other (e.g. Postfix's private/auth) is a plain auth-client socket. */
 #include "auth-service.h"
 #include "auth.h"
+#include "auth-cache.h"
 #include "auth-client-connection.h"
 #include "auth-master-connection.h"
 #include "pool.h"
@@ -154,6 +155,20 @@ static void auth_signal(int signo ATTR_UNUSED, void *context)
 	io_loop_stop(context);
 }
 
+/* SIGHUP flushes the auth cache, SIGUSR2 logs its statistics, with
+ * Dovecot's lines. */
+static void auth_cache_signal(int signo, void *context)
+{
+	struct auth *auth = context;
+
+	if (signo == SIGHUP) {
+		i_info("SIGHUP received, %u cache entries flushed",
+		       auth_cache_clear(auth->cache));
+	} else {
+		auth_cache_log_stats(auth->cache);
+	}
+}
+
 int auth_service_main(const struct settings_root *set)
 {
 	pool_t pool = pool_create("auth service", 16 * 1024);
@@ -202,6 +217,14 @@ int auth_service_main(const struct settings_root *set)
 		i_fatal("service auth has no unix_listeners");
 	io_loop_set_signal(loop, SIGTERM, auth_signal, loop);
 	io_loop_set_signal(loop, SIGINT, auth_signal, loop);
+	if (auth->cache != NULL) {
+		io_loop_set_signal(loop, SIGHUP, auth_cache_signal, auth);
+		io_loop_set_signal(loop, SIGUSR2, auth_cache_signal, auth);
+	} else {
+		/* nothing to flush: a reload's SIGHUP must not kill us */
+		signal(SIGHUP, SIG_IGN);
+		signal(SIGUSR2, SIG_IGN);
+	}
 	io_loop_run(loop);
 
 	auth_client_connections_destroy_all();

@@ -1,9 +1,12 @@
 /* auth-worker.c - the worker processes and their line protocol over a
  * socketpair:
  *   request: ID OP DB USER PASSWORD SERVICE LIP RIP SESSION MECH [k=v ...]
- *   reply:   ID RESULT PASSWORD SCHEME LOG_REASON [k=v ...]
- * fields TAB-separated and tab-escaped. */
+ *            (PASSW: the cached password in place of the k=v fields)
+ *   reply:   ID RESULT PASSWORD SCHEME LOG_REASON FLAGS [k=v ...]
+ * fields TAB-separated and tab-escaped. FLAGS "exit": the worker quits
+ * after this reply (service_count reached, pam max_requests). */
 #include "auth-worker.h"
+#include "password-scheme.h"
 #include "connection.h"
 #include "str.h"
 
@@ -29,6 +32,7 @@ struct auth_worker {
 	struct connection *conn;
 	pid_t pid;
 	struct worker_call *busy;	/* the one call in progress */
+	bool exiting;	/* said it quits: gets no more calls */
 };
 
 struct auth_worker_pool {
@@ -38,6 +42,8 @@ struct auth_worker_pool {
 	unsigned int count;
 	struct worker_call *queue, **queue_tail;
 	unsigned int next_id;
+	/* service auth-worker { service_count }: requests per process */
+	unsigned int service_count;
 };
 
 static void worker_dispatch(struct auth_worker_pool *pool);
@@ -114,7 +120,7 @@ static void worker_destroy(struct auth_worker *worker, const char *reason)
 		struct worker_call *call = worker->busy;
 
 		i_error("auth-worker(%d): %s while handling a request",
-			(int)worker->pid, reason);
+			(int)worker->pid, reason == NULL ? "exited" : reason);
 		if (call->req != NULL) {
 			call->req->lookup.log_reason =
 				"auth worker died";
@@ -138,12 +144,14 @@ static bool worker_input_line(struct connection *conn, char *line)
 	unsigned int n = split_fields(tmp, line, fields, N_ELEMENTS(fields));
 	struct auth_request *req;
 
-	if (call == NULL || n < 5 || (unsigned int)atoi(fields[0]) != call->id) {
+	if (call == NULL || n < 6 || (unsigned int)atoi(fields[0]) != call->id) {
 		pool_destroy(&tmp);
 		worker_destroy(worker, "sent an unexpected reply");
 		return false;
 	}
 	worker->busy = NULL;
+	if (strcmp(fields[5], "exit") == 0)
+		worker->exiting = true;
 	req = call->req;
 	if (req != NULL) {
 		struct auth_lookup *l = &req->lookup;
@@ -154,7 +162,7 @@ static bool worker_input_line(struct connection *conn, char *line)
 			l->default_scheme = p_strdup(req->pool, fields[3]);
 		if (fields[4][0] != '\0')
 			l->log_reason = p_strdup(req->pool, fields[4]);
-		for (unsigned int i = 5; i < n; i++) {
+		for (unsigned int i = 6; i < n; i++) {
 			const char *eq = strchr(fields[i], '=');
 
 			if (eq == NULL)
@@ -177,7 +185,11 @@ static bool worker_input_line(struct connection *conn, char *line)
 
 static void worker_disconnected(struct connection *conn, const char *reason)
 {
-	worker_destroy(conn->context, reason);
+	struct auth_worker *worker = conn->context;
+
+	/* a worker that said it quits and has nothing pending just goes */
+	worker_destroy(worker, worker->exiting && worker->busy == NULL ?
+		       NULL : reason);
 }
 
 static const struct connection_vfuncs worker_vfuncs = {
@@ -185,7 +197,8 @@ static const struct connection_vfuncs worker_vfuncs = {
 	.disconnected = worker_disconnected,
 };
 
-static void worker_process_main(struct auth *auth, int fd);
+static void worker_process_main(struct auth *auth, int fd,
+				unsigned int service_count);
 
 static struct auth_worker *worker_spawn(struct auth_worker_pool *pool)
 {
@@ -206,7 +219,7 @@ static struct auth_worker *worker_spawn(struct auth_worker_pool *pool)
 	}
 	if (pid == 0) {
 		close(fds[0]);
-		worker_process_main(pool->auth, fds[1]);
+		worker_process_main(pool->auth, fds[1], pool->service_count);
 		_exit(0);
 	}
 	close(fds[1]);
@@ -223,6 +236,18 @@ static struct auth_worker *worker_spawn(struct auth_worker_pool *pool)
 }
 
 
+/* Workers not on their way out. */
+static unsigned int worker_live_count(struct auth_worker_pool *pool)
+{
+	unsigned int count = 0;
+
+	for (unsigned int i = 0; i < pool->count; i++) {
+		if (!pool->workers[i]->exiting)
+			count++;
+	}
+	return count;
+}
+
 static void worker_dispatch(struct auth_worker_pool *pool)
 {
 	while (pool->queue != NULL) {
@@ -230,12 +255,13 @@ static void worker_dispatch(struct auth_worker_pool *pool)
 		struct worker_call *call = pool->queue;
 
 		for (unsigned int i = 0; i < pool->count; i++) {
-			if (pool->workers[i]->busy == NULL) {
+			if (pool->workers[i]->busy == NULL &&
+			    !pool->workers[i]->exiting) {
 				idle = pool->workers[i];
 				break;
 			}
 		}
-		if (idle == NULL && pool->count < pool->max_count)
+		if (idle == NULL && worker_live_count(pool) < pool->max_count)
 			idle = worker_spawn(pool);
 		if (idle == NULL)
 			return;
@@ -259,6 +285,12 @@ struct auth_worker_pool *auth_worker_pool_create(struct auth *auth,
 	pool->auth = auth;
 	pool->max_count = max_count == 0 ? 1 : max_count;
 	pool->queue_tail = &pool->queue;
+	for (unsigned int i = 0; i < auth->set->service_count; i++) {
+		const struct settings_service *svc = auth->set->service[i];
+
+		if (strcmp(svc->name, "auth-worker") == 0)
+			pool->service_count = svc->service_count;
+	}
 	return pool;
 }
 
@@ -310,6 +342,35 @@ void auth_worker_call(struct auth_worker_pool *pool, struct auth_request *req,
 	worker_dispatch(pool);
 }
 
+void auth_worker_verify_cached(struct auth_worker_pool *pool,
+			       struct auth_request *req, unsigned int db_idx,
+			       const char *plain, const char *cached,
+			       auth_worker_callback_t *callback)
+{
+	struct worker_call *call = i_new(struct worker_call, 1);
+	const struct auth_lookup *l = &req->lookup;
+	string_t *str = str_new(256);
+
+	call->id = ++pool->next_id;
+	call->req = req;
+	call->callback = callback;
+	str_printfa(str, "%u\t%d\t%u", call->id, (int)AUTH_WORKER_PASSW,
+		    db_idx);
+	append_field(str, l->user);
+	append_field(str, plain);
+	append_field(str, l->service);
+	append_field(str, l->local_ip);
+	append_field(str, l->remote_ip);
+	append_field(str, l->session_id);
+	append_field(str, l->mech);
+	append_field(str, cached);
+	str_append_c(str, '\n');
+	call->line = str_free_without_data(&str);
+	*pool->queue_tail = call;
+	pool->queue_tail = &call->next;
+	worker_dispatch(pool);
+}
+
 void auth_worker_cancel(struct auth_worker_pool *pool,
 			struct auth_request *req)
 {
@@ -346,14 +407,37 @@ int auth_worker_run_sync(struct auth *auth, struct auth_lookup *lookup,
 
 		return m->driver->lookup(m, lookup);
 	}
+	case AUTH_WORKER_PASSW:
+		/* the caller runs worker_verify_cached() instead */
+		break;
 	}
 	return PASSDB_RESULT_INTERNAL_FAILURE;
 }
 
 /* ---- the worker process ---- */
 
-/* Answer one request line; returns the reply line (malloc'd). */
-static char *worker_handle(struct auth *auth, char *line)
+/* PASSW: plain against the cached "{SCHEME}data". */
+static int worker_verify_cached(struct auth *auth, struct auth_lookup *lookup,
+				unsigned int db_idx, const char *plain,
+				const char *cached)
+{
+	const char *error;
+	int ret = password_verify(plain, cached, NULL, lookup->user, &error);
+
+	if (ret > 0)
+		return PASSDB_RESULT_OK;
+	if (ret < 0) {
+		auth_lookup_log_error(lookup,
+				      auth->passdbs[db_idx].set->driver,
+				      "%s", error);
+	}
+	lookup->log_reason = "Password mismatch";
+	return PASSDB_RESULT_PASSWORD_MISMATCH;
+}
+
+/* Answer one request line; returns the reply line (malloc'd).
+ * *exit_r: quit after sending it. */
+static char *worker_handle(struct auth *auth, char *line, bool *exit_r)
 {
 	pool_t pool = pool_create("auth worker request", 4096);
 	const char *f[256];
@@ -364,7 +448,7 @@ static char *worker_handle(struct auth *auth, char *line)
 	int result;
 
 	if (n < 10) {
-		str_printfa(reply, "%s\t%d\t\t\tbad worker request",
+		str_printfa(reply, "%s\t%d\t\t\tbad worker request\t",
 			    n > 0 ? f[0] : "0", PASSDB_RESULT_INTERNAL_FAILURE);
 		goto out;
 	}
@@ -380,11 +464,15 @@ static char *worker_handle(struct auth *auth, char *line)
 	lookup.session_id = f[8];
 	lookup.mech = f[9];
 	lookup.extra_fields = auth_fields_new(pool);
-	if (op > AUTH_WORKER_USER ||
+	if (op > AUTH_WORKER_PASSW ||
 	    (op == AUTH_WORKER_USER ? db_idx >= auth->userdb_count :
-	     db_idx >= auth->passdb_count)) {
+	     db_idx >= auth->passdb_count) ||
+	    (op == AUTH_WORKER_PASSW && n < 11)) {
 		result = PASSDB_RESULT_INTERNAL_FAILURE;
 		lookup.log_reason = "bad worker request";
+	} else if (op == AUTH_WORKER_PASSW) {
+		result = worker_verify_cached(auth, &lookup, db_idx, f[4],
+					      f[10]);
 	} else {
 		result = auth_worker_run_sync(auth, &lookup,
 					      (enum auth_worker_op)op, db_idx,
@@ -394,6 +482,11 @@ static char *worker_handle(struct auth *auth, char *line)
 	append_field(reply, lookup.password);
 	append_field(reply, lookup.default_scheme);
 	append_field(reply, lookup.log_reason);
+	if (op != AUTH_WORKER_USER && op != AUTH_WORKER_PASSW &&
+	    db_idx < auth->passdb_count &&
+	    auth->passdbs[db_idx].module->restart_worker)
+		*exit_r = true;
+	append_field(reply, *exit_r ? "exit" : "");
 	append_extra_fields(reply, lookup.extra_fields);
 out:
 	str_append_c(reply, '\n');
@@ -402,10 +495,12 @@ out:
 	return str_free_without_data(&reply);
 }
 
-static void worker_process_main(struct auth *auth, int fd)
+static void worker_process_main(struct auth *auth, int fd,
+				unsigned int service_count)
 {
 	string_t *in = str_new(1024);
 	char buf[4096];
+	unsigned int handled = 0;
 
 	sigset_t none;
 
@@ -421,7 +516,9 @@ static void worker_process_main(struct auth *auth, int fd)
 		while ((nl = memchr(in->data, '\n', in->len)) != NULL) {
 			size_t len = (size_t)(nl - in->data);
 			char *line = i_strndup(in->data, len);
-			char *reply = worker_handle(auth, line);
+			bool quit = service_count > 0 &&
+				++handled >= service_count;
+			char *reply = worker_handle(auth, line, &quit);
 			size_t off = 0, rlen = strlen(reply);
 
 			free(line);
@@ -434,6 +531,8 @@ static void worker_process_main(struct auth *auth, int fd)
 					off += (size_t)ret;
 			}
 			free(reply);
+			if (quit)
+				_exit(0);
 		}
 		if (in->len > WORKER_MAX_LINE)
 			_exit(1);

@@ -1,5 +1,6 @@
 /* auth.c - building the auth service from settings; per-IP penalties. */
 #include "auth.h"
+#include "auth-cache.h"
 #include "auth-worker.h"
 
 #include <ctype.h>
@@ -77,6 +78,10 @@ static int auth_passdbs_init(struct auth *auth, const char **error_r)
 		}
 		pdb->idx = i;
 		pdb->set = pset;
+		if (pdb->module->cache_key != NULL) {
+			pdb->cache_key = p_strdup_printf(auth->pool, "%s%s",
+				pdb->module->cache_key, pset->default_fields);
+		}
 		if (pset->master)
 			auth->have_master_passdbs = true;
 	}
@@ -110,6 +115,10 @@ static int auth_userdbs_init(struct auth *auth, const char **error_r)
 		}
 		udb->idx = i;
 		udb->set = uset;
+		if (udb->module->cache_key != NULL) {
+			udb->cache_key = p_strdup_printf(auth->pool, "%s%s",
+				udb->module->cache_key, uset->default_fields);
+		}
 	}
 	auth->userdb_count = set->userdb_count;
 	return 0;
@@ -159,6 +168,12 @@ int auth_init(pool_t pool, struct ioloop *loop,
 		return -1;
 	}
 	auth->penalties = hash_create(false);
+	/* Dovecot: no cache unless both a size and a TTL are set */
+	if (set->auth_cache_size > 0 && set->auth_cache_ttl > 0) {
+		auth->cache = auth_cache_new((size_t)set->auth_cache_size,
+					     set->auth_cache_ttl,
+					     set->auth_cache_negative_ttl);
+	}
 	if (loop != NULL)
 		auth->workers = auth_worker_pool_create(auth,
 					set->auth_worker_max_count);
@@ -176,6 +191,7 @@ void auth_deinit(struct auth **_auth)
 	*_auth = NULL;
 	if (auth->workers != NULL)
 		auth_worker_pool_destroy(&auth->workers);
+	auth_cache_free(&auth->cache);
 	while (hash_iterate(auth->penalties, &iter, &key, &value))
 		free(value);
 	hash_destroy(&auth->penalties);

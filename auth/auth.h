@@ -14,17 +14,22 @@
 #include "userdb.h"
 
 struct auth_worker_pool;
+struct auth_cache;
 
 struct auth_passdb {
 	unsigned int idx;
 	const struct settings_passdb *set;
 	struct passdb_module *module;
+	/* The driver's cache key with default_fields appended (their
+	   variables change the result too), or NULL: not cached. */
+	const char *cache_key;
 };
 
 struct auth_userdb {
 	unsigned int idx;
 	const struct settings_userdb *set;
 	struct userdb_module *module;
+	const char *cache_key;	/* as in auth_passdb */
 };
 
 struct auth {
@@ -41,6 +46,8 @@ struct auth {
 	struct mech_settings mech_set;
 	/* blocking lookups go here; NULL inside a worker process itself */
 	struct auth_worker_pool *workers;
+	/* auth_cache_size > 0: passdb/userdb results (auth-cache.h) */
+	struct auth_cache *cache;
 	/* rip -> struct auth_penalty_entry */
 	struct hash_table *penalties;
 	unsigned int connection_uid_counter;

@@ -29,7 +29,8 @@ static int passwd_file_create(pool_t pool, const char *args,
 	module->module.driver = &passdb_driver_passwd_file;
 	module->module.args = p_strdup(pool, args);
 	module->module.default_pass_scheme = scheme;
-	module->module.cache_key = format;
+	/* no cache_key: Dovecot 2.3 never caches passwd-file lookups (the
+	   file is in memory and reread when it changes) */
 	module->username_format = format;
 	module->pwf = db_passwd_file_init(path, false);
 	*module_r = &module->module;

@@ -254,6 +254,9 @@ enum passdb_result passdb_verify_password(struct auth_lookup *lookup,
 	}
 	if (stored == NULL)
 		stored = "";
+	/* kept for the auth cache, which stores what the passdb had */
+	lookup->password = p_strdup(lookup->pool, stored);
+	lookup->default_scheme = default_scheme;
 	ret = password_verify(plain, stored, default_scheme,
 			      lookup->original_user != NULL ?
 			      lookup->original_user : lookup->user, &error);

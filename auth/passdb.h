@@ -31,8 +31,9 @@ struct auth_lookup {
 	   gid=, home=, mail= ...; userdb drivers add them without any
 	   userdb_ prefix). */
 	struct auth_fields *extra_fields;
-	/* Filled by lookup_credentials: the stored password and its default
-	   scheme. */
+	/* Filled by lookup_credentials, and by verify_plain of drivers
+	   that compare with a stored password: the stored password and its
+	   default scheme. */
 	const char *password, *default_scheme;
 	/* Log text for auth_verbose ("Password mismatch", "unknown user",
 	   "pam_authenticate() failed: ..."), which the caller logs at Info
@@ -157,7 +158,9 @@ void auth_lookup_set_reason(struct auth_lookup *lookup, const char *fmt, ...)
  * the "nopassword" extra field with an empty stored password accepts
  * anything; a mismatch sets log_reason "Password mismatch"; a stored
  * password that can't be used (unknown scheme, bad data) is logged as an
- * error and counts as a mismatch. Returns OK or PASSWORD_MISMATCH. */
+ * error and counts as a mismatch. Sets lookup->password and
+ * ->default_scheme to the stored password (the auth cache keeps it).
+ * Returns OK or PASSWORD_MISMATCH. */
 enum passdb_result passdb_verify_password(struct auth_lookup *lookup,
 					  const char *driver,
 					  const char *plain,

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #define PASSWD_DRIVER "passwd"
+#define USERDB_PASSWD_CACHE_KEY "%u"
 
 struct passwd_userdb_module {
 	struct userdb_module module;
@@ -27,6 +28,7 @@ static int passwd_userdb_create(pool_t pool, const char *args,
 	module->module.driver = &userdb_driver_passwd;
 	module->module.args = p_strdup(pool, args);
 	module->module.blocking = true;
+	module->module.cache_key = USERDB_PASSWD_CACHE_KEY;
 	module->set = auth_db_default_settings;
 	module->tmpl = auth_template_parse(pool, args);
 	if (auth_template_remove(module->tmpl, "blocking", &value)) {

@@ -41,6 +41,10 @@ struct userdb_module {
 	const struct userdb_driver *driver;
 	const char *args;
 	bool blocking;
+	/* The cache key template ("%u" for passwd); NULL = the userdb's
+	   results are not cached (as Dovecot 2.3: passwd-file, static,
+	   prefetch, checkpassword). */
+	const char *cache_key;
 };
 
 const struct userdb_driver *userdb_driver_find(const char *name);

@@ -62,6 +62,11 @@ static void str_append_tabescaped(string_t *dest, const char *src)
 	}
 }
 
+void doveadm_auth_str_append_tabescaped(string_t *dest, const char *src)
+{
+	str_append_tabescaped(dest, src);
+}
+
 static char *tabunescape(const char *src, size_t len)
 {
 	string_t *dest = str_new(len + 1);

@@ -21,6 +21,9 @@ void doveadm_auth_info_deinit(struct doveadm_auth_info *info);
 /* Fatal (Dovecot's texts) on a bad ip or port. */
 void doveadm_auth_info_add(struct doveadm_auth_info *info, const char *arg);
 
+/* Append src with the auth protocols' \001 escaping. */
+void doveadm_auth_str_append_tabescaped(string_t *dest, const char *src);
+
 /* A line-based connection to one of the auth sockets. */
 struct doveadm_auth_conn;
 
