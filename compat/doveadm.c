@@ -30,6 +30,7 @@ static const struct doveadm_cmd *const doveadm_cmds[] = {
 	&doveadm_cmd_auth_test,
 	&doveadm_cmd_auth_login,
 	&doveadm_cmd_auth_lookup,
+	&doveadm_cmd_auth_cache_flush,
 	&doveadm_cmd_user,
 };
 

@@ -47,6 +47,7 @@ extern const struct doveadm_cmd doveadm_cmd_pw;
 extern const struct doveadm_cmd doveadm_cmd_auth_test;
 extern const struct doveadm_cmd doveadm_cmd_auth_login;
 extern const struct doveadm_cmd doveadm_cmd_auth_lookup;
+extern const struct doveadm_cmd doveadm_cmd_auth_cache_flush;
 extern const struct doveadm_cmd doveadm_cmd_user;
 
 /* "Fatal: <msg>" on stderr and exit 75, as Dovecot's doveadm does. */
