@@ -1,0 +1,783 @@
+/* mbox-sync.c - keeping the index snapshot and the mbox file in step.
+ *
+ * Reading: when the file's size, mtime or inode differ from the stamps in
+ * the record set (or on force), the file is mapped under the read locks
+ * and scanned; the messages' X-UID/X-IMAPbase give UIDs and UIDVALIDITY,
+ * Status/X-Status/X-Keywords the flags. Messages without a valid X-UID
+ * (delivered by an MTA, or inserted in the middle) get the next UIDs and
+ * those are written into the file under the write locks at once, with
+ * X-IMAPbase in the first message, as Dovecot does even for EXAMINE; if
+ * the file isn't writable the UIDs live only in memory and the index.
+ *
+ * Writing: flag changes rebuild the message's Dovecot headers in place
+ * when the padding absorbs the size change; otherwise, and for expunges,
+ * the file is rewritten from that message on through the journal of
+ * mbox-rewrite.c. Every write first rescans if someone else changed the
+ * file since our last look, and finds messages by UID, not offset. */
+#include "mbox-private.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <strings.h>
+#include <sys/mman.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static void stamp_of(const struct stat *st, int64_t stamp[4])
+{
+	stamp[0] = (int64_t)st->st_dev;
+	stamp[1] = (int64_t)st->st_ino;
+	stamp[2] = (int64_t)st->st_size;
+	stamp[3] = (int64_t)st->st_mtim.tv_sec * 1000000000 +
+		st->st_mtim.tv_nsec;
+}
+
+static int file_stamp(struct mbox_mailbox *mbox, int64_t stamp[4])
+{
+	struct stat st;
+
+	if (fstat(mbox->fd, &st) < 0) {
+		mailbox_set_critical(&mbox->box, "fstat(%s) failed: %m",
+				     mbox->box.path);
+		return -1;
+	}
+	stamp_of(&st, stamp);
+	return 0;
+}
+
+static void unmap_file(struct mbox_mailbox *mbox)
+{
+	if (mbox->map != NULL)
+		munmap(mbox->map, mbox->map_size);
+	mbox->map = NULL;
+	mbox->map_size = 0;
+}
+
+/* Record of set with from_offset offset (set is in file order). */
+static const struct mail_record *
+set_find_offset(const struct mail_record_set *set, uint64_t offset)
+{
+	size_t lo = 0, hi = set->recs.count;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		uint64_t o = set->recs.v[mid].offset;
+
+		if (o == offset)
+			return &set->recs.v[mid];
+		if (o < offset)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+/* Decide every message's UID: X-UID when it ascends and isn't beyond
+ * X-IMAPbase's last UID; otherwise the next free one (a message without a
+ * valid X-UID in the middle renumbers those after it, since UIDs must
+ * grow in file order). Without X-IMAPbase the index's UIDVALIDITY and
+ * next UID are used. */
+static void resolve_uids(struct mbox_mailbox *mbox)
+{
+	struct mbox_scan *scan = &mbox->scan;
+	const struct mail_record_set *set = &mbox->box.disk;
+	uint32_t limit, last, prev = 0;
+	bool same_validity;
+
+	if (scan->have_base) {
+		mbox->uidvalidity = scan->base_uidvalidity;
+		limit = last = scan->base_last_uid;
+	} else {
+		mbox->uidvalidity = set->uidvalidity;
+		limit = UINT32_MAX - 1;
+		last = 0;
+		for (size_t i = 0; i < scan->msgs.count; i++) {
+			const struct mbox_msg *m = &scan->msgs.v[i];
+
+			if (!m->pseudo && m->file_uid > last)
+				last = m->file_uid;
+		}
+	}
+	same_validity = set->uidvalidity != 0 &&
+		set->uidvalidity == mbox->uidvalidity;
+	if (same_validity && set->next_uid > 0 && set->next_uid - 1 > last)
+		last = set->next_uid - 1;
+	mbox->uids_dirty = !scan->have_base && scan->msgs.count > 0;
+	mbox->first_uid_without_o = 0;
+	for (size_t i = 0; i < scan->msgs.count; i++) {
+		struct mbox_msg *m = &scan->msgs.v[i];
+
+		if (m->pseudo)
+			continue;
+		if (m->file_uid != 0 && m->file_uid > prev &&
+		    m->file_uid <= limit) {
+			m->uid = m->file_uid;
+		} else {
+			/* in-memory UIDs of an earlier sync stay with their
+			   message while it stays where it is */
+			const struct mail_record *rec = !same_validity ? NULL :
+				set_find_offset(set, m->from_offset);
+
+			if (rec != NULL && rec->uid > prev &&
+			    rec->uid > limit && rec->uid <= last)
+				m->uid = rec->uid;
+			else if (last < UINT32_MAX - 1)
+				m->uid = ++last;
+			else
+				m->uid = 0;	/* UID space exhausted */
+			mbox->uids_dirty = true;
+		}
+		prev = m->uid;
+		if (!m->nonrecent && mbox->first_uid_without_o == 0)
+			mbox->first_uid_without_o = m->uid;
+	}
+	mbox->last_uid = last;
+}
+
+int mbox_scan_refresh(struct mbox_mailbox *mbox, bool force)
+{
+	int64_t stamp[4];
+	const char *error;
+
+	if (file_stamp(mbox, stamp) < 0)
+		return -1;
+	if (!force && mbox->scan_valid &&
+	    memcmp(stamp, mbox->scan_stamp, sizeof(stamp)) == 0)
+		return 0;
+	unmap_file(mbox);
+	mbox_scan_free(&mbox->scan);
+	mbox->scan_valid = false;
+	if (stamp[2] > 0) {
+		void *map = mmap(NULL, (size_t)stamp[2], PROT_READ, MAP_SHARED,
+				 mbox->fd, 0);
+
+		if (map == MAP_FAILED) {
+			mailbox_set_critical(&mbox->box, "mmap(%s) failed: %m",
+					     mbox->box.path);
+			return -1;
+		}
+		mbox->map = map;
+		mbox->map_size = (size_t)stamp[2];
+	}
+	if (mbox_scan_buffer(mbox->map, mbox->map_size, &mbox->scan,
+			     &error) < 0) {
+		mailbox_set_error(&mbox->box, MAIL_ERROR_NOTPOSSIBLE, "%s",
+				  error);
+		mbox_scan_free(&mbox->scan);
+		return -1;
+	}
+	resolve_uids(mbox);
+	memcpy(mbox->scan_stamp, stamp, sizeof(stamp));
+	mbox->scan_valid = true;
+	return 0;
+}
+
+/* ---- changes to messages ---- */
+
+struct mbox_change {
+	unsigned int idx;
+	bool expunge, grow;
+	struct mbox_hdr_state st;
+	ARRAY_STR kws;		/* not owned */
+	string_t *hdr;
+};
+typedef ARRAY(struct mbox_change) ARRAY_CHANGES;
+typedef ARRAY(struct mbox_piece) ARRAY_PIECES;
+
+static bool names_contain(const ARRAY_STR *names, const char *name)
+{
+	for (size_t i = 0; i < names->count; i++) {
+		if (strcasecmp(names->v[i], name) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* The mailbox keyword list for X-IMAPbase: what it has, what messages
+ * use, plus extra. Strings not owned (point into the scan / extra). */
+static void base_keywords_collect(struct mbox_mailbox *mbox, ARRAY_STR *dest,
+				  const char *const *extra,
+				  unsigned int extra_count)
+{
+	const struct mbox_scan *scan = &mbox->scan;
+
+	for (size_t i = 0; i < scan->base_keywords.count; i++) {
+		if (!names_contain(dest, scan->base_keywords.v[i]))
+			array_push(dest, scan->base_keywords.v[i]);
+	}
+	for (size_t i = 0; i < scan->kw_names.count; i++) {
+		if (!names_contain(dest, scan->kw_names.v[i]))
+			array_push(dest, scan->kw_names.v[i]);
+	}
+	for (unsigned int i = 0; i < extra_count; i++) {
+		if (!names_contain(dest, extra[i]))
+			array_push(dest, extra[i]);
+	}
+}
+
+/* A change of message idx starting from its current state. */
+static void change_init(struct mbox_mailbox *mbox, struct mbox_change *ch,
+			unsigned int idx)
+{
+	const struct mbox_msg *m = &mbox->scan.msgs.v[idx];
+
+	memset(ch, 0, sizeof(*ch));
+	ch->idx = idx;
+	ch->st.uid = m->uid;
+	ch->st.flags = m->flags;
+	ch->st.nonrecent = m->nonrecent;
+	ch->st.pseudo = m->pseudo;
+	for (uint32_t k = 0; k < m->kw_count; k++)
+		array_push(&ch->kws, mbox->scan.kw_names.v[m->kw_first + k]);
+	ch->st.body_size = m->msg_end > m->hdr_end ? m->msg_end - m->hdr_end : 0;
+	ch->st.eol = m->crlf ? "\r\n" : "\n";
+	if (idx == 0 && mbox->scan.have_base) {
+		ch->st.base = true;
+		ch->st.uidvalidity = mbox->uidvalidity;
+		ch->st.last_uid = mbox->last_uid;
+		ch->st.base_keywords =
+			(const char *const *)mbox->scan.base_keywords.v;
+		ch->st.base_keywords_count =
+			(unsigned int)mbox->scan.base_keywords.count;
+	}
+}
+
+static void change_finish(struct mbox_change *ch)
+{
+	ch->st.keywords = (const char *const *)ch->kws.v;
+	ch->st.keywords_count = (unsigned int)ch->kws.count;
+}
+
+static void changes_free(ARRAY_CHANGES *changes)
+{
+	for (size_t i = 0; i < changes->count; i++) {
+		array_free(&changes->v[i].kws);
+		if (changes->v[i].hdr != NULL)
+			str_free(&changes->v[i].hdr);
+	}
+	array_free(changes);
+}
+
+static struct mbox_change *changes_get(ARRAY_CHANGES *changes,
+				       struct mbox_mailbox *mbox,
+				       unsigned int idx)
+{
+	size_t pos = changes->count;
+
+	for (size_t i = 0; i < changes->count; i++) {
+		if (changes->v[i].idx == idx)
+			return &changes->v[i];
+		if (changes->v[i].idx > idx) {
+			pos = i;
+			break;
+		}
+	}
+	array_reserve(changes, size_add(changes->count, 1));
+	memmove(&changes->v[pos + 1], &changes->v[pos],
+		(changes->count - pos) * sizeof(changes->v[0]));
+	changes->count++;
+	change_init(mbox, &changes->v[pos], idx);
+	return &changes->v[pos];
+}
+
+static void add_piece(ARRAY_PIECES *pieces, bool copy,
+		      uint64_t offset, const void *data, size_t len)
+{
+	struct mbox_piece *last = pieces->count == 0 ? NULL :
+		&pieces->v[pieces->count - 1];
+	struct mbox_piece *p;
+
+	if (len == 0)
+		return;
+	if (copy && last != NULL && last->copy &&
+	    last->offset + last->len == offset) {
+		last->len += len;
+		return;
+	}
+	p = array_append_space(pieces);
+	p->copy = copy;
+	p->offset = offset;
+	p->data = data;
+	p->len = len;
+}
+
+/* Write the changes (sorted by message) to the file and rescan. */
+static int apply_changes(struct mbox_mailbox *mbox,
+			 ARRAY_CHANGES *changes)
+{
+	const unsigned char *data = mbox->map;
+	struct mbox_scan *scan = &mbox->scan;
+	unsigned int first_rewrite = UINT32_MAX;
+	bool wrote = false;
+	int ret = 0;
+
+	i_assert(mbox->lock_type == F_WRLCK && mbox->scan_valid);
+	for (size_t i = 0; i < changes->count; i++) {
+		struct mbox_change *ch = &changes->v[i];
+		const struct mbox_msg *m = &scan->msgs.v[ch->idx];
+		size_t old_len = m->hdr_end - m->hdr_offset;
+
+		change_finish(ch);
+		if (ch->expunge) {
+			first_rewrite = MIN(first_rewrite, ch->idx);
+			continue;
+		}
+		ch->hdr = str_new(old_len + 128);
+		if (old_len == 0 ||
+		    !mbox_header_rebuild(ch->hdr, data + m->hdr_offset, old_len,
+					 m->has_eoh, &ch->st, old_len)) {
+			ch->grow = true;
+			first_rewrite = MIN(first_rewrite, ch->idx);
+		}
+	}
+	/* in place before the first message that moves */
+	for (size_t i = 0; i < changes->count && ret == 0; i++) {
+		struct mbox_change *ch = &changes->v[i];
+		const struct mbox_msg *m = &scan->msgs.v[ch->idx];
+
+		if (ch->idx >= first_rewrite)
+			break;
+		if (pwrite(mbox->fd, str_c(ch->hdr), str_len(ch->hdr),
+			   (off_t)m->hdr_offset) != (ssize_t)str_len(ch->hdr)) {
+			mailbox_set_critical(&mbox->box, "pwrite(%s) failed: %m",
+					     mbox->box.path);
+			ret = -1;
+		}
+		wrote = true;
+	}
+	if (ret == 0 && wrote && mbox_fsync_enabled(mbox) &&
+	    fdatasync(mbox->fd) < 0) {
+		mailbox_set_critical(&mbox->box, "fdatasync(%s) failed: %m",
+				     mbox->box.path);
+		ret = -1;
+	}
+	if (ret == 0 && first_rewrite != UINT32_MAX) {
+		ARRAY_PIECES pieces = ARRAY_INIT;
+		size_t c = 0;
+
+		while (c < changes->count && changes->v[c].idx < first_rewrite)
+			c++;
+		for (size_t i = first_rewrite; i < scan->msgs.count; i++) {
+			const struct mbox_msg *m = &scan->msgs.v[i];
+			struct mbox_change *ch = NULL;
+
+			if (c < changes->count && changes->v[c].idx == i)
+				ch = &changes->v[c++];
+			if (ch == NULL) {
+				add_piece(&pieces, true, m->from_offset, NULL,
+					  m->next_offset - m->from_offset);
+				continue;
+			}
+			if (ch->expunge)
+				continue;
+			if (ch->grow) {
+				str_clear(ch->hdr);
+				(void)mbox_header_rebuild(ch->hdr,
+					data + m->hdr_offset,
+					m->hdr_end - m->hdr_offset,
+					m->has_eoh, &ch->st, 0);
+			}
+			add_piece(&pieces, true, m->from_offset, NULL,
+				  m->hdr_offset - m->from_offset);
+			add_piece(&pieces, false, 0, str_c(ch->hdr),
+				  str_len(ch->hdr));
+			add_piece(&pieces, true, m->hdr_end, NULL,
+				  m->next_offset - m->hdr_end);
+		}
+		ret = mbox_rewrite(mbox, data,
+				   scan->msgs.v[first_rewrite].from_offset,
+				   pieces.v, (unsigned int)pieces.count);
+		array_free(&pieces);
+	}
+	mbox->scan_valid = false;
+	if (mbox_scan_refresh(mbox, true) < 0)
+		ret = -1;
+	return ret;
+}
+
+/* ---- fixing UIDs, X-IMAPbase and Status: O ---- */
+
+static bool want_nonrecent(struct mbox_mailbox *mbox, const struct mbox_msg *m)
+{
+	return m->nonrecent ||
+		(m->uid < mbox->box.disk.first_recent_uid && !mbox->box.readonly);
+}
+
+int mbox_sync_fix(struct mbox_mailbox *mbox, const char *const *extra_keywords,
+		  unsigned int extra_keywords_count, uint32_t reserve,
+		  uint32_t *first_uid_r)
+{
+	struct mbox_scan *scan = &mbox->scan;
+	ARRAY_CHANGES changes = ARRAY_INIT;
+	ARRAY_STR base_kw = ARRAY_INIT;
+	uint32_t last_uid;
+	int ret = 0;
+
+	i_assert(mbox->lock_type == F_WRLCK && mbox->scan_valid);
+	if (mbox->uidvalidity == 0)
+		mbox->uidvalidity = mbox_uidvalidity_next(mbox->box.list);
+	last_uid = mbox->last_uid;
+	if (reserve > UINT32_MAX - 1 - last_uid) {
+		mailbox_set_error(&mbox->box, MAIL_ERROR_LIMIT,
+				  "UID space exhausted");
+		return -1;
+	}
+	if (first_uid_r != NULL)
+		*first_uid_r = last_uid + 1;
+	last_uid += reserve;
+	base_keywords_collect(mbox, &base_kw, extra_keywords,
+			      extra_keywords_count);
+
+	for (size_t i = 0; i < scan->msgs.count; i++) {
+		const struct mbox_msg *m = &scan->msgs.v[i];
+		bool nonrecent;
+
+		if (m->pseudo)
+			continue;
+		nonrecent = want_nonrecent(mbox, m);
+		if (m->uid != m->file_uid || nonrecent != m->nonrecent) {
+			struct mbox_change *ch =
+				changes_get(&changes, mbox, (unsigned int)i);
+
+			ch->st.nonrecent = nonrecent;
+		}
+	}
+	if (scan->msgs.count > 0 &&
+	    (!scan->have_base || scan->base_uidvalidity != mbox->uidvalidity ||
+	     scan->base_last_uid != last_uid ||
+	     scan->base_keywords.count != base_kw.count)) {
+		struct mbox_change *ch = changes_get(&changes, mbox, 0);
+
+		ch->st.base = true;
+		ch->st.uidvalidity = mbox->uidvalidity;
+		ch->st.last_uid = last_uid;
+		ch->st.base_keywords = (const char *const *)base_kw.v;
+		ch->st.base_keywords_count = (unsigned int)base_kw.count;
+	}
+	if (changes.count > 0) {
+		/* the names point into the scan, which apply_changes
+		   replaces only after the new headers are built */
+		ret = apply_changes(mbox, &changes);
+	}
+	changes_free(&changes);
+	array_free(&base_kw);
+	if (ret == 0 && scan->msgs.count == 0)
+		mbox->last_uid = last_uid;
+	return ret;
+}
+
+/* ---- the record set ---- */
+
+static void guid_generate(char guid[33])
+{
+	unsigned char rnd[16];
+
+	if (getrandom(rnd, sizeof(rnd), 0) != sizeof(rnd)) {
+		uint64_t t = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
+
+		memcpy(rnd, &t, sizeof(t));
+		memcpy(rnd + 8, &rnd, 8);
+	}
+	for (unsigned int i = 0; i < 16; i++)
+		snprintf(guid + i * 2, 3, "%02x", rnd[i]);
+}
+
+/* Replace set's records with the scan's messages, keeping what the
+ * index knew about unchanged ones (modseq, sizes). */
+static void build_records(struct mbox_mailbox *mbox,
+			  struct mail_record_set *set)
+{
+	struct mailbox *box = &mbox->box;
+	const struct mbox_scan *scan = &mbox->scan;
+	ARRAY(struct mail_record) recs = ARRAY_INIT;
+	uint32_t highest_o = 0;
+
+	/* keyword names first, so bitmaps have their final size */
+	for (size_t i = 0; i < scan->base_keywords.count; i++)
+		(void)mail_record_set_keyword(set, scan->base_keywords.v[i],
+					      true);
+	for (size_t i = 0; i < scan->kw_names.count; i++)
+		(void)mail_record_set_keyword(set, scan->kw_names.v[i], true);
+	mailbox_kw_words_update(box);
+
+	array_reserve(&recs, scan->msgs.count);
+	for (size_t i = 0; i < scan->msgs.count; i++) {
+		const struct mbox_msg *m = &scan->msgs.v[i];
+		const struct mail_record *old;
+		struct mail_record *rec;
+
+		if (m->pseudo || m->uid == 0)
+			continue;
+		if (recs.count > 0 && recs.v[recs.count - 1].uid >= m->uid)
+			continue;	/* can't happen: UIDs ascend */
+		old = mail_record_set_find(set, m->uid);
+		rec = array_append_space(&recs);
+		rec->uid = m->uid;
+		rec->flags = m->flags & MAIL_FLAGS_MASK;
+		rec->modseq = old != NULL ? old->modseq : 0;
+		rec->size = m->size;
+		rec->vsize = old != NULL && old->size == m->size ?
+			old->vsize : MAIL_SIZE_UNKNOWN;
+		rec->received = m->received;
+		rec->saved = old != NULL ? old->saved : 0;
+		rec->offset = m->from_offset;
+		rec->body_offset = m->hdr_end;
+		rec->body_size = m->msg_end > m->hdr_end ?
+			m->msg_end - m->hdr_end : 0;
+		for (uint32_t k = 0; k < m->kw_count; k++) {
+			int idx = mail_record_set_keyword(set,
+				scan->kw_names.v[m->kw_first + k], false);
+
+			if (idx >= 0)
+				mail_record_set_kw(rec, (unsigned int)idx, true,
+						   box->kw_words);
+		}
+		if (m->nonrecent && m->uid > highest_o)
+			highest_o = m->uid;
+	}
+	for (size_t i = 0; i < set->recs.count; i++)
+		mail_record_free(&set->recs.v[i]);
+	array_free(&set->recs);
+	set->recs.v = recs.v;
+	set->recs.count = recs.count;
+	set->recs.cap = recs.cap;
+
+	if (mbox->uidvalidity == 0)
+		mbox->uidvalidity = mbox_uidvalidity_next(box->list);
+	set->uidvalidity = mbox->uidvalidity;
+	set->next_uid = mbox->last_uid + 1;
+	/* someone (Dovecot, another session) took \Recent of these */
+	if (highest_o >= set->first_recent_uid)
+		set->first_recent_uid = highest_o + 1;
+	if (set->guid[0] == '\0')
+		guid_generate(set->guid);
+	memcpy(set->stamp, mbox->scan_stamp, sizeof(mbox->scan_stamp));
+}
+
+static bool stamp_current(struct mbox_mailbox *mbox,
+			  const struct mail_record_set *set)
+{
+	int64_t stamp[4];
+
+	return file_stamp(mbox, stamp) == 0 &&
+		memcmp(stamp, set->stamp, sizeof(stamp)) == 0;
+}
+
+static bool journal_pending(struct mbox_mailbox *mbox)
+{
+	const char *dir = mbox_journal_dir(mbox);
+	char *path;
+	struct stat st;
+	bool ret;
+
+	if (dir == NULL)
+		return false;
+	path = i_strdup_printf("%s/" MBOX_JOURNAL_NAME, dir);
+	ret = stat(path, &st) == 0;
+	i_free(path);
+	return ret;
+}
+
+/* Does the file need UIDs, X-IMAPbase, keywords or 'O' written? */
+static bool fix_needed(struct mbox_mailbox *mbox)
+{
+	const struct mbox_scan *scan = &mbox->scan;
+	ARRAY_STR kws = ARRAY_INIT;
+	bool ret;
+
+	if (mbox->uids_dirty)
+		return true;
+	if (mbox->first_uid_without_o != 0 && !mbox->box.readonly &&
+	    mbox->first_uid_without_o < mbox->box.disk.first_recent_uid)
+		return true;
+	base_keywords_collect(mbox, &kws, NULL, 0);
+	ret = kws.count != scan->base_keywords.count;
+	array_free(&kws);
+	return ret;
+}
+
+int mbox_sync_read(struct mailbox *box, struct mail_record_set *set,
+		   bool force)
+{
+	struct mbox_mailbox *mbox = (struct mbox_mailbox *)box;
+	int ret;
+
+	if (mbox->fd < 0 && mbox_file_open(mbox) < 0)
+		return -1;
+	if (!force && set->uidvalidity != 0 && stamp_current(mbox, set) &&
+	    !(mbox->first_uid_without_o != 0 && !box->readonly &&
+	      !mbox->fd_readonly &&
+	      mbox->first_uid_without_o < set->first_recent_uid) &&
+	    !journal_pending(mbox))
+		return 0;
+
+	if (!mbox->fd_readonly && journal_pending(mbox)) {
+		if (mbox_lock(mbox, F_WRLCK) <= 0)
+			return -1;
+		if (mbox_rewrite_recover(mbox) < 0) {
+			mbox_unlock(mbox);
+			return -1;
+		}
+	} else if (mbox_lock(mbox, F_RDLCK) <= 0) {
+		return -1;
+	}
+	if (mbox_scan_refresh(mbox, force) < 0) {
+		mbox_unlock(mbox);
+		return -1;
+	}
+	if (!mbox->fd_readonly && fix_needed(mbox)) {
+		ret = mbox->lock_type == F_WRLCK ? 1 :
+			mbox_lock(mbox, F_WRLCK);
+		if (ret > 0) {
+			if (mbox_rewrite_recover(mbox) < 0 ||
+			    mbox_scan_refresh(mbox, false) < 0 ||
+			    mbox_sync_fix(mbox, NULL, 0, 0, NULL) < 0) {
+				mbox_unlock(mbox);
+				return -1;
+			}
+		} else {
+			/* can't lock for writing (permissions, timeout):
+			   go on with the UIDs in memory */
+			if (mbox_lock(mbox, F_RDLCK) <= 0 ||
+			    mbox_scan_refresh(mbox, false) < 0) {
+				mbox_unlock(mbox);
+				return -1;
+			}
+		}
+	}
+	build_records(mbox, set);
+	mbox_unlock(mbox);
+	return 0;
+}
+
+/* ---- flag changes and expunges ---- */
+
+/* Take the write locks and make the scan current. If the file was as
+ * the set last saw it, *was_current_r tells so (our writes then keep the
+ * set current). */
+static int write_begin(struct mbox_mailbox *mbox,
+		       const struct mail_record_set *set, bool *was_current_r)
+{
+	if (mbox->fd < 0 && mbox_file_open(mbox) < 0)
+		return -1;
+	if (mbox_lock(mbox, F_WRLCK) <= 0)
+		return -1;
+	if (mbox_rewrite_recover(mbox) < 0 ||
+	    mbox_scan_refresh(mbox, false) < 0) {
+		mbox_unlock(mbox);
+		return -1;
+	}
+	*was_current_r = stamp_current(mbox, set);
+	return 0;
+}
+
+static void write_end(struct mbox_mailbox *mbox, struct mail_record_set *set,
+		      bool was_current)
+{
+	if (was_current && mbox->scan_valid)
+		memcpy(set->stamp, mbox->scan_stamp, sizeof(mbox->scan_stamp));
+	mbox_unlock(mbox);
+}
+
+int mbox_write_flags(struct mailbox *box, struct mail_record_set *set,
+		     struct mail_record *rec)
+{
+	struct mbox_mailbox *mbox = (struct mbox_mailbox *)box;
+	ARRAY_CHANGES changes = ARRAY_INIT;
+	ARRAY_STR base_kw = ARRAY_INIT;
+	struct mbox_change *ch;
+	bool was_current;
+	int idx, ret;
+
+	if (write_begin(mbox, set, &was_current) < 0)
+		return -1;
+	/* UIDs must be in the file before we can find messages by them */
+	if (mbox->uids_dirty && mbox_sync_fix(mbox, NULL, 0, 0, NULL) < 0) {
+		write_end(mbox, set, false);
+		return -1;
+	}
+	idx = mbox_scan_find_uid(&mbox->scan, rec->uid);
+	if (idx < 0) {
+		/* expunged by someone else: the next sync reports it */
+		write_end(mbox, set, false);
+		return 0;
+	}
+	ch = changes_get(&changes, mbox, (unsigned int)idx);
+	ch->st.flags = rec->flags & MAIL_FLAGS_MASK;
+	ch->st.nonrecent = want_nonrecent(mbox, &mbox->scan.msgs.v[idx]);
+	array_clear(&ch->kws);
+	for (size_t k = 0; k < set->keywords.count; k++) {
+		if (mail_record_has_kw(rec, (unsigned int)k))
+			array_push(&ch->kws, set->keywords.v[k]);
+	}
+	/* new keyword names go into X-IMAPbase too */
+	base_keywords_collect(mbox, &base_kw, ch->kws.v,
+			      (unsigned int)ch->kws.count);
+	if (base_kw.count != mbox->scan.base_keywords.count) {
+		struct mbox_change *bch = changes_get(&changes, mbox, 0);
+
+		bch->st.base = true;
+		bch->st.uidvalidity = mbox->uidvalidity;
+		bch->st.last_uid = mbox->last_uid;
+		bch->st.base_keywords = (const char *const *)base_kw.v;
+		bch->st.base_keywords_count = (unsigned int)base_kw.count;
+	}
+	ret = apply_changes(mbox, &changes);
+	changes_free(&changes);
+	array_free(&base_kw);
+	write_end(mbox, set, was_current && ret == 0);
+	return ret;
+}
+
+int mbox_expunge(struct mailbox *box, struct mail_record_set *set,
+		 const uint32_t *uids, unsigned int count)
+{
+	struct mbox_mailbox *mbox = (struct mbox_mailbox *)box;
+	ARRAY_CHANGES changes = ARRAY_INIT;
+	const struct mbox_scan *scan;
+	bool was_current, any = false;
+	int ret;
+
+	if (write_begin(mbox, set, &was_current) < 0)
+		return -1;
+	if (mbox->uids_dirty && mbox_sync_fix(mbox, NULL, 0, 0, NULL) < 0) {
+		write_end(mbox, set, false);
+		return -1;
+	}
+	scan = &mbox->scan;
+	for (unsigned int i = 0; i < count; i++) {
+		int idx = mbox_scan_find_uid(scan, uids[i]);
+
+		if (idx >= 0) {
+			changes_get(&changes, mbox, (unsigned int)idx)->expunge =
+				true;
+			any = true;
+		}
+	}
+	if (any && scan->msgs.count > 0 && changes.v[0].idx == 0 &&
+	    changes.v[0].expunge) {
+		/* X-IMAPbase moves to the new first message */
+		for (size_t i = 1; i < scan->msgs.count; i++) {
+			struct mbox_change *ch =
+				changes_get(&changes, mbox, (unsigned int)i);
+
+			if (ch->expunge)
+				continue;
+			ch->st.base = true;
+			ch->st.uidvalidity = mbox->uidvalidity;
+			ch->st.last_uid = mbox->last_uid;
+			ch->st.base_keywords =
+				(const char *const *)scan->base_keywords.v;
+			ch->st.base_keywords_count =
+				(unsigned int)scan->base_keywords.count;
+			break;
+		}
+	}
+	ret = any ? apply_changes(mbox, &changes) : 0;
+	changes_free(&changes);
+	write_end(mbox, set, was_current && ret == 0);
+	return ret;
+}
