@@ -137,13 +137,18 @@ compat-test: all
 $(B)/bin/auth-db-probe: tests/integration/auth-db-probe.c $(OBJS) $(B)/.variant
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(OBJS) $(LIBS)
 
+$(B)/bin/mailstore-probe: tests/integration/mailstore-probe.c $(OBJS) $(B)/.variant
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(OBJS) $(LIBS)
+
 .PHONY: integration
-integration: all $(B)/bin/auth-db-probe
+integration: all $(B)/bin/auth-db-probe $(B)/bin/mailstore-probe
 	./tests/integration/auth-pam.sh $(CURDIR)/$(B)/bin/auth-db-probe
 	ROOST=$(CURDIR)/$(B)/bin/roost $(PYTHON) \
 		tests/integration/test_auth_service.py
 	ROOST=$(CURDIR)/$(B)/bin/roost $(PYTHON) tests/integration/test_doveadm_auth.py
 	ROOST=$(CURDIR)/$(B)/bin/roost ./tests/integration/postfix-sasl.sh
+	PROBE=$(CURDIR)/$(B)/bin/mailstore-probe $(PYTHON) \
+		tests/integration/mailstore-crash.py
 
 # Side-by-side benchmarks against Debian's Dovecot (tests/bench/README.md).
 .PHONY: bench

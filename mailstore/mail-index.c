@@ -140,7 +140,9 @@ int mail_index_save(struct mailbox *box, const struct mail_record_set *set)
 	put64(s, checksum((const unsigned char *)str_c(s), str_len(s)));
 
 	path = index_file_path(box, "");
-	tmp = index_file_path(box, ".tmp");
+	/* per process: writers racing each other must not share it */
+	tmp = p_strdup_printf(box->pool, "%s/" INDEX_FILE ".%ld.tmp",
+			      box->index_path, (long)getpid());
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 	if (fd < 0 && errno == ENOENT) {
 		/* the index directory is made on first use */

@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <strings.h>
 #include <time.h>
+#include <sys/inotify.h>
+#include <unistd.h>
 
 #define EXPUNGE_HISTORY_MAX 100000
 
@@ -108,6 +110,8 @@ void mailbox_free(struct mailbox **_box)
 	*_box = NULL;
 	if (box->opened)
 		box->v->box_close(box);
+	if (box->notify_fd >= 0)
+		close(box->notify_fd);
 	mail_record_set_clear(&box->disk);
 	mail_record_set_clear(&box->view);
 	mail_cache_free(box);
@@ -457,12 +461,35 @@ int mailbox_sync(struct mailbox *box, enum mailbox_sync_flags flags,
 
 int mailbox_notify_fd(struct mailbox *box)
 {
+	const char *const *paths;
+
+	if (box->notify_fd >= 0 || !box->opened || box->v->notify_paths == NULL)
+		return box->notify_fd;
+	paths = box->v->notify_paths(box);
+	if (paths == NULL || paths[0] == NULL)
+		return -1;
+	box->notify_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	if (box->notify_fd < 0) {
+		i_error("inotify_init() failed: %m");
+		return -1;
+	}
+	for (unsigned int i = 0; paths[i] != NULL; i++) {
+		if (inotify_add_watch(box->notify_fd, paths[i],
+				      IN_CREATE | IN_DELETE | IN_MOVED_FROM |
+				      IN_MOVED_TO | IN_MODIFY | IN_CLOSE_WRITE) < 0 &&
+		    errno != ENOENT)
+			i_error("inotify_add_watch(%s) failed: %m", paths[i]);
+	}
 	return box->notify_fd;
 }
 
 void mailbox_notify_drain(struct mailbox *box)
 {
-	(void)box;
+	char buf[4096];
+
+	if (box->notify_fd < 0)
+		return;
+	while (read(box->notify_fd, buf, sizeof(buf)) > 0) ;
 }
 
 /* ---- status ---- */

@@ -3,6 +3,7 @@
 #include "mail-storage-private.h"
 #include "settings-structs.h"
 #include "var-expand.h"
+#include "rfc822-date.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -832,5 +833,20 @@ int mail_get_first_header(struct mail *mail, const char *field,
 	i_free(pmail->hdr);
 	pmail->hdr = str_free_without_data(&clean);
 	*value_r = pmail->hdr;
+	return 0;
+}
+
+int mail_get_date(struct mail *mail, time_t *date_r, int *tz_r)
+{
+	const char *value;
+
+	*date_r = 0;
+	*tz_r = 0;
+	if (mail_get_first_header(mail, "Date", &value) < 0)
+		return -1;
+	if (value != NULL && !rfc822_date_parse(value, date_r, tz_r)) {
+		*date_r = 0;
+		*tz_r = 0;
+	}
 	return 0;
 }
