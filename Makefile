@@ -111,6 +111,7 @@ $(addprefix $(B)/bin/,$(LINKS)): $(BIN)
 	@ln -sf roost $@
 
 $(B)/bin/unit-tests: $(UNIT_OBJS) $(OBJS) $(B)/.variant
+	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $(UNIT_OBJS) $(OBJS) $(CHECK_LIBS) $(LIBS)
 
 deps:

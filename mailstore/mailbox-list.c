@@ -400,7 +400,9 @@ static void list_namespace(struct mailbox_list_iter *iter,
 		enum mailbox_info_flags f =
 			(enum mailbox_info_flags)(uintptr_t)hash_lookup(c.names, vname);
 		bool matched = false;
-		const char *name = vname + strlen(ns->prefix);
+		size_t plen = strlen(ns->prefix);
+		const char *name = strncmp(vname, ns->prefix, plen) == 0 ?
+			vname + plen : vname;
 		bool subscribed = false, child_subscribed = false;
 
 		for (unsigned int j = 0; patterns[j] != NULL && !matched; j++)
@@ -482,7 +484,8 @@ mailbox_list_iter_init(struct mail_user *user, const char *const *patterns,
 			continue;
 		list_namespace(iter, ns, patterns, flags);
 	}
-	qsort(iter->infos.v, iter->infos.count, sizeof(*iter->infos.v),
+	if (iter->infos.count > 1)
+		qsort(iter->infos.v, iter->infos.count, sizeof(*iter->infos.v),
 	      info_cmp);
 	return iter;
 }

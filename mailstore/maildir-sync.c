@@ -166,7 +166,8 @@ static int assign_uids(struct mailbox *box, struct maildir_uidlist *ul,
 		changed = true;
 	}
 	/* new files in name order (names start with the delivery time) */
-	qsort(entries->v, entries->count, sizeof(*entries->v), entry_key_cmp);
+	if (entries->count > 1)
+		qsort(entries->v, entries->count, sizeof(*entries->v), entry_key_cmp);
 	for (i = 0; i < entries->count; i++) {
 		struct maildir_entry *e = &entries->v[i];
 
@@ -269,7 +270,8 @@ int maildir_sync_read(struct mailbox *box, struct mail_record_set *set,
 	move_new = !box->readonly &&
 		(box->flags & (MAILBOX_FLAG_DROP_RECENT |
 			       MAILBOX_FLAG_POP3_SESSION)) != 0;
-	qsort(entries.v, entries.count, sizeof(*entries.v), entry_uid_cmp);
+	if (entries.count > 1)
+		qsort(entries.v, entries.count, sizeof(*entries.v), entry_uid_cmp);
 
 	for (i = 0; i < entries.count; i++) {
 		enum mail_flags f;

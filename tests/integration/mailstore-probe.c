@@ -42,6 +42,8 @@ static struct mail_user *user_init(const char *location, pool_t pool)
 	info.gid = getgid();
 	if (mail_user_init(set, &info, &user, &error) < 0)
 		i_fatal("mail_user_init: %s", error);
+	/* set points into pool, not into the parsed tree */
+	config_free(&config);
 	i_free(conf);
 	return user;
 }

@@ -18,11 +18,11 @@ static pool_t pool;
 static const char *dir;
 static struct settings_root *set;
 static struct mail_user *user;
+static struct config *config;
 
 static void user_setup(const char *extra_conf)
 {
 	char *conf;
-	struct config *config;
 	const char *error;
 	struct mail_user_info info;
 
@@ -51,6 +51,7 @@ static void setup(void)
 static void teardown(void)
 {
 	mail_user_deinit(&user);
+	config_free(&config);
 	pool_destroy(&pool);
 	test_tmpdir_remove();
 }
@@ -624,6 +625,7 @@ END_TEST
 START_TEST(test_namespace_prefix)
 {
 	mail_user_deinit(&user);
+	config_free(&config);
 	pool_destroy(&pool);
 	test_tmpdir_remove();
 	user_setup("namespace inbox {\n inbox = yes\n prefix = INBOX.\n separator = .\n"
