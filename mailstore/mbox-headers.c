@@ -283,7 +283,8 @@ static bool header_added(enum mbox_header_type type,
 	case MBOX_HDR_UID:
 		return st->uid != 0;
 	case MBOX_HDR_STATUS:
-		return true;
+		/* Dovecot adds an empty Status: only when saving */
+		return (st->flags & MAIL_SEEN) != 0 || st->nonrecent;
 	case MBOX_HDR_XSTATUS:
 		return (st->flags & XSTATUS_FLAGS_MASK) != 0;
 	case MBOX_HDR_KEYWORDS:
@@ -351,6 +352,8 @@ bool mbox_header_rebuild(string_t *dest, const unsigned char *hdr,
 		type = mbox_header_type(p, raw_len);
 		if (type == MBOX_HDR_NONE || !header_managed(type, st)) {
 			str_append_n(dest, p, raw_len);
+			if (line_end[-1] != '\n')
+				str_append(dest, st->eol);
 			p = line_end;
 			continue;
 		}

@@ -288,6 +288,9 @@ struct mbox_piece {
 int mbox_rewrite(struct mbox_mailbox *mbox, const unsigned char *data,
 		 uint64_t start, const struct mbox_piece *pieces,
 		 unsigned int count);
+/* Tests only: make the process _exit(99) at rewrite step n (1..4, see
+ * mbox-rewrite.c) to simulate a crash there. 0 = never. */
+extern unsigned int mbox_rewrite_crash_at;
 /* Finish a rewrite that a crash interrupted. Under the write lock.
  * 0 (nothing to do or done) / -1. */
 int mbox_rewrite_recover(struct mbox_mailbox *mbox);

@@ -35,6 +35,14 @@
 static const char junk_marker[] = "\0ROOST-STALE-TAIL\0";
 #define JUNK_MARKER_LEN (sizeof(junk_marker) - 1)
 
+unsigned int mbox_rewrite_crash_at = 0;
+
+static void crash_point(unsigned int step)
+{
+	if (mbox_rewrite_crash_at == step)
+		_exit(99);
+}
+
 struct journal_hdr {
 	char magic[8];
 	uint32_t version;
@@ -192,6 +200,7 @@ static int journal_apply(struct mbox_mailbox *mbox, int jfd, const char *jpath,
 	uint64_t start = h->start, n = h->tail_len, orig = h->orig_size;
 	uint64_t inside = MIN(n, orig - start);
 
+	crash_point(1);
 	if (start + n > orig &&
 	    copy_range(jfd, sizeof(*h) + (orig - start), mbox->fd, orig,
 		       start + n - orig) < 0) {
@@ -202,7 +211,15 @@ static int journal_apply(struct mbox_mailbox *mbox, int jfd, const char *jpath,
 	if (do_fsync(mbox, mbox->fd, path) < 0 ||
 	    set_state(mbox, jfd, jpath, 1) < 0)
 		return -1;
-	if (copy_range(jfd, sizeof(*h), mbox->fd, start, inside) < 0) {
+	crash_point(2);
+	if (copy_range(jfd, sizeof(*h), mbox->fd, start, inside / 2) < 0) {
+		mailbox_set_critical(&mbox->box,
+				     "mbox rewrite of %s failed: %m", path);
+		return -1;
+	}
+	crash_point(3);
+	if (copy_range(jfd, sizeof(*h) + inside / 2, mbox->fd,
+		       start + inside / 2, inside - inside / 2) < 0) {
 		mailbox_set_critical(&mbox->box,
 				     "mbox rewrite of %s failed: %m", path);
 		return -1;
@@ -219,6 +236,7 @@ static int journal_apply(struct mbox_mailbox *mbox, int jfd, const char *jpath,
 	if (do_fsync(mbox, mbox->fd, path) < 0 ||
 	    set_state(mbox, jfd, jpath, 2) < 0)
 		return -1;
+	crash_point(4);
 	if (start + n < orig) {
 		if (ftruncate(mbox->fd, (off_t)(start + n)) < 0) {
 			mailbox_set_critical(&mbox->box,
@@ -228,6 +246,7 @@ static int journal_apply(struct mbox_mailbox *mbox, int jfd, const char *jpath,
 		if (do_fsync(mbox, mbox->fd, path) < 0)
 			return -1;
 	}
+	crash_point(5);
 	if (unlink(jpath) < 0 && errno != ENOENT) {
 		mailbox_set_critical(&mbox->box, "unlink(%s) failed: %m", jpath);
 		return -1;
@@ -288,6 +307,7 @@ static int journal_create(struct mbox_mailbox *mbox, const char *jpath,
 		return -1;
 	}
 	h->checksum = hdr_checksum(h);
+	crash_point(6);
 	w.fd = fd;
 	w.buf = i_malloc(COPY_BUF_SIZE);
 	jw_write(&w, h, sizeof(*h));
