@@ -45,7 +45,7 @@ struct lock_info {
 	bool file_seen;
 	off_t file_size;
 	struct timespec file_mtime;
-	time_t last_change;
+	double last_change;	/* wall clock, sub-second */
 	pid_t pid;		/* from "<pid>:<our host>" or 0 */
 };
 
@@ -71,6 +71,19 @@ static const char *my_hostname(void)
 static time_t now_time(void)
 {
 	return time(NULL);
+}
+
+static double now_real(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static double ts_secs(const struct timespec *ts)
+{
+	return (double)ts->tv_sec + (double)ts->tv_nsec / 1e9;
 }
 
 static int set_error(const char **error_r, const char *fmt, ...)
@@ -121,7 +134,7 @@ static pid_t lock_file_read_pid(const char *lock_path)
 static int check_lock(struct lock_info *info, const char **error_r)
 {
 	struct stat st;
-	time_t now = now_time();
+	double now = now_real();
 
 	if (lstat(info->lock_path, &st) < 0) {
 		if (errno == ENOENT)
@@ -137,7 +150,7 @@ static int check_lock(struct lock_info *info, const char **error_r)
 		info->size = st.st_size;
 		info->mtime = st.st_mtim;
 		info->ctime = st.st_ctim;
-		info->last_change = MIN(now, st.st_mtime);
+		info->last_change = MIN(now, ts_secs(&st.st_mtim));
 		info->pid = lock_file_read_pid(info->lock_path);
 	} else if (info->size != st.st_size ||
 		   !timespec_eq(&info->mtime, &st.st_mtim) ||
@@ -156,8 +169,8 @@ static int check_lock(struct lock_info *info, const char **error_r)
 			info->file_seen = true;
 			info->file_size = st.st_size;
 			info->file_mtime = st.st_mtim;
-			if (st.st_mtime > info->last_change)
-				info->last_change = MIN(now, st.st_mtime);
+			if (ts_secs(&st.st_mtim) > info->last_change)
+				info->last_change = MIN(now, ts_secs(&st.st_mtim));
 		} else if (info->file_size != st.st_size ||
 			   !timespec_eq(&info->file_mtime, &st.st_mtim)) {
 			info->file_size = st.st_size;
@@ -169,7 +182,7 @@ static int check_lock(struct lock_info *info, const char **error_r)
 	bool dead_owner = info->pid > 0 && info->pid != getpid() &&
 		kill(info->pid, 0) < 0 && errno == ESRCH;
 	bool stale = info->set->stale_timeout > 0 &&
-		now - info->last_change >= (time_t)info->set->stale_timeout;
+		now - info->last_change >= (double)info->set->stale_timeout;
 	if (!dead_owner && !stale)
 		return 0;
 
@@ -191,7 +204,7 @@ static int check_lock(struct lock_info *info, const char **error_r)
 	} else {
 		i_warning("dotlock %s: overriding a stale lock (not changed "
 			  "for %ld seconds)", info->lock_path,
-			  (long)(now - info->last_change));
+			  (long)(now - info->last_change + 0.5));
 	}
 	info->seen = false;
 	info->file_seen = false;

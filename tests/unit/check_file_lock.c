@@ -432,7 +432,7 @@ END_TEST
 START_TEST(test_dotlock_touched_not_stale)
 {
 	/* the holder touches its lock: no takeover, we time out */
-	struct dotlock_settings set = dset(3, 1, true);
+	struct dotlock_settings set = dset(4, 2, true);
 	struct dotlock *dl;
 	pid_t pid = child_dotlock(true, 60000, 200);
 

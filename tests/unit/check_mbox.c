@@ -116,9 +116,13 @@ START_TEST(test_from_parse_invalid)
 	for (unsigned int i = 0; i < N_ELEMENTS(bad); i++)
 		ck_assert_msg(!from_ok(bad[i], &t, &slen), "%s", bad[i]);
 	/* NUL inside */
-	ck_assert(!mbox_from_parse((const unsigned char *)"From a\0 Thu Nov 26 "
-				   "07:26:11 2026", 37, &t, &slen) ||
-		  slen == 1);
+	{
+		static const char nul[] = "From a\0 Thu Nov 26 07:26:11 2026";
+
+		ck_assert(!mbox_from_parse((const unsigned char *)nul,
+					   sizeof(nul) - 1, &t, &slen) ||
+			  slen == 2);
+	}
 }
 END_TEST
 
@@ -815,12 +819,12 @@ static pool_t pool;
 static const char *dir;
 static struct settings_root *set;
 static struct mail_user *user;
+static struct config *config;
 static char *mbox_path;
 
 static void user_setup(void)
 {
 	char *conf;
-	struct config *config;
 	const char *error;
 	struct mail_user_info info;
 
@@ -850,6 +854,7 @@ static void user_teardown(void)
 	mbox_rewrite_crash_at = 0;
 	mail_user_deinit(&user);
 	pool_destroy(&pool);
+	config_free(&config);
 	i_free(mbox_path);
 	test_tmpdir_remove();
 }
