@@ -132,6 +132,13 @@ compat-test: all
 	./tests/compat/yaml-roundtrip.sh $(CURDIR)/$(B)/bin/doveconf
 	./tests/compat/pw-diff.sh $(CURDIR)/$(B)/bin/doveadm
 	ROOST=$(CURDIR)/$(B)/bin/roost $(PYTHON) tests/compat/auth-diff.py
+	PROBE=$(CURDIR)/$(B)/bin/mime-probe $(PYTHON) tests/compat/mime-diff.py
+
+# MIME differential test (tests/compat/mime-diff.py): mime-probe prints
+# FETCH results of Roost's MIME code for one message file.
+compat-test: $(B)/bin/mime-probe
+$(B)/bin/mime-probe: tests/compat/mime-probe.c $(OBJS) $(B)/.variant
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(OBJS) $(LIBS)
 
 # Integration tests. auth-db-probe: a test-only program linked with
 # Roost's objects, run under pam_wrapper/nss_wrapper.
