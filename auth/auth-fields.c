@@ -287,13 +287,16 @@ void auth_append_public_fields(string_t *dest, const struct auth_fields *f)
 	bool any = false, first = true;
 
 	/* Dovecot writes a TAB whenever the passdb returned extra fields,
-	   even if none of them is shown: "OK<TAB>1<TAB>user=alice<TAB>" */
-	for (unsigned int i = 0; i < auth_fields_count(f); i++) {
+	   even if none of them is shown: "OK<TAB>1<TAB>user=alice<TAB>"
+	   (also for a user= that passwd, shadow and pam set); password,
+	   nopassword and allow_nets are not extra fields there */
+	for (unsigned int i = 0; i < auth_fields_count(f) && !any; i++) {
 		const char *key, *value;
 
 		auth_fields_get_idx(f, i, &key, &value);
-		if (field_is_public(key) || strncmp(key, "userdb_", 7) == 0)
-			any = true;
+		any = strcmp(key, "password") != 0 &&
+			strcmp(key, "nopassword") != 0 &&
+			strcmp(key, "allow_nets") != 0;
 	}
 	if (!any)
 		return;

@@ -234,22 +234,18 @@ int auth_request_passdb_cache_verified(struct auth_request *req,
 	struct auth_cache_node *node = NULL;
 	struct auth_cache *cache = req->auth->cache;
 
+	/* Dovecot 2.3.19 takes the worker's word as it is: no second
+	   look at the database after a mismatch, and the cached fields
+	   stay even in the FAIL reply */
 	if (cache != NULL && req->cache_verify_key != NULL)
 		node = auth_cache_peek(cache, req->cache_verify_key);
-	if (result == PASSDB_RESULT_INTERNAL_FAILURE)
+	if (result != PASSDB_RESULT_OK)
 		result = PASSDB_RESULT_PASSWORD_MISMATCH;
-	if (result == PASSDB_RESULT_PASSWORD_MISMATCH &&
-	    ((node != NULL && node->last_success) ||
-	     req->cache_verify_neg_expired)) {
-		if (node != NULL)
-			node->last_success = false;
-		req->lookup.log_reason = NULL;
-		return 0;
-	}
 	if (node != NULL)
 		node->last_success = result == PASSDB_RESULT_OK;
 	if (req->cache_verify_fields != NULL)
 		cache_set_fields(req, req->cache_verify_fields);
+	req->passdb_keep_fields = result != PASSDB_RESULT_OK;
 	*result_r = result;
 	return 1;
 }

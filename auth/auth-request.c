@@ -460,8 +460,11 @@ static void passdb_handle_result(struct auth_request *req, int res)
 	}
 	req->passdb_ran = true;
 	if (result != PASSDB_RESULT_OK) {
-		/* a failed passdb's fields don't count */
-		req->lookup.extra_fields = req->saved_fields;
+		/* a failed passdb's fields don't count (except after a
+		   worker's check of a cached password) */
+		if (!req->passdb_keep_fields)
+			req->lookup.extra_fields = req->saved_fields;
+		req->passdb_keep_fields = false;
 		req->lookup.password = NULL;
 		req->lookup.default_scheme = NULL;
 	}

@@ -55,6 +55,7 @@ struct auth_request {
 	   it (nothing to store); the entry a worker is verifying */
 	bool passdb_cached, userdb_cached;
 	bool cache_fallback;	/* answering from an expired entry */
+	bool passdb_keep_fields; /* a failure keeps this passdb's fields */
 	const char *cache_verify_key;
 	bool cache_verify_neg_expired;
 	const char *const *cache_verify_fields;
@@ -128,7 +129,8 @@ int auth_request_passdb_cache_lookup(struct auth_request *req,
 						      int result),
 				     enum passdb_result *result_r);
 /* After a worker's verification of a cached password: 1 use *result_r
- * (fields set), 0 ask the database. */
+ * (fields set, and kept even for a mismatch, as Dovecot does), 0 ask
+ * the database. */
 int auth_request_passdb_cache_verified(struct auth_request *req,
 				       struct auth_passdb *pdb,
 				       enum passdb_result result,
