@@ -23,5 +23,7 @@ int doveconf_main(int argc, char *argv[]);
 int doveadm_main(int argc, char *argv[]);
 /* roost auth: the authentication service (service-auth.c) */
 int auth_cmd_main(int argc, char *argv[]);
+/* dovecot-lda, deliver, roost lda: local delivery (lda.c) */
+int lda_main(int argc, char *argv[]);
 
 #endif

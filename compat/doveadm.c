@@ -5,6 +5,7 @@
 #include "str.h"
 #include "compat.h"
 #include "doveadm.h"
+#include "doveadm-mail.h"
 #include "config-parser.h"
 #include "config-tree.h"
 
@@ -32,6 +33,25 @@ static const struct doveadm_cmd *const doveadm_cmds[] = {
 	&doveadm_cmd_auth_lookup,
 	&doveadm_cmd_auth_cache_flush,
 	&doveadm_cmd_user,
+	&doveadm_cmd_fetch,
+	&doveadm_cmd_search,
+	&doveadm_cmd_expunge,
+	&doveadm_cmd_flags_add,
+	&doveadm_cmd_flags_remove,
+	&doveadm_cmd_flags_replace,
+	&doveadm_cmd_copy,
+	&doveadm_cmd_move,
+	&doveadm_cmd_index,
+	&doveadm_cmd_force_resync,
+	&doveadm_cmd_save,
+	&doveadm_cmd_import,
+	&doveadm_cmd_mailbox_list,
+	&doveadm_cmd_mailbox_create,
+	&doveadm_cmd_mailbox_delete,
+	&doveadm_cmd_mailbox_rename,
+	&doveadm_cmd_mailbox_status,
+	&doveadm_cmd_mailbox_subscribe,
+	&doveadm_cmd_mailbox_unsubscribe,
 };
 
 /* What each formatter prints when a command prints nothing through it

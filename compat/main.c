@@ -18,6 +18,9 @@ static const struct program programs[] = {
 	{ "doveconf", doveconf_main },
 	{ "doveadm", doveadm_main },
 	{ "auth", auth_cmd_main },
+	{ "dovecot-lda", lda_main },
+	{ "deliver", lda_main },
+	{ "lda", lda_main },
 	{ "checkpassword-reply", checkpassword_reply_cmd },
 };
 

@@ -1,0 +1,811 @@
+/* lda.c - dovecot-lda (also run as deliver and `roost lda`): deliver one
+ * message from stdin (or -p FILE) into a user's mailbox, as Dovecot
+ * 2.3's LDA does: the user from -d (a userdb lookup) or the invoking
+ * uid, -m MAILBOX with the fallback to INBOX, lda_mailbox_autocreate and
+ * _autosubscribe, the log line "msgid=<...>: saved mail to INBOX" in the
+ * configured log, and sysexits codes the MTA understands: 0 delivered,
+ * 64 usage, 67 no such user, 75 try again later, 77 rejected (-e). */
+#include "lib.h"
+#include "str.h"
+#include "base64.h"
+#include "compat.h"
+#include "config-parser.h"
+#include "var-expand.h"
+#include "settings-structs.h"
+#include "doveadm-mail.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define DEFAULT_ENVELOPE_SENDER "MAILER-DAEMON"
+/* Larger messages go to a temporary file instead of memory. */
+#define LDA_MAX_MEMORY_BUFFER (128 * 1024)
+/* The part of the header looked at for the log line. */
+#define LDA_MAX_HEADER_SIZE (64 * 1024)
+#define LDA_EX_NOPERM 77
+
+struct lda_input {
+	/* the message: in mem, or the whole of it in fd */
+	unsigned char *mem;
+	size_t mem_size;
+	int fd;
+	uint64_t size;
+	/* From_ line */
+	char *from_sender;
+	time_t from_time;
+	/* the header, for the log line and rejections */
+	string_t *header;
+};
+
+struct lda_ctx {
+	const char *user;
+	const char *dest_mailbox;
+	const char *dest_addr, *final_dest_addr;
+	const char *envelope_sender;	/* -f, sanitized */
+	bool stderr_rejection;
+	const char *session;
+	struct lda_input input;
+	const struct settings_root *set;
+	struct mail_user *mail_user;
+	/* the log line's variables */
+	const char *msgid, *subject, *from;
+	uint64_t vsize;
+};
+
+static void print_help(void)
+{
+	printf("Usage: dovecot-lda [-c <config file>] [-d <username>] "
+	       "[-p <path>]\n"
+	       "                   [-m <mailbox>] [-e] [-k] "
+	       "[-f <envelope sender>]\n"
+	       "                   [-a <original envelope recipient>]\n"
+	       "                   [-r <final envelope recipient>] \n");
+	fflush(stdout);
+}
+
+/* ---- input ----------------------------------------------------------- */
+
+static int read_full(int fd, void *buf, size_t size, size_t *got_r)
+{
+	size_t got = 0;
+
+	while (got < size) {
+		ssize_t n = read(fd, (char *)buf + got, size - got);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		if (n == 0)
+			break;
+		got += (size_t)n;
+	}
+	*got_r = got;
+	return 0;
+}
+
+/* "From sender  Thu Nov 26 03:24:41 2026": the sender and the time. */
+static void from_line_parse(struct lda_input *in, const char *line)
+{
+	const char *p = line + 5, *end;
+	struct tm tm;
+
+	while (*p == ' ')
+		p++;
+	end = p + strcspn(p, " \t");
+	if (end > p)
+		in->from_sender = i_strndup(p, (size_t)(end - p));
+	while (*end == ' ' || *end == '\t')
+		end++;
+	memset(&tm, 0, sizeof(tm));
+	tm.tm_isdst = -1;
+	if (strptime(end, "%a %b %d %H:%M:%S %Y", &tm) != NULL)
+		in->from_time = mktime(&tm);
+}
+
+/* Spill what is in memory and the rest of fd into an unlinked file. */
+static int input_to_file(struct lda_input *in, int src_fd,
+			 const char *temp_dir)
+{
+	char *path = i_strdup_printf("%s/dovecot.lda.XXXXXX", temp_dir);
+	unsigned char buf[65536];
+	size_t got;
+	int fd;
+
+	fd = mkstemp(path);
+	if (fd < 0) {
+		i_error("safe_mkstemp(%s) failed: %m", path);
+		free(path);
+		return -1;
+	}
+	(void)unlink(path);
+	free(path);
+	if (write(fd, in->mem, in->mem_size) != (ssize_t)in->mem_size)
+		goto fail;
+	in->size = in->mem_size;
+	for (;;) {
+		if (read_full(src_fd, buf, sizeof(buf), &got) < 0) {
+			i_error("read(stdin) failed: %m");
+			goto fail_quiet;
+		}
+		if (got == 0)
+			break;
+		if (write(fd, buf, got) != (ssize_t)got)
+			goto fail;
+		in->size += got;
+	}
+	free(in->mem);
+	in->mem = NULL;
+	in->fd = fd;
+	return 0;
+fail:
+	i_error("write(%s) failed: %m", temp_dir);
+fail_quiet:
+	close(fd);
+	return -1;
+}
+
+static int input_read(struct lda_input *in, int src_fd, const char *name,
+		      const char *temp_dir)
+{
+	size_t got, skip = 0;
+
+	in->fd = -1;
+	in->mem = i_malloc(LDA_MAX_MEMORY_BUFFER);
+	if (read_full(src_fd, in->mem, LDA_MAX_MEMORY_BUFFER, &got) < 0) {
+		i_error("read(%s) failed: %m", name);
+		return -1;
+	}
+	in->mem_size = got;
+	/* a leading mbox From_ line isn't part of the message */
+	if (got >= 5 && memcmp(in->mem, "From ", 5) == 0) {
+		unsigned char *lf = memchr(in->mem, '\n', got);
+
+		if (lf != NULL) {
+			char *line = i_strndup((const char *)in->mem,
+					       (size_t)(lf - in->mem));
+
+			from_line_parse(in, line);
+			free(line);
+			skip = (size_t)(lf - in->mem) + 1;
+			memmove(in->mem, in->mem + skip, got - skip);
+			in->mem_size -= skip;
+		}
+	}
+	in->size = in->mem_size;
+	if (got == LDA_MAX_MEMORY_BUFFER &&
+	    input_to_file(in, src_fd, temp_dir) < 0)
+		return -1;
+	return 0;
+}
+
+/* Call fn for the message's bytes in order. */
+static int input_foreach(struct lda_input *in,
+			 int (*fn)(const void *data, size_t size, void *ctx),
+			 void *context)
+{
+	unsigned char buf[65536];
+	uint64_t off = 0;
+
+	if (in->fd < 0)
+		return in->mem_size == 0 ? 0 : fn(in->mem, in->mem_size, context);
+	while (off < in->size) {
+		ssize_t n = pread(in->fd, buf, sizeof(buf), (off_t)off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			i_error("read(stdin) failed: %s",
+				n < 0 ? strerror(errno) : "unexpected EOF");
+			return -1;
+		}
+		if (fn(buf, (size_t)n, context) < 0)
+			return -1;
+		off += (uint64_t)n;
+	}
+	return 0;
+}
+
+static int header_collect(const void *data, size_t size, void *context)
+{
+	struct lda_input *in = context;
+	size_t room = LDA_MAX_HEADER_SIZE - str_len(in->header);
+
+	str_append_n(in->header, data, MIN(size, room));
+	return str_len(in->header) >= LDA_MAX_HEADER_SIZE ? -1 : 0;
+}
+
+/* ---- the header values the log line shows ---------------------------- */
+
+static const char *header_get(const string_t *hdr, const char *name)
+{
+	const char *p = str_c(hdr), *end = p + str_len(hdr);
+	size_t nlen = strlen(name);
+
+	while (p < end && *p != '\n' && !(*p == '\r' && p[1] == '\n')) {
+		const char *eol = p, *vstart;
+
+		for (;;) {
+			eol = memchr(eol, '\n', (size_t)(end - eol));
+			if (eol == NULL) {
+				eol = end;
+				break;
+			}
+			if (eol + 1 < end && (eol[1] == ' ' || eol[1] == '\t')) {
+				eol++;
+				continue;
+			}
+			break;
+		}
+		if ((size_t)(eol - p) > nlen && p[nlen] == ':' &&
+		    strncasecmp(p, name, nlen) == 0) {
+			string_t *v = str_new(64);
+			char *ret;
+
+			for (vstart = p + nlen + 1; vstart < eol; vstart++) {
+				if (*vstart == '\r' || *vstart == '\n')
+					continue;
+				str_append_c(v, *vstart == '\t' ? ' ' : *vstart);
+			}
+			/* trim */
+			ret = str_free_without_data(&v);
+			char *s = ret;
+			while (*s == ' ')
+				s++;
+			memmove(ret, s, strlen(s) + 1);
+			size_t len = strlen(ret);
+			while (len > 0 && ret[len - 1] == ' ')
+				ret[--len] = '\0';
+			return ret;
+		}
+		p = eol < end ? eol + 1 : end;
+	}
+	return NULL;
+}
+
+/* "<id@host>" or "unspecified" */
+static const char *msgid_of(const char *value)
+{
+	size_t len;
+
+	if (value == NULL)
+		return "unspecified";
+	len = strlen(value);
+	if (len < 3 || value[0] != '<' || strchr(value, '>') != value + len - 1 ||
+	    strpbrk(value, " \t") != NULL || len > 200)
+		return "unspecified";
+	return value;
+}
+
+/* The address of a From: value: inside <...>, else the value. */
+static const char *address_of(const char *value)
+{
+	const char *lt, *gt;
+
+	if (value == NULL)
+		return "";
+	lt = strrchr(value, '<');
+	if (lt != NULL && (gt = strchr(lt, '>')) != NULL)
+		return i_strndup(lt + 1, (size_t)(gt - lt - 1));
+	return value;
+}
+
+/* Dovecot's sanitizing of -f: an address, else MAILER-DAEMON. */
+static const char *address_sanitize(const char *address)
+{
+	const char *addr = address_of(address), *at;
+
+	if (*addr == '\0' || strpbrk(addr, " \t\"()<>,;") != NULL)
+		return DEFAULT_ENVELOPE_SENDER;
+	at = strchr(addr, '@');
+	if (at == NULL || at == addr || at[1] == '\0')
+		return DEFAULT_ENVELOPE_SENDER;
+	return addr;
+}
+
+static uint64_t vsize_of(struct lda_input *in);
+
+struct vsize_ctx {
+	uint64_t vsize;
+	bool last_cr;
+};
+
+static int vsize_count(const void *data, size_t size, void *context)
+{
+	struct vsize_ctx *ctx = context;
+	const unsigned char *p = data;
+
+	for (size_t i = 0; i < size; i++) {
+		if (p[i] == '\n' && !ctx->last_cr)
+			ctx->vsize++;
+		ctx->last_cr = p[i] == '\r';
+		ctx->vsize++;
+	}
+	return 0;
+}
+
+static uint64_t vsize_of(struct lda_input *in)
+{
+	struct vsize_ctx ctx = { 0, false };
+
+	(void)input_foreach(in, vsize_count, &ctx);
+	return ctx.vsize;
+}
+
+/* deliver_log_format: %$ the result, %m msgid, %s subject, %f from,
+ * %e envelope sender, %p size, %w virtual size. */
+static void lda_log(struct lda_ctx *ctx, const char *fmt, ...)
+	ATTR_FORMAT(2, 3);
+static void lda_log(struct lda_ctx *ctx, const char *fmt, ...)
+{
+	char size[32], vsize[32], *msg;
+	const char *envelope = ctx->envelope_sender == NULL ||
+		strcmp(ctx->envelope_sender, DEFAULT_ENVELOPE_SENDER) == 0 ?
+		"" : ctx->envelope_sender;
+	string_t *dest = str_new(256);
+	const char *error;
+	va_list args;
+
+	va_start(args, fmt);
+	msg = i_strdup_vprintf(fmt, args);
+	va_end(args);
+	snprintf(size, sizeof(size), "%llu",
+		 (unsigned long long)ctx->input.size);
+	snprintf(vsize, sizeof(vsize), "%llu", (unsigned long long)ctx->vsize);
+	const struct var_expand_table table[] = {
+		{ '$', msg, NULL },
+		{ 'm', ctx->msgid, "msgid" },
+		{ 's', ctx->subject, "subject" },
+		{ 'f', ctx->from, "from" },
+		{ 'e', envelope, "from_envelope" },
+		{ 'p', size, "size" },
+		{ 'w', vsize, "vsize" },
+		{ '\0', NULL, NULL },
+	};
+	(void)var_expand(dest, ctx->set->deliver_log_format, table, NULL,
+			 NULL, &error);
+	i_info("%s", str_c(dest));
+	str_free(&dest);
+	free(msg);
+}
+
+/* ---- saving ---------------------------------------------------------- */
+
+static int save_chunk(const void *data, size_t size, void *context)
+{
+	return mailbox_save_continue(context, data, size);
+}
+
+/* Save into vname. 0 saved; -1 with *error_r and *error_class_r. */
+static int lda_save(struct lda_ctx *ctx, const char *vname,
+		    const char **error_r, enum mail_error *error_class_r)
+{
+	struct mail_user *user = ctx->mail_user;
+	const struct settings_root *set = ctx->set;
+	struct mailbox *box;
+	struct mailbox_transaction *t;
+	struct mail_save_context *save;
+	bool exists, created = false;
+	int ret = 0;
+
+	box = mailbox_alloc(user, vname, MAILBOX_FLAG_SAVEONLY);
+	if (set->lda_mailbox_autocreate &&
+	    mailbox_exists(box, &exists) == 0 && !exists) {
+		if (mailbox_create(box, NULL, false) == 0)
+			created = true;
+		else if ((mailbox_get_last_error(box, error_class_r),
+			  *error_class_r) != MAIL_ERROR_EXISTS) {
+			*error_r = doveadm_tmp_printf("%s",
+				mailbox_get_last_error(box, NULL));
+			lda_log(ctx, "save failed to open mailbox %s: %s",
+				vname, *error_r);
+			mailbox_free(&box);
+			return -1;
+		}
+		if (created && set->lda_mailbox_autosubscribe)
+			(void)mailbox_list_subscribe(user, vname, true);
+	}
+	if (mailbox_open(box) < 0) {
+		*error_r = doveadm_tmp_printf("%s",
+			mailbox_get_last_error(box, error_class_r));
+		lda_log(ctx, "save failed to open mailbox %s: %s", vname,
+			*error_r);
+		mailbox_free(&box);
+		return -1;
+	}
+	t = mailbox_transaction_begin(box);
+	save = mailbox_save_alloc(t);
+	if (ctx->input.from_time > 0)
+		mailbox_save_set_received_date(save, ctx->input.from_time, 0);
+	mailbox_save_set_from_envelope(save, ctx->envelope_sender != NULL ?
+				       ctx->envelope_sender :
+				       DEFAULT_ENVELOPE_SENDER);
+	if (mailbox_save_begin(save) < 0 ||
+	    input_foreach(&ctx->input, save_chunk, save) < 0 ||
+	    mailbox_save_finish(&save) < 0)
+		ret = -1;
+	if (save != NULL)
+		mailbox_save_cancel(&save);
+	if (ret == 0 && mailbox_transaction_commit(&t, NULL) < 0)
+		ret = -1;
+	if (t != NULL)
+		mailbox_transaction_rollback(&t);
+	if (ret < 0) {
+		*error_r = doveadm_tmp_printf("%s",
+			mailbox_get_last_error(box, error_class_r));
+		lda_log(ctx, "save failed to %s: %s", vname, *error_r);
+	} else {
+		lda_log(ctx, "saved mail to %s", vname);
+	}
+	mailbox_free(&box);
+	return ret;
+}
+
+static int lda_deliver(struct lda_ctx *ctx, const char **error_r,
+		       enum mail_error *error_class_r)
+{
+	const char *dest = mailbox_vname_normalize(ctx->mail_user,
+						   ctx->dest_mailbox);
+
+	if (lda_save(ctx, dest, error_r, error_class_r) == 0)
+		return 0;
+	if (strcmp(dest, "INBOX") == 0)
+		return -1;
+	/* whatever went wrong, INBOX is where mail goes then */
+	return lda_save(ctx, "INBOX", error_r, error_class_r);
+}
+
+/* ---- rejection (mailbox full, without -e) --------------------------- */
+
+static int lda_send_rejection(struct lda_ctx *ctx, const char *reason)
+{
+	const struct settings_root *set = ctx->set;
+	const char *return_addr = ctx->envelope_sender, *error;
+	string_t *text = str_new(1024), *subject = str_new(128);
+	char hostname[256], date[64], boundary[300];
+	const char *subj = ctx->subject == NULL ? "" : ctx->subject;
+	time_t now = time(NULL);
+	struct tm tm;
+	FILE *f;
+	int status;
+
+	if (return_addr == NULL ||
+	    strcmp(return_addr, DEFAULT_ENVELOPE_SENDER) == 0) {
+		lda_log(ctx, "Return-Path missing, rejection reply not sent");
+		str_free(&text);
+		str_free(&subject);
+		return 0;
+	}
+	if (set->hostname[0] != '\0')
+		snprintf(hostname, sizeof(hostname), "%s", set->hostname);
+	else if (gethostname(hostname, sizeof(hostname)) < 0)
+		snprintf(hostname, sizeof(hostname), "localhost");
+	localtime_r(&now, &tm);
+	strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S %z", &tm);
+	snprintf(boundary, sizeof(boundary), "%ld/%s", (long)getpid(),
+		 hostname);
+	const struct var_expand_table table[] = {
+		{ 'n', "\r\n", "crlf" },
+		{ 'r', reason, "reason" },
+		{ 's', subj, "subject" },
+		{ 't', ctx->dest_addr, "to" },
+		{ '\0', NULL, NULL },
+	};
+	(void)var_expand(subject, set->rejection_subject, table, NULL, NULL,
+			 &error);
+	str_printfa(text, "Message-ID: <%ld.%ld.lda@%s>\n", (long)getpid(),
+		    (long)now, hostname);
+	str_printfa(text, "Date: %s\n", date);
+	str_printfa(text, "From: Mail Delivery Subsystem <%s>\n",
+		    set->postmaster_address[0] != '\0' &&
+		    strchr(set->postmaster_address, '%') == NULL ?
+		    set->postmaster_address :
+		    doveadm_tmp_printf("postmaster@%s", hostname));
+	str_printfa(text, "To: <%s>\n", return_addr);
+	str_append(text, "MIME-Version: 1.0\n");
+	str_printfa(text, "Content-Type: multipart/report; "
+		    "report-type=delivery-status;\n\tboundary=\"%s\"\n",
+		    boundary);
+	str_printfa(text, "Subject: %s\n", str_c(subject));
+	str_append(text, "Auto-Submitted: auto-replied (rejected)\n"
+		   "Precedence: bulk\n\n"
+		   "This is a MIME-encapsulated message\n\n");
+	str_printfa(text, "--%s\nContent-Type: text/plain; charset=utf-8\n"
+		    "Content-Disposition: inline\n"
+		    "Content-Transfer-Encoding: 8bit\n\n", boundary);
+	(void)var_expand(text, set->rejection_reason, table, NULL, NULL,
+			 &error);
+	str_printfa(text, "\n\n--%s\nContent-Type: message/delivery-status\n\n"
+		    "Reporting-MTA: dns; %s\n", boundary, hostname);
+	if (ctx->dest_addr != NULL)
+		str_printfa(text, "Original-Recipient: rfc822; %s\n",
+			    ctx->dest_addr);
+	str_printfa(text, "Final-Recipient: rfc822; %s\n"
+		    "Action: failed\nStatus: 5.2.2\n\n",
+		    ctx->final_dest_addr);
+	str_printfa(text, "--%s\nContent-Type: message/rfc822-headers\n\n",
+		    boundary);
+	str_append_str(text, ctx->input.header);
+	str_printfa(text, "\n--%s--\n", boundary);
+	str_free(&subject);
+
+	char *cmd = i_strdup_printf("%s -i -f '' -- '%s'", set->sendmail_path,
+				    return_addr);
+	for (const char *p = return_addr; *p != '\0'; p++) {
+		if (*p == '\'') {
+			/* can't quote it safely */
+			free(cmd);
+			str_free(&text);
+			return -1;
+		}
+	}
+	f = popen(cmd, "w");
+	free(cmd);
+	if (f == NULL) {
+		i_error("popen(%s) failed: %m", set->sendmail_path);
+		str_free(&text);
+		return -1;
+	}
+	fwrite(str_c(text), 1, str_len(text), f);
+	str_free(&text);
+	status = pclose(f);
+	if (status != 0) {
+		i_error("Sending rejection failed: %s exited with %d",
+			set->sendmail_path, WIFEXITED(status) ?
+			WEXITSTATUS(status) : -1);
+		return -1;
+	}
+	lda_log(ctx, "sent rejection to %s", return_addr);
+	return 0;
+}
+
+/* ---- main ------------------------------------------------------------ */
+
+static const char *session_id(void)
+{
+	unsigned char bytes[16];
+	string_t *str = str_new(32);
+	int fd = open("/dev/urandom", O_RDONLY);
+	size_t got = 0;
+
+	if (fd < 0 || read_full(fd, bytes, sizeof(bytes), &got) < 0 ||
+	    got != sizeof(bytes)) {
+		for (size_t i = 0; i < sizeof(bytes); i++)
+			bytes[i] = (unsigned char)(rand() ^ getpid() ^ (int)i);
+	}
+	if (fd >= 0)
+		close(fd);
+	base64_encode(str, bytes, sizeof(bytes));
+	while (str_len(str) > 0 && str_c(str)[str_len(str) - 1] == '=')
+		str_truncate(str, str_len(str) - 1);
+	return str_free_without_data(&str);
+}
+
+/* Log where the config says: log_path (a file, or syslog). */
+static void lda_log_open(const struct settings_root *set)
+{
+	const char *error;
+
+	if (strcmp(set->log_path, "syslog") == 0) {
+		if (log_open_syslog(set->instance_name, set->syslog_facility,
+				    &error) < 0)
+			i_error("%s", error);
+	} else if (strcmp(set->log_path, "/dev/stderr") != 0 &&
+		   set->log_path[0] != '\0') {
+		if (log_open_file(set->log_path, set->log_timestamp,
+				  &error) < 0) {
+			fprintf(stderr, "%s\n", error);
+			exit(EXIT_TEMPFAIL);
+		}
+	}
+}
+
+static void lda_set_log_prefix(struct lda_ctx *ctx, const char *user)
+{
+	char pid[32];
+	string_t *prefix = str_new(64);
+	const char *error;
+
+	snprintf(pid, sizeof(pid), "%ld", (long)getpid());
+	const struct var_expand_table table[] = {
+		{ 's', "lda", "service" },
+		{ 'u', user, "user" },
+		{ 'p', pid, "pid" },
+		{ '\0', ctx->session, "session" },
+		{ '\0', NULL, NULL },
+	};
+	if (var_expand(prefix, ctx->set->mail_log_prefix, table, NULL, NULL,
+		       &error) < 0)
+		str_printfa(prefix, "lda(%s): ", user);
+	log_set_prefix(str_c(prefix));
+	str_free(&prefix);
+}
+
+/* The invoking user, when there is no -d. */
+static const char *lda_process_user(void)
+{
+	const char *user = getenv("USER");
+	struct passwd *pw;
+
+	if (geteuid() == 0) {
+		i_fatal_status(EXIT_USAGE, "destination user parameter "
+			       "(-d user) not given");
+	}
+	if (user != NULL && getenv("HOME") != NULL)
+		return user;
+	pw = getpwuid(geteuid());
+	if (pw != NULL) {
+		if (getenv("HOME") == NULL)
+			setenv("HOME", pw->pw_dir, 1);
+		return i_strdup(pw->pw_name);
+	}
+	if (user == NULL) {
+		i_fatal_status(EXIT_USAGE, "Couldn't lookup our username "
+			       "(uid=%ld)", (long)geteuid());
+	}
+	return user;
+}
+
+int lda_main(int argc, char *argv[])
+{
+	struct lda_ctx ctx;
+	struct mail_service *service;
+	struct mail_service_user *suser;
+	struct config *config;
+	const char *config_path = NULL, *path = NULL, *error, *errstr;
+	const char **overrides = i_new(const char *, (size_t)argc + 1);
+	unsigned int override_count = 0;
+	enum mail_error error_class = MAIL_ERROR_NONE;
+	bool userdb_lookup = false;
+	int c, fd, ret;
+
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.dest_mailbox = "INBOX";
+	log_set_prefix("lda: ");
+	while ((c = getopt(argc, argv, "a:c:d:ef:km:o:p:r:")) != -1) {
+		switch (c) {
+		case 'a':
+			ctx.dest_addr = optarg;
+			break;
+		case 'c':
+			config_path = optarg;
+			break;
+		case 'd':
+			ctx.user = optarg;
+			userdb_lookup = true;
+			break;
+		case 'e':
+			ctx.stderr_rejection = true;
+			break;
+		case 'f':
+			ctx.envelope_sender = address_sanitize(optarg);
+			break;
+		case 'k':
+			break;
+		case 'm':
+			/* -m "" is ignored: Postfix passes ${extension} */
+			if (*optarg != '\0')
+				ctx.dest_mailbox = optarg;
+			break;
+		case 'o':
+			overrides[override_count++] = optarg;
+			break;
+		case 'p':
+			path = optarg;
+			break;
+		case 'r':
+			ctx.final_dest_addr = optarg;
+			break;
+		default:
+			print_help();
+			return EXIT_USAGE;
+		}
+	}
+	if (optind != argc) {
+		print_help();
+		i_fatal_status(EXIT_USAGE, "Unknown argument: %s", argv[optind]);
+	}
+	doveadm_mailbox_args_check((const char *const []){ ctx.dest_mailbox,
+							   NULL });
+	if (ctx.user == NULL)
+		ctx.user = lda_process_user();
+	if (config_path == NULL)
+		config_path = roost_default_config_path();
+	if (roost_config_load(config_path, 0, &config, &error) < 0)
+		i_fatal_status(EXIT_TEMPFAIL, "%s", error);
+	service = mail_service_init(config, "lda", overrides, override_count,
+				    false);
+	ctx.set = mail_service_get_set(service);
+	ctx.session = session_id();
+	lda_log_open(ctx.set);
+	log_set_prefix(doveadm_tmp_printf("lda(%ld): ", (long)getpid()));
+
+	ret = mail_service_lookup(service, ctx.user, userdb_lookup, &suser,
+				  &error);
+	if (ret < 0)
+		i_fatal_status(EXIT_TEMPFAIL, "%s", error);
+	if (ret == 0)
+		return EXIT_NOUSER;
+	ctx.set = suser->set;
+	if (mail_service_user_init(service, suser, false, false,
+				   &ctx.mail_user, &error) < 0)
+		i_fatal_status(EXIT_TEMPFAIL, "%s", error);
+	lda_set_log_prefix(&ctx, suser->username);
+
+	/* the message */
+	fd = STDIN_FILENO;
+	if (path != NULL && (fd = open(path, O_RDONLY)) < 0)
+		i_fatal_status(EXIT_TEMPFAIL, "open(%s) failed: %m", path);
+	if (input_read(&ctx.input, fd, path == NULL ? "stdin" : path,
+		       ctx.set->mail_temp_dir) < 0)
+		return EXIT_TEMPFAIL;
+	if (ctx.envelope_sender == NULL && ctx.input.from_sender != NULL)
+		ctx.envelope_sender = address_sanitize(ctx.input.from_sender);
+	ctx.input.header = str_new(4096);
+	(void)input_foreach(&ctx.input, header_collect, &ctx.input);
+	ctx.msgid = msgid_of(header_get(ctx.input.header, "Message-ID"));
+	ctx.subject = header_get(ctx.input.header, "Subject");
+	if (ctx.subject == NULL)
+		ctx.subject = "";
+	ctx.from = address_of(header_get(ctx.input.header, "From"));
+	ctx.vsize = vsize_of(&ctx.input);
+	if (ctx.dest_addr == NULL &&
+	    ctx.set->lda_original_recipient_header[0] != '\0') {
+		ctx.dest_addr = header_get(ctx.input.header,
+			ctx.set->lda_original_recipient_header);
+		if (ctx.dest_addr != NULL)
+			ctx.dest_addr = address_of(ctx.dest_addr);
+	}
+	if (ctx.dest_addr == NULL) {
+		char host[256];
+
+		if (ctx.set->hostname[0] != '\0')
+			snprintf(host, sizeof(host), "%s", ctx.set->hostname);
+		else if (gethostname(host, sizeof(host)) < 0)
+			snprintf(host, sizeof(host), "localhost");
+		ctx.dest_addr = strchr(suser->username, '@') != NULL ?
+			suser->username :
+			i_strdup_printf("%s@%s", suser->username, host);
+	}
+	if (ctx.final_dest_addr == NULL)
+		ctx.final_dest_addr = ctx.dest_addr;
+
+	ret = 0;
+	if (lda_deliver(&ctx, &errstr, &error_class) < 0) {
+		if (ctx.stderr_rejection) {
+			/* also for temporary failures, for the MTA's log */
+			fprintf(stderr, "%s\n", errstr);
+		}
+		/* a full disk is temporary; a full quota is a rejection
+		   unless quota_full_tempfail */
+		if (error_class != MAIL_ERROR_NOQUOTA ||
+		    ctx.set->quota_full_tempfail ||
+		    strcmp(errstr, "Not enough disk space") == 0) {
+			ret = EXIT_TEMPFAIL;
+		} else {
+			lda_log(&ctx, "rejected: %s", errstr);
+			if (ctx.stderr_rejection)
+				ret = LDA_EX_NOPERM;
+			else if (lda_send_rejection(&ctx, errstr) < 0)
+				ret = EXIT_TEMPFAIL;
+		}
+	}
+	mail_service_user_free(service, &suser, &ctx.mail_user);
+	mail_service_deinit(&service);
+	config_free(&config);
+	if (ctx.input.fd >= 0)
+		close(ctx.input.fd);
+	free(ctx.input.mem);
+	str_free(&ctx.input.header);
+	free(overrides);
+	return ret;
+}
