@@ -229,8 +229,9 @@ int mail_get_guid(struct mail *mail, const char **guid_r)
 	if (rec == NULL)
 		return mail_expunged_error(mail);
 	if (rec->name != NULL) {
-		/* maildir: the base name up to the first ',' or ':' */
-		size_t len = strcspn(rec->name, ",:");
+		/* maildir: the file name without ":2,flags", ",S=" and ",W="
+		   included, as Dovecot reports it */
+		size_t len = strcspn(rec->name, ":");
 		i_free(pmail->guid);
 		pmail->guid = i_strndup(rec->name, len);
 	} else {
