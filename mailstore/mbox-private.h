@@ -155,6 +155,10 @@ struct mbox_msg {
 	struct mbox_span hdrs[MBOX_HDR_COUNT];
 	/* keyword names: scan->kw_names[kw_first .. kw_first+kw_count) */
 	uint32_t kw_first, kw_count;
+	/* the message GUID Dovecot gives mbox mail (mbox_md5 = apop3d):
+	   MD5 of the first Received, Date and Message-ID before it,
+	   Delivered-To and X-Delivery-ID values; lowercase hex */
+	char guid[33];
 };
 
 struct mbox_scan {

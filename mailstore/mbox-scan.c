@@ -8,7 +8,9 @@
  * are never escaped or unescaped: bytes are kept as they are. */
 #include "mbox-private.h"
 
+#include <openssl/evp.h>
 #include <stdio.h>
+#include <strings.h>
 
 /* a From_ line longer than this isn't one */
 #define MBOX_FROM_LINE_MAX 1024
@@ -180,12 +182,13 @@ static void span_value(const unsigned char *data, const struct mbox_msg *msg,
 			  value_r, len_r);
 }
 
-/* Bytes of Dovecot header lines (all occurrences) in the header part
- * [hdr_offset, limit). */
-static uint64_t hidden_size(const unsigned char *data, uint64_t start,
-			    uint64_t limit)
+/* Size of the header part [start, limit) as FETCH shows it: without
+ * the Dovecot header lines, and with CRLF line ends as LF (Dovecot's
+ * header filter drops the CRs). */
+static uint64_t header_export_size(const unsigned char *data, uint64_t start,
+				   uint64_t limit)
 {
-	uint64_t p = start, hidden = 0;
+	uint64_t p = start, size = 0;
 
 	while (p < limit) {
 		size_t line_end = line_end_at(data, limit, p);
@@ -193,11 +196,80 @@ static uint64_t hidden_size(const unsigned char *data, uint64_t start,
 		while (line_end < limit &&
 		       (data[line_end] == ' ' || data[line_end] == '\t'))
 			line_end = line_end_at(data, limit, line_end);
-		if (mbox_header_type(data + p, line_end - p) != MBOX_HDR_NONE)
-			hidden += line_end - p;
+		if (mbox_header_type(data + p, line_end - p) == MBOX_HDR_NONE) {
+			size += line_end - p;
+			for (size_t i = p + 1; i < line_end; i++) {
+				if (data[i] == '\n' && data[i - 1] == '\r')
+					size--;
+			}
+		}
 		p = line_end;
 	}
-	return hidden;
+	return size;
+}
+
+/* Dovecot's "apop3d" header MD5, its GUID for mbox mail: the values
+ * (after ':' and one blank, continuation lines as they are) of
+ * X-Delivery-ID and Delivered-To, of the first Received, and of Date and
+ * Message-ID when no Received came before them. */
+static void scan_guid(const unsigned char *data, struct mbox_msg *msg)
+{
+	uint64_t p = msg->hdr_offset, end = MIN(msg->hdr_end, msg->msg_end);
+	string_t *str = str_new(128);
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int md_len = 0;
+	bool seen_received = false, hashing = false;
+
+	while (p < end) {
+		size_t line_end = line_end_at(data, end, p), len = line_end - p;
+		const unsigned char *line = data + p, *colon;
+		size_t name_len;
+
+		p = line_end;
+		if (len > 0 && line[len - 1] == '\n')
+			len--;
+		if (len > 0 && line[len - 1] == '\r')
+			len--;
+		if (len == 0)
+			break;
+		if (line[0] == ' ' || line[0] == '\t') {
+			if (hashing)
+				str_append_n(str, line, len);
+			continue;
+		}
+		hashing = false;
+		colon = memchr(line, ':', len);
+		if (colon == NULL)
+			continue;
+		name_len = (size_t)(colon - line);
+		while (name_len > 0 && (line[name_len - 1] == ' ' ||
+					line[name_len - 1] == '\t'))
+			name_len--;
+#define NAME_IS(n) (name_len == sizeof(n) - 1 && \
+		    strncasecmp((const char *)line, n, name_len) == 0)
+		if (NAME_IS("X-Delivery-ID") || NAME_IS("Delivered-To")) {
+			hashing = true;
+		} else if (NAME_IS("Date") || NAME_IS("Message-ID")) {
+			hashing = !seen_received;
+		} else if (NAME_IS("Received")) {
+			hashing = !seen_received;
+			seen_received = true;
+		}
+#undef NAME_IS
+		if (hashing) {
+			const unsigned char *v = colon + 1, *vend = line + len;
+
+			if (v < vend && (*v == ' ' || *v == '\t'))
+				v++;
+			str_append_n(str, v, (size_t)(vend - v));
+		}
+	}
+	if (EVP_Digest(str_c(str), str_len(str), md, &md_len, EVP_md5(),
+		       NULL) != 1 || md_len != 16)
+		md_len = 0;
+	for (unsigned int i = 0; i < md_len; i++)
+		snprintf(msg->guid + i * 2, 3, "%02x", md[i]);
+	str_free(&str);
 }
 
 static void scan_fields(const unsigned char *data, struct mbox_scan *scan,
@@ -307,10 +379,10 @@ int mbox_scan_buffer(const unsigned char *data, size_t size,
 			uint64_t body = msg->msg_end > msg->hdr_end ?
 				msg->msg_end - msg->hdr_end : 0;
 
-			msg->size = hdr_limit - msg->hdr_offset -
-				hidden_size(data, msg->hdr_offset, hdr_limit) +
-				body;
+			msg->size = header_export_size(data, msg->hdr_offset,
+						       hdr_limit) + body;
 		}
+		scan_guid(data, msg);
 		if (scan->msgs.count == 1)
 			scan_base(data, scan, msg);
 		i_assert(msg->next_offset > pos);
@@ -353,8 +425,18 @@ void mbox_msg_export(const unsigned char *data, const struct mbox_msg *msg,
 		while (line_end < limit &&
 		       (data[line_end] == ' ' || data[line_end] == '\t'))
 			line_end = line_end_at(data, limit, line_end);
-		if (mbox_header_type(data + p, line_end - p) == MBOX_HDR_NONE)
-			str_append_n(dest, data + p, line_end - p);
+		if (mbox_header_type(data + p, line_end - p) == MBOX_HDR_NONE) {
+			size_t start = p;
+
+			for (size_t i = p + 1; i < line_end; i++) {
+				if (data[i] == '\n' && data[i - 1] == '\r') {
+					str_append_n(dest, data + start,
+						     i - 1 - start);
+					start = i;
+				}
+			}
+			str_append_n(dest, data + start, line_end - start);
+		}
 		p = line_end;
 	}
 	if (msg->msg_end > msg->hdr_end)

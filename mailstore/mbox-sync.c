@@ -527,6 +527,9 @@ static void build_records(struct mbox_mailbox *mbox,
 		rec->body_offset = m->hdr_end;
 		rec->body_size = m->msg_end > m->hdr_end ?
 			m->msg_end - m->hdr_end : 0;
+		/* the core shows a record's name as its GUID */
+		if (m->guid[0] != '\0')
+			rec->name = i_strdup(m->guid);
 		for (uint32_t k = 0; k < m->kw_count; k++) {
 			int idx = mail_record_set_keyword(set,
 				scan->kw_names.v[m->kw_first + k], false);

@@ -756,12 +756,14 @@ START_TEST(test_scan_nul_crlf)
 	ck_assert_uint_eq(scan.msgs.v[0].file_uid, 5);
 	ck_assert_int_eq(scan.msgs.v[0].flags, MAIL_SEEN);
 	mbox_msg_export((const unsigned char *)f, &scan.msgs.v[0], str);
-	ck_assert_uint_eq(str_len(str), 21);
-	ck_assert(memcmp(str_c(str), "Subject: x\r\n\r\nbo\0dy\r\n", 21) == 0);
+	/* header lines lose their CRs, as Dovecot shows them */
+	ck_assert_uint_eq(str_len(str), 19);
+	ck_assert_uint_eq(scan.msgs.v[0].size, 19);
+	ck_assert(memcmp(str_c(str), "Subject: x\n\nbo\0dy\r\n", 19) == 0);
 	str_clear(str);
 	mbox_msg_export((const unsigned char *)f, &scan.msgs.v[1], str);
-	ck_assert_uint_eq(str_len(str), 17);
-	ck_assert(memcmp(str_c(str), "Subject: \0y\r\n\r\nz\0", 17) == 0);
+	ck_assert_uint_eq(str_len(str), 15);
+	ck_assert(memcmp(str_c(str), "Subject: \0y\n\nz\0", 15) == 0);
 	str_free(&str);
 	/* a file that is one From_ line without line end */
 	ck_assert_int_eq(scan_text("From a  Thu Nov 26 01:02:03 2026", 32), 0);
