@@ -8,8 +8,16 @@
 #include "array.h"
 #include "doveadm.h"
 #include "doveadm-mail.h"
+#include "message-parser.h"
+#include "message-header.h"
+#include "message-address.h"
+#include "message-section.h"
+#include "imap-envelope.h"
+#include "imap-bodystructure.h"
+#include "charset.h"
 
 #include <ctype.h>
+#include <limits.h>
 #include <stdio.h>
 #include <time.h>
 
@@ -32,6 +40,12 @@ struct fetch_ctx {
 	uint32_t first_recent_uid;
 	char mailbox_guid[33];
 	string_t *str;
+	/* an unknown hdr.NAME.FILTER: fatal when the first value is made,
+	   as in Dovecot */
+	const char *bad_filter;
+	/* the current message parsed, on first need */
+	pool_t msg_pool;
+	struct message_part *parts;
 };
 
 static const char *unixdate2str(time_t t)
@@ -114,6 +128,9 @@ static int get_parts(struct fetch_ctx *ctx, const unsigned char **data_r,
 	return 0;
 }
 
+static int get_parts_parsed(struct fetch_ctx *ctx,
+			    const unsigned char **data_r, size_t *size_r);
+
 static void print_data(const unsigned char *data, size_t size)
 {
 	if (size > 0)
@@ -154,29 +171,20 @@ static int f_text(struct fetch_ctx *ctx, const char *name ATTR_UNUSED)
 	return 0;
 }
 
-/* text.utf8: the header with folding and CRs removed, then the body.
- * (Without the MIME layer, bodies are not decoded.) */
+/* text.utf8: every part's header with words decoded, then its body
+ * decoded to UTF-8. */
 static int f_text_utf8(struct fetch_ctx *ctx, const char *name ATTR_UNUSED)
 {
 	const unsigned char *data;
-	size_t size, hdr_size;
+	size_t size;
 	string_t *s;
 
-	if (get_parts(ctx, &data, &size, &hdr_size) < 0)
+	if (get_parts_parsed(ctx, &data, &size) < 0)
 		return -1;
-	s = str_new(hdr_size + 16);
-	for (size_t i = 0; i < hdr_size; i++) {
-		if (data[i] == '\r')
-			continue;
-		if (data[i] == '\n' && i + 1 < hdr_size &&
-		    (data[i + 1] == ' ' || data[i + 1] == '\t'))
-			continue;
-		str_append_c(s, (char)data[i]);
-	}
-	if (str_len(s) > 0)
-		doveadm_print_stream(str_c(s), str_len(s));
+	s = str_new(size + 64);
+	mail_search_message_utf8(ctx->parts, data, size, false, false, s);
+	print_data((const unsigned char *)str_c(s), str_len(s));
 	str_free(&s);
-	print_data(data + hdr_size, size - hdr_size);
 	return 0;
 }
 
@@ -266,6 +274,196 @@ static int f_refcount(struct fetch_ctx *ctx ATTR_UNUSED,
 	return 0;
 }
 
+static int get_parts_parsed(struct fetch_ctx *ctx,
+			    const unsigned char **data_r, size_t *size_r)
+{
+	size_t hdr_size;
+
+	if (get_parts(ctx, data_r, size_r, &hdr_size) < 0)
+		return -1;
+	if (ctx->parts == NULL) {
+		if (ctx->msg_pool == NULL)
+			ctx->msg_pool = pool_create("fetch message", 4096);
+		message_parse(ctx->msg_pool, *data_r, *size_r, &ctx->parts);
+	}
+	return 0;
+}
+
+/* Without the outer parentheses, as Dovecot keeps the value. */
+static void print_unparenthesized(string_t *s)
+{
+	if (str_len(s) >= 2 && str_c(s)[0] == '(' &&
+	    str_c(s)[str_len(s) - 1] == ')') {
+		str_truncate(s, str_len(s) - 1);
+		doveadm_print(str_c(s) + 1);
+	} else {
+		doveadm_print(str_c(s));
+	}
+}
+
+static int f_imap_envelope(struct fetch_ctx *ctx, const char *name ATTR_UNUSED)
+{
+	const unsigned char *data;
+	size_t size, hdr_size;
+
+	if (get_parts(ctx, &data, &size, &hdr_size) < 0)
+		return -1;
+	str_clear(ctx->str);
+	imap_envelope_write_header(data, hdr_size, ctx->str);
+	print_unparenthesized(ctx->str);
+	return 0;
+}
+
+static int f_imap_body(struct fetch_ctx *ctx, const char *name)
+{
+	const unsigned char *data;
+	size_t size;
+	string_t *s;
+
+	if (get_parts_parsed(ctx, &data, &size) < 0)
+		return -1;
+	s = str_new(256);
+	imap_bodystructure_write(ctx->parts, s,
+				 strcmp(name, "imap.bodystructure") == 0);
+	print_unparenthesized(s);
+	str_free(&s);
+	return 0;
+}
+
+/* body.snippet: the start of the first text part, decoded, blanks
+ * collapsed, quoted lines left out, at most 200 characters. */
+static void snippet_add(string_t *dest, const char *text, size_t len,
+			bool html)
+{
+	bool line_start = true, in_tag = false, quoted = false, space = false;
+	size_t chars = 0;
+
+	for (size_t i = 0; i < len && chars < 200; i++) {
+		unsigned char c = (unsigned char)text[i];
+
+		if (html) {
+			if (c == '<') {
+				in_tag = true;
+				continue;
+			}
+			if (in_tag) {
+				if (c == '>')
+					in_tag = false;
+				continue;
+			}
+		}
+		if (line_start && c == '>')
+			quoted = true;
+		if (c == '\n') {
+			line_start = true;
+			quoted = false;
+			space = str_len(dest) > 0;
+			continue;
+		}
+		line_start = false;
+		if (quoted)
+			continue;
+		if (c == ' ' || c == '\t' || c == '\r') {
+			space = str_len(dest) > 0;
+			continue;
+		}
+		if (space) {
+			str_append_c(dest, ' ');
+			chars++;
+			space = false;
+		}
+		str_append_c(dest, (char)c);
+		if ((c & 0xc0) != 0x80)
+			chars++;
+	}
+	/* don't end inside a UTF-8 sequence */
+	while (str_len(dest) > 0 &&
+	       (unsigned char)str_c(dest)[str_len(dest) - 1] >= 0x80 &&
+	       !uni_utf8_data_is_valid(str_c(dest), str_len(dest)))
+		str_truncate(dest, str_len(dest) - 1);
+}
+
+static int f_body_snippet(struct fetch_ctx *ctx, const char *name ATTR_UNUSED)
+{
+	const unsigned char *data;
+	const struct message_part *part;
+	size_t size;
+	string_t *text;
+
+	if (get_parts_parsed(ctx, &data, &size) < 0)
+		return -1;
+	str_clear(ctx->str);
+	for (part = ctx->parts; part != NULL;) {
+		const char *subtype = part->data->content_subtype;
+
+		if ((part->flags & MESSAGE_PART_FLAG_TEXT) != 0 &&
+		    part->children == NULL) {
+			bool html = subtype != NULL &&
+				strcasecmp(subtype, "html") == 0;
+
+			text = str_new(part->body_size.physical_size + 16);
+			mail_search_part_body_utf8(part, data, size, text);
+			snippet_add(ctx->str, str_c(text), str_len(text), html);
+			str_free(&text);
+			break;
+		}
+		if (part->children != NULL) {
+			part = part->children;
+			continue;
+		}
+		while (part != NULL && part->next == NULL)
+			part = part->parent;
+		if (part != NULL)
+			part = part->next;
+	}
+	doveadm_print(str_c(ctx->str));
+	return 0;
+}
+
+/* body.<section> and binary.<section>, e.g. body.1.mime, binary.2 */
+static int f_section(struct fetch_ctx *ctx, const char *name)
+{
+	bool binary = strncmp(name, "binary.", 7) == 0;
+	struct message_section section;
+	struct message_section_result result;
+	struct message_binary_result bres;
+	const unsigned char *data;
+	const char *error;
+	char *spec;
+	size_t size;
+	string_t *out;
+	int ret = 0;
+
+	if (get_parts_parsed(ctx, &data, &size) < 0)
+		return -1;
+	spec = i_strdup(name + (binary ? 7 : 5));
+	for (char *p = spec; *p != '\0'; p++) {
+		if (*p == ',')
+			*p = ' ';
+	}
+	if (message_section_parse(ctx->msg_pool, spec, &section, &error) < 0) {
+		free(spec);
+		return -1;
+	}
+	free(spec);
+	out = str_new(1024);
+	if (!binary) {
+		(void)message_section_get(ctx->msg_pool, ctx->parts, data, size,
+					  &section, &result);
+		message_section_result_append(&result, data, out);
+	} else if (message_section_binary(ctx->parts, data, size, &section,
+					  out, 0, &bres) < 0) {
+		ret = -1;
+	}
+	if (ret == 0) {
+		if (str_len(out) > 0)
+			doveadm_print_stream(str_c(out), str_len(out));
+		doveadm_print_stream("", 0);
+	}
+	str_free(&out);
+	return ret;
+}
+
 /* hdr.NAME: every instance of the field, each unfolded only of CRs,
  * joined with LFs. */
 struct hdr_collect {
@@ -319,6 +517,7 @@ static void hdr_collect_fields(const unsigned char *hdr, size_t size,
 	}
 }
 
+/* hdr.NAME[.utf8|.address|.address_name|.address_name.utf8] */
 static int f_hdr_field(struct fetch_ctx *ctx, const char *name)
 {
 	const unsigned char *data;
@@ -331,6 +530,8 @@ static int f_hdr_field(struct fetch_ctx *ctx, const char *name)
 	filter = strchr(name, '.');
 	field = filter == NULL ? i_strdup(name) :
 		i_strndup(name, (size_t)(filter - name));
+	if (filter != NULL)
+		filter++;
 	if (get_parts(ctx, &data, &size, &hdr_size) < 0) {
 		free(field);
 		return -1;
@@ -342,7 +543,67 @@ static int f_hdr_field(struct fetch_ctx *ctx, const char *name)
 	c.count = 0;
 	hdr_collect_fields(data, hdr_size, &c);
 	free(field);
-	doveadm_print(str_c(ctx->str));
+	if (filter == NULL) {
+		doveadm_print(str_c(ctx->str));
+		return 0;
+	}
+	string_t *out = str_new(str_len(ctx->str) + 16);
+	if (strcmp(filter, "utf8") == 0) {
+		/* each value decoded on its own line */
+		const char *p = str_c(ctx->str), *end = p + str_len(ctx->str);
+
+		if (c.count > 0) {
+			for (;;) {
+				const char *lf = memchr(p, '\n', (size_t)(end - p));
+				size_t len = lf == NULL ? (size_t)(end - p) :
+					(size_t)(lf - p);
+
+				/* folding lines stay with their value */
+				while (lf != NULL && lf + 1 < end &&
+				       (lf[1] == ' ' || lf[1] == '\t')) {
+					lf = memchr(lf + 1, '\n',
+						    (size_t)(end - lf - 1));
+					len = lf == NULL ? (size_t)(end - p) :
+						(size_t)(lf - p);
+				}
+				(void)message_header_decode_utf8(p, len, out);
+				if (lf == NULL)
+					break;
+				str_append_c(out, '\n');
+				p = lf + 1;
+			}
+		}
+	} else {
+		pool_t pool = pool_create("fetch address", 1024);
+		const struct message_address *addr =
+			message_address_parse(pool, str_c(ctx->str),
+					      str_len(ctx->str), UINT_MAX, 0);
+		bool add_lf = false;
+
+		for (; addr != NULL; addr = addr->next) {
+			if (add_lf)
+				str_append_c(out, '\n');
+			if (strcmp(filter, "address") == 0) {
+				if (addr->mailbox != NULL)
+					str_append(out, addr->mailbox);
+				if (addr->domain != NULL) {
+					str_append_c(out, '@');
+					str_append(out, addr->domain);
+				}
+			} else if (addr->name != NULL) {
+				if (strcmp(filter, "address_name") == 0)
+					str_append(out, addr->name);
+				else
+					(void)message_header_decode_utf8(
+						addr->name, strlen(addr->name),
+						out);
+			}
+			add_lf = true;
+		}
+		pool_destroy(&pool);
+	}
+	doveadm_print(str_c(out));
+	str_free(&out);
 	return 0;
 }
 
@@ -367,12 +628,17 @@ static const struct fetch_field fetch_fields[] = {
 	{ "date.received.unixtime", f_date_received },
 	{ "date.sent.unixtime", f_date_sent },
 	{ "date.saved.unixtime", f_date_saved },
+	{ "body.snippet", f_body_snippet },
+	{ "imap.envelope", f_imap_envelope },
+	{ "imap.body", f_imap_body },
+	{ "imap.bodystructure", f_imap_body },
 	{ "pop3.uidl", f_empty },
 	{ "pop3.order", f_empty },
 	{ "refcount", f_refcount },
 	{ "storageid", f_empty },
 };
 static const struct fetch_field hdr_field = { "hdr.", f_hdr_field };
+static const struct fetch_field section_field = { "body.", f_section };
 
 /* Dovecot's list, also naming what this build can't fetch yet. */
 static void print_fetch_fields(void)
@@ -416,19 +682,27 @@ static void parse_fields(struct fetch_ctx *ctx, const char *str)
 		} else if (strncmp(name, "hdr.", 4) == 0) {
 			const char *filter = strchr(name + 4, '.');
 
-			/* .address etc. need the MIME layer */
-			if (filter != NULL) {
-				fflush(stdout);
-				i_fatal_status(EXIT_TEMPFAIL,
-					       "Unknown header filter: %s",
-					       filter + 1);
-			}
 			item->field = &hdr_field;
+			if (filter != NULL && strcmp(filter, ".utf8") != 0 &&
+			    strcmp(filter, ".address") != 0 &&
+			    strcmp(filter, ".address_name") != 0 &&
+			    strcmp(filter, ".address_name.utf8") != 0)
+				ctx->bad_filter = filter + 1;
 		} else if (strncmp(name, "body.", 5) == 0 ||
 			   strncmp(name, "binary.", 7) == 0) {
-			print_fetch_fields();
-			i_fatal_status(EXIT_TEMPFAIL, "Unknown fetch section: %s",
-				       name + (name[1] == 'o' ? 5 : 7));
+			const char *spec = name + (name[1] == 'o' ? 5 : 7);
+			struct message_section section;
+			const char *error;
+			pool_t pool = pool_create("section", 256);
+
+			if (message_section_parse(pool, spec, &section,
+						  &error) < 0) {
+				print_fetch_fields();
+				i_fatal_status(EXIT_TEMPFAIL,
+					       "Unknown fetch section: %s", spec);
+			}
+			pool_destroy(&pool);
+			item->field = &section_field;
 		} else {
 			print_fetch_fields();
 			i_fatal_status(EXIT_TEMPFAIL, "Unknown fetch field: %s",
@@ -454,6 +728,15 @@ static void cmd_fetch_init(struct doveadm_mail_cmd_context *mctx,
 static int fetch_mail(struct fetch_ctx *ctx)
 {
 	int ret = 0;
+
+	if (ctx->bad_filter != NULL) {
+		fflush(stdout);
+		i_fatal_status(EXIT_TEMPFAIL, "Unknown header filter: %s",
+			       ctx->bad_filter);
+	}
+	ctx->parts = NULL;
+	if (ctx->msg_pool != NULL)
+		pool_destroy(&ctx->msg_pool);
 
 	for (size_t i = 0; i < ctx->items.count; i++) {
 		const struct fetch_item *item = &ctx->items.v[i];
@@ -522,6 +805,8 @@ static void cmd_fetch_deinit(struct doveadm_mail_cmd_context *mctx)
 		free((char *)ctx->items.v[i].name);
 	array_free(&ctx->items);
 	str_free(&ctx->str);
+	if (ctx->msg_pool != NULL)
+		pool_destroy(&ctx->msg_pool);
 	free(ctx);
 }
 

@@ -436,7 +436,6 @@ static int mail_cmd_user(struct doveadm_mail_cmd_context *mctx,
 	mctx->cur_username = suser->username;
 	if (mctx->cmd->run(mctx, user) < 0 && mctx->exit_code == 0)
 		mctx->exit_code = EXIT_TEMPFAIL;
-	fflush(stdout);
 	mctx->cur_service_user = NULL;
 	mail_service_user_free(mctx->service, &suser, &user);
 	return 1;

@@ -2,14 +2,22 @@
  * (doveadm's query language, IMAP SEARCH keys later), preparing it for a
  * mailbox, and matching messages through the public storage API.
  *
- * Text matching is a case-insensitive (ASCII) substring search over the
- * raw bytes: header values unfolded, bodies as stored. MIME decoding
- * (encoded words, base64/QP bodies, charsets) is not done here yet. */
+ * Text is matched as Dovecot does, after decoding: header values
+ * unfolded with RFC 2047 words decoded (address headers normalized
+ * first), bodies with base64/quoted-printable undone and text parts
+ * converted to UTF-8; the comparison is a case-insensitive substring
+ * search (simple case folding, not full i;unicode-casemap). */
 #include "mail-search.h"
 #include "pool.h"
 #include "str.h"
+#include "base64.h"
+#include "charset.h"
+#include "qp.h"
+#include "message-header.h"
+#include "message-address.h"
 
 #include <ctype.h>
+#include <limits.h>
 #include <stdio.h>
 #include <strings.h>
 #include <time.h>
@@ -950,6 +958,8 @@ struct match_ctx {
 	size_t size, hdr_size;
 	bool have_data;
 	string_t *tmp;
+	/* decoded and casefolded text: headers+bodies, bodies only */
+	string_t *text_folded, *body_folded;
 };
 
 bool mail_search_is_recent(struct mail *mail, uint32_t first_recent_uid)
@@ -992,30 +1002,6 @@ static int match_get_data(struct match_ctx *ctx)
 		ctx->hdr_size = ctx->size;
 	ctx->have_data = true;
 	return 0;
-}
-
-/* Case-insensitive (ASCII) search for key in data. */
-static bool memcasemem(const unsigned char *data, size_t size,
-		       const char *key)
-{
-	size_t klen = strlen(key);
-
-	if (klen == 0)
-		return true;
-	if (klen > size)
-		return false;
-	unsigned char first = (unsigned char)tolower((unsigned char)key[0]);
-	for (size_t i = 0; i + klen <= size; i++) {
-		if (tolower(data[i]) != first)
-			continue;
-		size_t j = 1;
-		while (j < klen && tolower(data[i + j]) ==
-		       tolower((unsigned char)key[j]))
-			j++;
-		if (j == klen)
-			return true;
-	}
-	return false;
 }
 
 /* The value of one header field unfolded: CR and LF dropped, TABs as
@@ -1092,7 +1078,8 @@ static bool header_foreach(const unsigned char *hdr, size_t size,
 
 struct header_match {
 	const struct mail_search_arg *arg;
-	string_t *tmp;
+	string_t *tmp, *tmp2;
+	const char *key;	/* casefolded */
 	bool found_field;
 };
 
@@ -1112,19 +1099,83 @@ static bool header_match_cb(const unsigned char *name, size_t name_len,
 	str_clear(hm->tmp);
 	header_value(hm->tmp, value, value_len,
 		     hm->arg->type == SEARCH_HEADER_COMPRESS_LWSP);
-	return memcasemem((const unsigned char *)str_c(hm->tmp),
-			  str_len(hm->tmp), hm->arg->value.str);
+	if (hm->arg->type == SEARCH_HEADER_ADDRESS) {
+		/* matched against the normalized address list */
+		pool_t pool = pool_create("search address", 1024);
+		struct message_address *addr =
+			message_address_parse(pool, str_c(hm->tmp),
+					      str_len(hm->tmp), UINT_MAX, 0);
+
+		str_clear(hm->tmp);
+		message_address_write(hm->tmp, addr);
+		pool_destroy(&pool);
+	}
+	str_clear(hm->tmp2);
+	(void)message_header_decode_utf8(str_c(hm->tmp), str_len(hm->tmp),
+					 hm->tmp2);
+	str_clear(hm->tmp);
+	mail_search_casefold(str_c(hm->tmp2), str_len(hm->tmp2), hm->tmp);
+	return memmem(str_c(hm->tmp), str_len(hm->tmp), hm->key,
+		      strlen(hm->key)) != NULL;
 }
 
 static int match_header(struct match_ctx *ctx,
 			const struct mail_search_arg *arg)
 {
-	struct header_match hm = { arg, ctx->tmp, false };
+	struct header_match hm;
+	string_t *key = str_new(64);
+	bool ret;
 
-	if (match_get_data(ctx) < 0)
+	if (match_get_data(ctx) < 0) {
+		str_free(&key);
 		return -1;
-	return header_foreach(ctx->data, ctx->hdr_size, header_match_cb,
-			      &hm) ? 1 : 0;
+	}
+	mail_search_casefold(arg->value.str, strlen(arg->value.str), key);
+	memset(&hm, 0, sizeof(hm));
+	hm.arg = arg;
+	hm.tmp = ctx->tmp;
+	hm.tmp2 = str_new(256);
+	hm.key = str_c(key);
+	ret = header_foreach(ctx->data, ctx->hdr_size, header_match_cb, &hm);
+	str_free(&hm.tmp2);
+	str_free(&key);
+	return ret ? 1 : 0;
+}
+
+/* BODY / TEXT: the decoded, casefolded text, made once per message. */
+static int match_text(struct match_ctx *ctx, const struct mail_search_arg *arg)
+{
+	bool body = arg->type == SEARCH_BODY;
+	string_t **folded = body ? &ctx->body_folded : &ctx->text_folded;
+	string_t *key;
+	bool ret;
+
+	if (arg->value.str[0] == '\0')
+		return 1;
+	if (*folded == NULL) {
+		pool_t pool = pool_create("search message", 4096);
+		struct message_part *parts;
+		string_t *text = str_new(ctx->size + 64);
+
+		if (match_get_data(ctx) < 0) {
+			pool_destroy(&pool);
+			str_free(&text);
+			return -1;
+		}
+		message_parse(pool, ctx->data, ctx->size, &parts);
+		mail_search_message_utf8(parts, ctx->data, ctx->size, body,
+					 true, text);
+		*folded = str_new(str_len(text) + 64);
+		mail_search_casefold(str_c(text), str_len(text), *folded);
+		str_free(&text);
+		pool_destroy(&pool);
+	}
+	key = str_new(64);
+	mail_search_casefold(arg->value.str, strlen(arg->value.str), key);
+	ret = memmem(str_c(*folded), str_len(*folded), str_c(key),
+		     str_len(key)) != NULL;
+	str_free(&key);
+	return ret ? 1 : 0;
 }
 
 static int match_date(struct match_ctx *ctx, const struct mail_search_arg *arg)
@@ -1232,13 +1283,7 @@ static int match_arg(struct match_ctx *ctx, const struct mail_search_arg *arg)
 		return match_header(ctx, arg);
 	case SEARCH_BODY:
 	case SEARCH_TEXT:
-		if (match_get_data(ctx) < 0)
-			return -1;
-		if (arg->type == SEARCH_TEXT)
-			return memcasemem(ctx->data, ctx->size,
-					  arg->value.str);
-		return memcasemem(ctx->data + ctx->hdr_size,
-				  ctx->size - ctx->hdr_size, arg->value.str);
+		return match_text(ctx, arg);
 	case SEARCH_MODSEQ:
 		return mail_get_modseq(mail) >= arg->value.modseq;
 	case SEARCH_GUID:
@@ -1289,6 +1334,10 @@ int mail_search_match(struct mail *mail, const struct mail_search_arg *args)
 	ctx.tmp = str_new(256);
 	ret = match_list(&ctx, args, false);
 	str_free(&ctx.tmp);
+	if (ctx.text_folded != NULL)
+		str_free(&ctx.text_folded);
+	if (ctx.body_folded != NULL)
+		str_free(&ctx.body_folded);
 	return ret;
 }
 
@@ -1454,4 +1503,233 @@ static bool list_have_nonmailbox(const struct mail_search_arg *arg,
 bool mail_search_args_have_nonmailbox(const struct mail_search_args *args)
 {
 	return list_have_nonmailbox(args->args, false);
+}
+
+/* ---- decoded message text ------------------------------------------ */
+
+void mail_search_header_utf8(const unsigned char *hdr, size_t size,
+			     string_t *dest)
+{
+	struct message_header_iter iter;
+	struct message_header_line line;
+	string_t *value = str_new(256);
+
+	message_header_iter_init(&iter, hdr, size);
+	while (message_header_iter_next(&iter, &line)) {
+		if (line.no_colon || line.name_len == 0)
+			continue;
+		str_append_n(dest, line.name, line.name_len);
+		str_append(dest, ": ");
+		/* blanks after the first one that follows the colon stay,
+		   as in Dovecot's one-line form */
+		const unsigned char *p = line.name + line.name_len;
+		while (p < line.value && *p != ':')
+			p++;
+		if (p < line.value)
+			p++;
+		if (p < line.value && (*p == ' ' || *p == '\t'))
+			p++;
+		for (; p < line.value; p++) {
+			if (*p == ' ' || *p == '\t')
+				str_append_c(dest, ' ');
+		}
+		str_clear(value);
+		message_header_value_unfold(&line, value);
+		(void)message_header_decode_utf8(str_c(value), str_len(value),
+						 dest);
+		str_append_c(dest, '\n');
+	}
+	str_append_c(dest, '\n');
+	str_free(&value);
+}
+
+static int b64val(unsigned char c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	if (c == '+')
+		return 62;
+	if (c == '/')
+		return 63;
+	return -1;
+}
+
+/* Lenient base64: anything outside the alphabet is skipped, '=' ends. */
+static void base64_decode_lenient(const unsigned char *p, size_t size,
+				  string_t *dest)
+{
+	uint32_t acc = 0;
+	unsigned int n = 0;
+
+	for (size_t i = 0; i < size && p[i] != '='; i++) {
+		int v = b64val(p[i]);
+
+		if (v < 0)
+			continue;
+		acc = (acc << 6) | (uint32_t)v;
+		if (++n == 4) {
+			str_append_c(dest, (char)(acc >> 16));
+			str_append_c(dest, (char)(acc >> 8));
+			str_append_c(dest, (char)acc);
+			acc = 0;
+			n = 0;
+		}
+	}
+	if (n == 2) {
+		str_append_c(dest, (char)(acc >> 4));
+	} else if (n == 3) {
+		str_append_c(dest, (char)(acc >> 10));
+		str_append_c(dest, (char)(acc >> 2));
+	}
+}
+
+static const char *part_charset(const struct message_part *part)
+{
+	const struct message_part_data *d = part->data;
+
+	for (unsigned int i = 0; i < d->content_type_params_count; i++) {
+		if (strcasecmp(d->content_type_params[i].name, "charset") == 0)
+			return d->content_type_params[i].value;
+	}
+	return NULL;
+}
+
+void mail_search_part_body_utf8(const struct message_part *part,
+				const unsigned char *msg, size_t msg_size,
+				string_t *dest)
+{
+	uint64_t start = message_part_body_offset(part);
+	uint64_t size = part->body_size.physical_size;
+	const unsigned char *body;
+	string_t *decoded;
+	const char *charset;
+	bool invalid;
+
+	if ((part->flags & (MESSAGE_PART_FLAG_MULTIPART |
+			    MESSAGE_PART_FLAG_MESSAGE_RFC822)) != 0)
+		return;
+	if (start > msg_size)
+		return;
+	if (size > msg_size - start)
+		size = msg_size - start;
+	body = msg + start;
+	decoded = str_new(size + 16);
+	switch (part->data->cte) {
+	case MESSAGE_CTE_BASE64:
+		base64_decode_lenient(body, size, decoded);
+		break;
+	case MESSAGE_CTE_QP:
+		(void)qp_decode(decoded, body, size);
+		break;
+	default:
+		str_append_n(decoded, body, size);
+		break;
+	}
+	charset = part_charset(part);
+	if ((part->flags & MESSAGE_PART_FLAG_TEXT) == 0 || charset == NULL ||
+	    charset_is_utf8(charset) ||
+	    charset_to_utf8_str(charset, str_c(decoded), str_len(decoded),
+				dest, &invalid) < 0) {
+		if ((part->flags & MESSAGE_PART_FLAG_TEXT) != 0)
+			(void)uni_utf8_get_valid_data(str_c(decoded),
+						      str_len(decoded), dest);
+		else
+			str_append_n(dest, str_c(decoded), str_len(decoded));
+	}
+	str_free(&decoded);
+}
+
+void mail_search_message_utf8(const struct message_part *parts,
+			      const unsigned char *msg, size_t msg_size,
+			      bool skip_headers, bool text_only,
+			      string_t *dest)
+{
+	const struct message_part *part = parts;
+
+	/* depth first, in message order */
+	while (part != NULL) {
+		if (!skip_headers && part->physical_pos < msg_size) {
+			uint64_t hsize = part->header_size.physical_size;
+
+			if (hsize > msg_size - part->physical_pos)
+				hsize = msg_size - part->physical_pos;
+			mail_search_header_utf8(msg + part->physical_pos,
+						hsize, dest);
+		}
+		if (!text_only || (part->flags & MESSAGE_PART_FLAG_TEXT) != 0)
+			mail_search_part_body_utf8(part, msg, msg_size, dest);
+		if (part->children != NULL) {
+			part = part->children;
+			continue;
+		}
+		while (part != NULL && part->next == NULL)
+			part = part->parent;
+		if (part != NULL)
+			part = part->next;
+	}
+}
+
+static uint32_t fold_char(uint32_t c)
+{
+	if (c < 0x80)
+		return c >= 'A' && c <= 'Z' ? c + 32 : c;
+	if ((c >= 0xc0 && c <= 0xde && c != 0xd7) ||
+	    (c >= 0x391 && c <= 0x3ab && c != 0x3a2) ||
+	    (c >= 0x410 && c <= 0x42f))
+		return c + 32;
+	if (c >= 0x400 && c <= 0x40f)
+		return c + 80;
+	if ((c >= 0x100 && c <= 0x137) || (c >= 0x14a && c <= 0x177) ||
+	    (c >= 0x1e00 && c <= 0x1eff))
+		return c | 1;
+	if ((c >= 0x139 && c <= 0x148) || (c >= 0x179 && c <= 0x17e))
+		return (c & 1) != 0 ? c + 1 : c;
+	return c;
+}
+
+static void utf8_append_char(string_t *dest, uint32_t c)
+{
+	if (c < 0x80) {
+		str_append_c(dest, (char)c);
+	} else if (c < 0x800) {
+		str_append_c(dest, (char)(0xc0 | (c >> 6)));
+		str_append_c(dest, (char)(0x80 | (c & 0x3f)));
+	} else if (c < 0x10000) {
+		str_append_c(dest, (char)(0xe0 | (c >> 12)));
+		str_append_c(dest, (char)(0x80 | ((c >> 6) & 0x3f)));
+		str_append_c(dest, (char)(0x80 | (c & 0x3f)));
+	} else {
+		str_append_c(dest, (char)(0xf0 | (c >> 18)));
+		str_append_c(dest, (char)(0x80 | ((c >> 12) & 0x3f)));
+		str_append_c(dest, (char)(0x80 | ((c >> 6) & 0x3f)));
+		str_append_c(dest, (char)(0x80 | (c & 0x3f)));
+	}
+}
+
+void mail_search_casefold(const void *data, size_t size, string_t *dest)
+{
+	const unsigned char *p = data;
+
+	for (size_t i = 0; i < size;) {
+		unsigned int len = p[i] < 0x80 ? 1 :
+			uni_utf8_char_len(p + i, size - i);
+		uint32_t c;
+
+		if (len <= 1) {
+			unsigned char b = p[i++];
+
+			str_append_c(dest, (char)(b >= 'A' && b <= 'Z' ?
+						  b + 32 : b));
+			continue;
+		}
+		c = p[i] & (len == 2 ? 0x1f : len == 3 ? 0x0f : 0x07);
+		for (unsigned int j = 1; j < len; j++)
+			c = (c << 6) | (p[i + j] & 0x3f);
+		utf8_append_char(dest, fold_char(c));
+		i += len;
+	}
 }

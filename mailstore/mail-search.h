@@ -18,6 +18,7 @@
 #define ROOST_MAIL_SEARCH_H
 
 #include "mail-storage.h"
+#include "message-parser.h"
 
 enum mail_search_arg_type {
 	SEARCH_OR,
@@ -158,6 +159,29 @@ bool mail_search_args_have_nonmailbox(const struct mail_search_args *args);
  * yet claimed by any session (uid >= first recent uid), as Dovecot's
  * doveadm sees it. Needs mail_search_args_init() or the threshold. */
 bool mail_search_is_recent(struct mail *mail, uint32_t first_recent_uid);
+
+/* ---- message text as searches (and doveadm's text.utf8) see it ---- */
+
+/* The header block as "Name: value" lines, each unfolded and with RFC
+ * 2047 words decoded to UTF-8, then an empty line. */
+void mail_search_header_utf8(const unsigned char *hdr, size_t size,
+			     string_t *dest);
+/* The body of a leaf part with its Content-Transfer-Encoding (base64,
+ * quoted-printable) undone and, for text parts, its charset converted to
+ * UTF-8. Multipart and message/rfc822 parts add nothing. */
+void mail_search_part_body_utf8(const struct message_part *part,
+				const unsigned char *msg, size_t msg_size,
+				string_t *dest);
+/* Append the decoded text of the message: each part's header (unless
+ * skip_headers) and leaf body (only text/ * bodies with text_only, as
+ * searches look at them), in order (no preamble or epilogue). */
+void mail_search_message_utf8(const struct message_part *parts,
+			      const unsigned char *msg, size_t msg_size,
+			      bool skip_headers, bool text_only,
+			      string_t *dest);
+/* Case folding for matching: ASCII and the common Latin, Greek and
+ * Cyrillic letters to lowercase, in UTF-8. */
+void mail_search_casefold(const void *data, size_t size, string_t *dest);
 
 /* Dovecot's size and interval syntax: "10k", "1 M", "30d", "2 weeks". */
 int mail_search_parse_size(const char *str, uint64_t *size_r);
