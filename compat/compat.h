@@ -25,5 +25,7 @@ int doveadm_main(int argc, char *argv[]);
 int auth_cmd_main(int argc, char *argv[]);
 /* dovecot-lda, deliver, roost lda: local delivery (lda.c) */
 int lda_main(int argc, char *argv[]);
+/* `roost pop3 -u USER`: a pre-authenticated POP3 session on stdin. */
+int pop3_cmd_main(int argc, char *argv[]);
 
 #endif

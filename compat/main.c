@@ -21,6 +21,7 @@ static const struct program programs[] = {
 	{ "dovecot-lda", lda_main },
 	{ "deliver", lda_main },
 	{ "lda", lda_main },
+	{ "pop3", pop3_cmd_main },
 	{ "checkpassword-reply", checkpassword_reply_cmd },
 };
 

@@ -14,7 +14,7 @@ static void connection_update_io(struct connection *conn)
 		return;
 	if (!conn->paused && conn->out_len < conn->out_max)
 		cond |= IO_READ;
-	if (conn->out_len > 0)
+	if (conn->out_len > 0 || conn->want_output)
 		cond |= IO_WRITE;
 	io_set_condition(conn->io, cond);
 }
@@ -99,6 +99,16 @@ static void connection_io(void *context)
 		if (conn->disconnected)
 			return;
 	}
+	while (conn->want_output && conn->out_len < conn->out_max / 2 &&
+	       conn->v->output_ready != NULL && !conn->disconnected) {
+		size_t before = conn->out_len;
+
+		if (!conn->v->output_ready(conn))
+			return;
+		/* nothing more was queued: the owner is done for now */
+		if (conn->out_len == before)
+			break;
+	}
 	if (!conn->paused && conn->out_len < conn->out_max) {
 		ssize_t ret = read(conn->fd, conn->inbuf + conn->in_len,
 				   conn->in_max - conn->in_len);
@@ -177,6 +187,17 @@ void connection_send(struct connection *conn, const void *data, size_t size)
 void connection_send_str(struct connection *conn, const char *str)
 {
 	connection_send(conn, str, strlen(str));
+}
+
+void connection_want_output(struct connection *conn, bool want)
+{
+	conn->want_output = want;
+	connection_update_io(conn);
+}
+
+size_t connection_output_queued(const struct connection *conn)
+{
+	return conn->out_len;
 }
 
 void connection_pause(struct connection *conn, bool pause)

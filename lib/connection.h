@@ -19,6 +19,10 @@ struct connection_vfuncs {
 	/* The peer closed, an error happened or a line was too long. The
 	   owner must call connection_free() (now or later). */
 	void (*disconnected)(struct connection *conn, const char *reason);
+	/* Optional: the queued output drained below half of max_output
+	   after connection_want_output(conn, TRUE) (streaming a large
+	   reply piece by piece). Return false if conn was freed. */
+	bool (*output_ready)(struct connection *conn);
 };
 
 struct connection {
@@ -32,7 +36,7 @@ struct connection {
 	size_t in_len, in_max;
 	char *outbuf;
 	size_t out_len, out_cap, out_max;
-	bool disconnected, paused;
+	bool disconnected, paused, want_output;
 	struct timeout *disconnect_to;
 	const char *disconnect_reason;	/* static text */
 };
@@ -48,6 +52,11 @@ void connection_free(struct connection **conn);
 /* Queue data; written as the socket allows. */
 void connection_send(struct connection *conn, const void *data, size_t size);
 void connection_send_str(struct connection *conn, const char *str);
+/* Ask for (or stop asking for) the output_ready callback. */
+void connection_want_output(struct connection *conn, bool want);
+/* Bytes queued and not yet written. */
+size_t connection_output_queued(const struct connection *conn);
+
 /* Stop or resume reading input (e.g. while a request is pending). */
 void connection_pause(struct connection *conn, bool pause);
 /* Call input_line for lines already buffered (after resuming). Returns

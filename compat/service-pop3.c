@@ -1,0 +1,171 @@
+/* service-pop3.c - `roost pop3 [-c FILE] [-o key=value] -u USER`: a
+ * pre-authenticated POP3 session on stdin/stdout, as Dovecot's pop3
+ * binary runs from a shell or inetd: the user is looked up in the
+ * userdb, privileges are dropped to the user, "+OK Logged in." is sent
+ * and the session runs until QUIT. The master's mail workers run the
+ * same session code on handed-over connections. */
+#include "lib.h"
+#include "compat.h"
+#include "config-bind.h"
+#include "doveadm-mail.h"
+#include "ioloop.h"
+#include "pop3-client.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static void session_destroyed(void *context)
+{
+	io_loop_stop(context);
+}
+
+/* Copy between the two fds of the relay until one side closes. */
+static void relay_run(int in_fd, int out_fd, int sock)
+{
+	char buf[8192];
+	struct pollfd fds[2] = {
+		{ .fd = in_fd, .events = POLLIN },
+		{ .fd = sock, .events = POLLIN },
+	};
+
+	for (;;) {
+		if (poll(fds, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if (fds[0].revents != 0) {
+			ssize_t n = read(in_fd, buf, sizeof(buf));
+			if (n <= 0) {
+				/* stdin ended: no more commands */
+				shutdown(sock, SHUT_WR);
+				fds[0].fd = -1;
+			} else if (write(sock, buf, (size_t)n) != n) {
+				break;
+			}
+		}
+		if (fds[1].revents != 0) {
+			ssize_t n = read(sock, buf, sizeof(buf));
+			if (n <= 0 || write(out_fd, buf, (size_t)n) != n)
+				break;
+		}
+	}
+}
+
+/* The session needs one bidirectional socket: stdin is one under
+ * inetd/systemd; for pipes and terminals a child relays. */
+static int session_fd(pid_t *relay_pid_r)
+{
+	struct stat st;
+	int sv[2];
+
+	*relay_pid_r = -1;
+	if (fstat(0, &st) == 0 && S_ISSOCK(st.st_mode))
+		return 0;
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+		i_fatal("socketpair() failed: %m");
+	*relay_pid_r = fork();
+	if (*relay_pid_r < 0)
+		i_fatal("fork() failed: %m");
+	if (*relay_pid_r == 0) {
+		close(sv[0]);
+		relay_run(0, 1, sv[1]);
+		_exit(0);
+	}
+	close(sv[1]);
+	return sv[0];
+}
+
+int pop3_cmd_main(int argc, char *argv[])
+{
+	const char *path = NULL, *username = NULL, *error;
+	ARRAY_STR overrides = ARRAY_INIT;
+	struct config *config;
+	struct mail_service *svc;
+	struct mail_service_user *suser;
+	struct mail_user *user;
+	struct ioloop *loop;
+	struct pop3_client *client;
+	pid_t relay_pid;
+	char *prefix;
+	int c, fd, ret;
+
+	log_set_prefix("pop3: ");
+	while ((c = getopt(argc, argv, "c:o:u:")) != -1) {
+		switch (c) {
+		case 'c':
+			path = optarg;
+			break;
+		case 'o':
+			array_push(&overrides, optarg);
+			break;
+		case 'u':
+			username = optarg;
+			break;
+		default:
+			fprintf(stderr, "Usage: roost pop3 [-c <config>] "
+				"[-o <key=value>] -u <user>\n");
+			return EXIT_USAGE;
+		}
+	}
+	if (username == NULL)
+		username = getenv("USER");
+	if (username == NULL)
+		i_fatal("USER environment missing and -u not given");
+	if (path == NULL)
+		path = roost_default_config_path();
+	if (roost_config_load(path, 0, &config, &error) < 0)
+		i_fatal("%s", error);
+	svc = mail_service_init(config, "pop3", overrides.v,
+				(unsigned int)overrides.count, false);
+	ret = mail_service_lookup(svc, username, true, &suser, &error);
+	if (ret <= 0) {
+		if (ret == 0)
+			error = "User doesn't exist";
+		printf("-ERR [SYS/TEMP] %s\r\n", error);
+		i_error("%s", error);
+		return EXIT_NOUSER;
+	}
+	prefix = i_strdup_printf("pop3(%s)<%ld><>: ", suser->username,
+				 (long)getpid());
+	log_set_prefix(prefix);
+	if (mail_service_user_init(svc, suser, false, false, &user, &error) < 0) {
+		printf("-ERR [SYS/TEMP] %s\r\n", error);
+		i_error("%s", error);
+		return EXIT_TEMPFAIL;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	fd = session_fd(&relay_pid);
+	loop = io_loop_create();
+	/* pre-authenticated: no "+OK Logged in." (as Dovecot) */
+	client = pop3_client_create(loop, fd, user, suser->set, "", 0,
+				    session_destroyed, loop, &error);
+	if (client == NULL) {
+		char *line = i_strdup_printf("-ERR [SYS/TEMP] %s\r\n", error);
+		if (write(fd, line, strlen(line)) < 0)
+			i_error("write() failed: %m");
+		i_free(line);
+		i_error("Couldn't open INBOX: %s", error);
+		close(fd);
+		ret = EXIT_TEMPFAIL;
+	} else {
+		io_loop_run(loop);
+		ret = 0;
+	}
+	io_loop_destroy(&loop);
+	if (relay_pid > 0)
+		(void)waitpid(relay_pid, NULL, 0);
+	mail_service_user_free(svc, &suser, &user);
+	mail_service_deinit(&svc);
+	config_free(&config);
+	array_free(&overrides);
+	i_free(prefix);
+	return ret;
+}
