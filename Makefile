@@ -155,6 +155,7 @@ integration: all $(B)/bin/auth-db-probe $(B)/bin/mailstore-probe
 	ROOST=$(CURDIR)/$(B)/bin/roost $(PYTHON) \
 		tests/integration/test_auth_service.py
 	ROOST=$(CURDIR)/$(B)/bin/roost $(PYTHON) tests/integration/test_doveadm_auth.py
+	ROOST=$(CURDIR)/$(B)/bin/roost $(PYTHON) tests/integration/test_doveadm_mail.py
 	ROOST=$(CURDIR)/$(B)/bin/roost ./tests/integration/postfix-sasl.sh
 	PROBE=$(CURDIR)/$(B)/bin/mailstore-probe $(PYTHON) \
 		tests/integration/mailstore-crash.py

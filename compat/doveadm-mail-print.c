@@ -458,8 +458,9 @@ void doveadm_print_stream(const void *data, size_t size)
 		case PRINT_TABLE:
 			if (memchr(data, '\n', size) != NULL) {
 				fflush(ctx->out);
-				i_fatal("table formatter doesn't support "
-					"multi-line values");
+				i_fatal_status(EXIT_TEMPFAIL, "table formatter "
+					       "doesn't support multi-line "
+					       "values");
 			}
 			str_append_n(ctx->stream, data, size);
 			break;

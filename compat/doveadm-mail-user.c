@@ -165,7 +165,8 @@ struct mail_service *mail_service_init(struct config *config,
 	svc->pool = pool_create("mail service", 4096);
 	svc->set = service_bind(svc, svc->pool, NULL, &error);
 	if (svc->set == NULL)
-		i_fatal("Error reading configuration: %s", error);
+		i_fatal_status(EXIT_TEMPFAIL, "Error reading configuration: %s",
+			       error);
 	path = svc->set->auth_socket_path;
 	if (path[0] != '/')
 		path = p_strdup_printf(svc->pool, "%s/%s", svc->set->base_dir,

@@ -1198,15 +1198,16 @@ static int match_date(struct match_ctx *ctx, const struct mail_search_arg *arg)
 	}
 	if (ret < 0)
 		return -1;
-	if (!arg->value.use_tz) {
-		/* compare the day as the message itself sees it */
-		if (!have_tz) {
-			struct tm tm;
-
-			localtime_r(&date, &tm);
-			tz = (int)(tm.tm_gmtoff / 60);
-		}
+	if (have_tz) {
+		/* the Date: header is compared as its writer saw it
+		   (RFC 3501 ignores the timezone), in both syntaxes */
 		date += (time_t)tz * 60;
+	} else if (!arg->value.use_tz) {
+		/* an IMAP date is a day in local time */
+		struct tm tm;
+
+		localtime_r(&date, &tm);
+		date += (time_t)tm.tm_gmtoff;
 	}
 	switch (arg->type) {
 	case SEARCH_BEFORE:
