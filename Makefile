@@ -159,6 +159,10 @@ integration: all $(B)/bin/auth-db-probe $(B)/bin/mailstore-probe
 	ROOST=$(CURDIR)/$(B)/bin/roost ./tests/integration/postfix-sasl.sh
 	PROBE=$(CURDIR)/$(B)/bin/mailstore-probe $(PYTHON) \
 		tests/integration/mailstore-crash.py
+	PROBE=$(CURDIR)/$(B)/bin/mailstore-probe $(PYTHON) \
+		tests/integration/mbox-crash.py
+	ROOST=$(CURDIR)/$(B)/bin/roost $(PYTHON) \
+		tests/integration/test_mbox_dovecot.py
 
 # Side-by-side benchmarks against Debian's Dovecot (tests/bench/README.md).
 .PHONY: bench

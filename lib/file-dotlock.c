@@ -387,7 +387,7 @@ int file_dotlock_create_full(const struct dotlock_settings *set,
 			break;
 		}
 		sleep_msecs(delay);
-		if (delay < 200)
+		if (delay < 50)
 			delay += 10;
 	}
 	if (info.temp_path != NULL) {

@@ -89,6 +89,22 @@ static bool skip_alpha_tz(const unsigned char **_p, const unsigned char *end)
 	return true;
 }
 
+/* mktime() without its tzset() (which stats /etc/localtime on every
+ * call - thousands of times per scan): the UTC value shifted by the local
+ * offset found with localtime_r(), checked once more for DST edges. */
+static time_t local_to_time(const struct tm *tm)
+{
+	struct tm copy = *tm, lt;
+	time_t t0 = timegm(&copy), t;
+
+	if (t0 == (time_t)-1 || localtime_r(&t0, &lt) == NULL)
+		return (time_t)-1;
+	t = t0 - lt.tm_gmtoff;
+	if (localtime_r(&t, &lt) != NULL && t0 - lt.tm_gmtoff != t)
+		t = t0 - lt.tm_gmtoff;
+	return t;
+}
+
 /* The date part of a From_ line. */
 static bool parse_date(const unsigned char *p, const unsigned char *end,
 		       time_t *time_r)
@@ -175,8 +191,7 @@ static bool parse_date(const unsigned char *p, const unsigned char *end,
 			return false;
 		*time_r = t - tz_offset;
 	} else {
-		tm.tm_isdst = -1;
-		*time_r = mktime(&tm);
+		*time_r = local_to_time(&tm);
 		if (*time_r == (time_t)-1)
 			return false;
 	}

@@ -87,6 +87,15 @@ START_TEST(test_from_parse)
 	ck_assert_uint_eq(slen, 7);
 	ck_assert(from_ok("From   Thu Nov 26 07:26:11 2026", &t, &slen));
 	ck_assert_uint_eq(slen, 0);
+	/* local time with DST, and the hour that doesn't exist */
+	setenv("TZ", "Europe/Berlin", 1);
+	tzset();
+	ck_assert(from_ok("From a  Thu Jul  2 12:00:00 2026", &t, &slen));
+	ck_assert_int_eq(t, 1782986400);	/* 10:00 UTC */
+	ck_assert(from_ok("From a  Thu Nov 26 08:26:11 2026", &t, &slen));
+	ck_assert_int_eq(t, T0);
+	ck_assert(from_ok("From a  Sun Mar 29 02:30:00 2026", &t, &slen));
+	utc();
 }
 END_TEST
 
