@@ -133,6 +133,7 @@ compat-test: all
 	./tests/compat/pw-diff.sh $(CURDIR)/$(B)/bin/doveadm
 	ROOST=$(CURDIR)/$(B)/bin/roost $(PYTHON) tests/compat/auth-diff.py
 	PROBE=$(CURDIR)/$(B)/bin/mime-probe $(PYTHON) tests/compat/mime-diff.py
+	ROOST=$(CURDIR)/$(B)/bin/roost $(PYTHON) tests/compat/maildir-roundtrip.py
 	ROOST=$(CURDIR)/$(B)/bin/roost $(PYTHON) tests/compat/pop3-diff.py
 
 # MIME differential test (tests/compat/mime-diff.py): mime-probe prints
