@@ -27,5 +27,10 @@ int auth_cmd_main(int argc, char *argv[]);
 int lda_main(int argc, char *argv[]);
 /* `roost pop3 -u USER`: a pre-authenticated POP3 session on stdin. */
 int pop3_cmd_main(int argc, char *argv[]);
+/* service-daemon.c: the dovecot command (the master) and the roles it
+ * starts: login workers and mail workers */
+int dovecot_main(int argc, char *argv[]);
+int login_cmd_main(int argc, char *argv[]);
+int mail_worker_cmd_main(int argc, char *argv[]);
 
 #endif

@@ -22,6 +22,9 @@ static const struct program programs[] = {
 	{ "deliver", lda_main },
 	{ "lda", lda_main },
 	{ "pop3", pop3_cmd_main },
+	{ "dovecot", dovecot_main },
+	{ "login", login_cmd_main },
+	{ "mail-worker", mail_worker_cmd_main },
 	{ "checkpassword-reply", checkpassword_reply_cmd },
 };
 

@@ -195,6 +195,16 @@ void connection_want_output(struct connection *conn, bool want)
 	connection_update_io(conn);
 }
 
+int connection_input_inject(struct connection *conn, const void *data,
+			    size_t size)
+{
+	if (size > conn->in_max - conn->in_len)
+		return -1;
+	memcpy(conn->inbuf + conn->in_len, data, size);
+	conn->in_len += size;
+	return 0;
+}
+
 size_t connection_output_queued(const struct connection *conn)
 {
 	return conn->out_len;

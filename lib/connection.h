@@ -54,6 +54,11 @@ void connection_send(struct connection *conn, const void *data, size_t size);
 void connection_send_str(struct connection *conn, const char *str);
 /* Ask for (or stop asking for) the output_ready callback. */
 void connection_want_output(struct connection *conn, bool want);
+/* Put bytes into the input buffer as if they had been read (input that
+ * arrived on another process's copy of the socket). -1 if they don't
+ * fit. The caller then runs connection_process_input(). */
+int connection_input_inject(struct connection *conn, const void *data,
+			    size_t size);
 /* Bytes queued and not yet written. */
 size_t connection_output_queued(const struct connection *conn);
 

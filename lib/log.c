@@ -75,6 +75,29 @@ int log_open_file(const char *path, const char *timestamp_fmt,
 	return 0;
 }
 
+int log_open_fd(int fd, const char *timestamp_fmt)
+{
+	int nfd = dup(fd);
+	FILE *file = nfd < 0 ? NULL : fdopen(nfd, "a");
+
+	if (file == NULL) {
+		if (nfd >= 0)
+			close(nfd);
+		return -1;
+	}
+	log_close();
+	setvbuf(file, NULL, _IOLBF, 0);
+	logger.file = file;
+	logger.timestamp_fmt = i_strdup(timestamp_fmt);
+	logger.target = TARGET_FILE;
+	return 0;
+}
+
+int log_get_file_fd(void)
+{
+	return logger.target == TARGET_FILE ? fileno(logger.file) : -1;
+}
+
 static const struct {
 	const char *name;
 	int facility;

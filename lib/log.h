@@ -29,6 +29,11 @@ void log_open_stderr(void);
  * "%b %d %H:%M:%S " (Dovecot's log_timestamp). Returns -1 on error. */
 int log_open_file(const char *path, const char *timestamp_fmt,
 		  const char **error_r);
+/* Log with timestamps to an already open file descriptor (dup'd): how
+ * unprivileged children write into the log file the master opened. */
+int log_open_fd(int fd, const char *timestamp_fmt);
+/* The fd of the log file, -1 when not logging to a file. */
+int log_get_file_fd(void);
 /* Log to syslog with ident (instance_name) and facility name. */
 int log_open_syslog(const char *ident, const char *facility,
 		    const char **error_r);

@@ -13,6 +13,17 @@
 
 static void client_idle_timeout(void *context);
 
+/* Several sessions share a worker: every entry point sets the log
+ * prefix of the session it runs for (Dovecot's mail_log_prefix). */
+static void client_set_log_prefix(struct pop3_client *client)
+{
+	char prefix[256];
+
+	snprintf(prefix, sizeof(prefix), "pop3(%s)<%ld><%s>: ",
+		 client->user->username, (long)getpid(), client->session_id);
+	log_set_prefix(prefix);
+}
+
 void pop3_send_line(struct pop3_client *client, const char *line)
 {
 	connection_send_str(client->conn, line);
@@ -201,6 +212,7 @@ static void client_free(struct pop3_client *client)
 	void *context = client->destroyed_context;
 
 	timeout_remove(&client->idle_to);
+	timeout_remove(&client->inject_to);
 	mail_free(&client->mail);
 	mailbox_free(&client->box);
 	connection_free(&client->conn);
@@ -282,6 +294,7 @@ static bool client_input_line(struct connection *conn, char *line)
 {
 	struct pop3_client *client = conn->context;
 
+	client_set_log_prefix(client);
 	timeout_reset(client->idle_to);
 	if (client->quitting)
 		return true;
@@ -292,6 +305,7 @@ static void client_disconnected(struct connection *conn, const char *reason)
 {
 	struct pop3_client *client = conn->context;
 
+	client_set_log_prefix(client);
 	if (client->quitting) {
 		client_free(client);
 		return;
@@ -327,6 +341,7 @@ static void client_idle_timeout(void *context)
 {
 	struct pop3_client *client = context;
 
+	client_set_log_prefix(client);
 	pop3_send_line(client, "-ERR Disconnected for inactivity.");
 	pop3_client_destroy(client, "Disconnected for inactivity.");
 }
@@ -397,4 +412,24 @@ struct pop3_client *pop3_client_create(struct ioloop *loop, int fd,
 	if ((flags & POP3_CLIENT_SEND_LOGGED_IN) != 0)
 		pop3_send_line(client, "+OK Logged in.");
 	return client;
+}
+
+static void client_process_injected(void *context)
+{
+	struct pop3_client *client = context;
+
+	timeout_remove(&client->inject_to);
+	(void)connection_process_input(client->conn);
+}
+
+void pop3_client_add_input(struct pop3_client *client, const void *data,
+			   size_t size)
+{
+	if (connection_input_inject(client->conn, data, size) < 0) {
+		i_error("Hand-over input too long");
+		return;
+	}
+	if (client->inject_to == NULL)
+		client->inject_to = timeout_add(client->loop, 0,
+						client_process_injected, client);
 }

@@ -38,6 +38,10 @@ struct pop3_client *pop3_client_create(struct ioloop *loop, int fd,
 				       enum pop3_client_flags flags,
 				       pop3_client_destroyed_t *destroyed,
 				       void *context, const char **error_r);
+/* Input the client sent after its login command, before the hand-over
+ * (pipelining): processed as if it had just arrived. */
+void pop3_client_add_input(struct pop3_client *client, const void *data,
+			   size_t size);
 /* Close the session now (server shutdown): "-ERR Server shutting
  * down." and the logout line. Pending DELEs are not applied. */
 void pop3_client_destroy(struct pop3_client *client, const char *reason);

@@ -48,7 +48,7 @@ struct pop3_client {
 	unsigned int expunged_count;
 	unsigned int bad_commands;
 
-	struct timeout *idle_to;
+	struct timeout *idle_to, *inject_to;
 	bool quitting;
 	bool no_nuls, oe_ns_eoh;
 };

@@ -1,0 +1,259 @@
+/* service-daemon.c - the `dovecot` command and the process roles the
+ * master starts: `roost login -c FILE SERVICE N` (a login worker with N
+ * listeners on fds 4..) and `roost mail-worker -c FILE`. */
+#include "lib.h"
+#include "compat.h"
+#include "config-bind.h"
+#include "login-common.h"
+#include "mail-worker.h"
+#include "master.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <grp.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+extern const struct login_protocol pop3_login_protocol;
+
+/* Log where the config says (log_path; "syslog" or empty = stderr for
+ * now), with Dovecot's timestamp format. */
+static void log_open_from_settings(const struct settings_root *set)
+{
+	const char *error;
+
+	if (set->log_path[0] == '\0' || strcmp(set->log_path, "syslog") == 0 ||
+	    strcmp(set->log_path, "/dev/stderr") == 0)
+		return;
+	/* children that may not open the file write to the copy on fd 2
+	   the master gave them */
+	if (log_open_file(set->log_path, set->log_timestamp, &error) < 0 &&
+	    log_open_fd(2, set->log_timestamp) < 0)
+		i_error("%s", error);
+}
+
+static struct config *load_config(const char *path)
+{
+	struct config *config;
+	const char *error;
+
+	if (path == NULL)
+		path = roost_default_config_path();
+	if (roost_config_load(path, 0, &config, &error) < 0)
+		i_fatal("%s", error);
+	return config;
+}
+
+static void usage_dovecot(void) ATTR_NORETURN;
+static void usage_dovecot(void)
+{
+	fprintf(stderr, "Usage: dovecot [-F] [-c <config file>] [-p] [-n] [-a] "
+		"[--help] [--version]\n       [--build-options] [--hostdomain] "
+		"[reload] [stop]\n");
+	exit(EXIT_USAGE);
+}
+
+static int signal_master(struct config *config, int signo)
+{
+	pool_t pool = pool_create("dovecot", 4096);
+	const char *error;
+	struct settings_root *set = config_bind(pool, config->blocks[0]->root,
+						&error);
+	char *path;
+	FILE *f;
+	long pid = 0;
+
+	if (set == NULL)
+		i_fatal("%s", error);
+	path = i_strdup_printf("%s/master.pid", set->base_dir);
+	f = fopen(path, "r");
+	if (f == NULL || fscanf(f, "%ld", &pid) != 1 || pid <= 0) {
+		i_fatal("Dovecot is not running (read from %s)", path);
+	}
+	fclose(f);
+	if (kill((pid_t)pid, signo) < 0)
+		i_fatal("kill(%ld) failed: %m", pid);
+	i_free(path);
+	pool_destroy(&pool);
+	return 0;
+}
+
+int dovecot_main(int argc, char *argv[])
+{
+	static const struct option longopts[] = {
+		{ "version", no_argument, NULL, 'V' },
+		{ "build-options", no_argument, NULL, 'B' },
+		{ "hostdomain", no_argument, NULL, 'H' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *path = NULL;
+	bool foreground = false;
+	struct config *config;
+	pool_t pool;
+	int c;
+
+	log_set_prefix("master: ");
+	while ((c = getopt_long(argc, argv, "+Fc:pnah", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'F':
+			foreground = true;
+			break;
+		case 'c':
+			path = optarg;
+			break;
+		case 'p':
+			break;	/* ask for SSL key passwords: not needed */
+		case 'n':
+		case 'a': {
+			char *dargs[] = { (char *)"doveconf", (char *)(c == 'n' ? "-n" : "-a"),
+				(char *)"-c", (char *)(path != NULL ? path :
+				roost_default_config_path()), NULL };
+			optind = 1;
+			return doveconf_main(4, dargs);
+		}
+		case 'V':
+			printf("2.3.19.1 (Roost %s)\n", ROOST_VERSION);
+			return 0;
+		case 'B':
+			printf("Build options: epoll inotify openssl\n"
+			       "Mail storages: maildir mbox\n"
+			       "SQL driver plugins:\nPassdb: checkpassword pam "
+			       "passwd passwd-file shadow static\nUserdb: "
+			       "checkpassword passwd passwd-file prefetch static\n");
+			return 0;
+		case 'H': {
+			char host[256];
+			if (gethostname(host, sizeof(host)) < 0)
+				strcpy(host, "localhost");
+			host[sizeof(host) - 1] = '\0';
+			printf("%s\n", host);
+			return 0;
+		}
+		default:
+			usage_dovecot();
+		}
+	}
+	config = load_config(path);
+	if (optind < argc) {
+		if (strcmp(argv[optind], "stop") == 0)
+			return signal_master(config, SIGTERM);
+		if (strcmp(argv[optind], "reload") == 0)
+			return signal_master(config, SIGHUP);
+		usage_dovecot();
+	}
+	pool = pool_create("master log", 4096);
+	{
+		const char *error;
+		struct settings_root *set = config_bind(pool,
+			config->blocks[0]->root, &error);
+		if (set == NULL)
+			i_fatal("%s", error);
+		log_open_from_settings(set);
+		/* children inherit the log file as their stderr */
+		if (log_get_file_fd() >= 0)
+			(void)dup2(log_get_file_fd(), 2);
+	}
+	return master_main(config, path != NULL ? path :
+			   roost_default_config_path(), foreground);
+}
+
+/* Drop a login worker to default_login_user, chrooted into base_dir/login
+ * when running as root (login_chroot). */
+static void login_drop_privileges(const struct settings_root *set,
+				  const struct settings_service *svc)
+{
+	const char *user = svc != NULL && svc->user[0] != '\0' ?
+		svc->user : set->default_login_user;
+	struct passwd *pw;
+	char *dir;
+
+	if (geteuid() != 0)
+		return;
+	if (user[0] == '$')
+		user = set->default_login_user;
+	pw = getpwnam(user);
+	if (pw == NULL)
+		i_fatal("service(%s): User doesn't exist: %s "
+			"(See service %s { user } setting)",
+			svc == NULL ? "login" : svc->name, user,
+			svc == NULL ? "login" : svc->name);
+	if (svc != NULL && svc->chroot[0] != '\0') {
+		dir = i_strdup_printf("%s/%s", set->base_dir, svc->chroot);
+		if (chroot(dir) < 0 || chdir("/") < 0)
+			i_fatal("chroot(%s) failed: %m", dir);
+		i_free(dir);
+	}
+	if (setgroups(0, NULL) < 0 || setgid(pw->pw_gid) < 0 ||
+	    setuid(pw->pw_uid) < 0)
+		i_fatal("Couldn't drop privileges to %s: %m", user);
+}
+
+int login_cmd_main(int argc, char *argv[])
+{
+	const char *path = NULL, *error;
+	const struct login_protocol *proto;
+	const struct settings_service *svc = NULL;
+	struct settings_root *set;
+	struct config *config;
+	pool_t pool;
+	char *auth_path;
+	int c;
+
+	while ((c = getopt(argc, argv, "c:")) != -1) {
+		if (c == 'c')
+			path = optarg;
+		else
+			return EXIT_USAGE;
+	}
+	if (argc - optind != 2 || strcmp(argv[optind], "pop3-login") != 0) {
+		fprintf(stderr, "Usage: roost login -c <config> pop3-login <n>\n");
+		return EXIT_USAGE;
+	}
+	proto = &pop3_login_protocol;
+	log_set_prefix("pop3-login: ");
+	config = load_config(path);
+	pool = pool_create("login settings", 64 * 1024);
+	struct config_filter filter = { .protocol = proto->name };
+	set = config_bind_filter(pool, config, &filter, &error);
+	if (set == NULL)
+		i_fatal("%s", error);
+	log_open_from_settings(set);
+	for (unsigned int i = 0; i < set->service_count; i++) {
+		if (strcmp(set->service[i]->name, argv[optind]) == 0)
+			svc = set->service[i];
+	}
+	signal(SIGPIPE, SIG_IGN);
+	auth_path = i_strdup_printf("%s/login/login", set->base_dir);
+	login_worker_init(proto, set, auth_path);
+	i_free(auth_path);
+	login_drop_privileges(set, svc);
+	return login_worker_run((unsigned int)atoi(argv[optind + 1]));
+}
+
+int mail_worker_cmd_main(int argc, char *argv[])
+{
+	const char *path = NULL, *error;
+	struct config *config;
+	struct settings_root *set;
+	pool_t pool;
+	int c;
+
+	while ((c = getopt(argc, argv, "c:")) != -1) {
+		if (c == 'c')
+			path = optarg;
+		else
+			return EXIT_USAGE;
+	}
+	log_set_prefix("mail-worker: ");
+	config = load_config(path);
+	pool = pool_create("worker log", 4096);
+	set = config_bind(pool, config->blocks[0]->root, &error);
+	if (set == NULL)
+		i_fatal("%s", error);
+	log_open_from_settings(set);
+	return mail_worker_main(config);
+}

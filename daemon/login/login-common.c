@@ -1,0 +1,541 @@
+/* login-common.c - the protocol-independent half of a login worker:
+ * accept, the auth-client conversation with the auth service (VERSION/
+ * CPID, MECH/COOKIE/DONE, then AUTH/CONT/OK/FAIL per client), the
+ * hand-over of an authenticated client to the master (fd passing, with
+ * whatever pipelined input arrived after the login command), and
+ * Dovecot's "Login:" / "Disconnected:" log lines (logging.md). */
+#include "login-common.h"
+#include "base64.h"
+#include "fdpass.h"
+#include "str.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+/* Dovecot's login timeout before authentication */
+#define LOGIN_IDLE_TIMEOUT_MSECS (180 * 1000)
+#define AUTH_MAX_LINE 65536
+
+static struct login_worker *worker;
+
+static struct login_client *client_by_auth_id(unsigned int id)
+{
+	for (size_t i = 0; i < worker->clients.count; i++) {
+		if (worker->clients.v[i]->auth_id == id &&
+		    worker->clients.v[i]->authenticating)
+			return worker->clients.v[i];
+	}
+	return NULL;
+}
+
+void login_client_send_line(struct login_client *client, const char *line)
+{
+	connection_send_str(client->conn, line);
+	connection_send(client->conn, "\r\n", 2);
+}
+
+static unsigned int client_secs(const struct login_client *client)
+{
+	return (unsigned int)((io_loop_time_msecs() - client->created_msecs) / 1000);
+}
+
+/* "user=<alice>, method=PLAIN, rip=…, lip=…, TLS, session=<…>" */
+static void client_log_vars(struct login_client *client, string_t *str,
+			    const char *mpid)
+{
+	char rip[64], lip[64];
+
+	snprintf(rip, sizeof(rip), "%s", net_ip2addr(&client->remote_ip));
+	snprintf(lip, sizeof(lip), "%s", net_ip2addr(&client->local_ip));
+	str_printfa(str, "user=<%s>", client->user == NULL ? "" : client->user);
+	if (client->auth_mech != NULL)
+		str_printfa(str, ", method=%s", client->auth_mech);
+	str_printfa(str, ", rip=%s, lip=%s", rip, lip);
+	if (mpid != NULL)
+		str_printfa(str, ", mpid=%s", mpid);
+	if (client->ssl)
+		str_append(str, ", TLS");
+	else if (client->secured)
+		str_append(str, ", secured");
+	str_printfa(str, ", session=<%s>", client->session_id);
+}
+
+static void client_free(struct login_client *client)
+{
+	for (size_t i = 0; i < worker->clients.count; i++) {
+		if (worker->clients.v[i] == client) {
+			array_delete(&worker->clients, i);
+			break;
+		}
+	}
+	timeout_remove(&client->idle_to);
+	connection_free(&client->conn);
+	i_free(client->user);
+	i_free(client->auth_mech);
+	i_free(client->proto);
+	i_free(client);
+}
+
+void login_client_destroy(struct login_client *client, const char *reason)
+{
+	string_t *str = str_new(256);
+
+	if (reason != NULL) {
+		str_printfa(str, "Disconnected: %s ", reason);
+		if (client->auth_attempts == 0)
+			str_printfa(str, "(no auth attempts in %u secs): ",
+				    client_secs(client));
+		else
+			str_printfa(str, "(auth failed, %u attempts in %u secs): ",
+				    client->auth_attempts, client_secs(client));
+		client_log_vars(client, str, NULL);
+		i_info("%s", str_c(str));
+	}
+	str_free(&str);
+	client_free(client);
+}
+
+bool login_client_plaintext_allowed(const struct login_client *client)
+{
+	return client->secured || !worker->set->disable_plaintext_auth;
+}
+
+const char *login_client_mechs(const struct login_client *client)
+{
+	if (worker->auth_mechs == NULL)
+		return "";
+	return login_client_plaintext_allowed(client) ? worker->auth_mechs :
+		worker->auth_plaintext_mechs;
+}
+
+/* ---- auth-client protocol ---- */
+
+static void auth_send_request(struct login_client *client, const char *mech,
+			      const char *resp)
+{
+	string_t *str = str_new(256);
+
+	client->auth_id = ++worker->auth_id_counter;
+	str_printfa(str, "AUTH\t%u\t%s\tservice=%s\tsession=%s", client->auth_id,
+		    mech, worker->proto->name, client->session_id);
+	str_printfa(str, "\tlip=%s", net_ip2addr(&client->local_ip));
+	str_printfa(str, "\trip=%s", net_ip2addr(&client->remote_ip));
+	str_printfa(str, "\tlport=%u\trport=%u", client->local_port,
+		    client->remote_port);
+	if (client->secured)
+		str_append(str, "\tsecured");
+	if (resp != NULL)
+		str_printfa(str, "\tresp=%s", resp);
+	str_append_c(str, '\n');
+	connection_send(worker->auth, str_c(str), str_len(str));
+	str_free(&str);
+}
+
+void login_client_auth_begin(struct login_client *client, const char *mech,
+			     const char *initial_resp)
+{
+	if (!worker->auth_ready) {
+		worker->proto->auth_failed(client,
+			"Waiting for authentication process to respond..", true);
+		return;
+	}
+	i_free(client->auth_mech);
+	client->auth_mech = i_strdup(mech);
+	client->authenticating = true;
+	client->auth_attempts++;
+	connection_pause(client->conn, true);
+	auth_send_request(client, mech, initial_resp);
+}
+
+void login_client_auth_continue(struct login_client *client, const char *resp)
+{
+	char *line = i_strdup_printf("CONT\t%u\t%s\n", client->auth_id, resp);
+
+	client->auth_waiting_continue = false;
+	connection_pause(client->conn, true);
+	connection_send_str(worker->auth, line);
+	i_free(line);
+}
+
+static const char *auth_arg(char **args, const char *key)
+{
+	size_t len = strlen(key);
+
+	for (unsigned int i = 0; args[i] != NULL; i++) {
+		if (strncmp(args[i], key, len) == 0 && args[i][len] == '=')
+			return args[i] + len + 1;
+		if (strcmp(args[i], key) == 0)
+			return "";
+	}
+	return NULL;
+}
+
+static void client_handover(struct login_client *client);
+
+static void auth_reply(char **args, unsigned int count)
+{
+	struct login_client *client;
+	const char *user, *reason;
+
+	if (count < 2)
+		return;
+	client = client_by_auth_id((unsigned int)strtoul(args[1], NULL, 10));
+	if (client == NULL)
+		return;
+	if (strcmp(args[0], "CONT") == 0) {
+		client->auth_waiting_continue = true;
+		connection_pause(client->conn, false);
+		worker->proto->send_challenge(client, count > 2 ? args[2] : "");
+		return;
+	}
+	client->authenticating = false;
+	user = auth_arg(args + 2, "user");
+	if (user != NULL) {
+		i_free(client->user);
+		client->user = i_strdup(user);
+	}
+	if (strcmp(args[0], "OK") == 0) {
+		client_handover(client);
+		return;
+	}
+	connection_pause(client->conn, false);
+	reason = auth_arg(args + 2, "reason");
+	worker->proto->auth_failed(client, reason,
+				   auth_arg(args + 2, "temp") != NULL);
+	(void)connection_process_input(client->conn);
+}
+
+static bool auth_input_line(struct connection *conn ATTR_UNUSED, char *line)
+{
+	char *args[64];
+	unsigned int count = 0;
+
+	for (char *p = line, *start = line; count < N_ELEMENTS(args) - 1; p++) {
+		if (*p == '\t' || *p == '\0') {
+			bool end = *p == '\0';
+			*p = '\0';
+			args[count++] = start;
+			start = p + 1;
+			if (end)
+				break;
+		}
+	}
+	args[count] = NULL;
+	if (count == 0)
+		return true;
+	if (strcmp(args[0], "MECH") == 0 && count >= 2) {
+		bool plaintext = false;
+		for (unsigned int i = 2; i < count; i++)
+			plaintext = plaintext || strcmp(args[i], "plaintext") == 0;
+		char *all = i_strdup_printf("%s%s%s", worker->auth_mechs == NULL ?
+			"" : worker->auth_mechs,
+			worker->auth_mechs == NULL ? "" : " ", args[1]);
+		i_free(worker->auth_mechs);
+		worker->auth_mechs = all;
+		if (!plaintext) {
+			char *np = i_strdup_printf("%s%s%s",
+				worker->auth_plaintext_mechs == NULL ? "" :
+				worker->auth_plaintext_mechs,
+				worker->auth_plaintext_mechs == NULL ||
+				worker->auth_plaintext_mechs[0] == '\0' ? "" : " ",
+				args[1]);
+			i_free(worker->auth_plaintext_mechs);
+			worker->auth_plaintext_mechs = np;
+		}
+	} else if (strcmp(args[0], "COOKIE") == 0 && count >= 2) {
+		i_free(worker->cookie);
+		worker->cookie = i_strdup(args[1]);
+	} else if (strcmp(args[0], "DONE") == 0) {
+		worker->auth_ready = true;
+		if (worker->auth_plaintext_mechs == NULL)
+			worker->auth_plaintext_mechs = i_strdup("");
+	} else if (strcmp(args[0], "OK") == 0 || strcmp(args[0], "FAIL") == 0 ||
+		   strcmp(args[0], "CONT") == 0) {
+		auth_reply(args, count);
+	}
+	return true;
+}
+
+static void auth_disconnected(struct connection *conn, const char *reason)
+{
+	(void)conn;
+	i_fatal("Lost connection to the auth service: %s", reason);
+}
+
+static const struct connection_vfuncs auth_vfuncs = {
+	.input_line = auth_input_line,
+	.disconnected = auth_disconnected,
+};
+
+static void auth_connect(const char *path)
+{
+	struct sockaddr_un sa;
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	char *hello;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof(sa.sun_path))
+		i_fatal("auth socket path too long: %s", path);
+	strcpy(sa.sun_path, path);	/* @UNSAFE: length checked above */
+	for (int attempt = 0;; attempt++) {
+		if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0)
+			break;
+		if (attempt >= 50)
+			i_fatal("connect(%s) failed: %m", path);
+		usleep(100 * 1000);
+	}
+	worker->auth = connection_create(worker->loop, fd, AUTH_MAX_LINE,
+					 1024 * 1024, &auth_vfuncs, worker);
+	hello = i_strdup_printf("VERSION\t1\t2\nCPID\t%ld\n", (long)getpid());
+	connection_send_str(worker->auth, hello);
+	i_free(hello);
+}
+
+/* ---- hand-over to the master ---- */
+
+static void client_handover(struct login_client *client)
+{
+	struct connection *conn = client->conn;
+	string_t *str = str_new(256);
+	ssize_t ret;
+
+	client->handing_over = true;
+	connection_pause(conn, true);
+	client->handover_tag = ++worker->handover_tag;
+	str_printfa(str, "HANDOVER\t%u\t%s\t%ld\t%u\t%s\t%s\t%s\t%s\t",
+		    client->handover_tag, worker->proto->name, (long)getpid(),
+		    client->auth_id, worker->cookie == NULL ? "" :
+		    worker->cookie, client->session_id,
+		    client->user == NULL ? "" : client->user,
+		    client->ssl ? "TLS" : client->secured ? "secured" : "");
+	/* pipelined input after the login command goes along */
+	base64_encode(str, conn->inbuf, conn->in_len);
+	ret = fdpass_send(LOGIN_CONTROL_FD, conn->fd, str_c(str), str_len(str));
+	str_free(&str);
+	if (ret < 0) {
+		i_error("fdpass_send() to master failed: %m");
+		worker->proto->handover_failed(client, NULL);
+	}
+}
+
+static void control_input(void *context ATTR_UNUSED)
+{
+	char buf[1024], *args[4];
+	unsigned int count = 0;
+	int fd;
+	ssize_t n = fdpass_recv(LOGIN_CONTROL_FD, buf, sizeof(buf) - 1, &fd);
+
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n <= 0) {
+		/* the master went away: stop accepting, finish clients */
+		i_fatal("Master connection lost");
+	}
+	if (fd >= 0)
+		close(fd);
+	buf[n] = '\0';
+	for (char *p = buf, *start = buf; count < N_ELEMENTS(args); p++) {
+		if (*p == '\t' || *p == '\0') {
+			bool end = *p == '\0';
+			*p = '\0';
+			args[count++] = start;
+			start = p + 1;
+			if (end)
+				break;
+		}
+	}
+	if (count < 3)
+		return;
+	unsigned int tag = (unsigned int)strtoul(args[1], NULL, 10);
+	for (size_t i = 0; i < worker->clients.count; i++) {
+		struct login_client *client = worker->clients.v[i];
+		string_t *str;
+
+		if (!client->handing_over || client->handover_tag != tag)
+			continue;
+		if (strcmp(args[0], "OK") != 0) {
+			client->handing_over = false;
+			worker->proto->handover_failed(client, args[2]);
+			return;
+		}
+		str = str_new(256);
+		str_append(str, "Login: ");
+		client_log_vars(client, str, args[2]);
+		i_info("%s", str_c(str));
+		str_free(&str);
+		client_free(client);
+		return;
+	}
+}
+
+/* ---- clients ---- */
+
+static bool client_input_line(struct connection *conn, char *line)
+{
+	struct login_client *client = conn->context;
+
+	timeout_reset(client->idle_to);
+	return worker->proto->client_input(client, line);
+}
+
+static void client_disconnected(struct connection *conn, const char *reason)
+{
+	struct login_client *client = conn->context;
+
+	if (client->handing_over)
+		return;	/* the master has the fd now; wait for its reply */
+	login_client_destroy(client, reason);
+}
+
+static const struct connection_vfuncs client_vfuncs = {
+	.input_line = client_input_line,
+	.disconnected = client_disconnected,
+};
+
+static void client_idle(void *context)
+{
+	struct login_client *client = context;
+
+	login_client_send_line(client, "-ERR Disconnected for inactivity.");
+	login_client_destroy(client, "Inactivity");
+}
+
+static void session_id_generate(char *dest, size_t size)
+{
+	unsigned char raw[12];
+	string_t *str = str_new(24);
+	int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0 || read(fd, raw, sizeof(raw)) != (ssize_t)sizeof(raw)) {
+		for (unsigned int i = 0; i < sizeof(raw); i++)
+			raw[i] = (unsigned char)(rand() ^ (int)io_loop_time_msecs());
+	}
+	if (fd >= 0)
+		close(fd);
+	base64_encode(str, raw, sizeof(raw));
+	snprintf(dest, size, "%s", str_c(str));
+	str_free(&str);
+}
+
+static void sockaddr_to_ip(const struct sockaddr_storage *ss,
+			   struct ip_addr *ip_r, unsigned int *port_r)
+{
+	char buf[64];
+
+	if (ss->ss_family == AF_INET) {
+		const struct sockaddr_in *sin = (const struct sockaddr_in *)ss;
+		inet_ntop(AF_INET, &sin->sin_addr, buf, sizeof(buf));
+		*port_r = ntohs(sin->sin_port);
+	} else if (ss->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)ss;
+		inet_ntop(AF_INET6, &sin6->sin6_addr, buf, sizeof(buf));
+		*port_r = ntohs(sin6->sin6_port);
+		/* v4-mapped addresses are shown as IPv4, as Dovecot */
+		if (strncmp(buf, "::ffff:", 7) == 0 && strchr(buf + 7, '.') != NULL)
+			memmove(buf, buf + 7, strlen(buf + 7) + 1);
+	} else {
+		strcpy(buf, "0.0.0.0");
+		*port_r = 0;
+	}
+	if (net_addr2ip(buf, ip_r) < 0)
+		memset(ip_r, 0, sizeof(*ip_r));
+}
+
+static bool ip_is_trusted(const struct ip_addr *ip)
+{
+	const char *nets = worker->set->login_trusted_networks;
+	char *copy = i_strdup(nets), *save = NULL;
+	bool found = false;
+
+	for (char *net = strtok_r(copy, " ,", &save); net != NULL && !found;
+	     net = strtok_r(NULL, " ,", &save)) {
+		struct ip_addr net_ip;
+		unsigned int bits;
+		const char *error;
+
+		if (net_parse_range(net, &net_ip, &bits, &error) == 0 &&
+		    net_is_in_network(ip, &net_ip, bits))
+			found = true;
+	}
+	i_free(copy);
+	return found;
+}
+
+static void listener_accept(void *context)
+{
+	unsigned int idx = (unsigned int)(uintptr_t)context;
+	int lfd = LOGIN_FIRST_LISTENER_FD + (int)idx;
+	struct sockaddr_storage local, remote;
+	socklen_t llen = sizeof(local), rlen = sizeof(remote);
+	struct login_client *client;
+	int fd;
+
+	fd = accept4(lfd, (struct sockaddr *)&remote, &rlen,
+		     SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (fd < 0) {
+		if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
+			i_error("accept() failed: %m");
+		return;
+	}
+	client = i_new(struct login_client, 1);
+	client->worker = worker;
+	client->created_msecs = io_loop_time_msecs();
+	if (getsockname(fd, (struct sockaddr *)&local, &llen) < 0)
+		memset(&local, 0, sizeof(local));
+	sockaddr_to_ip(&local, &client->local_ip, &client->local_port);
+	sockaddr_to_ip(&remote, &client->remote_ip, &client->remote_port);
+	if (remote.ss_family == AF_UNIX) {
+		client->secured = true;
+	} else {
+		client->secured = net_ip_compare(&client->local_ip, &client->remote_ip) ||
+			ip_is_trusted(&client->remote_ip);
+	}
+	session_id_generate(client->session_id, sizeof(client->session_id));
+	client->conn = connection_create(worker->loop, fd,
+					 worker->proto->max_line, 65536,
+					 &client_vfuncs, client);
+	client->idle_to = timeout_add(worker->loop, LOGIN_IDLE_TIMEOUT_MSECS,
+				      client_idle, client);
+	array_push(&worker->clients, client);
+	worker->proto->client_created(client);
+}
+
+void login_worker_init(const struct login_protocol *proto,
+		       const struct settings_root *set,
+		       const char *auth_socket_path)
+{
+	static struct login_worker w;
+
+	memset(&w, 0, sizeof(w));
+	worker = &w;
+	w.loop = io_loop_create();
+	w.proto = proto;
+	w.set = set;
+	auth_connect(auth_socket_path);
+}
+
+int login_worker_run(unsigned int listener_count)
+{
+	struct login_worker *w = worker;
+	w->control_io = io_add(w->loop, LOGIN_CONTROL_FD, IO_READ,
+			      control_input, NULL);
+	w->listen_count = listener_count;
+	w->listen_ios = i_new(struct io *, MAX(listener_count, 1));
+	for (unsigned int i = 0; i < listener_count; i++) {
+		int lfd = LOGIN_FIRST_LISTENER_FD + (int)i;
+		int flags = fcntl(lfd, F_GETFL);
+		(void)fcntl(lfd, F_SETFL, flags | O_NONBLOCK);
+		w->listen_ios[i] = io_add(w->loop, lfd, IO_READ, listener_accept,
+					 (void *)(uintptr_t)i);
+	}
+	io_loop_run(w->loop);
+	return 0;
+}

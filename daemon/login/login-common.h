@@ -1,0 +1,104 @@
+/* login-common.h - what every login worker shares (DESIGN.md: login
+ * workers are unprivileged, event-driven and serve many connections):
+ * accepting on the listeners the master passed, the auth-client
+ * connection to the auth service, SASL exchanges, the hand-over of a
+ * logged-in client to the master, and Dovecot's login log lines. The
+ * protocols (pop3-login.c, later imap-login.c) plug in through
+ * struct login_protocol. */
+#ifndef ROOST_LOGIN_COMMON_H
+#define ROOST_LOGIN_COMMON_H
+
+#include "lib.h"
+#include "array.h"
+#include "ioloop.h"
+#include "connection.h"
+#include "net.h"
+#include "settings-structs.h"
+
+struct login_client;
+
+/* The fds a login worker starts with (set up by the master). */
+#define LOGIN_CONTROL_FD 3
+#define LOGIN_FIRST_LISTENER_FD 4
+
+struct login_protocol {
+	const char *name;		/* "pop3" */
+	const char *process_name;	/* "pop3-login" (log prefix) */
+	size_t max_line;
+	/* a new connection: send the greeting */
+	void (*client_created)(struct login_client *client);
+	/* one input line; return false if the client was freed */
+	bool (*client_input)(struct login_client *client, char *line);
+	/* SASL: a challenge to send ("+ <base64>") */
+	void (*send_challenge)(struct login_client *client, const char *b64);
+	/* authentication finished: success is followed by the hand-over;
+	   failure: reply with reason (NULL = generic) */
+	void (*auth_failed)(struct login_client *client, const char *reason,
+			    bool temp);
+	/* the master took the session (mail worker pid) or failed */
+	void (*handover_failed)(struct login_client *client,
+				const char *reason);
+};
+
+struct login_client {
+	struct login_worker *worker;
+	struct connection *conn;
+	struct ip_addr local_ip, remote_ip;
+	unsigned int local_port, remote_port;
+	char session_id[24];
+	bool secured, ssl;
+	/* user name given (USER, LOGIN) or from the last auth attempt */
+	char *user;
+	char *auth_mech;
+	unsigned int auth_id;
+	unsigned int handover_tag;
+	unsigned int auth_attempts;
+	uint64_t created_msecs;
+	bool authenticating, auth_waiting_continue, handing_over, destroyed;
+	/* protocol state */
+	void *proto;
+	unsigned int bad_commands;
+	struct timeout *idle_to;
+};
+
+struct login_worker {
+	struct ioloop *loop;
+	const struct login_protocol *proto;
+	const struct settings_root *set;
+	struct connection *auth;	/* to the auth service */
+	bool auth_ready;
+	char *auth_mechs;		/* "PLAIN LOGIN ..." (MECH lines) */
+	char *auth_plaintext_mechs;	/* only those allowed without TLS */
+	char *cookie;
+	unsigned int auth_id_counter;
+	unsigned int handover_tag;
+	struct io *control_io;
+	struct io **listen_ios;
+	unsigned int listen_count;
+	ARRAY(struct login_client *) clients;
+};
+
+/* Connect to the auth service (before dropping privileges: the socket
+ * is outside the chroot)... */
+void login_worker_init(const struct login_protocol *proto,
+		       const struct settings_root *set,
+		       const char *auth_socket_path);
+/* ...then serve the listeners on fds 4.. and the master's control
+ * socket on fd 3 until the master goes away. */
+int login_worker_run(unsigned int listener_count);
+
+void login_client_send_line(struct login_client *client, const char *line);
+void login_client_destroy(struct login_client *client, const char *reason);
+/* Start SASL with mech and an initial response (base64, or NULL). */
+void login_client_auth_begin(struct login_client *client, const char *mech,
+			     const char *initial_resp);
+/* Continue SASL with a client response line (base64, or "*" = cancel). */
+void login_client_auth_continue(struct login_client *client,
+				const char *resp);
+/* Is plaintext authentication allowed on this connection? */
+bool login_client_plaintext_allowed(const struct login_client *client);
+/* Mechanism list for CAPA/CAPABILITY: all when secured, else only those
+ * not sending cleartext, or empty when plaintext is disabled. */
+const char *login_client_mechs(const struct login_client *client);
+
+#endif

@@ -1,0 +1,226 @@
+/* mail-worker.c - `roost mail-worker`: the process that serves every
+ * logged-in session of one uid (DESIGN.md, process model). The master
+ * starts it already running as that uid, with a SOCK_SEQPACKET control
+ * socket on fd 3, and sends one message per session:
+ *
+ *   "SESSION\t<protocol>\t<username>\t<session id>\t<flags>[\t<userdb
+ *    field>=<value>]..." with the client's socket attached
+ *
+ * flags: "L" = send the protocol's "logged in" reply. The worker builds
+ * the user's storage from the userdb fields (home, mail, ...) and runs
+ * the session in its event loop. It exits when the master closes the
+ * control socket and no session is left. */
+#include "lib.h"
+#include "mail-worker.h"
+#include "config-bind.h"
+#include "fdpass.h"
+#include "ioloop.h"
+#include "mail-storage.h"
+#include "pop3-client.h"
+#include "base64.h"
+#include "str.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#define WORKER_CONTROL_FD 3
+
+struct worker_session {
+	struct mail_worker *worker;
+	struct mail_user *user;
+	pool_t pool;
+};
+
+struct mail_worker {
+	struct ioloop *loop;
+	struct config *config;
+	struct io *control_io;
+	unsigned int sessions;
+	bool control_closed;
+};
+
+static void worker_check_exit(struct mail_worker *worker)
+{
+	if (worker->control_closed && worker->sessions == 0)
+		io_loop_stop(worker->loop);
+}
+
+static void session_destroyed(void *context)
+{
+	struct worker_session *session = context;
+	struct mail_worker *worker = session->worker;
+
+	mail_user_deinit(&session->user);
+	pool_destroy(&session->pool);
+	i_free(session);
+	worker->sessions--;
+	worker_check_exit(worker);
+}
+
+static const char *field_get(char *const *fields, const char *key)
+{
+	size_t len = strlen(key);
+
+	for (unsigned int i = 0; fields[i] != NULL; i++) {
+		if (strncmp(fields[i], key, len) == 0 && fields[i][len] == '=')
+			return fields[i] + len + 1;
+	}
+	return NULL;
+}
+
+static void reply_error(int fd, const char *protocol, const char *error)
+{
+	char *line;
+
+	if (strcmp(protocol, "pop3") == 0)
+		line = i_strdup_printf("-ERR [SYS/TEMP] %s\r\n", error);
+	else
+		line = i_strdup_printf("* BYE %s\r\n", error);
+	if (write(fd, line, strlen(line)) < 0) {
+		/* the client is gone already */
+	}
+	i_free(line);
+}
+
+static void session_start(struct mail_worker *worker, char *msg, int fd)
+{
+	char **args;
+	unsigned int count = 0;
+	struct worker_session *session;
+	struct mail_user_info info;
+	struct settings_root *set;
+	const char *error, *protocol, *username, *session_id, *flags, *input;
+	char *prefix;
+
+	for (char *p = msg; *p != '\0'; p++)
+		count += *p == '\t';
+	args = i_new(char *, count + 2);
+	count = 0;
+	for (char *p = msg, *start = msg;; p++) {
+		if (*p == '\t' || *p == '\0') {
+			bool end = *p == '\0';
+			*p = '\0';
+			args[count++] = start;
+			start = p + 1;
+			if (end)
+				break;
+		}
+	}
+	if (count < 5 || strcmp(args[0], "SESSION") != 0) {
+		i_error("Invalid control message from master");
+		close(fd);
+		i_free(args);
+		return;
+	}
+	protocol = args[1];
+	username = args[2];
+	session_id = args[3];
+	flags = args[4];
+	input = field_get(args + 5, "roost_input");
+
+	session = i_new(struct worker_session, 1);
+	session->worker = worker;
+	session->pool = pool_create("mail session", 4096);
+	struct config_filter filter = { .protocol = protocol };
+	set = config_bind_filter(session->pool, worker->config, &filter, &error);
+	if (set == NULL) {
+		i_error("%s", error);
+		goto fail;
+	}
+	memset(&info, 0, sizeof(info));
+	info.username = username;
+	info.home = field_get(args + 5, "home");
+	info.uid = getuid();
+	info.gid = getgid();
+	info.fields = (const char *const *)(args + 5);
+	prefix = i_strdup_printf("%s(%s)<%ld><%s>: ", protocol, username,
+				 (long)getpid(), session_id);
+	log_set_prefix(prefix);
+	i_free(prefix);
+	if (mail_user_init(set, &info, &session->user, &error) < 0) {
+		i_error("%s", error);
+		goto fail;
+	}
+	if (strcmp(protocol, "pop3") == 0) {
+		struct pop3_client *client =
+			pop3_client_create(worker->loop, fd, session->user, set,
+				       session_id,
+				       strchr(flags, 'L') != NULL ?
+				       POP3_CLIENT_SEND_LOGGED_IN : 0,
+				       session_destroyed, session, &error);
+		if (client == NULL) {
+			i_error("Couldn't open INBOX: %s", error);
+			mail_user_deinit(&session->user);
+			goto fail;
+		}
+		if (input != NULL && input[0] != '\0') {
+			string_t *raw = str_new(strlen(input));
+			if (base64_decode(raw, input, strlen(input)) == 0)
+				pop3_client_add_input(client, str_c(raw),
+						      str_len(raw));
+			str_free(&raw);
+		}
+	} else {
+		error = "Protocol not served by this worker";
+		i_error("%s: %s", protocol, error);
+		mail_user_deinit(&session->user);
+		goto fail;
+	}
+	worker->sessions++;
+	i_free(args);
+	log_set_prefix("mail-worker: ");
+	return;
+fail:
+	reply_error(fd, protocol, "Internal error occurred. Refer to server "
+		    "log for more information.");
+	close(fd);
+	pool_destroy(&session->pool);
+	i_free(session);
+	i_free(args);
+	log_set_prefix("mail-worker: ");
+}
+
+static void control_input(void *context)
+{
+	struct mail_worker *worker = context;
+	char buf[FDPASS_MAX_PAYLOAD + 1];
+	int fd;
+	ssize_t n = fdpass_recv(WORKER_CONTROL_FD, buf, sizeof(buf) - 1, &fd);
+
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n <= 0) {
+		io_remove(&worker->control_io);
+		worker->control_closed = true;
+		worker_check_exit(worker);
+		return;
+	}
+	buf[n] = '\0';
+	if (fd < 0) {
+		i_error("Control message without a client socket");
+		return;
+	}
+	session_start(worker, buf, fd);
+}
+
+int mail_worker_main(struct config *config)
+{
+	struct mail_worker worker;
+
+	if (getuid() == 0 || geteuid() == 0)
+		i_fatal("mail-worker must not run as root");
+	memset(&worker, 0, sizeof(worker));
+	worker.config = config;
+	worker.loop = io_loop_create();
+	signal(SIGPIPE, SIG_IGN);
+	log_set_prefix("mail-worker: ");
+	worker.control_io = io_add(worker.loop, WORKER_CONTROL_FD, IO_READ,
+				   control_input, &worker);
+	io_loop_run(worker.loop);
+	io_remove(&worker.control_io);
+	io_loop_destroy(&worker.loop);
+	return 0;
+}

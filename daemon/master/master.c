@@ -1,0 +1,838 @@
+/* master.c - the `dovecot` process: validates the config, owns base_dir
+ * and master.pid, binds the listeners, starts and supervises the auth
+ * service, the login workers and the per-uid mail workers, and turns a
+ * login worker's hand-over into a mail worker session:
+ *
+ *   login worker --HANDOVER + client fd--> master
+ *   master --REQUEST (cookie)--> auth-master socket --USER fields-->
+ *   master --SESSION + client fd--> mail worker of that uid (spawned on
+ *   first use: setgid/setgroups/setuid, then exec `roost mail-worker`)
+ *   master --OK mpid--> login worker (which logs "Login: ...")
+ *
+ * The master never reads mail and never runs protocol parsers. */
+#include "master.h"
+#include "array.h"
+#include "config-bind.h"
+#include "connection.h"
+#include "fdpass.h"
+#include "hash.h"
+#include "ioloop.h"
+#include "mkdir-parents.h"
+#include "net.h"
+#include "str.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <netinet/in.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <systemd/sd-daemon.h>
+#include <unistd.h>
+
+#define MASTER_FD_BASE 100
+#define RESTART_THROTTLE_MSECS 1000
+
+struct master_listener {
+	int fd;
+	const char *service;	/* "pop3-login" */
+	const char *name;	/* "pop3" */
+	bool ssl;
+};
+
+struct master_child {
+	pid_t pid;
+	int control_fd;		/* login/mail workers: seqpacket */
+	struct io *io;
+	const char *service;
+	uid_t uid;		/* mail workers */
+	uint64_t started_msecs;
+	bool is_login, is_mail, is_auth;
+};
+
+struct master_lookup {
+	unsigned int id;
+	struct master_child *login;
+	unsigned int tag;
+	int client_fd;
+	char *protocol, *session, *flags, *input;
+};
+
+struct master {
+	struct ioloop *loop;
+	const char *config_path;
+	const char *exe;
+	struct config *config;
+	struct settings_root *set;
+	pool_t pool;
+	const char *pid_path;
+	ARRAY(struct master_listener) listeners;
+	ARRAY(struct master_child *) children;
+	struct connection *auth_master;
+	unsigned int lookup_id;
+	ARRAY(struct master_lookup *) lookups;
+	struct timeout *restart_to;
+	bool stopping;
+};
+
+static struct master *master;
+
+static int fd_move_high(int fd)
+{
+	int nfd = fcntl(fd, F_DUPFD_CLOEXEC, MASTER_FD_BASE);
+
+	if (nfd < 0)
+		i_fatal("fcntl(F_DUPFD) failed: %m");
+	close(fd);
+	return nfd;
+}
+
+/* ---- listeners ---- */
+
+static int listener_bind(const char *addr, unsigned int port, bool reuse_port,
+			 const char **error_r)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	int fd, one = 1, family;
+
+	memset(&ss, 0, sizeof(ss));
+	if (strcmp(addr, "*") == 0 || strchr(addr, ':') == NULL) {
+		struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
+		family = AF_INET;
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons((uint16_t)port);
+		if (strcmp(addr, "*") != 0 &&
+		    inet_pton(AF_INET, addr, &sin->sin_addr) != 1) {
+			*error_r = "Invalid IP address";
+			return -1;
+		}
+		len = sizeof(*sin);
+	} else {
+		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
+		family = AF_INET6;
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons((uint16_t)port);
+		if (strcmp(addr, "::") != 0 &&
+		    inet_pton(AF_INET6, addr, &sin6->sin6_addr) != 1) {
+			*error_r = "Invalid IP address";
+			return -1;
+		}
+		len = sizeof(*sin6);
+	}
+	fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		*error_r = strerror(errno);
+		return -1;
+	}
+	(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (reuse_port)
+		(void)setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
+	if (family == AF_INET6)
+		(void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	if (bind(fd, (struct sockaddr *)&ss, len) < 0 || listen(fd, 1024) < 0) {
+		*error_r = strerror(errno);
+		close(fd);
+		return -1;
+	}
+	return fd_move_high(fd);
+}
+
+static bool protocol_enabled(const char *protocol)
+{
+	const char *p = master->set->protocols;
+	size_t len = strlen(protocol);
+
+	while ((p = strstr(p, protocol)) != NULL) {
+		bool start = p == master->set->protocols || p[-1] == ' ' ||
+			p[-1] == ',';
+		bool end = p[len] == '\0' || p[len] == ' ' || p[len] == ',';
+		if (start && end)
+			return true;
+		p += len;
+	}
+	return false;
+}
+
+static void listeners_bind(void)
+{
+	const struct settings_root *set = master->set;
+
+	for (unsigned int i = 0; i < set->service_count; i++) {
+		const struct settings_service *svc = set->service[i];
+
+		/* login services Roost runs so far */
+		if (strcmp(svc->name, "pop3-login") != 0 ||
+		    !protocol_enabled("pop3"))
+			continue;
+		for (unsigned int j = 0; j < svc->inet_listener_count; j++) {
+			const struct settings_inet_listener *l = svc->inet_listener[j];
+			const char *addrs = l->address[0] != '\0' ? l->address :
+				set->listen;
+			char *copy, *save = NULL;
+
+			if (l->port == 0)
+				continue;
+			if (l->ssl) {
+				i_warning("service(%s): listener %s: TLS isn't "
+					  "available in this Roost build yet; "
+					  "not listening on port %u",
+					  svc->name, l->name, l->port);
+				continue;
+			}
+			copy = i_strdup(addrs);
+			for (char *a = strtok_r(copy, " ,", &save); a != NULL;
+			     a = strtok_r(NULL, " ,", &save)) {
+				const char *error;
+				int fd = listener_bind(a, l->port, l->reuse_port,
+						       &error);
+				if (fd < 0) {
+					i_fatal("service(%s): listen(%s, %u) failed: %s",
+						svc->name, a, l->port, error);
+				}
+				struct master_listener *ml =
+					array_append_space(&master->listeners);
+				ml->fd = fd;
+				ml->service = svc->name;
+				ml->name = l->name;
+				ml->ssl = l->ssl;
+			}
+			i_free(copy);
+		}
+	}
+}
+
+/* ---- children ---- */
+
+static struct master_child *child_add(pid_t pid, const char *service)
+{
+	struct master_child *child = i_new(struct master_child, 1);
+
+	child->pid = pid;
+	child->control_fd = -1;
+	child->service = service;
+	child->started_msecs = io_loop_time_msecs();
+	array_push(&master->children, child);
+	return child;
+}
+
+static void child_exec(const char *const *args) ATTR_NORETURN;
+static void child_exec(const char *const *args)
+{
+	sigset_t none;
+
+	/* the master's loop blocks the signals it reads from a signalfd;
+	   children must not inherit that mask */
+	sigemptyset(&none);
+	(void)sigprocmask(SIG_SETMASK, &none, NULL);
+	signal(SIGPIPE, SIG_DFL);
+	execv(master->exe, (char *const *)args);
+	i_fatal("execv(%s) failed: %m", master->exe);
+}
+
+static void auth_spawn(void)
+{
+	pid_t pid = fork();
+
+	if (pid < 0)
+		i_fatal("fork() failed: %m");
+	if (pid == 0) {
+		const char *args[] = { "roost", "auth", "-c",
+			master->config_path, NULL };
+		child_exec(args);
+	}
+	child_add(pid, "auth")->is_auth = true;
+}
+
+static void login_control_input(void *context);
+
+static void login_spawn(const char *service)
+{
+	int sv[2];
+	unsigned int count = 0;
+	pid_t pid;
+	char countbuf[16];
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+		i_fatal("socketpair() failed: %m");
+	for (size_t i = 0; i < master->listeners.count; i++) {
+		if (strcmp(master->listeners.v[i].service, service) == 0)
+			count++;
+	}
+	pid = fork();
+	if (pid < 0)
+		i_fatal("fork() failed: %m");
+	if (pid == 0) {
+		unsigned int n = 0;
+
+		if (dup2(sv[1], 3) < 0)
+			i_fatal("dup2() failed: %m");
+		for (size_t i = 0; i < master->listeners.count; i++) {
+			if (strcmp(master->listeners.v[i].service, service) != 0)
+				continue;
+			if (dup2(master->listeners.v[i].fd, 4 + (int)n++) < 0)
+				i_fatal("dup2() failed: %m");
+		}
+		snprintf(countbuf, sizeof(countbuf), "%u", count);
+		const char *args[] = { "roost", "login", "-c",
+			master->config_path, service, countbuf, NULL };
+		child_exec(args);
+	}
+	close(sv[1]);
+	struct master_child *child = child_add(pid, service);
+	child->is_login = true;
+	child->control_fd = sv[0];
+	child->io = io_add(master->loop, sv[0], IO_READ, login_control_input,
+			   child);
+}
+
+static void child_remove(struct master_child *child)
+{
+	for (size_t i = 0; i < master->children.count; i++) {
+		if (master->children.v[i] == child) {
+			array_delete(&master->children, i);
+			break;
+		}
+	}
+	io_remove(&child->io);
+	if (child->control_fd >= 0)
+		close(child->control_fd);
+	/* pending lookups of a dead login worker: their clients wait on
+	   nobody now */
+	for (size_t i = 0; i < master->lookups.count; i++) {
+		if (master->lookups.v[i]->login == child)
+			master->lookups.v[i]->login = NULL;
+	}
+	i_free(child);
+}
+
+static struct master_child *mail_worker_find(uid_t uid)
+{
+	for (size_t i = 0; i < master->children.count; i++) {
+		struct master_child *c = master->children.v[i];
+		if (c->is_mail && c->uid == uid)
+			return c;
+	}
+	return NULL;
+}
+
+static struct master_child *mail_worker_spawn(uid_t uid, gid_t gid,
+					      const char **error_r)
+{
+	int sv[2];
+	pid_t pid;
+
+	if (uid == 0) {
+		*error_r = "Mail access not allowed for root";
+		return NULL;
+	}
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+		*error_r = "socketpair() failed";
+		return NULL;
+	}
+	pid = fork();
+	if (pid < 0) {
+		close(sv[0]);
+		close(sv[1]);
+		*error_r = "fork() failed";
+		return NULL;
+	}
+	if (pid == 0) {
+		if (dup2(sv[1], 3) < 0)
+			i_fatal("dup2() failed: %m");
+		if (geteuid() == 0) {
+			gid_t groups[1] = { gid };
+			if (setgroups(1, groups) < 0 || setgid(gid) < 0 ||
+			    setuid(uid) < 0)
+				i_fatal("Couldn't drop privileges to uid %u: %m",
+					(unsigned int)uid);
+		} else if (getuid() != uid) {
+			i_fatal("Can't switch to uid %u without root",
+				(unsigned int)uid);
+		}
+		const char *args[] = { "roost", "mail-worker", "-c",
+			master->config_path, NULL };
+		child_exec(args);
+	}
+	close(sv[1]);
+	struct master_child *child = child_add(pid, "mail");
+	child->is_mail = true;
+	child->uid = uid;
+	child->control_fd = sv[0];
+	return child;
+}
+
+/* ---- hand-over ---- */
+
+static void login_reply(struct master_child *login, unsigned int tag,
+			bool ok, const char *text)
+{
+	char *msg;
+
+	if (login == NULL)
+		return;
+	msg = i_strdup_printf("%s\t%u\t%s", ok ? "OK" : "FAIL", tag, text);
+	if (fdpass_send(login->control_fd, -1, msg, strlen(msg)) < 0)
+		i_error("send() to login worker failed: %m");
+	i_free(msg);
+}
+
+static void lookup_free(struct master_lookup *lookup)
+{
+	for (size_t i = 0; i < master->lookups.count; i++) {
+		if (master->lookups.v[i] == lookup) {
+			array_delete(&master->lookups, i);
+			break;
+		}
+	}
+	if (lookup->client_fd >= 0)
+		close(lookup->client_fd);
+	i_free(lookup->protocol);
+	i_free(lookup->session);
+	i_free(lookup->flags);
+	i_free(lookup->input);
+	i_free(lookup);
+}
+
+static bool parse_id(const char *str, const char *field, unsigned int *id_r,
+		     bool user)
+{
+	char *end;
+	unsigned long v;
+
+	if (str == NULL || *str == '\0')
+		return false;
+	v = strtoul(str, &end, 10);
+	if (*end == '\0') {
+		*id_r = (unsigned int)v;
+		return true;
+	}
+	if (user) {
+		struct passwd *pw = getpwnam(str);
+		if (pw != NULL) {
+			*id_r = pw->pw_uid;
+			return true;
+		}
+	} else {
+		struct group *gr = getgrnam(str);
+		if (gr != NULL) {
+			*id_r = gr->gr_gid;
+			return true;
+		}
+	}
+	i_error("Invalid %s: %s", field, str);
+	return false;
+}
+
+static void lookup_finish(struct master_lookup *lookup, char **args,
+			  unsigned int count)
+{
+	string_t *msg;
+	const char *uid_s = master->set->mail_uid, *gid_s = master->set->mail_gid;
+	const char *error;
+	unsigned int uid = 0, gid = 0;
+	struct master_child *mw;
+
+	for (unsigned int i = 3; i < count; i++) {
+		if (strncmp(args[i], "uid=", 4) == 0)
+			uid_s = args[i] + 4;
+		else if (strncmp(args[i], "gid=", 4) == 0)
+			gid_s = args[i] + 4;
+	}
+	if (!parse_id(uid_s, "uid", &uid, true) ||
+	    !parse_id(gid_s, "gid", &gid, false)) {
+		login_reply(lookup->login, lookup->tag, false,
+			    "Internal error occurred. Refer to server log for "
+			    "more information.");
+		i_error("user %s: no valid uid/gid from userdb or "
+			"mail_uid/mail_gid", args[2]);
+		lookup_free(lookup);
+		return;
+	}
+	if (uid < master->set->first_valid_uid ||
+	    (master->set->last_valid_uid != 0 && uid > master->set->last_valid_uid)) {
+		i_error("user %s: Mail access for users with UID %u not "
+			"permitted (see first_valid_uid in config file)",
+			args[2], uid);
+		login_reply(lookup->login, lookup->tag, false,
+			    "Internal error occurred. Refer to server log for "
+			    "more information.");
+		lookup_free(lookup);
+		return;
+	}
+	mw = mail_worker_find((uid_t)uid);
+	if (mw == NULL)
+		mw = mail_worker_spawn((uid_t)uid, (gid_t)gid, &error);
+	if (mw == NULL) {
+		i_error("user %s: %s", args[2], error);
+		login_reply(lookup->login, lookup->tag, false, error);
+		lookup_free(lookup);
+		return;
+	}
+	msg = str_new(512);
+	str_printfa(msg, "SESSION\t%s\t%s\t%s\t%s", lookup->protocol, args[2],
+		    lookup->session, "L");
+	for (unsigned int i = 3; i < count; i++)
+		str_printfa(msg, "\t%s", args[i]);
+	if (lookup->input[0] != '\0')
+		str_printfa(msg, "\troost_input=%s", lookup->input);
+	if (fdpass_send(mw->control_fd, lookup->client_fd, str_c(msg),
+			str_len(msg)) < 0) {
+		i_error("send() to mail worker %ld failed: %m", (long)mw->pid);
+		login_reply(lookup->login, lookup->tag, false,
+			    "Internal error occurred. Refer to server log for "
+			    "more information.");
+	} else {
+		char mpid[16];
+		snprintf(mpid, sizeof(mpid), "%ld", (long)mw->pid);
+		login_reply(lookup->login, lookup->tag, true, mpid);
+	}
+	str_free(&msg);
+	lookup_free(lookup);
+}
+
+static bool auth_master_input(struct connection *conn ATTR_UNUSED, char *line)
+{
+	char *args[128];
+	unsigned int count = 0;
+	struct master_lookup *lookup = NULL;
+	unsigned int id;
+
+	for (char *p = line, *start = line; count < N_ELEMENTS(args); p++) {
+		if (*p == '\t' || *p == '\0') {
+			bool end = *p == '\0';
+			*p = '\0';
+			args[count++] = start;
+			start = p + 1;
+			if (end)
+				break;
+		}
+	}
+	if (count < 2 || (strcmp(args[0], "USER") != 0 &&
+			  strcmp(args[0], "NOTFOUND") != 0 &&
+			  strcmp(args[0], "FAIL") != 0))
+		return true;
+	id = (unsigned int)strtoul(args[1], NULL, 10);
+	for (size_t i = 0; i < master->lookups.count; i++) {
+		if (master->lookups.v[i]->id == id)
+			lookup = master->lookups.v[i];
+	}
+	if (lookup == NULL)
+		return true;
+	if (strcmp(args[0], "USER") == 0 && count >= 3) {
+		lookup_finish(lookup, args, count);
+		return true;
+	}
+	i_error("userdb lookup for the session failed: %s",
+		count > 2 ? args[2] : args[0]);
+	login_reply(lookup->login, lookup->tag, false,
+		    strcmp(args[0], "NOTFOUND") == 0 ? "User doesn't exist" :
+		    "Internal error occurred. Refer to server log for more "
+		    "information.");
+	lookup_free(lookup);
+	return true;
+}
+
+static void auth_master_disconnected(struct connection *conn,
+				     const char *reason)
+{
+	(void)conn;
+	i_error("auth-master connection lost: %s", reason);
+	connection_free(&master->auth_master);
+	/* reconnected on the next hand-over */
+}
+
+static const struct connection_vfuncs auth_master_vfuncs = {
+	.input_line = auth_master_input,
+	.disconnected = auth_master_disconnected,
+};
+
+static bool auth_master_connect(void)
+{
+	struct sockaddr_un sa;
+	char *path;
+	int fd;
+
+	if (master->auth_master != NULL)
+		return true;
+	path = i_strdup_printf("%s/auth-master", master->set->base_dir);
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		i_error("connect(%s) failed: %m", path);
+		if (fd >= 0)
+			close(fd);
+		i_free(path);
+		return false;
+	}
+	i_free(path);
+	master->auth_master = connection_create(master->loop, fd, 65536,
+						1024 * 1024,
+						&auth_master_vfuncs, master);
+	connection_send_str(master->auth_master, "VERSION\t1\t0\n");
+	return true;
+}
+
+/* "HANDOVER\t<tag>\t<protocol>\t<login pid>\t<auth id>\t<cookie>\t
+ *  <session>\t<user>\t<flags>\t<input base64>" + client fd */
+static void login_control_input(void *context)
+{
+	struct master_child *login = context;
+	char buf[FDPASS_MAX_PAYLOAD + 1], *args[16];
+	unsigned int count = 0;
+	int fd;
+	ssize_t n = fdpass_recv(login->control_fd, buf, sizeof(buf) - 1, &fd);
+
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n <= 0) {
+		io_remove(&login->io);
+		return;
+	}
+	buf[n] = '\0';
+	for (char *p = buf, *start = buf; count < N_ELEMENTS(args); p++) {
+		if (*p == '\t' || *p == '\0') {
+			bool end = *p == '\0';
+			*p = '\0';
+			args[count++] = start;
+			start = p + 1;
+			if (end)
+				break;
+		}
+	}
+	if (count < 10 || strcmp(args[0], "HANDOVER") != 0 || fd < 0) {
+		i_error("Invalid hand-over from login worker %ld",
+			(long)login->pid);
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	struct master_lookup *lookup = i_new(struct master_lookup, 1);
+	lookup->id = ++master->lookup_id;
+	lookup->login = login;
+	lookup->tag = (unsigned int)strtoul(args[1], NULL, 10);
+	lookup->client_fd = fd;
+	lookup->protocol = i_strdup(args[2]);
+	lookup->session = i_strdup(args[6]);
+	lookup->flags = i_strdup(args[8]);
+	lookup->input = i_strdup(args[9]);
+	array_push(&master->lookups, lookup);
+	if (!auth_master_connect()) {
+		login_reply(login, lookup->tag, false,
+			    "Internal error occurred. Refer to server log for "
+			    "more information.");
+		lookup_free(lookup);
+		return;
+	}
+	/* the login pid is the one we forked, not what the message says */
+	long login_pid = (long)login->pid;
+	char *req = i_strdup_printf("REQUEST\t%u\t%ld\t%s\t%s\n", lookup->id,
+				    login_pid, args[4], args[5]);
+	connection_send_str(master->auth_master, req);
+	i_free(req);
+}
+
+/* ---- supervision ---- */
+
+static void restart_missing(void *context ATTR_UNUSED)
+{
+	bool have_auth = false, have_login = false;
+
+	timeout_remove(&master->restart_to);
+	if (master->stopping)
+		return;
+	for (size_t i = 0; i < master->children.count; i++) {
+		have_auth = have_auth || master->children.v[i]->is_auth;
+		have_login = have_login || master->children.v[i]->is_login;
+	}
+	if (!have_auth)
+		auth_spawn();
+	if (!have_login && master->listeners.count > 0)
+		login_spawn("pop3-login");
+}
+
+static void sigchld_handler(int signo ATTR_UNUSED, void *context ATTR_UNUSED)
+{
+	int status;
+	pid_t pid;
+
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		for (size_t i = 0; i < master->children.count; i++) {
+			struct master_child *c = master->children.v[i];
+
+			if (c->pid != pid)
+				continue;
+			if (!master->stopping && !c->is_mail &&
+			    (!WIFEXITED(status) || WEXITSTATUS(status) != 0)) {
+				if (WIFSIGNALED(status))
+					i_error("service(%s): child %ld killed "
+						"with signal %d", c->service,
+						(long)pid, WTERMSIG(status));
+				else
+					i_error("service(%s): child %ld returned "
+						"error %d", c->service, (long)pid,
+						WEXITSTATUS(status));
+			}
+			child_remove(c);
+			break;
+		}
+	}
+	if (!master->stopping && master->restart_to == NULL)
+		master->restart_to = timeout_add(master->loop,
+			RESTART_THROTTLE_MSECS, restart_missing, NULL);
+}
+
+static void sigterm_handler(int signo ATTR_UNUSED, void *context ATTR_UNUSED)
+{
+	master->stopping = true;
+	(void)sd_notify(0, "STOPPING=1");
+	io_loop_stop(master->loop);
+}
+
+static void pid_file_check(void)
+{
+	FILE *f = fopen(master->pid_path, "r");
+	long pid;
+
+	if (f == NULL)
+		return;
+	if (fscanf(f, "%ld", &pid) == 1 && pid > 0 && pid != getpid() &&
+	    kill((pid_t)pid, 0) == 0) {
+		fclose(f);
+		i_fatal("Dovecot is already running with PID %ld "
+			"(read from %s)", pid, master->pid_path);
+	}
+	fclose(f);
+}
+
+static void pid_file_write(void)
+{
+	FILE *f = fopen(master->pid_path, "w");
+
+	if (f == NULL)
+		i_fatal("open(%s) failed: %m", master->pid_path);
+	fprintf(f, "%ld\n", (long)getpid());
+	fclose(f);
+}
+
+static void base_dir_create(void)
+{
+	char *login_dir = i_strdup_printf("%s/login", master->set->base_dir);
+
+	if (mkdir_parents(master->set->base_dir, 0755) < 0)
+		i_fatal("mkdir(%s) failed: %m", master->set->base_dir);
+	if (mkdir(login_dir, 0755) < 0 && errno != EEXIST)
+		i_fatal("mkdir(%s) failed: %m", login_dir);
+	i_free(login_dir);
+}
+
+static void wait_for_auth(void)
+{
+	char *path = i_strdup_printf("%s/auth-master", master->set->base_dir);
+	struct stat st;
+
+	for (int i = 0; i < 100; i++) {
+		if (stat(path, &st) == 0)
+			break;
+		usleep(100 * 1000);
+	}
+	i_free(path);
+}
+
+static void children_stop(void)
+{
+	for (size_t i = 0; i < master->children.count; i++)
+		(void)kill(master->children.v[i]->pid, SIGTERM);
+	for (int i = 0; i < 50 && master->children.count > 0; i++) {
+		int status;
+		pid_t pid = waitpid(-1, &status, WNOHANG);
+		if (pid > 0) {
+			for (size_t j = 0; j < master->children.count; j++) {
+				if (master->children.v[j]->pid == pid) {
+					child_remove(master->children.v[j]);
+					break;
+				}
+			}
+			continue;
+		}
+		usleep(100 * 1000);
+	}
+	while (master->children.count > 0) {
+		(void)kill(master->children.v[0]->pid, SIGKILL);
+		child_remove(master->children.v[0]);
+	}
+}
+
+int master_main(struct config *config, const char *config_path,
+		bool foreground)
+{
+	struct master m;
+	const char *error;
+	char exe[4096];
+	ssize_t n;
+
+	memset(&m, 0, sizeof(m));
+	master = &m;
+	m.config = config;
+	m.config_path = config_path;
+	m.pool = pool_create("master settings", 64 * 1024);
+	m.set = config_bind(m.pool, config->blocks[0]->root, &error);
+	if (m.set == NULL)
+		i_fatal("%s", error);
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n <= 0)
+		i_fatal("readlink(/proc/self/exe) failed: %m");
+	exe[n] = '\0';
+	m.exe = exe;
+	m.pid_path = p_strdup_printf(m.pool, "%s/master.pid", m.set->base_dir);
+
+	base_dir_create();
+	pid_file_check();
+	listeners_bind();
+	if (!foreground) {
+		pid_t pid = fork();
+		if (pid < 0)
+			i_fatal("fork() failed: %m");
+		if (pid > 0)
+			_exit(0);
+		(void)setsid();
+	}
+	pid_file_write();
+	m.loop = io_loop_create();
+	io_loop_set_signal(m.loop, SIGCHLD, sigchld_handler, NULL);
+	io_loop_set_signal(m.loop, SIGTERM, sigterm_handler, NULL);
+	io_loop_set_signal(m.loop, SIGINT, sigterm_handler, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	i_info("Dovecot v2.3.19.1 (Roost %s) starting up for %s",
+	       ROOST_VERSION, m.listeners.count > 0 ? "pop3" : "(no protocols)");
+	auth_spawn();
+	wait_for_auth();
+	if (m.listeners.count > 0)
+		login_spawn("pop3-login");
+	(void)sd_notify(0, "READY=1\nSTATUS=Roost is running");
+	io_loop_run(m.loop);
+
+	children_stop();
+	timeout_remove(&m.restart_to);
+	connection_free(&m.auth_master);
+	while (m.lookups.count > 0)
+		lookup_free(m.lookups.v[0]);
+	array_free(&m.lookups);
+	for (size_t i = 0; i < m.listeners.count; i++)
+		close(m.listeners.v[i].fd);
+	array_free(&m.listeners);
+	array_free(&m.children);
+	(void)unlink(m.pid_path);
+	io_loop_destroy(&m.loop);
+	pool_destroy(&m.pool);
+	return 0;
+}
