@@ -52,6 +52,30 @@ static int auth_mechs_init(struct auth *auth, const char **error_r)
 	return 0;
 }
 
+/* A mechanism that needs the stored password (CRAM-MD5, DIGEST-MD5,
+ * SCRAM) is refused at startup, as by Dovecot, when no passdb can look
+ * passwords up (PAM, checkpassword-less setups ...). */
+static int auth_mechs_check_passdbs(struct auth *auth, const char **error_r)
+{
+	bool credentials = false;
+
+	for (unsigned int i = 0; i < auth->passdb_count; i++) {
+		if (!auth->passdbs[i].set->master &&
+		    auth->passdbs[i].module->driver->lookup_credentials != NULL)
+			credentials = true;
+	}
+	/* Dovecot names the last such mechanism of auth_mechanisms */
+	for (unsigned int i = auth->mech_count; i > 0; i--) {
+		if (auth->mechs[i - 1]->needs_credentials && !credentials) {
+			*error_r = p_strdup_printf(auth->pool,
+				"%s mechanism can't be supported with given "
+				"passdbs", auth->mechs[i - 1]->name);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 static int auth_passdbs_init(struct auth *auth, const char **error_r)
 {
 	const struct settings_root *set = auth->set;
@@ -167,6 +191,8 @@ int auth_init(pool_t pool, struct ioloop *loop,
 			"PLAIN mechanism needs one";
 		return -1;
 	}
+	if (auth_mechs_check_passdbs(auth, error_r) < 0)
+		return -1;
 	auth->penalties = hash_create(false);
 	/* Dovecot: no cache unless both a size and a TTL are set */
 	if (set->auth_cache_size > 0 && set->auth_cache_ttl > 0) {

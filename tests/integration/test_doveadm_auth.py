@@ -5,6 +5,7 @@ differ only by the temp dir, which is replaced by TMP). Without a
 usable Dovecot the comparison cases are skipped and the recorded
 expectations below are checked against Roost alone."""
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -19,6 +20,9 @@ EXTRA_USERS = [
     "eve:{PLAIN}evepw:1001:1002::HOME/eve::"
     "userdb_quota_rule=*:storage=1M userdb_foo=bar",
     "frank:{PLAIN}fpw:::HOME/frank::",
+    "low:{PLAIN}lpw:100:100::HOME/low::",
+    "long:{PLAIN}x:1003:1003::HOME/a-very-long-home-directory-path-that-"
+    "goes-on-and-on/and/on/and/on/x::userdb_k=v userdb_quota_rule=*:bytes=1",
 ]
 
 # Dovecot's auth server enforces no disable_plaintext_auth and ends OK and
@@ -52,7 +56,31 @@ CASES = [
     "user", "user -a /nonexist alice", "user -u -a /nonexist alice",
     "-f flow user alice nosuch", "-f tab auth test alice wrong",
     "-f json auth lookup nosuch", "user -x rip=bad alice", "user -Z alice",
-]
+    # uid under first_valid_uid: no mail user, exit 75
+    "user low", "user low alice", "user -f uid low", "user -u low",
+    # -e: the mail user's variables
+    "user -e %u:%{uid}:%{gid}:%h:%{home}:%{userdb:mail} alice",
+    "user -e %n/%d/%{auth_user}/%{auth_username}/%{auth_domain} "
+    "dave@example.com",
+    "user -e %{userdb:quota_rule}|%{userdb:nope}|%{userdb:nope:dflt} eve",
+    "user -e [%h][%{userdb:home}][%{userdb:mail}] frank",
+    "-o mail_home=/mh/%u user -e [%h][%{userdb:home}] frank",
+    "-o mail_uid=2000 user -e [%i][%{uid}][%{userdb:uid}] alice",
+    "-o mail_location=mbox:~/m user -e [%{userdb:mail}] frank",
+    "user -x service=imap -x rip=192.0.2.7 -x lip=192.0.2.1 -e "
+    "%s/%r/%l/%{rip}/%{lip}/%{local_ip}/%{remote_ip} alice",
+    "user -e %u alice nosuch carol", "user -e %u nosuch alice",
+    "user -e x%{nope}y alice carol", "user -e %% alice",
+    "user -e %{if;%u;eq;alice;yes;no} alice", "user -e %Lu/%{md5:user} eve",
+    "user -e [%u] low alice", "user -e %u a*", "user -u -e %u alice",
+    "user -e %u -f uid alice", "user -e",
+] + ["-f %s %s" % (fmt, args)
+     for fmt in ("json", "table", "tab", "flow", "pager")
+     for args in ("user alice", "user alice carol", "user nosuch",
+                  "user alice nosuch", "user -u alice", "user -u eve nosuch",
+                  "user -f uid alice carol", "user -f nope alice",
+                  "user a*", "user -e %u alice carol", "user low alice",
+                  "user long", "user frank eve", "user dave@example.com")]
 
 # Recorded from Dovecot 2.3.19.1 (Debian 12) on this config.
 RECORDED = {
@@ -64,7 +92,8 @@ RECORDED = {
                     "  gid       : 1002\n  home      : TMP/home/eve\n"
                     "  quota_rule: *:storage=1M\n  foo       : bar\n", ""),
     "user -f home alice": (0, "TMP/home/alice\n", ""),
-    "user *": (0, "alice\ndave@example.com\ncarol\neve\nfrank\n", ""),
+    "user *": (0, "alice\ndave@example.com\ncarol\neve\nfrank\nlow\n"
+               "long\n", ""),
     "auth test alice wrong": (77, "passdb: alice auth failed\n"
                               "extra fields:\n  user=alice\n", ""),
     "auth lookup nosuch": (67, "passdb lookup: user nosuch doesn't exist\n",
@@ -87,9 +116,9 @@ def run(binary, conf, tmp, args):
     norm = []
     for data in (p.stdout, p.stderr):
         s = data.decode("utf-8", "replace").replace(tmp, "TMP")
-        # doveadm(user)<pid><>: prefixes
-        import re
-        norm.append(re.sub(r"<\d+><>", "<PID><>", s))
+        # doveadm(user)<pid><> and doveadm(pid) prefixes
+        s = re.sub(r"<\d+><>", "<PID><>", s)
+        norm.append(re.sub(r"doveadm\(\d+\)", "doveadm(PID)", s))
     return (p.returncode, norm[0], norm[1])
 
 
