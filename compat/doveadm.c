@@ -365,7 +365,8 @@ int doveadm_main(int argc, char *argv[])
 
 		for (unsigned int i = 0; i < depth && i < MAX_NAME_WORDS; i++)
 			snprintf(prefix[i], sizeof(prefix[i]), "%s", argv[i]);
-		ret = usage_group(prefix, MIN(depth, MAX_NAME_WORDS));
+		/* Dovecot lists the first word's group ("auth cache" too) */
+		ret = usage_group(prefix, 1);
 	} else {
 		ret = usage_all();
 	}
