@@ -178,6 +178,7 @@ static const char *auth_arg(char **args, const char *key)
 }
 
 static void client_handover(struct login_client *client);
+static void listeners_start(void);
 
 static void auth_reply(char **args, unsigned int count)
 {
@@ -256,11 +257,28 @@ static bool auth_input_line(struct connection *conn ATTR_UNUSED, char *line)
 		worker->auth_ready = true;
 		if (worker->auth_plaintext_mechs == NULL)
 			worker->auth_plaintext_mechs = i_strdup("");
+		/* clients are greeted only once authentication works */
+		listeners_start();
 	} else if (strcmp(args[0], "OK") == 0 || strcmp(args[0], "FAIL") == 0 ||
 		   strcmp(args[0], "CONT") == 0) {
 		auth_reply(args, count);
 	}
 	return true;
+}
+
+static void listener_accept(void *context);
+
+static void listeners_start(void)
+{
+	if (worker->listen_ios == NULL || !worker->auth_ready)
+		return;
+	for (unsigned int i = 0; i < worker->listen_count; i++) {
+		if (worker->listen_ios[i] != NULL)
+			continue;
+		worker->listen_ios[i] = io_add(worker->loop,
+			LOGIN_FIRST_LISTENER_FD + (int)i, IO_READ,
+			listener_accept, (void *)(uintptr_t)i);
+	}
 }
 
 static void auth_disconnected(struct connection *conn, const char *reason)
@@ -533,9 +551,8 @@ int login_worker_run(unsigned int listener_count)
 		int lfd = LOGIN_FIRST_LISTENER_FD + (int)i;
 		int flags = fcntl(lfd, F_GETFL);
 		(void)fcntl(lfd, F_SETFL, flags | O_NONBLOCK);
-		w->listen_ios[i] = io_add(w->loop, lfd, IO_READ, listener_accept,
-					 (void *)(uintptr_t)i);
 	}
+	listeners_start();
 	io_loop_run(w->loop);
 	return 0;
 }

@@ -1,0 +1,323 @@
+#!/usr/bin/env python3
+"""The running server, end to end over POP3: `dovecot -F -c CONF` (Roost's
+master) from a temp config on a loopback port, driven with Python's
+poplib and raw sockets.
+
+Covers: login with USER/PASS and AUTH PLAIN (with initial response),
+wrong passwords, STAT/LIST/UIDL/TOP/RETR/DELE/QUIT with the deletion
+applied, UIDLs stable across sessions, commands pipelined behind PASS
+(they travel with the hand-over), a client vanishing mid-RETR of a 3 MB
+message, 300 concurrent idle connections, a 10 MB line, Dovecot's log
+lines (and fail2ban's dovecot filter when fail2ban is installed), the
+privileges of every process read from /proc (login worker: dovenull,
+chrooted into base_dir/login; mail worker: the user's uid, never root),
+a killed login worker and a killed mail worker being replaced, and
+SIGTERM stopping everything. Needs root (the mail user is nobody).
+
+Env: ROOST = path of build/bin/roost."""
+import base64
+import os
+import poplib
+import pwd
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+ROOST = os.environ.get("ROOST", "build/bin/roost")
+BIN = os.path.dirname(os.path.abspath(ROOST))
+UID = GID = 65534
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def proc_children_args():
+    res = {}
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            with open("/proc/%s/cmdline" % pid, "rb") as f:
+                args = f.read().split(b"\0")
+        except OSError:
+            continue
+        res[int(pid)] = [a.decode(errors="replace") for a in args if a]
+    return res
+
+
+def proc_uid(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("Uid:"):
+                return int(line.split()[1])
+    return None
+
+
+class Pop3Server(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        if os.geteuid() != 0:
+            raise unittest.SkipTest("needs root")
+        cls.tmp = tempfile.mkdtemp(prefix="roost-pop3srv.")
+        os.chmod(cls.tmp, 0o755)
+        cls.port = free_port()
+        home = os.path.join(cls.tmp, "home", "alice")
+        os.makedirs(home)
+        os.chown(os.path.join(cls.tmp, "home"), UID, GID)
+        os.chown(home, UID, GID)
+        hashed = subprocess.run([os.path.join(BIN, "doveadm"), "pw", "-s",
+                                 "SHA512-CRYPT", "-p", "secret"],
+                                check=True, stdout=subprocess.PIPE
+                                ).stdout.decode().strip()
+        with open(os.path.join(cls.tmp, "passwd"), "w") as f:
+            f.write("alice:%s:%d:%d::%s::\n" % (hashed, UID, GID, home))
+        cls.conf = os.path.join(cls.tmp, "dovecot.conf")
+        with open(cls.conf, "w") as f:
+            f.write("""protocols = pop3
+listen = 127.0.0.1
+base_dir = %(tmp)s/run
+log_path = %(tmp)s/log
+mail_location = maildir:~/Maildir
+ssl = no
+auth_failure_delay = 0
+passdb {
+  driver = passwd-file
+  args = %(tmp)s/passwd
+}
+userdb {
+  driver = passwd-file
+  args = %(tmp)s/passwd
+}
+service pop3-login {
+  inet_listener pop3 {
+    port = %(port)d
+  }
+  inet_listener pop3s {
+    port = 0
+  }
+}
+""" % {"tmp": cls.tmp, "port": cls.port})
+        # messages: small ones and a 3 MB one, saved with Roost's LDA
+        msgs = [b"Subject: one\n\nfirst\n", b"Subject: two\n\n.dot line\n",
+                b"Subject: big\n\n" + (b"x" * 70 + b"\n") * 43000]
+        for m in msgs:
+            subprocess.run([os.path.join(BIN, "dovecot-lda"), "-c", cls.conf,
+                            "-d", "alice"], input=m, check=True)
+        for root, dirs, files in os.walk(os.path.join(cls.tmp, "home")):
+            for n in [root] + [os.path.join(root, x) for x in dirs + files]:
+                os.lchown(n, UID, GID)
+        cls.master = subprocess.Popen([os.path.join(BIN, "dovecot"), "-F",
+                                       "-c", cls.conf])
+        deadline = time.time() + 20
+        while time.time() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", cls.port), 1).close()
+                if os.path.exists(os.path.join(cls.tmp, "run", "auth-master")):
+                    break
+            except OSError:
+                pass
+            time.sleep(0.1)
+
+    @classmethod
+    def tearDownClass(cls):
+        if getattr(cls, "master", None) is not None and cls.master.poll() is None:
+            cls.master.send_signal(signal.SIGTERM)
+            cls.master.wait(20)
+        if hasattr(cls, "tmp"):
+            shutil.rmtree(cls.tmp, ignore_errors=True)
+
+    def log(self):
+        with open(os.path.join(self.tmp, "log")) as f:
+            return f.read()
+
+    def login(self):
+        p = poplib.POP3("127.0.0.1", self.port, timeout=20)
+        p.user("alice")
+        p.pass_("secret")
+        return p
+
+    def test_01_session(self):
+        p = poplib.POP3("127.0.0.1", self.port, timeout=20)
+        self.assertEqual(p.getwelcome(), b"+OK Dovecot (Debian) ready.")
+        caps = p.capa()
+        self.assertIn("USER", caps)
+        self.assertEqual(caps["SASL"], ["PLAIN"])
+        p.user("alice")
+        self.assertEqual(p.pass_("secret"), b"+OK Logged in.")
+        count, size = p.stat()
+        self.assertEqual(count, 3)
+        uidl1 = p.uidl()[1]
+        resp, lines, octets = p.retr(2)
+        self.assertEqual(lines, [b"Subject: two", b"", b".dot line"])
+        resp, lines, octets = p.top(1, 0)
+        self.assertEqual(lines, [b"Subject: one", b""])
+        p.quit()
+        p = self.login()
+        self.assertEqual(p.uidl()[1], uidl1)
+        p.quit()
+        log = self.log()
+        self.assertRegex(log, r"pop3-login: Info: Login: user=<alice>, "
+                         r"method=PLAIN, rip=127\.0\.0\.1, lip=127\.0\.0\.1, "
+                         r"mpid=\d+, secured, session=<[^>]+>")
+        self.assertRegex(log, r"pop3\(alice\)<\d+><[^>]+>: Info: "
+                         r"Disconnected: Logged out top=1/\d+, retr=1/\d+, "
+                         r"del=0/3, size=\d+")
+
+    def test_02_wrong_password_and_auth(self):
+        p = poplib.POP3("127.0.0.1", self.port, timeout=20)
+        p.user("alice")
+        with self.assertRaises(poplib.error_proto) as cm:
+            p.pass_("wrong")
+        self.assertEqual(cm.exception.args[0],
+                         b"-ERR [AUTH] Authentication failed.")
+        ir = base64.b64encode(b"\0alice\0secret").decode()
+        self.assertEqual(p._shortcmd("AUTH PLAIN " + ir), b"+OK Logged in.")
+        p.quit()
+        p = poplib.POP3("127.0.0.1", self.port, timeout=20)
+        p.user("alice")
+        with self.assertRaises(poplib.error_proto):
+            p.pass_("wrong")
+        p.quit()
+        self.assertRegex(self.log(), r"pop3-login: Info: Disconnected: "
+                         r"Aborted login by logging out \(auth failed, 1 "
+                         r"attempts in \d+ secs\): user=<alice>, "
+                         r"method=PLAIN, rip=127\.0\.0\.1")
+        if shutil.which("fail2ban-regex") and os.path.exists(
+                "/etc/fail2ban/filter.d/dovecot.conf"):
+            out = subprocess.run(["fail2ban-regex",
+                                  os.path.join(self.tmp, "log"),
+                                  "/etc/fail2ban/filter.d/dovecot.conf"],
+                                 stdout=subprocess.PIPE).stdout.decode()
+            self.assertRegex(out, r"Failregex: [1-9]\d* total")
+
+    def test_03_pipelined_after_pass(self):
+        s = socket.create_connection(("127.0.0.1", self.port), 20)
+        f = s.makefile("rb")
+        f.readline()
+        s.sendall(b"USER alice\r\nPASS secret\r\nSTAT\r\nNOOP\r\nQUIT\r\n")
+        lines = [f.readline() for _ in range(5)]
+        self.assertEqual(lines[0], b"+OK\r\n")
+        self.assertEqual(lines[1], b"+OK Logged in.\r\n")
+        self.assertTrue(lines[2].startswith(b"+OK 3 "), lines)
+        self.assertEqual(lines[3], b"+OK\r\n")
+        self.assertEqual(lines[4], b"+OK Logging out.\r\n")
+        s.close()
+
+    def test_04_disconnect_mid_retr(self):
+        for _ in range(3):
+            s = socket.create_connection(("127.0.0.1", self.port), 20)
+            f = s.makefile("rb")
+            f.readline()
+            s.sendall(b"USER alice\r\nPASS secret\r\nRETR 3\r\n")
+            f.readline()
+            f.readline()
+            f.readline()
+            s.close()
+        p = self.login()
+        self.assertEqual(p.stat()[0], 3)
+        p.quit()
+
+    def test_05_many_idle_connections(self):
+        socks = []
+        for _ in range(300):
+            socks.append(socket.create_connection(("127.0.0.1", self.port), 20))
+        for s in socks:
+            self.assertTrue(s.makefile("rb").readline().startswith(b"+OK"))
+        p = self.login()
+        p.quit()
+        for s in socks:
+            s.close()
+
+    def test_06_long_line(self):
+        s = socket.create_connection(("127.0.0.1", self.port), 20)
+        f = s.makefile("rb")
+        f.readline()
+        try:
+            s.sendall(b"USER " + b"a" * (10 * 1024 * 1024) + b"\r\n")
+        except OSError:
+            pass  # the server closed while we were still sending
+        s.close()
+        p = self.login()
+        p.quit()
+
+    def test_07_privileges(self):
+        base = os.path.realpath(os.path.join(self.tmp, "run", "login"))
+        p = self.login()  # keeps a mail worker around
+        procs = proc_children_args()
+        logins = [pid for pid, a in procs.items()
+                  if a[1:2] == ["login"] and self.conf in a]
+        workers = [pid for pid, a in procs.items()
+                   if a[1:2] == ["mail-worker"] and self.conf in a]
+        self.assertTrue(logins)
+        self.assertTrue(workers)
+        dovenull = pwd.getpwnam("dovenull").pw_uid
+        for pid in logins:
+            self.assertEqual(proc_uid(pid), dovenull)
+            self.assertEqual(os.readlink("/proc/%d/root" % pid), base)
+        for pid in workers:
+            self.assertEqual(proc_uid(pid), UID)
+            self.assertEqual(os.readlink("/proc/%d/root" % pid), "/")
+        p.quit()
+
+    def test_08_killed_workers_restart(self):
+        p = self.login()
+        procs = proc_children_args()
+        logins = [pid for pid, a in procs.items()
+                  if a[1:2] == ["login"] and self.conf in a]
+        for pid in logins:
+            os.kill(pid, signal.SIGKILL)
+        # the logged-in session lives in the mail worker: unaffected
+        self.assertEqual(p.stat()[0], 3)
+        p.quit()
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            try:
+                p = self.login()
+                p.quit()
+                break
+            except (OSError, poplib.error_proto):
+                time.sleep(0.2)
+        else:
+            self.fail("no login worker came back")
+        p = self.login()
+        workers = [pid for pid, a in proc_children_args().items()
+                   if a[1:2] == ["mail-worker"] and self.conf in a]
+        for pid in workers:
+            os.kill(pid, signal.SIGKILL)
+        time.sleep(0.3)
+        p2 = self.login()
+        self.assertEqual(p2.stat()[0], 3)
+        p2.quit()
+
+    def test_09_dele_applied(self):
+        p = self.login()
+        p.dele(1)
+        self.assertEqual(p.quit(), b"+OK Logging out, messages deleted.")
+        p = self.login()
+        self.assertEqual(p.stat()[0], 2)
+        p.quit()
+
+    def test_10_sigterm(self):
+        cls = type(self)
+        cls.master.send_signal(signal.SIGTERM)
+        cls.master.wait(20)
+        time.sleep(0.3)
+        left = [pid for pid, a in proc_children_args().items()
+                if self.conf in a]
+        self.assertEqual(left, [])
+        self.assertFalse(os.path.exists(os.path.join(self.tmp, "run",
+                                                     "master.pid")))
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
