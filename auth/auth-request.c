@@ -14,7 +14,6 @@
 #include <stdio.h>
 #include <strings.h>
 
-#define AUTH_USERNAME_MAX_LEN 255
 
 static void passdb_chain_next(struct auth_request *req);
 static void passdb_handle_result(struct auth_request *req, int res);
@@ -153,10 +152,8 @@ const char *auth_request_fix_username(struct auth_request *req,
 	string_t *str;
 	const char *user = username, *ret;
 
-	if (strlen(user) > AUTH_USERNAME_MAX_LEN) {
-		*error_r = "Username too long";
-		return NULL;
-	}
+	/* no length limit of its own, as in Dovecot: the protocols' line
+	   limits bound it */
 	if (set->auth_username_translation[0] != '\0') {
 		/* "from to from to ..." character pairs */
 		char *copy = p_strdup(req->pool, user);
@@ -405,9 +402,13 @@ static void passdb_finish(struct auth_request *req)
 	unsigned char *cred;
 	size_t size;
 	const char *error;
+	/* DIGEST-MD5 credentials are made with the name as the client
+	   gave it, before auth_username_format (Dovecot does the same) */
 	int ret = password_get_credentials(req->lookup.password,
 					   req->lookup.default_scheme,
 					   req->wanted_scheme,
+					   req->lookup.original_user != NULL ?
+					   req->lookup.original_user :
 					   req->lookup.user, &cred, &size,
 					   &error);
 

@@ -30,9 +30,10 @@ enum passdb_result {
 };
 
 /* Largest client message a mechanism takes in one step (after base64
- * decoding). A bigger one fails the request: no SASL exchange needs it,
- * and the client protocol's line limit is in the same range. */
-#define MECH_MAX_INPUT_SIZE 8192
+ * decoding). A bigger one fails the request. It is the auth-client
+ * protocol's line limit: Dovecot bounds SASL data only by that line
+ * (a 10 KB user name in PLAIN is looked up like any other). */
+#define MECH_MAX_INPUT_SIZE 16384
 
 /* The one failure code mechanisms give ops->fail(): the passdb had an
  * internal failure. The caller answers FAIL with "temp" (Dovecot's

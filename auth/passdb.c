@@ -161,14 +161,35 @@ int auth_lookup_var_expand(struct auth_lookup *lookup, const char *tmpl,
 
 /* ---- logging ---- */
 
+void auth_str_append_sanitized(string_t *dest, const char *src,
+				size_t max_len)
+{
+	size_t len = strlen(src), i;
+
+	if (len > max_len) {
+		/* cut at a UTF-8 character boundary, with "..." */
+		len = max_len < 3 ? 0 : max_len - 3;
+		while (len > 0 && ((unsigned char)src[len] & 0xc0) == 0x80)
+			len--;
+	}
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)src[i];
+
+		str_append_c(dest, c < 32 || c == 127 ? '?' : (char)c);
+	}
+	if (i < strlen(src))
+		str_append(dest, "...");
+}
+
 const char *auth_lookup_log_prefix(const struct auth_lookup *lookup,
 				   const char *driver)
 {
 	string_t *str = str_new(128);
 	const char *ret;
 
-	str_printfa(str, "%s(%s", driver,
-		    lookup->user == NULL ? "?" : lookup->user);
+	str_printfa(str, "%s(", driver);
+	auth_str_append_sanitized(str, lookup->user == NULL ? "?" :
+				  lookup->user, AUTH_LOG_USER_MAX);
 	if (lookup->remote_ip != NULL && lookup->remote_ip[0] != '\0')
 		str_printfa(str, ",%s", lookup->remote_ip);
 	if (lookup->session_id != NULL && lookup->session_id[0] != '\0')

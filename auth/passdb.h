@@ -138,6 +138,15 @@ auth_lookup_var_table(struct auth_lookup *lookup,
 int auth_lookup_var_expand(struct auth_lookup *lookup, const char *tmpl,
 			   const char **result_r, const char **error_r);
 
+/* The user name in log prefixes: longer ones are cut to 61 bytes and
+ * "..." (Dovecot's str_sanitize(user, 64)). */
+#define AUTH_LOG_USER_MAX 64
+struct string;
+/* Append src with control characters as '?', cut to max_len as
+ * above. */
+void auth_str_append_sanitized(struct string *dest, const char *src,
+			       size_t max_len);
+
 /* "<driver>(<user>,<rip>,<session>): " as Dovecot's auth process
  * prefixes db lines: "passwd-file(alice,192.0.2.10): ",
  * "pam(bob,192.0.2.1,<kXtYdSVhK9Z/AAAW>): ", "passwd(nosuch): ". */
