@@ -245,13 +245,18 @@ int qp_decoder_finish(struct qp_decoder *qp, const char **error_r)
 			str_append_c(qp->dest, '\r');
 		str_truncate(qp->pending, 0);
 		break;
-	case QP_STATE_EQUALS:
 	case QP_STATE_EQUALS_HEX:
-	case QP_STATE_EQUALS_SPACES:
-	case QP_STATE_EQUALS_CR:
-		*error_r = "Input ends inside a '=' sequence";
+		*error_r = "'=' not followed by two hex digits";
 		pending_flush(qp);
 		ret = -1;
+		break;
+	case QP_STATE_EQUALS:
+	case QP_STATE_EQUALS_SPACES:
+	case QP_STATE_EQUALS_CR:
+		*error_r = "Input ends with '=' (a soft line break without "
+			"a line end)";
+		pending_flush(qp);
+		ret = -2;
 		break;
 	default:
 		pending_flush(qp);
@@ -271,6 +276,7 @@ int qp_decode(string_t *dest, const void *src, size_t size)
 	ret = qp_decoder_more(qp, src, size, &pos, &error);
 	if (qp_decoder_finish(qp, &error) < 0)
 		ret = -1;
+	(void)pos;
 	qp_decoder_deinit(&qp);
 	return ret;
 }

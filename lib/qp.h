@@ -22,8 +22,10 @@ void qp_decoder_deinit(struct qp_decoder **qp);
    decoded as well as possible. */
 int qp_decoder_more(struct qp_decoder *qp, const void *src, size_t size,
 		    size_t *invalid_src_pos_r, const char **error_r);
-/* End of input: flush what is pending. Returns -1 if the input ended
-   inside a "=" sequence. The decoder can then be reused. */
+/* End of input: flush what is pending (trailing blanks are dropped).
+   Returns 0; -1 if the input ended in "=X"; -2 if it ended in a "="
+   (plus blanks) that has no line end to join. Pending bytes are copied
+   out as text. The decoder can then be reused. */
 int qp_decoder_finish(struct qp_decoder *qp, const char **error_r);
 
 /* One shot: returns 0, or -1 if anything was malformed. */

@@ -179,7 +179,8 @@ static void fill_missing(struct address_ctx *ctx)
 {
 	if (!ctx->fill_missing)
 		return;
-	if (ctx->addr.mailbox == NULL || *ctx->addr.mailbox == '\0')
+	/* an empty quoted mailbox ("") stays empty */
+	if (ctx->addr.mailbox == NULL)
 		ctx->addr.mailbox = "MISSING_MAILBOX";
 	if (ctx->addr.domain == NULL || *ctx->addr.domain == '\0')
 		ctx->addr.domain = "MISSING_DOMAIN";

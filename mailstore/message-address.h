@@ -22,8 +22,9 @@ struct message_address {
 };
 
 enum message_address_parse_flags {
-	/* Put "MISSING_MAILBOX" / "MISSING_DOMAIN" in place of an absent
-	   or empty mailbox or domain, "INVALID_ROUTE" for a bad route and
+	/* Put "MISSING_MAILBOX" in place of an absent mailbox (an empty
+	   quoted one stays ""), "MISSING_DOMAIN" for an absent or empty
+	   domain, "INVALID_ROUTE" for a bad route and
 	   "SYNTAX_ERROR" as the domain of a broken <address> (ENVELOPE). */
 	MESSAGE_ADDRESS_PARSE_FLAG_FILL_MISSING = 0x01,
 };

@@ -32,6 +32,12 @@ struct parser_ctx {
 
 	struct message_part *part;	/* deepest open part */
 	struct size_cursor cursor;
+
+	/* Where the current header or body segment began, and the part
+	   whose header ended there (NULL after a boundary line): decides
+	   who loses the line end before a boundary. */
+	size_t seg_start;
+	struct message_part *seg_header_part;
 };
 
 /* What a boundary line found at a line start means. */
@@ -224,7 +230,8 @@ static bool header_find_end(struct parser_ctx *ctx, size_t start,
 
 	while (pos < ctx->size) {
 		if (boundary_line_find(ctx, pos, hit_r)) {
-			*hdr_end_r = end_before_boundary(ctx, pos, start);
+			/* handle_boundary() takes the line end off */
+			*hdr_end_r = pos;
 			return true;
 		}
 		if (ctx->data[pos] == '\n') {
@@ -335,10 +342,15 @@ static void parse_header_fields(struct parser_ctx *ctx,
 	message_part_data_finish(part);
 }
 
+/* Can part hold parts? The nesting limit applies to both kinds; the
+   total limit only to message/rfc822 (a multipart past it simply never
+   finds a boundary, as in Dovecot). */
 static bool container_allowed(const struct parser_ctx *ctx,
 			      const struct message_part *part)
 {
-	return part->depth + 1 < ctx->max_nested &&
+	if (part->depth + 1 >= ctx->max_nested)
+		return false;
+	return (part->flags & MESSAGE_PART_FLAG_MESSAGE_RFC822) == 0 ||
 		ctx->total_parts < ctx->max_total;
 }
 
@@ -371,20 +383,93 @@ static void part_close(struct parser_ctx *ctx, size_t end)
 
 enum parse_step { STEP_HEADER, STEP_SCAN, STEP_DONE };
 
+/* Take the line end before a boundary off a header that ran into it
+   (the body is empty). */
+static void header_drop_line_end(struct message_part *part, size_t nl)
+{
+	part->header_size.physical_size -= nl;
+	part->header_size.virtual_size -= 2;
+	part->header_size.lines--;
+	memset(&part->body_size, 0, sizeof(part->body_size));
+}
+
+static bool part_is_below(const struct message_part *part,
+			  const struct message_part *ancestor)
+{
+	for (part = part->parent; part != NULL; part = part->parent) {
+		if (part == ancestor)
+			return true;
+	}
+	return false;
+}
+
+/* The part whose header holds the line end before a boundary line at
+   line_start, or NULL if that line end is not taken from a header. */
+static struct message_part *
+boundary_header_victim(struct parser_ctx *ctx, struct message_part *owner,
+		       size_t line_start, struct message_part *hdr_part)
+{
+	struct message_part *x;
+
+	if (hdr_part != NULL && hdr_part->physical_pos < line_start)
+		x = hdr_part;	/* a header ran into the boundary */
+	else if (line_start == ctx->seg_start)
+		x = ctx->seg_header_part; /* right after a blank line */
+	else
+		return NULL;
+	return x != NULL && part_is_below(x, owner) ? x : NULL;
+}
+
+/* Close the parts inside owner for a boundary line at line_start. The
+   line end before it is not counted in the innermost content: when
+   that is a body, every closed part ends before it; when it ends a
+   header (the boundary came first thing after it), only that header
+   loses it and the enclosing parts keep it. Right after another
+   boundary line nobody loses anything. hdr_part: the part whose header
+   scan found the boundary. */
+static void close_parts_at_boundary(struct parser_ctx *ctx,
+				    struct message_part *owner,
+				    size_t line_start,
+				    struct message_part *hdr_part)
+{
+	size_t end = end_before_boundary(ctx, line_start, 0);
+	struct message_part *x, *p;
+
+	x = boundary_header_victim(ctx, owner, line_start, hdr_part);
+	if (x == NULL || end == line_start) {
+		if (hdr_part == NULL && line_start != ctx->seg_start)
+			line_start = end;
+		while (ctx->part != owner)
+			part_close(ctx, line_start);
+		return;
+	}
+	/* the empty parts inside x move to x's new end */
+	while (ctx->part != x) {
+		p = ctx->part;
+		part_close(ctx, line_start);
+		p->physical_pos = end;
+	}
+	header_drop_line_end(x, line_start - end);
+	ctx->part = x->parent;
+	while (ctx->part != owner)
+		part_close(ctx, line_start);
+}
+
 /* A boundary line was found: close the parts inside its multipart and
    start the next sibling, or go on with the multipart's epilogue. */
 static enum parse_step handle_boundary(struct parser_ctx *ctx,
 				       const struct boundary_hit *hit,
+				       struct message_part *hdr_part,
 				       size_t *pos_r)
 {
 	struct message_part *owner = ctx->boundaries.v[hit->idx].part;
-	size_t end = end_before_boundary(ctx, hit->line_start, 0);
 
-	while (ctx->part != owner)
-		part_close(ctx, end);
+	close_parts_at_boundary(ctx, owner, hit->line_start, hdr_part);
 	/* boundaries of the closed parts are gone; a final one goes too */
 	ctx->boundaries.count = hit->idx + (hit->is_end ? 0 : 1);
 	*pos_r = hit->line_end;
+	ctx->seg_start = hit->line_end;
+	ctx->seg_header_part = NULL;
 	if (hit->is_end)
 		return STEP_SCAN;
 	ctx->part = part_new(ctx, owner, hit->line_end);
@@ -404,12 +489,6 @@ static enum parse_step parse_header_step(struct parser_ctx *ctx, size_t *pos)
 	body_size_begin(ctx, part);
 	parse_header_fields(ctx, part, *pos, hdr_end, &boundary);
 	*pos = hdr_end;
-	if (at_boundary) {
-		/* no body: the multipart/rfc822 settings cannot matter */
-		if ((part->flags & MESSAGE_PART_FLAG_MESSAGE_RFC822) != 0)
-			part->flags &= ~MESSAGE_PART_FLAG_MESSAGE_RFC822;
-		return handle_boundary(ctx, &hit, pos);
-	}
 	if ((part->flags & (MESSAGE_PART_FLAG_MULTIPART |
 			    MESSAGE_PART_FLAG_MESSAGE_RFC822)) != 0 &&
 	    !container_allowed(ctx, part)) {
@@ -417,8 +496,21 @@ static enum parse_step parse_header_step(struct parser_ctx *ctx, size_t *pos)
 				 MESSAGE_PART_FLAG_MULTIPART_DIGEST |
 				 MESSAGE_PART_FLAG_MESSAGE_RFC822);
 		part->flags |= MESSAGE_PART_FLAG_OVERFLOW;
-		return STEP_SCAN;
 	}
+	if (at_boundary) {
+		/* no body; a message/rfc822 part still holds an (empty)
+		   message */
+		if ((part->flags & MESSAGE_PART_FLAG_MESSAGE_RFC822) != 0) {
+			ctx->part = part_new(ctx, part, *pos);
+			range_size(ctx, *pos, *pos, &ctx->part->header_size);
+			body_size_begin(ctx, ctx->part);
+			parse_header_fields(ctx, ctx->part, *pos, *pos,
+					    &boundary);
+		}
+		return handle_boundary(ctx, &hit, part, pos);
+	}
+	ctx->seg_start = *pos;
+	ctx->seg_header_part = part;
 	if ((part->flags & MESSAGE_PART_FLAG_MULTIPART) != 0 &&
 	    boundary != NULL) {
 		boundary_push(ctx, part, boundary);
@@ -439,7 +531,7 @@ static enum parse_step parse_scan_step(struct parser_ctx *ctx, size_t *pos)
 	if (ctx->boundaries.count > 0) {
 		while (p < ctx->size && !ctx->boundaries_stopped) {
 			if (boundary_line_find(ctx, p, &hit))
-				return handle_boundary(ctx, &hit, pos);
+				return handle_boundary(ctx, &hit, NULL, pos);
 			p = line_next(ctx, p);
 		}
 	}

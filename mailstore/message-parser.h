@@ -25,19 +25,25 @@
  * - Boundaries are matched at line starts by prefix ("--b" matches
  *   boundary "b" and "bxyz"; the longest active boundary wins), each one
  *   closes every part nested inside its multipart, and a final "--b--"
- *   retires the boundary: later "--b" lines are epilogue text. The line
- *   end before a boundary line belongs to the boundary.
- * - A header that runs into a boundary line ends there; the part's
- *   body is then empty. Data after the last boundary, or a missing final
- *   boundary, simply end at the end of the message.
+ *   retires the boundary: later "--b" lines are epilogue text.
+ * - The line end before a boundary line belongs to the boundary: when it
+ *   ends the body of the innermost open part, every part closed by the
+ *   boundary ends before it; when it ends a header (a header running into
+ *   the boundary, or a blank line right before it) only that header
+ *   loses it and the enclosing parts keep it (Dovecot's accounting).
+ * - A header that runs into a boundary line ends there; the part's body
+ *   is then empty (a message/rfc822 part still gets an empty message).
+ *   Data after the last boundary, or a missing final boundary, simply end
+ *   at the end of the message.
  * - Content-Length is ignored; NUL bytes and CR-only lines are data.
- * - Limits (Dovecot's defaults): a part nested
- *   MESSAGE_PARSER_DEFAULT_MAX_NESTED_MIME_PARTS (100) deep cannot be a
- *   container; a multipart or message/rfc822 part there is left
- *   unparsed with MESSAGE_PART_FLAG_OVERFLOW (BODYSTRUCTURE shows it as
- *   application/octet-stream). After MESSAGE_PARSER_DEFAULT_MAX_TOTAL_
- *   MIME_PARTS (10000) parts no boundary is looked for any more and the
- *   last part runs to the end of the message.
+ * - Limits (Dovecot's defaults): a part with
+ *   MESSAGE_PARSER_DEFAULT_MAX_NESTED_MIME_PARTS - 1 (99) ancestors
+ *   cannot be a container; a multipart or message/rfc822 part there is
+ *   left unparsed with MESSAGE_PART_FLAG_OVERFLOW (BODYSTRUCTURE shows it
+ *   as application/octet-stream). Once MESSAGE_PARSER_DEFAULT_MAX_TOTAL_
+ *   MIME_PARTS (10000) parts exist no boundary is looked for any more
+ *   (the last part runs to the end of the message, a multipart opened
+ *   then stays childless) and a message/rfc822 part is not entered.
  * The parser is iterative (an explicit boundary stack and parent links),
  * so neither limit is needed for safety, only for compatibility. */
 #ifndef ROOST_MESSAGE_PARSER_H
@@ -50,8 +56,9 @@
 
 #define MESSAGE_PARSER_DEFAULT_MAX_NESTED_MIME_PARTS 100
 #define MESSAGE_PARSER_DEFAULT_MAX_TOTAL_MIME_PARTS 10000
-/* Longer boundary parameters are cut to this (RFC 2046's maximum). */
-#define MESSAGE_BOUNDARY_MAX_LEN 70
+/* Longer boundary parameters are cut to this many bytes before they are
+   matched (Dovecot's limit; RFC 2046 allows 70). */
+#define MESSAGE_BOUNDARY_MAX_LEN 80
 
 struct message_size {
 	uint64_t physical_size;

@@ -160,7 +160,12 @@ enum message_cte message_cte_parse(const void *value, size_t size)
 
 	rfc822_parser_init(&parser, value, size, NULL);
 	(void)rfc822_skip_lwsp(&parser);
-	(void)rfc822_parse_mime_token(&parser, str);
+	if (rfc822_parse_mime_token(&parser, str) < 0 ||
+	    rfc822_skip_lwsp(&parser) != 0) {
+		/* "base64 junk" is no base64 */
+		str_free(&str);
+		return MESSAGE_CTE_UNKNOWN;
+	}
 	for (i = 0; i < N_ELEMENTS(names); i++) {
 		if (strcasecmp(str_c(str), names[i].name) == 0 &&
 		    strlen(names[i].name) == str_len(str))

@@ -22,8 +22,8 @@ void message_part_envelope_add_header(pool_t pool,
 				      struct message_part_envelope **env,
 				      const struct message_header_line *line);
 
-/* The transfer encoding named by a Content-Transfer-Encoding value
-   (its first token; case-insensitive). */
+/* The transfer encoding named by a Content-Transfer-Encoding value: one
+   token (case-insensitive), comments allowed, nothing else. */
 enum message_cte message_cte_parse(const void *value, size_t size);
 
 #endif

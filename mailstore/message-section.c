@@ -187,6 +187,19 @@ void message_crlf_append(string_t *dest, const void *_data, size_t size)
 	str_append_n(dest, data + pos, size - pos);
 }
 
+/* What BODY[] sends: CRLF line ends, and NULs as 0x80 (Dovecot). */
+static void body_text_append(string_t *dest, const unsigned char *data,
+			     size_t size)
+{
+	size_t start = str_len(dest), i;
+
+	message_crlf_append(dest, data, size);
+	for (i = start; i < str_len(dest); i++) {
+		if (dest->data[i] == '\0')
+			dest->data[i] = (char)0x80;
+	}
+}
+
 void message_section_result_append(const struct message_section_result *res,
 				   const void *msg, string_t *dest)
 {
@@ -194,8 +207,8 @@ void message_section_result_append(const struct message_section_result *res,
 		str_append_n(dest, res->data, res->data_size);
 		return;
 	}
-	message_crlf_append(dest, (const unsigned char *)msg + res->offset,
-			    res->size);
+	body_text_append(dest, (const unsigned char *)msg + res->offset,
+			 res->size);
 }
 
 static void result_range(struct message_section_result *res, uint64_t offset,
@@ -211,6 +224,8 @@ static bool field_listed(const struct message_section *section,
 {
 	const char *const *f;
 
+	if (line->no_colon)
+		return false;
 	for (f = section->fields; *f != NULL; f++) {
 		if (message_header_line_is(line, *f))
 			return true;
@@ -218,25 +233,67 @@ static bool field_listed(const struct message_section *section,
 	return false;
 }
 
-static void header_fields_filter(pool_t pool, const unsigned char *hdr,
-				 size_t hdr_size,
-				 const struct message_section *section,
-				 struct message_section_result *res)
+/* The message's own HEADER.FIELDS: each field ends in CRLF, then a
+   CRLF follows, whatever the header looked like. */
+static void root_header_fields(const unsigned char *hdr, size_t hdr_size,
+			       const struct message_section *section,
+			       string_t *out)
 {
-	bool want = section->type == MESSAGE_SECTION_HEADER_FIELDS;
 	struct message_header_iter iter;
 	struct message_header_line line;
-	string_t *out = str_new(256);
 
 	message_header_iter_init(&iter, hdr, hdr_size);
 	while (message_header_iter_next(&iter, &line)) {
-		if (field_listed(section, &line) != want)
+		if (!field_listed(section, &line))
 			continue;
-		message_crlf_append(out, hdr + line.offset, line.size);
+		body_text_append(out, hdr + line.offset, line.size);
 		if (line.no_newline)
 			str_append(out, "\r\n");
 	}
 	str_append(out, "\r\n");
+}
+
+/* HEADER.FIELDS.NOT, and HEADER.FIELDS of an embedded message: the
+   header is read from its start up to a blank line or the end of the
+   message (not up to its parsed size: a header that ran into a boundary
+   goes on past it, as in Dovecot); the kept fields are copied as they
+   are and the blank line follows if there is one. */
+static void filter_header_fields(const unsigned char *hdr, size_t size,
+				 const struct message_section *section,
+				 string_t *out)
+{
+	bool want = section->type == MESSAGE_SECTION_HEADER_FIELDS;
+	struct message_header_iter iter;
+	struct message_header_line line;
+	size_t fields_end = 0;
+
+	message_header_iter_init(&iter, hdr, size);
+	while (message_header_iter_next(&iter, &line)) {
+		fields_end = line.offset + line.size;
+		if (field_listed(section, &line) == want)
+			body_text_append(out, hdr + line.offset, line.size);
+	}
+	if (message_header_iter_end(&iter) > fields_end) {
+		body_text_append(out, hdr + fields_end,
+				 message_header_iter_end(&iter) - fields_end);
+	}
+}
+
+static void header_fields_result(pool_t pool, const unsigned char *msg,
+				 size_t msg_size, const struct message_part *m,
+				 const struct message_section *section,
+				 struct message_section_result *res)
+{
+	string_t *out = str_new(256);
+
+	if (section->part_path[0] == '\0' &&
+	    section->type == MESSAGE_SECTION_HEADER_FIELDS) {
+		root_header_fields(msg + m->physical_pos,
+				   m->header_size.physical_size, section, out);
+	} else {
+		filter_header_fields(msg + m->physical_pos,
+				     msg_size - m->physical_pos, section, out);
+	}
 	res->data_size = str_len(out);
 	res->data = (const unsigned char *)p_strndup(pool, str_c(out),
 						     str_len(out));
@@ -281,10 +338,7 @@ int message_section_get(pool_t pool, const struct message_part *parts,
 	else if (section->type == MESSAGE_SECTION_TEXT)
 		result_range(res, message_part_body_offset(m), &m->body_size);
 	else
-		header_fields_filter(pool, (const unsigned char *)msg +
-				     m->physical_pos,
-				     m->header_size.physical_size,
-				     section, res);
+		header_fields_result(pool, msg, msg_size, m, section, res);
 	return 1;
 }
 
@@ -387,7 +441,7 @@ b64_decode_more(struct b64_state *st, const unsigned char *p, size_t size,
 			continue;
 		if (c == '=') {
 			if (st->done || st->count < 2)
-				return MESSAGE_BINARY_ERR_TRUNCATED;
+				return MESSAGE_BINARY_ERR_INVALID;
 			st->pad++;
 			if (st->count + st->pad == 4)
 				st->done = true;
@@ -396,7 +450,7 @@ b64_decode_more(struct b64_state *st, const unsigned char *p, size_t size,
 		if ((v = b64_value(c)) < 0)
 			return MESSAGE_BINARY_ERR_INVALID;
 		if (st->done || st->pad > 0)
-			return MESSAGE_BINARY_ERR_TRUNCATED;
+			return MESSAGE_BINARY_ERR_INVALID;
 		st->acc = (st->acc << 6) | (unsigned int)v;
 		if (++st->count == 4) {
 			char b[3] = { (char)(st->acc >> 16),
@@ -465,10 +519,17 @@ static void decode_qp(struct binary_ctx *ctx, uint64_t start, uint64_t end,
 			break;
 		}
 	}
-	if (qp_decoder_finish(qp, &error) < 0)
-		invalid = true;
 	if (invalid)
 		binary_fail(ctx, MESSAGE_BINARY_ERR_INVALID);
+	switch (qp_decoder_finish(qp, &error)) {
+	case -1:
+		binary_fail(ctx, MESSAGE_BINARY_ERR_INVALID);
+		break;
+	case -2:
+		/* Dovecot treats a final lone '=' like truncated base64 */
+		binary_fail(ctx, MESSAGE_BINARY_ERR_TRUNCATED);
+		break;
+	}
 	qp_decoder_deinit(&qp);
 }
 
@@ -503,31 +564,33 @@ static bool leaf_decode(struct binary_ctx *ctx,
 	i_unreached();
 }
 
-/* A decoded leaf's header with its Content-Transfer-Encoding said to be
-   "binary". */
+/* A decoded leaf's header: its Content-Transfer-Encoding fields are
+   dropped and "Content-Transfer-Encoding: binary" goes last, before the
+   blank line (where Dovecot puts it). */
 static void out_rewritten_header(struct binary_ctx *ctx,
 				 const struct message_part *part)
 {
 	const unsigned char *hdr = ctx->msg + part->physical_pos;
+	uint64_t base = part->physical_pos;
 	struct message_header_iter iter;
 	struct message_header_line line;
-	bool replaced = false;
-	size_t pos = 0;
+	size_t pos = 0, fields_end = 0;
 
 	message_header_iter_init(&iter, hdr, part->header_size.physical_size);
 	while (message_header_iter_next(&iter, &line)) {
-		if (replaced || line.no_colon ||
+		fields_end = line.offset + line.size;
+		if (line.no_colon ||
 		    !message_header_line_is(&line,
 					    "Content-Transfer-Encoding"))
 			continue;
-		out_crlf_range(ctx, part->physical_pos + pos,
-			       part->physical_pos + line.offset);
-		out_append(ctx, "Content-Transfer-Encoding: binary\r\n", 35);
-		pos = line.offset + line.size;
-		replaced = true;
+		out_crlf_range(ctx, base + pos, base + line.offset);
+		pos = fields_end;
 	}
-	out_crlf_range(ctx, part->physical_pos + pos,
-		       part->physical_pos + part->header_size.physical_size);
+	out_crlf_range(ctx, base + pos, base + fields_end);
+	out_append(ctx, "Content-Transfer-Encoding: binary\r\n", 35);
+	/* the blank line */
+	out_crlf_range(ctx, base + fields_end,
+		       base + part->header_size.physical_size);
 }
 
 static void binary_leaf_body(struct binary_ctx *ctx,
@@ -537,17 +600,24 @@ static void binary_leaf_body(struct binary_ctx *ctx,
 	string_t *decoded = str_new(256);
 	uint64_t start = message_part_body_offset(part);
 
+	/* NULs in the header or body make Dovecot send a literal8 */
+	if ((part->flags & MESSAGE_PART_FLAG_HAS_NULS) != 0)
+		ctx->result->literal8 = true;
 	if (!leaf_decode(ctx, part, decoded)) {
 		if (with_header)
 			out_crlf_range(ctx, part->physical_pos, start);
 		out_crlf_range(ctx, start,
 			       start + part->body_size.physical_size);
 	} else if (!binary_failed(ctx)) {
-		if (with_header && str_len(decoded) > 0)
+		/* Dovecot counts a part as converted when its encoded body
+		   is not empty (even if it decodes to nothing) */
+		bool converted = part->body_size.physical_size > 0;
+
+		if (with_header && converted)
 			out_rewritten_header(ctx, part);
 		else if (with_header)
 			out_crlf_range(ctx, part->physical_pos, start);
-		if (str_len(decoded) > 0)
+		if (converted)
 			ctx->result->literal8 = true;
 		out_append(ctx, str_c(decoded), str_len(decoded));
 	}

@@ -82,10 +82,11 @@ enum message_binary_error {
 	/* a Content-Transfer-Encoding we cannot decode: IMAP answers
 	   NO [UNKNOWN-CTE] */
 	MESSAGE_BINARY_ERR_UNKNOWN_CTE,
-	/* bytes that are not base64 or quoted-printable: NO [PARSE] */
+	/* bytes that are not base64 or quoted-printable (also base64 data
+	   after its padding): NO [PARSE] */
 	MESSAGE_BINARY_ERR_INVALID,
-	/* base64 that stops inside a group or goes on after its padding:
-	   Dovecot 2.3 reports an internal error and disconnects */
+	/* base64 that stops inside a group, quoted-printable ending in a
+	   lone "=": Dovecot 2.3 reports an internal error and disconnects */
 	MESSAGE_BINARY_ERR_TRUNCATED,
 	/* the decoded data would exceed max_size */
 	MESSAGE_BINARY_ERR_TOO_LARGE,

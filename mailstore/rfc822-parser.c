@@ -263,6 +263,11 @@ int rfc822_parse_mime_token(struct rfc822_parser *ctx, string_t *str)
 
 	while (ctx->data < ctx->end && is_token_char(*ctx->data))
 		ctx->data++;
+	/* Dovecot: a NUL right after a token breaks it (unless NULs are
+	   being replaced, as inside parameter lists) */
+	if (ctx->data < ctx->end && *ctx->data == '\0' &&
+	    ctx->nul_replacement == NULL)
+		return -1;
 	str_append_n(str, start, (size_t)(ctx->data - start));
 	if (ctx->data >= ctx->end)
 		return 0;
@@ -352,7 +357,7 @@ struct rfc2231_piece {
 static int rfc2231_piece_cmp(const void *p1, const void *p2)
 {
 	const struct rfc2231_piece *a = p1, *b = p2;
-	int ret = strcasecmp(a->key, b->key);
+	int ret = strcmp(a->key, b->key);
 
 	if (ret != 0)
 		return ret;
@@ -495,8 +500,8 @@ int rfc2231_parse(struct rfc822_parser *ctx, pool_t pool,
 		      rfc2231_piece_cmp);
 		for (i = 0; i < rc.pieces.count; i = j) {
 			for (j = i + 1; j < rc.pieces.count; j++) {
-				if (strcasecmp(rc.pieces.v[i].key,
-					       rc.pieces.v[j].key) != 0)
+				if (strcmp(rc.pieces.v[i].key,
+					   rc.pieces.v[j].key) != 0)
 					break;
 			}
 			rfc2231_merge(&rc, i, j, tmp);

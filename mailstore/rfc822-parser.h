@@ -57,7 +57,8 @@ int rfc822_parse_local_dot_atom(struct rfc822_parser *ctx, string_t *str);
    labels not) or "[domain literal]" kept as written. ctx->data must be
    at the '@'. */
 int rfc822_parse_domain(struct rfc822_parser *ctx, string_t *str);
-/* RFC 2045 token (atom text minus "/=?", plus "."). */
+/* RFC 2045 token (atom text minus "/=?", plus "."). A NUL right after
+   the token fails it (nothing appended) unless nul_replacement is set. */
 int rfc822_parse_mime_token(struct rfc822_parser *ctx, string_t *str);
 /* "type/subtype" appended as written. On -1, str keeps what was read:
    "text" when there is no '/', "" when the '/' has nothing after it. */
@@ -72,7 +73,8 @@ int rfc822_parse_content_param(struct rfc822_parser *ctx, string_t *key,
    become "name"; with any "*" (extended) piece the result is "name*" and
    its value stays percent-encoded ("utf-8''%E2%82%AC"); incomplete
    sequences are kept as they were written. Plain parameters come first,
-   then the merged ones sorted by name. NULs in values become U+FFFD.
+   then the merged ones sorted by name (case-sensitively, as Dovecot:
+   "B*0" and "b*1" are different parameters). NULs in values become U+FFFD.
    Returns 0, or -1 if some parameter was broken (the rest are still
    returned). The array and strings come from pool. */
 int rfc2231_parse(struct rfc822_parser *ctx, pool_t pool,

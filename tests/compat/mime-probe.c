@@ -104,6 +104,18 @@ static const char *binary_status(enum message_binary_error error)
 	return "?";
 }
 
+static bool whole_message_ok(struct probe *p,
+			     struct message_binary_result *res_r)
+{
+	struct message_section all;
+
+	memset(&all, 0, sizeof(all));
+	all.part_path = "";
+	all.type = MESSAGE_SECTION_BODY;
+	return message_section_binary(p->parts, p->data, p->size, &all, NULL,
+				      0, res_r) == 0;
+}
+
 static void probe_binary_section(struct probe *p, const char *name,
 				 const char *spec, bool size_only,
 				 string_t *out)
@@ -115,6 +127,9 @@ static void probe_binary_section(struct probe *p, const char *name,
 
 	if (message_section_parse(p->pool, spec, &section, &error) < 0) {
 		str_append(out, "f BAD\r\n");
+	} else if (size_only && !whole_message_ok(p, &res)) {
+		/* Dovecot sizes any part by converting the whole message */
+		str_printfa(out, "%s\r\n", binary_status(res.error));
 	} else if (message_section_binary(p->parts, p->data, p->size,
 					  &section, size_only ? NULL : value,
 					  0, &res) < 0) {

@@ -1,0 +1,391 @@
+#!/usr/bin/env python3
+"""mime-diff.py - differential test of Roost's MIME code against Debian's
+Dovecot 2.3.19 imap.
+
+For every message of tests/data/mime/*.eml (and a few generated ones too
+big or too deep to commit), ask both sides the same FETCH items, one per
+command: ENVELOPE, BODYSTRUCTURE, BODY, RFC822.SIZE and the BODY[...] /
+BINARY[...] sections that `mime-probe --items` lists for the message.
+
+Roost's side is tests/compat/mime-probe (built as $(B)/bin/mime-probe,
+path in $PROBE). Dovecot's side is /usr/lib/dovecot/imap started in
+PREAUTH mode from a throw-away config and Maildir in a temporary
+directory (never /etc/dovecot): each message gets its own folder.
+
+Responses are compared byte for byte (literals included). Tagged results
+are reduced to "f OK", "f NO [CODE]", "f BAD" or "BYE" (Dovecot
+disconnects on some broken base64). Known differences are listed in
+tests/compat/mime-known-failures.txt as "<message> <item>  # reason".
+
+Usage: mime-diff.py [-v] [-k PATTERN] [PROBE]
+Exit status 0 when every non-listed item is identical."""
+import os
+import re
+import select
+import shutil
+import subprocess
+import sys
+import tempfile
+
+TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+CORPUS = os.path.join(TOP, "tests", "data", "mime")
+KNOWN = os.path.join(TOP, "tests", "compat", "mime-known-failures.txt")
+IMAP = os.environ.get("DOVECOT_IMAP", "/usr/lib/dovecot/imap")
+TIMEOUT = 20
+
+
+def gen_deep_multipart(depth):
+    """depth nested multiparts with distinct, non-prefix boundaries."""
+    s = ""
+    for i in range(depth):
+        s += "Content-Type: multipart/mixed; boundary=\"lvl%05d=\"\n\n--lvl%05d=\n" % (i, i)
+    s += "Content-Type: text/plain\n\nleaf\n"
+    for i in reversed(range(depth)):
+        s += "--lvl%05d=--\n" % i
+    return s.encode()
+
+
+def gen_deep_rfc822(depth):
+    s = ""
+    for i in range(depth):
+        s += "Subject: level %d\nContent-Type: message/rfc822\n\n" % i
+    return (s + "Subject: leaf\n\nleaf\n").encode()
+
+
+def gen_flat(count, tail=""):
+    s = "Subject: many parts\nContent-Type: multipart/mixed; boundary=zz\n\n"
+    for i in range(count):
+        s += "--zz\n\n%d\n" % i
+    return (s + tail + "--zz--\n").encode()
+
+
+def gen_flat_rfc822_at_limit():
+    tail = "--zz\nContent-Type: message/rfc822\n\nSubject: x\n\ny\n"
+    return gen_flat(9998, tail)
+
+
+def gen_flat_multipart_at_limit():
+    tail = ("--zz\nContent-Type: multipart/alternative; boundary=yy\n\n"
+            "--yy\n\na\n--yy--\n")
+    return gen_flat(9998, tail)
+
+
+def gen_long_header():
+    return (b"Subject: " + b"long " * 20000 + b"\nContent-Description: " +
+            b"d" * 9000 + b"\n\nbody\n")
+
+
+def gen_huge_declared():
+    return (b"From: a@example.com\nContent-Type: text/plain\n"
+            b"Content-Length: 1073741824\n\nshort body\n")
+
+
+def gen_base64_big():
+    import base64
+    data = bytes(range(256)) * 2000
+    b = base64.encodebytes(data)
+    return (b"Content-Type: application/octet-stream\n"
+            b"Content-Transfer-Encoding: base64\n\n" + b)
+
+
+GENERATED = {
+    "gen-deep-multipart-98": lambda: gen_deep_multipart(98),
+    "gen-deep-multipart-99": lambda: gen_deep_multipart(99),
+    "gen-deep-multipart-100": lambda: gen_deep_multipart(100),
+    "gen-deep-multipart-10000": lambda: gen_deep_multipart(10000),
+    "gen-deep-rfc822-99": lambda: gen_deep_rfc822(99),
+    "gen-deep-rfc822-100": lambda: gen_deep_rfc822(100),
+    "gen-deep-rfc822-1000": lambda: gen_deep_rfc822(1000),
+    "gen-flat-9998": lambda: gen_flat(9998),
+    "gen-flat-9999": lambda: gen_flat(9999),
+    "gen-flat-10001": lambda: gen_flat(10001),
+    "gen-flat-rfc822-at-limit": gen_flat_rfc822_at_limit,
+    "gen-flat-multipart-at-limit": gen_flat_multipart_at_limit,
+    "gen-long-header": gen_long_header,
+    "gen-declared-1gb": gen_huge_declared,
+    "gen-base64-512k": gen_base64_big,
+}
+
+
+def read_response(buf, pos):
+    """One IMAP response line with its literals from buf at pos:
+    returns (bytes, newpos) or (None, pos) if incomplete."""
+    start = pos
+    while True:
+        nl = buf.find(b"\r\n", pos)
+        if nl < 0:
+            return None, start
+        line = buf[pos:nl + 2]
+        m = re.search(rb"~?\{(\d+)\}\r\n$", line)
+        pos = nl + 2
+        if not m:
+            return buf[start:pos], pos
+        n = int(m.group(1))
+        if len(buf) < pos + n:
+            return None, start
+        pos += n
+
+
+def normalize_status(line):
+    line = line.rstrip(b"\r\n")
+    m = re.match(rb"^f (OK|NO|BAD)( \[[A-Z0-9-]+\])?", line)
+    if not m:
+        return line
+    if m.group(1) == b"NO" and m.group(2):
+        return b"f NO" + m.group(2)
+    return b"f " + m.group(1)
+
+
+class Dovecot:
+    def __init__(self, messages):
+        self.tmp = tempfile.mkdtemp(prefix="mime-diff-")
+        os.chmod(self.tmp, 0o755)
+        self.home = os.path.join(self.tmp, "home")
+        for sub in ("cur", "new", "tmp"):
+            os.makedirs(os.path.join(self.home, "Maildir", sub))
+        self.folders = {}
+        for n, (name, data) in enumerate(messages):
+            folder = "m%04d" % n
+            d = os.path.join(self.home, "Maildir", "." + folder)
+            for sub in ("cur", "new", "tmp"):
+                os.makedirs(os.path.join(d, sub))
+            with open(os.path.join(d, "cur", "1000000000.M1P1.roost:2,S"), "wb") as f:
+                f.write(data)
+            self.folders[name] = folder
+        os.makedirs(os.path.join(self.tmp, "run"))
+        self.conf = os.path.join(self.tmp, "dovecot.conf")
+        with open(self.conf, "w") as f:
+            f.write("mail_location = maildir:%s/Maildir\n"
+                    "ssl = no\nbase_dir = %s/run\nlog_path = %s/log\n"
+                    "first_valid_uid = 1\nfirst_valid_gid = 1\n"
+                    % (self.home, self.tmp, self.tmp))
+        self.argv = ["env", "-i", "USER=test", "HOME=" + self.home, IMAP,
+                     "-c", self.conf]
+        if os.getuid() == 0:
+            subprocess.run(["chown", "-R", "nobody:nogroup", self.tmp],
+                           check=True)
+            self.argv = ["runuser", "-u", "nobody", "--"] + self.argv
+        self.proc = None
+        self.selected = None
+
+    def start(self):
+        self.proc = subprocess.Popen(self.argv, stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE,
+                                     stderr=subprocess.DEVNULL)
+        self.buf = b""
+        self.selected = None
+        greeting = self.read()
+        if greeting is None or not greeting.startswith(b"* PREAUTH"):
+            raise SystemExit("mime-diff: Dovecot imap did not start: %r"
+                             % greeting)
+
+    def read(self):
+        while True:
+            resp, pos = read_response(self.buf, 0)
+            if resp is not None:
+                self.buf = self.buf[pos:]
+                return resp
+            r, _, _ = select.select([self.proc.stdout], [], [], TIMEOUT)
+            if not r:
+                return None
+            chunk = os.read(self.proc.stdout.fileno(), 65536)
+            if not chunk:
+                return None
+            self.buf += chunk
+
+    def command(self, tag, cmd):
+        """(untagged responses, tagged line or None on disconnect)"""
+        if self.proc is None:
+            self.start()
+        try:
+            self.proc.stdin.write(tag + b" " + cmd + b"\r\n")
+            self.proc.stdin.flush()
+        except BrokenPipeError:
+            self.stop()
+            return [], None
+        untagged = []
+        while True:
+            resp = self.read()
+            if resp is None:
+                self.stop()
+                return untagged, None
+            if resp.startswith(tag + b" "):
+                return untagged, resp
+            untagged.append(resp)
+
+    def stop(self):
+        if self.proc is not None:
+            self.proc.kill()
+            self.proc.wait()
+        self.proc = None
+        self.selected = None
+
+    def fetch(self, name, item):
+        folder = self.folders[name]
+        if self.selected != folder:
+            _, t = self.command(b"s", b"SELECT " + folder.encode())
+            if t is None or not t.startswith(b"s OK"):
+                return b"SELECT FAILED %r\r\n" % t
+            self.selected = folder
+        untagged, tagged = self.command(b"f", b"FETCH 1 (" + item + b")")
+        out = b""
+        for u in untagged:
+            if u.startswith(b"* 1 FETCH (UID ") or u.startswith(b"* BYE"):
+                continue
+            out += u
+        if tagged is None:
+            return out + b"BYE\r\n"
+        return out + normalize_status(tagged) + b"\r\n"
+
+    def close(self):
+        if self.proc is not None:
+            try:
+                self.command(b"l", b"LOGOUT")
+            except Exception:
+                pass
+            self.stop()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+def roost_fetch(probe, path, items):
+    """{item: response} from one mime-probe run."""
+    p = subprocess.run([probe, path] + [i.decode() for i in items],
+                       stdout=subprocess.PIPE, timeout=120)
+    if p.returncode != 0:
+        return {i: b"PROBE EXIT %d\r\n" % p.returncode for i in items}
+    out, pos, res = p.stdout, 0, {}
+    for item in items:
+        chunk = b""
+        while True:
+            resp, pos2 = read_response(out, pos)
+            if resp is None:
+                chunk += b"PROBE OUTPUT TRUNCATED\r\n"
+                break
+            pos = pos2
+            if resp.startswith(b"* "):
+                chunk += resp
+                continue
+            chunk += resp
+            break
+        res[item] = chunk
+    return res
+
+
+def load_known():
+    known = {}
+    if not os.path.exists(KNOWN):
+        return known
+    with open(KNOWN) as f:
+        for line in f:
+            line = line.split("#", 1)[0].strip()
+            if not line:
+                continue
+            name, item = line.split(None, 1)
+            known[(name, item.strip())] = True
+    return known
+
+
+def short(b, limit=600):
+    s = b.decode("utf-8", "backslashreplace")
+    return s if len(s) <= limit else s[:limit] + "...[%d bytes]" % len(b)
+
+
+def main():
+    args = sys.argv[1:]
+    verbose = False
+    pattern = None
+    while args and args[0].startswith("-"):
+        if args[0] == "-v":
+            verbose = True
+            args.pop(0)
+        elif args[0] == "-k":
+            pattern = re.compile(args[1])
+            args = args[2:]
+        else:
+            raise SystemExit(__doc__)
+    probe = args[0] if args else os.environ.get(
+        "PROBE", os.path.join(TOP, "build", "bin", "mime-probe"))
+    if not os.access(IMAP, os.X_OK):
+        print("mime-diff: %s not found: install dovecot-imapd" % IMAP)
+        return 1
+    if not os.access(probe, os.X_OK):
+        print("mime-diff: %s not found: make %s" % (probe, probe))
+        return 1
+
+    work = tempfile.mkdtemp(prefix="mime-corpus-")
+    messages = []
+    for fn in sorted(os.listdir(CORPUS)):
+        if fn.endswith(".eml"):
+            with open(os.path.join(CORPUS, fn), "rb") as f:
+                messages.append((fn[:-4], f.read()))
+    for name, gen in sorted(GENERATED.items()):
+        messages.append((name, gen()))
+    if pattern is not None:
+        messages = [m for m in messages if pattern.search(m[0])]
+    paths = {}
+    for name, data in messages:
+        paths[name] = os.path.join(work, name + ".eml")
+        with open(paths[name], "wb") as f:
+            f.write(data)
+
+    known = load_known()
+    dovecot = Dovecot(messages)
+    total_msgs = same_msgs = total_items = same_items = 0
+    unexpected = 0
+    fixed = []
+    try:
+        for name, _ in messages:
+            items = subprocess.run([probe, "--items", paths[name]],
+                                   stdout=subprocess.PIPE, check=True,
+                                   timeout=120).stdout.split(b"\n")
+            items = [i for i in items if i]
+            ours = roost_fetch(probe, paths[name], items)
+            diffs = []
+            for item in items:
+                theirs = dovecot.fetch(name, item)
+                total_items += 1
+                is_known = (name, item.decode()) in known
+                if ours[item] == theirs:
+                    same_items += 1
+                    if is_known:
+                        fixed.append("%s %s" % (name, item.decode()))
+                    continue
+                diffs.append((item, theirs, ours[item], is_known))
+            total_msgs += 1
+            bad = [d for d in diffs if not d[3]]
+            if not diffs:
+                same_msgs += 1
+                print("ok    %s (%d items)" % (name, len(items)))
+                continue
+            unexpected += len(bad)
+            print("%s %s (%d of %d items differ%s)" % (
+                "FAIL " if bad else "known", name, len(diffs), len(items),
+                "" if bad else ", all listed as known"))
+            for item, theirs, mine, is_known in diffs:
+                if is_known and not verbose:
+                    continue
+                print("  item %s%s" % (item.decode(), " (known)" if is_known else ""))
+                if verbose:
+                    print("    dovecot: %s" % short(theirs, 1 << 30))
+                    print("    roost:   %s" % short(mine, 1 << 30))
+                    continue
+                k = 0
+                while k < min(len(theirs), len(mine)) and theirs[k] == mine[k]:
+                    k += 1
+                lo = max(0, k - 120)
+                print("    first difference at byte %d%s" % (k, "" if lo == 0 else ", showing from %d" % lo))
+                print("    dovecot: %s" % short(theirs[lo:k + 200], 400))
+                print("    roost:   %s" % short(mine[lo:k + 200], 400))
+    finally:
+        dovecot.close()
+        shutil.rmtree(work, ignore_errors=True)
+    for f in fixed:
+        print("note: listed as known but now identical: %s" % f)
+    print("%d/%d messages identical, %d/%d items identical, "
+          "%d unexpected differences" % (same_msgs, total_msgs, same_items,
+                                         total_items, unexpected))
+    return 0 if unexpected == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
