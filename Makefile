@@ -69,7 +69,7 @@ UNIT_OBJS := $(patsubst %.c,$(O)/%.o,$(UNIT_SRCS))
 LINKS := dovecot doveconf doveadm dovecot-lda
 BIN := $(B)/bin/roost
 
-.PHONY: all deps check unit compat-test fuzz fuzz-run install clean \
+.PHONY: all deps check unit compat-test fuzz fuzz-run install clean demo \
 	variant-stamp
 all: $(BIN) $(addprefix $(B)/bin/,$(LINKS))
 
@@ -116,6 +116,11 @@ $(B)/bin/unit-tests: $(UNIT_OBJS) $(OBJS) $(B)/.variant
 
 deps:
 	@./scripts/deps.sh
+
+# Run the server in the foreground on unprivileged ports (scripts/demo.sh).
+demo: deps
+	$(MAKE) all
+	./scripts/demo.sh $(B)/bin
 
 check: deps
 	$(MAKE) all $(B)/bin/unit-tests

@@ -750,6 +750,28 @@ static void wait_for_auth(void)
 
 static void children_stop(void)
 {
+	/* login workers first: they must not see the auth service vanish */
+	for (size_t i = 0; i < master->children.count; i++) {
+		if (master->children.v[i]->is_login)
+			(void)kill(master->children.v[i]->pid, SIGTERM);
+	}
+	for (int i = 0; i < 20; i++) {
+		bool any = false;
+		for (size_t j = 0; j < master->children.count;) {
+			struct master_child *c = master->children.v[j];
+			pid_t ret = c->is_login ? waitpid(c->pid, NULL, WNOHANG) : 0;
+
+			if (ret == c->pid) {
+				child_remove(c);	/* reaped: forget it */
+				continue;
+			}
+			any = any || c->is_login;
+			j++;
+		}
+		if (!any)
+			break;
+		usleep(20 * 1000);
+	}
 	for (size_t i = 0; i < master->children.count; i++)
 		(void)kill(master->children.v[i]->pid, SIGTERM);
 	for (int i = 0; i < 50 && master->children.count > 0; i++) {
