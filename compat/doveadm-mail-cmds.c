@@ -134,7 +134,7 @@ static int cmd_search_run(struct doveadm_mail_cmd_context *mctx,
 		struct mail *mail;
 
 		if (doveadm_mail_iter_init(mctx, user, info->vname,
-					   mctx->search_args, true,
+					   mctx->search_args, false,
 					   &miter) < 0) {
 			ret = -1;
 			continue;

@@ -768,7 +768,7 @@ static int cmd_fetch_run(struct doveadm_mail_cmd_context *mctx,
 		struct doveadm_mail_iter *miter;
 
 		if (doveadm_mail_iter_init(mctx, user, info->vname,
-					   mctx->search_args, true,
+					   mctx->search_args, false,
 					   &miter) < 0) {
 			ret = -1;
 			continue;

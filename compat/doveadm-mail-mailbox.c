@@ -162,7 +162,13 @@ static int cmd_create_run(struct doveadm_mail_cmd_context *mctx,
 			directory = true;
 		}
 		box = mailbox_alloc(user, name, 0);
-		if (mailbox_create(box, NULL, directory) < 0) {
+		if (name[0] == '\0') {
+			/* the storage doesn't catch this one itself */
+			i_error("Can't create mailbox : Invalid mailbox name: "
+				"Name is empty");
+			doveadm_mail_failed_error(mctx, MAIL_ERROR_PARAMS);
+			ret = -1;
+		} else if (mailbox_create(box, NULL, directory) < 0) {
 			i_error("Can't create mailbox %s: %s", name,
 				mailbox_get_last_error(box, NULL));
 			doveadm_mail_failed_mailbox(mctx, box);

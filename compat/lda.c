@@ -32,6 +32,9 @@
 #define LDA_MAX_HEADER_SIZE (64 * 1024)
 #define LDA_EX_NOPERM 77
 
+/* strings that live until the end of the run */
+static pool_t lda_pool;
+
 struct lda_input {
 	/* the message: in mem, or the whole of it in fd */
 	unsigned char *mem;
@@ -261,11 +264,12 @@ static const char *header_get(const string_t *hdr, const char *name)
 			char *s = ret;
 			while (*s == ' ')
 				s++;
-			memmove(ret, s, strlen(s) + 1);
-			size_t len = strlen(ret);
-			while (len > 0 && ret[len - 1] == ' ')
-				ret[--len] = '\0';
-			return ret;
+			size_t len = strlen(s);
+			while (len > 0 && s[len - 1] == ' ')
+				len--;
+			const char *result = p_strndup(lda_pool, s, len);
+			free(ret);
+			return result;
 		}
 		p = eol < end ? eol + 1 : end;
 	}
@@ -295,7 +299,7 @@ static const char *address_of(const char *value)
 		return "";
 	lt = strrchr(value, '<');
 	if (lt != NULL && (gt = strchr(lt, '>')) != NULL)
-		return i_strndup(lt + 1, (size_t)(gt - lt - 1));
+		return p_strndup(lda_pool, lt + 1, (size_t)(gt - lt - 1));
 	return value;
 }
 
@@ -587,7 +591,9 @@ static const char *session_id(void)
 	base64_encode(str, bytes, sizeof(bytes));
 	while (str_len(str) > 0 && str_c(str)[str_len(str) - 1] == '=')
 		str_truncate(str, str_len(str) - 1);
-	return str_free_without_data(&str);
+	const char *id = p_strdup(lda_pool, str_c(str));
+	str_free(&str);
+	return id;
 }
 
 /* Log where the config says: log_path (a file, or syslog). */
@@ -659,17 +665,19 @@ int lda_main(int argc, char *argv[])
 {
 	struct lda_ctx ctx;
 	struct mail_service *service;
-	struct mail_service_user *suser;
+	struct mail_service_user *suser = NULL;
 	struct config *config;
 	const char *config_path = NULL, *path = NULL, *error, *errstr;
 	const char **overrides = i_new(const char *, (size_t)argc + 1);
 	unsigned int override_count = 0;
 	enum mail_error error_class = MAIL_ERROR_NONE;
 	bool userdb_lookup = false;
-	int c, fd, ret;
+	int c, fd = -1, ret;
 
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.dest_mailbox = "INBOX";
+	ctx.input.fd = -1;
+	lda_pool = pool_create("lda", 4096);
 	log_set_prefix("lda: ");
 	while ((c = getopt(argc, argv, "a:c:d:ef:km:o:p:r:")) != -1) {
 		switch (c) {
@@ -707,6 +715,8 @@ int lda_main(int argc, char *argv[])
 			break;
 		default:
 			print_help();
+			free(overrides);
+			pool_destroy(&lda_pool);
 			return EXIT_USAGE;
 		}
 	}
@@ -733,8 +743,10 @@ int lda_main(int argc, char *argv[])
 				  &error);
 	if (ret < 0)
 		i_fatal_status(EXIT_TEMPFAIL, "%s", error);
-	if (ret == 0)
-		return EXIT_NOUSER;
+	if (ret == 0) {
+		ret = EXIT_NOUSER;
+		goto out;
+	}
 	ctx.set = suser->set;
 	if (mail_service_user_init(service, suser, false, false,
 				   &ctx.mail_user, &error) < 0)
@@ -746,8 +758,10 @@ int lda_main(int argc, char *argv[])
 	if (path != NULL && (fd = open(path, O_RDONLY)) < 0)
 		i_fatal_status(EXIT_TEMPFAIL, "open(%s) failed: %m", path);
 	if (input_read(&ctx.input, fd, path == NULL ? "stdin" : path,
-		       ctx.set->mail_temp_dir) < 0)
-		return EXIT_TEMPFAIL;
+		       ctx.set->mail_temp_dir) < 0) {
+		ret = EXIT_TEMPFAIL;
+		goto out;
+	}
 	if (ctx.envelope_sender == NULL && ctx.input.from_sender != NULL)
 		ctx.envelope_sender = address_sanitize(ctx.input.from_sender);
 	ctx.input.header = str_new(4096);
@@ -774,7 +788,8 @@ int lda_main(int argc, char *argv[])
 			snprintf(host, sizeof(host), "localhost");
 		ctx.dest_addr = strchr(suser->username, '@') != NULL ?
 			suser->username :
-			i_strdup_printf("%s@%s", suser->username, host);
+			p_strdup_printf(lda_pool, "%s@%s", suser->username,
+					host);
 	}
 	if (ctx.final_dest_addr == NULL)
 		ctx.final_dest_addr = ctx.dest_addr;
@@ -799,13 +814,19 @@ int lda_main(int argc, char *argv[])
 				ret = EXIT_TEMPFAIL;
 		}
 	}
+out:
+	if (fd >= 0 && fd != STDIN_FILENO)
+		close(fd);
 	mail_service_user_free(service, &suser, &ctx.mail_user);
 	mail_service_deinit(&service);
 	config_free(&config);
 	if (ctx.input.fd >= 0)
 		close(ctx.input.fd);
 	free(ctx.input.mem);
-	str_free(&ctx.input.header);
+	free(ctx.input.from_sender);
+	if (ctx.input.header != NULL)
+		str_free(&ctx.input.header);
 	free(overrides);
+	pool_destroy(&lda_pool);
 	return ret;
 }
