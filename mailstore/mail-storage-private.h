@@ -207,6 +207,8 @@ struct mail_save_context {
 	uint64_t size, vsize;
 	bool last_cr;
 	bool failed, finished;
+	/* saved by mailbox_copy() (Maildir: flagless copies go to new/) */
+	bool copying;
 	void *driver_ctx;
 };
 

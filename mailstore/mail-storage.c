@@ -396,7 +396,10 @@ static void sync_view(struct mailbox *box, enum mailbox_sync_flags flags,
 			v->kw = i_new(uint32_t, box->kw_words);
 			memcpy(v->kw, d->kw, box->kw_words * sizeof(uint32_t));
 		}
-		v->recent = take_recent && d->uid >= disk->first_recent_uid;
+		/* \Recent as Dovecot: every session sees it for messages no
+		   session has claimed yet; only a claiming session (IMAP
+		   SELECT) takes it away from the others */
+		v->recent = d->uid >= disk->first_recent_uid;
 		if (first_new == 0)
 			first_new = (uint32_t)view->recs.count;
 	}

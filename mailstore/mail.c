@@ -718,6 +718,7 @@ int mailbox_copy(struct mail_save_context **_ctx, struct mail *mail)
 	time_t received;
 	int ret;
 
+	ctx->copying = true;
 	if (ctx->keywords.count == 0 && ctx->flags == 0) {
 		const char *const *kws = mail_get_keywords(mail);
 		mailbox_save_set_flags(ctx, mail_get_flags(mail) & MAIL_FLAGS_MASK,

@@ -107,8 +107,10 @@ static void save_set_final_name(struct mail_save_context *ctx,
 {
 	struct maildir_save *ms = ctx->driver_ctx;
 
+	/* deliveries and copies without flags go to new/ (recent), IMAP
+	   APPENDs to cur/, as Dovecot does */
 	ms->to_new = ctx->flags == 0 && ctx->keywords.count == 0 &&
-		(ctx->box->flags & MAILBOX_FLAG_SAVEONLY) != 0;
+		((ctx->box->flags & MAILBOX_FLAG_SAVEONLY) != 0 || ctx->copying);
 	i_free(ms->final_name);
 	ms->final_name = i_strdup_printf("%s,S=%llu,W=%llu", ms->base,
 					 (unsigned long long)size,

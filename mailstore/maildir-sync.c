@@ -280,6 +280,17 @@ int maildir_sync_read(struct mailbox *box, struct mail_record_set *set,
 		if (*l != '\0')
 			maildir_keywords_ensure(mbox, l);
 	}
+	if (set->uidvalidity != ul.uidvalidity) {
+		/* a fresh index: as Dovecot, mail still in new/ is what is
+		   recent */
+		uint32_t first_new = ul.next_uid;
+		for (i = 0; i < entries.count; i++) {
+			if (entries.v[i].in_new && entries.v[i].uid != 0 &&
+			    entries.v[i].uid < first_new)
+				first_new = entries.v[i].uid;
+		}
+		set->first_recent_uid = first_new;
+	}
 	array_reserve(&recs, entries.count);
 	for (i = 0; i < entries.count; i++) {
 		struct maildir_entry *e = &entries.v[i];
