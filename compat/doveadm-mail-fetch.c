@@ -517,6 +517,62 @@ static void hdr_collect_fields(const unsigned char *hdr, size_t size,
 	}
 }
 
+/* .utf8: each value RFC 2047-decoded, one per line (folded lines stay
+ * with their value). */
+static void hdr_filter_utf8(const string_t *values, unsigned int count,
+			    string_t *out)
+{
+	const char *p = str_c(values), *end = p + str_len(values);
+
+	if (count == 0)
+		return;
+	for (;;) {
+		const char *lf = memchr(p, '\n', (size_t)(end - p));
+
+		while (lf != NULL && lf + 1 < end &&
+		       (lf[1] == ' ' || lf[1] == '\t'))
+			lf = memchr(lf + 1, '\n', (size_t)(end - lf - 1));
+		(void)message_header_decode_utf8(p, lf == NULL ?
+			(size_t)(end - p) : (size_t)(lf - p), out);
+		if (lf == NULL)
+			break;
+		str_append_c(out, '\n');
+		p = lf + 1;
+	}
+}
+
+/* .address, .address_name, .address_name.utf8: one address per line */
+static void hdr_filter_address(const string_t *values, const char *filter,
+			       string_t *out)
+{
+	pool_t pool = pool_create("fetch address", 1024);
+	const struct message_address *addr =
+		message_address_parse(pool, str_c(values), str_len(values),
+				      UINT_MAX, 0);
+
+	for (bool add_lf = false; addr != NULL; addr = addr->next) {
+		if (add_lf)
+			str_append_c(out, '\n');
+		add_lf = true;
+		if (strcmp(filter, "address") == 0) {
+			if (addr->mailbox != NULL)
+				str_append(out, addr->mailbox);
+			if (addr->domain != NULL) {
+				str_append_c(out, '@');
+				str_append(out, addr->domain);
+			}
+		} else if (addr->name == NULL) {
+			continue;
+		} else if (strcmp(filter, "address_name") == 0) {
+			str_append(out, addr->name);
+		} else {
+			(void)message_header_decode_utf8(addr->name,
+				strlen(addr->name), out);
+		}
+	}
+	pool_destroy(&pool);
+}
+
 /* hdr.NAME[.utf8|.address|.address_name|.address_name.utf8] */
 static int f_hdr_field(struct fetch_ctx *ctx, const char *name)
 {
@@ -525,13 +581,12 @@ static int f_hdr_field(struct fetch_ctx *ctx, const char *name)
 	struct hdr_collect c;
 	const char *filter;
 	char *field;
+	string_t *out;
 
 	name += 4;	/* "hdr." */
 	filter = strchr(name, '.');
 	field = filter == NULL ? i_strdup(name) :
 		i_strndup(name, (size_t)(filter - name));
-	if (filter != NULL)
-		filter++;
 	if (get_parts(ctx, &data, &size, &hdr_size) < 0) {
 		free(field);
 		return -1;
@@ -547,61 +602,11 @@ static int f_hdr_field(struct fetch_ctx *ctx, const char *name)
 		doveadm_print(str_c(ctx->str));
 		return 0;
 	}
-	string_t *out = str_new(str_len(ctx->str) + 16);
-	if (strcmp(filter, "utf8") == 0) {
-		/* each value decoded on its own line */
-		const char *p = str_c(ctx->str), *end = p + str_len(ctx->str);
-
-		if (c.count > 0) {
-			for (;;) {
-				const char *lf = memchr(p, '\n', (size_t)(end - p));
-				size_t len = lf == NULL ? (size_t)(end - p) :
-					(size_t)(lf - p);
-
-				/* folding lines stay with their value */
-				while (lf != NULL && lf + 1 < end &&
-				       (lf[1] == ' ' || lf[1] == '\t')) {
-					lf = memchr(lf + 1, '\n',
-						    (size_t)(end - lf - 1));
-					len = lf == NULL ? (size_t)(end - p) :
-						(size_t)(lf - p);
-				}
-				(void)message_header_decode_utf8(p, len, out);
-				if (lf == NULL)
-					break;
-				str_append_c(out, '\n');
-				p = lf + 1;
-			}
-		}
-	} else {
-		pool_t pool = pool_create("fetch address", 1024);
-		const struct message_address *addr =
-			message_address_parse(pool, str_c(ctx->str),
-					      str_len(ctx->str), UINT_MAX, 0);
-		bool add_lf = false;
-
-		for (; addr != NULL; addr = addr->next) {
-			if (add_lf)
-				str_append_c(out, '\n');
-			if (strcmp(filter, "address") == 0) {
-				if (addr->mailbox != NULL)
-					str_append(out, addr->mailbox);
-				if (addr->domain != NULL) {
-					str_append_c(out, '@');
-					str_append(out, addr->domain);
-				}
-			} else if (addr->name != NULL) {
-				if (strcmp(filter, "address_name") == 0)
-					str_append(out, addr->name);
-				else
-					(void)message_header_decode_utf8(
-						addr->name, strlen(addr->name),
-						out);
-			}
-			add_lf = true;
-		}
-		pool_destroy(&pool);
-	}
+	out = str_new(str_len(ctx->str) + 16);
+	if (strcmp(filter + 1, "utf8") == 0)
+		hdr_filter_utf8(ctx->str, c.count, out);
+	else
+		hdr_filter_address(ctx->str, filter + 1, out);
 	doveadm_print(str_c(out));
 	str_free(&out);
 	return 0;

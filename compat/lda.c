@@ -661,62 +661,56 @@ static const char *lda_process_user(void)
 	return user;
 }
 
-int lda_main(int argc, char *argv[])
-{
-	struct lda_ctx ctx;
-	struct mail_service *service;
-	struct mail_service_user *suser = NULL;
-	struct config *config;
-	const char *config_path = NULL, *path = NULL, *error, *errstr;
-	const char **overrides = i_new(const char *, (size_t)argc + 1);
-	unsigned int override_count = 0;
-	enum mail_error error_class = MAIL_ERROR_NONE;
-	bool userdb_lookup = false;
-	int c, fd = -1, ret;
+/* The command line, as the LDA takes it. */
+struct lda_args {
+	const char *config_path, *path;
+	const char **overrides;
+	unsigned int override_count;
+	bool userdb_lookup;
+};
 
-	memset(&ctx, 0, sizeof(ctx));
-	ctx.dest_mailbox = "INBOX";
-	ctx.input.fd = -1;
-	lda_pool = pool_create("lda", 4096);
-	log_set_prefix("lda: ");
+/* Returns 0, or EXIT_USAGE after printing the usage. */
+static int lda_parse_args(struct lda_ctx *ctx, int argc, char *argv[],
+			  struct lda_args *args)
+{
+	int c;
+
 	while ((c = getopt(argc, argv, "a:c:d:ef:km:o:p:r:")) != -1) {
 		switch (c) {
 		case 'a':
-			ctx.dest_addr = optarg;
+			ctx->dest_addr = optarg;
 			break;
 		case 'c':
-			config_path = optarg;
+			args->config_path = optarg;
 			break;
 		case 'd':
-			ctx.user = optarg;
-			userdb_lookup = true;
+			ctx->user = optarg;
+			args->userdb_lookup = true;
 			break;
 		case 'e':
-			ctx.stderr_rejection = true;
+			ctx->stderr_rejection = true;
 			break;
 		case 'f':
-			ctx.envelope_sender = address_sanitize(optarg);
+			ctx->envelope_sender = address_sanitize(optarg);
 			break;
 		case 'k':
 			break;
 		case 'm':
 			/* -m "" is ignored: Postfix passes ${extension} */
 			if (*optarg != '\0')
-				ctx.dest_mailbox = optarg;
+				ctx->dest_mailbox = optarg;
 			break;
 		case 'o':
-			overrides[override_count++] = optarg;
+			args->overrides[args->override_count++] = optarg;
 			break;
 		case 'p':
-			path = optarg;
+			args->path = optarg;
 			break;
 		case 'r':
-			ctx.final_dest_addr = optarg;
+			ctx->final_dest_addr = optarg;
 			break;
 		default:
 			print_help();
-			free(overrides);
-			pool_destroy(&lda_pool);
 			return EXIT_USAGE;
 		}
 	}
@@ -724,23 +718,106 @@ int lda_main(int argc, char *argv[])
 		print_help();
 		i_fatal_status(EXIT_USAGE, "Unknown argument: %s", argv[optind]);
 	}
-	doveadm_mailbox_args_check((const char *const []){ ctx.dest_mailbox,
+	doveadm_mailbox_args_check((const char *const []){ ctx->dest_mailbox,
 							   NULL });
+	return 0;
+}
+/* What the log line and a rejection need from the message, and the
+ * recipient addresses. */
+static void lda_message_info(struct lda_ctx *ctx, const char *username)
+{
+	if (ctx->envelope_sender == NULL && ctx->input.from_sender != NULL)
+		ctx->envelope_sender = address_sanitize(ctx->input.from_sender);
+	ctx->input.header = str_new(4096);
+	(void)input_foreach(&ctx->input, header_collect, &ctx->input);
+	ctx->msgid = msgid_of(header_get(ctx->input.header, "Message-ID"));
+	ctx->subject = header_get(ctx->input.header, "Subject");
+	if (ctx->subject == NULL)
+		ctx->subject = "";
+	ctx->from = address_of(header_get(ctx->input.header, "From"));
+	ctx->vsize = vsize_of(&ctx->input);
+	if (ctx->dest_addr == NULL &&
+	    ctx->set->lda_original_recipient_header[0] != '\0') {
+		ctx->dest_addr = header_get(ctx->input.header,
+			ctx->set->lda_original_recipient_header);
+		if (ctx->dest_addr != NULL)
+			ctx->dest_addr = address_of(ctx->dest_addr);
+	}
+	if (ctx->dest_addr == NULL) {
+		char host[256];
+
+		if (ctx->set->hostname[0] != '\0')
+			snprintf(host, sizeof(host), "%s", ctx->set->hostname);
+		else if (gethostname(host, sizeof(host)) < 0)
+			snprintf(host, sizeof(host), "localhost");
+		ctx->dest_addr = strchr(username, '@') != NULL ? username :
+			p_strdup_printf(lda_pool, "%s@%s", username, host);
+	}
+	if (ctx->final_dest_addr == NULL)
+		ctx->final_dest_addr = ctx->dest_addr;
+}
+
+/* Deliver and turn the outcome into the exit code. */
+static int lda_deliver_result(struct lda_ctx *ctx)
+{
+	enum mail_error error_class = MAIL_ERROR_NONE;
+	const char *errstr;
+
+	if (lda_deliver(ctx, &errstr, &error_class) == 0)
+		return 0;
+	if (ctx->stderr_rejection) {
+		/* also for temporary failures, for the MTA's log */
+		fprintf(stderr, "%s\n", errstr);
+	}
+	/* a full disk is temporary; a full quota is a rejection unless
+	   quota_full_tempfail */
+	if (error_class != MAIL_ERROR_NOQUOTA ||
+	    ctx->set->quota_full_tempfail ||
+	    strcmp(errstr, "Not enough disk space") == 0)
+		return EXIT_TEMPFAIL;
+	lda_log(ctx, "rejected: %s", errstr);
+	if (ctx->stderr_rejection)
+		return LDA_EX_NOPERM;
+	return lda_send_rejection(ctx, errstr) < 0 ? EXIT_TEMPFAIL : 0;
+}
+
+int lda_main(int argc, char *argv[])
+{
+	struct lda_ctx ctx;
+	struct lda_args args;
+	struct mail_service *service;
+	struct mail_service_user *suser = NULL;
+	struct config *config;
+	const char *error;
+	int fd = -1, ret;
+
+	memset(&ctx, 0, sizeof(ctx));
+	memset(&args, 0, sizeof(args));
+	ctx.dest_mailbox = "INBOX";
+	ctx.input.fd = -1;
+	args.overrides = i_new(const char *, (size_t)argc + 1);
+	lda_pool = pool_create("lda", 4096);
+	log_set_prefix("lda: ");
+	if (lda_parse_args(&ctx, argc, argv, &args) != 0) {
+		free(args.overrides);
+		pool_destroy(&lda_pool);
+		return EXIT_USAGE;
+	}
 	if (ctx.user == NULL)
 		ctx.user = lda_process_user();
-	if (config_path == NULL)
-		config_path = roost_default_config_path();
-	if (roost_config_load(config_path, 0, &config, &error) < 0)
+	if (args.config_path == NULL)
+		args.config_path = roost_default_config_path();
+	if (roost_config_load(args.config_path, 0, &config, &error) < 0)
 		i_fatal_status(EXIT_TEMPFAIL, "%s", error);
-	service = mail_service_init(config, "lda", overrides, override_count,
-				    false);
+	service = mail_service_init(config, "lda", args.overrides,
+				    args.override_count, false);
 	ctx.set = mail_service_get_set(service);
 	ctx.session = session_id();
 	lda_log_open(ctx.set);
 	log_set_prefix(doveadm_tmp_printf("lda(%ld): ", (long)getpid()));
 
-	ret = mail_service_lookup(service, ctx.user, userdb_lookup, &suser,
-				  &error);
+	ret = mail_service_lookup(service, ctx.user, args.userdb_lookup,
+				  &suser, &error);
 	if (ret < 0)
 		i_fatal_status(EXIT_TEMPFAIL, "%s", error);
 	if (ret == 0) {
@@ -753,67 +830,16 @@ int lda_main(int argc, char *argv[])
 		i_fatal_status(EXIT_TEMPFAIL, "%s", error);
 	lda_set_log_prefix(&ctx, suser->username);
 
-	/* the message */
 	fd = STDIN_FILENO;
-	if (path != NULL && (fd = open(path, O_RDONLY)) < 0)
-		i_fatal_status(EXIT_TEMPFAIL, "open(%s) failed: %m", path);
-	if (input_read(&ctx.input, fd, path == NULL ? "stdin" : path,
-		       ctx.set->mail_temp_dir) < 0) {
+	if (args.path != NULL && (fd = open(args.path, O_RDONLY)) < 0)
+		i_fatal_status(EXIT_TEMPFAIL, "open(%s) failed: %m", args.path);
+	if (input_read(&ctx.input, fd, args.path == NULL ? "stdin" :
+		       args.path, ctx.set->mail_temp_dir) < 0) {
 		ret = EXIT_TEMPFAIL;
 		goto out;
 	}
-	if (ctx.envelope_sender == NULL && ctx.input.from_sender != NULL)
-		ctx.envelope_sender = address_sanitize(ctx.input.from_sender);
-	ctx.input.header = str_new(4096);
-	(void)input_foreach(&ctx.input, header_collect, &ctx.input);
-	ctx.msgid = msgid_of(header_get(ctx.input.header, "Message-ID"));
-	ctx.subject = header_get(ctx.input.header, "Subject");
-	if (ctx.subject == NULL)
-		ctx.subject = "";
-	ctx.from = address_of(header_get(ctx.input.header, "From"));
-	ctx.vsize = vsize_of(&ctx.input);
-	if (ctx.dest_addr == NULL &&
-	    ctx.set->lda_original_recipient_header[0] != '\0') {
-		ctx.dest_addr = header_get(ctx.input.header,
-			ctx.set->lda_original_recipient_header);
-		if (ctx.dest_addr != NULL)
-			ctx.dest_addr = address_of(ctx.dest_addr);
-	}
-	if (ctx.dest_addr == NULL) {
-		char host[256];
-
-		if (ctx.set->hostname[0] != '\0')
-			snprintf(host, sizeof(host), "%s", ctx.set->hostname);
-		else if (gethostname(host, sizeof(host)) < 0)
-			snprintf(host, sizeof(host), "localhost");
-		ctx.dest_addr = strchr(suser->username, '@') != NULL ?
-			suser->username :
-			p_strdup_printf(lda_pool, "%s@%s", suser->username,
-					host);
-	}
-	if (ctx.final_dest_addr == NULL)
-		ctx.final_dest_addr = ctx.dest_addr;
-
-	ret = 0;
-	if (lda_deliver(&ctx, &errstr, &error_class) < 0) {
-		if (ctx.stderr_rejection) {
-			/* also for temporary failures, for the MTA's log */
-			fprintf(stderr, "%s\n", errstr);
-		}
-		/* a full disk is temporary; a full quota is a rejection
-		   unless quota_full_tempfail */
-		if (error_class != MAIL_ERROR_NOQUOTA ||
-		    ctx.set->quota_full_tempfail ||
-		    strcmp(errstr, "Not enough disk space") == 0) {
-			ret = EXIT_TEMPFAIL;
-		} else {
-			lda_log(&ctx, "rejected: %s", errstr);
-			if (ctx.stderr_rejection)
-				ret = LDA_EX_NOPERM;
-			else if (lda_send_rejection(&ctx, errstr) < 0)
-				ret = EXIT_TEMPFAIL;
-		}
-	}
+	lda_message_info(&ctx, suser->username);
+	ret = lda_deliver_result(&ctx);
 out:
 	if (fd >= 0 && fd != STDIN_FILENO)
 		close(fd);
@@ -826,7 +852,7 @@ out:
 	free(ctx.input.from_sender);
 	if (ctx.input.header != NULL)
 		str_free(&ctx.input.header);
-	free(overrides);
+	free(args.overrides);
 	pool_destroy(&lda_pool);
 	return ret;
 }
