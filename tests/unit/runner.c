@@ -17,6 +17,7 @@ int main(void)
 	srunner_add_suite(sr, make_haproxy_suite());
 	srunner_add_suite(sr, make_fdpass_suite());
 	srunner_add_suite(sr, make_sd_listen_suite());
+	srunner_add_suite(sr, make_tls_suite());
 	srunner_add_suite(sr, make_config_value_suite());
 	srunner_add_suite(sr, make_config_parser_suite());
 	srunner_add_suite(sr, make_config_filter_suite());

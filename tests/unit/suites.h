@@ -17,6 +17,7 @@ Suite *make_net_suite(void);
 Suite *make_haproxy_suite(void);
 Suite *make_fdpass_suite(void);
 Suite *make_sd_listen_suite(void);
+Suite *make_tls_suite(void);
 Suite *make_config_value_suite(void);
 Suite *make_config_parser_suite(void);
 Suite *make_config_filter_suite(void);
