@@ -281,15 +281,16 @@ int maildir_sync_read(struct mailbox *box, struct mail_record_set *set,
 			maildir_keywords_ensure(mbox, l);
 	}
 	if (set->uidvalidity != ul.uidvalidity) {
-		/* a fresh index: as Dovecot, mail still in new/ is what is
-		   recent */
-		uint32_t first_new = ul.next_uid;
+		/* a fresh index: as Dovecot, recent is everything above
+		   the highest UID already moved to cur/ (a threshold, so
+		   new/ mail below a cur/ one is not recent) */
+		uint32_t first_recent = 1;
 		for (i = 0; i < entries.count; i++) {
-			if (entries.v[i].in_new && entries.v[i].uid != 0 &&
-			    entries.v[i].uid < first_new)
-				first_new = entries.v[i].uid;
+			if (!entries.v[i].in_new && entries.v[i].uid != 0 &&
+			    entries.v[i].uid >= first_recent)
+				first_recent = entries.v[i].uid + 1;
 		}
-		set->first_recent_uid = first_new;
+		set->first_recent_uid = first_recent;
 	}
 	array_reserve(&recs, entries.count);
 	for (i = 0; i < entries.count; i++) {
