@@ -18,10 +18,11 @@ mailbox byte for byte.
 
 Known difference, reported as KNOWN (fatal with STRICT=1): \Recent.
 Which messages are recent lives in each server's own index, which the
-other doesn't read. Dovecot building a fresh index counts only new/ mail
-as recent, while Roost's fresh index counts every message not yet taken
-by an IMAP session; and Roost's copy/move stores flagless mail in cur/,
-where Dovecot's uses new/. Any other difference fails the run (exit 1).
+other doesn't read. Both build a fresh index alike (recent = above the
+highest UID found in cur/), but an existing index remembers more: mail
+that a flag change or a copy with flags put into cur/ stays recent in
+the index of the server that did it, while the other server, building
+its index afresh, sees it as old. Any other difference fails the run.
 VERBOSE=1 prints known differences in full, KEEP=1 keeps the temp dir."""
 import os
 import re
