@@ -102,6 +102,7 @@ static char *detail_value(const char *name, const void *data, size_t len)
 	for (i = 0; i < n; i++)
 		value[i] = p[i] < 0x20 || p[i] >= 0x7f ? '?' : (char)p[i];
 	if (len > n) {
+		/* @UNSAFE: value has DETAIL_VALUE_MAX + 4 bytes */
 		memcpy(value + n, "...", 3);
 		n += 3;
 	}
@@ -201,6 +202,7 @@ static enum haproxy_result v1_parse(struct haproxy_parser *parser)
 	len--;
 	if (memchr(parser->buf, '\0', len) != NULL)
 		return fail(parser, "Header line contains NUL", NULL);
+	/* @UNSAFE: len < HAPROXY_V1_MAX_LEN, line has one more byte */
 	memcpy(line, parser->buf + V1_SIG_LEN, len - V1_SIG_LEN);
 	line[len - V1_SIG_LEN] = '\0';
 
@@ -258,6 +260,7 @@ static enum haproxy_result v1_feed(struct haproxy_parser *parser,
 
 	if (lf != NULL)
 		n = (size_t)(lf - data) + 1;
+	/* @UNSAFE: n <= HAPROXY_V1_MAX_LEN - len */
 	memcpy(parser->buf + parser->len, data, n);
 	parser->len += n;
 	*consumed_r = n;
@@ -526,6 +529,7 @@ static enum haproxy_result v2_feed(struct haproxy_parser *parser,
 		size_t want = parser->total != 0 ? parser->total : V2_HDR_LEN;
 		size_t n = MIN(size - done, want - parser->len);
 
+		/* @UNSAFE: n <= want - len, want <= V2_BUF_MAX */
 		memcpy(parser->buf + parser->len, data + done, n);
 		parser->len += n;
 		done += n;

@@ -79,6 +79,7 @@ static void fd_describe(struct sd_listen_fd *lfd)
 
 		if (plen > 0 && sun->sun_path[0] == '\0') {
 			/* abstract: shown as "@name" like ss(8) does */
+			/* @UNSAFE: plen - 1 name bytes after the '@' */
 			lfd->path = i_malloc(plen + 1);
 			lfd->path[0] = '@';
 			memcpy(lfd->path + 1, sun->sun_path + 1, plen - 1);

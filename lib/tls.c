@@ -185,6 +185,7 @@ static int key_password_cb(char *buf, int size, int rwflag ATTR_UNUSED,
 	   there is always this callback) */
 	if (len >= (size_t)size)
 		return -1;
+	/* @UNSAFE: len < size checked above */
 	memcpy(buf, password == NULL ? "" : password, len);
 	return (int)len;
 }

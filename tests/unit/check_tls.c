@@ -1465,7 +1465,15 @@ static void proxy_callback(struct tls_proxy *proxy, const char *reason,
 		tls_proxy_free(&t->proxy);
 }
 
-static void proxy_setup(size_t bufsize, bool handshake_first)
+static void hs_never(struct tls_conn *conn ATTR_UNUSED,
+		     bool success ATTR_UNUSED, void *context ATTR_UNUSED)
+{
+	ck_abort_msg("handshake callback after the pump took over");
+}
+
+/* handshake: 0 = the pump does it, 1 = done before, 2 = running from
+   tls_conn_handshake_start() when the pump takes over */
+static void proxy_setup(size_t bufsize, int handshake)
 {
 	struct tls_settings set = server_set();
 	struct tls_ctx *ctx = server_ctx(&set);
@@ -1475,8 +1483,10 @@ static void proxy_setup(size_t bufsize, bool handshake_first)
 	memset(&pt, 0, sizeof(pt));
 	pair_init(&pt.p, ctx, NULL);
 	tls_ctx_free(&ctx);
-	if (handshake_first)
+	if (handshake == 1)
 		pair_handshake_ok(&pt.p);
+	else if (handshake == 2)
+		tls_conn_handshake_start(pt.p.server, loop, hs_never, NULL);
 	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0,
 				    sv), 0);
 	pt.worker = sv[1];
@@ -1549,8 +1559,8 @@ static void wait_finished(void)
 
 START_TEST(test_proxy_echo)
 {
-	proxy_setup(0, false);
-	/* the pump drives the handshake too */
+	/* the pump drives the handshake too, also one already started */
+	proxy_setup(0, _i);
 	for (int i = 0; i < 100 && pt.p.cret != 1; i++)
 		proxy_step();
 	ck_assert_int_eq(pt.p.cret, 1);
@@ -1568,7 +1578,7 @@ START_TEST(test_proxy_server_logout)
 	char buf[16];
 	size_t n;
 
-	proxy_setup(0, true);
+	proxy_setup(0, 1);
 	pt.free_in_callback = true;
 	client_write(&pt.p, "a LOGOUT\r\n");
 	worker_expect("a LOGOUT\r\n");
@@ -1591,7 +1601,7 @@ START_TEST(test_proxy_client_close)
 {
 	char buf[16];
 
-	proxy_setup(0, true);
+	proxy_setup(0, 1);
 	client_write(&pt.p, "a NOOP\r\n");
 	ck_assert_int_eq(SSL_shutdown(pt.p.client), 0);
 	worker_expect("a NOOP\r\n");
@@ -1619,7 +1629,7 @@ START_TEST(test_proxy_client_vanishes)
 	char buf[16];
 
 	/* TCP close without close_notify */
-	proxy_setup(0, true);
+	proxy_setup(0, 1);
 	close(pt.p.cfd);
 	pt.p.cfd = -1;
 	for (int i = 0; i < 100; i++) {
@@ -1639,7 +1649,7 @@ END_TEST
 START_TEST(test_proxy_tls_error)
 {
 	/* garbage in the TLS stream ends the session with the TLS error */
-	proxy_setup(0, true);
+	proxy_setup(0, 1);
 	ck_assert_int_eq(write(pt.p.cfd, "\x17\x03\x03\x00\x05hello", 10), 10);
 	wait_finished();
 	ck_assert_ptr_nonnull(strstr(pt.reason, "SSL_read() failed: "));
@@ -1677,7 +1687,7 @@ START_TEST(test_proxy_big_download)
 	size_t sent = 0, got = 0;
 
 	/* a 3 MB FETCH through a 4 KB pump, integrity checked */
-	proxy_setup(4096, true);
+	proxy_setup(4096, 1);
 	for (int i = 0; i < 100000 && got < BIG_SIZE; i++) {
 		size_t n = 0;
 
@@ -1712,7 +1722,7 @@ START_TEST(test_proxy_backpressure)
 
 	/* The mail worker doesn't read: the pump stops reading TLS, the
 	   client's writes stall; nothing piles up in the pump. */
-	proxy_setup(4096, true);
+	proxy_setup(4096, 1);
 	for (int i = 0; i < 400 && stable < 20; i++) {
 		size_t n = 0;
 
@@ -1788,7 +1798,7 @@ Suite *make_tls_suite(void)
 	tc = tcase_create("Proxy");
 	tcase_add_unchecked_fixture(tc, pki_setup, pki_teardown);
 	tcase_set_timeout(tc, 120);
-	tcase_add_test(tc, test_proxy_echo);
+	tcase_add_loop_test(tc, test_proxy_echo, 0, 3);
 	tcase_add_test(tc, test_proxy_server_logout);
 	tcase_add_test(tc, test_proxy_client_close);
 	tcase_add_test(tc, test_proxy_client_vanishes);
