@@ -9,6 +9,7 @@
 
 #include <fcntl.h>
 #include <stdio.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #define AUTH_CLIENT_MAX_LINE (16 * 1024)
@@ -73,6 +74,8 @@ static void remove_request(struct auth_client_connection *client,
 
 static void send_line(struct auth_client_connection *client, string_t *str)
 {
+	if (client->auth->set->auth_debug)
+		i_debug("client passdb out: %s", str_c(str));
 	str_append_c(str, '\n');
 	connection_send(client->conn, str_c(str), str_len(str));
 }
@@ -258,6 +261,9 @@ static bool client_auth(struct auth_client_connection *client, char **args,
 	string_t *data = str_new(strlen(resp));
 
 	if (base64_decode(data, resp, strlen(resp)) < 0) {
+		if (client->auth->set->auth_verbose)
+			i_info("%sInvalid base64 data in initial response",
+			       auth_request_mech_log_prefix(creq->req, NULL));
 		fail_now(client, id, "\tcode=invalid_base64\treason=Invalid "
 			 "base64 data in initial response");
 		remove_request(client, creq);
@@ -295,6 +301,10 @@ static bool client_cont(struct auth_client_connection *client, char **args,
 	}
 	data = str_new(strlen(args[1]));
 	if (base64_decode(data, args[1], strlen(args[1])) < 0) {
+		if (client->auth->set->auth_verbose)
+			i_info("%sInvalid base64 data in continued response",
+			       auth_request_mech_log_prefix(creq->req,
+				creq->req->lookup.user));
 		fail_now(client, id, "\tcode=invalid_base64\treason=Invalid "
 			 "base64 data in continued response");
 		remove_request(client, creq);
@@ -306,6 +316,30 @@ static bool client_cont(struct auth_client_connection *client, char **args,
 	explicit_bzero(data->data, data->len);
 	str_free(&data);
 	return true;
+}
+
+/* "client in: <line>" for auth_debug, the SASL data hidden unless
+ * auth_debug_passwords (a CONT line's rest entirely, as Dovecot). */
+static void client_debug_in(struct auth_client_connection *client,
+			    const char *line)
+{
+	const struct settings_root *set = client->auth->set;
+	const char *resp;
+
+	if (!set->auth_debug)
+		return;
+	if (set->auth_debug_passwords) {
+		i_debug("client in: %s", line);
+	} else if (strncmp(line, "CONT", 4) == 0) {
+		i_debug("client in: CONT<hidden>");
+	} else if ((resp = strstr(line, "\tresp=")) != NULL) {
+		const char *end = strchr(resp + 1, '\t');
+
+		i_debug("client in: %.*sresp=<hidden>%s",
+			(int)(resp + 1 - line), line, end == NULL ? "" : end);
+	} else {
+		i_debug("client in: %s", line);
+	}
 }
 
 static bool client_input_line(struct connection *conn, char *line)
@@ -343,8 +377,10 @@ static bool client_input_line(struct connection *conn, char *line)
 					 "%s", orig);
 		}
 	} else if (strcmp(args[0], "AUTH") == 0) {
+		client_debug_in(client, orig);
 		ret = client_auth(client, args + 1, count - 1);
 	} else if (strcmp(args[0], "CONT") == 0) {
+		client_debug_in(client, orig);
 		ret = client_cont(client, args + 1, count - 1);
 	} else {
 		ret = client_bug(client, "BUG: Authentication client %u sent "
@@ -394,6 +430,17 @@ auth_client_connection_create(struct auth *auth, int fd, bool login_socket)
 	client->conn = connection_create(auth->loop, fd, AUTH_CLIENT_MAX_LINE,
 					 AUTH_CLIENT_MAX_OUTPUT,
 					 &client_vfuncs, client);
+	if (auth->set->auth_debug) {
+		/* login sockets know their peer's pid already */
+		struct ucred cred;
+		socklen_t len = sizeof(cred);
+		int pid = 0;
+
+		if (login_socket && getsockopt(fd, SOL_SOCKET, SO_PEERCRED,
+					       &cred, &len) == 0)
+			pid = (int)cred.pid;
+		i_debug("auth client connected (pid=%d)", pid);
+	}
 	client->next = clients;
 	if (clients != NULL)
 		clients->prev = client;

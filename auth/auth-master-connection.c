@@ -40,6 +40,17 @@ static void send_str(struct auth_master_connection *master, string_t *str)
 	connection_send(master->conn, str_c(str), str_len(str));
 }
 
+/* Send a reply, logged as Dovecot's auth_debug does ("userdb out: ",
+ * "master userdb out: ", "passdb out: "). */
+static void send_reply(struct auth_master_connection *master,
+		       const char *what, string_t *str)
+{
+	if (master->auth->set->auth_debug)
+		i_debug("%s: %s", what, str_c(str));
+	str_append_c(str, '\n');
+	connection_send(master->conn, str_c(str), str_len(str));
+}
+
 static void append_fields(string_t *str, const struct auth_fields *f,
 			  bool strip_userdb_prefix)
 {
@@ -125,7 +136,8 @@ static void user_callback(struct auth_request *req, bool found)
 		if (str_len(str) == len)
 			str_append_c(str, '\t');
 	}
-	send_str(mreq->conn, str);
+	send_reply(mreq->conn, req->mech != NULL ? "master userdb out" :
+		   "userdb out", str);
 	str_free(&str);
 	master_request_free(mreq);
 }
@@ -153,7 +165,7 @@ static void pass_success(struct auth_request *req,
 	str_printfa(str, "PASS\t%u\tuser=", mreq->id);
 	auth_str_append_tabescaped(str, req->lookup.user);
 	auth_append_public_fields(str, req->lookup.extra_fields);
-	send_str(mreq->conn, str);
+	send_reply(mreq->conn, "passdb out", str);
 	str_free(&str);
 	master_request_free(mreq);
 }
@@ -174,7 +186,7 @@ static void pass_fail(struct auth_request *req, const char *code ATTR_UNUSED,
 			auth_str_append_tabescaped(str, reason);
 		}
 	}
-	send_str(mreq->conn, str);
+	send_reply(mreq->conn, "passdb out", str);
 	str_free(&str);
 	master_request_free(mreq);
 }
@@ -369,7 +381,7 @@ static void master_lookup(struct auth_master_connection *master,
 		string_t *str = str_new(64);
 
 		str_printfa(str, "NOTFOUND\t%u", mreq->id);
-		send_str(master, str);
+		send_reply(master, pass ? "passdb out" : "userdb out", str);
 		str_free(&str);
 		master_request_free(mreq);
 	} else if (pass) {
@@ -389,6 +401,8 @@ static bool master_input_line(struct connection *conn, char *line)
 	const char *error;
 	bool ret = true;
 
+	if (master->version_received && master->auth->set->auth_debug)
+		i_debug("master in: %s", orig);
 	if (!master->version_received) {
 		if (count < 2 || strcmp(args[0], "VERSION") != 0 ||
 		    strcmp(args[1], "1") != 0) {
@@ -430,10 +444,16 @@ static bool master_input_line(struct connection *conn, char *line)
 
 		if (req == NULL) {
 			string_t *str = str_new(64);
+			uint64_t now = io_loop_time_msecs();
 
-			i_error("%s", error);
+			i_error("auth-master client: %s (created %llu msecs "
+				"ago, handshake %llu msecs ago)", error,
+				(unsigned long long)(now -
+						     master->created_msecs),
+				(unsigned long long)(now -
+						     master->handshake_msecs));
 			str_printfa(str, "FAIL\t%u", id);
-			send_str(master, str);
+			send_reply(master, "master userdb out", str);
 			str_free(&str);
 		} else {
 			mreq = master_request_add(master, id);

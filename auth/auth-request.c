@@ -65,6 +65,61 @@ const char *auth_request_log_prefix(struct auth_request *req,
 	return auth_lookup_log_prefix(&req->lookup, subsystem);
 }
 
+const char *auth_request_mech_log_prefix(struct auth_request *req,
+					 const char *user)
+{
+	struct auth_lookup tmp = req->lookup;
+	char *name = p_strdup(req->pool, req->mech == NULL ? "auth" :
+			      req->mech->name);
+
+	for (char *p = name; *p != '\0'; p++) {
+		if (*p >= 'A' && *p <= 'Z')
+			*p = (char)(*p - 'A' + 'a');
+	}
+	tmp.user = user;
+	return auth_lookup_log_prefix(&tmp, name);
+}
+
+static bool verbose_passwords(const struct auth_request *req)
+{
+	const char *vp = req->auth->set->auth_verbose_passwords;
+
+	return vp[0] != '\0' && strncmp(vp, "no", 2) != 0;
+}
+
+/* A db's reason for failing ("Password mismatch", "unknown user", ...)
+ * at Info, with auth_verbose or auth_verbose_passwords (which adds the
+ * password). */
+static void auth_request_log_reason(struct auth_request *req,
+				    const char *driver, const char *reason,
+				    bool next_passdb)
+{
+	const char *line;
+
+	if (!req->auth->set->auth_verbose && !verbose_passwords(req))
+		return;
+	line = p_strdup_printf(req->pool, "%s%s",
+		auth_request_log_prefix(req, driver),
+		auth_login_failure_text(req->pool,
+			req->auth->set->auth_verbose_passwords, reason,
+			req->pending_password, next_passdb));
+	i_info("%s", line);
+}
+
+static void auth_request_log_debug(struct auth_request *req,
+				   const char *subsystem, const char *msg)
+{
+	if (req->lookup.debug)
+		i_debug("%s%s", auth_request_log_prefix(req, subsystem), msg);
+}
+
+static void passdb_log_finished(struct auth_request *req, const char *driver)
+{
+	if (req->passdb_performing)
+		auth_request_log_debug(req, driver, "Finished passdb lookup");
+	req->passdb_performing = false;
+}
+
 /* ---- lifecycle ---- */
 
 struct auth_request *auth_request_new(struct auth *auth,
@@ -383,7 +438,11 @@ static void passdb_finish(struct auth_request *req)
 		req->fail_code = NULL;
 		result = PASSDB_RESULT_PASSWORD_MISMATCH;
 	}
+	const char *driver = req->passdb_idx < req->auth->passdb_count ?
+		req->auth->passdbs[req->passdb_idx].set->driver : "auth";
+
 	if (req->pending_password != NULL || req->wanted_scheme == NULL) {
+		passdb_log_finished(req, driver);
 		if (req->mech_req != NULL)
 			mech_verify_plain_result(req->mech_req, result);
 		else if (result == PASSDB_RESULT_OK)
@@ -394,6 +453,7 @@ static void passdb_finish(struct auth_request *req)
 	}
 	/* credentials for CRAM-MD5/DIGEST-MD5/SCRAM */
 	if (result != PASSDB_RESULT_OK || req->lookup.password == NULL) {
+		passdb_log_finished(req, driver);
 		mech_credentials_result(req->mech_req,
 			result == PASSDB_RESULT_OK ?
 			PASSDB_RESULT_SCHEME_NOT_AVAILABLE : result, NULL, 0);
@@ -412,18 +472,26 @@ static void passdb_finish(struct auth_request *req)
 					   req->lookup.user, &cred, &size,
 					   &error);
 
+	/* logged with the name of the passdb that had the password */
+	const char *cred_driver = req->cred_driver != NULL ?
+		req->cred_driver : driver;
+
 	if (ret <= 0) {
 		if (ret < 0)
-			i_error("%s%s", auth_request_log_prefix(req, "auth"),
+			i_error("%s%s", auth_request_log_prefix(req,
+								cred_driver),
 				error);
 		else
-			i_info("%s%s", auth_request_log_prefix(req, "auth"),
+			i_info("%s%s", auth_request_log_prefix(req,
+							       cred_driver),
 			       error);
+		passdb_log_finished(req, driver);
 		mech_credentials_result(req->mech_req,
 					PASSDB_RESULT_SCHEME_NOT_AVAILABLE,
 					NULL, 0);
 		return;
 	}
+	passdb_log_finished(req, driver);
 	mech_credentials_result(req->mech_req, PASSDB_RESULT_OK, cred, size);
 	explicit_bzero(cred, size);
 	free(cred);
@@ -471,11 +539,14 @@ static void passdb_handle_result(struct auth_request *req, int res)
 	}
 	if (result == PASSDB_RESULT_INTERNAL_FAILURE)
 		req->passdb_internal_failure = true;
-	if (result != PASSDB_RESULT_OK && req->lookup.log_reason != NULL &&
-	    req->auth->set->auth_verbose)
-		i_info("%s%s", auth_request_log_prefix(req, pdb->set->driver),
-		       req->lookup.log_reason);
+	if (result != PASSDB_RESULT_OK && req->lookup.log_reason != NULL)
+		auth_request_log_reason(req, pdb->set->driver,
+					req->lookup.log_reason,
+					req->passdb_idx + 1 <
+					req->auth->passdb_count);
 	req->lookup.log_reason = NULL;
+	if (result == PASSDB_RESULT_OK)
+		req->cred_driver = pdb->set->driver;
 	if (result == PASSDB_RESULT_OK) {
 		/* Dovecot's order: default_fields first, then what the
 		   passdb returned, then override_fields */
@@ -520,6 +591,7 @@ static void passdb_handle_result(struct auth_request *req, int res)
 		passdb_finish(req);
 		return;
 	}
+	passdb_log_finished(req, pdb->set->driver);
 	req->passdb_idx++;
 	passdb_chain_next(req);
 }
@@ -649,6 +721,9 @@ static void passdb_chain_next(struct auth_request *req)
 		req->lookup.user = pdb->set->master ? req->master_user :
 			req->login_user;
 		req->passdb_credentials = op == AUTH_WORKER_CRED;
+		req->passdb_performing = true;
+		auth_request_log_debug(req, pdb->set->driver,
+				       "Performing passdb lookup");
 		switch (auth_request_passdb_cache_lookup(req, pdb, false,
 				passdb_cache_worker_callback, &cached)) {
 		case 1:
@@ -728,6 +803,7 @@ static void mech_success(struct mech_request *mreq,
 		return;
 	}
 	req->finished = true;
+	auth_request_log_debug(req, "auth", "Auth request finished");
 	auth_penalty_update(req->auth, req->lookup.remote_ip, false);
 	req->handler->reply_success(req, data, size);
 }
@@ -749,6 +825,19 @@ mech_channel_binding(struct mech_request *mreq ATTR_UNUSED,
 	return NULL;
 }
 
+/* A mechanism's log line with Dovecot's "<mech>(<user>,<rip>,<session>): "
+ * prefix; info lines only with auth_verbose, debug ones with auth_debug. */
+static void mech_log(struct mech_request *mreq, enum log_type type,
+		     const char *user, const char *msg)
+{
+	struct auth_request *req = mreq->context;
+
+	if ((type == LOG_TYPE_INFO && !req->auth->set->auth_verbose) ||
+	    (type == LOG_TYPE_DEBUG && !req->lookup.debug))
+		return;
+	i_log(type, "%s%s", auth_request_mech_log_prefix(req, user), msg);
+}
+
 static const struct mech_ops auth_mech_ops = {
 	.set_username = mech_set_username,
 	.verify_plain = mech_verify_plain,
@@ -757,6 +846,7 @@ static const struct mech_ops auth_mech_ops = {
 	.success = mech_success,
 	.fail = mech_fail,
 	.channel_binding = mech_channel_binding,
+	.log = mech_log,
 };
 
 static void start_mech(struct auth_request *req, const unsigned char *data,
@@ -812,6 +902,7 @@ void auth_request_continue(struct auth_request *req,
 	if (req->success_pending) {
 		req->success_pending = false;
 		req->finished = true;
+		auth_request_log_debug(req, "auth", "Auth request finished");
 		auth_penalty_update(req->auth, req->lookup.remote_ip, false);
 		req->handler->reply_success(req, NULL, 0);
 		return;
@@ -845,6 +936,8 @@ static void auth_request_fail(struct auth_request *req, const char *code,
 
 	req->failed = true;
 	req->finished = true;
+	if (req->mech != NULL)
+		auth_request_log_debug(req, "auth", "Auth request finished");
 	if (code == NULL)
 		code = req->fail_code;
 	if (!req->no_penalty)
@@ -911,6 +1004,16 @@ static void userdb_handle_result(struct auth_request *req, int res)
 	const char *rule;
 
 	userdb_result_cache(req, udb, &res);
+	/* (prefetch wrote its own debug line already) */
+	if (res != USERDB_RESULT_OK && req->lookup.log_reason != NULL &&
+	    strcmp(udb->set->driver, "prefetch") != 0)
+		auth_request_log_reason(req, udb->set->driver,
+					req->lookup.log_reason, false);
+	req->lookup.log_reason = NULL;
+	if (req->userdb_performing)
+		auth_request_log_debug(req, udb->set->driver,
+				       "Finished userdb lookup");
+	req->userdb_performing = false;
 	if (res == USERDB_RESULT_OK && req->userdb_cached) {
 		/* a cached result is this userdb's whole contribution:
 		   defaults and overrides are in it already */
@@ -988,6 +1091,9 @@ static void userdb_chain_next(struct auth_request *req)
 		   passdb's userdb_* fields through passdb_fields */
 		req->lookup.extra_fields = auth_fields_new(req->pool);
 		req->userdb_cached = false;
+		req->userdb_performing = true;
+		auth_request_log_debug(req, udb->set->driver,
+				       "Performing userdb lookup");
 		if (auth_request_userdb_cache_lookup(req, udb, false, &ures,
 						     &cached) > 0) {
 			req->userdb_cached = true;

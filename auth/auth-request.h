@@ -56,6 +56,10 @@ struct auth_request {
 	bool passdb_cached, userdb_cached;
 	bool cache_fallback;	/* answering from an expired entry */
 	bool passdb_keep_fields; /* a failure keeps this passdb's fields */
+	/* debug lines: "Performing passdb lookup" was logged, "Finished"
+	   not yet */
+	bool passdb_performing, userdb_performing;
+	const char *cred_driver;	/* the passdb that gave credentials */
 	const char *cache_verify_key;
 	bool cache_verify_neg_expired;
 	const char *const *cache_verify_fields;
@@ -111,6 +115,11 @@ const char *auth_request_original_user(struct auth_request *req);
 /* The name used in log prefixes: "passwd-file(alice,1.2.3.4,<sess>)" */
 const char *auth_request_log_prefix(struct auth_request *req,
 				    const char *subsystem);
+
+/* "<mech>(<user>,<rip>,<session>): " for the mechanism's lines (user
+ * NULL: "?"). */
+const char *auth_request_mech_log_prefix(struct auth_request *req,
+					 const char *user);
 
 /* ---- the auth cache as requests use it (auth-request-cache.c) ---- */
 

@@ -47,6 +47,8 @@ struct auth_worker_pool {
 };
 
 static void worker_dispatch(struct auth_worker_pool *pool);
+static struct auth_worker *worker_spawn(struct auth_worker_pool *pool);
+static unsigned int worker_live_count(struct auth_worker_pool *pool);
 
 static void append_field(string_t *str, const char *value)
 {
@@ -186,10 +188,14 @@ static bool worker_input_line(struct connection *conn, char *line)
 static void worker_disconnected(struct connection *conn, const char *reason)
 {
 	struct auth_worker *worker = conn->context;
+	struct auth_worker_pool *pool = worker->pool;
+	bool retired = worker->exiting && worker->busy == NULL;
 
-	/* a worker that said it quits and has nothing pending just goes */
-	worker_destroy(worker, worker->exiting && worker->busy == NULL ?
-		       NULL : reason);
+	/* a worker that said it quits and has nothing pending just goes;
+	   like Dovecot's auth, start its successor right away */
+	worker_destroy(worker, retired ? NULL : reason);
+	if (retired && worker_live_count(pool) == 0)
+		(void)worker_spawn(pool);
 }
 
 static const struct connection_vfuncs worker_vfuncs = {
@@ -435,9 +441,89 @@ static int worker_verify_cached(struct auth *auth, struct auth_lookup *lookup,
 	return PASSDB_RESULT_PASSWORD_MISMATCH;
 }
 
+/* The worker process's log text before each line, as Dovecot's auth
+ * workers write it: "conn unix:auth-worker (pid=<auth>,uid=<uid>): " */
+static char worker_conn_prefix[128];
+
+static const char *const op_names[] = { "PASSV", "PASSL", "USER", "PASSW" };
+
+static const char *result_name(enum auth_worker_op op, int result)
+{
+	if (op == AUTH_WORKER_USER) {
+		switch (result) {
+		case USERDB_RESULT_USER_UNKNOWN: return "user_unknown";
+		case USERDB_RESULT_INTERNAL_FAILURE: return "internal_failure";
+		default: return NULL;
+		}
+	}
+	switch (result) {
+	case PASSDB_RESULT_OK: return NULL;
+	case PASSDB_RESULT_PASSWORD_MISMATCH: return "password_mismatch";
+	case PASSDB_RESULT_USER_UNKNOWN: return "user_unknown";
+	case PASSDB_RESULT_USER_DISABLED: return "user_disabled";
+	case PASSDB_RESULT_PASS_EXPIRED: return "pass_expired";
+	case PASSDB_RESULT_SCHEME_NOT_AVAILABLE: return "scheme_not_available";
+	case PASSDB_RESULT_NEXT: return "next";
+	default: return "internal_failure";
+	}
+}
+
+/* One request's driver call with Dovecot's worker log lines around it;
+ * the auth_verbose reason is logged here, not sent back. */
+static int worker_run(struct auth *auth, struct auth_lookup *lookup,
+		      enum auth_worker_op op, unsigned int db_idx,
+		      const char *password, const char *cached,
+		      unsigned int request_num)
+{
+	const struct settings_root *set = auth->set;
+	bool userdb = op == AUTH_WORKER_USER;
+	const char *driver = userdb ? auth->userdbs[db_idx].set->driver :
+		auth->passdbs[db_idx].set->driver;
+	const char *name, *vp = set->auth_verbose_passwords;
+	char *prefix = i_strdup_printf("%sauth-worker<%u>: ",
+				       worker_conn_prefix, request_num);
+	int result;
+
+	auth_lookup_log_set_process_prefix(prefix);
+	if (lookup->debug)
+		i_debug("%sHandling %s request", prefix, op_names[op]);
+	auth_lookup_log_debug(lookup, driver, userdb ?
+			      "Performing userdb lookup" :
+			      "Performing passdb lookup");
+	if (op == AUTH_WORKER_PASSW)
+		result = worker_verify_cached(auth, lookup, db_idx, password,
+					      cached);
+	else
+		result = auth_worker_run_sync(auth, lookup, op, db_idx,
+					      password);
+	if ((userdb ? result != USERDB_RESULT_OK : result != PASSDB_RESULT_OK) &&
+	    lookup->log_reason != NULL && op != AUTH_WORKER_PASSW &&
+	    (set->auth_verbose || (vp[0] != '\0' && strncmp(vp, "no", 2) != 0))) {
+		i_info("%s%s", auth_lookup_log_prefix(lookup, driver),
+		       auth_login_failure_text(lookup->pool, vp,
+			lookup->log_reason, userdb ? NULL : password,
+			!userdb && db_idx + 1 < auth->passdb_count));
+		lookup->log_reason = NULL;
+	} else if (op != AUTH_WORKER_PASSW) {
+		lookup->log_reason = NULL;
+	}
+	auth_lookup_log_debug(lookup, driver, userdb ?
+			      "Finished userdb lookup" :
+			      "Finished passdb lookup");
+	name = result_name(op, result);
+	if (lookup->debug) {
+		i_debug("%sFinished%s%s", prefix, name == NULL ? "" : ": ",
+			name == NULL ? "" : name);
+	}
+	auth_lookup_log_set_process_prefix(NULL);
+	free(prefix);
+	return result;
+}
+
 /* Answer one request line; returns the reply line (malloc'd).
  * *exit_r: quit after sending it. */
-static char *worker_handle(struct auth *auth, char *line, bool *exit_r)
+static char *worker_handle(struct auth *auth, char *line, bool *exit_r,
+			   unsigned int request_num)
 {
 	pool_t pool = pool_create("auth worker request", 4096);
 	const char *f[256];
@@ -464,19 +550,17 @@ static char *worker_handle(struct auth *auth, char *line, bool *exit_r)
 	lookup.session_id = f[8];
 	lookup.mech = f[9];
 	lookup.extra_fields = auth_fields_new(pool);
+	lookup.debug = auth->set->auth_debug;
 	if (op > AUTH_WORKER_PASSW ||
 	    (op == AUTH_WORKER_USER ? db_idx >= auth->userdb_count :
 	     db_idx >= auth->passdb_count) ||
 	    (op == AUTH_WORKER_PASSW && n < 11)) {
 		result = PASSDB_RESULT_INTERNAL_FAILURE;
 		lookup.log_reason = "bad worker request";
-	} else if (op == AUTH_WORKER_PASSW) {
-		result = worker_verify_cached(auth, &lookup, db_idx, f[4],
-					      f[10]);
 	} else {
-		result = auth_worker_run_sync(auth, &lookup,
-					      (enum auth_worker_op)op, db_idx,
-					      f[4]);
+		result = worker_run(auth, &lookup, (enum auth_worker_op)op,
+				    db_idx, f[4], n > 10 ? f[10] : NULL,
+				    request_num);
 	}
 	str_printfa(reply, "%s\t%d", f[0], result);
 	append_field(reply, lookup.password);
@@ -495,6 +579,13 @@ out:
 	return str_free_without_data(&reply);
 }
 
+static void worker_log_disconnect(struct auth *auth)
+{
+	if (auth->set->auth_debug)
+		i_debug("%sDisconnected: Connection closed (fd=-1)",
+			worker_conn_prefix);
+}
+
 static void worker_process_main(struct auth *auth, int fd,
 				unsigned int service_count)
 {
@@ -509,6 +600,19 @@ static void worker_process_main(struct auth *auth, int fd,
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	signal(SIGTERM, SIG_DFL);
+	/* log as Dovecot's auth workers do */
+	char prefix[64];
+
+	snprintf(prefix, sizeof(prefix), "auth-worker(%ld): ", (long)getpid());
+	log_set_prefix(prefix);
+	snprintf(worker_conn_prefix, sizeof(worker_conn_prefix),
+		 "conn unix:auth-worker (pid=%ld,uid=%ld): ", (long)getppid(),
+		 (long)getuid());
+	if (auth->set->auth_debug) {
+		i_debug("%sServer accepted connection (fd=%d)",
+			worker_conn_prefix, fd);
+		i_debug("%sSending version handshake", worker_conn_prefix);
+	}
 	for (;;) {
 		char *nl;
 		ssize_t ret;
@@ -518,7 +622,11 @@ static void worker_process_main(struct auth *auth, int fd,
 			char *line = i_strndup(in->data, len);
 			bool quit = service_count > 0 &&
 				++handled >= service_count;
-			char *reply = worker_handle(auth, line, &quit);
+			char *reply;
+
+			if (service_count == 0)
+				handled++;
+			reply = worker_handle(auth, line, &quit, handled);
 			size_t off = 0, rlen = strlen(reply);
 
 			free(line);
@@ -531,14 +639,18 @@ static void worker_process_main(struct auth *auth, int fd,
 					off += (size_t)ret;
 			}
 			free(reply);
-			if (quit)
+			if (quit) {
+				worker_log_disconnect(auth);
 				_exit(0);
+			}
 		}
 		if (in->len > WORKER_MAX_LINE)
 			_exit(1);
 		ret = read(fd, buf, sizeof(buf));
-		if (ret == 0)
+		if (ret == 0) {
+			worker_log_disconnect(auth);
 			_exit(0);
+		}
 		if (ret < 0) {
 			if (errno == EINTR)
 				continue;

@@ -7,6 +7,7 @@
 #include "str.h"
 #include "var-expand.h"
 
+#include <openssl/sha.h>
 #include <stdio.h>
 #include <strings.h>
 
@@ -181,12 +182,22 @@ void auth_str_append_sanitized(string_t *dest, const char *src,
 		str_append(dest, "...");
 }
 
+static char *process_prefix;
+
+void auth_lookup_log_set_process_prefix(const char *prefix)
+{
+	free(process_prefix);
+	process_prefix = prefix == NULL ? NULL : i_strdup(prefix);
+}
+
 const char *auth_lookup_log_prefix(const struct auth_lookup *lookup,
 				   const char *driver)
 {
 	string_t *str = str_new(128);
 	const char *ret;
 
+	if (process_prefix != NULL)
+		str_append(str, process_prefix);
 	str_printfa(str, "%s(", driver);
 	auth_str_append_sanitized(str, lookup->user == NULL ? "?" :
 				  lookup->user, AUTH_LOG_USER_MAX);
@@ -196,6 +207,51 @@ const char *auth_lookup_log_prefix(const struct auth_lookup *lookup,
 		str_printfa(str, ",<%s>", lookup->session_id);
 	str_append(str, "): ");
 	ret = p_strdup(lookup->pool, str_c(str));
+	str_free(&str);
+	return ret;
+}
+
+const char *auth_login_failure_text(pool_t pool, const char *verbose_passwords,
+				    const char *reason, const char *password,
+				    bool next_passdb)
+{
+	const char *vp = verbose_passwords, *colon = strchr(vp, ':');
+	size_t vlen = colon == NULL ? strlen(vp) : (size_t)(colon - vp);
+	size_t trunc = colon == NULL ? 0 : strtoul(colon + 1, NULL, 10);
+	string_t *str;
+	const char *ret;
+
+	if (vlen == 0 || (vlen == 2 && strncmp(vp, "no", 2) == 0) ||
+	    (strcmp(reason, "Password mismatch") != 0 &&
+	     strcmp(reason, "unknown user") != 0))
+		return reason;
+	str = str_new(128);
+	str_printfa(str, "%s ", reason);
+	if (password != NULL) {
+		char value[SHA_DIGEST_LENGTH * 2 + 1];
+		const char *shown = password;
+		size_t len;
+
+		if (vlen == 4 && strncmp(vp, "sha1", 4) == 0) {
+			unsigned char digest[SHA_DIGEST_LENGTH];
+
+			SHA1((const unsigned char *)password, strlen(password),
+			     digest);
+			for (unsigned int i = 0; i < SHA_DIGEST_LENGTH; i++)
+				snprintf(value + i * 2, 3, "%02x", digest[i]);
+			shown = value;
+		}
+		len = strlen(shown);
+		if (trunc > 0 && trunc < len)
+			len = trunc;
+		str_printfa(str, "(%sgiven password: %.*s)",
+			    shown == password ? "" : "SHA1 of ", (int)len,
+			    shown);
+	}
+	if (next_passdb)
+		str_append(str, " - trying the next passdb");
+	ret = p_strdup(pool, str_c(str));
+	explicit_bzero(str->data, str->cap);
 	str_free(&str);
 	return ret;
 }

@@ -152,6 +152,18 @@ void auth_str_append_sanitized(struct string *dest, const char *src,
  * "pam(bob,192.0.2.1,<kXtYdSVhK9Z/AAAW>): ", "passwd(nosuch): ". */
 const char *auth_lookup_log_prefix(const struct auth_lookup *lookup,
 				   const char *driver);
+/* A login failure's auth_verbose text as Dovecot writes it: with
+ * auth_verbose_passwords plain or sha1 (":N" truncates), "Password
+ * mismatch" and "unknown user" get " (given password: X)" / " (SHA1 of
+ * given password: X)" (just a space when there is no password) and
+ * " - trying the next passdb" when more passdbs follow. Other reasons
+ * come back as they are. */
+const char *auth_login_failure_text(pool_t pool, const char *verbose_passwords,
+				    const char *reason, const char *password,
+				    bool next_passdb);
+/* Inside an auth worker: text put before every auth log line
+ * ("conn unix:auth-worker (pid=1,uid=2): auth-worker<3>: "), or NULL. */
+void auth_lookup_log_set_process_prefix(const char *prefix);
 /* Log an Error line with that prefix now. */
 void auth_lookup_log_error(struct auth_lookup *lookup, const char *driver,
 			   const char *fmt, ...) ATTR_FORMAT(3, 4);
