@@ -12,6 +12,7 @@
 
 #include <errno.h>
 #include <grp.h>
+#include <limits.h>
 #include <stdio.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -138,6 +139,21 @@ static int mbox_dotlock(struct mbox_mailbox *mbox, unsigned int timeout,
 	return 1;
 }
 
+static bool kernel_locks_held(const struct mbox_mailbox *mbox)
+{
+	for (unsigned int i = 0; i < MBOX_LOCK_METHODS_MAX; i++) {
+		if (mbox->flocks[i] != NULL)
+			return true;
+	}
+	return false;
+}
+
+static void release_kernel_locks(struct mbox_mailbox *mbox)
+{
+	for (int i = MBOX_LOCK_METHODS_MAX - 1; i >= 0; i--)
+		file_unlock(&mbox->flocks[i]);
+}
+
 static void release_all(struct mbox_mailbox *mbox)
 {
 	for (int i = MBOX_LOCK_METHODS_MAX - 1; i >= 0; i--)
@@ -194,10 +210,27 @@ int mbox_lock(struct mbox_mailbox *mbox, int lock_type)
 			timeout - (unsigned int)(now.tv_sec - start.tv_sec);
 		switch (m) {
 		case MBOX_LOCK_DOTLOCK:
+			if (mbox->dotlock != NULL)
+				continue;
+			if (!kernel_locks_held(mbox)) {
+				ret = mbox_dotlock(mbox, left, false);
+				continue;
+			}
+			/* Postfix and procmail take the dotlock first and
+			   then wait for our fcntl lock: rather than hold it
+			   while waiting for their dotlock, let go, wait for
+			   the dotlock alone, then take the rest again */
+			ret = mbox_dotlock(mbox, 0, false);
+			if (ret != 0)
+				continue;
+			release_kernel_locks(mbox);
+			ret = mbox_dotlock(mbox, left, false);
+			if (ret > 0)
+				i = UINT_MAX;	/* again from the first */
+			continue;
 		case MBOX_LOCK_DOTLOCK_TRY:
 			if (mbox->dotlock == NULL)
-				ret = mbox_dotlock(mbox, left,
-						   m == MBOX_LOCK_DOTLOCK_TRY);
+				ret = mbox_dotlock(mbox, left, true);
 			continue;
 		case MBOX_LOCK_FCNTL:
 			fm = FILE_LOCK_METHOD_FCNTL;
@@ -212,6 +245,8 @@ int mbox_lock(struct mbox_mailbox *mbox, int lock_type)
 			fm = FILE_LOCK_METHOD_LOCKF;
 			break;
 		}
+		if (mbox->flocks[i] != NULL)
+			continue;
 		ret = file_wait_lock(mbox->fd, mbox->box.path, lock_type, fm,
 				     left, &mbox->flocks[i], &error);
 		if (ret == 0) {

@@ -180,6 +180,15 @@ int mbox_scan_buffer(const unsigned char *data, size_t size,
 		     struct mbox_scan *scan, const char **error_r);
 void mbox_scan_init(struct mbox_scan *scan);
 void mbox_scan_free(struct mbox_scan *scan);
+/* The file grew: scan again from message idx (> 0) on, keeping the
+ * messages before it. */
+void mbox_scan_continue(const unsigned char *data, size_t size,
+			struct mbox_scan *scan, unsigned int idx);
+/* Parse message idx's header again after it was rewritten in place
+ * (same length; offsets stay). false if it no longer ends where it did
+ * (then the caller rescans everything). */
+bool mbox_scan_update_header(const unsigned char *data, size_t size,
+			     struct mbox_scan *scan, unsigned int idx);
 /* Index of the message with uid in a scan whose UIDs are assigned, or -1 */
 int mbox_scan_find_uid(const struct mbox_scan *scan, uint32_t uid);
 /* The message as FETCH sees it: header lines without the Dovecot headers,
@@ -230,6 +239,9 @@ struct mbox_mailbox {
 	struct mbox_scan scan;
 	bool scan_valid;
 	int64_t scan_stamp[4];	/* dev, ino, size, mtime ns */
+	/* copies of the first and last messages' From_ line and header at
+	   the last scan: an append-only change is recognized by them */
+	string_t *head_check, *tail_check;
 	/* UIDVALIDITY/last UID in effect for the scan (X-IMAPbase, else the
 	   index's, else newly allocated) */
 	uint32_t uidvalidity, last_uid;

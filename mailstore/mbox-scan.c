@@ -330,22 +330,11 @@ static void scan_base(const unsigned char *data, struct mbox_scan *scan,
 	msg->pseudo = type == MBOX_HDR_IMAP;
 }
 
-int mbox_scan_buffer(const unsigned char *data, size_t size,
-		     struct mbox_scan *scan, const char **error_r)
+/* Scan messages from pos (a From_ line) to the end. */
+static void scan_from(const unsigned char *data, size_t size,
+		      struct mbox_scan *scan, size_t pos)
 {
-	size_t pos = 0;
-
 	scan->file_size = size;
-	if (size < 5 || memcmp(data, "From ", 5) != 0) {
-		for (size_t i = 0; i < size; i++) {
-			if (data[i] != '\n' && data[i] != '\r' &&
-			    data[i] != ' ' && data[i] != '\t') {
-				*error_r = "Mailbox isn't a valid mbox file";
-				return -1;
-			}
-		}
-		return 0;
-	}
 	while (pos < size) {
 		struct mbox_msg *msg = array_append_space(&scan->msgs);
 		size_t line_end = line_end_at(data, size, pos);
@@ -388,7 +377,64 @@ int mbox_scan_buffer(const unsigned char *data, size_t size,
 		i_assert(msg->next_offset > pos);
 		pos = msg->next_offset;
 	}
+}
+
+int mbox_scan_buffer(const unsigned char *data, size_t size,
+		     struct mbox_scan *scan, const char **error_r)
+{
+	scan->file_size = size;
+	if (size < 5 || memcmp(data, "From ", 5) != 0) {
+		for (size_t i = 0; i < size; i++) {
+			if (data[i] != '\n' && data[i] != '\r' &&
+			    data[i] != ' ' && data[i] != '\t') {
+				*error_r = "Mailbox isn't a valid mbox file";
+				return -1;
+			}
+		}
+		return 0;
+	}
+	scan_from(data, size, scan, 0);
 	return 0;
+}
+
+void mbox_scan_continue(const unsigned char *data, size_t size,
+			struct mbox_scan *scan, unsigned int idx)
+{
+	uint64_t pos = scan->msgs.v[idx].from_offset;
+
+	i_assert(idx > 0 && idx < scan->msgs.count);
+	scan->msgs.count = idx;
+	scan_from(data, size, scan, pos);
+}
+
+bool mbox_scan_update_header(const unsigned char *data, size_t size,
+			     struct mbox_scan *scan, unsigned int idx)
+{
+	struct mbox_msg *msg = &scan->msgs.v[idx];
+	uint64_t hdr_end = msg->hdr_end;
+	bool has_eoh = msg->has_eoh;
+	uint64_t hdr_limit, body;
+
+	/* same length: the header must end where it did */
+	if (scan_header(data, size, msg) || msg->hdr_end != hdr_end ||
+	    msg->has_eoh != has_eoh)
+		return false;
+	msg->file_uid = 0;
+	msg->flags = 0;
+	msg->nonrecent = false;
+	msg->kw_count = 0;
+	msg->have_cl = false;
+	scan_fields(data, scan, msg);
+	hdr_limit = MIN(msg->hdr_end, msg->msg_end);
+	body = msg->msg_end > msg->hdr_end ? msg->msg_end - msg->hdr_end : 0;
+	msg->size = header_export_size(data, msg->hdr_offset, hdr_limit) + body;
+	scan_guid(data, msg);
+	if (idx == 0) {
+		names_free(&scan->base_keywords);
+		scan->have_base = false;
+		scan_base(data, scan, msg);
+	}
+	return true;
 }
 
 int mbox_scan_find_uid(const struct mbox_scan *scan, uint32_t uid)

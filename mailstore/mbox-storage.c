@@ -566,6 +566,10 @@ void mbox_file_close(struct mbox_mailbox *mbox)
 	mbox->map_size = 0;
 	mbox_scan_free(&mbox->scan);
 	mbox->scan_valid = false;
+	if (mbox->head_check != NULL)
+		str_free(&mbox->head_check);
+	if (mbox->tail_check != NULL)
+		str_free(&mbox->tail_check);
 	if (mbox->fd >= 0)
 		close(mbox->fd);
 	mbox->fd = -1;

@@ -15,6 +15,7 @@
  * mbox-rewrite.c. Every write first rescans if someone else changed the
  * file since our last look, and finds messages by UID, not offset. */
 #include "mbox-private.h"
+#include "settings-structs.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -137,6 +138,75 @@ static void resolve_uids(struct mbox_mailbox *mbox)
 	mbox->last_uid = last;
 }
 
+static void check_save(string_t **dest, const unsigned char *data,
+		       const struct mbox_msg *m)
+{
+	if (*dest == NULL)
+		*dest = str_new(1024);
+	str_clear(*dest);
+	str_append_n(*dest, data + m->from_offset, m->hdr_end - m->from_offset);
+}
+
+static bool check_matches(const string_t *check, const unsigned char *data,
+			  size_t size, const struct mbox_msg *m)
+{
+	return check != NULL && m->from_offset + str_len(check) <= size &&
+		memcmp(data + m->from_offset, str_c(check), str_len(check)) == 0;
+}
+
+/* Remember the first and last headers for recognizing appends. */
+static void scan_checks_save(struct mbox_mailbox *mbox)
+{
+	const struct mbox_scan *scan = &mbox->scan;
+
+	if (scan->msgs.count == 0)
+		return;
+	check_save(&mbox->head_check, mbox->map, &scan->msgs.v[0]);
+	check_save(&mbox->tail_check, mbox->map,
+		   &scan->msgs.v[scan->msgs.count - 1]);
+}
+
+/* mbox_dirty_syncs: the file only grew and its last message is where it
+ * was: scan from that message on instead of the whole file. X-IMAPbase
+ * rewritten in place (Dovecot's LDA does it on every delivery) is read
+ * again. Other in-place changes by others are seen at the next full scan
+ * (mailbox open, force-resync, or any size/inode change that isn't an
+ * append), as with Dovecot's dirty syncs. 0 done, -1 scan everything. */
+static int scan_appended(struct mbox_mailbox *mbox, const int64_t stamp[4])
+{
+	struct mbox_scan *scan = &mbox->scan;
+	const struct mbox_msg *last;
+	unsigned char *map;
+	size_t size = (size_t)stamp[2];
+
+	if (!mbox->box.user->set->mbox_dirty_syncs || scan->msgs.count < 2 ||
+	    stamp[0] != mbox->scan_stamp[0] || stamp[1] != mbox->scan_stamp[1] ||
+	    stamp[2] <= mbox->scan_stamp[2])
+		return -1;
+	map = mmap(NULL, size, PROT_READ, MAP_SHARED, mbox->fd, 0);
+	if (map == MAP_FAILED)
+		return -1;
+	last = &scan->msgs.v[scan->msgs.count - 1];
+	if (!check_matches(mbox->tail_check, map, size, last) ||
+	    (size > last->next_offset &&
+	     memcmp(map + last->next_offset, "From ",
+		    MIN(5, size - last->next_offset)) != 0 &&
+	     map[last->next_offset] != '\n' &&
+	     map[last->next_offset] != '\r')) {
+		munmap(map, size);
+		return -1;
+	}
+	unmap_file(mbox);
+	mbox->map = map;
+	mbox->map_size = size;
+	if (!check_matches(mbox->head_check, map, size, &scan->msgs.v[0]) &&
+	    !mbox_scan_update_header(map, size, scan, 0))
+		return -1;
+	mbox_scan_continue(map, size, scan,
+			   (unsigned int)scan->msgs.count - 1);
+	return 0;
+}
+
 int mbox_scan_refresh(struct mbox_mailbox *mbox, bool force)
 {
 	int64_t stamp[4];
@@ -147,6 +217,12 @@ int mbox_scan_refresh(struct mbox_mailbox *mbox, bool force)
 	if (!force && mbox->scan_valid &&
 	    memcmp(stamp, mbox->scan_stamp, sizeof(stamp)) == 0)
 		return 0;
+	if (!force && mbox->scan_valid && scan_appended(mbox, stamp) == 0) {
+		resolve_uids(mbox);
+		memcpy(mbox->scan_stamp, stamp, sizeof(stamp));
+		scan_checks_save(mbox);
+		return 0;
+	}
 	unmap_file(mbox);
 	mbox_scan_free(&mbox->scan);
 	mbox->scan_valid = false;
@@ -172,6 +248,7 @@ int mbox_scan_refresh(struct mbox_mailbox *mbox, bool force)
 	resolve_uids(mbox);
 	memcpy(mbox->scan_stamp, stamp, sizeof(stamp));
 	mbox->scan_valid = true;
+	scan_checks_save(mbox);
 	return 0;
 }
 
@@ -304,6 +381,28 @@ static void add_piece(ARRAY_PIECES *pieces, bool copy,
 	p->len = len;
 }
 
+/* After in-place header writes only the changed headers need parsing
+ * again (the file is mapped shared, so the map shows our writes), not
+ * the whole file - a STORE on many messages stays cheap. -1: rescan. */
+static int in_place_refresh(struct mbox_mailbox *mbox,
+			    const ARRAY_CHANGES *changes)
+{
+	int64_t stamp[4];
+
+	if (file_stamp(mbox, stamp) < 0 || stamp[0] != mbox->scan_stamp[0] ||
+	    stamp[1] != mbox->scan_stamp[1] || stamp[2] != mbox->scan_stamp[2])
+		return -1;
+	for (size_t i = 0; i < changes->count; i++) {
+		if (!mbox_scan_update_header(mbox->map, mbox->map_size,
+					     &mbox->scan, changes->v[i].idx))
+			return -1;
+	}
+	resolve_uids(mbox);
+	memcpy(mbox->scan_stamp, stamp, sizeof(stamp));
+	scan_checks_save(mbox);
+	return 0;
+}
+
 /* Write the changes (sorted by message) to the file and rescan. */
 static int apply_changes(struct mbox_mailbox *mbox,
 			 ARRAY_CHANGES *changes)
@@ -392,6 +491,9 @@ static int apply_changes(struct mbox_mailbox *mbox,
 				   pieces.v, (unsigned int)pieces.count);
 		array_free(&pieces);
 	}
+	if (ret == 0 && first_rewrite == UINT32_MAX &&
+	    in_place_refresh(mbox, changes) == 0)
+		return 0;
 	mbox->scan_valid = false;
 	if (mbox_scan_refresh(mbox, true) < 0)
 		ret = -1;

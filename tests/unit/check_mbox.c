@@ -1193,6 +1193,54 @@ START_TEST(test_driver_mta_append)
 }
 END_TEST
 
+START_TEST(test_driver_dirty_append)
+{
+	/* appends are scanned from the last message on (mbox_dirty_syncs);
+	   a Dovecot LDA's in-place X-IMAPbase update is read again */
+	struct mailbox *box;
+	struct sync_log log;
+	char *text, *p;
+	int fd;
+
+	deliver3();
+	box = open_box("INBOX", 0);
+	ck_assert_uint_eq(mailbox_count(box), 3);
+	/* as Dovecot's LDA: last UID 0000000003 -> 0000000004 in place,
+	   then the new message with its X-UID */
+	text = mbox_text();
+	p = strstr(text, " 0000000003\n");
+	ck_assert_ptr_nonnull(p);
+	memcpy(p, " 0000000004\n", 12);
+	fd = open(mbox_path, O_WRONLY);
+	ck_assert_int_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+	i_free(text);
+	append_raw("From dovecot@example.net  Thu Nov 26 01:02:04 2026\n"
+		   "Subject: m4\nX-UID: 4\nStatus: \nX-Keywords: \n"
+		   "Content-Length: 5\n\nm4 4\n\n"
+		   "From mta@example.net  Thu Nov 26 01:02:05 2026\n"
+		   "Subject: m5\n\nm5\n\n");
+	memset(&log, 0, sizeof(log));
+	ck_assert_int_eq(mailbox_sync(box, 0, sync_cb, &log), 0);
+	ck_assert_uint_eq(log.news, 1);
+	ck_assert_uint_eq(mailbox_count(box), 5);
+	ck_assert_uint_eq(mailbox_seq_to_uid(box, 4), 4);
+	ck_assert_uint_eq(mailbox_seq_to_uid(box, 5), 5);
+	ck_assert_uint_eq(mailbox_get_uidnext(box), 6);
+	/* the file has X-UID 5 and X-IMAPbase 5 now */
+	text = mbox_text();
+	ck_assert(strstr(text, " 0000000005\n") != NULL);
+	ck_assert(strstr(text, "Subject: m5\nX-UID: 5") != NULL);
+	i_free(text);
+	/* a full resync agrees */
+	ck_assert_int_eq(mailbox_sync(box, MAILBOX_SYNC_FLAG_FORCE_RESYNC,
+				      NULL, NULL), 0);
+	ck_assert_uint_eq(mailbox_count(box), 5);
+	ck_assert_uint_eq(mailbox_seq_to_uid(box, 5), 5);
+	mailbox_free(&box);
+}
+END_TEST
+
 START_TEST(test_driver_changed_by_others)
 {
 	struct mailbox *box;
@@ -1752,6 +1800,7 @@ Suite *make_mbox_suite(void)
 	tcase_add_test(tc, test_driver_expunge_like_dovecot);
 	tcase_add_test(tc, test_driver_mta_append);
 	tcase_add_test(tc, test_driver_changed_by_others);
+	tcase_add_test(tc, test_driver_dirty_append);
 	tcase_add_test(tc, test_driver_keywords_grow);
 	tcase_add_test(tc, test_driver_list);
 	tcase_add_test(tc, test_driver_not_mbox);
