@@ -137,6 +137,8 @@ compat-test: all
 	./tests/compat/yaml-roundtrip.sh $(CURDIR)/$(B)/bin/doveconf
 	./tests/compat/pw-diff.sh $(CURDIR)/$(B)/bin/doveadm
 	ROOST=$(CURDIR)/$(B)/bin/roost $(PYTHON) tests/compat/auth-diff.py
+	ROOST=$(CURDIR)/$(B)/bin/roost $(PYTHON) tests/compat/auth-cache-diff.py
+	ROOST=$(CURDIR)/$(B)/bin/roost $(PYTHON) tests/compat/auth-log-diff.py
 	PROBE=$(CURDIR)/$(B)/bin/mime-probe $(PYTHON) tests/compat/mime-diff.py
 	ROOST=$(CURDIR)/$(B)/bin/roost $(PYTHON) tests/compat/maildir-roundtrip.py
 	ROOST=$(CURDIR)/$(B)/bin/roost $(PYTHON) tests/compat/pop3-diff.py
