@@ -1107,6 +1107,70 @@ START_TEST(test_driver_expunge_like_dovecot)
 }
 END_TEST
 
+START_TEST(test_driver_expunge_first)
+{
+	/* X-IMAPbase moves to the new first message; UIDs stay */
+	struct mailbox *box;
+	struct mailbox_transaction *t;
+	struct mail *mail;
+	char *text, *ix;
+	uint32_t uv;
+
+	deliver3();
+	box = open_box("INBOX", 0);
+	uv = mailbox_get_uidvalidity(box);
+	t = mailbox_transaction_begin(box);
+	mail = mail_alloc(box);
+	mail_set_seq(mail, 1);
+	mail_expunge(t, mail);
+	mail_free(&mail);
+	ck_assert_int_eq(mailbox_transaction_commit(&t, NULL), 0);
+	mailbox_free(&box);
+	text = mbox_text();
+	ck_assert(strstr(text, "Subject: m1") == NULL);
+	ck_assert_msg(strncmp(text, "From sender@example.org  Thu Nov 26 07:26:11"
+			      " 2026\nFrom: bob@example.com\nSubject: m2\n", 71)
+		      == 0, "%s", text);
+	/* added after the other fields, within the padding */
+	ck_assert_msg(strstr(text, "\nContent-Length: 30\nX-IMAPbase: ") !=
+		      NULL && strstr(text, " 0000000003\n\nBody 2") != NULL,
+		      "%s", text);
+	i_free(text);
+	ix = i_strdup_printf("%s/mail/.imap/INBOX/roost.index", dir);
+	ck_assert_int_eq(unlink(ix), 0);
+	i_free(ix);
+	box = open_box("INBOX", 0);
+	ck_assert_uint_eq(mailbox_get_uidvalidity(box), uv);
+	ck_assert_uint_eq(mailbox_count(box), 2);
+	ck_assert_uint_eq(mailbox_seq_to_uid(box, 1), 2);
+	ck_assert_uint_eq(mailbox_get_uidnext(box), 4);
+	/* expunge everything: the index keeps UIDVALIDITY and UIDNEXT */
+	t = mailbox_transaction_begin(box);
+	mail = mail_alloc(box);
+	mail_set_seq(mail, 1);
+	mail_expunge(t, mail);
+	mail_set_seq(mail, 2);
+	mail_expunge(t, mail);
+	mail_free(&mail);
+	ck_assert_int_eq(mailbox_transaction_commit(&t, NULL), 0);
+	mailbox_free(&box);
+	text = mbox_text();
+	ck_assert_str_eq(text, "");
+	i_free(text);
+	box = open_box("INBOX", 0);
+	ck_assert_uint_eq(mailbox_count(box), 0);
+	ck_assert_uint_eq(mailbox_get_uidvalidity(box), uv);
+	ck_assert_uint_eq(mailbox_get_uidnext(box), 4);
+	save_full(box, "Subject: again\n\nx\n", 0, NULL, NULL, T0);
+	ck_assert_int_eq(mailbox_sync(box, 0, NULL, NULL), 0);
+	ck_assert_uint_eq(mailbox_seq_to_uid(box, 1), 4);
+	mailbox_free(&box);
+	text = mbox_text();
+	ck_assert(strstr(text, " 0000000004\nX-UID: 4\n") != NULL);
+	i_free(text);
+}
+END_TEST
+
 static void append_raw(const char *text)
 {
 	int fd = open(mbox_path, O_WRONLY | O_APPEND | O_CREAT, 0600);
@@ -1798,6 +1862,7 @@ Suite *make_mbox_suite(void)
 	tcase_add_test(tc, test_driver_save_format);
 	tcase_add_test(tc, test_driver_flags_like_dovecot);
 	tcase_add_test(tc, test_driver_expunge_like_dovecot);
+	tcase_add_test(tc, test_driver_expunge_first);
 	tcase_add_test(tc, test_driver_mta_append);
 	tcase_add_test(tc, test_driver_changed_by_others);
 	tcase_add_test(tc, test_driver_dirty_append);
