@@ -191,6 +191,8 @@ bool mbox_scan_update_header(const unsigned char *data, size_t size,
 			     struct mbox_scan *scan, unsigned int idx);
 /* Index of the message with uid in a scan whose UIDs are assigned, or -1 */
 int mbox_scan_find_uid(const struct mbox_scan *scan, uint32_t uid);
+/* Its size with CRLF line ends (RFC822.SIZE), without copying it. */
+uint64_t mbox_msg_vsize(const unsigned char *data, const struct mbox_msg *msg);
 /* The message as FETCH sees it: header lines without the Dovecot headers,
  * then the body. */
 void mbox_msg_export(const unsigned char *data, const struct mbox_msg *msg,

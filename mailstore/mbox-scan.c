@@ -460,6 +460,45 @@ int mbox_scan_find_uid(const struct mbox_scan *scan, uint32_t uid)
 	return -1;
 }
 
+uint64_t mbox_msg_vsize(const unsigned char *data, const struct mbox_msg *msg)
+{
+	uint64_t limit = MIN(msg->hdr_end, msg->msg_end), p = msg->hdr_offset;
+	uint64_t vsize = msg->size;
+
+	/* exported header lines end in bare LFs: each gets a CR */
+	while (p < limit) {
+		size_t line_end = line_end_at(data, limit, p);
+
+		while (line_end < limit &&
+		       (data[line_end] == ' ' || data[line_end] == '\t'))
+			line_end = line_end_at(data, limit, line_end);
+		if (mbox_header_type(data + p, line_end - p) == MBOX_HDR_NONE) {
+			for (size_t i = p; i < line_end; i++) {
+				/* one CR before each LF is dropped: what
+				   precedes the LF in the copy? */
+				if (data[i] != '\n')
+					continue;
+				if (i == p || data[i - 1] != '\r' ||
+				    i - 1 == p || data[i - 2] != '\r')
+					vsize++;
+			}
+		}
+		p = line_end;
+	}
+	for (p = msg->hdr_end; p < msg->msg_end;) {
+		const unsigned char *nl = memchr(data + p, '\n',
+						 msg->msg_end - p);
+
+		if (nl == NULL)
+			break;
+		p = (uint64_t)(nl - data);
+		if (p == msg->hdr_end || data[p - 1] != '\r')
+			vsize++;
+		p++;
+	}
+	return vsize;
+}
+
 void mbox_msg_export(const unsigned char *data, const struct mbox_msg *msg,
 		     string_t *dest)
 {

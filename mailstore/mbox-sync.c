@@ -621,8 +621,10 @@ static void build_records(struct mbox_mailbox *mbox,
 		rec->flags = m->flags & MAIL_FLAGS_MASK;
 		rec->modseq = old != NULL ? old->modseq : 0;
 		rec->size = m->size;
-		rec->vsize = old != NULL && old->size == m->size ?
-			old->vsize : MAIL_SIZE_UNKNOWN;
+		/* new mail is counted while the file is mapped anyway */
+		rec->vsize = old != NULL && old->size == m->size &&
+			old->vsize != MAIL_SIZE_UNKNOWN ? old->vsize :
+			mbox_msg_vsize(mbox->map, m);
 		rec->received = m->received;
 		rec->saved = old != NULL ? old->saved : 0;
 		rec->offset = m->from_offset;

@@ -29,6 +29,17 @@ static void fuzz_message(const unsigned char *data, size_t size,
 	check(m->msg_end >= m->hdr_offset || m->hdr_offset == size);
 	mbox_msg_export(data, m, str);
 	check(str_len(str) == m->size);
+	{
+		/* the CRLF size counted without copying matches the copy */
+		uint64_t vsize = str_len(str);
+
+		for (size_t i = 0; i < str_len(str); i++) {
+			if (str_c(str)[i] == '\n' &&
+			    (i == 0 || str_c(str)[i - 1] != '\r'))
+				vsize++;
+		}
+		check(vsize == mbox_msg_vsize(data, m));
+	}
 	check(m->kw_first + m->kw_count <= scan->kw_names.count);
 
 	memset(&st, 0, sizeof(st));

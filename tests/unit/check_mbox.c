@@ -594,6 +594,8 @@ START_TEST(test_scan_dovecot_file)
 	ck_assert_str_eq(text, "From: bob@example.com\n"
 			 "Message-ID: <s1@example.com>\n\nJust a line.\n");
 	ck_assert_uint_eq(m->size, strlen(text));
+	ck_assert_uint_eq(mbox_msg_vsize((const unsigned char *)dovecot_file,
+					 m), strlen(text) + 4);
 	i_free(text);
 
 	/* body "From " lines are data: Content-Length delimits */
@@ -769,6 +771,8 @@ START_TEST(test_scan_nul_crlf)
 	ck_assert_uint_eq(str_len(str), 19);
 	ck_assert_uint_eq(scan.msgs.v[0].size, 19);
 	ck_assert(memcmp(str_c(str), "Subject: x\n\nbo\0dy\r\n", 19) == 0);
+	ck_assert_uint_eq(mbox_msg_vsize((const unsigned char *)f,
+					 &scan.msgs.v[0]), 21);
 	str_clear(str);
 	mbox_msg_export((const unsigned char *)f, &scan.msgs.v[1], str);
 	ck_assert_uint_eq(str_len(str), 15);
