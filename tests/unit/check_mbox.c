@@ -1577,6 +1577,69 @@ START_TEST(test_driver_save_variants)
 }
 END_TEST
 
+START_TEST(test_driver_save_bytewise_and_big)
+{
+	/* CRLF split across calls, one byte at a time; and a message big
+	   enough to spill to the temporary file */
+	const char *msg = "Subject: bytes\r\n\r\na\rb\r\nc\r\r\n\r";
+	struct mailbox *box = open_box("INBOX", 0);
+	struct mailbox_transaction *t;
+	struct mail_save_context *ctx;
+	struct mail *mail;
+	const unsigned char *data;
+	size_t size, big_len = 6 * 1024 * 1024;
+	char *big = i_malloc(big_len + 1);
+
+	t = mailbox_transaction_begin(box);
+	ctx = mailbox_save_alloc(t);
+	ck_assert_int_eq(mailbox_save_begin(ctx), 0);
+	for (size_t i = 0; msg[i] != '\0'; i++)
+		ck_assert_int_eq(mailbox_save_continue(ctx, msg + i, 1), 0);
+	ck_assert_int_eq(mailbox_save_finish(&ctx), 0);
+	ck_assert_int_eq(mailbox_transaction_commit(&t, NULL), 0);
+
+	memcpy(big, "Subject: big\r\n\r\n", 16);
+	for (size_t i = 16; i < big_len; i++)
+		big[i] = (i % 64) == 62 ? '\r' : (i % 64) == 63 ? '\n' :
+			(char)('a' + i % 26);
+	t = mailbox_transaction_begin(box);
+	ctx = mailbox_save_alloc(t);
+	ck_assert_int_eq(mailbox_save_begin(ctx), 0);
+	for (size_t off = 0; off < big_len; off += 100000) {
+		size_t n = MIN(100000, big_len - off);
+		ck_assert_int_eq(mailbox_save_continue(ctx, big + off, n), 0);
+	}
+	ck_assert_int_eq(mailbox_save_finish(&ctx), 0);
+	ck_assert_int_eq(mailbox_transaction_commit(&t, NULL), 0);
+
+	ck_assert_int_eq(mailbox_sync(box, 0, NULL, NULL), 0);
+	ck_assert_uint_eq(mailbox_count(box), 2);
+	mail = mail_alloc(box);
+	mail_set_seq(mail, 1);
+	ck_assert_int_eq(mail_get_stream(mail, &data, &size), 0);
+	/* the final lone CR stays, then the LF every message ends with */
+	ck_assert_uint_eq(size, strlen("Subject: bytes\n\na\rb\nc\r\n\r\n"));
+	ck_assert(memcmp(data, "Subject: bytes\n\na\rb\nc\r\n\r\n", size) == 0);
+	mail_set_seq(mail, 2);
+	ck_assert_int_eq(mail_get_stream(mail, &data, &size), 0);
+	/* every CRLF became LF */
+	{
+		size_t want = 14 + (big_len - 16);
+
+		for (size_t i = 16; i < big_len; i++) {
+			if (i % 64 == 63)
+				want--;
+		}
+		ck_assert_uint_eq(size, want);
+	}
+	ck_assert(memcmp(data, "Subject: big\n\n", 14) == 0);
+	ck_assert(memchr(data, '\r', size) == NULL);
+	mail_free(&mail);
+	mailbox_free(&box);
+	i_free(big);
+}
+END_TEST
+
 START_TEST(test_driver_appends_after_unterminated)
 {
 	/* the last message ends at EOF without the empty line: a save
@@ -1875,6 +1938,7 @@ Suite *make_mbox_suite(void)
 	tcase_add_test(tc, test_driver_not_mbox);
 	tcase_add_test(tc, test_driver_save_variants);
 	tcase_add_test(tc, test_driver_appends_after_unterminated);
+	tcase_add_test(tc, test_driver_save_bytewise_and_big);
 	tcase_add_test(tc, test_driver_locked_by_mta);
 	tcase_add_loop_test(tc, test_driver_crash_recovery, 0, 14);
 	tcase_add_test(tc, test_driver_concurrent_mta);
