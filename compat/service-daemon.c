@@ -209,8 +209,9 @@ int login_cmd_main(int argc, char *argv[])
 		else
 			return EXIT_USAGE;
 	}
-	if (argc - optind != 2 || strcmp(argv[optind], "pop3-login") != 0) {
-		fprintf(stderr, "Usage: roost login -c <config> pop3-login <n>\n");
+	if (argc - optind != 3 || strcmp(argv[optind], "pop3-login") != 0) {
+		fprintf(stderr, "Usage: roost login -c <config> pop3-login <n> "
+			"<ssl flags>\n");
 		return EXIT_USAGE;
 	}
 	proto = &pop3_login_protocol;
@@ -231,7 +232,8 @@ int login_cmd_main(int argc, char *argv[])
 	login_worker_init(proto, set, auth_path);
 	i_free(auth_path);
 	login_drop_privileges(set, svc);
-	return login_worker_run((unsigned int)atoi(argv[optind + 1]));
+	return login_worker_run((unsigned int)atoi(argv[optind + 1]),
+				argv[optind + 2]);
 }
 
 int mail_worker_cmd_main(int argc, char *argv[])

@@ -1,5 +1,6 @@
 /* config-value.c - parsing and printing of typed setting values. */
 #include "config-value.h"
+#include "str.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -327,4 +328,39 @@ int config_value_normalize(pool_t pool, const struct setting_def *def,
 		break;
 	}
 	i_unreached();
+}
+
+int config_value_read_file(pool_t pool, const char *value,
+			   const char **content_r, const char **error_r)
+{
+	FILE *f;
+	string_t *str;
+	char buf[4096];
+	size_t n;
+
+	if (value[0] != '<') {
+		*content_r = value;
+		return 0;
+	}
+	f = fopen(value + 1, "r");
+	if (f == NULL) {
+		*error_r = p_strdup_printf(pool, "open(%s) failed: %s",
+					   value + 1, strerror(errno));
+		return -1;
+	}
+	str = str_new(4096);
+	while ((n = fread(buf, 1, sizeof(buf), f)) > 0) {
+		if (str_len(str) + n > 16 * 1024 * 1024) {
+			fclose(f);
+			str_free(&str);
+			*error_r = p_strdup_printf(pool, "%s: file too large",
+						   value + 1);
+			return -1;
+		}
+		str_append_n(str, buf, n);
+	}
+	fclose(f);
+	*content_r = p_strdup(pool, str_c(str));
+	str_free(&str);
+	return 0;
 }

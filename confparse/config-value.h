@@ -23,6 +23,12 @@ int config_parse_time(const char *value, bool msecs, uint64_t *result_r,
 
 /* Printed forms: "10 M", "2 mins", "250 ms". */
 const char *config_size_str(pool_t pool, uint64_t size);
+/* A setting whose value is "<path" (ssl_cert = </etc/...) means the
+ * file's content, read when the setting is used, as Dovecot does. Other
+ * values are returned as they are. -1 with Dovecot's error text when the
+ * file can't be read. */
+int config_value_read_file(pool_t pool, const char *value,
+			   const char **content_r, const char **error_r);
 const char *config_time_str(pool_t pool, uint64_t secs);
 const char *config_msecs_str(pool_t pool, uint64_t msecs);
 

@@ -2,6 +2,7 @@
 #include "connection.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <fcntl.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -193,6 +194,37 @@ void connection_want_output(struct connection *conn, bool want)
 {
 	conn->want_output = want;
 	connection_update_io(conn);
+}
+
+int connection_flush_wait(struct connection *conn, int timeout_msecs)
+{
+	uint64_t end = io_loop_time_msecs() + (uint64_t)timeout_msecs;
+
+	connection_flush(conn);
+	while (conn->out_len > 0 && !conn->disconnected) {
+		uint64_t now = io_loop_time_msecs();
+		struct pollfd pfd = { .fd = conn->fd, .events = POLLOUT };
+
+		if (now >= end || poll(&pfd, 1, (int)(end - now)) < 0)
+			return -1;
+		connection_flush(conn);
+	}
+	return conn->out_len == 0 && !conn->disconnected ? 0 : -1;
+}
+
+int connection_replace_fd(struct connection *conn, int fd)
+{
+	int old_fd = conn->fd;
+	int flags = fcntl(fd, F_GETFL);
+
+	if (flags >= 0)
+		(void)fcntl(fd, F_SETFL, flags | O_NONBLOCK);
+	io_remove(&conn->io);
+	conn->fd = fd;
+	conn->in_len = 0;
+	conn->io = io_add(conn->loop, fd, IO_READ, connection_io, conn);
+	connection_update_io(conn);
+	return old_fd;
 }
 
 int connection_input_inject(struct connection *conn, const void *data,

@@ -59,6 +59,14 @@ void connection_want_output(struct connection *conn, bool want);
  * fit. The caller then runs connection_process_input(). */
 int connection_input_inject(struct connection *conn, const void *data,
 			    size_t size);
+/* Write everything queued, waiting up to timeout_msecs for the socket
+ * (before a STARTTLS switch). -1 if it couldn't. */
+int connection_flush_wait(struct connection *conn, int timeout_msecs);
+/* Continue on another fd (the connection's old fd is returned, not
+ * closed): a STARTTLS switch onto a TLS proxy's socketpair. Buffered
+ * input is discarded: nothing sent before the switch may be taken as
+ * sent after it. */
+int connection_replace_fd(struct connection *conn, int fd);
 /* Bytes queued and not yet written. */
 size_t connection_output_queued(const struct connection *conn);
 

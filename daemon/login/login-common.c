@@ -8,6 +8,8 @@
 #include "base64.h"
 #include "fdpass.h"
 #include "str.h"
+#include "tls.h"
+#include "config-value.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -104,7 +106,70 @@ void login_client_destroy(struct login_client *client, const char *reason)
 
 bool login_client_plaintext_allowed(const struct login_client *client)
 {
+	if (strcmp(worker->set->ssl, "required") == 0)
+		return client->ssl;
 	return client->secured || !worker->set->disable_plaintext_auth;
+}
+
+bool login_tls_available(void)
+{
+	return worker->tls_ctx != NULL;
+}
+
+static void proxy_closed(struct tls_proxy *proxy, const char *reason,
+			 void *context ATTR_UNUSED)
+{
+	(void)reason;
+	tls_proxy_free(&proxy);
+}
+
+/* Put TLS on the client socket fd: a proxy pumps between it and one end
+ * of a socketpair; the other end is what the protocol code (and, after
+ * the hand-over, the mail worker) reads and writes in plain text. */
+static int tls_wrap(int fd, const void *buffered, size_t buffered_len,
+		    bool starttls, int *plain_fd_r)
+{
+	struct tls_conn *tconn;
+	size_t discarded = 0;
+	int sv[2];
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
+		i_error("socketpair() failed: %m");
+		return -1;
+	}
+	tconn = starttls ? tls_conn_starttls(worker->tls_ctx, fd, buffered,
+					     buffered_len, &discarded) :
+		tls_conn_create(worker->tls_ctx, fd);
+	if (tconn == NULL) {
+		close(sv[0]);
+		close(sv[1]);
+		return -1;
+	}
+	(void)tls_proxy_create(worker->loop, tconn, sv[0], 0, proxy_closed,
+			       NULL);
+	*plain_fd_r = sv[1];
+	return 0;
+}
+
+int login_client_starttls(struct login_client *client)
+{
+	struct connection *conn = client->conn;
+	int plain_fd;
+
+	if (connection_flush_wait(conn, 10000) < 0) {
+		login_client_destroy(client, "Connection closed");
+		return -1;
+	}
+	/* whatever the client pipelined after STARTTLS is dropped (it
+	   would otherwise count as sent inside TLS) */
+	if (tls_wrap(conn->fd, conn->inbuf, conn->in_len, true, &plain_fd) < 0) {
+		login_client_destroy(client, "TLS initialization failed");
+		return -1;
+	}
+	(void)connection_replace_fd(conn, plain_fd);
+	client->ssl = true;
+	client->secured = true;
+	return 0;
 }
 
 const char *login_client_mechs(const struct login_client *client)
@@ -517,6 +582,19 @@ static void listener_accept(void *context)
 			ip_is_trusted(&client->remote_ip);
 	}
 	session_id_generate(client->session_id, sizeof(client->session_id));
+	if (worker->listen_ssl[idx]) {
+		int plain_fd;
+
+		if (worker->tls_ctx == NULL ||
+		    tls_wrap(fd, NULL, 0, false, &plain_fd) < 0) {
+			close(fd);
+			i_free(client);
+			return;
+		}
+		fd = plain_fd;
+		client->ssl = true;
+		client->secured = true;
+	}
 	client->conn = connection_create(worker->loop, fd,
 					 worker->proto->max_line, 65536,
 					 &client_vfuncs, client);
@@ -537,12 +615,52 @@ void login_worker_init(const struct login_protocol *proto,
 	w.loop = io_loop_create();
 	w.proto = proto;
 	w.set = set;
+	if (strcmp(set->ssl, "no") != 0 && set->ssl_cert[0] != '\0') {
+		pool_t pool = pool_create("tls settings", 16384);
+		const char *cert, *key, *ca, *alt_cert, *alt_key, *dh, *error;
+
+		if (config_value_read_file(pool, set->ssl_cert, &cert, &error) < 0 ||
+		    config_value_read_file(pool, set->ssl_key, &key, &error) < 0 ||
+		    config_value_read_file(pool, set->ssl_ca, &ca, &error) < 0 ||
+		    config_value_read_file(pool, set->ssl_alt_cert, &alt_cert, &error) < 0 ||
+		    config_value_read_file(pool, set->ssl_alt_key, &alt_key, &error) < 0 ||
+		    config_value_read_file(pool, set->ssl_dh, &dh, &error) < 0)
+			i_fatal("%s", error);
+		struct tls_settings tset = {
+			.cert = cert,
+			.key = key,
+			.key_password = set->ssl_key_password,
+			.alt_cert = alt_cert,
+			.alt_key = alt_key,
+			.ca = ca,
+			.verify_client_cert = set->ssl_verify_client_cert,
+			.require_crl = set->ssl_require_crl,
+			.min_protocol = set->ssl_min_protocol,
+			.cipher_list = set->ssl_cipher_list,
+			.cipher_suites = set->ssl_cipher_suites,
+			.curve_list = set->ssl_curve_list,
+			.prefer_server_ciphers = set->ssl_prefer_server_ciphers,
+			.dh = dh,
+			.options = set->ssl_options,
+			.cert_username_field = set->ssl_cert_username_field,
+		};
+
+		if (tls_ctx_create_server(&tset, &w.tls_ctx, &error) < 0)
+			i_fatal("%s", error);
+		/* the key isn't needed in memory beyond the context */
+		explicit_bzero((void *)key, strlen(key));
+		pool_destroy(&pool);
+	}
 	auth_connect(auth_socket_path);
 }
 
-int login_worker_run(unsigned int listener_count)
+int login_worker_run(unsigned int listener_count, const char *ssl_flags)
 {
 	struct login_worker *w = worker;
+
+	w->listen_ssl = i_new(bool, MAX(listener_count, 1));
+	for (unsigned int i = 0; i < listener_count && ssl_flags[i] != '\0'; i++)
+		w->listen_ssl[i] = ssl_flags[i] == '1';
 	w->control_io = io_add(w->loop, LOGIN_CONTROL_FD, IO_READ,
 			      control_input, NULL);
 	w->listen_count = listener_count;

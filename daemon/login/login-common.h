@@ -61,8 +61,14 @@ struct login_client {
 	struct timeout *idle_to;
 };
 
+struct tls_ctx;
+
 struct login_worker {
 	struct ioloop *loop;
+	/* NULL when ssl = no or no certificate is configured */
+	struct tls_ctx *tls_ctx;
+	/* per listener: implicit TLS (pop3s) */
+	bool *listen_ssl;
 	const struct login_protocol *proto;
 	const struct settings_root *set;
 	struct connection *auth;	/* to the auth service */
@@ -84,8 +90,18 @@ void login_worker_init(const struct login_protocol *proto,
 		       const struct settings_root *set,
 		       const char *auth_socket_path);
 /* ...then serve the listeners on fds 4.. and the master's control
- * socket on fd 3 until the master goes away. */
-int login_worker_run(unsigned int listener_count);
+ * socket on fd 3 until the master goes away. ssl_flags: one '1' (implicit
+ * TLS) or '0' per listener. */
+int login_worker_run(unsigned int listener_count, const char *ssl_flags);
+
+/* Is TLS available (ssl != no and a certificate)? */
+bool login_tls_available(void);
+/* STARTTLS: after the protocol queued its "go ahead" reply, flush it and
+ * continue the connection inside TLS (input already buffered is thrown
+ * away). Returns -1 (and the client was destroyed) on failure. */
+int login_client_starttls(struct login_client *client);
+/* May this connection authenticate with plaintext mechanisms? (ssl =
+ * required asks for TLS whatever disable_plaintext_auth says) */
 
 void login_client_send_line(struct login_client *client, const char *line);
 void login_client_destroy(struct login_client *client, const char *reason);
@@ -95,7 +111,6 @@ void login_client_auth_begin(struct login_client *client, const char *mech,
 /* Continue SASL with a client response line (base64, or "*" = cancel). */
 void login_client_auth_continue(struct login_client *client,
 				const char *resp);
-/* Is plaintext authentication allowed on this connection? */
 bool login_client_plaintext_allowed(const struct login_client *client);
 /* Mechanism list for CAPA/CAPABILITY: all when secured, else only those
  * not sending cleartext, or empty when plaintext is disabled. */

@@ -39,6 +39,8 @@ static void cmd_capa(struct login_client *client)
 	login_client_send_line(client, "RESP-CODES");
 	login_client_send_line(client, "PIPELINING");
 	login_client_send_line(client, "AUTH-RESP-CODE");
+	if (login_tls_available() && !client->ssl)
+		login_client_send_line(client, "STLS");
 	if (login_client_plaintext_allowed(client))
 		login_client_send_line(client, "USER");
 	sasl = i_strdup_printf("SASL%s%s", mechs[0] == '\0' ? "" : " ", mechs);
@@ -178,7 +180,15 @@ static bool pop3_login_input(struct login_client *client, char *line)
 		login_client_destroy(client, "Aborted login by logging out");
 		return false;
 	} else if (strcasecmp(line, "STLS") == 0) {
-		login_client_send_line(client, "-ERR TLS support isn't enabled.");
+		if (client->ssl) {
+			login_client_send_line(client, "-ERR TLS is already active.");
+		} else if (!login_tls_available()) {
+			login_client_send_line(client, "-ERR TLS support isn't enabled.");
+		} else {
+			login_client_send_line(client, "+OK Begin TLS negotiation now.");
+			if (login_client_starttls(client) < 0)
+				return false;
+		}
 	} else {
 		login_client_send_line(client, "-ERR Unknown command.");
 		if (++client->bad_commands >= 10) {

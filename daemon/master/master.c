@@ -180,13 +180,11 @@ static void listeners_bind(void)
 
 			if (l->port == 0)
 				continue;
-			if (l->ssl) {
-				i_warning("service(%s): listener %s: TLS isn't "
-					  "available in this Roost build yet; "
-					  "not listening on port %u",
-					  svc->name, l->name, l->port);
-				continue;
-			}
+			if (l->ssl && strcmp(set->ssl, "no") == 0)
+				continue;	/* as Dovecot: ssl = no disables it */
+			if (l->ssl && set->ssl_cert[0] == '\0')
+				i_fatal("service(%s): ssl is enabled, but ssl_cert "
+					"isn't set", svc->name);
 			copy = i_strdup(addrs);
 			for (char *a = strtok_r(copy, " ,", &save); a != NULL;
 			     a = strtok_r(NULL, " ,", &save)) {
@@ -258,7 +256,7 @@ static void login_spawn(const char *service)
 	int sv[2];
 	unsigned int count = 0;
 	pid_t pid;
-	char countbuf[16];
+	char countbuf[16], sslbuf[64];
 
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
 		i_fatal("socketpair() failed: %m");
@@ -272,17 +270,20 @@ static void login_spawn(const char *service)
 	if (pid == 0) {
 		unsigned int n = 0;
 
+		memset(sslbuf, 0, sizeof(sslbuf));
 		if (dup2(sv[1], 3) < 0)
 			i_fatal("dup2() failed: %m");
 		for (size_t i = 0; i < master->listeners.count; i++) {
 			if (strcmp(master->listeners.v[i].service, service) != 0)
 				continue;
+			if (n < sizeof(sslbuf) - 1)
+				sslbuf[n] = master->listeners.v[i].ssl ? '1' : '0';
 			if (dup2(master->listeners.v[i].fd, 4 + (int)n++) < 0)
 				i_fatal("dup2() failed: %m");
 		}
 		snprintf(countbuf, sizeof(countbuf), "%u", count);
 		const char *args[] = { "roost", "login", "-c",
-			master->config_path, service, countbuf, NULL };
+			master->config_path, service, countbuf, sslbuf, NULL };
 		child_exec(args);
 	}
 	close(sv[1]);

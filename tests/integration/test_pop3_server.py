@@ -81,6 +81,13 @@ class Pop3Server(unittest.TestCase):
                                 ).stdout.decode().strip()
         with open(os.path.join(cls.tmp, "passwd"), "w") as f:
             f.write("alice:%s:%d:%d::%s::\n" % (hashed, UID, GID, home))
+        cls.ssl_port = free_port()
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048",
+                        "-nodes", "-days", "2", "-subj", "/CN=localhost",
+                        "-keyout", os.path.join(cls.tmp, "key.pem"),
+                        "-out", os.path.join(cls.tmp, "cert.pem")],
+                       check=True, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL)
         cls.conf = os.path.join(cls.tmp, "dovecot.conf")
         with open(cls.conf, "w") as f:
             f.write("""protocols = pop3
@@ -88,7 +95,9 @@ listen = 127.0.0.1
 base_dir = %(tmp)s/run
 log_path = %(tmp)s/log
 mail_location = maildir:~/Maildir
-ssl = no
+ssl = yes
+ssl_cert = <%(tmp)s/cert.pem
+ssl_key = <%(tmp)s/key.pem
 auth_failure_delay = 0
 passdb {
   driver = passwd-file
@@ -103,10 +112,10 @@ service pop3-login {
     port = %(port)d
   }
   inet_listener pop3s {
-    port = 0
+    port = %(ssl_port)d
   }
 }
-""" % {"tmp": cls.tmp, "port": cls.port})
+""" % {"tmp": cls.tmp, "port": cls.port, "ssl_port": cls.ssl_port})
         # messages: small ones and a 3 MB one, saved with Roost's LDA
         msgs = [b"Subject: one\n\nfirst\n", b"Subject: two\n\n.dot line\n",
                 b"Subject: big\n\n" + (b"x" * 70 + b"\n") * 43000]
@@ -298,6 +307,57 @@ service pop3-login {
         p2 = self.login()
         self.assertEqual(p2.stat()[0], 3)
         p2.quit()
+
+    def test_085_tls(self):
+        import ssl
+        ctx = ssl.create_default_context()
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+        # STLS
+        p = poplib.POP3("127.0.0.1", self.port, timeout=20)
+        self.assertIn("STLS", p.capa())
+        self.assertEqual(p.stls(ctx), b"+OK Begin TLS negotiation now.")
+        self.assertNotIn("STLS", p.capa())
+        with self.assertRaises(poplib.error_proto) as cm:
+            p._shortcmd("STLS")
+        self.assertEqual(cm.exception.args[0], b"-ERR TLS is already active.")
+        p.user("alice")
+        p.pass_("secret")
+        self.assertEqual(p.stat()[0], 3)
+        p.quit()
+        # implicit TLS (pop3s), a 3 MB RETR through the TLS proxy
+        p = poplib.POP3_SSL("127.0.0.1", self.ssl_port, context=ctx,
+                            timeout=20)
+        self.assertEqual(p.getwelcome(), b"+OK Dovecot (Debian) ready.")
+        p.user("alice")
+        p.pass_("secret")
+        resp, lines, octets = p.retr(3)
+        self.assertEqual(len(lines), 43002)
+        p.quit()
+        self.assertRegex(self.log(), r"Login: user=<alice>, method=PLAIN, "
+                         r"rip=127\.0\.0\.1, lip=127\.0\.0\.1, mpid=\d+, "
+                         r"TLS, session=<")
+        # commands pipelined behind STLS are dropped, not run inside TLS
+        s = socket.create_connection(("127.0.0.1", self.port), 20)
+        f = s.makefile("rb")
+        f.readline()
+        s.sendall(b"STLS\r\nCAPA\r\n")
+        self.assertEqual(f.readline(), b"+OK Begin TLS negotiation now.\r\n")
+        t = ctx.wrap_socket(s, server_hostname="localhost")
+        t.sendall(b"NOOP\r\n")
+        self.assertEqual(t.makefile("rb").readline(), b"+OK\r\n")
+        t.close()
+        # curl, a real client
+        if shutil.which("curl"):
+            out = subprocess.run(["curl", "-sk", "pop3s://alice:secret@"
+                                  "127.0.0.1:%d/1" % self.ssl_port],
+                                 stdout=subprocess.PIPE, timeout=30).stdout
+            self.assertIn(b"Subject: one", out)
+            out = subprocess.run(["curl", "-sk", "--ssl-reqd",
+                                  "pop3://alice:secret@127.0.0.1:%d/" %
+                                  self.port], stdout=subprocess.PIPE,
+                                 timeout=30).stdout
+            self.assertTrue(out.startswith(b"1 "), out)
 
     def test_09_dele_applied(self):
         p = self.login()
