@@ -30,13 +30,13 @@ printf 'demo:%s:%s:%s::%s/home/demo::\n' "$hash" "$uid" "$gid" "$dir" \
 	> "$dir/passwd"
 chmod 644 "$dir/passwd"
 
-# a self-signed certificate, made on the spot (used by the TLS listeners
-# once this build has them)
+# a self-signed certificate, made on the spot
 if [ ! -f "$dir/cert.pem" ]; then
 	openssl req -x509 -newkey rsa:2048 -nodes -days 30 \
 		-subj "/CN=localhost" -keyout "$dir/key.pem" \
-		-out "$dir/cert.pem" >/dev/null 2>&1 || true
+		-out "$dir/cert.pem" >/dev/null 2>&1
 fi
+chmod 644 "$dir/cert.pem"
 
 cat > "$dir/dovecot.conf" <<EOF
 # Roost demo configuration (scripts/demo.sh). Dovecot 2.3 syntax.
@@ -49,7 +49,9 @@ mail_location = maildir:~/Maildir
 first_valid_uid = 1
 default_login_user = $login_user
 default_internal_user = $internal_user
-ssl = no
+ssl = yes
+ssl_cert = <$dir/cert.pem
+ssl_key = <$dir/key.pem
 disable_plaintext_auth = no
 auth_mechanisms = plain login
 passdb {
@@ -65,7 +67,7 @@ service pop3-login {
     port = 10110
   }
   inet_listener pop3s {
-    port = 0
+    port = 10995
   }
 }
 EOF
@@ -79,10 +81,12 @@ fi
 
 cat <<EOF
 
-Roost demo: POP3 on 127.0.0.1:10110 (and [::1]:10110)
+Roost demo: POP3 on port 10110 (STLS) and POP3S on 10995, 127.0.0.1 and ::1
   user: demo   password: $pass
 
-  curl pop3://demo:$pass@localhost:10110/1
+  curl -k pop3s://demo:$pass@localhost:10995/1
+  curl -k --ssl-reqd pop3://demo:$pass@localhost:10110/
+  openssl s_client -connect localhost:10995 -quiet
   python3 -c 'import poplib; p=poplib.POP3("localhost",10110); p.user("demo"); p.pass_("$pass"); print(p.stat(), p.retr(1)[1]); p.quit()'
 
 Config: $dir/dovecot.conf   (doveconf -c $dir/dovecot.conf -n)
