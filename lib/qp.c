@@ -80,7 +80,8 @@ static void soft_break(struct qp_decoder *qp)
 	qp->state = QP_STATE_TEXT;
 }
 
-/* A "=" sequence turned out malformed: keep it as text. */
+/* A "=" sequence (or a lone CR) turned out malformed: keep it as
+   text. */
 static void equals_invalid(struct qp_decoder *qp, const char *error)
 {
 	if (!qp->invalid)
@@ -127,8 +128,7 @@ static bool qp_byte(struct qp_decoder *qp, unsigned char c)
 			hard_break(qp);
 			return true;
 		}
-		pending_flush(qp);
-		qp->state = QP_STATE_TEXT;
+		equals_invalid(qp, "CR not followed by LF");
 		return false;
 	case QP_STATE_SPACES:
 		if (c == ' ' || c == '\t') {
@@ -151,8 +151,7 @@ static bool qp_byte(struct qp_decoder *qp, unsigned char c)
 			hard_break(qp);
 			return true;
 		}
-		pending_flush(qp);
-		qp->state = QP_STATE_TEXT;
+		equals_invalid(qp, "CR not followed by LF");
 		return false;
 	case QP_STATE_EQUALS:
 		if (hex_digit(c) >= 0) {
@@ -238,12 +237,14 @@ int qp_decoder_finish(struct qp_decoder *qp, const char **error_r)
 	*error_r = NULL;
 	switch (qp->state) {
 	case QP_STATE_SPACES:
-	case QP_STATE_SPACES_CR:
-		/* trailing blanks at the end of the input are dropped,
-		   but a CR after them was data */
-		if (qp->state == QP_STATE_SPACES_CR)
-			str_append_c(qp->dest, '\r');
+		/* trailing blanks at the end of the input are dropped */
 		str_truncate(qp->pending, 0);
+		break;
+	case QP_STATE_CR:
+	case QP_STATE_SPACES_CR:
+		*error_r = "Input ends with a CR";
+		pending_flush(qp);
+		ret = -2;
 		break;
 	case QP_STATE_EQUALS_HEX:
 		*error_r = "'=' not followed by two hex digits";

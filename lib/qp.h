@@ -2,8 +2,9 @@
  * lenient like Dovecot's: input may arrive in any pieces; "=XX" (either
  * case) becomes a byte; "=" followed by optional blanks and a line end is
  * a soft line break; blanks at the end of a line are dropped; a hard line
- * break becomes CRLF whatever the input used. A malformed "=" sequence is
- * copied as it was and reported, and decoding goes on. */
+ * break becomes CRLF whatever the input used. A malformed "=" sequence or
+ * a CR without LF is copied as it was and reported, and decoding goes
+ * on. */
 #ifndef ROOST_QP_H
 #define ROOST_QP_H
 
@@ -24,7 +25,7 @@ int qp_decoder_more(struct qp_decoder *qp, const void *src, size_t size,
 		    size_t *invalid_src_pos_r, const char **error_r);
 /* End of input: flush what is pending (trailing blanks are dropped).
    Returns 0; -1 if the input ended in "=X"; -2 if it ended in a "="
-   (plus blanks) that has no line end to join. Pending bytes are copied
+   (plus blanks) that has no line end to join, or in a CR. Pending bytes are copied
    out as text. The decoder can then be reused. */
 int qp_decoder_finish(struct qp_decoder *qp, const char **error_r);
 

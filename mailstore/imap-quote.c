@@ -56,7 +56,11 @@ void imap_append_nstring_nolf(string_t *dest, const char *src)
 	}
 	tmp = str_new(strlen(src) + 1);
 	for (; *src != '\0'; src++) {
-		if (*src != '\r' && *src != '\n')
+		if (*src == '\r' && src[1] == '\n')
+			src++;
+		else if (*src == '\r')
+			str_append_c(tmp, ' ');
+		else if (*src != '\n')
 			str_append_c(tmp, *src);
 	}
 	imap_append_string(dest, str_c(tmp));

@@ -13,7 +13,8 @@ void imap_append_quoted(string_t *dest, const char *src);
 void imap_append_string(string_t *dest, const char *src);
 /* imap_append_string(), or NIL for NULL. */
 void imap_append_nstring(string_t *dest, const char *src);
-/* imap_append_nstring() after removing every CR and LF. */
+/* imap_append_nstring() after removing line ends (CRLF, LF); a lone CR
+   becomes a space. */
 void imap_append_nstring_nolf(string_t *dest, const char *src);
 /* For text shown to people (ENVELOPE subject and names): whitespace
    runs (CR, LF, tab, space) become one space, leading and trailing

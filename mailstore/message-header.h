@@ -35,7 +35,7 @@ struct message_header_line {
 	size_t offset, size;
 	bool no_colon;		/* first line had no ':' */
 	bool no_newline;	/* the data ended before the field's LF */
-	bool has_nuls;		/* a NUL byte somewhere in name or value */
+	bool has_nuls;		/* a NUL byte somewhere in the field */
 };
 
 struct message_header_iter {

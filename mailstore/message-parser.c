@@ -301,15 +301,22 @@ static bool envelope_wanted(const struct message_part *part)
 /* Read the fields of part's header [start, end). */
 static void parse_header_fields(struct parser_ctx *ctx,
 				struct message_part *part, size_t start,
-				size_t end, const char **boundary_r)
+				size_t end, bool at_boundary,
+				const char **boundary_r)
 {
 	struct message_header_iter iter;
 	struct message_header_line line;
 	bool seen_content_type = false, want_env = envelope_wanted(part);
 
+	/* a multipart's children are MIME parts whatever their header */
+	if (part->parent != NULL &&
+	    (part->parent->flags & MESSAGE_PART_FLAG_MULTIPART) != 0)
+		part->flags |= MESSAGE_PART_FLAG_IS_MIME;
 	message_header_iter_init(&iter, ctx->data + start, end - start);
 	while (message_header_iter_next(&iter, &line)) {
-		if (line.has_nuls)
+		/* Dovecot notes header NULs only for a header that ended
+		   with a blank line or the message */
+		if (line.has_nuls && !at_boundary)
 			part->flags |= MESSAGE_PART_FLAG_HAS_NULS;
 		if (message_header_line_is(&line, "MIME-Version")) {
 			part->flags |= MESSAGE_PART_FLAG_IS_MIME;
@@ -371,12 +378,17 @@ static void part_close(struct parser_ctx *ctx, size_t end)
 	struct message_part *part = ctx->part;
 	size_t body_start = message_part_body_offset(part);
 
+	size_t own_end;
+
 	if (end < body_start)
 		end = body_start;
 	body_size_end(ctx, part, end);
-	if ((part->flags & (MESSAGE_PART_FLAG_MULTIPART |
-			    MESSAGE_PART_FLAG_MESSAGE_RFC822)) == 0 &&
-	    memchr(ctx->data + body_start, '\0', end - body_start) != NULL)
+	/* NULs in the body of a part without children (a multipart that
+	   found no boundary counts; a preamble or epilogue does not, as in
+	   Dovecot) */
+	own_end = part->children != NULL ? body_start : end;
+	if (own_end > body_start &&
+	    memchr(ctx->data + body_start, '\0', own_end - body_start) != NULL)
 		part->flags |= MESSAGE_PART_FLAG_HAS_NULS;
 	ctx->part = part->parent;
 }
@@ -470,7 +482,8 @@ static enum parse_step handle_boundary(struct parser_ctx *ctx,
 	*pos_r = hit->line_end;
 	ctx->seg_start = hit->line_end;
 	ctx->seg_header_part = NULL;
-	if (hit->is_end)
+	/* a boundary line cut by the end of the message starts nothing */
+	if (hit->is_end || ctx->data[hit->line_end - 1] != '\n')
 		return STEP_SCAN;
 	ctx->part = part_new(ctx, owner, hit->line_end);
 	return STEP_HEADER;
@@ -487,7 +500,7 @@ static enum parse_step parse_header_step(struct parser_ctx *ctx, size_t *pos)
 	at_boundary = header_find_end(ctx, *pos, &hdr_end, &hit);
 	range_size(ctx, *pos, hdr_end, &part->header_size);
 	body_size_begin(ctx, part);
-	parse_header_fields(ctx, part, *pos, hdr_end, &boundary);
+	parse_header_fields(ctx, part, *pos, hdr_end, at_boundary, &boundary);
 	*pos = hdr_end;
 	if ((part->flags & (MESSAGE_PART_FLAG_MULTIPART |
 			    MESSAGE_PART_FLAG_MESSAGE_RFC822)) != 0 &&
@@ -504,7 +517,7 @@ static enum parse_step parse_header_step(struct parser_ctx *ctx, size_t *pos)
 			ctx->part = part_new(ctx, part, *pos);
 			range_size(ctx, *pos, *pos, &ctx->part->header_size);
 			body_size_begin(ctx, ctx->part);
-			parse_header_fields(ctx, ctx->part, *pos, *pos,
+			parse_header_fields(ctx, ctx->part, *pos, *pos, true,
 					    &boundary);
 		}
 		return handle_boundary(ctx, &hit, part, pos);

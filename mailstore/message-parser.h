@@ -77,7 +77,8 @@ enum message_part_flags {
 	MESSAGE_PART_FLAG_MESSAGE_RFC822 = 0x04,
 	/* text/ *, or no usable Content-Type at all */
 	MESSAGE_PART_FLAG_TEXT = 0x08,
-	/* the part's own header or (for leaves) body contains NULs */
+	/* NULs in the part's header (one that ended normally) or in the
+	   body of a part without children */
 	MESSAGE_PART_FLAG_HAS_NULS = 0x10,
 	MESSAGE_PART_FLAG_IS_MIME = 0x20,
 	/* a container left unparsed because of a limit */
@@ -118,8 +119,9 @@ struct message_part_data {
 	const char *content_location;
 	/* for the root and for the child of a message/rfc822 part */
 	struct message_part_envelope *envelope;
-	/* how BINARY decodes the body (from Content-Transfer-Encoding,
-	   read even when the part is not MIME) */
+	/* how BINARY decodes the body: the last Content-Transfer-Encoding
+	   field, read even when the part is not MIME; a folded value is
+	   unknown to Dovecot's decoder */
 	enum message_cte cte;
 	bool cte_seen;
 };

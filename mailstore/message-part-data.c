@@ -270,8 +270,13 @@ void message_part_data_add_header(pool_t pool, struct message_part *part,
 
 	string_t *value = full_value(line);
 
-	if (strcasecmp(name + 8, "Transfer-Encoding") == 0 && !d->cte_seen) {
-		d->cte = message_cte_parse(str_c(value), str_len(value));
+	/* BINARY decodes with the last field (BODYSTRUCTURE shows the
+	   first valid one): Dovecot's two readers differ */
+	if (strcasecmp(name + 8, "Transfer-Encoding") == 0) {
+		/* ... and knows no folded value */
+		d->cte = memchr(line->value, '\n', line->value_len) != NULL ?
+			MESSAGE_CTE_UNKNOWN :
+			message_cte_parse(str_c(value), str_len(value));
 		d->cte_seen = true;
 	}
 	parse_content_field(pool, d, name + 8, value);

@@ -373,8 +373,6 @@ static void out_append(struct binary_ctx *ctx, const void *data, size_t size)
 		return;
 	}
 	ctx->result->size += size;
-	if (memchr(data, '\0', size) != NULL)
-		ctx->result->literal8 = true;
 	if (ctx->dest != NULL)
 		str_append_n(ctx->dest, data, size);
 }
@@ -533,10 +531,11 @@ static void decode_qp(struct binary_ctx *ctx, uint64_t start, uint64_t end,
 	qp_decoder_deinit(&qp);
 }
 
+/* BINARY decodes every part without children, even a multipart that
+   has none (Dovecot). */
 static bool part_is_leaf(const struct message_part *part)
 {
-	return (part->flags & (MESSAGE_PART_FLAG_MULTIPART |
-			       MESSAGE_PART_FLAG_MESSAGE_RFC822)) == 0;
+	return part->children == NULL;
 }
 
 /* Decode a leaf's body into decoded (base64/QP) or return false when
@@ -684,6 +683,7 @@ int message_section_binary(const struct message_part *parts,
 {
 	struct binary_ctx ctx;
 	const struct message_part *part, *m;
+	size_t dest_start = dest == NULL ? 0 : str_len(dest), i;
 	pool_t pool;
 
 	memset(result_r, 0, sizeof(*result_r));
@@ -694,6 +694,9 @@ int message_section_binary(const struct message_part *parts,
 	ctx.result = result_r;
 	if (message_part_find(parts, section->part_path, &part) <= 0)
 		return 0;
+	/* NULs in the part's own header or body: Dovecot sends literal8 */
+	if ((part->flags & MESSAGE_PART_FLAG_HAS_NULS) != 0)
+		result_r->literal8 = true;
 	switch (section->type) {
 	case MESSAGE_SECTION_BODY:
 		binary_part(&ctx, part, section->part_path[0] == '\0');
@@ -707,6 +710,13 @@ int message_section_binary(const struct message_part *parts,
 		binary_plain(&ctx, pool, parts, msg_size, section);
 		pool_destroy(&pool);
 		break;
+	}
+	if (!result_r->literal8 && dest != NULL) {
+		/* a plain literal cannot carry NULs: Dovecot sends 0x80 */
+		for (i = dest_start; i < str_len(dest); i++) {
+			if (dest->data[i] == '\0')
+				dest->data[i] = (char)0x80;
+		}
 	}
 	return binary_failed(&ctx) ? -1 : 0;
 }

@@ -94,7 +94,10 @@ enum message_binary_error {
 
 struct message_binary_result {
 	uint64_t size;			/* decoded size (BINARY.SIZE) */
-	/* something was decoded or contains NULs: send as ~{n} */
+	/* send as ~{n}: Dovecot's rule is that the part asked for, or a
+	   leaf in it, has NULs (MESSAGE_PART_FLAG_HAS_NULS) or was
+	   decoded. Otherwise any NUL that is sent anyway (in a multipart's
+	   epilogue) becomes 0x80, as in BODY[]. */
 	bool literal8;
 	enum message_binary_error error;
 };

@@ -296,7 +296,9 @@ int rfc822_parse_content_type(struct rfc822_parser *ctx, string_t *str)
 	str_append_c(str, '/');
 	sub_start = str_len(str);
 	if (rfc822_parse_mime_token(ctx, str) < 0 ||
-	    str_len(str) == sub_start) {
+	    str_len(str) == sub_start ||
+	    (ctx->data < ctx->end && *ctx->data != ';')) {
+		/* "type/subtype junk" is no content type at all */
 		str_truncate(str, start_len);
 		return -1;
 	}

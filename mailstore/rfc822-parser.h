@@ -60,8 +60,9 @@ int rfc822_parse_domain(struct rfc822_parser *ctx, string_t *str);
 /* RFC 2045 token (atom text minus "/=?", plus "."). A NUL right after
    the token fails it (nothing appended) unless nul_replacement is set. */
 int rfc822_parse_mime_token(struct rfc822_parser *ctx, string_t *str);
-/* "type/subtype" appended as written. On -1, str keeps what was read:
-   "text" when there is no '/', "" when the '/' has nothing after it. */
+/* "type/subtype" appended as written; only ';' (parameters) or the end
+   may follow. On -1, str keeps what was read: "text" when the input
+   ends after the type, "" in every other broken case. */
 int rfc822_parse_content_type(struct rfc822_parser *ctx, string_t *str);
 /* One "; name=value" parameter into key and value (both cleared first).
    Returns 0 at the end of input, -1 on a broken parameter. */
