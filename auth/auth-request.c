@@ -4,6 +4,7 @@
  * the userdb chain, the failure delay. */
 #include "auth-request.h"
 #include "auth-cache.h"
+#include "auth-policy.h"
 #include "auth-worker.h"
 #include "password-scheme.h"
 #include "var-expand.h"
@@ -154,6 +155,7 @@ void auth_request_free(struct auth_request **_req)
 	*_req = NULL;
 	if (req->auth->workers != NULL)
 		auth_worker_cancel(req->auth->workers, req);
+	auth_policy_abort(req);
 	timeout_remove(&req->delay_to);
 	if (req->mech_req != NULL)
 		mech_request_free(&req->mech_req);
@@ -183,8 +185,11 @@ void auth_request_import(struct auth_request *req, const char *key,
 		req->lookup.remote_port = (unsigned int)atoi(v);
 	else if (strcmp(key, "session") == 0)
 		req->lookup.session_id = v;
-	else if (strcmp(key, "secured") == 0)
+	else if (strcmp(key, "secured") == 0) {
 		req->lookup.secured = true;
+		req->tls = v != NULL && strcmp(v, "tls") == 0;
+	} else if (strcmp(key, "client_id") == 0)
+		req->client_id = v;
 	else if (strcmp(key, "nologin") == 0)
 		req->no_login = true;
 	else if (strcmp(key, "no-penalty") == 0)
@@ -765,12 +770,35 @@ void auth_request_verify_plain_direct(struct auth_request *req,
 
 /* ---- mechanism ops ---- */
 
+/* The policy server said no (or failed, with reject_on_fail). */
+static void policy_refused(struct auth_request *req)
+{
+	auth_request_fail(req, NULL, NULL);
+}
+
+static void policy_before_done(struct auth_request *req, bool refused)
+{
+	if (refused)
+		policy_refused(req);
+	else
+		passdb_start(req);
+}
+
+/* Ask the policy server first when it wants to be asked. */
+static void passdb_start_checked(struct auth_request *req)
+{
+	if (auth_policy_wants_check(req, false))
+		auth_policy_check(req, false, policy_before_done);
+	else
+		passdb_start(req);
+}
+
 static void mech_verify_plain(struct mech_request *mreq, const char *password)
 {
 	struct auth_request *req = mreq->context;
 
 	req->pending_password = i_strdup(password);
-	passdb_start(req);
+	passdb_start_checked(req);
 }
 
 static void mech_lookup_credentials(struct mech_request *mreq,
@@ -780,7 +808,7 @@ static void mech_lookup_credentials(struct mech_request *mreq,
 
 	req->wanted_scheme = p_strdup(req->pool, scheme);
 	req->lookup.credentials_scheme = req->wanted_scheme;
-	passdb_start(req);
+	passdb_start_checked(req);
 }
 
 static void mech_reply_continue(struct mech_request *mreq,
@@ -792,10 +820,32 @@ static void mech_reply_continue(struct mech_request *mreq,
 }
 
 static void mech_success(struct mech_request *mreq,
+			 const unsigned char *data, size_t size);
+
+static void policy_after_done(struct auth_request *req, bool refused)
+{
+	if (refused) {
+		policy_refused(req);
+		return;
+	}
+	req->policy_after_done = true;
+	mech_success(req->mech_req, req->success_data, req->success_size);
+}
+
+static void mech_success(struct mech_request *mreq,
 			 const unsigned char *data, size_t size)
 {
 	struct auth_request *req = mreq->context;
 
+	if (!req->policy_after_done && auth_policy_wants_check(req, true)) {
+		/* the passdbs said yes: the policy server decides */
+		req->success_data = p_malloc(req->pool, size + 1);
+		if (size > 0)
+			memcpy(req->success_data, data, size);
+		req->success_size = size;
+		auth_policy_check(req, true, policy_after_done);
+		return;
+	}
 	if (size > 0 && !req->final_resp_ok) {
 		/* the client can't take data in OK: one more round */
 		req->success_pending = true;
@@ -804,6 +854,7 @@ static void mech_success(struct mech_request *mreq,
 	}
 	req->finished = true;
 	auth_request_log_debug(req, "auth", "Auth request finished");
+	auth_policy_report(req);
 	auth_penalty_update(req->auth, req->lookup.remote_ip, false);
 	req->handler->reply_success(req, data, size);
 }
@@ -903,6 +954,7 @@ void auth_request_continue(struct auth_request *req,
 		req->success_pending = false;
 		req->finished = true;
 		auth_request_log_debug(req, "auth", "Auth request finished");
+		auth_policy_report(req);
 		auth_penalty_update(req->auth, req->lookup.remote_ip, false);
 		req->handler->reply_success(req, NULL, 0);
 		return;
@@ -936,8 +988,10 @@ static void auth_request_fail(struct auth_request *req, const char *code,
 
 	req->failed = true;
 	req->finished = true;
-	if (req->mech != NULL)
+	if (req->mech != NULL) {
 		auth_request_log_debug(req, "auth", "Auth request finished");
+		auth_policy_report(req);
+	}
 	if (code == NULL)
 		code = req->fail_code;
 	if (!req->no_penalty)

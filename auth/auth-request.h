@@ -60,6 +60,14 @@ struct auth_request {
 	   not yet */
 	bool passdb_performing, userdb_performing;
 	const char *cred_driver;	/* the passdb that gave credentials */
+	/* auth policy (auth-policy.c) */
+	struct policy_call *policy_call;	/* a check in flight */
+	bool tls;		/* "secured=tls": the policy's "tls" */
+	bool policy_rejected;	/* the server said -1 */
+	bool policy_after_done;
+	const char *client_id;	/* %{client_id} */
+	unsigned char *success_data;	/* kept over the after-auth check */
+	size_t success_size;
 	const char *cache_verify_key;
 	bool cache_verify_neg_expired;
 	const char *const *cache_verify_fields;

@@ -1,6 +1,7 @@
 /* auth.c - building the auth service from settings; per-IP penalties. */
 #include "auth.h"
 #include "auth-cache.h"
+#include "auth-policy.h"
 #include "auth-worker.h"
 
 #include <ctype.h>
@@ -200,6 +201,8 @@ int auth_init(pool_t pool, struct ioloop *loop,
 					     set->auth_cache_ttl,
 					     set->auth_cache_negative_ttl);
 	}
+	if (auth_policy_init(auth, &auth->policy, error_r) < 0)
+		return -1;
 	if (loop != NULL)
 		auth->workers = auth_worker_pool_create(auth,
 					set->auth_worker_max_count);
@@ -218,6 +221,7 @@ void auth_deinit(struct auth **_auth)
 	if (auth->workers != NULL)
 		auth_worker_pool_destroy(&auth->workers);
 	auth_cache_free(&auth->cache);
+	auth_policy_deinit(&auth->policy);
 	while (hash_iterate(auth->penalties, &iter, &key, &value))
 		free(value);
 	hash_destroy(&auth->penalties);

@@ -15,6 +15,7 @@
 
 struct auth_worker_pool;
 struct auth_cache;
+struct auth_policy;
 
 struct auth_passdb {
 	unsigned int idx;
@@ -48,6 +49,8 @@ struct auth {
 	struct auth_worker_pool *workers;
 	/* auth_cache_size > 0: passdb/userdb results (auth-cache.h) */
 	struct auth_cache *cache;
+	/* auth_policy_server_url set: the policy client (auth-policy.h) */
+	struct auth_policy *policy;
 	/* rip -> struct auth_penalty_entry */
 	struct hash_table *penalties;
 	unsigned int connection_uid_counter;
