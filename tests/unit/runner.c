@@ -32,6 +32,7 @@ int main(void)
 	srunner_add_suite(sr, make_connection_suite());
 	srunner_add_suite(sr, make_auth_request_suite());
 	srunner_add_suite(sr, make_auth_cache_suite());
+	srunner_add_suite(sr, make_auth_policy_suite());
 	srunner_add_suite(sr, make_file_lock_suite());
 	srunner_add_suite(sr, make_mbox_suite());
 	srunner_add_suite(sr, make_mail_storage_suite());

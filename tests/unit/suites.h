@@ -32,6 +32,7 @@ Suite *make_ioloop_suite(void);
 Suite *make_connection_suite(void);
 Suite *make_auth_request_suite(void);
 Suite *make_auth_cache_suite(void);
+Suite *make_auth_policy_suite(void);
 Suite *make_file_lock_suite(void);
 Suite *make_mbox_suite(void);
 Suite *make_mail_storage_suite(void);
