@@ -139,6 +139,7 @@ compat-test: all
 	ROOST=$(CURDIR)/$(B)/bin/roost $(PYTHON) tests/compat/auth-diff.py
 	ROOST=$(CURDIR)/$(B)/bin/roost $(PYTHON) tests/compat/auth-cache-diff.py
 	ROOST=$(CURDIR)/$(B)/bin/roost $(PYTHON) tests/compat/auth-log-diff.py
+	ROOST=$(CURDIR)/$(B)/bin/roost $(PYTHON) tests/compat/auth-policy-diff.py
 	PROBE=$(CURDIR)/$(B)/bin/mime-probe $(PYTHON) tests/compat/mime-diff.py
 	ROOST=$(CURDIR)/$(B)/bin/roost $(PYTHON) tests/compat/maildir-roundtrip.py
 	ROOST=$(CURDIR)/$(B)/bin/roost $(PYTHON) tests/compat/pop3-diff.py
