@@ -301,8 +301,7 @@ static bool envelope_wanted(const struct message_part *part)
 /* Read the fields of part's header [start, end). */
 static void parse_header_fields(struct parser_ctx *ctx,
 				struct message_part *part, size_t start,
-				size_t end, bool at_boundary,
-				const char **boundary_r)
+				size_t end, const char **boundary_r)
 {
 	struct message_header_iter iter;
 	struct message_header_line line;
@@ -314,9 +313,7 @@ static void parse_header_fields(struct parser_ctx *ctx,
 		part->flags |= MESSAGE_PART_FLAG_IS_MIME;
 	message_header_iter_init(&iter, ctx->data + start, end - start);
 	while (message_header_iter_next(&iter, &line)) {
-		/* Dovecot notes header NULs only for a header that ended
-		   with a blank line or the message */
-		if (line.has_nuls && !at_boundary)
+		if (line.has_nuls)
 			part->flags |= MESSAGE_PART_FLAG_HAS_NULS;
 		if (message_header_line_is(&line, "MIME-Version")) {
 			part->flags |= MESSAGE_PART_FLAG_IS_MIME;
@@ -500,7 +497,7 @@ static enum parse_step parse_header_step(struct parser_ctx *ctx, size_t *pos)
 	at_boundary = header_find_end(ctx, *pos, &hdr_end, &hit);
 	range_size(ctx, *pos, hdr_end, &part->header_size);
 	body_size_begin(ctx, part);
-	parse_header_fields(ctx, part, *pos, hdr_end, at_boundary, &boundary);
+	parse_header_fields(ctx, part, *pos, hdr_end, &boundary);
 	*pos = hdr_end;
 	if ((part->flags & (MESSAGE_PART_FLAG_MULTIPART |
 			    MESSAGE_PART_FLAG_MESSAGE_RFC822)) != 0 &&
@@ -517,7 +514,7 @@ static enum parse_step parse_header_step(struct parser_ctx *ctx, size_t *pos)
 			ctx->part = part_new(ctx, part, *pos);
 			range_size(ctx, *pos, *pos, &ctx->part->header_size);
 			body_size_begin(ctx, ctx->part);
-			parse_header_fields(ctx, ctx->part, *pos, *pos, true,
+			parse_header_fields(ctx, ctx->part, *pos, *pos,
 					    &boundary);
 		}
 		return handle_boundary(ctx, &hit, part, pos);

@@ -77,8 +77,8 @@ enum message_part_flags {
 	MESSAGE_PART_FLAG_MESSAGE_RFC822 = 0x04,
 	/* text/ *, or no usable Content-Type at all */
 	MESSAGE_PART_FLAG_TEXT = 0x08,
-	/* NULs in the part's header (one that ended normally) or in the
-	   body of a part without children */
+	/* NULs in the part's header or in the body of a part without
+	   children */
 	MESSAGE_PART_FLAG_HAS_NULS = 0x10,
 	MESSAGE_PART_FLAG_IS_MIME = 0x20,
 	/* a container left unparsed because of a limit */

@@ -653,6 +653,12 @@ static void binary_part(struct binary_ctx *ctx,
 		binary_leaf_body(ctx, part, with_header);
 		return;
 	}
+	/* a container is never decoded, but Dovecot refuses one whose
+	   transfer encoding it does not know */
+	if (part->data->cte == MESSAGE_CTE_UNKNOWN) {
+		binary_fail(ctx, MESSAGE_BINARY_ERR_UNKNOWN_CTE);
+		return;
+	}
 	if (with_header) {
 		out_crlf_range(ctx, part->physical_pos,
 			       message_part_body_offset(part));
@@ -694,8 +700,10 @@ int message_section_binary(const struct message_part *parts,
 	ctx.result = result_r;
 	if (message_part_find(parts, section->part_path, &part) <= 0)
 		return 0;
-	/* NULs in the part's own header or body: Dovecot sends literal8 */
-	if ((part->flags & MESSAGE_PART_FLAG_HAS_NULS) != 0)
+	/* NULs in a leaf's header or body: Dovecot sends literal8 (a
+	   container's own NULs do not count) */
+	if (part->children == NULL &&
+	    (part->flags & MESSAGE_PART_FLAG_HAS_NULS) != 0)
 		result_r->literal8 = true;
 	switch (section->type) {
 	case MESSAGE_SECTION_BODY:

@@ -94,9 +94,8 @@ enum message_binary_error {
 
 struct message_binary_result {
 	uint64_t size;			/* decoded size (BINARY.SIZE) */
-	/* send as ~{n}: Dovecot's rule is that the part asked for, or a
-	   leaf in it, has NULs (MESSAGE_PART_FLAG_HAS_NULS) or was
-	   decoded. Otherwise any NUL that is sent anyway (in a multipart's
+	/* send as ~{n}: Dovecot's rule is that a leaf in the part asked
+	   for has NULs (MESSAGE_PART_FLAG_HAS_NULS) or was decoded. Otherwise any NUL that is sent anyway (in a multipart's
 	   epilogue) becomes 0x80, as in BODY[]. */
 	bool literal8;
 	enum message_binary_error error;
