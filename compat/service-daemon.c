@@ -47,6 +47,12 @@ static struct config *load_config(const char *path)
 	return config;
 }
 
+static int master_reload_config(const char *path, struct config **config_r,
+				const char **error_r)
+{
+	return roost_config_load(path, 0, config_r, error_r);
+}
+
 static void usage_dovecot(void) ATTR_NORETURN;
 static void usage_dovecot(void)
 {
@@ -158,7 +164,8 @@ int dovecot_main(int argc, char *argv[])
 			(void)dup2(log_get_file_fd(), 2);
 	}
 	return master_main(config, path != NULL ? path :
-			   roost_default_config_path(), foreground);
+			   roost_default_config_path(), foreground,
+			   master_reload_config);
 }
 
 /* Drop a login worker to default_login_user, chrooted into base_dir/login

@@ -20,6 +20,7 @@
 #include "mkdir-parents.h"
 #include "net.h"
 #include "str.h"
+#include "sd-listen.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -55,6 +56,7 @@ struct master_child {
 	uid_t uid;		/* mail workers */
 	uint64_t started_msecs;
 	bool is_login, is_mail, is_auth;
+	bool stopping;	/* we sent it SIGTERM (reload): no error line */
 };
 
 struct master_lookup {
@@ -80,6 +82,7 @@ struct master {
 	ARRAY(struct master_lookup *) lookups;
 	struct timeout *restart_to;
 	bool stopping;
+	master_config_reload_t *reload_config;
 };
 
 static struct master *master;
@@ -161,9 +164,32 @@ static bool protocol_enabled(const char *protocol)
 	return false;
 }
 
+struct listen_entry {
+	const struct settings_service *svc;
+	const struct settings_inet_listener *l;
+	char *addr;
+};
+
+static void listener_add(struct listen_entry *e, int fd)
+{
+	struct master_listener *ml = array_append_space(&master->listeners);
+
+	ml->fd = fd;
+	ml->service = e->svc->name;
+	ml->name = e->l->name;
+	ml->ssl = e->l->ssl;
+}
+
+/* Bind every inet_listener of the services Roost runs, taking the
+ * sockets systemd passed (socket activation: by fd name, else by
+ * address and port) instead of binding them itself. */
 static void listeners_bind(void)
 {
 	const struct settings_root *set = master->set;
+	ARRAY(struct listen_entry) entries = ARRAY_INIT;
+	struct sd_listener *sdl;
+	struct sd_listen *sd;
+	const char *error;
 
 	for (unsigned int i = 0; i < set->service_count; i++) {
 		const struct settings_service *svc = set->service[i];
@@ -188,23 +214,47 @@ static void listeners_bind(void)
 			copy = i_strdup(addrs);
 			for (char *a = strtok_r(copy, " ,", &save); a != NULL;
 			     a = strtok_r(NULL, " ,", &save)) {
-				const char *error;
-				int fd = listener_bind(a, l->port, l->reuse_port,
-						       &error);
-				if (fd < 0) {
-					i_fatal("service(%s): listen(%s, %u) failed: %s",
-						svc->name, a, l->port, error);
-				}
-				struct master_listener *ml =
-					array_append_space(&master->listeners);
-				ml->fd = fd;
-				ml->service = svc->name;
-				ml->name = l->name;
-				ml->ssl = l->ssl;
+				struct listen_entry *e = array_append_space(&entries);
+				e->svc = svc;
+				e->l = l;
+				e->addr = i_strdup(a);
 			}
 			i_free(copy);
 		}
 	}
+	if (sd_listen_init(true, &sd, &error) < 0)
+		i_fatal("socket activation: %s", error);
+	sdl = i_new(struct sd_listener, MAX(entries.count, 1));
+	for (size_t i = 0; i < entries.count; i++) {
+		sdl[i].name = entries.v[i].l->name;
+		sdl[i].type = SD_LISTENER_INET;
+		sdl[i].address = entries.v[i].addr;
+		sdl[i].port = (in_port_t)entries.v[i].l->port;
+		sdl[i].fd = -1;
+	}
+	(void)sd_listen_match(sd, sdl, (unsigned int)entries.count);
+	(void)sd_listen_close_unused(sd);
+	for (size_t i = 0; i < entries.count; i++) {
+		struct listen_entry *e = &entries.v[i];
+		int fd;
+
+		if (sdl[i].inherited) {
+			if (sdl[i].fd >= 0)
+				listener_add(e, fd_move_high(sdl[i].fd));
+			continue;
+		}
+		fd = listener_bind(e->addr, e->l->port, e->l->reuse_port, &error);
+		if (fd < 0) {
+			i_fatal("service(%s): listen(%s, %u) failed: %s",
+				e->svc->name, e->addr, e->l->port, error);
+		}
+		listener_add(e, fd);
+	}
+	sd_listen_free(&sd, false);
+	for (size_t i = 0; i < entries.count; i++)
+		i_free(entries.v[i].addr);
+	array_free(&entries);
+	i_free(sdl);
 }
 
 /* ---- children ---- */
@@ -672,7 +722,7 @@ static void sigchld_handler(int signo ATTR_UNUSED, void *context ATTR_UNUSED)
 
 			if (c->pid != pid)
 				continue;
-			if (!master->stopping && !c->is_mail &&
+			if (!master->stopping && !c->is_mail && !c->stopping &&
 			    (!WIFEXITED(status) || WEXITSTATUS(status) != 0)) {
 				if (WIFSIGNALED(status))
 					i_error("service(%s): child %ld killed "
@@ -690,6 +740,49 @@ static void sigchld_handler(int signo ATTR_UNUSED, void *context ATTR_UNUSED)
 	if (!master->stopping && master->restart_to == NULL)
 		master->restart_to = timeout_add(master->loop,
 			RESTART_THROTTLE_MSECS, restart_missing, NULL);
+}
+
+/* SIGHUP: read and check the config again; on success the auth service
+ * and the login workers are restarted with it (sessions already in mail
+ * workers go on; new mail workers get the new config); on failure the
+ * old config stays and the error is logged. Listeners are kept. */
+static void sighup_handler(int signo ATTR_UNUSED, void *context ATTR_UNUSED)
+{
+	struct config *config;
+	const char *error;
+	pool_t pool;
+	struct settings_root *set;
+
+	(void)sd_notify(0, "RELOADING=1");
+	if (master->reload_config(master->config_path, &config, &error) < 0) {
+		i_error("Config reload failed: %s", error);
+		(void)sd_notify(0, "READY=1");
+		return;
+	}
+	pool = pool_create("master settings", 64 * 1024);
+	set = config_bind(pool, config->blocks[0]->root, &error);
+	if (set == NULL) {
+		i_error("Config reload failed: %s", error);
+		pool_destroy(&pool);
+		config_free(&config);
+		(void)sd_notify(0, "READY=1");
+		return;
+	}
+	i_warning("SIGHUP received - reloading configuration");
+	config_free(&master->config);
+	master->config = config;
+	pool_destroy(&master->pool);
+	master->pool = pool;
+	master->set = set;
+	for (size_t i = 0; i < master->children.count; i++) {
+		struct master_child *c = master->children.v[i];
+		if (c->is_login || c->is_auth) {
+			c->stopping = true;
+			(void)kill(c->pid, SIGTERM);
+		}
+	}
+	/* the replacements start from sigchld_handler's restart timer */
+	(void)sd_notify(0, "READY=1");
 }
 
 static void sigterm_handler(int signo ATTR_UNUSED, void *context ATTR_UNUSED)
@@ -796,7 +889,7 @@ static void children_stop(void)
 }
 
 int master_main(struct config *config, const char *config_path,
-		bool foreground)
+		bool foreground, master_config_reload_t *reload_config)
 {
 	struct master m;
 	const char *error;
@@ -807,6 +900,7 @@ int master_main(struct config *config, const char *config_path,
 	master = &m;
 	m.config = config;
 	m.config_path = config_path;
+	m.reload_config = reload_config;
 	m.pool = pool_create("master settings", 64 * 1024);
 	m.set = config_bind(m.pool, config->blocks[0]->root, &error);
 	if (m.set == NULL)
@@ -834,6 +928,7 @@ int master_main(struct config *config, const char *config_path,
 	io_loop_set_signal(m.loop, SIGCHLD, sigchld_handler, NULL);
 	io_loop_set_signal(m.loop, SIGTERM, sigterm_handler, NULL);
 	io_loop_set_signal(m.loop, SIGINT, sigterm_handler, NULL);
+	io_loop_set_signal(m.loop, SIGHUP, sighup_handler, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	i_info("Dovecot v2.3.19.1 (Roost %s) starting up for %s",
 	       ROOST_VERSION, m.listeners.count > 0 ? "pop3" : "(no protocols)");

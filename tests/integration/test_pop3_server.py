@@ -367,6 +367,42 @@ service pop3-login {
         self.assertEqual(p.stat()[0], 2)
         p.quit()
 
+    def test_095_reload(self):
+        with open(self.conf) as f:
+            good = f.read()
+        # a broken config: the old one keeps running, and says why
+        with open(self.conf, "w") as f:
+            f.write(good + "no_such_setting = 1\n")
+        self.master.send_signal(signal.SIGHUP)
+        time.sleep(1)
+        self.assertIn("Config reload failed", self.log())
+        p = poplib.POP3("127.0.0.1", self.port, timeout=20)
+        self.assertEqual(p.getwelcome(), b"+OK Dovecot (Debian) ready.")
+        p.quit()
+        # a changed config is taken
+        with open(self.conf, "w") as f:
+            f.write(good + "login_greeting = Reloaded ready.\n")
+        self.master.send_signal(signal.SIGHUP)
+        deadline = time.time() + 15
+        welcome = None
+        while time.time() < deadline:
+            try:
+                p = poplib.POP3("127.0.0.1", self.port, timeout=5)
+                welcome = p.getwelcome()
+                p.quit()
+                if welcome == b"+OK Reloaded ready.":
+                    break
+            except (OSError, poplib.error_proto):
+                pass
+            time.sleep(0.2)
+        self.assertEqual(welcome, b"+OK Reloaded ready.")
+        p = self.login()
+        self.assertGreaterEqual(p.stat()[0], 2)
+        p.quit()
+        self.assertNotRegex(self.log(), r"service\(auth\): child \d+ killed")
+        with open(self.conf, "w") as f:
+            f.write(good)
+
     def test_10_sigterm(self):
         cls = type(self)
         cls.master.send_signal(signal.SIGTERM)
