@@ -101,7 +101,11 @@ static bool write_type(const struct message_part *part, string_t *str)
 		str_append(str, "\"message\" \"rfc822\"");
 		return false;
 	}
-	if ((part->flags & MESSAGE_PART_FLAG_OVERFLOW) != 0) {
+	/* a container left unparsed (limits, or "multipart" with no
+	   usable subtype) must not look like one */
+	if ((part->flags & MESSAGE_PART_FLAG_OVERFLOW) != 0 ||
+	    (d->content_type != NULL &&
+	     strcasecmp(d->content_type, "multipart") == 0)) {
 		str_append(str, "\"application\" \"octet-stream\"");
 		return false;
 	}

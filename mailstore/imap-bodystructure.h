@@ -6,7 +6,8 @@
  * a missing Content-Transfer-Encoding is "7bit"; sizes are virtual
  * (CRLF) sizes; extension data is md5, (disposition (params)),
  * (languages), location. A multipart without children shows one empty
- * text/plain part, a container cut by a parser limit shows as
+ * text/plain part; a container cut by a parser limit, or a part whose
+ * type is "multipart" without being parsed as one, shows as
  * "application" "octet-stream". */
 #ifndef ROOST_IMAP_BODYSTRUCTURE_H
 #define ROOST_IMAP_BODYSTRUCTURE_H

@@ -209,10 +209,18 @@ static int parse_group_members(struct address_ctx *ctx, int ret)
 
 	if (ret > 0 && *p->data != ';') {
 		for (;;) {
-			if (parse_mailbox(ctx) <= 0)
+			/* a broken member (even an empty one between two
+			   commas) does not end the group, the end of the
+			   input does */
+			int r = parse_mailbox(ctx);
+
+			if (r == 0)
 				return -1;
-			if (*p->data != ',')
+			if (*p->data != ',') {
+				if (r < 0)
+					return -1;
 				break;
+			}
 			p->data++;
 			if (rfc822_skip_lwsp(p) <= 0)
 				return -1;
@@ -265,6 +273,7 @@ static void parse_address_list(struct address_ctx *ctx,
 			       unsigned int max_addresses)
 {
 	struct rfc822_parser *p = &ctx->parser;
+	int ret;
 
 	while (max_addresses-- > 0) {
 		if (parse_address(ctx) == 0)
@@ -272,8 +281,17 @@ static void parse_address_list(struct address_ctx *ctx,
 		if (p->data >= p->end || *p->data != ',')
 			break;
 		p->data++;
-		if (rfc822_skip_lwsp(p) <= 0)
+		if ((ret = rfc822_skip_lwsp(p)) <= 0) {
+			if (ret < 0) {
+				/* garbage (an unclosed comment) after the
+				   comma: an empty, invalid address */
+				memset(&ctx->addr, 0, sizeof(ctx->addr));
+				ctx->addr.invalid = true;
+				fill_missing(ctx);
+				add_address(ctx);
+			}
 			break;
+		}
 	}
 }
 

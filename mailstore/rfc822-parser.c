@@ -174,11 +174,6 @@ int rfc822_parse_phrase(struct rfc822_parser *ctx, string_t *str)
 	return rfc822_skip_lwsp(ctx);
 }
 
-static bool is_lwsp_start(unsigned char c)
-{
-	return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '(';
-}
-
 int rfc822_parse_local_dot_atom(struct rfc822_parser *ctx, string_t *str)
 {
 	int ret;
@@ -193,10 +188,10 @@ int rfc822_parse_local_dot_atom(struct rfc822_parser *ctx, string_t *str)
 			return -1;
 		str_append_n(str, start, (size_t)(ctx->data - start));
 		if (ctx->data[-1] == '.') {
-			/* a dot may not be followed by whitespace */
+			/* after a final dot only "@" or the end may come */
 			if (ctx->data >= ctx->end)
 				return 0;
-			if (is_lwsp_start(*ctx->data))
+			if (*ctx->data != '@')
 				return -1;
 		}
 		if ((ret = rfc822_skip_lwsp(ctx)) <= 0)

@@ -51,7 +51,8 @@ int rfc822_parse_quoted_string(struct rfc822_parser *ctx, string_t *str);
    Fails on a leading dot; an empty phrase (ctx at a special) is 1. */
 int rfc822_parse_phrase(struct rfc822_parser *ctx, string_t *str);
 /* The local part of an addr-spec outside a quoted string: atom text and
-   dots, whitespace allowed before a dot but not after one. */
+   dots, whitespace allowed before a dot; a run ending in a dot must be
+   followed by "@" or the end of input. */
 int rfc822_parse_local_dot_atom(struct rfc822_parser *ctx, string_t *str);
 /* "@" domain: strict dot-atom (whitespace around dots allowed, empty
    labels not) or "[domain literal]" kept as written. ctx->data must be

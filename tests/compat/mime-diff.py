@@ -125,6 +125,15 @@ RANDOM_HEADERS = [
 ]
 
 
+ADDRESS_TOKENS = ["a", "b.c", "x y", "@", "@d", ".", "..", ",", ", ", ";", ":", "<", ">",
+                  "<a@b>", "\"q r\"", "\"", "(c)", "(", ")", "\\", " ", "\t", "\n ",
+                  "=?utf-8?q?x?=", "j\u00f6rg", "[1.2.3.4]", "g:", "@r:", "<@r:a@b>", ""]
+
+
+def gen_address_soup(rnd):
+    return "".join(rnd.choice(ADDRESS_TOKENS) for _ in range(rnd.randint(0, 12)))
+
+
 def gen_random(rnd):
     """A random, often broken, MIME message (bytes)."""
     bounds = ["a", "ab", "abc", "b", "b-", "x" * 80, "zz"]
@@ -195,11 +204,15 @@ def gen_random(rnd):
         return out
 
     lines = part(0, [])
+    if rnd.random() < 0.5:
+        for h in rnd.sample(["From", "To", "Cc", "Bcc", "Sender", "Reply-To",
+                             "Subject", "In-Reply-To"], rnd.randint(1, 4)):
+            lines.insert(0, "%s: %s" % (h, gen_address_soup(rnd)))
     text = ""
     for line in lines:
         text += line + rnd.choice(["\n", "\n", "\r\n", "\r\n", "\r"] if rnd.random() < 0.1
                                    else ["\n", "\r\n"][:1 + (rnd.random() < 0.3)])
-    data = text.encode("latin-1", "replace").replace(b"\\x00", b"\x00")
+    data = text.encode("utf-8").replace(b"\\x00", b"\x00")
     if rnd.random() < 0.15:
         data = data[:rnd.randint(0, len(data))]
     return data
