@@ -25,12 +25,15 @@ static void append_literal(string_t *dest, const char *src, size_t len)
 
 void imap_append_string(string_t *dest, const char *src)
 {
+	unsigned int escapes = 0;
 	const char *p;
 
 	for (p = src; *p != '\0'; p++) {
 		unsigned char c = (unsigned char)*p;
 
-		if (c == '\r' || c == '\n' || c >= 0x80) {
+		/* Dovecot prefers a literal to more than four escapes */
+		if (c == '\r' || c == '\n' || c >= 0x80 ||
+		    ((c == '"' || c == '\\') && ++escapes > 4)) {
 			append_literal(dest, src, strlen(src));
 			return;
 		}

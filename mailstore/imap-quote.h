@@ -9,7 +9,8 @@
 
 /* "src" with \ and " escaped; CR, LF and 8-bit bytes are dropped. */
 void imap_append_quoted(string_t *dest, const char *src);
-/* A quoted string, or a literal if src has CR, LF or 8-bit bytes. */
+/* A quoted string, or a literal if src has CR, LF, 8-bit bytes or more
+   than four characters to escape (" and \). */
 void imap_append_string(string_t *dest, const char *src);
 /* imap_append_string(), or NIL for NULL. */
 void imap_append_nstring(string_t *dest, const char *src);
