@@ -11,6 +11,7 @@
  * the session in its event loop. It exits when the master closes the
  * control socket and no session is left. */
 #include "lib.h"
+#include "auth-fields.h"
 #include "mail-worker.h"
 #include "config-bind.h"
 #include "fdpass.h"
@@ -98,17 +99,7 @@ static void session_start(struct mail_worker *worker, char *msg, int fd)
 	for (char *p = msg; *p != '\0'; p++)
 		count += *p == '\t';
 	args = i_new(char *, count + 2);
-	count = 0;
-	for (char *p = msg, *start = msg;; p++) {
-		if (*p == '\t' || *p == '\0') {
-			bool end = *p == '\0';
-			*p = '\0';
-			args[count++] = start;
-			start = p + 1;
-			if (end)
-				break;
-		}
-	}
+	count = auth_split_tabs(msg, args, count + 1);
 	if (count < 5 || strcmp(args[0], "SESSION") != 0) {
 		i_error("Invalid control message from master");
 		close(fd);

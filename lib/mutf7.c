@@ -2,6 +2,7 @@
  * '&', written "&-"; everything else is UTF-16 in a modified base64
  * (',' for '/') between '&' and '-'. */
 #include "mutf7.h"
+#include "unichar.h"
 
 static const char mb64[] =
 	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+,";
@@ -10,57 +11,6 @@ static int mb64_value(unsigned char c)
 {
 	const char *p = c == '\0' ? NULL : strchr(mb64, c);
 	return p == NULL ? -1 : (int)(p - mb64);
-}
-
-/* Decode one UTF-8 sequence; returns its length or 0 if invalid. */
-static unsigned int utf8_get(const unsigned char *s, uint32_t *chr_r)
-{
-	unsigned int len, i;
-	uint32_t c;
-
-	if (s[0] < 0x80) {
-		*chr_r = s[0];
-		return 1;
-	}
-	if ((s[0] & 0xe0) == 0xc0) {
-		len = 2; c = s[0] & 0x1f;
-	} else if ((s[0] & 0xf0) == 0xe0) {
-		len = 3; c = s[0] & 0x0f;
-	} else if ((s[0] & 0xf8) == 0xf0) {
-		len = 4; c = s[0] & 0x07;
-	} else {
-		return 0;
-	}
-	for (i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		c = (c << 6) | (s[i] & 0x3f);
-	}
-	if ((len == 2 && c < 0x80) || (len == 3 && c < 0x800) ||
-	    (len == 4 && c < 0x10000) || c > 0x10ffff ||
-	    (c >= 0xd800 && c <= 0xdfff))
-		return 0;
-	*chr_r = c;
-	return len;
-}
-
-static void utf8_put(string_t *dest, uint32_t c)
-{
-	if (c < 0x80) {
-		str_append_c(dest, (char)c);
-	} else if (c < 0x800) {
-		str_append_c(dest, (char)(0xc0 | (c >> 6)));
-		str_append_c(dest, (char)(0x80 | (c & 0x3f)));
-	} else if (c < 0x10000) {
-		str_append_c(dest, (char)(0xe0 | (c >> 12)));
-		str_append_c(dest, (char)(0x80 | ((c >> 6) & 0x3f)));
-		str_append_c(dest, (char)(0x80 | (c & 0x3f)));
-	} else {
-		str_append_c(dest, (char)(0xf0 | (c >> 18)));
-		str_append_c(dest, (char)(0x80 | ((c >> 12) & 0x3f)));
-		str_append_c(dest, (char)(0x80 | ((c >> 6) & 0x3f)));
-		str_append_c(dest, (char)(0x80 | (c & 0x3f)));
-	}
 }
 
 bool mutf7_is_ascii(const char *src)
@@ -123,7 +73,7 @@ int mutf7_encode(string_t *dest, const char *src)
 			s++;
 			continue;
 		}
-		len = utf8_get(s, &c);
+		len = uni_utf8_get_char(s, &c);
 		if (len == 0)
 			return -1;
 		s += len;
@@ -161,8 +111,8 @@ static int decode_run(string_t *dest, const unsigned char **sp)
 		if (high != 0) {
 			if (u < 0xdc00 || u > 0xdfff)
 				return -1;
-			utf8_put(dest, 0x10000 + ((high - 0xd800) << 10) +
-				 (u - 0xdc00));
+			uni_ucs4_to_utf8_c(0x10000 + ((high - 0xd800) << 10) +
+				 (u - 0xdc00), dest);
 			high = 0;
 		} else if (u >= 0xd800 && u <= 0xdbff) {
 			high = u;
@@ -171,7 +121,7 @@ static int decode_run(string_t *dest, const unsigned char **sp)
 			/* lone low surrogate, or ASCII that must be direct */
 			return -1;
 		} else {
-			utf8_put(dest, u);
+			uni_ucs4_to_utf8_c(u, dest);
 		}
 	}
 	/* leftover bits must be zero padding of less than 6 bits... */

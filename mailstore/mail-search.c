@@ -8,6 +8,7 @@
  * converted to UTF-8; the comparison is a case-insensitive substring
  * search (simple case folding, not full i;unicode-casemap). */
 #include "mail-search.h"
+#include "unichar.h"
 #include "pool.h"
 #include "str.h"
 #include "base64.h"
@@ -1692,25 +1693,6 @@ static uint32_t fold_char(uint32_t c)
 	return c;
 }
 
-static void utf8_append_char(string_t *dest, uint32_t c)
-{
-	if (c < 0x80) {
-		str_append_c(dest, (char)c);
-	} else if (c < 0x800) {
-		str_append_c(dest, (char)(0xc0 | (c >> 6)));
-		str_append_c(dest, (char)(0x80 | (c & 0x3f)));
-	} else if (c < 0x10000) {
-		str_append_c(dest, (char)(0xe0 | (c >> 12)));
-		str_append_c(dest, (char)(0x80 | ((c >> 6) & 0x3f)));
-		str_append_c(dest, (char)(0x80 | (c & 0x3f)));
-	} else {
-		str_append_c(dest, (char)(0xf0 | (c >> 18)));
-		str_append_c(dest, (char)(0x80 | ((c >> 12) & 0x3f)));
-		str_append_c(dest, (char)(0x80 | ((c >> 6) & 0x3f)));
-		str_append_c(dest, (char)(0x80 | (c & 0x3f)));
-	}
-}
-
 void mail_search_casefold(const void *data, size_t size, string_t *dest)
 {
 	const unsigned char *p = data;
@@ -1730,7 +1712,7 @@ void mail_search_casefold(const void *data, size_t size, string_t *dest)
 		c = p[i] & (len == 2 ? 0x1f : len == 3 ? 0x0f : 0x07);
 		for (unsigned int j = 1; j < len; j++)
 			c = (c << 6) | (p[i + j] & 0x3f);
-		utf8_append_char(dest, fold_char(c));
+		uni_ucs4_to_utf8_c(fold_char(c), dest);
 		i += len;
 	}
 }

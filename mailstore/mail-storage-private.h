@@ -168,6 +168,8 @@ struct mailbox {
 	const char *name;
 	enum mailbox_flags flags;
 	bool opened, readonly, deleting;
+	/* sizes learned from the mail itself: save the index at free */
+	bool index_dirty;
 
 	/* disk path of the mailbox (maildir dir, mbox file) and of its
 	   index/control files */

@@ -108,6 +108,9 @@ void mailbox_free(struct mailbox **_box)
 	if (box == NULL)
 		return;
 	*_box = NULL;
+	/* sizes computed this session are kept for the next one */
+	if (box->opened && box->index_dirty && !box->readonly)
+		(void)mail_index_save(box, &box->disk);
 	if (box->opened)
 		box->v->box_close(box);
 	if (box->notify_fd >= 0)

@@ -173,6 +173,7 @@ static int mail_fill_sizes(struct mail *mail, struct mail_record *rec)
 	if (drec != NULL) {
 		drec->size = size;
 		drec->vsize = vsize;
+		mail->box->index_dirty = true;
 	}
 	return 0;
 }

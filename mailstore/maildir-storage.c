@@ -5,6 +5,7 @@
  * modified UTF-7, as Dovecot writes them. */
 #include "maildir-private.h"
 #include "mkdir-parents.h"
+#include "unlink-directory.h"
 #include "mutf7.h"
 
 #include <dirent.h>
@@ -309,33 +310,6 @@ static int maildir_box_create(struct mailbox *box, bool directory)
 	return 0;
 }
 
-static int rmdir_recursive(const char *path)
-{
-	DIR *d = opendir(path);
-	struct dirent *de;
-	int ret = 0;
-
-	if (d == NULL)
-		return errno == ENOENT ? 0 : -1;
-	while ((de = readdir(d)) != NULL) {
-		char *p;
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-			continue;
-		p = i_strdup_printf("%s/%s", path, de->d_name);
-		if (is_dir(path, de) && de->d_type != DT_LNK) {
-			if (rmdir_recursive(p) < 0)
-				ret = -1;
-		} else if (unlink(p) < 0 && errno != ENOENT) {
-			ret = -1;
-		}
-		i_free(p);
-	}
-	closedir(d);
-	if (rmdir(path) < 0 && errno != ENOENT)
-		ret = -1;
-	return ret;
-}
-
 static int maildir_box_delete(struct mailbox *box)
 {
 	struct stat st;
@@ -351,7 +325,7 @@ static int maildir_box_delete(struct mailbox *box)
 		static const char *const subs[] = { "cur", "new", "tmp" };
 		for (unsigned int i = 0; i < N_ELEMENTS(subs); i++) {
 			char *p = i_strdup_printf("%s/%s", box->path, subs[i]);
-			(void)rmdir_recursive(p);
+			(void)unlink_directory(p);
 			i_free(p);
 		}
 		(void)rmdir(box->path);
@@ -360,20 +334,20 @@ static int maildir_box_delete(struct mailbox *box)
 	/* maildir++: rename out of the way first (atomic for readers),
 	   then remove, as Dovecot's ".DOVECOT-TRASHED" does */
 	trash = i_strdup_printf("%s/..DOVECOT-TRASHED", box->list->root);
-	(void)rmdir_recursive(trash);
+	(void)unlink_directory(trash);
 	if (rename(box->path, trash) < 0) {
 		mailbox_set_critical(box, "rename(%s, %s) failed: %m",
 				     box->path, trash);
 		i_free(trash);
 		return -1;
 	}
-	if (rmdir_recursive(trash) < 0)
+	if (unlink_directory(trash) < 0)
 		i_error("unlink_directory(%s) failed: %m", trash);
 	i_free(trash);
 	if (box->index_path != box->path)
-		(void)rmdir_recursive(box->index_path);
+		(void)unlink_directory(box->index_path);
 	if (box->control_path != box->path)
-		(void)rmdir_recursive(box->control_path);
+		(void)unlink_directory(box->control_path);
 	return 0;
 }
 

@@ -11,6 +11,7 @@
  * starting with '.' and "*.lock" files are not mailboxes. */
 #include "mbox-private.h"
 #include "mkdir-parents.h"
+#include "unlink-directory.h"
 #include "mutf7.h"
 #include "settings-structs.h"
 
@@ -392,35 +393,6 @@ static int mbox_box_create(struct mailbox *box, bool directory)
 	return create_file(box);
 }
 
-static int rm_tree(const char *path)
-{
-	DIR *d = opendir(path);
-	struct dirent *de;
-	int ret = 0;
-
-	if (d == NULL)
-		return errno == ENOENT ? 0 : unlink(path);
-	while ((de = readdir(d)) != NULL) {
-		char *p;
-		struct stat st;
-
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-			continue;
-		p = i_strdup_printf("%s/%s", path, de->d_name);
-		if (lstat(p, &st) == 0 && S_ISDIR(st.st_mode)) {
-			if (rm_tree(p) < 0)
-				ret = -1;
-		} else if (unlink(p) < 0 && errno != ENOENT) {
-			ret = -1;
-		}
-		i_free(p);
-	}
-	closedir(d);
-	if (rmdir(path) < 0 && errno != ENOENT)
-		ret = -1;
-	return ret;
-}
-
 static int mbox_box_delete(struct mailbox *box)
 {
 	struct stat st;
@@ -453,10 +425,10 @@ static int mbox_box_delete(struct mailbox *box)
 		mailbox_set_critical(box, "unlink(%s) failed: %m", box->path);
 		return -1;
 	}
-	if (rm_tree(box->index_path) < 0)
+	if (unlink_directory(box->index_path) < 0)
 		i_error("unlink_directory(%s) failed: %m", box->index_path);
 	if (box->control_path != box->index_path)
-		(void)rm_tree(box->control_path);
+		(void)unlink_directory(box->control_path);
 	return 0;
 }
 
@@ -494,7 +466,7 @@ static int mbox_box_rename(struct mailbox *src, struct mailbox *dest)
 	if (stat(src->index_path, &st) == 0 &&
 	    mkdir_parent_of(src, dest->index_path) == 0 &&
 	    rename(src->index_path, dest->index_path) < 0)
-		(void)rm_tree(src->index_path);
+		(void)unlink_directory(src->index_path);
 	return 0;
 }
 

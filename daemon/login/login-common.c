@@ -8,6 +8,7 @@
 #include "base64.h"
 #include "fdpass.h"
 #include "str.h"
+#include "auth-fields.h"
 #include "tls.h"
 #include "config-value.h"
 
@@ -15,6 +16,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/socket.h>
@@ -283,16 +285,7 @@ static bool auth_input_line(struct connection *conn ATTR_UNUSED, char *line)
 	char *args[64];
 	unsigned int count = 0;
 
-	for (char *p = line, *start = line; count < N_ELEMENTS(args) - 1; p++) {
-		if (*p == '\t' || *p == '\0') {
-			bool end = *p == '\0';
-			*p = '\0';
-			args[count++] = start;
-			start = p + 1;
-			if (end)
-				break;
-		}
-	}
+	count = auth_split_tabs(line, args, N_ELEMENTS(args) - 1);
 	args[count] = NULL;
 	if (count == 0)
 		return true;
@@ -425,16 +418,7 @@ static void control_input(void *context ATTR_UNUSED)
 	if (fd >= 0)
 		close(fd);
 	buf[n] = '\0';
-	for (char *p = buf, *start = buf; count < N_ELEMENTS(args); p++) {
-		if (*p == '\t' || *p == '\0') {
-			bool end = *p == '\0';
-			*p = '\0';
-			args[count++] = start;
-			start = p + 1;
-			if (end)
-				break;
-		}
-	}
+	count = auth_split_tabs(buf, args, N_ELEMENTS(args));
 	if (count < 3)
 		return;
 	unsigned int tag = (unsigned int)strtoul(args[1], NULL, 10);
@@ -567,6 +551,12 @@ static void listener_accept(void *context)
 		if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
 			i_error("accept() failed: %m");
 		return;
+	}
+	if (remote.ss_family == AF_INET || remote.ss_family == AF_INET6) {
+		/* replies go out as they are written: without this, Nagle
+		   and delayed ACKs hold every small reply for ~40 ms */
+		int one = 1;
+		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	}
 	client = i_new(struct login_client, 1);
 	client->worker = worker;

@@ -20,6 +20,7 @@
 #include "mkdir-parents.h"
 #include "net.h"
 #include "str.h"
+#include "auth-fields.h"
 #include "sd-listen.h"
 
 #include <arpa/inet.h>
@@ -556,16 +557,7 @@ static bool auth_master_input(struct connection *conn ATTR_UNUSED, char *line)
 	struct master_lookup *lookup = NULL;
 	unsigned int id;
 
-	for (char *p = line, *start = line; count < N_ELEMENTS(args); p++) {
-		if (*p == '\t' || *p == '\0') {
-			bool end = *p == '\0';
-			*p = '\0';
-			args[count++] = start;
-			start = p + 1;
-			if (end)
-				break;
-		}
-	}
+	count = auth_split_tabs(line, args, N_ELEMENTS(args));
 	if (count < 2 || (strcmp(args[0], "USER") != 0 &&
 			  strcmp(args[0], "NOTFOUND") != 0 &&
 			  strcmp(args[0], "FAIL") != 0))
@@ -650,16 +642,7 @@ static void login_control_input(void *context)
 		return;
 	}
 	buf[n] = '\0';
-	for (char *p = buf, *start = buf; count < N_ELEMENTS(args); p++) {
-		if (*p == '\t' || *p == '\0') {
-			bool end = *p == '\0';
-			*p = '\0';
-			args[count++] = start;
-			start = p + 1;
-			if (end)
-				break;
-		}
-	}
+	count = auth_split_tabs(buf, args, N_ELEMENTS(args));
 	if (count < 10 || strcmp(args[0], "HANDOVER") != 0 || fd < 0) {
 		i_error("Invalid hand-over from login worker %ld",
 			(long)login->pid);
