@@ -395,6 +395,8 @@ static int cmd_auth_cache_flush(struct doveadm_context *ctx, int argc,
 	    args[2] == NULL)
 		i_error("auth-master: auth cache flush: %s", error);
 	printf("%u cache entries flushed\n", count);
+	/* the auth client's error texts are malloc'd */
+	free((char *)error);
 	doveadm_auth_args_free(&args);
 	doveadm_auth_conn_close(&conn);
 	str_free(&req);

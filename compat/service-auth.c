@@ -3,6 +3,7 @@
 #include "lib.h"
 #include "compat.h"
 #include "config-bind.h"
+#include "config-parser.h"
 #include "auth-service.h"
 
 #include <getopt.h>
@@ -37,5 +38,9 @@ int auth_cmd_main(int argc, char *argv[])
 	set = config_bind_filter(pool, config, &filter, &error);
 	if (set == NULL)
 		i_fatal("%s", error);
-	return auth_service_main(set);
+	int ret = auth_service_main(set);
+
+	pool_destroy(&pool);
+	config_free(&config);
+	return ret;
 }

@@ -136,8 +136,11 @@ class Server:
             argv = [ROOST, "auth", "-c", os.path.join(self.dir,
                                                       "dovecot.conf")]
             env = dict(self.env, PATH="/usr/sbin:/usr/bin:/sbin:/bin",
+                       # sanitizer runtimes refuse RTLD_DEEPBIND
+                       # (pam_wrapper 1.1.4 reads the UID_ name)
                        PAM_WRAPPER_DISABLE_DEEPBIND="1",
                        NSS_WRAPPER_DISABLE_DEEPBIND="1",
+                       UID_WRAPPER_DISABLE_DEEPBIND="1",
                        ASAN_OPTIONS=os.environ.get("ASAN_OPTIONS", "") +
                        ":verify_asan_link_order=0")
         self.proc = subprocess.Popen(argv, stdout=out,
