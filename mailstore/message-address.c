@@ -350,36 +350,51 @@ static void write_addr_spec(string_t *str, const struct message_address *a)
 	}
 }
 
+static bool addr_is_group_end(const struct message_address *a)
+{
+	return a->name == NULL && a->route == NULL && a->mailbox == NULL &&
+		a->domain == NULL;
+}
+
+/* A group start has no domain and an end entry follows it. */
+static bool addr_is_group_start(const struct message_address *a)
+{
+	if (a->domain != NULL || a->mailbox == NULL)
+		return false;
+	for (a = a->next; a != NULL; a = a->next) {
+		if (addr_is_group_end(a))
+			return true;
+	}
+	return false;
+}
+
 void message_address_write(string_t *str,
 			   const struct message_address *addr)
 {
-	bool first = true, in_group = false;
+	bool first = true, in_group = false, group_first = false;
 
 	for (; addr != NULL; addr = addr->next) {
-		if (addr->mailbox == NULL && addr->domain == NULL &&
-		    addr->name == NULL && addr->route == NULL) {
+		if (in_group && addr_is_group_end(addr)) {
 			str_append_c(str, ';');
 			in_group = false;
 			continue;
 		}
-		if (!first && !(in_group && str_len(str) > 0 &&
-				str_c(str)[str_len(str) - 1] == ':'))
+		if (group_first)
+			str_append_c(str, ' ');
+		else if (!first)
 			str_append(str, ", ");
-		first = false;
-		if (addr->domain == NULL && !in_group) {
-			/* group start */
+		first = group_first = false;
+		if (!in_group && addr_is_group_start(addr)) {
 			write_quoted_name(str, addr->mailbox);
 			str_append_c(str, ':');
-			in_group = true;
-			continue;
-		}
-		if (addr->name == NULL) {
+			in_group = group_first = true;
+		} else if (addr->name == NULL) {
 			write_addr_spec(str, addr);
-			continue;
+		} else {
+			write_quoted_name(str, addr->name);
+			str_append(str, " <");
+			write_addr_spec(str, addr);
+			str_append_c(str, '>');
 		}
-		write_quoted_name(str, addr->name);
-		str_append(str, " <");
-		write_addr_spec(str, addr);
-		str_append_c(str, '>');
 	}
 }

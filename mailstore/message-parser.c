@@ -569,6 +569,9 @@ void message_parse_settings(pool_t pool, const void *data, size_t size,
 	ctx.max_total = set != NULL && set->max_total_mime_parts > 0 ?
 		set->max_total_mime_parts :
 		MESSAGE_PARSER_DEFAULT_MAX_TOTAL_MIME_PARTS;
+	/* the writers recurse once per level */
+	if (ctx.max_nested > MESSAGE_PARSER_MAX_NESTED_LIMIT)
+		ctx.max_nested = MESSAGE_PARSER_MAX_NESTED_LIMIT;
 	root = ctx.part = part_new(&ctx, NULL, 0);
 	while (step != STEP_DONE) {
 		if (step == STEP_HEADER)

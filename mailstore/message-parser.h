@@ -56,6 +56,9 @@
 
 #define MESSAGE_PARSER_DEFAULT_MAX_NESTED_MIME_PARTS 100
 #define MESSAGE_PARSER_DEFAULT_MAX_TOTAL_MIME_PARTS 10000
+/* Settings above this nesting are lowered to it: BODYSTRUCTURE and
+   BINARY recurse once per level. */
+#define MESSAGE_PARSER_MAX_NESTED_LIMIT 1000
 /* Longer boundary parameters are cut to this many bytes before they are
    matched (Dovecot's limit; RFC 2046 allows 70). */
 #define MESSAGE_BOUNDARY_MAX_LEN 80

@@ -144,6 +144,10 @@ int message_part_find(const struct message_part *parts, const char *path,
 				part = part->next;
 		} else if (num != 1) {
 			part = NULL;
+		} else if (*p != '\0' &&
+			   (part->flags & MESSAGE_PART_FLAG_MESSAGE_RFC822) == 0) {
+			/* "1" names a single part only at the end */
+			part = NULL;
 		}
 		/* more numbers after a message/rfc822 part: go inside */
 		if (part != NULL && *p != '\0' &&

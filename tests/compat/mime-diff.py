@@ -19,12 +19,16 @@ tests/compat/mime-known-failures.txt as "<message> <item>  # reason".
 
 Usage: mime-diff.py [-v] [-k PATTERN] [--random N [--seed S]] [--save DIR]
                    [--ignore-literal8] [PROBE]
+       mime-diff.py --write-golden [-k PATTERN]
 --random N adds N generated messages (random MIME trees with prefix
 boundaries, broken structure, mixed line ends, truncation; the same for
 the same seed) to look for new differences; they are not part of the
 default run. --save DIR keeps a copy of every message tested.
 --ignore-literal8 counts answers that differ only in ~{n} versus {n}
 (Dovecot's choice depends on NUL bookkeeping in broken headers) apart.
+--write-golden stores Dovecot's ENVELOPE, BODYSTRUCTURE, BODY and
+RFC822.SIZE answers as tests/data/mime/NAME.out, the golden files of the
+unit tests.
 Exit status 0 when every non-listed item is identical."""
 import os
 import re
@@ -439,12 +443,37 @@ def short(b, limit=600):
     return s if len(s) <= limit else s[:limit] + "...[%d bytes]" % len(b)
 
 
+GOLDEN_ITEMS = [b"ENVELOPE", b"BODYSTRUCTURE", b"BODY", b"RFC822.SIZE"]
+
+
+def golden(pattern):
+    """Write Dovecot's answers to GOLDEN_ITEMS for each corpus message to
+    tests/data/mime/NAME.out (what tests/unit/check_imap_bodystructure.c
+    compares against when Dovecot is not installed)."""
+    messages = []
+    for fn in sorted(os.listdir(CORPUS)):
+        if fn.endswith(".eml") and (pattern is None or pattern.search(fn)):
+            with open(os.path.join(CORPUS, fn), "rb") as f:
+                messages.append((fn[:-4], f.read()))
+    dovecot = Dovecot(messages)
+    try:
+        for name, _ in messages:
+            out = b"".join(dovecot.fetch(name, item) for item in GOLDEN_ITEMS)
+            with open(os.path.join(CORPUS, name + ".out"), "wb") as f:
+                f.write(out)
+            print("wrote %s.out" % name)
+    finally:
+        dovecot.close()
+    return 0
+
+
 def main():
     args = sys.argv[1:]
     verbose = False
     pattern = None
     nrandom, seed = 0, 1
     save_dir = None
+    write_golden = False
     ignore_l8 = False
     l8_only = 0
     while args and args[0].startswith("-"):
@@ -460,6 +489,9 @@ def main():
         elif args[0] == "--ignore-literal8":
             ignore_l8 = True
             args.pop(0)
+        elif args[0] == "--write-golden":
+            write_golden = True
+            args.pop(0)
         elif args[0] == "--save":
             save_dir = args[1]
             args = args[2:]
@@ -473,6 +505,8 @@ def main():
     if not os.access(IMAP, os.X_OK):
         print("mime-diff: %s not found: install dovecot-imapd" % IMAP)
         return 1
+    if write_golden:
+        return golden(pattern)
     if not os.access(probe, os.X_OK):
         print("mime-diff: %s not found: make %s" % (probe, probe))
         return 1

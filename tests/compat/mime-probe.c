@@ -209,7 +209,8 @@ static void list_items(struct probe *p, string_t *out)
 		   "BINARY.PEEK[]\nBINARY.SIZE[]\nBODY.PEEK[]\n"
 		   "BODY.PEEK[HEADER]\nBODY.PEEK[TEXT]\n"
 		   "BODY.PEEK[HEADER.FIELDS (FROM TO SUBJECT CONTENT-TYPE X-NONE)]\n"
-		   "BODY.PEEK[HEADER.FIELDS.NOT (FROM TO SUBJECT CONTENT-TYPE)]\n");
+		   "BODY.PEEK[HEADER.FIELDS.NOT (FROM TO SUBJECT CONTENT-TYPE)]\n"
+		   "BODY.PEEK[1.1]\nBODY.PEEK[1.1.1]\nBODY.PEEK[2.1]\n");
 	array_push(&queue, i_strdup(""));
 	for (qi = 0; qi < queue.count && count < MAX_PROBE_PATHS; qi++) {
 		for (n = 1; n <= MAX_PROBE_PATHS; n++) {
