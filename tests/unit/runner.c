@@ -31,6 +31,12 @@ int main(void)
 	srunner_add_suite(sr, make_ioloop_suite());
 	srunner_add_suite(sr, make_connection_suite());
 	srunner_add_suite(sr, make_auth_request_suite());
+	srunner_add_suite(sr, make_message_parser_suite());
+	srunner_add_suite(sr, make_message_header_suite());
+	srunner_add_suite(sr, make_message_section_suite());
+	srunner_add_suite(sr, make_imap_bodystructure_suite());
+	srunner_add_suite(sr, make_qp_suite());
+	srunner_add_suite(sr, make_charset_suite());
 	srunner_add_suite(sr, make_auth_cache_suite());
 	srunner_add_suite(sr, make_auth_policy_suite());
 	srunner_add_suite(sr, make_file_lock_suite());
