@@ -181,6 +181,8 @@ void connection_send(struct connection *conn, const void *data, size_t size)
 	}
 	memcpy(conn->outbuf + conn->out_len, data, size);
 	conn->out_len += size;
+	if (conn->corked)
+		return;
 	connection_flush(conn);
 	connection_update_io(conn);
 }
@@ -188,6 +190,15 @@ void connection_send(struct connection *conn, const void *data, size_t size)
 void connection_send_str(struct connection *conn, const char *str)
 {
 	connection_send(conn, str, strlen(str));
+}
+
+void connection_cork(struct connection *conn, bool cork)
+{
+	conn->corked = cork;
+	if (!cork) {
+		connection_flush(conn);
+		connection_update_io(conn);
+	}
 }
 
 void connection_want_output(struct connection *conn, bool want)

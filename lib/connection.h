@@ -36,7 +36,7 @@ struct connection {
 	size_t in_len, in_max;
 	char *outbuf;
 	size_t out_len, out_cap, out_max;
-	bool disconnected, paused, want_output;
+	bool disconnected, paused, want_output, corked;
 	struct timeout *disconnect_to;
 	const char *disconnect_reason;	/* static text */
 };
@@ -52,6 +52,9 @@ void connection_free(struct connection **conn);
 /* Queue data; written as the socket allows. */
 void connection_send(struct connection *conn, const void *data, size_t size);
 void connection_send_str(struct connection *conn, const char *str);
+/* While corked, connection_send() only queues: a reply line and the
+ * data behind it leave in one write when uncorked. */
+void connection_cork(struct connection *conn, bool cork);
 /* Ask for (or stop asking for) the output_ready callback. */
 void connection_want_output(struct connection *conn, bool want);
 /* Put bytes into the input buffer as if they had been read (input that

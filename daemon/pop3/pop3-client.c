@@ -80,17 +80,40 @@ void pop3_start_stream(struct pop3_client *client, pop3_stream_fn *fn)
 
 /* One chunk of a message: LF -> CRLF, leading '.' doubled, TOP's body
  * line limit, NULs replaced as pop3_client_workarounds asks. */
+/* Append bytes, replacing NULs when pop3_client_workarounds asks. */
+static void append_segment(struct pop3_client *client, string_t *out,
+			   const unsigned char *p, size_t len)
+{
+	const unsigned char *nul;
+
+	if (!client->no_nuls) {
+		str_append_n(out, p, len);
+		return;
+	}
+	while (len > 0 && (nul = memchr(p, '\0', len)) != NULL) {
+		str_append_n(out, p, (size_t)(nul - p));
+		str_append_c(out, (char)0x80);
+		len -= (size_t)(nul - p) + 1;
+		p = nul + 1;
+	}
+	str_append_n(out, p, len);
+}
+
+/* One chunk (up to ~64 KB out) of a message, line by line: LF -> CRLF,
+ * a leading '.' doubled, TOP's body line limit. A line longer than a
+ * chunk is sent in pieces: memory stays bounded whatever the mail. */
 static bool stream_message(struct pop3_client *client)
 {
 	const unsigned char *p = client->data + client->data_pos;
 	const unsigned char *end = client->data + client->data_size;
-	string_t *out = str_new(16384);
-	size_t budget = 8192;
+	string_t *out = str_new(65536 + 16);
 
-	while (p < end && budget > 0) {
-		unsigned char c = *p;
+	while (p < end && str_len(out) < 32768) {
+		const unsigned char *nl, *seg_end;
 
 		if (client->stream_line_start) {
+			unsigned char c = *p;
+
 			if (!client->stream_in_body && (c == '\n' ||
 			    (c == '\r' && p + 1 < end && p[1] == '\n'))) {
 				/* the empty line ending the header */
@@ -107,19 +130,22 @@ static bool stream_message(struct pop3_client *client)
 				str_append_c(out, '.');
 			client->stream_line_start = false;
 		}
-		if (c == '\n') {
-			if (!client->stream_last_cr)
-				str_append_c(out, '\r');
-			str_append_c(out, '\n');
-			client->stream_line_start = true;
-		} else if (c == '\0') {
-			str_append_c(out, client->no_nuls ? (char)0x80 : '\0');
-		} else {
-			str_append_c(out, (char)c);
+		seg_end = p + MIN((size_t)(end - p), (size_t)32768);
+		nl = memchr(p, '\n', (size_t)(seg_end - p));
+		if (nl == NULL) {
+			/* no line end in this piece */
+			append_segment(client, out, p, (size_t)(seg_end - p));
+			client->stream_last_cr = seg_end[-1] == '\r';
+			p = seg_end;
+			continue;
 		}
-		client->stream_last_cr = c == '\r';
-		p++;
-		budget--;
+		append_segment(client, out, p, (size_t)(nl - p));
+		if (!(nl > p ? nl[-1] == '\r' : client->stream_last_cr))
+			str_append_c(out, '\r');
+		str_append_c(out, '\n');
+		client->stream_line_start = true;
+		client->stream_last_cr = false;
+		p = nl + 1;
 	}
 	client->data_pos = (size_t)(p - client->data);
 	if (p == end) {
@@ -158,6 +184,8 @@ void pop3_start_message(struct pop3_client *client, uint32_t seq,
 			pop3_send_linef(client, "-ERR [SYS/TEMP] %s", errstr);
 		return;
 	}
+	/* the reply line and the first part of the message in one write */
+	connection_cork(client->conn, true);
 	if (all_body)
 		pop3_send_linef(client, "+OK %llu octets",
 				(unsigned long long)client->sizes[seq - 1]);
@@ -172,6 +200,8 @@ void pop3_start_message(struct pop3_client *client, uint32_t seq,
 	client->stream_all_body = all_body;
 	client->stream_body_lines = body_lines;
 	pop3_start_stream(client, stream_message);
+	if (client->conn != NULL)
+		connection_cork(client->conn, false);
 }
 
 static const char *client_logout_stats(struct pop3_client *client)

@@ -15,7 +15,7 @@ struct settings_root;
 /* Bytes of one input line after login (Dovecot's pop3 limit). */
 #define POP3_MAX_INBUF_SIZE 8192
 /* Output queued before a long reply (RETR/LIST/UIDL) pauses. */
-#define POP3_OUTPUT_BUFFER 65536
+#define POP3_OUTPUT_BUFFER 262144
 
 struct pop3_client;
 

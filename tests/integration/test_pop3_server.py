@@ -19,6 +19,7 @@ import base64
 import os
 import poplib
 import pwd
+import re
 import shutil
 import signal
 import socket
@@ -149,6 +150,16 @@ service pop3-login {
         with open(os.path.join(self.tmp, "log")) as f:
             return f.read()
 
+    def wait_log(self, regex, timeout=10):
+        """The log line may follow the reply the client already read."""
+        deadline = time.time() + timeout
+        while True:
+            log = self.log()
+            if re.search(regex, log) or time.time() > deadline:
+                self.assertRegex(log, regex)
+                return log
+            time.sleep(0.1)
+
     def login(self):
         p = poplib.POP3("127.0.0.1", self.port, timeout=20)
         p.user("alice")
@@ -174,7 +185,7 @@ service pop3-login {
         p = self.login()
         self.assertEqual(p.uidl()[1], uidl1)
         p.quit()
-        log = self.log()
+        log = self.wait_log(r"Disconnected: Logged out top=1/")
         self.assertRegex(log, r"pop3-login: Info: Login: user=<alice>, "
                          r"method=PLAIN, rip=127\.0\.0\.1, lip=127\.0\.0\.1, "
                          r"mpid=\d+, secured, session=<[^>]+>")
@@ -197,7 +208,7 @@ service pop3-login {
         with self.assertRaises(poplib.error_proto):
             p.pass_("wrong")
         p.quit()
-        self.assertRegex(self.log(), r"pop3-login: Info: Disconnected: "
+        self.wait_log(r"pop3-login: Info: Disconnected: "
                          r"Aborted login by logging out \(auth failed, 1 "
                          r"attempts in \d+ secs\): user=<alice>, "
                          r"method=PLAIN, rip=127\.0\.0\.1")
@@ -334,7 +345,7 @@ service pop3-login {
         resp, lines, octets = p.retr(3)
         self.assertEqual(len(lines), 43002)
         p.quit()
-        self.assertRegex(self.log(), r"Login: user=<alice>, method=PLAIN, "
+        self.wait_log(r"Login: user=<alice>, method=PLAIN, "
                          r"rip=127\.0\.0\.1, lip=127\.0\.0\.1, mpid=\d+, "
                          r"TLS, session=<")
         # commands pipelined behind STLS are dropped, not run inside TLS
