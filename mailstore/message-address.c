@@ -214,7 +214,7 @@ static int parse_group_members(struct address_ctx *ctx, int ret)
 			   input does */
 			int r = parse_mailbox(ctx);
 
-			if (r == 0)
+			if (r == 0 || p->data >= p->end)
 				return -1;
 			if (*p->data != ',') {
 				if (r < 0)

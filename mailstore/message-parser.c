@@ -283,7 +283,8 @@ static void parse_structure_content_type(struct parser_ctx *ctx,
 			if (strcasecmp(params[i].name, "boundary") == 0) {
 				*boundary_r = p_strndup(ctx->pool,
 					params[i].value,
-					MESSAGE_BOUNDARY_MAX_LEN);
+					strnlen(params[i].value,
+						MESSAGE_BOUNDARY_MAX_LEN));
 				break;
 			}
 		}

@@ -270,6 +270,32 @@ START_TEST(test_address_limits)
 }
 END_TEST
 
+/* Inputs cut where a parser looks one byte further (found by
+   fuzz_message_parser: "r:o mBo "); each is copied to a buffer of its
+   exact size so that ASan sees any read past the end. */
+START_TEST(test_address_end_of_input)
+{
+	static const char *inputs[] = {
+		"r:o mBo ", "g:a", "g: \"x", "g:a,", "<", "<@", "<@a", "<@a,",
+		"<a@", "a@", "a@[", "\"", "(", "a (", "g:(", "a.", "a .",
+		"x <a", "x <@a:", ",", "g:;", "\"a\\", "a\\",
+	};
+	unsigned int i;
+
+	for (i = 0; i < N_ELEMENTS(inputs); i++) {
+		pool_t pool = pool_create("test", 1024);
+		size_t len = strlen(inputs[i]);
+		char *buf = malloc(len == 0 ? 1 : len);
+
+		memcpy(buf, inputs[i], len);
+		(void)message_address_parse(pool, buf, len, 100,
+			MESSAGE_ADDRESS_PARSE_FLAG_FILL_MISSING);
+		free(buf);
+		pool_destroy(&pool);
+	}
+}
+END_TEST
+
 static bool date(const char *s, time_t *t_r, int *tz_r)
 {
 	return message_date_parse(s, strlen(s), t_r, tz_r);
@@ -327,6 +353,7 @@ Suite *make_message_header_suite(void)
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("Malformed");
+	tcase_add_test(tc, test_address_end_of_input);
 	tcase_add_test(tc, test_iter_odd_lines);
 	tcase_add_test(tc, test_rfc2047_invalid_utf8);
 	suite_add_tcase(s, tc);
