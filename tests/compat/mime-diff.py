@@ -404,10 +404,10 @@ def dovecot_bug(item, theirs, mine, qp_bug, peek_size):
         lt, lm = literal(theirs), literal(mine)
         if lt is not None:
             peek_size[sec] = lt[1]
-        # the empty quoted-printable part: a header cut short
+        # an empty quoted-printable or base64 part: output cut short
         if lt is not None and lm is not None and lt[1] < lm[1] and \
                 lm[0].startswith(lt[0]) and \
-                re.search(rb"quoted-printable", lm[0], re.I):
+                re.search(rb"quoted-printable|base64", lm[0], re.I):
             qp_bug.add(sec)
             return True
         return False
