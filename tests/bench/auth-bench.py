@@ -156,13 +156,13 @@ def process_table():
 
 def descendants(procs, root, include_self=False):
     out = [root] if include_self and root in procs else []
-    todo = [root]
-    while todo:
-        parent = todo.pop()
+    pending = [root]
+    while pending:
+        parent = pending.pop()
         for pid, (ppid, _) in procs.items():
             if ppid == parent:
                 out.append(pid)
-                todo.append(pid)
+                pending.append(pid)
     return out
 
 

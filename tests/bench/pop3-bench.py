@@ -84,11 +84,11 @@ def tree_pids(root):
         except OSError:
             continue
         children.setdefault(ppid, []).append(int(pid))
-    out, todo = [], [root]
-    while todo:
-        p = todo.pop()
+    out, pending = [], [root]
+    while pending:
+        p = pending.pop()
         out.append(p)
-        todo.extend(children.get(p, []))
+        pending.extend(children.get(p, []))
     return out
 
 
