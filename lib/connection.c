@@ -58,12 +58,69 @@ static void connection_flush(struct connection *conn)
 			conn->out_len - (size_t)ret);
 		conn->out_len -= (size_t)ret;
 	}
+	if (conn->out_len == 0 && conn->out_cap > 0) {
+		free(conn->outbuf);
+		conn->outbuf = NULL;
+		conn->out_cap = 0;
+	}
+}
+
+/* Input buffers exist only while they hold bytes: an idle connection
+ * keeps none (DESIGN.md: idle connections cost kilobytes). */
+static void connection_input_release(struct connection *conn)
+{
+	if (conn->in_len == 0 && conn->inbuf != NULL) {
+		free(conn->inbuf);
+		conn->inbuf = NULL;
+		conn->in_cap = 0;
+	}
+}
+
+static void connection_input_reserve(struct connection *conn, size_t size)
+{
+	size_t cap;
+
+	if (conn->in_len + size <= conn->in_cap)
+		return;
+	cap = MAX(conn->in_cap * 2, 4096);
+	while (cap < conn->in_len + size)
+		cap = size_mul(cap, 2);
+	if (cap > conn->in_max)
+		cap = conn->in_max;
+	conn->inbuf = i_realloc(conn->inbuf, cap);
+	conn->in_cap = cap;
+}
+
+void connection_input_skip(struct connection *conn, size_t size)
+{
+	i_assert(size <= conn->in_len);
+	memmove(conn->inbuf, conn->inbuf + size, conn->in_len - size);
+	conn->in_len -= size;
+}
+
+static bool connection_process_raw(struct connection *conn)
+{
+	while (!conn->paused && !conn->disconnected && conn->in_len > 0) {
+		size_t before = conn->in_len;
+
+		if (!conn->v->input_raw(conn))
+			return false;
+		if (conn->in_len == before)
+			break;	/* needs more input */
+	}
+	if (!conn->disconnected && !conn->paused &&
+	    conn->in_len >= conn->in_max)
+		connection_fail(conn, "Input line too long");
+	connection_input_release(conn);
+	return true;
 }
 
 bool connection_process_input(struct connection *conn)
 {
 	char *nl;
 
+	if (conn->v->input_raw != NULL)
+		return connection_process_raw(conn);
 	while (!conn->paused && !conn->disconnected &&
 	       (nl = memchr(conn->inbuf, '\n', conn->in_len)) != NULL) {
 		size_t len = (size_t)(nl - conn->inbuf);
@@ -88,6 +145,7 @@ bool connection_process_input(struct connection *conn)
 	}
 	if (!conn->disconnected && conn->in_len >= conn->in_max)
 		connection_fail(conn, "Input line too long");
+	connection_input_release(conn);
 	return true;
 }
 
@@ -110,9 +168,14 @@ static void connection_io(void *context)
 		if (conn->out_len == before)
 			break;
 	}
-	if (!conn->paused && conn->out_len < conn->out_max) {
-		ssize_t ret = read(conn->fd, conn->inbuf + conn->in_len,
-				   conn->in_max - conn->in_len);
+	if (!conn->paused && conn->out_len < conn->out_max &&
+	    conn->in_len < conn->in_max) {
+		ssize_t ret;
+
+		connection_input_reserve(conn, MIN(conn->in_max - conn->in_len,
+						   (size_t)16384));
+		ret = read(conn->fd, conn->inbuf + conn->in_len,
+			   conn->in_cap - conn->in_len);
 
 		if (ret == 0) {
 			connection_fail(conn, "Connection closed");
@@ -146,7 +209,6 @@ struct connection *connection_create(struct ioloop *loop, int fd,
 	conn->v = v;
 	conn->context = context;
 	conn->in_max = max_line + 2;
-	conn->inbuf = i_malloc(conn->in_max);
 	conn->out_max = max_output;
 	conn->io = io_add(loop, fd, IO_READ, connection_io, conn);
 	return conn;
@@ -233,6 +295,7 @@ int connection_replace_fd(struct connection *conn, int fd)
 	io_remove(&conn->io);
 	conn->fd = fd;
 	conn->in_len = 0;
+	connection_input_release(conn);
 	conn->io = io_add(conn->loop, fd, IO_READ, connection_io, conn);
 	connection_update_io(conn);
 	return old_fd;
@@ -243,6 +306,7 @@ int connection_input_inject(struct connection *conn, const void *data,
 {
 	if (size > conn->in_max - conn->in_len)
 		return -1;
+	connection_input_reserve(conn, size);
 	memcpy(conn->inbuf + conn->in_len, data, size);
 	conn->in_len += size;
 	return 0;

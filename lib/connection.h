@@ -23,6 +23,13 @@ struct connection_vfuncs {
 	   after connection_want_output(conn, TRUE) (streaming a large
 	   reply piece by piece). Return false if conn was freed. */
 	bool (*output_ready)(struct connection *conn);
+	/* Optional: raw input instead of lines (IMAP literals). Called
+	   while unread bytes are buffered (conn->inbuf, conn->in_len); the
+	   owner consumes what it can with connection_input_skip() and
+	   returns; consuming nothing means "need more bytes". A full buffer
+	   that nobody consumes ends the connection. Return false if conn
+	   was freed. */
+	bool (*input_raw)(struct connection *conn);
 };
 
 struct connection {
@@ -32,8 +39,8 @@ struct connection {
 	const struct connection_vfuncs *v;
 	void *context;
 
-	char *inbuf;
-	size_t in_len, in_max;
+	char *inbuf;		/* NULL while empty */
+	size_t in_len, in_cap, in_max;
 	char *outbuf;
 	size_t out_len, out_cap, out_max;
 	bool disconnected, paused, want_output, corked;
@@ -70,6 +77,8 @@ int connection_flush_wait(struct connection *conn, int timeout_msecs);
  * input is discarded: nothing sent before the switch may be taken as
  * sent after it. */
 int connection_replace_fd(struct connection *conn, int fd);
+/* Raw mode: drop size consumed bytes from the front of the input. */
+void connection_input_skip(struct connection *conn, size_t size);
 /* Bytes queued and not yet written. */
 size_t connection_output_queued(const struct connection *conn);
 

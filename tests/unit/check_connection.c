@@ -237,12 +237,16 @@ END_TEST
 
 /* connection_process_input() finds the over-long line: the owner hears
  * of it from the loop, not inside the call. (The input buffer is filled
- * directly: struct connection is public.) */
+ * with connection_input_inject().) */
 START_TEST(test_line_too_long_reported_from_loop)
 {
 	conn_create(16, 65536);
-	memset(ctx.conn->inbuf, 'x', ctx.conn->in_max);
-	ctx.conn->in_len = ctx.conn->in_max;
+	char *fill = i_malloc(ctx.conn->in_max);
+
+	memset(fill, 'x', ctx.conn->in_max);
+	ck_assert_int_eq(connection_input_inject(ctx.conn, fill,
+						 ctx.conn->in_max), 0);
+	i_free(fill);
 	ctx.in_call = true;
 	ck_assert(connection_process_input(ctx.conn));
 	ctx.in_call = false;
