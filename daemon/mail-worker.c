@@ -18,6 +18,7 @@
 #include "ioloop.h"
 #include "mail-storage.h"
 #include "pop3-client.h"
+#include "imap-client.h"
 #include "base64.h"
 #include "str.h"
 
@@ -68,6 +69,42 @@ static const char *field_get(char *const *fields, const char *key)
 	for (unsigned int i = 0; fields[i] != NULL; i++) {
 		if (strncmp(fields[i], key, len) == 0 && fields[i][len] == '=')
 			return fields[i] + len + 1;
+	}
+	return NULL;
+}
+
+/* The SESSION flags: space-separated tokens ("L", "capa", "tag=a1"). */
+static bool flag_has(const char *flags, const char *token)
+{
+	size_t len = strlen(token);
+
+	for (const char *p = flags; *p != '\0';) {
+		const char *end = strchr(p, ' ');
+		size_t wlen = end == NULL ? strlen(p) : (size_t)(end - p);
+
+		if (wlen == len && strncmp(p, token, len) == 0)
+			return true;
+		if (end == NULL)
+			break;
+		p = end + 1;
+	}
+	return false;
+}
+
+/* The value of "key=value" among the flags, in a new string or NULL. */
+static char *flag_value(const char *flags, const char *key)
+{
+	size_t len = strlen(key);
+
+	for (const char *p = flags; *p != '\0';) {
+		const char *end = strchr(p, ' ');
+		size_t wlen = end == NULL ? strlen(p) : (size_t)(end - p);
+
+		if (wlen > len && strncmp(p, key, len) == 0 && p[len] == '=')
+			return i_strndup(p + len + 1, wlen - len - 1);
+		if (end == NULL)
+			break;
+		p = end + 1;
 	}
 	return NULL;
 }
@@ -139,7 +176,7 @@ static void session_start(struct mail_worker *worker, char *msg, int fd)
 		struct pop3_client *client =
 			pop3_client_create(worker->loop, fd, session->user, set,
 				       session_id,
-				       strchr(flags, 'L') != NULL ?
+				       flag_has(flags, "L") ?
 				       POP3_CLIENT_SEND_LOGGED_IN : 0,
 				       session_destroyed, session, &error);
 		if (client == NULL) {
@@ -154,6 +191,33 @@ static void session_start(struct mail_worker *worker, char *msg, int fd)
 						      str_len(raw));
 			str_free(&raw);
 		}
+	} else if (strcmp(protocol, "imap") == 0) {
+		struct imap_client_start start;
+		string_t *raw = NULL;
+		char *tag = flag_value(flags, "tag");
+
+		memset(&start, 0, sizeof(start));
+		start.login_tag = tag;
+		start.capability_sent = flag_has(flags, "capa");
+		if (input != NULL && input[0] != '\0') {
+			raw = str_new(strlen(input));
+			if (base64_decode(raw, input, strlen(input)) == 0) {
+				start.input = str_c(raw);
+				start.input_size = str_len(raw);
+			}
+		}
+		/* counted first: pipelined input may end the session
+		   inside imap_client_create() */
+		worker->sessions++;
+		(void)imap_client_create(worker->loop, fd, session->user, set,
+					 session_id, &start, session_destroyed,
+					 session);
+		if (raw != NULL)
+			str_free(&raw);
+		i_free(tag);
+		i_free(args);
+		log_set_prefix("mail-worker: ");
+		return;
 	} else {
 		error = "Protocol not served by this worker";
 		i_error("%s: %s", protocol, error);

@@ -38,7 +38,7 @@ struct imap_parser {
 	uint64_t literal_size, literal_left;
 	bool literal_plus, literal8, literal_had_digit;
 
-	bool want_cont, started, fatal;
+	bool want_cont, started, fatal, line_ended;
 	const char *error;
 };
 
@@ -76,6 +76,11 @@ void imap_parser_destroy(struct imap_parser **_parser)
 bool imap_parser_is_started(const struct imap_parser *parser)
 {
 	return parser->started;
+}
+
+bool imap_parser_is_line_done(const struct imap_parser *parser)
+{
+	return parser->state == ST_DONE && parser->line_ended;
 }
 
 bool imap_parser_want_continuation(struct imap_parser *parser)
@@ -419,6 +424,7 @@ int imap_parser_read(struct imap_parser *parser, const unsigned char *data,
 			}
 		eol:
 			i++;
+			parser->line_ended = true;
 			if (parser->depth > 0) {
 				*consumed_r = i;
 				parser->state = ST_DONE;

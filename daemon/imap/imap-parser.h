@@ -92,6 +92,8 @@ const char *imap_parser_get_error(struct imap_parser *parser, bool *fatal_r);
  * the bytes to drop and whether the LF was found. */
 size_t imap_parser_skip_line(const unsigned char *data, size_t size,
 			     bool *found_r);
+/* Did the line end (its LF consumed) with the last read? */
+bool imap_parser_is_line_done(const struct imap_parser *parser);
 /* Has the parser seen any byte of a command since the last reset? */
 bool imap_parser_is_started(const struct imap_parser *parser);
 
