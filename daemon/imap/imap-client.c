@@ -434,7 +434,9 @@ static bool client_handle_input(struct imap_client *client)
 				imap_parser_get_error(client->parser, &fatal);
 			char *text;
 
-			if (cmd->name == NULL)
+			if (fatal)
+				text = i_strdup(error);
+			else if (cmd->name == NULL)
 				text = i_strdup("Error in IMAP command received by server.");
 			else
 				text = i_strdup_printf("Error in IMAP command %s: %s",
@@ -454,22 +456,18 @@ static bool client_handle_input(struct imap_client *client)
 		if (client->parse_stage == 0) {
 			const char *tag = NULL, *name = NULL;
 
-			if (count == 0 && imap_parser_is_line_done(client->parser)) {
-				/* an empty line: ignored */
-				client_command_free(client);
-				continue;
-			}
-			if (!imap_arg_get_atom(&args[0], &tag) || !valid_tag(tag)) {
+			if (count == 0 || !imap_arg_get_atom(&args[0], &tag) ||
+			    !valid_tag(tag)) {
 				cmd->tag = NULL;
 				if (!client_parse_error(client,
-					"Error in IMAP command received by server.", false))
+					"Error in IMAP tag: Invalid tag", false))
 					return !client->destroying;
 				continue;
 			}
 			cmd->tag = p_strdup(cmd->pool, tag);
 			if (count < 2 || !imap_arg_get_atom(&args[1], &name)) {
 				if (!client_parse_error(client,
-					"Error in IMAP command received by server.", false))
+					"Error in IMAP command: Invalid command name", false))
 					return !client->destroying;
 				continue;
 			}
@@ -485,7 +483,7 @@ static bool client_handle_input(struct imap_client *client)
 
 			if (count < 3 || !imap_arg_get_atom(&args[2], &name)) {
 				if (!client_parse_error(client,
-					"Error in IMAP command UID: Invalid arguments.", false))
+					"Error in IMAP command: Invalid command name", false))
 					return !client->destroying;
 				continue;
 			}
@@ -504,8 +502,8 @@ static bool client_handle_input(struct imap_client *client)
 					  COMMAND_FLAG_USES_SEQS) == 0 &&
 			     strcmp(upper, "EXPUNGE") != 0)) {
 				char *text = i_strdup_printf(
-					"Error in IMAP command %s: Unknown command",
-					cmd->uid ? "UID" : name);
+					"Error in IMAP command %s%s: Unknown command",
+					cmd->uid ? "UID " : "", name);
 				cmd->command = NULL;
 				bool ok = client_parse_error(client, text, false);
 				i_free(text);

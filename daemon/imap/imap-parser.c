@@ -196,8 +196,9 @@ static int literal_begin(struct imap_parser *parser,
 		return 1;
 	}
 	if (parser->literal_size > parser->max_size - parser->used) {
-		return parser_fail(parser, "Literal size too large",
-				   parser->literal_plus);
+		/* the connection goes even for a synchronizing literal,
+		   as Dovecot does */
+		return parser_fail(parser, "Literal size too large", true);
 	}
 	if (!parser->literal_plus)
 		parser->want_cont = true;
