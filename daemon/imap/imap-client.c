@@ -434,6 +434,20 @@ static bool client_handle_input(struct imap_client *client)
 				imap_parser_get_error(client->parser, &fatal);
 			char *text;
 
+			if (!fatal && cmd->command != NULL && !cmd->uid &&
+			    (cmd->command->flags & COMMAND_FLAG_IGNORE_ARGS) != 0) {
+				/* the args don't matter: run it */
+				static const struct imap_arg no_args[1];
+
+				client->skip_line =
+					!imap_parser_is_line_done(client->parser);
+				cmd->args = no_args;
+				client_command_run(cmd);
+				if (client->destroying)
+					return false;
+				conn = client->conn;
+				continue;
+			}
 			if (fatal)
 				text = i_strdup(error);
 			else if (cmd->name == NULL)

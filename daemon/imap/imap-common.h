@@ -45,6 +45,9 @@ enum command_flags {
 	COMMAND_FLAG_SELECTED = 0x02,
 	/* no mailbox sync after it (LOGOUT) */
 	COMMAND_FLAG_NO_SYNC = 0x04,
+	/* takes no arguments (its UID form may): whatever follows, even
+	   unparsable, is ignored (as Dovecot does) */
+	COMMAND_FLAG_IGNORE_ARGS = 0x08,
 };
 
 struct command {
