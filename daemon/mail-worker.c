@@ -24,6 +24,7 @@
 
 #include <errno.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -297,6 +298,12 @@ int mail_worker_main(struct config *config)
 		i_fatal("mail-worker must not run as root");
 	memset(&worker, 0, sizeof(worker));
 	worker.config = config;
+	/* every session is an fd here: use all the descriptors allowed */
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		(void)setrlimit(RLIMIT_NOFILE, &rl);
+	}
 	worker.loop = io_loop_create();
 	signal(SIGPIPE, SIG_IGN);
 	log_set_prefix("mail-worker: ");
