@@ -24,7 +24,10 @@ struct thread_node {
 	/* the key siblings are sorted by: own date and seq, or for a
 	   dummy its first child's (REFS: the newest in the thread) */
 	time_t sort_date;
-	uint32_t sort_seq;
+	uint64_t sort_seq;
+	/* a root that took the place of a dummy parent with no other
+	   child (REFS sorts these as dummies) */
+	bool dummy_root;
 };
 
 struct thread_ctx {
@@ -167,11 +170,11 @@ static int thread_add_refs(struct thread_ctx *ctx, struct mail *mail,
 			node_link(prev, ref);
 		prev = ref;
 	}
-	if (prev != NULL && prev != node && !would_loop(prev, node)) {
-		/* the message's own last reference wins */
-		node_unlink(node);
+	/* the message's own last reference (or none: a root) replaces the
+	   parent that other messages' References gave it */
+	node_unlink(node);
+	if (prev != NULL && !would_loop(prev, node))
 		node_link(prev, node);
-	}
 	return 0;
 }
 
@@ -226,6 +229,8 @@ static void prune_list(ARRAY_NODE *list, struct thread_node *parent)
 		array_delete(list, i);
 		for (size_t k = 0; k < kids.count; k++) {
 			kids.v[k]->parent = parent;
+			if (parent == NULL)
+				kids.v[k]->dummy_root = true;
 			array_reserve(list, list->count + 1);
 			memmove(&list->v[i + k + 1], &list->v[i + k],
 				(list->count - i - k) * sizeof(list->v[0]));
@@ -268,37 +273,42 @@ static void sort_list(ARRAY_NODE *list)
 		qsort(list->v, list->count, sizeof(list->v[0]), node_cmp);
 }
 
-/* The newest (date, seq) of the messages at and below node. */
-static void subtree_newest(const struct thread_node *node, time_t *date,
-			   uint32_t *seq)
-{
-	if (node->seq != 0 &&
-	    (node->date > *date || (node->date == *date && node->seq > *seq))) {
-		*date = node->date;
-		*seq = node->seq;
-	}
-	for (size_t i = 0; i < node->children.count; i++)
-		subtree_newest(node->children.v[i], date, seq);
-}
-
-/* REFS: threads in the order of their newest message. */
-static void sort_roots_newest(ARRAY_NODE *roots)
-{
-	for (size_t i = 0; i < roots->count; i++) {
-		struct thread_node *root = roots->v[i];
-
-		root->sort_date = root->date;
-		root->sort_seq = root->seq;
-		subtree_newest(root, &root->sort_date, &root->sort_seq);
-	}
-	if (roots->count > 1)
-		qsort(roots->v, roots->count, sizeof(roots->v[0]), node_cmp);
-}
-
 /* The message a root's subject comes from: itself or its first child. */
 static const struct thread_node *subject_node(const struct thread_node *n)
 {
 	return n->seq != 0 || n->children.count == 0 ? n : n->children.v[0];
+}
+
+/* The newest date of the messages at and below node. */
+static time_t subtree_newest(const struct thread_node *node)
+{
+	time_t date = node->seq != 0 ? node->date : 0;
+
+	for (size_t i = 0; i < node->children.count; i++) {
+		time_t d = subtree_newest(node->children.v[i]);
+
+		if (d > date)
+			date = d;
+	}
+	return date;
+}
+
+/* REFS: threads in the order of their newest message; on equal dates
+   threads under a dummy (kept or pruned) first, then by the sequence of
+   the thread's first message (Dovecot's order). */
+static void sort_roots_newest(ARRAY_NODE *roots)
+{
+	for (size_t i = 0; i < roots->count; i++) {
+		struct thread_node *root = roots->v[i];
+		const struct thread_node *first = subject_node(root);
+
+		root->sort_date = subtree_newest(root);
+		root->sort_seq = first->seq;
+		if (root->seq != 0 && !root->dummy_root)
+			root->sort_seq += 1ULL << 32;
+	}
+	if (roots->count > 1)
+		qsort(roots->v, roots->count, sizeof(roots->v[0]), node_cmp);
 }
 
 /* RFC 5256 step 5: merge roots whose base subjects are equal. */

@@ -18,7 +18,10 @@ storage API. Answers are compared exactly.
 Known differences are listed in tests/compat/sort-known-failures.txt as
 "<command>  # reason".
 
-Usage: sort-thread-diff.py [-v] [--keep] [PROBE]
+Usage: sort-thread-diff.py [-v] [--keep] [--random N [--seed S]] [PROBE]
+--random N tests N generated messages instead of the corpus (the same
+for the same seed) to look for new differences; the known-failures
+file does not apply to them.
 Exit status 0 when every non-listed answer is identical."""
 import os
 import re
@@ -174,6 +177,11 @@ CORPUS = [
     ("From: t21@example.com\nSubject: Re: Loop one\n"
      "Date: Sun, 3 Dec 2023 12:00:00 +0000\n"
      "Message-ID: <l3@example.com>\nReferences: <l1@example.com>", 380),
+    # 43-44: equal dates; REFS puts the thread under a (pruned) dummy
+    # parent first, REFERENCES goes by sequence
+    ("From: t22@example.com\nSubject: plain, no date", 400),
+    ("From: t23@example.com\nSubject: parent missing, no date\n"
+     "References: <gone@example.com>", 400),
 ]
 
 SORT_PROGRAMS = [
@@ -187,6 +195,66 @@ SORT_PROGRAMS = [
     "(DISPLAYFROM REVERSE SIZE)", "(DATE SIZE SUBJECT)",
 ]
 THREADS = ["ORDEREDSUBJECT", "REFERENCES", "REFS"]
+
+
+RANDOM_SUBJECTS = [
+    "Hello", "Re: Hello", "RE: re: hello", "Fwd: Hello", "hello (fwd)",
+    "[fwd: Hello]", "[list] Hello", "[list] Re: Hello", "Re: [list] hello",
+    "Re[3]: Hello", "Fw: [a][b] Re: Hello", "[fwd: Re: Hello] (fwd)",
+    "[blob]", "Re: [blob]", "[a] [b]", "Re:", "", "  ", "(fwd)",
+    "Fwd:Fwd:  Topic\t here", "Topic here", "topic  here", "Re: Topic here",
+    "=?utf-8?q?=C3=A9t=C3=A9?=", "=?utf-8?q?Re=3A_=C3=A9t=C3=A9?=",
+    "Re: =?iso-8859-1?q?=E9t=E9?=", "\u00c9t\u00e9", "_under", "Zebra",
+    "zebra", "[fwd: ]", "re : spaced", "Re:Re:Re:x", "[fwd: [fwd: x]]",
+    "Ref: x", "fwd x", "[x] [y] z (fwd) (fwd)", "Re: Fwd:", "[Re: x]",
+]
+RANDOM_ADDRS = [
+    None, "a@example.com", "B@example.com", "Alice <alice@example.com>",
+    "=?utf-8?q?=C3=89mile?= <emile@example.com>", "\"\" <q@example.com>",
+    "undisclosed-recipients:;", "grp: x@example.com, y@example.com;",
+    "Bob Smith", "bob", "<>", "\"Smith, Bob\" <bs@example.com>",
+    "zed@example.com (Zed Comment)", "_u@example.com", "émile@example.com",
+    "\"Quoted Local\"@example.com", "", "@", "<@route:r@example.com>",
+]
+RANDOM_DATES = [
+    None, "garbage", "Tue, 21 Nov 2023 10:00:00 +0000",
+    "Tue, 21 Nov 2023 10:00:00 +0100", "21 Nov 23 10:00 EST",
+    "Wed, 22 Nov 2023 08:00:00 -0800", "Wed, 22 Nov 2023 08:00:00 -0800",
+    "Thu, 1 Jan 1970 00:00:00 +0000", "Sat, 2 Dec 2023 10:00 +0000",
+    "Mon, 27 Nov 2023 12:00:00 +0000 (UTC)", "2023-11-21 10:00:00",
+    "Fri, 24 Nov 2023 25:00:00 +0000", "Sun, 3 Dec 2023 10:00:00 GMT",
+]
+
+
+def random_corpus(n, seed):
+    """n generated messages: random subjects, addresses, dates and
+    Message-ID/References/In-Reply-To among a small set of ids, so that
+    missing parents, loops and duplicates are common."""
+    import random
+    rnd = random.Random(seed)
+    ids = ["<r%d@example.com>" % i for i in range(max(4, n // 2))]
+    corpus = []
+    for _ in range(n):
+        hdr = []
+        for field, pool in (("From", RANDOM_ADDRS), ("To", RANDOM_ADDRS),
+                            ("Cc", RANDOM_ADDRS), ("Date", RANDOM_DATES)):
+            v = rnd.choice(pool)
+            if v is not None:
+                hdr.append("%s: %s" % (field, v))
+        if rnd.random() < 0.9:
+            hdr.append("Subject: %s" % rnd.choice(RANDOM_SUBJECTS))
+        if rnd.random() < 0.85:
+            hdr.append("Message-ID: %s" % rnd.choice(ids))
+        r = rnd.random()
+        if r < 0.5:
+            hdr.append("References: %s" % " ".join(
+                rnd.choice(ids) for _ in range(rnd.randint(1, 4))))
+        if r > 0.3 and rnd.random() < 0.6:
+            hdr.append("In-Reply-To: %s" % rnd.choice(ids))
+        rnd.shuffle(hdr)
+        corpus.append(("\n".join(hdr), rnd.choice([0, 0, 10, 20, 3600])
+                       + rnd.randint(0, 3) * 86400))
+    return corpus
 
 
 def message(headers, n):
@@ -318,6 +386,15 @@ def main():
     verbose = "-v" in args
     keep = "--keep" in args
     args = [a for a in args if a not in ("-v", "--keep")]
+    corpus, random_n, seed = CORPUS, 0, 1
+    while len(args) >= 2 and args[0] in ("--random", "--seed"):
+        if args[0] == "--random":
+            random_n = int(args[1])
+        else:
+            seed = int(args[1])
+        args = args[2:]
+    if random_n > 0:
+        corpus = random_corpus(random_n, seed)
     probe = args[0] if args else os.environ.get(
         "PROBE", os.path.join(TOP, "build", "bin", "sort-probe"))
     if not os.path.exists(IMAP):
@@ -329,7 +406,7 @@ def main():
 
     dovecot = Dovecot()
     try:
-        dovecot.append_all(CORPUS)
+        dovecot.append_all(corpus)
         cmds = commands()
         theirs = dovecot.ask(cmds)
         # Dovecot owns the Maildir's files; Roost only reads them (its
@@ -341,7 +418,7 @@ def main():
         if p.returncode != 0 or len(ours) != len(cmds):
             print("sort-thread-diff: probe failed (exit %d)" % p.returncode)
             ours += ["(no answer)"] * (len(cmds) - len(ours))
-        known = load_known()
+        known = load_known() if random_n == 0 else {}
         same = differ = listed = 0
         for cmd, t, o in zip(cmds, theirs, ours):
             if t == o:
@@ -360,7 +437,7 @@ def main():
             print("DIFF %s\n    dovecot: %s\n    roost:   %s" % (cmd, t, o))
         print("sort-thread-diff: %d messages, %d commands: %d identical, "
               "%d known differences, %d new differences"
-              % (len(CORPUS), len(cmds), same, listed, differ))
+              % (len(corpus), len(cmds), same, listed, differ))
         return 1 if differ else 0
     finally:
         dovecot.close(keep)
