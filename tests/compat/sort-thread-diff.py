@@ -207,6 +207,9 @@ RANDOM_SUBJECTS = [
     "Re: =?iso-8859-1?q?=E9t=E9?=", "\u00c9t\u00e9", "_under", "Zebra",
     "zebra", "[fwd: ]", "re : spaced", "Re:Re:Re:x", "[fwd: [fwd: x]]",
     "Ref: x", "fwd x", "[x] [y] z (fwd) (fwd)", "Re: Fwd:", "[Re: x]",
+    "\u041f\u0440\u0438\u0432\u0435\u0442", "\u03b1\u03b2\u03b3",
+    "\u65e5\u672c", "=?utf-8?b?0L/RgNC40LLQtdGC?=", "\u00e6ther",
+    "\u0153uvre", "\u00df", "Ss", "\u0141\u00f3d\u017a", "Lodz",
 ]
 RANDOM_ADDRS = [
     None, "a@example.com", "B@example.com", "Alice <alice@example.com>",
@@ -244,7 +247,11 @@ def random_corpus(n, seed):
         if rnd.random() < 0.9:
             hdr.append("Subject: %s" % rnd.choice(RANDOM_SUBJECTS))
         if rnd.random() < 0.85:
-            hdr.append("Message-ID: %s" % rnd.choice(ids))
+            mid = rnd.choice(ids)
+            if rnd.random() < 0.1:
+                mid = rnd.choice([mid[1:-1], mid + " (c)", "<x y@z>",
+                                  mid.replace("@", ""), "<>", mid + mid])
+            hdr.append("Message-ID: %s" % mid)
         r = rnd.random()
         if r < 0.5:
             hdr.append("References: %s" % " ".join(
