@@ -32,6 +32,8 @@ struct imap_login_state {
 	bool skip_line;
 	/* the client asked for CAPABILITY before logging in */
 	bool capa_sent;
+	/* ID was seen (only the first one is logged, as Dovecot) */
+	bool id_seen;
 	/* the tag of the LOGIN/AUTHENTICATE in progress */
 	char *auth_tag;
 	char *handover_flags;
@@ -266,9 +268,12 @@ static void id_log(struct login_client *client, const struct imap_arg *list)
 static void cmd_id(struct login_client *client, const char *tag,
 		   const struct imap_arg *args)
 {
+	struct imap_login_state *st = state(client);
 	const struct imap_arg *list = NULL;
+	bool first = !st->id_seen;
 	char *id, *line;
 
+	st->id_seen = true;
 	if (args[0].type == IMAP_ARG_LIST) {
 		list = args[0].list;
 		for (unsigned int i = 0; list[i].type != IMAP_ARG_EOL; i++) {
@@ -279,7 +284,8 @@ static void cmd_id(struct login_client *client, const char *tag,
 				return;
 			}
 		}
-		id_log(client, list);
+		if (first)
+			id_log(client, list);
 	} else if (args[0].type != IMAP_ARG_EOL &&
 		   args[0].type != IMAP_ARG_NIL) {
 		reply(client, tag, "BAD Invalid ID parameters");
