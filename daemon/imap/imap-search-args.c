@@ -25,7 +25,6 @@ struct imap_search_parser {
 	/* "$": replayed as "UID <saved set>" or, empty, "NOT ALL" */
 	const char *pending_key, *pending_string;
 	bool last_key_uid;
-	bool badcharset;
 };
 
 /* The saved SEARCHRES UIDs as a UID set, NULL if there are none. */
@@ -164,23 +163,22 @@ int imap_search_args_build(struct client_command_context *cmd,
 
 	*badcharset_r = false;
 	memset(&ip, 0, sizeof(ip));
-	if (charset != NULL && !charset_is_utf8(charset)) {
-		struct charset_translation *t;
-
-		if (charset_to_utf8_begin(charset, &t, &error) < 0) {
-			*badcharset_r = true;
-			cmd_no(cmd, "[BADCHARSET] Unknown charset");
-			return -1;
-		}
-		charset_to_utf8_end(&t);
-		ip.charset = charset;
-	}
 	if (imap_arg_is_eol(args)) {
 		text = i_strdup_printf("Error in IMAP command %s: "
 				       "Missing search parameters", cmd->name);
 		cmd_bad(cmd, text);
 		i_free(text);
 		return -1;
+	}
+	if (charset != NULL && !charset_is_utf8(charset)) {
+		struct charset_translation *t;
+
+		/* an unknown charset is reported after the keys parsed */
+		if (charset_to_utf8_begin(charset, &t, &error) < 0)
+			*badcharset_r = true;
+		else
+			charset_to_utf8_end(&t);
+		ip.charset = charset;
 	}
 	ip.client = cmd->client;
 	ip.pool = cmd->pool;
@@ -195,6 +193,12 @@ int imap_search_args_build(struct client_command_context *cmd,
 				       cmd->name, error);
 		cmd_bad(cmd, text);
 		i_free(text);
+		*badcharset_r = false;
+		return -1;
+	}
+	if (*badcharset_r) {
+		mail_search_args_free(args_r);
+		cmd_no(cmd, "[BADCHARSET] Unknown charset");
 		return -1;
 	}
 	return 0;
