@@ -580,6 +580,10 @@ static bool client_output_ready(struct connection *conn)
 		}
 		if (client->conn == NULL || client->conn->disconnected)
 			break;
+		if (cmd->yield) {
+			cmd->yield = false;
+			break;
+		}
 	}
 	return true;
 }

@@ -85,6 +85,9 @@ struct client_command_context {
 	uint64_t start_usecs;
 	bool finished;
 	bool sync_no_expunges;
+	/* a streaming command that queued nothing but has more to do (a
+	   long SEARCH): let the ioloop run before func is called again */
+	bool yield;
 };
 
 struct imap_client {
