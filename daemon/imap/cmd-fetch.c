@@ -408,6 +408,7 @@ static bool fetch_binary(struct client_command_context *cmd,
 			    (unsigned long long)res.size);
 		return true;
 	}
+	memset(&ctx->lit, 0, sizeof(ctx->lit));
 	ctx->lit.buf = dest;
 	literal_start(cmd, ctx, item, str_len(dest), res.literal8);
 	return true;
@@ -420,6 +421,8 @@ static void fetch_section(struct client_command_context *cmd,
 	struct fetch_literal *lit = &ctx->lit;
 	struct message_section_result res;
 
+	i_assert(lit->buf == NULL);
+	memset(lit, 0, sizeof(*lit));
 	lit->src = ctx->data;
 	lit->nul80 = true;
 	if (item->section.type == MESSAGE_SECTION_BODY &&
@@ -541,8 +544,10 @@ static bool cmd_fetch_finish(struct client_command_context *cmd)
 
 	if (ctx->t != NULL)
 		ret = mailbox_transaction_commit(&ctx->t, NULL);
-	if (ctx->disconnected)
-		return cmd_no(cmd, "FETCH failed");
+	if (ctx->disconnected) {
+		/* no tagged reply: the session closes after the BYE */
+		return false;
+	}
 	if (ctx->fail_text != NULL) {
 		char *text = i_strdup_printf("%s%s", ctx->fail_code,
 					     ctx->fail_text);
