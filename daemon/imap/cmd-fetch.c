@@ -47,7 +47,8 @@ struct fetch_ctx {
 
 	bool some_expunged;
 	const char *fail_code, *fail_text;	/* tagged NO */
-	bool disconnected;
+	bool internal_error, disconnected;
+	uint32_t failed_uid;
 };
 
 static uint32_t fetch_failed_uid;	/* disconnect-after: the last failure */
@@ -210,7 +211,11 @@ static void fetch_write_structure(struct fetch_ctx *ctx,
 	str_append(str, item->name);
 	str_append_c(str, ' ');
 	if (ctx->msg_expunged) {
-		str_append(str, "NIL");
+		/* Dovecot's answers for a message whose file is gone */
+		if (item->type == IMAP_FETCH_ENVELOPE)
+			imap_envelope_write(NULL, str);
+		else
+			str_append(str, "NIL");
 		return;
 	}
 	field = item->type == IMAP_FETCH_ENVELOPE ? "imap.envelope" :
@@ -341,35 +346,45 @@ static void literal_step(struct client_command_context *cmd,
 	}
 }
 
-/* A failure that Dovecot treats as an internal error: per
- * imap_fetch_failure, disconnect or answer NO. */
-static void fetch_fail_internal(struct client_command_context *cmd,
-				struct fetch_ctx *ctx, const char *reason)
+/* A failure that Dovecot treats as an internal error: logged now,
+ * answered per imap_fetch_failure when the fetch finishes. */
+static void fetch_fail_internal(struct fetch_ctx *ctx, const char *reason)
+{
+	i_error("FETCH for mailbox %s UID %u failed: %s",
+		mailbox_get_vname(ctx->mail->box), ctx->mail->uid, reason);
+	ctx->internal_error = true;
+	ctx->failed_uid = ctx->mail->uid;
+}
+
+/* After an internal error: disconnect (BYE, no tagged reply) or NO. */
+static bool fetch_finish_internal(struct client_command_context *cmd,
+				  struct fetch_ctx *ctx)
 {
 	struct imap_client *client = cmd->client;
 	const char *mode = client->set->imap_fetch_failure;
 	char stamp[32], *text;
 	time_t now = time(NULL);
 	struct tm tm;
+	bool disconnect;
 
-	i_error("FETCH for mailbox %s UID %u failed: %s",
-		mailbox_get_vname(client->mailbox), ctx->mail->uid, reason);
 	localtime_r(&now, &tm);
 	strftime(stamp, sizeof(stamp), "%Y-%m-%d %H:%M:%S", &tm);
 	text = i_strdup_printf("Internal error occurred. Refer to server log "
 			       "for more information. [%s]", stamp);
-	if (mode == NULL || strcmp(mode, "disconnect-immediately") == 0 ||
-	    (strcmp(mode, "disconnect-after") == 0 &&
-	     fetch_failed_uid == ctx->mail->uid)) {
+	disconnect = mode == NULL ||
+		strcmp(mode, "disconnect-immediately") == 0 ||
+		(strcmp(mode, "disconnect-after") == 0 &&
+		 fetch_failed_uid == ctx->failed_uid);
+	fetch_failed_uid = ctx->failed_uid;
+	if (disconnect) {
 		client_send_linef(client, "* BYE FETCH failed: %s", text);
 		client_disconnect(client, "FETCH failed");
 		ctx->disconnected = true;
 	} else {
-		ctx->fail_code = "";
-		ctx->fail_text = p_strdup(cmd->pool, text);
+		cmd_no(cmd, text);
 	}
-	fetch_failed_uid = ctx->mail->uid;
 	i_free(text);
+	return !disconnect;
 }
 
 /* BINARY[..] / BINARY.SIZE[..]. Returns false if the fetch stops. */
@@ -397,7 +412,7 @@ static bool fetch_binary(struct client_command_context *cmd,
 			ctx->fail_text = "Invalid data in MIME part";
 			break;
 		default:
-			fetch_fail_internal(cmd, ctx, "Invalid data in MIME part");
+			fetch_fail_internal(ctx, "Invalid data in MIME part");
 			break;
 		}
 		return false;
@@ -470,7 +485,7 @@ static bool fetch_msg_begin(struct client_command_context *cmd,
 	    mail_get_stream(ctx->mail, &ctx->data, &ctx->size) < 0) {
 		if (!ctx->mail->expunged) {
 			str_truncate(ctx->line, 0);
-			fetch_fail_internal(cmd, ctx, mailbox_get_last_error(
+			fetch_fail_internal(ctx, mailbox_get_last_error(
 						client->mailbox, NULL));
 			return false;
 		}
@@ -548,6 +563,8 @@ static bool cmd_fetch_finish(struct client_command_context *cmd)
 		/* no tagged reply: the session closes after the BYE */
 		return false;
 	}
+	if (ctx->internal_error)
+		return fetch_finish_internal(cmd, ctx);
 	if (ctx->fail_text != NULL) {
 		char *text = i_strdup_printf("%s%s", ctx->fail_code,
 					     ctx->fail_text);
@@ -585,8 +602,7 @@ static bool cmd_fetch_continue(struct client_command_context *cmd)
 			continue;
 		}
 		if (!fetch_next_item(cmd, ctx)) {
-			if (!ctx->disconnected)
-				fetch_msg_end(cmd, ctx);
+			fetch_msg_end(cmd, ctx);
 			ctx->next = ctx->seqs.count;
 			return cmd_fetch_finish(cmd);
 		}

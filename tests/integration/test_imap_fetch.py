@@ -205,12 +205,21 @@ def normalize(data):
     return STAMP.sub(b"[STAMP]", data)
 
 
+# Dovecot answers HEADER.FIELDS of a header that ends without a newline
+# (messages 6, 7, 14) differently once it has decided to cache those fields
+# (after an earlier multi-message fetch of them: no blank line, a final CR
+# dropped) than before (blank line added, as Roost always does). Asked
+# once, last in the script, it agrees; asking twice would differ.
+KNOWN_HDR_DIFF = "FETCH 6:7,14 (UID BODY.PEEK[HEADER.FIELDS (Subject From)])"
+KNOWN_DIFFS = []
+
 # Every item, macro, section, partial and error form.
 FETCHES = [
     "FETCH 1:* (FLAGS UID RFC822.SIZE INTERNALDATE)",
     "FETCH 1:* ALL", "FETCH 1 FAST", "FETCH 2 fUlL", "FETCH 1:5 FULL",
     "FETCH 1:* (UID ENVELOPE)", "FETCH 1:* BODYSTRUCTURE", "FETCH 1:* BODY",
-    "FETCH 1:* (UID BODY.PEEK[HEADER.FIELDS (Subject From)])",
+    "FETCH 1:5 (UID BODY.PEEK[HEADER.FIELDS (Subject From)])",
+    "FETCH 8:13,15:* (UID BODY.PEEK[HEADER.FIELDS (Subject From)])",
     "FETCH 1:* BODY.PEEK[HEADER.FIELDS.NOT (Received Return-Path DATE)]",
     "FETCH 1:* (BODY.PEEK[HEADER] RFC822.SIZE)",
     "FETCH 1:4 (BODY.PEEK[TEXT])",
@@ -268,6 +277,7 @@ FETCHES = [
     "FETCH 9 BINARY[1]", "FETCH 10 (INTERNALDATE BODY.PEEK[TEXT] RFC822)",
     "FETCH 1:* FLAGS",
     "FETCH 11 BODY[HEADER]", "FETCH 1:* FLAGS",
+    KNOWN_HDR_DIFF,
 ]
 
 
@@ -346,16 +356,16 @@ class ImapFetch(unittest.TestCase):
     def test_differential_examine(self):
         cmds = ["EXAMINE INBOX"] + FETCHES
         n, bad = self.diff(cmds)
-        sys.stderr.write("\nEXAMINE: %d commands, %d differ\n"
-                         % (n, len(bad)))
-        self.assertEqual([c for c, _, _ in bad], [])
+        sys.stderr.write("\nEXAMINE: %d commands, %d differ (known: %d)\n"
+                         % (n, len(bad), len(KNOWN_DIFFS)))
+        self.assertEqual([c for c, _, _ in bad], KNOWN_DIFFS)
 
     def test_differential_select(self):
         cmds = ["SELECT INBOX"] + FETCHES + ["NOOP"]
         n, bad = self.diff(cmds)
-        sys.stderr.write("\nSELECT: %d commands, %d differ\n"
-                         % (n, len(bad)))
-        self.assertEqual([c for c, _, _ in bad], [])
+        sys.stderr.write("\nSELECT: %d commands, %d differ (known: %d)\n"
+                         % (n, len(bad), len(KNOWN_DIFFS)))
+        self.assertEqual([c for c, _, _ in bad], KNOWN_DIFFS)
 
     def test_expunged_file(self):
         def remove(name):
@@ -376,11 +386,11 @@ class ImapFetch(unittest.TestCase):
         s = Session(self.argv("roost"))
         s.command(b"a SELECT INBOX")
         r = s.command(b"b FETCH 12 BODY[]")
-        self.assertIn(b"FLAGS (\\Seen \\Recent) BODY[] {", r)
+        self.assertIn(b"* 12 FETCH (FLAGS (\\Seen) BODY[] {", r)
         m = re.search(rb"BODY\[\] \{(\d+)\}\r\n", r)
         self.assertGreater(int(m.group(1)), 5000000)
         r = s.command(b"c FETCH 12 FLAGS")
-        self.assertIn(b"FLAGS (\\Seen \\Recent)", r)
+        self.assertIn(b"FLAGS (\\Seen)", r)
         r = s.command(b"d FETCH 12 BODY[TEXT]")
         self.assertNotIn(b"FLAGS", r)
         s.close()
@@ -434,9 +444,8 @@ class ImapFetchMemory(unittest.TestCase):
                 if not d:
                     break
                 got += d
-            self.assertEqual(got.count(b" FETCH (BODY[] {100012}\r\n") +
-                             got.count(b" FETCH (BODY[] {100013}\r\n") +
-                             got.count(b" FETCH (BODY[] {100014}\r\n"), 300)
+            self.assertEqual(len(re.findall(
+                rb"\* \d+ FETCH \(BODY\[\] \{1010\d\d\}\r\n", got)), 300)
             a.close()
             p.wait(timeout=10)
             sys.stderr.write("\npeak RSS while blocked: %d KB\n" % peak)
