@@ -578,7 +578,8 @@ static bool client_output_ready(struct connection *conn)
 			/* pipelined commands waiting in the input buffer */
 			return client_handle_input(client);
 		}
-		if (client->conn == NULL || client->conn->disconnected)
+		if (client->conn == NULL || client->conn->disconnected ||
+		    client->logging_out)
 			break;
 		if (cmd->yield) {
 			cmd->yield = false;
