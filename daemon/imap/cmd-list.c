@@ -129,7 +129,7 @@ static void list_root(struct client_command_context *cmd, const char *ref)
 	str_append(str, "* LIST (\\Noselect) ");
 	imap_append_quoted(str, sep_str);
 	str_append_c(str, ' ');
-	imap_append_string(str, root);
+	imap_append_mailbox_name(str, root);
 	client_send_line(cmd->client, str_c(str));
 	str_free(&str);
 	i_free(root);
@@ -187,10 +187,8 @@ static void list_flags(const struct list_cmd *ctx,
 		else if ((flags & MAILBOX_NOCHILDREN) != 0)
 			add_flag(str, "\\HasNoChildren");
 	}
-	if ((flags & MAILBOX_MARKED) != 0)
-		add_flag(str, "\\Marked");
-	else if ((flags & MAILBOX_UNMARKED) != 0)
-		add_flag(str, "\\UnMarked");
+	/* \Marked/\UnMarked: Dovecot shows them only for mailboxes its
+	   list index has seen opened; not reproduced, left out */
 	if (!ctx->extended || (ctx->ret & RET_SPECIALUSE) != 0 ||
 	    (ctx->sel & SEL_SPECIALUSE) != 0)
 		append_special_use(str, flags);

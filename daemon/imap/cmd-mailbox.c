@@ -71,6 +71,8 @@ bool cmd_create(struct client_command_context *cmd)
 		tmp = p_strndup(cmd->pool, vname, len - 1);
 		vname = tmp;
 	}
+	if (strcmp(vname, ns->prefix) == 0)
+		return cmd_no(cmd, "[CANNOT] Invalid mailbox name: Name is empty");
 	box = mailbox_alloc(cmd->client->user, vname, 0);
 	if (mailbox_create(box, NULL, directory) < 0)
 		cmd_no_storage_error(cmd, box);
@@ -107,7 +109,13 @@ bool cmd_delete(struct client_command_context *cmd)
 		client_close_mailbox(client);
 	box = mailbox_alloc(client->user, vname, 0);
 	if (mailbox_delete(box) < 0) {
-		cmd_no_storage_error(cmd, box);
+		const char *text = mailbox_get_last_error(box, NULL);
+
+		/* Dovecot sends this one without a response code */
+		if (strcmp(text, "Mailbox has children, delete them first") == 0)
+			cmd_no(cmd, text);
+		else
+			cmd_no_storage_error(cmd, box);
 	} else {
 		cmd_ok(cmd, "Delete completed");
 		if (selected) {

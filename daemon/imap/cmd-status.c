@@ -153,8 +153,14 @@ bool cmd_status(struct client_command_context *cmd)
 	/* Dovecot enables CONDSTORE for the session when HIGHESTMODSEQ is
 	   asked for; left to the CONDSTORE work (client->enabled) */
 	if (imap_status_send(client, vname, name, items, &box) < 0) {
-		cmd_no_storage_error(cmd, box != NULL ? box :
-				     client->mailbox);
+		struct mailbox *ebox = box != NULL ? box : client->mailbox;
+		const char *text = mailbox_get_last_error(ebox, NULL);
+
+		/* Dovecot sends this one without a response code */
+		if (strcmp(text, "Mailbox isn't selectable") == 0)
+			cmd_no(cmd, text);
+		else
+			cmd_no_storage_error(cmd, ebox);
 	} else if (box == NULL) {
 		cmd_ok(cmd, "[CLIENTBUG] Status on selected mailbox completed");
 	} else {
