@@ -307,8 +307,10 @@ static void collect_cb(const char *name, enum mailbox_info_flags flags,
 
 	if (ns->inbox && strcasecmp(name, "INBOX") == 0) {
 		/* the inbox namespace's INBOX is "INBOX" whatever the
-		   prefix */
-		collect_add(c, "INBOX", flags);
+		   prefix; a directory of that name (mbox INBOX/sub) only
+		   gives it children */
+		collect_add(c, "INBOX", flags & ~(MAILBOX_NOSELECT |
+						  MAILBOX_NOINFERIORS));
 		return;
 	}
 	vname = i_strdup_printf("%s%s", ns->prefix, name);
