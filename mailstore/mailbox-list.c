@@ -445,7 +445,8 @@ static int info_tree_cmp(const void *p1, const void *p2, void *context)
 
 static void list_sort(struct mailbox_list_iter *iter,
 		      struct mail_namespace *ns, size_t first,
-		      const ARRAY_STR *subs, enum mailbox_list_iter_flags flags)
+		      const struct list_collect *c, const ARRAY_STR *subs,
+		      enum mailbox_list_iter_flags flags)
 {
 	struct list_sort_ctx sc = { .sep = ns->sep };
 	size_t count = iter->infos.count - first;
@@ -455,26 +456,28 @@ static void list_sort(struct mailbox_list_iter *iter,
 		return;
 	pool = pool_create("list sort", 1024);
 	sc.keys = hash_create(false);
-	sc.inbox_last = ns->inbox && ns->prefix[0] == '\0';
 	sc.ascending = (flags & MAILBOX_LIST_ITER_SUBSCRIBED) != 0;
-	for (size_t i = first; i < iter->infos.count; i++) {
-		const struct mailbox_info *info = &iter->infos.v[i];
-		const char *name = info->vname + strlen(ns->prefix);
-		int64_t key = INT64_MAX;
-
-		if (strncmp(info->vname, ns->prefix, strlen(ns->prefix)) != 0)
-			name = info->vname;
-		if (sc.ascending) {
-			for (size_t j = 0; j < subs->count; j++) {
-				if (strcmp(subs->v[j], name) == 0) {
-					key = (int64_t)j;
-					break;
-				}
-			}
-		} else if ((info->flags & MAILBOX_NONEXISTENT) == 0) {
-			key = mailbox_birth_key(iter->user, info->vname);
+	sc.inbox_last = ns->inbox && ns->prefix[0] == '\0' && !sc.ascending;
+	/* keys from every mailbox of the namespace, matched or not: a
+	   parent's place is its oldest descendant's */
+	if (sc.ascending) {
+		for (size_t j = 0; j < subs->count; j++) {
+			char *vname = i_strdup_printf("%s%s", ns->prefix,
+						      subs->v[j]);
+			sort_key_add(&sc, pool, vname, (int64_t)j);
+			i_free(vname);
 		}
-		sort_key_add(&sc, pool, info->vname, key);
+	} else {
+		for (size_t j = 0; j < c->order.count; j++) {
+			const char *vname = c->order.v[j];
+			enum mailbox_info_flags f = (enum mailbox_info_flags)
+				(uintptr_t)hash_lookup(c->names, vname);
+
+			if ((f & MAILBOX_NONEXISTENT) != 0)
+				continue;
+			sort_key_add(&sc, pool, vname,
+				     mailbox_birth_key(iter->user, vname));
+		}
 	}
 	qsort_r(iter->infos.v + first, count, sizeof(*iter->infos.v),
 		info_tree_cmp, &sc);
@@ -589,7 +592,7 @@ static void list_namespace(struct mailbox_list_iter *iter,
 		info->flags = f;
 		info->ns = ns;
 	}
-	list_sort(iter, ns, first, &subs, flags);
+	list_sort(iter, ns, first, &c, &subs, flags);
 	/* the namespace prefix itself (e.g. "Shared/") as \Noselect,
 	   unless it is INBOX, which stands for itself */
 	if (ns->prefix[0] != '\0' &&

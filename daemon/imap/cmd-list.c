@@ -208,7 +208,7 @@ static void list_send(struct client_command_context *cmd,
 	str_append_c(str, ' ');
 	imap_append_mailbox_name(str, info->vname);
 	if (childinfo)
-		str_append(str, " (\"CHILDINFO\" (\"SUBSCRIBED\"))");
+		str_append(str, " (CHILDINFO (\"SUBSCRIBED\"))");
 	client_send_line(cmd->client, str_c(str));
 	str_free(&flags);
 	str_free(&str);
@@ -240,6 +240,120 @@ static void list_status(struct client_command_context *cmd,
 		mailbox_free(&box);
 }
 
+typedef ARRAY(struct mailbox_info) ARRAY_INFO;
+
+static bool patterns_match(const struct list_cmd *ctx, const char *vname,
+			   char sep)
+{
+	for (size_t i = 0; i < ctx->patterns.count; i++) {
+		const char *p = ctx->patterns.v[i];
+
+		if (p != NULL && (mailbox_pattern_match(p, vname, sep) ||
+				  (strcasecmp(vname, "INBOX") == 0 &&
+				   strcasecmp(p, "INBOX") == 0)))
+			return true;
+	}
+	return false;
+}
+
+static bool infos_have(const ARRAY_INFO *infos,
+		       const char *vname)
+{
+	for (size_t i = 0; i < infos->count; i++) {
+		if (strcmp(infos->v[i].vname, vname) == 0)
+			return true;
+	}
+	return false;
+}
+
+static bool infos_have_child(const ARRAY_INFO *infos,
+			     const char *vname, char sep)
+{
+	size_t len = strlen(vname);
+
+	for (size_t i = 0; i < infos->count; i++) {
+		if (strncmp(infos->v[i].vname, vname, len) == 0 &&
+		    infos->v[i].vname[len] == sep)
+			return true;
+	}
+	return false;
+}
+
+/* LSUB and LIST (SUBSCRIBED): the subscribed mailboxes that match, and
+ * a parent that matches for a subscribed child that doesn't (LSUB:
+ * \Noselect; RECURSIVEMATCH: with CHILDINFO). */
+static void list_subscribed(struct client_command_context *cmd,
+			    struct list_cmd *ctx)
+{
+	static const char *const all[] = { "*", NULL };
+	ARRAY_INFO infos = ARRAY_INIT;
+	ARRAY_STR done = ARRAY_INIT;
+	const struct mailbox_info *info;
+	struct mailbox_list_iter *iter;
+	bool recursive = (ctx->sel & SEL_RECURSIVEMATCH) != 0;
+	pool_t pool = cmd->pool;
+
+	iter = mailbox_list_iter_init(cmd->client->user, all,
+				      MAILBOX_LIST_ITER_SUBSCRIBED |
+				      MAILBOX_LIST_ITER_RETURN_SUBSCRIBED |
+				      MAILBOX_LIST_ITER_RETURN_CHILDREN);
+	while ((info = mailbox_list_iter_next(iter)) != NULL) {
+		struct mailbox_info *copy = array_append_space(&infos);
+
+		*copy = *info;
+		copy->vname = p_strdup(pool, info->vname);
+	}
+	(void)mailbox_list_iter_deinit(&iter);
+	for (size_t i = 0; i < infos.count; i++) {
+		struct mailbox_info out = infos.v[i];
+		char sep = out.ns->sep;
+
+		if (patterns_match(ctx, out.vname, sep)) {
+			if (ctx->lsub)
+				out.flags &= MAILBOX_SPECIALUSE_MASK;
+			list_send(cmd, ctx, &out, recursive &&
+				  infos_have_child(&infos, out.vname, sep));
+			if (!ctx->lsub && (ctx->ret & RET_STATUS) != 0)
+				list_status(cmd, ctx, &out);
+			continue;
+		}
+		if (!ctx->lsub && !recursive)
+			continue;
+		/* the parents of a child that didn't match */
+		for (const char *p = strchr(out.vname, sep); p != NULL;
+		     p = strchr(p + 1, sep)) {
+			char *parent = p_strndup(pool, out.vname,
+						 (size_t)(p - out.vname));
+			struct mailbox_info pinfo = out;
+			bool seen = false;
+
+			if (!patterns_match(ctx, parent, sep) ||
+			    infos_have(&infos, parent))
+				continue;
+			for (size_t j = 0; j < done.count && !seen; j++)
+				seen = strcmp(done.v[j], parent) == 0;
+			if (seen)
+				continue;
+			array_push(&done, parent);
+			pinfo.vname = parent;
+			if (ctx->lsub) {
+				pinfo.flags = MAILBOX_NOSELECT;
+			} else {
+				struct mailbox *box = mailbox_alloc(
+					cmd->client->user, parent, 0);
+				bool exists = false;
+
+				(void)mailbox_exists(box, &exists);
+				mailbox_free(&box);
+				pinfo.flags = exists ? 0 : MAILBOX_NONEXISTENT;
+			}
+			list_send(cmd, ctx, &pinfo, recursive);
+		}
+	}
+	array_free(&done);
+	array_free(&infos);
+}
+
 static void list_run(struct client_command_context *cmd,
 		     struct list_cmd *ctx)
 {
@@ -248,6 +362,11 @@ static void list_run(struct client_command_context *cmd,
 	const struct mailbox_info *info;
 	struct mailbox_list_iter *iter;
 
+	if ((ctx->sel & SEL_SUBSCRIBED) != 0 &&
+	    (ctx->sel & SEL_SPECIALUSE) == 0) {
+		list_subscribed(cmd, ctx);
+		return;
+	}
 	array_push(&ctx->patterns, NULL);
 	if ((ctx->sel & SEL_SUBSCRIBED) != 0)
 		flags |= MAILBOX_LIST_ITER_SUBSCRIBED;
@@ -350,9 +469,6 @@ bool cmd_lsub(struct client_command_context *cmd)
 {
 	struct list_cmd ctx = { .lsub = true };
 	const char *ref, *pattern, *error;
-	const struct mailbox_info *info;
-	struct mailbox_list_iter *iter;
-	const char *patterns[2];
 
 	if (imap_arg_is_eol(&cmd->args[0]) || imap_arg_is_eol(&cmd->args[1]))
 		return imap_cmd_missing_args(cmd);
@@ -362,26 +478,16 @@ bool cmd_lsub(struct client_command_context *cmd)
 		return cmd_bad_args(cmd);
 	pattern = join_pattern(cmd, ref, pattern,
 			       list_default_sep(cmd->client, ref));
-	patterns[0] = imap_mailbox_name_decode(cmd->client, pattern, &error);
-	if (patterns[0] == NULL)
-		patterns[0] = pattern;
-	patterns[0] = p_strdup(cmd->pool, patterns[0]);
-	patterns[1] = NULL;
-	ctx.extended = true;	/* no children flags */
-	iter = mailbox_list_iter_init(cmd->client->user, patterns,
-				      MAILBOX_LIST_ITER_SUBSCRIBED |
-				      MAILBOX_LIST_ITER_RETURN_SUBSCRIBED);
-	while ((info = mailbox_list_iter_next(iter)) != NULL) {
-		struct mailbox_info out = *info;
+	{
+		const char *vname = imap_mailbox_name_decode(cmd->client,
+							     pattern, &error);
 
-		/* LSUB shows only \Noselect for a parent listed for its
-		   subscribed children, and the special-use flags */
-		out.flags &= MAILBOX_SPECIALUSE_MASK;
-		if ((info->flags & MAILBOX_SUBSCRIBED) == 0)
-			out.flags |= MAILBOX_NOSELECT;
-		ctx.ret = RET_SPECIALUSE;
-		list_send(cmd, &ctx, &out, false);
+		array_push(&ctx.patterns, p_strdup(cmd->pool, vname != NULL ?
+						   vname : pattern));
 	}
-	(void)mailbox_list_iter_deinit(&iter);
+	ctx.extended = true;	/* no children flags */
+	ctx.ret = RET_SPECIALUSE;
+	list_subscribed(cmd, &ctx);
+	array_free(&ctx.patterns);
 	return cmd_ok(cmd, "Lsub completed");
 }
