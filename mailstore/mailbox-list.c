@@ -355,10 +355,11 @@ static int64_t mailbox_birth_key(struct mail_user *user, const char *vname)
 			&stx.stx_ctime;
 		/* the clock is coarse: mailboxes made in one tick are
 		   told apart by inode number (allocated in order).
-		   Seconds since 2000 and 20 bits of inode fit. */
-		key = ((int64_t)ts->tv_sec - 946684800) * 1000000000 +
-			ts->tv_nsec;
-		key = key / 1000 * 1048576 + (int64_t)(stx.stx_ino & 0xfffff);
+		   Milliseconds since 2000 and 20 bits of inode fit in 63
+		   bits until about 2270. */
+		int64_t ms = ((int64_t)ts->tv_sec - 946684800) * 1000 +
+			ts->tv_nsec / 1000000;
+		key = ms * 1048576 + (int64_t)(stx.stx_ino & 0xfffff);
 	}
 	mailbox_free(&box);
 	return key;

@@ -167,6 +167,11 @@ class Setup:
         data = script.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
         p = subprocess.run(argv, input=data, stdout=subprocess.PIPE,
                            stderr=subprocess.PIPE, timeout=60)
+        for marker in (b"runtime error", b"AddressSanitizer",
+                       b"LeakSanitizer", b"Panic:"):
+            if marker in p.stderr:
+                raise AssertionError("%s: %s" % (side, p.stderr.decode(
+                    errors="replace")[-2000:]))
         return normalize(p.stdout)
 
     def close(self):
