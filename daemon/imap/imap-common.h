@@ -109,6 +109,9 @@ struct imap_client {
 	struct timeout *idle_to;
 	bool logging_out, destroying;
 	bool logout_pending;	/* LOGOUT answered: close after it */
+	/* "* BYE" text to send after the tagged reply, then disconnect
+	   (DELETE of the selected mailbox) */
+	const char *bye_after_reply;
 
 	/* the selected mailbox */
 	struct mailbox *mailbox;
