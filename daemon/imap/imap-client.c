@@ -205,8 +205,10 @@ bool cmd_no_storage_error(struct client_command_context *cmd,
 		line = i_strdup_printf("[SERVERBUG] Internal error occurred. "
 				       "Refer to server log for more "
 				       "information. [%s]", stamp);
-	} else if (error == MAIL_ERROR_NOTFOUND &&
-		   strncmp(text, "Mailbox doesn't exist", 21) == 0 &&
+	} else if ((error == MAIL_ERROR_NOTFOUND ||
+		    strcmp(text, "Mailbox isn't selectable") == 0) &&
+		   (strncmp(text, "Mailbox doesn't exist", 21) == 0 ||
+		    strcmp(text, "Mailbox isn't selectable") == 0) &&
 		   cmd->command != NULL &&
 		   (strcmp(cmd->command->name, "SELECT") == 0 ||
 		    strcmp(cmd->command->name, "EXAMINE") == 0 ||
