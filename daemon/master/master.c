@@ -32,6 +32,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -1076,6 +1077,27 @@ static void children_stop(void)
 	}
 }
 
+/* Login workers hold two descriptors per TLS connection and mail
+ * workers one per session: as root, lift the hard limit (to at least
+ * 65536) so thousands of idle clients fit; the children inherit it. */
+static void descriptor_limit_raise(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return;
+	if (geteuid() == 0 && rl.rlim_max != RLIM_INFINITY &&
+	    rl.rlim_max < 65536) {
+		struct rlimit want = { 65536, 65536 };
+		if (setrlimit(RLIMIT_NOFILE, &want) == 0)
+			return;
+	}
+	if (rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		(void)setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
 int master_main(struct config *config, const char *config_path,
 		bool foreground, master_config_reload_t *reload_config)
 {
@@ -1086,6 +1108,7 @@ int master_main(struct config *config, const char *config_path,
 
 	memset(&m, 0, sizeof(m));
 	master = &m;
+	descriptor_limit_raise();
 	m.config = config;
 	m.config_path = config_path;
 	m.reload_config = reload_config;
