@@ -91,7 +91,7 @@ ssl_cert = <%(tmp)s/cert.pem
 ssl_key = <%(tmp)s/key.pem
 auth_failure_delay = 0
 first_valid_uid = 1
-default_process_limit = %(limit)d
+default_process_limit = 1000
 default_client_limit = %(climit)d
 mail_max_userip_connections = %(limit)d
 passdb {
@@ -596,6 +596,7 @@ def run_idle(sport, root, n):
     threads = [threading.Thread(target=opener, daemon=True)
                for _ in range(OPENERS)]
     t = time.monotonic()
+    cpu = time.process_time()
     for th in threads:
         th.start()
     while any(th.is_alive() for th in threads):
@@ -606,9 +607,13 @@ def run_idle(sport, root, n):
         if time.monotonic() > deadline and not state["stop"]:
             state["stop"] = "IDLE_SECS=%d s passed" % IDLE_SECS
     open_secs = time.monotonic() - t
+    client_cpu = (time.process_time() - cpu) / max(open_secs, 0.001)
+    if state["next"] >= n and len(conns) + state["errors"] >= n:
+        state["stop"] = ""          # everything was tried
     time.sleep(2)
     pss, procs = pss_kb(root)
     res = {"n": len(conns), "pss": pss, "procs": procs, "secs": open_secs,
+           "client_cpu": client_cpu,
            "stop": state["stop"], "errors": state["errors"],
            "first_error": state["first_error"]}
     for c in conns:
@@ -665,17 +670,25 @@ def bench_server(tmp, name, cmd, hp=False):
                           % (name, port, tmp, name)]
         remember_tree(proc)
         if not hp:
-            run_mix(port, 0)            # warm-up: one session per client
-            m = run_mix(port, MIX_SECS)
-            res["mix commands/s"] = m["ops"] / m["elapsed"]
-            res["mix logins/s"] = m["logins"] / m["elapsed"]
-            notes.append("%s mix: %d commands, %d logins in %.1f s, client"
-                         " CPU %.0f%% of one core, %d errors%s"
-                         % (name, m["ops"], m["logins"], m["elapsed"],
-                            m["client_cpu"] * 100, m["errors"],
-                            " (first: %s)" % m["first_error"]
-                            if m["errors"] else ""))
-            res.update(run_fetch(port))
+            try:
+                run_mix(port, 0)        # warm-up: one session per client
+                m = run_mix(port, MIX_SECS)
+                res["mix commands/s"] = m["ops"] / m["elapsed"]
+                res["mix logins/s"] = m["logins"] / m["elapsed"]
+                notes.append("%s mix: %d commands, %d logins in %.1f s,"
+                             " client CPU %.0f%% of one core, %d errors%s"
+                             % (name, m["ops"], m["logins"], m["elapsed"],
+                                m["client_cpu"] * 100, m["errors"],
+                                " (first: %s)" % m["first_error"]
+                                if m["errors"] else ""))
+            except Exception as e:      # a broken row, not a broken run
+                notes.append("%s mix failed: %s: %s"
+                             % (name, type(e).__name__, e))
+            try:
+                res.update(run_fetch(port))
+            except Exception as e:
+                notes.append("%s SELECT/FETCH failed: %s: %s"
+                             % (name, type(e).__name__, e))
         base, base_procs = pss_kb(proc.pid)
         notes.append("%s idle server before IDLE runs: %d processes, PSS %d"
                      " KB" % (name, base_procs, base))
@@ -689,14 +702,21 @@ def bench_server(tmp, name, cmd, hp=False):
                 notes.append("%s IDLE N=%d: not attempted: %s"
                              % (name, n, skip))
                 continue
-            r = run_idle(sport, proc.pid, n)
+            try:
+                r = run_idle(sport, proc.pid, n)
+            except Exception as e:
+                res[key] = None
+                notes.append("%s IDLE N=%d failed: %s: %s"
+                             % (name, n, type(e).__name__, e))
+                break
             prev = r
             remember_tree(proc)
             ok = r["n"] == n
             res[key] = r["pss"] / n if ok else None
-            notes.append("%s IDLE N=%d: %d connections open in %.1f s,"
-                         " %d processes, PSS %d KB%s%s"
-                         % (name, n, r["n"], r["secs"], r["procs"], r["pss"],
+            notes.append("%s IDLE N=%d: %d connections open in %.1f s"
+                         " (client CPU %.0f%%), %d processes, PSS %d KB%s%s"
+                         % (name, n, r["n"], r["secs"], r["client_cpu"] * 100,
+                            r["procs"], r["pss"],
                             (", %d errors (first: %s)"
                              % (r["errors"], r["first_error"]))
                             if r["errors"] else "",
