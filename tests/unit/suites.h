@@ -43,6 +43,7 @@ Suite *make_file_lock_suite(void);
 Suite *make_mbox_suite(void);
 Suite *make_mail_storage_suite(void);
 Suite *make_mail_search_suite(void);
+Suite *make_imap_parser_suite(void);
 
 /* ---- test-common.c ---- */
 
