@@ -244,7 +244,9 @@ class Imap:
         self.buf = bytearray()
         self.pos = 0
         self.n = 0
-        self.ops = 0
+        self.ops = 0            # commands answered OK
+        self.failed = {}        # command name -> [count, first reply]
+        self.check = True       # raise on NO/BAD, else record in failed
         line = self._line()
         if not line.startswith(b"* OK"):
             raise ImapError("greeting: %r" % line[:80])
@@ -268,9 +270,10 @@ class Imap:
         self.pos = i + 1
         return line
 
-    def response(self, tag, keep=True):
+    def response(self, tag, keep=True, name=""):
         """Read up to the tagged reply. Returns (tagged line, untagged text
-        or None, literal bytes seen)."""
+        or None, literal bytes seen); tagged line None after NO/BAD when
+        self.check is off."""
         out = [] if keep else None
         lit = 0
         while True:
@@ -288,22 +291,26 @@ class Imap:
                 continue
             if line.startswith(tag):
                 if not line.startswith(tag + b"OK"):
-                    raise ImapError(line.decode("latin-1").strip()[:200])
+                    text = line.decode("latin-1").strip()[:200]
+                    if self.check:
+                        raise ImapError(text)
+                    f = self.failed.setdefault(name, [0, text])
+                    f[0] += 1
+                    return None, None, lit
+                self.ops += 1
                 return line, (b"".join(out) if keep else None), lit
             if keep:
                 out.append(line)
 
     def cmd(self, text, keep=True):
         self.n += 1
-        self.ops += 1
         tag = b"a%d " % self.n
         self.sock.sendall(tag + text.encode() + b"\r\n")
-        return self.response(tag, keep)
+        return self.response(tag, keep, cmd_name(text))
 
     def cmd_literal(self, text, data):
         """text ends with the literal's {n}; wait for the continuation."""
         self.n += 1
-        self.ops += 1
         tag = b"a%d " % self.n
         self.sock.sendall(tag + text.encode() + b"\r\n")
         while True:
@@ -311,9 +318,14 @@ class Imap:
             if line.startswith(b"+"):
                 break
             if line.startswith(tag):
-                raise ImapError(line.decode("latin-1").strip()[:200])
+                text = line.decode("latin-1").strip()[:200]
+                if self.check:
+                    raise ImapError(text)
+                f = self.failed.setdefault(cmd_name(text), [0, text])
+                f[0] += 1
+                return None, None, 0
         self.sock.sendall(data + b"\r\n")
-        return self.response(tag)
+        return self.response(tag, True, cmd_name(text))
 
     def idle(self):
         self.n += 1
@@ -333,12 +345,29 @@ class Imap:
             pass
 
 
+def cmd_name(text):
+    """UID STORE 5 ... -> UID STORE; FETCH 1 BODY[] -> FETCH BODY[]."""
+    w = text.split()
+    if w and w[0] == "UID":
+        return " ".join(w[:2])
+    if w and w[0] == "FETCH" and len(w) > 2:
+        return "FETCH " + w[2]
+    return w[0] if w else ""
+
+
 def exists(text):
     m = re.search(rb"\* (\d+) EXISTS", text)
     return int(m.group(1)) if m else 0
 
 
 # ---------------------------------------------------------------- mail
+
+_words = random.Random(2)
+LINES = [" ".join(_words.choice(["lorem", "ipsum", "dolor", "sit", "amet",
+                                 "mail", "server", "index", "cache",
+                                 "folder", "message"]) for _ in range(11))
+         for _ in range(400)]
+
 
 def make_message(i, rng):
     date = time.strftime("%a, %d %b %Y %H:%M:%S +0000",
@@ -356,12 +385,10 @@ def make_message(i, rng):
         hdr += "In-Reply-To: <%d.%d@bench.example.com>\n" % (i - 1, i * 7 - 7)
     hdr += "MIME-Version: 1.0\n"
     size = rng.choice([2000, 3000, 4000, 6000, 8000, 12000, 16000, 30000])
-    words = ["lorem", "ipsum", "dolor", "sit", "amet", "mail", "server",
-             "index", "cache", "folder", "message"]
     text_lines = []
     n = 0
     while n < size:
-        line = " ".join(rng.choice(words) for _ in range(11))
+        line = rng.choice(LINES)
         text_lines.append(line)
         n += len(line) + 1
     text = "\n".join(text_lines) + "\n"
@@ -458,12 +485,16 @@ APPEND_MSG = (b"From: bench@example.com\r\nTo: mix@example.org\r\n"
 
 
 def mix_session(port, user, rng, stats):
+    """One session; a NO or BAD is counted and the session goes on (a
+    server that lacks a command still gets the rest measured)."""
     c = Imap(port)
+    c.check = False
     try:
-        c.cmd("LOGIN %s %s" % (user, PASSWORD))
+        if c.cmd("LOGIN %s %s" % (user, PASSWORD))[0] is None:
+            return
         stats["logins"] += 1
         _, text, _ = c.cmd("SELECT INBOX")
-        n = max(exists(text), 1)
+        n = max(exists(text or b""), 1)
         c.cmd("FETCH 1:* (FLAGS ENVELOPE)", keep=False)
         for _ in range(3):
             c.cmd("FETCH %d BODY[]" % rng.randint(1, n), keep=False)
@@ -472,32 +503,40 @@ def mix_session(port, user, rng, stats):
         token = b"%d.%d" % (rng.getrandbits(40), time.monotonic_ns())
         msg = APPEND_MSG % token
         tagged, _, _ = c.cmd_literal("APPEND INBOX {%d}" % len(msg), msg)
-        m = re.search(rb"\[APPENDUID \d+ (\d+)\]", tagged)
+        uid = None
+        m = re.search(rb"\[APPENDUID \d+ (\d+)\]", tagged or b"")
         if m:
             uid = int(m.group(1))
-        else:   # no UIDPLUS answer: find it
+        elif tagged:    # no UIDPLUS answer: find it
             c.cmd("NOOP", keep=False)
             _, text, _ = c.cmd("UID SEARCH HEADER Message-ID %s"
                                % token.decode())
-            uid = int(re.search(rb"\* SEARCH (\d+)", text).group(1))
+            m = re.search(rb"\* SEARCH (\d+)", text or b"")
+            uid = int(m.group(1)) if m else None
         c.cmd("UID SEARCH UNSEEN", keep=False)
-        c.cmd("UID STORE %d +FLAGS.SILENT (\\Deleted)" % uid, keep=False)
-        c.cmd("UID EXPUNGE %d" % uid, keep=False)
+        if uid:
+            c.cmd("UID STORE %d +FLAGS.SILENT (\\Deleted)" % uid,
+                  keep=False)
+            c.cmd("UID EXPUNGE %d" % uid, keep=False)
         c.cmd("LOGOUT", keep=False)
     finally:
         stats["ops"] += c.ops
+        for k, (count, first) in c.failed.items():
+            f = stats["failed"].setdefault(k, [0, first])
+            f[0] += count
         c.close()
 
 
 def run_mix(port, secs):
     """C threads, each its own user, sessions until the deadline."""
     lock = threading.Lock()
-    total = {"ops": 0, "logins": 0, "errors": 0, "first_error": ""}
+    total = {"ops": 0, "logins": 0, "errors": 0, "first_error": "",
+             "failed": {}}
     stop = time.monotonic() + secs
 
     def worker(k):
         rng = random.Random(k)
-        stats = {"ops": 0, "logins": 0}
+        stats = {"ops": 0, "logins": 0, "failed": {}}
         errors, first, sessions = 0, "", 0
         while time.monotonic() < stop or sessions == 0:
             sessions += 1
@@ -513,6 +552,9 @@ def run_mix(port, secs):
             total["logins"] += stats["logins"]
             total["errors"] += errors
             total["first_error"] = total["first_error"] or first
+            for name, (count, text) in stats["failed"].items():
+                f = total["failed"].setdefault(name, [0, text])
+                f[0] += count
 
     threads = [threading.Thread(target=worker, args=(k,), daemon=True)
                for k in range(C)]
@@ -666,8 +708,15 @@ def bench_server(tmp, name, cmd, hp=False):
     res, notes = {}, []
     try:
         if not wait_port(port, proc):
-            return None, ["%s: no IMAP greeting on port %d (see %s/%s.log)"
-                          % (name, port, tmp, name)]
+            try:
+                with open("%s/%s.log" % (tmp, name), errors="replace") as f:
+                    tail = [x.strip() for x in f.readlines()[-3:]]
+            except OSError:
+                tail = []
+            return None, ["%s: no IMAP greeting on port %d%s; log: %s"
+                          % (name, port, " (server exited %s)" % proc.returncode
+                             if proc.poll() is not None else "",
+                             " | ".join(tail) or "(empty)")]
         remember_tree(proc)
         if not hp:
             try:
@@ -681,6 +730,9 @@ def bench_server(tmp, name, cmd, hp=False):
                                 m["client_cpu"] * 100, m["errors"],
                                 " (first: %s)" % m["first_error"]
                                 if m["errors"] else ""))
+                for cname, (count, text) in sorted(m["failed"].items()):
+                    notes.append("%s mix: %d x %s failed (not counted),"
+                                 " first: %s" % (name, count, cname, text))
             except Exception as e:      # a broken row, not a broken run
                 notes.append("%s mix failed: %s: %s"
                              % (name, type(e).__name__, e))
@@ -765,7 +817,8 @@ def main():
         servers.append(("dovecot-hp", ["dovecot"], True))
     servers.append(("roost", [os.path.join(BIN, "dovecot")], False))
     if ONLY:
-        servers = [s for s in servers if s[0].split("-")[0] == ONLY]
+        servers = [s for s in servers
+                   if ONLY in (s[0], s[0].split("-")[0])]
     results, notes, failed = {}, [], []
     try:
         subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048",
@@ -775,9 +828,8 @@ def main():
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         t = time.monotonic()
         names = write_corpus(tmp)
-        for name, _, hp in servers:
-            if not hp:
-                make_homes(tmp, name, names)
+        for home in sorted({name.split("-")[0] for name, _, _ in servers}):
+            make_homes(tmp, home, names)
         print("imap-bench: %d messages written, homes linked in %.1f s"
               % (len(names), time.monotonic() - t), flush=True)
         for name, cmd, hp in servers:
