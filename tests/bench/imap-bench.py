@@ -744,6 +744,9 @@ def bench_server(tmp, name, cmd, hp=False):
                 for cname, (count, text) in sorted(m["failed"].items()):
                     notes.append("%s mix: %d x %s failed (not counted),"
                                  " first: %s" % (name, count, cname, text))
+                if m["failed"]:         # marked * in the table
+                    res.setdefault("*", []).extend(["mix commands/s",
+                                                    "mix logins/s"])
             except Exception as e:      # a broken row, not a broken run
                 notes.append("%s mix failed: %s: %s"
                              % (name, type(e).__name__, e))
@@ -775,7 +778,9 @@ def bench_server(tmp, name, cmd, hp=False):
             prev = r
             remember_tree(proc)
             ok = r["n"] == n
-            res[key] = r["pss"] / n if ok else None
+            res[key] = r["pss"] / r["n"] if r["n"] else None
+            if not ok:
+                res.setdefault("*", []).append(key)
             notes.append("%s IDLE N=%d: %d connections open in %.1f s"
                          " (client CPU %.0f%%), %d processes, PSS %d KB%s%s"
                          % (name, n, r["n"], r["secs"], r["client_cpu"] * 100,
@@ -785,9 +790,9 @@ def bench_server(tmp, name, cmd, hp=False):
                             if r["errors"] else "",
                             "; stopped: " + r["stop"] if r["stop"] else ""))
             if not ok:
-                notes.append("%s IDLE N=%d: incomplete, row left empty;"
-                             " %.1f KB/conn over the %d that opened"
-                             % (name, n, r["pss"] / max(r["n"], 1), r["n"]))
+                notes.append("%s IDLE N=%d: incomplete: the row is PSS / %d,"
+                             " the connections that opened"
+                             % (name, n, r["n"]))
     finally:
         stop_server(proc)
     return res, notes
@@ -900,14 +905,21 @@ def report(results, notes):
                                    % (C, MSGS, BIG), "Dovecot", "Roost",
                                    "ratio"))
 
+    marked = set(d_all.pop("*", []) + r_all.pop("*", []))
+    keys = [k for k in keys if k != "*"]
+
     def fmt(v):
         return "%11.1f" % v if v is not None else "%11s" % "n/a"
     for k in keys:
         d, r = d_all.get(k), r_all.get(k)
         ratio = "%7.2fx" % (r / d) if d and r is not None else "%8s" % "-"
-        print("%-48s %s %s %s" % (k, fmt(d), fmt(r), ratio))
+        print("%-48s %s %s %s%s" % (k, fmt(d), fmt(r), ratio,
+                                    " *" if k in marked else ""))
     print("(ratio = Roost / Dovecot: > 1 is better for /s rows, < 1 is better"
           " for ms and KB rows)")
+    if marked:
+        print("(* incomplete: some commands failed or not all N connections"
+              " opened; see the notes)")
     for n in notes:
         print("  " + n)
 
