@@ -319,10 +319,10 @@ class Imap:
             if line.startswith(b"+"):
                 break
             if line.startswith(tag):
-                text = line.decode("latin-1").strip()[:200]
+                reply = line.decode("latin-1").strip()[:200]
                 if self.check:
-                    raise ImapError(text)
-                f = self.failed.setdefault(cmd_name(text), [0, text])
+                    raise ImapError(reply)
+                f = self.failed.setdefault(cmd_name(text), [0, reply])
                 f[0] += 1
                 return None, None, 0
         self.sock.sendall(data + b"\r\n")
@@ -347,12 +347,13 @@ class Imap:
 
 
 def cmd_name(text):
-    """UID STORE 5 ... -> UID STORE; FETCH 1 BODY[] -> FETCH BODY[]."""
+    """UID STORE 5 ... -> UID STORE; FETCH 1:* (FLAGS) -> FETCH (FLAGS);
+    APPEND INBOX {n} -> APPEND."""
     w = text.split()
     if w and w[0] == "UID":
         return " ".join(w[:2])
     if w and w[0] == "FETCH" and len(w) > 2:
-        return "FETCH " + w[2]
+        return "FETCH " + text.split(None, 2)[2]
     return w[0] if w else ""
 
 
