@@ -21,7 +21,7 @@ an imap-login and an imap process per connection); Dovecot also gets an
 IDLE row with `service imap-login { service_count = 0 }` (high-performance
 mode). Needs root. Env: ROOST, C (20), MSGS (1000), MIX_SECS (15),
 BIG (10000), IDLE_N ("1000,10000"; "1000" to skip the big one),
-IDLE_SECS (150, per run), DOVECOT_HP (1; 0 to skip), ONLY (dovecot|roost),
+IDLE_SECS (90, per run), DOVECOT_HP (1; 0 to skip), ONLY (dovecot|roost),
 KEEP (1 keeps the temp dir), BENCH_DIR (parent of the temp dir; default
 /dev/shm if it has 2 GB free)."""
 import os
@@ -46,7 +46,7 @@ MIX_SECS = float(os.environ.get("MIX_SECS", "15"))
 BIG = int(os.environ.get("BIG", "10000"))
 IDLE_N = [int(x) for x in os.environ.get("IDLE_N", "1000,10000").split(",")
           if x.strip()]
-IDLE_SECS = float(os.environ.get("IDLE_SECS", "150"))
+IDLE_SECS = float(os.environ.get("IDLE_SECS", "90"))
 DOVECOT_HP = os.environ.get("DOVECOT_HP", "1") != "0"
 ONLY = os.environ.get("ONLY", "")
 KEEP = os.environ.get("KEEP", "") == "1"
