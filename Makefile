@@ -190,9 +190,12 @@ integration: all $(B)/bin/auth-db-probe $(B)/bin/mailstore-probe
 		tests/integration/test_mbox_dovecot.py
 
 # Side-by-side benchmarks against Debian's Dovecot (tests/bench/README.md).
+# imap-bench.py (the longest) runs last, after pop3-bench.py.
+BENCH_SCRIPTS := $(filter-out tests/bench/imap-bench.py,\
+	$(sort $(wildcard tests/bench/*.py))) tests/bench/imap-bench.py
 .PHONY: bench
 bench: all
-	for f in tests/bench/*.py; do \
+	for f in $(BENCH_SCRIPTS); do \
 		ROOST=$(CURDIR)/$(B)/bin/roost $(PYTHON) $$f || exit 1; done
 
 # libFuzzer harnesses: clang only, separate objects.
