@@ -841,23 +841,44 @@ static void login_control_input(void *context)
 
 /* ---- supervision ---- */
 
-static bool login_running(const char *service)
+static unsigned int login_running(const char *service)
 {
+	unsigned int count = 0;
+
 	for (size_t i = 0; i < master->children.count; i++) {
 		struct master_child *c = master->children.v[i];
-		if (c->is_login && strcmp(c->service, service) == 0)
-			return true;
+		if (c->is_login && !c->stopping && strcmp(c->service, service) == 0)
+			count++;
 	}
-	return false;
+	return count;
 }
 
-/* One login worker per login service that has listeners. */
+/* Login workers per service: the service's process_min_avail when set,
+ * else one per CPU (each serves thousands of connections; several
+ * spread TLS over the CPUs and descriptors over processes). They all
+ * accept on the same listening sockets. */
+static unsigned int login_workers_wanted(const char *service)
+{
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+
+	for (unsigned int i = 0; i < master->set->service_count; i++) {
+		const struct settings_service *svc = master->set->service[i];
+
+		if (strcmp(svc->name, service) == 0 && svc->process_min_avail > 0)
+			return svc->process_min_avail;
+	}
+	return cpus < 1 ? 1 : cpus > 16 ? 16 : (unsigned int)cpus;
+}
+
 static void logins_spawn_missing(void)
 {
 	for (unsigned int i = 0; i < N_ELEMENTS(login_services); i++) {
 		const char *service = login_services[i].service;
 
-		if (service_has_listeners(service) && !login_running(service))
+		if (!service_has_listeners(service))
+			continue;
+		for (unsigned int n = login_running(service);
+		     n < login_workers_wanted(service); n++)
 			login_spawn(service);
 	}
 }
