@@ -45,7 +45,7 @@ PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 CHECK_CFLAGS := $(shell $(PKG_CONFIG) --cflags check 2>/dev/null)
 CHECK_LIBS := $(shell $(PKG_CONFIG) --libs check 2>/dev/null)
 
-INCLUDES := -Ilib -Iconfparse -Iauth -Imailstore -Idaemon -Idaemon/pop3 -Idaemon/master -Idaemon/login -Icompat -I$(B)/gen
+INCLUDES := -Ilib -Iconfparse -Iauth -Imailstore -Idaemon -Idaemon/pop3 -Idaemon/imap -Idaemon/master -Idaemon/login -Icompat -I$(B)/gen
 ALL_CFLAGS := -std=gnu17 -D_GNU_SOURCE $(WARN) $(HARDEN) $(OPT) $(INCLUDES) $(PKG_CFLAGS) \
 	-DROOST_VERSION='"$(VERSION)"' -DSYSCONFDIR='"$(SYSCONFDIR)"' \
 	$(CFLAGS)
@@ -55,7 +55,7 @@ LIBS := $(PKG_LIBS) -lpam -lcrypt -largon2 -lm
 O := $(B)/obj-$(VARIANT)
 
 # Layers, bottom up. Every .c of a layer folder is part of the program.
-LAYERS := lib confparse auth mailstore daemon daemon/pop3 daemon/login daemon/master compat
+LAYERS := lib confparse auth mailstore daemon daemon/pop3 daemon/imap daemon/login daemon/master compat
 SRCS := $(foreach d,$(LAYERS),$(wildcard $(d)/*.c))
 MAIN_SRC := compat/main.c
 GEN_SRCS := $(B)/gen/settings-schema.c
@@ -141,6 +141,8 @@ compat-test: all
 	ROOST=$(CURDIR)/$(B)/bin/roost $(PYTHON) tests/compat/auth-log-diff.py
 	ROOST=$(CURDIR)/$(B)/bin/roost $(PYTHON) tests/compat/auth-policy-diff.py
 	PROBE=$(CURDIR)/$(B)/bin/mime-probe $(PYTHON) tests/compat/mime-diff.py
+	PROBE=$(CURDIR)/$(B)/bin/sort-probe $(PYTHON) \
+		tests/compat/sort-thread-diff.py
 	ROOST=$(CURDIR)/$(B)/bin/roost $(PYTHON) tests/compat/maildir-roundtrip.py
 	ROOST=$(CURDIR)/$(B)/bin/roost $(PYTHON) tests/compat/pop3-diff.py
 	ROOST=$(CURDIR)/$(B)/bin/roost $(PYTHON) tests/compat/imap-diff.py
@@ -149,6 +151,12 @@ compat-test: all
 # FETCH results of Roost's MIME code for one message file.
 compat-test: $(B)/bin/mime-probe
 $(B)/bin/mime-probe: tests/compat/mime-probe.c $(OBJS) $(B)/.variant
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(OBJS) $(LIBS)
+
+# SORT/THREAD differential test (tests/compat/sort-thread-diff.py):
+# sort-probe prints Roost's SORT and THREAD answers for a Maildir.
+compat-test: $(B)/bin/sort-probe
+$(B)/bin/sort-probe: tests/compat/sort-probe.c $(OBJS) $(B)/.variant
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(OBJS) $(LIBS)
 
 # Integration tests. auth-db-probe: a test-only program linked with

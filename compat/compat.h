@@ -27,6 +27,12 @@ int auth_cmd_main(int argc, char *argv[]);
 int lda_main(int argc, char *argv[]);
 /* `roost pop3 -u USER`: a pre-authenticated POP3 session on stdin. */
 int pop3_cmd_main(int argc, char *argv[]);
+/* `roost imap -u USER`: a pre-authenticated IMAP session on stdin. */
+int imap_cmd_main(int argc, char *argv[]);
+/* The bidirectional socket a stdin/stdout session runs on: stdin itself
+ * when it is a socket, else one end of a socketpair whose other end a
+ * forked relay copies to and from stdin/stdout (*relay_pid_r, or -1). */
+int stdio_session_fd(pid_t *relay_pid_r);
 /* service-daemon.c: the dovecot command (the master) and the roles it
  * starts: login workers and mail workers */
 int dovecot_main(int argc, char *argv[]);

@@ -22,6 +22,7 @@ static const struct program programs[] = {
 	{ "deliver", lda_main },
 	{ "lda", lda_main },
 	{ "pop3", pop3_cmd_main },
+	{ "imap", imap_cmd_main },
 	{ "dovecot", dovecot_main },
 	{ "login", login_cmd_main },
 	{ "mail-worker", mail_worker_cmd_main },

@@ -61,7 +61,7 @@ static void relay_run(int in_fd, int out_fd, int sock)
 
 /* The session needs one bidirectional socket: stdin is one under
  * inetd/systemd; for pipes and terminals a child relays. */
-static int session_fd(pid_t *relay_pid_r)
+int stdio_session_fd(pid_t *relay_pid_r)
 {
 	struct stat st;
 	int sv[2];
@@ -142,7 +142,7 @@ int pop3_cmd_main(int argc, char *argv[])
 		return EXIT_TEMPFAIL;
 	}
 	signal(SIGPIPE, SIG_IGN);
-	fd = session_fd(&relay_pid);
+	fd = stdio_session_fd(&relay_pid);
 	loop = io_loop_create();
 	/* pre-authenticated: no "+OK Logged in." (as Dovecot) */
 	client = pop3_client_create(loop, fd, user, suser->set, "", 0,

@@ -18,11 +18,13 @@
 #include "ioloop.h"
 #include "mail-storage.h"
 #include "pop3-client.h"
+#include "imap-client.h"
 #include "base64.h"
 #include "str.h"
 
 #include <errno.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -32,13 +34,21 @@
 struct worker_session {
 	struct mail_worker *worker;
 	struct mail_user *user;
-	pool_t pool;
+};
+
+/* Settings bound once per protocol: the worker's config never changes
+ * (a reload starts new workers), and thousands of sessions share it. */
+struct worker_settings {
+	char *protocol;
+	struct settings_root *set;
 };
 
 struct mail_worker {
 	struct ioloop *loop;
 	struct config *config;
 	struct io *control_io;
+	pool_t set_pool;
+	ARRAY(struct worker_settings) sets;
 	unsigned int sessions;
 	bool control_closed;
 };
@@ -55,7 +65,6 @@ static void session_destroyed(void *context)
 	struct mail_worker *worker = session->worker;
 
 	mail_user_deinit(&session->user);
-	pool_destroy(&session->pool);
 	i_free(session);
 	worker->sessions--;
 	worker_check_exit(worker);
@@ -72,6 +81,42 @@ static const char *field_get(char *const *fields, const char *key)
 	return NULL;
 }
 
+/* The SESSION flags: space-separated tokens ("L", "capa", "tag=a1"). */
+static bool flag_has(const char *flags, const char *token)
+{
+	size_t len = strlen(token);
+
+	for (const char *p = flags; *p != '\0';) {
+		const char *end = strchr(p, ' ');
+		size_t wlen = end == NULL ? strlen(p) : (size_t)(end - p);
+
+		if (wlen == len && strncmp(p, token, len) == 0)
+			return true;
+		if (end == NULL)
+			break;
+		p = end + 1;
+	}
+	return false;
+}
+
+/* The value of "key=value" among the flags, in a new string or NULL. */
+static char *flag_value(const char *flags, const char *key)
+{
+	size_t len = strlen(key);
+
+	for (const char *p = flags; *p != '\0';) {
+		const char *end = strchr(p, ' ');
+		size_t wlen = end == NULL ? strlen(p) : (size_t)(end - p);
+
+		if (wlen > len && strncmp(p, key, len) == 0 && p[len] == '=')
+			return i_strndup(p + len + 1, wlen - len - 1);
+		if (end == NULL)
+			break;
+		p = end + 1;
+	}
+	return NULL;
+}
+
 static void reply_error(int fd, const char *protocol, const char *error)
 {
 	char *line;
@@ -84,6 +129,30 @@ static void reply_error(int fd, const char *protocol, const char *error)
 		/* the client is gone already */
 	}
 	i_free(line);
+}
+
+static struct settings_root *
+worker_settings_get(struct mail_worker *worker, const char *protocol,
+		    const char **error_r)
+{
+	struct config_filter filter = { .protocol = protocol };
+	struct worker_settings *ws;
+	struct settings_root *set;
+
+	for (size_t i = 0; i < worker->sets.count; i++) {
+		if (strcmp(worker->sets.v[i].protocol, protocol) == 0)
+			return worker->sets.v[i].set;
+	}
+	if (worker->set_pool == NULL)
+		worker->set_pool = pool_create("mail worker settings", 16384);
+	set = config_bind_filter(worker->set_pool, worker->config, &filter,
+				 error_r);
+	if (set == NULL)
+		return NULL;
+	ws = array_append_space(&worker->sets);
+	ws->protocol = i_strdup(protocol);
+	ws->set = set;
+	return set;
 }
 
 static void session_start(struct mail_worker *worker, char *msg, int fd)
@@ -114,9 +183,7 @@ static void session_start(struct mail_worker *worker, char *msg, int fd)
 
 	session = i_new(struct worker_session, 1);
 	session->worker = worker;
-	session->pool = pool_create("mail session", 4096);
-	struct config_filter filter = { .protocol = protocol };
-	set = config_bind_filter(session->pool, worker->config, &filter, &error);
+	set = worker_settings_get(worker, protocol, &error);
 	if (set == NULL) {
 		i_error("%s", error);
 		goto fail;
@@ -139,7 +206,7 @@ static void session_start(struct mail_worker *worker, char *msg, int fd)
 		struct pop3_client *client =
 			pop3_client_create(worker->loop, fd, session->user, set,
 				       session_id,
-				       strchr(flags, 'L') != NULL ?
+				       flag_has(flags, "L") ?
 				       POP3_CLIENT_SEND_LOGGED_IN : 0,
 				       session_destroyed, session, &error);
 		if (client == NULL) {
@@ -154,6 +221,33 @@ static void session_start(struct mail_worker *worker, char *msg, int fd)
 						      str_len(raw));
 			str_free(&raw);
 		}
+	} else if (strcmp(protocol, "imap") == 0) {
+		struct imap_client_start start;
+		string_t *raw = NULL;
+		char *tag = flag_value(flags, "tag");
+
+		memset(&start, 0, sizeof(start));
+		start.login_tag = tag;
+		start.capability_sent = flag_has(flags, "capa");
+		if (input != NULL && input[0] != '\0') {
+			raw = str_new(strlen(input));
+			if (base64_decode(raw, input, strlen(input)) == 0) {
+				start.input = str_c(raw);
+				start.input_size = str_len(raw);
+			}
+		}
+		/* counted first: pipelined input may end the session
+		   inside imap_client_create() */
+		worker->sessions++;
+		(void)imap_client_create(worker->loop, fd, session->user, set,
+					 session_id, &start, session_destroyed,
+					 session);
+		if (raw != NULL)
+			str_free(&raw);
+		i_free(tag);
+		i_free(args);
+		log_set_prefix("mail-worker: ");
+		return;
 	} else {
 		error = "Protocol not served by this worker";
 		i_error("%s: %s", protocol, error);
@@ -168,7 +262,6 @@ fail:
 	reply_error(fd, protocol, "Internal error occurred. Refer to server "
 		    "log for more information.");
 	close(fd);
-	pool_destroy(&session->pool);
 	i_free(session);
 	i_free(args);
 	log_set_prefix("mail-worker: ");
@@ -205,6 +298,12 @@ int mail_worker_main(struct config *config)
 		i_fatal("mail-worker must not run as root");
 	memset(&worker, 0, sizeof(worker));
 	worker.config = config;
+	/* every session is an fd here: use all the descriptors allowed */
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		(void)setrlimit(RLIMIT_NOFILE, &rl);
+	}
 	worker.loop = io_loop_create();
 	signal(SIGPIPE, SIG_IGN);
 	log_set_prefix("mail-worker: ");
@@ -212,6 +311,11 @@ int mail_worker_main(struct config *config)
 				   control_input, &worker);
 	io_loop_run(worker.loop);
 	io_remove(&worker.control_io);
+	for (size_t i = 0; i < worker.sets.count; i++)
+		i_free(worker.sets.v[i].protocol);
+	array_free(&worker.sets);
+	if (worker.set_pool != NULL)
+		pool_destroy(&worker.set_pool);
 	io_loop_destroy(&worker.loop);
 	return 0;
 }

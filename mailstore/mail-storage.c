@@ -489,6 +489,13 @@ int mailbox_notify_fd(struct mailbox *box)
 	return box->notify_fd;
 }
 
+const char *const *mailbox_get_notify_paths(struct mailbox *box)
+{
+	if (!box->opened || box->v->notify_paths == NULL)
+		return NULL;
+	return box->v->notify_paths(box);
+}
+
 void mailbox_notify_drain(struct mailbox *box)
 {
 	char buf[4096];

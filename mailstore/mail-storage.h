@@ -308,6 +308,10 @@ int mailbox_sync(struct mailbox *box, enum mailbox_sync_flags flags,
  * call mailbox_notify_drain() then mailbox_sync(). */
 int mailbox_notify_fd(struct mailbox *box);
 void mailbox_notify_drain(struct mailbox *box);
+/* The files or directories whose changes mean "sync again" (for a
+ * process that shares one inotify instance among many mailboxes), NULL
+ * if the driver has none. The box must be open. */
+const char *const *mailbox_get_notify_paths(struct mailbox *box);
 
 /* ---- the current view --------------------------------------------- */
 

@@ -1,0 +1,56 @@
+/* imap-commands.c - the command table: name, function, and what the
+ * command needs (a selected mailbox) and allows (EXPUNGE responses
+ * after it). Looked up by the upper-cased name. */
+#include "imap-common.h"
+
+#include <stdlib.h>
+
+#define SEQS COMMAND_FLAG_USES_SEQS
+#define SEL COMMAND_FLAG_SELECTED
+#define NOARGS COMMAND_FLAG_IGNORE_ARGS
+
+/* sorted by name for bsearch */
+static const struct command commands[] = {
+	{ "APPEND", cmd_append, 0 },
+	{ "CAPABILITY", cmd_capability, NOARGS },
+	{ "CHECK", cmd_check, SEL | NOARGS },
+	{ "CLOSE", cmd_close, SEL | COMMAND_FLAG_NO_SYNC | NOARGS },
+	{ "COPY", cmd_copy, SEL | SEQS },
+	{ "CREATE", cmd_create, 0 },
+	{ "DELETE", cmd_delete, 0 },
+	{ "ENABLE", cmd_enable, 0 },
+	{ "EXAMINE", cmd_examine, 0 },
+	{ "EXPUNGE", cmd_expunge, SEL | NOARGS },
+	{ "FETCH", cmd_fetch, SEL | SEQS },
+	{ "ID", cmd_id, 0 },
+	{ "IDLE", cmd_idle, 0 },
+	{ "LIST", cmd_list, 0 },
+	{ "LOGOUT", cmd_logout, COMMAND_FLAG_NO_SYNC | NOARGS },
+	{ "LSUB", cmd_lsub, 0 },
+	{ "MOVE", cmd_move, SEL | SEQS },
+	{ "NAMESPACE", cmd_namespace, NOARGS },
+	{ "NOOP", cmd_noop, NOARGS },
+	{ "RENAME", cmd_rename, 0 },
+	{ "SEARCH", cmd_search, SEL | SEQS },
+	{ "SELECT", cmd_select, 0 },
+	{ "SORT", cmd_sort, SEL | SEQS },
+	{ "STATUS", cmd_status, 0 },
+	{ "STORE", cmd_store, SEL | SEQS },
+	{ "SUBSCRIBE", cmd_subscribe, 0 },
+	{ "THREAD", cmd_thread, SEL | SEQS },
+	{ "UNSELECT", cmd_unselect, SEL | COMMAND_FLAG_NO_SYNC | NOARGS },
+	{ "UNSUBSCRIBE", cmd_unsubscribe, 0 },
+};
+
+static int command_cmp(const void *key, const void *elem)
+{
+	const struct command *command = elem;
+
+	return strcmp(key, command->name);
+}
+
+const struct command *command_find(const char *name)
+{
+	return bsearch(name, commands, N_ELEMENTS(commands),
+		       sizeof(commands[0]), command_cmp);
+}

@@ -1,0 +1,133 @@
+/* imap-sync.c - telling the client what changed in its selected mailbox:
+ * EXPUNGE for messages gone (unless the running command forbids it),
+ * FETCH FLAGS for changes by others, FLAGS when new keywords appear,
+ * EXISTS and RECENT when the counts moved. */
+#include "imap-common.h"
+
+struct imap_sync_ctx {
+	struct imap_client *client;
+	string_t *line;
+	bool counts_changed;
+};
+
+void imap_send_flags(struct imap_client *client)
+{
+	unsigned int count;
+	const char *const *keywords = mailbox_keywords(client->mailbox, &count);
+	string_t *str = str_new(256);
+
+	str_append(str, "* FLAGS (");
+	imap_write_flags(str, MAIL_FLAGS_MASK, keywords);
+	str_append_c(str, ')');
+	client_send_line(client, str_c(str));
+	str_truncate(str, 0);
+	if (client->readonly) {
+		str_append(str, "* OK [PERMANENTFLAGS ()] Read-only mailbox.");
+	} else {
+		str_append(str, "* OK [PERMANENTFLAGS (");
+		imap_write_flags(str, MAIL_FLAGS_MASK, keywords);
+		str_append(str, " \\*)] Flags permitted.");
+	}
+	client_send_line(client, str_c(str));
+	str_free(&str);
+	client->keywords_count = count;
+}
+
+static void sync_callback(const struct mailbox_sync_rec *rec, void *context)
+{
+	struct imap_sync_ctx *ctx = context;
+	struct imap_client *client = ctx->client;
+
+	switch (rec->type) {
+	case MAILBOX_SYNC_EXPUNGE:
+		if (rec->seq > client->messages_count)
+			break;	/* never announced */
+		client_send_linef(client, "* %u EXPUNGE", rec->seq);
+		client->messages_count--;
+		ctx->counts_changed = true;
+		break;
+	case MAILBOX_SYNC_FLAGS: {
+		struct mail *mail;
+		const char *const *keywords;
+
+		if (rec->seq > client->messages_count)
+			break;	/* EXISTS will announce it */
+		{
+			unsigned int kw_count;
+
+			(void)mailbox_keywords(client->mailbox, &kw_count);
+			if (kw_count != client->keywords_count)
+				imap_send_flags(client);
+		}
+		mail = mail_alloc(client->mailbox);
+		mail_set_seq(mail, rec->seq);
+		keywords = mail_get_keywords(mail);
+		str_truncate(ctx->line, 0);
+		str_printfa(ctx->line, "* %u FETCH (", rec->seq);
+		if (client->cmd != NULL && client->cmd->uid)
+			str_printfa(ctx->line, "UID %u ", rec->uid);
+		if ((client->enabled & IMAP_ENABLED_CONDSTORE) != 0) {
+			str_printfa(ctx->line, "MODSEQ (%llu) ",
+				    (unsigned long long)mail_get_modseq(mail));
+		}
+		str_append(ctx->line, "FLAGS (");
+		imap_write_flags(ctx->line, mail_get_flags(mail), keywords);
+		str_append(ctx->line, "))");
+		client_send_line(client, str_c(ctx->line));
+		mail_free(&mail);
+		break;
+	}
+	case MAILBOX_SYNC_NEW:
+		ctx->counts_changed = true;
+		break;
+	}
+}
+
+static uint32_t count_recent(struct mailbox *box)
+{
+	uint32_t count = mailbox_count(box), recent = 0;
+
+	for (uint32_t seq = 1; seq <= count; seq++) {
+		if ((mailbox_seq_flags(box, seq) & MAIL_RECENT) != 0)
+			recent++;
+	}
+	return recent;
+}
+
+void imap_sync(struct imap_client *client, bool no_expunges)
+{
+	struct imap_sync_ctx ctx;
+	unsigned int kw_count;
+	uint32_t count, recent;
+
+	if (client->mailbox == NULL)
+		return;
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.client = client;
+	ctx.line = str_new(128);
+	if (mailbox_sync(client->mailbox, no_expunges ?
+			 MAILBOX_SYNC_FLAG_NO_EXPUNGES : 0,
+			 sync_callback, &ctx) < 0) {
+		/* the view stays as it was; the next command retries */
+		i_error("Mailbox %s: sync failed: %s",
+			mailbox_get_vname(client->mailbox),
+			mailbox_get_last_error(client->mailbox, NULL));
+	}
+	str_free(&ctx.line);
+	(void)mailbox_keywords(client->mailbox, &kw_count);
+	if (kw_count != client->keywords_count)
+		imap_send_flags(client);
+	count = mailbox_count(client->mailbox);
+	if (count != client->messages_count) {
+		client_send_linef(client, "* %u EXISTS", count);
+		client->messages_count = count;
+		ctx.counts_changed = true;
+	}
+	if (ctx.counts_changed) {
+		recent = count_recent(client->mailbox);
+		if (recent != client->recent_count) {
+			client_send_linef(client, "* %u RECENT", recent);
+			client->recent_count = recent;
+		}
+	}
+}
