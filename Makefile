@@ -179,7 +179,7 @@ integration: all $(B)/bin/auth-db-probe $(B)/bin/mailstore-probe
 		tests/integration/mailstore-crash.py
 	ROOST=$(CURDIR)/$(B)/bin/roost $(PYTHON) tests/integration/test_pop3_server.py
 	ROOST=$(CURDIR)/$(B)/bin/roost $(PYTHON) tests/integration/test_imap_server.py
-	ROOST=$(CURDIR)/$(B)/bin/roost ./tests/integration/imap-clients.sh
+	ROOST=$(CURDIR)/$(B)/bin/roost $(PYTHON) tests/integration/imap-clients.py
 	ROOST=$(CURDIR)/$(B)/bin/roost $(PYTHON) \
 		tests/integration/test_socket_activation.py
 	PROBE=$(CURDIR)/$(B)/bin/mailstore-probe $(PYTHON) \
