@@ -388,7 +388,13 @@ class Side:
                 if os.path.exists(os.path.join(e.tmp, "run", "auth-userdb")):
                     return
             except OSError:
-                pass
+                if re.search(r"starting up for \(no protocols\)",
+                             e.log_tail()) and os.path.exists(
+                                 os.path.join(e.tmp, "run", "auth-userdb")):
+                    # no imap-login yet: the login-side scenarios will
+                    # show "connect failed"
+                    print("imap-diff: %s serves no IMAP listener" % self.name)
+                    return
             time.sleep(0.1)
         raise RuntimeError("%s did not start: %s" % (self.name, e.log_tail()))
 
