@@ -483,8 +483,13 @@ class Side:
                 continue
             c = conns.get(conn)
             if c is None:
-                raise SystemExit("line %d: connection %s not open"
-                                 % (lineno, conn))
+                # its open failed (reported there): every command shows it
+                key = arg.split(" ", 1)[0] if op == "cmd" else \
+                    "%s%s%d" % (conn, {"cont": "+", "raw": ">",
+                                       "read": "<"}[op], lineno)
+                results.append((key, lineno, "%s %s" % (conn, arg),
+                                ["<not connected>"]))
+                continue
             out = []
             if op == "cmd":
                 tag = arg.split(" ", 1)[0].encode()
