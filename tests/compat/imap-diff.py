@@ -462,6 +462,12 @@ class Side:
         tags_seen = set()
         norm = Normaliser(self.env)
         for lineno, conn, op, arg in steps:
+            if os.environ.get("IMAPDIFF_SLOW") and results:
+                now = time.time()
+                if now - getattr(self, "_t", now) > 0.5:
+                    print("  slow: %.1f s before line %d" % (now - self._t,
+                                                               lineno))
+            self._t = time.time()
             if op == "open":
                 letter, spec = arg.split(None, 1)
                 try:
@@ -820,8 +826,12 @@ def main():
                 ref.stop()
                 side.start()
             for name, steps in scenarios:
+                ts = time.time()
                 results.setdefault(name, {})[side.name] = \
                     side.run_scenario(name, steps)
+                if args.v:
+                    print("%s: %s took %.1f s" % (side.name, name,
+                                                  time.time() - ts))
             side.stop()
     finally:
         ref.stop()
