@@ -270,11 +270,17 @@ service imap-login {
                                             "yet (no imap-login)")
             time.sleep(0.1)
         else:
-            raise RuntimeError("server did not start: " + cls.log_text())
-        cls.deliver("seq", b"Subject: seq\n\nx\n")
-        for i in range(3):
-            cls.deliver("alice", b"Subject: msg %d\nFrom: a@example.com\n\n"
-                        b"body %d\n" % (i, i))
+            log = cls.log_text()
+            cls.tearDownClass()  # unittest skips it when setUpClass raises
+            raise RuntimeError("server did not start: " + log)
+        try:
+            cls.deliver("seq", b"Subject: seq\n\nx\n")
+            for i in range(3):
+                cls.deliver("alice", b"Subject: msg %d\nFrom: a@example.com"
+                            b"\n\nbody %d\n" % (i, i))
+        except BaseException:
+            cls.tearDownClass()
+            raise
 
     @classmethod
     def log_text(cls):
