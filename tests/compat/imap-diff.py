@@ -24,8 +24,11 @@ as `<scenario> <tag>  # reason`; any other difference makes the exit
 status 1.
 
 Usage: imap-diff.py [-v] [-k REGEX] [--keep] [--self-check] [--dump DIR]
+                    [--brief]
   -k REGEX      only scenarios whose name matches
   -v            print every response of differing commands in full
+  --brief       per differing command only the first differing line of each
+                side (expected = Dovecot, got = Roost)
   --self-check  run Dovecot against itself (proves the normalisation and
                 that the scripts are deterministic; must report 0 diffs)
   --dump DIR    write each side's normalised transcript to DIR
@@ -797,6 +800,7 @@ def main():
     ap.add_argument("--keep", action="store_true")
     ap.add_argument("--self-check", action="store_true")
     ap.add_argument("--dump")
+    ap.add_argument("--brief", action="store_true")
     args = ap.parse_args()
     if os.geteuid() != 0:
         print("imap-diff: skipped (needs root to switch to the mail user)")
@@ -875,7 +879,10 @@ def main():
             unexpected += 1
             bad += 1
             print("FAIL %s line %d: %s" % (name, ra[1], ra[2][:200]))
-            show_diff(ra[3], rb[3], ref.name, other.name, args.v)
+            if args.brief:
+                show_first(ra[3], rb[3])
+            else:
+                show_diff(ra[3], rb[3], ref.name, other.name, args.v)
         if not bad:
             print("ok   %s (%d commands)" % (name, len(a)))
     for k in sorted(set(known) - used_known):
@@ -886,6 +893,18 @@ def main():
           % (ncmds, len(scenarios), ref.name, other.name, time.time() - t0,
              same, known_n, unexpected))
     return 1 if unexpected else 0
+
+
+def show_first(a, b):
+    """--brief: only the first differing response line of each side."""
+    al = [x.rstrip("\r\n") for r in a for x in r.split("\n") if x.strip()]
+    bl = [x.rstrip("\r\n") for r in b for x in r.split("\n") if x.strip()]
+    for i in range(max(len(al), len(bl))):
+        x = al[i] if i < len(al) else "<nothing>"
+        y = bl[i] if i < len(bl) else "<nothing>"
+        if x != y:
+            print("    expected: %s\n    got:      %s" % (x[:300], y[:300]))
+            return
 
 
 def show_diff(a, b, na, nb, verbose):
