@@ -590,7 +590,7 @@ class Normaliser:
 
     def uidv(self, m):
         v = int(m.group(2))
-        if v in self.env.known_uidv:
+        if v in self.env.known_uidv or v == 0:  # 0 is always wrong: keep it
             return m.group(0)
         if v not in self.new_uidv:
             self.new_uidv[v] = len(self.new_uidv) + 1
