@@ -441,6 +441,24 @@ static bool client_handle_input(struct imap_client *client)
 				imap_parser_get_error(client->parser, &fatal);
 			char *text;
 
+			if (client->parse_stage == 0 && cmd->tag == NULL) {
+				/* the tag parsed, the command name didn't */
+				const char *tag;
+				unsigned int n;
+				const struct imap_arg *a =
+					imap_parser_get_args(client->parser, &n);
+
+				if (n >= 1 && imap_arg_get_atom(&a[0], &tag) &&
+				    valid_tag(tag) && !fatal) {
+					cmd->tag = p_strdup(cmd->pool, tag);
+					if (!client_parse_error(client,
+						"Error in IMAP command: Invalid command name",
+						false))
+						return !client->destroying;
+					continue;
+				}
+			}
+
 			if (!fatal && cmd->command != NULL && !cmd->uid &&
 			    (cmd->command->flags & COMMAND_FLAG_IGNORE_ARGS) != 0) {
 				/* the args don't matter: run it */

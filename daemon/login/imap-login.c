@@ -316,6 +316,9 @@ static bool cmd_starttls(struct login_client *client, const char *tag)
 	/* what was pipelined behind STARTTLS is dropped with the switch */
 	imap_parser_reset(st->parser);
 	st->skip_line = false;
+	/* capabilities seen before TLS don't count (Dovecot sends them
+	   with the OK after a login inside TLS) */
+	st->capa_sent = false;
 	if (login_client_starttls(client) < 0) {
 		/* login-common destroyed the client; the state goes with it */
 		return false;
