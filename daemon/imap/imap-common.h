@@ -186,7 +186,8 @@ int imap_parse_flags(const struct imap_arg *args, enum mail_flags *flags_r,
 /* "\Seen \Recent $Label1" (without parentheses) */
 void imap_write_flags(string_t *dest, enum mail_flags flags,
 		      const char *const *keywords);
-/* Client mailbox name (modified UTF-7) to a vname; NULL with *error_r */
+/* Client mailbox name (modified UTF-7) to a vname, allocated from the
+ * running command's pool; NULL with *error_r */
 const char *imap_mailbox_name_decode(struct imap_client *client,
 				     const char *name, const char **error_r);
 /* vname to what the client sees, quoted as an astring */
