@@ -31,7 +31,7 @@ struct imap_login_state {
 	/* after a parser error: input is dropped up to the next LF */
 	bool skip_line;
 	/* the client asked for CAPABILITY before logging in */
-	bool capa_sent;
+	bool capa_sent, did_starttls;
 	/* ID was seen (only the first one is logged, as Dovecot) */
 	bool id_seen;
 	/* the tag of the LOGIN/AUTHENTICATE in progress */
@@ -129,7 +129,11 @@ static void cmd_capability(struct login_client *client, const char *tag)
 	char *capa = capability_string(client);
 	char *line = i_strdup_printf("* CAPABILITY %s", capa);
 
-	state(client)->capa_sent = true;
+	/* a client must ask again after STARTTLS, so only a CAPABILITY
+	   before it says the client reads untagged capabilities (Dovecot's
+	   rule for the OK [CAPABILITY ...] of the login reply) */
+	if (!state(client)->did_starttls)
+		state(client)->capa_sent = true;
 	login_client_send_line(client, line);
 	reply(client, tag, "OK Pre-login capabilities listed, post-login "
 	      "capabilities have more.");
@@ -316,9 +320,7 @@ static bool cmd_starttls(struct login_client *client, const char *tag)
 	/* what was pipelined behind STARTTLS is dropped with the switch */
 	imap_parser_reset(st->parser);
 	st->skip_line = false;
-	/* capabilities seen before TLS don't count (Dovecot sends them
-	   with the OK after a login inside TLS) */
-	st->capa_sent = false;
+	st->did_starttls = true;
 	if (login_client_starttls(client) < 0) {
 		/* login-common destroyed the client; the state goes with it */
 		return false;
