@@ -78,6 +78,18 @@ bool imap_parser_is_started(const struct imap_parser *parser)
 	return parser->started;
 }
 
+size_t imap_parser_token_len(const struct imap_parser *parser)
+{
+	switch (parser->state) {
+	case ST_ATOM:
+	case ST_QUOTED:
+	case ST_QUOTED_ESC:
+		return parser->tok_len;
+	default:
+		return 0;
+	}
+}
+
 bool imap_parser_is_line_done(const struct imap_parser *parser)
 {
 	return parser->state == ST_DONE && parser->line_ended;

@@ -15,6 +15,9 @@
 
 /* a whole command, literals included (Dovecot's imap-login) */
 #define IMAP_LOGIN_MAX_COMMAND 8192
+/* one atom or quoted string before login must fit Dovecot's 1 KB login
+   input buffer: beyond it, "* BYE Input buffer full, aborting" */
+#define IMAP_LOGIN_MAX_TOKEN 1024
 /* one SASL response line */
 #define IMAP_LOGIN_MAX_SASL_LINE 8192
 /* invalid commands before "* BYE" (observed: the 3rd one) */
@@ -557,6 +560,11 @@ static bool parser_error(struct login_client *client, bool line_ended)
 	const char *error = imap_parser_get_error(st->parser, &fatal);
 	char *msg;
 
+	if (imap_parser_token_len(st->parser) >= IMAP_LOGIN_MAX_TOKEN) {
+		login_client_send_line(client, "* BYE Input buffer full, aborting");
+		login_client_destroy(client, "Input buffer full, aborting");
+		return false;
+	}
 	if (fatal || strcmp(error, "Literal size too large") == 0) {
 		/* a literal beyond the limit: its bytes can't be told from
 		   commands, so the connection goes (Dovecot does so for
@@ -632,6 +640,13 @@ static bool imap_login_input_raw(struct login_client *client)
 			if (!parser_error(client, found))
 				return false;
 			continue;
+		}
+		if (ret == 0 &&
+		    imap_parser_token_len(st->parser) >= IMAP_LOGIN_MAX_TOKEN) {
+			login_client_send_line(client,
+				"* BYE Input buffer full, aborting");
+			login_client_destroy(client, "Input buffer full, aborting");
+			return false;
 		}
 		if (ret == 0) {
 			if (used == 0)
