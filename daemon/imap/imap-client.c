@@ -264,9 +264,15 @@ static void client_send_tagline(struct client_command_context *cmd)
 	struct imap_client *client = cmd->client;
 	uint64_t usecs = now_usecs() - cmd->start_usecs;
 	const char *tag = cmd->tag == NULL ? "*" : cmd->tag;
+	const char *text = cmd->reply_text;
+	size_t len = strlen(text);
 
-	client_send_linef(client, "%s %s %s (%u.%03u + 0.000 secs).", tag,
-			  cmd->reply_status, cmd->reply_text,
+	/* the timing goes before the text's final '.' ("Invalid
+	   arguments." -> "Invalid arguments (0.001 + 0.000 secs).") */
+	if (len > 0 && text[len - 1] == '.')
+		len--;
+	client_send_linef(client, "%s %s %.*s (%u.%03u + 0.000 secs).", tag,
+			  cmd->reply_status, (int)len, text,
 			  (unsigned int)(usecs / 1000000),
 			  (unsigned int)(usecs / 1000 % 1000));
 }
