@@ -7,14 +7,35 @@
 struct imap_sync_ctx {
 	struct imap_client *client;
 	string_t *line;
+	/* expunges not sent yet, as the client numbers them */
+	ARRAY_U32 expunges;
 	bool counts_changed;
 };
+
+/* Send the collected expunges highest seq first, as Dovecot does: each
+ * number stays valid for the client as the ones above it go. */
+static void sync_flush_expunges(struct imap_sync_ctx *ctx)
+{
+	struct imap_client *client = ctx->client;
+
+	for (size_t i = ctx->expunges.count; i > 0; i--) {
+		client_send_linef(client, "* %u EXPUNGE", ctx->expunges.v[i - 1]);
+		client->messages_count--;
+		ctx->counts_changed = true;
+	}
+	array_clear(&ctx->expunges);
+}
 
 void imap_send_flags(struct imap_client *client)
 {
 	unsigned int count;
-	const char *const *keywords = mailbox_keywords(client->mailbox, &count);
+	const char *const *names = mailbox_keywords(client->mailbox, &count);
+	/* imap_write_flags wants the names NULL-terminated */
+	const char **keywords = i_new(const char *, count + 1);
 	string_t *str = str_new(256);
+
+	if (count > 0)
+		memcpy(keywords, names, count * sizeof(*keywords));
 
 	str_append(str, "* FLAGS (");
 	imap_write_flags(str, MAIL_FLAGS_MASK, keywords);
@@ -30,6 +51,7 @@ void imap_send_flags(struct imap_client *client)
 	}
 	client_send_line(client, str_c(str));
 	str_free(&str);
+	i_free(keywords);
 	client->keywords_count = count;
 }
 
@@ -39,17 +61,21 @@ static void sync_callback(const struct mailbox_sync_rec *rec, void *context)
 	struct imap_client *client = ctx->client;
 
 	switch (rec->type) {
-	case MAILBOX_SYNC_EXPUNGE:
-		if (rec->seq > client->messages_count)
+	case MAILBOX_SYNC_EXPUNGE: {
+		/* the storage reports them in ascending order, each seq
+		   counted after the ones before it went */
+		uint32_t seq = rec->seq + (uint32_t)ctx->expunges.count;
+
+		if (seq > client->messages_count)
 			break;	/* never announced */
-		client_send_linef(client, "* %u EXPUNGE", rec->seq);
-		client->messages_count--;
-		ctx->counts_changed = true;
+		array_push(&ctx->expunges, seq);
 		break;
+	}
 	case MAILBOX_SYNC_FLAGS: {
 		struct mail *mail;
 		const char *const *keywords;
 
+		sync_flush_expunges(ctx);
 		if (rec->seq > client->messages_count)
 			break;	/* EXISTS will announce it */
 		{
@@ -113,6 +139,8 @@ void imap_sync(struct imap_client *client, bool no_expunges)
 			mailbox_get_vname(client->mailbox),
 			mailbox_get_last_error(client->mailbox, NULL));
 	}
+	sync_flush_expunges(&ctx);
+	array_free(&ctx.expunges);
 	str_free(&ctx.line);
 	(void)mailbox_keywords(client->mailbox, &kw_count);
 	if (kw_count != client->keywords_count)
