@@ -192,6 +192,13 @@ static int literal_begin(struct imap_parser *parser,
 		arg->literal8 = parser->literal8;
 		arg->literal_sync = !parser->literal_plus;
 		parser->literal8 = false;
+		if (parser->depth > 0) {
+			/* inside a list the size is all the caller gets and
+			   parsing goes on after it, as Dovecot does: the
+			   command then fails on the list */
+			parser->state = ST_ARG;
+			return 0;
+		}
 		parser->state = ST_DONE;
 		return 1;
 	}
