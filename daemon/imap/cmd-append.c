@@ -6,6 +6,7 @@
  * are still read after one, follow Dovecot. */
 #include "imap-save.h"
 
+#include <stdio.h>
 #include <time.h>
 
 /* an INTERNALDATE further in the future than this becomes "now" */
@@ -106,6 +107,19 @@ static bool append_read_literal(struct client_command_context *cmd,
 	return false;
 }
 
+/* "31-Feb-2023 ..." parses but names no day: Dovecot saves such a
+ * message with the current time. */
+static bool append_date_exists(const char *str, time_t date, int tz)
+{
+	time_t local = date + (time_t)tz * 60;
+	struct tm tm;
+	int day;
+
+	if (sscanf(str, " %d", &day) != 1 || gmtime_r(&local, &tm) == NULL)
+		return false;
+	return tm.tm_mday == day;
+}
+
 /* [(flags)] ["date-time"] literal: start saving the message. */
 static bool append_parse_msg(struct client_command_context *cmd,
 			     const struct imap_arg *args)
@@ -143,7 +157,8 @@ static bool append_parse_msg(struct client_command_context *cmd,
 			array_free(&keywords);
 			return imap_save_cmd_error(cmd, "Invalid internal date.");
 		}
-		if (date > time(NULL) + APPEND_MAX_FUTURE_SECS) {
+		if (date > time(NULL) + APPEND_MAX_FUTURE_SECS ||
+		    !append_date_exists(date_str, date, tz)) {
 			date = (time_t)-1;
 			tz = 0;
 		}

@@ -68,9 +68,10 @@ struct mailbox *imap_save_open_dest(struct client_command_context *cmd,
 		cmd_no(cmd, error);
 		return NULL;
 	}
-	if (client->mailbox != NULL &&
+	if (client->mailbox != NULL && !client->readonly &&
 	    strcmp(mailbox_get_vname(client->mailbox), vname) == 0)
 		return client->mailbox;
+	/* an EXAMINEd mailbox takes new mail through its own instance */
 	box = mailbox_alloc(client->user, vname, 0);
 	if (mailbox_open(box) < 0) {
 		error = mailbox_get_last_error(box, &err);
