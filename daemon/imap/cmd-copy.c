@@ -72,7 +72,8 @@ struct mailbox *imap_save_open_dest(struct client_command_context *cmd,
 	    strcmp(mailbox_get_vname(client->mailbox), vname) == 0)
 		return client->mailbox;
 	/* an EXAMINEd mailbox takes new mail through its own instance */
-	box = mailbox_alloc(client->user, vname, 0);
+	/* saving only, as Dovecot opens it: flagless mail goes to new/ */
+	box = mailbox_alloc(client->user, vname, MAILBOX_FLAG_SAVEONLY);
 	if (mailbox_open(box) < 0) {
 		error = mailbox_get_last_error(box, &err);
 		if (err == MAIL_ERROR_NOTFOUND) {
