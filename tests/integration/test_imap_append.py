@@ -235,7 +235,7 @@ class Env:
         """Every message of every folder, as Roost's doveadm reads it."""
         p = subprocess.run([DOVEADM, "-c", self.conf, "fetch", "-u", user,
                             "mailbox uid flags date.received size.physical "
-                            "text", "all"], stdout=subprocess.PIPE,
+                            "size.virtual text", "all"], stdout=subprocess.PIPE,
                            stderr=subprocess.STDOUT, timeout=60)
         out = p.stdout.decode("latin1")
         out = re.sub(r" ?\\Recent", "", out)
@@ -246,7 +246,14 @@ class Env:
             t = time.mktime(time.strptime(m.group(1), "%Y-%m-%d %H:%M:%S"))
             return "date.received: " + ("NOW" if abs(now - t) < 3600
                                         else m.group(1))
-        return re.sub(r"date\.received: (\S+ \S+)", date, out)
+        out = re.sub(r"date\.received: (\S+ \S+)", date, out)
+        # where the files are: new/ (recent deliveries) or cur/
+        md = os.path.join(self.dir, "home", user, "Maildir")
+        for folder in [""] + ["." + f for f in FOLDERS]:
+            out += "\n%s: new=%d cur=%d" % (folder or "INBOX", len(
+                os.listdir(os.path.join(md, folder, "new"))), len(
+                os.listdir(os.path.join(md, folder, "cur"))))
+        return out
 
 
 @unittest.skipUnless(os.geteuid() == 0, "needs root")
@@ -271,7 +278,7 @@ class ImapSaveTest(unittest.TestCase):
     def differential(self, user, text):
         if self.dv is None:
             self.skipTest("Dovecot not installed (IMAP_DIFF=0)")
-        script = steps(text)
+        script = steps(text) if isinstance(text, str) else text
         type(self).commands += tag_count(script)
         for env in (self.roost, self.dv):
             env.make_user(user)
@@ -299,7 +306,7 @@ hello\r\n|a1
 a2 APPEND INBOX (\\Seen) {5+}\r\nworld\r\n|a2
 a3 APPEND INBOX (\\Seen \\Flagged) "06-Nov-2023 10:00:00 +0100" {5}\r\n|+
 hello\r\n|a3
-a4 APPEND INBOX "01-Jan-2020 00:00:00 -0500" {7+}\r\nhi\r\n\r\nyo\r\n|a4
+a4 APPEND INBOX "01-Jan-2020 00:00:00 -0500" {8+}\r\nhi\r\n\r\nyo\r\n|a4
 a5 APPEND INBOX ($Label1 custom \\Draft) {5+}\r\nhello\r\n|a5
 a6 APPEND Work () {3+}\r\nabc\r\n|a6
 a7 APPEND "Work" (\\Answered) ~{3+}\r\nabc\r\n|a7
@@ -311,10 +318,36 @@ abc\r\n|a10
 a11 APPEND {4+}\r\nWork (\\Seen) {3+}\r\nabc\r\n|a11
 a12 APPEND INBOX (\\Seen) "06-Nov-2023 10:00:00 +0100" ~{3}\r\n|+
 abc\r\n|a12
-a13 APPEND Trash {36+}\r\nSubject: x\r\nFrom: a@b.example\r\n\r\nbody\r\n|a13
-a14 NOOP\r\n|a14
+a13 APPEND Trash {39+}\r\nSubject: x\r\nFrom: a@b.example\r\n\r\nbody\r\n\r\n|a13
+a14 APPEND INBOX {67+}\r\nSubject: x\rFrom: a@example.com\rContent-Type: text/plain\r\rbody\rmore\r\r\n|a14
+a15 APPEND INBOX {8+}\r\nab\r\ncd\r\r\n|a15
+a16 APPEND INBOX {7+}\r\nab\r\r\ncd\r\n|a16
+a17 APPEND INBOX {9}\r\n|+
+a\nb\r\nc\n\n\r\n|a17
+a18 NOOP\r\n|a18
 z LOGOUT\r\n|z
 """)
+
+    def test_append_corpus(self):
+        """Real messages (CRLF, LF, bare CR, NULs, 8-bit) one by one and
+        as one MULTIAPPEND: stored as Dovecot stores them."""
+        corpus = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                              "..", "data", "mime")
+        names = sorted(f for f in os.listdir(corpus) if f.endswith(".eml"))
+        script, multi = [], b"m APPEND Work"
+        for i, name in enumerate(names[:24]):
+            with open(os.path.join(corpus, name), "rb") as f:
+                data = f.read()
+            if not data:
+                continue	# the zero-length case is test_append_errors'
+            tag = "t%d" % i
+            script.append((("%s APPEND INBOX (\\Seen) {%d}\r\n" %
+                            (tag, len(data))).encode(), "+"))
+            script.append((data + b"\r\n", tag))
+            multi += b" {%d+}\r\n" % len(data) + data
+        script.append((multi + b"\r\n", "m"))
+        script.append((b"z LOGOUT\r\n", "z"))
+        self.differential("corpus", script)
 
     def test_multiappend(self):
         self.differential("multi", r"""
@@ -519,11 +552,12 @@ z LOGOUT\r\n|z
         self.assertEqual(s.lines[-1], "+ OK")
         line = b"X" * 76 + b"\r\n"
         chunk = b"Subject: big\r\n\r\n" + line * (65536 // len(line))
-        sent = 0
+        sent = crlfs = 0
         while sent < size:
             piece = chunk[:min(len(chunk), size - sent)]
             s.send(piece)
             sent += len(piece)
+            crlfs += piece.count(b"\r\n")
         s.step(b"\r\n", "a1")
         self.assertTrue(s.lines[-1].startswith("a1 OK [APPENDUID "),
                         s.lines[-1])
@@ -533,11 +567,14 @@ z LOGOUT\r\n|z
         # the message never sits in memory: far below its 30 MB
         self.assertLess(peak - base, 12 * 1024,
                         "peak RSS %d kB, at start %d kB" % (peak, base))
-        files = os.listdir(os.path.join(md, "cur")) + \
-            os.listdir(os.path.join(md, "new"))
+        files = [os.path.join(md, d, f) for d in ("cur", "new")
+                 for f in os.listdir(os.path.join(md, d))]
         self.assertEqual(len(files), 1)
-        path = os.path.join(md, "cur", files[0])
-        self.assertEqual(os.path.getsize(path), size)
+        # stored with LF line ends (mail_save_crlf = no), W= the CRLF size
+        m = re.search(r",S=(\d+),W=(\d+)", files[0])
+        self.assertEqual(int(m.group(2)), size)
+        self.assertEqual(os.path.getsize(files[0]), int(m.group(1)))
+        self.assertEqual(int(m.group(1)), size - crlfs)
 
     def assert_nothing_saved(self, md, what):
         for folder in ("", ".Work"):
