@@ -106,11 +106,41 @@ static void copy_count_trashed(struct imap_client *client,
 		client->trashed += count;
 }
 
-/* Copy seqs into dest's transaction t; the source UIDs go to src_uids.
- * With move, the originals are expunged in src_t. */
+/* MOVE's expunge of the originals. An EXAMINEd mailbox can't expunge:
+ * they go through a writable instance of it, as Dovecot moves out of a
+ * read-only mailbox too. */
+static int move_expunge(struct imap_client *client, const ARRAY_U32 *uids)
+{
+	struct mailbox *box = client->mailbox;
+	struct mailbox_transaction *t;
+	struct mail *mail;
+	int ret;
+
+	if (client->readonly) {
+		box = mailbox_alloc(client->user,
+				    mailbox_get_vname(client->mailbox), 0);
+		if (mailbox_open(box) < 0) {
+			mailbox_free(&box);
+			return -1;
+		}
+	}
+	t = mailbox_transaction_begin(box);
+	mail = mail_alloc(box);
+	for (size_t i = 0; i < uids->count; i++) {
+		if (mail_set_uid(mail, uids->v[i]))
+			mail_expunge(t, mail);
+	}
+	mail_free(&mail);
+	ret = mailbox_transaction_commit(&t, NULL);
+	if (box != client->mailbox)
+		mailbox_free(&box);
+	return ret;
+}
+
+/* Copy seqs into dest's transaction t; the source UIDs go to
+ * src_uids. */
 static int copy_mails(struct imap_client *client, const ARRAY_U32 *seqs,
-		      struct mailbox_transaction *t,
-		      struct mailbox_transaction *src_t, ARRAY_U32 *src_uids)
+		      struct mailbox_transaction *t, ARRAY_U32 *src_uids)
 {
 	struct mail *mail = mail_alloc(client->mailbox);
 	int ret = 0;
@@ -126,8 +156,6 @@ static int copy_mails(struct imap_client *client, const ARRAY_U32 *seqs,
 		save = mailbox_save_alloc(t);
 		if (mailbox_copy(&save, mail) < 0)
 			ret = mail->expunged ? 1 : -1;
-		else if (src_t != NULL)
-			mail_expunge(src_t, mail);
 		array_push(src_uids, mail->uid);
 	}
 	mail_free(&mail);
@@ -167,7 +195,7 @@ static void copy_reply(struct client_command_context *cmd, bool move,
 static bool cmd_copy_full(struct client_command_context *cmd, bool move)
 {
 	struct imap_client *client = cmd->client;
-	struct mailbox_transaction *t, *src_t = NULL;
+	struct mailbox_transaction *t;
 	struct mail_transaction_commit_changes changes;
 	ARRAY_U32 seqs = ARRAY_INIT, src_uids = ARRAY_INIT;
 	const char *set, *name, *error;
@@ -190,9 +218,7 @@ static bool cmd_copy_full(struct client_command_context *cmd, bool move)
 		return true;
 	}
 	t = mailbox_transaction_begin(dest);
-	if (move)
-		src_t = mailbox_transaction_begin(client->mailbox);
-	ret = copy_mails(client, &seqs, t, src_t, &src_uids);
+	ret = copy_mails(client, &seqs, t, &src_uids);
 	array_free(&seqs);
 	memset(&changes, 0, sizeof(changes));
 	if (ret != 0) {
@@ -203,15 +229,11 @@ static bool cmd_copy_full(struct client_command_context *cmd, bool move)
 		copy_reply(cmd, move, dest, &src_uids, &changes);
 	}
 	mail_transaction_commit_changes_free(&changes);
-	array_free(&src_uids);
-	if (src_t != NULL) {
-		if (ret != 0)
-			mailbox_transaction_rollback(&src_t);
-		else if (mailbox_transaction_commit(&src_t, NULL) < 0)
-			ret = -1;
-	}
 	if (ret < 0)
 		cmd_no_storage_error(cmd, dest);
+	else if (ret == 0 && move && move_expunge(client, &src_uids) < 0)
+		cmd_no_storage_error(cmd, client->mailbox);
+	array_free(&src_uids);
 	if (own)
 		mailbox_free(&dest);
 	if (ret > 0) {

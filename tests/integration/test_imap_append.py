@@ -222,6 +222,9 @@ class Env:
         for data, until in script:
             s.step(data, until)
         lines = s.close()
+        if not self.dovecot and ("Sanitizer" in s.stderr or
+                                 "runtime error" in s.stderr):
+            raise AssertionError(s.stderr)
         return lines, s.stderr
 
     def counters(self, user, stderr):
@@ -513,6 +516,8 @@ e EXAMINE Work\r\n|e
 c21 COPY 1:3 Archive\r\n|c21
 c22 COPY 2 INBOX\r\n|c22
 c23 COPY 1 Work\r\n|c23
+m11 MOVE 1:2 INBOX\r\n|m11
+m12 UID MOVE 1:3 Archive\r\n|m12
 s SELECT Archive\r\n|s
 m10 MOVE 1:* Work\r\n|m10
 s2 SELECT Trash\r\n|s2
