@@ -599,6 +599,7 @@ z LOGOUT\r\n|z
         s.send(data)
         time.sleep(0.3)
         s.close()
+        self.assertNotIn("Sanitizer", s.stderr)
         return md, s
 
     def test_disconnect_mid_literal(self):
