@@ -147,10 +147,21 @@ static bool append_parse_msg(struct client_command_context *cmd,
 			(void)imap_save_cmd_error(cmd, "Invalid arguments.");
 		return true;
 	}
-	if (flags_list != NULL && !ctx->failed &&
-	    imap_parse_flags(flags_list, &flags, &keywords, &error) < 0) {
-		array_free(&keywords);
-		return imap_save_cmd_error(cmd, error);
+	if (flags_list != NULL && !ctx->failed) {
+		if (imap_save_parse_flags(flags_list, &flags, &keywords,
+					  &error) < 0) {
+			array_free(&keywords);
+			return imap_save_cmd_error(cmd, error);
+		}
+		if (imap_save_check_keywords(cmd->client, &keywords,
+					     &error) < 0) {
+			/* a storage error: the literal is still read */
+			char *text = i_strdup_printf("[CANNOT] %s", error);
+
+			cmd_no(cmd, text);
+			i_free(text);
+			ctx->failed = true;
+		}
 	}
 	if (date_str != NULL && !ctx->failed) {
 		if (!imap_parse_datetime(date_str, &date, &tz)) {

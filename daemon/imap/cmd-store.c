@@ -15,6 +15,65 @@ struct store_args {
 	bool has_keywords;
 };
 
+int imap_save_parse_flags(const struct imap_arg *args,
+			  enum mail_flags *flags_r, ARRAY_STR *keywords,
+			  const char **error_r)
+{
+	*flags_r = 0;
+	for (; !imap_arg_is_eol(args); args++) {
+		struct imap_arg one[2];
+		enum mail_flags flag;
+		const char *atom;
+
+		if (!imap_arg_get_atom(args, &atom)) {
+			*error_r = "Flags list contains non-atoms.";
+			return -1;
+		}
+		if (atom[0] != '\\') {
+			bool dup = false;
+
+			for (size_t i = 0; i < keywords->count; i++)
+				dup = dup || strcasecmp(keywords->v[i], atom) == 0;
+			if (!dup)
+				array_push(keywords, atom);
+			continue;
+		}
+		/* a system flag: imap-util knows them */
+		one[0] = *args;
+		memset(&one[1], 0, sizeof(one[1]));
+		if (imap_parse_flags(one, &flag, NULL, error_r) < 0)
+			return -1;
+		*flags_r |= flag;
+	}
+	return 0;
+}
+
+int imap_save_check_keywords(struct imap_client *client,
+			     const ARRAY_STR *keywords, const char **error_r)
+{
+	for (size_t i = 0; i < keywords->count; i++) {
+		const unsigned char *p = (const unsigned char *)keywords->v[i];
+		size_t len = 0;
+
+		for (; p[len] != '\0'; len++) {
+			if (p[len] <= ' ' || p[len] == 0x7f ||
+			    strchr("(){%*\"\\]", p[len]) != NULL) {
+				*error_r = "Invalid characters in keyword";
+				return -1;
+			}
+			if (p[len] >= 0x80) {
+				*error_r = "8bit characters in keyword";
+				return -1;
+			}
+		}
+		if (len > client->set->mail_max_keyword_length) {
+			*error_r = "Keyword length too long";
+			return -1;
+		}
+	}
+	return 0;
+}
+
 /* "FLAGS", "+FLAGS.SILENT", ... */
 static bool store_parse_type(const char *str, struct store_args *sa)
 {
@@ -65,8 +124,16 @@ static bool store_parse_args(struct client_command_context *cmd,
 	args++;
 	if (imap_arg_get_list(args, &list))
 		args = list;
-	if (imap_parse_flags(args, &sa->flags, &sa->keywords, &error) < 0) {
+	if (imap_save_parse_flags(args, &sa->flags, &sa->keywords,
+				  &error) < 0) {
 		(void)imap_save_cmd_error(cmd, error);
+		return false;
+	}
+	if (imap_save_check_keywords(cmd->client, &sa->keywords, &error) < 0) {
+		char *text = i_strdup_printf("[CANNOT] %s", error);
+
+		cmd_no(cmd, text);
+		i_free(text);
 		return false;
 	}
 	sa->has_keywords = sa->keywords.count > 0;

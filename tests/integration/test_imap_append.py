@@ -406,6 +406,10 @@ e20 APPEND &Jjo-bad {3+}\r\nabc\r\n|e20
 e21 APPEND INBOX (\\Seen \\Seen \\seen) {3+}\r\nabc\r\n|e21
 e22 APPEND nosuch {0}\r\n|e22
 e23 APPEND INBOX ({2}\r\nxy) {3}\r\n|e23
+e25 APPEND INBOX (kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk) {3+}\r\nabc\r\n|e25
+e26 APPEND INBOX (a]b \\Seen) {3+}\r\nabc\r\n|e26
+e27 APPEND INBOX (a]b \\Bogus) {3}\r\n|e27
+e28 APPEND INBOX {3+}\r\nabc (a]b) {3+}\r\ndef\r\n|e28
 e24 APPEND INBOX (\\Seen ({1}\r\nx)) {3}\r\n|e24
 z LOGOUT\r\n|z
 """)
@@ -470,6 +474,11 @@ c35 STORE 1 +FLAGS.BOGUS (\\Seen)\r\n|c35
 c36 STORE 1 () +FLAGS (\\Draft)\r\n|c36
 c37 STORE 1 +FLAGS (\\Seen) extra\r\n|c37
 c38 UID STORE x +FLAGS (\\Seen)\r\n|c38
+c39 STORE 1 +FLAGS (kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk)\r\n|c39
+c40 STORE 1 +FLAGS (jjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjj)\r\n|c40
+c41 STORE 1 +FLAGS (a]b)\r\n|c41
+c42 STORE 1 -FLAGS (kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk)\r\n|c42
+c43 STORE 1 FLAGS (\\Seen a]b \\Bogus)\r\n|c43
 d EXAMINE INBOX\r\n|d
 d1 STORE 1 +FLAGS (\\Seen)\r\n|d1
 d2 STORE 1 +FLAGS (\\Recent)\r\n|d2
