@@ -141,6 +141,8 @@ compat-test: all
 	ROOST=$(CURDIR)/$(B)/bin/roost $(PYTHON) tests/compat/auth-log-diff.py
 	ROOST=$(CURDIR)/$(B)/bin/roost $(PYTHON) tests/compat/auth-policy-diff.py
 	PROBE=$(CURDIR)/$(B)/bin/mime-probe $(PYTHON) tests/compat/mime-diff.py
+	PROBE=$(CURDIR)/$(B)/bin/sort-probe $(PYTHON) \
+		tests/compat/sort-thread-diff.py
 	ROOST=$(CURDIR)/$(B)/bin/roost $(PYTHON) tests/compat/maildir-roundtrip.py
 	ROOST=$(CURDIR)/$(B)/bin/roost $(PYTHON) tests/compat/pop3-diff.py
 
@@ -148,6 +150,12 @@ compat-test: all
 # FETCH results of Roost's MIME code for one message file.
 compat-test: $(B)/bin/mime-probe
 $(B)/bin/mime-probe: tests/compat/mime-probe.c $(OBJS) $(B)/.variant
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(OBJS) $(LIBS)
+
+# SORT/THREAD differential test (tests/compat/sort-thread-diff.py):
+# sort-probe prints Roost's SORT and THREAD answers for a Maildir.
+compat-test: $(B)/bin/sort-probe
+$(B)/bin/sort-probe: tests/compat/sort-probe.c $(OBJS) $(B)/.variant
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(OBJS) $(LIBS)
 
 # Integration tests. auth-db-probe: a test-only program linked with
@@ -169,9 +177,14 @@ integration: all $(B)/bin/auth-db-probe $(B)/bin/mailstore-probe
 	PROBE=$(CURDIR)/$(B)/bin/mailstore-probe $(PYTHON) \
 		tests/integration/mailstore-crash.py
 	ROOST=$(CURDIR)/$(B)/bin/roost $(PYTHON) tests/integration/test_pop3_server.py
+	ROOST=$(CURDIR)/$(B)/bin/roost $(PYTHON) tests/integration/test_imap_search.py
+	ROOST=$(CURDIR)/$(B)/bin/roost $(PYTHON) tests/integration/test_imap_fetch.py
+	ROOST=$(CURDIR)/$(B)/bin/roost $(PYTHON) tests/integration/test_imap_mailbox.py
 	ROOST=$(CURDIR)/$(B)/bin/roost $(PYTHON) tests/integration/test_imap_append.py
 	ROOST=$(CURDIR)/$(B)/bin/roost $(PYTHON) \
 		tests/integration/test_socket_activation.py
+	ROOST=$(CURDIR)/$(B)/bin/roost $(PYTHON) \
+		tests/integration/test_imap_login.py
 	PROBE=$(CURDIR)/$(B)/bin/mailstore-probe $(PYTHON) \
 		tests/integration/mbox-crash.py
 	ROOST=$(CURDIR)/$(B)/bin/roost $(PYTHON) \

@@ -24,6 +24,7 @@
 
 #include <errno.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -33,13 +34,21 @@
 struct worker_session {
 	struct mail_worker *worker;
 	struct mail_user *user;
-	pool_t pool;
+};
+
+/* Settings bound once per protocol: the worker's config never changes
+ * (a reload starts new workers), and thousands of sessions share it. */
+struct worker_settings {
+	char *protocol;
+	struct settings_root *set;
 };
 
 struct mail_worker {
 	struct ioloop *loop;
 	struct config *config;
 	struct io *control_io;
+	pool_t set_pool;
+	ARRAY(struct worker_settings) sets;
 	unsigned int sessions;
 	bool control_closed;
 };
@@ -56,7 +65,6 @@ static void session_destroyed(void *context)
 	struct mail_worker *worker = session->worker;
 
 	mail_user_deinit(&session->user);
-	pool_destroy(&session->pool);
 	i_free(session);
 	worker->sessions--;
 	worker_check_exit(worker);
@@ -123,6 +131,30 @@ static void reply_error(int fd, const char *protocol, const char *error)
 	i_free(line);
 }
 
+static struct settings_root *
+worker_settings_get(struct mail_worker *worker, const char *protocol,
+		    const char **error_r)
+{
+	struct config_filter filter = { .protocol = protocol };
+	struct worker_settings *ws;
+	struct settings_root *set;
+
+	for (size_t i = 0; i < worker->sets.count; i++) {
+		if (strcmp(worker->sets.v[i].protocol, protocol) == 0)
+			return worker->sets.v[i].set;
+	}
+	if (worker->set_pool == NULL)
+		worker->set_pool = pool_create("mail worker settings", 16384);
+	set = config_bind_filter(worker->set_pool, worker->config, &filter,
+				 error_r);
+	if (set == NULL)
+		return NULL;
+	ws = array_append_space(&worker->sets);
+	ws->protocol = i_strdup(protocol);
+	ws->set = set;
+	return set;
+}
+
 static void session_start(struct mail_worker *worker, char *msg, int fd)
 {
 	char **args;
@@ -151,9 +183,7 @@ static void session_start(struct mail_worker *worker, char *msg, int fd)
 
 	session = i_new(struct worker_session, 1);
 	session->worker = worker;
-	session->pool = pool_create("mail session", 4096);
-	struct config_filter filter = { .protocol = protocol };
-	set = config_bind_filter(session->pool, worker->config, &filter, &error);
+	set = worker_settings_get(worker, protocol, &error);
 	if (set == NULL) {
 		i_error("%s", error);
 		goto fail;
@@ -232,7 +262,6 @@ fail:
 	reply_error(fd, protocol, "Internal error occurred. Refer to server "
 		    "log for more information.");
 	close(fd);
-	pool_destroy(&session->pool);
 	i_free(session);
 	i_free(args);
 	log_set_prefix("mail-worker: ");
@@ -269,6 +298,12 @@ int mail_worker_main(struct config *config)
 		i_fatal("mail-worker must not run as root");
 	memset(&worker, 0, sizeof(worker));
 	worker.config = config;
+	/* every session is an fd here: use all the descriptors allowed */
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		(void)setrlimit(RLIMIT_NOFILE, &rl);
+	}
 	worker.loop = io_loop_create();
 	signal(SIGPIPE, SIG_IGN);
 	log_set_prefix("mail-worker: ");
@@ -276,6 +311,11 @@ int mail_worker_main(struct config *config)
 				   control_input, &worker);
 	io_loop_run(worker.loop);
 	io_remove(&worker.control_io);
+	for (size_t i = 0; i < worker.sets.count; i++)
+		i_free(worker.sets.v[i].protocol);
+	array_free(&worker.sets);
+	if (worker.set_pool != NULL)
+		pool_destroy(&worker.set_pool);
 	io_loop_destroy(&worker.loop);
 	return 0;
 }

@@ -48,8 +48,7 @@ bool cmd_expunge(struct client_command_context *cmd)
 		ret = imap_expunge_deleted(client, &seqs);
 		array_free(&seqs);
 	} else {
-		if (!imap_arg_is_eol(&cmd->args[0]))
-			return cmd_bad_args(cmd);
+		/* arguments are ignored, as Dovecot does */
 		ret = imap_expunge_deleted(client, NULL);
 	}
 	if (ret < 0)

@@ -12,14 +12,10 @@ static bool select_open(struct client_command_context *cmd, bool readonly)
 
 	if (!imap_arg_get_astring(&cmd->args[0], &name))
 		return cmd_bad_args(cmd);
-	if (!imap_arg_is_eol(&cmd->args[1])) {
-		const struct imap_arg *params;
-
-		/* SELECT parameters (CONDSTORE/QRESYNC come with issue 7) */
-		if (!imap_arg_get_list(&cmd->args[1], &params) ||
-		    !imap_arg_is_eol(&cmd->args[2]))
-			return cmd_bad_args(cmd);
-		if (!imap_arg_is_eol(params))
+	if (cmd->args[1].type == IMAP_ARG_LIST) {
+		/* SELECT parameters (CONDSTORE/QRESYNC come with issue 7);
+		   anything else after the name is ignored, as Dovecot does */
+		if (!imap_arg_is_eol(cmd->args[1].list))
 			return cmd_bad_args(cmd);
 	}
 	if (client->mailbox != NULL) {

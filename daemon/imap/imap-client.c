@@ -205,8 +205,10 @@ bool cmd_no_storage_error(struct client_command_context *cmd,
 		line = i_strdup_printf("[SERVERBUG] Internal error occurred. "
 				       "Refer to server log for more "
 				       "information. [%s]", stamp);
-	} else if (error == MAIL_ERROR_NOTFOUND &&
-		   strncmp(text, "Mailbox doesn't exist", 21) == 0 &&
+	} else if ((error == MAIL_ERROR_NOTFOUND ||
+		    strcmp(text, "Mailbox isn't selectable") == 0) &&
+		   (strncmp(text, "Mailbox doesn't exist", 21) == 0 ||
+		    strcmp(text, "Mailbox isn't selectable") == 0) &&
 		   cmd->command != NULL &&
 		   (strcmp(cmd->command->name, "SELECT") == 0 ||
 		    strcmp(cmd->command->name, "EXAMINE") == 0 ||
@@ -303,11 +305,15 @@ static bool client_command_finish(struct client_command_context *cmd)
 			   !cmd->uid));
 	}
 	client_send_tagline(cmd);
+	if (client->bye_after_reply != NULL)
+		client_send_linef(client, "* BYE %s", client->bye_after_reply);
 	if (client->conn != NULL)
 		connection_cork(client->conn, false);
 	client_command_free(client);
 	if (client->logout_pending)
 		client_disconnect(client, "Logged out");
+	else if (client->bye_after_reply != NULL)
+		client_disconnect(client, client->bye_after_reply);
 	if (client->logging_out)
 		return false;
 	if (bad) {
@@ -440,7 +446,23 @@ static bool client_handle_input(struct imap_client *client)
 				imap_parser_get_error(client->parser, &fatal);
 			char *text;
 
-			if (cmd->name == NULL)
+			if (!fatal && cmd->command != NULL && !cmd->uid &&
+			    (cmd->command->flags & COMMAND_FLAG_IGNORE_ARGS) != 0) {
+				/* the args don't matter: run it */
+				static const struct imap_arg no_args[1];
+
+				client->skip_line =
+					!imap_parser_is_line_done(client->parser);
+				cmd->args = no_args;
+				client_command_run(cmd);
+				if (client->destroying)
+					return false;
+				conn = client->conn;
+				continue;
+			}
+			if (fatal)
+				text = i_strdup(error);
+			else if (cmd->name == NULL)
 				text = i_strdup("Error in IMAP command received by server.");
 			else
 				text = i_strdup_printf("Error in IMAP command %s: %s",
@@ -460,22 +482,18 @@ static bool client_handle_input(struct imap_client *client)
 		if (client->parse_stage == 0) {
 			const char *tag = NULL, *name = NULL;
 
-			if (count == 0 && imap_parser_is_line_done(client->parser)) {
-				/* an empty line: ignored */
-				client_command_free(client);
-				continue;
-			}
-			if (!imap_arg_get_atom(&args[0], &tag) || !valid_tag(tag)) {
+			if (count == 0 || !imap_arg_get_atom(&args[0], &tag) ||
+			    !valid_tag(tag)) {
 				cmd->tag = NULL;
 				if (!client_parse_error(client,
-					"Error in IMAP command received by server.", false))
+					"Error in IMAP tag: Invalid tag", false))
 					return !client->destroying;
 				continue;
 			}
 			cmd->tag = p_strdup(cmd->pool, tag);
 			if (count < 2 || !imap_arg_get_atom(&args[1], &name)) {
 				if (!client_parse_error(client,
-					"Error in IMAP command received by server.", false))
+					"Error in IMAP command: Invalid command name", false))
 					return !client->destroying;
 				continue;
 			}
@@ -491,7 +509,7 @@ static bool client_handle_input(struct imap_client *client)
 
 			if (count < 3 || !imap_arg_get_atom(&args[2], &name)) {
 				if (!client_parse_error(client,
-					"Error in IMAP command UID: Invalid arguments.", false))
+					"Error in IMAP command: Invalid command name", false))
 					return !client->destroying;
 				continue;
 			}
@@ -510,8 +528,8 @@ static bool client_handle_input(struct imap_client *client)
 					  COMMAND_FLAG_USES_SEQS) == 0 &&
 			     strcmp(upper, "EXPUNGE") != 0)) {
 				char *text = i_strdup_printf(
-					"Error in IMAP command %s: Unknown command",
-					cmd->uid ? "UID" : name);
+					"Error in IMAP command %s%s: Unknown command",
+					cmd->uid ? "UID " : "", name);
 				cmd->command = NULL;
 				bool ok = client_parse_error(client, text, false);
 				i_free(text);
@@ -572,8 +590,13 @@ static bool client_output_ready(struct connection *conn)
 			/* pipelined commands waiting in the input buffer */
 			return client_handle_input(client);
 		}
-		if (client->conn == NULL || client->conn->disconnected)
+		if (client->conn == NULL || client->conn->disconnected ||
+		    client->logging_out)
 			break;
+		if (cmd->yield) {
+			cmd->yield = false;
+			break;
+		}
 	}
 	return true;
 }

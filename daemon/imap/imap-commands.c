@@ -7,28 +7,29 @@
 
 #define SEQS COMMAND_FLAG_USES_SEQS
 #define SEL COMMAND_FLAG_SELECTED
+#define NOARGS COMMAND_FLAG_IGNORE_ARGS
 
 /* sorted by name for bsearch */
 static const struct command commands[] = {
 	{ "APPEND", cmd_append, 0 },
-	{ "CAPABILITY", cmd_capability, 0 },
-	{ "CHECK", cmd_check, SEL },
-	{ "CLOSE", cmd_close, SEL | COMMAND_FLAG_NO_SYNC },
+	{ "CAPABILITY", cmd_capability, NOARGS },
+	{ "CHECK", cmd_check, SEL | NOARGS },
+	{ "CLOSE", cmd_close, SEL | COMMAND_FLAG_NO_SYNC | NOARGS },
 	{ "COPY", cmd_copy, SEL | SEQS },
 	{ "CREATE", cmd_create, 0 },
 	{ "DELETE", cmd_delete, 0 },
 	{ "ENABLE", cmd_enable, 0 },
 	{ "EXAMINE", cmd_examine, 0 },
-	{ "EXPUNGE", cmd_expunge, SEL },
+	{ "EXPUNGE", cmd_expunge, SEL | NOARGS },
 	{ "FETCH", cmd_fetch, SEL | SEQS },
 	{ "ID", cmd_id, 0 },
 	{ "IDLE", cmd_idle, 0 },
 	{ "LIST", cmd_list, 0 },
-	{ "LOGOUT", cmd_logout, COMMAND_FLAG_NO_SYNC },
+	{ "LOGOUT", cmd_logout, COMMAND_FLAG_NO_SYNC | NOARGS },
 	{ "LSUB", cmd_lsub, 0 },
 	{ "MOVE", cmd_move, SEL | SEQS },
-	{ "NAMESPACE", cmd_namespace, 0 },
-	{ "NOOP", cmd_noop, 0 },
+	{ "NAMESPACE", cmd_namespace, NOARGS },
+	{ "NOOP", cmd_noop, NOARGS },
 	{ "RENAME", cmd_rename, 0 },
 	{ "SEARCH", cmd_search, SEL | SEQS },
 	{ "SELECT", cmd_select, 0 },
@@ -37,7 +38,7 @@ static const struct command commands[] = {
 	{ "STORE", cmd_store, SEL | SEQS },
 	{ "SUBSCRIBE", cmd_subscribe, 0 },
 	{ "THREAD", cmd_thread, SEL | SEQS },
-	{ "UNSELECT", cmd_unselect, SEL | COMMAND_FLAG_NO_SYNC },
+	{ "UNSELECT", cmd_unselect, SEL | COMMAND_FLAG_NO_SYNC | NOARGS },
 	{ "UNSUBSCRIBE", cmd_unsubscribe, 0 },
 };
 

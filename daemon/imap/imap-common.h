@@ -45,6 +45,9 @@ enum command_flags {
 	COMMAND_FLAG_SELECTED = 0x02,
 	/* no mailbox sync after it (LOGOUT) */
 	COMMAND_FLAG_NO_SYNC = 0x04,
+	/* takes no arguments (its UID form may): whatever follows, even
+	   unparsable, is ignored (as Dovecot does) */
+	COMMAND_FLAG_IGNORE_ARGS = 0x08,
 };
 
 struct command {
@@ -82,6 +85,9 @@ struct client_command_context {
 	uint64_t start_usecs;
 	bool finished;
 	bool sync_no_expunges;
+	/* a streaming command that queued nothing but has more to do (a
+	   long SEARCH): let the ioloop run before func is called again */
+	bool yield;
 };
 
 struct imap_client {
@@ -103,6 +109,9 @@ struct imap_client {
 	struct timeout *idle_to;
 	bool logging_out, destroying;
 	bool logout_pending;	/* LOGOUT answered: close after it */
+	/* "* BYE" text to send after the tagged reply, then disconnect
+	   (DELETE of the selected mailbox) */
+	const char *bye_after_reply;
 
 	/* the selected mailbox */
 	struct mailbox *mailbox;

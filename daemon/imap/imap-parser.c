@@ -203,8 +203,9 @@ static int literal_begin(struct imap_parser *parser,
 		return 1;
 	}
 	if (parser->literal_size > parser->max_size - parser->used) {
-		return parser_fail(parser, "Literal size too large",
-				   parser->literal_plus);
+		/* the connection goes even for a synchronizing literal,
+		   as Dovecot does */
+		return parser_fail(parser, "Literal size too large", true);
 	}
 	if (!parser->literal_plus)
 		parser->want_cont = true;
@@ -329,6 +330,11 @@ int imap_parser_read(struct imap_parser *parser, const unsigned char *data,
 				ret = parser_fail(parser, c == '\0' ?
 					"NULs not allowed in command" :
 					"Invalid characters in atom", false);
+				goto out;
+			}
+			if (c >= 0x80) {
+				ret = parser_fail(parser, "8bit data in atom",
+						  false);
 				goto out;
 			}
 			if (c == '[' && atom_bracket_start(parser))

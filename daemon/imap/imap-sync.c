@@ -30,12 +30,12 @@ void imap_send_flags(struct imap_client *client)
 {
 	unsigned int count;
 	const char *const *names = mailbox_keywords(client->mailbox, &count);
-	/* imap_write_flags wants the names NULL-terminated */
+	/* the view's names are counted, imap_write_flags wants a NULL */
 	const char **keywords = i_new(const char *, count + 1);
 	string_t *str = str_new(256);
 
-	if (count > 0)
-		memcpy(keywords, names, count * sizeof(*keywords));
+	for (unsigned int i = 0; i < count; i++)
+		keywords[i] = names[i];
 
 	str_append(str, "* FLAGS (");
 	imap_write_flags(str, MAIL_FLAGS_MASK, keywords);

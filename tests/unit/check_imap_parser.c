@@ -213,7 +213,7 @@ START_TEST(test_errors)
 	check_error("t X {}\r\n", "Invalid literal size", false, 0);
 	check_error("t X {99999999999999999999999}\r\n", "Invalid literal size", false, 0);
 	/* refused before a byte of it is read */
-	check_error("t X {4294967296}\r\n", "Literal size too large", false, 0);
+	check_error("t X {4294967296}\r\n", "Literal size too large", true, 0);
 	check_error("t X {100+}\r\n", "Literal size too large", true, 0);
 	check_error("t X {5000+}\r\n", "Non-synchronizing literal size too large",
 		    true, IMAP_PARSE_FLAG_LITERAL_MINUS);
