@@ -367,8 +367,16 @@ int imap_parser_read(struct imap_parser *parser, const unsigned char *data,
 			break;
 		case ST_LITERAL8:
 			if (c != '{') {
-				ret = parser_fail(parser, "Invalid literal8", false);
-				goto out;
+				/* not a literal8: an atom that starts with
+				   '~' ("APPEND ~/Mail {5}"), as Dovecot reads
+				   it */
+				const unsigned char tilde = '~';
+
+				parser->tok_len = 0;
+				parser->in_bracket = false;
+				tok_append(parser, &tilde, 1);
+				parser->state = ST_ATOM;
+				continue;	/* c continues the atom */
 			}
 			parser->literal8 = true;
 			parser->literal_size = 0;

@@ -183,6 +183,21 @@ START_TEST(test_literal_size_stop)
 	ck_assert_int_eq(args[4].type, IMAP_ARG_LITERAL_SIZE);
 	ck_assert_uint_eq(args[4].literal_size, 3);
 	imap_parser_destroy(&parser);
+
+	/* '~' without '{' starts an atom, literal8 allowed or not */
+	parser = imap_parser_create(MAX_SIZE);
+	input = "a APPEND ~/Mail ~ ~{3}\r\n";
+	ck_assert_int_eq(imap_parser_read(parser, (const void *)input,
+					  strlen(input), &used,
+					  IMAP_PARSE_FLAG_LITERAL_SIZE |
+					  IMAP_PARSE_FLAG_LITERAL8, 0), 1);
+	args = imap_parser_get_args(parser, &count);
+	ck_assert_uint_eq(count, 5);
+	ck_assert_str_eq(args[2].str, "~/Mail");
+	ck_assert_str_eq(args[3].str, "~");
+	ck_assert_int_eq(args[4].type, IMAP_ARG_LITERAL_SIZE);
+	ck_assert(args[4].literal8);
+	imap_parser_destroy(&parser);
 }
 END_TEST
 
