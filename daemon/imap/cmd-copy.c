@@ -4,6 +4,7 @@
  * then expunges the originals and reports them at once. Also the
  * helpers APPEND shares (imap-save.h). */
 #include "imap-save.h"
+#include "imap-mailbox.h"
 
 #include <stdlib.h>
 
@@ -54,6 +55,27 @@ void imap_save_write_uidset(string_t *dest, const ARRAY_U32 *uids)
 	i_free(v);
 }
 
+/* Dovecot's checks of where separators may be in a name, with its
+ * texts; NULL if the name is fine. */
+static const char *save_name_error(struct mail_user *user, const char *vname)
+{
+	struct mail_namespace *ns = mail_namespace_find(user, vname);
+	const char *name = vname + strlen(ns->prefix);
+	size_t len = strlen(name);
+
+	if (len == 0)
+		return "Name is empty";
+	if (name[0] == ns->sep)
+		return "Begins with hierarchy separator";
+	for (size_t i = 1; i < len; i++) {
+		if (name[i] == ns->sep && name[i - 1] == ns->sep)
+			return "Has adjacent hierarchy separators";
+	}
+	if (name[len - 1] == ns->sep)
+		return "Ends with hierarchy separator";
+	return NULL;
+}
+
 struct mailbox *imap_save_open_dest(struct client_command_context *cmd,
 				    const char *name, bool *own_r)
 {
@@ -63,9 +85,16 @@ struct mailbox *imap_save_open_dest(struct client_command_context *cmd,
 	enum mail_error err;
 
 	*own_r = false;
-	vname = imap_mailbox_name_decode(client, name, &error);
-	if (vname == NULL) {
-		cmd_no(cmd, error);
+	vname = imap_cmd_mailbox_vname(cmd, name);
+	if (vname == NULL)
+		return NULL;
+	error = save_name_error(client->user, vname);
+	if (error != NULL) {
+		char *text = i_strdup_printf("[CANNOT] Invalid mailbox name: %s",
+					     error);
+
+		cmd_no(cmd, text);
+		i_free(text);
 		return NULL;
 	}
 	if (client->mailbox != NULL && !client->readonly &&
@@ -211,6 +240,11 @@ static bool cmd_copy_full(struct client_command_context *cmd, bool move)
 	if (imap_seqset_parse(client, set, cmd->uid, &seqs, &error) < 0) {
 		array_free(&seqs);
 		return imap_save_cmd_error(cmd, error);
+	}
+	if (seqs.count == 0) {
+		/* before the destination is looked at, as Dovecot */
+		array_free(&seqs);
+		return cmd_ok(cmd, "No messages found.");
 	}
 	dest = imap_save_open_dest(cmd, name, &own);
 	if (dest == NULL) {

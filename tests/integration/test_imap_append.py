@@ -410,6 +410,12 @@ e25 APPEND INBOX (kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk) {3+}\r\na
 e26 APPEND INBOX (a]b \\Seen) {3+}\r\nabc\r\n|e26
 e27 APPEND INBOX (a]b \\Bogus) {3}\r\n|e27
 e28 APPEND INBOX {3+}\r\nabc (a]b) {3+}\r\ndef\r\n|e28
+e29 APPEND ~/foo {3+}\r\nabc\r\n|e29
+e30 APPEND "" {3+}\r\nabc\r\n|e30
+e31 APPEND ..Work {3+}\r\nabc\r\n|e31
+e32 APPEND Work.. {3+}\r\nabc\r\n|e32
+e33 APPEND INBOX. {3}\r\n|e33
+e34 APPEND . {3+}\r\nabc\r\n|e34
 e24 APPEND INBOX (\\Seen ({1}\r\nx)) {3}\r\n|e24
 z LOGOUT\r\n|z
 """)
@@ -520,6 +526,9 @@ m1 MOVE 2 Work\r\n|m1
 m2 MOVE 1:2 Work\r\n|m2
 m3 UID MOVE 5:6 Work\r\n|m3
 m4 UID MOVE 100 Work\r\n|m4
+m4b UID MOVE 100 nosuch\r\n|m4b
+m4c UID COPY 100:200 &Jjo-\r\n|m4c
+m4d COPY $ nosuch\r\n|m4d
 m5 MOVE 1 nosuch\r\n|m5
 m6 MOVE 1 INBOX\r\n|m6
 m7 MOVE 9 Work\r\n|m7
