@@ -682,7 +682,14 @@ void imap_client_destroy(struct imap_client *client, const char *reason)
 	if (reason != NULL && !client->logging_out) {
 		if (client->conn != NULL && strcmp(reason, "Shutting down") == 0)
 			client_send_line(client, "* BYE Shutting down");
-		i_info("Disconnected: %s %s", reason, client_logout_stats(client));
+		if (client->cmd != NULL && client->cmd->status != NULL) {
+			i_info("Disconnected: %s (%s) %s", reason,
+			       client->cmd->status(client->cmd),
+			       client_logout_stats(client));
+		} else {
+			i_info("Disconnected: %s %s", reason,
+			       client_logout_stats(client));
+		}
 	}
 	client_free(client);
 }
