@@ -61,6 +61,27 @@ static void append_cleanup(struct client_command_context *cmd)
 	i_free(ctx);
 }
 
+/* cmd->status: for the log line of a client that goes away mid-APPEND
+ * (Dovecot's text) */
+static const char *append_status(struct client_command_context *cmd)
+{
+	static char buf[128];
+	struct append_context *ctx = cmd->context;
+	int n;
+
+	n = snprintf(buf, sizeof(buf), "While APPENDing: %u msgs, %u secs",
+		     ctx->count, (unsigned int)(time(NULL) - ctx->started));
+	if (ctx->literal_size > 0 && n > 0 && (size_t)n < sizeof(buf)) {
+		uint64_t done = ctx->state == APPEND_STATE_LITERAL ?
+			ctx->literal_size - ctx->literal_left : 0;
+
+		snprintf(buf + n, sizeof(buf) - (size_t)n,
+			 ", %llu/%llu bytes", (unsigned long long)done,
+			 (unsigned long long)ctx->literal_size);
+	}
+	return buf;
+}
+
 /* After the last message: commit and answer. */
 static bool append_finish(struct client_command_context *cmd)
 {
@@ -342,6 +363,7 @@ bool cmd_append(struct client_command_context *cmd)
 	ctx->started = time(NULL);
 	cmd->context = ctx;
 	cmd->cleanup = append_cleanup;
+	cmd->status = append_status;
 	if (cmd->args[0].type == IMAP_ARG_LITERAL_SIZE &&
 	    !cmd->args[0].literal8) {
 		/* APPEND {5}\r\nINBOX ...: the name, then the rest of the

@@ -634,6 +634,25 @@ z LOGOUT\r\n|z
             self.assert_nothing_saved(md, user)
             self.assertNotIn("a OK", "\n".join(s.lines))
             self.assertIn("Disconnected", s.stderr)
+        # Dovecot's log line says where it stopped
+        if self.dv is not None:
+            for user, data in cases[:4]:
+                self.dv.make_user(user + "d")
+                d = Session(self.dv.argv(user + "d"))
+                d.send(data)
+                time.sleep(0.3)
+                d.close()
+                r = Session(self.roost.argv(user + "r"))
+                r.send(data)
+                time.sleep(0.3)
+                r.close()
+                want = re.search(r"Disconnected: [^)]*\)", d.stderr)
+                got = re.search(r"Disconnected: [^)]*\)", r.stderr)
+                self.assertIsNotNone(want, d.stderr)
+                self.assertIsNotNone(got, r.stderr)
+                secs = re.compile(r"\d+ secs")
+                self.assertEqual(secs.sub("N secs", want.group(0)),
+                                 secs.sub("N secs", got.group(0)))
         # the user's next session sees no mail either
         s = Session(self.roost.argv("cut4"))
         s.step(b"b SELECT INBOX\r\n", "b")
