@@ -267,9 +267,15 @@ static void client_send_tagline(struct client_command_context *cmd)
 	struct imap_client *client = cmd->client;
 	uint64_t usecs = now_usecs() - cmd->start_usecs;
 	const char *tag = cmd->tag == NULL ? "*" : cmd->tag;
+	const char *text = cmd->reply_text;
+	size_t len = strlen(text);
 
-	client_send_linef(client, "%s %s %s (%u.%03u + 0.000 secs).", tag,
-			  cmd->reply_status, cmd->reply_text,
+	/* the timing goes before the text's final '.' ("Invalid
+	   arguments." -> "Invalid arguments (0.001 + 0.000 secs).") */
+	if (len > 0 && text[len - 1] == '.')
+		len--;
+	client_send_linef(client, "%s %s %.*s (%u.%03u + 0.000 secs).", tag,
+			  cmd->reply_status, (int)len, text,
 			  (unsigned int)(usecs / 1000000),
 			  (unsigned int)(usecs / 1000 % 1000));
 }
@@ -695,11 +701,17 @@ void imap_client_destroy(struct imap_client *client, const char *reason)
 	if (reason != NULL && !client->logging_out) {
 		if (client->conn != NULL && strcmp(reason, "Shutting down") == 0)
 			client_send_line(client, "* BYE Shutting down");
-		i_info("Disconnected: %s%s %s", reason,
-		       client->commands_count == 0 &&
-		       strcmp(reason, "Connection closed") == 0 ?
-		       " (No commands sent)" : "",
-		       client_logout_stats(client));
+		if (client->cmd != NULL && client->cmd->status != NULL) {
+			i_info("Disconnected: %s (%s) %s", reason,
+			       client->cmd->status(client->cmd),
+			       client_logout_stats(client));
+		} else {
+			i_info("Disconnected: %s%s %s", reason,
+			       client->commands_count == 0 &&
+			       strcmp(reason, "Connection closed") == 0 ?
+			       " (No commands sent)" : "",
+			       client_logout_stats(client));
+		}
 	}
 	client_free(client);
 }

@@ -79,6 +79,9 @@ struct client_command_context {
 	/* called when the command is freed (finished or the client went
 	   away): release ios and timers */
 	void (*cleanup)(struct client_command_context *cmd);
+	/* what the disconnect log line says while the command runs
+	   ("While APPENDing: 1 msgs, 0 secs, 3/100 bytes"), or NULL */
+	const char *(*status)(struct client_command_context *cmd);
 
 	const char *reply_status;	/* "OK" / "NO" / "BAD" */
 	const char *reply_text;

@@ -108,7 +108,7 @@ int imap_seqset_parse(struct imap_client *client, const char *str, bool uid,
 	}
 	if (imap_seqset_parse_ranges(str, &pairs) < 0) {
 		array_free(&pairs);
-		*error_r = "Invalid messageset";
+		*error_r = uid ? "Invalid uidset" : "Invalid messageset";
 		return -1;
 	}
 	for (size_t i = 0; i < pairs.count; i += 2) {
