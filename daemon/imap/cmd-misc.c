@@ -46,7 +46,8 @@ bool cmd_enable(struct client_command_context *cmd)
 		/* CONDSTORE, QRESYNC, UTF8=ACCEPT come with issue 7; an
 		   unknown extension is ignored (RFC 5161) */
 	}
-	client_send_line(cmd->client, str_c(reply));
+	if (!imap_arg_is_eol(cmd->args))
+		client_send_line(cmd->client, str_c(reply));
 	str_free(&reply);
 	return cmd_ok(cmd, "Enabled");
 }

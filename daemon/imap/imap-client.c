@@ -65,6 +65,18 @@ const char *imap_client_capability(const struct settings_root *set)
 		str_append_c(str, ' ');
 		str_append(str, custom + 1);
 	}
+	/* as Dovecot: announced when a namespace has special-use mailboxes */
+	for (unsigned int i = 0; i < set->namespace_count; i++) {
+		const struct settings_namespace *ns = set->namespace[i];
+		bool found = false;
+
+		for (unsigned int j = 0; j < ns->mailbox_count && !found; j++)
+			found = ns->mailbox[j]->special_use[0] != '\0';
+		if (found) {
+			str_append(str, " SPECIAL-USE");
+			break;
+		}
+	}
 	snprintf(result, sizeof(result), "%s", str_c(str));
 	str_free(&str);
 	return result;
