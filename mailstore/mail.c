@@ -526,6 +526,10 @@ int mailbox_transaction_commit(struct mailbox_transaction **_t,
 	*_t = NULL;
 	if (changes_r != NULL)
 		memset(changes_r, 0, sizeof(*changes_r));
+	/* changes apply to the flags on disk now, not to what this session
+	   last saw: another session's change since then must survive */
+	if (t->updates.count > 0 && box->opened)
+		(void)mailbox_sync_disk(box, false);
 	if (t->updates.count > 0 && commit_updates(t) < 0)
 		ret = -1;
 	if (ret == 0 && commit_expunges(t) < 0)

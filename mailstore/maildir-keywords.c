@@ -184,3 +184,24 @@ void maildir_keywords_apply(struct maildir_mailbox *mbox,
 					   mbox->box.kw_words);
 	}
 }
+
+void maildir_keywords_keep_unlettered(struct maildir_mailbox *mbox,
+				      const struct mail_record *old,
+				      struct mail_record *rec)
+{
+	unsigned int words = mbox->box.kw_words;
+
+	for (unsigned int idx = 0; idx < words * 32; idx++) {
+		bool lettered = false;
+
+		if ((old->kw[idx / 32] & (1U << (idx % 32))) == 0)
+			continue;
+		for (size_t i = 0; i < mbox->file_kw_map.count && !lettered; i++)
+			lettered = mbox->file_kw_map.v[i] == (int)idx;
+		if (lettered)
+			continue;	/* the file name says */
+		if (rec->kw == NULL)
+			rec->kw = i_new(uint32_t, words);
+		mail_record_set_kw(rec, idx, true, words);
+	}
+}

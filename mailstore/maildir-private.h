@@ -76,6 +76,11 @@ int maildir_keywords_letter(struct maildir_mailbox *mbox, unsigned int idx);
  * the keyword count stable while bitmaps are filled. */
 void maildir_keywords_ensure(struct maildir_mailbox *mbox, const char *letters);
 /* Map the letters of a file name into the record's keyword bits. */
+/* Copy from old into rec the keywords that have no file name letter
+ * (more than 26 in the mailbox): only the index holds them. */
+void maildir_keywords_keep_unlettered(struct maildir_mailbox *mbox,
+				      const struct mail_record *old,
+				      struct mail_record *rec);
 void maildir_keywords_apply(struct maildir_mailbox *mbox,
 			    struct mail_record *rec, const char *letters);
 

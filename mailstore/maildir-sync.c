@@ -333,6 +333,10 @@ int maildir_sync_read(struct mailbox *box, struct mail_record_set *set,
 			rec->kw = i_new(uint32_t, box->kw_words);
 			maildir_keywords_apply(mbox, rec, letters);
 		}
+		/* keywords beyond the 26 file name letters live only in the
+		   index, as in Dovecot: keep them from the old record */
+		if (old != NULL && old->kw != NULL)
+			maildir_keywords_keep_unlettered(mbox, old, rec);
 	}
 	for (i = 0; i < set->recs.count; i++)
 		mail_record_free(&set->recs.v[i]);
