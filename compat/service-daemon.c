@@ -1,6 +1,7 @@
 /* service-daemon.c - the `dovecot` command and the process roles the
- * master starts: `roost login -c FILE SERVICE N` (a login worker with N
- * listeners on fds 4..) and `roost mail-worker -c FILE`. */
+ * master starts: `roost login -c FILE SERVICE N FLAGS` (a login worker
+ * for imap-login or pop3-login with N listeners on fds 4..) and
+ * `roost mail-worker -c FILE`. */
 #include "lib.h"
 #include "compat.h"
 #include "config-bind.h"
@@ -18,6 +19,12 @@
 #include <unistd.h>
 
 extern const struct login_protocol pop3_login_protocol;
+extern const struct login_protocol imap_login_protocol;
+
+static const struct login_protocol *const login_protocols[] = {
+	&imap_login_protocol,
+	&pop3_login_protocol,
+};
 
 /* Log where the config says (log_path; "syslog" or empty = stderr for
  * now), with Dovecot's timestamp format. */
@@ -202,7 +209,7 @@ static void login_drop_privileges(const struct settings_root *set,
 int login_cmd_main(int argc, char *argv[])
 {
 	const char *path = NULL, *error;
-	const struct login_protocol *proto;
+	const struct login_protocol *proto = NULL;
 	const struct settings_service *svc = NULL;
 	struct settings_root *set;
 	struct config *config;
@@ -216,13 +223,19 @@ int login_cmd_main(int argc, char *argv[])
 		else
 			return EXIT_USAGE;
 	}
-	if (argc - optind != 3 || strcmp(argv[optind], "pop3-login") != 0) {
-		fprintf(stderr, "Usage: roost login -c <config> pop3-login <n> "
-			"<ssl flags>\n");
+	for (unsigned int i = 0; argc - optind == 3 &&
+	     i < N_ELEMENTS(login_protocols); i++) {
+		if (strcmp(argv[optind], login_protocols[i]->process_name) == 0)
+			proto = login_protocols[i];
+	}
+	if (proto == NULL) {
+		fprintf(stderr, "Usage: roost login -c <config> "
+			"imap-login|pop3-login <n> <ssl flags>\n");
 		return EXIT_USAGE;
 	}
-	proto = &pop3_login_protocol;
-	log_set_prefix("pop3-login: ");
+	char *prefix = i_strdup_printf("%s: ", proto->process_name);
+	log_set_prefix(prefix);
+	i_free(prefix);
 	config = load_config(path);
 	pool = pool_create("login settings", 64 * 1024);
 	struct config_filter filter = { .protocol = proto->name };

@@ -175,8 +175,17 @@ bool mail_search_parse_imap_date(const char *str, time_t *time_r)
 		return false;
 	tm.tm_year = (str[0] - '0') * 1000 + (str[1] - '0') * 100 +
 		(str[2] - '0') * 10 + (str[3] - '0') - 1900;
+	i = tm.tm_mday;
 	*time_r = timegm(&tm);
-	return *time_r != (time_t)-1;
+	if (*time_r == (time_t)-1)
+		return false;
+	if (tm.tm_mday != i) {
+		/* a day the month doesn't have (30-Feb): Dovecot keeps the
+		   key but with a time past every message (BEFORE matches
+		   all, SINCE and ON nothing) */
+		*time_r = MAIL_SEARCH_TIME_NEVER;
+	}
+	return true;
 }
 
 /* IMAP sequence-set: "1,3:5,7:*". */

@@ -186,7 +186,10 @@ void mail_search_casefold(const void *data, size_t size, string_t *dest);
 /* Dovecot's size and interval syntax: "10k", "1 M", "30d", "2 weeks". */
 int mail_search_parse_size(const char *str, uint64_t *size_r);
 int mail_search_parse_interval(const char *str, unsigned int *secs_r);
-/* RFC 3501 date "1-Feb-2024" as the UTC midnight of that day. */
+/* RFC 3501 date "1-Feb-2024" as the UTC midnight of that day; a day the
+ * month doesn't have ("30-Feb-2024") parses as MAIL_SEARCH_TIME_NEVER,
+ * later than every message, as in Dovecot. */
+#define MAIL_SEARCH_TIME_NEVER ((time_t)1 << 40)
 bool mail_search_parse_imap_date(const char *str, time_t *time_r);
 
 #endif

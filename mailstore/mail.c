@@ -810,9 +810,21 @@ int mail_get_first_header(struct mail *mail, const char *field,
 				break;
 			/* folded continuation: unfold */
 			str_append_n(value, p, (size_t)(line_end - p));
-		} else if ((size_t)(line_end - p) > flen && p[flen] == ':' &&
+		} else if ((size_t)(line_end - p) > flen &&
 			   strncasecmp((const char *)p, field, flen) == 0) {
-			const unsigned char *v = p + flen + 1;
+			/* blanks may stand between the name and the colon
+			   ("Subject : x"), as Dovecot's header parser allows */
+			const unsigned char *v = p + flen;
+
+			while (v < line_end && (*v == ' ' || *v == '\t'))
+				v++;
+			if (v == line_end || *v != ':') {
+				if (eol == NULL)
+					break;
+				p = eol + 1;
+				continue;
+			}
+			v++;
 			while (v < line_end && (*v == ' ' || *v == '\t'))
 				v++;
 			value = str_new(64);

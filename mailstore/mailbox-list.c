@@ -307,8 +307,10 @@ static void collect_cb(const char *name, enum mailbox_info_flags flags,
 
 	if (ns->inbox && strcasecmp(name, "INBOX") == 0) {
 		/* the inbox namespace's INBOX is "INBOX" whatever the
-		   prefix */
-		collect_add(c, "INBOX", flags);
+		   prefix; a directory of that name (mbox INBOX/sub) only
+		   gives it children */
+		collect_add(c, "INBOX", flags & ~(MAILBOX_NOSELECT |
+						  MAILBOX_NOINFERIORS));
 		return;
 	}
 	vname = i_strdup_printf("%s%s", ns->prefix, name);
@@ -325,15 +327,163 @@ static void collect_cb(const char *name, enum mailbox_info_flags flags,
 	i_free(vname);
 }
 
-static int info_cmp(const void *p1, const void *p2)
+/* ---- order ----
+ * Dovecot lists from its mailbox list index: a tree whose siblings are
+ * kept newest first (a new node is put in front), INBOX last. Without
+ * such an index the same order comes from each mailbox's creation time
+ * (statx btime): a node's age is that of the oldest mailbox under it.
+ * Subscribed-only listings follow the subscriptions file's order. */
+
+struct list_sort_ctx {
+	struct hash_table *keys;	/* node vname -> int64_t * */
+	char sep;
+	bool inbox_last;	/* INBOX after its children, last of all */
+	bool ascending;		/* subscriptions: file order */
+};
+
+static int64_t mailbox_birth_key(struct mail_user *user, const char *vname)
+{
+	struct mailbox *box = mailbox_alloc(user, vname, 0);
+	struct statx stx;
+	int64_t key = INT64_MAX;
+
+	if (box->path != NULL &&
+	    statx(AT_FDCWD, box->path, 0, STATX_BTIME | STATX_CTIME,
+		  &stx) == 0) {
+		const struct statx_timestamp *ts =
+			(stx.stx_mask & STATX_BTIME) != 0 ? &stx.stx_btime :
+			&stx.stx_ctime;
+		/* the clock is coarse: mailboxes made in one tick are
+		   told apart by inode number (allocated in order).
+		   Milliseconds since 2000 and 20 bits of inode fit in 63
+		   bits until about 2270. */
+		int64_t ms = ((int64_t)ts->tv_sec - 946684800) * 1000 +
+			ts->tv_nsec / 1000000;
+		key = ms * 1048576 + (int64_t)(stx.stx_ino & 0xfffff);
+	}
+	mailbox_free(&box);
+	return key;
+}
+
+static void sort_key_add(struct list_sort_ctx *sc, pool_t pool,
+			 const char *vname, int64_t key)
+{
+	char *name = i_strdup(vname);
+
+	for (char *p = name;; p++) {
+		if (*p == sc->sep || *p == '\0') {
+			char c = *p;
+			int64_t *old;
+
+			*p = '\0';
+			old = hash_lookup(sc->keys, name);
+			if (old == NULL) {
+				old = p_malloc(pool, sizeof(*old));
+				*old = key;
+				hash_insert(sc->keys, name, old);
+			} else if (key < *old) {
+				*old = key;
+			}
+			*p = c;
+			if (c == '\0')
+				break;
+		}
+	}
+	i_free(name);
+}
+
+static int64_t sort_key_get(struct list_sort_ctx *sc, const char *vname,
+			    size_t len)
+{
+	char *name = i_strndup(vname, len);
+	int64_t *key = hash_lookup(sc->keys, name), ret;
+
+	if (sc->inbox_last && strcmp(name, "INBOX") == 0)
+		ret = sc->ascending ? INT64_MAX : INT64_MIN;
+	else
+		ret = key == NULL ? INT64_MAX : *key;
+	i_free(name);
+	return ret;
+}
+
+static int info_tree_cmp(const void *p1, const void *p2, void *context)
 {
 	const struct mailbox_info *i1 = p1, *i2 = p2;
-	bool in1 = strcmp(i1->vname, "INBOX") == 0;
-	bool in2 = strcmp(i2->vname, "INBOX") == 0;
+	struct list_sort_ctx *sc = context;
+	const char *a = i1->vname, *b = i2->vname;
+	size_t i = 0, start = 0;
+	int64_t k1, k2;
 
-	if (in1 != in2)
-		return in1 ? -1 : 1;
-	return strcmp(i1->vname, i2->vname);
+	/* the first level where the two differ */
+	while (a[i] != '\0' && a[i] == b[i]) {
+		if (a[i] == sc->sep)
+			start = i + 1;
+		i++;
+	}
+	if ((a[i] == '\0' && b[i] == '\0'))
+		return 0;
+	if ((a[i] == '\0' && b[i] == sc->sep) ||
+	    (b[i] == '\0' && a[i] == sc->sep)) {
+		/* one is the other's parent: parent first, but INBOX
+		   follows its children */
+		bool a_parent = a[i] == '\0';
+		bool inbox = sc->inbox_last &&
+			strcmp(a_parent ? a : b, "INBOX") == 0;
+
+		return (a_parent != inbox) ? -1 : 1;
+	}
+	size_t alen = strcspn(a + start, (char[]){ sc->sep, '\0' }) + start;
+	size_t blen = strcspn(b + start, (char[]){ sc->sep, '\0' }) + start;
+	k1 = sort_key_get(sc, a, alen);
+	k2 = sort_key_get(sc, b, blen);
+	if (k1 != k2) {
+		if (sc->ascending)
+			return k1 < k2 ? -1 : 1;
+		return k1 > k2 ? -1 : 1;
+	}
+	return strcmp(a, b);
+}
+
+static void list_sort(struct mailbox_list_iter *iter,
+		      struct mail_namespace *ns, size_t first,
+		      const struct list_collect *c, const ARRAY_STR *subs,
+		      enum mailbox_list_iter_flags flags)
+{
+	struct list_sort_ctx sc = { .sep = ns->sep };
+	size_t count = iter->infos.count - first;
+	pool_t pool;
+
+	if (count < 2)
+		return;
+	pool = pool_create("list sort", 1024);
+	sc.keys = hash_create(false);
+	sc.ascending = (flags & MAILBOX_LIST_ITER_SUBSCRIBED) != 0;
+	sc.inbox_last = ns->inbox && ns->prefix[0] == '\0' && !sc.ascending;
+	/* keys from every mailbox of the namespace, matched or not: a
+	   parent's place is its oldest descendant's */
+	if (sc.ascending) {
+		for (size_t j = 0; j < subs->count; j++) {
+			char *vname = i_strdup_printf("%s%s", ns->prefix,
+						      subs->v[j]);
+			sort_key_add(&sc, pool, vname, (int64_t)j);
+			i_free(vname);
+		}
+	} else {
+		for (size_t j = 0; j < c->order.count; j++) {
+			const char *vname = c->order.v[j];
+			enum mailbox_info_flags f = (enum mailbox_info_flags)
+				(uintptr_t)hash_lookup(c->names, vname);
+
+			if ((f & MAILBOX_NONEXISTENT) != 0)
+				continue;
+			sort_key_add(&sc, pool, vname,
+				     mailbox_birth_key(iter->user, vname));
+		}
+	}
+	qsort_r(iter->infos.v + first, count, sizeof(*iter->infos.v),
+		info_tree_cmp, &sc);
+	hash_destroy(&sc.keys);
+	pool_destroy(&pool);
 }
 
 static bool has_child(const struct list_collect *c, const char *vname, char sep)
@@ -376,6 +526,7 @@ static void list_namespace(struct mailbox_list_iter *iter,
 {
 	struct list_collect c = { .ns = ns };
 	ARRAY_STR subs = ARRAY_INIT;
+	size_t first = iter->infos.count;
 
 	c.names = hash_create(false);
 	if (ns->mlist->v->list_iter(ns->mlist, collect_cb, &c) < 0)
@@ -429,8 +580,9 @@ static void list_namespace(struct mailbox_list_iter *iter,
 				MAILBOX_CHILDREN : MAILBOX_NOCHILDREN;
 		} else if ((f & MAILBOX_NONEXISTENT) != 0 &&
 			   has_child(&c, vname, ns->sep)) {
-			/* a parent placeholder: \Noselect \HasChildren */
-			f = (f & ~MAILBOX_NONEXISTENT) | MAILBOX_CHILDREN;
+			/* a parent placeholder: \Noselect \HasChildren
+			   (\NonExistent in LIST-EXTENDED) */
+			f |= MAILBOX_CHILDREN;
 		}
 		f |= mailbox_special_use_flags(ns, name);
 		if ((flags & MAILBOX_LIST_ITER_SPECIALUSE_ONLY) != 0 &&
@@ -441,6 +593,7 @@ static void list_namespace(struct mailbox_list_iter *iter,
 		info->flags = f;
 		info->ns = ns;
 	}
+	list_sort(iter, ns, first, &c, &subs, flags);
 	/* the namespace prefix itself (e.g. "Shared/") as \Noselect,
 	   unless it is INBOX, which stands for itself */
 	if (ns->prefix[0] != '\0' &&
@@ -484,9 +637,6 @@ mailbox_list_iter_init(struct mail_user *user, const char *const *patterns,
 			continue;
 		list_namespace(iter, ns, patterns, flags);
 	}
-	if (iter->infos.count > 1)
-		qsort(iter->infos.v, iter->infos.count, sizeof(*iter->infos.v),
-	      info_cmp);
 	return iter;
 }
 

@@ -284,7 +284,7 @@ static int maildir_box_create(struct mailbox *box, bool directory)
 	struct stat st;
 	bool is_inbox = strcmp(box->name, "INBOX") == 0 && box->ns->inbox;
 
-	if (!is_inbox && stat(box->path, &st) == 0 &&
+	if ((is_inbox ? is_maildir(box->path) : stat(box->path, &st) == 0) &&
 	    (!layout_fs(box->list) || is_maildir(box->path) || directory)) {
 		mailbox_set_error(box, MAIL_ERROR_EXISTS, "Mailbox already exists");
 		return -1;
@@ -308,6 +308,25 @@ static int maildir_box_create(struct mailbox *box, bool directory)
 		i_free(p);
 	}
 	return 0;
+}
+
+/* Does a Maildir++ folder have children (".name.*" in the root)? */
+static bool maildirpp_has_children(struct mailbox *box)
+{
+	const char *base = strrchr(box->path, '/') + 1;
+	size_t len = strlen(base);
+	struct dirent *de;
+	bool found = false;
+	DIR *d = opendir(box->list->root);
+
+	if (d == NULL)
+		return false;
+	while (!found && (de = readdir(d)) != NULL) {
+		found = strncmp(de->d_name, base, len) == 0 &&
+			de->d_name[len] == '.' && de->d_name[len + 1] != '\0';
+	}
+	closedir(d);
+	return found;
 }
 
 static int maildir_box_delete(struct mailbox *box)
@@ -361,6 +380,12 @@ static int maildir_box_rename(struct mailbox *src, struct mailbox *dest)
 				  "Target mailbox already exists");
 		return -1;
 	}
+	if (src_inbox && !layout_fs(src->list)) {
+		/* Dovecot refuses it for Maildir++ (INBOX is the root) */
+		mailbox_set_error(src, MAIL_ERROR_NOTPOSSIBLE,
+				  "Renaming INBOX isn't supported");
+		return -1;
+	}
 	if (src_inbox) {
 		/* RFC 3501: renaming INBOX moves its messages into the new
 		   mailbox and leaves INBOX empty */
@@ -387,10 +412,17 @@ static int maildir_box_rename(struct mailbox *src, struct mailbox *dest)
 		i_free(ix);
 		return 0;
 	}
+	bool src_virtual = false;
 	if (stat(src->path, &st) < 0) {
-		mailbox_set_error(src, MAIL_ERROR_NOTFOUND,
-				  "Mailbox doesn't exist: %s", src->vname);
-		return -1;
+		/* a Maildir++ parent that exists only through its
+		   children is renamed with them */
+		if (layout_fs(src->list) || !maildirpp_has_children(src)) {
+			mailbox_set_error(src, MAIL_ERROR_NOTFOUND,
+					  "Mailbox doesn't exist: %s",
+					  src->vname);
+			return -1;
+		}
+		src_virtual = true;
 	}
 	if (layout_fs(src->list)) {
 		char *parent = i_strdup(dest->path);
@@ -415,7 +447,7 @@ static int maildir_box_rename(struct mailbox *src, struct mailbox *dest)
 	size_t slen = strlen(src_base);
 	int ret = 0;
 
-	if (rename(src->path, dest->path) < 0) {
+	if (!src_virtual && rename(src->path, dest->path) < 0) {
 		mailbox_set_critical(src, "rename(%s, %s) failed: %m",
 				     src->path, dest->path);
 		if (d != NULL)

@@ -193,7 +193,7 @@ static int validate_levels(struct mailbox *box, const char *name)
 				"Name must not begin with '.' at any level");
 		if (p[len] == '\0' && len >= 5 &&
 		    strncmp(p + len - 5, ".lock", 5) == 0)
-			return name_error(box, "Name must not end with .lock");
+			return name_error(box, "Contains reserved name");
 		p += len;
 		if (*p == '/') {
 			p++;
@@ -452,7 +452,11 @@ static int mbox_box_rename(struct mailbox *src, struct mailbox *dest)
 		return -1;
 	}
 	if (check_parents(dest) < 0) {
-		mailbox_set_error(src, dest->error, "%s", dest->error_text);
+		/* Dovecot's text names the target here */
+		mailbox_set_error(src, dest->error, "%s%s",
+				  dest->error == MAIL_ERROR_NOTPOSSIBLE ?
+				  "Target mailbox doesn't allow inferior mailboxes" :
+				  dest->error_text, "");
 		return -1;
 	}
 	if (mkdir_parent_of(src, dest->path) < 0)

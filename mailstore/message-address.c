@@ -319,8 +319,13 @@ static void write_quoted_name(string_t *str, const char *name)
 	const char *p;
 	bool need_quotes = false;
 
+	if (strstr(name, "=?") != NULL) {
+		/* an encoded word may not be quoted (RFC 2047 5) */
+		str_append(str, name);
+		return;
+	}
 	for (p = name; *p != '\0'; p++) {
-		if (!rfc822_is_atext((unsigned char)*p) && *p != ' ')
+		if (!rfc822_is_atext((unsigned char)*p))
 			need_quotes = true;
 	}
 	if (!need_quotes) {
@@ -388,11 +393,15 @@ void message_address_write(string_t *str,
 			write_quoted_name(str, addr->mailbox);
 			str_append_c(str, ':');
 			in_group = group_first = true;
-		} else if (addr->name == NULL) {
+		} else if (addr->mailbox == NULL) {
 			write_addr_spec(str, addr);
 		} else {
-			write_quoted_name(str, addr->name);
-			str_append(str, " <");
+			/* Dovecot's normalized form: <user@host> always */
+			if (addr->name != NULL && addr->name[0] != '\0') {
+				write_quoted_name(str, addr->name);
+				str_append_c(str, ' ');
+			}
+			str_append_c(str, '<');
 			write_addr_spec(str, addr);
 			str_append_c(str, '>');
 		}

@@ -38,7 +38,9 @@ message_address_parse(pool_t pool, const void *data, size_t size,
 		      unsigned int max_addresses,
 		      enum message_address_parse_flags flags);
 
-/* Append the list back in RFC 5322 form ("Name <user@host>, ..."). */
+/* Append the list back in Dovecot's normalized form, which SEARCH FROM
+   etc. match against: "Name <user@host>, <user2@host>" (names with
+   specials or blanks quoted, encoded words left as they are). */
 void message_address_write(string_t *str,
 			   const struct message_address *addr);
 

@@ -40,7 +40,7 @@ chmod 644 "$dir/cert.pem"
 
 cat > "$dir/dovecot.conf" <<EOF
 # Roost demo configuration (scripts/demo.sh). Dovecot 2.3 syntax.
-protocols = pop3
+protocols = imap pop3
 listen = 127.0.0.1, ::1
 base_dir = $dir/run
 state_dir = $dir/run/state
@@ -62,6 +62,14 @@ userdb {
   driver = passwd-file
   args = $dir/passwd
 }
+service imap-login {
+  inet_listener imap {
+    port = 10143
+  }
+  inet_listener imaps {
+    port = 10993
+  }
+}
 service pop3-login {
   inet_listener pop3 {
     port = 10110
@@ -81,8 +89,14 @@ fi
 
 cat <<EOF
 
-Roost demo: POP3 on port 10110 (STLS) and POP3S on 10995, 127.0.0.1 and ::1
+Roost demo on 127.0.0.1 and ::1:
+  IMAP on port 10143 (STARTTLS) and IMAPS on 10993,
+  POP3 on port 10110 (STLS) and POP3S on 10995
   user: demo   password: $pass
+
+  openssl s_client -connect 127.0.0.1:10993 -quiet      (then: a LOGIN demo $pass)
+  openssl s_client -connect 127.0.0.1:10143 -starttls imap -quiet
+  curl -k imaps://demo:$pass@localhost:10993/INBOX -X 'CAPABILITY'
 
   curl -k pop3s://demo:$pass@localhost:10995/1
   curl -k --ssl-reqd pop3://demo:$pass@localhost:10110/

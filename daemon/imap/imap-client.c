@@ -205,8 +205,10 @@ bool cmd_no_storage_error(struct client_command_context *cmd,
 		line = i_strdup_printf("[SERVERBUG] Internal error occurred. "
 				       "Refer to server log for more "
 				       "information. [%s]", stamp);
-	} else if (error == MAIL_ERROR_NOTFOUND &&
-		   strncmp(text, "Mailbox doesn't exist", 21) == 0 &&
+	} else if ((error == MAIL_ERROR_NOTFOUND ||
+		    strcmp(text, "Mailbox isn't selectable") == 0) &&
+		   (strncmp(text, "Mailbox doesn't exist", 21) == 0 ||
+		    strcmp(text, "Mailbox isn't selectable") == 0) &&
 		   cmd->command != NULL &&
 		   (strcmp(cmd->command->name, "SELECT") == 0 ||
 		    strcmp(cmd->command->name, "EXAMINE") == 0 ||
@@ -297,11 +299,15 @@ static bool client_command_finish(struct client_command_context *cmd)
 			   !cmd->uid));
 	}
 	client_send_tagline(cmd);
+	if (client->bye_after_reply != NULL)
+		client_send_linef(client, "* BYE %s", client->bye_after_reply);
 	if (client->conn != NULL)
 		connection_cork(client->conn, false);
 	client_command_free(client);
 	if (client->logout_pending)
 		client_disconnect(client, "Logged out");
+	else if (client->bye_after_reply != NULL)
+		client_disconnect(client, client->bye_after_reply);
 	if (client->logging_out)
 		return false;
 	if (bad) {
@@ -578,8 +584,13 @@ static bool client_output_ready(struct connection *conn)
 			/* pipelined commands waiting in the input buffer */
 			return client_handle_input(client);
 		}
-		if (client->conn == NULL || client->conn->disconnected)
+		if (client->conn == NULL || client->conn->disconnected ||
+		    client->logging_out)
 			break;
+		if (cmd->yield) {
+			cmd->yield = false;
+			break;
+		}
 	}
 	return true;
 }

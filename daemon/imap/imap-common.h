@@ -85,6 +85,9 @@ struct client_command_context {
 	uint64_t start_usecs;
 	bool finished;
 	bool sync_no_expunges;
+	/* a streaming command that queued nothing but has more to do (a
+	   long SEARCH): let the ioloop run before func is called again */
+	bool yield;
 };
 
 struct imap_client {
@@ -106,6 +109,9 @@ struct imap_client {
 	struct timeout *idle_to;
 	bool logging_out, destroying;
 	bool logout_pending;	/* LOGOUT answered: close after it */
+	/* "* BYE" text to send after the tagged reply, then disconnect
+	   (DELETE of the selected mailbox) */
+	const char *bye_after_reply;
 
 	/* the selected mailbox */
 	struct mailbox *mailbox;

@@ -325,6 +325,11 @@ int imap_parser_read(struct imap_parser *parser, const unsigned char *data,
 					"Invalid characters in atom", false);
 				goto out;
 			}
+			if (c >= 0x80) {
+				ret = parser_fail(parser, "8bit data in atom",
+						  false);
+				goto out;
+			}
 			if (c == '[' && atom_bracket_start(parser))
 				parser->in_bracket = true;
 			tok_append(parser, &c, 1);

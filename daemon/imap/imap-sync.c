@@ -13,8 +13,13 @@ struct imap_sync_ctx {
 void imap_send_flags(struct imap_client *client)
 {
 	unsigned int count;
-	const char *const *keywords = mailbox_keywords(client->mailbox, &count);
+	const char *const *names = mailbox_keywords(client->mailbox, &count);
+	/* the view's names are counted, imap_write_flags wants a NULL */
+	const char **keywords = i_new(const char *, count + 1);
 	string_t *str = str_new(256);
+
+	for (unsigned int i = 0; i < count; i++)
+		keywords[i] = names[i];
 
 	str_append(str, "* FLAGS (");
 	imap_write_flags(str, MAIL_FLAGS_MASK, keywords);
@@ -30,6 +35,7 @@ void imap_send_flags(struct imap_client *client)
 	}
 	client_send_line(client, str_c(str));
 	str_free(&str);
+	i_free(keywords);
 	client->keywords_count = count;
 }
 

@@ -45,14 +45,18 @@ void login_client_send_line(struct login_client *client, const char *line)
 	connection_send(client->conn, "\r\n", 2);
 }
 
-static unsigned int client_secs(const struct login_client *client)
+static unsigned int secs_since(time_t since)
 {
-	return (unsigned int)((io_loop_time_msecs() - client->created_msecs) / 1000);
+	time_t now = time(NULL);
+
+	return since == 0 || now < since ? 0 : (unsigned int)(now - since);
 }
 
-/* "user=<alice>, method=PLAIN, rip=…, lip=…, TLS, session=<…>" */
-static void client_log_vars(struct login_client *client, string_t *str,
-			    const char *mpid)
+/* "user=<alice>, method=PLAIN, rip=…, lip=…, TLS, session=<…>";
+ * tls_error: the TLS layer's state on a disconnect ("TLS: Connection
+ * closed") */
+static void client_log_vars_full(struct login_client *client, string_t *str,
+				 const char *mpid, const char *tls_error)
 {
 	char rip[64], lip[64];
 
@@ -64,11 +68,81 @@ static void client_log_vars(struct login_client *client, string_t *str,
 	str_printfa(str, ", rip=%s, lip=%s", rip, lip);
 	if (mpid != NULL)
 		str_printfa(str, ", mpid=%s", mpid);
-	if (client->ssl)
+	if (client->ssl && tls_error != NULL)
+		str_printfa(str, ", TLS: %s", tls_error);
+	else if (client->ssl)
 		str_append(str, ", TLS");
 	else if (client->secured)
 		str_append(str, ", secured");
 	str_printfa(str, ", session=<%s>", client->session_id);
+}
+
+static void client_log_vars(struct login_client *client, string_t *str,
+			    const char *mpid)
+{
+	client_log_vars_full(client, str, mpid, NULL);
+}
+
+void login_client_log_info(struct login_client *client, const char *msg)
+{
+	string_t *str = str_new(256);
+
+	str_printfa(str, "%s: ", msg);
+	client_log_vars(client, str, NULL);
+	i_info("%s", str_c(str));
+	str_free(&str);
+}
+
+/* The parenthesized part of "Disconnected: <reason> (...)": what the
+ * client's authentication came to, in Dovecot's words. */
+static void client_append_auth_state(struct login_client *client,
+				     string_t *str)
+{
+	unsigned int auth_secs = secs_since(client->auth_first_started);
+
+	if (client->auth_attempts == 0) {
+		str_printfa(str, "(no auth attempts in %u secs)",
+			    secs_since(client->created_secs));
+		return;
+	}
+	if (client->sasl_unfinished && client->auth_attempts == 1) {
+		str_printfa(str, "(client didn't finish SASL auth, waited %u secs)",
+			    auth_secs);
+		return;
+	}
+	if (client->authenticating && client->auth_attempts == 1) {
+		str_printfa(str, "(disconnected while authenticating, waited "
+			    "%u secs)", auth_secs);
+		return;
+	}
+	switch (client->last_auth_fail) {
+	case LOGIN_AUTH_FAIL_AUTHZ:
+		str_printfa(str, "(authorization failed, %u attempts in %u secs)",
+			    client->auth_attempts, auth_secs);
+		return;
+	case LOGIN_AUTH_FAIL_TEMP:
+		str_append(str, "(auth service reported temporary failure)");
+		return;
+	case LOGIN_AUTH_FAIL_USER_DISABLED:
+		str_append(str, "(user disabled)");
+		return;
+	case LOGIN_AUTH_FAIL_PASS_EXPIRED:
+		str_append(str, "(password expired)");
+		return;
+	case LOGIN_AUTH_FAIL_INVALID_BASE64:
+		str_append(str, "(sent invalid base64 in response)");
+		return;
+	case LOGIN_AUTH_FAIL_MECH_INVALID:
+		str_append(str, "(tried to use unsupported auth mechanism)");
+		return;
+	case LOGIN_AUTH_FAIL_MECH_SSL_REQUIRED:
+		str_append(str, "(tried to use disallowed plaintext auth)");
+		return;
+	case LOGIN_AUTH_FAIL_NONE:
+		break;
+	}
+	str_printfa(str, "(auth failed, %u attempts in %u secs)",
+		    client->auth_attempts, auth_secs);
 }
 
 static void client_free(struct login_client *client)
@@ -83,6 +157,8 @@ static void client_free(struct login_client *client)
 	connection_free(&client->conn);
 	i_free(client->user);
 	i_free(client->auth_mech);
+	if (client->proto != NULL && worker->proto->client_free != NULL)
+		worker->proto->client_free(client);
 	i_free(client->proto);
 	i_free(client);
 }
@@ -93,13 +169,13 @@ void login_client_destroy(struct login_client *client, const char *reason)
 
 	if (reason != NULL) {
 		str_printfa(str, "Disconnected: %s ", reason);
-		if (client->auth_attempts == 0)
-			str_printfa(str, "(no auth attempts in %u secs): ",
-				    client_secs(client));
-		else
-			str_printfa(str, "(auth failed, %u attempts in %u secs): ",
-				    client->auth_attempts, client_secs(client));
-		client_log_vars(client, str, NULL);
+		client_append_auth_state(client, str);
+		str_append(str, ": ");
+		/* the peer closed the TLS connection: Dovecot's %c shows the
+		   TLS layer's last state */
+		client_log_vars_full(client, str, NULL,
+			strcmp(reason, "Connection closed") == 0 ?
+			"Connection closed" : NULL);
 		i_info("%s", str_c(str));
 	}
 	str_free(&str);
@@ -216,7 +292,10 @@ void login_client_auth_begin(struct login_client *client, const char *mech,
 	i_free(client->auth_mech);
 	client->auth_mech = i_strdup(mech);
 	client->authenticating = true;
+	client->sasl_unfinished = false;
 	client->auth_attempts++;
+	if (client->auth_first_started == 0)
+		client->auth_first_started = time(NULL);
 	connection_pause(client->conn, true);
 	auth_send_request(client, mech, initial_resp);
 }
@@ -226,9 +305,55 @@ void login_client_auth_continue(struct login_client *client, const char *resp)
 	char *line = i_strdup_printf("CONT\t%u\t%s\n", client->auth_id, resp);
 
 	client->auth_waiting_continue = false;
+	client->sasl_unfinished = false;
 	connection_pause(client->conn, true);
 	connection_send_str(worker->auth, line);
 	i_free(line);
+}
+
+void login_client_auth_abort(struct login_client *client)
+{
+	char *line;
+
+	if (!client->authenticating)
+		return;
+	/* the auth service has no cancel: an undecodable response ends its
+	   side of the request, and the reply is ignored (the id no longer
+	   matches an authenticating client) */
+	line = i_strdup_printf("CONT\t%u\t*\n", client->auth_id);
+	connection_send_str(worker->auth, line);
+	i_free(line);
+	client->authenticating = false;
+	client->auth_waiting_continue = false;
+	client->sasl_unfinished = true;
+	/* as Dovecot: the user name of an abandoned exchange is not kept */
+	i_free(client->user);
+}
+
+void login_client_auth_refused(struct login_client *client, const char *mech,
+			       enum login_auth_fail why)
+{
+	i_free(client->auth_mech);
+	client->auth_mech = mech == NULL ? NULL : i_strdup(mech);
+	client->auth_attempts++;
+	client->last_auth_fail = why;
+}
+
+static enum login_auth_fail auth_fail_from_code(const char *code, bool temp)
+{
+	if (temp || (code != NULL && strcmp(code, "temp_fail") == 0))
+		return LOGIN_AUTH_FAIL_TEMP;
+	if (code == NULL)
+		return LOGIN_AUTH_FAIL_NONE;
+	if (strcmp(code, "authz_fail") == 0)
+		return LOGIN_AUTH_FAIL_AUTHZ;
+	if (strcmp(code, "user_disabled") == 0)
+		return LOGIN_AUTH_FAIL_USER_DISABLED;
+	if (strcmp(code, "pass_expired") == 0)
+		return LOGIN_AUTH_FAIL_PASS_EXPIRED;
+	if (strcmp(code, "invalid_base64") == 0)
+		return LOGIN_AUTH_FAIL_INVALID_BASE64;
+	return LOGIN_AUTH_FAIL_NONE;
 }
 
 static const char *auth_arg(char **args, const char *key)
@@ -259,6 +384,7 @@ static void auth_reply(char **args, unsigned int count)
 		return;
 	if (strcmp(args[0], "CONT") == 0) {
 		client->auth_waiting_continue = true;
+		client->sasl_unfinished = true;
 		connection_pause(client->conn, false);
 		worker->proto->send_challenge(client, count > 2 ? args[2] : "");
 		return;
@@ -275,6 +401,9 @@ static void auth_reply(char **args, unsigned int count)
 	}
 	connection_pause(client->conn, false);
 	reason = auth_arg(args + 2, "reason");
+	client->sasl_unfinished = false;
+	client->last_auth_fail = auth_fail_from_code(auth_arg(args + 2, "code"),
+		auth_arg(args + 2, "temp") != NULL);
 	worker->proto->auth_failed(client, reason,
 				   auth_arg(args + 2, "temp") != NULL);
 	(void)connection_process_input(client->conn);
@@ -386,6 +515,9 @@ static void client_handover(struct login_client *client)
 	client->handing_over = true;
 	connection_pause(conn, true);
 	client->handover_tag = ++worker->handover_tag;
+	const char *flags = worker->proto->handover_flags == NULL ? "" :
+		worker->proto->handover_flags(client);
+
 	str_printfa(str, "HANDOVER\t%u\t%s\t%ld\t%u\t%s\t%s\t%s\t%s\t",
 		    client->handover_tag, worker->proto->name, (long)getpid(),
 		    client->auth_id, worker->cookie == NULL ? "" :
@@ -394,6 +526,8 @@ static void client_handover(struct login_client *client)
 		    client->ssl ? "TLS" : client->secured ? "secured" : "");
 	/* pipelined input after the login command goes along */
 	base64_encode(str, conn->inbuf, conn->in_len);
+	/* the protocol's session flags (IMAP: the login command's tag) */
+	str_printfa(str, "\t%s", flags);
 	ret = fdpass_send(LOGIN_CONTROL_FD, conn->fd, str_c(str), str_len(str));
 	str_free(&str);
 	if (ret < 0) {
@@ -453,6 +587,14 @@ static bool client_input_line(struct connection *conn, char *line)
 	return worker->proto->client_input(client, line);
 }
 
+static bool client_input_raw(struct connection *conn)
+{
+	struct login_client *client = conn->context;
+
+	timeout_reset(client->idle_to);
+	return worker->proto->client_input_raw(client);
+}
+
 static void client_disconnected(struct connection *conn, const char *reason)
 {
 	struct login_client *client = conn->context;
@@ -467,11 +609,16 @@ static const struct connection_vfuncs client_vfuncs = {
 	.disconnected = client_disconnected,
 };
 
+static const struct connection_vfuncs client_raw_vfuncs = {
+	.input_raw = client_input_raw,
+	.disconnected = client_disconnected,
+};
+
 static void client_idle(void *context)
 {
 	struct login_client *client = context;
 
-	login_client_send_line(client, "-ERR Disconnected for inactivity.");
+	login_client_send_line(client, worker->proto->idle_bye);
 	login_client_destroy(client, "Inactivity");
 }
 
@@ -561,6 +708,7 @@ static void listener_accept(void *context)
 	client = i_new(struct login_client, 1);
 	client->worker = worker;
 	client->created_msecs = io_loop_time_msecs();
+	client->created_secs = time(NULL);
 	if (getsockname(fd, (struct sockaddr *)&local, &llen) < 0)
 		memset(&local, 0, sizeof(local));
 	sockaddr_to_ip(&local, &client->local_ip, &client->local_port);
@@ -587,7 +735,9 @@ static void listener_accept(void *context)
 	}
 	client->conn = connection_create(worker->loop, fd,
 					 worker->proto->max_line, 65536,
-					 &client_vfuncs, client);
+					 worker->proto->client_input_raw != NULL ?
+					 &client_raw_vfuncs : &client_vfuncs,
+					 client);
 	client->idle_to = timeout_add(worker->loop, LOGIN_IDLE_TIMEOUT_MSECS,
 				      client_idle, client);
 	array_push(&worker->clients, client);

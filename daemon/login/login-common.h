@@ -3,7 +3,7 @@
  * accepting on the listeners the master passed, the auth-client
  * connection to the auth service, SASL exchanges, the hand-over of a
  * logged-in client to the master, and Dovecot's login log lines. The
- * protocols (pop3-login.c, later imap-login.c) plug in through
+ * protocols (pop3-login.c, imap-login.c) plug in through
  * struct login_protocol. */
 #ifndef ROOST_LOGIN_COMMON_H
 #define ROOST_LOGIN_COMMON_H
@@ -15,6 +15,8 @@
 #include "net.h"
 #include "settings-structs.h"
 
+#include <time.h>
+
 struct login_client;
 
 /* The fds a login worker starts with (set up by the master). */
@@ -25,10 +27,22 @@ struct login_protocol {
 	const char *name;		/* "pop3" */
 	const char *process_name;	/* "pop3-login" (log prefix) */
 	size_t max_line;
+	/* sent before the pre-login idle timeout disconnects */
+	const char *idle_bye;
 	/* a new connection: send the greeting */
 	void (*client_created)(struct login_client *client);
 	/* one input line; return false if the client was freed */
 	bool (*client_input)(struct login_client *client, char *line);
+	/* instead of client_input: raw bytes in client->conn->inbuf, consumed
+	   with connection_input_skip() (IMAP literals). Return false if the
+	   client was freed. */
+	bool (*client_input_raw)(struct login_client *client);
+	/* optional: free what client->proto holds (login-common frees
+	   client->proto itself afterwards) */
+	void (*client_free)(struct login_client *client);
+	/* optional: the protocol's session flags for the hand-over
+	   (space-separated tokens without tabs, e.g. "tag=a1 capa") */
+	const char *(*handover_flags)(struct login_client *client);
 	/* SASL: a challenge to send ("+ <base64>") */
 	void (*send_challenge)(struct login_client *client, const char *b64);
 	/* authentication finished: success is followed by the hand-over;
@@ -38,6 +52,19 @@ struct login_protocol {
 	/* the master took the session (mail worker pid) or failed */
 	void (*handover_failed)(struct login_client *client,
 				const char *reason);
+};
+
+/* Why the last authentication attempt failed: it picks the reason of
+ * the "Disconnected:" line, as Dovecot's login processes do. */
+enum login_auth_fail {
+	LOGIN_AUTH_FAIL_NONE = 0,
+	LOGIN_AUTH_FAIL_TEMP,		/* auth service: temp failure */
+	LOGIN_AUTH_FAIL_AUTHZ,		/* code=authz_fail */
+	LOGIN_AUTH_FAIL_USER_DISABLED,
+	LOGIN_AUTH_FAIL_PASS_EXPIRED,
+	LOGIN_AUTH_FAIL_INVALID_BASE64,
+	LOGIN_AUTH_FAIL_MECH_INVALID,	/* unsupported mechanism */
+	LOGIN_AUTH_FAIL_MECH_SSL_REQUIRED, /* plaintext mech refused */
 };
 
 struct login_client {
@@ -54,6 +81,12 @@ struct login_client {
 	unsigned int handover_tag;
 	unsigned int auth_attempts;
 	uint64_t created_msecs;
+	/* wall-clock seconds, as Dovecot's "in N secs" counts them */
+	time_t created_secs, auth_first_started;
+	enum login_auth_fail last_auth_fail;
+	/* a SASL exchange began and the client never finished it (it is
+	   waiting for a response, or the client cancelled it) */
+	bool sasl_unfinished;
 	bool authenticating, auth_waiting_continue, handing_over, destroyed;
 	/* protocol state */
 	void *proto;
@@ -111,6 +144,17 @@ void login_client_auth_begin(struct login_client *client, const char *mech,
 /* Continue SASL with a client response line (base64, or "*" = cancel). */
 void login_client_auth_continue(struct login_client *client,
 				const char *resp);
+/* The client gave up the SASL exchange waiting for its response ("*",
+ * or a response the protocol refused): forget the request. */
+void login_client_auth_abort(struct login_client *client);
+/* An authentication attempt refused before it reached the auth service
+ * (plaintext disallowed, unknown mechanism): counted and remembered
+ * for the disconnect line. mech may be NULL (LOGIN/USER+PASS). */
+void login_client_auth_refused(struct login_client *client, const char *mech,
+			       enum login_auth_fail why);
+/* Log a line with the client's variables appended: "<msg>: user=<..>,
+ * rip=.., session=<..>" (imap_id_log's "ID sent: ..."). */
+void login_client_log_info(struct login_client *client, const char *msg);
 bool login_client_plaintext_allowed(const struct login_client *client);
 /* Mechanism list for CAPA/CAPABILITY: all when secured, else only those
  * not sending cleartext, or empty when plaintext is disabled. */

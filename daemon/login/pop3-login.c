@@ -242,6 +242,7 @@ const struct login_protocol pop3_login_protocol = {
 	.name = "pop3",
 	.process_name = "pop3-login",
 	.max_line = 8192,
+	.idle_bye = "-ERR Disconnected for inactivity.",
 	.client_created = pop3_login_created,
 	.client_input = pop3_login_input,
 	.send_challenge = pop3_login_challenge,

@@ -66,6 +66,16 @@ struct master_lookup {
 	unsigned int tag;
 	int client_fd;
 	char *protocol, *session, *flags, *input;
+	/* the login's session flags ("tag=a1 capa"), "" for none */
+	char *login_flags;
+};
+
+/* The login services Roost runs, each for one protocol. */
+static const struct login_service {
+	const char *service, *protocol;
+} login_services[] = {
+	{ "imap-login", "imap" },
+	{ "pop3-login", "pop3" },
 };
 
 struct master {
@@ -165,6 +175,25 @@ static bool protocol_enabled(const char *protocol)
 	return false;
 }
 
+/* Is service a login service whose protocol is in `protocols`? */
+static bool login_service_enabled(const char *service)
+{
+	for (unsigned int i = 0; i < N_ELEMENTS(login_services); i++) {
+		if (strcmp(login_services[i].service, service) == 0)
+			return protocol_enabled(login_services[i].protocol);
+	}
+	return false;
+}
+
+static bool service_has_listeners(const char *service)
+{
+	for (size_t i = 0; i < master->listeners.count; i++) {
+		if (strcmp(master->listeners.v[i].service, service) == 0)
+			return true;
+	}
+	return false;
+}
+
 struct listen_entry {
 	const struct settings_service *svc;
 	const struct settings_inet_listener *l;
@@ -195,9 +224,7 @@ static void listeners_bind(void)
 	for (unsigned int i = 0; i < set->service_count; i++) {
 		const struct settings_service *svc = set->service[i];
 
-		/* login services Roost runs so far */
-		if (strcmp(svc->name, "pop3-login") != 0 ||
-		    !protocol_enabled("pop3"))
+		if (!login_service_enabled(svc->name))
 			continue;
 		for (unsigned int j = 0; j < svc->inet_listener_count; j++) {
 			const struct settings_inet_listener *l = svc->inet_listener[j];
@@ -450,6 +477,7 @@ static void lookup_free(struct master_lookup *lookup)
 	i_free(lookup->session);
 	i_free(lookup->flags);
 	i_free(lookup->input);
+	i_free(lookup->login_flags);
 	i_free(lookup);
 }
 
@@ -529,8 +557,11 @@ static void lookup_finish(struct master_lookup *lookup, char **args,
 		return;
 	}
 	msg = str_new(512);
-	str_printfa(msg, "SESSION\t%s\t%s\t%s\t%s", lookup->protocol, args[2],
-		    lookup->session, "L");
+	/* flags: "L" (send the logged-in reply), then the login's own */
+	str_printfa(msg, "SESSION\t%s\t%s\t%s\tL%s%s", lookup->protocol,
+		    args[2], lookup->session,
+		    lookup->login_flags[0] == '\0' ? "" : " ",
+		    lookup->login_flags);
 	for (unsigned int i = 3; i < count; i++)
 		str_printfa(msg, "\t%s", args[i]);
 	if (lookup->input[0] != '\0')
@@ -626,7 +657,9 @@ static bool auth_master_connect(void)
 }
 
 /* "HANDOVER\t<tag>\t<protocol>\t<login pid>\t<auth id>\t<cookie>\t
- *  <session>\t<user>\t<flags>\t<input base64>" + client fd */
+ *  <session>\t<user>\t<flags>\t<input base64>\t<session flags>" +
+ * client fd. session flags: the protocol's tokens for the mail worker,
+ * space-separated ("tag=a1 capa" from imap-login, "" from pop3-login). */
 static void login_control_input(void *context)
 {
 	struct master_child *login = context;
@@ -659,6 +692,9 @@ static void login_control_input(void *context)
 	lookup->session = i_strdup(args[6]);
 	lookup->flags = i_strdup(args[8]);
 	lookup->input = i_strdup(args[9]);
+	lookup->login_flags = i_strdup(count > 10 ? args[10] : "");
+	if (strchr(lookup->login_flags, '\t') != NULL)
+		lookup->login_flags[0] = '\0';
 	array_push(&master->lookups, lookup);
 	if (!auth_master_connect()) {
 		login_reply(login, lookup->tag, false,
@@ -677,21 +713,62 @@ static void login_control_input(void *context)
 
 /* ---- supervision ---- */
 
+static bool login_running(const char *service)
+{
+	for (size_t i = 0; i < master->children.count; i++) {
+		struct master_child *c = master->children.v[i];
+		if (c->is_login && strcmp(c->service, service) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* One login worker per login service that has listeners. */
+static void logins_spawn_missing(void)
+{
+	for (unsigned int i = 0; i < N_ELEMENTS(login_services); i++) {
+		const char *service = login_services[i].service;
+
+		if (service_has_listeners(service) && !login_running(service))
+			login_spawn(service);
+	}
+}
+
 static void restart_missing(void *context ATTR_UNUSED)
 {
-	bool have_auth = false, have_login = false;
+	bool have_auth = false;
 
 	timeout_remove(&master->restart_to);
 	if (master->stopping)
 		return;
-	for (size_t i = 0; i < master->children.count; i++) {
+	for (size_t i = 0; i < master->children.count; i++)
 		have_auth = have_auth || master->children.v[i]->is_auth;
-		have_login = have_login || master->children.v[i]->is_login;
-	}
 	if (!have_auth)
 		auth_spawn();
-	if (!have_login && master->listeners.count > 0)
-		login_spawn("pop3-login");
+	logins_spawn_missing();
+}
+
+/* "imap, pop3": the protocols served, in the order of `protocols` */
+static char *protocols_served(void)
+{
+	string_t *str = str_new(64);
+	char *copy = i_strdup(master->set->protocols), *save = NULL, *ret;
+
+	for (char *p = strtok_r(copy, " ,", &save); p != NULL;
+	     p = strtok_r(NULL, " ,", &save)) {
+		for (unsigned int i = 0; i < N_ELEMENTS(login_services); i++) {
+			if (strcmp(login_services[i].protocol, p) == 0 &&
+			    service_has_listeners(login_services[i].service)) {
+				if (str_len(str) > 0)
+					str_append(str, ", ");
+				str_append(str, p);
+			}
+		}
+	}
+	i_free(copy);
+	ret = i_strdup(str_c(str));
+	str_free(&str);
+	return ret;
 }
 
 static void sigchld_handler(int signo ATTR_UNUSED, void *context ATTR_UNUSED)
@@ -913,12 +990,18 @@ int master_main(struct config *config, const char *config_path,
 	io_loop_set_signal(m.loop, SIGINT, sigterm_handler, NULL);
 	io_loop_set_signal(m.loop, SIGHUP, sighup_handler, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	i_info("Dovecot v2.3.19.1 (Roost %s) starting up for %s",
-	       ROOST_VERSION, m.listeners.count > 0 ? "pop3" : "(no protocols)");
+	char *served = protocols_served();
+	if (served[0] == '\0') {
+		i_info("Dovecot v2.3.19.1 (Roost %s) starting up without any "
+		       "protocols", ROOST_VERSION);
+	} else {
+		i_info("Dovecot v2.3.19.1 (Roost %s) starting up for %s",
+		       ROOST_VERSION, served);
+	}
+	i_free(served);
 	auth_spawn();
 	wait_for_auth();
-	if (m.listeners.count > 0)
-		login_spawn("pop3-login");
+	logins_spawn_missing();
 	(void)sd_notify(0, "READY=1\nSTATUS=Roost is running");
 	io_loop_run(m.loop);
 
