@@ -32,7 +32,11 @@ static struct settings_root *set;
 static struct config *config;
 static pool_t pool;
 static struct mail_user *user;
-static char dir[] = "/tmp/roost-fuzz-imap.XXXXXX";
+/* tmpfs when there is one: a disk file system slows down creating the
+   many files each input restores */
+static char shm_dir[] = "/dev/shm/roost-fuzz-imap.XXXXXX";
+static char tmp_dir[] = "/tmp/roost-fuzz-imap.XXXXXX";
+static const char *dir;
 static char *home, *pristine, *maildir, *data_dir;
 
 struct fuzz_ctx {
@@ -287,7 +291,8 @@ static void fuzz_init(void)
 	char *conf;
 
 	find_data_dir();
-	if (mkdtemp(dir) == NULL)
+	if ((dir = mkdtemp(shm_dir)) == NULL &&
+	    (dir = mkdtemp(tmp_dir)) == NULL)
 		abort();
 	home = i_strdup_printf("%s/home", dir);
 	maildir = i_strdup_printf("%s/home/Maildir", dir);
@@ -412,6 +417,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	ctx.io = io_add(ctx.loop, sv[1], IO_READ | IO_WRITE, fuzz_io, &ctx);
 	ctx.tick = timeout_add(ctx.loop, 1, fuzz_tick, &ctx);
 	io_loop_run(ctx.loop);
+	if (getenv("FUZZ_VERBOSE") != NULL)
+		fprintf(stderr, "fuzz_imap_session: %u ticks, %s\n", ctx.ticks,
+			ctx.gone ? "ended" : "still running");
 	if (!ctx.gone) {
 		/* still running (a huge FETCH, a long SEARCH): end it like
 		   a server shutdown would */
