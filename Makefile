@@ -145,6 +145,7 @@ compat-test: all
 		tests/compat/sort-thread-diff.py
 	ROOST=$(CURDIR)/$(B)/bin/roost $(PYTHON) tests/compat/maildir-roundtrip.py
 	ROOST=$(CURDIR)/$(B)/bin/roost $(PYTHON) tests/compat/pop3-diff.py
+	ROOST=$(CURDIR)/$(B)/bin/roost $(PYTHON) tests/compat/imap-diff.py
 
 # MIME differential test (tests/compat/mime-diff.py): mime-probe prints
 # FETCH results of Roost's MIME code for one message file.
@@ -177,6 +178,8 @@ integration: all $(B)/bin/auth-db-probe $(B)/bin/mailstore-probe
 	PROBE=$(CURDIR)/$(B)/bin/mailstore-probe $(PYTHON) \
 		tests/integration/mailstore-crash.py
 	ROOST=$(CURDIR)/$(B)/bin/roost $(PYTHON) tests/integration/test_pop3_server.py
+	ROOST=$(CURDIR)/$(B)/bin/roost $(PYTHON) tests/integration/test_imap_server.py
+	ROOST=$(CURDIR)/$(B)/bin/roost $(PYTHON) tests/integration/imap-clients.py
 	ROOST=$(CURDIR)/$(B)/bin/roost $(PYTHON) tests/integration/test_imap_search.py
 	ROOST=$(CURDIR)/$(B)/bin/roost $(PYTHON) tests/integration/test_imap_fetch.py
 	ROOST=$(CURDIR)/$(B)/bin/roost $(PYTHON) tests/integration/test_imap_mailbox.py
@@ -190,9 +193,12 @@ integration: all $(B)/bin/auth-db-probe $(B)/bin/mailstore-probe
 		tests/integration/test_mbox_dovecot.py
 
 # Side-by-side benchmarks against Debian's Dovecot (tests/bench/README.md).
+# imap-bench.py (the longest) runs last, after pop3-bench.py.
+BENCH_SCRIPTS := $(filter-out tests/bench/imap-bench.py,\
+	$(sort $(wildcard tests/bench/*.py))) tests/bench/imap-bench.py
 .PHONY: bench
 bench: all
-	for f in tests/bench/*.py; do \
+	for f in $(BENCH_SCRIPTS); do \
 		ROOST=$(CURDIR)/$(B)/bin/roost $(PYTHON) $$f || exit 1; done
 
 # libFuzzer harnesses: clang only, separate objects.

@@ -25,6 +25,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -34,6 +35,7 @@
 struct worker_session {
 	struct mail_worker *worker;
 	struct mail_user *user;
+	char *session_id;
 };
 
 /* Settings bound once per protocol: the worker's config never changes
@@ -64,7 +66,14 @@ static void session_destroyed(void *context)
 	struct worker_session *session = context;
 	struct mail_worker *worker = session->worker;
 
+	/* the master counts sessions per user+IP */
+	char *msg = i_strdup_printf("END\t%s", session->session_id);
+	if (send(WORKER_CONTROL_FD, msg, strlen(msg), MSG_DONTWAIT | MSG_NOSIGNAL) < 0 &&
+	    errno != EPIPE && errno != ECONNRESET)
+		i_error("send() to master failed: %m");
+	i_free(msg);
 	mail_user_deinit(&session->user);
+	i_free(session->session_id);
 	i_free(session);
 	worker->sessions--;
 	worker_check_exit(worker);
@@ -183,6 +192,7 @@ static void session_start(struct mail_worker *worker, char *msg, int fd)
 
 	session = i_new(struct worker_session, 1);
 	session->worker = worker;
+	session->session_id = i_strdup(session_id);
 	set = worker_settings_get(worker, protocol, &error);
 	if (set == NULL) {
 		i_error("%s", error);
@@ -262,6 +272,7 @@ fail:
 	reply_error(fd, protocol, "Internal error occurred. Refer to server "
 		    "log for more information.");
 	close(fd);
+	i_free(session->session_id);
 	i_free(session);
 	i_free(args);
 	log_set_prefix("mail-worker: ");

@@ -23,7 +23,8 @@ struct io {
 
 struct timeout {
 	struct ioloop *loop;
-	struct timeout *next;
+	size_t heap_idx;
+	uint64_t seq;		/* insertion order: equal times run FIFO */
 	unsigned int msecs;
 	uint64_t next_run;
 	io_callback_t *callback;
@@ -38,7 +39,11 @@ struct signal_handler {
 struct ioloop {
 	int epfd;
 	bool running;
-	struct timeout *timeouts;	/* sorted by next_run */
+	/* a binary min-heap on (next_run, seq): adding, resetting and
+	   removing cost O(log n) with thousands of sessions' timers */
+	struct timeout **heap;
+	size_t heap_count, heap_cap;
+	uint64_t timeout_seq;
 	/* ios removed inside a callback are freed after the batch */
 	struct io **dead;
 	unsigned int dead_count, dead_cap;
@@ -86,7 +91,8 @@ void io_loop_destroy(struct ioloop **_loop)
 		sigprocmask(SIG_UNBLOCK, &loop->sigmask, NULL);
 		close(loop->sigfd);
 	}
-	i_assert(loop->timeouts == NULL);
+	i_assert(loop->heap_count == 0);
+	free(loop->heap);
 	free_dead(loop);
 	free(loop->dead);
 	close(loop->epfd);
@@ -168,24 +174,76 @@ void io_remove(struct io **_io)
 	loop->dead[loop->dead_count++] = io;
 }
 
+static bool timeout_before(const struct timeout *a, const struct timeout *b)
+{
+	return a->next_run < b->next_run ||
+		(a->next_run == b->next_run && a->seq < b->seq);
+}
+
+static void heap_set(struct ioloop *loop, size_t i, struct timeout *to)
+{
+	loop->heap[i] = to;
+	to->heap_idx = i;
+}
+
+static void heap_sift_up(struct ioloop *loop, size_t i)
+{
+	struct timeout *to = loop->heap[i];
+
+	while (i > 0) {
+		size_t parent = (i - 1) / 2;
+
+		if (!timeout_before(to, loop->heap[parent]))
+			break;
+		heap_set(loop, i, loop->heap[parent]);
+		i = parent;
+	}
+	heap_set(loop, i, to);
+}
+
+static void heap_sift_down(struct ioloop *loop, size_t i)
+{
+	struct timeout *to = loop->heap[i];
+
+	for (;;) {
+		size_t child = 2 * i + 1;
+
+		if (child >= loop->heap_count)
+			break;
+		if (child + 1 < loop->heap_count &&
+		    timeout_before(loop->heap[child + 1], loop->heap[child]))
+			child++;
+		if (!timeout_before(loop->heap[child], to))
+			break;
+		heap_set(loop, i, loop->heap[child]);
+		i = child;
+	}
+	heap_set(loop, i, to);
+}
+
 static void timeout_insert(struct ioloop *loop, struct timeout *to)
 {
-	struct timeout **p = &loop->timeouts;
-
-	while (*p != NULL && (*p)->next_run <= to->next_run)
-		p = &(*p)->next;
-	to->next = *p;
-	*p = to;
+	if (loop->heap_count == loop->heap_cap) {
+		loop->heap_cap = MAX(loop->heap_cap * 2, 16);
+		loop->heap = i_reallocarray(loop->heap, loop->heap_cap,
+					    sizeof(*loop->heap));
+	}
+	to->seq = loop->timeout_seq++;
+	heap_set(loop, loop->heap_count++, to);
+	heap_sift_up(loop, to->heap_idx);
 }
 
 static void timeout_unlink(struct timeout *to)
 {
-	struct timeout **p = &to->loop->timeouts;
+	struct ioloop *loop = to->loop;
+	size_t i = to->heap_idx;
+	struct timeout *last = loop->heap[--loop->heap_count];
 
-	while (*p != NULL && *p != to)
-		p = &(*p)->next;
-	if (*p == to)
-		*p = to->next;
+	if (last == to)
+		return;
+	heap_set(loop, i, last);
+	heap_sift_down(loop, i);
+	heap_sift_up(loop, last->heap_idx);
 }
 
 struct timeout *timeout_add(struct ioloop *loop, unsigned int msecs,
@@ -263,12 +321,12 @@ static int next_timeout_msecs(struct ioloop *loop)
 {
 	uint64_t now;
 
-	if (loop->timeouts == NULL)
+	if (loop->heap_count == 0)
 		return -1;
 	now = io_loop_time_msecs();
-	if (loop->timeouts->next_run <= now)
+	if (loop->heap[0]->next_run <= now)
 		return 0;
-	return (int)MIN(loop->timeouts->next_run - now, 1000 * 60 * 60);
+	return (int)MIN(loop->heap[0]->next_run - now, 1000 * 60 * 60);
 }
 
 static void run_timeouts(struct ioloop *loop)
@@ -276,10 +334,10 @@ static void run_timeouts(struct ioloop *loop)
 	uint64_t now = io_loop_time_msecs();
 
 	/* each due timer once per round, even if a callback re-adds one */
-	while (loop->timeouts != NULL && loop->timeouts->next_run <= now) {
-		struct timeout *to = loop->timeouts;
+	while (loop->heap_count > 0 && loop->heap[0]->next_run <= now) {
+		struct timeout *to = loop->heap[0];
 
-		loop->timeouts = to->next;
+		timeout_unlink(to);
 		/* +1 for 0 ms timers: once per round, not forever */
 		to->next_run = now + (to->msecs == 0 ? 1 : to->msecs);
 		timeout_insert(loop, to);

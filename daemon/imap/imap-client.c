@@ -242,6 +242,7 @@ static struct client_command_context *client_command_new(struct imap_client *cli
 	cmd->pool = pool_create("imap command", 1024);
 	cmd->start_usecs = now_usecs();
 	client->cmd = cmd;
+	client->commands_count++;
 	client->parse_stage = 0;
 	return cmd;
 }
@@ -676,7 +677,11 @@ void imap_client_destroy(struct imap_client *client, const char *reason)
 	if (reason != NULL && !client->logging_out) {
 		if (client->conn != NULL && strcmp(reason, "Shutting down") == 0)
 			client_send_line(client, "* BYE Shutting down");
-		i_info("Disconnected: %s %s", reason, client_logout_stats(client));
+		i_info("Disconnected: %s%s %s", reason,
+		       client->commands_count == 0 &&
+		       strcmp(reason, "Connection closed") == 0 ?
+		       " (No commands sent)" : "",
+		       client_logout_stats(client));
 	}
 	client_free(client);
 }

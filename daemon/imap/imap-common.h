@@ -106,6 +106,7 @@ struct imap_client {
 	unsigned int parse_stage;	/* 0 tag+name, 1 UID name, 2 args */
 	bool skip_line;			/* after a parse error */
 	unsigned int bad_counter;
+	unsigned int commands_count;	/* commands read since login */
 	struct timeout *idle_to;
 	bool logging_out, destroying;
 	bool logout_pending;	/* LOGOUT answered: close after it */

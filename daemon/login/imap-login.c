@@ -687,8 +687,18 @@ static void imap_login_handover_failed(struct login_client *client,
 				       const char *reason)
 {
 	struct imap_login_state *st = state(client);
-	char *text = i_strdup_printf("NO [UNAVAILABLE] %s", reason == NULL ?
-				     IMAP_INTERNAL_ERROR : reason);
+	char *text;
+
+	if (reason != NULL && strncmp(reason, "[LIMIT] ", 8) == 0) {
+		/* mail_max_userip_connections, as Dovecot answers it */
+		text = i_strdup_printf("NO %s", reason);
+		reply(client, st->auth_tag == NULL ? "*" : st->auth_tag, text);
+		i_free(text);
+		(void)login_client_refused_limit(client, reason);
+		return;
+	}
+	text = i_strdup_printf("NO [UNAVAILABLE] %s", reason == NULL ?
+			       IMAP_INTERNAL_ERROR : reason);
 
 	reply(client, st->auth_tag == NULL ? "*" : st->auth_tag, text);
 	i_free(text);

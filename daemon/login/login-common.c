@@ -163,13 +163,17 @@ static void client_free(struct login_client *client)
 	i_free(client);
 }
 
-void login_client_destroy(struct login_client *client, const char *reason)
+static void client_destroy(struct login_client *client, const char *reason,
+			   bool auth_state)
 {
 	string_t *str = str_new(256);
 
 	if (reason != NULL) {
-		str_printfa(str, "Disconnected: %s ", reason);
-		client_append_auth_state(client, str);
+		str_printfa(str, "Disconnected: %s", reason);
+		if (auth_state) {
+			str_append_c(str, ' ');
+			client_append_auth_state(client, str);
+		}
 		str_append(str, ": ");
 		/* the peer closed the TLS connection: Dovecot's %c shows the
 		   TLS layer's last state */
@@ -180,6 +184,20 @@ void login_client_destroy(struct login_client *client, const char *reason)
 	}
 	str_free(&str);
 	client_free(client);
+}
+
+void login_client_destroy(struct login_client *client, const char *reason)
+{
+	client_destroy(client, reason, true);
+}
+
+bool login_client_refused_limit(struct login_client *client,
+				const char *reason)
+{
+	if (reason == NULL || strncmp(reason, "[LIMIT] ", 8) != 0)
+		return false;
+	client_destroy(client, reason + 8, false);
+	return true;
 }
 
 bool login_client_plaintext_allowed(const struct login_client *client)
@@ -526,8 +544,9 @@ static void client_handover(struct login_client *client)
 		    client->ssl ? "TLS" : client->secured ? "secured" : "");
 	/* pipelined input after the login command goes along */
 	base64_encode(str, conn->inbuf, conn->in_len);
-	/* the protocol's session flags (IMAP: the login command's tag) */
-	str_printfa(str, "\t%s", flags);
+	/* the protocol's session flags (IMAP: the login command's tag),
+	   then the client's IP (mail_max_userip_connections) */
+	str_printfa(str, "\t%s\t%s", flags, net_ip2addr(&client->remote_ip));
 	ret = fdpass_send(LOGIN_CONTROL_FD, conn->fd, str_c(str), str_len(str));
 	str_free(&str);
 	if (ret < 0) {

@@ -138,6 +138,12 @@ int login_client_starttls(struct login_client *client);
 
 void login_client_send_line(struct login_client *client, const char *line);
 void login_client_destroy(struct login_client *client, const char *reason);
+/* The master refused the hand-over with "[LIMIT] <text>"
+ * (mail_max_userip_connections): log "Disconnected: <text>: user=..."
+ * and free the client (true), after the protocol sent its reply. False
+ * (nothing done) for any other reason. */
+bool login_client_refused_limit(struct login_client *client,
+				const char *reason);
 /* Start SASL with mech and an initial response (base64, or NULL). */
 void login_client_auth_begin(struct login_client *client, const char *mech,
 			     const char *initial_resp);

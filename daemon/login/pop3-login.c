@@ -229,7 +229,17 @@ static void pop3_login_auth_failed(struct login_client *client,
 static void pop3_login_handover_failed(struct login_client *client,
 				       const char *reason)
 {
-	char *line = i_strdup_printf("-ERR [SYS/TEMP] %s", reason == NULL ?
+	char *line;
+
+	if (reason != NULL && strncmp(reason, "[LIMIT] ", 8) == 0) {
+		/* mail_max_userip_connections, as Dovecot answers it */
+		line = i_strdup_printf("-ERR [IN-USE] %s", reason + 8);
+		login_client_send_line(client, line);
+		i_free(line);
+		(void)login_client_refused_limit(client, reason);
+		return;
+	}
+	line = i_strdup_printf("-ERR [SYS/TEMP] %s", reason == NULL ?
 		"Internal error occurred. Refer to server log for more information." :
 		reason);
 

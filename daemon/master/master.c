@@ -32,6 +32,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -66,6 +67,7 @@ struct master_lookup {
 	unsigned int tag;
 	int client_fd;
 	char *protocol, *session, *flags, *input;
+	char *rip;
 	/* the login's session flags ("tag=a1 capa"), "" for none */
 	char *login_flags;
 };
@@ -95,6 +97,23 @@ struct master {
 	bool stopping;
 	master_config_reload_t *reload_config;
 };
+
+/* A running session, for mail_max_userip_connections: "protocol\tuser\t
+ * rip" while its mail worker hasn't reported its end. */
+struct userip_session {
+	char *session;
+	char *key;
+	pid_t worker;
+};
+
+/* mail_max_userip_connections as each protocol's filter gives it. */
+struct protocol_limit {
+	char *protocol;
+	unsigned int limit;
+};
+
+static ARRAY(struct userip_session) userip_sessions;
+static ARRAY(struct protocol_limit) protocol_limits;
 
 static struct master *master;
 
@@ -372,6 +391,9 @@ static void login_spawn(const char *service)
 			   child);
 }
 
+static void mail_worker_control_input(void *context);
+static void userip_remove_at(size_t i);
+
 static void child_remove(struct master_child *child)
 {
 	for (size_t i = 0; i < master->children.count; i++) {
@@ -383,6 +405,12 @@ static void child_remove(struct master_child *child)
 	io_remove(&child->io);
 	if (child->control_fd >= 0)
 		close(child->control_fd);
+	for (size_t i = 0; i < userip_sessions.count;) {
+		if (child->is_mail && userip_sessions.v[i].worker == child->pid)
+			userip_remove_at(i);
+		else
+			i++;
+	}
 	/* pending lookups of a dead login worker: their clients wait on
 	   nobody now */
 	for (size_t i = 0; i < master->lookups.count; i++) {
@@ -445,6 +473,8 @@ static struct master_child *mail_worker_spawn(uid_t uid, gid_t gid,
 	child->is_mail = true;
 	child->uid = uid;
 	child->control_fd = sv[0];
+	child->io = io_add(master->loop, sv[0], IO_READ,
+			   mail_worker_control_input, child);
 	return child;
 }
 
@@ -478,6 +508,7 @@ static void lookup_free(struct master_lookup *lookup)
 	i_free(lookup->flags);
 	i_free(lookup->input);
 	i_free(lookup->login_flags);
+	i_free(lookup->rip);
 	i_free(lookup);
 }
 
@@ -509,6 +540,76 @@ static bool parse_id(const char *str, const char *field, unsigned int *id_r,
 	}
 	i_error("Invalid %s: %s", field, str);
 	return false;
+}
+
+static void protocol_limits_clear(void)
+{
+	for (size_t i = 0; i < protocol_limits.count; i++)
+		i_free(protocol_limits.v[i].protocol);
+	array_free(&protocol_limits);
+}
+
+static unsigned int userip_limit(const char *protocol)
+{
+	struct config_filter filter = { .protocol = protocol };
+	struct protocol_limit *pl;
+	struct settings_root *set;
+	const char *error;
+	pool_t pool;
+
+	for (size_t i = 0; i < protocol_limits.count; i++) {
+		if (strcmp(protocol_limits.v[i].protocol, protocol) == 0)
+			return protocol_limits.v[i].limit;
+	}
+	pool = pool_create("protocol settings", 16384);
+	set = config_bind_filter(pool, master->config, &filter, &error);
+	pl = array_append_space(&protocol_limits);
+	pl->protocol = i_strdup(protocol);
+	pl->limit = set == NULL ? master->set->mail_max_userip_connections :
+		set->mail_max_userip_connections;
+	pool_destroy(&pool);
+	return pl->limit;
+}
+
+static unsigned int userip_count(const char *key)
+{
+	unsigned int count = 0;
+
+	for (size_t i = 0; i < userip_sessions.count; i++)
+		count += strcmp(userip_sessions.v[i].key, key) == 0;
+	return count;
+}
+
+static void userip_remove_at(size_t i)
+{
+	i_free(userip_sessions.v[i].session);
+	i_free(userip_sessions.v[i].key);
+	userip_sessions.v[i] = userip_sessions.v[--userip_sessions.count];
+}
+
+/* "END\t<session>" from a mail worker: the session is over. */
+static void mail_worker_control_input(void *context)
+{
+	struct master_child *mw = context;
+	char buf[512];
+	ssize_t n = recv(mw->control_fd, buf, sizeof(buf) - 1, MSG_DONTWAIT);
+
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n <= 0) {
+		io_remove(&mw->io);
+		return;
+	}
+	buf[n] = '\0';
+	if (strncmp(buf, "END\t", 4) != 0)
+		return;
+	for (size_t i = 0; i < userip_sessions.count; i++) {
+		if (userip_sessions.v[i].worker == mw->pid &&
+		    strcmp(userip_sessions.v[i].session, buf + 4) == 0) {
+			userip_remove_at(i);
+			break;
+		}
+	}
 }
 
 static void lookup_finish(struct master_lookup *lookup, char **args,
@@ -556,6 +657,23 @@ static void lookup_finish(struct master_lookup *lookup, char **args,
 		lookup_free(lookup);
 		return;
 	}
+	char *userip_key = NULL;
+	unsigned int limit = userip_limit(lookup->protocol);
+
+	if (limit > 0 && lookup->rip[0] != '\0') {
+		userip_key = i_strdup_printf("%s\t%s\t%s", lookup->protocol,
+					     args[2], lookup->rip);
+		if (userip_count(userip_key) >= limit) {
+			char *text = i_strdup_printf("[LIMIT] Maximum number of "
+				"connections from user+IP exceeded "
+				"(mail_max_userip_connections=%u)", limit);
+			login_reply(lookup->login, lookup->tag, false, text);
+			i_free(text);
+			i_free(userip_key);
+			lookup_free(lookup);
+			return;
+		}
+	}
 	msg = str_new(512);
 	/* flags: "L" (send the logged-in reply), then the login's own */
 	str_printfa(msg, "SESSION\t%s\t%s\t%s\tL%s%s", lookup->protocol,
@@ -574,10 +692,19 @@ static void lookup_finish(struct master_lookup *lookup, char **args,
 			    "more information.");
 	} else {
 		char mpid[16];
+		if (userip_key != NULL) {
+			struct userip_session *us =
+				array_append_space(&userip_sessions);
+			us->session = i_strdup(lookup->session);
+			us->key = userip_key;
+			us->worker = mw->pid;
+			userip_key = NULL;
+		}
 		snprintf(mpid, sizeof(mpid), "%ld", (long)mw->pid);
 		login_reply(lookup->login, lookup->tag, true, mpid);
 	}
 	str_free(&msg);
+	i_free(userip_key);
 	lookup_free(lookup);
 }
 
@@ -693,6 +820,7 @@ static void login_control_input(void *context)
 	lookup->flags = i_strdup(args[8]);
 	lookup->input = i_strdup(args[9]);
 	lookup->login_flags = i_strdup(count > 10 ? args[10] : "");
+	lookup->rip = i_strdup(count > 11 ? args[11] : "");
 	if (strchr(lookup->login_flags, '\t') != NULL)
 		lookup->login_flags[0] = '\0';
 	array_push(&master->lookups, lookup);
@@ -713,23 +841,44 @@ static void login_control_input(void *context)
 
 /* ---- supervision ---- */
 
-static bool login_running(const char *service)
+static unsigned int login_running(const char *service)
 {
+	unsigned int count = 0;
+
 	for (size_t i = 0; i < master->children.count; i++) {
 		struct master_child *c = master->children.v[i];
-		if (c->is_login && strcmp(c->service, service) == 0)
-			return true;
+		if (c->is_login && !c->stopping && strcmp(c->service, service) == 0)
+			count++;
 	}
-	return false;
+	return count;
 }
 
-/* One login worker per login service that has listeners. */
+/* Login workers per service: the service's process_min_avail when set,
+ * else one per CPU (each serves thousands of connections; several
+ * spread TLS over the CPUs and descriptors over processes). They all
+ * accept on the same listening sockets. */
+static unsigned int login_workers_wanted(const char *service)
+{
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+
+	for (unsigned int i = 0; i < master->set->service_count; i++) {
+		const struct settings_service *svc = master->set->service[i];
+
+		if (strcmp(svc->name, service) == 0 && svc->process_min_avail > 0)
+			return svc->process_min_avail;
+	}
+	return cpus < 1 ? 1 : cpus > 16 ? 16 : (unsigned int)cpus;
+}
+
 static void logins_spawn_missing(void)
 {
 	for (unsigned int i = 0; i < N_ELEMENTS(login_services); i++) {
 		const char *service = login_services[i].service;
 
-		if (service_has_listeners(service) && !login_running(service))
+		if (!service_has_listeners(service))
+			continue;
+		for (unsigned int n = login_running(service);
+		     n < login_workers_wanted(service); n++)
 			login_spawn(service);
 	}
 }
@@ -834,6 +983,7 @@ static void sighup_handler(int signo ATTR_UNUSED, void *context ATTR_UNUSED)
 	pool_destroy(&master->pool);
 	master->pool = pool;
 	master->set = set;
+	protocol_limits_clear();
 	for (size_t i = 0; i < master->children.count; i++) {
 		struct master_child *c = master->children.v[i];
 		if (c->is_login || c->is_auth) {
@@ -948,6 +1098,27 @@ static void children_stop(void)
 	}
 }
 
+/* Login workers hold two descriptors per TLS connection and mail
+ * workers one per session: as root, lift the hard limit (to at least
+ * 65536) so thousands of idle clients fit; the children inherit it. */
+static void descriptor_limit_raise(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return;
+	if (geteuid() == 0 && rl.rlim_max != RLIM_INFINITY &&
+	    rl.rlim_max < 65536) {
+		struct rlimit want = { 65536, 65536 };
+		if (setrlimit(RLIMIT_NOFILE, &want) == 0)
+			return;
+	}
+	if (rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		(void)setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
 int master_main(struct config *config, const char *config_path,
 		bool foreground, master_config_reload_t *reload_config)
 {
@@ -958,6 +1129,7 @@ int master_main(struct config *config, const char *config_path,
 
 	memset(&m, 0, sizeof(m));
 	master = &m;
+	descriptor_limit_raise();
 	m.config = config;
 	m.config_path = config_path;
 	m.reload_config = reload_config;
@@ -1010,6 +1182,10 @@ int master_main(struct config *config, const char *config_path,
 	connection_free(&m.auth_master);
 	while (m.lookups.count > 0)
 		lookup_free(m.lookups.v[0]);
+	while (userip_sessions.count > 0)
+		userip_remove_at(0);
+	array_free(&userip_sessions);
+	protocol_limits_clear();
 	array_free(&m.lookups);
 	for (size_t i = 0; i < m.listeners.count; i++)
 		close(m.listeners.v[i].fd);

@@ -138,6 +138,7 @@ auth_mechanisms = plain login
 auth_failure_delay = 0
 login_greeting = Dovecot (Debian) ready.
 imap_id_log = *
+mail_max_userip_connections = 3
 passdb {
   driver = passwd-file
   args = %(tmp)s/passwd
@@ -437,6 +438,55 @@ service pop3-login {
         c.close()
         self.assertRegex(self.log(), r"master: Info: Dovecot v2\.3\.19\.1 "
                          r"\([^)]*\) starting up for imap, pop3")
+
+    def test_13_userip_limit(self):
+        """mail_max_userip_connections: the 4th IMAP session of alice
+        from one IP is refused as Dovecot refuses it; POP3 counts apart;
+        a session that ends frees its slot."""
+        limit_text = ("NO [LIMIT] Maximum number of connections from "
+                      "user+IP exceeded (mail_max_userip_connections=3)")
+        time.sleep(0.5)	# sessions of earlier tests wind down
+        held = []
+        for i in range(3):
+            c = self.connect()
+            c.send("h%d LOGIN alice secret\r\n" % i)
+            self.assertTrue(c.line().startswith("h%d OK " % i))
+            held.append(c)
+        c = self.connect()
+        c.send("x1 LOGIN alice secret\r\n")
+        self.assertEqual(c.line(), "x1 " + limit_text)
+        self.assertRaises(EOFError, c.line)
+        c.close()
+        pattern = (r"imap-login: Info: Disconnected: "
+                   r"Maximum number of connections from user\+IP "
+                   r"exceeded \(mail_max_userip_connections=3\): "
+                   r"user=<alice>, method=PLAIN, rip=127\.0\.0\.1, "
+                   r"lip=127\.0\.0\.1, secured, " + SESSION)
+        for attempt in range(50):
+            if re.search(pattern, self.log()):
+                break
+            time.sleep(0.1)
+        self.assertRegex(self.log(), pattern)
+        p = self.connect(port=self.pop3_port)
+        p.send("USER alice\r\nPASS secret\r\n")
+        self.assertEqual(p.line(), "+OK")
+        self.assertTrue(p.line().startswith("+OK Logged in"))
+        p.close()
+        held[0].send("z LOGOUT\r\n")
+        self.assertEqual(held[0].line(), "* BYE Logging out")
+        held[0].close()
+        for attempt in range(50):
+            c = self.connect()
+            c.send("y1 LOGIN alice secret\r\n")
+            line = c.line()
+            c.close()
+            if line.startswith("y1 OK "):
+                break
+            self.assertEqual(line, "y1 " + limit_text)
+            time.sleep(0.1)
+        self.assertTrue(line.startswith("y1 OK "), line)
+        for c in held[1:]:
+            c.close()
 
 
 if __name__ == "__main__":

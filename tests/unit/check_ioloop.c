@@ -393,6 +393,63 @@ START_TEST(test_timeout_same_time)
 }
 END_TEST
 
+/* Many timers (the heap): added in a scrambled order, some reset, some
+ * removed; the rest fire in (time, insertion) order. */
+struct many_timer {
+	struct timeout *to;
+	unsigned int msecs;
+	unsigned int *fired, *count;
+};
+
+static void many_timer_cb(void *context)
+{
+	struct many_timer *t = context;
+
+	t->fired[(*t->count)++] = t->msecs;
+	timeout_remove(&t->to);
+}
+
+static void many_stop_cb(void *context ATTR_UNUSED)
+{
+	io_loop_stop(loop);
+}
+
+START_TEST(test_timeout_many)
+{
+	enum { N = 600 };
+	struct many_timer *t = i_new(struct many_timer, N);
+	unsigned int fired[N], count = 0, expected = 0;
+	struct timeout *stop;
+
+	for (unsigned int i = 0; i < N; i++) {
+		/* 20 ms apart: the adding loop's own duration can't
+		   reorder them */
+		t[i].msecs = 20 * (1 + (i * 37) % 10);
+		t[i].fired = fired;
+		t[i].count = &count;
+		t[i].to = timeout_add(loop, t[i].msecs, many_timer_cb, &t[i]);
+	}
+	/* every third one removed, every fifth reset (same interval) */
+	for (unsigned int i = 0; i < N; i++) {
+		if (i % 3 == 0)
+			timeout_remove(&t[i].to);
+		else if (i % 5 == 0)
+			timeout_reset(t[i].to);
+	}
+	for (unsigned int i = 0; i < N; i++)
+		expected += i % 3 != 0;
+	stop = timeout_add(loop, 400, many_stop_cb, NULL);
+	ck_assert(run_loop());
+	timeout_remove(&stop);
+	ck_assert_uint_eq(count, expected);
+	for (unsigned int i = 1; i < count; i++)
+		ck_assert_uint_le(fired[i - 1], fired[i]);
+	for (unsigned int i = 0; i < N; i++)
+		ck_assert_ptr_null(t[i].to);
+	i_free(t);
+}
+END_TEST
+
 struct repeat_ctx {
 	struct timeout *to;
 	unsigned int calls, max;
@@ -781,6 +838,7 @@ Suite *make_ioloop_suite(void)
 	tcase_add_test(tc, test_timeout_repeat);
 	tcase_add_test(tc, test_timeout_reset);
 	tcase_add_test(tc, test_timeout_remove_other);
+	tcase_add_test(tc, test_timeout_many);
 	tcase_add_test(tc, test_loop_stop_from_timer);
 	tcase_add_test(tc, test_loop_stop_from_io);
 	tcase_add_test(tc, test_loop_time);
