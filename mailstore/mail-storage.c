@@ -6,8 +6,10 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <strings.h>
 #include <time.h>
+#include <fcntl.h>
 #include <sys/inotify.h>
 #include <unistd.h>
 
@@ -309,6 +311,49 @@ int mailbox_sync_disk(struct mailbox *box, bool force)
 	return 0;
 }
 
+/* \Recent across sessions and processes: "roost.recent" beside
+ * roost.index holds the lowest UID no claiming session (IMAP SELECT) has
+ * taken yet, read and raised under an fcntl lock, so that of several
+ * sessions seeing the same new message exactly one gets \Recent.
+ * Returns the value before this call's claim (0 if unknown). */
+static uint32_t recent_claim(struct mailbox *box, uint32_t next_uid,
+			     bool claim)
+{
+	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+	char path[4096], buf[16];
+	uint32_t value = 0;
+	ssize_t n;
+	int fd;
+
+	if (box->index_path == NULL ||
+	    snprintf(path, sizeof(path), "%s/roost.recent", box->index_path) >=
+	    (int)sizeof(path))
+		return 0;
+	fd = open(path, claim ? O_RDWR | O_CREAT | O_CLOEXEC :
+		  O_RDONLY | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return 0;
+	if (!claim)
+		fl.l_type = F_RDLCK;
+	if (fcntl(fd, F_SETLKW, &fl) < 0) {
+		close(fd);
+		return 0;
+	}
+	n = pread(fd, buf, sizeof(buf) - 1, 0);
+	if (n > 0) {
+		buf[n] = '\0';
+		value = (uint32_t)strtoul(buf, NULL, 10);
+	}
+	if (claim && next_uid > value) {
+		int len = snprintf(buf, sizeof(buf), "%u\n", next_uid);
+		if (pwrite(fd, buf, (size_t)len, 0) != len ||
+		    ftruncate(fd, len) < 0)
+			i_error("write(%s) failed: %m", path);
+	}
+	close(fd);	/* releases the lock */
+	return value;
+}
+
 /* Bring the view in line with box->disk, reporting changes. */
 static void sync_view(struct mailbox *box, enum mailbox_sync_flags flags,
 		      mailbox_sync_callback_t *callback, void *context)
@@ -385,6 +430,13 @@ static void sync_view(struct mailbox *box, enum mailbox_sync_flags flags,
 	/* new messages */
 	uint32_t last_uid = view->recs.count == 0 ? 0 :
 		view->recs.v[view->recs.count - 1].uid;
+	if (disk->recs.count > 0 &&
+	    disk->recs.v[disk->recs.count - 1].uid > last_uid) {
+		uint32_t shared = recent_claim(box, disk->next_uid,
+					       take_recent);
+		if (shared > disk->first_recent_uid)
+			disk->first_recent_uid = shared;
+	}
 	for (; j < disk->recs.count; j++) {
 		struct mail_record *d = &disk->recs.v[j];
 		struct mail_record *v;

@@ -21,6 +21,12 @@ struct maildir_save {
 	/* final name in new/ or cur/ (set at finish) */
 	char *final_name;
 	bool to_new;
+	/* mail_save_crlf = no: CRLF is written as LF (Dovecot); a CR at
+	   the end of a piece waits for the next one */
+	bool lf_only, cr_pending;
+	/* what went into the file, and its CRLF size (W=) */
+	uint64_t written, vsize;
+	bool last_written_cr;
 };
 
 static void save_free(struct mail_save_context *ctx)
@@ -74,15 +80,30 @@ static int save_create_tmp(struct mail_save_context *ctx)
 
 int maildir_save_begin(struct mail_save_context *ctx)
 {
-	return save_create_tmp(ctx);
+	struct maildir_save *ms;
+
+	if (save_create_tmp(ctx) < 0)
+		return -1;
+	ms = ctx->driver_ctx;
+	ms->lf_only = !ctx->box->user->set->mail_save_crlf;
+	return 0;
 }
 
-int maildir_save_continue(struct mail_save_context *ctx, const void *data,
-			  size_t size)
+static int save_write(struct mail_save_context *ctx, const void *data,
+		      size_t size)
 {
 	struct maildir_save *ms = ctx->driver_ctx;
 	const char *p = data;
 
+	ms->written += size;
+	ms->vsize += size;
+	for (size_t i = 0; i < size; i++) {
+		if (p[i] == '\n' && !(i == 0 ? ms->last_written_cr :
+					p[i - 1] == '\r'))
+			ms->vsize++;
+	}
+	if (size > 0)
+		ms->last_written_cr = p[size - 1] == '\r';
 	while (size > 0) {
 		ssize_t n = write(ms->fd, p, size);
 		if (n < 0) {
@@ -98,6 +119,40 @@ int maildir_save_continue(struct mail_save_context *ctx, const void *data,
 		}
 		p += n;
 		size -= (size_t)n;
+	}
+	return 0;
+}
+
+int maildir_save_continue(struct mail_save_context *ctx, const void *data,
+			  size_t size)
+{
+	struct maildir_save *ms = ctx->driver_ctx;
+	const char *p = data, *end = p + size;
+
+	if (!ms->lf_only)
+		return save_write(ctx, data, size);
+	if (size == 0)
+		return 0;
+	if (ms->cr_pending) {
+		ms->cr_pending = false;
+		if (*p != '\n' && save_write(ctx, "\r", 1) < 0)
+			return -1;
+	}
+	while (p < end) {
+		const char *cr = memchr(p, '\r', (size_t)(end - p));
+
+		if (cr == NULL)
+			return save_write(ctx, p, (size_t)(end - p));
+		if (save_write(ctx, p, (size_t)(cr - p)) < 0)
+			return -1;
+		if (cr + 1 == end) {
+			ms->cr_pending = true;
+			return 0;
+		}
+		/* a CR before LF is dropped; a lone CR is kept */
+		p = cr + 1;
+		if (*p != '\n' && save_write(ctx, "\r", 1) < 0)
+			return -1;
 	}
 	return 0;
 }
@@ -122,6 +177,9 @@ int maildir_save_finish(struct mail_save_context *ctx)
 	struct maildir_save *ms = ctx->driver_ctx;
 	struct timeval tv[2];
 
+	/* a CR that ends the message is dropped, as Dovecot's LF
+	   conversion does */
+	ms->cr_pending = false;
 	if (fsync_wanted(ctx->box) && fsync(ms->fd) < 0) {
 		mailbox_set_critical(ctx->box, "fsync(%s) failed: %m",
 				     ms->tmp_path);
@@ -139,7 +197,7 @@ int maildir_save_finish(struct mail_save_context *ctx)
 	tv[0].tv_usec = tv[1].tv_usec = 0;
 	if (utimes(ms->tmp_path, tv) < 0)
 		i_error("utimes(%s) failed: %m", ms->tmp_path);
-	save_set_final_name(ctx, ctx->size, ctx->vsize);
+	save_set_final_name(ctx, ms->written, ms->vsize);
 	return 0;
 }
 

@@ -144,11 +144,12 @@ static int assign_uids(struct mailbox *box, struct maildir_uidlist *ul,
 	size_t i;
 	int ret;
 
-	if (box->readonly)
-		return 0;
+	/* a read-only open (EXAMINE, STATUS) still gives UIDs and a
+	   UIDVALIDITY, as Dovecot does: the mail itself is not touched;
+	   where the uidlist can't be written it stays without them */
 	ret = maildir_uidlist_lock(box, &lock);
 	if (ret <= 0)
-		return -1;
+		return box->readonly ? 0 : -1;
 	/* someone may have written it meanwhile */
 	maildir_uidlist_deinit(ul);
 	maildir_uidlist_init(ul);

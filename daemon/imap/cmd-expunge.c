@@ -33,13 +33,16 @@ bool cmd_expunge(struct client_command_context *cmd)
 	struct imap_client *client = cmd->client;
 	ARRAY_U32 seqs = ARRAY_INIT;
 	const char *set, *error;
-	int ret;
+	int ret = 0;
 
 	if (client->readonly)
-		return cmd_no(cmd, "Mailbox is read-only.");
+		return cmd_ok(cmd, "Expunge completed");
 	if (cmd->uid) {
-		if (!imap_arg_get_atom(&cmd->args[0], &set) ||
-		    !imap_arg_is_eol(&cmd->args[1]))
+		if (imap_arg_is_eol(&cmd->args[0])) {
+			return cmd_bad(cmd, "Error in IMAP command UID EXPUNGE: "
+				       "Missing arguments");
+		}
+		if (!imap_arg_get_atom(&cmd->args[0], &set))
 			return cmd_bad_args(cmd);
 		if (imap_seqset_parse(client, set, true, &seqs, &error) < 0) {
 			array_free(&seqs);
@@ -51,6 +54,8 @@ bool cmd_expunge(struct client_command_context *cmd)
 		/* arguments are ignored, as Dovecot does */
 		ret = imap_expunge_deleted(client, NULL);
 	}
+	/* read-only (EXAMINE): nothing is expunged, and Dovecot still
+	   answers OK */
 	if (ret < 0)
 		return cmd_no_storage_error(cmd, client->mailbox);
 	return cmd_ok(cmd, "Expunge completed");

@@ -12,8 +12,13 @@
 #include <sys/inotify.h>
 #include <unistd.h>
 
+/* Changes are reported this long after the first event, so that a
+ * delivery's several file operations (or a flag change right after an
+ * append) reach the client as one batch, as Dovecot batches them. */
+#define IDLE_NOTIFY_DELAY_MSECS 500
+
 struct idle_ctx {
-	struct timeout *keepalive_to, *check_to;
+	struct timeout *keepalive_to, *check_to, *delay_to;
 	ARRAY(int) wds;
 };
 
@@ -41,6 +46,32 @@ static void idle_sync(struct imap_client *client)
 {
 	client_set_log_prefix(client);
 	imap_sync(client, false);
+}
+
+static void idle_cleanup(struct client_command_context *cmd);
+
+static void idle_delayed(void *context)
+{
+	struct client_command_context *cmd = context;
+	struct idle_ctx *ctx = cmd->context;
+
+	timeout_remove(&ctx->delay_to);
+	idle_sync(cmd->client);
+}
+
+/* An inotify event for client: sync after the batching delay. */
+static void idle_changed(struct imap_client *client)
+{
+	struct client_command_context *cmd = client->cmd;
+	struct idle_ctx *ctx;
+
+	if (cmd == NULL || cmd->cleanup != idle_cleanup)
+		return;
+	ctx = cmd->context;
+	if (ctx->delay_to == NULL) {
+		ctx->delay_to = timeout_add(client->loop, IDLE_NOTIFY_DELAY_MSECS,
+					    idle_delayed, cmd);
+	}
 }
 
 static void notify_input(void *context ATTR_UNUSED)
@@ -76,7 +107,7 @@ static void notify_input(void *context ATTR_UNUSED)
 				still = still || w->clients.v[k] == pending.v[i];
 		}
 		if (still)
-			idle_sync(pending.v[i]);
+			idle_changed(pending.v[i]);
 	}
 	array_free(&pending);
 }
@@ -175,6 +206,7 @@ static void idle_cleanup(struct client_command_context *cmd)
 
 	timeout_remove(&ctx->keepalive_to);
 	timeout_remove(&ctx->check_to);
+	timeout_remove(&ctx->delay_to);
 	notify_remove(cmd->client, ctx);
 }
 

@@ -411,7 +411,7 @@ bool cmd_list(struct client_command_context *cmd)
 	if (!imap_arg_get_astring(&args[0], &ref))
 		return list_bad(cmd, "Invalid reference");
 	if (imap_arg_is_eol(&args[1]))
-		return list_bad(cmd, "Missing arguments");
+		return list_bad(cmd, "Invalid pattern");
 	if (imap_arg_get_list(&args[1], &list)) {
 		ctx.extended = true;
 	} else if (!imap_arg_get_astring(&args[1], &pattern)) {
@@ -470,10 +470,12 @@ bool cmd_lsub(struct client_command_context *cmd)
 	struct list_cmd ctx = { .lsub = true };
 	const char *ref, *pattern, *error;
 
-	if (imap_arg_is_eol(&cmd->args[0]) || imap_arg_is_eol(&cmd->args[1]))
-		return imap_cmd_missing_args(cmd);
-	if (!imap_arg_get_astring(&cmd->args[0], &ref) ||
-	    !imap_arg_get_astring(&cmd->args[1], &pattern) ||
+	/* Dovecot's texts: the reference, then the pattern */
+	if (!imap_arg_get_astring(&cmd->args[0], &ref))
+		return list_bad(cmd, "Invalid reference");
+	if (!imap_arg_get_astring(&cmd->args[1], &pattern))
+		return list_bad(cmd, "Invalid pattern");
+	if (
 	    !imap_arg_is_eol(&cmd->args[2]))
 		return cmd_bad_args(cmd);
 	pattern = join_pattern(cmd, ref, pattern,

@@ -145,6 +145,15 @@ bool cmd_rename(struct client_command_context *cmd)
 		return true;
 	if (strcmp(vname1, vname2) == 0)
 		return cmd_no(cmd, "[ALREADYEXISTS] Can't rename mailbox to itself");
+	{
+		struct mail_namespace *ns = mail_namespace_find(cmd->client->user,
+								vname1);
+		size_t len = strlen(vname1);
+
+		if (ns != NULL && strncmp(vname2, vname1, len) == 0 &&
+		    vname2[len] == ns->sep)
+			return cmd_no(cmd, "Can't rename mailbox under its own child");
+	}
 	src = mailbox_alloc(cmd->client->user, vname1, 0);
 	dest = mailbox_alloc(cmd->client->user, vname2, 0);
 	if (mailbox_rename(src, dest) < 0)

@@ -36,10 +36,6 @@ bool cmd_enable(struct client_command_context *cmd)
 	const struct imap_arg *arg = cmd->args;
 
 	str_append(reply, "* ENABLED");
-	if (imap_arg_is_eol(arg)) {
-		str_free(&reply);
-		return cmd_bad_args(cmd);
-	}
 	for (; !imap_arg_is_eol(arg); arg++) {
 		const char *name;
 
@@ -50,7 +46,8 @@ bool cmd_enable(struct client_command_context *cmd)
 		/* CONDSTORE, QRESYNC, UTF8=ACCEPT come with issue 7; an
 		   unknown extension is ignored (RFC 5161) */
 	}
-	client_send_line(cmd->client, str_c(reply));
+	if (!imap_arg_is_eol(cmd->args))
+		client_send_line(cmd->client, str_c(reply));
 	str_free(&reply);
 	return cmd_ok(cmd, "Enabled");
 }
@@ -138,9 +135,22 @@ bool cmd_id(struct client_command_context *cmd)
 	     i += 2) {
 		const char *key, *value;
 
-		if (!imap_arg_get_string(&list[i], &key) ||
-		    imap_arg_is_eol(&list[i + 1]) ||
-		    !imap_arg_get_nstring(&list[i + 1], &value)) {
+		if (!imap_arg_get_string(&list[i], &key)) {
+			str_free(&str);
+			return cmd_bad_args(cmd);
+		}
+		if (imap_arg_is_eol(&list[i + 1])) {
+			/* a key without a value counts as NIL, as Dovecot
+			   takes it */
+			value = NULL;
+			if (client->set->imap_id_log[0] != '\0' &&
+			    id_log_wanted(client->set->imap_id_log, key)) {
+				str_printfa(str, "%s%s=NIL",
+					    str_len(str) > 0 ? ", " : "", key);
+			}
+			break;
+		}
+		if (!imap_arg_get_nstring(&list[i + 1], &value)) {
 			str_free(&str);
 			return cmd_bad_args(cmd);
 		}

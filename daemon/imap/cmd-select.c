@@ -16,7 +16,8 @@ static bool select_open(struct client_command_context *cmd, bool readonly)
 		/* SELECT parameters (CONDSTORE/QRESYNC come with issue 7);
 		   anything else after the name is ignored, as Dovecot does */
 		if (!imap_arg_is_eol(cmd->args[1].list))
-			return cmd_bad_args(cmd);
+			return cmd_bad(cmd, "Error in IMAP command SELECT: "
+				       "Unknown FETCH modifier");
 	}
 	if (client->mailbox != NULL) {
 		client_close_mailbox(client);

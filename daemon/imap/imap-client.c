@@ -65,6 +65,18 @@ const char *imap_client_capability(const struct settings_root *set)
 		str_append_c(str, ' ');
 		str_append(str, custom + 1);
 	}
+	/* as Dovecot: announced when a namespace has special-use mailboxes */
+	for (unsigned int i = 0; i < set->namespace_count; i++) {
+		const struct settings_namespace *ns = set->namespace[i];
+		bool found = false;
+
+		for (unsigned int j = 0; j < ns->mailbox_count && !found; j++)
+			found = ns->mailbox[j]->special_use[0] != '\0';
+		if (found) {
+			str_append(str, " SPECIAL-USE");
+			break;
+		}
+	}
 	snprintf(result, sizeof(result), "%s", str_c(str));
 	str_free(&str);
 	return result;
@@ -267,9 +279,15 @@ static void client_send_tagline(struct client_command_context *cmd)
 	struct imap_client *client = cmd->client;
 	uint64_t usecs = now_usecs() - cmd->start_usecs;
 	const char *tag = cmd->tag == NULL ? "*" : cmd->tag;
+	const char *text = cmd->reply_text;
+	size_t len = strlen(text);
 
-	client_send_linef(client, "%s %s %s (%u.%03u + 0.000 secs).", tag,
-			  cmd->reply_status, cmd->reply_text,
+	/* the timing goes before the text's final '.' ("Invalid
+	   arguments." -> "Invalid arguments (0.001 + 0.000 secs).") */
+	if (len > 0 && text[len - 1] == '.')
+		len--;
+	client_send_linef(client, "%s %s %.*s (%u.%03u + 0.000 secs).", tag,
+			  cmd->reply_status, (int)len, text,
 			  (unsigned int)(usecs / 1000000),
 			  (unsigned int)(usecs / 1000 % 1000));
 }
@@ -440,6 +458,24 @@ static bool client_handle_input(struct imap_client *client)
 			const char *error =
 				imap_parser_get_error(client->parser, &fatal);
 			char *text;
+
+			if (client->parse_stage == 0 && cmd->tag == NULL) {
+				/* the tag parsed, the command name didn't */
+				const char *tag;
+				unsigned int n;
+				const struct imap_arg *a =
+					imap_parser_get_args(client->parser, &n);
+
+				if (n >= 1 && imap_arg_get_atom(&a[0], &tag) &&
+				    valid_tag(tag) && !fatal) {
+					cmd->tag = p_strdup(cmd->pool, tag);
+					if (!client_parse_error(client,
+						"Error in IMAP command: Invalid command name",
+						false))
+						return !client->destroying;
+					continue;
+				}
+			}
 
 			if (!fatal && cmd->command != NULL && !cmd->uid &&
 			    (cmd->command->flags & COMMAND_FLAG_IGNORE_ARGS) != 0) {
@@ -677,11 +713,17 @@ void imap_client_destroy(struct imap_client *client, const char *reason)
 	if (reason != NULL && !client->logging_out) {
 		if (client->conn != NULL && strcmp(reason, "Shutting down") == 0)
 			client_send_line(client, "* BYE Shutting down");
-		i_info("Disconnected: %s%s %s", reason,
-		       client->commands_count == 0 &&
-		       strcmp(reason, "Connection closed") == 0 ?
-		       " (No commands sent)" : "",
-		       client_logout_stats(client));
+		if (client->cmd != NULL && client->cmd->status != NULL) {
+			i_info("Disconnected: %s (%s) %s", reason,
+			       client->cmd->status(client->cmd),
+			       client_logout_stats(client));
+		} else {
+			i_info("Disconnected: %s%s %s", reason,
+			       client->commands_count == 0 &&
+			       strcmp(reason, "Connection closed") == 0 ?
+			       " (No commands sent)" : "",
+			       client_logout_stats(client));
+		}
 	}
 	client_free(client);
 }

@@ -79,6 +79,9 @@ struct client_command_context {
 	/* called when the command is freed (finished or the client went
 	   away): release ios and timers */
 	void (*cleanup)(struct client_command_context *cmd);
+	/* what the disconnect log line says while the command runs
+	   ("While APPENDing: 1 msgs, 0 secs, 3/100 bytes"), or NULL */
+	const char *(*status)(struct client_command_context *cmd);
 
 	const char *reply_status;	/* "OK" / "NO" / "BAD" */
 	const char *reply_text;
@@ -186,7 +189,8 @@ int imap_parse_flags(const struct imap_arg *args, enum mail_flags *flags_r,
 /* "\Seen \Recent $Label1" (without parentheses) */
 void imap_write_flags(string_t *dest, enum mail_flags flags,
 		      const char *const *keywords);
-/* Client mailbox name (modified UTF-7) to a vname; NULL with *error_r */
+/* Client mailbox name (modified UTF-7) to a vname, allocated from the
+ * running command's pool; NULL with *error_r */
 const char *imap_mailbox_name_decode(struct imap_client *client,
 				     const char *name, const char **error_r);
 /* vname to what the client sees, quoted as an astring */

@@ -78,6 +78,18 @@ bool imap_parser_is_started(const struct imap_parser *parser)
 	return parser->started;
 }
 
+size_t imap_parser_token_len(const struct imap_parser *parser)
+{
+	switch (parser->state) {
+	case ST_ATOM:
+	case ST_QUOTED:
+	case ST_QUOTED_ESC:
+		return parser->tok_len;
+	default:
+		return 0;
+	}
+}
+
 bool imap_parser_is_line_done(const struct imap_parser *parser)
 {
 	return parser->state == ST_DONE && parser->line_ended;
@@ -194,6 +206,13 @@ static int literal_begin(struct imap_parser *parser,
 		arg->literal8 = parser->literal8;
 		arg->literal_sync = !parser->literal_plus;
 		parser->literal8 = false;
+		if (parser->depth > 0) {
+			/* inside a list the size is all the caller gets and
+			   parsing goes on after it, as Dovecot does: the
+			   command then fails on the list */
+			parser->state = ST_ARG;
+			return 0;
+		}
 		parser->state = ST_DONE;
 		return 1;
 	}
@@ -362,8 +381,16 @@ int imap_parser_read(struct imap_parser *parser, const unsigned char *data,
 			break;
 		case ST_LITERAL8:
 			if (c != '{') {
-				ret = parser_fail(parser, "Invalid literal8", false);
-				goto out;
+				/* not a literal8: an atom that starts with
+				   '~' ("APPEND ~/Mail {5}"), as Dovecot reads
+				   it */
+				const unsigned char tilde = '~';
+
+				parser->tok_len = 0;
+				parser->in_bracket = false;
+				tok_append(parser, &tilde, 1);
+				parser->state = ST_ATOM;
+				continue;	/* c continues the atom */
 			}
 			parser->literal8 = true;
 			parser->literal_size = 0;

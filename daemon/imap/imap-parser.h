@@ -94,6 +94,9 @@ size_t imap_parser_skip_line(const unsigned char *data, size_t size,
 			     bool *found_r);
 /* Did the line end (its LF consumed) with the last read? */
 bool imap_parser_is_line_done(const struct imap_parser *parser);
+/* Bytes of the atom or quoted string being read (0 between tokens and
+ * inside literals): a login worker refuses overlong tokens early. */
+size_t imap_parser_token_len(const struct imap_parser *parser);
 /* Has the parser seen any byte of a command since the last reset? */
 bool imap_parser_is_started(const struct imap_parser *parser);
 

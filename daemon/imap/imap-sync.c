@@ -7,8 +7,24 @@
 struct imap_sync_ctx {
 	struct imap_client *client;
 	string_t *line;
+	/* expunges not sent yet, as the client numbers them */
+	ARRAY_U32 expunges;
 	bool counts_changed;
 };
+
+/* Send the collected expunges highest seq first, as Dovecot does: each
+ * number stays valid for the client as the ones above it go. */
+static void sync_flush_expunges(struct imap_sync_ctx *ctx)
+{
+	struct imap_client *client = ctx->client;
+
+	for (size_t i = ctx->expunges.count; i > 0; i--) {
+		client_send_linef(client, "* %u EXPUNGE", ctx->expunges.v[i - 1]);
+		client->messages_count--;
+		ctx->counts_changed = true;
+	}
+	array_clear(&ctx->expunges);
+}
 
 void imap_send_flags(struct imap_client *client)
 {
@@ -45,17 +61,21 @@ static void sync_callback(const struct mailbox_sync_rec *rec, void *context)
 	struct imap_client *client = ctx->client;
 
 	switch (rec->type) {
-	case MAILBOX_SYNC_EXPUNGE:
-		if (rec->seq > client->messages_count)
+	case MAILBOX_SYNC_EXPUNGE: {
+		/* the storage reports them in ascending order, each seq
+		   counted after the ones before it went */
+		uint32_t seq = rec->seq + (uint32_t)ctx->expunges.count;
+
+		if (seq > client->messages_count)
 			break;	/* never announced */
-		client_send_linef(client, "* %u EXPUNGE", rec->seq);
-		client->messages_count--;
-		ctx->counts_changed = true;
+		array_push(&ctx->expunges, seq);
 		break;
+	}
 	case MAILBOX_SYNC_FLAGS: {
 		struct mail *mail;
 		const char *const *keywords;
 
+		sync_flush_expunges(ctx);
 		if (rec->seq > client->messages_count)
 			break;	/* EXISTS will announce it */
 		{
@@ -119,6 +139,8 @@ void imap_sync(struct imap_client *client, bool no_expunges)
 			mailbox_get_vname(client->mailbox),
 			mailbox_get_last_error(client->mailbox, NULL));
 	}
+	sync_flush_expunges(&ctx);
+	array_free(&ctx.expunges);
 	str_free(&ctx.line);
 	(void)mailbox_keywords(client->mailbox, &kw_count);
 	if (kw_count != client->keywords_count)

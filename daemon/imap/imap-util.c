@@ -108,7 +108,7 @@ int imap_seqset_parse(struct imap_client *client, const char *str, bool uid,
 	}
 	if (imap_seqset_parse_ranges(str, &pairs) < 0) {
 		array_free(&pairs);
-		*error_r = "Invalid messageset";
+		*error_r = uid ? "Invalid uidset" : "Invalid messageset";
 		return -1;
 	}
 	for (size_t i = 0; i < pairs.count; i += 2) {
@@ -271,16 +271,18 @@ void imap_write_flags(string_t *dest, enum mail_flags flags,
 const char *imap_mailbox_name_decode(struct imap_client *client,
 				     const char *name, const char **error_r)
 {
-	static char *result;
 	string_t *str = str_new(strlen(name) + 16);
+	const char *result;
 
+	i_assert(client->cmd != NULL);
 	if (mutf7_decode(str, name) < 0) {
 		str_free(&str);
 		*error_r = "Mailbox name is not valid mUTF-7";
 		return NULL;
 	}
-	i_free(result);
-	result = i_strdup(mailbox_vname_normalize(client->user, str_c(str)));
+	/* lives as long as the command (RENAME needs two at once) */
+	result = p_strdup(client->cmd->pool,
+			  mailbox_vname_normalize(client->user, str_c(str)));
 	str_free(&str);
 	return result;
 }

@@ -15,6 +15,9 @@
 
 /* a whole command, literals included (Dovecot's imap-login) */
 #define IMAP_LOGIN_MAX_COMMAND 8192
+/* one atom or quoted string before login must fit Dovecot's 1 KB login
+   input buffer: beyond it, "* BYE Input buffer full, aborting" */
+#define IMAP_LOGIN_MAX_TOKEN 1024
 /* one SASL response line */
 #define IMAP_LOGIN_MAX_SASL_LINE 8192
 /* invalid commands before "* BYE" (observed: the 3rd one) */
@@ -31,7 +34,7 @@ struct imap_login_state {
 	/* after a parser error: input is dropped up to the next LF */
 	bool skip_line;
 	/* the client asked for CAPABILITY before logging in */
-	bool capa_sent;
+	bool capa_sent, did_starttls;
 	/* ID was seen (only the first one is logged, as Dovecot) */
 	bool id_seen;
 	/* the tag of the LOGIN/AUTHENTICATE in progress */
@@ -129,7 +132,11 @@ static void cmd_capability(struct login_client *client, const char *tag)
 	char *capa = capability_string(client);
 	char *line = i_strdup_printf("* CAPABILITY %s", capa);
 
-	state(client)->capa_sent = true;
+	/* a client must ask again after STARTTLS, so only a CAPABILITY
+	   before it says the client reads untagged capabilities (Dovecot's
+	   rule for the OK [CAPABILITY ...] of the login reply) */
+	if (!state(client)->did_starttls)
+		state(client)->capa_sent = true;
 	login_client_send_line(client, line);
 	reply(client, tag, "OK Pre-login capabilities listed, post-login "
 	      "capabilities have more.");
@@ -316,6 +323,7 @@ static bool cmd_starttls(struct login_client *client, const char *tag)
 	/* what was pipelined behind STARTTLS is dropped with the switch */
 	imap_parser_reset(st->parser);
 	st->skip_line = false;
+	st->did_starttls = true;
 	if (login_client_starttls(client) < 0) {
 		/* login-common destroyed the client; the state goes with it */
 		return false;
@@ -552,6 +560,11 @@ static bool parser_error(struct login_client *client, bool line_ended)
 	const char *error = imap_parser_get_error(st->parser, &fatal);
 	char *msg;
 
+	if (imap_parser_token_len(st->parser) >= IMAP_LOGIN_MAX_TOKEN) {
+		login_client_send_line(client, "* BYE Input buffer full, aborting");
+		login_client_destroy(client, "Input buffer full, aborting");
+		return false;
+	}
 	if (fatal || strcmp(error, "Literal size too large") == 0) {
 		/* a literal beyond the limit: its bytes can't be told from
 		   commands, so the connection goes (Dovecot does so for
@@ -627,6 +640,13 @@ static bool imap_login_input_raw(struct login_client *client)
 			if (!parser_error(client, found))
 				return false;
 			continue;
+		}
+		if (ret == 0 &&
+		    imap_parser_token_len(st->parser) >= IMAP_LOGIN_MAX_TOKEN) {
+			login_client_send_line(client,
+				"* BYE Input buffer full, aborting");
+			login_client_destroy(client, "Input buffer full, aborting");
+			return false;
 		}
 		if (ret == 0) {
 			if (used == 0)

@@ -568,6 +568,23 @@ DATE_RE = re.compile(
     rb'"(\s?\d{1,2})-([A-Z][a-z]{2})-(\d{4}) (\d\d):(\d\d):(\d\d) ([+-])(\d\d)(\d\d)"')
 UIDV_RE = re.compile(
     rb"(\[UIDVALIDITY |UIDVALIDITY |\[APPENDUID |\[COPYUID )(\d+)")
+# Capabilities of Dovecot 2.3 that Roost does not implement yet (issue
+# 7: CONDSTORE/QRESYNC, ESORT, CONTEXT=SEARCH, CATENATE, URL-PARTIAL,
+# SNIPPET/PREVIEW, NOTIFY). Roost doesn't advertise what it can't do, so
+# they are dropped from both servers' CAPABILITY lists before comparing;
+# the commands that use them still differ and are counted. Listed in
+# tests/compat/README.md; remove a name here when it lands.
+PENDING_CAPS = {b"URL-PARTIAL", b"CATENATE", b"CONDSTORE", b"QRESYNC",
+                b"ESORT", b"CONTEXT=SEARCH", b"SNIPPET=FUZZY",
+                b"PREVIEW=FUZZY", b"PREVIEW", b"NOTIFY"}
+CAPS_RE = re.compile(rb"(CAPABILITY )([^\]\r\n]*)")
+
+
+def drop_pending_caps(m):
+    words = [w for w in m.group(2).split(b" ") if w not in PENDING_CAPS]
+    return m.group(1) + b" ".join(words)
+
+
 TIMING_RE = re.compile(rb" \(\d+\.\d{3} \+ \d+\.\d{3}( \+ \d+\.\d{3})? secs\)\.")
 
 
@@ -602,6 +619,7 @@ class Normaliser:
             if r == b"* OK Still here\r\n":
                 continue  # IDLE keepalive: when it comes is a matter of time
             r = TIMING_RE.sub(b" (<t> secs).", r)
+            r = CAPS_RE.sub(drop_pending_caps, r)
             r = re.sub(rb"(\[SERVERBUG\] .*)\[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\]",
                        rb"\1[<time>]", r)
             r = DATE_RE.sub(self.date, r)

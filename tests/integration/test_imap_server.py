@@ -55,6 +55,13 @@ POSTCAPS = ("IMAP4rev1 SASL-IR LOGIN-REFERRALS ID ENABLE IDLE SORT "
             "SEARCHRES WITHIN CONTEXT=SEARCH LIST-STATUS BINARY MOVE "
             "SNIPPET=FUZZY PREVIEW=FUZZY PREVIEW STATUS=SIZE SAVEDATE "
             "LITERAL+ NOTIFY")
+# Dovecot's list minus what Roost does not implement yet (issue 7); the
+# same names as PENDING_CAPS in tests/compat/imap-diff.py.
+PENDING_CAPS = {"URL-PARTIAL", "CATENATE", "CONDSTORE", "QRESYNC", "ESORT",
+                "CONTEXT=SEARCH", "SNIPPET=FUZZY", "PREVIEW=FUZZY", "PREVIEW",
+                "NOTIFY"}
+if os.environ.get("IMAP_TARGET", "") != "dovecot":
+    POSTCAPS = " ".join(w for w in POSTCAPS.split() if w not in PENDING_CAPS)
 
 
 def free_port():

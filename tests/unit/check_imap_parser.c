@@ -165,6 +165,39 @@ START_TEST(test_literal_size_stop)
 	ck_assert(!args[4].literal_sync);
 	ck_assert_uint_eq(args[4].literal_size, 5000000000ULL);
 	imap_parser_destroy(&parser);
+
+	/* a literal inside a list only gives its size and parsing goes on
+	   (Dovecot): the stop is at the top-level literal */
+	parser = imap_parser_create(MAX_SIZE);
+	input = "a APPEND INBOX ({2}\r\nxy) {3}\r\nabc";
+	ck_assert_int_eq(imap_parser_read(parser, (const void *)input,
+					  strlen(input), &used,
+					  IMAP_PARSE_FLAG_LITERAL_SIZE, 0), 1);
+	ck_assert_uint_eq(used, strlen(input) - 3);
+	ck_assert(!imap_parser_want_continuation(parser));
+	args = imap_parser_get_args(parser, &count);
+	ck_assert_uint_eq(count, 5);
+	ck_assert_int_eq(args[3].type, IMAP_ARG_LIST);
+	ck_assert_int_eq(args[3].list[0].type, IMAP_ARG_LITERAL_SIZE);
+	ck_assert_int_eq(args[3].list[1].type, IMAP_ARG_ATOM);
+	ck_assert_int_eq(args[4].type, IMAP_ARG_LITERAL_SIZE);
+	ck_assert_uint_eq(args[4].literal_size, 3);
+	imap_parser_destroy(&parser);
+
+	/* '~' without '{' starts an atom, literal8 allowed or not */
+	parser = imap_parser_create(MAX_SIZE);
+	input = "a APPEND ~/Mail ~ ~{3}\r\n";
+	ck_assert_int_eq(imap_parser_read(parser, (const void *)input,
+					  strlen(input), &used,
+					  IMAP_PARSE_FLAG_LITERAL_SIZE |
+					  IMAP_PARSE_FLAG_LITERAL8, 0), 1);
+	args = imap_parser_get_args(parser, &count);
+	ck_assert_uint_eq(count, 5);
+	ck_assert_str_eq(args[2].str, "~/Mail");
+	ck_assert_str_eq(args[3].str, "~");
+	ck_assert_int_eq(args[4].type, IMAP_ARG_LITERAL_SIZE);
+	ck_assert(args[4].literal8);
+	imap_parser_destroy(&parser);
 }
 END_TEST
 
