@@ -286,6 +286,11 @@ static void user_init(void)
 	}
 }
 
+static void fuzz_cleanup(void)
+{
+	remove_tree(dir);
+}
+
 static void fuzz_init(void)
 {
 	const char *error;
@@ -295,6 +300,7 @@ static void fuzz_init(void)
 	if ((dir = mkdtemp(shm_dir)) == NULL &&
 	    (dir = mkdtemp(tmp_dir)) == NULL)
 		abort();
+	atexit(fuzz_cleanup);
 	home = i_strdup_printf("%s/home", dir);
 	maildir = i_strdup_printf("%s/home/Maildir", dir);
 	pristine = i_strdup_printf("%s/pristine", dir);
