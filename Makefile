@@ -209,10 +209,22 @@ FUZZ_CFLAGS := -std=gnu17 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefin
 	$(INCLUDES) $(PKG_CFLAGS) -DROOST_VERSION='"$(VERSION)"' \
 	-DSYSCONFDIR='"$(SYSCONFDIR)"' -DFUZZING
 FUZZ_LIB_SRCS := $(filter-out $(MAIN_SRC),$(SRCS)) $(GEN_SRCS)
-fuzz: $(GEN_HDRS) $(FUZZ_BINS)
-$(B)/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB_SRCS) | $(GEN_HDRS)
+# the library objects are compiled once (make -j) and shared by every
+# harness
+FUZZ_O := $(B)/obj-fuzz
+FUZZ_LIB_OBJS := $(patsubst %.c,$(FUZZ_O)/%.o,$(filter-out $(MAIN_SRC),$(SRCS))) \
+	$(FUZZ_O)/gen/settings-schema.o
+$(FUZZ_O)/%.o: %.c | $(GEN_HDRS)
 	@mkdir -p $(@D)
-	clang $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_LIB_SRCS) $(LIBS)
+	clang $(FUZZ_CFLAGS) -MMD -MP -c $< -o $@
+$(FUZZ_O)/gen/%.o: $(B)/gen/%.c | $(GEN_HDRS)
+	@mkdir -p $(@D)
+	clang $(FUZZ_CFLAGS) -MMD -MP -c $< -o $@
+.SECONDARY: $(FUZZ_LIB_OBJS) $(patsubst tests/fuzz/%.c,$(FUZZ_O)/tests/fuzz/%.o,$(FUZZ_SRCS))
+fuzz: $(GEN_HDRS) $(FUZZ_BINS)
+$(B)/fuzz/%: $(FUZZ_O)/tests/fuzz/%.o $(FUZZ_LIB_OBJS)
+	@mkdir -p $(@D)
+	clang $(FUZZ_CFLAGS) -o $@ $^ $(LIBS)
 FUZZ_SECONDS ?= 60
 fuzz-run: fuzz
 	./tests/fuzz/run.sh $(FUZZ_SECONDS)

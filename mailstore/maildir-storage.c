@@ -192,7 +192,7 @@ static int maildir_box_init(struct mailbox *box)
 					"Invalid mailbox name: Name contains control characters");
 				return -1;
 			}
-			if (*p == '/' && !layout_fs(list)) {
+			if (*p == '/' && sep != '/' && !layout_fs(list)) {
 				mailbox_set_error(box, MAIL_ERROR_PARAMS,
 					"Invalid mailbox name: Name must not have '/' characters");
 				return -1;

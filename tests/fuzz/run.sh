@@ -14,7 +14,11 @@ for bin in "$top"/build/fuzz/fuzz_*; do
 	if [ -d "$top/tests/fuzz/seeds-$name" ]; then
 		cp "$top/tests/fuzz/seeds-$name"/* "$corpus"/
 	fi
+	dict=
+	if [ -f "$top/tests/fuzz/$name.dict" ]; then
+		dict="-dict=$top/tests/fuzz/$name.dict"
+	fi
 	echo "fuzzing $name for $secs s"
-	"$bin" -max_total_time="$secs" -max_len=65536 -timeout=10 \
-		-artifact_prefix="$top/tests/fuzz/" "$corpus"
+	(cd "$top" && "$bin" -max_total_time="$secs" -max_len=65536 \
+		-timeout=10 $dict -artifact_prefix="$top/tests/fuzz/" "$corpus")
 done
