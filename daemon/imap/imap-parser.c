@@ -197,9 +197,7 @@ static int literal_begin(struct imap_parser *parser,
 	    (flags & IMAP_PARSE_FLAG_LITERAL_MINUS) != 0 &&
 	    parser->literal_size > LITERAL_MINUS_MAX)
 		return parser_fail(parser, "Non-synchronizing literal size too large", true);
-	/* only a top-level literal is returned by size: inside a list
-	   (APPEND's flags) it is read as any literal */
-	if ((flags & IMAP_PARSE_FLAG_LITERAL_SIZE) != 0 && parser->depth == 0) {
+	if ((flags & IMAP_PARSE_FLAG_LITERAL_SIZE) != 0) {
 		struct imap_arg *arg = arg_add(parser, IMAP_ARG_LITERAL_SIZE);
 
 		arg->literal_size = parser->literal_size;
