@@ -3,6 +3,7 @@
 #ifndef ROOST_COMPAT_H
 #define ROOST_COMPAT_H
 
+#include "array.h"
 #include "config-parser.h"
 
 /* The built-in defaults are used when no config file exists. */
@@ -33,6 +34,30 @@ int imap_cmd_main(int argc, char *argv[]);
  * when it is a socket, else one end of a socketpair whose other end a
  * forked relay copies to and from stdin/stdout (*relay_pid_r, or -1). */
 int stdio_session_fd(pid_t *relay_pid_r);
+
+/* What `roost pop3|imap -u USER` share: -c/-o/-u parsed, the config
+ * loaded, the user looked up and set up (privileges dropped), the
+ * session socket and an event loop ready. Returns 0 or an exit code
+ * (after printing error_prefix + the error on stdout); deinit either
+ * way. */
+struct mail_service;
+struct mail_service_user;
+struct mail_user;
+struct ioloop;
+struct stdio_session {
+	ARRAY_STR overrides;
+	struct config *config;
+	struct mail_service *svc;
+	struct mail_service_user *suser;
+	struct mail_user *user;
+	struct ioloop *loop;
+	char *log_prefix;
+	pid_t relay_pid;
+	int fd;
+};
+int stdio_session_init(int argc, char *argv[], const char *protocol,
+		       const char *error_prefix, struct stdio_session *ss);
+void stdio_session_deinit(struct stdio_session *ss);
 /* service-daemon.c: the dovecot command (the master) and the roles it
  * starts: login workers and mail workers */
 int dovecot_main(int argc, char *argv[]);

@@ -83,35 +83,32 @@ int stdio_session_fd(pid_t *relay_pid_r)
 	return sv[0];
 }
 
-int pop3_cmd_main(int argc, char *argv[])
+int stdio_session_init(int argc, char *argv[], const char *protocol,
+		       const char *error_prefix, struct stdio_session *ss)
 {
 	const char *path = NULL, *username = NULL, *error;
-	ARRAY_STR overrides = ARRAY_INIT;
-	struct config *config;
-	struct mail_service *svc;
-	struct mail_service_user *suser;
-	struct mail_user *user;
-	struct ioloop *loop;
-	struct pop3_client *client;
-	pid_t relay_pid;
 	char *prefix;
-	int c, fd, ret;
+	int c, ret;
 
-	log_set_prefix("pop3: ");
+	memset(ss, 0, sizeof(*ss));
+	prefix = i_strdup_printf("%s: ", protocol);
+	log_set_prefix(prefix);
+	i_free(prefix);
 	while ((c = getopt(argc, argv, "c:o:u:")) != -1) {
 		switch (c) {
 		case 'c':
 			path = optarg;
 			break;
 		case 'o':
-			array_push(&overrides, optarg);
+			array_push(&ss->overrides, optarg);
 			break;
 		case 'u':
 			username = optarg;
 			break;
 		default:
-			fprintf(stderr, "Usage: roost pop3 [-c <config>] "
-				"[-o <key=value>] -u <user>\n");
+			fprintf(stderr, "Usage: roost %s [-c <config>] "
+				"[-o <key=value>] -u <user>\n", protocol);
+			array_free(&ss->overrides);
 			return EXIT_USAGE;
 		}
 	}
@@ -121,51 +118,79 @@ int pop3_cmd_main(int argc, char *argv[])
 		i_fatal("USER environment missing and -u not given");
 	if (path == NULL)
 		path = roost_default_config_path();
-	if (roost_config_load(path, 0, &config, &error) < 0)
+	if (roost_config_load(path, 0, &ss->config, &error) < 0)
 		i_fatal("%s", error);
-	svc = mail_service_init(config, "pop3", overrides.v,
-				(unsigned int)overrides.count, false);
-	ret = mail_service_lookup(svc, username, true, &suser, &error);
+	ss->svc = mail_service_init(ss->config, protocol, ss->overrides.v,
+				    (unsigned int)ss->overrides.count, false);
+	ret = mail_service_lookup(ss->svc, username, true, &ss->suser, &error);
 	if (ret <= 0) {
 		if (ret == 0)
 			error = "User doesn't exist";
-		printf("-ERR [SYS/TEMP] %s\r\n", error);
+		printf("%s%s\r\n", error_prefix, error);
 		i_error("%s", error);
 		return EXIT_NOUSER;
 	}
-	prefix = i_strdup_printf("pop3(%s)<%ld><>: ", suser->username,
-				 (long)getpid());
-	log_set_prefix(prefix);
-	if (mail_service_user_init(svc, suser, false, false, &user, &error) < 0) {
-		printf("-ERR [SYS/TEMP] %s\r\n", error);
+	/* Dovecot's mail_log_prefix, without a session id */
+	ss->log_prefix = strcmp(protocol, "pop3") == 0 ?
+		i_strdup_printf("%s(%s)<%ld><>: ", protocol,
+				ss->suser->username, (long)getpid()) :
+		i_strdup_printf("%s(%s): ", protocol, ss->suser->username);
+	log_set_prefix(ss->log_prefix);
+	if (mail_service_user_init(ss->svc, ss->suser, false, false, &ss->user,
+				   &error) < 0) {
+		printf("%s%s\r\n", error_prefix, error);
 		i_error("%s", error);
 		return EXIT_TEMPFAIL;
 	}
 	signal(SIGPIPE, SIG_IGN);
-	fd = stdio_session_fd(&relay_pid);
-	loop = io_loop_create();
+	ss->fd = stdio_session_fd(&ss->relay_pid);
+	ss->loop = io_loop_create();
+	return 0;
+}
+
+void stdio_session_deinit(struct stdio_session *ss)
+{
+	if (ss->loop != NULL)
+		io_loop_destroy(&ss->loop);
+	if (ss->relay_pid > 0)
+		(void)waitpid(ss->relay_pid, NULL, 0);
+	if (ss->user != NULL)
+		mail_service_user_free(ss->svc, &ss->suser, &ss->user);
+	if (ss->svc != NULL)
+		mail_service_deinit(&ss->svc);
+	if (ss->config != NULL)
+		config_free(&ss->config);
+	array_free(&ss->overrides);
+	i_free(ss->log_prefix);
+}
+
+int pop3_cmd_main(int argc, char *argv[])
+{
+	struct stdio_session ss;
+	struct pop3_client *client;
+	const char *error;
+	int ret;
+
+	ret = stdio_session_init(argc, argv, "pop3", "-ERR [SYS/TEMP] ", &ss);
+	if (ret != 0) {
+		stdio_session_deinit(&ss);
+		return ret;
+	}
 	/* pre-authenticated: no "+OK Logged in." (as Dovecot) */
-	client = pop3_client_create(loop, fd, user, suser->set, "", 0,
-				    session_destroyed, loop, &error);
+	client = pop3_client_create(ss.loop, ss.fd, ss.user, ss.suser->set, "",
+				    0, session_destroyed, ss.loop, &error);
 	if (client == NULL) {
 		char *line = i_strdup_printf("-ERR [SYS/TEMP] %s\r\n", error);
-		if (write(fd, line, strlen(line)) < 0)
+		if (write(ss.fd, line, strlen(line)) < 0)
 			i_error("write() failed: %m");
 		i_free(line);
 		i_error("Couldn't open INBOX: %s", error);
-		close(fd);
+		close(ss.fd);
 		ret = EXIT_TEMPFAIL;
 	} else {
-		io_loop_run(loop);
+		io_loop_run(ss.loop);
 		ret = 0;
 	}
-	io_loop_destroy(&loop);
-	if (relay_pid > 0)
-		(void)waitpid(relay_pid, NULL, 0);
-	mail_service_user_free(svc, &suser, &user);
-	mail_service_deinit(&svc);
-	config_free(&config);
-	array_free(&overrides);
-	i_free(prefix);
+	stdio_session_deinit(&ss);
 	return ret;
 }
