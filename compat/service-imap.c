@@ -6,6 +6,7 @@
  * the same session code on handed-over connections. */
 #include "lib.h"
 #include "compat.h"
+#include "doveadm-mail.h"
 #include "ioloop.h"
 #include "imap-client.h"
 
