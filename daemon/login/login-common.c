@@ -11,6 +11,7 @@
 #include "auth-fields.h"
 #include "tls.h"
 #include "config-value.h"
+#include "haproxy.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -682,9 +683,8 @@ static void sockaddr_to_ip(const struct sockaddr_storage *ss,
 		memset(ip_r, 0, sizeof(*ip_r));
 }
 
-static bool ip_is_trusted(const struct ip_addr *ip)
+static bool ip_in_networks(const struct ip_addr *ip, const char *nets)
 {
-	const char *nets = worker->set->login_trusted_networks;
 	char *copy = i_strdup(nets), *save = NULL;
 	bool found = false;
 
@@ -702,13 +702,116 @@ static bool ip_is_trusted(const struct ip_addr *ip)
 	return found;
 }
 
+static bool ip_is_trusted(const struct ip_addr *ip)
+{
+	return ip_in_networks(ip, worker->set->login_trusted_networks);
+}
+
+/* A connection on a `haproxy = yes` listener, waiting for its PROXY
+ * header. The header is peeked and only its own bytes are taken from
+ * the socket, so what follows (a TLS ClientHello, a command) stays
+ * there for the client that starts after it. */
+struct haproxy_pending {
+	int fd;
+	unsigned int idx;
+	struct sockaddr_storage local, remote;
+	struct haproxy_parser *parser;
+	size_t fed;
+	struct io *io;
+	struct timeout *to;
+};
+
+static ARRAY(struct haproxy_pending *) haproxy_pendings;
+
+static void client_start(int fd, unsigned int idx,
+			 const struct sockaddr_storage *local,
+			 const struct sockaddr_storage *remote,
+			 const struct haproxy_info *proxied);
+
+static void haproxy_pending_free(struct haproxy_pending *hp, bool close_fd)
+{
+	for (size_t i = 0; i < haproxy_pendings.count; i++) {
+		if (haproxy_pendings.v[i] == hp) {
+			haproxy_pendings.v[i] =
+				haproxy_pendings.v[--haproxy_pendings.count];
+			break;
+		}
+	}
+	io_remove(&hp->io);
+	timeout_remove(&hp->to);
+	haproxy_parser_free(&hp->parser);
+	if (close_fd)
+		close(hp->fd);
+	i_free(hp);
+}
+
+static const char *haproxy_rip(struct haproxy_pending *hp)
+{
+	struct ip_addr ip;
+	unsigned int port;
+
+	sockaddr_to_ip(&hp->remote, &ip, &port);
+	return net_ip2addr(&ip);
+}
+
+static void haproxy_input(void *context)
+{
+	struct haproxy_pending *hp = context;
+	unsigned char buf[HAPROXY_V2_MAX_DATA_LEN + 64];
+	enum haproxy_result res = HAPROXY_NEED_MORE;
+	size_t consumed = 0;
+	ssize_t n = recv(hp->fd, buf, sizeof(buf), MSG_PEEK);
+	char *text;
+
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n > 0 && (size_t)n > hp->fed) {
+		res = haproxy_parser_feed(hp->parser, buf + hp->fed,
+					  (size_t)n - hp->fed, &consumed);
+		consumed += hp->fed;
+		hp->fed = res == HAPROXY_NEED_MORE ? (size_t)n : consumed;
+	}
+	if (n <= 0 || res == HAPROXY_ERROR ||
+	    (res == HAPROXY_NEED_MORE && (size_t)n >= sizeof(buf))) {
+		text = haproxy_parser_log_text(hp->parser, n <= 0,
+					       haproxy_rip(hp));
+		if (n <= 0)
+			i_info("%s", text);
+		else
+			i_error("%s", text);
+		i_free(text);
+		haproxy_pending_free(hp, true);
+		return;
+	}
+	if (res == HAPROXY_NEED_MORE)
+		return;
+	/* take exactly the header off the socket */
+	if (recv(hp->fd, buf, consumed, 0) != (ssize_t)consumed) {
+		i_error("haproxy: recv() failed: %m");
+		haproxy_pending_free(hp, true);
+		return;
+	}
+	/* the fd goes to the client: its io first leaves the loop */
+	io_remove(&hp->io);
+	client_start(hp->fd, hp->idx, &hp->local, &hp->remote,
+		     haproxy_parser_info(hp->parser));
+	haproxy_pending_free(hp, false);
+}
+
+static void haproxy_timeout(void *context)
+{
+	struct haproxy_pending *hp = context;
+
+	i_error("haproxy: Client timed out (rip=%s)", haproxy_rip(hp));
+	haproxy_pending_free(hp, true);
+}
+
 static void listener_accept(void *context)
 {
 	unsigned int idx = (unsigned int)(uintptr_t)context;
 	int lfd = LOGIN_FIRST_LISTENER_FD + (int)idx;
 	struct sockaddr_storage local, remote;
 	socklen_t llen = sizeof(local), rlen = sizeof(remote);
-	struct login_client *client;
 	int fd;
 
 	fd = accept4(lfd, (struct sockaddr *)&remote, &rlen,
@@ -724,15 +827,66 @@ static void listener_accept(void *context)
 		int one = 1;
 		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	}
+	if (getsockname(fd, (struct sockaddr *)&local, &llen) < 0)
+		memset(&local, 0, sizeof(local));
+	if (worker->listen_haproxy[idx]) {
+		struct haproxy_pending *hp;
+		struct ip_addr rip;
+		unsigned int rport;
+
+		sockaddr_to_ip(&remote, &rip, &rport);
+		if (remote.ss_family != AF_UNIX &&
+		    !ip_in_networks(&rip, worker->set->haproxy_trusted_networks)) {
+			i_error("haproxy: Client not trusted (rip=%s)",
+				net_ip2addr(&rip));
+			close(fd);
+			return;
+		}
+		hp = i_new(struct haproxy_pending, 1);
+		hp->fd = fd;
+		hp->idx = idx;
+		hp->local = local;
+		hp->remote = remote;
+		hp->parser = haproxy_parser_create();
+		hp->io = io_add(worker->loop, fd, IO_READ, haproxy_input, hp);
+		hp->to = timeout_add(worker->loop,
+				     (worker->set->haproxy_timeout == 0 ? 3 :
+				      worker->set->haproxy_timeout) * 1000,
+				     haproxy_timeout, hp);
+		array_push(&haproxy_pendings, hp);
+		return;
+	}
+	client_start(fd, idx, &local, &remote, NULL);
+}
+
+/* A connection ready for the protocol: proxied carries what a PROXY
+ * header said (NULL without one). */
+static void client_start(int fd, unsigned int idx,
+			 const struct sockaddr_storage *local,
+			 const struct sockaddr_storage *remote,
+			 const struct haproxy_info *proxied)
+{
+	struct login_client *client;
+
 	client = i_new(struct login_client, 1);
 	client->worker = worker;
 	client->created_msecs = io_loop_time_msecs();
 	client->created_secs = time(NULL);
-	if (getsockname(fd, (struct sockaddr *)&local, &llen) < 0)
-		memset(&local, 0, sizeof(local));
-	sockaddr_to_ip(&local, &client->local_ip, &client->local_port);
-	sockaddr_to_ip(&remote, &client->remote_ip, &client->remote_port);
-	if (remote.ss_family == AF_UNIX) {
+	sockaddr_to_ip(local, &client->local_ip, &client->local_port);
+	sockaddr_to_ip(remote, &client->remote_ip, &client->remote_port);
+	if (proxied != NULL && !proxied->local &&
+	    (proxied->family == AF_INET || proxied->family == AF_INET6)) {
+		client->remote_ip = proxied->remote_ip;
+		client->remote_port = proxied->remote_port;
+		client->local_ip = proxied->local_ip;
+		client->local_port = proxied->local_port;
+	}
+	if (proxied != NULL) {
+		/* behind a proxy only trust or the proxy's TLS count, not
+		   rip = lip (as Dovecot) */
+		client->secured = ip_is_trusted(&client->remote_ip) ||
+			proxied->ssl;
+	} else if (remote->ss_family == AF_UNIX) {
 		client->secured = true;
 	} else {
 		client->secured = net_ip_compare(&client->local_ip, &client->remote_ip) ||
@@ -818,8 +972,11 @@ int login_worker_run(unsigned int listener_count, const char *ssl_flags)
 	struct login_worker *w = worker;
 
 	w->listen_ssl = i_new(bool, MAX(listener_count, 1));
-	for (unsigned int i = 0; i < listener_count && ssl_flags[i] != '\0'; i++)
-		w->listen_ssl[i] = ssl_flags[i] == '1';
+	w->listen_haproxy = i_new(bool, MAX(listener_count, 1));
+	for (unsigned int i = 0; i < listener_count && ssl_flags[i] != '\0'; i++) {
+		w->listen_ssl[i] = ssl_flags[i] == '1' || ssl_flags[i] == 'H';
+		w->listen_haproxy[i] = ssl_flags[i] == 'h' || ssl_flags[i] == 'H';
+	}
 	w->control_io = io_add(w->loop, LOGIN_CONTROL_FD, IO_READ,
 			      control_input, NULL);
 	w->listen_count = listener_count;

@@ -102,6 +102,8 @@ struct login_worker {
 	struct tls_ctx *tls_ctx;
 	/* per listener: implicit TLS (pop3s) */
 	bool *listen_ssl;
+	/* per listener: haproxy = yes (a PROXY header comes first) */
+	bool *listen_haproxy;
 	const struct login_protocol *proto;
 	const struct settings_root *set;
 	struct connection *auth;	/* to the auth service */
@@ -123,8 +125,9 @@ void login_worker_init(const struct login_protocol *proto,
 		       const struct settings_root *set,
 		       const char *auth_socket_path);
 /* ...then serve the listeners on fds 4.. and the master's control
- * socket on fd 3 until the master goes away. ssl_flags: one '1' (implicit
- * TLS) or '0' per listener. */
+ * socket on fd 3 until the master goes away. ssl_flags: one char per
+ * listener: '0' plain, '1' implicit TLS, 'h'/'H' the same behind a
+ * PROXY protocol header (haproxy = yes). */
 int login_worker_run(unsigned int listener_count, const char *ssl_flags);
 
 /* Is TLS available (ssl != no and a certificate)? */

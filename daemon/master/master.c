@@ -48,6 +48,7 @@ struct master_listener {
 	const char *service;	/* "pop3-login" */
 	const char *name;	/* "pop3" */
 	bool ssl;
+	bool haproxy;
 };
 
 struct master_child {
@@ -227,6 +228,7 @@ static void listener_add(struct listen_entry *e, int fd)
 	ml->service = e->svc->name;
 	ml->name = e->l->name;
 	ml->ssl = e->l->ssl;
+	ml->haproxy = e->l->haproxy;
 }
 
 /* Bind every inet_listener of the services Roost runs, taking the
@@ -374,7 +376,9 @@ static void login_spawn(const char *service)
 			if (strcmp(master->listeners.v[i].service, service) != 0)
 				continue;
 			if (n < sizeof(sslbuf) - 1)
-				sslbuf[n] = master->listeners.v[i].ssl ? '1' : '0';
+				sslbuf[n] = master->listeners.v[i].ssl ?
+					(master->listeners.v[i].haproxy ? 'H' : '1') :
+					(master->listeners.v[i].haproxy ? 'h' : '0');
 			if (dup2(master->listeners.v[i].fd, 4 + (int)n++) < 0)
 				i_fatal("dup2() failed: %m");
 		}
