@@ -49,6 +49,9 @@ struct mail_worker {
 	struct ioloop *loop;
 	struct config *config;
 	struct io *control_io;
+	/* messages to the master the socket had no room for yet */
+	ARRAY(char *) control_out;
+	size_t control_out_head;	/* first one not sent */
 	pool_t set_pool;
 	ARRAY(struct worker_settings) sets;
 	unsigned int sessions;
@@ -61,17 +64,53 @@ static void worker_check_exit(struct mail_worker *worker)
 		io_loop_stop(worker->loop);
 }
 
+/* Send queued messages while the socket takes them. */
+static void control_flush(struct mail_worker *worker)
+{
+	while (worker->control_out_head < worker->control_out.count) {
+		char *msg = worker->control_out.v[worker->control_out_head];
+
+		if (send(WORKER_CONTROL_FD, msg, strlen(msg),
+			 MSG_DONTWAIT | MSG_NOSIGNAL) < 0) {
+			if (errno == EAGAIN || errno == EINTR)
+				break;
+			if (errno != EPIPE && errno != ECONNRESET)
+				i_error("send() to master failed: %m");
+			/* the master is gone: nobody to tell */
+			for (size_t i = worker->control_out_head;
+			     i < worker->control_out.count; i++)
+				i_free(worker->control_out.v[i]);
+			worker->control_out_head = worker->control_out.count;
+			break;
+		}
+		i_free(msg);
+		worker->control_out_head++;
+	}
+	if (worker->control_out_head == worker->control_out.count) {
+		array_clear(&worker->control_out);
+		worker->control_out_head = 0;
+	}
+	if (worker->control_io != NULL) {
+		io_set_condition(worker->control_io, IO_READ |
+				 (worker->control_out.count > 0 ? IO_WRITE : 0));
+	}
+}
+
+/* Queue msg (taken over) for the master; a burst of session ends is
+ * more than the socket buffer holds. */
+static void control_send(struct mail_worker *worker, char *msg)
+{
+	array_push(&worker->control_out, msg);
+	control_flush(worker);
+}
+
 static void session_destroyed(void *context)
 {
 	struct worker_session *session = context;
 	struct mail_worker *worker = session->worker;
 
 	/* the master counts sessions per user+IP */
-	char *msg = i_strdup_printf("END\t%s", session->session_id);
-	if (send(WORKER_CONTROL_FD, msg, strlen(msg), MSG_DONTWAIT | MSG_NOSIGNAL) < 0 &&
-	    errno != EPIPE && errno != ECONNRESET)
-		i_error("send() to master failed: %m");
-	i_free(msg);
+	control_send(worker, i_strdup_printf("END\t%s", session->session_id));
 	mail_user_deinit(&session->user);
 	i_free(session->session_id);
 	i_free(session);
@@ -283,8 +322,10 @@ static void control_input(void *context)
 	struct mail_worker *worker = context;
 	char buf[FDPASS_MAX_PAYLOAD + 1];
 	int fd;
-	ssize_t n = fdpass_recv(WORKER_CONTROL_FD, buf, sizeof(buf) - 1, &fd);
+	ssize_t n;
 
+	control_flush(worker);
+	n = fdpass_recv(WORKER_CONTROL_FD, buf, sizeof(buf) - 1, &fd);
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return;
 	if (n <= 0) {
@@ -322,6 +363,9 @@ int mail_worker_main(struct config *config)
 				   control_input, &worker);
 	io_loop_run(worker.loop);
 	io_remove(&worker.control_io);
+	for (size_t i = worker.control_out_head; i < worker.control_out.count; i++)
+		i_free(worker.control_out.v[i]);
+	array_free(&worker.control_out);
 	for (size_t i = 0; i < worker.sets.count; i++)
 		i_free(worker.sets.v[i].protocol);
 	array_free(&worker.sets);

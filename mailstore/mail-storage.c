@@ -430,7 +430,9 @@ static void sync_view(struct mailbox *box, enum mailbox_sync_flags flags,
 	/* new messages */
 	uint32_t last_uid = view->recs.count == 0 ? 0 :
 		view->recs.v[view->recs.count - 1].uid;
-	if (disk->recs.count > 0 &&
+	if ((flags & MAILBOX_SYNC_FLAG_NO_NEWMAIL) != 0)
+		j = disk->recs.count;	/* no new messages this time */
+	if (disk->recs.count > 0 && j < disk->recs.count &&
 	    disk->recs.v[disk->recs.count - 1].uid > last_uid) {
 		uint32_t shared = recent_claim(box, disk->next_uid,
 					       take_recent);
@@ -458,7 +460,8 @@ static void sync_view(struct mailbox *box, enum mailbox_sync_flags flags,
 		if (first_new == 0)
 			first_new = (uint32_t)view->recs.count;
 	}
-	if (take_recent && disk->first_recent_uid < disk->next_uid) {
+	if (take_recent && (flags & MAILBOX_SYNC_FLAG_NO_NEWMAIL) == 0 &&
+	    disk->first_recent_uid < disk->next_uid) {
 		disk->first_recent_uid = disk->next_uid;
 		(void)mail_index_save(box, disk);
 	}

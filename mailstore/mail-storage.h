@@ -277,6 +277,9 @@ enum mailbox_sync_flags {
 	/* don't report expunges yet (during FETCH/STORE/SEARCH: RFC 3501
 	   forbids EXPUNGE responses there) */
 	MAILBOX_SYNC_FLAG_NO_EXPUNGES = 0x08,
+	/* leave new messages out of the view for now (IMAP's
+	   delay-newmail workaround): a later sync brings them */
+	MAILBOX_SYNC_FLAG_NO_NEWMAIL = 0x10,
 };
 
 enum mailbox_sync_type {

@@ -309,8 +309,19 @@ static void list_subscribed(struct client_command_context *cmd,
 		char sep = out.ns->sep;
 
 		if (patterns_match(ctx, out.vname, sep)) {
-			if (ctx->lsub)
-				out.flags &= MAILBOX_SPECIALUSE_MASK;
+			if (ctx->lsub) {
+				/* tb-lsub-flags: Thunderbird looks only at
+				   LSUB's flags, so with an fs layout (mbox)
+				   \Noselect is kept */
+				enum mailbox_info_flags keep =
+					MAILBOX_SPECIALUSE_MASK;
+				if ((cmd->client->workarounds &
+				     WORKAROUND_TB_LSUB_FLAGS) != 0 &&
+				    (out.ns->sep == '/' ||
+				     strcmp(out.ns->driver, "mbox") == 0))
+					keep |= MAILBOX_NOSELECT;
+				out.flags &= keep;
+			}
 			list_send(cmd, ctx, &out, recursive &&
 				  infos_have_child(&infos, out.vname, sep));
 			if (!ctx->lsub && (ctx->ret & RET_STATUS) != 0)

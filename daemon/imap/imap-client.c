@@ -770,6 +770,25 @@ static const struct connection_vfuncs client_vfuncs = {
 	.output_ready = client_output_ready,
 };
 
+static enum imap_client_workarounds parse_workarounds(const char *str)
+{
+	enum imap_client_workarounds ret = 0;
+	char *copy = i_strdup(str), *save = NULL;
+
+	for (char *w = strtok_r(copy, " ,", &save); w != NULL;
+	     w = strtok_r(NULL, " ,", &save)) {
+		if (strcmp(w, "delay-newmail") == 0)
+			ret |= WORKAROUND_DELAY_NEWMAIL;
+		else if (strcmp(w, "tb-extra-mailbox-sep") == 0)
+			ret |= WORKAROUND_TB_EXTRA_MAILBOX_SEP;
+		else if (strcmp(w, "tb-lsub-flags") == 0)
+			ret |= WORKAROUND_TB_LSUB_FLAGS;
+		/* others were refused when the config was read */
+	}
+	i_free(copy);
+	return ret;
+}
+
 struct imap_client *imap_client_create(struct ioloop *loop, int fd,
 				       struct mail_user *user,
 				       const struct settings_root *set,
@@ -791,6 +810,7 @@ struct imap_client *imap_client_create(struct ioloop *loop, int fd,
 				(long)getpid(), session_id);
 	client->destroyed = destroyed;
 	client->destroyed_context = context;
+	client->workarounds = parse_workarounds(set->imap_client_workarounds);
 	client->parser = imap_parser_create(set->imap_max_line_length == 0 ?
 					    65536 : set->imap_max_line_length);
 	client->conn = connection_create(loop, fd,

@@ -56,6 +56,16 @@ struct command {
 	enum command_flags flags;
 };
 
+/* imap_client_workarounds */
+enum imap_client_workarounds {
+	/* EXISTS/RECENT only in replies to NOOP and CHECK (and IDLE) */
+	WORKAROUND_DELAY_NEWMAIL = 0x01,
+	/* a mailbox name's extra trailing separator is ignored */
+	WORKAROUND_TB_EXTRA_MAILBOX_SEP = 0x02,
+	/* LSUB shows \Noselect for mailboxes that can't be selected */
+	WORKAROUND_TB_LSUB_FLAGS = 0x04,
+};
+
 enum imap_client_enabled {
 	IMAP_ENABLED_CONDSTORE = 0x01,
 	IMAP_ENABLED_QRESYNC = 0x02,
@@ -124,6 +134,7 @@ struct imap_client {
 	uint32_t recent_count;
 	unsigned int keywords_count;	/* keywords announced in FLAGS */
 	enum imap_client_enabled enabled;
+	enum imap_client_workarounds workarounds;
 	/* SEARCHRES: the UIDs of the last SEARCH ... RETURN (SAVE) */
 	ARRAY_U32 search_saved;
 	bool search_saved_valid;

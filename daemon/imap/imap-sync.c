@@ -131,8 +131,16 @@ void imap_sync(struct imap_client *client, bool no_expunges)
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.client = client;
 	ctx.line = str_new(128);
-	if (mailbox_sync(client->mailbox, no_expunges ?
-			 MAILBOX_SYNC_FLAG_NO_EXPUNGES : 0,
+	enum mailbox_sync_flags flags = no_expunges ?
+		MAILBOX_SYNC_FLAG_NO_EXPUNGES : 0;
+
+	if ((client->workarounds & WORKAROUND_DELAY_NEWMAIL) != 0 &&
+	    client->cmd != NULL && client->cmd->command != NULL &&
+	    strcmp(client->cmd->command->name, "NOOP") != 0 &&
+	    strcmp(client->cmd->command->name, "CHECK") != 0 &&
+	    strcmp(client->cmd->command->name, "IDLE") != 0)
+		flags |= MAILBOX_SYNC_FLAG_NO_NEWMAIL;
+	if (mailbox_sync(client->mailbox, flags,
 			 sync_callback, &ctx) < 0) {
 		/* the view stays as it was; the next command retries */
 		i_error("Mailbox %s: sync failed: %s",

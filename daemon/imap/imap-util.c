@@ -280,6 +280,18 @@ const char *imap_mailbox_name_decode(struct imap_client *client,
 		*error_r = "Mailbox name is not valid mUTF-7";
 		return NULL;
 	}
+	/* tb-extra-mailbox-sep: Thunderbird may add a separator at the end
+	   (not for CREATE, where it asks for a directory) */
+	if ((client->workarounds & WORKAROUND_TB_EXTRA_MAILBOX_SEP) != 0 &&
+	    str_len(str) > 1 && client->cmd->command != NULL &&
+	    strcmp(client->cmd->command->name, "CREATE") != 0) {
+		struct mail_namespace *ns =
+			mail_namespace_find(client->user, str_c(str));
+
+		if (ns != NULL && str_c(str)[str_len(str) - 1] == ns->sep &&
+		    str_len(str) > strlen(ns->prefix))
+			str_truncate(str, str_len(str) - 1);
+	}
 	/* lives as long as the command (RENAME needs two at once) */
 	result = p_strdup(client->cmd->pool,
 			  mailbox_vname_normalize(client->user, str_c(str)));

@@ -31,6 +31,8 @@ import sys
 import tempfile
 import time
 
+from serverlib import free_port, passwd_auth
+
 TARGET = os.environ.get("IMAP_TARGET", "roost")
 ROOST = os.environ.get("ROOST", "build/bin/roost")
 BIN = os.path.dirname(os.path.abspath(ROOST))
@@ -59,14 +61,6 @@ def check(ok, what, detail=""):
                        str(detail)[:1500].replace("\n", "\n     ")))
     if not ok:
         failures += 1
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def run(argv, **kw):
@@ -108,15 +102,7 @@ ssl = yes
 ssl_cert = <%(tmp)s/cert.pem
 ssl_key = <%(tmp)s/key.pem
 auth_failure_delay = 0
-passdb {
-  driver = passwd-file
-  args = %(tmp)s/passwd
-}
-userdb {
-  driver = passwd-file
-  args = %(tmp)s/passwd
-}
-service imap-login {
+%(auth)sservice imap-login {
   inet_listener imap {
     port = %(port)d
   }
@@ -124,7 +110,7 @@ service imap-login {
     port = %(sport)d
   }
 }
-""" % {"tmp": self.tmp, "port": self.port, "sport": self.sport})
+""" % {"tmp": self.tmp, "auth": passwd_auth(self.tmp), "port": self.port, "sport": self.sport})
         for root, dirs, files in os.walk(os.path.join(self.tmp, "home")):
             for n in [root] + [os.path.join(root, x) for x in dirs + files]:
                 os.lchown(n, UID, GID)

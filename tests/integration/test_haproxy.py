@@ -18,18 +18,12 @@ import tempfile
 import time
 import unittest
 
+from serverlib import free_port, passwd_auth
+
 ROOST = os.environ.get("ROOST", "build/bin/roost")
 BIN = os.path.dirname(os.path.abspath(ROOST))
 ORACLE = os.environ.get("HAPROXY_ORACLE", "") == "dovecot"
 UID = GID = 65534
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def v2_header(src, dst, sport, dport):
@@ -65,15 +59,7 @@ login_greeting = Dovecot (Debian) ready.
 haproxy_trusted_networks = 127.0.0.0/8
 login_trusted_networks = 198.51.100.0/24
 haproxy_timeout = 1 secs
-passdb {
-  driver = passwd-file
-  args = %(tmp)s/passwd
-}
-userdb {
-  driver = passwd-file
-  args = %(tmp)s/passwd
-}
-service imap-login {
+%(auth)sservice imap-login {
   inet_listener imap {
     port = %(imap)d
     haproxy = yes
@@ -95,7 +81,7 @@ service lmtp {
     mode = 0
   }
 }
-""" % {"tmp": cls.tmp, "imap": cls.imap, "pop3": cls.pop3})
+""" % {"tmp": cls.tmp, "auth": passwd_auth(cls.tmp), "imap": cls.imap, "pop3": cls.pop3})
         exe = "/usr/sbin/dovecot" if ORACLE else os.path.join(BIN, "dovecot")
         cls.master = subprocess.Popen([exe, "-F", "-c", cls.conf])
         for _ in range(100):

@@ -27,6 +27,8 @@ import tempfile
 import time
 import unittest
 
+from serverlib import free_port, tls_context, make_cert, passwd_auth
+
 ROOST = os.environ.get("ROOST", "build/bin/roost")
 BIN = os.path.dirname(os.path.abspath(ROOST))
 ORACLE = os.environ.get("IMAP_ORACLE", "") == "dovecot"
@@ -35,21 +37,6 @@ UID = GID = 65534
 PRE_CAPS = "IMAP4rev1 SASL-IR LOGIN-REFERRALS ID ENABLE IDLE LITERAL+"
 GREETING = "Dovecot (Debian) ready."
 SESSION = r"session=<[A-Za-z0-9+/]+>"
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-def tls_context():
-    ctx = ssl.create_default_context()
-    ctx.check_hostname = False
-    ctx.verify_mode = ssl.CERT_NONE
-    return ctx
 
 
 class Client:
@@ -116,12 +103,7 @@ class ImapLogin(unittest.TestCase):
         os.chown(home, UID, GID)
         with open(os.path.join(cls.tmp, "passwd"), "w") as f:
             f.write("alice:{PLAIN}secret:%d:%d::%s::\n" % (UID, GID, home))
-        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048",
-                        "-nodes", "-days", "2", "-subj", "/CN=localhost",
-                        "-keyout", os.path.join(cls.tmp, "key.pem"),
-                        "-out", os.path.join(cls.tmp, "cert.pem")],
-                       check=True, stdout=subprocess.DEVNULL,
-                       stderr=subprocess.DEVNULL)
+        make_cert(cls.tmp)
         cls.conf = os.path.join(cls.tmp, "dovecot.conf")
         with open(cls.conf, "w") as f:
             f.write("""protocols = imap pop3
@@ -139,15 +121,7 @@ auth_failure_delay = 0
 login_greeting = Dovecot (Debian) ready.
 imap_id_log = *
 mail_max_userip_connections = 3
-passdb {
-  driver = passwd-file
-  args = %(tmp)s/passwd
-}
-userdb {
-  driver = passwd-file
-  args = %(tmp)s/passwd
-}
-service imap-login {
+%(auth)sservice imap-login {
   inet_listener imap {
     port = %(port)d
   }
@@ -163,7 +137,7 @@ service pop3-login {
     port = 0
   }
 }
-""" % {"tmp": cls.tmp, "port": cls.port, "ssl_port": cls.ssl_port,
+""" % {"tmp": cls.tmp, "auth": passwd_auth(cls.tmp), "port": cls.port, "ssl_port": cls.ssl_port,
        "pop3_port": cls.pop3_port})
         exe = "/usr/sbin/dovecot" if ORACLE else os.path.join(BIN, "dovecot")
         cls.master = subprocess.Popen([exe, "-F", "-c", cls.conf])

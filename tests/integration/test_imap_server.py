@@ -35,6 +35,8 @@ import threading
 import time
 import unittest
 
+from serverlib import free_port, tls_context as tls_ctx, make_cert, passwd_auth
+
 imaplib.Commands.setdefault("ID", ("AUTH", "SELECTED"))
 TARGET = os.environ.get("IMAP_TARGET", "roost")
 ROOST = os.environ.get("ROOST", "build/bin/roost")
@@ -62,21 +64,6 @@ PENDING_CAPS = {"URL-PARTIAL", "CATENATE", "CONDSTORE", "QRESYNC", "ESORT",
                 "NOTIFY"}
 if os.environ.get("IMAP_TARGET", "") != "dovecot":
     POSTCAPS = " ".join(w for w in POSTCAPS.split() if w not in PENDING_CAPS)
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-def tls_ctx():
-    ctx = ssl.create_default_context()
-    ctx.check_hostname = False
-    ctx.verify_mode = ssl.CERT_NONE
-    return ctx
 
 
 def descendants(root):
@@ -214,12 +201,7 @@ class ImapServer(unittest.TestCase):
                 home = os.path.join(cls.tmp, "home", u)
                 os.makedirs(home)
                 f.write("%s:{PLAIN}secret:%d:%d::%s::\n" % (u, UID, GID, home))
-        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048",
-                        "-nodes", "-days", "2", "-subj", "/CN=localhost",
-                        "-keyout", os.path.join(cls.tmp, "key.pem"),
-                        "-out", os.path.join(cls.tmp, "cert.pem")],
-                       check=True, stdout=subprocess.DEVNULL,
-                       stderr=subprocess.DEVNULL)
+        make_cert(cls.tmp)
         cls.conf = os.path.join(cls.tmp, "dovecot.conf")
         with open(cls.conf, "w") as f:
             f.write("""protocols = imap
@@ -235,15 +217,7 @@ ssl_key = <%(tmp)s/key.pem
 auth_failure_delay = 0
 # without inotify (instances used up on a busy machine) IDLE polls
 mailbox_idle_check_interval = 1 secs
-passdb {
-  driver = passwd-file
-  args = %(tmp)s/passwd
-}
-userdb {
-  driver = passwd-file
-  args = %(tmp)s/passwd
-}
-service imap-login {
+%(auth)sservice imap-login {
   inet_listener imap {
     port = %(port)d
   }
@@ -251,7 +225,7 @@ service imap-login {
     port = %(ssl_port)d
   }
 }
-""" % {"tmp": cls.tmp, "port": cls.port, "ssl_port": cls.ssl_port})
+""" % {"tmp": cls.tmp, "auth": passwd_auth(cls.tmp), "port": cls.port, "ssl_port": cls.ssl_port})
         for root, dirs, files in os.walk(os.path.join(cls.tmp, "home")):
             for n in [root] + [os.path.join(root, x) for x in dirs + files]:
                 os.lchown(n, UID, GID)

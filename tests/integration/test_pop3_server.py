@@ -29,17 +29,11 @@ import tempfile
 import time
 import unittest
 
+from serverlib import free_port, make_cert, passwd_auth
+
 ROOST = os.environ.get("ROOST", "build/bin/roost")
 BIN = os.path.dirname(os.path.abspath(ROOST))
 UID = GID = 65534
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def proc_children_args():
@@ -83,12 +77,7 @@ class Pop3Server(unittest.TestCase):
         with open(os.path.join(cls.tmp, "passwd"), "w") as f:
             f.write("alice:%s:%d:%d::%s::\n" % (hashed, UID, GID, home))
         cls.ssl_port = free_port()
-        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048",
-                        "-nodes", "-days", "2", "-subj", "/CN=localhost",
-                        "-keyout", os.path.join(cls.tmp, "key.pem"),
-                        "-out", os.path.join(cls.tmp, "cert.pem")],
-                       check=True, stdout=subprocess.DEVNULL,
-                       stderr=subprocess.DEVNULL)
+        make_cert(cls.tmp)
         cls.conf = os.path.join(cls.tmp, "dovecot.conf")
         with open(cls.conf, "w") as f:
             f.write("""protocols = pop3
@@ -100,15 +89,7 @@ ssl = yes
 ssl_cert = <%(tmp)s/cert.pem
 ssl_key = <%(tmp)s/key.pem
 auth_failure_delay = 0
-passdb {
-  driver = passwd-file
-  args = %(tmp)s/passwd
-}
-userdb {
-  driver = passwd-file
-  args = %(tmp)s/passwd
-}
-service pop3-login {
+%(auth)sservice pop3-login {
   inet_listener pop3 {
     port = %(port)d
   }
@@ -116,7 +97,7 @@ service pop3-login {
     port = %(ssl_port)d
   }
 }
-""" % {"tmp": cls.tmp, "port": cls.port, "ssl_port": cls.ssl_port})
+""" % {"tmp": cls.tmp, "auth": passwd_auth(cls.tmp), "port": cls.port, "ssl_port": cls.ssl_port})
         # messages: small ones and a 3 MB one, saved with Roost's LDA
         msgs = [b"Subject: one\n\nfirst\n", b"Subject: two\n\n.dot line\n",
                 b"Subject: big\n\n" + (b"x" * 70 + b"\n") * 43000]
