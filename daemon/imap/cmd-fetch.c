@@ -30,7 +30,11 @@ struct fetch_ctx {
 	struct imap_fetch_request req;
 	ARRAY_U32 seqs;
 	size_t next;
+	/* some item reads the message itself (BODY[], BINARY, RFC822...) */
 	bool need_stream;
+	/* ENVELOPE/BODY/BODYSTRUCTURE: read the message only when one of
+	   them isn't in the cache for it */
+	bool need_parsed;
 	struct mailbox_transaction *t;
 	struct mail *mail;
 	string_t *line, *tmp;
@@ -122,6 +126,32 @@ static void fetch_msg_reset(struct fetch_ctx *ctx)
 	ctx->data = NULL;
 	ctx->size = 0;
 	ctx->in_msg = false;
+}
+
+static const char *cached_field_name(enum imap_fetch_type type)
+{
+	return type == IMAP_FETCH_ENVELOPE ? "imap.envelope" :
+		type == IMAP_FETCH_BODY ? "imap.body" : "imap.bodystructure";
+}
+
+/* Are the ENVELOPE/BODY/BODYSTRUCTURE items all in the cache for the
+ * current message (so its file needn't be read at all, as Dovecot)? */
+static bool fetch_all_cached(struct fetch_ctx *ctx)
+{
+	const struct imap_fetch_item *item;
+
+	array_foreach(&ctx->req.items, item) {
+		const char *value;
+
+		if (item->type != IMAP_FETCH_ENVELOPE &&
+		    item->type != IMAP_FETCH_BODY &&
+		    item->type != IMAP_FETCH_BODYSTRUCTURE)
+			continue;
+		if (mail_get_cached_field(ctx->mail, cached_field_name(item->type),
+					  &value) < 0 || value == NULL)
+			return false;
+	}
+	return true;
 }
 
 static void fetch_parse(struct fetch_ctx *ctx)
@@ -218,9 +248,7 @@ static void fetch_write_structure(struct fetch_ctx *ctx,
 			str_append(str, "NIL");
 		return;
 	}
-	field = item->type == IMAP_FETCH_ENVELOPE ? "imap.envelope" :
-		item->type == IMAP_FETCH_BODY ? "imap.body" :
-		"imap.bodystructure";
+	field = cached_field_name(item->type);
 	if (mail_get_cached_field(ctx->mail, field, &value) == 0 &&
 	    value != NULL) {
 		str_append(str, value);
@@ -481,7 +509,8 @@ static bool fetch_msg_begin(struct client_command_context *cmd,
 	ctx->stat_body = ctx->stat_hdr = false;
 	ctx->item_idx = 0;
 	mail_set_seq(ctx->mail, seq);
-	if (ctx->need_stream &&
+	if ((ctx->need_stream ||
+	     (ctx->need_parsed && !fetch_all_cached(ctx))) &&
 	    mail_get_stream(ctx->mail, &ctx->data, &ctx->size) < 0) {
 		if (!ctx->mail->expunged) {
 			str_truncate(ctx->line, 0);
@@ -666,7 +695,11 @@ bool cmd_fetch(struct client_command_context *cmd)
 	if (imap_seqset_parse(client, set, cmd->uid, &ctx->seqs, &error) < 0)
 		return cmd_fetch_bad(cmd, error);
 	array_foreach(&ctx->req.items, item) {
-		if (!IMAP_FETCH_TYPE_BUFFERED(item->type))
+		if (item->type == IMAP_FETCH_ENVELOPE ||
+		    item->type == IMAP_FETCH_BODY ||
+		    item->type == IMAP_FETCH_BODYSTRUCTURE)
+			ctx->need_parsed = true;
+		else if (!IMAP_FETCH_TYPE_BUFFERED(item->type))
 			ctx->need_stream = true;
 	}
 	ctx->mail = mail_alloc(client->mailbox);

@@ -623,6 +623,84 @@ START_TEST(test_damaged_index)
 }
 END_TEST
 
+/* The parsed-field cache lives on in roost.cache: a later session gets
+ * the field without parsing; a damaged tail and a file of another
+ * UIDVALIDITY are dealt with; an expunged message's fields go. */
+START_TEST(test_persistent_cache)
+{
+	struct mailbox *box = open_box("INBOX", 0);
+	struct mail *mail;
+	const char *value;
+	char *data, *p;
+	size_t len;
+
+	save_msg(box, "Subject: a\n\n1\n", 0, NULL);
+	save_msg(box, "Subject: b\n\n2\n", 0, NULL);
+	ck_assert_int_eq(mailbox_sync(box, 0, NULL, NULL), 0);
+	mail = mail_alloc(box);
+	mail_set_seq(mail, 1);
+	ck_assert_int_eq(mail_get_cached_field(mail, "imap.envelope", &value), 0);
+	ck_assert_ptr_null(value);
+	mail_set_cached_field(mail, "imap.envelope", "(\"env 1\"\r\nline)");
+	mail_set_seq(mail, 2);
+	mail_set_cached_field(mail, "imap.body", "(body 2)");
+	mail_free(&mail);
+	mailbox_free(&box);
+
+	/* a new session reads them from the file */
+	box = open_box("INBOX", 0);
+	mail = mail_alloc(box);
+	mail_set_seq(mail, 1);
+	ck_assert_int_eq(mail_get_cached_field(mail, "imap.envelope", &value), 0);
+	ck_assert_str_eq(value, "(\"env 1\"\r\nline)");
+	mail_set_seq(mail, 2);
+	ck_assert_int_eq(mail_get_cached_field(mail, "imap.body", &value), 0);
+	ck_assert_str_eq(value, "(body 2)");
+	mail_free(&mail);
+	mailbox_free(&box);
+
+	/* a write cut short: the good records stay */
+	data = read_path("Maildir/roost.cache");
+	p = i_strdup_printf("%s2 imap.bodystructure 99\npartial", data);
+	{
+		char *w = test_write_file(dir, "Maildir/roost.cache", p, strlen(p));
+		i_free(w);
+	}
+	i_free(p);
+	i_free(data);
+	box = open_box("INBOX", 0);
+	mail = mail_alloc(box);
+	mail_set_seq(mail, 2);
+	ck_assert_int_eq(mail_get_cached_field(mail, "imap.bodystructure", &value), 0);
+	ck_assert_ptr_null(value);
+	ck_assert_int_eq(mail_get_cached_field(mail, "imap.body", &value), 0);
+	ck_assert_str_eq(value, "(body 2)");
+	mail_free(&mail);
+	mailbox_free(&box);
+	data = read_path("Maildir/roost.cache");
+	ck_assert_ptr_null(strstr(data, "partial"));
+	i_free(data);
+
+	/* another UIDVALIDITY: nothing of it is used */
+	data = test_read_file(p = i_strdup_printf("%s/Maildir/roost.cache", dir), &len);
+	i_free(p);
+	ck_assert(strncmp(data, "ROOSTCACHE1 ", 12) == 0);
+	data[12] = data[12] == '1' ? '2' : '1';
+	{
+		char *w = test_write_file(dir, "Maildir/roost.cache", data, len);
+		i_free(w);
+	}
+	i_free(data);
+	box = open_box("INBOX", 0);
+	mail = mail_alloc(box);
+	mail_set_seq(mail, 2);
+	ck_assert_int_eq(mail_get_cached_field(mail, "imap.body", &value), 0);
+	ck_assert_ptr_null(value);
+	mail_free(&mail);
+	mailbox_free(&box);
+}
+END_TEST
+
 START_TEST(test_namespace_prefix)
 {
 	mail_user_deinit(&user);
@@ -670,6 +748,7 @@ Suite *make_mail_storage_suite(void)
 	tcase_add_test(tc, test_list_create_rename_delete);
 	tcase_add_test(tc, test_damaged_index);
 	tcase_add_test(tc, test_namespace_prefix);
+	tcase_add_test(tc, test_persistent_cache);
 	suite_add_tcase(s, tc);
 	return s;
 }
