@@ -94,6 +94,8 @@ static void connection_input_reserve(struct connection *conn, size_t size)
 void connection_input_skip(struct connection *conn, size_t size)
 {
 	i_assert(size <= conn->in_len);
+	if (size == 0)
+		return;
 	memmove(conn->inbuf, conn->inbuf + size, conn->in_len - size);
 	conn->in_len -= size;
 }
@@ -121,7 +123,7 @@ bool connection_process_input(struct connection *conn)
 
 	if (conn->v->input_raw != NULL)
 		return connection_process_raw(conn);
-	while (!conn->paused && !conn->disconnected &&
+	while (!conn->paused && !conn->disconnected && conn->in_len > 0 &&
 	       (nl = memchr(conn->inbuf, '\n', conn->in_len)) != NULL) {
 		size_t len = (size_t)(nl - conn->inbuf);
 		char *line;
@@ -231,7 +233,7 @@ void connection_free(struct connection **_conn)
 
 void connection_send(struct connection *conn, const void *data, size_t size)
 {
-	if (conn->disconnected)
+	if (conn->disconnected || size == 0)
 		return;
 	if (conn->out_len + size > conn->out_cap) {
 		size_t cap = MAX(conn->out_cap * 2, 1024);
@@ -306,6 +308,8 @@ int connection_input_inject(struct connection *conn, const void *data,
 {
 	if (size > conn->in_max - conn->in_len)
 		return -1;
+	if (size == 0)
+		return 0;
 	connection_input_reserve(conn, size);
 	memcpy(conn->inbuf + conn->in_len, data, size);
 	conn->in_len += size;
