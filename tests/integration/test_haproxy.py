@@ -56,7 +56,7 @@ first_valid_uid = 1
 ssl = no
 auth_failure_delay = 0
 login_greeting = Dovecot (Debian) ready.
-haproxy_trusted_networks = 127.0.0.0/8
+haproxy_trusted_networks = 127.0.0.1/32
 login_trusted_networks = 198.51.100.0/24
 haproxy_timeout = 1 secs
 %(auth)sservice imap-login {
@@ -184,6 +184,18 @@ service lmtp {
         start = time.time()
         self.assertEqual(s.recv(100), b"")
         self.assertLess(time.time() - start, 9)
+        s.close()
+
+    def test_06_untrusted_peer_dropped(self):
+        """A PROXY header from outside haproxy_trusted_networks is not
+        believed: the connection is closed before any greeting."""
+        s = self.connect(self.imap, b"PROXY TCP4 192.0.2.12 127.0.0.1 40006 143\r\n",
+                         src="127.0.0.2")
+        try:
+            data = s.recv(100)
+        except ConnectionResetError:
+            data = b""
+        self.assertEqual(data, b"")
         s.close()
 
 
