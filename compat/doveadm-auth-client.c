@@ -8,6 +8,7 @@
 #include "doveadm-auth-client.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,6 +41,24 @@ void doveadm_auth_info_deinit(struct doveadm_auth_info *info)
 }
 
 /* str_tabescape() of Dovecot 2.3: \001 is the escape character. */
+
+/* Error texts handed back through error_r: formatted into a few static
+ * buffers (a command prints them at once; none outlives the next few
+ * calls), so no caller has to free them. */
+static const char *client_error(const char *fmt, ...) ATTR_FORMAT(1, 2);
+static const char *client_error(const char *fmt, ...)
+{
+	static char bufs[4][512];
+	static unsigned int next;
+	char *buf = bufs[next++ % N_ELEMENTS(bufs)];
+	va_list args;
+
+	va_start(args, fmt);
+	vsnprintf(buf, sizeof(bufs[0]), fmt, args);
+	va_end(args);
+	return buf;
+}
+
 static void str_append_tabescaped(string_t *dest, const char *src)
 {
 	for (; *src != '\0'; src++) {
@@ -200,14 +219,14 @@ int doveadm_auth_conn_open(const char *path,
 	memset(&sa, 0, sizeof(sa));
 	sa.sun_family = AF_UNIX;
 	if (strlen(path) >= sizeof(sa.sun_path)) {
-		*error_r = i_strdup_printf("connect(%s) failed: %s", path,
+		*error_r = client_error("connect(%s) failed: %s", path,
 					   strerror(ENAMETOOLONG));
 		return -1;
 	}
 	memcpy(sa.sun_path, path, strlen(path) + 1);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		*error_r = i_strdup_printf("connect(%s) failed: %m", path);
+		*error_r = client_error("connect(%s) failed: %m", path);
 		if (fd >= 0)
 			close(fd);
 		return -1;
@@ -246,7 +265,7 @@ int doveadm_auth_conn_send(struct doveadm_auth_conn *conn, const char *line,
 		if (ret < 0) {
 			if (errno == EINTR)
 				continue;
-			*error_r = i_strdup_printf("write(%s) failed: %m",
+			*error_r = client_error("write(%s) failed: %m",
 						   conn->path);
 			return -1;
 		}
@@ -285,12 +304,12 @@ int doveadm_auth_conn_read_args(struct doveadm_auth_conn *conn,
 		ssize_t ret;
 
 		if (str_len(conn->buf) > AUTH_CONN_MAX_LINE) {
-			*error_r = i_strdup("BUG: Too long reply line");
+			*error_r = "BUG: Too long reply line";
 			return -1;
 		}
 		ret = poll(&pfd, 1, AUTH_CONN_TIMEOUT_MSECS);
 		if (ret == 0) {
-			*error_r = i_strdup("Auth server timed out");
+			*error_r = "Auth server timed out";
 			return -1;
 		}
 		ret = ret < 0 ? -1 : read(conn->fd, tmp, sizeof(tmp));
@@ -298,8 +317,8 @@ int doveadm_auth_conn_read_args(struct doveadm_auth_conn *conn,
 			continue;
 		if (ret <= 0) {
 			*error_r = ret == 0 ?
-				i_strdup("Disconnected unexpectedly") :
-				i_strdup_printf("read(%s) failed: %m",
+				"Disconnected unexpectedly" :
+				client_error("read(%s) failed: %m",
 						conn->path);
 			return -1;
 		}
@@ -340,8 +359,8 @@ int doveadm_auth_client_handshake(struct doveadm_auth_conn *conn,
 		if (strcmp(args[0], "VERSION") == 0 &&
 		    (args[1] == NULL || strcmp(args[1], "1") != 0)) {
 			doveadm_auth_args_free(&args);
-			*error_r = i_strdup("Authentication server version "
-					    "mismatch");
+			*error_r = "Authentication server version "
+					    "mismatch";
 			return -1;
 		}
 		if (strcmp(args[0], "COOKIE") == 0 && args[1] != NULL &&
@@ -365,7 +384,7 @@ int doveadm_auth_master_handshake(struct doveadm_auth_conn *conn,
 		return -1;
 	if (strcmp(args[0], "VERSION") != 0 || args[1] == NULL ||
 	    strcmp(args[1], "1") != 0) {
-		*error_r = i_strdup("Auth server sent invalid version line");
+		*error_r = "Auth server sent invalid version line";
 		ret = -1;
 	}
 	doveadm_auth_args_free(&args);
@@ -430,7 +449,7 @@ int doveadm_auth_master_lookup(struct doveadm_auth_master *master,
 	    master_read_reply(master, id, &args, &error) < 0) {
 		str_free(&req);
 		doveadm_auth_conn_close(&master->conn);
-		*error_r = i_strdup_printf("auth-master: %s lookup(%s): %s",
+		*error_r = client_error("auth-master: %s lookup(%s): %s",
 					   userdb ? "userdb" : "passdb", user,
 					   error);
 		return -1;
@@ -482,8 +501,8 @@ int doveadm_auth_master_list(struct doveadm_auth_master *master,
 			cb(args[2], context);
 		} else {
 			if (strcmp(args[0], "DONE") != 0) {
-				*error_r = i_strdup("User listing returned "
-						    "failure");
+				*error_r = "User listing returned "
+						    "failure";
 				ret = -1;
 			}
 			doveadm_auth_args_free(&args);

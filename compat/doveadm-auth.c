@@ -390,13 +390,11 @@ static int cmd_auth_cache_flush(struct doveadm_context *ctx, int argc,
 	    args[2] != NULL)
 		count = (unsigned int)strtoul(args[2], NULL, 10);
 	else if (args != NULL)
-		error = i_strdup("Cache flush failed");
+		error = "Cache flush failed";
 	if (args == NULL || strcmp(args[0], "OK") != 0 || args[1] == NULL ||
 	    args[2] == NULL)
 		i_error("auth-master: auth cache flush: %s", error);
 	printf("%u cache entries flushed\n", count);
-	/* the auth client's error texts are malloc'd */
-	free((char *)error);
 	doveadm_auth_args_free(&args);
 	doveadm_auth_conn_close(&conn);
 	str_free(&req);
