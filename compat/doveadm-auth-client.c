@@ -38,6 +38,10 @@ void doveadm_auth_info_deinit(struct doveadm_auth_info *info)
 {
 	str_free(&info->forward);
 	str_free(&info->extra);
+	/* the addresses are info_ip()'s copies */
+	free((char *)info->lip);
+	free((char *)info->rip);
+	info->lip = info->rip = NULL;
 }
 
 /* str_tabescape() of Dovecot 2.3: \001 is the escape character. */
@@ -147,10 +151,13 @@ void doveadm_auth_info_add(struct doveadm_auth_info *info, const char *arg)
 		info->session = v;
 	else if (str_begins(arg, "local_name=", &v))
 		info->local_name = v;
-	else if (str_begins(arg, "lip=", &v))
+	else if (str_begins(arg, "lip=", &v)) {
+		free((char *)info->lip);
 		info->lip = info_ip("lip", v);
-	else if (str_begins(arg, "rip=", &v))
+	} else if (str_begins(arg, "rip=", &v)) {
+		free((char *)info->rip);
 		info->rip = info_ip("rip", v);
+	}
 	else if (str_begins(arg, "lport=", &v))
 		info->lport = info_port("lport", v);
 	else if (str_begins(arg, "rport=", &v))

@@ -29,11 +29,18 @@ static int auth_usage(const struct doveadm_cmd *cmd)
 static const char *base_dir_path(struct doveadm_context *ctx,
 				 const char *name)
 {
+	/* a command holds at most two of these at once (the client and
+	   the master socket): a small ring of static buffers, nothing to
+	   free */
+	static char bufs[4][4096];
+	static unsigned int next;
+	char *buf = bufs[next++ % N_ELEMENTS(bufs)];
 	const char *base_dir = doveadm_setting_get(ctx, "base_dir");
 
 	if (base_dir == NULL)
 		base_dir = "/run/dovecot";
-	return i_strdup_printf("%s/%s", base_dir, name);
+	snprintf(buf, sizeof(bufs[0]), "%s/%s", base_dir, name);
+	return buf;
 }
 
 /* Options of test and login; -1 for a usage error. */
@@ -367,8 +374,8 @@ static int cmd_auth_cache_flush(struct doveadm_context *ctx, int argc,
 			return EXIT_USAGE;
 		}
 	}
-	path = path != NULL ? i_strdup(path) :
-		base_dir_path(ctx, "auth-master");
+	if (path == NULL)
+		path = base_dir_path(ctx, "auth-master");
 	req = str_new(256);
 	str_printfa(req, "CACHE-FLUSH\t%u", id);
 	for (int i = optind; i < argc; i++) {
@@ -398,7 +405,6 @@ static int cmd_auth_cache_flush(struct doveadm_context *ctx, int argc,
 	doveadm_auth_args_free(&args);
 	doveadm_auth_conn_close(&conn);
 	str_free(&req);
-	free((char *)path);
 	return 0;
 }
 

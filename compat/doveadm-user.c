@@ -625,10 +625,12 @@ static int cmd_user(struct doveadm_context *ctx, int argc, char *argv[])
 		ret = EXIT_USAGE;
 	} else {
 		if (cmd.master.path == NULL) {
+			static char userdb_path[4096];
+
 			base_dir = doveadm_setting_get(ctx, "base_dir");
-			cmd.master.path = i_strdup_printf(
-				"%s/auth-userdb",
-				base_dir != NULL ? base_dir : "/run/dovecot");
+			snprintf(userdb_path, sizeof(userdb_path), "%s/auth-userdb",
+				 base_dir != NULL ? base_dir : "/run/dovecot");
+			cmd.master.path = userdb_path;
 		}
 		ret = user_run(&cmd, argv + optind, argc - optind);
 	}
