@@ -77,12 +77,12 @@ def descendants(root):
             kids.setdefault(ppid, []).append(int(pid))
         except (OSError, ValueError, IndexError):
             pass
-    res, todo = [], [root]
-    while todo:
-        p = todo.pop()
+    res, pending = [], [root]
+    while pending:
+        p = pending.pop()
         for c in kids.get(p, []):
             res.append(c)
-            todo.append(c)
+            pending.append(c)
     return res
 
 
