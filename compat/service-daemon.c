@@ -170,6 +170,7 @@ int dovecot_main(int argc, char *argv[])
 		if (log_get_file_fd() >= 0)
 			(void)dup2(log_get_file_fd(), 2);
 	}
+	pool_destroy(&pool);
 	return master_main(config, path != NULL ? path :
 			   roost_default_config_path(), foreground,
 			   master_reload_config);

@@ -13,6 +13,7 @@
 #include "master.h"
 #include "array.h"
 #include "config-bind.h"
+#include "config-yaml.h"
 #include "connection.h"
 #include "fdpass.h"
 #include "hash.h"
@@ -83,7 +84,10 @@ static const struct login_service {
 
 struct master {
 	struct ioloop *loop;
+	/* what children read: the snapshot of the last good config */
 	const char *config_path;
+	/* what the admin gave (-c), read again on reload */
+	const char *source_path;
 	const char *exe;
 	struct config *config;
 	struct settings_root *set;
@@ -955,6 +959,63 @@ static void sigchld_handler(int signo ATTR_UNUSED, void *context ATTR_UNUSED)
 			RESTART_THROTTLE_MSECS, restart_missing, NULL);
 }
 
+/* Children never read the admin's file: it may have changed since it was
+ * checked (a broken edit before a reload must not reach a login worker
+ * that restarts later). The master writes the config it accepted as YAML
+ * into base_dir, atomically, readable as the admin's file was, and every
+ * child reads that. */
+static int config_snapshot_write(struct config *config, const char *base_dir,
+				 const char **error_r)
+{
+	static char errbuf[512];
+	char *tmp = i_strdup_printf("%s/.roost-config.yaml.tmp", base_dir);
+	char *path = i_strdup_printf("%s/roost-config.yaml", base_dir);
+	mode_t mode = 0644;
+	gid_t gid = (gid_t)-1;
+	struct stat st;
+	FILE *f;
+	int ret = -1;
+
+	if (stat(master->source_path, &st) == 0) {
+		mode = st.st_mode & 0644;
+		gid = st.st_gid;
+	}
+	(void)unlink(tmp);
+	f = fopen(tmp, "wx");
+	if (f == NULL) {
+		snprintf(errbuf, sizeof(errbuf), "open(%s) failed: %s", tmp,
+			 strerror(errno));
+	} else if ((geteuid() == 0 && gid != (gid_t)-1 &&
+		    fchown(fileno(f), (uid_t)-1, gid) < 0) ||
+		   fchmod(fileno(f), mode) < 0) {
+		snprintf(errbuf, sizeof(errbuf), "fchown/fchmod(%s) failed: %s", tmp,
+			 strerror(errno));
+		fclose(f);
+	} else if (config_yaml_dump(config, CONFIG_DUMP_SCOPE_CHANGED, f,
+				    error_r) < 0) {
+		snprintf(errbuf, sizeof(errbuf), "%s", *error_r);
+		fclose(f);
+	} else if (fflush(f) != 0 || ferror(f) != 0) {
+		snprintf(errbuf, sizeof(errbuf), "write(%s) failed: %s", tmp,
+			 strerror(errno));
+		fclose(f);
+	} else if (fclose(f) != 0 || rename(tmp, path) < 0) {
+		snprintf(errbuf, sizeof(errbuf), "rename(%s) failed: %s", tmp,
+			 strerror(errno));
+	} else {
+		ret = 0;
+	}
+	if (ret < 0) {
+		(void)unlink(tmp);
+		*error_r = errbuf;
+	}
+	i_free(tmp);
+	if (ret == 0 && master->config_path == NULL)
+		master->config_path = p_strdup(master->pool, path);
+	i_free(path);
+	return ret;
+}
+
 /* SIGHUP: read and check the config again; on success the auth service
  * and the login workers are restarted with it (sessions already in mail
  * workers go on; new mail workers get the new config); on failure the
@@ -967,7 +1028,7 @@ static void sighup_handler(int signo ATTR_UNUSED, void *context ATTR_UNUSED)
 	struct settings_root *set;
 
 	(void)sd_notify(0, "RELOADING=1");
-	if (master->reload_config(master->config_path, &config, &error) < 0) {
+	if (master->reload_config(master->source_path, &config, &error) < 0) {
 		i_error("Config reload failed: %s", error);
 		(void)sd_notify(0, "READY=1");
 		return;
@@ -975,6 +1036,13 @@ static void sighup_handler(int signo ATTR_UNUSED, void *context ATTR_UNUSED)
 	pool = pool_create("master settings", 64 * 1024);
 	set = config_bind(pool, config->blocks[0]->root, &error);
 	if (set == NULL) {
+		i_error("Config reload failed: %s", error);
+		pool_destroy(&pool);
+		config_free(&config);
+		(void)sd_notify(0, "READY=1");
+		return;
+	}
+	if (config_snapshot_write(config, set->base_dir, &error) < 0) {
 		i_error("Config reload failed: %s", error);
 		pool_destroy(&pool);
 		config_free(&config);
@@ -1135,7 +1203,7 @@ int master_main(struct config *config, const char *config_path,
 	master = &m;
 	descriptor_limit_raise();
 	m.config = config;
-	m.config_path = config_path;
+	m.source_path = config_path;
 	m.reload_config = reload_config;
 	m.pool = pool_create("master settings", 64 * 1024);
 	m.set = config_bind(m.pool, config->blocks[0]->root, &error);
@@ -1150,6 +1218,8 @@ int master_main(struct config *config, const char *config_path,
 
 	base_dir_create();
 	pid_file_check();
+	if (config_snapshot_write(config, m.set->base_dir, &error) < 0)
+		i_fatal("%s", error);
 	listeners_bind();
 	if (!foreground) {
 		pid_t pid = fork();
@@ -1196,6 +1266,7 @@ int master_main(struct config *config, const char *config_path,
 	array_free(&m.listeners);
 	array_free(&m.children);
 	(void)unlink(m.pid_path);
+	(void)unlink(m.config_path);
 	io_loop_destroy(&m.loop);
 	pool_destroy(&m.pool);
 	return 0;
