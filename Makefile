@@ -178,6 +178,7 @@ integration: all $(B)/bin/auth-db-probe $(B)/bin/mailstore-probe
 	PROBE=$(CURDIR)/$(B)/bin/mailstore-probe $(PYTHON) \
 		tests/integration/mailstore-crash.py
 	ROOST=$(CURDIR)/$(B)/bin/roost $(PYTHON) tests/integration/test_pop3_server.py
+	ROOST=$(CURDIR)/$(B)/bin/roost $(PYTHON) tests/integration/test_logging.py
 	ROOST=$(CURDIR)/$(B)/bin/roost $(PYTHON) tests/integration/test_imap_server.py
 	ROOST=$(CURDIR)/$(B)/bin/roost $(PYTHON) tests/integration/imap-clients.py
 	ROOST=$(CURDIR)/$(B)/bin/roost $(PYTHON) tests/integration/test_imap_search.py

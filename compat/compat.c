@@ -3,6 +3,8 @@
 #include "compat.h"
 #include "config-check.h"
 #include "config-yaml.h"
+#include "config-bind.h"
+#include "log.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,4 +46,18 @@ int roost_config_load(const char *path, enum config_parse_flags flags,
 	if (ret < 0)
 		return -1;
 	return config_check(*config_r, error_r);
+}
+
+int roost_log_open(const struct settings_root *set, const char **error_r)
+{
+	const struct log_paths paths = {
+		.log_path = set->log_path,
+		.info_log_path = set->info_log_path,
+		.debug_log_path = set->debug_log_path,
+		.log_timestamp = set->log_timestamp,
+		.syslog_ident = set->instance_name,
+		.syslog_facility = set->syslog_facility,
+	};
+
+	return log_open_paths(&paths, error_r);
 }

@@ -16,6 +16,10 @@ const char *roost_default_config_path(void);
 /* Parse path (ROOST_BUILTIN_CONFIG = defaults only) and run the checks.
  * Returns 0, or -1 with error; *config_r is non-NULL when the config can
  * still be shown (errors found after reading it all). */
+/* Open the log the settings name (log_path, info_log_path,
+ * debug_log_path, syslog_facility, log_timestamp). */
+struct settings_root;
+int roost_log_open(const struct settings_root *set, const char **error_r);
 int roost_config_load(const char *path, enum config_parse_flags flags,
 		      struct config **config_r, const char **error_r);
 

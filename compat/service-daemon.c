@@ -26,19 +26,14 @@ static const struct login_protocol *const login_protocols[] = {
 	&pop3_login_protocol,
 };
 
-/* Log where the config says (log_path; "syslog" or empty = stderr for
- * now), with Dovecot's timestamp format. */
+/* Log where the config says (log_path, info_log_path, debug_log_path,
+ * syslog). Children that may not open the files use the ones the master
+ * left them; failing that, stderr, which the master points at its log. */
 static void log_open_from_settings(const struct settings_root *set)
 {
 	const char *error;
 
-	if (set->log_path[0] == '\0' || strcmp(set->log_path, "syslog") == 0 ||
-	    strcmp(set->log_path, "/dev/stderr") == 0)
-		return;
-	/* children that may not open the file write to the copy on fd 2
-	   the master gave them */
-	if (log_open_file(set->log_path, set->log_timestamp, &error) < 0 &&
-	    log_open_fd(2, set->log_timestamp) < 0)
+	if (roost_log_open(set, &error) < 0)
 		i_error("%s", error);
 }
 
@@ -169,6 +164,7 @@ int dovecot_main(int argc, char *argv[])
 		/* children inherit the log file as their stderr */
 		if (log_get_file_fd() >= 0)
 			(void)dup2(log_get_file_fd(), 2);
+		log_export_fds();
 	}
 	pool_destroy(&pool);
 	return master_main(config, path != NULL ? path :
