@@ -46,8 +46,9 @@
 
 struct master_listener {
 	int fd;
-	const char *service;	/* "pop3-login" */
-	const char *name;	/* "pop3" */
+	/* copies: listeners outlive the config they came from (reload) */
+	char *service;		/* "pop3-login" */
+	char *name;		/* "pop3" */
 	bool ssl;
 	bool haproxy;
 };
@@ -229,8 +230,8 @@ static void listener_add(struct listen_entry *e, int fd)
 	struct master_listener *ml = array_append_space(&master->listeners);
 
 	ml->fd = fd;
-	ml->service = e->svc->name;
-	ml->name = e->l->name;
+	ml->service = i_strdup(e->svc->name);
+	ml->name = i_strdup(e->l->name);
 	ml->ssl = e->l->ssl;
 	ml->haproxy = e->l->haproxy;
 }
@@ -1261,8 +1262,11 @@ int master_main(struct config *config, const char *config_path,
 	array_free(&userip_sessions);
 	protocol_limits_clear();
 	array_free(&m.lookups);
-	for (size_t i = 0; i < m.listeners.count; i++)
+	for (size_t i = 0; i < m.listeners.count; i++) {
 		close(m.listeners.v[i].fd);
+		i_free(m.listeners.v[i].service);
+		i_free(m.listeners.v[i].name);
+	}
 	array_free(&m.listeners);
 	array_free(&m.children);
 	(void)unlink(m.pid_path);
