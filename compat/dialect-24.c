@@ -17,6 +17,10 @@
 
 #define IS_WHITE(c) ((c) == ' ' || (c) == '\t')
 
+/* Settings `doveconf --as 2.4` could not translate, kept in 2.3 form
+ * inside this section (Dovecot 2.4 refuses it: the admin must act). */
+#define UNTRANSLATED "roost_untranslated"
+
 /* ---- variables ---- */
 
 struct var_map {
@@ -87,10 +91,17 @@ static const struct var_map vars_rejection[] = {
 	{ "recipient", "%n" }, { NULL, NULL }
 };
 
+static const struct var_map vars_policy[] = {
+	{ "remote_ip", "%{rip}" }, { "local_ip", "%{lip}" },
+	{ "protocol", "%s" }, { NULL, NULL }
+};
+
 static const struct var_map *vars_table(const char *key)
 {
 	if (key == NULL)
 		return NULL;
+	if (strcmp(key, "auth_policy_request_attributes") == 0)
+		return vars_policy;
 	if (strcmp(key, "pop3_uidl_format") == 0)
 		return vars_uidl;
 	if (strcmp(key, "pop3_logout_format") == 0)
@@ -475,6 +486,17 @@ static int version_cmp(const char *a, const char *b)
 	}
 	return 0;
 }
+
+static bool is_file_setting(const char *k24)
+{
+	for (unsigned int i = 0; i < N_ELEMENTS(renames_root); i++) {
+		if (renames_root[i].map == VM_FILE &&
+		    strcmp(k24, renames_root[i].k24) == 0)
+			return true;
+	}
+	return false;
+}
+
 
 /* ---- mail location ---- */
 
@@ -1044,7 +1066,9 @@ static int t24_inner_setting(struct t24_ctx *ctx, struct dnode *n,
 			      "mail_path ...)");
 		return -1;
 	}
-	if (in_list(n->key, boollists, N_ELEMENTS(boollists))) {
+	if (in_list(n->key, boollists, N_ELEMENTS(boollists)) &&
+	    strcmp(n->key, "listen") != 0 &&
+	    strcmp(n->key, "login_trusted_networks") != 0) {
 		v = dnode_value(pool, n);
 		if (strchr(v, ',') != NULL) {
 			char *c = p_strdup(pool, v);
@@ -1079,7 +1103,7 @@ static int t24_root_setting(struct t24_ctx *ctx, struct dnode *scope,
 		n->removed = true;
 		return 0;
 	}
-	if (n->raw != NULL && n->raw[0] == '<') {
+	if (n->raw != NULL && n->raw[0] == '<' && is_file_setting(k)) {
 		dialect_error(ctx->tree, n, "%s = <file: Dovecot 2.4 file "
 			      "settings take a plain path (the 2.3 '<' would "
 			      "read the file and use its contents as the path)",
@@ -1149,7 +1173,8 @@ static int t24_root_setting(struct t24_ctx *ctx, struct dnode *scope,
 				n->key = renames_plugin[i].k23;
 		}
 		set = dnode_new_setting(pool, n, n->key, dnode_value(pool, n),
-					false);
+					n->is_file || (n->raw != NULL &&
+						       n->raw[0] == '<'));
 		set->expand = n->expand;
 		dnode_append(plugin, set);
 		n->removed = true;
@@ -1173,6 +1198,22 @@ static int t24_section(struct t24_ctx *ctx, struct dnode *scope,
 		if (strcmp(k, "protocol") == 0 || strcmp(k, "local") == 0 ||
 		    strcmp(k, "remote") == 0 || strcmp(k, "local_name") == 0)
 			return t24_block(ctx, n, SCOPE_FILTER);
+		if (strcmp(k, UNTRANSLATED) == 0) {
+			/* written by doveconf --as 2.4: 2.3 text as is */
+			struct dnode *c = n->children, *next, *after = n;
+
+			dialect_warning(n, "%s { }: read as Dovecot 2.3 "
+					"settings", UNTRANSLATED);
+			for (; c != NULL; c = next) {
+				next = c->next;
+				c->done = true;
+				dnode_insert_after(after, c);
+				after = c;
+			}
+			n->children = NULL;
+			n->removed = true;
+			return 0;
+		}
 		if (strcmp(k, "plugin") == 0) {
 			dialect_error(ctx->tree, n, "Unknown section name: "
 				      "plugin (Dovecot 2.4 has no plugin { }: "
@@ -1443,6 +1484,103 @@ static void x24_values(struct x24_ctx *ctx, struct dnode *n)
 static void x24_block(struct x24_ctx *ctx, struct dnode *scope,
 		      enum scope kind);
 
+static bool is_gone_in_24(const char *k)
+{
+	for (unsigned int i = 0; i < N_ELEMENTS(gone_in_24); i++) {
+		if (strcmp(k, gone_in_24[i].k23) == 0)
+			return true;
+	}
+	return str_begins(k, "director_", NULL) ||
+		str_begins(k, "replication_", NULL) ||
+		str_begins(k, "replicator_", NULL) ||
+		str_begins(k, "old_stats_", NULL);
+}
+
+static void x24_untranslated(struct x24_ctx *ctx, struct dnode *scope,
+			     struct dnode *n);
+
+/* Plugin settings removed in 2.4 (beyond the director/replication/
+ * old_stats prefixes). */
+static const char *const gone_plugin_24[] = {
+	"mail_replica", "quota_set", "quota_vsizes", "fts_stopwords_workaround",
+	"sieve_vacation_max_subject_codepoints", "pop3_uidl_migrate_format",
+	"mail_crypt_save_version",
+};
+
+/* A plugin { } setting: renamed for 2.4 and returned true to be moved
+ * to the top of its scope, or kept in roost_untranslated { plugin { } }
+ * when 2.4 has no such setting or its name is a 2.3 core setting. */
+static bool x24_plugin_setting(struct x24_ctx *ctx, struct dnode *scope,
+			       struct dnode *c)
+{
+	pool_t pool = ctx->pool;
+
+	for (unsigned int i = 0; i < N_ELEMENTS(renames_plugin); i++) {
+		if (strcmp(c->key, renames_plugin[i].k23) == 0) {
+			c->key = renames_plugin[i].k24;
+			break;
+		}
+	}
+	if (c->section || dialect_root_type(c->key) >= 0 ||
+	    is_loc_key(c->key) || is_gone_in_24(c->key) ||
+	    in_list(c->key, gone_plugin_24, N_ELEMENTS(gone_plugin_24))) {
+		struct dnode *sec = dnode_new_section(pool, c, "plugin", NULL);
+
+		x24_note(ctx, c, p_strdup_printf(pool, "plugin { %s }",
+						 c->key));
+		x24_untranslated(ctx, scope, sec);
+		/* fill the plugin { } that now ends roost_untranslated */
+		for (struct dnode *u = scope->children; u != NULL;
+		     u = u->next) {
+			if (u->section && !u->removed &&
+			    strcmp(u->key, UNTRANSLATED) == 0) {
+				struct dnode *last = u->children;
+
+				while (last->next != NULL)
+					last = last->next;
+				dnode_append(last, c);
+			}
+		}
+		return false;
+	}
+	x24_values(ctx, c);
+	c->done = true;
+	return true;
+}
+
+/* Move n (kept in 2.3 form) into the scope's roost_untranslated { }. */
+static void x24_untranslated(struct x24_ctx *ctx, struct dnode *scope,
+			     struct dnode *n)
+{
+	struct dnode *sec = NULL, *copy;
+
+	for (struct dnode *c = scope->children; c != NULL; c = c->next) {
+		if (c->section && !c->removed &&
+		    strcmp(c->key, UNTRANSLATED) == 0)
+			sec = c;
+	}
+	if (sec == NULL) {
+		sec = dnode_new_section(ctx->pool, n, UNTRANSLATED, NULL);
+		sec->done = true;
+		dnode_append(scope, sec);
+	}
+	if (n->section && strcmp(n->key, "plugin") == 0 && n->children == NULL) {
+		/* one plugin { } inside: reuse it (it must come last) */
+		struct dnode *last = sec->children;
+
+		while (last != NULL && last->next != NULL)
+			last = last->next;
+		if (last != NULL && last->section &&
+		    strcmp(last->key, "plugin") == 0)
+			return;
+	}
+	copy = p_new(ctx->pool, struct dnode, 1);
+	*copy = *n;
+	copy->next = NULL;
+	dnode_append(sec, copy);
+	n->removed = true;
+}
+
 /* args of the drivers whose 2.4 settings we know: rebuilt and compared,
  * so that only an exact translation is used. */
 static bool x24_args(struct x24_ctx *ctx, struct dnode *db, const char *driver,
@@ -1651,7 +1789,7 @@ static void x24_block(struct x24_ctx *ctx, struct dnode *scope,
 	const char **db_names = p_new(pool, const char *, 1);
 
 	for (struct dnode *n = scope->children; n != NULL; n = n->next) {
-		if (n->removed)
+		if (n->removed || n->done)
 			continue;
 		if (n->section) {
 			const char *k = n->key;
@@ -1679,26 +1817,16 @@ static void x24_block(struct x24_ctx *ctx, struct dnode *scope,
 
 				for (; c != NULL; c = next) {
 					next = c->next;
-					for (unsigned int i = 0; i <
-					     N_ELEMENTS(renames_plugin); i++) {
-						if (strcmp(c->key,
-						    renames_plugin[i].k23) == 0)
-							c->key = renames_plugin[i].k24;
+					if (x24_plugin_setting(ctx, scope, c)) {
+						dnode_insert_after(after, c);
+						after = c;
 					}
-					if (dialect_root_type(c->key) >= 0 ||
-					    is_loc_key(c->key)) {
-						x24_note(ctx, c, p_strdup_printf(
-							pool, "plugin { %s }",
-							c->key));
-					}
-					x24_values(ctx, c);
-					dnode_insert_after(after, c);
-					after = c;
 				}
 				n->children = NULL;
 				n->removed = true;
 			} else if (strcmp(k, "dict") == 0) {
 				x24_note(ctx, n, "dict { }");
+				x24_untranslated(ctx, scope, n);
 			} else {
 				x24_block(ctx, n, SCOPE_OTHER);
 			}
@@ -1736,10 +1864,10 @@ static void x24_block(struct x24_ctx *ctx, struct dnode *scope,
 				}
 				break;
 			}
-			for (unsigned int i = 0; i < N_ELEMENTS(gone_in_24);
-			     i++) {
-				if (strcmp(n->key, gone_in_24[i].k23) == 0)
-					x24_note(ctx, n, n->key);
+			if (is_gone_in_24(n->key)) {
+				x24_note(ctx, n, n->key);
+				x24_untranslated(ctx, scope, n);
+				continue;
 			}
 		} else if (kind == SCOPE_SERVICE) {
 			if (strcmp(n->key, "service_count") == 0) {
