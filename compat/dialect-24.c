@@ -425,7 +425,15 @@ static const struct {
 	{ "master_user_separator", "auth_master_user_separator" },
 	{ "login_access_sockets", NULL }, { "config_cache_size", NULL },
 	{ "dict_db_config", NULL }, { "imap_id_log", NULL },
-	{ "auth_stats", NULL },
+	{ "auth_stats", NULL }, { "lmtp_address_translate", NULL },
+	{ "auth_policy_server_timeout_msecs",
+	  "auth_policy { http_client_request_timeout }" },
+	{ "doveadm_http_rawlog_dir",
+	  "doveadm_server { http_client_rawlog_dir }" },
+	{ "stats_http_rawlog_dir", "stats_server { http_client_rawlog_dir }" },
+	{ "mail_attachment_fs", "mail_ext_attachment { fs NAME { } }" },
+	{ "mail_attribute_dict", "mail_attribute { dict NAME { } }" },
+	{ "imapc_ssl_verify", "ssl_client_require_valid_cert" },
 };
 
 /* Settings whose 2.4 value is a boolean list (block form allowed). */
@@ -1020,6 +1028,40 @@ out:
 	return ret;
 }
 
+/* 2.4 shared namespace prefix variables and their 2.3 spelling. */
+static const char *const prefix_vars[][2] = {
+	{ "$username", "%%n" }, { "$user", "%%u" }, { "$domain", "%%d" },
+};
+
+/* Replace each prefix_vars[i][from] by [i][to] in value. */
+static const char *replace_words(pool_t pool, const char *value,
+				 const char *const table[][2],
+				 unsigned int from, unsigned int to)
+{
+	string_t *str = str_new(64);
+	const char *ret;
+
+	for (const char *p = value; *p != '\0';) {
+		bool hit = false;
+
+		for (unsigned int i = 0; i < N_ELEMENTS(prefix_vars); i++) {
+			size_t len = strlen(table[i][from]);
+
+			if (strncmp(p, table[i][from], len) == 0) {
+				str_append(str, table[i][to]);
+				p += len;
+				hit = true;
+				break;
+			}
+		}
+		if (!hit)
+			str_append_c(str, *p++);
+	}
+	ret = p_strdup(pool, str_c(str));
+	str_free(&str);
+	return ret;
+}
+
 static const char *strip_prefix(const char *key, const char *prefix)
 {
 	const char *rest;
@@ -1059,6 +1101,14 @@ static int t24_inner_setting(struct t24_ctx *ctx, struct dnode *n,
 			dialect_error(ctx->tree, n, "Unknown setting: address "
 				      "(Dovecot 2.3 name; 2.4 has listen)");
 			return -1;
+		}
+	} else if (kind == SCOPE_NAMESPACE && strcmp(n->key, "prefix") == 0) {
+		/* shared namespaces: $user -> %%u ... */
+		v = dnode_value(pool, n);
+		if (strchr(v, '$') != NULL) {
+			dnode_set_value(n, replace_words(pool, v,
+						       prefix_vars, 0, 1));
+			return 0;
 		}
 	} else if (kind == SCOPE_NAMESPACE && strcmp(n->key, "location") == 0) {
 		dialect_error(ctx->tree, n, "Unknown setting: location "
@@ -1502,9 +1552,24 @@ static void x24_untranslated(struct x24_ctx *ctx, struct dnode *scope,
 /* Plugin settings removed in 2.4 (beyond the director/replication/
  * old_stats prefixes). */
 static const char *const gone_plugin_24[] = {
-	"mail_replica", "quota_set", "quota_vsizes", "fts_stopwords_workaround",
+	/* removed */
+	"mail_replica", "replication_sync_timeout", "quota_set",
+	"quota_vsizes", "fts_stopwords_workaround",
 	"sieve_vacation_max_subject_codepoints", "pop3_uidl_migrate_format",
-	"mail_crypt_save_version",
+	"mail_crypt_save_version", "sieve_dir", "sieve_global_dir",
+	"sieve_global_path",
+	/* named filters or other shapes in 2.4, not translated */
+	"acl_shared_dict", "fts_autoindex_exclude", "fts_decoder",
+	"fts_enforced", "fts_languages", "fts_solr", "fts_tika",
+	"zlib_save_level", "last_login_dict", "lazy_expunge_exclude",
+	"mail_crypt_global_private_key", "mail_lua_script",
+	"notify_status_dict", "quota_over_script", "quota_clone_dict",
+	"sieve", "sieve_default", "sieve_discard", "sieve_global",
+	"sieve_editheader_forbid_add", "sieve_editheader_forbid_delete",
+	"sieve_editheader_protected", "acl_anyone",
+	"mail_crypt_global_public_key", "mail_crypt_private_key",
+	"apparmor_hat", "acl_ignore_namespace", "sieve_default_name",
+	"sieve_subaddress_sep", "sieve_vacation_dont_check_recipient",
 };
 
 /* A plugin { } setting: renamed for 2.4 and returned true to be moved
@@ -1515,13 +1580,34 @@ static bool x24_plugin_setting(struct x24_ctx *ctx, struct dnode *scope,
 {
 	pool_t pool = ctx->pool;
 
-	for (unsigned int i = 0; i < N_ELEMENTS(renames_plugin); i++) {
+	static const char *const shaped[] = {
+		/* 2.4 made these named filters: not translated */
+		"quota", "fts", "trash", "welcome_script", "charset_aliases",
+	};
+	static const char *const shaped_prefixes[] = {
+		"quota_rule", "quota_warning", "sieve_before", "sieve_after",
+		"imapsieve_mailbox", "notify_status_mailbox",
+		"sieve_spamtest_text_value", "sieve_virustest_text_value",
+	};
+	bool untranslated = in_list(c->key, shaped, N_ELEMENTS(shaped)) ||
+		(strcmp(c->key, "acl") == 0 &&
+		 strchr(dnode_value(pool, c), ':') != NULL);
+
+	for (unsigned int i = 0; i < N_ELEMENTS(shaped_prefixes); i++) {
+		const char *rest;
+
+		if (str_begins(c->key, shaped_prefixes[i], &rest) &&
+		    strspn(rest, "0123456789") == strlen(rest))
+			untranslated = true;
+	}
+	for (unsigned int i = 0; i < N_ELEMENTS(renames_plugin) &&
+	     !untranslated; i++) {
 		if (strcmp(c->key, renames_plugin[i].k23) == 0) {
 			c->key = renames_plugin[i].k24;
 			break;
 		}
 	}
-	if (c->section || dialect_root_type(c->key) >= 0 ||
+	if (untranslated || c->section || dialect_root_type(c->key) >= 0 ||
 	    is_loc_key(c->key) || is_gone_in_24(c->key) ||
 	    in_list(c->key, gone_plugin_24, N_ELEMENTS(gone_plugin_24))) {
 		struct dnode *sec = dnode_new_section(pool, c, "plugin", NULL);
@@ -1885,6 +1971,13 @@ static void x24_block(struct x24_ctx *ctx, struct dnode *scope,
 		} else if (kind == SCOPE_NAMESPACE &&
 			   strcmp(n->key, "location") == 0) {
 			x24_location(ctx, n, dnode_value(pool, n));
+			continue;
+		} else if (kind == SCOPE_NAMESPACE &&
+			   strcmp(n->key, "prefix") == 0 &&
+			   strstr(dnode_value(pool, n), "%%") != NULL) {
+			dnode_set_value(n, replace_words(pool,
+				dnode_value(pool, n), prefix_vars, 1, 0));
+			n->expand = true;
 			continue;
 		}
 		if (n->is_file || (n->raw != NULL && n->raw[0] == '<'))

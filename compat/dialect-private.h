@@ -19,7 +19,8 @@ struct dnode {
 	const char *val;	/* unquoted value (raw == NULL: to write) */
 	bool is_file;		/* '<file' */
 	bool expand;
-	bool done;		/* written by a translation: not re-read */		/* val holds $name references: no quotes */
+	bool done;
+	bool garbage;		/* text after '{' (ignored by 1.x) */		/* written by a translation: not re-read */		/* val holds $name references: no quotes */
 	const char *file;
 	unsigned int line;
 };

@@ -419,6 +419,7 @@ static int read_line(struct reader *r, const char *path, unsigned int linenum,
 		dialect_error(tree, &at, "Garbage after '{'");
 		return -1;
 	}
+	node->garbage = line[1] != '\0';
 	if (++r->depth > DIALECT_MAX_DEPTH) {
 		dialect_error(tree, &at, "Too deeply nested sections");
 		return -1;
@@ -717,6 +718,18 @@ static bool has_word(const char *value, const char *word)
 	return false;
 }
 
+/* "*:143", "10.0.0.1:143", "[::1]:143": an address with a port. */
+static bool listen_has_port(const char *value)
+{
+	const char *colon = strrchr(value, ':');
+
+	if (colon == NULL || colon[1] == '\0' ||
+	    strspn(colon + 1, "0123456789") != strlen(colon + 1))
+		return false;
+	/* a bare IPv6 address has more colons and no brackets */
+	return strchr(value, ':') == colon || colon[-1] == ']';
+}
+
 static void detect_walk(struct detect_ctx *ctx, const struct dnode *parent)
 {
 	for (const struct dnode *n = parent->children; n != NULL;
@@ -735,6 +748,25 @@ static void detect_walk(struct detect_ctx *ctx, const struct dnode *parent)
 				add_reason(ctx->reasons_1x, &ctx->count_1x, n,
 					   "%s %s { inside auth { }", k,
 					   n->name == NULL ? "" : n->name);
+			} else if (n->garbage) {
+				add_reason(ctx->reasons_1x, &ctx->count_1x, n,
+					   "text after '{' (ignored by 1.x, an "
+					   "error in 2.x)");
+			} else if (strcmp(k, "namespace") == 0 &&
+				   n->name != NULL &&
+				   dnode_child(n, "type") == NULL &&
+				   (strcmp(n->name, "private") == 0 ||
+				    strcmp(n->name, "shared") == 0 ||
+				    strcmp(n->name, "public") == 0)) {
+				add_reason(ctx->reasons_1x, &ctx->count_1x, n,
+					   "namespace %s { without type (1.x: "
+					   "the name is the type)", n->name);
+			} else if (strcmp(k, "protocol") == 0 &&
+				   n->name != NULL &&
+				   strcmp(n->name, "managesieve") == 0) {
+				add_reason(ctx->reasons_1x, &ctx->count_1x, n,
+					   "protocol managesieve { (1.x name of "
+					   "sieve)");
 			} else if (strcmp(k, "socket") == 0) {
 				add_reason(ctx->reasons_1x, &ctx->count_1x, n,
 					   "socket %s { (1.x auth socket)",
@@ -765,10 +797,18 @@ static void detect_walk(struct detect_ctx *ctx, const struct dnode *parent)
 				   "%s (1.x setting)", k);
 		} else if (strcmp(k, "protocols") == 0 && n->raw != NULL &&
 			   (has_word(n->raw, "imaps") ||
-			    has_word(n->raw, "pop3s"))) {
+			    has_word(n->raw, "pop3s") ||
+			    has_word(n->raw, "managesieve") ||
+			    strcmp(n->raw, "none") == 0)) {
 			add_reason(ctx->reasons_1x, &ctx->count_1x, n,
-				   "protocols = %s (imaps/pop3s are 1.x "
-				   "protocols)", n->raw);
+				   "protocols = %s (imaps, pop3s, managesieve "
+				   "and none are 1.x protocol names)", n->raw);
+		} else if ((strcmp(k, "listen") == 0 ||
+			    strcmp(k, "ssl_listen") == 0) && n->raw != NULL &&
+			   listen_has_port(n->raw)) {
+			add_reason(ctx->reasons_1x, &ctx->count_1x, n,
+				   "%s = %s (a port in listen is 1.x)", k,
+				   n->raw);
 		} else if (str_in(k, markers_24, N_ELEMENTS(markers_24))) {
 			add_reason(ctx->reasons_24, &ctx->count_24, n,
 				   "%s (2.4 setting)", k);
