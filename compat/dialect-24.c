@@ -1121,13 +1121,18 @@ static int t24_inner_setting(struct t24_ctx *ctx, struct dnode *n,
 	    strcmp(n->key, "login_trusted_networks") != 0) {
 		v = dnode_value(pool, n);
 		if (strchr(v, ',') != NULL) {
-			char *c = p_strdup(pool, v);
+			/* "a, b" -> "a b" */
+			string_t *str = str_new(64);
+			char *c = p_strdup(pool, v), *save = NULL, *w;
 
-			for (char *p = c; *p != '\0'; p++) {
-				if (*p == ',')
-					*p = ' ';
+			for (w = strtok_r(c, ", ", &save); w != NULL;
+			     w = strtok_r(NULL, ", ", &save)) {
+				if (str_len(str) > 0)
+					str_append_c(str, ' ');
+				str_append(str, w);
 			}
-			dnode_set_value(n, c);
+			dnode_set_value(n, p_strdup(pool, str_c(str)));
+			str_free(&str);
 		}
 	}
 	return convert_value(ctx, n, n->key);
