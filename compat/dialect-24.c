@@ -1076,7 +1076,10 @@ static int t24_inner_setting(struct t24_ctx *ctx, struct dnode *n,
 	pool_t pool = ctx->tree->pool;
 	const char *v;
 
-	n->key = strip_prefix(n->key, p_strdup_printf(pool, "%s_", section));
+	if (kind != SCOPE_SERVICE || (strcmp(n->key, "service_count") != 0 &&
+				      strcmp(n->key, "service_idle_kill") != 0))
+		n->key = strip_prefix(n->key,
+				      p_strdup_printf(pool, "%s_", section));
 	if (kind == SCOPE_SERVICE) {
 		if (strcmp(n->key, "restart_request_count") == 0) {
 			v = dnode_value(pool, n);

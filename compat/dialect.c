@@ -873,6 +873,15 @@ int dialect_detect(pool_t pool, const char *path,
 	   after '{') cannot change which markers are there */
 	tree.dialect = CONFIG_DIALECT_1X;
 	if (dtree_read_file(&tree, path) < 0) {
+		const struct dnode *first = tree.root == NULL ? NULL :
+			tree.root->children;
+
+		/* a 2.4 file with an error: the translation reports it */
+		if (first != NULL && !first->section &&
+		    strcmp(first->key, "dovecot_config_version") == 0) {
+			detect_tree(pool, &tree, det_r);
+			return 0;
+		}
 		*error_r = tree.error;
 		return -1;
 	}
