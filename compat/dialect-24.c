@@ -2040,3 +2040,60 @@ int dialect_export_24(pool_t pool, const char *text23, string_t *out,
 	dtree_write(&tree, out, false);
 	return 0;
 }
+
+/* ---- tables for the unit tests ---- */
+
+bool dialect_rename_get(unsigned int i, const char **k24_r,
+			const char **k23_r, bool *is_file_r)
+{
+	if (i >= N_ELEMENTS(renames_root))
+		return false;
+	*k24_r = renames_root[i].k24;
+	*k23_r = renames_root[i].k23;
+	*is_file_r = renames_root[i].map == VM_FILE;
+	return true;
+}
+
+bool dialect_plugin_rename_get(unsigned int i, const char **k24_r,
+			       const char **k23_r)
+{
+	if (i >= N_ELEMENTS(renames_plugin))
+		return false;
+	*k24_r = renames_plugin[i].k24;
+	*k23_r = renames_plugin[i].k23;
+	return true;
+}
+
+bool dialect_var_get(unsigned int i, const char **key_r, const char **v24_r,
+		     const char **v23_r)
+{
+	static const struct {
+		const char *key;
+		const struct var_map *table;
+	} tables[] = {
+		{ "", vars_generic }, { "pop3_uidl_format", vars_uidl },
+		{ "imap_logout_format", vars_imap_logout },
+		{ "pop3_logout_format", vars_pop3_logout },
+		{ "login_log_format_elements", vars_login_elements },
+		{ "login_log_format", vars_login_format },
+		{ "deliver_log_format", vars_deliver },
+		{ "rejection_reason", vars_rejection },
+		{ "auth_policy_request_attributes", vars_policy },
+	};
+
+	for (unsigned int t = 0; t < N_ELEMENTS(tables); t++) {
+		const struct var_map *m = tables[t].table;
+		unsigned int n = 0;
+
+		while (m[n].v24 != NULL)
+			n++;
+		if (i < n) {
+			*key_r = tables[t].key;
+			*v24_r = m[i].v24;
+			*v23_r = m[i].v23;
+			return true;
+		}
+		i -= n;
+	}
+	return false;
+}

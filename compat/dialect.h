@@ -56,4 +56,16 @@ const char *dialect_vars_24_to_23(pool_t pool, const char *key,
 const char *dialect_vars_23_to_24(pool_t pool, const char *key,
 				  const char *value);
 
+/* The translation tables, for the unit tests: entry i (from 0) of the
+ * top-level renames (2.4 name, 2.3 name, whether the 2.3 value is a
+ * <file) and of the variable tables (the setting whose table it is, or
+ * "" for the generic one; the 2.4 "var|filter" and the 2.3 form).
+ * false past the end. */
+bool dialect_rename_get(unsigned int i, const char **k24_r,
+			const char **k23_r, bool *is_file_r);
+bool dialect_plugin_rename_get(unsigned int i, const char **k24_r,
+			       const char **k23_r);
+bool dialect_var_get(unsigned int i, const char **key_r, const char **v24_r,
+		     const char **v23_r);
+
 #endif
