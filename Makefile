@@ -135,6 +135,7 @@ unit: $(B)/bin/unit-tests
 compat-test: all
 	./tests/compat/check-known.sh $(CURDIR)/$(B)/bin/doveconf
 	./tests/compat/yaml-roundtrip.sh $(CURDIR)/$(B)/bin/doveconf
+	$(PYTHON) tests/compat/dialect-test.py $(CURDIR)/$(B)/bin/doveconf
 	./tests/compat/pw-diff.sh $(CURDIR)/$(B)/bin/doveadm
 	ROOST=$(CURDIR)/$(B)/bin/roost $(PYTHON) tests/compat/auth-diff.py
 	ROOST=$(CURDIR)/$(B)/bin/roost $(PYTHON) tests/compat/auth-cache-diff.py
@@ -195,6 +196,7 @@ integration: all $(B)/bin/auth-db-probe $(B)/bin/mailstore-probe
 		tests/integration/mbox-crash.py
 	ROOST=$(CURDIR)/$(B)/bin/roost $(PYTHON) \
 		tests/integration/test_mbox_dovecot.py
+	ROOST=$(CURDIR)/$(B)/bin/roost $(PYTHON) tests/integration/test_dialects.py
 
 # Side-by-side benchmarks against Debian's Dovecot (tests/bench/README.md).
 # imap-bench.py (the longest) runs last, after pop3-bench.py.

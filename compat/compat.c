@@ -5,6 +5,7 @@
 #include "config-yaml.h"
 #include "config-bind.h"
 #include "log.h"
+#include "dialect.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,6 +32,48 @@ static bool path_is_yaml(const char *path)
 	return str_ends(path, ".yaml") || str_ends(path, ".yml");
 }
 
+/* Dovecot 1.x and 2.4 files are translated into 2.3 text first
+ * (dialect.h); a 2.3 file is read as it is. */
+static int load_any_dialect(const char *path, enum config_parse_flags flags,
+			    struct config **config_r, const char **error_r)
+{
+	pool_t pool = pool_create("config dialect", 16 * 1024);
+	struct dialect_detection det;
+	const char *text, *error;
+	int ret;
+
+	*config_r = NULL;
+	if (dialect_detect(pool, path, &det, &error) < 0 ||
+	    det.dialect == CONFIG_DIALECT_23) {
+		/* the 2.3 parser gives its own (Dovecot's) error texts */
+		pool_destroy(&pool);
+		return config_parse_file(path, flags, config_r, error_r);
+	}
+	if (dialect_translate(pool, path, det.dialect, &text, &error) < 0) {
+		*error_r = roost_error_keep(error);
+		pool_destroy(&pool);
+		return -1;
+	}
+	flags |= CONFIG_PARSE_LINE_MARKERS;
+	if (det.dialect == CONFIG_DIALECT_24)
+		flags |= CONFIG_PARSE_NO_OBSOLETE;
+	if (getenv("ROOST_DIALECT_DEBUG") != NULL)
+		fputs(text, stderr);
+	ret = config_parse_string(path, text, flags, config_r, error_r);
+	pool_destroy(&pool);
+	return ret;
+}
+
+const char *roost_error_keep(const char *msg)
+{
+	static char *kept;
+	char *old = kept;
+
+	kept = i_strdup(msg);
+	free(old);
+	return kept;
+}
+
 int roost_config_load(const char *path, enum config_parse_flags flags,
 		      struct config **config_r, const char **error_r)
 {
@@ -41,8 +84,10 @@ int roost_config_load(const char *path, enum config_parse_flags flags,
 	/* doveconf -n --yaml output reads back like a dovecot.conf */
 	if (path_is_yaml(path) && (flags & CONFIG_PARSE_DEFAULTS_ONLY) == 0)
 		ret = config_yaml_load(path, flags, config_r, error_r);
-	else
+	else if ((flags & CONFIG_PARSE_DEFAULTS_ONLY) != 0)
 		ret = config_parse_file(path, flags, config_r, error_r);
+	else
+		ret = load_any_dialect(path, flags, config_r, error_r);
 	if (ret < 0)
 		return -1;
 	return config_check(*config_r, error_r);

@@ -23,6 +23,9 @@ int roost_log_open(const struct settings_root *set, const char **error_r);
 int roost_config_load(const char *path, enum config_parse_flags flags,
 		      struct config **config_r, const char **error_r);
 
+/* Keep an error text beyond the pool it was made in (the last one only). */
+const char *roost_error_keep(const char *msg);
+
 int doveconf_main(int argc, char *argv[]);
 /* doveadm: global options and the command table (doveadm.c) */
 int doveadm_main(int argc, char *argv[]);

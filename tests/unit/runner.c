@@ -22,6 +22,7 @@ int main(void)
 	srunner_add_suite(sr, make_config_parser_suite());
 	srunner_add_suite(sr, make_config_filter_suite());
 	srunner_add_suite(sr, make_config_yaml_suite());
+	srunner_add_suite(sr, make_dialect_suite());
 	srunner_add_suite(sr, make_var_expand_suite());
 	srunner_add_suite(sr, make_config_bind_suite());
 	srunner_add_suite(sr, make_base64_suite());
