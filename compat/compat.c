@@ -3,6 +3,8 @@
 #include "compat.h"
 #include "config-check.h"
 #include "config-yaml.h"
+#include "mail-storage.h"
+#include "zeroconf.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,10 +36,16 @@ int roost_config_load(const char *path, enum config_parse_flags flags,
 {
 	int ret;
 
-	if (strcmp(path, ROOST_BUILTIN_CONFIG) == 0)
-		flags |= CONFIG_PARSE_DEFAULTS_ONLY;
-	/* doveconf -n --yaml output reads back like a dovecot.conf */
-	if (path_is_yaml(path) && (flags & CONFIG_PARSE_DEFAULTS_ONLY) == 0)
+	if (strcmp(path, ROOST_BUILTIN_CONFIG) == 0 &&
+	    (flags & CONFIG_PARSE_DEFAULTS_ONLY) == 0) {
+		/* no config file: the zero-config set-up (zeroconf.h), whose
+		   empty mail_location falls back to Debian's mbox layout */
+		mail_user_set_autodetect_mbox_fallback(true);
+		ret = config_parse_string(ROOST_BUILTIN_CONFIG,
+					  zeroconf_config_text(), flags,
+					  config_r, error_r);
+	} else if (path_is_yaml(path) &&
+		   (flags & CONFIG_PARSE_DEFAULTS_ONLY) == 0)
 		ret = config_yaml_load(path, flags, config_r, error_r);
 	else
 		ret = config_parse_file(path, flags, config_r, error_r);

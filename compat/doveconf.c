@@ -11,6 +11,7 @@
 #include "settings-modules.h"
 #include "hash.h"
 #include "compat.h"
+#include "zeroconf.h"
 
 #include <getopt.h>
 #include <limits.h>
@@ -657,6 +658,8 @@ static void print_banner(const char *path)
 		printf("# OS: %s %s %s\n", u.sysname, u.release, u.machine);
 	if (gethostname(host, sizeof(host) - 1) == 0)
 		printf("# Hostname: %s\n", host);
+	if (strcmp(path, ROOST_BUILTIN_CONFIG) == 0)
+		fputs(zeroconf_describe(), stdout);
 	fflush(stdout);
 }
 

@@ -4,6 +4,7 @@
  * `roost mail-worker -c FILE`. */
 #include "lib.h"
 #include "compat.h"
+#include "zeroconf.h"
 #include "config-bind.h"
 #include "login-common.h"
 #include "mail-worker.h"
@@ -159,6 +160,13 @@ int dovecot_main(int argc, char *argv[])
 		usage_dovecot();
 	}
 	pool = pool_create("master log", 4096);
+	if (path == NULL &&
+	    strcmp(roost_default_config_path(), ROOST_BUILTIN_CONFIG) == 0) {
+		const char *error;
+
+		if (zeroconf_master_prepare(&error) < 0)
+			i_fatal("%s", error);
+	}
 	{
 		const char *error;
 		struct settings_root *set = config_bind(pool,
