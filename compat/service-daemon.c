@@ -84,8 +84,12 @@ static int signal_master(struct config *config, int signo)
 		i_fatal("%s", error);
 	path = i_strdup_printf("%s/master.pid", set->base_dir);
 	f = fopen(path, "r");
-	if (f == NULL || fscanf(f, "%ld", &pid) != 1 || pid <= 0) {
-		i_fatal("Dovecot is not running (read from %s)", path);
+	if (f == NULL || fscanf(f, "%ld", &pid) != 1 || pid <= 0 ||
+	    (kill((pid_t)pid, 0) < 0 && errno == ESRCH)) {
+		/* Dovecot's text, status and (no) prefix */
+		log_set_prefix("");
+		i_fatal_status(EXIT_TEMPFAIL,
+			       "Dovecot is not running (read from %s)", path);
 	}
 	fclose(f);
 	if (kill((pid_t)pid, signo) < 0)
