@@ -238,7 +238,8 @@ install: all
 		$(DESTDIR)$(PREFIX)/lib/dovecot \
 		$(DESTDIR)$(PREFIX)/share/man/man1 \
 		$(DESTDIR)$(PREFIX)/share/man/man5 \
-		$(DESTDIR)$(PREFIX)/share/man/man7
+		$(DESTDIR)$(PREFIX)/share/man/man7 \
+		$(DESTDIR)$(PREFIX)/share/man/man8
 	install -m 755 $(BIN) $(DESTDIR)$(PREFIX)/sbin/roost
 	ln -sf roost $(DESTDIR)$(PREFIX)/sbin/dovecot
 	ln -sf ../sbin/roost $(DESTDIR)$(PREFIX)/bin/doveconf
@@ -253,6 +254,8 @@ install: all
 		install -m 644 $$m $(DESTDIR)$(PREFIX)/share/man/man5/; done; true
 	for m in man/*.7; do [ -f "$$m" ] && \
 		install -m 644 $$m $(DESTDIR)$(PREFIX)/share/man/man7/; done; true
+	for m in man/*.8; do [ -f "$$m" ] && \
+		install -m 644 $$m $(DESTDIR)$(PREFIX)/share/man/man8/; done; true
 
 # The Debian package (packaging/README.md): a fresh copy of the tree with
 # packaging/debian as debian/, built by dpkg-buildpackage in build/deb;

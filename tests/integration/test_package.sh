@@ -34,10 +34,11 @@ check() { # check DESCRIPTION command...
 }
 
 part_units() {
-	mkdir -p "$T/man/man1" "$T/man/man5" "$T/man/man7"
+	mkdir -p "$T/man/man1" "$T/man/man5" "$T/man/man7" "$T/man/man8"
 	cp "$SRC"/man/*.1 "$T/man/man1/"
 	cp "$SRC"/man/*.5 "$T/man/man5/"
 	cp "$SRC"/man/*.7 "$T/man/man7/"
+	cp "$SRC"/man/*.8 "$T/man/man8/"
 	if ! command -v systemd-analyze >/dev/null; then
 		echo "units: SKIP (no systemd-analyze)"
 		return
@@ -89,7 +90,7 @@ part_man() {
 		done
 	done
 	for p in dovecot.1 doveconf.1 doveadm.1 dovecot-lda.1 deliver.1 \
-		dovecot.conf.5 roost.7 roost.1; do
+		dovecot.conf.5 roost.7 roost.8; do
 		check "man/$p missing" [ -f "$SRC/man/$p" ]
 	done
 	# every command doveadm lists has its page (doveadm help CMD)
@@ -118,7 +119,7 @@ part_deb() {
 	DEB=$(ls "$SRC"/build/deb/roost_*.deb)
 	dpkg-deb -c "$DEB" | awk '{ print substr($1, 1, 1), $6, $8 }' \
 		> "$T/contents"
-	has() { grep -qxF "$1" "$T/contents"; }
+	has() { grep -qxF -e "$1" "$T/contents"; }
 	check "/usr/sbin/roost is not the one real binary" has "- ./usr/sbin/roost "
 	for l in "./usr/sbin/dovecot roost" "./usr/bin/doveadm ../sbin/roost" \
 		"./usr/bin/doveconf ../sbin/roost" \
@@ -144,7 +145,7 @@ part_deb() {
 		./usr/share/man/man1/doveadm.1.gz \
 		./usr/share/man/man1/dovecot-lda.1.gz \
 		./usr/share/man/man5/dovecot.conf.5.gz \
-		./usr/share/man/man7/roost.7.gz; do
+		./usr/share/man/man7/roost.7.gz ./usr/share/man/man8/roost.8.gz; do
 		check "file $f" has "- $f "
 	done
 	check "nothing may be shipped under /etc/dovecot" \
@@ -174,7 +175,7 @@ part_deb() {
 	done
 	if command -v lintian >/dev/null; then
 		lintian --pedantic -I "$DEB" 2>/dev/null |
-			sed -n 's/^[EWIPX]: roost[^:]*: \([a-z0-9-]*\).*/\1/p' |
+			sed -n 's/^[EWIPX]: roost[^:]*: \([a-z0-9.+-]*\).*/\1/p' |
 			sort -u > "$T/tags"
 		while read -r tag; do
 			check "lintian tag $tag not justified in packaging/README.md" \
@@ -284,19 +285,18 @@ part_scripts() {
 	make_root "$r"
 	cp -R "$r/usr/share/roost/dovecot" "$r/etc/dovecot"
 	echo "# the admin's own comment" >> "$r/etc/dovecot/conf.d/10-mail.conf"
-	sed -i "s|</etc/dovecot/|<$r/etc/dovecot/|" \
-		"$r/etc/dovecot/conf.d/10-ssl.conf"
 	echo cert > "$r/etc/ssl/certs/ssl-cert-snakeoil.pem"
 	echo key > "$r/etc/ssl/private/ssl-cert-snakeoil.key"
 	before=$(tree_sums "$r/etc/dovecot")
 	check "postinst configure (stock tree)" run_script "$r" postinst \
 		configure ""
-	# the configured paths name the fake root itself here, so the
-	# links land at $r$r/...: look for them through doveconf's value
-	cert=$(DPKG_ROOT= "$BIN/doveconf" -c "$r/etc/dovecot/dovecot.conf" \
-		-h ssl_cert | sed 's/^<//')
-	check "stock: cert not linked to snakeoil ($cert)" \
-		[ "$(readlink "$r$cert")" = /etc/ssl/certs/ssl-cert-snakeoil.pem ]
+	# the configured /etc/dovecot/private/dovecot.pem, under the root
+	check "stock: cert not linked to snakeoil" [ "$(readlink \
+		"$r/etc/dovecot/private/dovecot.pem")" = \
+		/etc/ssl/certs/ssl-cert-snakeoil.pem ]
+	check "stock: key not linked to snakeoil" [ "$(readlink \
+		"$r/etc/dovecot/private/dovecot.key")" = \
+		/etc/ssl/private/ssl-cert-snakeoil.key ]
 	check "stock: only private/ may change" [ "$before" = \
 		"$(tree_sums "$r/etc/dovecot" | grep -v '^\./private/')" ]
 
