@@ -45,8 +45,9 @@
 
 struct master_listener {
 	int fd;
-	const char *service;	/* "pop3-login" */
-	const char *name;	/* "pop3" */
+	/* owned copies: the settings pool is replaced at each reload */
+	char *service;	/* "pop3-login" */
+	char *name;	/* "pop3" */
 	bool ssl;
 	bool haproxy;
 };
@@ -88,7 +89,7 @@ struct master {
 	struct config *config;
 	struct settings_root *set;
 	pool_t pool;
-	const char *pid_path;
+	char *pid_path;	/* owned: outlives the settings pool */
 	ARRAY(struct master_listener) listeners;
 	ARRAY(struct master_child *) children;
 	struct connection *auth_master;
@@ -225,8 +226,8 @@ static void listener_add(struct listen_entry *e, int fd)
 	struct master_listener *ml = array_append_space(&master->listeners);
 
 	ml->fd = fd;
-	ml->service = e->svc->name;
-	ml->name = e->l->name;
+	ml->service = i_strdup(e->svc->name);
+	ml->name = i_strdup(e->l->name);
 	ml->ssl = e->l->ssl;
 	ml->haproxy = e->l->haproxy;
 }
@@ -1146,7 +1147,7 @@ int master_main(struct config *config, const char *config_path,
 		i_fatal("readlink(/proc/self/exe) failed: %m");
 	exe[n] = '\0';
 	m.exe = exe;
-	m.pid_path = p_strdup_printf(m.pool, "%s/master.pid", m.set->base_dir);
+	m.pid_path = i_strdup_printf("%s/master.pid", m.set->base_dir);
 
 	base_dir_create();
 	pid_file_check();
@@ -1191,11 +1192,15 @@ int master_main(struct config *config, const char *config_path,
 	array_free(&userip_sessions);
 	protocol_limits_clear();
 	array_free(&m.lookups);
-	for (size_t i = 0; i < m.listeners.count; i++)
+	for (size_t i = 0; i < m.listeners.count; i++) {
 		close(m.listeners.v[i].fd);
+		i_free(m.listeners.v[i].service);
+		i_free(m.listeners.v[i].name);
+	}
 	array_free(&m.listeners);
 	array_free(&m.children);
 	(void)unlink(m.pid_path);
+	i_free(m.pid_path);
 	io_loop_destroy(&m.loop);
 	pool_destroy(&m.pool);
 	return 0;
