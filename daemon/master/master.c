@@ -119,6 +119,23 @@ static ARRAY(struct protocol_limit) protocol_limits;
 
 static struct master *master;
 
+/* mail_privileged_group's gid (a name or a number), else def. */
+static gid_t privileged_gid(const struct settings_root *set, gid_t def)
+{
+	const char *name = set->mail_privileged_group;
+	struct group *gr;
+	char *end;
+	unsigned long num;
+
+	if (name == NULL || name[0] == '\0')
+		return def;
+	num = strtoul(name, &end, 10);
+	if (*end == '\0')
+		return (gid_t)num;
+	gr = getgrnam(name);
+	return gr == NULL ? def : gr->gr_gid;
+}
+
 static int fd_move_high(int fd)
 {
 	int nfd = fcntl(fd, F_DUPFD_CLOEXEC, MASTER_FD_BASE);
@@ -461,8 +478,12 @@ static struct master_child *mail_worker_spawn(uid_t uid, gid_t gid,
 			i_fatal("dup2() failed: %m");
 		if (geteuid() == 0) {
 			gid_t groups[1] = { gid };
-			if (setgroups(1, groups) < 0 || setgid(gid) < 0 ||
-			    setuid(uid) < 0)
+			/* mail_privileged_group stays the saved gid, so the
+			   mbox code can setegid() to it for dotlocks in
+			   /var/mail, as Dovecot does */
+			gid_t saved = privileged_gid(master->set, gid);
+			if (setgroups(1, groups) < 0 ||
+			    setresgid(gid, gid, saved) < 0 || setuid(uid) < 0)
 				i_fatal("Couldn't drop privileges to uid %u: %m",
 					(unsigned int)uid);
 		} else if (getuid() != uid) {
