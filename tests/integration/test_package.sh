@@ -1,6 +1,6 @@
 #!/bin/bash
 # test_package.sh - what the roost package and its parts promise
-# (packaging/README.md), in four parts:
+# (packaging/README.md), in five parts:
 #   units    systemd-analyze verify of packaging/systemd (Documentation=
 #            man pages resolved against man/)
 #   man      every page mandoc -Tlint and groff -ww clean, .so targets
@@ -13,13 +13,16 @@
 #            ($DPKG_ROOT) with adduser, systemctl & co. stubbed: default
 #            tree only without dovecot.conf, an admin's tree untouched,
 #            certificate made (or snakeoil linked), purge keeps edits
+#   swap     package-swap.sh: Dovecot -> apt install ./roost.deb ->
+#            Dovecot in a throwaway overlay root (same logins, UIDs,
+#            flags, UIDLs both ways)
 # Usage: test_package.sh BUILD_BIN_DIR [part...]. The deb and scripts
 # parts skip, saying why, when dpkg-buildpackage/debhelper are missing.
 # Nothing is installed on this machine; every file is in a temp dir.
 set -u
 BIN=${1:?usage: test_package.sh BUILD_BIN_DIR [part...]}
 shift
-PARTS=${*:-units man deb scripts}
+PARTS=${*:-units man deb scripts swap}
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
 T=$(mktemp -d "${TMPDIR:-/tmp}/roost-package.XXXXXX")
 trap 'rm -rf "$T"' EXIT
@@ -317,6 +320,23 @@ part_scripts() {
 	if [ "$fail" -gt 0 ]; then
 		cat "$T/scripts.log" >&2
 	fi
+}
+
+part_swap() {
+	if [ -z "$DEB" ]; then
+		echo "swap: SKIP (no .deb was built)"
+		return
+	fi
+	start=$(date +%s)
+	"$SRC/tests/integration/package-swap.sh" "$DEB" > "$T/swap.log" 2>&1
+	rc=$?
+	grep '^swap: ' "$T/swap.log"
+	echo "swap: took $(( $(date +%s) - start )) s"
+	case $rc in
+	0) ok ;;
+	77) ;;
+	*) cat "$T/swap.log" >&2; bad "package-swap.sh" ;;
+	esac
 }
 
 for p in $PARTS; do
