@@ -127,6 +127,7 @@ check: deps
 	$(MAKE) unit
 	$(MAKE) compat-test
 	$(MAKE) integration
+	$(MAKE) package-test
 
 unit: $(B)/bin/unit-tests
 	CK_FORK=yes CK_DEFAULT_TIMEOUT=60 ROOST_SRCDIR=$(CURDIR) \
@@ -188,6 +189,7 @@ integration: all $(B)/bin/auth-db-probe $(B)/bin/mailstore-probe
 	ROOST=$(CURDIR)/$(B)/bin/roost $(PYTHON) tests/integration/test_imap_append.py
 	ROOST=$(CURDIR)/$(B)/bin/roost $(PYTHON) \
 		tests/integration/test_socket_activation.py
+	ROOST=$(CURDIR)/$(B)/bin/roost $(PYTHON) tests/integration/test_zeroconf.py
 	ROOST=$(CURDIR)/$(B)/bin/roost $(PYTHON) \
 		tests/integration/test_imap_login.py
 	ROOST=$(CURDIR)/$(B)/bin/roost $(PYTHON) tests/integration/test_haproxy.py
@@ -238,7 +240,9 @@ install: all
 	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/bin \
 		$(DESTDIR)$(PREFIX)/lib/dovecot \
 		$(DESTDIR)$(PREFIX)/share/man/man1 \
-		$(DESTDIR)$(PREFIX)/share/man/man5
+		$(DESTDIR)$(PREFIX)/share/man/man5 \
+		$(DESTDIR)$(PREFIX)/share/man/man7 \
+		$(DESTDIR)$(PREFIX)/share/man/man8
 	install -m 755 $(BIN) $(DESTDIR)$(PREFIX)/sbin/roost
 	ln -sf roost $(DESTDIR)$(PREFIX)/sbin/dovecot
 	ln -sf ../sbin/roost $(DESTDIR)$(PREFIX)/bin/doveconf
@@ -251,8 +255,33 @@ install: all
 		install -m 644 $$m $(DESTDIR)$(PREFIX)/share/man/man1/; done; true
 	for m in man/*.5; do [ -f "$$m" ] && \
 		install -m 644 $$m $(DESTDIR)$(PREFIX)/share/man/man5/; done; true
+	for m in man/*.7; do [ -f "$$m" ] && \
+		install -m 644 $$m $(DESTDIR)$(PREFIX)/share/man/man7/; done; true
+	for m in man/*.8; do [ -f "$$m" ] && \
+		install -m 644 $$m $(DESTDIR)$(PREFIX)/share/man/man8/; done; true
+
+# The Debian package (packaging/README.md): a fresh copy of the tree with
+# packaging/debian as debian/, built by dpkg-buildpackage in build/deb;
+# nothing is reused from an earlier run.
+DEB_SRC := build/deb/roost-$(VERSION)
+.PHONY: deb package-test
+deb: deps
+	rm -rf build/deb
+	mkdir -p $(DEB_SRC)
+	tar -cf - --exclude=./build --exclude=./.git --exclude=__pycache__ . | \
+		tar -xf - -C $(DEB_SRC)
+	cp -R packaging/debian $(DEB_SRC)/debian
+	cd $(DEB_SRC) && DEB_BUILD_OPTIONS=parallel=2 \
+		dpkg-buildpackage -us -uc -b >../build.log 2>&1 || \
+		{ tail -40 ../build.log; exit 1; }
+	ls build/deb/*.deb
+
+# make check runs this: systemd units, man pages, the .deb and its
+# maintainer scripts (tests/integration/test_package.sh).
+package-test: all
+	./tests/integration/test_package.sh $(CURDIR)/$(B)/bin
 
 clean:
 	rm -rf $(B)
 
--include $(shell find $(B) -name '*.d' 2>/dev/null)
+-include $(shell find $(B) -path $(B)/deb -prune -o -name '*.d' -type f -print 2>/dev/null)

@@ -6,6 +6,8 @@
 #include "config-bind.h"
 #include "log.h"
 #include "dialect.h"
+#include "mail-storage.h"
+#include "zeroconf.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -79,12 +81,22 @@ int roost_config_load(const char *path, enum config_parse_flags flags,
 {
 	int ret;
 
-	if (strcmp(path, ROOST_BUILTIN_CONFIG) == 0)
-		flags |= CONFIG_PARSE_DEFAULTS_ONLY;
-	/* doveconf -n --yaml output reads back like a dovecot.conf */
-	if (path_is_yaml(path) && (flags & CONFIG_PARSE_DEFAULTS_ONLY) == 0)
+	if (strcmp(path, ROOST_BUILTIN_CONFIG) == 0 &&
+	    (flags & CONFIG_PARSE_DEFAULTS_ONLY) == 0) {
+		/* no config file: the zero-config set-up (zeroconf.h), whose
+		   empty mail_location falls back to Debian's mbox layout */
+		mail_user_set_autodetect_mbox_fallback(true);
+		ret = config_parse_string(ROOST_BUILTIN_CONFIG,
+					  zeroconf_config_text(), flags,
+					  config_r, error_r);
+	} else if (path_is_yaml(path) &&
+		   (flags & CONFIG_PARSE_DEFAULTS_ONLY) == 0) {
+		/* the master's snapshot of a zero-config set-up (its children
+		   inherit $ROOST_ZEROCONF_MTA): the same fallback */
+		if (getenv("ROOST_ZEROCONF_MTA") != NULL)
+			mail_user_set_autodetect_mbox_fallback(true);
 		ret = config_yaml_load(path, flags, config_r, error_r);
-	else if ((flags & CONFIG_PARSE_DEFAULTS_ONLY) != 0)
+	} else if ((flags & CONFIG_PARSE_DEFAULTS_ONLY) != 0)
 		ret = config_parse_file(path, flags, config_r, error_r);
 	else
 		ret = load_any_dialect(path, flags, config_r, error_r);

@@ -6,14 +6,16 @@
 #include "array.h"
 #include "config-parser.h"
 
-/* The built-in defaults are used when no config file exists. */
-#define ROOST_BUILTIN_CONFIG "(built-in defaults)"
+/* The config "path" when no config file exists: the zero-config set-up
+ * of zeroconf.h is parsed instead. */
+#define ROOST_BUILTIN_CONFIG "(zero-config)"
 
 /* /etc/dovecot/dovecot.conf, else /etc/dovecot.conf, else the built-in
  * defaults (zero-config). ROOST_CONFIG_DIR in the environment replaces
  * /etc for tests. */
 const char *roost_default_config_path(void);
-/* Parse path (ROOST_BUILTIN_CONFIG = defaults only) and run the checks.
+/* Parse path (ROOST_BUILTIN_CONFIG = the zero-config text; with
+ * CONFIG_PARSE_DEFAULTS_ONLY the built-in defaults) and run the checks.
  * Returns 0, or -1 with error; *config_r is non-NULL when the config can
  * still be shown (errors found after reading it all). */
 /* Open the log the settings name (log_path, info_log_path,

@@ -12,6 +12,7 @@
 #include "hash.h"
 #include "compat.h"
 #include "dialect.h"
+#include "zeroconf.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -755,6 +756,8 @@ static void print_banner(const char *path)
 		printf("# OS: %s %s %s\n", u.sysname, u.release, u.machine);
 	if (gethostname(host, sizeof(host) - 1) == 0)
 		printf("# Hostname: %s\n", host);
+	if (strcmp(path, ROOST_BUILTIN_CONFIG) == 0)
+		fputs(zeroconf_describe(), stdout);
 	fflush(stdout);
 }
 

@@ -4,6 +4,7 @@
  * `roost mail-worker -c FILE`. */
 #include "lib.h"
 #include "compat.h"
+#include "zeroconf.h"
 #include "config-bind.h"
 #include "login-common.h"
 #include "mail-worker.h"
@@ -78,8 +79,12 @@ static int signal_master(struct config *config, int signo)
 		i_fatal("%s", error);
 	path = i_strdup_printf("%s/master.pid", set->base_dir);
 	f = fopen(path, "r");
-	if (f == NULL || fscanf(f, "%ld", &pid) != 1 || pid <= 0) {
-		i_fatal("Dovecot is not running (read from %s)", path);
+	if (f == NULL || fscanf(f, "%ld", &pid) != 1 || pid <= 0 ||
+	    (kill((pid_t)pid, 0) < 0 && errno == ESRCH)) {
+		/* Dovecot's text, status and (no) prefix */
+		log_set_prefix("");
+		i_fatal_status(EXIT_TEMPFAIL,
+			       "Dovecot is not running (read from %s)", path);
 	}
 	fclose(f);
 	if (kill((pid_t)pid, signo) < 0)
@@ -154,6 +159,13 @@ int dovecot_main(int argc, char *argv[])
 		usage_dovecot();
 	}
 	pool = pool_create("master log", 4096);
+	if (path == NULL &&
+	    strcmp(roost_default_config_path(), ROOST_BUILTIN_CONFIG) == 0) {
+		const char *error;
+
+		if (zeroconf_master_prepare(&error) < 0)
+			i_fatal("%s", error);
+	}
 	{
 		const char *error;
 		struct settings_root *set = config_bind(pool,

@@ -124,6 +124,10 @@ int mail_user_init(const struct settings_root *set,
 		   const struct mail_user_info *info,
 		   struct mail_user **user_r, const char **error_r);
 void mail_user_deinit(struct mail_user **user);
+/* Zero-config (roost(7)): when an empty mail_location's autodetection
+ * finds nothing, use mbox:~/mail:INBOX=/var/mail/USER (Debian's default
+ * location) instead of failing. Off unless called, as in Dovecot. */
+void mail_user_set_autodetect_mbox_fallback(bool enable);
 
 /* The namespace a vname lives in (the longest matching prefix). INBOX
  * in any case maps to the inbox namespace. */

@@ -100,6 +100,13 @@ static bool file_exists(const char *path)
 	return stat(path, &st) == 0;
 }
 
+static bool autodetect_mbox_fallback = false;
+
+void mail_user_set_autodetect_mbox_fallback(bool enable)
+{
+	autodetect_mbox_fallback = enable;
+}
+
 /* Empty mail_location: look where Dovecot looks. $MAIL first, then
  * ~/Maildir, then an mbox root (~/mail or ~/Mail) with INBOX in the
  * system spool. */
@@ -157,6 +164,13 @@ static const char *location_autodetect(struct mail_user *user,
 			return p_strdup_printf(user->pool, "mbox:%s/%s",
 					       user->home, roots[i]);
 		}
+	}
+	if (autodetect_mbox_fallback && user->home != NULL) {
+		if (spool == NULL)
+			spool = p_strdup_printf(user->pool, "/var/mail/%s",
+						user->username);
+		return p_strdup_printf(user->pool, "mbox:%s/mail:INBOX=%s",
+				       user->home, spool);
 	}
 	*error_r = p_strdup_printf(user->pool,
 		"Mail storage autodetection failed with home=%s",

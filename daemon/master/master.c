@@ -46,9 +46,9 @@
 
 struct master_listener {
 	int fd;
-	/* copies: listeners outlive the config they came from (reload) */
-	char *service;		/* "pop3-login" */
-	char *name;		/* "pop3" */
+	/* owned copies: the settings pool is replaced at each reload */
+	char *service;	/* "pop3-login" */
+	char *name;	/* "pop3" */
 	bool ssl;
 	bool haproxy;
 };
@@ -93,7 +93,7 @@ struct master {
 	struct config *config;
 	struct settings_root *set;
 	pool_t pool;
-	const char *pid_path;
+	char *pid_path;	/* owned: outlives the settings pool */
 	ARRAY(struct master_listener) listeners;
 	ARRAY(struct master_child *) children;
 	struct connection *auth_master;
@@ -122,6 +122,23 @@ static ARRAY(struct userip_session) userip_sessions;
 static ARRAY(struct protocol_limit) protocol_limits;
 
 static struct master *master;
+
+/* mail_privileged_group's gid (a name or a number), else def. */
+static gid_t privileged_gid(const struct settings_root *set, gid_t def)
+{
+	const char *name = set->mail_privileged_group;
+	struct group *gr;
+	char *end;
+	unsigned long num;
+
+	if (name == NULL || name[0] == '\0')
+		return def;
+	num = strtoul(name, &end, 10);
+	if (*end == '\0')
+		return (gid_t)num;
+	gr = getgrnam(name);
+	return gr == NULL ? def : gr->gr_gid;
+}
 
 static int fd_move_high(int fd)
 {
@@ -465,8 +482,12 @@ static struct master_child *mail_worker_spawn(uid_t uid, gid_t gid,
 			i_fatal("dup2() failed: %m");
 		if (geteuid() == 0) {
 			gid_t groups[1] = { gid };
-			if (setgroups(1, groups) < 0 || setgid(gid) < 0 ||
-			    setuid(uid) < 0)
+			/* mail_privileged_group stays the saved gid, so the
+			   mbox code can setegid() to it for dotlocks in
+			   /var/mail, as Dovecot does */
+			gid_t saved = privileged_gid(master->set, gid);
+			if (setgroups(1, groups) < 0 ||
+			    setresgid(gid, gid, saved) < 0 || setuid(uid) < 0)
 				i_fatal("Couldn't drop privileges to uid %u: %m",
 					(unsigned int)uid);
 		} else if (getuid() != uid) {
@@ -1215,7 +1236,7 @@ int master_main(struct config *config, const char *config_path,
 		i_fatal("readlink(/proc/self/exe) failed: %m");
 	exe[n] = '\0';
 	m.exe = exe;
-	m.pid_path = p_strdup_printf(m.pool, "%s/master.pid", m.set->base_dir);
+	m.pid_path = i_strdup_printf("%s/master.pid", m.set->base_dir);
 
 	base_dir_create();
 	pid_file_check();
@@ -1271,6 +1292,7 @@ int master_main(struct config *config, const char *config_path,
 	array_free(&m.children);
 	(void)unlink(m.pid_path);
 	(void)unlink(m.config_path);
+	i_free(m.pid_path);
 	io_loop_destroy(&m.loop);
 	pool_destroy(&m.pool);
 	return 0;
