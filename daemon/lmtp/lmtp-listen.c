@@ -51,12 +51,12 @@ lmtp_session_run(struct lmtp_listen *l, int fd,
 	struct lmtp_client *client;
 	char prefix[64];
 
-	for (unsigned int i = 0; i < l->count; i++) {
-		io_remove(&l->ios[i]);
+	/* The listener's loop is left alone, not destroyed: its epoll and
+	   signalfd are shared with the parent, and removing anything from
+	   them here would remove it there too. The session gets a fresh
+	   loop; the parent's listening sockets are closed. */
+	for (unsigned int i = 0; i < l->count; i++)
 		close(l->fds[i]);
-	}
-	/* a fresh loop: the listener's signal handlers stay behind */
-	io_loop_destroy(&l->loop);
 	memset(&ip, 0, sizeof(ip));
 	if (sa->ss_family == AF_INET) {
 		ip.family = AF_INET;
