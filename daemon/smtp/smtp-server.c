@@ -59,6 +59,7 @@ struct smtp_server_conn {
 	/* BDAT */
 	uint64_t chunk_left;
 	bool chunk_last, chunk_discard;
+	uint64_t chunk_size;
 	bool bdat_started, bdat_failed;
 
 	bool quit, destroyed, paused_by_owner, terminated;
@@ -277,8 +278,13 @@ static void cmd_helo(struct smtp_server_conn *sconn, const char *verb,
 		smtp_server_reply(sconn, 500, "5.5.1", "Unknown command");
 		return;
 	}
+	if (*domain == '\0') {
+		/* Dovecot's text, without an enhanced code */
+		smtp_server_reply(sconn, 501, NULL, "Missing hostname");
+		return;
+	}
 	/* a domain or an address literal, nothing after it */
-	if (*domain == '\0' || strchr(domain, ' ') != NULL) {
+	if (strchr(domain, ' ') != NULL) {
 		smtp_server_reply(sconn, 501, "5.5.4", "Invalid parameters");
 		return;
 	}
@@ -316,9 +322,13 @@ static const char *skip_prefix(const char *args, const char *prefix)
 	return args;
 }
 
+/* Dovecot's server doesn't insist on HELO/EHLO/LHLO before MAIL (its
+ * lmtp takes MAIL right after the greeting); with require_helo set it
+ * does. */
 static bool smtp_server_check_helo(struct smtp_server_conn *sconn)
 {
-	if (sconn->state != SMTP_SERVER_STATE_GREETING)
+	if (sconn->state != SMTP_SERVER_STATE_GREETING ||
+	    !sconn->set.require_helo)
 		return true;
 	smtp_server_reply(sconn, 503, "5.5.1", "Invalid command: "
 			  "Send %s first",
@@ -348,7 +358,7 @@ static bool cmd_mail(struct smtp_server_conn *sconn, const char *args)
 	if (!smtp_server_check_helo(sconn))
 		return true;
 	if (sconn->trans != NULL) {
-		smtp_server_reply(sconn, 503, "5.5.1", "MAIL already given");
+		smtp_server_reply(sconn, 503, "5.5.0", "MAIL already given");
 		return true;
 	}
 	if ((path = skip_prefix(args, "FROM:")) == NULL) {
@@ -589,6 +599,7 @@ static void cmd_bdat_start(struct smtp_server_conn *sconn, const char *args)
 	/* the chunk follows whatever we answer: it is read either way */
 	sconn->mode = SMTP_INPUT_BDAT;
 	sconn->chunk_left = size;
+	sconn->chunk_size = size;
 	sconn->chunk_last = false;
 	sconn->chunk_discard = true;
 	if (sp != NULL) {
@@ -642,7 +653,7 @@ static bool smtp_server_chunk_done(struct smtp_server_conn *sconn)
 		return true;
 	}
 	smtp_server_reply(sconn, 250, "2.0.0", "Added %llu octets",
-			  (unsigned long long)sconn->trans->data_size);
+			  (unsigned long long)sconn->chunk_size);
 	return true;
 }
 
@@ -688,6 +699,11 @@ static bool smtp_server_command(struct smtp_server_conn *sconn, char *line)
 
 	if (sconn->line_handler != NULL)
 		return sconn->line_handler(sconn, sconn->context, line);
+	if (*line == '\0') {
+		/* as Dovecot: an empty line is an unknown command */
+		smtp_server_reply(sconn, 500, "5.5.1", "Unknown command");
+		return true;
+	}
 	if (smtp_command_split(line, verb, sizeof(verb), &args) < 0) {
 		smtp_server_reply(sconn, 500, "5.5.2", "Invalid command syntax");
 		return true;

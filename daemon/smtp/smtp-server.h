@@ -53,6 +53,9 @@ struct smtp_server_settings {
 	const char *temp_dir;
 	/* don't send the greeting (a session taken over after login) */
 	bool no_greeting;
+	/* MAIL/RCPT/DATA/BDAT before HELO/EHLO/LHLO get "503 5.5.1 Invalid
+	   command: Send HELO/EHLO first" (Dovecot's lmtp doesn't insist) */
+	bool require_helo;
 };
 
 struct smtp_server_recipient {

@@ -490,5 +490,120 @@ class LmtpServer(unittest.TestCase):
                              "Subject: stdin\n\nbody\n")
 
 
+# ---- the differential run against Dovecot's lmtp ------------------------
+
+DIFF_SESSIONS = [
+    # several recipients, one unknown, dot-stuffing, one reply each
+    [b"LHLO client.example\r\n", b"MAIL FROM:<s@example.org>\r\n",
+     b"RCPT TO:<alice@example.test>\r\n", b"RCPT TO:<nobody@example.test>\r\n",
+     b"RCPT TO:<bob@example.test>\r\n", b"DATA\r\n",
+     b"Subject: diff\r\nMessage-ID: <d1@example.org>\r\n\r\nbody\r\n"
+     b"..dot\r\n.\r\n", b"QUIT\r\n"],
+    # the detail mailbox, BDAT chunks, a second transaction
+    [b"LHLO c\r\n", b"MAIL FROM:<>\r\n", b"RCPT TO:<bob+work@example.test>\r\n",
+     b"BDAT 10\r\nSubject: x", b"BDAT 0\r\n", b"BDAT 8 LAST\r\n\r\n\r\nbdat\n",
+     b"MAIL FROM:<s@example.org>\r\n", b"RCPT TO:<carol+a+b@example.test>\r\n",
+     b"RCPT TO:<carol@example.test>\r\n",
+     b"DATA\r\n", b"Subject: two\r\n\r\nx\r\n.\r\n", b"QUIT\r\n"],
+    # commands out of order and malformed
+    [b"MAIL FROM:<a@b.c>\r\n", b"LHLO\r\n", b"LHLO c\r\n",
+     b"RCPT TO:<alice@example.test>\r\n", b"DATA\r\n", b"HELO x\r\n",
+     b"EHLO x\r\n", b"FOO bar\r\n", b"VRFY alice\r\n", b"VRFY\r\n",
+     b"HELP\r\n", b"NOOP\r\n", b"NOOP x\r\n", b"RSET\r\n", b"RSET x\r\n",
+     b"MAIL FROM:a@b.c\r\n", b"MAIL FROM:<a@b.c> SIZE=10\r\n",
+     b"MAIL FROM:<a@b.c> BODY=8BITMIME FOO=1\r\n",
+     b"MAIL FROM:<a@b.c> BODY=8BITMIME\r\n", b"MAIL FROM:<x@y.z>\r\n",
+     b"RCPT TO:<>\r\n", b"RCPT TO:alice@example.test\r\n",
+     b"RCPT TO:<alice@example.test> NOTIFY=NEVER\r\n",
+     b"RCPT TO:<\"a b\"@example.test>\r\n", b"RCPT TO:<alice>\r\n",
+     b"DATA x\r\n", b"DATA\r\n", b"BDAT\r\n", b"BDAT x\r\n",
+     b"mail from:<a@b.c>\r\n", b"\r\n", b"NO\x00OP\r\n",
+     b"NOOP " + b"x" * 5000 + b"\r\n", b"QUIT\r\n"],
+    # bare LF, bare CR, NUL; ".\n" ends the data
+    [b"LHLO c\r\n", b"MAIL FROM:<a@b.c>\r\n",
+     b"RCPT TO:<dave@example.test>\r\n", b"DATA\r\n",
+     b"Subject: bare\r\n\r\nlf\nonly\rcr\x00nul\r\n.\n", b"QUIT\r\n"],
+]
+
+ID_RE = re.compile(r"[A-Za-z0-9+/]{22}")
+DATE_RE = re.compile(r"\w{3}, \d\d \w{3} \d{4} \d\d:\d\d:\d\d [+-]\d{4}")
+
+
+def normalise(text):
+    return DATE_RE.sub("DATE", ID_RE.sub("SID", text))
+
+
+def log_lines(path):
+    res = []
+    with open(path, errors="replace") as f:
+        for line in f:
+            m = re.match(r"^\w{3} [ \d]\d \d\d:\d\d:\d\d (lmtp.*)", line)
+            if m is None:
+                continue
+            text = re.sub(r"lmtp\(\d+\)", "lmtp(PID)", m.group(1))
+            text = re.sub(r"<\d+><", "<PID><", text)
+            res.append(normalise(text))
+    return res
+
+
+def mail_tree(home):
+    res = {}
+    for root, dirs, files in os.walk(home):
+        for name in files:
+            if os.path.basename(root) not in ("new", "cur"):
+                continue
+            box = os.path.relpath(os.path.dirname(root), home)
+            with open(os.path.join(root, name), "rb") as f:
+                res.setdefault(box, []).append(
+                    normalise(f.read().decode("utf-8", "replace")))
+    return {k: sorted(v) for k, v in res.items()}
+
+
+class LmtpDiff(unittest.TestCase):
+    """The same sessions against Debian's Dovecot and Roost."""
+    maxDiff = None
+
+    def start(self, argv0):
+        tmp = tempfile.mkdtemp(prefix="roost-lmtpdiff.")
+        make_tree(tmp)
+        conf = os.path.join(tmp, "dovecot.conf")
+        with open(conf, "w") as f:
+            f.write(conf_text(tmp, free_port(), free_port()))
+        proc = subprocess.Popen([argv0, "-F", "-c", conf],
+                                stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL)
+        self.procs.append((proc, tmp))
+        wait_for(os.path.join(tmp, "run", "lmtp"))
+        return tmp
+
+    def setUp(self):
+        if os.geteuid() != 0:
+            raise unittest.SkipTest("needs root")
+        if not os.path.exists("/usr/lib/dovecot/lmtp"):
+            self.fail("Dovecot's lmtp is not installed (make deps)")
+        self.procs = []
+
+    def tearDown(self):
+        for proc, tmp in self.procs:
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+                proc.wait(20)
+            shutil.rmtree(tmp, ignore_errors=True)
+
+    def test_same_sessions(self):
+        dtmp = self.start("/usr/sbin/dovecot")
+        rtmp = self.start(os.path.join(BIN, "dovecot"))
+        for i, chunks in enumerate(DIFF_SESSIONS):
+            d = run_session(os.path.join(dtmp, "run", "lmtp"), chunks)
+            r = run_session(os.path.join(rtmp, "run", "lmtp"), chunks)
+            self.assertEqual(normalise(d), normalise(r), "session %d" % i)
+        time.sleep(0.5)
+        for u in USERS:
+            self.assertEqual(mail_tree(os.path.join(dtmp, "home", u)),
+                             mail_tree(os.path.join(rtmp, "home", u)), u)
+        self.assertEqual(log_lines(os.path.join(dtmp, "log")),
+                         log_lines(os.path.join(rtmp, "log")))
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)
