@@ -133,6 +133,16 @@ static void smtp_server_idle_reset(struct smtp_server_conn *sconn)
 		timeout_reset(sconn->to_idle);
 }
 
+/* Send what is queued now, even while pipelined input is processed
+ * (corked): before a callback that may take its time. */
+static void smtp_server_flush(struct smtp_server_conn *sconn)
+{
+	if (!sconn->conn->corked)
+		return;
+	connection_cork(sconn->conn, false);
+	connection_cork(sconn->conn, true);
+}
+
 /* ---- transactions ---------------------------------------------------- */
 
 static void smtp_server_transaction_free(struct smtp_server_conn *sconn)
@@ -483,6 +493,7 @@ static bool cmd_rcpt(struct smtp_server_conn *sconn, const char *args)
 	}
 	rcpt->address = smtp_address_encode(t->pool, &rcpt->path);
 	sconn->pending_rcpt = rcpt;
+	smtp_server_flush(sconn);
 	result = sconn->cb->cmd_rcpt(sconn, sconn->context, t, rcpt);
 	if (result == SMTP_SERVER_ASYNC) {
 		sconn->pending = SMTP_PENDING_RCPT;
@@ -562,6 +573,8 @@ static bool smtp_server_message_done(struct smtp_server_conn *sconn)
 		smtp_server_transaction_free(sconn);
 		return true;
 	}
+	/* replies so far leave before the (maybe slow) delivery */
+	smtp_server_flush(sconn);
 	result = sconn->cb->data(sconn, sconn->context, t);
 	if (result == SMTP_SERVER_ASYNC) {
 		sconn->pending = SMTP_PENDING_DATA;

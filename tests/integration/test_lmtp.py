@@ -35,7 +35,7 @@ from serverlib import free_port
 ROOST = os.environ.get("ROOST", "build/bin/roost")
 BIN = os.path.dirname(os.path.abspath(ROOST))
 UID = GID = 65534
-USERS = ("alice", "bob", "carol", "dave", "erin")
+USERS = ("alice", "bob", "carol", "dave", "erin", "frank")
 
 
 def conf_text(tmp, lmtp_port, pop3_port, extra=""):
@@ -170,11 +170,12 @@ def run_session(sock_path, chunks):
             out += d
             if out.endswith(b"\r\n") and t <= 0.3:
                 # replies so far are complete: a short grace for more
-                end = min(end, time.time() + 0.15)
+                end = min(end, time.time() + 0.05)
     drain(0.3)
-    for c in chunks:
+    for i, c in enumerate(chunks):
         s.sendall(c)
-        if not drain(0.3 if not c.startswith(b"DATA-END") else 2):
+        # the last chunk ends with QUIT: read until the server closes
+        if not drain(0.3 if i + 1 < len(chunks) else 20):
             break
     s.close()
     return out.decode("utf-8", "replace")
@@ -459,6 +460,34 @@ class LmtpServer(unittest.TestCase):
                       r"DATA command\) \(state=DATA\)")
         self.assertEqual(len(maildir_files(self.home("carol"))), before)
 
+    def test_06b_temporary_failure(self):
+        """A delivery that fails (the user's Maildir not writable for the
+        user) gets 451 and leaves nothing; the MTA's retry after the fix
+        saves the message once."""
+        home = self.home("frank")
+        tmpdir = os.path.join(home, "Maildir", "tmp")
+        os.makedirs(tmpdir)
+        for d in (home, os.path.join(home, "Maildir"), tmpdir):
+            os.chown(d, UID, GID)
+        os.chmod(tmpdir, 0o500)
+        msg = b"Subject: retry\r\nMessage-ID: <retry@example.org>\r\n\r\nx\r\n"
+        c = smtplib.LMTP(self.sock)
+        with self.assertRaises(smtplib.SMTPDataError) as cm:
+            c.sendmail("r@example.org", ["frank@example.test"], msg)
+        self.assertEqual(cm.exception.smtp_code, 451)
+        self.assertTrue(cm.exception.smtp_error.startswith(
+            b"4.2.0 <frank@example.test> "), cm.exception.smtp_error)
+        c.quit()
+        self.assertEqual(maildir_files(home), [])
+        self.wait_log(r"lmtp\(frank@example\.test\)<\d+><\S+>: Info: "
+                      r"msgid=<retry@example\.org>: save failed to INBOX: ")
+        os.chmod(tmpdir, 0o700)
+        c = smtplib.LMTP(self.sock)
+        self.assertEqual(c.sendmail("r@example.org", ["frank@example.test"],
+                                    msg), {})
+        c.quit()
+        self.assertEqual(len(maildir_files(home)), 1)
+
     def test_07_read_back_pop3(self):
         """What LMTP delivered, read over POP3 from the same server."""
         p = poplib.POP3("127.0.0.1", self.pop3_port, timeout=20)
@@ -519,6 +548,12 @@ DIFF_SESSIONS = [
      b"DATA x\r\n", b"DATA\r\n", b"BDAT\r\n", b"BDAT x\r\n",
      b"mail from:<a@b.c>\r\n", b"\r\n", b"NO\x00OP\r\n",
      b"NOOP " + b"x" * 5000 + b"\r\n", b"QUIT\r\n"],
+    # everything pipelined in one write
+    [b"LHLO p\r\nMAIL FROM:<p@example.org>\r\n"
+     b"RCPT TO:<erin@example.test>\r\nRCPT TO:<nobody@example.test>\r\n"
+     b"RCPT TO:<alice@example.test>\r\nDATA\r\nSubject: piped\r\n\r\n"
+     b"x\r\n.\r\nMAIL FROM:<>\r\nRCPT TO:<erin@example.test>\r\n"
+     b"BDAT 3 LAST\r\nabcNOOP\r\nQUIT\r\n"],
     # bare LF, bare CR, NUL; ".\n" ends the data
     [b"LHLO c\r\n", b"MAIL FROM:<a@b.c>\r\n",
      b"RCPT TO:<dave@example.test>\r\n", b"DATA\r\n",
