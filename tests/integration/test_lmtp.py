@@ -488,6 +488,23 @@ class LmtpServer(unittest.TestCase):
         c.quit()
         self.assertEqual(len(maildir_files(home)), 1)
 
+    def test_06c_hostile_detail(self):
+        """A detail that isn't a valid mailbox name (../, a leading dot)
+        falls back to INBOX with Dovecot's log line; nothing is created
+        outside the user's Maildir."""
+        before = len(maildir_files(self.home("bob")))
+        evil = os.path.join(self.tmp, "evil")
+        c = smtplib.LMTP(self.sock)
+        self.assertEqual(c.sendmail("e@example.org", [
+            "bob+../../../evil@example.test", "bob+.hidden@example.test"],
+            b"Subject: evil\r\n\r\nx\r\n"), {})
+        self.assertEqual(c.getreply()[0], 250)
+        c.quit()
+        self.assertEqual(len(maildir_files(self.home("bob"))), before + 2)
+        self.assertFalse(os.path.exists(evil))
+        self.wait_log(r"save failed to open mailbox \.\./\.\./\.\./evil: "
+                      r"Invalid mailbox name")
+
     def test_07_read_back_pop3(self):
         """What LMTP delivered, read over POP3 from the same server."""
         p = poplib.POP3("127.0.0.1", self.pop3_port, timeout=20)
