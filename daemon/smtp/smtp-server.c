@@ -259,6 +259,16 @@ static void smtp_server_send_ehlo(struct smtp_server_conn *sconn,
 		p = nl == NULL ? NULL : nl + 1;
 	}
 	qsort(lines, n, sizeof(lines[0]), cap_cmp);
+	if (sconn->set.pipelining_last) {
+		for (unsigned int i = 0; i + 1 < n; i++) {
+			if (strcmp(lines[i], "PIPELINING") == 0) {
+				memmove(lines + i, lines + i + 1,
+					(n - i - 1) * sizeof(lines[0]));
+				lines[n - 1] = "PIPELINING";
+				break;
+			}
+		}
+	}
 	str_printfa(out, "250%c%s\r\n", n > 0 ? '-' : ' ', sconn->set.hostname);
 	for (unsigned int i = 0; i < n; i++)
 		str_printfa(out, "250%c%s\r\n", i + 1 < n ? '-' : ' ', lines[i]);
@@ -384,7 +394,10 @@ static bool cmd_mail(struct smtp_server_conn *sconn, const char *args)
 	}
 	if (sconn->set.max_message_size > 0 && t->mail_params.size_given &&
 	    t->mail_params.size > sconn->set.max_message_size) {
-		smtp_server_reply(sconn, 552, "5.3.4",
+		smtp_server_reply(sconn, 552, sconn->set.size_limit_enh != NULL ?
+				  sconn->set.size_limit_enh : "5.3.4", "%s",
+				  sconn->set.size_limit_text != NULL ?
+				  sconn->set.size_limit_text :
 				  "Message size exceeds fixed maximum message size");
 		pool_destroy(&t->pool);
 		free(t);
@@ -541,7 +554,8 @@ static bool smtp_server_message_done(struct smtp_server_conn *sconn)
 
 	sconn->mode = SMTP_INPUT_COMMAND;
 	if (sconn->data_too_large) {
-		smtp_server_reply(sconn, 552, "5.3.4",
+		smtp_server_reply(sconn, 552, sconn->set.size_limit_enh != NULL ?
+				  sconn->set.size_limit_enh : "5.3.4",
 				  "Message size exceeds administrative limit");
 		smtp_server_transaction_free(sconn);
 		return true;
@@ -630,7 +644,8 @@ static bool smtp_server_chunk_done(struct smtp_server_conn *sconn)
 	if (sconn->chunk_last)
 		return smtp_server_message_done(sconn);
 	if (sconn->data_too_large) {
-		smtp_server_reply(sconn, 552, "5.3.4",
+		smtp_server_reply(sconn, 552, sconn->set.size_limit_enh != NULL ?
+				  sconn->set.size_limit_enh : "5.3.4",
 				  "Message size exceeds administrative limit");
 		sconn->bdat_failed = true;
 		return true;
@@ -692,6 +707,9 @@ static bool smtp_server_command(struct smtp_server_conn *sconn, char *line)
 		smtp_server_reply(sconn, 500, "5.5.2", "Invalid command syntax");
 		return true;
 	}
+	if (sconn->cb->cmd_pre != NULL &&
+	    sconn->cb->cmd_pre(sconn, sconn->context, verb, args))
+		return true;
 	if (strcmp(verb, "HELO") == 0 || strcmp(verb, "EHLO") == 0 ||
 	    strcmp(verb, "LHLO") == 0)
 		cmd_helo(sconn, verb, args);

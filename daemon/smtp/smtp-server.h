@@ -53,6 +53,13 @@ struct smtp_server_settings {
 	const char *temp_dir;
 	/* don't send the greeting (a session taken over after login) */
 	bool no_greeting;
+	/* the reply to a message over max_message_size (MAIL SIZE= and
+	   after the data): NULL = "5.3.4" and the texts above; submission
+	   says "5.2.3" "Message size exceeds administrative limit" */
+	const char *size_limit_enh, *size_limit_text;
+	/* EHLO: PIPELINING as the last line instead of in sorted order
+	   (Dovecot's submission-login) */
+	bool pipelining_last;
 };
 
 struct smtp_server_recipient {
@@ -136,6 +143,12 @@ struct smtp_server_callbacks {
 	enum smtp_server_result (*cmd_other)(struct smtp_server_conn *conn,
 					     void *context, const char *verb,
 					     const char *args);
+	/* Optional: every command line before the server looks at it (verb
+	   upper-case). Return true when the owner replied to it itself
+	   (submission-login: MAIL/RCPT/DATA/BDAT/VRFY before AUTH get 530,
+	   and a BDAT chunk is then not read); false to go on as usual. */
+	bool (*cmd_pre)(struct smtp_server_conn *conn, void *context,
+			const char *verb, const char *args);
 	/* Optional: VRFY. Default "252 2.3.3 Try RCPT instead". */
 	enum smtp_server_result (*cmd_vrfy)(struct smtp_server_conn *conn,
 					    void *context, const char *args);
