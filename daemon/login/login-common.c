@@ -155,7 +155,10 @@ static void client_free(struct login_client *client)
 		}
 	}
 	timeout_remove(&client->idle_to);
-	connection_free(&client->conn);
+	if (worker->proto->client_connection_create == NULL)
+		connection_free(&client->conn);
+	else
+		client->conn = NULL;	/* the protocol's to free */
 	i_free(client->user);
 	i_free(client->auth_mech);
 	if (client->proto != NULL && worker->proto->client_free != NULL)
@@ -906,13 +909,18 @@ static void client_start(int fd, unsigned int idx,
 		client->ssl = true;
 		client->secured = true;
 	}
-	client->conn = connection_create(worker->loop, fd,
+	if (worker->proto->client_connection_create != NULL) {
+		client->conn = worker->proto->client_connection_create(client, fd);
+	} else {
+		client->conn = connection_create(worker->loop, fd,
 					 worker->proto->max_line, 65536,
 					 worker->proto->client_input_raw != NULL ?
 					 &client_raw_vfuncs : &client_vfuncs,
 					 client);
-	client->idle_to = timeout_add(worker->loop, LOGIN_IDLE_TIMEOUT_MSECS,
-				      client_idle, client);
+		client->idle_to = timeout_add(worker->loop,
+					      LOGIN_IDLE_TIMEOUT_MSECS,
+					      client_idle, client);
+	}
 	array_push(&worker->clients, client);
 	worker->proto->client_created(client);
 }
