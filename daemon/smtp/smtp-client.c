@@ -697,15 +697,16 @@ static void setup_after_auth(struct smtp_client *client,
 		string_t *str = str_new(256);
 		char port[16];
 
+		/* Dovecot's order */
 		str_append(str, "XCLIENT");
-		xclient_add(str, "ADDR", client->xclient_addr, NULL);
+		xclient_add(str, "HELO", client->xclient_helo, NULL);
+		xclient_add(str, "PROTO", client->xclient_proto, NULL);
+		xclient_add(str, "LOGIN", client->xclient_login, NULL);
 		if (client->set.xclient_port != 0) {
 			snprintf(port, sizeof(port), "%u", client->set.xclient_port);
 			xclient_add(str, "PORT", port, NULL);
 		}
-		xclient_add(str, "HELO", client->xclient_helo, NULL);
-		xclient_add(str, "LOGIN", client->xclient_login, NULL);
-		xclient_add(str, "PROTO", client->xclient_proto, NULL);
+		xclient_add(str, "ADDR", client->xclient_addr, NULL);
 		cmd_new(client, CMD_LINE, str_c(str), setup_xclient_reply, client);
 		str_free(&str);
 		client_send_next(client);

@@ -311,7 +311,7 @@ START_TEST(test_session_bdat_auth_xclient)
 	/* "alice\0master\0pw" */
 	ck_assert_str_eq(got, "EHLO sub.test\r\n"
 			 "AUTH PLAIN YWxpY2UAbWFzdGVyAHB3\r\n"
-			 "XCLIENT ADDR=192.0.2.1 HELO=client+20host LOGIN=alice\r\n"
+			 "XCLIENT HELO=client+20host LOGIN=alice ADDR=192.0.2.1\r\n"
 			 "EHLO sub.test\r\n"
 			 "MAIL FROM:<a@b>\r\nRCPT TO:<c@d>\r\nRCPT TO:<bad@d>\r\n"
 			 "BDAT 19 LAST\r\nReceived: x\r\n.dot\r\nQUIT\r\n");
