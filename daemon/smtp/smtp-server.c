@@ -326,6 +326,48 @@ static const char *skip_prefix(const char *args, const char *prefix)
 	return args;
 }
 
+/* The path after "FROM:"/"TO:" as Dovecot's parser takes it: a space
+ * before it is an error unless the whitespace-before-path workaround
+ * is on; a bare mailbox gets its <> with mailbox-for-path. Returns the
+ * path (allocated from pool) or NULL with error_r. */
+static const char *
+smtp_server_path_arg(struct smtp_server_conn *sconn, pool_t pool,
+		     const char *args, const char *prefix, const char **error_r)
+{
+	size_t len = strlen(prefix);
+	const char *path = args + len;
+
+	if (*path == ' ' && !sconn->set.workaround_whitespace_before_path) {
+		*error_r = "Unexpected whitespace before path";
+		return NULL;
+	}
+	path = skip_prefix(args, prefix);
+	if (*path != '<' && *path != '\0' &&
+	    sconn->set.workaround_mailbox_for_path) {
+		const char *sp = strchr(path, ' ');
+		size_t plen = sp == NULL ? strlen(path) : (size_t)(sp - path);
+		char *wrapped = p_malloc(pool, strlen(path) + 3);
+
+		wrapped[0] = '<';
+		memcpy(wrapped + 1, path, plen);
+		wrapped[plen + 1] = '>';
+		memcpy(wrapped + plen + 2, path + plen, strlen(path + plen) + 1);
+		return wrapped;
+	}
+	return path;
+}
+
+/* Without SMTPUTF8 a non-ASCII path is a syntax error, in Dovecot's
+ * words. */
+static const char *smtp_server_utf8_error(const struct smtp_address *addr)
+{
+	for (const char *p = addr->localpart; p != NULL && *p != '\0'; p++) {
+		if ((unsigned char)*p >= 0x80)
+			return "Invalid character in localpart";
+	}
+	return "Invalid character in domain";
+}
+
 static bool smtp_server_check_helo(struct smtp_server_conn *sconn)
 {
 	if (sconn->state != SMTP_SERVER_STATE_GREETING)
@@ -368,8 +410,12 @@ static bool cmd_mail(struct smtp_server_conn *sconn, const char *args)
 	t = i_new(struct smtp_server_transaction, 1);
 	t->pool = pool_create("smtp transaction", 1024);
 	t->data_fd = -1;
-	if (smtp_path_parse(t->pool, path, true, &t->mail_from, &params,
-			    &error) < 0) {
+	path = smtp_server_path_arg(sconn, t->pool, args, "FROM:", &error);
+	if (path == NULL || smtp_path_parse(t->pool, path, true, &t->mail_from,
+					    &params, &error) < 0 ||
+	    (t->mail_from.utf8 &&
+	     (sconn->set.capabilities & SMTP_CAP_SMTPUTF8) == 0 &&
+	     (error = smtp_server_utf8_error(&t->mail_from)) != NULL)) {
 		smtp_server_reply(sconn, 501, "5.5.4", "Invalid FROM: %s", error);
 		pool_destroy(&t->pool);
 		free(t);
@@ -462,8 +508,12 @@ static bool cmd_rcpt(struct smtp_server_conn *sconn, const char *args)
 	}
 	rcpt = p_malloc(t->pool, sizeof(*rcpt));
 	rcpt->index = t->rcpt_commands++;
-	if (smtp_path_parse(t->pool, path, false, &rcpt->path, &params,
-			    &error) < 0) {
+	path = smtp_server_path_arg(sconn, t->pool, args, "TO:", &error);
+	if (path == NULL || smtp_path_parse(t->pool, path, false, &rcpt->path,
+					    &params, &error) < 0 ||
+	    (rcpt->path.utf8 &&
+	     (sconn->set.capabilities & SMTP_CAP_SMTPUTF8) == 0 &&
+	     (error = smtp_server_utf8_error(&rcpt->path)) != NULL)) {
 		smtp_server_reply(sconn, 501, "5.5.4", "Invalid TO: %s", error);
 		return true;
 	}

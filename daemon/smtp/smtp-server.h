@@ -60,6 +60,10 @@ struct smtp_server_settings {
 	/* EHLO: PIPELINING as the last line instead of in sorted order
 	   (Dovecot's submission-login) */
 	bool pipelining_last;
+	/* Dovecot's *_client_workarounds: whitespace-before-path ("MAIL
+	   FROM: <a@b>"), mailbox-for-path ("MAIL FROM:a@b") */
+	bool workaround_whitespace_before_path;
+	bool workaround_mailbox_for_path;
 };
 
 struct smtp_server_recipient {
