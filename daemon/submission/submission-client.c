@@ -568,6 +568,21 @@ static void client_destroy(struct submission_client *client,
 	cb(context);
 }
 
+/* Is name in submission_client_workarounds (checked at config load:
+ * only known names get here)? */
+static bool workaround_set(struct submission_client *client, const char *name)
+{
+	const char *list = client->set->submission_client_workarounds;
+	size_t len = strlen(name);
+
+	for (const char *p = list; (p = strstr(p, name)) != NULL; p += len) {
+		if ((p == list || p[-1] == ' ' || p[-1] == ',') &&
+		    (p[len] == '\0' || p[len] == ' ' || p[len] == ','))
+			return true;
+	}
+	return false;
+}
+
 /* The server side starts once the relay is there (or failed): the
  * SIZE and DSN the client is offered depend on the relay. */
 static void client_start_server(struct submission_client *client)
@@ -591,6 +606,10 @@ static void client_start_server(struct submission_client *client)
 	sset.temp_dir = client->set->mail_temp_dir[0] != '\0' ?
 		client->set->mail_temp_dir : NULL;
 	sset.idle_timeout_msecs = 0;
+	sset.workaround_whitespace_before_path =
+		workaround_set(client, "whitespace-before-path");
+	sset.workaround_mailbox_for_path =
+		workaround_set(client, "mailbox-for-path");
 	client->sconn = smtp_server_conn_create(client->loop, client->fd, &sset,
 						&client_callbacks, client);
 	client->fd = -1;
