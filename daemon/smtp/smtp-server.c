@@ -287,9 +287,10 @@ static void cmd_helo(struct smtp_server_conn *sconn, const char *verb,
 		smtp_server_reply(sconn, 500, "5.5.1", "Unknown command");
 		return;
 	}
-	/* a domain or an address literal, nothing after it */
-	if (*domain == '\0' || strchr(domain, ' ') != NULL) {
-		smtp_server_reply(sconn, 501, "5.5.4", "Invalid parameters");
+	/* a domain or an address literal; Dovecot takes anything
+	   printable ("HELO a b" too) */
+	if (*domain == '\0') {
+		smtp_server_reply(sconn, 501, NULL, "Missing hostname");
 		return;
 	}
 	for (const char *p = domain; *p != '\0'; p++) {
@@ -753,6 +754,10 @@ static bool smtp_server_command(struct smtp_server_conn *sconn, char *line)
 
 	if (sconn->line_handler != NULL)
 		return sconn->line_handler(sconn, sconn->context, line);
+	if (*line == '\0') {
+		smtp_server_reply(sconn, 500, "5.5.1", "Unknown command");
+		return true;
+	}
 	if (smtp_command_split(line, verb, sizeof(verb), &args) < 0) {
 		smtp_server_reply(sconn, 500, "5.5.2", "Invalid command syntax");
 		return true;
@@ -777,6 +782,8 @@ static bool smtp_server_command(struct smtp_server_conn *sconn, char *line)
 		smtp_server_reply(sconn, 250, "2.0.0", "OK");
 	else if (strcmp(verb, "VRFY") == 0)
 		return cmd_vrfy(sconn, args);
+	else if (strcmp(verb, "QUIT") == 0 && *args != '\0')
+		smtp_server_reply(sconn, 501, "5.5.4", "Invalid parameters");
 	else if (strcmp(verb, "QUIT") == 0) {
 		smtp_server_reply(sconn, 221, "2.0.0", "Bye");
 		sconn->quit = true;

@@ -597,7 +597,7 @@ static void client_start_server(struct submission_client *client)
 	sset.no_greeting = true;
 	sset.capabilities = SMTP_CAP_8BITMIME | SMTP_CAP_CHUNKING |
 		SMTP_CAP_ENHANCEDSTATUSCODES | SMTP_CAP_PIPELINING |
-		SMTP_CAP_SIZE;
+		SMTP_CAP_SIZE | SMTP_CAP_AUTH;	/* AUTH=: the EHLO line is ours */
 	if ((rcaps & SMTP_CLIENT_CAP_DSN) != 0)
 		sset.capabilities |= SMTP_CAP_DSN;
 	sset.max_message_size = client_max_size(client);

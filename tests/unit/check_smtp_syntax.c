@@ -490,7 +490,7 @@ START_TEST(test_server_order)
 		     "250 2.0.0 OK\r\n"
 		     "252 2.3.3 Try RCPT instead\r\n"
 		     "500 5.5.1 Unknown command\r\n"
-		     "500 5.5.2 Invalid command syntax\r\n"
+		     "500 5.5.1 Unknown command\r\n"
 		     "501 5.5.4 Invalid parameters\r\n"
 		     "221 2.0.0 Bye\r\n", "");
 }
