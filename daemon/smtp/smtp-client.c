@@ -42,7 +42,7 @@ struct smtp_cmd {
 	int fd;
 	uint64_t size, offset;
 	size_t prefix_sent;
-	bool bol, ends_crlf;
+	bool bol, ends_crlf, last_cr;
 	smtp_client_reply_callback_t *callback;
 	void *context;
 };
@@ -208,6 +208,48 @@ void smtp_dot_stuff(string_t *dest, const unsigned char *data, size_t size,
 		*bol = data[i] == '\n';
 	}
 	str_append_n(dest, data + start, size - start);
+}
+
+void smtp_crlf_convert(string_t *dest, const unsigned char *data, size_t size,
+		       bool *last_cr)
+{
+	size_t start = 0;
+
+	for (size_t i = 0; i < size; i++) {
+		if (data[i] == '\n' && !(i > 0 ? data[i - 1] == '\r' : *last_cr)) {
+			str_append_n(dest, data + start, i - start);
+			str_append_c(dest, '\r');
+			start = i;
+		}
+	}
+	str_append_n(dest, data + start, size - start);
+	if (size > 0)
+		*last_cr = data[size - 1] == '\r';
+}
+
+/* The size of fd's first size bytes once bare LFs are CRLFs (BDAT must
+ * say it first). -1 if the file can't be read. */
+static int64_t crlf_converted_size(int fd, uint64_t size)
+{
+	unsigned char buf[SMTP_CLIENT_READ_CHUNK];
+	uint64_t offset = 0, extra = 0;
+	bool last_cr = false;
+
+	while (offset < size) {
+		size_t want = size - offset > sizeof(buf) ? sizeof(buf) :
+			(size_t)(size - offset);
+		ssize_t n = pread(fd, buf, want, (off_t)offset);
+
+		if (n <= 0)
+			return -1;
+		for (ssize_t i = 0; i < n; i++) {
+			if (buf[i] == '\n' && !(i > 0 ? buf[i - 1] == '\r' : last_cr))
+				extra++;
+		}
+		last_cr = buf[n - 1] == '\r';
+		offset += (uint64_t)n;
+	}
+	return (int64_t)(size + extra);
 }
 
 /* ---- rawlog ---- */
@@ -388,10 +430,17 @@ static bool cmd_stream_message(struct smtp_client *client, struct smtp_cmd *cmd)
 				return false;
 			}
 			cmd->offset += (uint64_t)n;
-			if (data)
-				smtp_dot_stuff(out, buf, (size_t)n, &cmd->bol);
-			else
-				str_append_n(out, buf, (size_t)n);
+			/* line ends go out as CRLF whatever the client sent */
+			if (data) {
+				string_t *conv = str_new((size_t)n + 64);
+
+				smtp_crlf_convert(conv, buf, (size_t)n, &cmd->last_cr);
+				smtp_dot_stuff(out, (const unsigned char *)str_c(conv),
+					       str_len(conv), &cmd->bol);
+				str_free(&conv);
+			} else {
+				smtp_crlf_convert(out, buf, (size_t)n, &cmd->last_cr);
+			}
 			cmd->ends_crlf = buf[n - 1] == '\n';
 		} else {
 			if (data) {
@@ -1182,8 +1231,14 @@ void smtp_client_send_message(struct smtp_client *client, const char *prefix,
 	char *line;
 
 	if (bdat) {
+		int64_t converted = crlf_converted_size(fd, size);
+
+		if (converted < 0) {
+			i_error("pread(message) failed: %m");
+			converted = (int64_t)size;
+		}
 		line = i_strdup_printf("BDAT %llu LAST",
-			(unsigned long long)(size + strlen(prefix)));
+			(unsigned long long)((uint64_t)converted + strlen(prefix)));
 		cmd = cmd_new(client, CMD_BDAT, line, callback, context);
 		i_free(line);
 	} else {

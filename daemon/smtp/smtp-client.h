@@ -131,4 +131,9 @@ enum smtp_client_capability smtp_ehlo_line_parse(const char *line, uint64_t *siz
 void smtp_dot_stuff(string_t *dest, const unsigned char *data, size_t size,
 		    bool *bol);
 
+/* Bare LF to CRLF: append data to dest; *last_cr carries whether the
+ * previous piece ended in CR (false at the start). */
+void smtp_crlf_convert(string_t *dest, const unsigned char *data, size_t size,
+		       bool *last_cr);
+
 #endif

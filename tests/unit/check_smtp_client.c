@@ -91,6 +91,20 @@ START_TEST(test_dot_stuff)
 }
 END_TEST
 
+START_TEST(test_crlf_convert)
+{
+	static const char *const pieces[] = { "a\nb\r", "\nc\n\r\n", "\rd\n" };
+	string_t *out = str_new(64);
+	bool last_cr = false;
+
+	for (unsigned int i = 0; i < N_ELEMENTS(pieces); i++)
+		smtp_crlf_convert(out, (const unsigned char *)pieces[i],
+				  strlen(pieces[i]), &last_cr);
+	ck_assert_str_eq(str_c(out), "a\r\nb\r\nc\r\n\r\n\rd\r\n");
+	str_free(&out);
+}
+END_TEST
+
 /* ---- sessions against a scripted relay ---- */
 
 struct relay_script {
@@ -276,7 +290,7 @@ START_TEST(test_session_data)
 	char *log, *got;
 
 	memset(&set, 0, sizeof(set));
-	got = run_session(&script, &set, "Subject: x\r\n\r\n.dot\r\nend", &log);
+	got = run_session(&script, &set, "Subject: x\n\r\n.dot\r\nend", &log);
 	ck_assert_str_eq(log, "ready 250|250 2.0.0 ok|250 2.0.0 ok|"
 			 "550 5.1.1 no such user|250 2.0.0 queued as X1|");
 	ck_assert_str_eq(got, "EHLO sub.test\r\nMAIL FROM:<a@b>\r\n"
@@ -305,7 +319,7 @@ START_TEST(test_session_bdat_auth_xclient)
 	set.xclient_addr = "192.0.2.1";
 	set.xclient_helo = "client host";
 	set.xclient_login = "alice";
-	got = run_session(&script, &set, ".dot\r\n", &log);
+	got = run_session(&script, &set, ".dot\n", &log);
 	ck_assert_str_eq(log, "ready 250|250 2.0.0 ok|250 2.0.0 ok|"
 			 "550 5.1.1 no such user|250 2.0.0 queued as X2|");
 	/* "alice\0master\0pw" */
@@ -389,6 +403,7 @@ Suite *make_smtp_client_suite(void)
 	tcase_add_test(tc, test_enhanced);
 	tcase_add_test(tc, test_ehlo_line);
 	tcase_add_test(tc, test_dot_stuff);
+	tcase_add_test(tc, test_crlf_convert);
 	tcase_add_test(tc, test_session_data);
 	tcase_add_test(tc, test_session_bdat_auth_xclient);
 	tcase_add_test(tc, test_session_hangup);
