@@ -20,6 +20,7 @@
 #include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -649,14 +650,11 @@ static void session_id_generate(char *dest, size_t size)
 {
 	unsigned char raw[12];
 	string_t *str = str_new(24);
-	int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
 
-	if (fd < 0 || read(fd, raw, sizeof(raw)) != (ssize_t)sizeof(raw)) {
-		for (unsigned int i = 0; i < sizeof(raw); i++)
-			raw[i] = (unsigned char)(rand() ^ (int)io_loop_time_msecs());
-	}
-	if (fd >= 0)
-		close(fd);
+	/* getrandom(): the login worker is chrooted, without /dev/urandom
+	   (rand() would give every login worker the same ids) */
+	if (getrandom(raw, sizeof(raw), 0) != (ssize_t)sizeof(raw))
+		i_fatal("getrandom() failed: %m");
 	base64_encode(str, raw, sizeof(raw));
 	snprintf(dest, size, "%s", str_c(str));
 	str_free(&str);
