@@ -932,9 +932,9 @@ static void tls_handshaked(struct tls_conn *conn, bool success, void *context)
 	client->tls_plain_fd = -1;
 	client->tls_conn = NULL;
 	client->state = STATE_SETUP;
+	connection_pause(client->conn, false);
 	if (client->set.ssl == SMTP_CLIENT_SSL_SMTPS) {
 		/* the greeting is awaited (queued in client_connected) */
-		connection_pause(client->conn, false);
 		client_update_timers(client);
 	} else {
 		setup_ehlo(client);

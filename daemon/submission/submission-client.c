@@ -14,6 +14,7 @@
 #include "var-expand.h"
 
 #include <fcntl.h>
+#include <sys/random.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <strings.h>
@@ -693,14 +694,9 @@ static void id_generate(char *dest, size_t size)
 {
 	unsigned char raw[16];
 	string_t *str = str_new(32);
-	int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
 
-	if (fd < 0 || read(fd, raw, sizeof(raw)) != (ssize_t)sizeof(raw)) {
-		for (unsigned int i = 0; i < sizeof(raw); i++)
-			raw[i] = (unsigned char)(random() ^ (long)time(NULL));
-	}
-	if (fd >= 0)
-		close(fd);
+	if (getrandom(raw, sizeof(raw), 0) != (ssize_t)sizeof(raw))
+		i_fatal("getrandom() failed: %m");
 	base64_encode(str, raw, sizeof(raw));
 	/* 22 characters, without the "==" padding */
 	str_truncate(str, 22);

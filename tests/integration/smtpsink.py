@@ -45,6 +45,7 @@ class SmtpSink:
         self.lines = []             # every command line, per connection
         self.connections = 0
         self.down = False
+        self.drop_at_data = False   # hang up when DATA/BDAT comes
         self.delay_data_reply = 0
         self.lock = threading.Lock()
         self.sock = socket.socket()
@@ -58,6 +59,12 @@ class SmtpSink:
 
     def stop(self):
         self.stopped = True
+        try:
+            # wakes the accept() (a plain close() in another thread
+            # leaves the socket listening until it returns)
+            self.sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
         try:
             self.sock.close()
         except OSError:
@@ -193,6 +200,8 @@ class SmtpSink:
                 else:
                     rcpts.append(addr)
                     send("250 2.1.5 Ok")
+            elif verb in ("DATA", "BDAT") and self.drop_at_data:
+                return
             elif verb == "DATA":
                 if not rcpts:
                     send("554 5.5.1 Error: no valid recipients")
