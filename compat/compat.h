@@ -30,6 +30,8 @@ int lda_main(int argc, char *argv[]);
 int pop3_cmd_main(int argc, char *argv[]);
 /* `roost imap -u USER`: a pre-authenticated IMAP session on stdin. */
 int imap_cmd_main(int argc, char *argv[]);
+/* `roost lmtp`: the LMTP service (service-lmtp.c) */
+int lmtp_cmd_main(int argc, char *argv[]);
 /* The bidirectional socket a stdin/stdout session runs on: stdin itself
  * when it is a socket, else one end of a socketpair whose other end a
  * forked relay copies to and from stdin/stdout (*relay_pid_r, or -1). */

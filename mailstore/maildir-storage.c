@@ -255,7 +255,10 @@ static int maildir_box_exists(struct mailbox *box, bool *exists_r,
 
 static int mkdir_maildir(struct mailbox *box)
 {
-	static const char *const subs[] = { "cur", "new", "tmp" };
+	/* cur/ last: it is what is_maildir() looks for, so a concurrent
+	   process (parallel first deliveries to a new user) never takes
+	   the Maildir for made while new/ or tmp/ is still missing */
+	static const char *const subs[] = { "new", "tmp", "cur" };
 
 	if (mkdir_parents(box->path, 0700) < 0) {
 		mailbox_set_critical(box, "mkdir(%s) failed: %m", box->path);

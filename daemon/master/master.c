@@ -58,7 +58,7 @@ struct master_child {
 	const char *service;
 	uid_t uid;		/* mail workers */
 	uint64_t started_msecs;
-	bool is_login, is_mail, is_auth;
+	bool is_login, is_mail, is_auth, is_lmtp;
 	bool stopping;	/* we sent it SIGTERM (reload): no error line */
 };
 
@@ -206,6 +206,14 @@ static bool login_service_enabled(const char *service)
 	return false;
 }
 
+/* The lmtp service runs when lmtp is in `protocols`. */
+static bool service_enabled(const char *service)
+{
+	if (strcmp(service, "lmtp") == 0)
+		return protocol_enabled("lmtp");
+	return login_service_enabled(service);
+}
+
 static bool service_has_listeners(const char *service)
 {
 	for (size_t i = 0; i < master->listeners.count; i++) {
@@ -219,7 +227,13 @@ struct listen_entry {
 	const struct settings_service *svc;
 	const struct settings_inet_listener *l;
 	char *addr;
+	/* unix_listener (lmtp): l is NULL */
+	const struct settings_unix_listener *u;
+	char *path;
+	const char *name;	/* the path's last part */
 };
+
+typedef ARRAY(struct listen_entry) listen_entry_array_t;
 
 static void listener_add(struct listen_entry *e, int fd)
 {
@@ -227,9 +241,95 @@ static void listener_add(struct listen_entry *e, int fd)
 
 	ml->fd = fd;
 	ml->service = e->svc->name;
+	if (e->u != NULL) {
+		ml->name = e->name;
+		return;
+	}
 	ml->name = e->l->name;
 	ml->ssl = e->l->ssl;
 	ml->haproxy = e->l->haproxy;
+}
+
+/* A unix_listener's socket: a stale one (nobody accepting) is replaced,
+ * a live one is an error (another server runs); then mode, user and
+ * group as configured. */
+static int unix_listener_bind(const struct listen_entry *e,
+			      const char **error_r)
+{
+	struct sockaddr_un sun;
+	int fd;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (strlen(e->path) >= sizeof(sun.sun_path)) {
+		*error_r = "Path too long";
+		return -1;
+	}
+	memcpy(sun.sun_path, e->path, strlen(e->path));
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		*error_r = strerror(errno);
+		return -1;
+	}
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0) {
+		*error_r = "Socket already exists (another server running?)";
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	(void)unlink(e->path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0 ||
+	    listen(fd, 1024) < 0) {
+		*error_r = strerror(errno);
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	if (chmod(e->path, e->u->mode & 07777) < 0)
+		i_error("chmod(%s) failed: %m", e->path);
+	if (e->u->user[0] != '\0' || e->u->group[0] != '\0') {
+		struct passwd *pw = e->u->user[0] == '\0' ? NULL :
+			getpwnam(e->u->user);
+		struct group *gr = e->u->group[0] == '\0' ? NULL :
+			getgrnam(e->u->group);
+
+		if (e->u->user[0] != '\0' && pw == NULL)
+			i_error("unix_listener %s: unknown user %s", e->path,
+				e->u->user);
+		if (e->u->group[0] != '\0' && gr == NULL)
+			i_error("unix_listener %s: unknown group %s", e->path,
+				e->u->group);
+		if (chown(e->path, pw == NULL ? (uid_t)-1 : pw->pw_uid,
+			  gr == NULL ? (gid_t)-1 : gr->gr_gid) < 0)
+			i_error("chown(%s) failed: %m", e->path);
+	}
+	return fd_move_high(fd);
+}
+
+/* The unix_listeners of the lmtp service (the login services' unix
+ * listeners are Roost's own internal sockets, made elsewhere). */
+static void unix_listeners_add(const struct settings_service *svc,
+			       listen_entry_array_t *entries)
+{
+	if (strcmp(svc->name, "lmtp") != 0)
+		return;
+	for (unsigned int j = 0; j < svc->unix_listener_count; j++) {
+		const struct settings_unix_listener *u = svc->unix_listener[j];
+		struct listen_entry *e;
+		const char *slash;
+
+		if (u->path[0] == '\0')
+			continue;
+		e = array_append_space(entries);
+		e->svc = svc;
+		e->u = u;
+		e->path = u->path[0] == '/' ? i_strdup(u->path) :
+			i_strdup_printf("%s/%s", master->set->base_dir, u->path);
+		slash = strrchr(e->path, '/');
+		e->name = p_strdup(master->pool, slash == NULL ? e->path :
+				   slash + 1);
+	}
 }
 
 /* Bind every inet_listener of the services Roost runs, taking the
@@ -238,7 +338,7 @@ static void listener_add(struct listen_entry *e, int fd)
 static void listeners_bind(void)
 {
 	const struct settings_root *set = master->set;
-	ARRAY(struct listen_entry) entries = ARRAY_INIT;
+	listen_entry_array_t entries = ARRAY_INIT;
 	struct sd_listener *sdl;
 	struct sd_listen *sd;
 	const char *error;
@@ -246,8 +346,9 @@ static void listeners_bind(void)
 	for (unsigned int i = 0; i < set->service_count; i++) {
 		const struct settings_service *svc = set->service[i];
 
-		if (!login_service_enabled(svc->name))
+		if (!service_enabled(svc->name))
 			continue;
+		unix_listeners_add(svc, &entries);
 		for (unsigned int j = 0; j < svc->inet_listener_count; j++) {
 			const struct settings_inet_listener *l = svc->inet_listener[j];
 			const char *addrs = l->address[0] != '\0' ? l->address :
@@ -276,6 +377,13 @@ static void listeners_bind(void)
 		i_fatal("socket activation: %s", error);
 	sdl = i_new(struct sd_listener, MAX(entries.count, 1));
 	for (size_t i = 0; i < entries.count; i++) {
+		if (entries.v[i].u != NULL) {
+			sdl[i].name = entries.v[i].name;
+			sdl[i].type = SD_LISTENER_UNIX;
+			sdl[i].path = entries.v[i].path;
+			sdl[i].fd = -1;
+			continue;
+		}
 		sdl[i].name = entries.v[i].l->name;
 		sdl[i].type = SD_LISTENER_INET;
 		sdl[i].address = entries.v[i].addr;
@@ -293,6 +401,14 @@ static void listeners_bind(void)
 				listener_add(e, fd_move_high(sdl[i].fd));
 			continue;
 		}
+		if (e->u != NULL) {
+			fd = unix_listener_bind(e, &error);
+			if (fd < 0)
+				i_fatal("service(%s): listen(%s) failed: %s",
+					e->svc->name, e->path, error);
+			listener_add(e, fd);
+			continue;
+		}
 		fd = listener_bind(e->addr, e->l->port, e->l->reuse_port, &error);
 		if (fd < 0) {
 			i_fatal("service(%s): listen(%s, %u) failed: %s",
@@ -301,8 +417,10 @@ static void listeners_bind(void)
 		listener_add(e, fd);
 	}
 	sd_listen_free(&sd, false);
-	for (size_t i = 0; i < entries.count; i++)
+	for (size_t i = 0; i < entries.count; i++) {
 		i_free(entries.v[i].addr);
+		i_free(entries.v[i].path);
+	}
 	array_free(&entries);
 	i_free(sdl);
 }
@@ -394,6 +512,42 @@ static void login_spawn(const char *service)
 	child->control_fd = sv[0];
 	child->io = io_add(master->loop, sv[0], IO_READ, login_control_input,
 			   child);
+}
+
+/* The lmtp service: `roost lmtp -L N` with its N listeners on fds 3.. */
+static void lmtp_spawn(void)
+{
+	unsigned int count = 0;
+	char countbuf[16];
+	pid_t pid = fork();
+
+	if (pid < 0)
+		i_fatal("fork() failed: %m");
+	if (pid == 0) {
+		for (size_t i = 0; i < master->listeners.count; i++) {
+			if (strcmp(master->listeners.v[i].service, "lmtp") != 0)
+				continue;
+			if (dup2(master->listeners.v[i].fd, 3 + (int)count++) < 0)
+				i_fatal("dup2() failed: %m");
+		}
+		snprintf(countbuf, sizeof(countbuf), "%u", count);
+		const char *args[] = { "roost", "lmtp", "-c",
+			master->config_path, "-L", countbuf, NULL };
+		child_exec(args);
+	}
+	child_add(pid, "lmtp")->is_lmtp = true;
+}
+
+static void lmtp_spawn_missing(void)
+{
+	if (!service_has_listeners("lmtp"))
+		return;
+	for (size_t i = 0; i < master->children.count; i++) {
+		if (master->children.v[i]->is_lmtp &&
+		    !master->children.v[i]->stopping)
+			return;
+	}
+	lmtp_spawn();
 }
 
 static void mail_worker_control_input(void *context);
@@ -900,6 +1054,7 @@ static void restart_missing(void *context ATTR_UNUSED)
 	if (!have_auth)
 		auth_spawn();
 	logins_spawn_missing();
+	lmtp_spawn_missing();
 }
 
 /* "imap, pop3": the protocols served, in the order of `protocols` */
@@ -917,6 +1072,11 @@ static char *protocols_served(void)
 					str_append(str, ", ");
 				str_append(str, p);
 			}
+		}
+		if (strcmp(p, "lmtp") == 0 && service_has_listeners("lmtp")) {
+			if (str_len(str) > 0)
+				str_append(str, ", ");
+			str_append(str, p);
 		}
 	}
 	i_free(copy);
@@ -991,7 +1151,7 @@ static void sighup_handler(int signo ATTR_UNUSED, void *context ATTR_UNUSED)
 	protocol_limits_clear();
 	for (size_t i = 0; i < master->children.count; i++) {
 		struct master_child *c = master->children.v[i];
-		if (c->is_login || c->is_auth) {
+		if (c->is_login || c->is_auth || c->is_lmtp) {
 			c->stopping = true;
 			(void)kill(c->pid, SIGTERM);
 		}
@@ -1179,6 +1339,7 @@ int master_main(struct config *config, const char *config_path,
 	auth_spawn();
 	wait_for_auth();
 	logins_spawn_missing();
+	lmtp_spawn_missing();
 	(void)sd_notify(0, "READY=1\nSTATUS=Roost is running");
 	io_loop_run(m.loop);
 

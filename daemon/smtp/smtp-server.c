@@ -59,6 +59,7 @@ struct smtp_server_conn {
 	/* BDAT */
 	uint64_t chunk_left;
 	bool chunk_last, chunk_discard;
+	uint64_t chunk_size;
 	bool bdat_started, bdat_failed;
 
 	bool quit, destroyed, paused_by_owner, terminated;
@@ -130,6 +131,16 @@ static void smtp_server_idle_reset(struct smtp_server_conn *sconn)
 {
 	if (sconn->to_idle != NULL)
 		timeout_reset(sconn->to_idle);
+}
+
+/* Send what is queued now, even while pipelined input is processed
+ * (corked): before a callback that may take its time. */
+static void smtp_server_flush(struct smtp_server_conn *sconn)
+{
+	if (!sconn->conn->corked)
+		return;
+	connection_cork(sconn->conn, false);
+	connection_cork(sconn->conn, true);
 }
 
 /* ---- transactions ---------------------------------------------------- */
@@ -369,9 +380,13 @@ static const char *smtp_server_utf8_error(const struct smtp_address *addr)
 	return "Invalid character in domain";
 }
 
+/* Dovecot's server doesn't insist on HELO/EHLO/LHLO before MAIL (its
+ * lmtp takes MAIL right after the greeting); with require_helo set it
+ * does. */
 static bool smtp_server_check_helo(struct smtp_server_conn *sconn)
 {
-	if (sconn->state != SMTP_SERVER_STATE_GREETING)
+	if (sconn->state != SMTP_SERVER_STATE_GREETING ||
+	    !sconn->set.require_helo)
 		return true;
 	smtp_server_reply(sconn, 503, "5.5.1", "Invalid command: "
 			  "Send %s first",
@@ -401,7 +416,7 @@ static bool cmd_mail(struct smtp_server_conn *sconn, const char *args)
 	if (!smtp_server_check_helo(sconn))
 		return true;
 	if (sconn->trans != NULL) {
-		smtp_server_reply(sconn, 503, "5.5.1", "MAIL already given");
+		smtp_server_reply(sconn, 503, "5.5.0", "MAIL already given");
 		return true;
 	}
 	if ((path = skip_prefix(args, "FROM:")) == NULL) {
@@ -537,6 +552,7 @@ static bool cmd_rcpt(struct smtp_server_conn *sconn, const char *args)
 	}
 	rcpt->address = smtp_address_encode(t->pool, &rcpt->path);
 	sconn->pending_rcpt = rcpt;
+	smtp_server_flush(sconn);
 	result = sconn->cb->cmd_rcpt(sconn, sconn->context, t, rcpt);
 	if (result == SMTP_SERVER_ASYNC) {
 		sconn->pending = SMTP_PENDING_RCPT;
@@ -617,6 +633,8 @@ static bool smtp_server_message_done(struct smtp_server_conn *sconn)
 		smtp_server_transaction_free(sconn);
 		return true;
 	}
+	/* replies so far leave before the (maybe slow) delivery */
+	smtp_server_flush(sconn);
 	result = sconn->cb->data(sconn, sconn->context, t);
 	if (result == SMTP_SERVER_ASYNC) {
 		sconn->pending = SMTP_PENDING_DATA;
@@ -654,6 +672,7 @@ static void cmd_bdat_start(struct smtp_server_conn *sconn, const char *args)
 	/* the chunk follows whatever we answer: it is read either way */
 	sconn->mode = SMTP_INPUT_BDAT;
 	sconn->chunk_left = size;
+	sconn->chunk_size = size;
 	sconn->chunk_last = false;
 	sconn->chunk_discard = true;
 	if (sp != NULL) {
@@ -708,7 +727,7 @@ static bool smtp_server_chunk_done(struct smtp_server_conn *sconn)
 		return true;
 	}
 	smtp_server_reply(sconn, 250, "2.0.0", "Added %llu octets",
-			  (unsigned long long)sconn->trans->data_size);
+			  (unsigned long long)sconn->chunk_size);
 	return true;
 }
 
@@ -755,6 +774,7 @@ static bool smtp_server_command(struct smtp_server_conn *sconn, char *line)
 	if (sconn->line_handler != NULL)
 		return sconn->line_handler(sconn, sconn->context, line);
 	if (*line == '\0') {
+		/* as Dovecot: an empty line is an unknown command */
 		smtp_server_reply(sconn, 500, "5.5.1", "Unknown command");
 		return true;
 	}

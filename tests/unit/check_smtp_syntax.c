@@ -456,7 +456,7 @@ START_TEST(test_server_bdat)
 		     "BDAT 3 LAST\r\n\r\n.QUIT\r\n",
 		     "250 2.1.0 OK\r\n250 2.1.5 OK\r\n"
 		     "250 2.0.0 Added 5 octets\r\n"
-		     "250 2.0.0 Added 5 octets\r\n"
+		     "250 2.0.0 Added 0 octets\r\n"
 		     "250 2.0.0 <a@x> Saved\r\n221 2.0.0 Bye\r\n",
 		     "ab\r\nc\r\n.|");
 	/* errors still read the chunk, as Dovecot */
@@ -484,7 +484,7 @@ START_TEST(test_server_order)
 		     "500 5.5.1 Unknown command\r\n"
 		     "500 5.5.1 Unknown command\r\n"
 		     "250 2.1.0 OK\r\n"
-		     "503 5.5.1 MAIL already given\r\n"
+		     "503 5.5.0 MAIL already given\r\n"
 		     "503 5.5.0 No valid recipients\r\n"
 		     "501 5.5.4 Invalid TO: Null path not allowed\r\n"
 		     "250 2.0.0 OK\r\n"
