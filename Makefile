@@ -45,7 +45,7 @@ PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 CHECK_CFLAGS := $(shell $(PKG_CONFIG) --cflags check 2>/dev/null)
 CHECK_LIBS := $(shell $(PKG_CONFIG) --libs check 2>/dev/null)
 
-INCLUDES := -Ilib -Iconfparse -Iauth -Imailstore -Idaemon -Idaemon/pop3 -Idaemon/imap -Idaemon/smtp -Idaemon/lmtp -Idaemon/master -Idaemon/login -Icompat -I$(B)/gen
+INCLUDES := -Ilib -Iconfparse -Iauth -Imailstore -Idaemon -Idaemon/pop3 -Idaemon/imap -Idaemon/smtp -Idaemon/lmtp -Idaemon/submission -Idaemon/master -Idaemon/login -Icompat -I$(B)/gen
 ALL_CFLAGS := -std=gnu17 -D_GNU_SOURCE $(WARN) $(HARDEN) $(OPT) $(INCLUDES) $(PKG_CFLAGS) \
 	-DROOST_VERSION='"$(VERSION)"' -DSYSCONFDIR='"$(SYSCONFDIR)"' \
 	$(CFLAGS)
@@ -55,7 +55,7 @@ LIBS := $(PKG_LIBS) -lpam -lcrypt -largon2 -lm
 O := $(B)/obj-$(VARIANT)
 
 # Layers, bottom up. Every .c of a layer folder is part of the program.
-LAYERS := lib confparse auth mailstore daemon daemon/pop3 daemon/imap daemon/smtp daemon/lmtp daemon/login daemon/master compat
+LAYERS := lib confparse auth mailstore daemon daemon/pop3 daemon/imap daemon/smtp daemon/lmtp daemon/submission daemon/login daemon/master compat
 SRCS := $(foreach d,$(LAYERS),$(wildcard $(d)/*.c))
 MAIN_SRC := compat/main.c
 GEN_SRCS := $(B)/gen/settings-schema.c
@@ -194,6 +194,7 @@ integration: all $(B)/bin/auth-db-probe $(B)/bin/mailstore-probe
 		tests/integration/test_imap_login.py
 	ROOST=$(CURDIR)/$(B)/bin/roost $(PYTHON) tests/integration/test_haproxy.py
 	ROOST=$(CURDIR)/$(B)/bin/roost $(PYTHON) tests/integration/test_imap_workarounds.py
+	ROOST=$(CURDIR)/$(B)/bin/roost $(PYTHON) tests/integration/test_submission.py
 	ROOST=$(CURDIR)/$(B)/bin/roost $(PYTHON) tests/integration/test_lmtp.py
 	PROBE=$(CURDIR)/$(B)/bin/mailstore-probe $(PYTHON) \
 		tests/integration/mbox-crash.py

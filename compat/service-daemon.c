@@ -21,10 +21,12 @@
 
 extern const struct login_protocol pop3_login_protocol;
 extern const struct login_protocol imap_login_protocol;
+extern const struct login_protocol submission_login_protocol;
 
 static const struct login_protocol *const login_protocols[] = {
 	&imap_login_protocol,
 	&pop3_login_protocol,
+	&submission_login_protocol,
 };
 
 /* Log where the config says (log_path, info_log_path, debug_log_path,
@@ -239,7 +241,7 @@ int login_cmd_main(int argc, char *argv[])
 	}
 	if (proto == NULL) {
 		fprintf(stderr, "Usage: roost login -c <config> "
-			"imap-login|pop3-login <n> <ssl flags>\n");
+			"imap-login|pop3-login|submission-login <n> <ssl flags>\n");
 		return EXIT_USAGE;
 	}
 	char *prefix = i_strdup_printf("%s: ", proto->process_name);

@@ -81,6 +81,7 @@ static const struct login_service {
 } login_services[] = {
 	{ "imap-login", "imap" },
 	{ "pop3-login", "pop3" },
+	{ "submission-login", "submission" },
 };
 
 struct master {
