@@ -120,7 +120,7 @@ class Postfix:
     """One Postfix instance in TMP (made under /tmp unless given)."""
 
     def __init__(self, lmtp=None, hostname="relay.test", size=50 << 20,
-                 extra="", tmp=None):
+                 extra="", tmp=None, port=None):
         self.lmtp = dict(lmtp or {})
         self.hostname = hostname
         self.size = size
@@ -130,7 +130,7 @@ class Postfix:
         os.chmod(self.tmp, 0o755)
         self.config = os.path.join(self.tmp, "config")
         self.sink = os.path.join(self.tmp, "vmail", "sink")
-        self.port = None
+        self.port = port
         self.running = False
 
     # ------------------------------------------------------------ lifetime
@@ -176,7 +176,7 @@ class Postfix:
             raise PostfixError("Postfix needs root")
         if not shutil.which("postfix"):
             raise PostfixError("postfix is not installed (make deps)")
-        self.port = free_port()
+        self.port = self.port or free_port()
         self.write_config()
         # `postfix check` would also fix ownerships; `start` runs it too
         r = subprocess.run(["postfix", "-c", self.config, "start"],
