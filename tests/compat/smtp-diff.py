@@ -24,9 +24,10 @@ of the step within the scenario (A3 = third line of the scenario, counted
 from 1 over all its lines but comments), or `open A` for A's greeting.
 Any other difference makes the exit status 1.
 
-When the Roost under test serves no LMTP/submission (it says "starting up
-for imap, pop3", or nothing answers on the ports), the run SKIPS with the
-reason and exits 0.
+When the Roost under test serves neither LMTP nor submission (its master
+says "starting up for imap, pop3"), the run SKIPS with the reason and
+exits 0; when it serves only one of them, the scenarios of the other
+(named lmtp-* and sub-*) are skipped, with the reason.
 
 Usage: smtp-diff.py [-v] [-k REGEX] [--self-check] [--dump DIR]
   -k REGEX      only scenarios whose name matches
@@ -373,6 +374,21 @@ def main():
             return 1
         print("smtp-diff: skipped: %s" % e)
         return 0
+    # a Roost with only one of the two services: the other's scenarios
+    # (named lmtp-* and sub-*) are left out, and said so
+    skipped = []
+    for svc, prefix in (("lmtp", "lmtp-"), ("submission", "sub-")):
+        why = probe.missing(svc)
+        if why and other_kind == "dovecot":
+            print("smtp-diff: Dovecot: %s" % why)
+            probe.cleanup()
+            return 1
+        if why:
+            skipped += [n for n, _ in scenarios if n.startswith(prefix)]
+            print("smtp-diff: %s scenarios skipped: %s" % (prefix + "*", why))
+    scenarios = [sc for sc in scenarios if sc[0] not in skipped]
+    nsteps = sum(1 for _, st in scenarios for s in st
+                 if s[3] in ("cmd", "read", "open"))
     cert_dir = probe.tmp
     postfix = Postfix()
     results = {}
@@ -436,9 +452,10 @@ def main():
         if any(k[0] == n for n, _ in scenarios):
             print("note: known failure %s %s did not occur (remove it?)" % k)
     print("smtp-diff: %d steps in %d scenarios (dovecot vs %s, %.0f s): "
-          "%d identical, %d known differences, %d unexpected"
+          "%d identical, %d known differences, %d unexpected%s"
           % (nsteps, len(scenarios), other_name, time.time() - t0, same,
-             known_n, unexpected))
+             known_n, unexpected, "; %d scenarios skipped" % len(skipped)
+             if skipped else ""))
     return 1 if unexpected else 0
 
 

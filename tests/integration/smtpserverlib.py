@@ -11,10 +11,13 @@ Users: a passwd-file passdb (TMP/passwd: alice, bob, carol, all
 Maildir), so an LMTP recipient exists iff the passdb knows it.
 
 `Server.start()` raises `Unsupported` (tests skip on it) when the server
-serves no LMTP or submission: Roost before its lmtp/submission services
-exist. What the check looks at: the master starts, and within the
-timeout the LMTP socket, the LMTP port and the submission port all
-answer with a 220 greeting.
+serves neither LMTP nor submission (Roost before its services exist) or
+does not start; `server.has` / `server.missing(service)` tell which of
+the two it serves, so a test skips only what is missing. What the check
+looks at: the master's "starting up for PROTOCOLS" log line (Dovecot's
+and Roost's masters both write it), then, within the timeout, a 220
+greeting from each served listener (LMTP unix socket and TCP port;
+submission and submissions ports).
 
 Env: ROOST (build/bin/roost), SMTP_ORACLE=dovecot picks Dovecot (the
 scripts call `target()`), KEEP=1 keeps the temp dir."""
@@ -164,6 +167,8 @@ class Server:
         self.conf = os.path.join(self.tmp, "dovecot.conf")
         self.home = os.path.join(self.tmp, "home")
         self.master = None
+        self.has = {"lmtp": False, "submission": False}
+        self.started_for = None
         os.makedirs(self.home, exist_ok=True)
         os.chown(self.home, UID, GID)
         if cert_from:
@@ -212,20 +217,27 @@ class Server:
             return False
 
     def services_up(self):
+        """True when every service in self.has answers with 220."""
         def unix():
             s = socket.socket(socket.AF_UNIX)
             s.connect(self.lmtp_socket)
             return s
-        return (self._greets(unix) and
-                self._greets(lambda: socket.create_connection(
-                    ("127.0.0.1", self.lmtp_port), 2)) and
-                self._greets(lambda: socket.create_connection(
-                    ("127.0.0.1", self.sub_port), 2)) and
-                self._greets(lambda: tls_context().wrap_socket(
-                    socket.create_connection(("127.0.0.1", self.subs_port),
-                                             2))))
+        checks = []
+        if self.has["lmtp"]:
+            checks += [unix, lambda: socket.create_connection(
+                ("127.0.0.1", self.lmtp_port), 2)]
+        if self.has["submission"]:
+            checks += [lambda: socket.create_connection(
+                ("127.0.0.1", self.sub_port), 2),
+                lambda: tls_context().wrap_socket(socket.create_connection(
+                    ("127.0.0.1", self.subs_port), 2))]
+        return all(self._greets(c) for c in checks)
 
     def start(self, timeout=20):
+        """Start the master and wait until its LMTP and submission
+        listeners greet. self.has tells which of the two the server
+        serves (the master's "starting up for PROTOCOLS" log line);
+        Unsupported if neither, or it does not start."""
         if os.geteuid() != 0:
             raise Unsupported("needs root")
         exe = self.argv()[0]
@@ -235,30 +247,44 @@ class Server:
                                        stderr=subprocess.PIPE,
                                        start_new_session=True)
         deadline = time.time() + timeout
+        self.started_for = None
         while time.time() < deadline:
             if self.master.poll() is not None:
                 err = self.master.stderr.read().decode(errors="replace")
+                self.master.stderr.close()
                 self.master = None
                 raise Unsupported("%s exited at start: %s %s" % (
                     self.kind, err.strip()[-500:], self.log()[-500:]))
             m = re.search(r"starting up for (.*?)( \(core dumps|$)",
                           self.log(), re.M)
-            if m and not ("lmtp" in m.group(1).split(", ") and
-                          "submission" in m.group(1).split(", ")):
-                log = m.group(0)
-                self.stop()
-                raise Unsupported("%s serves no LMTP/submission: its log "
-                                  "says \"%s\"" % (self.kind, log))
-            if self.services_up():
+            if m and self.started_for is None:
+                self.started_for = m.group(0)
+                protos = m.group(1).split(", ")
+                self.has = {p: p in protos for p in ("lmtp", "submission")}
+                if not any(self.has.values()):
+                    self.stop()
+                    raise Unsupported("%s serves no LMTP/submission: its log "
+                                      "says \"%s\"" % (self.kind,
+                                                        self.started_for))
+            if m and self.services_up():
                 return self
             time.sleep(0.1)
         log = self.log()
         self.stop()
         raise Unsupported(
-            "%s serves no LMTP/submission (no 220 greeting on the lmtp "
-            "socket, lmtp, submission and submissions ports within %d s)%s"
-            % (self.kind, timeout, ": " + log.strip().splitlines()[-1]
-               if log.strip() else ""))
+            "%s: no 220 greeting on its %s listeners within %d s%s"
+            % (self.kind, " and ".join(p for p in ("lmtp", "submission")
+                                       if self.has.get(p, True)), timeout,
+               ": " + log.strip().splitlines()[-1] if log.strip() else ""))
+
+    def missing(self, service):
+        """None if the server serves SERVICE ('lmtp' or 'submission'),
+        else why not (a skip reason)."""
+        if self.has.get(service):
+            return None
+        return "%s serves no %s yet: its log says \"%s\"" % (
+            self.kind, "LMTP" if service == "lmtp" else "submission",
+            self.started_for)
 
     def stop(self):
         if self.master and self.master.poll() is None:
@@ -268,6 +294,8 @@ class Server:
             except subprocess.TimeoutExpired:
                 os.killpg(self.master.pid, signal.SIGKILL)
                 self.master.wait()
+        if self.master:
+            self.master.stderr.close()
         self.master = None
 
     def cleanup(self):

@@ -66,6 +66,8 @@ def setUpModule():
         POSTFIX.start()
         SWITCH.target = POSTFIX.port
         SWITCH.up()
+        if SERVER.kind == "dovecot" and not all(SERVER.has.values()):
+            raise Unsupported(SERVER.started_for)
     except Unsupported as e:
         if SERVER.kind == "dovecot":
             tearDownModule()
@@ -165,9 +167,14 @@ def subject_of(data):
 
 
 class Base(unittest.TestCase):
+    service = None
+
     def setUp(self):
         if SKIP:
             self.skipTest(SKIP)
+        why = SERVER.missing(self.service)
+        if why:
+            self.skipTest(why)
 
     def sink(self, subject, n=1, timeout=20):
         """The sink's messages with this Subject, waiting (bounded) for n
@@ -189,6 +196,7 @@ class Base(unittest.TestCase):
 
 class LmtpFromPostfix(Base):
     """Postfix delivers into the server over LMTP."""
+    service = "lmtp"
 
     def deliver(self, domain, rcpts, subject, body="hello\r\n"):
         POSTFIX.smtp_send("sender@sender.test",
@@ -361,6 +369,7 @@ class LmtpFromPostfix(Base):
 
 class Submission(Base):
     """Clients submit through the server, which relays to Postfix."""
+    service = "submission"
 
     def swaks(self, *args):
         r = subprocess.run(["swaks", "--server", "127.0.0.1",
