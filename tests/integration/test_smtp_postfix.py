@@ -176,6 +176,21 @@ class Base(unittest.TestCase):
         if why:
             self.skipTest(why)
 
+    def client(self, **kw):
+        c = Smtp(**kw)
+        self.addCleanup(c.close)
+        return c
+
+    def long_lines(self, c, after_noop="250 2.0.0 OK"):
+        """10 MB lines: refused, the session goes on."""
+        big = b"x" * (10 << 20)
+        c.send(b"NOOP " + big + b"\r\n")
+        self.assertEqual(c.reply()[-1], "500 5.5.2 Line too long")
+        self.assertEqual(c.cmd("NOOP"), after_noop)
+        c.send(b"MAIL FROM:<a@sender.test> X=" + big + b"\r\n")
+        self.assertEqual(c.reply()[-1], "500 5.5.2 Line too long")
+        self.assertEqual(c.cmd("NOOP"), after_noop)
+
     def sink(self, subject, n=1, timeout=20):
         """The sink's messages with this Subject, waiting (bounded) for n
         of them; then checks no more than n came."""
@@ -319,6 +334,12 @@ class LmtpFromPostfix(Base):
         self.assertTrue(hits[0].endswith(b"\r\n\r\nline one\r\nline two"),
                         hits[0][-80:])
 
+    def test_ten_megabyte_lines(self):
+        c = self.client(port=SERVER.lmtp_port)
+        c.cmd("LHLO client.test")
+        self.long_lines(c)
+        self.assertEqual(c.cmd("QUIT"), "221 2.0.0 Bye")
+
     def test_concurrent_deliveries_to_one_user(self):
         n = 8
         errors = []
@@ -454,7 +475,7 @@ class Submission(Base):
             body.replace(b"\r\n", b"\n")), m[-100:])
 
     def login(self, tls=True):
-        c = Smtp(port=SERVER.sub_port)
+        c = self.client(port=SERVER.sub_port)
         c.ehlo()
         if tls:
             c.starttls()
@@ -510,8 +531,18 @@ class Submission(Base):
                          "501 5.5.4 Invalid TO: Missing '>' at end of path")
         self.assertEqual(c.cmd("QUIT"), "221 2.0.0 Bye")
 
+    def test_ten_megabyte_lines(self):
+        c = self.client(port=SERVER.sub_port)
+        c.ehlo()
+        self.long_lines(c)                  # before login
+        c.starttls()
+        c.ehlo()
+        self.assertEqual(c.auth_plain(), "235 2.7.0 Logged in.")
+        self.long_lines(c)                  # in the user's session
+        self.assertEqual(c.cmd("QUIT"), "221 2.0.0 Bye")
+
     def test_unauthenticated_mail(self):
-        c = Smtp(port=SERVER.sub_port)
+        c = self.client(port=SERVER.sub_port)
         c.ehlo()
         self.assertEqual(c.cmd("MAIL FROM:<alice@mx.test>"),
                          "530 5.7.0 Authentication required.")
@@ -570,7 +601,7 @@ class Submission(Base):
     def test_relay_down_at_login(self):
         SWITCH.down()
         try:
-            c = Smtp(port=SERVER.sub_port)
+            c = self.client(port=SERVER.sub_port)
             c.ehlo()
             c.starttls()
             c.ehlo()
