@@ -255,9 +255,14 @@ class LmtpFromPostfix(Base):
                       "exist: nobody@lmtp-unix.test (in reply to RCPT TO "
                       "command)", st[0][1])
         # the bounce to the sender names only the unknown recipient
-        bounces = [m for m in POSTFIX.wait_messages(1)
-                   if b"Undelivered Mail Returned to Sender" in m
-                   and b"lmtp unix three" in m]
+        deadline = time.time() + 20
+        while True:
+            bounces = [m for m in POSTFIX.messages()
+                       if b"Undelivered Mail Returned to Sender" in m
+                       and b"lmtp unix three" in m]
+            if bounces or time.time() > deadline:
+                break
+            time.sleep(0.05)
         self.assertEqual(len(bounces), 1)
         self.assertIn(b"<nobody@lmtp-unix.test>", bounces[0])
         self.assertNotIn(b"<alice@lmtp-unix.test>", bounces[0])
