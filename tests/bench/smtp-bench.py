@@ -36,7 +36,6 @@ Env: ROOST, N (300), ONLY (dovecot|roost), KEEP=1."""
 import base64
 import os
 import socket
-import ssl
 import sys
 import threading
 import time
