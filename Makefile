@@ -148,6 +148,7 @@ compat-test: all
 	ROOST=$(CURDIR)/$(B)/bin/roost $(PYTHON) tests/compat/maildir-roundtrip.py
 	ROOST=$(CURDIR)/$(B)/bin/roost $(PYTHON) tests/compat/pop3-diff.py
 	ROOST=$(CURDIR)/$(B)/bin/roost $(PYTHON) tests/compat/imap-diff.py
+	ROOST=$(CURDIR)/$(B)/bin/roost $(PYTHON) tests/compat/smtp-diff.py
 
 # MIME differential test (tests/compat/mime-diff.py): mime-probe prints
 # FETCH results of Roost's MIME code for one message file.
@@ -201,6 +202,8 @@ integration: all $(B)/bin/auth-db-probe $(B)/bin/mailstore-probe
 	ROOST=$(CURDIR)/$(B)/bin/roost $(PYTHON) \
 		tests/integration/test_mbox_dovecot.py
 	ROOST=$(CURDIR)/$(B)/bin/roost $(PYTHON) tests/integration/test_dialects.py
+	ROOST=$(CURDIR)/$(B)/bin/roost $(PYTHON) \
+		tests/integration/test_smtp_postfix.py
 
 # Side-by-side benchmarks against Debian's Dovecot (tests/bench/README.md).
 # imap-bench.py (the longest) runs last, after pop3-bench.py.
