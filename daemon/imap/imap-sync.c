@@ -2,13 +2,15 @@
  * EXPUNGE for messages gone (unless the running command forbids it),
  * FETCH FLAGS for changes by others, FLAGS when new keywords appear,
  * EXISTS and RECENT when the counts moved. */
-#include "imap-common.h"
+#include "imap-condstore.h"
+#include "imap-save.h"
 
 struct imap_sync_ctx {
 	struct imap_client *client;
 	string_t *line;
-	/* expunges not sent yet, as the client numbers them */
-	ARRAY_U32 expunges;
+	/* expunges not sent yet, as the client numbers them, and their
+	   UIDs (QRESYNC: one VANISHED line) */
+	ARRAY_U32 expunges, vanished;
 	bool counts_changed;
 };
 
@@ -18,6 +20,19 @@ static void sync_flush_expunges(struct imap_sync_ctx *ctx)
 {
 	struct imap_client *client = ctx->client;
 
+	if ((client->enabled & IMAP_ENABLED_QRESYNC) != 0 &&
+	    ctx->vanished.count > 0) {
+		string_t *str = str_new(64);
+
+		str_append(str, "* VANISHED ");
+		imap_save_write_uidset(str, &ctx->vanished);
+		client_send_line(client, str_c(str));
+		str_free(&str);
+		client->messages_count -= (uint32_t)ctx->vanished.count;
+		ctx->counts_changed = true;
+		array_clear(&ctx->expunges);
+	}
+	array_clear(&ctx->vanished);
 	for (size_t i = ctx->expunges.count; i > 0; i--) {
 		client_send_linef(client, "* %u EXPUNGE", ctx->expunges.v[i - 1]);
 		client->messages_count--;
@@ -69,6 +84,7 @@ static void sync_callback(const struct mailbox_sync_rec *rec, void *context)
 		if (seq > client->messages_count)
 			break;	/* never announced */
 		array_push(&ctx->expunges, seq);
+		array_push(&ctx->vanished, rec->uid);
 		break;
 	}
 	case MAILBOX_SYNC_FLAGS: {
@@ -90,7 +106,8 @@ static void sync_callback(const struct mailbox_sync_rec *rec, void *context)
 		keywords = mail_get_keywords(mail);
 		str_truncate(ctx->line, 0);
 		str_printfa(ctx->line, "* %u FETCH (", rec->seq);
-		if (client->cmd != NULL && client->cmd->uid)
+		if ((client->cmd != NULL && client->cmd->uid) ||
+		    (client->enabled & IMAP_ENABLED_QRESYNC) != 0)
 			str_printfa(ctx->line, "UID %u ", rec->uid);
 		if ((client->enabled & IMAP_ENABLED_CONDSTORE) != 0) {
 			str_printfa(ctx->line, "MODSEQ (%llu) ",
@@ -149,6 +166,7 @@ void imap_sync(struct imap_client *client, bool no_expunges)
 	}
 	sync_flush_expunges(&ctx);
 	array_free(&ctx.expunges);
+	array_free(&ctx.vanished);
 	str_free(&ctx.line);
 	(void)mailbox_keywords(client->mailbox, &kw_count);
 	if (kw_count != client->keywords_count)
