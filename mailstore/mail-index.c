@@ -94,6 +94,21 @@ static char *get_name(struct rbuf *b)
 	return name;
 }
 
+static void index_remember_st(struct mailbox *box, const struct stat *st)
+{
+	box->index_ino = st->st_ino;
+	box->index_size = st->st_size;
+	box->index_mtime = st->st_mtim;
+}
+
+static void index_remember(struct mailbox *box, const char *path)
+{
+	struct stat st;
+
+	if (stat(path, &st) == 0)
+		index_remember_st(box, &st);
+}
+
 /* Flags another process may have set in the file since we read it:
  * they only ever get set, so they are kept. */
 static uint32_t index_flags_on_disk(struct mailbox *box)
@@ -185,6 +200,8 @@ int mail_index_save(struct mailbox *box, const struct mail_record_set *set)
 		i_error("write(%s) failed: %m", tmp);
 		(void)unlink(tmp);
 		ret = -1;
+	} else {
+		index_remember(box, path);
 	}
 	str_free(&s);
 	return ret;
@@ -303,6 +320,7 @@ int mail_index_load(struct mailbox *box, struct mail_record_set *set)
 		close(fd);
 		return 0;
 	}
+	index_remember_st(box, &st);
 	data = i_malloc((size_t)st.st_size);
 	n = read(fd, data, (size_t)st.st_size);
 	close(fd);
@@ -317,4 +335,35 @@ int mail_index_load(struct mailbox *box, struct mail_record_set *set)
 	}
 	i_free(data);
 	return 0;
+}
+
+void mail_index_reload_if_changed(struct mailbox *box)
+{
+	struct mail_record_set tmp, *set = &box->disk;
+	unsigned int old_words = box->kw_words;
+	struct stat st;
+	bool ok;
+
+	if (box->index_path == NULL ||
+	    stat(index_file_path(box, ""), &st) < 0 ||
+	    (st.st_ino == box->index_ino && st.st_size == box->index_size &&
+	     st.st_mtim.tv_sec == box->index_mtime.tv_sec &&
+	     st.st_mtim.tv_nsec == box->index_mtime.tv_nsec))
+		return;
+	mail_record_set_init(&tmp);
+	(void)mail_index_load(box, &tmp);
+	ok = box->kw_words == old_words &&
+		tmp.uidvalidity == set->uidvalidity &&
+		tmp.highest_modseq >= set->highest_modseq &&
+		tmp.keywords.count >= set->keywords.count;
+	for (size_t i = 0; ok && i < set->keywords.count; i++)
+		ok = strcmp(tmp.keywords.v[i], set->keywords.v[i]) == 0;
+	box->kw_words = old_words;
+	if (!ok) {
+		mail_record_set_clear(&tmp);
+		return;
+	}
+	mail_record_set_clear(set);
+	*set = tmp;
+	mailbox_kw_words_update(box);
 }

@@ -222,3 +222,12 @@ bool mailbox_modseqs_enabled(const struct mailbox *box)
 {
 	return (box->disk.index_flags & MAIL_INDEX_FLAG_MODSEQS) != 0;
 }
+
+bool mailbox_has_hidden_expunges(const struct mailbox *box)
+{
+	for (size_t i = 0; i < box->view.recs.count; i++) {
+		if (box->view.recs.v[i].expunged)
+			return true;
+	}
+	return false;
+}

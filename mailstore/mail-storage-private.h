@@ -183,6 +183,12 @@ struct mailbox {
 	bool opened, readonly, deleting;
 	/* sizes learned from the mail itself: save the index at free */
 	bool index_dirty;
+	/* the index file as this process last read or wrote it: another
+	   process's newer one is read before a sync, so that modseqs and
+	   the expunge history are shared (mail_index_reload_if_changed) */
+	ino_t index_ino;
+	off_t index_size;
+	struct timespec index_mtime;
 
 	/* disk path of the mailbox (maildir dir, mbox file) and of its
 	   index/control files */
@@ -276,6 +282,9 @@ void mailbox_kw_words_update(struct mailbox *box);
  * file is missing or damaged (with a log line for damage). */
 int mail_index_load(struct mailbox *box, struct mail_record_set *set);
 int mail_index_save(struct mailbox *box, const struct mail_record_set *set);
+/* Before a sync: take another process's newer index (same UIDVALIDITY,
+ * keywords and modseqs not behind ours) as box->disk. */
+void mail_index_reload_if_changed(struct mailbox *box);
 
 /* Read the disk state into box->disk (driver sync_read), assigning
  * modseqs to what changed and saving the index if anything did. */

@@ -248,6 +248,9 @@ int mailbox_sync_disk(struct mailbox *box, bool force)
 	bool changed = false;
 	int64_t old_stamp[6];
 
+	/* another process's changes with the modseqs it gave them */
+	if (box->opened)
+		mail_index_reload_if_changed(box);
 	memcpy(old_stamp, set->stamp, sizeof(old_stamp));
 	array_reserve(&old, set->recs.count);
 	for (i = 0; i < set->recs.count; i++) {

@@ -337,6 +337,9 @@ const char *const *mailbox_keywords(const struct mailbox *box,
  * the name is invalid. */
 int mailbox_keyword_lookup(struct mailbox *box, const char *name,
 			   bool create);
+/* Does the view still hold messages expunged on disk (a sync with
+ * MAILBOX_SYNC_FLAG_NO_EXPUNGES kept them)? */
+bool mailbox_has_hidden_expunges(const struct mailbox *box);
 /* CONDSTORE was used on the mailbox (kept in the index, as Dovecot's
  * modseq tracking): enable it / is it on? */
 void mailbox_enable_modseqs(struct mailbox *box);

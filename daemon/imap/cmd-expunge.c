@@ -33,7 +33,6 @@ bool cmd_expunge(struct client_command_context *cmd)
 	struct imap_client *client = cmd->client;
 	ARRAY_U32 seqs = ARRAY_INIT;
 	const char *set, *error;
-	unsigned int expunged_before = client->expunged;
 	int ret = 0;
 
 	if (client->readonly)
@@ -59,20 +58,5 @@ bool cmd_expunge(struct client_command_context *cmd)
 	   answers OK */
 	if (ret < 0)
 		return cmd_no_storage_error(cmd, client->mailbox);
-	if ((client->enabled & IMAP_ENABLED_QRESYNC) != 0 &&
-	    client->expunged != expunged_before) {
-		/* RFC 7162 3.2.9: the modseq after the expunges, which
-		   the VANISHED lines of this sync bring to the view */
-		char *text;
-
-		imap_sync(client, false);
-		text = i_strdup_printf("[HIGHESTMODSEQ %llu] Expunge "
-			"completed", (unsigned long long)
-			mailbox_get_highest_modseq(client->mailbox));
-
-		cmd_ok(cmd, text);
-		i_free(text);
-		return true;
-	}
 	return cmd_ok(cmd, "Expunge completed");
 }

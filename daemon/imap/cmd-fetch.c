@@ -233,6 +233,7 @@ static void fetch_write_buffered(struct client_command_context *cmd,
 	case IMAP_FETCH_MODSEQ:
 		str_printfa(str, "(%llu)",
 			    (unsigned long long)mail_get_modseq(mail));
+		imap_condstore_sent_modseq(cmd->client, mail_get_modseq(mail));
 		break;
 	default:
 		i_unreached();
@@ -603,6 +604,7 @@ static void fetch_send_seen_modseqs(struct client_command_context *cmd,
 		uint32_t seq = ctx->seen_seqs.v[i];
 
 		mail_set_seq(ctx->mail, seq);
+		imap_condstore_sent_modseq(client, mail_get_modseq(ctx->mail));
 		if (uid) {
 			client_send_linef(client, "* %u FETCH (UID %u MODSEQ (%llu))",
 					  seq, ctx->mail->uid, (unsigned long long)

@@ -56,7 +56,8 @@ bool cmd_enable(struct client_command_context *cmd)
 	}
 	if (features != 0)
 		imap_condstore_enable(cmd->client, features);
-	if (!imap_arg_is_eol(cmd->args))
+	/* as Dovecot: no untagged line when nothing known was asked for */
+	if (str_len(reply) > strlen("* ENABLED"))
 		client_send_line(cmd->client, str_c(reply));
 	str_free(&reply);
 	return cmd_ok(cmd, "Enabled");

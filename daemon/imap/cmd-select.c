@@ -68,6 +68,8 @@ static bool select_open(struct client_command_context *cmd, bool readonly)
 	}
 	client->messages_count = status.messages;
 	client->recent_count = status.recent;
+	client->sync_last_full_modseq = status.highest_modseq;
+	client->highest_fetch_modseq = 0;
 	if (params.qresync)
 		imap_select_qresync(client, &params);
 	array_free(&params.known_uids);

@@ -179,6 +179,7 @@ static void store_send_fetch(struct imap_client *client, struct mail *mail,
 	if ((client->enabled & IMAP_ENABLED_CONDSTORE) != 0) {
 		str_printfa(str, "MODSEQ (%llu)",
 			    (unsigned long long)mail_get_modseq(mail));
+		imap_condstore_sent_modseq(client, mail_get_modseq(mail));
 		if (!silent)
 			str_append_c(str, ' ');
 	}

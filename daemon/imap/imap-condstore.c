@@ -24,6 +24,48 @@ void imap_condstore_enable(struct imap_client *client,
 			  mailbox_get_highest_modseq(client->mailbox));
 }
 
+void imap_condstore_sent_modseq(struct imap_client *client, uint64_t modseq)
+{
+	if (client->highest_fetch_modseq < modseq)
+		client->highest_fetch_modseq = modseq;
+}
+
+void imap_condstore_sync_end(struct imap_client *client, bool no_expunges)
+{
+	struct client_command_context *cmd = client->cmd;
+	uint64_t highest = mailbox_get_highest_modseq(client->mailbox);
+	bool delayed = no_expunges &&
+		mailbox_has_hidden_expunges(client->mailbox);
+	uint64_t send = 0;
+
+	if ((client->enabled & IMAP_ENABLED_QRESYNC) == 0)
+		return;
+	if (delayed &&
+	    client->highest_fetch_modseq > client->sync_last_full_modseq) {
+		/* a client taking the highest MODSEQ it saw would lose the
+		   expunges not sent yet: a lower value */
+		send = client->sync_last_full_modseq;
+	} else if (!delayed && highest > client->sync_last_full_modseq &&
+		   highest > client->highest_fetch_modseq) {
+		send = highest;
+	}
+	if (send == 0) {
+		/* nothing to tell */
+	} else if (cmd != NULL && cmd->reply_status != NULL &&
+		   strcmp(cmd->reply_status, "OK") == 0 &&
+		   cmd->reply_text != NULL && cmd->reply_text[0] != '[') {
+		cmd->reply_text = p_strdup_printf(cmd->pool,
+			"[HIGHESTMODSEQ %llu] %s", (unsigned long long)send,
+			cmd->reply_text);
+	} else {
+		client_send_linef(client, "* OK [HIGHESTMODSEQ %llu] Highest",
+				  (unsigned long long)send);
+	}
+	if (!delayed)
+		client->sync_last_full_modseq = highest;
+	client->highest_fetch_modseq = 0;
+}
+
 bool imap_parse_modseq(const char *str, uint64_t *modseq_r)
 {
 	uint64_t n = 0;
@@ -270,6 +312,7 @@ void imap_select_qresync(struct imap_client *client,
 		imap_write_flags(str, mail_get_flags(mail),
 				 mail_get_keywords(mail));
 		str_printfa(str, ") MODSEQ (%llu))", (unsigned long long)modseq);
+		imap_condstore_sent_modseq(client, modseq);
 		client_send_line(client, str_c(str));
 	}
 	str_free(&str);

@@ -11,6 +11,13 @@
  * and the mailbox remembers that modseqs are in use (as Dovecot). */
 void imap_condstore_enable(struct imap_client *client,
 			   enum imap_client_enabled features);
+/* A MODSEQ value went out in a FETCH response. */
+void imap_condstore_sent_modseq(struct imap_client *client, uint64_t modseq);
+/* At the end of a sync with QRESYNC on: tell the client the new
+ * HIGHESTMODSEQ when the sync's VANISHED/EXISTS raised it beyond what
+ * FETCH responses showed (in the command's tagged OK when it has no
+ * response code yet, else untagged), as Dovecot does. */
+void imap_condstore_sync_end(struct imap_client *client, bool no_expunges);
 /* A mod-sequence value: digits, 0..2^63-1. */
 bool imap_parse_modseq(const char *str, uint64_t *modseq_r);
 /* (first, last) UID pairs as "1:3,5" */

@@ -110,8 +110,11 @@ static void sync_callback(const struct mailbox_sync_rec *rec, void *context)
 		    (client->enabled & IMAP_ENABLED_QRESYNC) != 0)
 			str_printfa(ctx->line, "UID %u ", rec->uid);
 		if ((client->enabled & IMAP_ENABLED_CONDSTORE) != 0) {
+			uint64_t modseq = mail_get_modseq(mail);
+
 			str_printfa(ctx->line, "MODSEQ (%llu) ",
-				    (unsigned long long)mail_get_modseq(mail));
+				    (unsigned long long)modseq);
+			imap_condstore_sent_modseq(client, modseq);
 		}
 		str_append(ctx->line, "FLAGS (");
 		imap_write_flags(ctx->line, mail_get_flags(mail), keywords);
@@ -184,4 +187,5 @@ void imap_sync(struct imap_client *client, bool no_expunges)
 			client->recent_count = recent;
 		}
 	}
+	imap_condstore_sync_end(client, no_expunges);
 }
