@@ -719,6 +719,9 @@ static bool fetch_parse_modifiers(struct client_command_context *cmd,
 				*error_r = "Invalid CHANGEDSINCE modseq";
 				return false;
 			}
+			/* enabled here, even if a later modifier fails */
+			imap_condstore_enable(cmd->client,
+					      IMAP_ENABLED_CONDSTORE);
 			*changedsince_r = true;
 		} else if (strcasecmp(name, "VANISHED") == 0 && cmd->uid) {
 			if ((cmd->client->enabled & IMAP_ENABLED_QRESYNC) == 0) {

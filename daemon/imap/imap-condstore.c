@@ -13,8 +13,15 @@ void imap_condstore_enable(struct imap_client *client,
 {
 	bool was_on = (client->enabled & IMAP_ENABLED_CONDSTORE) != 0;
 
-	if ((features & IMAP_ENABLED_QRESYNC) != 0)
+	if ((features & IMAP_ENABLED_QRESYNC) != 0) {
 		features |= IMAP_ENABLED_CONDSTORE;
+		if ((client->enabled & IMAP_ENABLED_QRESYNC) == 0 &&
+		    client->mailbox != NULL) {
+			/* what the client knows from now on */
+			client->sync_last_full_modseq =
+				mailbox_get_highest_modseq(client->mailbox);
+		}
+	}
 	client->enabled |= features;
 	if (was_on || client->mailbox == NULL)
 		return;
@@ -213,7 +220,7 @@ static bool qresync_parse(struct client_command_context *cmd,
 	    str[0] > '9')
 		return select_bad(cmd, "Invalid QRESYNC parameters");
 	n = strtoull(str, &end, 10);
-	if (*end != '\0' || n == 0 || n > UINT32_MAX)
+	if (*end != '\0' || n > UINT32_MAX)
 		return select_bad(cmd, "Invalid QRESYNC parameters");
 	params->uidvalidity = (uint32_t)n;
 	if (!imap_arg_get_atom(&args[1], &str) ||
