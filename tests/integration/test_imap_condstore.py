@@ -15,8 +15,8 @@ a temp config, over TCP.
   must name exactly the expunged UIDs, the FETCHes exactly the changed
   messages, and the result must equal a full fetch; modseqs and the
   expunge history survive the restart.
-- If Debian's interimap is installed, it syncs a local Dovecot mailbox
-  with the server over QRESYNC, both ways.
+- If Debian's interimap is installed, it syncs another user's mailbox
+  (a preauth `roost imap -u` tunnel) with the server over QRESYNC.
 
 Needs root (mail is owned by nobody)."""
 import os
@@ -37,7 +37,7 @@ BIN = os.path.dirname(os.path.abspath(ROOST))
 MASTER = (shutil.which("dovecot") or "/usr/sbin/dovecot") \
     if TARGET == "dovecot" else os.path.join(BIN, "dovecot")
 UID = GID = 65534
-USERS = ["rfc", "sync", "errs", "inter"]
+USERS = ["rfc", "sync", "errs", "inter", "interlocal"]
 TIMING = re.compile(r" \(\d+\.\d{3} \+ \d+\.\d{3}( \+ \d+\.\d{3})? secs\)\.$")
 
 
@@ -443,13 +443,17 @@ auth_failure_delay = 0
         for i in range(5):
             c.cmd("APPEND INBOX", b"Subject: ii %d\r\n\r\nx\r\n" % i)
         home = os.path.join(self.tmp, "interimap")
-        os.makedirs(os.path.join(home, "local"), exist_ok=True)
+        os.makedirs(home, exist_ok=True)
         conf = os.path.join(home, "config")
+        # the local side: another user's mailbox through a preauth
+        # tunnel (Roost's `imap -u`; Dovecot's refuses a socket on stdin)
+        local_cmd = "%s imap -c %s -u interlocal" % (
+            os.path.abspath(ROOST), self.conf)
         with open(conf, "w") as f:
             f.write("""list-mailbox = INBOX
 [local]
 type = tunnel
-command = /usr/lib/dovecot/imap -o mail_location=maildir:%(home)s/local/Maildir -o log_path=/dev/null
+command = %(local)s
 null-stderr = YES
 
 [remote]
@@ -459,7 +463,7 @@ port = %(port)d
 STARTTLS = NO
 username = inter
 password = secret
-""" % {"home": home, "port": self.port})
+""" % {"local": local_cmd, "port": self.port})
         env = dict(os.environ, XDG_CONFIG_HOME=home, XDG_DATA_HOME=home,
                    HOME=home, USER="root")
         run = [tool, "--config", conf]
@@ -475,13 +479,25 @@ password = secret
                            timeout=60)
         self.assertEqual(p.returncode, 0, p.stderr)
         local = subprocess.run(
-            ["/usr/lib/dovecot/imap", "-o",
-             "mail_location=maildir:%s/local/Maildir" % home, "-o",
-             "log_path=/dev/null"], input=b"a SELECT INBOX\r\n"
+            [os.path.abspath(ROOST), "imap", "-c", self.conf, "-u",
+             "interlocal"], input=b"a SELECT INBOX\r\n"
             b"b FETCH 1:* (FLAGS)\r\nc LOGOUT\r\n", capture_output=True,
-            timeout=30, env=env).stdout.decode()
+            timeout=30).stdout.decode()
         self.assertIn("* 4 EXISTS", local)
-        self.assertEqual(local.count("\\Flagged"), 1, local)
+        self.assertEqual(len(re.findall(r"FETCH \(FLAGS \([^)]*\\Flagged",
+                                        local)), 1, local)
+        # and back: a local change reaches the server
+        subprocess.run([os.path.abspath(ROOST), "imap", "-c", self.conf,
+                        "-u", "interlocal"], input=b"a SELECT INBOX\r\n"
+                       b"b STORE 4 +FLAGS (\\Answered)\r\nc LOGOUT\r\n",
+                       capture_output=True, timeout=30, check=True)
+        p = subprocess.run(run, env=env, capture_output=True, text=True,
+                           timeout=60)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        r = c.cmd("FETCH 1:* (FLAGS)")
+        # (Dovecot also sends the change as an untagged FETCH: one
+        # message either way)
+        self.assertEqual(len({x for x in r if "\\Answered" in x}), 1, r)
 
 
 if __name__ == "__main__":
