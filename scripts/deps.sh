@@ -9,7 +9,7 @@ PKGS="gcc make pkg-config libc6-dev libssl-dev libyaml-dev libsystemd-dev
 libpam0g-dev libcrypt-dev libargon2-dev check python3 clang libclang-rt-14-dev llvm openssl
 dovecot-core dovecot-imapd dovecot-pop3d dovecot-lmtpd dovecot-submissiond
 libpam-wrapper libnss-wrapper postfix swaks fail2ban
-isync curl getmail6"
+isync curl getmail6 interimap"
 
 missing=""
 for p in $PKGS; do
