@@ -148,6 +148,7 @@ int mail_index_save(struct mailbox *box, const struct mail_record_set *set)
 	put32(s, words);
 	put64(s, set->highest_modseq);
 	put32(s, index_flags);
+	put64(s, set->history_start);
 	put(s, set->guid, 32);
 	for (unsigned int i = 0; i < N_ELEMENTS(set->stamp); i++)
 		put64(s, (uint64_t)set->stamp[i]);
@@ -233,8 +234,10 @@ static int index_parse(struct mailbox *box, const unsigned char *data,
 	set->first_recent_uid = get32(&b);
 	words = get32(&b);
 	set->highest_modseq = get64(&b);
-	if (!v1)
+	if (!v1) {
 		set->index_flags = get32(&b);
+		set->history_start = get64(&b);
+	}
 	get(&b, set->guid, 32);
 	set->guid[32] = '\0';
 	for (unsigned int i = 0; i < N_ELEMENTS(set->stamp); i++)
@@ -294,6 +297,9 @@ static int index_parse(struct mailbox *box, const unsigned char *data,
 		*error_r = "truncated or inconsistent records";
 		return -1;
 	}
+	/* version 1 kept a bounded list: complete from here on only */
+	if (v1)
+		set->history_start = set->highest_modseq;
 	return 0;
 }
 

@@ -22,9 +22,33 @@
  * costs 16 bytes per range in roost.index, at most 64 KB. */
 #include "mail-storage-private.h"
 
+#include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
 
 #define EXPUNGE_HISTORY_MAX 4096
+
+uint64_t mail_modseq_initial(struct mailbox *box)
+{
+	static const char *const names[] = {
+		"dovecot.index.log", "dovecot.index"
+	};
+	char path[4096];
+
+	/* Dovecot's modseqs live in its dovecot.index(.log), which Roost
+	   doesn't read. Its clients may hold any of them: start above every
+	   count of changes a mailbox can have had, so that CHANGEDSINCE
+	   with such a value reports every message instead of too few. */
+	for (unsigned int i = 0; box->index_path != NULL &&
+	     i < N_ELEMENTS(names); i++) {
+		if (snprintf(path, sizeof(path), "%s/%s", box->index_path,
+			     names[i]) < (int)sizeof(path) &&
+		    access(path, F_OK) == 0)
+			return (uint64_t)time(NULL);
+	}
+	return 1;
+}
 
 void mail_modseq_touch(ARRAY_MODSEQ_TOUCH *touches, uint32_t key, uint32_t uid)
 {
@@ -156,6 +180,12 @@ void mailbox_get_expunged_since(struct mailbox *box, uint64_t since,
 	for (size_t i = 0; i < set->exp.count; i++) {
 		if (set->exp.v[i].modseq > since)
 			array_push(&sel, set->exp.v[i]);
+	}
+	if (since < set->history_start && set->next_uid > 1) {
+		/* from before the history: every UID not here may be gone */
+		struct mail_expunge_range all = { 1, set->next_uid - 1,
+						  set->history_start };
+		array_push(&sel, all);
 	}
 	if (sel.count == 0)
 		return;

@@ -49,6 +49,7 @@ void mail_record_set_copy(struct mail_record_set *dest,
 	dest->first_recent_uid = src->first_recent_uid;
 	dest->highest_modseq = src->highest_modseq;
 	dest->index_flags = src->index_flags;
+	dest->history_start = src->history_start;
 	memcpy(dest->guid, src->guid, sizeof(dest->guid));
 	memcpy(dest->stamp, src->stamp, sizeof(dest->stamp));
 	array_reserve(&dest->recs, src->recs.count);

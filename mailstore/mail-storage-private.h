@@ -57,6 +57,9 @@ struct mail_record_set {
 	uint64_t highest_modseq;
 	/* MAIL_INDEX_FLAG_* */
 	uint32_t index_flags;
+	/* the expunge history is complete only after this modseq (when
+	   the index was made): older queries get every missing UID */
+	uint64_t history_start;
 	char guid[33];
 	/* keyword names by index (owned strings) */
 	ARRAY_STR keywords;
@@ -322,6 +325,9 @@ void mail_expunge_history_add(struct mail_record_set *set,
 			      const uint32_t *uids, size_t count);
 void mail_expunge_history_copy(struct mail_record_set *dest,
 			       const struct mail_record_set *src);
+/* HIGHESTMODSEQ of a mailbox Roost starts indexing: 1, or past any
+ * value Dovecot can have given when its index files are there. */
+uint64_t mail_modseq_initial(struct mailbox *box);
 
 /* Parsed-field cache (mail-cache.c) */
 void mail_cache_free(struct mailbox *box);

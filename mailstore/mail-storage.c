@@ -277,8 +277,10 @@ int mailbox_sync_disk(struct mailbox *box, bool force)
 		array_clear(&set->exp);
 		changed = true;
 	}
-	if (set->highest_modseq == 0)
-		set->highest_modseq = 1;
+	if (set->highest_modseq == 0) {
+		set->highest_modseq = mail_modseq_initial(box);
+		set->history_start = set->highest_modseq;
+	}
 	for (i = j = 0; i < set->recs.count || j < old.count;) {
 		struct mail_record *rec = i < set->recs.count ? &set->recs.v[i] : NULL;
 		struct old_state *o = j < old.count ? &old.v[j] : NULL;
