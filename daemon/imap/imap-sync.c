@@ -90,9 +90,20 @@ static void sync_callback(const struct mailbox_sync_rec *rec, void *context)
 	case MAILBOX_SYNC_FLAGS: {
 		struct mail *mail;
 		const char *const *keywords;
+		uint32_t seq = rec->seq;
 
-		sync_flush_expunges(ctx);
-		if (rec->seq > client->messages_count)
+		if ((client->enabled & IMAP_ENABLED_QRESYNC) == 0) {
+			sync_flush_expunges(ctx);
+		} else {
+			/* QRESYNC: one VANISHED at the end of the sync, as
+			   Dovecot; until then the client's numbering still
+			   has the expunged messages */
+			for (size_t i = 0; i < ctx->expunges.count; i++) {
+				if (ctx->expunges.v[i] <= seq)
+					seq++;
+			}
+		}
+		if (seq > client->messages_count)
 			break;	/* EXISTS will announce it */
 		{
 			unsigned int kw_count;
@@ -105,7 +116,7 @@ static void sync_callback(const struct mailbox_sync_rec *rec, void *context)
 		mail_set_seq(mail, rec->seq);
 		keywords = mail_get_keywords(mail);
 		str_truncate(ctx->line, 0);
-		str_printfa(ctx->line, "* %u FETCH (", rec->seq);
+		str_printfa(ctx->line, "* %u FETCH (", seq);
 		if ((client->cmd != NULL && client->cmd->uid) ||
 		    (client->enabled & IMAP_ENABLED_QRESYNC) != 0)
 			str_printfa(ctx->line, "UID %u ", rec->uid);
