@@ -494,9 +494,7 @@ mailbox_idle_check_interval = 1 secs
         ok((typ,))
         self.assertEqual(m.untagged_responses.pop("ID"), [b'("name" "Dovecot")'])
         typ, data = m._simple_command("ENABLE", "CONDSTORE")
-        # CONDSTORE is issue 7's: until then Roost enables nothing
-        self.assertEqual(m.untagged_responses.pop("ENABLED"),
-                         [b"CONDSTORE"] if "CONDSTORE" in POSTCAPS else [b""])
+        self.assertEqual(m.untagged_responses.pop("ENABLED"), [b"CONDSTORE"])
         self.assertEqual(m.status("Dest", "(MESSAGES)")[1],
                          [b"Dest (MESSAGES 2)"])
         self.assertEqual(m.select("Nonexistent")[0], "NO")
