@@ -341,9 +341,18 @@ const char *const *mailbox_keywords(const struct mailbox *box,
  * the name is invalid. */
 int mailbox_keyword_lookup(struct mailbox *box, const char *name,
 			   bool create);
-/* Expunge history (for QRESYNC): UIDs expunged with modseq > since. */
+/* Does the view still hold messages expunged on disk (a sync with
+ * MAILBOX_SYNC_FLAG_NO_EXPUNGES kept them)? */
+bool mailbox_has_hidden_expunges(const struct mailbox *box);
+/* CONDSTORE was used on the mailbox (kept in the index, as Dovecot's
+ * modseq tracking): enable it / is it on? */
+void mailbox_enable_modseqs(struct mailbox *box);
+bool mailbox_modseqs_enabled(const struct mailbox *box);
+/* Expunge history (for QRESYNC): UIDs expunged with modseq > since, as
+ * ascending (first, last) pairs appended to ranges. May name UIDs that
+ * never existed (old history is kept merged), never one in the view. */
 void mailbox_get_expunged_since(struct mailbox *box, uint64_t since,
-				ARRAY_U32 *uids);
+				ARRAY_U32 *ranges);
 
 /* ---- messages ----------------------------------------------------- */
 

@@ -412,10 +412,42 @@ static int uid_cmp(const void *p1, const void *p2)
 	return u1 < u2 ? -1 : u1 > u2 ? 1 : 0;
 }
 
+/* The modseq records of one update whose message's keywords changed
+ * (Dovecot writes every listed keyword, changed or not, and on REPLACE
+ * a removal of each other keyword the message had). */
+static void touch_keywords(ARRAY_MODSEQ_TOUCH *touches,
+			   const struct mail_update *u, const int *idx,
+			   unsigned int idx_count, const uint32_t *old_kw,
+			   unsigned int kw_words)
+{
+	for (unsigned int i = 0; i < idx_count; i++) {
+		mail_modseq_touch(touches, u->type == MODIFY_REMOVE ?
+				  MAIL_MODSEQ_KEY_KW_REMOVE(idx[i]) :
+				  MAIL_MODSEQ_KEY_KW_ADD(idx[i]), u->uid);
+	}
+	if (u->type != MODIFY_REPLACE)
+		return;
+	for (unsigned int w = 0; w < kw_words; w++) {
+		for (unsigned int b = 0; b < 32; b++) {
+			unsigned int k = w * 32 + b;
+			bool listed = false;
+
+			if ((old_kw[w] & (1u << b)) == 0)
+				continue;
+			for (unsigned int i = 0; i < idx_count; i++)
+				listed = listed || (unsigned int)idx[i] == k;
+			if (!listed)
+				mail_modseq_touch(touches,
+					MAIL_MODSEQ_KEY_KW_REMOVE(k), u->uid);
+		}
+	}
+}
+
 /* Apply the transaction's flag updates to the disk records. */
 static int commit_updates(struct mailbox_transaction *t)
 {
 	struct mailbox *box = t->box;
+	ARRAY_MODSEQ_TOUCH touches = ARRAY_INIT;
 	int ret = 0;
 
 	for (size_t i = 0; i < t->updates.count; i++) {
@@ -442,7 +474,6 @@ static int commit_updates(struct mailbox_transaction *t)
 			drec = mail_record_set_find(&box->disk, u->uid);
 			apply_keywords(box, drec, u->type, idx.v,
 				       (unsigned int)idx.count);
-			array_free(&idx);
 		} else {
 			apply_flags(drec, u->type, u->flags);
 		}
@@ -451,19 +482,28 @@ static int commit_updates(struct mailbox_transaction *t)
 			if ((drec->kw == NULL ? 0 : drec->kw[w]) != old_kw[w])
 				kw_same = false;
 		}
-		if (drec->flags == old_flags && kw_same)
+		if (drec->flags == old_flags && kw_same) {
+			array_free(&idx);
 			continue;
+		}
 		if (box->v->write_flags(box, &box->disk, drec) < 0) {
+			array_free(&idx);
 			ret = -1;
 			continue;
 		}
-		drec->modseq = ++box->disk.highest_modseq;
+		if (drec->flags != old_flags)
+			mail_modseq_touch(&touches, MAIL_MODSEQ_KEY_FLAGS, u->uid);
+		if (!kw_same) {
+			touch_keywords(&touches, u, idx.v,
+				       (unsigned int)idx.count, old_kw,
+				       N_ELEMENTS(old_kw));
+		}
+		array_free(&idx);
 		vrec = NULL;
 		uint32_t seq = mailbox_uid_to_seq(box, u->uid);
 		if (seq != 0)
 			vrec = &box->view.recs.v[seq - 1];
 		if (vrec != NULL) {
-			vrec->modseq = drec->modseq;
 			vrec->flags = drec->flags;
 			if (drec->kw != NULL) {
 				if (vrec->kw == NULL)
@@ -474,8 +514,24 @@ static int commit_updates(struct mailbox_transaction *t)
 			vrec->name = drec->name == NULL ? NULL : i_strdup(drec->name);
 			vrec->driver_flags = drec->driver_flags;
 		}
-		box->view.highest_modseq = box->disk.highest_modseq;
 	}
+	/* the modseqs of this transaction's records, also in the view */
+	ARRAY_U32 uids = ARRAY_INIT;
+
+	for (size_t i = 0; i < touches.count; i++)
+		array_push(&uids, touches.v[i].uid);
+	mail_modseq_assign(&box->disk, &touches);
+	array_free(&touches);
+	for (size_t i = 0; i < uids.count; i++) {
+		struct mail_record *drec =
+			mail_record_set_find(&box->disk, uids.v[i]);
+		uint32_t seq = mailbox_uid_to_seq(box, uids.v[i]);
+
+		if (drec != NULL && seq != 0)
+			box->view.recs.v[seq - 1].modseq = drec->modseq;
+	}
+	array_free(&uids);
+	box->view.highest_modseq = box->disk.highest_modseq;
 	return ret;
 }
 
@@ -504,14 +560,13 @@ static int commit_expunges(struct mailbox_transaction *t)
 		struct mail_record *rec = &set->recs.v[i];
 		if (bsearch(&rec->uid, t->expunges.v, n, sizeof(uint32_t),
 			    uid_cmp) != NULL) {
-			array_push(&set->exp_uids, rec->uid);
-			array_push(&set->exp_modseqs, ++set->highest_modseq);
 			mail_record_free(rec);
 			continue;
 		}
 		set->recs.v[j++] = *rec;
 	}
 	set->recs.count = j;
+	mail_expunge_history_add(set, t->expunges.v, n);
 	return 0;
 }
 

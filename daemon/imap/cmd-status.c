@@ -1,6 +1,6 @@
 /* cmd-status.c - STATUS (and the STATUS lines of LIST-STATUS): the items
  * Dovecot 2.3.19 knows, in its order, from the storage's status. */
-#include "imap-common.h"
+#include "imap-condstore.h"
 #include "imap-mailbox.h"
 #include "imap-quote.h"
 
@@ -92,6 +92,9 @@ int imap_status_send(struct imap_client *client, const char *vname,
 	}
 	if (mailbox_get_status(box, items, &status) < 0)
 		return -1;
+	/* as Dovecot: asking for it starts modseq tracking in the mailbox */
+	if ((items & STATUS_HIGHESTMODSEQ) != 0)
+		mailbox_enable_modseqs(box);
 	str = str_new(128);
 	str_append(str, "* STATUS ");
 	if (name_as_given != NULL)
@@ -151,7 +154,9 @@ bool cmd_status(struct client_command_context *cmd)
 	if (vname == NULL)
 		return true;
 	/* Dovecot enables CONDSTORE for the session when HIGHESTMODSEQ is
-	   asked for; left to the CONDSTORE work (client->enabled) */
+	   asked for (imap-condstore.c) */
+	if ((items & STATUS_HIGHESTMODSEQ) != 0)
+		imap_condstore_enable(client, IMAP_ENABLED_CONDSTORE);
 	if (imap_status_send(client, vname, name, items, &box) < 0) {
 		struct mailbox *ebox = box != NULL ? box : client->mailbox;
 		const char *text = mailbox_get_last_error(ebox, NULL);

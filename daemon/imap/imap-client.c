@@ -30,7 +30,7 @@ static const struct {
 	{ "URL-PARTIAL", false }, { "CATENATE", false },
 	{ "UNSELECT", true }, { "CHILDREN", true }, { "NAMESPACE", true },
 	{ "UIDPLUS", true }, { "LIST-EXTENDED", true },
-	{ "I18NLEVEL=1", true }, { "CONDSTORE", false }, { "QRESYNC", false },
+	{ "I18NLEVEL=1", true }, { "CONDSTORE", true }, { "QRESYNC", true },
 	{ "ESEARCH", true }, { "ESORT", false }, { "SEARCHRES", true },
 	{ "WITHIN", true }, { "CONTEXT=SEARCH", false },
 	{ "LIST-STATUS", true }, { "BINARY", true }, { "MOVE", true },

@@ -134,6 +134,10 @@ struct imap_client {
 	uint32_t recent_count;
 	unsigned int keywords_count;	/* keywords announced in FLAGS */
 	enum imap_client_enabled enabled;
+	/* QRESYNC (imap-condstore.c): HIGHESTMODSEQ after the last sync
+	   that left no expunge unsent, and the highest MODSEQ sent in a
+	   FETCH since the last sync */
+	uint64_t sync_last_full_modseq, highest_fetch_modseq;
 	enum imap_client_workarounds workarounds;
 	/* SEARCHRES: the UIDs of the last SEARCH ... RETURN (SAVE) */
 	ARRAY_U32 search_saved;

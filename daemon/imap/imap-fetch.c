@@ -31,6 +31,7 @@ static const struct {
 	{ "X-GUID", IMAP_FETCH_X_GUID },
 	{ "X-MAILBOX", IMAP_FETCH_X_MAILBOX },
 	{ "X-REAL-UID", IMAP_FETCH_X_REAL_UID },
+	{ "MODSEQ", IMAP_FETCH_MODSEQ },
 	{ "ENVELOPE", IMAP_FETCH_ENVELOPE },
 	{ "BODYSTRUCTURE", IMAP_FETCH_BODYSTRUCTURE },
 };
@@ -384,6 +385,7 @@ static void request_order(struct parse_ctx *ctx, bool uid)
 		if (item->type != IMAP_FETCH_UID &&
 		    item->type != IMAP_FETCH_FLAGS &&
 		    item->type != IMAP_FETCH_X_MAILBOX &&
+		    item->type != IMAP_FETCH_MODSEQ &&
 		    item->type != IMAP_FETCH_X_REAL_UID)
 			req->need_mail = true;
 	}

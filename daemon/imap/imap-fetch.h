@@ -17,6 +17,7 @@ enum imap_fetch_type {
 	IMAP_FETCH_X_SAVEDATE,
 	IMAP_FETCH_X_GUID,
 	IMAP_FETCH_X_MAILBOX,
+	IMAP_FETCH_MODSEQ,
 	IMAP_FETCH_X_REAL_UID,
 	/* the rest, after the buffered ones, in request order */
 	IMAP_FETCH_ENVELOPE,

@@ -376,7 +376,7 @@ a20 LOGOUT
 # report in the commit log / README): Dovecot's list index puts renamed
 # mailboxes first, shows \Marked/\UnMarked for mailboxes it has opened,
 # and keeps a deleted Maildir++ parent with children listed until it
-# refreshes; STATUS HIGHESTMODSEQ enables CONDSTORE (not yet); mbox
+# refreshes; mbox
 # names starting with "." are refused; mbox RENAME INBOX is refused;
 # auto=subscribe mailboxes are created at login (Dovecot: lazily);
 # SELECT of a \Noselect mbox directory has [CANNOT].
