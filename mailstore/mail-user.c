@@ -5,6 +5,7 @@
 #include <strings.h>
 #include "settings-structs.h"
 #include "var-expand.h"
+#include "mail-plugins.h"
 
 #include <errno.h>
 #include <pwd.h>
@@ -321,6 +322,26 @@ static void user_autocreate(struct mail_user *user)
 	}
 }
 
+/* mail_plugins: Dovecot's load errors; a warning (once per process) for
+ * the plugins Roost lacks. */
+static int mail_user_plugins_init(struct mail_user *user,
+				  const char **error_r)
+{
+	static bool warned = false;
+	const char *missing;
+
+	if (mail_plugins_check(user->pool, user->set->mail_plugins,
+			       user->set->mail_plugin_dir, &missing,
+			       error_r) < 0)
+		return -1;
+	if (missing[0] != '\0' && !warned) {
+		warned = true;
+		i_warning("mail_plugins: Roost does not implement these "
+			  "Dovecot plugins, they are ignored: %s", missing);
+	}
+	return 0;
+}
+
 int mail_user_init(const struct settings_root *set,
 		   const struct mail_user_info *info,
 		   struct mail_user **user_r, const char **error_r)
@@ -346,6 +367,8 @@ int mail_user_init(const struct settings_root *set,
 		p_strdup(pool, home);
 	user_var_table_init(user);
 
+	if (mail_user_plugins_init(user, &error) < 0)
+		goto fail;
 	location = user_field(info, "mail");
 	if (location == NULL)
 		location = set->mail_location;
