@@ -174,3 +174,63 @@ passdb {
 
 def free_ports(n):
     return [free_port() for _ in range(n)]
+
+
+class Session:
+    """An interactive preauth session: each command waits for its tagged
+    reply, so Dovecot's parallel pipelining can't reorder replies."""
+
+    def __init__(self, env, user, dovecot=False):
+        import select
+        self.select = select
+        if dovecot:
+            cmd = [DOVECOT_IMAP, "-c", env.conf, "-u", user]
+        else:
+            cmd = [ROOST, "imap", "-c", env.conf, "-u", user]
+        self.p = subprocess.Popen(cmd, stdin=subprocess.PIPE,
+                                  stdout=subprocess.PIPE,
+                                  stderr=subprocess.DEVNULL)
+        self.buf = b""
+        self.greeting = self.read_until(b"\r\n")
+
+    def read_until(self, end, timeout=15):
+        deadline = time.time() + timeout
+        while end not in self.buf:
+            left = deadline - time.time()
+            if left <= 0:
+                raise TimeoutError(self.buf)
+            r, _, _ = self.select.select([self.p.stdout], [], [], left)
+            if r:
+                d = os.read(self.p.stdout.fileno(), 65536)
+                if not d:
+                    raise EOFError(self.buf)
+                self.buf += d
+        i = self.buf.index(end) + len(end)
+        out, self.buf = self.buf[:i], self.buf[i:]
+        return out.decode(errors="replace")
+
+    def cmd(self, line, literal=None):
+        """Send "tag ..." (with an optional literal after {n+}); return
+        the reply up to the tagged line, timings normalized."""
+        tag = line.split(" ", 1)[0]
+        data = line.encode() + b"\r\n"
+        if literal is not None:
+            data += literal + b"\r\n"
+        self.p.stdin.write(data)
+        self.p.stdin.flush()
+        out = ""
+        while True:
+            l = self.read_until(b"\r\n")
+            out += l
+            if l.startswith(tag + " "):
+                break
+        return TIMING.sub(".", out)
+
+    def close(self):
+        try:
+            self.cmd("zz LOGOUT")
+        except (EOFError, OSError, TimeoutError):
+            pass
+        self.p.stdin.close()
+        self.p.wait(10)
+        self.p.stdout.close()
