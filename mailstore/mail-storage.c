@@ -2,6 +2,7 @@
  * into the index snapshot (assigning modseqs) and of the snapshot into
  * the session's view (reporting changes), status, and the view lookups. */
 #include "mail-storage-private.h"
+#include "quota-private.h"
 #include "settings-structs.h"
 
 #include <errno.h>
@@ -174,7 +175,10 @@ int mailbox_delete(struct mailbox *box)
 				  "INBOX can't be deleted.");
 		return -1;
 	}
-	return box->v->box_delete(box);
+	if (box->v->box_delete(box) < 0)
+		return -1;
+	quota_mailbox_deleted(box);
+	return 0;
 }
 
 int mailbox_rename(struct mailbox *src, struct mailbox *dest)

@@ -2,6 +2,7 @@
  * the implicit one), each with its parsed mail location, the empty
  * mail_location autodetection, and the "auto" mailboxes. */
 #include "mail-storage-private.h"
+#include "quota-private.h"
 #include <strings.h>
 #include "settings-structs.h"
 #include "var-expand.h"
@@ -419,6 +420,8 @@ int mail_user_init(const struct settings_root *set,
 			"inbox=yes namespace missing";
 		goto fail;
 	}
+	if (quota_user_init(user, info, &error) < 0)
+		goto fail;
 	user_autocreate(user);
 	*user_r = user;
 	return 0;
@@ -435,6 +438,7 @@ void mail_user_deinit(struct mail_user **_user)
 	if (user == NULL)
 		return;
 	*_user = NULL;
+	quota_user_deinit(user);
 	pool_destroy(&user->pool);
 }
 

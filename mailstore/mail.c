@@ -1,6 +1,7 @@
 /* mail.c - messages of the view (struct mail), flag and keyword
  * updates, expunges, transactions, save and copy. */
 #include "mail-storage-private.h"
+#include "quota-private.h"
 #include "settings-structs.h"
 #include "var-expand.h"
 #include "rfc822-date.h"
@@ -402,6 +403,7 @@ static void transaction_free(struct mailbox_transaction *t)
 		i_free(ctx);
 	}
 	array_free(&t->saves);
+	quota_transaction_free(t);
 	t->box->transaction_count--;
 	i_free(t);
 }
@@ -504,6 +506,7 @@ static int commit_expunges(struct mailbox_transaction *t)
 		struct mail_record *rec = &set->recs.v[i];
 		if (bsearch(&rec->uid, t->expunges.v, n, sizeof(uint32_t),
 			    uid_cmp) != NULL) {
+			quota_expunged(t, rec);
 			array_push(&set->exp_uids, rec->uid);
 			array_push(&set->exp_modseqs, ++set->highest_modseq);
 			mail_record_free(rec);
@@ -547,6 +550,8 @@ int mailbox_transaction_commit(struct mailbox_transaction **_t,
 	if ((t->updates.count > 0 || t->expunges.count > 0) && box->opened &&
 	    !box->readonly)
 		(void)mail_index_save(box, &box->disk);
+	if (ret == 0)
+		quota_transaction_committed(t);
 	if (changes_r != NULL) {
 		changes_r->uidvalidity = box->disk.uidvalidity;
 		changes_r->saved_uids.v = uids.v;
@@ -584,6 +589,11 @@ void mailbox_transaction_rollback(struct mailbox_transaction **_t)
 		}
 	}
 	transaction_free(t);
+}
+
+void mailbox_transaction_set_moving(struct mailbox_transaction *t)
+{
+	t->quota_moving = true;
 }
 
 void mail_transaction_commit_changes_free(struct mail_transaction_commit_changes *c)
@@ -694,6 +704,9 @@ int mailbox_save_finish(struct mail_save_context **_ctx)
 	struct mail_save_context *ctx = *_ctx;
 
 	*_ctx = NULL;
+	if (!ctx->failed && !ctx->quota_checked &&
+	    quota_save_check(ctx, ctx->size, ctx->vsize) < 0)
+		ctx->failed = true;
 	if (ctx->failed || ctx->box->v->save_finish(ctx) < 0) {
 		ctx->box->v->save_cancel(ctx);
 		save_ctx_free(ctx);
@@ -724,6 +737,22 @@ int mailbox_copy(struct mail_save_context **_ctx, struct mail *mail)
 	int ret;
 
 	ctx->copying = true;
+	if (ctx->box->user->quota != NULL) {
+		uint64_t psize, vsize;
+
+		if (mail_get_physical_size(mail, &psize) < 0 ||
+		    mail_get_virtual_size(mail, &vsize) < 0) {
+			mailbox_set_error(ctx->box, mail->box->error, "%s",
+				mailbox_get_last_error(mail->box, NULL));
+			mailbox_save_cancel(_ctx);
+			return -1;
+		}
+		if (quota_save_check(ctx, psize, vsize) < 0) {
+			mailbox_save_cancel(_ctx);
+			return -1;
+		}
+		ctx->quota_checked = true;
+	}
 	if (ctx->keywords.count == 0 && ctx->flags == 0) {
 		const char *const *kws = mail_get_keywords(mail);
 		mailbox_save_set_flags(ctx, mail_get_flags(mail) & MAIL_FLAGS_MASK,
