@@ -252,6 +252,8 @@ static bool cmd_copy_full(struct client_command_context *cmd, bool move)
 		return true;
 	}
 	t = mailbox_transaction_begin(dest);
+	if (move)
+		mailbox_transaction_set_moving(t);
 	ret = copy_mails(client, &seqs, t, &src_uids);
 	array_free(&seqs);
 	memset(&changes, 0, sizeof(changes));
