@@ -336,6 +336,8 @@ static int copy_box(struct doveadm_mail_cmd_context *mctx,
 				   !ctx->move, &miter) < 0)
 		return -1;
 	t = mailbox_transaction_begin(dest);
+	if (ctx->move && mailbox_get_user(dest) == src_user)
+		mailbox_transaction_set_moving(t);
 	while ((mail = doveadm_mail_iter_next(miter)) != NULL) {
 		struct mail_save_context *save = mailbox_save_alloc(t);
 
@@ -691,6 +693,8 @@ static int import_box(struct doveadm_mail_cmd_context *mctx,
 		return -1;
 	}
 	t = mailbox_transaction_begin(dest);
+	if (ctx->move && mailbox_get_user(dest) == src_user)
+		mailbox_transaction_set_moving(t);
 	while ((mail = doveadm_mail_iter_next(miter)) != NULL) {
 		struct mail_save_context *save = mailbox_save_alloc(t);
 
