@@ -8,6 +8,7 @@
 bool cmd_getquotaroot(struct client_command_context *cmd);
 bool cmd_getquota(struct client_command_context *cmd);
 bool cmd_setquota(struct client_command_context *cmd);
+bool cmd_compress(struct client_command_context *cmd);
 
 /* " COMPRESS=DEFLATE QUOTA" as the plugins in mail_plugins add them
  * after the other capabilities (Dovecot's order), appended to dest. */
