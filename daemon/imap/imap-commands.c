@@ -16,6 +16,7 @@ static const struct command commands[] = {
 	{ "CAPABILITY", cmd_capability, NOARGS },
 	{ "CHECK", cmd_check, SEL | NOARGS },
 	{ "CLOSE", cmd_close, SEL | COMMAND_FLAG_NO_SYNC | NOARGS },
+	{ "COMPRESS", cmd_compress, 0 },
 	{ "COPY", cmd_copy, SEL | SEQS },
 	{ "CREATE", cmd_create, 0 },
 	{ "DELETE", cmd_delete, 0 },
