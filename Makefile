@@ -50,7 +50,7 @@ ALL_CFLAGS := -std=gnu17 -D_GNU_SOURCE $(WARN) $(HARDEN) $(OPT) $(INCLUDES) $(PK
 	-DROOST_VERSION='"$(VERSION)"' -DSYSCONFDIR='"$(SYSCONFDIR)"' \
 	$(CFLAGS)
 ALL_LDFLAGS := -pie -Wl,-z,relro,-z,now $(SANLD) $(LDFLAGS)
-LIBS := $(PKG_LIBS) -lpam -lcrypt -largon2 -lm
+LIBS := $(PKG_LIBS) -lpam -lcrypt -largon2 -lbz2 -lm
 
 O := $(B)/obj-$(VARIANT)
 

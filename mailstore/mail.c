@@ -2,6 +2,7 @@
  * updates, expunges, transactions, save and copy. */
 #include "mail-storage-private.h"
 #include "quota-private.h"
+#include "mail-zlib.h"
 #include "settings-structs.h"
 #include "var-expand.h"
 #include "rfc822-date.h"
@@ -15,6 +16,8 @@ struct mail_private {
 	void *map_ctx;
 	const unsigned char *data;
 	size_t size;
+	/* the zlib plugin: the uncompressed copy data points to */
+	unsigned char *unz;
 	uint32_t mapped_uid;
 	ARRAY_STR kw_names;
 	char *guid, *uidl, *hdr;
@@ -39,6 +42,7 @@ static void mail_unmap(struct mail_private *pmail)
 {
 	if (pmail->map_ctx != NULL || pmail->data != NULL)
 		pmail->mail.box->v->unmap_mail(pmail->mail.box, pmail->map_ctx);
+	i_free(pmail->unz);
 	pmail->map_ctx = NULL;
 	pmail->data = NULL;
 	pmail->size = 0;
@@ -135,6 +139,26 @@ int mail_get_stream(struct mail *mail, const unsigned char **data_r,
 			if (mail->box->error == MAIL_ERROR_EXPUNGED)
 				mail->expunged = true;
 			return -1;
+		}
+		if (strcmp(mail->box->v->name, "maildir") == 0 &&
+		    mail_zlib_enabled(mail->box->user)) {
+			const char *error;
+			size_t size;
+			int ret = mail_zlib_decompress(pmail->data, pmail->size,
+						       &pmail->unz, &size,
+						       &error);
+
+			if (ret < 0) {
+				mailbox_set_critical(mail->box,
+					"zlib: Mail UID %u: %s", rec->uid,
+					error);
+				mail_unmap(pmail);
+				return -1;
+			}
+			if (ret > 0) {
+				pmail->data = pmail->unz;
+				pmail->size = size;
+			}
 		}
 		pmail->mapped_uid = rec->uid;
 	}
