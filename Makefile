@@ -190,6 +190,10 @@ integration: all $(B)/bin/auth-db-probe $(B)/bin/mailstore-probe
 		tests/integration/test_imap_login.py
 	ROOST=$(CURDIR)/$(B)/bin/roost $(PYTHON) tests/integration/test_haproxy.py
 	ROOST=$(CURDIR)/$(B)/bin/roost $(PYTHON) tests/integration/test_imap_workarounds.py
+	ROOST=$(CURDIR)/$(B)/bin/roost $(PYTHON) tests/integration/test_mail_plugins.py
+	ROOST=$(CURDIR)/$(B)/bin/roost $(PYTHON) tests/integration/test_imap_quota.py
+	ROOST=$(CURDIR)/$(B)/bin/roost $(PYTHON) tests/integration/test_imap_compress.py
+	ROOST=$(CURDIR)/$(B)/bin/roost $(PYTHON) tests/integration/test_mail_zlib.py
 	PROBE=$(CURDIR)/$(B)/bin/mailstore-probe $(PYTHON) \
 		tests/integration/mbox-crash.py
 	ROOST=$(CURDIR)/$(B)/bin/roost $(PYTHON) \
