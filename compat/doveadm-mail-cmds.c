@@ -409,6 +409,7 @@ static int cmd_copy_run(struct doveadm_mail_cmd_context *mctx,
 				   &src_owned, &error) < 0) {
 			i_error("Couldn't initialize user %s: %s",
 				ctx->source_user, error);
+			free((char *)error);
 			doveadm_mail_failed_error(mctx, MAIL_ERROR_TEMP);
 			pool_destroy(&src_suser->pool);
 			mailbox_free(&dest);
@@ -764,6 +765,7 @@ static int cmd_import_run(struct doveadm_mail_cmd_context *mctx,
 			   &error) < 0) {
 		i_error("Couldn't create mail user with location %s: %s",
 			ctx->import_location, error);
+		free((char *)error);
 		doveadm_mail_failed_error(mctx, MAIL_ERROR_TEMP);
 		pool_destroy(&src_suser->pool);
 		return -1;
