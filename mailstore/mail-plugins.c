@@ -29,7 +29,7 @@ static const struct plugin_def plugins[] = {
 	{ "mail_crypt", 10, NULL, false },
 	{ "quota", 10, NULL, true },
 	{ "imap_quota", 11, "quota", true },
-	{ "trash", 11, "quota", false },
+	{ "trash", 11, "quota", true },
 	/* notify only lets other plugins see mail events: nothing of its
 	   own to implement */
 	{ "notify", 15, NULL, true },

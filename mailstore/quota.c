@@ -71,6 +71,8 @@ struct quota {
 	bool vsizes;
 	/* counting usage now: mailboxes opened for it skip quota hooks */
 	bool counting;
+	/* the trash plugin: its config file (priority + mailbox lines) */
+	char *trash_path;
 };
 
 /* printf into one of a few rotating static buffers: error texts handed
@@ -460,6 +462,7 @@ void quota_user_deinit(struct mail_user *user)
 		root_free(quota->roots.v[i]);
 	array_free(&quota->roots);
 	i_free(quota->exceeded_msg);
+	i_free(quota->trash_path);
 	i_free(quota);
 }
 
@@ -481,6 +484,15 @@ int quota_user_init(struct mail_user *user, const struct mail_user_info *info,
 	value = quota_setting(user, info, "quota_exceeded_message");
 	quota->exceeded_msg = i_strdup(value != NULL ? value :
 				       QUOTA_DEFAULT_EXCEEDED_MSG);
+	if (mail_plugins_has(user->set->mail_plugins, "trash")) {
+		value = quota_setting(user, info, "trash");
+		if (value == NULL) {
+			/* Dovecot: the plugin does nothing without it */
+			i_error("trash: trash setting is missing");
+		} else {
+			quota->trash_path = i_strdup(value);
+		}
+	}
 	for (unsigned int i = 1;; i++) {
 		if (i == 1)
 			snprintf(prefix, sizeof(prefix), "quota");
@@ -901,17 +913,178 @@ static bool quota_applies(struct mailbox *box)
 		box->ns->type == MAIL_NAMESPACE_PRIVATE;
 }
 
-static int quota_test(struct mailbox_transaction *t, uint64_t size,
-		      uint64_t vsize, bool *over_r, const char **error_r)
+/* ---- the trash plugin ---- */
+
+struct trash_box {
+	unsigned int priority;
+	char *name;
+};
+
+typedef ARRAY(struct trash_box) ARRAY_TRASH_BOX;
+
+struct trash_mail {
+	unsigned int box_idx, priority;
+	uint32_t uid;
+	time_t received;
+	uint64_t size;
+};
+
+static int trash_mail_cmp(const void *p1, const void *p2)
+{
+	const struct trash_mail *m1 = p1, *m2 = p2;
+
+	if (m1->priority != m2->priority)
+		return m1->priority < m2->priority ? -1 : 1;
+	if (m1->received != m2->received)
+		return m1->received < m2->received ? -1 : 1;
+	if (m1->box_idx != m2->box_idx)
+		return m1->box_idx < m2->box_idx ? -1 : 1;
+	return m1->uid < m2->uid ? -1 : m1->uid > m2->uid ? 1 : 0;
+}
+
+static int trash_box_cmp(const void *p1, const void *p2)
+{
+	const struct trash_box *b1 = p1, *b2 = p2;
+
+	return b1->priority < b2->priority ? -1 :
+		b1->priority > b2->priority ? 1 : 0;
+}
+
+/* "<priority> <mailbox>" lines; -1 if the file can't be read */
+static int trash_read_config(const char *path, ARRAY_TRASH_BOX *boxes)
+{
+	FILE *f = fopen(path, "r");
+	char line[1024];
+
+	if (f == NULL) {
+		i_error("trash: open(%s) failed: %m", path);
+		return -1;
+	}
+	while (fgets(line, sizeof(line), f) != NULL) {
+		struct trash_box box;
+		char *end, *name;
+		size_t len = strlen(line);
+
+		while (len > 0 && (line[len - 1] == '\n' ||
+				   line[len - 1] == '\r'))
+			line[--len] = '\0';
+		if (line[0] == '\0' || line[0] == '#')
+			continue;
+		box.priority = (unsigned int)strtoul(line, &end, 10);
+		if (end == line || *end != ' ') {
+			i_error("trash: Invalid line in %s: %s", path, line);
+			continue;
+		}
+		name = end + 1;
+		box.name = i_strdup(name);
+		array_push(boxes, box);
+	}
+	fclose(f);
+	qsort(boxes->v, boxes->count, sizeof(boxes->v[0]), trash_box_cmp);
+	return 0;
+}
+
+/* Expunge the oldest mail of the trash mailboxes, lowest priority first,
+ * until need_bytes and need_count are freed. Nothing is expunged when
+ * that much can't be. 1 done, 0 not enough, -1 error. */
+static int trash_clean(struct quota *quota, uint64_t need_bytes,
+		       uint64_t need_count)
+{
+	struct mail_user *user = quota->user;
+	ARRAY_TRASH_BOX boxes = ARRAY_INIT;
+	ARRAY(struct trash_mail) mails = ARRAY_INIT;
+	struct mailbox **opened;
+	uint64_t freed_bytes = 0, freed_count = 0;
+	size_t n = 0;
+	int ret = 0;
+
+	if (trash_read_config(quota->trash_path, &boxes) < 0)
+		return -1;
+	opened = i_new(struct mailbox *, boxes.count + 1);
+	for (size_t i = 0; i < boxes.count; i++) {
+		struct mailbox *box = mailbox_alloc(user, boxes.v[i].name, 0);
+		struct mail *mail;
+
+		if (mailbox_open(box) < 0) {
+			mailbox_free(&box);
+			continue;
+		}
+		opened[i] = box;
+		mail = mail_alloc(box);
+		for (uint32_t seq = 1; seq <= mailbox_count(box); seq++) {
+			struct trash_mail tm = {
+				.box_idx = (unsigned int)i,
+				.priority = boxes.v[i].priority,
+			};
+
+			mail_set_seq(mail, seq);
+			tm.uid = mail->uid;
+			if (mail_get_received_date(mail, &tm.received) < 0 ||
+			    mail_get_physical_size(mail, &tm.size) < 0)
+				continue;
+			array_push(&mails, tm);
+		}
+		mail_free(&mail);
+	}
+	qsort(mails.v, mails.count, sizeof(mails.v[0]), trash_mail_cmp);
+	while (n < mails.count &&
+	       (freed_bytes < need_bytes || freed_count < need_count)) {
+		freed_bytes += mails.v[n].size;
+		freed_count++;
+		n++;
+	}
+	if (freed_bytes >= need_bytes && freed_count >= need_count && n > 0) {
+		ret = 1;
+		for (size_t i = 0; i < boxes.count; i++) {
+			struct mailbox_transaction *t;
+			struct mail *mail;
+
+			if (opened[i] == NULL)
+				continue;
+			t = mailbox_transaction_begin(opened[i]);
+			mail = mail_alloc(opened[i]);
+			for (size_t j = 0; j < n; j++) {
+				if (mails.v[j].box_idx == i &&
+				    mail_set_uid(mail, mails.v[j].uid))
+					mail_expunge(t, mail);
+			}
+			mail_free(&mail);
+			if (mailbox_transaction_commit(&t, NULL) < 0) {
+				i_error("trash: Couldn't expunge from %s: %s",
+					boxes.v[i].name,
+					mailbox_get_last_error(opened[i], NULL));
+				ret = -1;
+			}
+		}
+	}
+	for (size_t i = 0; i < boxes.count; i++) {
+		if (opened[i] != NULL)
+			mailbox_free(&opened[i]);
+		i_free(boxes.v[i].name);
+	}
+	i_free(opened);
+	array_free(&boxes);
+	array_free(&mails);
+	return ret;
+}
+
+/* One test of a save against every root. When over, *need_bytes_r and
+ * *need_count_r say how much must go for it to fit (as Dovecot's trash
+ * plugin computes it: without the grace once over the limit). */
+static int quota_test_once(struct mailbox_transaction *t, uint64_t size,
+			   uint64_t vsize, bool *over_r,
+			   uint64_t *need_bytes_r, uint64_t *need_count_r,
+			   const char **error_r)
 {
 	struct quota *quota = t->box->user->quota;
 	struct quota_transaction *qt = quota_tx_get(t);
 
 	*over_r = false;
+	*need_bytes_r = *need_count_r = 0;
 	for (unsigned int i = 0; i < qt->count; i++) {
 		struct quota_root *root = quota->roots.v[i];
 		struct quota_root_tx *rt = &qt->roots[i];
-		uint64_t blimit, climit, msize;
+		uint64_t blimit, climit, msize, need;
 		int64_t used_bytes, used_count;
 		bool ignored;
 
@@ -928,21 +1101,55 @@ static int quota_test(struct mailbox_transaction *t, uint64_t size,
 		msize = root->backend == QUOTA_BACKEND_COUNT ? vsize : size;
 		used_bytes = (int64_t)rt->before_bytes + rt->bytes;
 		used_count = (int64_t)rt->before_count + rt->count;
-		if (climit > 0 && used_count + 1 > (int64_t)climit)
+		if (used_bytes < 0)
+			used_bytes = 0;
+		if (climit > 0 && used_count + 1 > (int64_t)climit) {
 			*over_r = true;
-		if (blimit > 0 && msize > 0) {
-			if (used_bytes >= (int64_t)blimit)
-				*over_r = true;
-			else if (msize > blimit - (uint64_t)used_bytes +
-				 root_grace_bytes(root))
-				*over_r = true;
+			need = (uint64_t)used_count + 1 - climit;
+			if (need > *need_count_r)
+				*need_count_r = need;
 		}
-		if (*over_r) {
-			*error_r = quota->exceeded_msg;
-			return -1;
+		if (blimit > 0 && msize > 0) {
+			uint64_t used = (uint64_t)used_bytes, ceil;
+
+			if (used >= blimit) {
+				*over_r = true;
+				need = msize + (used - blimit);
+			} else if (msize > (ceil = blimit - used +
+					    root_grace_bytes(root))) {
+				*over_r = true;
+				need = msize - ceil;
+			} else {
+				need = 0;
+			}
+			if (need > *need_bytes_r)
+				*need_bytes_r = need;
 		}
 	}
+	if (*over_r) {
+		*error_r = quota->exceeded_msg;
+		return -1;
+	}
 	return 0;
+}
+
+static int quota_test(struct mailbox_transaction *t, uint64_t size,
+		      uint64_t vsize, bool *over_r, const char **error_r)
+{
+	struct quota *quota = t->box->user->quota;
+	uint64_t need_bytes, need_count;
+
+	for (unsigned int i = 0;; i++) {
+		if (quota_test_once(t, size, vsize, over_r, &need_bytes,
+				    &need_count, error_r) == 0)
+			return 0;
+		/* the trash plugin makes room, up to 3 times */
+		if (!*over_r || i == 3 || quota->trash_path == NULL ||
+		    trash_clean(quota, need_bytes, need_count) <= 0)
+			return -1;
+		for (unsigned int j = 0; j < t->quota->count; j++)
+			t->quota->roots[j].have_before = false;
+	}
 }
 
 static void quota_account(struct mailbox_transaction *t, uint64_t size,

@@ -49,6 +49,14 @@ plugin {
 }
 """
 
+TRASH_CONF = """mail_plugins = quota trash
+plugin {
+  quota = maildir:User quota
+  quota_rule = *:storage=1K
+  trash = %(tmp)s/trash.conf
+}
+"""
+
 MSG = b"Subject: m\n\n" + b"0" * 300 + b"\n"     # 313 bytes
 OVER = "Quota exceeded (mailbox for user is full)"
 
@@ -251,6 +259,45 @@ class Quota(unittest.TestCase):
                                 "                %\n"))
         self.assertEqual(r[5], (77, OVER + "\n"))
         self.assertEqual(r[8], 75)
+        if len(outs) > 1:
+            self.assertEqual(r, outs[1])
+
+    def test_trash(self):
+        outs = []
+        for dovecot in ([False, True] if HAVE_DOVECOT else [False]):
+            env = make_env(TRASH_CONF)
+            try:
+                with open(os.path.join(env.tmp, "trash.conf"), "w") as f:
+                    f.write("1 Spam\n2 Trash\n")
+                if dovecot:
+                    env.start(dovecot=True)
+                s = Session(env, "tom", dovecot)
+                s.cmd("a CREATE Trash")
+                s.cmd("b CREATE Spam")
+                for tag, box, date in (("c", "Trash", "01-Jan-2020"),
+                                       ("d", "Trash", "01-Jan-2021"),
+                                       ("e", "Spam", "01-Jan-2022")):
+                    s.cmd('%s APPEND %s "%s 00:00:00 +0000" {%d+}'
+                          % (tag, box, date, len(MSG)), MSG)
+                s.close()
+                res = [env.lda("tom", MSG, dovecot, ["-e"])
+                       for _ in range(2)]
+                # more than the trash holds: refused, nothing expunged
+                res.append(env.lda("tom", MSG * 4, dovecot, ["-e"]))
+                s = Session(env, "tom", dovecot)
+                for box in ("INBOX", "Trash", "Spam"):
+                    res.append(s.cmd("f STATUS %s (MESSAGES UIDNEXT)"
+                                     % box))
+                res.append(norm(s.cmd("g EXAMINE Trash")))
+                res.append(s.cmd("h FETCH 1:* (UID INTERNALDATE)"))
+                s.close()
+                outs.append(res)
+            finally:
+                env.cleanup()
+        r = outs[0]
+        self.assertEqual([x[0] for x in r[:3]], [0, 0, 77])
+        self.assertIn("* STATUS Spam (MESSAGES 0 UIDNEXT 2)", r[5])
+        self.assertIn("* 1 FETCH (UID 2 INTERNALDATE", r[7])
         if len(outs) > 1:
             self.assertEqual(r, outs[1])
 
