@@ -36,7 +36,7 @@ static const struct plugin_def plugins[] = {
 	{ "charset_alias", 20, NULL, false },
 	{ "fts", 20, NULL, false },
 	{ "listescape", 20, NULL, false },
-	{ "mail_log", 20, "notify", false },
+	{ "mail_log", 20, "notify", true },
 	{ "mailbox_alias", 20, NULL, false },
 	{ "notify_status", 20, "notify", false },
 	{ "push_notification", 20, "notify", false },

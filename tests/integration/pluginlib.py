@@ -180,16 +180,18 @@ class Session:
     """An interactive preauth session: each command waits for its tagged
     reply, so Dovecot's parallel pipelining can't reorder replies."""
 
-    def __init__(self, env, user, dovecot=False):
+    def __init__(self, env, user, dovecot=False, stderr_path=None):
         import select
         self.select = select
         if dovecot:
             cmd = [DOVECOT_IMAP, "-c", env.conf, "-u", user]
         else:
             cmd = [ROOST, "imap", "-c", env.conf, "-u", user]
+        err = open(stderr_path, "ab") if stderr_path else subprocess.DEVNULL
         self.p = subprocess.Popen(cmd, stdin=subprocess.PIPE,
-                                  stdout=subprocess.PIPE,
-                                  stderr=subprocess.DEVNULL)
+                                  stdout=subprocess.PIPE, stderr=err)
+        if stderr_path:
+            err.close()
         self.buf = b""
         self.greeting = self.read_until(b"\r\n")
 
