@@ -213,6 +213,8 @@ struct mail_save_context {
 	bool copying;
 	/* quota already checked and counted (mailbox_copy) */
 	bool quota_checked;
+	/* mailbox_copy(): the source mailbox (mail_log's "copy from") */
+	char *copy_src;
 	void *driver_ctx;
 };
 

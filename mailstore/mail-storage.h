@@ -418,7 +418,8 @@ int mailbox_transaction_commit(struct mailbox_transaction **t,
 			       struct mail_transaction_commit_changes *changes_r);
 void mailbox_transaction_rollback(struct mailbox_transaction **t);
 /* The transaction's copies are a MOVE (the caller expunges the sources):
- * quota doesn't check them, as Dovecot within one user. */
+ * quota doesn't check them, as Dovecot within one user. On the source's
+ * expunge transaction: mail_log logs the expunges as the move's. */
 void mailbox_transaction_set_moving(struct mailbox_transaction *t);
 void mail_transaction_commit_changes_free(struct mail_transaction_commit_changes *c);
 

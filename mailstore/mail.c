@@ -3,6 +3,7 @@
 #include "mail-storage-private.h"
 #include "quota-private.h"
 #include "mail-zlib.h"
+#include "mail-log.h"
 #include "settings-structs.h"
 #include "var-expand.h"
 #include "rfc822-date.h"
@@ -424,6 +425,7 @@ static void transaction_free(struct mailbox_transaction *t)
 		array_free(&ctx->keywords);
 		i_free(ctx->from_envelope);
 		i_free(ctx->guid);
+		i_free(ctx->copy_src);
 		i_free(ctx);
 	}
 	array_free(&t->saves);
@@ -485,6 +487,11 @@ static int commit_updates(struct mailbox_transaction *t)
 		}
 		drec->modseq = ++box->disk.highest_modseq;
 		vrec = NULL;
+		unsigned int log_event =
+			((old_flags ^ drec->flags) & MAIL_DELETED) == 0 ?
+			MAIL_LOG_EVENT_FLAG_CHANGE :
+			(drec->flags & MAIL_DELETED) != 0 ?
+			MAIL_LOG_EVENT_DELETE : MAIL_LOG_EVENT_UNDELETE;
 		uint32_t seq = mailbox_uid_to_seq(box, u->uid);
 		if (seq != 0)
 			vrec = &box->view.recs.v[seq - 1];
@@ -501,6 +508,19 @@ static int commit_updates(struct mailbox_transaction *t)
 			vrec->driver_flags = drec->driver_flags;
 		}
 		box->view.highest_modseq = box->disk.highest_modseq;
+		if (seq != 0 && mail_log_enabled(box->user, log_event)) {
+			struct mail *mail = mail_alloc(box);
+			char *line;
+
+			mail_set_seq(mail, seq);
+			line = mail_log_format(mail, log_event ==
+				MAIL_LOG_EVENT_FLAG_CHANGE ? "flag_change" :
+				log_event == MAIL_LOG_EVENT_DELETE ? "delete" :
+				"undelete", false);
+			i_info("%s", line);
+			i_free(line);
+			mail_free(&mail);
+		}
 	}
 	return ret;
 }
@@ -523,8 +543,28 @@ static int commit_expunges(struct mailbox_transaction *t)
 	}
 	if (n == 0)
 		return 0;
-	if (box->v->expunge(box, set, t->expunges.v, (unsigned int)n) < 0)
+	ARRAY_STR log_lines = ARRAY_INIT;
+	if (mail_log_enabled(box->user, MAIL_LOG_EVENT_EXPUNGE)) {
+		struct mail *mail = mail_alloc(box);
+
+		for (i = 0; i < n; i++) {
+			if (mail_set_uid(mail, t->expunges.v[i]))
+				array_push(&log_lines, mail_log_format(mail,
+					"expunge", t->quota_moving));
+		}
+		mail_free(&mail);
+	}
+	if (box->v->expunge(box, set, t->expunges.v, (unsigned int)n) < 0) {
+		for (i = 0; i < log_lines.count; i++)
+			free((char *)log_lines.v[i]);
+		array_free(&log_lines);
 		return -1;
+	}
+	for (i = 0; i < log_lines.count; i++) {
+		i_info("%s", log_lines.v[i]);
+		free((char *)log_lines.v[i]);
+	}
+	array_free(&log_lines);
 	/* drop them from the disk set; the view reports them at sync */
 	for (i = j = 0; i < set->recs.count; i++) {
 		struct mail_record *rec = &set->recs.v[i];
@@ -569,6 +609,18 @@ int mailbox_transaction_commit(struct mailbox_transaction **_t,
 		} else if (box->opened) {
 			/* pick the new messages up into the disk state */
 			(void)mailbox_sync_disk(box, false);
+		}
+		if (ret == 0 && uids.count == t->saves.count &&
+		    mail_log_enabled(box->user, MAIL_LOG_EVENT_SAVE |
+				     MAIL_LOG_EVENT_COPY)) {
+			const char **from = i_new(const char *,
+						  t->saves.count + 1);
+
+			for (size_t i = 0; i < t->saves.count; i++)
+				from[i] = t->saves.v[i]->copy_src;
+			mail_log_saved(box, uids.v, from,
+				       (unsigned int)uids.count);
+			i_free(from);
 		}
 	}
 	if ((t->updates.count > 0 || t->expunges.count > 0) && box->opened &&
@@ -672,6 +724,7 @@ static void save_ctx_free(struct mail_save_context *ctx)
 	array_free(&ctx->keywords);
 	i_free(ctx->from_envelope);
 	i_free(ctx->guid);
+	i_free(ctx->copy_src);
 	i_free(ctx);
 }
 
@@ -761,6 +814,8 @@ int mailbox_copy(struct mail_save_context **_ctx, struct mail *mail)
 	int ret;
 
 	ctx->copying = true;
+	i_free(ctx->copy_src);
+	ctx->copy_src = i_strdup(mail->box->vname);
 	if (ctx->box->user->quota != NULL) {
 		uint64_t psize, vsize;
 

@@ -154,6 +154,7 @@ static int move_expunge(struct imap_client *client, const ARRAY_U32 *uids)
 		}
 	}
 	t = mailbox_transaction_begin(box);
+	mailbox_transaction_set_moving(t);
 	mail = mail_alloc(box);
 	for (size_t i = 0; i < uids->count; i++) {
 		if (mail_set_uid(mail, uids->v[i]))
