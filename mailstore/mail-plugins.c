@@ -25,7 +25,7 @@ static const struct plugin_def plugins[] = {
 	{ "lazy_expunge", 2, NULL, false },
 	{ "mail_crypt_acl", 5, "acl", false },
 	{ "pop3_migration", 5, NULL, false },
-	{ "last_login", 10, NULL, false },
+	{ "last_login", 10, NULL, true },
 	{ "mail_crypt", 10, NULL, false },
 	{ "quota", 10, NULL, true },
 	{ "imap_quota", 11, "quota", true },

@@ -7,6 +7,7 @@ it; names in protocol sections and $mail_plugins expansion count.
 
 Env: ROOST = path of build/bin/roost."""
 import os
+import time
 import unittest
 
 from pluginlib import Env, HAVE_DOVECOT
@@ -86,6 +87,46 @@ class MailPlugins(unittest.TestCase):
         self.assertIn("Warning: mail_plugins: Roost does not implement "
                       "these Dovecot plugins, they are ignored: acl",
                       self.env.log())
+
+    def test_last_login(self):
+        d = os.path.join(self.env.tmp, "ll")
+        os.makedirs(d)
+        os.chmod(d, 0o777)
+        db = os.path.join(d, "ll.db")
+        self.env.write_conf("mail_plugins = last_login\nplugin {\n"
+                            "  last_login_dict = file:%s\n}\n" % db)
+
+        def read():
+            with open(db) as f:
+                lines = f.read().splitlines()
+            return dict(zip(lines[0::2], lines[1::2]))
+        start = int(time.time())
+        out, err, rc = self.env.imap("ann", ["a LOGOUT"])
+        self.assertEqual(rc, 0, err)
+        self.assertEqual(self.env.lda("bea", b"Subject: x\n\nx\n")[0], 0)
+        self.assertEqual(self.env.doveadm(["mailbox", "list", "-u",
+                                           "cid"])[0], 0)
+        got = read()
+        self.assertEqual(sorted(got), ["shared/last-login/ann",
+                                       "shared/last-login/bea",
+                                       "shared/last-login/cid"])
+        for v in got.values():
+            self.assertTrue(start <= int(v) <= time.time() + 1, got)
+        if HAVE_DOVECOT:
+            # Dovecot's file dict takes the file Roost wrote, and Roost
+            # Dovecot's
+            self.env.start(dovecot=True)
+            self.env.imap("dan", ["a LOGOUT"], dovecot=True)
+            self.env.stop()
+            self.env.imap("ann", ["a LOGOUT"])
+            self.assertEqual(sorted(read()), [
+                "shared/last-login/ann", "shared/last-login/bea",
+                "shared/last-login/cid", "shared/last-login/dan"])
+        # other dict drivers: a warning, nothing written
+        self.env.write_conf("mail_plugins = last_login\nplugin {\n"
+                            "  last_login_dict = proxy::lastlogin\n}\n")
+        out, err, rc = self.env.imap("eve", ["a LOGOUT"])
+        self.assertIn("only the file: dict driver is available", err)
 
 
 if __name__ == "__main__":
