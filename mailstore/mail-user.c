@@ -7,6 +7,7 @@
 #include "settings-structs.h"
 #include "var-expand.h"
 #include "mail-plugins.h"
+#include "last-login.h"
 
 #include <errno.h>
 #include <pwd.h>
@@ -422,6 +423,7 @@ int mail_user_init(const struct settings_root *set,
 	}
 	if (quota_user_init(user, info, &error) < 0)
 		goto fail;
+	last_login_user_init(user, info);
 	user_autocreate(user);
 	*user_r = user;
 	return 0;
