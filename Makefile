@@ -20,7 +20,7 @@ B := build/san
 else
 B := build
 endif
-PKGS := openssl yaml-0.1 libsystemd
+PKGS := openssl yaml-0.1 libsystemd zlib
 
 WARN := -Wall -Wextra -Wshadow -Wpointer-arith -Wstrict-prototypes \
 	-Wmissing-prototypes -Wformat=2 -Wno-format-nonliteral \
@@ -50,7 +50,7 @@ ALL_CFLAGS := -std=gnu17 -D_GNU_SOURCE $(WARN) $(HARDEN) $(OPT) $(INCLUDES) $(PK
 	-DROOST_VERSION='"$(VERSION)"' -DSYSCONFDIR='"$(SYSCONFDIR)"' \
 	$(CFLAGS)
 ALL_LDFLAGS := -pie -Wl,-z,relro,-z,now $(SANLD) $(LDFLAGS)
-LIBS := $(PKG_LIBS) -lpam -lcrypt -largon2 -lm
+LIBS := $(PKG_LIBS) -lpam -lcrypt -largon2 -lbz2 -lm
 
 O := $(B)/obj-$(VARIANT)
 
@@ -198,6 +198,11 @@ integration: all $(B)/bin/auth-db-probe $(B)/bin/mailstore-probe
 	ROOST=$(CURDIR)/$(B)/bin/roost $(PYTHON) tests/integration/test_submission.py
 	ROOST=$(CURDIR)/$(B)/bin/roost $(PYTHON) tests/integration/test_lmtp.py
 	ROOST=$(CURDIR)/$(B)/bin/roost $(PYTHON) tests/integration/test_imap_condstore.py
+	ROOST=$(CURDIR)/$(B)/bin/roost $(PYTHON) tests/integration/test_mail_plugins.py
+	ROOST=$(CURDIR)/$(B)/bin/roost $(PYTHON) tests/integration/test_imap_quota.py
+	ROOST=$(CURDIR)/$(B)/bin/roost $(PYTHON) tests/integration/test_imap_compress.py
+	ROOST=$(CURDIR)/$(B)/bin/roost $(PYTHON) tests/integration/test_mail_zlib.py
+	ROOST=$(CURDIR)/$(B)/bin/roost $(PYTHON) tests/integration/test_mail_log.py
 	PROBE=$(CURDIR)/$(B)/bin/mailstore-probe $(PYTHON) \
 		tests/integration/mbox-crash.py
 	ROOST=$(CURDIR)/$(B)/bin/roost $(PYTHON) \

@@ -9,6 +9,8 @@
 #include "login-common.h"
 #include "mail-worker.h"
 #include "master.h"
+#include "mail-plugins.h"
+#include "config-tree.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -96,6 +98,33 @@ static int signal_master(struct config *config, int signo)
 	return 0;
 }
 
+/* mail_plugins of every filter block, checked at startup as Dovecot
+ * checks them when a mail process starts: an unknown plugin or a missing
+ * dependency is fatal (Dovecot's text), a Dovecot plugin Roost lacks is a
+ * warning naming it. */
+static void check_mail_plugins(const struct config *config, pool_t pool)
+{
+	for (unsigned int i = 0; i < config->block_count; i++) {
+		struct config_node *root = config->blocks[i]->root;
+		const char *plugins = config_node_get(root, "mail_plugins");
+		const char *dir = config_node_get(root, "mail_plugin_dir");
+		const char *missing, *error;
+
+		if (plugins == NULL || plugins[0] == '\0')
+			continue;
+		if (dir == NULL || dir[0] == '\0')
+			dir = config_node_get(config->blocks[0]->root,
+					      "mail_plugin_dir");
+		if (mail_plugins_check(pool, plugins, dir, &missing,
+				       &error) < 0)
+			i_fatal("%s", error);
+		if (missing[0] != '\0')
+			i_warning("mail_plugins: Roost does not implement "
+				  "these Dovecot plugins, they are ignored: %s",
+				  missing);
+	}
+}
+
 int dovecot_main(int argc, char *argv[])
 {
 	static const struct option longopts[] = {
@@ -179,6 +208,7 @@ int dovecot_main(int argc, char *argv[])
 		if (log_get_file_fd() >= 0)
 			(void)dup2(log_get_file_fd(), 2);
 		log_export_fds();
+		check_mail_plugins(config, pool);
 	}
 	pool_destroy(&pool);
 	return master_main(config, path != NULL ? path :

@@ -233,6 +233,10 @@ struct mail_save_context {
 	bool failed, finished;
 	/* saved by mailbox_copy() (Maildir: flagless copies go to new/) */
 	bool copying;
+	/* quota already checked and counted (mailbox_copy) */
+	bool quota_checked;
+	/* mailbox_copy(): the source mailbox (mail_log's "copy from") */
+	char *copy_src;
 	void *driver_ctx;
 };
 
@@ -252,6 +256,9 @@ struct mailbox_transaction {
 	   ctx->driver_ctx until commit/rollback */
 	ARRAY(struct mail_save_context *) saves;
 	void *driver_ctx;
+	/* quota.c: usage before and this transaction's change; a MOVE */
+	struct quota_transaction *quota;
+	bool quota_moving;
 };
 
 void mailbox_set_error(struct mailbox *box, enum mail_error error,

@@ -2,6 +2,8 @@
  * into the index snapshot (assigning modseqs) and of the snapshot into
  * the session's view (reporting changes), status, and the view lookups. */
 #include "mail-storage-private.h"
+#include "quota-private.h"
+#include "mail-log.h"
 #include "settings-structs.h"
 
 #include <errno.h>
@@ -160,7 +162,11 @@ int mailbox_create(struct mailbox *box, const char *special_use,
 	(void)special_use;
 	if (box_unusable(box))
 		return -1;
-	return box->v->box_create(box, directory);
+	if (box->v->box_create(box, directory) < 0)
+		return -1;
+	mail_log_mailbox(box->user, MAIL_LOG_EVENT_MAILBOX_CREATE, box->vname,
+			 NULL);
+	return 0;
 }
 
 int mailbox_delete(struct mailbox *box)
@@ -172,7 +178,39 @@ int mailbox_delete(struct mailbox *box)
 				  "INBOX can't be deleted.");
 		return -1;
 	}
-	return box->v->box_delete(box);
+	/* mail_log: Dovecot expunges the messages first, one line each */
+	ARRAY_STR log_lines = ARRAY_INIT;
+	if (mail_log_enabled(box->user, MAIL_LOG_EVENT_EXPUNGE)) {
+		struct mailbox *view = mailbox_alloc(box->user, box->vname,
+						     MAILBOX_FLAG_READONLY);
+
+		if (mailbox_open(view) == 0) {
+			struct mail *mail = mail_alloc(view);
+
+			for (uint32_t seq = 1; seq <= mailbox_count(view); seq++) {
+				mail_set_seq(mail, seq);
+				array_push(&log_lines, mail_log_format(mail,
+					"expunge", false));
+			}
+			mail_free(&mail);
+		}
+		mailbox_free(&view);
+	}
+	if (box->v->box_delete(box) < 0) {
+		for (size_t i = 0; i < log_lines.count; i++)
+			free((char *)log_lines.v[i]);
+		array_free(&log_lines);
+		return -1;
+	}
+	for (size_t i = 0; i < log_lines.count; i++) {
+		i_info("%s", log_lines.v[i]);
+		free((char *)log_lines.v[i]);
+	}
+	array_free(&log_lines);
+	mail_log_mailbox(box->user, MAIL_LOG_EVENT_MAILBOX_DELETE, box->vname,
+			 NULL);
+	quota_mailbox_deleted(box);
+	return 0;
 }
 
 int mailbox_rename(struct mailbox *src, struct mailbox *dest)
@@ -188,7 +226,11 @@ int mailbox_rename(struct mailbox *src, struct mailbox *dest)
 			"Can't rename mailboxes across different storage types");
 		return -1;
 	}
-	return src->v->box_rename(src, dest);
+	if (src->v->box_rename(src, dest) < 0)
+		return -1;
+	mail_log_mailbox(src->user, MAIL_LOG_EVENT_MAILBOX_RENAME, src->vname,
+			 dest->vname);
+	return 0;
 }
 
 /* ---- sync ---- */
@@ -515,9 +557,14 @@ int mailbox_open(struct mailbox *box)
 	if (box->v->box_open(box) < 0) {
 		if (box->error == MAIL_ERROR_NOTFOUND &&
 		    (box->flags & MAILBOX_FLAG_AUTOCREATE) != 0) {
-			if (box->v->box_create(box, false) < 0 &&
-			    box->error != MAIL_ERROR_EXISTS)
-				return -1;
+			if (box->v->box_create(box, false) < 0) {
+				if (box->error != MAIL_ERROR_EXISTS)
+					return -1;
+			} else {
+				mail_log_mailbox(box->user,
+					MAIL_LOG_EVENT_MAILBOX_CREATE,
+					box->vname, NULL);
+			}
 			if (box->v->box_open(box) < 0)
 				return -1;
 		} else {

@@ -115,6 +115,8 @@ struct mail_user {
 	const char *error_text;
 	/* the session's "%" variables: u, n, d, h, ... */
 	const char *const *var_table;
+	/* the quota plugin's state (quota.c), NULL without it */
+	struct quota *quota;
 };
 
 /* Set up a user's namespaces from the config (and its empty-location
@@ -428,6 +430,10 @@ struct mail_transaction_commit_changes {
 int mailbox_transaction_commit(struct mailbox_transaction **t,
 			       struct mail_transaction_commit_changes *changes_r);
 void mailbox_transaction_rollback(struct mailbox_transaction **t);
+/* The transaction's copies are a MOVE (the caller expunges the sources):
+ * quota doesn't check them, as Dovecot within one user. On the source's
+ * expunge transaction: mail_log logs the expunges as the move's. */
+void mailbox_transaction_set_moving(struct mailbox_transaction *t);
 void mail_transaction_commit_changes_free(struct mail_transaction_commit_changes *c);
 
 struct mail_save_context *mailbox_save_alloc(struct mailbox_transaction *t);

@@ -2,9 +2,12 @@
  * the implicit one), each with its parsed mail location, the empty
  * mail_location autodetection, and the "auto" mailboxes. */
 #include "mail-storage-private.h"
+#include "quota-private.h"
 #include <strings.h>
 #include "settings-structs.h"
 #include "var-expand.h"
+#include "mail-plugins.h"
+#include "last-login.h"
 
 #include <errno.h>
 #include <pwd.h>
@@ -335,6 +338,26 @@ static void user_autocreate(struct mail_user *user)
 	}
 }
 
+/* mail_plugins: Dovecot's load errors; a warning (once per process) for
+ * the plugins Roost lacks. */
+static int mail_user_plugins_init(struct mail_user *user,
+				  const char **error_r)
+{
+	static bool warned = false;
+	const char *missing;
+
+	if (mail_plugins_check(user->pool, user->set->mail_plugins,
+			       user->set->mail_plugin_dir, &missing,
+			       error_r) < 0)
+		return -1;
+	if (missing[0] != '\0' && !warned) {
+		warned = true;
+		i_warning("mail_plugins: Roost does not implement these "
+			  "Dovecot plugins, they are ignored: %s", missing);
+	}
+	return 0;
+}
+
 int mail_user_init(const struct settings_root *set,
 		   const struct mail_user_info *info,
 		   struct mail_user **user_r, const char **error_r)
@@ -360,6 +383,8 @@ int mail_user_init(const struct settings_root *set,
 		p_strdup(pool, home);
 	user_var_table_init(user);
 
+	if (mail_user_plugins_init(user, &error) < 0)
+		goto fail;
 	location = user_field(info, "mail");
 	if (location == NULL)
 		location = set->mail_location;
@@ -410,6 +435,9 @@ int mail_user_init(const struct settings_root *set,
 			"inbox=yes namespace missing";
 		goto fail;
 	}
+	if (quota_user_init(user, info, &error) < 0)
+		goto fail;
+	last_login_user_init(user, info);
 	user_autocreate(user);
 	*user_r = user;
 	return 0;
@@ -426,6 +454,7 @@ void mail_user_deinit(struct mail_user **_user)
 	if (user == NULL)
 		return;
 	*_user = NULL;
+	quota_user_deinit(user);
 	pool_destroy(&user->pool);
 }
 

@@ -5,6 +5,7 @@
  * with backpressure, syncing the selected mailbox before each tagged
  * reply, and Dovecot's logout line. */
 #include "imap-common.h"
+#include "imap-plugins.h"
 #include "var-expand.h"
 
 #include <ctype.h>
@@ -46,7 +47,11 @@ const char *imap_client_capability(const struct settings_root *set)
 	string_t *str;
 
 	if (custom[0] != '\0' && custom[0] != '+') {
-		snprintf(result, sizeof(result), "%s", custom);
+		str = str_new(512);
+		str_append(str, custom);
+		imap_plugins_capability(set, str);
+		snprintf(result, sizeof(result), "%s", str_c(str));
+		str_free(&str);
 		return result;
 	}
 	str = str_new(512);
@@ -77,6 +82,7 @@ const char *imap_client_capability(const struct settings_root *set)
 			break;
 		}
 	}
+	imap_plugins_capability(set, str);
 	snprintf(result, sizeof(result), "%s", str_c(str));
 	str_free(&str);
 	return result;
