@@ -1,0 +1,227 @@
+#!/usr/bin/env python3
+"""test_imap_ext.py - IMAP extensions of issue 7 checked against their
+RFCs through `roost imap -c CONF -u USER` (Roost only: the byte-for-byte
+comparison with Dovecot is tests/compat/imap-diff.py's "search-context"
+and later scenarios). Here: what Dovecot lacks or gets wrong, and the RFC
+examples:
+
+- CONTEXT=SEARCH (RFC 5267): ADDTO for a message APPENDed with a keyword
+  the search looks for (Dovecot 2.3.19 dies there), for mail delivered by
+  another process, REMOVEFROM before the EXPUNGE lines, CANCELUPDATE, UID
+  updates, updates dropped when another mailbox is selected.
+- ESORT PARTIAL in sort order.
+
+Run: ROOST=build/bin/roost python3 tests/integration/test_imap_ext.py
+Needs root (the mail user is nobody)."""
+import os
+import re
+import select
+import shutil
+import subprocess
+import tempfile
+import time
+import unittest
+
+ROOST = os.environ.get("ROOST", "build/bin/roost")
+UID = GID = 65534
+
+CONF = """protocols = imap
+base_dir = {d}/run
+log_path = {d}/log
+mail_location = maildir:{d}/home/%u/Maildir
+ssl = no
+service imap-login {{
+  inet_listener imap {{
+    port = 0
+  }}
+}}
+service pop3-login {{
+  inet_listener pop3 {{
+    port = 0
+  }}
+}}
+userdb {{
+  driver = static
+  args = uid={uid} gid={gid} home={d}/home/%u
+}}
+passdb {{
+  driver = static
+  args = nopassword
+}}
+"""
+
+
+def msg(subject, body="hello\r\n", extra=""):
+    return ("From: a@example.com\r\nTo: b@example.com\r\nSubject: %s\r\n"
+            "Date: Mon, 6 Nov 2023 10:00:00 +0000\r\n%s\r\n%s"
+            % (subject, extra, body)).encode()
+
+
+class Session:
+    def __init__(self, conf, user="u"):
+        self.p = subprocess.Popen([ROOST, "imap", "-c", conf, "-u", user],
+                                  stdin=subprocess.PIPE,
+                                  stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE)
+        self.buf = b""
+        self.n = 0
+        g = self.readline(10)
+        if g is None or not g.startswith(b"* PREAUTH"):
+            raise AssertionError("no PREAUTH: %r" % g)
+        self.greeting = g.decode("latin1")
+
+    def readline(self, timeout):
+        end = time.time() + timeout
+        while b"\n" not in self.buf:
+            left = end - time.time()
+            if left <= 0:
+                return None
+            r, _, _ = select.select([self.p.stdout], [], [], left)
+            if not r:
+                return None
+            data = os.read(self.p.stdout.fileno(), 65536)
+            if not data:
+                return None
+            self.buf += data
+        line, self.buf = self.buf.split(b"\n", 1)
+        return line + b"\n"
+
+    def send(self, data):
+        self.p.stdin.write(data)
+        self.p.stdin.flush()
+
+    def cmd(self, text, literal=None, tag=None):
+        """Send one command; literal (bytes) goes after it as {n+}.
+        Returns (untagged lines, tagged line) as str."""
+        self.n += 1
+        tag = tag or "t%d" % self.n
+        data = ("%s %s" % (tag, text)).encode("utf-8")
+        if literal is not None:
+            data = data.rstrip(b" ") + b" {%d+}\r\n" % len(literal) + literal
+        self.send(data + b"\r\n")
+        lines = []
+        while True:
+            line = self.readline(10)
+            if line is None:
+                raise AssertionError("no reply to %r: %r" % (text, lines))
+            s = line.decode("utf-8", "replace").rstrip("\r\n")
+            if s.startswith(tag + " "):
+                return lines, re.sub(r" \(\d+\.\d+ \+ [^)]*secs\)", "", s)
+            lines.append(s)
+
+    def ok(self, text, literal=None, tag=None):
+        lines, tagged = self.cmd(text, literal, tag)
+        if " OK " not in tagged:
+            raise AssertionError("%s -> %s %r" % (text, tagged, lines))
+        return lines
+
+    def close(self):
+        try:
+            self.p.stdin.close()
+        except OSError:
+            pass
+        self.p.stdout.read()
+        err = self.p.stderr.read().decode("latin1", "replace")
+        self.p.wait(20)
+        self.p.stdout.close()
+        self.p.stderr.close()
+        if "Sanitizer" in err or "runtime error" in err:
+            raise AssertionError(err)
+
+
+class ExtTest(unittest.TestCase):
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix="roost-imapext.")
+        os.chmod(self.dir, 0o755)
+        for d in ("run", "home"):
+            os.makedirs(os.path.join(self.dir, d))
+        os.chown(os.path.join(self.dir, "home"), UID, GID)
+        self.conf = os.path.join(self.dir, "dovecot.conf")
+        with open(self.conf, "w") as f:
+            f.write(CONF.format(d=self.dir, uid=UID, gid=GID))
+        self.sessions = []
+
+    def tearDown(self):
+        for s in self.sessions:
+            s.close()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def session(self):
+        s = Session(self.conf)
+        self.sessions.append(s)
+        return s
+
+    def fill(self, s, n):
+        for i in range(n):
+            s.ok("APPEND INBOX", msg("m%d" % (i + 1)))
+
+    # ---- CONTEXT=SEARCH / ESORT ----
+
+    def test_update_append_keyword(self):
+        s = self.session()
+        self.fill(s, 3)
+        s.ok("SELECT INBOX")
+        self.assertEqual(s.ok("SEARCH RETURN (UPDATE) KEYWORD foo",
+                              tag="K1")[0], '* ESEARCH (TAG "K1")')
+        lines = s.ok("APPEND INBOX (foo) ", msg("kw"))
+        self.assertIn('* ESEARCH (TAG "K1") ADDTO (0 4)', lines)
+        lines = s.ok("APPEND INBOX ", msg("plain"))
+        self.assertFalse([l for l in lines if "ESEARCH" in l], lines)
+        lines = s.ok("STORE 1 +FLAGS (foo)")
+        self.assertEqual(lines[-1], '* ESEARCH (TAG "K1") ADDTO (0 1)')
+        lines = s.ok("STORE 4 -FLAGS (foo)")
+        self.assertEqual(lines[-1], '* ESEARCH (TAG "K1") REMOVEFROM (0 4)')
+
+    def test_update_other_process_and_expunge(self):
+        a = self.session()
+        self.fill(a, 5)
+        a.ok("SELECT INBOX")
+        a.ok("UID SEARCH RETURN (UPDATE ALL) UNSEEN", tag="U1")
+        a.ok("SEARCH RETURN (UPDATE COUNT) ALL", tag="S1")
+        b = self.session()
+        b.ok("SELECT INBOX")
+        b.ok("APPEND INBOX", msg("new"))
+        b.ok("STORE 2 +FLAGS (\\Deleted)")
+        b.ok("EXPUNGE")
+        lines = a.ok("NOOP")
+        # expunge REMOVEFROMs (old numbering) before the EXPUNGE line
+        self.assertEqual(lines[0], '* ESEARCH (TAG "U1") UID REMOVEFROM (0 2)')
+        self.assertEqual(lines[1], '* ESEARCH (TAG "S1") REMOVEFROM (0 2)')
+        self.assertLess(lines.index('* ESEARCH (TAG "S1") REMOVEFROM (0 2)'),
+                        lines.index("* 2 EXPUNGE"))
+        self.assertIn('* ESEARCH (TAG "U1") UID ADDTO (0 6)', lines)
+        self.assertIn('* ESEARCH (TAG "S1") ADDTO (0 5)', lines)
+        a.ok('CANCELUPDATE "U1"')
+        b.ok("STORE 1 +FLAGS (\\Seen)")
+        lines = a.ok("NOOP")
+        self.assertFalse([l for l in lines if "ESEARCH" in l], lines)
+        _, tagged = a.cmd('CANCELUPDATE "U1"')
+        self.assertTrue(tagged.endswith("NO Unknown tag."), tagged)
+        _, tagged = a.cmd("CANCELUPDATE U1")
+        self.assertIn(" BAD ", tagged)
+        # a new SELECT forgets the updates
+        a.ok("SELECT INBOX")
+        _, tagged = a.cmd('CANCELUPDATE "S1"')
+        self.assertTrue(tagged.endswith("NO Unknown tag."), tagged)
+
+    def test_esort_partial(self):
+        s = self.session()
+        for subj in ("d", "b", "e", "a", "c"):
+            s.ok("APPEND INBOX", msg(subj))
+        s.ok("EXAMINE INBOX")
+        lines = s.ok("SORT RETURN (PARTIAL 2:3 MIN MAX COUNT) (SUBJECT) "
+                     "UTF-8 ALL", tag="P1")
+        # sorted: a(4) b(2) c(5) d(1) e(3)
+        self.assertEqual(lines, ['* ESEARCH (TAG "P1") MIN 4 MAX 3 '
+                                 'PARTIAL (2:3 2,5) COUNT 5'])
+        lines = s.ok("SORT RETURN (ALL) (REVERSE SUBJECT) UTF-8 ALL", tag="P2")
+        self.assertEqual(lines, ['* ESEARCH (TAG "P2") ALL 3,1,5,2,4'])
+        lines = s.ok("UID SEARCH RETURN (PARTIAL 4:9) ALL", tag="P3")
+        self.assertEqual(lines, ['* ESEARCH (TAG "P3") UID PARTIAL (4:9 4:5)'])
+        _, tagged = s.cmd("SEARCH RETURN (PARTIAL 0:1) ALL")
+        self.assertIn("BAD Error in IMAP command SEARCH: PARTIAL range "
+                      "broken", tagged)
+
+
+if __name__ == "__main__":
+    unittest.main()
