@@ -5,6 +5,7 @@
  * with backpressure, syncing the selected mailbox before each tagged
  * reply, and Dovecot's logout line. */
 #include "imap-common.h"
+#include "imap-search-return.h"
 #include "var-expand.h"
 
 #include <ctype.h>
@@ -31,8 +32,8 @@ static const struct {
 	{ "UNSELECT", true }, { "CHILDREN", true }, { "NAMESPACE", true },
 	{ "UIDPLUS", true }, { "LIST-EXTENDED", true },
 	{ "I18NLEVEL=1", true }, { "CONDSTORE", false }, { "QRESYNC", false },
-	{ "ESEARCH", true }, { "ESORT", false }, { "SEARCHRES", true },
-	{ "WITHIN", true }, { "CONTEXT=SEARCH", false },
+	{ "ESEARCH", true }, { "ESORT", true }, { "SEARCHRES", true },
+	{ "WITHIN", true }, { "CONTEXT=SEARCH", true },
 	{ "LIST-STATUS", true }, { "BINARY", true }, { "MOVE", true },
 	{ "SNIPPET=FUZZY", false }, { "PREVIEW=FUZZY", false },
 	{ "PREVIEW", false }, { "STATUS=SIZE", true }, { "SAVEDATE", true },
@@ -686,6 +687,7 @@ void client_close_mailbox(struct imap_client *client)
 	client->readonly = false;
 	array_clear(&client->search_saved);
 	client->search_saved_valid = false;
+	imap_search_updates_free(client);
 }
 
 static void client_free(struct imap_client *client)

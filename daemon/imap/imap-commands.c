@@ -2,6 +2,7 @@
  * command needs (a selected mailbox) and allows (EXPUNGE responses
  * after it). Looked up by the upper-cased name. */
 #include "imap-common.h"
+#include "imap-search-return.h"
 
 #include <stdlib.h>
 
@@ -12,6 +13,7 @@
 /* sorted by name for bsearch */
 static const struct command commands[] = {
 	{ "APPEND", cmd_append, 0 },
+	{ "CANCELUPDATE", cmd_cancelupdate, 0 },
 	{ "CAPABILITY", cmd_capability, NOARGS },
 	{ "CHECK", cmd_check, SEL | NOARGS },
 	{ "CLOSE", cmd_close, SEL | COMMAND_FLAG_NO_SYNC | NOARGS },

@@ -138,6 +138,8 @@ struct imap_client {
 	/* SEARCHRES: the UIDs of the last SEARCH ... RETURN (SAVE) */
 	ARRAY_U32 search_saved;
 	bool search_saved_valid;
+	/* CONTEXT=SEARCH: searches with RETURN (UPDATE) (imap-search-return.c) */
+	struct imap_search_updates *search_updates;
 	/* the notify io while IDLE */
 	struct io *notify_io;
 

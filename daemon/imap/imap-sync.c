@@ -3,6 +3,7 @@
  * FETCH FLAGS for changes by others, FLAGS when new keywords appear,
  * EXISTS and RECENT when the counts moved. */
 #include "imap-common.h"
+#include "imap-search-return.h"
 
 struct imap_sync_ctx {
 	struct imap_client *client;
@@ -18,6 +19,8 @@ static void sync_flush_expunges(struct imap_sync_ctx *ctx)
 {
 	struct imap_client *client = ctx->client;
 
+	if (ctx->expunges.count > 0)
+		imap_search_updates_flush_expunges(client);
 	for (size_t i = ctx->expunges.count; i > 0; i--) {
 		client_send_linef(client, "* %u EXPUNGE", ctx->expunges.v[i - 1]);
 		client->messages_count--;
@@ -66,6 +69,8 @@ static void sync_callback(const struct mailbox_sync_rec *rec, void *context)
 		   counted after the ones before it went */
 		uint32_t seq = rec->seq + (uint32_t)ctx->expunges.count;
 
+		imap_search_updates_expunge(client, rec->uid, seq,
+					    seq <= client->messages_count);
 		if (seq > client->messages_count)
 			break;	/* never announced */
 		array_push(&ctx->expunges, seq);
@@ -140,6 +145,7 @@ void imap_sync(struct imap_client *client, bool no_expunges)
 	    strcmp(client->cmd->command->name, "CHECK") != 0 &&
 	    strcmp(client->cmd->command->name, "IDLE") != 0)
 		flags |= MAILBOX_SYNC_FLAG_NO_NEWMAIL;
+	imap_search_updates_sync_begin(client);
 	if (mailbox_sync(client->mailbox, flags,
 			 sync_callback, &ctx) < 0) {
 		/* the view stays as it was; the next command retries */
@@ -166,4 +172,5 @@ void imap_sync(struct imap_client *client, bool no_expunges)
 			client->recent_count = recent;
 		}
 	}
+	imap_search_updates_sync(client);
 }
