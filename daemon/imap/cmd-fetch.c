@@ -7,6 +7,7 @@
 #include "imap-bodystructure.h"
 #include "imap-envelope.h"
 #include "imap-quote.h"
+#include "mail-preview.h"
 
 #include <stdio.h>
 #include <time.h>
@@ -170,6 +171,24 @@ static void append_sep(struct fetch_ctx *ctx, string_t *str)
 		str_append_c(str, ' ');
 }
 
+/* PREVIEW / SNIPPET: made from the message each time (mail-preview.c) */
+static void fetch_write_preview(struct fetch_ctx *ctx,
+				const struct imap_fetch_item *item)
+{
+	string_t *str = ctx->line;
+	string_t *text = str_new(256);
+
+	if (!ctx->msg_expunged && ctx->data != NULL) {
+		fetch_parse(ctx);
+		message_preview_generate(ctx->parts, ctx->data, ctx->size,
+					 MAIL_PREVIEW_MAX_CHARS, text);
+	}
+	imap_append_string(str, str_c(text));
+	if (strchr(item->name, '(') != NULL)
+		str_append_c(str, ')');
+	str_free(&text);
+}
+
 static void fetch_write_buffered(struct client_command_context *cmd,
 				 struct fetch_ctx *ctx,
 				 const struct imap_fetch_item *item)
@@ -223,6 +242,9 @@ static void fetch_write_buffered(struct client_command_context *cmd,
 		break;
 	case IMAP_FETCH_X_MAILBOX:
 		imap_append_mailbox_name(str, mailbox_get_vname(cmd->client->mailbox));
+		break;
+	case IMAP_FETCH_PREVIEW:
+		fetch_write_preview(ctx, item);
 		break;
 	default:
 		i_unreached();
@@ -699,7 +721,8 @@ bool cmd_fetch(struct client_command_context *cmd)
 		    item->type == IMAP_FETCH_BODY ||
 		    item->type == IMAP_FETCH_BODYSTRUCTURE)
 			ctx->need_parsed = true;
-		else if (!IMAP_FETCH_TYPE_BUFFERED(item->type))
+		else if (!IMAP_FETCH_TYPE_BUFFERED(item->type) ||
+			 item->type == IMAP_FETCH_PREVIEW)
 			ctx->need_stream = true;
 	}
 	ctx->mail = mail_alloc(client->mailbox);

@@ -17,6 +17,9 @@ enum imap_fetch_type {
 	IMAP_FETCH_X_SAVEDATE,
 	IMAP_FETCH_X_GUID,
 	IMAP_FETCH_X_MAILBOX,
+	/* PREVIEW / SNIPPET (mail-preview.c): name "PREVIEW", or
+	   "PREVIEW (FUZZY" / "SNIPPET (FUZZY" closed by a ')' */
+	IMAP_FETCH_PREVIEW,
 	IMAP_FETCH_X_REAL_UID,
 	/* the rest, after the buffered ones, in request order */
 	IMAP_FETCH_ENVELOPE,

@@ -575,8 +575,7 @@ UIDV_RE = re.compile(
 # the commands that use them still differ and are counted. Listed in
 # tests/compat/README.md; remove a name here when it lands.
 PENDING_CAPS = {b"URL-PARTIAL", b"CATENATE", b"CONDSTORE", b"QRESYNC",
-                b"SNIPPET=FUZZY",
-                b"PREVIEW=FUZZY", b"PREVIEW", b"NOTIFY"}
+                b"NOTIFY"}
 CAPS_RE = re.compile(rb"(CAPABILITY )([^\]\r\n]*)")
 
 

@@ -222,6 +222,27 @@ class ExtTest(unittest.TestCase):
         self.assertIn("BAD Error in IMAP command SEARCH: PARTIAL range "
                       "broken", tagged)
 
+    # ---- PREVIEW / SNIPPET=FUZZY (RFC 8970) ----
+
+    def test_preview(self):
+        s = self.session()
+        s.ok("APPEND INBOX", msg("p", "> quoted\r\n\r\nHello   there,\r\n"
+                                 "\tworld\r\n"))
+        s.ok("APPEND INBOX", msg("h", "<p>caf&eacute; &amp; <b>tea</b></p>",
+                                 "Content-Type: text/html\r\n"))
+        s.ok("APPEND INBOX", msg("x", "x" * 300))
+        s.ok("EXAMINE INBOX")
+        self.assertEqual(s.ok("FETCH 1:2 (PREVIEW)"),
+                         ['* 1 FETCH (PREVIEW "Hello there, world")',
+                          '* 2 FETCH (PREVIEW {11}', 'café & tea)'])
+        # Dovecot 2.3.19 dies on these modifier lists
+        self.assertEqual(s.ok("FETCH 1 (SNIPPET (FUZZY LAZY))"),
+                         ['* 1 FETCH (SNIPPET (FUZZY "Hello there, world"))'])
+        self.assertEqual(s.ok("FETCH 1 (PREVIEW (LAZY LAZY))"),
+                         ['* 1 FETCH (PREVIEW "Hello there, world")'])
+        self.assertEqual(s.ok("FETCH 3 (PREVIEW)"),
+                         ['* 3 FETCH (PREVIEW "%s")' % ("x" * 200)])
+
 
 if __name__ == "__main__":
     unittest.main()
