@@ -35,8 +35,8 @@ static const struct {
 	{ "ESEARCH", true }, { "ESORT", true }, { "SEARCHRES", true },
 	{ "WITHIN", true }, { "CONTEXT=SEARCH", true },
 	{ "LIST-STATUS", true }, { "BINARY", true }, { "MOVE", true },
-	{ "SNIPPET=FUZZY", false }, { "PREVIEW=FUZZY", false },
-	{ "PREVIEW", false }, { "STATUS=SIZE", true }, { "SAVEDATE", true },
+	{ "SNIPPET=FUZZY", true }, { "PREVIEW=FUZZY", true },
+	{ "PREVIEW", true }, { "STATUS=SIZE", true }, { "SAVEDATE", true },
 	{ "LITERAL+", true }, { "NOTIFY", false },
 };
 
