@@ -3,7 +3,9 @@
  * storage as it arrives (never held whole in memory), all messages of
  * the command commit in one transaction (APPENDUID), and a client that
  * goes away mid-command leaves nothing saved. Errors, and which literals
- * are still read after one, follow Dovecot. */
+ * are still read after one, follow Dovecot. CATENATE (RFC 4469): a
+ * message made of TEXT literals (streamed as they come: the parser stops
+ * at each one inside the list) and URL parts (imap-catenate.c). */
 #include "imap-save.h"
 
 #include <stdio.h>
@@ -30,12 +32,20 @@ struct append_context {
 	bool save_failed;
 	uint64_t literal_size, literal_left;
 	string_t *name;		/* APPEND_STATE_NAME */
+	/* CATENATE: the message being put together; the literal being
+	   read is one of its TEXT parts */
+	bool catenate, cat_literal;
+	unsigned int cat_done;	/* list elements handled */
+	size_t cat_index;	/* the CATENATE atom in the parser's args */
+	const struct imap_arg *args_base;	/* the parser's args */
 	unsigned int count;
 	time_t started;
 };
 
 static bool append_parse_msg(struct client_command_context *cmd,
 			     const struct imap_arg *args);
+static bool append_catenate_continue(struct client_command_context *cmd,
+				     const struct imap_arg *cat_arg);
 
 static enum imap_parse_flags append_parse_flags(struct imap_client *client)
 {
@@ -152,6 +162,7 @@ static bool append_parse_msg(struct client_command_context *cmd,
 	ARRAY_STR keywords = ARRAY_INIT;
 	time_t date = (time_t)-1;
 	int tz = 0;
+	bool catenate = false;
 
 	if (imap_arg_is_eol(args))
 		return append_finish(cmd);
@@ -162,7 +173,22 @@ static bool append_parse_msg(struct client_command_context *cmd,
 		args++;
 	}
 	literal = args;
-	if (literal->type != IMAP_ARG_LITERAL_SIZE ||
+	if (imap_arg_atom_equals(args, "CATENATE")) {
+		catenate = true;
+		if (args[1].type != IMAP_ARG_LIST &&
+		    !(imap_arg_is_eol(&args[1]) &&
+		      imap_parser_literal_pending(cmd->client->parser))) {
+			if (!ctx->failed)
+				(void)imap_save_cmd_error(cmd, "Invalid arguments");
+			return true;
+		}
+		if (args[1].type == IMAP_ARG_LIST && args[1].list_count == 0) {
+			if (!ctx->failed)
+				(void)imap_save_cmd_error(cmd,
+							  "Empty CATENATE list");
+			return true;
+		}
+	} else if (literal->type != IMAP_ARG_LITERAL_SIZE ||
 	    !imap_arg_is_eol(&args[1])) {
 		if (!ctx->failed)
 			(void)imap_save_cmd_error(cmd, "Invalid arguments.");
@@ -195,7 +221,7 @@ static bool append_parse_msg(struct client_command_context *cmd,
 			tz = 0;
 		}
 	}
-	if (literal->literal_size == 0 && !ctx->failed) {
+	if (!catenate && literal->literal_size == 0 && !ctx->failed) {
 		cmd_no(cmd, "Can't save a zero byte message.");
 		ctx->failed = true;
 	}
@@ -211,12 +237,18 @@ static bool append_parse_msg(struct client_command_context *cmd,
 		}
 	}
 	array_free(&keywords);
+	if (catenate) {
+		ctx->catenate = true;
+		ctx->cat_done = 0;
+		ctx->cat_index = (size_t)(args - ctx->args_base);
+		return append_catenate_continue(cmd, args);
+	}
 	ctx->count++;
 	return append_read_literal(cmd, literal);
 }
 
-/* The message literal ended. */
-static void append_literal_done(struct client_command_context *cmd)
+/* The message's save is complete (or failed). */
+static void append_save_done(struct client_command_context *cmd)
 {
 	struct append_context *ctx = cmd->context;
 
@@ -231,8 +263,98 @@ static void append_literal_done(struct client_command_context *cmd)
 		ctx->failed = true;
 	}
 	mailbox_save_cancel(&ctx->save);
-	imap_parser_reset(cmd->client->parser);
+}
+
+/* A part failed: the rest of the command is only read. */
+static void append_catenate_fail(struct client_command_context *cmd,
+				 const char *bad, const char *no)
+{
+	struct append_context *ctx = cmd->context;
+
+	if (!ctx->failed) {
+		if (bad != NULL)
+			(void)imap_save_cmd_error(cmd, bad);
+		else
+			cmd_no(cmd, no);
+	}
+	ctx->failed = true;
+	mailbox_save_cancel(&ctx->save);
+}
+
+/* The CATENATE list parts not handled yet: URLs are appended, a TEXT
+ * literal at the end of an open list is read next. cat_arg is the
+ * CATENATE atom in the current args. */
+static bool append_catenate_continue(struct client_command_context *cmd,
+				     const struct imap_arg *cat_arg)
+{
+	struct append_context *ctx = cmd->context;
+	const struct imap_arg *list;
+	unsigned int count, i;
+	bool complete = cat_arg[1].type == IMAP_ARG_LIST;
+
+	if (complete) {
+		list = cat_arg[1].list;
+		count = cat_arg[1].list_count;
+	} else {
+		list = imap_parser_get_open_list(cmd->client->parser, &count);
+	}
+	for (i = ctx->cat_done; i < count; i += 2) {
+		const char *url, *error;
+
+		if (i + 1 < count && imap_arg_atom_equals(&list[i], "TEXT") &&
+		    list[i + 1].type == IMAP_ARG_LITERAL_SIZE &&
+		    !complete && i + 2 == count) {
+			/* stream the literal into the message */
+			ctx->cat_done = count;
+			ctx->cat_literal = true;
+			return append_read_literal(cmd, &list[i + 1]);
+		}
+		if (i + 1 < count && imap_arg_atom_equals(&list[i], "URL") &&
+		    imap_arg_get_astring(&list[i + 1], &url)) {
+			string_t *str;
+
+			if (ctx->failed)
+				continue;
+			str = str_new(1024);
+			if (imap_catenate_url(cmd, url, str, &error) < 0)
+				append_catenate_fail(cmd, NULL, error);
+			else if (ctx->save != NULL &&
+				 mailbox_save_continue(ctx->save, str_c(str),
+						       str_len(str)) < 0) {
+				mailbox_save_cancel(&ctx->save);
+				ctx->save_failed = true;
+			}
+			str_free(&str);
+			continue;
+		}
+		append_catenate_fail(cmd, "Invalid arguments", NULL);
+		return true;
+	}
+	if (!complete) {
+		/* an open list stops only at a literal */
+		append_catenate_fail(cmd, "Invalid arguments", NULL);
+		return true;
+	}
+	ctx->catenate = false;
+	ctx->cat_done = 0;
+	append_save_done(cmd);
+	ctx->count++;
+	return append_parse_msg(cmd, cat_arg + 2);
+}
+
+/* The message literal ended. */
+static void append_literal_done(struct client_command_context *cmd)
+{
+	struct append_context *ctx = cmd->context;
+
 	ctx->state = APPEND_STATE_PARSE;
+	if (ctx->cat_literal) {
+		/* a TEXT part: the list goes on */
+		ctx->cat_literal = false;
+		return;
+	}
+	append_save_done(cmd);
+	imap_parser_reset(cmd->client->parser);
 }
 
 /* Message bytes from the input buffer into the save. */
@@ -315,10 +437,20 @@ static bool append_input_parse(struct client_command_context *cmd,
 		*done_r = true;
 		return true;
 	}
-	if (ret == 0)
+	if (ret == 0 && !imap_parser_literal_pending(client->parser))
 		return false;
 	args = imap_parser_get_args(client->parser, NULL);
-	*done_r = append_parse_msg(cmd, args);
+	{
+		struct append_context *ctx = cmd->context;
+
+		ctx->args_base = args;
+		if (ctx->catenate) {
+			*done_r = append_catenate_continue(cmd,
+							   args + ctx->cat_index);
+		} else {
+			*done_r = append_parse_msg(cmd, args);
+		}
+	}
 	return true;
 }
 
@@ -381,6 +513,8 @@ bool cmd_append(struct client_command_context *cmd)
 	}
 	if (!imap_arg_get_astring(&cmd->args[0], &name))
 		return cmd_bad_args(cmd);
+	/* the core's args start after the tag and the name */
+	ctx->args_base = cmd->args - 2;
 	ctx->box = imap_save_open_dest(cmd, name, &ctx->own_box);
 	if (ctx->box == NULL)
 		ctx->failed = true;

@@ -574,8 +574,7 @@ UIDV_RE = re.compile(
 # they are dropped from both servers' CAPABILITY lists before comparing;
 # the commands that use them still differ and are counted. Listed in
 # tests/compat/README.md; remove a name here when it lands.
-PENDING_CAPS = {b"URL-PARTIAL", b"CATENATE", b"CONDSTORE", b"QRESYNC",
-                b"NOTIFY"}
+PENDING_CAPS = {b"CONDSTORE", b"QRESYNC", b"NOTIFY"}
 CAPS_RE = re.compile(rb"(CAPABILITY )([^\]\r\n]*)")
 
 

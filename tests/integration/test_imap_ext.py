@@ -243,6 +243,73 @@ class ExtTest(unittest.TestCase):
         self.assertEqual(s.ok("FETCH 3 (PREVIEW)"),
                          ['* 3 FETCH (PREVIEW "%s")' % ("x" * 200)])
 
+    # ---- CATENATE (RFC 4469) ----
+
+    def test_catenate_rfc_example(self):
+        s = self.session()
+        s.ok("CREATE Drafts")
+        draft = ("Subject: draft\r\nMIME-Version: 1.0\r\n"
+                 "Content-Type: multipart/mixed; boundary=b\r\n\r\n"
+                 "--b\r\nContent-Type: text/plain\r\n\r\nbody one\r\n"
+                 "--b--\r\n").encode()
+        s.ok("APPEND Drafts", draft)
+        lines = s.ok("SELECT Drafts")
+        uidv = [re.search(r"UIDVALIDITY (\d+)", l).group(1)
+                for l in lines if "UIDVALIDITY" in l][0]
+        base = "/Drafts;UIDVALIDITY=%s/;UID=1" % uidv
+        # as RFC 4469 section 4: header, a new boundary, the old part's
+        # MIME header and body, a closing boundary; a synchronizing
+        # literal in the middle
+        part1 = "\r\n--b\r\nX: 1\r\n"
+        s.send(('c1 APPEND Drafts (\\Seen \\Draft $MDNSent) CATENATE '
+                '(URL "%s/;section=HEADER" TEXT {%d}\r\n'
+                % (base, len(part1))).encode())
+        self.assertTrue(s.readline(5).startswith(b"+ "))
+        s.send((part1 + ' URL "%s/;section=1.MIME" URL '
+                '"%s/;section=1" TEXT {9+}\r\n\r\n--b--\r\n)\r\n'
+                % (base, base)).encode())
+        reply = s.readline(10).decode()
+        while reply.startswith("* "):
+            reply = s.readline(10).decode()
+        self.assertRegex(reply, r"^c1 OK \[APPENDUID %s 2\] Append completed"
+                         % uidv)
+        lines = s.ok("UID FETCH 2 (FLAGS BODY.PEEK[])")
+        body = "\n".join(lines)
+        self.assertIn("\\Seen", body)
+        self.assertIn("$MDNSent", body)
+        self.assertIn("Subject: draft\r\nMIME-Version: 1.0\r\nContent-Type: "
+                      "multipart/mixed; boundary=b\r\n\r\n\r\n--b\r\nX: 1"
+                      "\r\nContent-Type: text/plain\r\n\r\nbody one"
+                      "\r\n--b--".replace("\r\n", "\n"),
+                      body.replace("\r", ""))
+
+    def test_catenate_errors(self):
+        s = self.session()
+        s.ok("APPEND INBOX", msg("one"))
+        for args, reply in (
+                ('(TEXT "quoted")', "BAD Error in IMAP command APPEND: "
+                 "Invalid arguments"),
+                ('(FOO "x")', "BAD Error in IMAP command APPEND: "
+                 "Invalid arguments"),
+                ('()', "BAD Error in IMAP command APPEND: "
+                 "Empty CATENATE list"),
+                ('(URL "/INBOX;UIDVALIDITY=1/;UID=1")',
+                 'NO [BADURL /INBOX;UIDVALIDITY=1/;UID=1] Invalid '
+                 'UIDVALIDITY'),
+                ('(URL ";UID=1")', 'NO [BADURL ;UID=1] Invalid IMAP URL: '
+                 'No mailbox selected'),
+                ('(URL "/INBOX/;UID=1/;PARTIAL=0.0")',
+                 'NO [BADURL /INBOX/;UID=1/;PARTIAL=0.0] Invalid IMAP '
+                 'URL: Invalid PARTIAL')):
+            _, tagged = s.cmd("APPEND INBOX CATENATE " + args)
+            self.assertIn(reply, tagged)
+        # a failed URL leaves nothing; later TEXT literals are still read
+        _, tagged = s.cmd('APPEND INBOX CATENATE (URL "/INBOX/;UID=9" '
+                          'TEXT {3+}\r\nabc)')
+        self.assertIn("NO [BADURL /INBOX/;UID=9] Message not found", tagged)
+        lines = s.ok("STATUS INBOX (MESSAGES)")
+        self.assertEqual(lines, ["* STATUS INBOX (MESSAGES 1)"])
+
 
 if __name__ == "__main__":
     unittest.main()
