@@ -28,7 +28,7 @@ static const struct {
 	{ "IDLE", true }, { "SORT", true }, { "SORT=DISPLAY", true },
 	{ "THREAD=REFERENCES", true }, { "THREAD=REFS", true },
 	{ "THREAD=ORDEREDSUBJECT", true }, { "MULTIAPPEND", true },
-	{ "URL-PARTIAL", false }, { "CATENATE", false },
+	{ "URL-PARTIAL", true }, { "CATENATE", true },
 	{ "UNSELECT", true }, { "CHILDREN", true }, { "NAMESPACE", true },
 	{ "UIDPLUS", true }, { "LIST-EXTENDED", true },
 	{ "I18NLEVEL=1", true }, { "CONDSTORE", false }, { "QRESYNC", false },
@@ -508,7 +508,7 @@ static bool client_handle_input(struct imap_client *client)
 		}
 		if (imap_parser_want_continuation(client->parser))
 			client_send_line(client, "+ OK");
-		if (ret == 0)
+		if (ret == 0 && !imap_parser_literal_pending(client->parser))
 			break;
 		args = imap_parser_get_args(client->parser, &count);
 		if (client->parse_stage == 0) {
@@ -578,7 +578,8 @@ static bool client_handle_input(struct imap_client *client)
 			}
 		}
 		if (!imap_parser_is_line_done(client->parser) &&
-		    !(count > 0 && args[count - 1].type == IMAP_ARG_LITERAL_SIZE))
+		    !(count > 0 && args[count - 1].type == IMAP_ARG_LITERAL_SIZE) &&
+		    !imap_parser_literal_pending(client->parser))
 			continue;
 		cmd->args = args + (cmd->uid ? 3 : 2);
 		client_command_run(cmd);
