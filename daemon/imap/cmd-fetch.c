@@ -564,6 +564,11 @@ static void fetch_msg_end(struct client_command_context *cmd,
 {
 	struct imap_client *client = cmd->client;
 
+	if (ctx->first && ctx->fail_text != NULL) {
+		/* nothing went out before the failing item: Dovecot
+		   sends the UID rather than an empty list */
+		str_printfa(ctx->line, "UID %u", ctx->mail->uid);
+	}
 	str_append(ctx->line, ")\r\n");
 	client_send_data(client, ((const unsigned char *)str_c(ctx->line)), str_len(ctx->line));
 	str_truncate(ctx->line, 0);
