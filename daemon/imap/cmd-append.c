@@ -38,6 +38,8 @@ struct append_context {
 	unsigned int cat_done;	/* list elements handled */
 	size_t cat_index;	/* the CATENATE atom in the parser's args */
 	const struct imap_arg *args_base;	/* the parser's args */
+	/* REPLACE (RFC 8508): the UID of the message to replace */
+	uint32_t replace_uid;
 	unsigned int count;
 	time_t started;
 };
@@ -92,6 +94,47 @@ static const char *append_status(struct client_command_context *cmd)
 	return buf;
 }
 
+/* REPLACE: the new message is saved; the old one goes (its EXPUNGE
+ * comes with the sync). */
+static void replace_finish(struct client_command_context *cmd,
+			   struct mail_transaction_commit_changes *changes)
+{
+	struct append_context *ctx = cmd->context;
+	struct imap_client *client = cmd->client;
+	struct mailbox_transaction *t;
+	struct mail *mail;
+	uint32_t seq;
+
+	if (changes->saved_uids.count > 0) {
+		string_t *str = str_new(64);
+
+		str_printfa(str, "* OK [APPENDUID %u ", changes->uidvalidity);
+		imap_save_write_uidset(str, &changes->saved_uids);
+		str_append(str, "] Replacement Message ready");
+		client_send_line(client, str_c(str));
+		str_free(&str);
+	}
+	seq = mailbox_uid_to_seq(client->mailbox, ctx->replace_uid);
+	if (seq == 0) {
+		cmd_ok(cmd, "Replace completed");
+		return;
+	}
+	t = mailbox_transaction_begin(client->mailbox);
+	mail = mail_alloc(client->mailbox);
+	mail_set_seq(mail, seq);
+	mail_expunge(t, mail);
+	mail_free(&mail);
+	if (mailbox_transaction_commit(&t, NULL) < 0) {
+		cmd_no_storage_error(cmd, client->mailbox);
+		return;
+	}
+	client->expunged++;
+	/* RFC 8508 wants the EXPUNGE now, also after REPLACE by sequence
+	   number (the core holds expunges back after such commands) */
+	imap_sync(client, false);
+	cmd_ok(cmd, "Replace completed");
+}
+
 /* After the last message: commit and answer. */
 static bool append_finish(struct client_command_context *cmd)
 {
@@ -106,6 +149,11 @@ static bool append_finish(struct client_command_context *cmd)
 	if (mailbox_transaction_commit(&ctx->t, &changes) < 0) {
 		mail_transaction_commit_changes_free(&changes);
 		return cmd_no_storage_error(cmd, ctx->box);
+	}
+	if (ctx->replace_uid != 0) {
+		replace_finish(cmd, &changes);
+		mail_transaction_commit_changes_free(&changes);
+		return true;
 	}
 	str = str_new(128);
 	if (changes.saved_uids.count == 0) {
@@ -166,6 +214,12 @@ static bool append_parse_msg(struct client_command_context *cmd,
 
 	if (imap_arg_is_eol(args))
 		return append_finish(cmd);
+	if (ctx->replace_uid != 0 && ctx->count > 0) {
+		/* REPLACE takes one message */
+		if (!ctx->failed)
+			(void)imap_save_cmd_error(cmd, "Invalid arguments");
+		return true;
+	}
 	if (imap_arg_get_list(args, &flags_list))
 		args++;
 	if (args->type == IMAP_ARG_STRING) {
@@ -483,45 +537,79 @@ static bool append_input(struct client_command_context *cmd)
 	return true;
 }
 
-bool cmd_append(struct client_command_context *cmd)
+/* APPEND's args (or REPLACE's after the message number) */
+static bool append_start(struct client_command_context *cmd,
+			 const struct imap_arg *args, uint32_t replace_uid)
 {
 	struct imap_client *client = cmd->client;
 	struct append_context *ctx;
 	const char *name;
 
-	if (imap_arg_is_eol(&cmd->args[0]))
+	if (imap_arg_is_eol(&args[0]))
 		return imap_save_cmd_error(cmd, "Missing arguments");
 	ctx = i_new(struct append_context, 1);
 	ctx->started = time(NULL);
+	ctx->replace_uid = replace_uid;
 	cmd->context = ctx;
 	cmd->cleanup = append_cleanup;
 	cmd->status = append_status;
-	if (cmd->args[0].type == IMAP_ARG_LITERAL_SIZE &&
-	    !cmd->args[0].literal8) {
+	if (args[0].type == IMAP_ARG_LITERAL_SIZE && !args[0].literal8) {
 		/* APPEND {5}\r\nINBOX ...: the name, then the rest of the
 		   line */
-		if (cmd->args[0].literal_size > client->set->imap_max_line_length &&
+		if (args[0].literal_size > client->set->imap_max_line_length &&
 		    client->set->imap_max_line_length != 0)
 			return imap_save_cmd_error(cmd, "Too long argument.");
 		ctx->name = str_new(64);
 		ctx->state = APPEND_STATE_NAME;
-		ctx->literal_left = cmd->args[0].literal_size;
-		if (cmd->args[0].literal_sync)
+		ctx->literal_left = args[0].literal_size;
+		if (args[0].literal_sync)
 			client_send_line(client, "+ OK");
 		cmd->input = append_input;
 		return false;
 	}
-	if (!imap_arg_get_astring(&cmd->args[0], &name))
+	if (!imap_arg_get_astring(&args[0], &name))
 		return cmd_bad_args(cmd);
 	/* the core's args start after the tag and the name */
-	ctx->args_base = cmd->args - 2;
+	ctx->args_base = cmd->args - (cmd->uid ? 3 : 2);
 	ctx->box = imap_save_open_dest(cmd, name, &ctx->own_box);
 	if (ctx->box == NULL)
 		ctx->failed = true;
 	else
 		ctx->t = mailbox_transaction_begin(ctx->box);
-	if (append_parse_msg(cmd, &cmd->args[1]))
+	if (append_parse_msg(cmd, &args[1]))
 		return true;
 	cmd->input = append_input;
 	return false;
+}
+
+bool cmd_append(struct client_command_context *cmd)
+{
+	return append_start(cmd, cmd->args, 0);
+}
+
+/* REPLACE / UID REPLACE (RFC 8508): APPEND of one message, then the
+ * message named is expunged. */
+bool cmd_replace(struct client_command_context *cmd)
+{
+	struct imap_client *client = cmd->client;
+	ARRAY_U32 seqs = ARRAY_INIT;
+	const char *set, *error;
+	uint32_t uid;
+
+	if (!imap_arg_get_atom(&cmd->args[0], &set) ||
+	    imap_arg_is_eol(&cmd->args[1]))
+		return imap_save_cmd_error(cmd, "Invalid arguments");
+	if (imap_seqset_parse(client, set, cmd->uid, &seqs, &error) < 0) {
+		array_free(&seqs);
+		return imap_save_cmd_error(cmd, error);
+	}
+	if (seqs.count != 1) {
+		array_free(&seqs);
+		if (seqs.count == 0 && cmd->uid)
+			return cmd_no(cmd, "Message not found");
+		return imap_save_cmd_error(cmd, "Invalid messageset");
+	}
+	uid = mailbox_seq_to_uid(client->mailbox, seqs.v[0]);
+	array_free(&seqs);
+	return append_start(cmd, cmd->args + 1, uid);
 }

@@ -8,6 +8,7 @@
 #include "imap-envelope.h"
 #include "imap-quote.h"
 #include "mail-preview.h"
+#include "imap-rev2.h"
 
 #include <stdio.h>
 #include <time.h>
@@ -212,7 +213,8 @@ static void fetch_write_buffered(struct client_command_context *cmd,
 		break;
 	case IMAP_FETCH_FLAGS:
 		str_append_c(str, '(');
-		imap_write_flags(str, mail_get_flags(mail),
+		imap_write_flags(str, imap_client_flags(cmd->client,
+							mail_get_flags(mail)),
 				 mail_get_keywords(mail));
 		str_append_c(str, ')');
 		break;
@@ -245,6 +247,20 @@ static void fetch_write_buffered(struct client_command_context *cmd,
 		break;
 	case IMAP_FETCH_PREVIEW:
 		fetch_write_preview(ctx, item);
+		break;
+	case IMAP_FETCH_EMAILID: {
+		const char *id = ctx->msg_expunged ? NULL :
+			imap_objectid_emailid(cmd->pool, mail);
+
+		if (id == NULL)
+			str_append(str, "NIL");
+		else
+			str_printfa(str, "(%s)", id);
+		break;
+	}
+	case IMAP_FETCH_THREADID:
+		/* no thread identifiers: NIL (RFC 8474 5.2) */
+		str_append(str, "NIL");
 		break;
 	default:
 		i_unreached();

@@ -45,6 +45,11 @@ bool cmd_enable(struct client_command_context *cmd)
 		}
 		/* CONDSTORE, QRESYNC, UTF8=ACCEPT come with issue 7; an
 		   unknown extension is ignored (RFC 5161) */
+		if (strcasecmp(name, "IMAP4rev2") == 0 &&
+		    (cmd->client->enabled & IMAP_ENABLED_IMAP4REV2) == 0) {
+			cmd->client->enabled |= IMAP_ENABLED_IMAP4REV2;
+			str_append(reply, " IMAP4rev2");
+		}
 	}
 	if (!imap_arg_is_eol(cmd->args))
 		client_send_line(cmd->client, str_c(reply));

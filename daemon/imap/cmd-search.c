@@ -97,6 +97,9 @@ bool cmd_search(struct client_command_context *cmd)
 	bool badcharset;
 
 	memset(&ret, 0, sizeof(ret));
+	/* IMAP4rev2 answers every SEARCH with ESEARCH (RFC 9051 7.3.4) */
+	if ((client->enabled & IMAP_ENABLED_IMAP4REV2) != 0)
+		ret.opts = SEARCH_RETURN_ESEARCH | SEARCH_RETURN_ALL;
 	if (imap_arg_atom_equals(&args[0], "RETURN") &&
 	    imap_arg_get_list(&args[1], &list)) {
 		if (imap_search_return_parse(list, &ret, &error) < 0)

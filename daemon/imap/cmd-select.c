@@ -2,6 +2,7 @@
  * for the session (with Dovecot's untagged lines, in its order) and
  * leaving it. */
 #include "imap-common.h"
+#include "imap-rev2.h"
 
 static bool select_open(struct client_command_context *cmd, bool readonly)
 {
@@ -41,8 +42,9 @@ static bool select_open(struct client_command_context *cmd, bool readonly)
 	client->readonly = readonly || mailbox_is_readonly(box);
 	imap_send_flags(client);
 	client_send_linef(client, "* %u EXISTS", status.messages);
-	client_send_linef(client, "* %u RECENT", status.recent);
-	if (status.first_unseen_seq != 0) {
+	if (!imap_rev2(client))
+		client_send_linef(client, "* %u RECENT", status.recent);
+	if (status.first_unseen_seq != 0 && !imap_rev2(client)) {
 		client_send_linef(client, "* OK [UNSEEN %u] First unseen.",
 				  status.first_unseen_seq);
 	}
@@ -54,6 +56,15 @@ static bool select_open(struct client_command_context *cmd, bool readonly)
 		client_send_linef(client, "* OK [HIGHESTMODSEQ %llu] Highest",
 				  (unsigned long long)status.highest_modseq);
 	}
+	{
+		/* OBJECTID (RFC 8474) */
+		const char *id = imap_objectid_mailboxid(cmd->pool, box);
+
+		if (id != NULL)
+			client_send_linef(client, "* OK [MAILBOXID (%s)] Ok", id);
+	}
+	if (imap_rev2(client))
+		imap_rev2_send_select_list(client, vname);
 	client->messages_count = status.messages;
 	client->recent_count = status.recent;
 	return cmd_ok(cmd, client->readonly ?

@@ -19,6 +19,9 @@ static const struct {
 	{ "UNSEEN", STATUS_UNSEEN },
 	{ "HIGHESTMODSEQ", STATUS_HIGHESTMODSEQ },
 	{ "SIZE", STATUS_SIZE },
+	/* IMAP4rev2 (RFC 9051), OBJECTID (RFC 8474) */
+	{ "DELETED", STATUS_DELETED },
+	{ "MAILBOXID", STATUS_GUID },
 };
 
 const char *imap_status_parse_items(const struct imap_arg *list,
@@ -112,6 +115,12 @@ int imap_status_send(struct imap_client *client, const char *vname,
 		case STATUS_UNSEEN: value = status.unseen; break;
 		case STATUS_HIGHESTMODSEQ: value = status.highest_modseq; break;
 		case STATUS_SIZE: value = status.vsize; break;
+		case STATUS_DELETED: value = status.deleted; break;
+		case STATUS_GUID:
+			str_printfa(str, "%sMAILBOXID (F%s)", first ? "" : " ",
+				    status.guid);
+			first = false;
+			continue;
 		default: value = 0; break;
 		}
 		str_printfa(str, "%s%s %llu", first ? "" : " ",

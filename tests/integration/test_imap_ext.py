@@ -310,6 +310,116 @@ class ExtTest(unittest.TestCase):
         lines = s.ok("STATUS INBOX (MESSAGES)")
         self.assertEqual(lines, ["* STATUS INBOX (MESSAGES 1)"])
 
+    # ---- IMAP4rev2 (RFC 9051) ----
+
+    def test_imap4rev2(self):
+        s = self.session()
+        self.assertIn(" IMAP4rev1 IMAP4rev2 ", s.greeting)
+        self.fill(s, 3)
+        lines = s.ok("SELECT INBOX")
+        self.assertIn("* 3 RECENT", lines)
+        s.ok("STORE 2 +FLAGS (\\Deleted)")
+        self.assertEqual(s.ok("ENABLE IMAP4rev2"), ["* ENABLED IMAP4rev2"])
+        self.assertEqual(s.ok("ENABLE IMAP4rev2"), ["* ENABLED"])
+        b = self.session()
+        b.ok("APPEND INBOX", msg("new"))
+        lines = s.ok("NOOP")
+        self.assertEqual(lines, ["* 4 EXISTS"])	# no RECENT
+        lines = s.ok("SELECT INBOX")
+        self.assertFalse([l for l in lines if "RECENT" in l or "UNSEEN" in l],
+                         lines)
+        self.assertIn('* LIST () "." INBOX', lines)
+        self.assertEqual(s.ok("FETCH 4 FLAGS"), ["* 4 FETCH (FLAGS ())"])
+        self.assertEqual(s.ok("SEARCH UNDELETED", tag="S1"),
+                         ['* ESEARCH (TAG "S1") ALL 1,3:4'])
+        self.assertEqual(s.ok("UID SEARCH DELETED", tag="S2"),
+                         ['* ESEARCH (TAG "S2") UID ALL 2'])
+        self.assertEqual(s.ok("SEARCH KEYWORD nope", tag="S3")[0],
+                         '* ESEARCH (TAG "S3")')
+        self.assertEqual(s.ok("SEARCH RETURN (COUNT) ALL", tag="S4"),
+                         ['* ESEARCH (TAG "S4") COUNT 4'])
+        lines = s.ok("STATUS INBOX (MESSAGES DELETED)")
+        self.assertEqual(lines, ["* STATUS INBOX (MESSAGES 4 DELETED 1)"])
+        # a session without ENABLE keeps IMAP4rev1's answers
+        lines = b.ok("SELECT INBOX")
+        self.assertIn("* 0 RECENT", lines)
+        self.assertEqual(b.ok("SEARCH DELETED"), ["* SEARCH 2"])
+
+    # ---- OBJECTID (RFC 8474) ----
+
+    def test_objectid(self):
+        s = self.session()
+        self.assertIn(" OBJECTID", s.greeting)
+        self.fill(s, 2)
+        s.ok("CREATE Work")
+        lines = s.ok("SELECT INBOX")
+        ids = [re.match(r"\* OK \[MAILBOXID \(([A-Za-z0-9_-]+)\)\] Ok$", l)
+               for l in lines]
+        inbox_id = [m.group(1) for m in ids if m][0]
+        lines = s.ok("FETCH 1:2 (EMAILID THREADID)")
+        m = [re.match(r"\* (\d) FETCH \(EMAILID \(([A-Za-z0-9_-]{1,255})\)"
+                      r" THREADID NIL\)$", l) for l in lines]
+        self.assertTrue(all(m), lines)
+        email1, email2 = m[0].group(2), m[1].group(2)
+        self.assertNotEqual(email1, email2)
+        lines = s.ok("STATUS Work (MAILBOXID)")
+        work_id = re.match(r"\* STATUS Work \(MAILBOXID \(([A-Za-z0-9_-]+)"
+                           r"\)\)$", lines[0]).group(1)
+        self.assertNotEqual(work_id, inbox_id)
+        s.ok("UID MOVE 1 Work")
+        s.ok("RENAME Work Play")
+        # a new process: the same ids, through the rename and the move
+        t = self.session()
+        self.assertEqual(t.ok("STATUS Play (MAILBOXID)"),
+                         ["* STATUS Play (MAILBOXID (%s))" % work_id])
+        self.assertIn("* OK [MAILBOXID (%s)] Ok" % inbox_id,
+                      t.ok("EXAMINE INBOX"))
+        self.assertEqual(t.ok("FETCH 1 EMAILID"),
+                         ["* 1 FETCH (EMAILID (%s))" % email2])
+        t.ok("EXAMINE Play")
+        self.assertEqual(t.ok("UID FETCH 1:* (EMAILID)"),
+                         ["* 1 FETCH (UID 1 EMAILID (%s))" % email1])
+
+    # ---- REPLACE (RFC 8508) ----
+
+    def test_replace(self):
+        s = self.session()
+        self.assertIn(" REPLACE", s.greeting)
+        self.fill(s, 3)
+        s.ok("CREATE Drafts")
+        lines = s.ok("SELECT INBOX")
+        uidv = [re.search(r"UIDVALIDITY (\d+)", l).group(1)
+                for l in lines if "UIDVALIDITY" in l][0]
+        # RFC 8508 3.4: in the same mailbox
+        lines = s.ok("REPLACE 2 INBOX (\\Seen \\Draft)", msg("v2"))
+        self.assertEqual(lines, ["* OK [APPENDUID %s 4] Replacement Message "
+                                 "ready" % uidv, "* 2 EXPUNGE", "* 3 EXISTS"]
+                         if lines[1] == "* 2 EXPUNGE" else
+                         ["* OK [APPENDUID %s 4] Replacement Message ready"
+                          % uidv, "* 4 EXISTS", "* 2 EXPUNGE"])
+        self.assertEqual(s.ok("FETCH 1:* (UID FLAGS)"),
+                         ["* 1 FETCH (UID 1 FLAGS (\\Recent))",
+                          "* 2 FETCH (UID 3 FLAGS (\\Recent))",
+                          "* 3 FETCH (UID 4 FLAGS (\\Seen \\Draft "
+                          "\\Recent))"])
+        # UID REPLACE into another mailbox, with CATENATE
+        lines = s.ok('UID REPLACE 4 Drafts CATENATE (TEXT {13+}\r\n'
+                     'Subject: v3\r\n URL "/INBOX/;UID=4/;SECTION=TEXT")')
+        self.assertRegex(lines[0], r"^\* OK \[APPENDUID \d+ 1\] "
+                         r"Replacement Message ready$")
+        self.assertIn("* 3 EXPUNGE", lines)
+        _, tagged = s.cmd("UID REPLACE 99 Drafts", msg("x"))
+        self.assertTrue(tagged.endswith("NO Message not found."), tagged)
+        _, tagged = s.cmd("REPLACE 1:2 Drafts", msg("x"))
+        self.assertIn("BAD", tagged)
+        _, tagged = s.cmd("REPLACE 1 Nope", msg("x"))
+        self.assertIn("NO [TRYCREATE]", tagged)
+        # a failed REPLACE keeps the old message
+        self.assertEqual(len(s.ok("FETCH 1:* UID")), 2)
+        t = self.session()
+        _, tagged = t.cmd("REPLACE 1 INBOX", msg("x"))
+        self.assertIn("BAD No mailbox selected", tagged)
+
 
 if __name__ == "__main__":
     unittest.main()
