@@ -23,7 +23,7 @@ static const struct {
 	const char *name;
 	bool implemented;
 } capabilities[] = {
-	{ "IMAP4rev1", true }, { "SASL-IR", true },
+	{ "IMAP4rev1", true }, { "IMAP4rev2", true }, { "SASL-IR", true },
 	{ "LOGIN-REFERRALS", true }, { "ID", true }, { "ENABLE", true },
 	{ "IDLE", true }, { "SORT", true }, { "SORT=DISPLAY", true },
 	{ "THREAD=REFERENCES", true }, { "THREAD=REFS", true },
@@ -38,6 +38,8 @@ static const struct {
 	{ "SNIPPET=FUZZY", true }, { "PREVIEW=FUZZY", true },
 	{ "PREVIEW", true }, { "STATUS=SIZE", true }, { "SAVEDATE", true },
 	{ "LITERAL+", true }, { "NOTIFY", false },
+	/* beyond Dovecot 2.3 */
+	{ "OBJECTID", true }, { "REPLACE", true },
 };
 
 const char *imap_client_capability(const struct settings_root *set)
@@ -393,7 +395,9 @@ static enum imap_parse_flags client_parse_flags(struct imap_client *client,
 
 	if (client->set->imap_literal_minus)
 		flags |= IMAP_PARSE_FLAG_LITERAL_MINUS;
-	if (name != NULL && strcasecmp(name, "APPEND") == 0)
+	if (name != NULL && (strcasecmp(name, "APPEND") == 0 ||
+			     strcasecmp(name, "REPLACE") == 0 ||
+			     strcasecmp(name, "UID REPLACE") == 0))
 		flags |= IMAP_PARSE_FLAG_LITERAL_SIZE | IMAP_PARSE_FLAG_LITERAL8;
 	return flags;
 }

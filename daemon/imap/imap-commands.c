@@ -33,6 +33,7 @@ static const struct command commands[] = {
 	{ "NAMESPACE", cmd_namespace, NOARGS },
 	{ "NOOP", cmd_noop, NOARGS },
 	{ "RENAME", cmd_rename, 0 },
+	{ "REPLACE", cmd_replace, SEL | SEQS },
 	{ "SEARCH", cmd_search, SEL | SEQS },
 	{ "SELECT", cmd_select, 0 },
 	{ "SORT", cmd_sort, SEL | SEQS },

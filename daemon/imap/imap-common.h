@@ -69,6 +69,7 @@ enum imap_client_workarounds {
 enum imap_client_enabled {
 	IMAP_ENABLED_CONDSTORE = 0x01,
 	IMAP_ENABLED_QRESYNC = 0x02,
+	IMAP_ENABLED_IMAP4REV2 = 0x04,
 };
 
 struct client_command_context {
@@ -241,6 +242,7 @@ bool cmd_list(struct client_command_context *cmd);
 bool cmd_lsub(struct client_command_context *cmd);
 bool cmd_status(struct client_command_context *cmd);
 bool cmd_append(struct client_command_context *cmd);
+bool cmd_replace(struct client_command_context *cmd);
 bool cmd_fetch(struct client_command_context *cmd);
 bool cmd_store(struct client_command_context *cmd);
 bool cmd_copy(struct client_command_context *cmd);

@@ -4,6 +4,7 @@
  * EXISTS and RECENT when the counts moved. */
 #include "imap-common.h"
 #include "imap-search-return.h"
+#include "imap-rev2.h"
 
 struct imap_sync_ctx {
 	struct imap_client *client;
@@ -102,7 +103,9 @@ static void sync_callback(const struct mailbox_sync_rec *rec, void *context)
 				    (unsigned long long)mail_get_modseq(mail));
 		}
 		str_append(ctx->line, "FLAGS (");
-		imap_write_flags(ctx->line, mail_get_flags(mail), keywords);
+		imap_write_flags(ctx->line,
+				 imap_client_flags(client, mail_get_flags(mail)),
+				 keywords);
 		str_append(ctx->line, "))");
 		client_send_line(client, str_c(ctx->line));
 		mail_free(&mail);
@@ -167,7 +170,7 @@ void imap_sync(struct imap_client *client, bool no_expunges)
 	}
 	if (ctx.counts_changed) {
 		recent = count_recent(client->mailbox);
-		if (recent != client->recent_count) {
+		if (recent != client->recent_count && !imap_rev2(client)) {
 			client_send_linef(client, "* %u RECENT", recent);
 			client->recent_count = recent;
 		}
