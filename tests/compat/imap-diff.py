@@ -87,6 +87,8 @@ auth_mechanisms = plain login
 mailbox_idle_check_interval = 1 secs
 lda_mailbox_autocreate = yes
 mail_location = maildir:~/Maildir
+imap_metadata = yes
+mail_attribute_dict = file:%%h/Maildir/dovecot-attributes
 passdb {
   driver = passwd-file
   args = %(tmp)s/passwd
@@ -576,7 +578,7 @@ UIDV_RE = re.compile(
 # tests/compat/README.md; remove a name here when it lands.
 PENDING_CAPS = {b"CONDSTORE", b"QRESYNC", b"NOTIFY",
                 # Roost's own, beyond Dovecot 2.3 (test_imap_ext.py)
-                b"IMAP4rev2", b"OBJECTID"}
+                b"IMAP4rev2", b"OBJECTID", b"REPLACE"}
 # OBJECTID's SELECT line (Roost only)
 MAILBOXID_LINE = re.compile(rb"^\* OK \[MAILBOXID \([A-Za-z0-9_-]+\)\] Ok\r\n$")
 CAPS_RE = re.compile(rb"(CAPABILITY )([^\]\r\n]*)")

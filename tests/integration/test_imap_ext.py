@@ -23,6 +23,10 @@ import time
 import unittest
 
 ROOST = os.environ.get("ROOST", "build/bin/roost")
+DV_IMAP = "/usr/lib/dovecot/imap"
+DV_MASTER = shutil.which("dovecot", path="/usr/sbin:/usr/bin:/sbin:/bin")
+HAVE_DOVECOT = os.path.exists(DV_IMAP) and DV_MASTER is not None and \
+    os.path.realpath(DV_MASTER) != os.path.realpath(ROOST)
 UID = GID = 65534
 
 CONF = """protocols = imap
@@ -419,6 +423,65 @@ class ExtTest(unittest.TestCase):
         t = self.session()
         _, tagged = t.cmd("REPLACE 1 INBOX", msg("x"))
         self.assertIn("BAD No mailbox selected", tagged)
+
+    # ---- METADATA (RFC 5464) in Dovecot's file dict ----
+
+    def metadata_conf(self):
+        with open(self.conf, "a") as f:
+            f.write("imap_metadata = yes\n"
+                    "mail_attribute_dict = file:%h/Maildir/dovecot-attributes\n")
+
+    def test_metadata(self):
+        self.metadata_conf()
+        s = self.session()
+        self.assertIn(" METADATA", s.greeting)
+        s.ok("CREATE Work")
+        s.ok('SETMETADATA Work (/private/comment {5+}\r\na\tb\nc '
+             '/shared/x "y")')
+        self.assertEqual(s.ok("GETMETADATA (DEPTH infinity) Work /private"),
+                         ["* METADATA Work (/private/comment {5}", "a\tb",
+                          "c)"])
+        guid = re.search(r"MAILBOXID \(F([0-9a-f]+)\)",
+                         s.ok("STATUS Work (MAILBOXID)")[0]).group(1)
+        with open(os.path.join(self.dir, "home", "u", "Maildir",
+                               "dovecot-attributes"), "rb") as f:
+            data = f.read()
+        self.assertIn(b"priv/%s/comment\na\x01tb\x01nc\n" % guid.encode(),
+                      data)
+        self.assertIn(b"shared/%s/x\ny\n" % guid.encode(), data)
+        _, tagged = s.cmd('SETMETADATA "" (/shared/admin "x")')
+        self.assertIn("NO [CANNOT] The /shared/vendor/vendor.dovecot/pvt/"
+                      "server/admin attribute cannot be changed", tagged)
+
+    @unittest.skipUnless(HAVE_DOVECOT and os.geteuid() == 0,
+                         "needs Dovecot and root")
+    def test_metadata_dovecot_interop(self):
+        """Each server reads what the other wrote."""
+        self.metadata_conf()
+        s = self.session()
+        s.ok("CREATE Work")
+        s.ok('SETMETADATA Work (/private/comment "from roost")')
+        s.close()
+        self.sessions.remove(s)
+        subprocess.run([DV_MASTER, "-c", self.conf], check=True)
+        try:
+            p = subprocess.run([DV_IMAP, "-c", self.conf, "-u", "u"],
+                               input=b"a GETMETADATA Work /private/comment\r\n"
+                               b"b SETMETADATA INBOX (/shared/x \"from "
+                               b"dovecot\")\r\nc LOGOUT\r\n",
+                               stdout=subprocess.PIPE,
+                               stderr=subprocess.DEVNULL, timeout=20)
+        finally:
+            subprocess.run(["doveadm", "-c", self.conf, "stop"],
+                           stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL)
+        self.assertIn(b"* METADATA Work (/private/comment {10}\r\n"
+                      b"from roost)", p.stdout)
+        self.assertIn(b"b OK", p.stdout)
+        t = self.session()
+        self.assertEqual(t.ok("GETMETADATA INBOX /shared/x"),
+                         ["* METADATA INBOX (/shared/x {12}",
+                          "from dovecot)"])
 
 
 if __name__ == "__main__":
