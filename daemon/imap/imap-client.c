@@ -68,6 +68,8 @@ const char *imap_client_capability(const struct settings_root *set)
 		str_append_c(str, ' ');
 		str_append(str, custom + 1);
 	}
+	if (set->imap_metadata)
+		str_append(str, " METADATA");
 	/* as Dovecot: announced when a namespace has special-use mailboxes */
 	for (unsigned int i = 0; i < set->namespace_count; i++) {
 		const struct settings_namespace *ns = set->namespace[i];

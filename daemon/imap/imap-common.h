@@ -243,6 +243,8 @@ bool cmd_lsub(struct client_command_context *cmd);
 bool cmd_status(struct client_command_context *cmd);
 bool cmd_append(struct client_command_context *cmd);
 bool cmd_replace(struct client_command_context *cmd);
+bool cmd_getmetadata(struct client_command_context *cmd);
+bool cmd_setmetadata(struct client_command_context *cmd);
 bool cmd_fetch(struct client_command_context *cmd);
 bool cmd_store(struct client_command_context *cmd);
 bool cmd_copy(struct client_command_context *cmd);
