@@ -8,6 +8,8 @@
 #include "imap-bodystructure.h"
 #include "imap-envelope.h"
 #include "imap-quote.h"
+#include "mail-preview.h"
+#include "imap-rev2.h"
 
 #include <stdio.h>
 #include <strings.h>
@@ -176,6 +178,24 @@ static void append_sep(struct fetch_ctx *ctx, string_t *str)
 		str_append_c(str, ' ');
 }
 
+/* PREVIEW / SNIPPET: made from the message each time (mail-preview.c) */
+static void fetch_write_preview(struct fetch_ctx *ctx,
+				const struct imap_fetch_item *item)
+{
+	string_t *str = ctx->line;
+	string_t *text = str_new(256);
+
+	if (!ctx->msg_expunged && ctx->data != NULL) {
+		fetch_parse(ctx);
+		message_preview_generate(ctx->parts, ctx->data, ctx->size,
+					 MAIL_PREVIEW_MAX_CHARS, text);
+	}
+	imap_append_string(str, str_c(text));
+	if (strchr(item->name, '(') != NULL)
+		str_append_c(str, ')');
+	str_free(&text);
+}
+
 static void fetch_write_buffered(struct client_command_context *cmd,
 				 struct fetch_ctx *ctx,
 				 const struct imap_fetch_item *item)
@@ -199,7 +219,8 @@ static void fetch_write_buffered(struct client_command_context *cmd,
 		break;
 	case IMAP_FETCH_FLAGS:
 		str_append_c(str, '(');
-		imap_write_flags(str, mail_get_flags(mail),
+		imap_write_flags(str, imap_client_flags(cmd->client,
+							mail_get_flags(mail)),
 				 mail_get_keywords(mail));
 		str_append_c(str, ')');
 		break;
@@ -234,6 +255,23 @@ static void fetch_write_buffered(struct client_command_context *cmd,
 		str_printfa(str, "(%llu)",
 			    (unsigned long long)mail_get_modseq(mail));
 		imap_condstore_sent_modseq(cmd->client, mail_get_modseq(mail));
+		break;
+	case IMAP_FETCH_PREVIEW:
+		fetch_write_preview(ctx, item);
+		break;
+	case IMAP_FETCH_EMAILID: {
+		const char *id = ctx->msg_expunged ? NULL :
+			imap_objectid_emailid(cmd->pool, mail);
+
+		if (id == NULL)
+			str_append(str, "NIL");
+		else
+			str_printfa(str, "(%s)", id);
+		break;
+	}
+	case IMAP_FETCH_THREADID:
+		/* no thread identifiers: NIL (RFC 8474 5.2) */
+		str_append(str, "NIL");
 		break;
 	default:
 		i_unreached();
@@ -555,6 +593,11 @@ static void fetch_msg_end(struct client_command_context *cmd,
 {
 	struct imap_client *client = cmd->client;
 
+	if (ctx->first && ctx->fail_text != NULL) {
+		/* nothing went out before the failing item: Dovecot
+		   sends the UID rather than an empty list */
+		str_printfa(ctx->line, "UID %u", ctx->mail->uid);
+	}
 	str_append(ctx->line, ")\r\n");
 	client_send_data(client, ((const unsigned char *)str_c(ctx->line)), str_len(ctx->line));
 	str_truncate(ctx->line, 0);
@@ -845,7 +888,8 @@ bool cmd_fetch(struct client_command_context *cmd)
 		    item->type == IMAP_FETCH_BODY ||
 		    item->type == IMAP_FETCH_BODYSTRUCTURE)
 			ctx->need_parsed = true;
-		else if (!IMAP_FETCH_TYPE_BUFFERED(item->type))
+		else if (!IMAP_FETCH_TYPE_BUFFERED(item->type) ||
+			 item->type == IMAP_FETCH_PREVIEW)
 			ctx->need_stream = true;
 	}
 	ctx->mail = mail_alloc(client->mailbox);

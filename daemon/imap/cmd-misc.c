@@ -52,6 +52,10 @@ bool cmd_enable(struct client_command_context *cmd)
 		} else if (strcasecmp(name, "QRESYNC") == 0) {
 			features |= IMAP_ENABLED_QRESYNC;
 			str_append(reply, " QRESYNC");
+		} else if (strcasecmp(name, "IMAP4rev2") == 0 &&
+		    (cmd->client->enabled & IMAP_ENABLED_IMAP4REV2) == 0) {
+			cmd->client->enabled |= IMAP_ENABLED_IMAP4REV2;
+			str_append(reply, " IMAP4rev2");
 		}
 	}
 	if (features != 0)

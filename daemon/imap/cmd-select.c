@@ -2,6 +2,8 @@
  * for the session (with Dovecot's untagged lines, in its order) and
  * leaving it. */
 #include "imap-condstore.h"
+#include "imap-common.h"
+#include "imap-rev2.h"
 
 static bool select_open(struct client_command_context *cmd, bool readonly)
 {
@@ -52,8 +54,9 @@ static bool select_open(struct client_command_context *cmd, bool readonly)
 		mailbox_enable_modseqs(box);
 	imap_send_flags(client);
 	client_send_linef(client, "* %u EXISTS", status.messages);
-	client_send_linef(client, "* %u RECENT", status.recent);
-	if (status.first_unseen_seq != 0) {
+	if (!imap_rev2(client))
+		client_send_linef(client, "* %u RECENT", status.recent);
+	if (status.first_unseen_seq != 0 && !imap_rev2(client)) {
 		client_send_linef(client, "* OK [UNSEEN %u] First unseen.",
 				  status.first_unseen_seq);
 	}
@@ -66,6 +69,15 @@ static bool select_open(struct client_command_context *cmd, bool readonly)
 		client_send_linef(client, "* OK [HIGHESTMODSEQ %llu] Highest",
 				  (unsigned long long)status.highest_modseq);
 	}
+	{
+		/* OBJECTID (RFC 8474) */
+		const char *id = imap_objectid_mailboxid(cmd->pool, box);
+
+		if (id != NULL)
+			client_send_linef(client, "* OK [MAILBOXID (%s)] Ok", id);
+	}
+	if (imap_rev2(client))
+		imap_rev2_send_select_list(client, vname);
 	client->messages_count = status.messages;
 	client->recent_count = status.recent;
 	client->sync_last_full_modseq = status.highest_modseq;

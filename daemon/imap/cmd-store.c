@@ -5,6 +5,7 @@
 #include "imap-common.h"
 #include "imap-save.h"
 #include "imap-condstore.h"
+#include "imap-rev2.h"
 
 #include <strings.h>
 
@@ -185,7 +186,8 @@ static void store_send_fetch(struct imap_client *client, struct mail *mail,
 	}
 	if (!silent) {
 		str_append(str, "FLAGS (");
-		imap_write_flags(str, mail_get_flags(mail),
+		imap_write_flags(str, imap_client_flags(client,
+							mail_get_flags(mail)),
 				 mail_get_keywords(mail));
 		str_append_c(str, ')');
 	}

@@ -69,6 +69,7 @@ enum imap_client_workarounds {
 enum imap_client_enabled {
 	IMAP_ENABLED_CONDSTORE = 0x01,
 	IMAP_ENABLED_QRESYNC = 0x02,
+	IMAP_ENABLED_IMAP4REV2 = 0x04,
 };
 
 struct client_command_context {
@@ -142,6 +143,8 @@ struct imap_client {
 	/* SEARCHRES: the UIDs of the last SEARCH ... RETURN (SAVE) */
 	ARRAY_U32 search_saved;
 	bool search_saved_valid;
+	/* CONTEXT=SEARCH: searches with RETURN (UPDATE) (imap-search-return.c) */
+	struct imap_search_updates *search_updates;
 	/* the notify io while IDLE */
 	struct io *notify_io;
 
@@ -243,6 +246,9 @@ bool cmd_list(struct client_command_context *cmd);
 bool cmd_lsub(struct client_command_context *cmd);
 bool cmd_status(struct client_command_context *cmd);
 bool cmd_append(struct client_command_context *cmd);
+bool cmd_replace(struct client_command_context *cmd);
+bool cmd_getmetadata(struct client_command_context *cmd);
+bool cmd_setmetadata(struct client_command_context *cmd);
 bool cmd_fetch(struct client_command_context *cmd);
 bool cmd_store(struct client_command_context *cmd);
 bool cmd_copy(struct client_command_context *cmd);

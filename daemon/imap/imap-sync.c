@@ -4,6 +4,9 @@
  * EXISTS and RECENT when the counts moved. */
 #include "imap-condstore.h"
 #include "imap-save.h"
+#include "imap-common.h"
+#include "imap-search-return.h"
+#include "imap-rev2.h"
 
 struct imap_sync_ctx {
 	struct imap_client *client;
@@ -20,6 +23,8 @@ static void sync_flush_expunges(struct imap_sync_ctx *ctx)
 {
 	struct imap_client *client = ctx->client;
 
+	if (ctx->expunges.count > 0 || ctx->vanished.count > 0)
+		imap_search_updates_flush_expunges(client);
 	if ((client->enabled & IMAP_ENABLED_QRESYNC) != 0 &&
 	    ctx->vanished.count > 0) {
 		string_t *str = str_new(64);
@@ -81,6 +86,8 @@ static void sync_callback(const struct mailbox_sync_rec *rec, void *context)
 		   counted after the ones before it went */
 		uint32_t seq = rec->seq + (uint32_t)ctx->expunges.count;
 
+		imap_search_updates_expunge(client, rec->uid, seq,
+					    seq <= client->messages_count);
 		if (seq > client->messages_count)
 			break;	/* never announced */
 		array_push(&ctx->expunges, seq);
@@ -128,7 +135,9 @@ static void sync_callback(const struct mailbox_sync_rec *rec, void *context)
 			imap_condstore_sent_modseq(client, modseq);
 		}
 		str_append(ctx->line, "FLAGS (");
-		imap_write_flags(ctx->line, mail_get_flags(mail), keywords);
+		imap_write_flags(ctx->line,
+				 imap_client_flags(client, mail_get_flags(mail)),
+				 keywords);
 		str_append(ctx->line, "))");
 		client_send_line(client, str_c(ctx->line));
 		mail_free(&mail);
@@ -171,6 +180,7 @@ void imap_sync(struct imap_client *client, bool no_expunges)
 	    strcmp(client->cmd->command->name, "CHECK") != 0 &&
 	    strcmp(client->cmd->command->name, "IDLE") != 0)
 		flags |= MAILBOX_SYNC_FLAG_NO_NEWMAIL;
+	imap_search_updates_sync_begin(client);
 	if (mailbox_sync(client->mailbox, flags,
 			 sync_callback, &ctx) < 0) {
 		/* the view stays as it was; the next command retries */
@@ -193,10 +203,11 @@ void imap_sync(struct imap_client *client, bool no_expunges)
 	}
 	if (ctx.counts_changed) {
 		recent = count_recent(client->mailbox);
-		if (recent != client->recent_count) {
+		if (recent != client->recent_count && !imap_rev2(client)) {
 			client_send_linef(client, "* %u RECENT", recent);
 			client->recent_count = recent;
 		}
 	}
 	imap_condstore_sync_end(client, no_expunges);
+	imap_search_updates_sync(client);
 }

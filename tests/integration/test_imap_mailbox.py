@@ -185,7 +185,12 @@ class Setup:
             print("kept", self.tmp, file=sys.stderr)
 
 
+# OBJECTID's SELECT/EXAMINE line (RFC 8474): Roost's own, not Dovecot's
+MAILBOXID_LINE = re.compile(rb"\* OK \[MAILBOXID \([A-Za-z0-9_-]+\)\] Ok\r\n")
+
+
 def normalize(out):
+    out = MAILBOXID_LINE.sub(b"", out)
     out = TIMING.sub(b" (T).", out)
     # the capability list is the session core's, not tested here
     out = re.sub(rb"^\* PREAUTH \[CAPABILITY [^]]*\]", b"* PREAUTH [CAPS]",
