@@ -73,6 +73,8 @@ struct quota {
 	bool counting;
 	/* the trash plugin: its config file (priority + mailbox lines) */
 	char *trash_path;
+	/* quota_max_mail_size, 0 = none */
+	uint64_t max_mail_size;
 };
 
 /* printf into one of a few rotating static buffers: error texts handed
@@ -484,6 +486,20 @@ int quota_user_init(struct mail_user *user, const struct mail_user_info *info,
 	value = quota_setting(user, info, "quota_exceeded_message");
 	quota->exceeded_msg = i_strdup(value != NULL ? value :
 				       QUOTA_DEFAULT_EXCEEDED_MSG);
+	value = quota_setting(user, info, "quota_max_mail_size");
+	if (value != NULL) {
+		struct quota_limit l;
+
+		if (limit_parse(value, true, true, &l, &error) < 0 ||
+		    l.relative || l.percent) {
+			*error_r = p_strdup_printf(user->pool,
+				"quota_max_mail_size: Invalid value '%s'",
+				value);
+			quota_user_deinit(user);
+			return -1;
+		}
+		quota->max_mail_size = (uint64_t)l.value;
+	}
 	if (mail_plugins_has(user->set->mail_plugins, "trash")) {
 		value = quota_setting(user, info, "trash");
 		if (value == NULL) {
@@ -1178,6 +1194,13 @@ int quota_save_check(struct mail_save_context *ctx, uint64_t size,
 
 	if (!quota_applies(t->box))
 		return 0;
+	if (!t->quota_moving && t->box->user->quota->max_mail_size > 0 &&
+	    size > t->box->user->quota->max_mail_size) {
+		mailbox_set_error(t->box, MAIL_ERROR_LIMIT, "Mail size is "
+			"larger than the maximum size allowed by server "
+			"configuration");
+		return -1;
+	}
 	if (!t->quota_moving && quota_test(t, size, vsize, &over, &error) < 0) {
 		if (over)
 			mailbox_set_error(t->box, MAIL_ERROR_NOQUOTA, "%s",
