@@ -422,7 +422,6 @@ static int root_init(struct quota *quota, const struct mail_user_info *info,
 	snprintf(key, sizeof(key), "%s_grace", prefix);
 	{
 		const char *grace = quota_setting(user, info, key);
-		bool ignore = false;
 
 		if (grace == NULL)
 			grace = "10%";
@@ -432,7 +431,6 @@ static int root_init(struct quota *quota, const struct mail_user_info *info,
 				"Invalid %s value '%s'", key, grace);
 			return -1;
 		}
-		(void)ignore;
 	}
 	for (unsigned int i = 1;; i++) {
 		const char *w;
@@ -1309,8 +1307,6 @@ static bool warning_crossed(const struct quota_root *root,
 	uint64_t blimit = limit_apply(&root->def.bytes, &w->bytes);
 	uint64_t climit = limit_apply(&root->def.count, &w->count);
 
-	if (w->bytes.percent && !w->bytes.relative)
-		blimit = limit_apply(&root->def.bytes, &w->bytes);
 	if (!w->reverse) {
 		return (w->bytes.set && blimit > 0 && before_bytes < blimit &&
 			after_bytes >= blimit) ||
