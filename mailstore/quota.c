@@ -73,6 +73,8 @@ struct quota {
 	bool counting;
 	/* the trash plugin: its config file (priority + mailbox lines) */
 	char *trash_path;
+	/* quota_max_mail_size, 0 = none */
+	uint64_t max_mail_size;
 };
 
 /* printf into one of a few rotating static buffers: error texts handed
@@ -420,7 +422,6 @@ static int root_init(struct quota *quota, const struct mail_user_info *info,
 	snprintf(key, sizeof(key), "%s_grace", prefix);
 	{
 		const char *grace = quota_setting(user, info, key);
-		bool ignore = false;
 
 		if (grace == NULL)
 			grace = "10%";
@@ -430,7 +431,6 @@ static int root_init(struct quota *quota, const struct mail_user_info *info,
 				"Invalid %s value '%s'", key, grace);
 			return -1;
 		}
-		(void)ignore;
 	}
 	for (unsigned int i = 1;; i++) {
 		const char *w;
@@ -484,6 +484,20 @@ int quota_user_init(struct mail_user *user, const struct mail_user_info *info,
 	value = quota_setting(user, info, "quota_exceeded_message");
 	quota->exceeded_msg = i_strdup(value != NULL ? value :
 				       QUOTA_DEFAULT_EXCEEDED_MSG);
+	value = quota_setting(user, info, "quota_max_mail_size");
+	if (value != NULL) {
+		struct quota_limit l;
+
+		if (limit_parse(value, true, true, &l, &error) < 0 ||
+		    l.relative || l.percent) {
+			*error_r = p_strdup_printf(user->pool,
+				"quota_max_mail_size: Invalid value '%s'",
+				value);
+			quota_user_deinit(user);
+			return -1;
+		}
+		quota->max_mail_size = (uint64_t)l.value;
+	}
 	if (mail_plugins_has(user->set->mail_plugins, "trash")) {
 		value = quota_setting(user, info, "trash");
 		if (value == NULL) {
@@ -1178,6 +1192,13 @@ int quota_save_check(struct mail_save_context *ctx, uint64_t size,
 
 	if (!quota_applies(t->box))
 		return 0;
+	if (!t->quota_moving && t->box->user->quota->max_mail_size > 0 &&
+	    size > t->box->user->quota->max_mail_size) {
+		mailbox_set_error(t->box, MAIL_ERROR_LIMIT, "Mail size is "
+			"larger than the maximum size allowed by server "
+			"configuration");
+		return -1;
+	}
 	if (!t->quota_moving && quota_test(t, size, vsize, &over, &error) < 0) {
 		if (over)
 			mailbox_set_error(t->box, MAIL_ERROR_NOQUOTA, "%s",
@@ -1286,8 +1307,6 @@ static bool warning_crossed(const struct quota_root *root,
 	uint64_t blimit = limit_apply(&root->def.bytes, &w->bytes);
 	uint64_t climit = limit_apply(&root->def.count, &w->count);
 
-	if (w->bytes.percent && !w->bytes.relative)
-		blimit = limit_apply(&root->def.bytes, &w->bytes);
 	if (!w->reverse) {
 		return (w->bytes.set && blimit > 0 && before_bytes < blimit &&
 			after_bytes >= blimit) ||
