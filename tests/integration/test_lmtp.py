@@ -30,7 +30,7 @@ import threading
 import time
 import unittest
 
-from serverlib import free_port
+from serverlib import free_port, make_cert, tls_context
 
 ROOST = os.environ.get("ROOST", "build/bin/roost")
 BIN = os.path.dirname(os.path.abspath(ROOST))
@@ -48,7 +48,9 @@ mail_location = maildir:~/Maildir
 hostname = mx.example.test
 first_valid_uid = 1
 auth_failure_delay = 0
-ssl = no
+ssl = yes
+ssl_cert = <%(tmp)s/cert.pem
+ssl_key = <%(tmp)s/key.pem
 disable_plaintext_auth = no
 recipient_delimiter = +
 lmtp_save_to_detail_mailbox = yes
@@ -75,6 +77,9 @@ service pop3-login {
   inet_listener pop3 {
     port = %(pop3_port)d
   }
+  inet_listener pop3s {
+    port = 0
+  }
 }
 %(extra)s""" % {"tmp": tmp, "lmtp_port": lmtp_port, "pop3_port": pop3_port,
                 "extra": extra}
@@ -82,6 +87,7 @@ service pop3-login {
 
 def make_tree(tmp):
     os.chmod(tmp, 0o755)
+    make_cert(tmp)
     for d in ("run", "state", "home"):
         os.makedirs(os.path.join(tmp, d), exist_ok=True)
     os.chown(os.path.join(tmp, "home"), UID, GID)
@@ -240,7 +246,8 @@ class LmtpServer(unittest.TestCase):
                          "220 mx.example.test Dovecot (Debian) ready.")
         self.assertEqual(raw.cmd(b"LHLO client.example\r\n"),
                          "250-mx.example.test\n250-8BITMIME\n250-CHUNKING\n"
-                         "250-ENHANCEDSTATUSCODES\n250 PIPELINING")
+                         "250-ENHANCEDSTATUSCODES\n250-PIPELINING\n"
+                         "250 STARTTLS")
 
     def test_01_per_recipient_replies(self):
         """One unknown recipient among three: 550 at RCPT, then one reply
@@ -335,7 +342,7 @@ class LmtpServer(unittest.TestCase):
         code, text = c.docmd("LHLO", "tcp.example")
         self.assertEqual((code, text), (250, b"mx.example.test\n8BITMIME\n"
                                         b"CHUNKING\nENHANCEDSTATUSCODES\n"
-                                        b"PIPELINING"))
+                                        b"PIPELINING\nSTARTTLS"))
         self.assertEqual(c.sendmail("s@example.org", ["carol@example.test"],
                                     b"Subject: tcp\r\n\r\nover tcp\r\n"), {})
         c.quit()
@@ -535,6 +542,24 @@ class LmtpServer(unittest.TestCase):
             self.assertEqual(f.read(), "Return-Path: <q@example.org>\n"
                              "Subject: stdin\n\nbody\n")
 
+    def test_09_starttls(self):
+        """STARTTLS (ssl = yes): LHLO again inside TLS without it, a
+        second STARTTLS refused, a delivery over TLS."""
+        c = smtplib.LMTP(self.sock)
+        self.assertIn(b"STARTTLS", c.ehlo("tls.example")[1])
+        self.assertEqual(c.starttls(context=tls_context()),
+                         (220, b"2.0.0 Begin TLS negotiation now."))
+        self.assertEqual(c.ehlo("tls.example"),
+                         (250, b"mx.example.test\n8BITMIME\nCHUNKING\n"
+                          b"ENHANCEDSTATUSCODES\nPIPELINING"))
+        self.assertEqual(c.docmd("STARTTLS"),
+                         (502, b"5.5.1 TLS is already active."))
+        self.assertEqual(c.sendmail("t@example.org", ["carol@example.test"],
+                                    b"Subject: over tls\r\n\r\nx\r\n"), {})
+        c.quit()
+        with open(maildir_files(self.home("carol"))[-1]) as f:
+            self.assertIn("Subject: over tls\n", f.read())
+
 
 # ---- the differential run against Dovecot's lmtp ------------------------
 
@@ -564,6 +589,7 @@ DIFF_SESSIONS = [
      b"RCPT TO:<\"a b\"@example.test>\r\n", b"RCPT TO:<alice>\r\n",
      b"DATA x\r\n", b"DATA\r\n", b"BDAT\r\n", b"BDAT x\r\n",
      b"mail from:<a@b.c>\r\n", b"\r\n", b"NO\x00OP\r\n",
+     b"STARTTLS x\r\n",
      b"NOOP " + b"x" * 5000 + b"\r\n", b"QUIT\r\n"],
     # everything pipelined in one write
     [b"LHLO p\r\nMAIL FROM:<p@example.org>\r\n"
@@ -625,7 +651,11 @@ class LmtpDiff(unittest.TestCase):
                                 stdout=subprocess.DEVNULL,
                                 stderr=subprocess.DEVNULL)
         self.procs.append((proc, tmp))
-        wait_for(os.path.join(tmp, "run", "lmtp"))
+        try:
+            wait_for(os.path.join(tmp, "run", "lmtp"))
+        except RuntimeError:
+            with open(os.path.join(tmp, "log")) as f:
+                raise RuntimeError("%s didn't start: %s" % (argv0, f.read()))
         return tmp
 
     def setUp(self):
