@@ -104,9 +104,8 @@ def wait_for(path_or_port, timeout=20):
             if isinstance(path_or_port, int):
                 socket.create_connection(("127.0.0.1", path_or_port), 1).close()
             else:
-                s = socket.socket(socket.AF_UNIX)
-                s.connect(path_or_port)
-                s.close()
+                with socket.socket(socket.AF_UNIX) as s:
+                    s.connect(path_or_port)
             return
         except OSError:
             time.sleep(0.1)
@@ -559,6 +558,43 @@ class LmtpServer(unittest.TestCase):
         c.quit()
         with open(maildir_files(self.home("carol"))[-1]) as f:
             self.assertIn("Subject: over tls\n", f.read())
+
+
+class LmtpSocketActivation(unittest.TestCase):
+    """A unix socket passed by systemd with the fd name "lmtp" is the
+    lmtp service's listener (the configured base_dir/lmtp isn't made)."""
+
+    def test_named_unix_fd(self):
+        activate = shutil.which("systemd-socket-activate")
+        if os.geteuid() != 0 or activate is None:
+            self.skipTest("needs root and systemd-socket-activate")
+        tmp = tempfile.mkdtemp(prefix="roost-lmtpsd.")
+        try:
+            make_tree(tmp)
+            conf = os.path.join(tmp, "dovecot.conf")
+            with open(conf, "w") as f:
+                f.write(conf_text(tmp, free_port(), free_port()).replace(
+                    "protocols = lmtp pop3", "protocols = lmtp"))
+            sock = os.path.join(tmp, "sd-lmtp")
+            proc = subprocess.Popen([activate, "-l", sock, "--fdname=lmtp",
+                                     os.path.join(BIN, "dovecot"), "-F",
+                                     "-c", conf], stderr=subprocess.DEVNULL)
+            try:
+                wait_for(sock)
+                c = smtplib.LMTP(sock)
+                self.assertEqual(c.sendmail("s@example.org",
+                                            ["alice@example.test"],
+                                            b"Subject: sd\r\n\r\nx\r\n"), {})
+                c.quit()
+                self.assertEqual(len(maildir_files(
+                    os.path.join(tmp, "home", "alice"))), 1)
+                self.assertFalse(os.path.exists(os.path.join(tmp, "run",
+                                                             "lmtp")))
+            finally:
+                proc.send_signal(signal.SIGTERM)
+                proc.wait(20)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
 
 
 # ---- the differential run against Dovecot's lmtp ------------------------
