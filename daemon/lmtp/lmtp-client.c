@@ -281,6 +281,21 @@ static void lmtp_child_log_prefix(struct lmtp_client *client,
 	str_free(&prefix);
 }
 
+/* Dovecot's text for an error whose details are only in the log. */
+static const char *lmtp_internal_error(void)
+{
+	static char text[128];
+	char date[32];
+	time_t now = time(NULL);
+	struct tm tm;
+
+	localtime_r(&now, &tm);
+	strftime(date, sizeof(date), "%Y-%m-%d %H:%M:%S", &tm);
+	snprintf(text, sizeof(text), "Internal error occurred. Refer to "
+		 "server log for more information. [%s]", date);
+	return text;
+}
+
 /* The delivery child: become the user, save, report one result line
  * ("O", or "T"/"Q"/"q" and the error) on fd, exit. */
 static void ATTR_NORETURN
@@ -319,6 +334,11 @@ lmtp_deliver_child(struct lmtp_client *client,
 			mailbox = lrcpt->detail;
 		if (mail_deliver(&dctx, mailbox, &error, &error_class) == 0)
 			str_append_c(result, 'O');
+		else if (error_class == MAIL_ERROR_NOQUOTA &&
+			 strcmp(error, "Not enough disk space") == 0)
+			/* a full disk is an internal error to Dovecot's lmtp
+			   (451 4.2.0), not a full quota */
+			str_printfa(result, "T%s", lmtp_internal_error());
 		else if (error_class != MAIL_ERROR_NOQUOTA)
 			str_printfa(result, "T%s", error);
 		else if (mail_deliver_error_is_tempfail(set, error_class, error))

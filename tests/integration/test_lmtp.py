@@ -511,6 +511,38 @@ class LmtpServer(unittest.TestCase):
         self.wait_log(r"save failed to open mailbox \.\./\.\./\.\./evil: "
                       r"Invalid mailbox name")
 
+    def test_06d_disk_full(self):
+        """One recipient whose disk is full among others: 451 4.2.0 with
+        Dovecot's internal-error text for it (temporary: the MTA tries it
+        again), the others saved."""
+        mnt = os.path.join(self.tmp, "tiny")
+        os.mkdir(mnt)
+        if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs",
+                           mnt]).returncode != 0:
+            self.skipTest("can't mount tmpfs")
+        try:
+            os.mkdir(os.path.join(mnt, "full"))
+            os.chown(os.path.join(mnt, "full"), UID, GID)
+            with open(os.path.join(self.tmp, "passwd"), "a") as f:
+                f.write("full@example.test:{PLAIN}pw:%d:%d::%s/full::\n" %
+                        (UID, GID, mnt))
+            c = smtplib.LMTP(self.sock)
+            c.ehlo("x")
+            c.mail("a@example.org")
+            self.assertEqual(c.rcpt("full@example.test")[0], 250)
+            self.assertEqual(c.rcpt("carol@example.test")[0], 250)
+            code, text = c.data(b"Subject: big\r\n\r\n" +
+                                (b"y" * 75 + b"\r\n") * 4000)
+            self.assertEqual(code, 451)
+            self.assertRegex(text.decode(), r"^4\.2\.0 <full@example\.test> "
+                             r"Internal error occurred\. Refer to server log "
+                             r"for more information\. \[\d{4}-\d\d-\d\d "
+                             r"\d\d:\d\d:\d\d\]$")
+            self.assertEqual(c.getreply()[0], 250)
+            c.quit()
+        finally:
+            subprocess.run(["umount", mnt])
+
     def test_07_read_back_pop3(self):
         """What LMTP delivered, read over POP3 from the same server."""
         p = poplib.POP3("127.0.0.1", self.pop3_port, timeout=20)
