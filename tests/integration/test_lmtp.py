@@ -68,6 +68,11 @@ service lmtp {
   unix_listener lmtp {
     mode = 0666
   }
+  unix_listener %(tmp)s/spool/private/dovecot-lmtp {
+    mode = 0600
+    user = nobody
+    group = nogroup
+  }
   inet_listener lmtp {
     address = 127.0.0.1
     port = %(lmtp_port)d
@@ -88,7 +93,7 @@ service pop3-login {
 def make_tree(tmp):
     os.chmod(tmp, 0o755)
     make_cert(tmp)
-    for d in ("run", "state", "home"):
+    for d in ("run", "state", "home", "spool/private"):
         os.makedirs(os.path.join(tmp, d), exist_ok=True)
     os.chown(os.path.join(tmp, "home"), UID, GID)
     with open(os.path.join(tmp, "passwd"), "w") as f:
@@ -311,6 +316,21 @@ class LmtpServer(unittest.TestCase):
         # the delivery ran as the user: the files are the user's
         st = os.stat(files[-1])
         self.assertEqual((st.st_uid, st.st_gid), (UID, GID))
+
+    def test_01b_postfix_listener(self):
+        """Postfix's unix_listener private/dovecot-lmtp { mode user group }
+        beside the default one (base_dir/lmtp, 0666)."""
+        path = os.path.join(self.tmp, "spool", "private", "dovecot-lmtp")
+        st = os.stat(path)
+        self.assertEqual((st.st_mode & 0o7777, st.st_uid, st.st_gid),
+                         (0o600, UID, GID))
+        st = os.stat(self.sock)
+        self.assertEqual((st.st_mode & 0o7777, st.st_uid), (0o666, 0))
+        c = smtplib.LMTP(path)
+        self.assertEqual(c.sendmail("pf@example.org", ["carol@example.test"],
+                                    b"Subject: via postfix socket\r\n\r\nx\r\n"),
+                         {})
+        c.quit()
 
     def test_02_detail_mailbox(self):
         """bob+work@ goes to the mailbox work (autocreated), with
