@@ -678,7 +678,8 @@ DIFF_SESSIONS = [
      b"DATA x\r\n", b"DATA\r\n", b"BDAT\r\n", b"BDAT x\r\n",
      b"mail from:<a@b.c>\r\n", b"\r\n", b"NO\x00OP\r\n",
      b"STARTTLS x\r\n",
-     b"NOOP " + b"x" * 5000 + b"\r\n", b"QUIT\r\n"],
+     b"NOOP " + b"x" * 5000 + b"\r\n", b"NOOP " + b"x" * 4096 + b"\r\n",
+     b"NOOP " + b"x" * 4097 + b"\r\n", b"QUIT\r\n"],
     # everything pipelined in one write
     [b"LHLO p\r\nMAIL FROM:<p@example.org>\r\n"
      b"RCPT TO:<erin@example.test>\r\nRCPT TO:<nobody@example.test>\r\n"
