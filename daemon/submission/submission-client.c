@@ -25,6 +25,7 @@
  * header: SIZE is advertised 1024 lower and MAIL's SIZE= sent 1024
  * higher. */
 #define SUBMISSION_SIZE_RESERVE 1024
+#define SUBMISSION_DEFAULT_MAX_SIZE (40 * 1024 * 1024)
 
 struct submission_client {
 	struct ioloop *loop;
@@ -193,7 +194,8 @@ static uint64_t client_max_size(struct submission_client *client)
 
 	if (max > 0 && (limit == 0 || max < limit))
 		limit = max;
-	return limit;
+	/* neither the relay nor the admin set one: Dovecot's 40 MB */
+	return limit == 0 ? SUBMISSION_DEFAULT_MAX_SIZE : limit;
 }
 
 static enum smtp_server_result
@@ -457,7 +459,8 @@ client_cmd_other(struct smtp_server_conn *sconn ATTR_UNUSED, void *context,
 		return SMTP_SERVER_REPLIED_FAIL;
 	}
 	if (strcmp(verb, "STARTTLS") == 0) {
-		smtp_server_reply(client->sconn, 502, "5.5.1",
+		smtp_server_reply(client->sconn, 502, "5.5.1", client->tls ?
+				  "TLS is already active." :
 				  "TLS support is not enabled.");
 		return SMTP_SERVER_REPLIED_FAIL;
 	}
