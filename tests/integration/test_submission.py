@@ -361,6 +361,25 @@ submission_max_mail_size = 10k
         self.assertTrue(m.data.endswith(b"Subject: p\r\n\r\npiped\r\n"))
         c.close()
 
+    def test_pipelined_behind_auth(self):
+        """Commands sent with AUTH travel with the hand-over."""
+        c = Raw(self.ssl_port, tls=True)
+        c.reply()
+        auth = base64.b64encode(b"\0alice\0secret")
+        c.send(b"EHLO early\r\nAUTH PLAIN " + auth + b"\r\n"
+               b"MAIL FROM:<a@example.com>\r\nRCPT TO:<b@example.com>\r\n"
+               b"DATA\r\nSubject: early\r\n\r\nx\r\n.\r\nQUIT\r\n")
+        self.assertEqual(c.reply()[-1], "250 PIPELINING")
+        self.assertEqual(c.reply(), ["235 2.7.0 Logged in."])
+        self.assertEqual(c.reply(), ["250 2.1.0 Ok"])
+        self.assertEqual(c.reply(), ["250 2.1.5 Ok"])
+        self.assertEqual(c.reply(), ["354 OK"])
+        self.assertEqual(c.reply(), ["250 2.0.0 Ok: queued as TEST123"])
+        self.assertEqual(c.reply(), ["221 2.0.0 Bye"])
+        c.close()
+        m = self.sink.wait_messages(1)[0]
+        self.assertTrue(m.data.startswith(b"Received: from early "))
+
     def test_bdat_chunks(self):
         c = self.raw_logged_in()
         self.assertEqual(c.cmd("MAIL FROM:<a@example.com>"), ["250 2.1.0 Ok"])
