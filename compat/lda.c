@@ -13,6 +13,7 @@
 #include "var-expand.h"
 #include "settings-structs.h"
 #include "doveadm-mail.h"
+#include "mail-deliver.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -25,11 +26,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#define DEFAULT_ENVELOPE_SENDER "MAILER-DAEMON"
+#define DEFAULT_ENVELOPE_SENDER MAIL_DELIVER_DEFAULT_SENDER
 /* Larger messages go to a temporary file instead of memory. */
 #define LDA_MAX_MEMORY_BUFFER (128 * 1024)
-/* The part of the header looked at for the log line. */
-#define LDA_MAX_HEADER_SIZE (64 * 1024)
 #define LDA_EX_NOPERM 77
 
 /* strings that live until the end of the run */
@@ -44,8 +43,6 @@ struct lda_input {
 	/* From_ line */
 	char *from_sender;
 	time_t from_time;
-	/* the header, for the log line and rejections */
-	string_t *header;
 };
 
 struct lda_ctx {
@@ -58,9 +55,9 @@ struct lda_ctx {
 	struct lda_input input;
 	const struct settings_root *set;
 	struct mail_user *mail_user;
-	/* the log line's variables */
-	const char *msgid, *subject, *from;
-	uint64_t vsize;
+	/* the delivery (mailstore/mail-deliver.c): the message, the log
+	   line's variables (msgid, subject, from, vsize), the header */
+	struct mail_deliver_context dctx;
 };
 
 static void print_help(void)
@@ -191,283 +188,6 @@ static int input_read(struct lda_input *in, int src_fd, const char *name,
 	return 0;
 }
 
-/* Call fn for the message's bytes in order. */
-static int input_foreach(struct lda_input *in,
-			 int (*fn)(const void *data, size_t size, void *ctx),
-			 void *context)
-{
-	unsigned char buf[65536];
-	uint64_t off = 0;
-
-	if (in->fd < 0)
-		return in->mem_size == 0 ? 0 : fn(in->mem, in->mem_size, context);
-	while (off < in->size) {
-		ssize_t n = pread(in->fd, buf, sizeof(buf), (off_t)off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			i_error("read(stdin) failed: %s",
-				n < 0 ? strerror(errno) : "unexpected EOF");
-			return -1;
-		}
-		if (fn(buf, (size_t)n, context) < 0)
-			return -1;
-		off += (uint64_t)n;
-	}
-	return 0;
-}
-
-static int header_collect(const void *data, size_t size, void *context)
-{
-	struct lda_input *in = context;
-	size_t room = LDA_MAX_HEADER_SIZE - str_len(in->header);
-
-	str_append_n(in->header, data, MIN(size, room));
-	return str_len(in->header) >= LDA_MAX_HEADER_SIZE ? -1 : 0;
-}
-
-/* ---- the header values the log line shows ---------------------------- */
-
-static const char *header_get(const string_t *hdr, const char *name)
-{
-	const char *p = str_c(hdr), *end = p + str_len(hdr);
-	size_t nlen = strlen(name);
-
-	while (p < end && *p != '\n' && !(*p == '\r' && p[1] == '\n')) {
-		const char *eol = p, *vstart;
-
-		for (;;) {
-			eol = memchr(eol, '\n', (size_t)(end - eol));
-			if (eol == NULL) {
-				eol = end;
-				break;
-			}
-			if (eol + 1 < end && (eol[1] == ' ' || eol[1] == '\t')) {
-				eol++;
-				continue;
-			}
-			break;
-		}
-		if ((size_t)(eol - p) > nlen && p[nlen] == ':' &&
-		    strncasecmp(p, name, nlen) == 0) {
-			string_t *v = str_new(64);
-			char *ret;
-
-			for (vstart = p + nlen + 1; vstart < eol; vstart++) {
-				if (*vstart == '\r' || *vstart == '\n')
-					continue;
-				str_append_c(v, *vstart == '\t' ? ' ' : *vstart);
-			}
-			/* trim */
-			ret = str_free_without_data(&v);
-			char *s = ret;
-			while (*s == ' ')
-				s++;
-			size_t len = strlen(s);
-			while (len > 0 && s[len - 1] == ' ')
-				len--;
-			const char *result = p_strndup(lda_pool, s, len);
-			free(ret);
-			return result;
-		}
-		p = eol < end ? eol + 1 : end;
-	}
-	return NULL;
-}
-
-/* "<id@host>" or "unspecified" */
-static const char *msgid_of(const char *value)
-{
-	size_t len;
-
-	if (value == NULL)
-		return "unspecified";
-	len = strlen(value);
-	if (len < 3 || value[0] != '<' || strchr(value, '>') != value + len - 1 ||
-	    strpbrk(value, " \t") != NULL || len > 200)
-		return "unspecified";
-	return value;
-}
-
-/* The address of a From: value: inside <...>, else the value. */
-static const char *address_of(const char *value)
-{
-	const char *lt, *gt;
-
-	if (value == NULL)
-		return "";
-	lt = strrchr(value, '<');
-	if (lt != NULL && (gt = strchr(lt, '>')) != NULL)
-		return p_strndup(lda_pool, lt + 1, (size_t)(gt - lt - 1));
-	return value;
-}
-
-/* Dovecot's sanitizing of -f: an address, else MAILER-DAEMON. */
-static const char *address_sanitize(const char *address)
-{
-	const char *addr = address_of(address), *at;
-
-	if (*addr == '\0' || strpbrk(addr, " \t\"()<>,;") != NULL)
-		return DEFAULT_ENVELOPE_SENDER;
-	at = strchr(addr, '@');
-	if (at == NULL || at == addr || at[1] == '\0')
-		return DEFAULT_ENVELOPE_SENDER;
-	return addr;
-}
-
-static uint64_t vsize_of(struct lda_input *in);
-
-struct vsize_ctx {
-	uint64_t vsize;
-	bool last_cr;
-};
-
-static int vsize_count(const void *data, size_t size, void *context)
-{
-	struct vsize_ctx *ctx = context;
-	const unsigned char *p = data;
-
-	for (size_t i = 0; i < size; i++) {
-		if (p[i] == '\n' && !ctx->last_cr)
-			ctx->vsize++;
-		ctx->last_cr = p[i] == '\r';
-		ctx->vsize++;
-	}
-	return 0;
-}
-
-static uint64_t vsize_of(struct lda_input *in)
-{
-	struct vsize_ctx ctx = { 0, false };
-
-	(void)input_foreach(in, vsize_count, &ctx);
-	return ctx.vsize;
-}
-
-/* deliver_log_format: %$ the result, %m msgid, %s subject, %f from,
- * %e envelope sender, %p size, %w virtual size. */
-static void lda_log(struct lda_ctx *ctx, const char *fmt, ...)
-	ATTR_FORMAT(2, 3);
-static void lda_log(struct lda_ctx *ctx, const char *fmt, ...)
-{
-	char size[32], vsize[32], *msg;
-	const char *envelope = ctx->envelope_sender == NULL ||
-		strcmp(ctx->envelope_sender, DEFAULT_ENVELOPE_SENDER) == 0 ?
-		"" : ctx->envelope_sender;
-	string_t *dest = str_new(256);
-	const char *error;
-	va_list args;
-
-	va_start(args, fmt);
-	msg = i_strdup_vprintf(fmt, args);
-	va_end(args);
-	snprintf(size, sizeof(size), "%llu",
-		 (unsigned long long)ctx->input.size);
-	snprintf(vsize, sizeof(vsize), "%llu", (unsigned long long)ctx->vsize);
-	const struct var_expand_table table[] = {
-		{ '$', msg, NULL },
-		{ 'm', ctx->msgid, "msgid" },
-		{ 's', ctx->subject, "subject" },
-		{ 'f', ctx->from, "from" },
-		{ 'e', envelope, "from_envelope" },
-		{ 'p', size, "size" },
-		{ 'w', vsize, "vsize" },
-		{ '\0', NULL, NULL },
-	};
-	(void)var_expand(dest, ctx->set->deliver_log_format, table, NULL,
-			 NULL, &error);
-	i_info("%s", str_c(dest));
-	str_free(&dest);
-	free(msg);
-}
-
-/* ---- saving ---------------------------------------------------------- */
-
-static int save_chunk(const void *data, size_t size, void *context)
-{
-	return mailbox_save_continue(context, data, size);
-}
-
-/* Save into vname. 0 saved; -1 with *error_r and *error_class_r. */
-static int lda_save(struct lda_ctx *ctx, const char *vname,
-		    const char **error_r, enum mail_error *error_class_r)
-{
-	struct mail_user *user = ctx->mail_user;
-	const struct settings_root *set = ctx->set;
-	struct mailbox *box;
-	struct mailbox_transaction *t;
-	struct mail_save_context *save;
-	bool exists, created = false;
-	int ret = 0;
-
-	box = mailbox_alloc(user, vname, MAILBOX_FLAG_SAVEONLY);
-	if (set->lda_mailbox_autocreate &&
-	    mailbox_exists(box, &exists) == 0 && !exists) {
-		if (mailbox_create(box, NULL, false) == 0)
-			created = true;
-		else if ((mailbox_get_last_error(box, error_class_r),
-			  *error_class_r) != MAIL_ERROR_EXISTS) {
-			*error_r = doveadm_tmp_printf("%s",
-				mailbox_get_last_error(box, NULL));
-			lda_log(ctx, "save failed to open mailbox %s: %s",
-				vname, *error_r);
-			mailbox_free(&box);
-			return -1;
-		}
-		if (created && set->lda_mailbox_autosubscribe)
-			(void)mailbox_list_subscribe(user, vname, true);
-	}
-	if (mailbox_open(box) < 0) {
-		*error_r = doveadm_tmp_printf("%s",
-			mailbox_get_last_error(box, error_class_r));
-		lda_log(ctx, "save failed to open mailbox %s: %s", vname,
-			*error_r);
-		mailbox_free(&box);
-		return -1;
-	}
-	t = mailbox_transaction_begin(box);
-	save = mailbox_save_alloc(t);
-	if (ctx->input.from_time > 0)
-		mailbox_save_set_received_date(save, ctx->input.from_time, 0);
-	mailbox_save_set_from_envelope(save, ctx->envelope_sender != NULL ?
-				       ctx->envelope_sender :
-				       DEFAULT_ENVELOPE_SENDER);
-	if (mailbox_save_begin(save) < 0 ||
-	    input_foreach(&ctx->input, save_chunk, save) < 0 ||
-	    mailbox_save_finish(&save) < 0)
-		ret = -1;
-	if (save != NULL)
-		mailbox_save_cancel(&save);
-	if (ret == 0 && mailbox_transaction_commit(&t, NULL) < 0)
-		ret = -1;
-	if (t != NULL)
-		mailbox_transaction_rollback(&t);
-	if (ret < 0) {
-		*error_r = doveadm_tmp_printf("%s",
-			mailbox_get_last_error(box, error_class_r));
-		lda_log(ctx, "save failed to %s: %s", vname, *error_r);
-	} else {
-		lda_log(ctx, "saved mail to %s", vname);
-	}
-	mailbox_free(&box);
-	return ret;
-}
-
-static int lda_deliver(struct lda_ctx *ctx, const char **error_r,
-		       enum mail_error *error_class_r)
-{
-	const char *dest = mailbox_vname_normalize(ctx->mail_user,
-						   ctx->dest_mailbox);
-
-	if (lda_save(ctx, dest, error_r, error_class_r) == 0)
-		return 0;
-	if (strcmp(dest, "INBOX") == 0)
-		return -1;
-	/* whatever went wrong, INBOX is where mail goes then */
-	return lda_save(ctx, "INBOX", error_r, error_class_r);
-}
-
 /* ---- rejection (mailbox full, without -e) --------------------------- */
 
 static int lda_send_rejection(struct lda_ctx *ctx, const char *reason)
@@ -476,7 +196,7 @@ static int lda_send_rejection(struct lda_ctx *ctx, const char *reason)
 	const char *return_addr = ctx->envelope_sender, *error;
 	string_t *text = str_new(1024), *subject = str_new(128);
 	char hostname[256], date[64], boundary[300];
-	const char *subj = ctx->subject == NULL ? "" : ctx->subject;
+	const char *subj = ctx->dctx.subject == NULL ? "" : ctx->dctx.subject;
 	time_t now = time(NULL);
 	struct tm tm;
 	FILE *f;
@@ -484,7 +204,7 @@ static int lda_send_rejection(struct lda_ctx *ctx, const char *reason)
 
 	if (return_addr == NULL ||
 	    strcmp(return_addr, DEFAULT_ENVELOPE_SENDER) == 0) {
-		lda_log(ctx, "Return-Path missing, rejection reply not sent");
+		mail_deliver_log(&ctx->dctx, "Return-Path missing, rejection reply not sent");
 		str_free(&text);
 		str_free(&subject);
 		return 0;
@@ -538,7 +258,7 @@ static int lda_send_rejection(struct lda_ctx *ctx, const char *reason)
 		    ctx->final_dest_addr);
 	str_printfa(text, "--%s\nContent-Type: message/rfc822-headers\n\n",
 		    boundary);
-	str_append_str(text, ctx->input.header);
+	str_append_str(text, ctx->dctx.header);
 	str_printfa(text, "\n--%s--\n", boundary);
 	str_free(&subject);
 
@@ -568,7 +288,7 @@ static int lda_send_rejection(struct lda_ctx *ctx, const char *reason)
 			WEXITSTATUS(status) : -1);
 		return -1;
 	}
-	lda_log(ctx, "sent rejection to %s", return_addr);
+	mail_deliver_log(&ctx->dctx, "sent rejection to %s", return_addr);
 	return 0;
 }
 
@@ -596,22 +316,14 @@ static const char *session_id(void)
 	return id;
 }
 
-/* Log where the config says: log_path (a file, or syslog). */
+/* Log where the config says: log_path, info_log_path, debug_log_path. */
 static void lda_log_open(const struct settings_root *set)
 {
 	const char *error;
 
-	if (strcmp(set->log_path, "syslog") == 0) {
-		if (log_open_syslog(set->instance_name, set->syslog_facility,
-				    &error) < 0)
-			i_error("%s", error);
-	} else if (strcmp(set->log_path, "/dev/stderr") != 0 &&
-		   set->log_path[0] != '\0') {
-		if (log_open_file(set->log_path, set->log_timestamp,
-				  &error) < 0) {
-			fprintf(stderr, "%s\n", error);
-			exit(EXIT_TEMPFAIL);
-		}
+	if (roost_log_open(set, &error) < 0) {
+		fprintf(stderr, "%s\n", error);
+		exit(EXIT_TEMPFAIL);
 	}
 }
 
@@ -691,7 +403,8 @@ static int lda_parse_args(struct lda_ctx *ctx, int argc, char *argv[],
 			ctx->stderr_rejection = true;
 			break;
 		case 'f':
-			ctx->envelope_sender = address_sanitize(optarg);
+			ctx->envelope_sender =
+				mail_deliver_address_sanitize(lda_pool, optarg);
 			break;
 		case 'k':
 			break;
@@ -727,21 +440,26 @@ static int lda_parse_args(struct lda_ctx *ctx, int argc, char *argv[],
 static void lda_message_info(struct lda_ctx *ctx, const char *username)
 {
 	if (ctx->envelope_sender == NULL && ctx->input.from_sender != NULL)
-		ctx->envelope_sender = address_sanitize(ctx->input.from_sender);
-	ctx->input.header = str_new(4096);
-	(void)input_foreach(&ctx->input, header_collect, &ctx->input);
-	ctx->msgid = msgid_of(header_get(ctx->input.header, "Message-ID"));
-	ctx->subject = header_get(ctx->input.header, "Subject");
-	if (ctx->subject == NULL)
-		ctx->subject = "";
-	ctx->from = address_of(header_get(ctx->input.header, "From"));
-	ctx->vsize = vsize_of(&ctx->input);
+		ctx->envelope_sender = mail_deliver_address_sanitize(lda_pool,
+			ctx->input.from_sender);
+	ctx->dctx.pool = lda_pool;
+	ctx->dctx.set = ctx->set;
+	ctx->dctx.user = ctx->mail_user;
+	ctx->dctx.mem = ctx->input.mem;
+	ctx->dctx.mem_size = ctx->input.mem_size;
+	ctx->dctx.fd = ctx->input.fd;
+	ctx->dctx.size = ctx->input.size;
+	ctx->dctx.received_time = ctx->input.from_time;
+	ctx->dctx.envelope_sender = ctx->envelope_sender;
+	mail_deliver_info_init(&ctx->dctx);
 	if (ctx->dest_addr == NULL &&
 	    ctx->set->lda_original_recipient_header[0] != '\0') {
-		ctx->dest_addr = header_get(ctx->input.header,
+		ctx->dest_addr = mail_deliver_header_get(lda_pool,
+			ctx->dctx.header,
 			ctx->set->lda_original_recipient_header);
 		if (ctx->dest_addr != NULL)
-			ctx->dest_addr = address_of(ctx->dest_addr);
+			ctx->dest_addr = mail_deliver_address_of(lda_pool,
+				ctx->dest_addr);
 	}
 	if (ctx->dest_addr == NULL) {
 		char host[256];
@@ -763,19 +481,16 @@ static int lda_deliver_result(struct lda_ctx *ctx)
 	enum mail_error error_class = MAIL_ERROR_NONE;
 	const char *errstr;
 
-	if (lda_deliver(ctx, &errstr, &error_class) == 0)
+	if (mail_deliver(&ctx->dctx, ctx->dest_mailbox, &errstr,
+			 &error_class) == 0)
 		return 0;
 	if (ctx->stderr_rejection) {
 		/* also for temporary failures, for the MTA's log */
 		fprintf(stderr, "%s\n", errstr);
 	}
-	/* a full disk is temporary; a full quota is a rejection unless
-	   quota_full_tempfail */
-	if (error_class != MAIL_ERROR_NOQUOTA ||
-	    ctx->set->quota_full_tempfail ||
-	    strcmp(errstr, "Not enough disk space") == 0)
+	if (mail_deliver_error_is_tempfail(ctx->set, error_class, errstr))
 		return EXIT_TEMPFAIL;
-	lda_log(ctx, "rejected: %s", errstr);
+	mail_deliver_log(&ctx->dctx, "rejected: %s", errstr);
 	if (ctx->stderr_rejection)
 		return LDA_EX_NOPERM;
 	return lda_send_rejection(ctx, errstr) < 0 ? EXIT_TEMPFAIL : 0;
@@ -850,8 +565,7 @@ out:
 		close(ctx.input.fd);
 	free(ctx.input.mem);
 	free(ctx.input.from_sender);
-	if (ctx.input.header != NULL)
-		str_free(&ctx.input.header);
+	mail_deliver_info_deinit(&ctx.dctx);
 	free(args.overrides);
 	pool_destroy(&lda_pool);
 	return ret;

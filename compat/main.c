@@ -23,6 +23,7 @@ static const struct program programs[] = {
 	{ "lda", lda_main },
 	{ "pop3", pop3_cmd_main },
 	{ "imap", imap_cmd_main },
+	{ "lmtp", lmtp_cmd_main },
 	{ "dovecot", dovecot_main },
 	{ "login", login_cmd_main },
 	{ "mail-worker", mail_worker_cmd_main },

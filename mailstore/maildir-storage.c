@@ -4,6 +4,7 @@
  * '/'). INBOX is the root itself (or INBOX=). Folder names on disk are
  * modified UTF-7, as Dovecot writes them. */
 #include "maildir-private.h"
+#include "mail-log.h"
 #include "mkdir-parents.h"
 #include "unlink-directory.h"
 #include "mutf7.h"
@@ -255,7 +256,10 @@ static int maildir_box_exists(struct mailbox *box, bool *exists_r,
 
 static int mkdir_maildir(struct mailbox *box)
 {
-	static const char *const subs[] = { "cur", "new", "tmp" };
+	/* cur/ last: it is what is_maildir() looks for, so a concurrent
+	   process (parallel first deliveries to a new user) never takes
+	   the Maildir for made while new/ or tmp/ is still missing */
+	static const char *const subs[] = { "new", "tmp", "cur" };
 
 	if (mkdir_parents(box->path, 0700) < 0) {
 		mailbox_set_critical(box, "mkdir(%s) failed: %m", box->path);
@@ -486,6 +490,8 @@ static int maildir_box_open(struct mailbox *box)
 		}
 		if (mkdir_maildir(box) < 0)
 			return -1;
+		mail_log_mailbox(box->user, MAIL_LOG_EVENT_MAILBOX_CREATE,
+				 box->vname, NULL);
 	} else {
 		/* tmp/ may be missing in a Maildir made by hand */
 		char *tmp = i_strdup_printf("%s/tmp", box->path);

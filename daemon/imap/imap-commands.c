@@ -2,6 +2,8 @@
  * command needs (a selected mailbox) and allows (EXPUNGE responses
  * after it). Looked up by the upper-cased name. */
 #include "imap-common.h"
+#include "imap-plugins.h"
+#include "imap-search-return.h"
 
 #include <stdlib.h>
 
@@ -12,9 +14,11 @@
 /* sorted by name for bsearch */
 static const struct command commands[] = {
 	{ "APPEND", cmd_append, 0 },
+	{ "CANCELUPDATE", cmd_cancelupdate, 0 },
 	{ "CAPABILITY", cmd_capability, NOARGS },
 	{ "CHECK", cmd_check, SEL | NOARGS },
 	{ "CLOSE", cmd_close, SEL | COMMAND_FLAG_NO_SYNC | NOARGS },
+	{ "COMPRESS", cmd_compress, 0 },
 	{ "COPY", cmd_copy, SEL | SEQS },
 	{ "CREATE", cmd_create, 0 },
 	{ "DELETE", cmd_delete, 0 },
@@ -22,6 +26,9 @@ static const struct command commands[] = {
 	{ "EXAMINE", cmd_examine, 0 },
 	{ "EXPUNGE", cmd_expunge, SEL | NOARGS },
 	{ "FETCH", cmd_fetch, SEL | SEQS },
+	{ "GETQUOTA", cmd_getquota, 0 },
+	{ "GETQUOTAROOT", cmd_getquotaroot, 0 },
+	{ "GETMETADATA", cmd_getmetadata, 0 },
 	{ "ID", cmd_id, 0 },
 	{ "IDLE", cmd_idle, 0 },
 	{ "LIST", cmd_list, 0 },
@@ -31,8 +38,11 @@ static const struct command commands[] = {
 	{ "NAMESPACE", cmd_namespace, NOARGS },
 	{ "NOOP", cmd_noop, NOARGS },
 	{ "RENAME", cmd_rename, 0 },
+	{ "REPLACE", cmd_replace, SEL | SEQS },
 	{ "SEARCH", cmd_search, SEL | SEQS },
 	{ "SELECT", cmd_select, 0 },
+	{ "SETQUOTA", cmd_setquota, 0 },
+	{ "SETMETADATA", cmd_setmetadata, 0 },
 	{ "SORT", cmd_sort, SEL | SEQS },
 	{ "STATUS", cmd_status, 0 },
 	{ "STORE", cmd_store, SEL | SEQS },

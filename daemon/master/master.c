@@ -13,6 +13,7 @@
 #include "master.h"
 #include "array.h"
 #include "config-bind.h"
+#include "config-yaml.h"
 #include "connection.h"
 #include "fdpass.h"
 #include "hash.h"
@@ -45,8 +46,9 @@
 
 struct master_listener {
 	int fd;
-	const char *service;	/* "pop3-login" */
-	const char *name;	/* "pop3" */
+	/* owned copies: the settings pool is replaced at each reload */
+	char *service;	/* "pop3-login" */
+	char *name;	/* "pop3" */
 	bool ssl;
 	bool haproxy;
 };
@@ -58,7 +60,7 @@ struct master_child {
 	const char *service;
 	uid_t uid;		/* mail workers */
 	uint64_t started_msecs;
-	bool is_login, is_mail, is_auth;
+	bool is_login, is_mail, is_auth, is_lmtp;
 	bool stopping;	/* we sent it SIGTERM (reload): no error line */
 };
 
@@ -79,16 +81,20 @@ static const struct login_service {
 } login_services[] = {
 	{ "imap-login", "imap" },
 	{ "pop3-login", "pop3" },
+	{ "submission-login", "submission" },
 };
 
 struct master {
 	struct ioloop *loop;
+	/* what children read: the snapshot of the last good config */
 	const char *config_path;
+	/* what the admin gave (-c), read again on reload */
+	const char *source_path;
 	const char *exe;
 	struct config *config;
 	struct settings_root *set;
 	pool_t pool;
-	const char *pid_path;
+	char *pid_path;	/* owned: outlives the settings pool */
 	ARRAY(struct master_listener) listeners;
 	ARRAY(struct master_child *) children;
 	struct connection *auth_master;
@@ -117,6 +123,23 @@ static ARRAY(struct userip_session) userip_sessions;
 static ARRAY(struct protocol_limit) protocol_limits;
 
 static struct master *master;
+
+/* mail_privileged_group's gid (a name or a number), else def. */
+static gid_t privileged_gid(const struct settings_root *set, gid_t def)
+{
+	const char *name = set->mail_privileged_group;
+	struct group *gr;
+	char *end;
+	unsigned long num;
+
+	if (name == NULL || name[0] == '\0')
+		return def;
+	num = strtoul(name, &end, 10);
+	if (*end == '\0')
+		return (gid_t)num;
+	gr = getgrnam(name);
+	return gr == NULL ? def : gr->gr_gid;
+}
 
 static int fd_move_high(int fd)
 {
@@ -205,6 +228,14 @@ static bool login_service_enabled(const char *service)
 	return false;
 }
 
+/* The lmtp service runs when lmtp is in `protocols`. */
+static bool service_enabled(const char *service)
+{
+	if (strcmp(service, "lmtp") == 0)
+		return protocol_enabled("lmtp");
+	return login_service_enabled(service);
+}
+
 static bool service_has_listeners(const char *service)
 {
 	for (size_t i = 0; i < master->listeners.count; i++) {
@@ -218,17 +249,109 @@ struct listen_entry {
 	const struct settings_service *svc;
 	const struct settings_inet_listener *l;
 	char *addr;
+	/* unix_listener (lmtp): l is NULL */
+	const struct settings_unix_listener *u;
+	char *path;
+	const char *name;	/* the path's last part */
 };
+
+typedef ARRAY(struct listen_entry) listen_entry_array_t;
 
 static void listener_add(struct listen_entry *e, int fd)
 {
 	struct master_listener *ml = array_append_space(&master->listeners);
 
 	ml->fd = fd;
-	ml->service = e->svc->name;
-	ml->name = e->l->name;
+	ml->service = i_strdup(e->svc->name);
+	if (e->u != NULL) {
+		ml->name = i_strdup(e->name);
+		return;
+	}
+	ml->name = i_strdup(e->l->name);
 	ml->ssl = e->l->ssl;
 	ml->haproxy = e->l->haproxy;
+}
+
+/* A unix_listener's socket: a stale one (nobody accepting) is replaced,
+ * a live one is an error (another server runs); then mode, user and
+ * group as configured. */
+static int unix_listener_bind(const struct listen_entry *e,
+			      const char **error_r)
+{
+	struct sockaddr_un sun;
+	int fd;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (strlen(e->path) >= sizeof(sun.sun_path)) {
+		*error_r = "Path too long";
+		return -1;
+	}
+	memcpy(sun.sun_path, e->path, strlen(e->path));
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		*error_r = strerror(errno);
+		return -1;
+	}
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0) {
+		*error_r = "Socket already exists (another server running?)";
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	(void)unlink(e->path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0 ||
+	    listen(fd, 1024) < 0) {
+		*error_r = strerror(errno);
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	if (chmod(e->path, e->u->mode & 07777) < 0)
+		i_error("chmod(%s) failed: %m", e->path);
+	if (e->u->user[0] != '\0' || e->u->group[0] != '\0') {
+		struct passwd *pw = e->u->user[0] == '\0' ? NULL :
+			getpwnam(e->u->user);
+		struct group *gr = e->u->group[0] == '\0' ? NULL :
+			getgrnam(e->u->group);
+
+		if (e->u->user[0] != '\0' && pw == NULL)
+			i_error("unix_listener %s: unknown user %s", e->path,
+				e->u->user);
+		if (e->u->group[0] != '\0' && gr == NULL)
+			i_error("unix_listener %s: unknown group %s", e->path,
+				e->u->group);
+		if (chown(e->path, pw == NULL ? (uid_t)-1 : pw->pw_uid,
+			  gr == NULL ? (gid_t)-1 : gr->gr_gid) < 0)
+			i_error("chown(%s) failed: %m", e->path);
+	}
+	return fd_move_high(fd);
+}
+
+/* The unix_listeners of the lmtp service (the login services' unix
+ * listeners are Roost's own internal sockets, made elsewhere). */
+static void unix_listeners_add(const struct settings_service *svc,
+			       listen_entry_array_t *entries)
+{
+	if (strcmp(svc->name, "lmtp") != 0)
+		return;
+	for (unsigned int j = 0; j < svc->unix_listener_count; j++) {
+		const struct settings_unix_listener *u = svc->unix_listener[j];
+		struct listen_entry *e;
+		const char *slash;
+
+		if (u->path[0] == '\0')
+			continue;
+		e = array_append_space(entries);
+		e->svc = svc;
+		e->u = u;
+		e->path = u->path[0] == '/' ? i_strdup(u->path) :
+			i_strdup_printf("%s/%s", master->set->base_dir, u->path);
+		slash = strrchr(e->path, '/');
+		e->name = p_strdup(master->pool, slash == NULL ? e->path :
+				   slash + 1);
+	}
 }
 
 /* Bind every inet_listener of the services Roost runs, taking the
@@ -237,7 +360,7 @@ static void listener_add(struct listen_entry *e, int fd)
 static void listeners_bind(void)
 {
 	const struct settings_root *set = master->set;
-	ARRAY(struct listen_entry) entries = ARRAY_INIT;
+	listen_entry_array_t entries = ARRAY_INIT;
 	struct sd_listener *sdl;
 	struct sd_listen *sd;
 	const char *error;
@@ -245,8 +368,9 @@ static void listeners_bind(void)
 	for (unsigned int i = 0; i < set->service_count; i++) {
 		const struct settings_service *svc = set->service[i];
 
-		if (!login_service_enabled(svc->name))
+		if (!service_enabled(svc->name))
 			continue;
+		unix_listeners_add(svc, &entries);
 		for (unsigned int j = 0; j < svc->inet_listener_count; j++) {
 			const struct settings_inet_listener *l = svc->inet_listener[j];
 			const char *addrs = l->address[0] != '\0' ? l->address :
@@ -275,6 +399,13 @@ static void listeners_bind(void)
 		i_fatal("socket activation: %s", error);
 	sdl = i_new(struct sd_listener, MAX(entries.count, 1));
 	for (size_t i = 0; i < entries.count; i++) {
+		if (entries.v[i].u != NULL) {
+			sdl[i].name = entries.v[i].name;
+			sdl[i].type = SD_LISTENER_UNIX;
+			sdl[i].path = entries.v[i].path;
+			sdl[i].fd = -1;
+			continue;
+		}
 		sdl[i].name = entries.v[i].l->name;
 		sdl[i].type = SD_LISTENER_INET;
 		sdl[i].address = entries.v[i].addr;
@@ -292,6 +423,14 @@ static void listeners_bind(void)
 				listener_add(e, fd_move_high(sdl[i].fd));
 			continue;
 		}
+		if (e->u != NULL) {
+			fd = unix_listener_bind(e, &error);
+			if (fd < 0)
+				i_fatal("service(%s): listen(%s) failed: %s",
+					e->svc->name, e->path, error);
+			listener_add(e, fd);
+			continue;
+		}
 		fd = listener_bind(e->addr, e->l->port, e->l->reuse_port, &error);
 		if (fd < 0) {
 			i_fatal("service(%s): listen(%s, %u) failed: %s",
@@ -300,8 +439,10 @@ static void listeners_bind(void)
 		listener_add(e, fd);
 	}
 	sd_listen_free(&sd, false);
-	for (size_t i = 0; i < entries.count; i++)
+	for (size_t i = 0; i < entries.count; i++) {
 		i_free(entries.v[i].addr);
+		i_free(entries.v[i].path);
+	}
 	array_free(&entries);
 	i_free(sdl);
 }
@@ -395,6 +536,42 @@ static void login_spawn(const char *service)
 			   child);
 }
 
+/* The lmtp service: `roost lmtp -L N` with its N listeners on fds 3.. */
+static void lmtp_spawn(void)
+{
+	unsigned int count = 0;
+	char countbuf[16];
+	pid_t pid = fork();
+
+	if (pid < 0)
+		i_fatal("fork() failed: %m");
+	if (pid == 0) {
+		for (size_t i = 0; i < master->listeners.count; i++) {
+			if (strcmp(master->listeners.v[i].service, "lmtp") != 0)
+				continue;
+			if (dup2(master->listeners.v[i].fd, 3 + (int)count++) < 0)
+				i_fatal("dup2() failed: %m");
+		}
+		snprintf(countbuf, sizeof(countbuf), "%u", count);
+		const char *args[] = { "roost", "lmtp", "-c",
+			master->config_path, "-L", countbuf, NULL };
+		child_exec(args);
+	}
+	child_add(pid, "lmtp")->is_lmtp = true;
+}
+
+static void lmtp_spawn_missing(void)
+{
+	if (!service_has_listeners("lmtp"))
+		return;
+	for (size_t i = 0; i < master->children.count; i++) {
+		if (master->children.v[i]->is_lmtp &&
+		    !master->children.v[i]->stopping)
+			return;
+	}
+	lmtp_spawn();
+}
+
 static void mail_worker_control_input(void *context);
 static void userip_remove_at(size_t i);
 
@@ -460,8 +637,12 @@ static struct master_child *mail_worker_spawn(uid_t uid, gid_t gid,
 			i_fatal("dup2() failed: %m");
 		if (geteuid() == 0) {
 			gid_t groups[1] = { gid };
-			if (setgroups(1, groups) < 0 || setgid(gid) < 0 ||
-			    setuid(uid) < 0)
+			/* mail_privileged_group stays the saved gid, so the
+			   mbox code can setegid() to it for dotlocks in
+			   /var/mail, as Dovecot does */
+			gid_t saved = privileged_gid(master->set, gid);
+			if (setgroups(1, groups) < 0 ||
+			    setresgid(gid, gid, saved) < 0 || setuid(uid) < 0)
 				i_fatal("Couldn't drop privileges to uid %u: %m",
 					(unsigned int)uid);
 		} else if (getuid() != uid) {
@@ -899,6 +1080,7 @@ static void restart_missing(void *context ATTR_UNUSED)
 	if (!have_auth)
 		auth_spawn();
 	logins_spawn_missing();
+	lmtp_spawn_missing();
 }
 
 /* "imap, pop3": the protocols served, in the order of `protocols` */
@@ -916,6 +1098,11 @@ static char *protocols_served(void)
 					str_append(str, ", ");
 				str_append(str, p);
 			}
+		}
+		if (strcmp(p, "lmtp") == 0 && service_has_listeners("lmtp")) {
+			if (str_len(str) > 0)
+				str_append(str, ", ");
+			str_append(str, p);
 		}
 	}
 	i_free(copy);
@@ -955,6 +1142,63 @@ static void sigchld_handler(int signo ATTR_UNUSED, void *context ATTR_UNUSED)
 			RESTART_THROTTLE_MSECS, restart_missing, NULL);
 }
 
+/* Children never read the admin's file: it may have changed since it was
+ * checked (a broken edit before a reload must not reach a login worker
+ * that restarts later). The master writes the config it accepted as YAML
+ * into base_dir, atomically, readable as the admin's file was, and every
+ * child reads that. */
+static int config_snapshot_write(struct config *config, const char *base_dir,
+				 const char **error_r)
+{
+	static char errbuf[512];
+	char *tmp = i_strdup_printf("%s/.roost-config.yaml.tmp", base_dir);
+	char *path = i_strdup_printf("%s/roost-config.yaml", base_dir);
+	mode_t mode = 0644;
+	gid_t gid = (gid_t)-1;
+	struct stat st;
+	FILE *f;
+	int ret = -1;
+
+	if (stat(master->source_path, &st) == 0) {
+		mode = st.st_mode & 0644;
+		gid = st.st_gid;
+	}
+	(void)unlink(tmp);
+	f = fopen(tmp, "wx");
+	if (f == NULL) {
+		snprintf(errbuf, sizeof(errbuf), "open(%s) failed: %s", tmp,
+			 strerror(errno));
+	} else if ((geteuid() == 0 && gid != (gid_t)-1 &&
+		    fchown(fileno(f), (uid_t)-1, gid) < 0) ||
+		   fchmod(fileno(f), mode) < 0) {
+		snprintf(errbuf, sizeof(errbuf), "fchown/fchmod(%s) failed: %s", tmp,
+			 strerror(errno));
+		fclose(f);
+	} else if (config_yaml_dump(config, CONFIG_DUMP_SCOPE_CHANGED, f,
+				    error_r) < 0) {
+		snprintf(errbuf, sizeof(errbuf), "%s", *error_r);
+		fclose(f);
+	} else if (fflush(f) != 0 || ferror(f) != 0) {
+		snprintf(errbuf, sizeof(errbuf), "write(%s) failed: %s", tmp,
+			 strerror(errno));
+		fclose(f);
+	} else if (fclose(f) != 0 || rename(tmp, path) < 0) {
+		snprintf(errbuf, sizeof(errbuf), "rename(%s) failed: %s", tmp,
+			 strerror(errno));
+	} else {
+		ret = 0;
+	}
+	if (ret < 0) {
+		(void)unlink(tmp);
+		*error_r = errbuf;
+	}
+	i_free(tmp);
+	if (ret == 0 && master->config_path == NULL)
+		master->config_path = p_strdup(master->pool, path);
+	i_free(path);
+	return ret;
+}
+
 /* SIGHUP: read and check the config again; on success the auth service
  * and the login workers are restarted with it (sessions already in mail
  * workers go on; new mail workers get the new config); on failure the
@@ -967,7 +1211,7 @@ static void sighup_handler(int signo ATTR_UNUSED, void *context ATTR_UNUSED)
 	struct settings_root *set;
 
 	(void)sd_notify(0, "RELOADING=1");
-	if (master->reload_config(master->config_path, &config, &error) < 0) {
+	if (master->reload_config(master->source_path, &config, &error) < 0) {
 		i_error("Config reload failed: %s", error);
 		(void)sd_notify(0, "READY=1");
 		return;
@@ -975,6 +1219,13 @@ static void sighup_handler(int signo ATTR_UNUSED, void *context ATTR_UNUSED)
 	pool = pool_create("master settings", 64 * 1024);
 	set = config_bind(pool, config->blocks[0]->root, &error);
 	if (set == NULL) {
+		i_error("Config reload failed: %s", error);
+		pool_destroy(&pool);
+		config_free(&config);
+		(void)sd_notify(0, "READY=1");
+		return;
+	}
+	if (config_snapshot_write(config, set->base_dir, &error) < 0) {
 		i_error("Config reload failed: %s", error);
 		pool_destroy(&pool);
 		config_free(&config);
@@ -990,7 +1241,7 @@ static void sighup_handler(int signo ATTR_UNUSED, void *context ATTR_UNUSED)
 	protocol_limits_clear();
 	for (size_t i = 0; i < master->children.count; i++) {
 		struct master_child *c = master->children.v[i];
-		if (c->is_login || c->is_auth) {
+		if (c->is_login || c->is_auth || c->is_lmtp) {
 			c->stopping = true;
 			(void)kill(c->pid, SIGTERM);
 		}
@@ -1135,7 +1386,7 @@ int master_main(struct config *config, const char *config_path,
 	master = &m;
 	descriptor_limit_raise();
 	m.config = config;
-	m.config_path = config_path;
+	m.source_path = config_path;
 	m.reload_config = reload_config;
 	m.pool = pool_create("master settings", 64 * 1024);
 	m.set = config_bind(m.pool, config->blocks[0]->root, &error);
@@ -1146,10 +1397,12 @@ int master_main(struct config *config, const char *config_path,
 		i_fatal("readlink(/proc/self/exe) failed: %m");
 	exe[n] = '\0';
 	m.exe = exe;
-	m.pid_path = p_strdup_printf(m.pool, "%s/master.pid", m.set->base_dir);
+	m.pid_path = i_strdup_printf("%s/master.pid", m.set->base_dir);
 
 	base_dir_create();
 	pid_file_check();
+	if (config_snapshot_write(config, m.set->base_dir, &error) < 0)
+		i_fatal("%s", error);
 	listeners_bind();
 	if (!foreground) {
 		pid_t pid = fork();
@@ -1178,6 +1431,7 @@ int master_main(struct config *config, const char *config_path,
 	auth_spawn();
 	wait_for_auth();
 	logins_spawn_missing();
+	lmtp_spawn_missing();
 	(void)sd_notify(0, "READY=1\nSTATUS=Roost is running");
 	io_loop_run(m.loop);
 
@@ -1191,11 +1445,16 @@ int master_main(struct config *config, const char *config_path,
 	array_free(&userip_sessions);
 	protocol_limits_clear();
 	array_free(&m.lookups);
-	for (size_t i = 0; i < m.listeners.count; i++)
+	for (size_t i = 0; i < m.listeners.count; i++) {
 		close(m.listeners.v[i].fd);
+		i_free(m.listeners.v[i].service);
+		i_free(m.listeners.v[i].name);
+	}
 	array_free(&m.listeners);
 	array_free(&m.children);
 	(void)unlink(m.pid_path);
+	(void)unlink(m.config_path);
+	i_free(m.pid_path);
 	io_loop_destroy(&m.loop);
 	pool_destroy(&m.pool);
 	return 0;

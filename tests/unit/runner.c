@@ -22,6 +22,7 @@ int main(void)
 	srunner_add_suite(sr, make_config_parser_suite());
 	srunner_add_suite(sr, make_config_filter_suite());
 	srunner_add_suite(sr, make_config_yaml_suite());
+	srunner_add_suite(sr, make_dialect_suite());
 	srunner_add_suite(sr, make_var_expand_suite());
 	srunner_add_suite(sr, make_config_bind_suite());
 	srunner_add_suite(sr, make_base64_suite());
@@ -47,6 +48,8 @@ int main(void)
 	srunner_add_suite(sr, make_imap_base_subject_suite());
 	srunner_add_suite(sr, make_mail_sort_suite());
 	srunner_add_suite(sr, make_mail_thread_suite());
+	srunner_add_suite(sr, make_smtp_client_suite());
+	srunner_add_suite(sr, make_smtp_syntax_suite());
 
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);

@@ -47,6 +47,9 @@ Suite *make_imap_parser_suite(void);
 Suite *make_imap_base_subject_suite(void);
 Suite *make_mail_sort_suite(void);
 Suite *make_mail_thread_suite(void);
+Suite *make_dialect_suite(void);
+Suite *make_smtp_client_suite(void);
+Suite *make_smtp_syntax_suite(void);
 
 /* ---- test-common.c ---- */
 

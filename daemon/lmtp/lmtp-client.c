@@ -1,0 +1,493 @@
+/* lmtp-client.c - one LMTP session on the SMTP server state machine
+ * (daemon/smtp), delivering each recipient in a child that becomes the
+ * recipient's uid before it opens any mail. */
+#include "lmtp-client.h"
+#include "smtp-server.h"
+#include "mail-deliver.h"
+#include "var-expand.h"
+#include "base64.h"
+#include "settings-structs.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define LMTP_RESULT_MAX 1024
+
+struct lmtp_recipient {
+	void *user;
+	const char *username;	/* the userdb's */
+	const char *detail;	/* after recipient_delimiter, "" if none */
+	int slot_fd;		/* lmtp_user_concurrency_limit lock, or -1 */
+};
+
+struct lmtp_client {
+	struct ioloop *loop;
+	struct smtp_server_conn *conn;
+	struct lmtp_client_settings set;
+	struct smtp_server_settings smtp_set;
+	char hostname[256];
+	char session_id[32];
+	char remote[64];	/* "local" or the IP */
+	pid_t pid;
+	void (*destroyed)(void *);
+	void *context;
+};
+
+/* Dovecot's session ids: 16 random bytes in base64 without padding. */
+static void lmtp_session_id(char *dest, size_t size)
+{
+	unsigned char bytes[16];
+	string_t *str = str_new(32);
+	int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd < 0 ? -1 : read(fd, bytes, sizeof(bytes));
+
+	if (n != (ssize_t)sizeof(bytes)) {
+		uint64_t t = io_loop_time_msecs() ^ ((uint64_t)getpid() << 32);
+		for (size_t i = 0; i < sizeof(bytes); i++)
+			bytes[i] = (unsigned char)(t >> ((i % 8) * 8)) ^
+				(unsigned char)(i * 37);
+	}
+	if (fd >= 0)
+		close(fd);
+	base64_encode(str, bytes, sizeof(bytes));
+	while (str_len(str) > 0 && str_c(str)[str_len(str) - 1] == '=')
+		str_truncate(str, str_len(str) - 1);
+	snprintf(dest, size, "%s", str_c(str));
+	str_free(&str);
+}
+
+/* The transaction's id: the session id, ":T<n>" from the second on;
+ * a recipient's adds ":R<n>" from the second RCPT on (as Dovecot). */
+static const char *lmtp_trans_id(struct lmtp_client *client, pool_t pool,
+				 const struct smtp_server_transaction *t)
+{
+	if (t->seq <= 1)
+		return p_strdup(pool, client->session_id);
+	return p_strdup_printf(pool, "%s:T%u", client->session_id, t->seq);
+}
+
+static const char *lmtp_rcpt_id(struct lmtp_client *client, pool_t pool,
+				const struct smtp_server_transaction *t,
+				const struct smtp_server_recipient *rcpt)
+{
+	const char *id = lmtp_trans_id(client, pool, t);
+
+	if (rcpt->index == 0)
+		return id;
+	return p_strdup_printf(pool, "%s:R%u", id, rcpt->index + 1);
+}
+
+/* ---- RCPT ------------------------------------------------------------ */
+
+/* local part without its detail: "bob+work" → "bob", "work" */
+static void lmtp_split_detail(pool_t pool, const char *delims,
+			      const char *localpart, const char **user_r,
+			      const char **detail_r)
+{
+	size_t pos = delims[0] == '\0' ? strlen(localpart) :
+		strcspn(localpart, delims);
+
+	*user_r = p_strndup(pool, localpart, pos);
+	*detail_r = localpart[pos] == '\0' ? "" :
+		p_strdup(pool, localpart + pos + 1);
+}
+
+/* A name for the user's lock files that needs no escaping. */
+static uint64_t lmtp_name_hash(const char *name)
+{
+	uint64_t h = 14695981039346656037ULL;
+
+	for (; *name != '\0'; name++) {
+		h ^= (unsigned char)*name;
+		h *= 1099511628211ULL;
+	}
+	return h;
+}
+
+/* lmtp_user_concurrency_limit: one of limit lock slots of the user,
+ * held (flock) until the transaction ends, shared by every session
+ * process. -1 when all are taken, -2 on error. */
+static int lmtp_concurrency_slot(struct lmtp_client *client,
+				 const char *username, unsigned int limit)
+{
+	char dir[512], path[600];
+	uint64_t h = lmtp_name_hash(username);
+
+	snprintf(dir, sizeof(dir), "%s/lmtp-concurrency",
+		 client->set.set->base_dir);
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
+		i_error("mkdir(%s) failed: %m", dir);
+		return -2;
+	}
+	for (unsigned int i = 0; i < limit; i++) {
+		int fd;
+
+		snprintf(path, sizeof(path), "%s/%016llx.%u", dir,
+			 (unsigned long long)h, i);
+		fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+		if (fd < 0) {
+			i_error("open(%s) failed: %m", path);
+			return -2;
+		}
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+			return fd;
+		close(fd);
+	}
+	return -1;
+}
+
+static enum smtp_server_result
+lmtp_cmd_rcpt(struct smtp_server_conn *conn, void *context,
+	      struct smtp_server_transaction *t,
+	      struct smtp_server_recipient *rcpt)
+{
+	struct lmtp_client *client = context;
+	const struct settings_root *set = client->set.set;
+	struct lmtp_recipient *lrcpt;
+	const char *local, *detail, *username, *real_user, *error;
+	void *user;
+	int ret;
+
+	lmtp_split_detail(t->pool, set->recipient_delimiter,
+			  rcpt->path.localpart, &local, &detail);
+	username = rcpt->path.domain == NULL ? local :
+		p_strdup_printf(t->pool, "%s@%s", local, rcpt->path.domain);
+	ret = client->set.ops->lookup(client->set.ops_context, username, &user,
+				      &real_user, &error);
+	if (ret < 0) {
+		i_error("%s", error);
+		smtp_server_reply(conn, 451, "4.3.0",
+				  "<%s> Temporary user lookup failure",
+				  rcpt->address);
+		return SMTP_SERVER_REPLIED_FAIL;
+	}
+	if (ret == 0) {
+		smtp_server_reply(conn, 550, "5.1.1",
+				  "<%s> User doesn't exist: %s",
+				  rcpt->address, username);
+		return SMTP_SERVER_REPLIED_FAIL;
+	}
+	lrcpt = p_malloc(t->pool, sizeof(*lrcpt));
+	lrcpt->user = user;
+	lrcpt->username = p_strdup(t->pool, real_user);
+	lrcpt->detail = detail;
+	lrcpt->slot_fd = -1;
+	if (set->lmtp_user_concurrency_limit > 0) {
+		lrcpt->slot_fd = lmtp_concurrency_slot(client, lrcpt->username,
+			set->lmtp_user_concurrency_limit);
+		if (lrcpt->slot_fd < 0) {
+			if (lrcpt->slot_fd == -1) {
+				smtp_server_reply(conn, 451, "4.3.0", "<%s> "
+					"Too many concurrent deliveries for "
+					"user", rcpt->address);
+			} else {
+				smtp_server_reply(conn, 451, "4.3.0", "<%s> "
+					"Temporary internal error",
+					rcpt->address);
+			}
+			client->set.ops->user_free(client->set.ops_context,
+						   &lrcpt->user);
+			return SMTP_SERVER_REPLIED_FAIL;
+		}
+	}
+	/* lmtp_rcpt_check_quota: no quota backend exists yet, so there
+	   is nothing to check here (see daemon/lmtp/README.md) */
+	rcpt->context = lrcpt;
+	return SMTP_SERVER_ACCEPT;
+}
+
+/* ---- DATA ------------------------------------------------------------ */
+
+/* Return-Path, Delivered-To, Received, as Dovecot's lmtp adds them. */
+static const char *lmtp_headers(struct lmtp_client *client, pool_t pool,
+				const struct smtp_server_transaction *t,
+				const struct smtp_server_recipient *rcpt)
+{
+	const struct settings_root *set = client->set.set;
+	const char *helo = smtp_server_conn_get_helo(client->conn);
+	string_t *str = str_new(512);
+	char date[64];
+	time_t now = time(NULL);
+	struct tm tm;
+	const char *ret;
+
+	str_printfa(str, "Return-Path: <%s>\r\n", t->mail_from_str);
+	if (t->rcpt_count == 1 &&
+	    strcmp(set->lmtp_hdr_delivery_address, "none") != 0) {
+		const char *addr = rcpt->address;
+
+		if (strcmp(set->lmtp_hdr_delivery_address, "original") == 0 &&
+		    rcpt->params.orcpt != NULL)
+			addr = rcpt->params.orcpt;
+		str_printfa(str, "Delivered-To: %s\r\n", addr);
+	}
+	if (set->lmtp_add_received_header) {
+		localtime_r(&now, &tm);
+		strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S %z", &tm);
+		str_printfa(str, "Received: from %s", helo == NULL ? "unknown" :
+			    helo);
+		if (strcmp(client->remote, "local") != 0)
+			str_printfa(str, " ([%s])", client->remote);
+		str_printfa(str, "\r\n\tby %s with LMTP\r\n\tid %s\r\n"
+			    "\t(envelope-from <%s>)", client->hostname,
+			    lmtp_trans_id(client, pool, t), t->mail_from_str);
+		if (t->rcpt_count == 1)
+			str_printfa(str, "\r\n\tfor <%s>", rcpt->address);
+		str_printfa(str, "; %s\r\n", date);
+	}
+	ret = p_strndup(pool, str_c(str), str_len(str));
+	str_free(&str);
+	return ret;
+}
+
+static void lmtp_child_log_prefix(struct lmtp_client *client,
+				  const struct settings_root *set,
+				  const char *username, const char *session)
+{
+	char pid[32];
+	string_t *prefix = str_new(64);
+	const char *error;
+
+	snprintf(pid, sizeof(pid), "%ld", (long)client->pid);
+	const struct var_expand_table table[] = {
+		{ 's', "lmtp", "service" },
+		{ 'u', username, "user" },
+		{ 'p', pid, "pid" },
+		{ '\0', session, "session" },
+		{ '\0', NULL, NULL },
+	};
+	if (var_expand(prefix, set->mail_log_prefix, table, NULL, NULL,
+		       &error) < 0) {
+		str_truncate(prefix, 0);
+		str_printfa(prefix, "lmtp(%s)<%s><%s>: ", username, pid,
+			    session);
+	}
+	log_set_prefix(str_c(prefix));
+	str_free(&prefix);
+}
+
+/* The delivery child: become the user, save, report one result line
+ * ("O", or "T"/"Q"/"q" and the error) on fd, exit. */
+static void ATTR_NORETURN
+lmtp_deliver_child(struct lmtp_client *client,
+		   struct smtp_server_transaction *t,
+		   struct smtp_server_recipient *rcpt, const char *headers,
+		   const char *session, int fd)
+{
+	struct lmtp_recipient *lrcpt = rcpt->context;
+	const struct lmtp_user_ops *ops = client->set.ops;
+	const struct settings_root *set =
+		ops->user_set(client->set.ops_context, lrcpt->user);
+	struct mail_deliver_context dctx;
+	struct mail_user *mail_user;
+	enum mail_error error_class = MAIL_ERROR_NONE;
+	const char *error, *mailbox = "INBOX";
+	string_t *result = str_new(128);
+
+	lmtp_child_log_prefix(client, set, lrcpt->username, session);
+	if (ops->user_init(client->set.ops_context, lrcpt->user, &mail_user,
+			   &error) < 0) {
+		i_error("%s", error);
+		str_printfa(result, "TTemporary internal error");
+	} else {
+		memset(&dctx, 0, sizeof(dctx));
+		dctx.pool = pool_create("lmtp deliver", 1024);
+		dctx.set = set;
+		dctx.user = mail_user;
+		dctx.fd = t->data_fd;
+		dctx.size = t->data_size;
+		dctx.prefix = headers;
+		dctx.envelope_sender = t->mail_from.localpart == NULL ?
+			MAIL_DELIVER_DEFAULT_SENDER : t->mail_from_str;
+		mail_deliver_info_init(&dctx);
+		if (set->lmtp_save_to_detail_mailbox && lrcpt->detail[0] != '\0')
+			mailbox = lrcpt->detail;
+		if (mail_deliver(&dctx, mailbox, &error, &error_class) == 0)
+			str_append_c(result, 'O');
+		else if (error_class != MAIL_ERROR_NOQUOTA)
+			str_printfa(result, "T%s", error);
+		else if (mail_deliver_error_is_tempfail(set, error_class, error))
+			str_printfa(result, "q%s", error);
+		else
+			str_printfa(result, "Q%s", error);
+		mail_deliver_info_deinit(&dctx);
+		pool_destroy(&dctx.pool);
+	}
+	if (write(fd, str_c(result), str_len(result)) < 0)
+		i_error("write(lmtp result) failed: %m");
+	_exit(0);
+}
+
+/* Deliver to one recipient in a child and send its reply. */
+static void lmtp_deliver_rcpt(struct lmtp_client *client,
+			      struct smtp_server_transaction *t,
+			      struct smtp_server_recipient *rcpt)
+{
+	const char *headers = lmtp_headers(client, t->pool, t, rcpt);
+	const char *session = lmtp_rcpt_id(client, t->pool, t, rcpt);
+	char result[LMTP_RESULT_MAX + 1];
+	size_t got = 0;
+	int p[2], status;
+	pid_t pid;
+
+	if (pipe2(p, O_CLOEXEC) < 0 || (pid = fork()) < 0) {
+		i_error("fork() failed: %m");
+		smtp_server_reply(client->conn, 451, "4.3.0",
+				  "<%s> Temporary internal error", rcpt->address);
+		return;
+	}
+	if (pid == 0) {
+		close(p[0]);
+		lmtp_deliver_child(client, t, rcpt, headers, session, p[1]);
+	}
+	close(p[1]);
+	for (;;) {
+		ssize_t n = read(p[0], result + got, LMTP_RESULT_MAX - got);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+		if (got == LMTP_RESULT_MAX)
+			break;
+	}
+	close(p[0]);
+	result[got] = '\0';
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	switch (got == 0 ? '\0' : result[0]) {
+	case 'O':
+		smtp_server_reply(client->conn, 250, "2.0.0", "<%s> %s Saved",
+				  rcpt->address, session);
+		break;
+	case 'Q':
+		smtp_server_reply(client->conn, 552, "5.2.2", "<%s> %s",
+				  rcpt->address, result + 1);
+		break;
+	case 'q':
+		smtp_server_reply(client->conn, 452, "4.2.2", "<%s> %s",
+				  rcpt->address, result + 1);
+		break;
+	case 'T':
+		smtp_server_reply(client->conn, 451, "4.2.0", "<%s> %s",
+				  rcpt->address, result + 1);
+		break;
+	default:
+		/* the child died before it could tell: nothing was
+		   committed that we know of */
+		i_error("delivery to %s: child %ld ended without a result "
+			"(status %d)", rcpt->address, (long)pid, status);
+		smtp_server_reply(client->conn, 451, "4.3.0",
+				  "<%s> Temporary internal error", rcpt->address);
+		break;
+	}
+}
+
+static enum smtp_server_result
+lmtp_data(struct smtp_server_conn *conn ATTR_UNUSED, void *context,
+	  struct smtp_server_transaction *t)
+{
+	struct lmtp_client *client = context;
+
+	for (unsigned int i = 0; i < t->rcpt_count; i++)
+		lmtp_deliver_rcpt(client, t, t->rcpts[i]);
+	return SMTP_SERVER_REPLIED_OK;
+}
+
+static void lmtp_transaction_free(struct smtp_server_conn *conn ATTR_UNUSED,
+				  void *context,
+				  struct smtp_server_transaction *t)
+{
+	struct lmtp_client *client = context;
+
+	for (unsigned int i = 0; i < t->rcpt_count; i++) {
+		struct lmtp_recipient *lrcpt = t->rcpts[i]->context;
+
+		if (lrcpt == NULL)
+			continue;
+		if (lrcpt->slot_fd >= 0)
+			close(lrcpt->slot_fd);
+		client->set.ops->user_free(client->set.ops_context,
+					   &lrcpt->user);
+		t->rcpts[i]->context = NULL;
+	}
+}
+
+static void lmtp_disconnected(struct smtp_server_conn *conn, void *context,
+			      const char *reason)
+{
+	struct lmtp_client *client = context;
+
+	i_info("Disconnect from %s: %s (state=%s)", client->remote, reason,
+	       smtp_server_state_name(smtp_server_conn_get_state(conn)));
+	lmtp_client_destroy(&client);
+}
+
+static const struct smtp_server_callbacks lmtp_callbacks = {
+	.cmd_rcpt = lmtp_cmd_rcpt,
+	.data = lmtp_data,
+	.transaction_free = lmtp_transaction_free,
+	.disconnected = lmtp_disconnected,
+};
+
+struct lmtp_client *lmtp_client_create(struct ioloop *loop, int fd,
+				       const struct lmtp_client_settings *set,
+				       void (*destroyed_callback)(void *),
+				       void *context)
+{
+	struct lmtp_client *client = i_new(struct lmtp_client, 1);
+	const struct settings_root *rset = set->set;
+
+	client->loop = loop;
+	client->set = *set;
+	client->pid = getpid();
+	client->destroyed = destroyed_callback;
+	client->context = context;
+	if (rset->hostname[0] != '\0')
+		snprintf(client->hostname, sizeof(client->hostname), "%s",
+			 rset->hostname);
+	else if (gethostname(client->hostname, sizeof(client->hostname)) < 0)
+		snprintf(client->hostname, sizeof(client->hostname),
+			 "localhost");
+	snprintf(client->remote, sizeof(client->remote), "%s",
+		 set->remote_ip == NULL || set->remote_ip->family == 0 ?
+		 "local" : net_ip2addr(set->remote_ip));
+	lmtp_session_id(client->session_id, sizeof(client->session_id));
+	client->smtp_set.protocol = SMTP_SERVER_PROTOCOL_LMTP;
+	client->smtp_set.hostname = client->hostname;
+	client->smtp_set.greeting = rset->login_greeting;
+	client->smtp_set.capabilities = SMTP_CAP_8BITMIME |
+		SMTP_CAP_CHUNKING | SMTP_CAP_ENHANCEDSTATUSCODES |
+		SMTP_CAP_PIPELINING;
+	client->smtp_set.temp_dir = set->temp_dir;
+	i_info("Connect from %s", client->remote);
+	client->conn = smtp_server_conn_create(loop, fd, &client->smtp_set,
+					       &lmtp_callbacks, client);
+	return client;
+}
+
+void lmtp_client_destroy(struct lmtp_client **_client)
+{
+	struct lmtp_client *client = *_client;
+	void (*destroyed)(void *);
+	void *context;
+
+	if (client == NULL)
+		return;
+	*_client = NULL;
+	destroyed = client->destroyed;
+	context = client->context;
+	smtp_server_conn_free(&client->conn);
+	free(client);
+	if (destroyed != NULL)
+		destroyed(context);
+}
