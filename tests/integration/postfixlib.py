@@ -19,6 +19,10 @@ What it does with mail:
     still land in SINK, so a test sees them;
   - local delivery is off (`mydestination =`, `local_transport = error:`).
 
+`tls_cert=(cert, key)`: smtpd offers STARTTLS on `port` and listens
+with implicit TLS (wrappermode) on `smtps_port` too; its Received header
+then says "with ESMTPS" and names the TLS version and cipher.
+
 Injection: `smtp_send()` over SMTP to Postfix's smtpd, or `sendmail()`
 (`sendmail -C DIR`, through the maildrop queue and pickup). `wait_idle()`
 waits (bounded) until the queue is empty: no file left under incoming,
@@ -61,6 +65,7 @@ lmtp      unix - - n - - lmtp
 anvil     unix - - n - 1 anvil
 scache    unix - - n - 1 scache
 postlog   unix-dgram n - n - 1 postlogd
+tlsmgr    unix - - n 1000? 1 tlsmgr
 """
 
 MAIN_CF = """compatibility_level = 3.6
@@ -81,7 +86,7 @@ alias_maps =
 alias_database =
 smtpd_relay_restrictions = permit_mynetworks, reject
 smtpd_recipient_restrictions = permit_mynetworks, reject
-smtpd_tls_security_level = none
+%(smtpd_tls)s
 smtp_tls_security_level = none
 lmtp_tls_security_level = none
 smtputf8_enable = yes
@@ -120,8 +125,12 @@ class Postfix:
     """One Postfix instance in TMP (made under /tmp unless given)."""
 
     def __init__(self, lmtp=None, hostname="relay.test", size=50 << 20,
-                 extra="", tmp=None, port=None):
+                 extra="", tmp=None, port=None, tls_cert=None):
         self.lmtp = dict(lmtp or {})
+        # tls_cert = (cert.pem, key.pem): smtpd offers STARTTLS on `port`
+        # and speaks implicit TLS on `smtps_port`
+        self.tls_cert = tls_cert
+        self.smtps_port = None
         self.hostname = hostname
         self.size = size
         self.extra = extra
@@ -144,10 +153,18 @@ class Postfix:
         with open(os.path.join(self.config, "main.cf"), "w") as f:
             f.write(MAIN_CF % {"tmp": self.tmp, "config": self.config,
                                "hostname": self.hostname, "uid": UID,
-                               "gid": GID, "size": self.size})
+                               "gid": GID, "size": self.size,
+                               "smtpd_tls": "smtpd_tls_security_level = %s"
+                               % ("may" if self.tls_cert else "none")})
+            if self.tls_cert:
+                f.write("smtpd_tls_cert_file = %s\nsmtpd_tls_key_file = %s\n"
+                        "smtpd_tls_received_header = yes\n" % self.tls_cert)
             f.write(self.extra)
         with open(os.path.join(self.config, "master.cf"), "w") as f:
             f.write(MASTER_CF % {"port": "127.0.0.1:%d" % self.port})
+            if self.tls_cert:
+                f.write("127.0.0.1:%d inet n - n - - smtpd\n"
+                        "  -o smtpd_tls_wrappermode=yes\n" % self.smtps_port)
         with open(os.path.join(self.config, "transport"), "w") as f:
             for dom, nexthop in sorted(self.lmtp.items()):
                 f.write("%s %s\n" % (dom, nexthop))
@@ -177,6 +194,8 @@ class Postfix:
         if not shutil.which("postfix"):
             raise PostfixError("postfix is not installed (make deps)")
         self.port = self.port or free_port()
+        if self.tls_cert:
+            self.smtps_port = self.smtps_port or free_port()
         self.write_config()
         # `postfix check` would also fix ownerships; `start` runs it too
         r = subprocess.run(["postfix", "-c", self.config, "start"],
