@@ -45,6 +45,7 @@ Suite *make_mail_plugins_suite(void);
 Suite *make_mail_storage_suite(void);
 Suite *make_mail_search_suite(void);
 Suite *make_imap_parser_suite(void);
+Suite *make_mail_preview_suite(void);
 Suite *make_imap_base_subject_suite(void);
 Suite *make_mail_sort_suite(void);
 Suite *make_mail_thread_suite(void);
