@@ -63,6 +63,8 @@ OVER = "Quota exceeded (mailbox for user is full)"
 
 def norm(text):
     text = re.sub(r"(UIDVALIDITY|APPENDUID|COPYUID) \d+", r"\1 <v>", text)
+    # OBJECTID (RFC 8474): Roost's SELECT/EXAMINE line Dovecot 2.3 lacks
+    text = re.sub(r"\* OK \[MAILBOXID \([A-Za-z0-9_-]+\)\] Ok\r\n", "", text)
     return text
 
 
