@@ -45,6 +45,11 @@ bool cmd_enable(struct client_command_context *cmd)
 		}
 		/* CONDSTORE, QRESYNC, UTF8=ACCEPT come with issue 7; an
 		   unknown extension is ignored (RFC 5161) */
+		if (strcasecmp(name, "UTF8=ACCEPT") == 0 &&
+		    (cmd->client->enabled & IMAP_ENABLED_UTF8_ACCEPT) == 0) {
+			cmd->client->enabled |= IMAP_ENABLED_UTF8_ACCEPT;
+			str_append(reply, " UTF8=ACCEPT");
+		}
 		if (strcasecmp(name, "IMAP4rev2") == 0 &&
 		    (cmd->client->enabled & IMAP_ENABLED_IMAP4REV2) == 0) {
 			cmd->client->enabled |= IMAP_ENABLED_IMAP4REV2;
@@ -186,7 +191,8 @@ static void namespace_append(struct imap_client *client, string_t *dest,
 		if (ns->type != type || ns->hidden)
 			continue;
 		str_append(dest, any ? "(" : "((");
-		imap_append_mailbox_name_quoted(dest, ns->prefix);
+		imap_client_append_mailbox_name(client, dest, ns->prefix,
+						true);
 		str_append_c(dest, ' ');
 		imap_append_quoted(dest, sep);
 		str_append_c(dest, ')');
