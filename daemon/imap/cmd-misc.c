@@ -52,12 +52,10 @@ bool cmd_enable(struct client_command_context *cmd)
 		} else if (strcasecmp(name, "QRESYNC") == 0) {
 			features |= IMAP_ENABLED_QRESYNC;
 			str_append(reply, " QRESYNC");
-		} else if (strcasecmp(name, "UTF8=ACCEPT") == 0 &&
-		    (cmd->client->enabled & IMAP_ENABLED_UTF8_ACCEPT) == 0) {
+		} else if (strcasecmp(name, "UTF8=ACCEPT") == 0) {
 			cmd->client->enabled |= IMAP_ENABLED_UTF8_ACCEPT;
 			str_append(reply, " UTF8=ACCEPT");
-		} else if (strcasecmp(name, "IMAP4rev2") == 0 &&
-		    (cmd->client->enabled & IMAP_ENABLED_IMAP4REV2) == 0) {
+		} else if (strcasecmp(name, "IMAP4rev2") == 0) {
 			cmd->client->enabled |= IMAP_ENABLED_IMAP4REV2;
 			str_append(reply, " IMAP4rev2");
 		}

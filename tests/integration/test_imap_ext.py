@@ -324,7 +324,8 @@ class ExtTest(unittest.TestCase):
         self.assertIn("* 3 RECENT", lines)
         s.ok("STORE 2 +FLAGS (\\Deleted)")
         self.assertEqual(s.ok("ENABLE IMAP4rev2"), ["* ENABLED IMAP4rev2"])
-        self.assertEqual(s.ok("ENABLE IMAP4rev2"), ["* ENABLED"])
+        # listed again, as Dovecot lists every known name asked for
+        self.assertEqual(s.ok("ENABLE IMAP4rev2"), ["* ENABLED IMAP4rev2"])
         b = self.session()
         b.ok("APPEND INBOX", msg("new"))
         lines = s.ok("NOOP")
