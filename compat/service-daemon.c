@@ -182,9 +182,11 @@ int dovecot_main(int argc, char *argv[])
 		if (log_get_file_fd() >= 0)
 			(void)dup2(log_get_file_fd(), 2);
 	}
-	return master_main(config, path != NULL ? path :
-			   roost_default_config_path(), foreground,
-			   master_reload_config);
+	int ret = master_main(config, path != NULL ? path :
+			      roost_default_config_path(), foreground,
+			      master_reload_config);
+	pool_destroy(&pool);
+	return ret;
 }
 
 /* Drop a login worker to default_login_user, chrooted into base_dir/login
