@@ -210,10 +210,11 @@ int dovecot_main(int argc, char *argv[])
 		log_export_fds();
 		check_mail_plugins(config, pool);
 	}
+	int ret = master_main(config, path != NULL ? path :
+			      roost_default_config_path(), foreground,
+			      master_reload_config);
 	pool_destroy(&pool);
-	return master_main(config, path != NULL ? path :
-			   roost_default_config_path(), foreground,
-			   master_reload_config);
+	return ret;
 }
 
 /* Drop a login worker to default_login_user, chrooted into base_dir/login

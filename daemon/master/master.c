@@ -1460,5 +1460,7 @@ int master_main(struct config *config, const char *config_path,
 	i_free(m.pid_path);
 	io_loop_destroy(&m.loop);
 	pool_destroy(&m.pool);
+	/* the caller's config, or the one the last reload loaded */
+	config_free(&m.config);
 	return 0;
 }

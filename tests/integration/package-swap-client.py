@@ -2,7 +2,8 @@
 """The client of package-swap-inside.sh: wait (for 143 and 110),
 record STATE (log in over IMAP and POP3 as swapuser, flag message 2,
 write UIDVALIDITY, UIDs, flags and UIDLs), compare STATE (the same
-logins must show the same values)."""
+logins must show the same values), write STATE (compare, then set
+\\Seen on message 3 and record that the next server must see it)."""
 import imaplib
 import json
 import poplib
@@ -28,13 +29,15 @@ def wait():
     return 0
 
 
-def state(set_flag):
+def state(set_flag, seen3=False):
     c = imaplib.IMAP4("127.0.0.1", 143)
     c.login(USER, PASSWORD)
     typ, _ = c.select("INBOX")
     uidvalidity = c.untagged_responses.get("UIDVALIDITY", [b"?"])[0]
     if set_flag:
         c.store("2", "+FLAGS", "(\\Flagged)")
+    if seen3:
+        c.store("3", "+FLAGS", "(\\Seen)")
     typ, data = c.fetch("1:*", "(UID FLAGS)")
     msgs = []
     for line in data:
@@ -67,6 +70,14 @@ def main():
     if got != want:
         print("want %s\ngot  %s" % (json.dumps(want), json.dumps(got)))
         return 1
+    if sys.argv[1] == "write":
+        state(False, True)
+        got = state(False)
+        if "\\Seen" not in got["messages"][2][1]:
+            print("\\Seen not kept: %s" % json.dumps(got))
+            return 1
+        with open(sys.argv[2], "w") as f:
+            json.dump(got, f)
     return 0
 
 
