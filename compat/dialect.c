@@ -730,6 +730,20 @@ static bool listen_has_port(const char *value)
 	return strchr(value, ':') == colon || colon[-1] == ']';
 }
 
+/* 2.x merges blocks of one namespace name: one of them may give the
+ * type and another (or a protocol filter's) only add settings. */
+static bool namespace_typed_elsewhere(const struct dnode *root,
+				      const struct dnode *ns)
+{
+	for (const struct dnode *n = root->children; n != NULL; n = n->next) {
+		if (n != ns && n->section && strcmp(n->key, "namespace") == 0 &&
+		    n->name != NULL && strcmp(n->name, ns->name) == 0 &&
+		    dnode_child(n, "type") != NULL)
+			return true;
+	}
+	return false;
+}
+
 static void detect_walk(struct detect_ctx *ctx, const struct dnode *parent)
 {
 	for (const struct dnode *n = parent->children; n != NULL;
@@ -753,8 +767,10 @@ static void detect_walk(struct detect_ctx *ctx, const struct dnode *parent)
 					   "text after '{' (ignored by 1.x, an "
 					   "error in 2.x)");
 			} else if (strcmp(k, "namespace") == 0 &&
+				   parent->parent == NULL &&
 				   n->name != NULL &&
 				   dnode_child(n, "type") == NULL &&
+				   !namespace_typed_elsewhere(parent, n) &&
 				   (strcmp(n->name, "private") == 0 ||
 				    strcmp(n->name, "shared") == 0 ||
 				    strcmp(n->name, "public") == 0)) {

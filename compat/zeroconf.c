@@ -40,19 +40,13 @@ const char *zeroconf_state_dir(void)
 	return dir != NULL && dir[0] != '\0' ? dir : ROOST_STATE_DIR;
 }
 
-/* The submission hook: the settings that start the submission service,
- * relaying to the MTA on localhost port 25. This build has no submission
- * service yet (issue 10, daemon/submission): once it has, building with
- * -DROOST_HAVE_SUBMISSION turns it on. */
+/* The settings that start the submission service (587 with STARTTLS,
+ * 465 with TLS), relaying to the MTA on localhost port 25. */
 static const char *zeroconf_submission_settings(void)
 {
-#ifdef ROOST_HAVE_SUBMISSION
 	return "protocols = $protocols submission\n"
 		"submission_relay_host = 127.0.0.1\n"
 		"submission_relay_port = 25\n";
-#else
-	return NULL;
-#endif
 }
 
 /* Wait for fd to be ready for events; false on timeout or error. */
@@ -133,7 +127,7 @@ static enum mta_state mta_get(void)
 
 static bool submission_enabled(void)
 {
-	return mta_get() == MTA_FOUND && zeroconf_submission_settings() != NULL;
+	return mta_get() == MTA_FOUND;
 }
 
 const char *zeroconf_config_text(void)
@@ -171,9 +165,6 @@ static const char *submission_reason(void)
 {
 	if (mta_get() == MTA_NONE)
 		return "no MTA on port 25: submission disabled";
-	if (zeroconf_submission_settings() == NULL)
-		return "an MTA answers on port 25, but this build has no "
-			"submission service: submission disabled";
 	return "an MTA answers on port 25: submission enabled, relaying "
 		"to 127.0.0.1:25";
 }

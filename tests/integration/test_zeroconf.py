@@ -20,6 +20,7 @@ import imaplib
 import os
 import poplib
 import shutil
+import smtplib
 import socket
 import ssl
 import subprocess
@@ -259,8 +260,18 @@ class ZeroConfig(unittest.TestCase):
                                  capture_output=True, text=True).stdout
             self.assertIn("# zero-config: an MTA answers on port 25", out)
             self.start()
-            self.assertIn("zero-config: an MTA answers on port 25",
-                          self.read_log())
+            self.assertIn("zero-config: an MTA answers on port 25: "
+                          "submission enabled", self.read_log())
+            # submission on 587 (STARTTLS) and 465 (TLS), as configured
+            s = smtplib.SMTP("127.0.0.1", 587, timeout=10)
+            code, caps = s.ehlo("client.example")
+            self.assertEqual(code, 250)
+            self.assertIn(b"STARTTLS", caps)
+            s.quit()
+            s = smtplib.SMTP_SSL("127.0.0.1", 465, timeout=10,
+                                 context=tls_context())
+            self.assertEqual(s.ehlo("client.example")[0], 250)
+            s.quit()
         finally:
             srv.close()
         self.assertEqual(readf(cert), before)
