@@ -334,15 +334,17 @@ static int read_line(struct reader *r, const char *path, unsigned int linenum,
 	key = line;
 	if (*line == '"') {
 		/* 2.4: a quoted key (strlist/boollist entries) */
+		bool closed;
+
 		for (p = line + 1; *p != '"' && *p != '\0'; p++) {
 			if (*p == '\\' && p[1] != '\0')
 				p++;
 		}
-		if (*p == '"')
+		closed = *p == '"';
+		key = unescape(tree->pool, line + 1, (size_t)(p - line - 1));
+		if (closed)
 			p++;
 		line = p;
-		key = unescape(tree->pool, key + 1,
-			       (size_t)(p - key) - (p[-1] == '"' ? 2 : 1));
 		if (IS_WHITE(*line))
 			*line++ = '\0';
 	} else {
