@@ -610,6 +610,9 @@ static const char *boollist_base(struct dnode *scope, struct dnode *before,
 	}
 	if (value != NULL)
 		return value;
+	/* 2.4 enables no protocol by default */
+	if (strcmp(key, "protocols") == 0)
+		return "";
 	idx = setting_info_find(&setting_infos[INFO_ROOT], key);
 	return idx < 0 ? "" : setting_infos[INFO_ROOT].defs[idx].default_value;
 }

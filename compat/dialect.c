@@ -334,15 +334,17 @@ static int read_line(struct reader *r, const char *path, unsigned int linenum,
 	key = line;
 	if (*line == '"') {
 		/* 2.4: a quoted key (strlist/boollist entries) */
+		bool closed;
+
 		for (p = line + 1; *p != '"' && *p != '\0'; p++) {
 			if (*p == '\\' && p[1] != '\0')
 				p++;
 		}
-		if (*p == '"')
+		closed = *p == '"';
+		key = unescape(tree->pool, line + 1, (size_t)(p - line - 1));
+		if (closed)
 			p++;
 		line = p;
-		key = unescape(tree->pool, key + 1,
-			       (size_t)(p - key) - (p[-1] == '"' ? 2 : 1));
 		if (IS_WHITE(*line))
 			*line++ = '\0';
 	} else {
@@ -676,8 +678,8 @@ static const char *const markers_24[] = {
 
 struct detect_ctx {
 	pool_t pool;
-	string_t *reasons_1x, *reasons_24;
-	unsigned int count_1x, count_24;
+	string_t *reasons_1x, *reasons_1x_weak, *reasons_24;
+	unsigned int count_1x, count_1x_weak, count_24;
 };
 
 static bool str_in(const char *s, const char *const *list, size_t count)
@@ -774,7 +776,10 @@ static void detect_walk(struct detect_ctx *ctx, const struct dnode *parent)
 				   (strcmp(n->name, "private") == 0 ||
 				    strcmp(n->name, "shared") == 0 ||
 				    strcmp(n->name, "public") == 0)) {
-				add_reason(ctx->reasons_1x, &ctx->count_1x, n,
+				/* also a 2.x namespace that is only named so:
+				   counts only with another 1.x marker */
+				add_reason(ctx->reasons_1x_weak,
+					   &ctx->count_1x_weak, n,
 					   "namespace %s { without type (1.x: "
 					   "the name is the type)", n->name);
 			} else if (strcmp(k, "protocol") == 0 &&
@@ -849,6 +854,7 @@ static void detect_tree(pool_t pool, const struct dtree *tree,
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.pool = pool;
 	ctx.reasons_1x = str_new(256);
+	ctx.reasons_1x_weak = str_new(256);
 	ctx.reasons_24 = str_new(256);
 	detect_walk(&ctx, tree->root);
 
@@ -864,6 +870,7 @@ static void detect_tree(pool_t pool, const struct dtree *tree,
 	} else if (ctx.count_1x > 0) {
 		det->dialect = CONFIG_DIALECT_1X;
 		str_append_str(reasons, ctx.reasons_1x);
+		str_append_str(reasons, ctx.reasons_1x_weak);
 	} else if (ctx.count_24 > 0 ||
 		   (dnode_child(tree->root, "dovecot_config_version") !=
 		    NULL)) {
@@ -875,6 +882,7 @@ static void detect_tree(pool_t pool, const struct dtree *tree,
 	det->reasons = p_strdup(pool, str_c(reasons));
 	str_free(&reasons);
 	str_free(&ctx.reasons_1x);
+	str_free(&ctx.reasons_1x_weak);
 	str_free(&ctx.reasons_24);
 }
 
@@ -920,10 +928,6 @@ static const struct {
 	{ "maildir_check_content_changes", "no 2.x equivalent" },
 	{ "dbox_rotate_days", "removed in 2.0 (nearest: "
 	  "mdbox_rotate_interval)" },
-	{ "auth_worker_max_request_count", "removed in 1.2 (write "
-	  "max_requests=N in the PAM passdb args)" },
-	{ "worker_max_request_count", "removed in 1.2 (write "
-	  "max_requests=N in the PAM passdb args)" },
 	{ "convert_mail", "the convert plugin is gone (use dsync)" },
 };
 
@@ -1198,10 +1202,8 @@ static void t1x_auth(struct t1x_ctx *ctx, struct dnode *auth)
 		}
 		if (strcmp(c->key, "ntlm_use_winbind") == 0)
 			c->key = "use_winbind";
-		if (strcmp(c->key, "worker_max_request_count") == 0) {
-			t1x_setting(ctx, c);
-			continue;
-		}
+		if (strcmp(c->key, "worker_max_request_count") == 0)
+			continue;	/* t1x_finish() */
 		fix_time_units(ctx, c, str_begins(c->key, "auth_", NULL) ?
 			       c->key : p_strdup_printf(pool, "auth_%s",
 							c->key));
@@ -1263,6 +1265,143 @@ static void t1x_walk(struct t1x_ctx *ctx, struct dnode *parent)
 	}
 }
 
+/* 1.x plugin { autocreate = X  autosubscribe2 = Y }: mailbox auto in 2.x. */
+static void t1x_autocreate(struct t1x_ctx *ctx, struct dnode *plugin)
+{
+	pool_t pool = ctx->tree->pool;
+	struct dnode *root = ctx->tree->root, *ns = NULL;
+
+	for (struct dnode *c = plugin->children; c != NULL; c = c->next) {
+		const char *rest, *name, *auto_value;
+		struct dnode *box = NULL;
+
+		if (c->removed || c->section)
+			continue;
+		if (str_begins(c->key, "autocreate", &rest))
+			auto_value = "create";
+		else if (str_begins(c->key, "autosubscribe", &rest))
+			auto_value = "subscribe";
+		else
+			continue;
+		if (strspn(rest, "0123456789") != strlen(rest))
+			continue;
+		name = dnode_value(pool, c);
+		c->removed = true;
+		dialect_warning(c, "plugin { %s }: the autocreate plugin is "
+				"namespace { mailbox %s { auto = %s } } in 2.x",
+				c->key, name, auto_value);
+		if (ns == NULL) {
+			for (struct dnode *n = root->children; n != NULL;
+			     n = n->next) {
+				struct dnode *inbox;
+
+				if (n->removed || !n->section ||
+				    strcmp(n->key, "namespace") != 0)
+					continue;
+				inbox = dnode_child(n, "inbox");
+				if (inbox != NULL && strcasecmp(
+				    dnode_value(pool, inbox), "yes") == 0)
+					ns = n;
+			}
+		}
+		if (ns == NULL) {
+			ns = dnode_new_section(pool, c, "namespace", "inbox");
+			dnode_append(ns, dnode_new_setting(pool, c, "inbox",
+							   "yes", false));
+			dnode_append(root, ns);
+		}
+		for (struct dnode *m = ns->children; m != NULL; m = m->next) {
+			if (m->section && m->name != NULL &&
+			    strcmp(m->key, "mailbox") == 0 &&
+			    strcmp(m->name, name) == 0)
+				box = m;
+		}
+		if (box == NULL) {
+			box = dnode_new_section(pool, c, "mailbox", name);
+			dnode_append(ns, box);
+		}
+		/* subscribe includes create */
+		if (dnode_child(box, "auto") == NULL)
+			dnode_append(box, dnode_new_setting(pool, c, "auto",
+							    auto_value, false));
+		else if (strcmp(auto_value, "subscribe") == 0)
+			dnode_set_value(dnode_child(box, "auto"), "subscribe");
+	}
+}
+
+/* auth_worker_max_request_count (1.1) is PAM's max_requests= since 1.2. */
+static void t1x_max_requests(struct t1x_ctx *ctx, struct dnode *n)
+{
+	pool_t pool = ctx->tree->pool;
+	struct dnode *pam = NULL, *args;
+
+	if (ctx->first_auth != NULL) {
+		for (struct dnode *c = ctx->first_auth->children; c != NULL;
+		     c = c->next) {
+			if (c->section && strcmp(c->key, "passdb") == 0 &&
+			    c->name != NULL && strcmp(c->name, "pam") == 0)
+				pam = c;
+		}
+	}
+	n->removed = true;
+	if (pam == NULL) {
+		dialect_warning(n, "1.x setting %s has no 2.x meaning without "
+				"a PAM passdb and is ignored", n->key);
+		return;
+	}
+	dialect_warning(n, "1.x setting %s is max_requests= in the PAM "
+			"passdb's args in 2.x", n->key);
+	args = dnode_child(pam, "args");
+	if (args == NULL) {
+		dnode_append(pam, dnode_new_setting(pool, n, "args",
+			p_strdup_printf(pool, "max_requests=%s",
+					dnode_value(pool, n)), false));
+	} else {
+		dnode_set_value(args, p_strdup_printf(pool,
+			"max_requests=%s %s", dnode_value(pool, n),
+			dnode_value(pool, args)));
+	}
+}
+
+static void t1x_finish(struct t1x_ctx *ctx)
+{
+	pool_t pool = ctx->tree->pool;
+	struct dnode *root = ctx->tree->root, *first = root->children;
+
+	for (struct dnode *n = root->children; n != NULL; n = n->next) {
+		if (n->removed)
+			continue;
+		if (n->section && strcmp(n->key, "plugin") == 0)
+			t1x_autocreate(ctx, n);
+		else if (!n->section &&
+			 strcmp(n->key, "auth_worker_max_request_count") == 0)
+			t1x_max_requests(ctx, n);
+	}
+	if (ctx->first_auth != NULL) {
+		for (struct dnode *c = ctx->first_auth->children; c != NULL;
+		     c = c->next) {
+			if (!c->removed && !c->section &&
+			    strcmp(c->key, "worker_max_request_count") == 0)
+				t1x_max_requests(ctx, c);
+		}
+	}
+	if (dnode_child(root, "protocols") == NULL && first != NULL &&
+	    ctx->first_auth != NULL) {
+		/* Dovecot 2.x would enable every protocol it has. Only for
+		   files with an auth { } section: the obsolete names alone
+		   (fsync_disable ...) are also found in 2.0-2.2 files, which
+		   mean 2.x's default */
+		struct dnode *set = dnode_new_setting(pool, first, "protocols",
+						      "imap", false);
+
+		dialect_warning(first, "protocols is not set: using the Dovecot "
+				"1.x default, imap (with its imaps listener)");
+		set->next = root->children;
+		set->parent = root;
+		root->children = set;
+	}
+}
+
 static int translate_tree(struct dtree *tree)
 {
 	if (tree->dialect == CONFIG_DIALECT_1X) {
@@ -1271,6 +1410,8 @@ static int translate_tree(struct dtree *tree)
 		memset(&ctx, 0, sizeof(ctx));
 		ctx.tree = tree;
 		t1x_walk(&ctx, tree->root);
+		if (tree->error == NULL)
+			t1x_finish(&ctx);
 		return tree->error == NULL ? 0 : -1;
 	}
 	return dialect_translate_24(tree);

@@ -210,6 +210,10 @@ START_TEST(test_errors_name_line)
 				     "mail_max_userip_connections = many\n",
 				     CONFIG_DIALECT_24, &error));
 	ck_assert_msg(strstr(error, "t.conf line 3:") != NULL, "%s", error);
+	/* a lone quote where a key is expected */
+	ck_assert_ptr_null(translate(pool, "dovecot_config_version = 2.4.0\n"
+				     "\"\n", CONFIG_DIALECT_24, &error));
+	ck_assert_msg(strstr(error, "t.conf line 2:") != NULL, "%s", error);
 	ck_assert_ptr_null(translate(pool, "ssl_disable = no\n\n"
 				     "mail_locaton = x\n",
 				     CONFIG_DIALECT_1X, &error));
