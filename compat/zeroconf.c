@@ -41,12 +41,19 @@ const char *zeroconf_state_dir(void)
 }
 
 /* The settings that start the submission service (587 with STARTTLS,
- * 465 with TLS), relaying to the MTA on localhost port 25. */
+ * and 465 with TLS, which Dovecot's defaults lack), relaying to the MTA
+ * on localhost port 25. */
 static const char *zeroconf_submission_settings(void)
 {
 	return "protocols = $protocols submission\n"
 		"submission_relay_host = 127.0.0.1\n"
-		"submission_relay_port = 25\n";
+		"submission_relay_port = 25\n"
+		"service submission-login {\n"
+		"  inet_listener submissions {\n"
+		"    port = 465\n"
+		"    ssl = yes\n"
+		"  }\n"
+		"}\n";
 }
 
 /* Wait for fd to be ready for events; false on timeout or error. */
