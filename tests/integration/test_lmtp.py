@@ -198,8 +198,9 @@ def maildir_files(home, box="INBOX"):
     for sub in ("new", "cur"):
         p = os.path.join(d, sub)
         if os.path.isdir(p):
-            res += [os.path.join(p, f) for f in sorted(os.listdir(p))]
-    return res
+            res += [os.path.join(p, f) for f in os.listdir(p)]
+    # in delivery order: names of one second don't sort by time
+    return sorted(res, key=lambda f: (os.stat(f).st_mtime_ns, f))
 
 
 class LmtpServer(unittest.TestCase):
