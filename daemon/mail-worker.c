@@ -19,6 +19,7 @@
 #include "mail-storage.h"
 #include "pop3-client.h"
 #include "imap-client.h"
+#include "submission-client.h"
 #include "base64.h"
 #include "str.h"
 
@@ -171,6 +172,8 @@ static void reply_error(int fd, const char *protocol, const char *error)
 
 	if (strcmp(protocol, "pop3") == 0)
 		line = i_strdup_printf("-ERR [SYS/TEMP] %s\r\n", error);
+	else if (strcmp(protocol, "submission") == 0)
+		line = i_strdup_printf("451 4.3.5 %s\r\n", error);
 	else
 		line = i_strdup_printf("* BYE %s\r\n", error);
 	if (write(fd, line, strlen(line)) < 0) {
@@ -201,6 +204,57 @@ worker_settings_get(struct mail_worker *worker, const char *protocol,
 	ws->protocol = i_strdup(protocol);
 	ws->set = set;
 	return set;
+}
+
+/* A submission session: the login's HELO state and addresses come in
+ * the flags ("helo=<base64> ehlo tls rip=.. lip=.. rport=.. lport=.."). */
+static void submission_session_start(struct mail_worker *worker,
+				     struct worker_session *session,
+				     const struct settings_root *set, int fd,
+				     const char *username,
+				     const char *session_id,
+				     const char *flags, const char *input)
+{
+	struct submission_client_start start;
+	string_t *raw = NULL, *helo = NULL;
+	char *helo_b64 = flag_value(flags, "helo");
+	char *rip = flag_value(flags, "rip"), *lip = flag_value(flags, "lip");
+	char *rport = flag_value(flags, "rport"), *lport = flag_value(flags, "lport");
+
+	memset(&start, 0, sizeof(start));
+	if (helo_b64 != NULL) {
+		helo = str_new(strlen(helo_b64));
+		if (base64_decode(helo, helo_b64, strlen(helo_b64)) == 0 &&
+		    strlen(str_c(helo)) == str_len(helo))
+			start.helo = str_c(helo);
+	}
+	start.ehlo = flag_has(flags, "ehlo");
+	start.tls = flag_has(flags, "tls");
+	start.rip = rip;
+	start.lip = lip;
+	start.rport = rport == NULL ? 0 : (unsigned int)strtoul(rport, NULL, 10);
+	start.lport = lport == NULL ? 0 : (unsigned int)strtoul(lport, NULL, 10);
+	start.send_logged_in = flag_has(flags, "L");
+	if (input != NULL && input[0] != '\0') {
+		raw = str_new(strlen(input));
+		if (base64_decode(raw, input, strlen(input)) == 0) {
+			start.input = str_c(raw);
+			start.input_size = str_len(raw);
+		}
+	}
+	worker->sessions++;
+	(void)submission_client_create(worker->loop, fd, username, set,
+				       session_id, &start, session_destroyed,
+				       session);
+	if (raw != NULL)
+		str_free(&raw);
+	if (helo != NULL)
+		str_free(&helo);
+	i_free(helo_b64);
+	i_free(rip);
+	i_free(lip);
+	i_free(rport);
+	i_free(lport);
 }
 
 static void session_start(struct mail_worker *worker, char *msg, int fd)
@@ -247,8 +301,17 @@ static void session_start(struct mail_worker *worker, char *msg, int fd)
 				 (long)getpid(), session_id);
 	log_set_prefix(prefix);
 	i_free(prefix);
+	if (strcmp(protocol, "submission") == 0) {
+		/* no mail storage: the session relays to the MTA */
+		submission_session_start(worker, session, set, fd, username,
+					 session_id, flags, input);
+		i_free(args);
+		log_set_prefix("mail-worker: ");
+		return;
+	}
 	if (mail_user_init(set, &info, &session->user, &error) < 0) {
 		i_error("%s", error);
+		free((char *)error);
 		goto fail;
 	}
 	if (strcmp(protocol, "pop3") == 0) {

@@ -189,6 +189,7 @@ static void connection_io(void *context)
 		}
 		if (ret > 0) {
 			conn->in_len += (size_t)ret;
+			conn->bytes_in += (uint64_t)ret;
 			if (!connection_process_input(conn))
 				return;
 		}
@@ -235,6 +236,7 @@ void connection_send(struct connection *conn, const void *data, size_t size)
 {
 	if (conn->disconnected || size == 0)
 		return;
+	conn->bytes_out += size;
 	if (conn->out_len + size > conn->out_cap) {
 		size_t cap = MAX(conn->out_cap * 2, 1024);
 

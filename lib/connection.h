@@ -46,6 +46,9 @@ struct connection {
 	bool disconnected, paused, want_output, corked;
 	struct timeout *disconnect_to;
 	const char *disconnect_reason;	/* static text */
+	/* bytes read from the fd and queued for it, for the logout
+	   lines' in=%i out=%o */
+	uint64_t bytes_in, bytes_out;
 };
 
 /* Take ownership of fd (made non-blocking). max_line bounds one input

@@ -2,9 +2,12 @@
  * the implicit one), each with its parsed mail location, the empty
  * mail_location autodetection, and the "auto" mailboxes. */
 #include "mail-storage-private.h"
+#include "quota-private.h"
 #include <strings.h>
 #include "settings-structs.h"
 #include "var-expand.h"
+#include "mail-plugins.h"
+#include "last-login.h"
 
 #include <errno.h>
 #include <pwd.h>
@@ -100,6 +103,13 @@ static bool file_exists(const char *path)
 	return stat(path, &st) == 0;
 }
 
+static bool autodetect_mbox_fallback = false;
+
+void mail_user_set_autodetect_mbox_fallback(bool enable)
+{
+	autodetect_mbox_fallback = enable;
+}
+
 /* Empty mail_location: look where Dovecot looks. $MAIL first, then
  * ~/Maildir, then an mbox root (~/mail or ~/Mail) with INBOX in the
  * system spool. */
@@ -157,6 +167,13 @@ static const char *location_autodetect(struct mail_user *user,
 			return p_strdup_printf(user->pool, "mbox:%s/%s",
 					       user->home, roots[i]);
 		}
+	}
+	if (autodetect_mbox_fallback && user->home != NULL) {
+		if (spool == NULL)
+			spool = p_strdup_printf(user->pool, "/var/mail/%s",
+						user->username);
+		return p_strdup_printf(user->pool, "mbox:%s/mail:INBOX=%s",
+				       user->home, spool);
 	}
 	*error_r = p_strdup_printf(user->pool,
 		"Mail storage autodetection failed with home=%s",
@@ -321,6 +338,26 @@ static void user_autocreate(struct mail_user *user)
 	}
 }
 
+/* mail_plugins: Dovecot's load errors; a warning (once per process) for
+ * the plugins Roost lacks. */
+static int mail_user_plugins_init(struct mail_user *user,
+				  const char **error_r)
+{
+	static bool warned = false;
+	const char *missing;
+
+	if (mail_plugins_check(user->pool, user->set->mail_plugins,
+			       user->set->mail_plugin_dir, &missing,
+			       error_r) < 0)
+		return -1;
+	if (missing[0] != '\0' && !warned) {
+		warned = true;
+		i_warning("mail_plugins: Roost does not implement these "
+			  "Dovecot plugins, they are ignored: %s", missing);
+	}
+	return 0;
+}
+
 int mail_user_init(const struct settings_root *set,
 		   const struct mail_user_info *info,
 		   struct mail_user **user_r, const char **error_r)
@@ -346,6 +383,8 @@ int mail_user_init(const struct settings_root *set,
 		p_strdup(pool, home);
 	user_var_table_init(user);
 
+	if (mail_user_plugins_init(user, &error) < 0)
+		goto fail;
 	location = user_field(info, "mail");
 	if (location == NULL)
 		location = set->mail_location;
@@ -396,6 +435,9 @@ int mail_user_init(const struct settings_root *set,
 			"inbox=yes namespace missing";
 		goto fail;
 	}
+	if (quota_user_init(user, info, &error) < 0)
+		goto fail;
+	last_login_user_init(user, info);
 	user_autocreate(user);
 	*user_r = user;
 	return 0;
@@ -412,6 +454,7 @@ void mail_user_deinit(struct mail_user **_user)
 	if (user == NULL)
 		return;
 	*_user = NULL;
+	quota_user_deinit(user);
 	pool_destroy(&user->pool);
 }
 
@@ -485,4 +528,43 @@ const char *mailbox_vname_normalize(struct mail_user *user, const char *vname)
 	    strncmp(vname, "INBOX", 5) != 0)
 		return p_strdup_printf(user->pool, "INBOX%s", vname + 5);
 	return vname;
+}
+
+/* A plugin setting: the userdb field of that name, else the plugin { }
+ * section's, %-expanded for the user; NULL when unset or empty. */
+const char *mail_user_plugin_setting(struct mail_user *user,
+				     const struct mail_user_info *info,
+				     const char *key, pool_t pool)
+{
+	const struct settings_root *set = user->set;
+	const char *value = NULL, *error, *ret;
+	size_t len = strlen(key);
+	string_t *str;
+
+	for (unsigned int i = 0; info != NULL && info->fields != NULL &&
+	     info->fields[i] != NULL; i++) {
+		if (strncmp(info->fields[i], key, len) == 0 &&
+		    info->fields[i][len] == '=') {
+			value = info->fields[i] + len + 1;
+			break;
+		}
+	}
+	for (unsigned int i = 0; value == NULL && i < set->plugin_count; i++) {
+		if (strcmp(set->plugin[i * 2], key) == 0)
+			value = set->plugin[i * 2 + 1];
+	}
+	if (value == NULL || value[0] == '\0')
+		return NULL;
+	const struct var_expand_table table[] = {
+		{ 'u', user->var_table[0], "user" },
+		{ 'n', user->var_table[1], "username" },
+		{ 'd', user->var_table[2], "domain" },
+		{ 'h', user->var_table[3], "home" },
+		{ '\0', NULL, NULL },
+	};
+	str = str_new(128);
+	(void)var_expand(str, value, table, NULL, NULL, &error);
+	ret = p_strdup(pool, str_c(str));
+	str_free(&str);
+	return ret;
 }

@@ -69,6 +69,8 @@ enum imap_client_workarounds {
 enum imap_client_enabled {
 	IMAP_ENABLED_CONDSTORE = 0x01,
 	IMAP_ENABLED_QRESYNC = 0x02,
+	IMAP_ENABLED_IMAP4REV2 = 0x04,
+	IMAP_ENABLED_UTF8_ACCEPT = 0x08,
 };
 
 struct client_command_context {
@@ -134,10 +136,16 @@ struct imap_client {
 	uint32_t recent_count;
 	unsigned int keywords_count;	/* keywords announced in FLAGS */
 	enum imap_client_enabled enabled;
+	/* QRESYNC (imap-condstore.c): HIGHESTMODSEQ after the last sync
+	   that left no expunge unsent, and the highest MODSEQ sent in a
+	   FETCH since the last sync */
+	uint64_t sync_last_full_modseq, highest_fetch_modseq;
 	enum imap_client_workarounds workarounds;
 	/* SEARCHRES: the UIDs of the last SEARCH ... RETURN (SAVE) */
 	ARRAY_U32 search_saved;
 	bool search_saved_valid;
+	/* CONTEXT=SEARCH: searches with RETURN (UPDATE) (imap-search-return.c) */
+	struct imap_search_updates *search_updates;
 	/* the notify io while IDLE */
 	struct io *notify_io;
 
@@ -208,6 +216,11 @@ const char *imap_mailbox_name_decode(struct imap_client *client,
 void imap_append_mailbox_name(string_t *dest, const char *vname);
 /* the same, always as a string (NAMESPACE prefixes) */
 void imap_append_mailbox_name_quoted(string_t *dest, const char *vname);
+/* The same for this client: raw UTF-8 after ENABLE UTF8=ACCEPT (RFC
+ * 6855), else modified UTF-7. */
+void imap_client_append_mailbox_name(struct imap_client *client,
+				     string_t *dest, const char *vname,
+				     bool always_quote);
 /* "06-Nov-2023 10:00:00 +0100" */
 bool imap_parse_datetime(const char *str, time_t *time_r, int *tz_r);
 void imap_append_datetime(string_t *dest, time_t t, int tz_offset_min);
@@ -239,6 +252,9 @@ bool cmd_list(struct client_command_context *cmd);
 bool cmd_lsub(struct client_command_context *cmd);
 bool cmd_status(struct client_command_context *cmd);
 bool cmd_append(struct client_command_context *cmd);
+bool cmd_replace(struct client_command_context *cmd);
+bool cmd_getmetadata(struct client_command_context *cmd);
+bool cmd_setmetadata(struct client_command_context *cmd);
 bool cmd_fetch(struct client_command_context *cmd);
 bool cmd_store(struct client_command_context *cmd);
 bool cmd_copy(struct client_command_context *cmd);

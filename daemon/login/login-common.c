@@ -20,6 +20,7 @@
 #include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -155,7 +156,10 @@ static void client_free(struct login_client *client)
 		}
 	}
 	timeout_remove(&client->idle_to);
-	connection_free(&client->conn);
+	if (worker->proto->client_connection_create == NULL)
+		connection_free(&client->conn);
+	else
+		client->conn = NULL;	/* the protocol's to free */
 	i_free(client->user);
 	i_free(client->auth_mech);
 	if (client->proto != NULL && worker->proto->client_free != NULL)
@@ -206,6 +210,11 @@ bool login_client_plaintext_allowed(const struct login_client *client)
 	if (strcmp(worker->set->ssl, "required") == 0)
 		return client->ssl;
 	return client->secured || !worker->set->disable_plaintext_auth;
+}
+
+struct login_worker *login_worker_get(void)
+{
+	return worker;
 }
 
 bool login_tls_available(void)
@@ -646,14 +655,11 @@ static void session_id_generate(char *dest, size_t size)
 {
 	unsigned char raw[12];
 	string_t *str = str_new(24);
-	int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
 
-	if (fd < 0 || read(fd, raw, sizeof(raw)) != (ssize_t)sizeof(raw)) {
-		for (unsigned int i = 0; i < sizeof(raw); i++)
-			raw[i] = (unsigned char)(rand() ^ (int)io_loop_time_msecs());
-	}
-	if (fd >= 0)
-		close(fd);
+	/* getrandom(): the login worker is chrooted, without /dev/urandom
+	   (rand() would give every login worker the same ids) */
+	if (getrandom(raw, sizeof(raw), 0) != (ssize_t)sizeof(raw))
+		i_fatal("getrandom() failed: %m");
 	base64_encode(str, raw, sizeof(raw));
 	snprintf(dest, size, "%s", str_c(str));
 	str_free(&str);
@@ -906,13 +912,18 @@ static void client_start(int fd, unsigned int idx,
 		client->ssl = true;
 		client->secured = true;
 	}
-	client->conn = connection_create(worker->loop, fd,
+	if (worker->proto->client_connection_create != NULL) {
+		client->conn = worker->proto->client_connection_create(client, fd);
+	} else {
+		client->conn = connection_create(worker->loop, fd,
 					 worker->proto->max_line, 65536,
 					 worker->proto->client_input_raw != NULL ?
 					 &client_raw_vfuncs : &client_vfuncs,
 					 client);
-	client->idle_to = timeout_add(worker->loop, LOGIN_IDLE_TIMEOUT_MSECS,
-				      client_idle, client);
+		client->idle_to = timeout_add(worker->loop,
+					      LOGIN_IDLE_TIMEOUT_MSECS,
+					      client_idle, client);
+	}
 	array_push(&worker->clients, client);
 	worker->proto->client_created(client);
 }

@@ -37,6 +37,13 @@ struct login_protocol {
 	   with connection_input_skip() (IMAP literals). Return false if the
 	   client was freed. */
 	bool (*client_input_raw)(struct login_client *client);
+	/* optional: the protocol makes the client's connection itself
+	   (submission-login: an SMTP server connection with its own input
+	   handling and idle timeout). login-common then uses client->conn
+	   only to send, for STARTTLS and for the hand-over; it neither
+	   reads nor frees it: client_free must. */
+	struct connection *(*client_connection_create)(struct login_client *client,
+						       int fd);
 	/* optional: free what client->proto holds (login-common frees
 	   client->proto itself afterwards) */
 	void (*client_free)(struct login_client *client);
@@ -129,6 +136,10 @@ void login_worker_init(const struct login_protocol *proto,
  * listener: '0' plain, '1' implicit TLS, 'h'/'H' the same behind a
  * PROXY protocol header (haproxy = yes). */
 int login_worker_run(unsigned int listener_count, const char *ssl_flags);
+
+/* The worker login_worker_init() made (the fuzz harness drives its loop
+ * itself). */
+struct login_worker *login_worker_get(void);
 
 /* Is TLS available (ssl != no and a certificate)? */
 bool login_tls_available(void);

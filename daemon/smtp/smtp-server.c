@@ -271,6 +271,16 @@ static void smtp_server_send_ehlo(struct smtp_server_conn *sconn,
 		p = nl == NULL ? NULL : nl + 1;
 	}
 	qsort(lines, n, sizeof(lines[0]), cap_cmp);
+	if (sconn->set.pipelining_last) {
+		for (unsigned int i = 0; i + 1 < n; i++) {
+			if (strcmp(lines[i], "PIPELINING") == 0) {
+				memmove(lines + i, lines + i + 1,
+					(n - i - 1) * sizeof(lines[0]));
+				lines[n - 1] = "PIPELINING";
+				break;
+			}
+		}
+	}
 	str_printfa(out, "250%c%s\r\n", n > 0 ? '-' : ' ', sconn->set.hostname);
 	for (unsigned int i = 0; i < n; i++)
 		str_printfa(out, "250%c%s\r\n", i + 1 < n ? '-' : ' ', lines[i]);
@@ -289,14 +299,10 @@ static void cmd_helo(struct smtp_server_conn *sconn, const char *verb,
 		smtp_server_reply(sconn, 500, "5.5.1", "Unknown command");
 		return;
 	}
+	/* a domain or an address literal; Dovecot takes anything
+	   printable ("HELO a b" too) */
 	if (*domain == '\0') {
-		/* Dovecot's text, without an enhanced code */
 		smtp_server_reply(sconn, 501, NULL, "Missing hostname");
-		return;
-	}
-	/* a domain or an address literal, nothing after it */
-	if (strchr(domain, ' ') != NULL) {
-		smtp_server_reply(sconn, 501, "5.5.4", "Invalid parameters");
 		return;
 	}
 	for (const char *p = domain; *p != '\0'; p++) {
@@ -331,6 +337,48 @@ static const char *skip_prefix(const char *args, const char *prefix)
 	while (*args == ' ')
 		args++;
 	return args;
+}
+
+/* The path after "FROM:"/"TO:" as Dovecot's parser takes it: a space
+ * before it is an error unless the whitespace-before-path workaround
+ * is on; a bare mailbox gets its <> with mailbox-for-path. Returns the
+ * path (allocated from pool) or NULL with error_r. */
+static const char *
+smtp_server_path_arg(struct smtp_server_conn *sconn, pool_t pool,
+		     const char *args, const char *prefix, const char **error_r)
+{
+	size_t len = strlen(prefix);
+	const char *path = args + len;
+
+	if (*path == ' ' && !sconn->set.workaround_whitespace_before_path) {
+		*error_r = "Unexpected whitespace before path";
+		return NULL;
+	}
+	path = skip_prefix(args, prefix);
+	if (*path != '<' && *path != '\0' &&
+	    sconn->set.workaround_mailbox_for_path) {
+		const char *sp = strchr(path, ' ');
+		size_t plen = sp == NULL ? strlen(path) : (size_t)(sp - path);
+		char *wrapped = p_malloc(pool, strlen(path) + 3);
+
+		wrapped[0] = '<';
+		memcpy(wrapped + 1, path, plen);
+		wrapped[plen + 1] = '>';
+		memcpy(wrapped + plen + 2, path + plen, strlen(path + plen) + 1);
+		return wrapped;
+	}
+	return path;
+}
+
+/* Without SMTPUTF8 a non-ASCII path is a syntax error, in Dovecot's
+ * words. */
+static const char *smtp_server_utf8_error(const struct smtp_address *addr)
+{
+	for (const char *p = addr->localpart; p != NULL && *p != '\0'; p++) {
+		if ((unsigned char)*p >= 0x80)
+			return "Invalid character in localpart";
+	}
+	return "Invalid character in domain";
 }
 
 /* Dovecot's server doesn't insist on HELO/EHLO/LHLO before MAIL (its
@@ -379,8 +427,12 @@ static bool cmd_mail(struct smtp_server_conn *sconn, const char *args)
 	t = i_new(struct smtp_server_transaction, 1);
 	t->pool = pool_create("smtp transaction", 1024);
 	t->data_fd = -1;
-	if (smtp_path_parse(t->pool, path, true, &t->mail_from, &params,
-			    &error) < 0) {
+	path = smtp_server_path_arg(sconn, t->pool, args, "FROM:", &error);
+	if (path == NULL || smtp_path_parse(t->pool, path, true, &t->mail_from,
+					    &params, &error) < 0 ||
+	    (t->mail_from.utf8 &&
+	     (sconn->set.capabilities & SMTP_CAP_SMTPUTF8) == 0 &&
+	     (error = smtp_server_utf8_error(&t->mail_from)) != NULL)) {
 		smtp_server_reply(sconn, 501, "5.5.4", "Invalid FROM: %s", error);
 		pool_destroy(&t->pool);
 		free(t);
@@ -405,7 +457,10 @@ static bool cmd_mail(struct smtp_server_conn *sconn, const char *args)
 	}
 	if (sconn->set.max_message_size > 0 && t->mail_params.size_given &&
 	    t->mail_params.size > sconn->set.max_message_size) {
-		smtp_server_reply(sconn, 552, "5.3.4",
+		smtp_server_reply(sconn, 552, sconn->set.size_limit_enh != NULL ?
+				  sconn->set.size_limit_enh : "5.3.4", "%s",
+				  sconn->set.size_limit_text != NULL ?
+				  sconn->set.size_limit_text :
 				  "Message size exceeds fixed maximum message size");
 		pool_destroy(&t->pool);
 		free(t);
@@ -470,8 +525,12 @@ static bool cmd_rcpt(struct smtp_server_conn *sconn, const char *args)
 	}
 	rcpt = p_malloc(t->pool, sizeof(*rcpt));
 	rcpt->index = t->rcpt_commands++;
-	if (smtp_path_parse(t->pool, path, false, &rcpt->path, &params,
-			    &error) < 0) {
+	path = smtp_server_path_arg(sconn, t->pool, args, "TO:", &error);
+	if (path == NULL || smtp_path_parse(t->pool, path, false, &rcpt->path,
+					    &params, &error) < 0 ||
+	    (rcpt->path.utf8 &&
+	     (sconn->set.capabilities & SMTP_CAP_SMTPUTF8) == 0 &&
+	     (error = smtp_server_utf8_error(&rcpt->path)) != NULL)) {
 		smtp_server_reply(sconn, 501, "5.5.4", "Invalid TO: %s", error);
 		return true;
 	}
@@ -563,7 +622,8 @@ static bool smtp_server_message_done(struct smtp_server_conn *sconn)
 
 	sconn->mode = SMTP_INPUT_COMMAND;
 	if (sconn->data_too_large) {
-		smtp_server_reply(sconn, 552, "5.3.4",
+		smtp_server_reply(sconn, 552, sconn->set.size_limit_enh != NULL ?
+				  sconn->set.size_limit_enh : "5.3.4",
 				  "Message size exceeds administrative limit");
 		smtp_server_transaction_free(sconn);
 		return true;
@@ -655,7 +715,8 @@ static bool smtp_server_chunk_done(struct smtp_server_conn *sconn)
 	if (sconn->chunk_last)
 		return smtp_server_message_done(sconn);
 	if (sconn->data_too_large) {
-		smtp_server_reply(sconn, 552, "5.3.4",
+		smtp_server_reply(sconn, 552, sconn->set.size_limit_enh != NULL ?
+				  sconn->set.size_limit_enh : "5.3.4",
 				  "Message size exceeds administrative limit");
 		sconn->bdat_failed = true;
 		return true;
@@ -722,6 +783,9 @@ static bool smtp_server_command(struct smtp_server_conn *sconn, char *line)
 		smtp_server_reply(sconn, 500, "5.5.2", "Invalid command syntax");
 		return true;
 	}
+	if (sconn->cb->cmd_pre != NULL &&
+	    sconn->cb->cmd_pre(sconn, sconn->context, verb, args))
+		return true;
 	if (strcmp(verb, "HELO") == 0 || strcmp(verb, "EHLO") == 0 ||
 	    strcmp(verb, "LHLO") == 0)
 		cmd_helo(sconn, verb, args);
@@ -739,6 +803,8 @@ static bool smtp_server_command(struct smtp_server_conn *sconn, char *line)
 		smtp_server_reply(sconn, 250, "2.0.0", "OK");
 	else if (strcmp(verb, "VRFY") == 0)
 		return cmd_vrfy(sconn, args);
+	else if (strcmp(verb, "QUIT") == 0 && *args != '\0')
+		smtp_server_reply(sconn, 501, "5.5.4", "Invalid parameters");
 	else if (strcmp(verb, "QUIT") == 0) {
 		smtp_server_reply(sconn, 221, "2.0.0", "Bye");
 		sconn->quit = true;

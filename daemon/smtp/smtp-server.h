@@ -54,6 +54,17 @@ struct smtp_server_settings {
 	const char *temp_dir;
 	/* don't send the greeting (a session taken over after login) */
 	bool no_greeting;
+	/* the reply to a message over max_message_size (MAIL SIZE= and
+	   after the data): NULL = "5.3.4" and the texts above; submission
+	   says "5.2.3" "Message size exceeds administrative limit" */
+	const char *size_limit_enh, *size_limit_text;
+	/* EHLO: PIPELINING as the last line instead of in sorted order
+	   (Dovecot's submission-login) */
+	bool pipelining_last;
+	/* Dovecot's *_client_workarounds: whitespace-before-path ("MAIL
+	   FROM: <a@b>"), mailbox-for-path ("MAIL FROM:a@b") */
+	bool workaround_whitespace_before_path;
+	bool workaround_mailbox_for_path;
 	/* MAIL/RCPT/DATA/BDAT before HELO/EHLO/LHLO get "503 5.5.1 Invalid
 	   command: Send HELO/EHLO first" (Dovecot's lmtp doesn't insist) */
 	bool require_helo;
@@ -140,6 +151,12 @@ struct smtp_server_callbacks {
 	enum smtp_server_result (*cmd_other)(struct smtp_server_conn *conn,
 					     void *context, const char *verb,
 					     const char *args);
+	/* Optional: every command line before the server looks at it (verb
+	   upper-case). Return true when the owner replied to it itself
+	   (submission-login: MAIL/RCPT/DATA/BDAT/VRFY before AUTH get 530,
+	   and a BDAT chunk is then not read); false to go on as usual. */
+	bool (*cmd_pre)(struct smtp_server_conn *conn, void *context,
+			const char *verb, const char *args);
 	/* Optional: VRFY. Default "252 2.3.3 Try RCPT instead". */
 	enum smtp_server_result (*cmd_vrfy)(struct smtp_server_conn *conn,
 					    void *context, const char *args);

@@ -413,7 +413,7 @@ smtp_params_mail_parse(pool_t pool, const char *args,
 				 (caps & SMTP_CAP_BINARYMIME) != 0)
 				params_r->body = SMTP_BODY_BINARYMIME;
 			else {
-				*error_r = "Unsupported BODY parameter value";
+				*error_r = "Unsupported mail BODY type";
 				return SMTP_PARAM_UNSUPPORTED;
 			}
 		} else if (key_is(key, klen, "SMTPUTF8") &&
