@@ -216,8 +216,8 @@ lmtp_cmd_rcpt(struct smtp_server_conn *conn, void *context,
 			return SMTP_SERVER_REPLIED_FAIL;
 		}
 	}
-	/* lmtp_rcpt_check_quota: no quota backend exists yet, so there
-	   is nothing to check here (see daemon/lmtp/README.md) */
+	/* lmtp_rcpt_check_quota isn't checked here yet: the quota is
+	   enforced when the message is saved (see daemon/lmtp/README.md) */
 	rcpt->context = lrcpt;
 	return SMTP_SERVER_ACCEPT;
 }

@@ -781,12 +781,12 @@ class LmtpDiff(unittest.TestCase):
     """The same sessions against Debian's Dovecot and Roost."""
     maxDiff = None
 
-    def start(self, argv0):
+    def start(self, argv0, extra=""):
         tmp = tempfile.mkdtemp(prefix="roost-lmtpdiff.")
         make_tree(tmp)
         conf = os.path.join(tmp, "dovecot.conf")
         with open(conf, "w") as f:
-            f.write(conf_text(tmp, free_port(), free_port()))
+            f.write(conf_text(tmp, free_port(), free_port(), extra))
         proc = subprocess.Popen([argv0, "-F", "-c", conf],
                                 stdout=subprocess.DEVNULL,
                                 stderr=subprocess.DEVNULL)
@@ -821,6 +821,39 @@ class LmtpDiff(unittest.TestCase):
             self.assertEqual(normalise(d), normalise(r), "session %d" % i)
         time.sleep(0.5)
         for u in USERS:
+            self.assertEqual(mail_tree(os.path.join(dtmp, "home", u)),
+                             mail_tree(os.path.join(rtmp, "home", u)), u)
+        self.assertEqual(log_lines(os.path.join(dtmp, "log")),
+                         log_lines(os.path.join(rtmp, "log")))
+
+    def test_over_quota(self):
+        """The quota plugin (count backend, 1 KB): the first message fits,
+        the second makes both recipients go over: 552 5.2.2 with
+        quota_exceeded_message for each after DATA, the same stored mail
+        and log lines as Dovecot's."""
+        extra = """mail_plugins = quota
+plugin {
+  quota = count:User quota
+  quota_rule = *:storage=1k
+  quota_vsizes = yes
+}
+"""
+        dtmp = self.start("/usr/sbin/dovecot", extra)
+        rtmp = self.start(os.path.join(BIN, "dovecot"), extra)
+        big = b"Subject: q\r\n\r\n" + b"z" * 700 + b"\r\n.\r\n"
+        chunks = [b"LHLO c\r\n"]
+        for _ in range(2):
+            chunks += [b"MAIL FROM:<q@example.org>\r\n",
+                       b"RCPT TO:<alice@example.test>\r\n",
+                       b"RCPT TO:<bob@example.test>\r\n", b"DATA\r\n", big]
+        chunks.append(b"QUIT\r\n")
+        d = run_session(os.path.join(dtmp, "run", "lmtp"), chunks)
+        r = run_session(os.path.join(rtmp, "run", "lmtp"), chunks)
+        self.assertIn("552 5.2.2 <alice@example.test> Quota exceeded "
+                      "(mailbox for user is full)", d)
+        self.assertEqual(normalise(d), normalise(r))
+        time.sleep(0.5)
+        for u in ("alice", "bob"):
             self.assertEqual(mail_tree(os.path.join(dtmp, "home", u)),
                              mail_tree(os.path.join(rtmp, "home", u)), u)
         self.assertEqual(log_lines(os.path.join(dtmp, "log")),
