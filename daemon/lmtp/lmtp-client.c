@@ -10,6 +10,8 @@
 #include "tls.h"
 #include "settings-structs.h"
 
+#include <openssl/evp.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -23,9 +25,18 @@
 #include <unistd.h>
 
 #define LMTP_RESULT_MAX 1024
+/* pending-delivery records older than this are ignored and removed */
+#define LMTP_PENDING_MAX_AGE_SECS (24 * 3600)
+/* how many of the newest messages a retry's check looks at */
+#define LMTP_PENDING_CHECK_MESSAGES 200
 
 struct lmtp_recipient {
 	void *user;
+	/* base_dir/lmtp-pending/<key> while this delivery is unanswered */
+	char *pending_path;
+	/* transaction ids of earlier attempts of the same delivery that
+	   died unanswered ("\n"-separated), for the child to look for */
+	char *prior_ids;
 	const char *username;	/* the userdb's */
 	const char *detail;	/* after recipient_delimiter, "" if none */
 	int slot_fd;		/* lmtp_user_concurrency_limit lock, or -1 */
@@ -205,8 +216,8 @@ lmtp_cmd_rcpt(struct smtp_server_conn *conn, void *context,
 			return SMTP_SERVER_REPLIED_FAIL;
 		}
 	}
-	/* lmtp_rcpt_check_quota: no quota backend exists yet, so there
-	   is nothing to check here (see daemon/lmtp/README.md) */
+	/* lmtp_rcpt_check_quota isn't checked here yet: the quota is
+	   enforced when the message is saved (see daemon/lmtp/README.md) */
 	rcpt->context = lrcpt;
 	return SMTP_SERVER_ACCEPT;
 }
@@ -281,6 +292,45 @@ static void lmtp_child_log_prefix(struct lmtp_client *client,
 	str_free(&prefix);
 }
 
+/* Is a message of an earlier, unanswered attempt (its Received header
+ * carries one of ids) among the newest messages of vname? */
+static bool lmtp_already_saved(struct mail_user *user, const char *vname,
+			       const char *ids)
+{
+	struct mailbox *box = mailbox_alloc(user, vname, 0);
+	struct mail *mail;
+	uint32_t count, first;
+	bool found = false;
+
+	if (mailbox_open(box) < 0 || mailbox_sync(box, 0, NULL, NULL) < 0) {
+		mailbox_free(&box);
+		return false;
+	}
+	count = mailbox_count(box);
+	first = count > LMTP_PENDING_CHECK_MESSAGES ?
+		count - LMTP_PENDING_CHECK_MESSAGES + 1 : 1;
+	mail = mail_alloc(box);
+	for (uint32_t seq = count; seq >= first && seq > 0 && !found; seq--) {
+		const char *value, *p = ids;
+
+		mail_set_seq(mail, seq);
+		if (mail_get_first_header(mail, "Received", &value) < 0 ||
+		    value == NULL)
+			continue;
+		while (*p != '\0' && !found) {
+			size_t len = strcspn(p, "\n");
+			char *id = i_strndup(p, len);
+
+			found = len >= 16 && strstr(value, id) != NULL;
+			free(id);
+			p += len + (p[len] == '\n');
+		}
+	}
+	mail_free(&mail);
+	mailbox_free(&box);
+	return found;
+}
+
 /* Dovecot's text for an error whose details are only in the log. */
 static const char *lmtp_internal_error(void)
 {
@@ -332,7 +382,18 @@ lmtp_deliver_child(struct lmtp_client *client,
 		mail_deliver_info_init(&dctx);
 		if (set->lmtp_save_to_detail_mailbox && lrcpt->detail[0] != '\0')
 			mailbox = lrcpt->detail;
-		if (mail_deliver(&dctx, mailbox, &error, &error_class) == 0)
+		if (lrcpt->prior_ids != NULL &&
+		    (lmtp_already_saved(mail_user, mailbox, lrcpt->prior_ids) ||
+		     (strcmp(mailbox, "INBOX") != 0 &&
+		      lmtp_already_saved(mail_user, "INBOX",
+					 lrcpt->prior_ids)))) {
+			/* an earlier attempt saved it and died before its
+			   250: this is the MTA's retry */
+			mail_deliver_log(&dctx, "already saved by an earlier "
+					 "unanswered attempt, not saved again");
+			str_append_c(result, 'O');
+		} else if (mail_deliver(&dctx, mailbox, &error,
+					&error_class) == 0)
 			str_append_c(result, 'O');
 		else if (error_class == MAIL_ERROR_NOQUOTA &&
 			 strcmp(error, "Not enough disk space") == 0)
@@ -351,6 +412,114 @@ lmtp_deliver_child(struct lmtp_client *client,
 	if (write(fd, str_c(result), str_len(result)) < 0)
 		i_error("write(lmtp result) failed: %m");
 	_exit(0);
+}
+
+/* SHA-256 of the message (the same bytes an MTA sends again when it
+ * retries). */
+static bool lmtp_message_digest(const struct smtp_server_transaction *t,
+				unsigned char digest[32])
+{
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	unsigned char buf[65536];
+	uint64_t off = 0;
+	unsigned int len = 0;
+	bool ok = md != NULL && EVP_DigestInit_ex(md, EVP_sha256(), NULL) == 1;
+
+	while (ok && off < t->data_size) {
+		ssize_t n = pread(t->data_fd, buf, sizeof(buf), (off_t)off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		ok = n > 0 && EVP_DigestUpdate(md, buf, (size_t)n) == 1;
+		off += n > 0 ? (uint64_t)n : 0;
+	}
+	ok = ok && EVP_DigestFinal_ex(md, digest, &len) == 1 && len == 32;
+	EVP_MD_CTX_free(md);
+	return ok;
+}
+
+/* A crash between the mailbox commit and the 250 must not make the
+ * MTA's retry a duplicate: before the delivery, a record named by a
+ * hash of (message, sender, recipient) holds this transaction's id
+ * (which the Received header carries); it is removed once the reply has
+ * been sent. A retry that finds the record lets the child look for a
+ * message with one of the ids before saving. */
+static void lmtp_pending_begin(struct lmtp_client *client,
+			       struct smtp_server_transaction *t,
+			       struct smtp_server_recipient *rcpt,
+			       const unsigned char digest[32],
+			       const char *trans_id)
+{
+	struct lmtp_recipient *lrcpt = rcpt->context;
+	unsigned char key[32];
+	unsigned int len = 0;
+	char dir[512], hex[65], old[512];
+	struct stat st;
+	string_t *ids;
+	EVP_MD_CTX *md;
+	ssize_t n = 0;
+	int fd;
+
+	if (!client->set.set->lmtp_add_received_header)
+		return;	/* nothing to find the message by */
+	md = EVP_MD_CTX_new();
+	if (md == NULL || EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1 ||
+	    EVP_DigestUpdate(md, digest, 32) != 1 ||
+	    EVP_DigestUpdate(md, rcpt->address, strlen(rcpt->address) + 1) != 1 ||
+	    EVP_DigestUpdate(md, lrcpt->username, strlen(lrcpt->username) + 1) != 1 ||
+	    EVP_DigestUpdate(md, t->mail_from_str, strlen(t->mail_from_str)) != 1 ||
+	    EVP_DigestFinal_ex(md, key, &len) != 1) {
+		EVP_MD_CTX_free(md);
+		return;
+	}
+	EVP_MD_CTX_free(md);
+	for (unsigned int i = 0; i < 32; i++)
+		snprintf(hex + i * 2, 3, "%02x", key[i]);
+	snprintf(dir, sizeof(dir), "%s/lmtp-pending", client->set.set->base_dir);
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+		return;
+	lrcpt->pending_path = i_strdup_printf("%s/%s", dir, hex);
+	ids = str_new(128);
+	fd = open(lrcpt->pending_path, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		if (fstat(fd, &st) == 0 &&
+		    st.st_mtime + LMTP_PENDING_MAX_AGE_SECS > time(NULL))
+			n = read(fd, old, sizeof(old) - 1);
+		close(fd);
+		if (n > 0) {
+			old[n] = '\0';
+			lrcpt->prior_ids = i_strdup(old);
+			/* keep the last few attempts */
+			const char *p = old;
+			while (strlen(p) > 3 * 40 && strchr(p, '\n') != NULL)
+				p = strchr(p, '\n') + 1;
+			str_append(ids, p);
+		}
+	}
+	str_printfa(ids, "%s\n", trans_id);
+	fd = open(lrcpt->pending_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+		  0600);
+	if (fd < 0 || write(fd, str_c(ids), str_len(ids)) !=
+	    (ssize_t)str_len(ids)) {
+		i_error("write(%s) failed: %m", lrcpt->pending_path);
+		i_free(lrcpt->pending_path);
+	}
+	if (fd >= 0)
+		close(fd);
+	str_free(&ids);
+}
+
+/* The replies have been sent: the records aren't needed any more. */
+static void lmtp_pending_end(struct smtp_server_transaction *t)
+{
+	for (unsigned int i = 0; i < t->rcpt_count; i++) {
+		struct lmtp_recipient *lrcpt = t->rcpts[i]->context;
+
+		if (lrcpt == NULL || lrcpt->pending_path == NULL)
+			continue;
+		(void)unlink(lrcpt->pending_path);
+		i_free(lrcpt->pending_path);
+	}
 }
 
 /* Deliver to one recipient in a child and send its reply. */
@@ -391,6 +560,12 @@ static void lmtp_deliver_rcpt(struct lmtp_client *client,
 	result[got] = '\0';
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
+	if (got > 0 && result[0] == 'O' &&
+	    getenv("ROOST_LMTP_TEST_CRASH_AFTER_SAVE") != NULL) {
+		/* tests only: die where a crash hurts most, after the
+		   commit and before the 250 */
+		(void)kill(getpid(), SIGKILL);
+	}
 	switch (got == 0 ? '\0' : result[0]) {
 	case 'O':
 		smtp_server_reply(client->conn, 250, "2.0.0", "<%s> %s Saved",
@@ -420,13 +595,26 @@ static void lmtp_deliver_rcpt(struct lmtp_client *client,
 }
 
 static enum smtp_server_result
-lmtp_data(struct smtp_server_conn *conn ATTR_UNUSED, void *context,
+lmtp_data(struct smtp_server_conn *conn, void *context,
 	  struct smtp_server_transaction *t)
 {
 	struct lmtp_client *client = context;
+	struct connection *c = smtp_server_conn_get_connection(conn);
+	unsigned char digest[32];
+	bool have_digest = lmtp_message_digest(t, digest);
+	const char *trans_id = lmtp_trans_id(client, t->pool, t);
 
-	for (unsigned int i = 0; i < t->rcpt_count; i++)
+	for (unsigned int i = 0; i < t->rcpt_count; i++) {
+		if (have_digest)
+			lmtp_pending_begin(client, t, t->rcpts[i], digest,
+					   trans_id);
 		lmtp_deliver_rcpt(client, t, t->rcpts[i]);
+	}
+	/* the records go only once the replies are out */
+	connection_cork(c, false);
+	if (connection_flush_wait(c, 10000) == 0)
+		lmtp_pending_end(t);
+	connection_cork(c, true);
 	return SMTP_SERVER_REPLIED_OK;
 }
 
@@ -443,6 +631,8 @@ static void lmtp_transaction_free(struct smtp_server_conn *conn ATTR_UNUSED,
 			continue;
 		if (lrcpt->slot_fd >= 0)
 			close(lrcpt->slot_fd);
+		i_free(lrcpt->pending_path);
+		i_free(lrcpt->prior_ids);
 		client->set.ops->user_free(client->set.ops_context,
 					   &lrcpt->user);
 		t->rcpts[i]->context = NULL;

@@ -198,8 +198,24 @@ def maildir_files(home, box="INBOX"):
     for sub in ("new", "cur"):
         p = os.path.join(d, sub)
         if os.path.isdir(p):
-            res += [os.path.join(p, f) for f in sorted(os.listdir(p))]
-    return res
+            res += [os.path.join(p, f) for f in os.listdir(p)]
+    # in delivery order as far as the files tell (the mtime is the
+    # received date, whole seconds: tests look for their message by
+    # content where two deliveries may share a second)
+    return sorted(res, key=lambda f: (os.stat(f).st_mtime_ns, f))
+
+
+def message_with(home, needle):
+    """The one stored message (bytes) that contains needle."""
+    found = []
+    for p in maildir_files(home):
+        with open(p, "rb") as f:
+            data = f.read()
+        if needle in data:
+            found.append(data)
+    if len(found) != 1:
+        raise AssertionError("%d messages with %r" % (len(found), needle))
+    return found[0]
 
 
 class LmtpServer(unittest.TestCase):
@@ -295,8 +311,7 @@ class LmtpServer(unittest.TestCase):
         r.close()
         files = maildir_files(self.home("alice"))
         self.assertEqual(len(files), before + 2)
-        with open(files[-2], "rb") as f:
-            msg = f.read()
+        msg = message_with(self.home("alice"), b"Subject: multi\n")
         self.assertRegex(msg.decode(),
                          r"^Return-Path: <sender@example.org>\n"
                          r"Received: from client.example\n"
@@ -306,16 +321,17 @@ class LmtpServer(unittest.TestCase):
                          r"\w{3}, \d\d \w{3} \d{4} \d\d:\d\d:\d\d [+-]\d{4}\n"
                          r"Subject: multi\n" % re.escape(sid))
         self.assertTrue(msg.endswith(b"\n\nhello\n.dotted\n"), msg)
-        with open(files[-1], "rb") as f:
-            self.assertTrue(f.read().endswith(b"Subject: b\n\nchunk\n"))
+        self.assertTrue(message_with(self.home("alice"), b"Subject: b\n")
+                        .endswith(b"Subject: b\n\nchunk\n"))
         self.wait_log(r"lmtp\(bob@example\.test\)<\d+><%s:R3>: Info: "
                       r"msgid=<multi@example\.org>: saved mail to INBOX" %
                       re.escape(sid))
         self.wait_log(r"lmtp\(\d+\): Info: Disconnect from local: Logged "
                       r"out \(state=READY\)")
         # the delivery ran as the user: the files are the user's
-        st = os.stat(files[-1])
-        self.assertEqual((st.st_uid, st.st_gid), (UID, GID))
+        for p in files:
+            st = os.stat(p)
+            self.assertEqual((st.st_uid, st.st_gid), (UID, GID))
 
     def test_01b_postfix_listener(self):
         """Postfix's unix_listener private/dovecot-lmtp { mode user group }
@@ -365,9 +381,13 @@ class LmtpServer(unittest.TestCase):
         self.assertEqual(c.sendmail("s@example.org", ["carol@example.test"],
                                     b"Subject: tcp\r\n\r\nover tcp\r\n"), {})
         c.quit()
-        with open(maildir_files(self.home("carol"))[-1]) as f:
-            self.assertIn("Received: from tcp.example ([127.0.0.1])\n",
-                          f.read())
+        texts = []
+        for p in maildir_files(self.home("carol")):
+            with open(p) as f:
+                texts.append(f.read())
+        tcp = [t for t in texts if "Subject: tcp\n" in t]
+        self.assertEqual(len(tcp), 1)
+        self.assertIn("Received: from tcp.example ([127.0.0.1])\n", tcp[0])
         self.wait_log(r"lmtp\(\d+\): Info: Connect from 127\.0\.0\.1\n")
 
     def test_04_parallel(self):
@@ -459,8 +479,8 @@ class LmtpServer(unittest.TestCase):
         r.send(b"Subject: bare\r\n\r\nlf\nonly\rcr\x00nul\r\n.\n")
         self.assertRegex(r.reply(), r"^250 2\.0\.0 <carol@example\.test> \S+ "
                          r"Saved$")
-        with open(maildir_files(self.home("carol"))[-1], "rb") as f:
-            self.assertTrue(f.read().endswith(b"\n\nlf\nonly\rcr\x00nul\n"))
+        self.assertTrue(message_with(self.home("carol"), b"Subject: bare\n")
+                        .endswith(b"\n\nlf\nonly\rcr\x00nul\n"))
         # BDAT larger than what is sent: nothing saved, no reply
         before = len(maildir_files(self.home("carol")))
         self.assertEqual(r.cmd(b"MAIL FROM:<a@b.c>\r\n"), "250 2.1.0 OK")
@@ -589,9 +609,41 @@ class LmtpServer(unittest.TestCase):
             stdout=subprocess.PIPE, timeout=60, check=True).stdout.decode()
         self.assertRegex(out, r"250 2\.0\.0 <carol@example\.test> \S+ Saved"
                          r"\r\n221 2\.0\.0 Bye\r\n$")
-        with open(maildir_files(self.home("carol"))[-1]) as f:
-            self.assertEqual(f.read(), "Return-Path: <q@example.org>\n"
-                             "Subject: stdin\n\nbody\n")
+        self.assertEqual(message_with(self.home("carol"), b"Subject: stdin"),
+                         b"Return-Path: <q@example.org>\n"
+                         b"Subject: stdin\n\nbody\n")
+
+    def test_08b_crash_between_save_and_reply(self):
+        """The session dies after the message is saved and before its 250
+        (ROOST_LMTP_TEST_CRASH_AFTER_SAVE): the MTA's retry gets 250
+        without a second copy; a later identical message (its reply was
+        sent) is delivered again."""
+        session = (b"LHLO x\r\nMAIL FROM:<c@example.org>\r\n"
+                   b"RCPT TO:<erin@example.test>\r\nDATA\r\n"
+                   b"Subject: crash\r\nMessage-ID: <crash@example.org>\r\n"
+                   b"\r\nbody\r\n.\r\nQUIT\r\n")
+        home = self.home("erin")
+        before = len(maildir_files(home))
+        env = dict(os.environ, ROOST_LMTP_TEST_CRASH_AFTER_SAVE="1")
+        out = subprocess.run([ROOST, "lmtp", "-c", self.conf], input=session,
+                             stdout=subprocess.PIPE, env=env,
+                             timeout=60).stdout.decode()
+        self.assertTrue(out.endswith("354 OK\r\n"), out)
+        self.assertEqual(len(maildir_files(home)), before + 1)
+        out = subprocess.run([ROOST, "lmtp", "-c", self.conf], input=session,
+                             stdout=subprocess.PIPE, timeout=60,
+                             check=True).stdout.decode()
+        self.assertRegex(out, r"250 2\.0\.0 <erin@example\.test> \S+ Saved"
+                         r"\r\n221 2\.0\.0 Bye\r\n$")
+        self.assertEqual(len(maildir_files(home)), before + 1)
+        self.wait_log(r"lmtp\(erin@example\.test\)<\d+><\S+>: Info: "
+                      r"msgid=<crash@example\.org>: already saved by an "
+                      r"earlier unanswered attempt, not saved again")
+        subprocess.run([ROOST, "lmtp", "-c", self.conf], input=session,
+                       stdout=subprocess.PIPE, timeout=60, check=True)
+        self.assertEqual(len(maildir_files(home)), before + 2)
+        self.assertEqual(os.listdir(os.path.join(self.tmp, "run",
+                                                 "lmtp-pending")), [])
 
     def test_09_starttls(self):
         """STARTTLS (ssl = yes): LHLO again inside TLS without it, a
@@ -608,8 +660,7 @@ class LmtpServer(unittest.TestCase):
         self.assertEqual(c.sendmail("t@example.org", ["carol@example.test"],
                                     b"Subject: over tls\r\n\r\nx\r\n"), {})
         c.quit()
-        with open(maildir_files(self.home("carol"))[-1]) as f:
-            self.assertIn("Subject: over tls\n", f.read())
+        message_with(self.home("carol"), b"Subject: over tls\n")
 
 
 class LmtpSocketActivation(unittest.TestCase):
@@ -730,12 +781,12 @@ class LmtpDiff(unittest.TestCase):
     """The same sessions against Debian's Dovecot and Roost."""
     maxDiff = None
 
-    def start(self, argv0):
+    def start(self, argv0, extra=""):
         tmp = tempfile.mkdtemp(prefix="roost-lmtpdiff.")
         make_tree(tmp)
         conf = os.path.join(tmp, "dovecot.conf")
         with open(conf, "w") as f:
-            f.write(conf_text(tmp, free_port(), free_port()))
+            f.write(conf_text(tmp, free_port(), free_port(), extra))
         proc = subprocess.Popen([argv0, "-F", "-c", conf],
                                 stdout=subprocess.DEVNULL,
                                 stderr=subprocess.DEVNULL)
@@ -770,6 +821,39 @@ class LmtpDiff(unittest.TestCase):
             self.assertEqual(normalise(d), normalise(r), "session %d" % i)
         time.sleep(0.5)
         for u in USERS:
+            self.assertEqual(mail_tree(os.path.join(dtmp, "home", u)),
+                             mail_tree(os.path.join(rtmp, "home", u)), u)
+        self.assertEqual(log_lines(os.path.join(dtmp, "log")),
+                         log_lines(os.path.join(rtmp, "log")))
+
+    def test_over_quota(self):
+        """The quota plugin (count backend, 1 KB): the first message fits,
+        the second makes both recipients go over: 552 5.2.2 with
+        quota_exceeded_message for each after DATA, the same stored mail
+        and log lines as Dovecot's."""
+        extra = """mail_plugins = quota
+plugin {
+  quota = count:User quota
+  quota_rule = *:storage=1k
+  quota_vsizes = yes
+}
+"""
+        dtmp = self.start("/usr/sbin/dovecot", extra)
+        rtmp = self.start(os.path.join(BIN, "dovecot"), extra)
+        big = b"Subject: q\r\n\r\n" + b"z" * 700 + b"\r\n.\r\n"
+        chunks = [b"LHLO c\r\n"]
+        for _ in range(2):
+            chunks += [b"MAIL FROM:<q@example.org>\r\n",
+                       b"RCPT TO:<alice@example.test>\r\n",
+                       b"RCPT TO:<bob@example.test>\r\n", b"DATA\r\n", big]
+        chunks.append(b"QUIT\r\n")
+        d = run_session(os.path.join(dtmp, "run", "lmtp"), chunks)
+        r = run_session(os.path.join(rtmp, "run", "lmtp"), chunks)
+        self.assertIn("552 5.2.2 <alice@example.test> Quota exceeded "
+                      "(mailbox for user is full)", d)
+        self.assertEqual(normalise(d), normalise(r))
+        time.sleep(0.5)
+        for u in ("alice", "bob"):
             self.assertEqual(mail_tree(os.path.join(dtmp, "home", u)),
                              mail_tree(os.path.join(rtmp, "home", u)), u)
         self.assertEqual(log_lines(os.path.join(dtmp, "log")),
