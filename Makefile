@@ -20,7 +20,7 @@ B := build/san
 else
 B := build
 endif
-PKGS := openssl yaml-0.1 libsystemd
+PKGS := openssl yaml-0.1 libsystemd zlib
 
 WARN := -Wall -Wextra -Wshadow -Wpointer-arith -Wstrict-prototypes \
 	-Wmissing-prototypes -Wformat=2 -Wno-format-nonliteral \
@@ -50,7 +50,7 @@ ALL_CFLAGS := -std=gnu17 -D_GNU_SOURCE $(WARN) $(HARDEN) $(OPT) $(INCLUDES) $(PK
 	-DROOST_VERSION='"$(VERSION)"' -DSYSCONFDIR='"$(SYSCONFDIR)"' \
 	$(CFLAGS)
 ALL_LDFLAGS := -pie -Wl,-z,relro,-z,now $(SANLD) $(LDFLAGS)
-LIBS := $(PKG_LIBS) -lpam -lcrypt -largon2 -lm
+LIBS := $(PKG_LIBS) -lpam -lcrypt -largon2 -lbz2 -lm
 
 O := $(B)/obj-$(VARIANT)
 
@@ -127,6 +127,7 @@ check: deps
 	$(MAKE) unit
 	$(MAKE) compat-test
 	$(MAKE) integration
+	$(MAKE) package-test
 
 unit: $(B)/bin/unit-tests
 	CK_FORK=yes CK_DEFAULT_TIMEOUT=60 ROOST_SRCDIR=$(CURDIR) \
@@ -135,6 +136,7 @@ unit: $(B)/bin/unit-tests
 compat-test: all
 	./tests/compat/check-known.sh $(CURDIR)/$(B)/bin/doveconf
 	./tests/compat/yaml-roundtrip.sh $(CURDIR)/$(B)/bin/doveconf
+	$(PYTHON) tests/compat/dialect-test.py $(CURDIR)/$(B)/bin/doveconf
 	./tests/compat/pw-diff.sh $(CURDIR)/$(B)/bin/doveadm
 	ROOST=$(CURDIR)/$(B)/bin/roost $(PYTHON) tests/compat/auth-diff.py
 	ROOST=$(CURDIR)/$(B)/bin/roost $(PYTHON) tests/compat/auth-cache-diff.py
@@ -146,6 +148,7 @@ compat-test: all
 	ROOST=$(CURDIR)/$(B)/bin/roost $(PYTHON) tests/compat/maildir-roundtrip.py
 	ROOST=$(CURDIR)/$(B)/bin/roost $(PYTHON) tests/compat/pop3-diff.py
 	ROOST=$(CURDIR)/$(B)/bin/roost $(PYTHON) tests/compat/imap-diff.py
+	ROOST=$(CURDIR)/$(B)/bin/roost $(PYTHON) tests/compat/smtp-diff.py
 	ROOST=$(CURDIR)/$(B)/bin/roost $(PYTHON) tests/compat/submission-diff.py
 
 # MIME differential test (tests/compat/mime-diff.py): mime-probe prints
@@ -179,24 +182,36 @@ integration: all $(B)/bin/auth-db-probe $(B)/bin/mailstore-probe
 	PROBE=$(CURDIR)/$(B)/bin/mailstore-probe $(PYTHON) \
 		tests/integration/mailstore-crash.py
 	ROOST=$(CURDIR)/$(B)/bin/roost $(PYTHON) tests/integration/test_pop3_server.py
+	ROOST=$(CURDIR)/$(B)/bin/roost $(PYTHON) tests/integration/test_logging.py
 	ROOST=$(CURDIR)/$(B)/bin/roost $(PYTHON) tests/integration/test_imap_server.py
 	ROOST=$(CURDIR)/$(B)/bin/roost $(PYTHON) tests/integration/imap-clients.py
 	ROOST=$(CURDIR)/$(B)/bin/roost $(PYTHON) tests/integration/test_imap_search.py
+	ROOST=$(CURDIR)/$(B)/bin/roost $(PYTHON) tests/integration/test_imap_ext.py
 	ROOST=$(CURDIR)/$(B)/bin/roost $(PYTHON) tests/integration/test_imap_fetch.py
 	ROOST=$(CURDIR)/$(B)/bin/roost $(PYTHON) tests/integration/test_imap_mailbox.py
 	ROOST=$(CURDIR)/$(B)/bin/roost $(PYTHON) tests/integration/test_imap_append.py
 	ROOST=$(CURDIR)/$(B)/bin/roost $(PYTHON) \
 		tests/integration/test_socket_activation.py
+	ROOST=$(CURDIR)/$(B)/bin/roost $(PYTHON) tests/integration/test_zeroconf.py
 	ROOST=$(CURDIR)/$(B)/bin/roost $(PYTHON) \
 		tests/integration/test_imap_login.py
 	ROOST=$(CURDIR)/$(B)/bin/roost $(PYTHON) tests/integration/test_haproxy.py
 	ROOST=$(CURDIR)/$(B)/bin/roost $(PYTHON) tests/integration/test_imap_workarounds.py
 	ROOST=$(CURDIR)/$(B)/bin/roost $(PYTHON) tests/integration/test_submission.py
 	ROOST=$(CURDIR)/$(B)/bin/roost $(PYTHON) tests/integration/test_lmtp.py
+	ROOST=$(CURDIR)/$(B)/bin/roost $(PYTHON) tests/integration/test_imap_condstore.py
+	ROOST=$(CURDIR)/$(B)/bin/roost $(PYTHON) tests/integration/test_mail_plugins.py
+	ROOST=$(CURDIR)/$(B)/bin/roost $(PYTHON) tests/integration/test_imap_quota.py
+	ROOST=$(CURDIR)/$(B)/bin/roost $(PYTHON) tests/integration/test_imap_compress.py
+	ROOST=$(CURDIR)/$(B)/bin/roost $(PYTHON) tests/integration/test_mail_zlib.py
+	ROOST=$(CURDIR)/$(B)/bin/roost $(PYTHON) tests/integration/test_mail_log.py
 	PROBE=$(CURDIR)/$(B)/bin/mailstore-probe $(PYTHON) \
 		tests/integration/mbox-crash.py
 	ROOST=$(CURDIR)/$(B)/bin/roost $(PYTHON) \
 		tests/integration/test_mbox_dovecot.py
+	ROOST=$(CURDIR)/$(B)/bin/roost $(PYTHON) tests/integration/test_dialects.py
+	ROOST=$(CURDIR)/$(B)/bin/roost $(PYTHON) \
+		tests/integration/test_smtp_postfix.py
 
 # Side-by-side benchmarks against Debian's Dovecot (tests/bench/README.md).
 # imap-bench.py (the longest) runs last, after pop3-bench.py.
@@ -238,7 +253,9 @@ install: all
 	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/bin \
 		$(DESTDIR)$(PREFIX)/lib/dovecot \
 		$(DESTDIR)$(PREFIX)/share/man/man1 \
-		$(DESTDIR)$(PREFIX)/share/man/man5
+		$(DESTDIR)$(PREFIX)/share/man/man5 \
+		$(DESTDIR)$(PREFIX)/share/man/man7 \
+		$(DESTDIR)$(PREFIX)/share/man/man8
 	install -m 755 $(BIN) $(DESTDIR)$(PREFIX)/sbin/roost
 	ln -sf roost $(DESTDIR)$(PREFIX)/sbin/dovecot
 	ln -sf ../sbin/roost $(DESTDIR)$(PREFIX)/bin/doveconf
@@ -251,8 +268,33 @@ install: all
 		install -m 644 $$m $(DESTDIR)$(PREFIX)/share/man/man1/; done; true
 	for m in man/*.5; do [ -f "$$m" ] && \
 		install -m 644 $$m $(DESTDIR)$(PREFIX)/share/man/man5/; done; true
+	for m in man/*.7; do [ -f "$$m" ] && \
+		install -m 644 $$m $(DESTDIR)$(PREFIX)/share/man/man7/; done; true
+	for m in man/*.8; do [ -f "$$m" ] && \
+		install -m 644 $$m $(DESTDIR)$(PREFIX)/share/man/man8/; done; true
+
+# The Debian package (packaging/README.md): a fresh copy of the tree with
+# packaging/debian as debian/, built by dpkg-buildpackage in build/deb;
+# nothing is reused from an earlier run.
+DEB_SRC := build/deb/roost-$(VERSION)
+.PHONY: deb package-test
+deb: deps
+	rm -rf build/deb
+	mkdir -p $(DEB_SRC)
+	tar -cf - --exclude=./build --exclude=./.git --exclude=__pycache__ . | \
+		tar -xf - -C $(DEB_SRC)
+	cp -R packaging/debian $(DEB_SRC)/debian
+	cd $(DEB_SRC) && DEB_BUILD_OPTIONS=parallel=2 \
+		dpkg-buildpackage -us -uc -b >../build.log 2>&1 || \
+		{ tail -40 ../build.log; exit 1; }
+	ls build/deb/*.deb
+
+# make check runs this: systemd units, man pages, the .deb and its
+# maintainer scripts (tests/integration/test_package.sh).
+package-test: all
+	./tests/integration/test_package.sh $(CURDIR)/$(B)/bin
 
 clean:
 	rm -rf $(B)
 
--include $(shell find $(B) -name '*.d' 2>/dev/null)
+-include $(shell find $(B) -path $(B)/deb -prune -o -name '*.d' -type f -print 2>/dev/null)

@@ -6,18 +6,27 @@
 #include "array.h"
 #include "config-parser.h"
 
-/* The built-in defaults are used when no config file exists. */
-#define ROOST_BUILTIN_CONFIG "(built-in defaults)"
+/* The config "path" when no config file exists: the zero-config set-up
+ * of zeroconf.h is parsed instead. */
+#define ROOST_BUILTIN_CONFIG "(zero-config)"
 
 /* /etc/dovecot/dovecot.conf, else /etc/dovecot.conf, else the built-in
  * defaults (zero-config). ROOST_CONFIG_DIR in the environment replaces
  * /etc for tests. */
 const char *roost_default_config_path(void);
-/* Parse path (ROOST_BUILTIN_CONFIG = defaults only) and run the checks.
+/* Parse path (ROOST_BUILTIN_CONFIG = the zero-config text; with
+ * CONFIG_PARSE_DEFAULTS_ONLY the built-in defaults) and run the checks.
  * Returns 0, or -1 with error; *config_r is non-NULL when the config can
  * still be shown (errors found after reading it all). */
+/* Open the log the settings name (log_path, info_log_path,
+ * debug_log_path, syslog_facility, log_timestamp). */
+struct settings_root;
+int roost_log_open(const struct settings_root *set, const char **error_r);
 int roost_config_load(const char *path, enum config_parse_flags flags,
 		      struct config **config_r, const char **error_r);
+
+/* Keep an error text beyond the pool it was made in (the last one only). */
+const char *roost_error_keep(const char *msg);
 
 int doveconf_main(int argc, char *argv[]);
 /* doveadm: global options and the command table (doveadm.c) */

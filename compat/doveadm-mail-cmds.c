@@ -336,6 +336,8 @@ static int copy_box(struct doveadm_mail_cmd_context *mctx,
 				   !ctx->move, &miter) < 0)
 		return -1;
 	t = mailbox_transaction_begin(dest);
+	if (ctx->move && mailbox_get_user(dest) == src_user)
+		mailbox_transaction_set_moving(t);
 	while ((mail = doveadm_mail_iter_next(miter)) != NULL) {
 		struct mail_save_context *save = mailbox_save_alloc(t);
 
@@ -407,6 +409,7 @@ static int cmd_copy_run(struct doveadm_mail_cmd_context *mctx,
 				   &src_owned, &error) < 0) {
 			i_error("Couldn't initialize user %s: %s",
 				ctx->source_user, error);
+			free((char *)error);
 			doveadm_mail_failed_error(mctx, MAIL_ERROR_TEMP);
 			pool_destroy(&src_suser->pool);
 			mailbox_free(&dest);
@@ -691,6 +694,8 @@ static int import_box(struct doveadm_mail_cmd_context *mctx,
 		return -1;
 	}
 	t = mailbox_transaction_begin(dest);
+	if (ctx->move && mailbox_get_user(dest) == src_user)
+		mailbox_transaction_set_moving(t);
 	while ((mail = doveadm_mail_iter_next(miter)) != NULL) {
 		struct mail_save_context *save = mailbox_save_alloc(t);
 
@@ -760,6 +765,7 @@ static int cmd_import_run(struct doveadm_mail_cmd_context *mctx,
 			   &error) < 0) {
 		i_error("Couldn't create mail user with location %s: %s",
 			ctx->import_location, error);
+		free((char *)error);
 		doveadm_mail_failed_error(mctx, MAIL_ERROR_TEMP);
 		pool_destroy(&src_suser->pool);
 		return -1;

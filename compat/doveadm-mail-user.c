@@ -728,6 +728,7 @@ int mail_service_user_init(struct mail_service *svc,
 		i_debug("chdir(%s) failed: %m", user->info.home);
 	if (mail_user_init(set, &user->info, mail_user_r, &error) < 0) {
 		*error_r = doveadm_tmp_printf("%s", error);
+		free((char *)error);	/* mail_user_init's is allocated */
 		restore_privileges(svc);
 		return -1;
 	}

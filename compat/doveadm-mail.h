@@ -221,5 +221,7 @@ extern const struct doveadm_cmd doveadm_cmd_mailbox_rename;
 extern const struct doveadm_cmd doveadm_cmd_mailbox_status;
 extern const struct doveadm_cmd doveadm_cmd_mailbox_subscribe;
 extern const struct doveadm_cmd doveadm_cmd_mailbox_unsubscribe;
+extern const struct doveadm_cmd doveadm_cmd_quota_get;
+extern const struct doveadm_cmd doveadm_cmd_quota_recalc;
 
 #endif

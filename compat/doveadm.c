@@ -52,6 +52,10 @@ static const struct doveadm_cmd *const doveadm_cmds[] = {
 	&doveadm_cmd_mailbox_status,
 	&doveadm_cmd_mailbox_subscribe,
 	&doveadm_cmd_mailbox_unsubscribe,
+	&doveadm_cmd_reload,
+	&doveadm_cmd_stop,
+	&doveadm_cmd_quota_get,
+	&doveadm_cmd_quota_recalc,
 };
 
 /* What each formatter prints when a command prints nothing through it

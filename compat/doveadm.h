@@ -44,6 +44,9 @@ struct doveadm_cmd {
 };
 
 extern const struct doveadm_cmd doveadm_cmd_pw;
+/* doveadm-master.c */
+extern const struct doveadm_cmd doveadm_cmd_reload;
+extern const struct doveadm_cmd doveadm_cmd_stop;
 extern const struct doveadm_cmd doveadm_cmd_auth_test;
 extern const struct doveadm_cmd doveadm_cmd_auth_login;
 extern const struct doveadm_cmd doveadm_cmd_auth_lookup;

@@ -11,7 +11,10 @@
 #include "settings-modules.h"
 #include "hash.h"
 #include "compat.h"
+#include "dialect.h"
+#include "zeroconf.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
@@ -33,6 +36,7 @@ struct doveconf_opts {
 	enum config_dump_scope scope;
 	struct config_filter filter;
 	bool hide_key, hide_passwords, simple, expand, defaults, yaml;
+	bool dialect, as_24;
 	const char *config_path;
 	char **names;
 };
@@ -646,6 +650,101 @@ static int dump_simple(struct config *config, const struct doveconf_opts *opts)
 	return ret;
 }
 
+#define HIDDEN_TEXT "# hidden, use -P to show it"
+#define HIDDEN_MARK "\001hidden\001"
+
+static void str_replace_all(string_t *str, const char *from, const char *to)
+{
+	string_t *out = str_new(str_len(str) + 64);
+	const char *p = str_c(str), *hit;
+
+	while ((hit = strstr(p, from)) != NULL) {
+		str_append_n(out, p, (size_t)(hit - p));
+		str_append(out, to);
+		p = hit + strlen(from);
+	}
+	str_append(out, p);
+	str_clear(str);
+	str_append_str(str, out);
+	str_free(&out);
+}
+
+/* doveconf -n --as 2.4: the 2.3 output turned into Dovecot 2.4 form. */
+static int dump_as_24(struct config *config, struct doveconf_opts *opts)
+{
+	FILE *tmp = tmpfile();
+	pool_t pool;
+	string_t *text, *out;
+	const char *error;
+	char buf[8192];
+	size_t n;
+	int saved, ret;
+
+	if (tmp == NULL)
+		i_fatal("tmpfile() failed: %s", strerror(errno));
+	fflush(stdout);
+	saved = dup(STDOUT_FILENO);
+	if (saved < 0 || dup2(fileno(tmp), STDOUT_FILENO) < 0)
+		i_fatal("dup2() failed: %s", strerror(errno));
+	ret = dump_human(config, opts, NULL);
+	fflush(stdout);
+	/* hidden secrets stay hidden: a marker the export passes through */
+	if (dup2(saved, STDOUT_FILENO) < 0)
+		i_fatal("dup2() failed: %s", strerror(errno));
+	close(saved);
+	rewind(tmp);
+	text = str_new(8192);
+	while ((n = fread(buf, 1, sizeof(buf), tmp)) > 0)
+		str_append_n(text, buf, n);
+	fclose(tmp);
+	pool = pool_create("doveconf as 2.4", 16 * 1024);
+	out = str_new(8192);
+	str_replace_all(text, HIDDEN_TEXT, HIDDEN_MARK);
+	if (dialect_export_24(pool, str_c(text), out, &error) < 0) {
+		i_error("%s", error);
+		ret = -1;
+	} else {
+		str_replace_all(out, HIDDEN_MARK, HIDDEN_TEXT);
+		fputs(str_c(out), stdout);
+	}
+	str_free(&out);
+	str_free(&text);
+	pool_destroy(&pool);
+	return ret;
+}
+
+/* doveconf --dialect: which dovecot.conf dialect the file is, and why. */
+static int print_dialect(const char *path)
+{
+	pool_t pool = pool_create("doveconf dialect", 4096);
+	struct dialect_detection det;
+	const char *error;
+
+	if (strcmp(path, ROOST_BUILTIN_CONFIG) == 0) {
+		printf("2.3\n# %s: no file, built-in defaults\n", path);
+		pool_destroy(&pool);
+		return 0;
+	}
+	if (dialect_detect(pool, path, &det, &error) < 0)
+		i_fatal("%s", error);
+	printf("%s\n", dialect_name(det.dialect));
+	if (*det.reasons == '\0')
+		printf("# %s: no 1.x or 2.4 markers: read as 2.0-2.3\n", path);
+	else {
+		const char *p = det.reasons;
+
+		while (*p != '\0') {
+			const char *nl = strchr(p, '\n');
+			size_t len = nl == NULL ? strlen(p) : (size_t)(nl - p);
+
+			printf("# %.*s\n", (int)len, p);
+			p += len + (nl == NULL ? 0 : 1);
+		}
+	}
+	pool_destroy(&pool);
+	return 0;
+}
+
 static void print_banner(const char *path)
 {
 	struct utsname u;
@@ -657,6 +756,8 @@ static void print_banner(const char *path)
 		printf("# OS: %s %s %s\n", u.sysname, u.release, u.machine);
 	if (gethostname(host, sizeof(host) - 1) == 0)
 		printf("# Hostname: %s\n", host);
+	if (strcmp(path, ROOST_BUILTIN_CONFIG) == 0)
+		fputs(zeroconf_describe(), stdout);
 	fflush(stdout);
 }
 
@@ -664,7 +765,8 @@ static void ATTR_NORETURN usage(void)
 {
 	fprintf(stderr,
 		"Usage: doveconf [-adnNPSx] [-c <config file>] [-f <filter>] "
-		"[--yaml]\n"
+		"[--yaml] [--as 2.3|2.4]\n"
+		"       doveconf --dialect [-c <config file>]\n"
 		"       doveconf [-n] [-c <config file>] section_name ...\n"
 		"       doveconf [-h] [-c <config file>] [-f <filter>] "
 		"setting_name ...\n");
@@ -675,6 +777,8 @@ int doveconf_main(int argc, char *argv[])
 {
 	static const struct option longopts[] = {
 		{ "yaml", no_argument, NULL, 'Y' },
+		{ "dialect", no_argument, NULL, 'D' },
+		{ "as", required_argument, NULL, 'A' },
 		{ "help", no_argument, NULL, 'u' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -709,11 +813,24 @@ int doveconf_main(int argc, char *argv[])
 		case 'S': opts.simple = true; break;
 		case 'x': opts.expand = true; break;
 		case 'Y': opts.yaml = true; break;
+		case 'D': opts.dialect = true; break;
+		case 'A':
+			if (strcmp(optarg, "2.4") == 0)
+				opts.as_24 = true;
+			else if (strcmp(optarg, "2.3") != 0)
+				i_fatal("--as: unknown dialect %s (use 2.3 "
+					"or 2.4)", optarg);
+			break;
 		default: usage();
 		}
 	}
 	if (opts.config_path == NULL)
 		opts.config_path = roost_default_config_path();
+	if (opts.dialect) {
+		ret = print_dialect(opts.config_path);
+		pool_destroy(&pool);
+		return ret;
+	}
 	if (module_keys != NULL)
 		config_check_set_modules(module_checks);
 	if (argv[optind] != NULL)
@@ -747,7 +864,10 @@ int doveconf_main(int argc, char *argv[])
 			printf("# NOTE: Send doveconf -n output instead when "
 			       "asking for help.\n");
 		fflush(stdout);
-		ret2 = dump_human(config, &opts, NULL);
+		if (opts.as_24)
+			ret2 = dump_as_24(config, &opts);
+		else
+			ret2 = dump_human(config, &opts, NULL);
 	}
 	if (ret < 0)
 		i_fatal("%s", error);

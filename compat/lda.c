@@ -316,22 +316,14 @@ static const char *session_id(void)
 	return id;
 }
 
-/* Log where the config says: log_path (a file, or syslog). */
+/* Log where the config says: log_path, info_log_path, debug_log_path. */
 static void lda_log_open(const struct settings_root *set)
 {
 	const char *error;
 
-	if (strcmp(set->log_path, "syslog") == 0) {
-		if (log_open_syslog(set->instance_name, set->syslog_facility,
-				    &error) < 0)
-			i_error("%s", error);
-	} else if (strcmp(set->log_path, "/dev/stderr") != 0 &&
-		   set->log_path[0] != '\0') {
-		if (log_open_file(set->log_path, set->log_timestamp,
-				  &error) < 0) {
-			fprintf(stderr, "%s\n", error);
-			exit(EXIT_TEMPFAIL);
-		}
+	if (roost_log_open(set, &error) < 0) {
+		fprintf(stderr, "%s\n", error);
+		exit(EXIT_TEMPFAIL);
 	}
 }
 

@@ -38,6 +38,8 @@ int auth_cmd_main(int argc, char *argv[])
 	set = config_bind_filter(pool, config, &filter, &error);
 	if (set == NULL)
 		i_fatal("%s", error);
+	if (roost_log_open(set, &error) < 0)
+		i_error("%s", error);
 	int ret = auth_service_main(set);
 
 	pool_destroy(&pool);

@@ -4,10 +4,13 @@
  * `roost mail-worker -c FILE`. */
 #include "lib.h"
 #include "compat.h"
+#include "zeroconf.h"
 #include "config-bind.h"
 #include "login-common.h"
 #include "mail-worker.h"
 #include "master.h"
+#include "mail-plugins.h"
+#include "config-tree.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -28,19 +31,14 @@ static const struct login_protocol *const login_protocols[] = {
 	&submission_login_protocol,
 };
 
-/* Log where the config says (log_path; "syslog" or empty = stderr for
- * now), with Dovecot's timestamp format. */
+/* Log where the config says (log_path, info_log_path, debug_log_path,
+ * syslog). Children that may not open the files use the ones the master
+ * left them; failing that, stderr, which the master points at its log. */
 static void log_open_from_settings(const struct settings_root *set)
 {
 	const char *error;
 
-	if (set->log_path[0] == '\0' || strcmp(set->log_path, "syslog") == 0 ||
-	    strcmp(set->log_path, "/dev/stderr") == 0)
-		return;
-	/* children that may not open the file write to the copy on fd 2
-	   the master gave them */
-	if (log_open_file(set->log_path, set->log_timestamp, &error) < 0 &&
-	    log_open_fd(2, set->log_timestamp) < 0)
+	if (roost_log_open(set, &error) < 0)
 		i_error("%s", error);
 }
 
@@ -85,8 +83,12 @@ static int signal_master(struct config *config, int signo)
 		i_fatal("%s", error);
 	path = i_strdup_printf("%s/master.pid", set->base_dir);
 	f = fopen(path, "r");
-	if (f == NULL || fscanf(f, "%ld", &pid) != 1 || pid <= 0) {
-		i_fatal("Dovecot is not running (read from %s)", path);
+	if (f == NULL || fscanf(f, "%ld", &pid) != 1 || pid <= 0 ||
+	    (kill((pid_t)pid, 0) < 0 && errno == ESRCH)) {
+		/* Dovecot's text, status and (no) prefix */
+		log_set_prefix("");
+		i_fatal_status(EXIT_TEMPFAIL,
+			       "Dovecot is not running (read from %s)", path);
 	}
 	fclose(f);
 	if (kill((pid_t)pid, signo) < 0)
@@ -94,6 +96,33 @@ static int signal_master(struct config *config, int signo)
 	i_free(path);
 	pool_destroy(&pool);
 	return 0;
+}
+
+/* mail_plugins of every filter block, checked at startup as Dovecot
+ * checks them when a mail process starts: an unknown plugin or a missing
+ * dependency is fatal (Dovecot's text), a Dovecot plugin Roost lacks is a
+ * warning naming it. */
+static void check_mail_plugins(const struct config *config, pool_t pool)
+{
+	for (unsigned int i = 0; i < config->block_count; i++) {
+		struct config_node *root = config->blocks[i]->root;
+		const char *plugins = config_node_get(root, "mail_plugins");
+		const char *dir = config_node_get(root, "mail_plugin_dir");
+		const char *missing, *error;
+
+		if (plugins == NULL || plugins[0] == '\0')
+			continue;
+		if (dir == NULL || dir[0] == '\0')
+			dir = config_node_get(config->blocks[0]->root,
+					      "mail_plugin_dir");
+		if (mail_plugins_check(pool, plugins, dir, &missing,
+				       &error) < 0)
+			i_fatal("%s", error);
+		if (missing[0] != '\0')
+			i_warning("mail_plugins: Roost does not implement "
+				  "these Dovecot plugins, they are ignored: %s",
+				  missing);
+	}
 }
 
 int dovecot_main(int argc, char *argv[])
@@ -161,6 +190,13 @@ int dovecot_main(int argc, char *argv[])
 		usage_dovecot();
 	}
 	pool = pool_create("master log", 4096);
+	if (path == NULL &&
+	    strcmp(roost_default_config_path(), ROOST_BUILTIN_CONFIG) == 0) {
+		const char *error;
+
+		if (zeroconf_master_prepare(&error) < 0)
+			i_fatal("%s", error);
+	}
 	{
 		const char *error;
 		struct settings_root *set = config_bind(pool,
@@ -171,7 +207,10 @@ int dovecot_main(int argc, char *argv[])
 		/* children inherit the log file as their stderr */
 		if (log_get_file_fd() >= 0)
 			(void)dup2(log_get_file_fd(), 2);
+		log_export_fds();
+		check_mail_plugins(config, pool);
 	}
+	pool_destroy(&pool);
 	return master_main(config, path != NULL ? path :
 			   roost_default_config_path(), foreground,
 			   master_reload_config);
@@ -265,6 +304,13 @@ int mail_worker_cmd_main(int argc, char *argv[])
 	struct settings_root *set;
 	pool_t pool;
 	int c;
+
+	/* The master started us with the effective and saved gid set to
+	   mail_privileged_group (exec copies the effective gid into the
+	   saved one): run as the user's own gid, keeping the privileged
+	   one saved for the mbox dotlocks, as Dovecot's mail processes. */
+	if (getegid() != getgid() && setegid(getgid()) < 0)
+		i_fatal("setegid(%ld) failed: %m", (long)getgid());
 
 	while ((c = getopt(argc, argv, "c:")) != -1) {
 		if (c == 'c')

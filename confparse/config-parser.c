@@ -5,6 +5,8 @@
 
 #include <errno.h>
 #include <glob.h>
+#include <limits.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <sys/stat.h>
 
@@ -1004,6 +1006,23 @@ static int handle_line(struct parse_ctx *ctx, char *text)
 	i_unreached();
 }
 
+/* "#@line N FILE" of a translated text: the next line is FILE:N. */
+static bool line_marker(struct parse_ctx *ctx, char *line)
+{
+	const char *rest;
+	char *end;
+	unsigned long n;
+
+	if (!str_begins(line, "#@line ", &rest))
+		return false;
+	n = strtoul(rest, &end, 10);
+	if (end == rest || *end != ' ' || n == 0 || n > UINT_MAX)
+		return false;
+	ctx->input->linenum = (unsigned int)n - 1;
+	ctx->input->path = p_strdup(ctx->pool, end + 1);
+	return true;
+}
+
 static int parse_input(struct parse_ctx *ctx)
 {
 	struct input *input = ctx->input;
@@ -1029,6 +1048,9 @@ static int parse_input(struct parse_ctx *ctx)
 		else if (len > 0 && start[len - 1] == '\r')
 			len--;
 		line = p_strndup(ctx->pool, start, len);
+		if ((ctx->flags & CONFIG_PARSE_LINE_MARKERS) != 0 &&
+		    line_marker(ctx, line))
+			continue;
 		if (handle_line(ctx, line) < 0)
 			return -1;
 	}

@@ -42,6 +42,10 @@ enum config_parse_flags {
 	/* The text is in 2.3 form already (written by Roost, e.g. from
 	   YAML): no rewriting of 2.0-2.2 settings, every value as written. */
 	CONFIG_PARSE_NO_OBSOLETE = 0x08,
+	/* The text was translated from another file (a Dovecot 1.x or 2.4
+	   dialect, compat/dialect.c): a line "#@line N FILE" makes the next
+	   line count as line N of FILE in every message. */
+	CONFIG_PARSE_LINE_MARKERS = 0x10,
 };
 
 /* Parse path. On failure returns -1 and the error in Dovecot's words

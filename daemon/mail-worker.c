@@ -311,6 +311,7 @@ static void session_start(struct mail_worker *worker, char *msg, int fd)
 	}
 	if (mail_user_init(set, &info, &session->user, &error) < 0) {
 		i_error("%s", error);
+		free((char *)error);
 		goto fail;
 	}
 	if (strcmp(protocol, "pop3") == 0) {

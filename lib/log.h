@@ -37,6 +37,21 @@ int log_get_file_fd(void);
 /* Log to syslog with ident (instance_name) and facility name. */
 int log_open_syslog(const char *ident, const char *facility,
 		    const char **error_r);
+/* Dovecot's three log settings: warnings and errors go to log_path,
+ * Info lines to info_log_path (empty: log_path), Debug lines to
+ * debug_log_path (empty: info_log_path). Each is a file, "syslog"
+ * (ident, facility; stderr when nothing listens on /dev/log), or empty
+ * or "/dev/stderr" for stderr. Files the process may not open are
+ * taken from the fds log_export_fds() left it. Nothing changes on
+ * failure. */
+struct log_paths {
+	const char *log_path, *info_log_path, *debug_log_path;
+	const char *log_timestamp;
+	const char *syslog_ident, *syslog_facility;
+};
+int log_open_paths(const struct log_paths *paths, const char **error_r);
+/* Let exec'd children inherit the open log files (ROOST_LOG_FDS). */
+void log_export_fds(void);
 void log_close(void);
 
 /* Capture instead of writing (unit tests): called for each line. */

@@ -15,7 +15,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define INDEX_MAGIC "ROOSTIX1"
+/* version 2: the expunge history as (uid1, uid2, modseq) ranges;
+   version 1 files (uid, modseq pairs) are still read */
+#define INDEX_MAGIC "ROOSTIX2"
+#define INDEX_MAGIC_V1 "ROOSTIX1"
 #define INDEX_FILE "roost.index"
 #define INDEX_MAX_SIZE ((size_t)1 << 31)
 #define NAME_NULL 0xffff
@@ -91,8 +94,42 @@ static char *get_name(struct rbuf *b)
 	return name;
 }
 
+static void index_remember_st(struct mailbox *box, const struct stat *st)
+{
+	box->index_ino = st->st_ino;
+	box->index_size = st->st_size;
+	box->index_mtime = st->st_mtim;
+}
+
+static void index_remember(struct mailbox *box, const char *path)
+{
+	struct stat st;
+
+	if (stat(path, &st) == 0)
+		index_remember_st(box, &st);
+}
+
+/* Flags another process may have set in the file since we read it:
+ * they only ever get set, so they are kept. */
+static uint32_t index_flags_on_disk(struct mailbox *box)
+{
+	unsigned char hdr[8 + 4 * 4 + 8 + 4];
+	uint32_t flags = 0;
+	int fd;
+
+	fd = open(index_file_path(box, ""), O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	if (pread(fd, hdr, sizeof(hdr), 0) == (ssize_t)sizeof(hdr) &&
+	    memcmp(hdr, INDEX_MAGIC, 8) == 0)
+		memcpy(&flags, hdr + 8 + 4 * 4 + 8, sizeof(flags));
+	close(fd);
+	return flags & MAIL_INDEX_FLAG_MODSEQS;
+}
+
 int mail_index_save(struct mailbox *box, const struct mail_record_set *set)
 {
+	uint32_t index_flags;
 	string_t *s;
 	const char *path, *tmp;
 	unsigned int words = box->kw_words;
@@ -100,6 +137,9 @@ int mail_index_save(struct mailbox *box, const struct mail_record_set *set)
 
 	if (box->index_path == NULL)
 		return 0;	/* INDEX=MEMORY */
+	index_flags = set->index_flags | index_flags_on_disk(box);
+	if (set == &box->disk)
+		box->disk.index_flags = index_flags;
 	s = str_new(128 + set->recs.count * 96);
 	put(s, INDEX_MAGIC, 8);
 	put32(s, set->uidvalidity);
@@ -107,12 +147,14 @@ int mail_index_save(struct mailbox *box, const struct mail_record_set *set)
 	put32(s, set->first_recent_uid);
 	put32(s, words);
 	put64(s, set->highest_modseq);
+	put32(s, index_flags);
+	put64(s, set->history_start);
 	put(s, set->guid, 32);
 	for (unsigned int i = 0; i < N_ELEMENTS(set->stamp); i++)
 		put64(s, (uint64_t)set->stamp[i]);
 	put32(s, (uint32_t)set->keywords.count);
 	put32(s, (uint32_t)set->recs.count);
-	put32(s, (uint32_t)set->exp_uids.count);
+	put32(s, (uint32_t)set->exp.count);
 	for (size_t i = 0; i < set->keywords.count; i++)
 		put_name(s, set->keywords.v[i]);
 	for (size_t i = 0; i < set->recs.count; i++) {
@@ -133,9 +175,10 @@ int mail_index_save(struct mailbox *box, const struct mail_record_set *set)
 		for (unsigned int w = 0; w < words; w++)
 			put32(s, rec->kw == NULL ? 0 : rec->kw[w]);
 	}
-	for (size_t i = 0; i < set->exp_uids.count; i++) {
-		put32(s, set->exp_uids.v[i]);
-		put64(s, set->exp_modseqs.v[i]);
+	for (size_t i = 0; i < set->exp.count; i++) {
+		put32(s, set->exp.v[i].uid1);
+		put32(s, set->exp.v[i].uid2);
+		put64(s, set->exp.v[i].modseq);
 	}
 	put64(s, checksum((const unsigned char *)str_c(s), str_len(s)));
 
@@ -158,6 +201,8 @@ int mail_index_save(struct mailbox *box, const struct mail_record_set *set)
 		i_error("write(%s) failed: %m", tmp);
 		(void)unlink(tmp);
 		ret = -1;
+	} else {
+		index_remember(box, path);
 	}
 	str_free(&s);
 	return ret;
@@ -170,8 +215,10 @@ static int index_parse(struct mailbox *box, const unsigned char *data,
 	struct rbuf b = { data, data + size - 8, false };
 	uint32_t kw_count, rec_count, exp_count, words;
 	uint64_t sum;
+	bool v1;
 
-	if (size < 8 + 8 || memcmp(data, INDEX_MAGIC, 8) != 0) {
+	if (size < 8 + 8 || (memcmp(data, INDEX_MAGIC, 8) != 0 &&
+			     memcmp(data, INDEX_MAGIC_V1, 8) != 0)) {
 		*error_r = "bad header";
 		return -1;
 	}
@@ -180,12 +227,17 @@ static int index_parse(struct mailbox *box, const unsigned char *data,
 		*error_r = "checksum mismatch";
 		return -1;
 	}
+	v1 = memcmp(data, INDEX_MAGIC_V1, 8) == 0;
 	b.p += 8;
 	set->uidvalidity = get32(&b);
 	set->next_uid = get32(&b);
 	set->first_recent_uid = get32(&b);
 	words = get32(&b);
 	set->highest_modseq = get64(&b);
+	if (!v1) {
+		set->index_flags = get32(&b);
+		set->history_start = get64(&b);
+	}
 	get(&b, set->guid, 32);
 	set->guid[32] = '\0';
 	for (unsigned int i = 0; i < N_ELEMENTS(set->stamp); i++)
@@ -233,13 +285,21 @@ static int index_parse(struct mailbox *box, const unsigned char *data,
 			b.error = true;
 	}
 	for (uint32_t i = 0; i < exp_count && !b.error; i++) {
-		array_push(&set->exp_uids, get32(&b));
-		array_push(&set->exp_modseqs, get64(&b));
+		struct mail_expunge_range *r = array_append_space(&set->exp);
+
+		r->uid1 = get32(&b);
+		r->uid2 = v1 ? r->uid1 : get32(&b);
+		r->modseq = get64(&b);
+		if (r->uid2 < r->uid1)
+			b.error = true;
 	}
 	if (b.error || b.p != b.end) {
 		*error_r = "truncated or inconsistent records";
 		return -1;
 	}
+	/* version 1 kept a bounded list: complete from here on only */
+	if (v1)
+		set->history_start = set->highest_modseq;
 	return 0;
 }
 
@@ -266,6 +326,7 @@ int mail_index_load(struct mailbox *box, struct mail_record_set *set)
 		close(fd);
 		return 0;
 	}
+	index_remember_st(box, &st);
 	data = i_malloc((size_t)st.st_size);
 	n = read(fd, data, (size_t)st.st_size);
 	close(fd);
@@ -277,7 +338,39 @@ int mail_index_load(struct mailbox *box, struct mail_record_set *set)
 		i_warning("Corrupted index file %s: %s - rebuilding it",
 			  path, error);
 		mail_record_set_clear(set);
+		box->index_lost = true;
 	}
 	i_free(data);
 	return 0;
+}
+
+void mail_index_reload_if_changed(struct mailbox *box)
+{
+	struct mail_record_set tmp, *set = &box->disk;
+	unsigned int old_words = box->kw_words;
+	struct stat st;
+	bool ok;
+
+	if (box->index_path == NULL ||
+	    stat(index_file_path(box, ""), &st) < 0 ||
+	    (st.st_ino == box->index_ino && st.st_size == box->index_size &&
+	     st.st_mtim.tv_sec == box->index_mtime.tv_sec &&
+	     st.st_mtim.tv_nsec == box->index_mtime.tv_nsec))
+		return;
+	mail_record_set_init(&tmp);
+	(void)mail_index_load(box, &tmp);
+	ok = box->kw_words == old_words &&
+		tmp.uidvalidity == set->uidvalidity &&
+		tmp.highest_modseq >= set->highest_modseq &&
+		tmp.keywords.count >= set->keywords.count;
+	for (size_t i = 0; ok && i < set->keywords.count; i++)
+		ok = strcmp(tmp.keywords.v[i], set->keywords.v[i]) == 0;
+	box->kw_words = old_words;
+	if (!ok) {
+		mail_record_set_clear(&tmp);
+		return;
+	}
+	mail_record_set_clear(set);
+	*set = tmp;
+	mailbox_kw_words_update(box);
 }

@@ -23,8 +23,7 @@ void mail_record_set_clear(struct mail_record_set *set)
 	for (size_t i = 0; i < set->keywords.count; i++)
 		free((char *)set->keywords.v[i]);
 	array_free(&set->keywords);
-	array_free(&set->exp_uids);
-	array_free(&set->exp_modseqs);
+	array_free(&set->exp);
 	mail_record_set_init(set);
 }
 
@@ -49,6 +48,8 @@ void mail_record_set_copy(struct mail_record_set *dest,
 	dest->next_uid = src->next_uid;
 	dest->first_recent_uid = src->first_recent_uid;
 	dest->highest_modseq = src->highest_modseq;
+	dest->index_flags = src->index_flags;
+	dest->history_start = src->history_start;
 	memcpy(dest->guid, src->guid, sizeof(dest->guid));
 	memcpy(dest->stamp, src->stamp, sizeof(dest->stamp));
 	array_reserve(&dest->recs, src->recs.count);
@@ -57,10 +58,7 @@ void mail_record_set_copy(struct mail_record_set *dest,
 	dest->recs.count = src->recs.count;
 	for (size_t i = 0; i < src->keywords.count; i++)
 		array_push(&dest->keywords, i_strdup(src->keywords.v[i]));
-	for (size_t i = 0; i < src->exp_uids.count; i++) {
-		array_push(&dest->exp_uids, src->exp_uids.v[i]);
-		array_push(&dest->exp_modseqs, src->exp_modseqs.v[i]);
-	}
+	mail_expunge_history_copy(dest, src);
 }
 
 struct mail_record *mail_record_set_find(struct mail_record_set *set,

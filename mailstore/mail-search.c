@@ -583,10 +583,17 @@ static struct mail_search_arg *b_modseq(struct build_ctx *ctx, const char *key)
 	if (!parse_string(ctx, key, &value))
 		return NULL;
 	if (strncasecmp(value, "/flags/", 7) == 0) {
-		/* entry name and type: only the modseq itself counts here */
+		/* entry name and type: only the modseq itself counts here
+		   (Dovecot's per-flag modseqs are not kept) */
 		if (!parse_string(ctx, key, &type) ||
 		    !parse_string(ctx, key, &value))
 			return NULL;
+		if (strcasecmp(type, "priv") != 0 &&
+		    strcasecmp(type, "shared") != 0 &&
+		    strcasecmp(type, "all") != 0) {
+			ctx->error = "Invalid MODSEQ type";
+			return NULL;
+		}
 	}
 	arg->value.modseq = strtoull(value, &end, 10);
 	if (!isdigit((unsigned char)value[0]) || *end != '\0') {

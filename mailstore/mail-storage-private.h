@@ -42,22 +42,38 @@ struct mail_record {
 	uint32_t driver_flags;
 };
 
+/* UIDs uid1..uid2 were expunged at modseq (or before it, for ranges
+ * merged to keep the history small: see mail-modseq.c). */
+struct mail_expunge_range {
+	uint32_t uid1, uid2;
+	uint64_t modseq;
+};
+
 /* A set of records plus the mailbox header fields that go with them. */
 struct mail_record_set {
 	ARRAY(struct mail_record) recs;
 	uint32_t uidvalidity, next_uid;
 	uint32_t first_recent_uid;
 	uint64_t highest_modseq;
+	/* MAIL_INDEX_FLAG_* */
+	uint32_t index_flags;
+	/* the expunge history is complete only after this modseq (when
+	   the index was made): older queries get every missing UID */
+	uint64_t history_start;
 	char guid[33];
 	/* keyword names by index (owned strings) */
 	ARRAY_STR keywords;
-	/* expunge history for QRESYNC: uid and modseq pairs, bounded */
-	ARRAY_U32 exp_uids;
-	ARRAY(uint64_t) exp_modseqs;
+	/* expunge history for QRESYNC (mail-modseq.c): UID ranges with
+	   the modseq at which they went, oldest first, bounded */
+	ARRAY(struct mail_expunge_range) exp;
 	/* driver state saved in the index (maildir: new/ cur/ mtimes,
 	   uidlist size/mtime/inode; mbox: file size/mtime/inode) */
 	int64_t stamp[6];
 };
+
+/* CONDSTORE was used on the mailbox: SELECT shows HIGHESTMODSEQ from
+   then on (Dovecot's "modseq tracking" in its index) */
+#define MAIL_INDEX_FLAG_MODSEQS 0x01
 
 struct mailbox_list;
 
@@ -170,6 +186,15 @@ struct mailbox {
 	bool opened, readonly, deleting;
 	/* sizes learned from the mail itself: save the index at free */
 	bool index_dirty;
+	/* the index file as this process last read or wrote it: another
+	   process's newer one is read before a sync, so that modseqs and
+	   the expunge history are shared (mail_index_reload_if_changed) */
+	ino_t index_ino;
+	/* the index was there but damaged: modseqs start over above any
+	   value it can have given (mail_modseq_initial) */
+	bool index_lost;
+	off_t index_size;
+	struct timespec index_mtime;
 
 	/* disk path of the mailbox (maildir dir, mbox file) and of its
 	   index/control files */
@@ -211,6 +236,10 @@ struct mail_save_context {
 	bool failed, finished;
 	/* saved by mailbox_copy() (Maildir: flagless copies go to new/) */
 	bool copying;
+	/* quota already checked and counted (mailbox_copy) */
+	bool quota_checked;
+	/* mailbox_copy(): the source mailbox (mail_log's "copy from") */
+	char *copy_src;
 	void *driver_ctx;
 };
 
@@ -230,6 +259,9 @@ struct mailbox_transaction {
 	   ctx->driver_ctx until commit/rollback */
 	ARRAY(struct mail_save_context *) saves;
 	void *driver_ctx;
+	/* quota.c: usage before and this transaction's change; a MOVE */
+	struct quota_transaction *quota;
+	bool quota_moving;
 };
 
 void mailbox_set_error(struct mailbox *box, enum mail_error error,
@@ -263,10 +295,49 @@ void mailbox_kw_words_update(struct mailbox *box);
  * file is missing or damaged (with a log line for damage). */
 int mail_index_load(struct mailbox *box, struct mail_record_set *set);
 int mail_index_save(struct mailbox *box, const struct mail_record_set *set);
+/* Before a sync: take another process's newer index (same UIDVALIDITY,
+ * keywords and modseqs not behind ours) as box->disk. */
+void mail_index_reload_if_changed(struct mailbox *box);
 
 /* Read the disk state into box->disk (driver sync_read), assigning
  * modseqs to what changed and saving the index if anything did. */
 int mailbox_sync_disk(struct mailbox *box, bool force);
+
+/* Modseqs (mail-modseq.c), numbered as Dovecot's transaction log does:
+ * one change batch (a sync of the disk, a committed transaction) is a
+ * series of "records" - appends, system flag changes, then per keyword
+ * an add and a remove - and every record that touches a message raises
+ * the highest modseq by one; a message gets the modseq of the last
+ * record touching it. Expunges of a batch are one more record. */
+enum mail_modseq_key {
+	MAIL_MODSEQ_KEY_APPEND = 0,
+	MAIL_MODSEQ_KEY_FLAGS = 1,
+};
+#define MAIL_MODSEQ_KEY_KW_ADD(idx) (2 + 2 * (uint32_t)(idx))
+#define MAIL_MODSEQ_KEY_KW_REMOVE(idx) (3 + 2 * (uint32_t)(idx))
+struct mail_modseq_touch {
+	uint32_t key, uid;
+};
+typedef ARRAY(struct mail_modseq_touch) ARRAY_MODSEQ_TOUCH;
+void mail_modseq_touch(ARRAY_MODSEQ_TOUCH *touches,
+		       uint32_t key, uint32_t uid);
+/* Touches for a message whose keywords changed from old_kw to rec's
+ * (REPLACE: an add for every keyword it has now, a remove for every one
+ * it lost). */
+void mail_modseq_touch_kw_replace(ARRAY_MODSEQ_TOUCH *touches,
+				  const struct mail_record *rec,
+				  const uint32_t *old_kw, unsigned int kw_words);
+/* Number the records of the batch and set the messages' modseqs. */
+void mail_modseq_assign(struct mail_record_set *set,
+			ARRAY_MODSEQ_TOUCH *touches);
+/* The expunges of one batch (uids ascending): one new modseq. */
+void mail_expunge_history_add(struct mail_record_set *set,
+			      const uint32_t *uids, size_t count);
+void mail_expunge_history_copy(struct mail_record_set *dest,
+			       const struct mail_record_set *src);
+/* HIGHESTMODSEQ of a mailbox Roost starts indexing: 1, or past any
+ * value Dovecot can have given when its index files are there. */
+uint64_t mail_modseq_initial(struct mailbox *box);
 
 /* Parsed-field cache (mail-cache.c) */
 void mail_cache_free(struct mailbox *box);

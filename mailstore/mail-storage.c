@@ -2,6 +2,8 @@
  * into the index snapshot (assigning modseqs) and of the snapshot into
  * the session's view (reporting changes), status, and the view lookups. */
 #include "mail-storage-private.h"
+#include "quota-private.h"
+#include "mail-log.h"
 #include "settings-structs.h"
 
 #include <errno.h>
@@ -12,8 +14,6 @@
 #include <fcntl.h>
 #include <sys/inotify.h>
 #include <unistd.h>
-
-#define EXPUNGE_HISTORY_MAX 100000
 
 void mailbox_set_error(struct mailbox *box, enum mail_error error,
 		       const char *fmt, ...)
@@ -162,7 +162,11 @@ int mailbox_create(struct mailbox *box, const char *special_use,
 	(void)special_use;
 	if (box_unusable(box))
 		return -1;
-	return box->v->box_create(box, directory);
+	if (box->v->box_create(box, directory) < 0)
+		return -1;
+	mail_log_mailbox(box->user, MAIL_LOG_EVENT_MAILBOX_CREATE, box->vname,
+			 NULL);
+	return 0;
 }
 
 int mailbox_delete(struct mailbox *box)
@@ -174,7 +178,39 @@ int mailbox_delete(struct mailbox *box)
 				  "INBOX can't be deleted.");
 		return -1;
 	}
-	return box->v->box_delete(box);
+	/* mail_log: Dovecot expunges the messages first, one line each */
+	ARRAY_STR log_lines = ARRAY_INIT;
+	if (mail_log_enabled(box->user, MAIL_LOG_EVENT_EXPUNGE)) {
+		struct mailbox *view = mailbox_alloc(box->user, box->vname,
+						     MAILBOX_FLAG_READONLY);
+
+		if (mailbox_open(view) == 0) {
+			struct mail *mail = mail_alloc(view);
+
+			for (uint32_t seq = 1; seq <= mailbox_count(view); seq++) {
+				mail_set_seq(mail, seq);
+				array_push(&log_lines, mail_log_format(mail,
+					"expunge", false));
+			}
+			mail_free(&mail);
+		}
+		mailbox_free(&view);
+	}
+	if (box->v->box_delete(box) < 0) {
+		for (size_t i = 0; i < log_lines.count; i++)
+			free((char *)log_lines.v[i]);
+		array_free(&log_lines);
+		return -1;
+	}
+	for (size_t i = 0; i < log_lines.count; i++) {
+		i_info("%s", log_lines.v[i]);
+		free((char *)log_lines.v[i]);
+	}
+	array_free(&log_lines);
+	mail_log_mailbox(box->user, MAIL_LOG_EVENT_MAILBOX_DELETE, box->vname,
+			 NULL);
+	quota_mailbox_deleted(box);
+	return 0;
 }
 
 int mailbox_rename(struct mailbox *src, struct mailbox *dest)
@@ -190,7 +226,11 @@ int mailbox_rename(struct mailbox *src, struct mailbox *dest)
 			"Can't rename mailboxes across different storage types");
 		return -1;
 	}
-	return src->v->box_rename(src, dest);
+	if (src->v->box_rename(src, dest) < 0)
+		return -1;
+	mail_log_mailbox(src->user, MAIL_LOG_EVENT_MAILBOX_RENAME, src->vname,
+			 dest->vname);
+	return 0;
 }
 
 /* ---- sync ---- */
@@ -199,7 +239,17 @@ struct old_state {
 	uint32_t uid;
 	uint8_t flags;
 	uint64_t kw_hash;
+	uint32_t *kw;	/* copy of the bitmap, NULL if none */
 };
+
+typedef ARRAY(struct old_state) ARRAY_OLD_STATE;
+
+static void old_states_free(ARRAY_OLD_STATE *old)
+{
+	for (size_t i = 0; i < old->count; i++)
+		i_free(old->v[i].kw);
+	array_free(old);
+}
 
 static uint64_t kw_hash(const struct mail_record *rec, unsigned int words)
 {
@@ -226,81 +276,102 @@ static bool kw_equal(const struct mail_record *r1, const struct mail_record *r2,
 	return true;
 }
 
-static void expunge_history_add(struct mail_record_set *set, uint32_t uid,
-				uint64_t modseq)
-{
-	if (set->exp_uids.count >= EXPUNGE_HISTORY_MAX) {
-		size_t drop = EXPUNGE_HISTORY_MAX / 10;
-		memmove(set->exp_uids.v, set->exp_uids.v + drop,
-			(set->exp_uids.count - drop) * sizeof(uint32_t));
-		memmove(set->exp_modseqs.v, set->exp_modseqs.v + drop,
-			(set->exp_modseqs.count - drop) * sizeof(uint64_t));
-		set->exp_uids.count -= drop;
-		set->exp_modseqs.count -= drop;
-	}
-	array_push(&set->exp_uids, uid);
-	array_push(&set->exp_modseqs, modseq);
-}
-
 /* Read the disk into box->disk, give changed messages new modseqs and
  * save the index when anything changed. */
 int mailbox_sync_disk(struct mailbox *box, bool force)
 {
 	struct mail_record_set *set = &box->disk;
-	ARRAY(struct old_state) old = ARRAY_INIT;
+	ARRAY_OLD_STATE old = ARRAY_INIT;
+	ARRAY_MODSEQ_TOUCH touches = ARRAY_INIT;
+	ARRAY_U32 expunged = ARRAY_INIT;
 	uint32_t old_uidvalidity = set->uidvalidity;
+	unsigned int old_words = box->kw_words;
 	size_t i, j;
 	bool changed = false;
 	int64_t old_stamp[6];
 
+	/* another process's changes with the modseqs it gave them */
+	if (box->opened)
+		mail_index_reload_if_changed(box);
 	memcpy(old_stamp, set->stamp, sizeof(old_stamp));
 	array_reserve(&old, set->recs.count);
 	for (i = 0; i < set->recs.count; i++) {
 		old.v[i].uid = set->recs.v[i].uid;
 		old.v[i].flags = set->recs.v[i].flags;
 		old.v[i].kw_hash = kw_hash(&set->recs.v[i], box->kw_words);
+		old.v[i].kw = NULL;
+		if (set->recs.v[i].kw != NULL) {
+			old.v[i].kw = i_new(uint32_t, old_words);
+			memcpy(old.v[i].kw, set->recs.v[i].kw,
+			       old_words * sizeof(uint32_t));
+		}
 	}
 	old.count = set->recs.count;
 
 	if (box->v->sync_read(box, set, force) < 0) {
-		array_free(&old);
+		old_states_free(&old);
 		return -1;
 	}
 	mailbox_kw_words_update(box);
 	if (set->uidvalidity != old_uidvalidity && old_uidvalidity != 0) {
 		/* a new UIDVALIDITY: everything is new */
-		old.count = 0;
-		array_clear(&set->exp_uids);
-		array_clear(&set->exp_modseqs);
+		old_states_free(&old);
+		array_clear(&set->exp);
 		changed = true;
 	}
-	if (set->highest_modseq == 0)
-		set->highest_modseq = 1;
+	if (set->highest_modseq == 0) {
+		set->highest_modseq = mail_modseq_initial(box);
+		set->history_start = set->highest_modseq;
+	}
 	for (i = j = 0; i < set->recs.count || j < old.count;) {
 		struct mail_record *rec = i < set->recs.count ? &set->recs.v[i] : NULL;
 		struct old_state *o = j < old.count ? &old.v[j] : NULL;
 
 		if (rec != NULL && (o == NULL || rec->uid < o->uid)) {
-			rec->modseq = ++set->highest_modseq;
+			/* new: the append, then its keywords */
+			rec->modseq = 0;
+			mail_modseq_touch(&touches, MAIL_MODSEQ_KEY_APPEND,
+					  rec->uid);
+			mail_modseq_touch_kw_replace(&touches, rec, NULL,
+						     box->kw_words);
 			changed = true;
 			i++;
 		} else if (rec == NULL || o->uid < rec->uid) {
-			expunge_history_add(set, o->uid, ++set->highest_modseq);
+			array_push(&expunged, o->uid);
 			changed = true;
 			j++;
 		} else {
-			if (rec->flags != o->flags ||
-			    kw_hash(rec, box->kw_words) != o->kw_hash) {
-				rec->modseq = ++set->highest_modseq;
+			if (rec->flags != o->flags) {
+				mail_modseq_touch(&touches,
+						  MAIL_MODSEQ_KEY_FLAGS,
+						  rec->uid);
 				changed = true;
-			} else if (rec->modseq == 0) {
-				rec->modseq = set->highest_modseq;
 			}
+			if (kw_hash(rec, box->kw_words) != o->kw_hash) {
+				uint32_t *okw = o->kw;
+
+				if (okw != NULL && old_words < box->kw_words) {
+					okw = i_new(uint32_t, box->kw_words);
+					memcpy(okw, o->kw, old_words *
+					       sizeof(uint32_t));
+					i_free(o->kw);
+					o->kw = okw;
+				}
+				mail_modseq_touch_kw_replace(&touches, rec, okw,
+							     box->kw_words);
+				changed = true;
+			}
+			if (rec->modseq == 0)
+				rec->modseq = set->highest_modseq;
 			i++;
 			j++;
 		}
 	}
-	array_free(&old);
+	mail_modseq_assign(set, &touches);
+	mail_expunge_history_add(set, expunged.v, expunged.count);
+	array_free(&touches);
+	array_free(&expunged);
+	old_states_free(&old);
 	if (memcmp(old_stamp, set->stamp, sizeof(old_stamp)) != 0)
 		changed = true;
 	if (set->recs.count > 0 &&
@@ -486,9 +557,14 @@ int mailbox_open(struct mailbox *box)
 	if (box->v->box_open(box) < 0) {
 		if (box->error == MAIL_ERROR_NOTFOUND &&
 		    (box->flags & MAILBOX_FLAG_AUTOCREATE) != 0) {
-			if (box->v->box_create(box, false) < 0 &&
-			    box->error != MAIL_ERROR_EXISTS)
-				return -1;
+			if (box->v->box_create(box, false) < 0) {
+				if (box->error != MAIL_ERROR_EXISTS)
+					return -1;
+			} else {
+				mail_log_mailbox(box->user,
+					MAIL_LOG_EVENT_MAILBOX_CREATE,
+					box->vname, NULL);
+			}
 			if (box->v->box_open(box) < 0)
 				return -1;
 		} else {
@@ -705,15 +781,4 @@ int mailbox_keyword_lookup(struct mailbox *box, const char *name, bool create)
 		array_push(&box->view.keywords, i_strdup(box->disk.keywords.v[i]));
 	mailbox_kw_words_update(box);
 	return idx;
-}
-
-void mailbox_get_expunged_since(struct mailbox *box, uint64_t since,
-				ARRAY_U32 *uids)
-{
-	const struct mail_record_set *set = &box->disk;
-
-	for (size_t i = 0; i < set->exp_uids.count; i++) {
-		if (set->exp_modseqs.v[i] > since)
-			array_push(uids, set->exp_uids.v[i]);
-	}
 }

@@ -115,6 +115,8 @@ struct mail_user {
 	const char *error_text;
 	/* the session's "%" variables: u, n, d, h, ... */
 	const char *const *var_table;
+	/* the quota plugin's state (quota.c), NULL without it */
+	struct quota *quota;
 };
 
 /* Set up a user's namespaces from the config (and its empty-location
@@ -124,6 +126,10 @@ int mail_user_init(const struct settings_root *set,
 		   const struct mail_user_info *info,
 		   struct mail_user **user_r, const char **error_r);
 void mail_user_deinit(struct mail_user **user);
+/* Zero-config (roost(7)): when an empty mail_location's autodetection
+ * finds nothing, use mbox:~/mail:INBOX=/var/mail/USER (Debian's default
+ * location) instead of failing. Off unless called, as in Dovecot. */
+void mail_user_set_autodetect_mbox_fallback(bool enable);
 
 /* The namespace a vname lives in (the longest matching prefix). INBOX
  * in any case maps to the inbox namespace. */
@@ -337,9 +343,18 @@ const char *const *mailbox_keywords(const struct mailbox *box,
  * the name is invalid. */
 int mailbox_keyword_lookup(struct mailbox *box, const char *name,
 			   bool create);
-/* Expunge history (for QRESYNC): UIDs expunged with modseq > since. */
+/* Does the view still hold messages expunged on disk (a sync with
+ * MAILBOX_SYNC_FLAG_NO_EXPUNGES kept them)? */
+bool mailbox_has_hidden_expunges(const struct mailbox *box);
+/* CONDSTORE was used on the mailbox (kept in the index, as Dovecot's
+ * modseq tracking): enable it / is it on? */
+void mailbox_enable_modseqs(struct mailbox *box);
+bool mailbox_modseqs_enabled(const struct mailbox *box);
+/* Expunge history (for QRESYNC): UIDs expunged with modseq > since, as
+ * ascending (first, last) pairs appended to ranges. May name UIDs that
+ * never existed (old history is kept merged), never one in the view. */
 void mailbox_get_expunged_since(struct mailbox *box, uint64_t since,
-				ARRAY_U32 *uids);
+				ARRAY_U32 *ranges);
 
 /* ---- messages ----------------------------------------------------- */
 
@@ -415,6 +430,10 @@ struct mail_transaction_commit_changes {
 int mailbox_transaction_commit(struct mailbox_transaction **t,
 			       struct mail_transaction_commit_changes *changes_r);
 void mailbox_transaction_rollback(struct mailbox_transaction **t);
+/* The transaction's copies are a MOVE (the caller expunges the sources):
+ * quota doesn't check them, as Dovecot within one user. On the source's
+ * expunge transaction: mail_log logs the expunges as the move's. */
+void mailbox_transaction_set_moving(struct mailbox_transaction *t);
 void mail_transaction_commit_changes_free(struct mail_transaction_commit_changes *c);
 
 struct mail_save_context *mailbox_save_alloc(struct mailbox_transaction *t);

@@ -2,9 +2,12 @@
  * the implicit one), each with its parsed mail location, the empty
  * mail_location autodetection, and the "auto" mailboxes. */
 #include "mail-storage-private.h"
+#include "quota-private.h"
 #include <strings.h>
 #include "settings-structs.h"
 #include "var-expand.h"
+#include "mail-plugins.h"
+#include "last-login.h"
 
 #include <errno.h>
 #include <pwd.h>
@@ -100,6 +103,13 @@ static bool file_exists(const char *path)
 	return stat(path, &st) == 0;
 }
 
+static bool autodetect_mbox_fallback = false;
+
+void mail_user_set_autodetect_mbox_fallback(bool enable)
+{
+	autodetect_mbox_fallback = enable;
+}
+
 /* Empty mail_location: look where Dovecot looks. $MAIL first, then
  * ~/Maildir, then an mbox root (~/mail or ~/Mail) with INBOX in the
  * system spool. */
@@ -157,6 +167,13 @@ static const char *location_autodetect(struct mail_user *user,
 			return p_strdup_printf(user->pool, "mbox:%s/%s",
 					       user->home, roots[i]);
 		}
+	}
+	if (autodetect_mbox_fallback && user->home != NULL) {
+		if (spool == NULL)
+			spool = p_strdup_printf(user->pool, "/var/mail/%s",
+						user->username);
+		return p_strdup_printf(user->pool, "mbox:%s/mail:INBOX=%s",
+				       user->home, spool);
 	}
 	*error_r = p_strdup_printf(user->pool,
 		"Mail storage autodetection failed with home=%s",
@@ -321,6 +338,26 @@ static void user_autocreate(struct mail_user *user)
 	}
 }
 
+/* mail_plugins: Dovecot's load errors; a warning (once per process) for
+ * the plugins Roost lacks. */
+static int mail_user_plugins_init(struct mail_user *user,
+				  const char **error_r)
+{
+	static bool warned = false;
+	const char *missing;
+
+	if (mail_plugins_check(user->pool, user->set->mail_plugins,
+			       user->set->mail_plugin_dir, &missing,
+			       error_r) < 0)
+		return -1;
+	if (missing[0] != '\0' && !warned) {
+		warned = true;
+		i_warning("mail_plugins: Roost does not implement these "
+			  "Dovecot plugins, they are ignored: %s", missing);
+	}
+	return 0;
+}
+
 int mail_user_init(const struct settings_root *set,
 		   const struct mail_user_info *info,
 		   struct mail_user **user_r, const char **error_r)
@@ -346,6 +383,8 @@ int mail_user_init(const struct settings_root *set,
 		p_strdup(pool, home);
 	user_var_table_init(user);
 
+	if (mail_user_plugins_init(user, &error) < 0)
+		goto fail;
 	location = user_field(info, "mail");
 	if (location == NULL)
 		location = set->mail_location;
@@ -396,6 +435,9 @@ int mail_user_init(const struct settings_root *set,
 			"inbox=yes namespace missing";
 		goto fail;
 	}
+	if (quota_user_init(user, info, &error) < 0)
+		goto fail;
+	last_login_user_init(user, info);
 	user_autocreate(user);
 	*user_r = user;
 	return 0;
@@ -412,6 +454,7 @@ void mail_user_deinit(struct mail_user **_user)
 	if (user == NULL)
 		return;
 	*_user = NULL;
+	quota_user_deinit(user);
 	pool_destroy(&user->pool);
 }
 

@@ -1,6 +1,9 @@
 /* mail.c - messages of the view (struct mail), flag and keyword
  * updates, expunges, transactions, save and copy. */
 #include "mail-storage-private.h"
+#include "quota-private.h"
+#include "mail-zlib.h"
+#include "mail-log.h"
 #include "settings-structs.h"
 #include "var-expand.h"
 #include "rfc822-date.h"
@@ -14,6 +17,8 @@ struct mail_private {
 	void *map_ctx;
 	const unsigned char *data;
 	size_t size;
+	/* the zlib plugin: the uncompressed copy data points to */
+	unsigned char *unz;
 	uint32_t mapped_uid;
 	ARRAY_STR kw_names;
 	char *guid, *uidl, *hdr;
@@ -38,6 +43,7 @@ static void mail_unmap(struct mail_private *pmail)
 {
 	if (pmail->map_ctx != NULL || pmail->data != NULL)
 		pmail->mail.box->v->unmap_mail(pmail->mail.box, pmail->map_ctx);
+	i_free(pmail->unz);
 	pmail->map_ctx = NULL;
 	pmail->data = NULL;
 	pmail->size = 0;
@@ -134,6 +140,26 @@ int mail_get_stream(struct mail *mail, const unsigned char **data_r,
 			if (mail->box->error == MAIL_ERROR_EXPUNGED)
 				mail->expunged = true;
 			return -1;
+		}
+		if (strcmp(mail->box->v->name, "maildir") == 0 &&
+		    mail_zlib_enabled(mail->box->user)) {
+			const char *error;
+			size_t size;
+			int ret = mail_zlib_decompress(pmail->data, pmail->size,
+						       &pmail->unz, &size,
+						       &error);
+
+			if (ret < 0) {
+				mailbox_set_critical(mail->box,
+					"zlib: Mail UID %u: %s", rec->uid,
+					error);
+				mail_unmap(pmail);
+				return -1;
+			}
+			if (ret > 0) {
+				pmail->data = pmail->unz;
+				pmail->size = size;
+			}
 		}
 		pmail->mapped_uid = rec->uid;
 	}
@@ -399,9 +425,11 @@ static void transaction_free(struct mailbox_transaction *t)
 		array_free(&ctx->keywords);
 		i_free(ctx->from_envelope);
 		i_free(ctx->guid);
+		i_free(ctx->copy_src);
 		i_free(ctx);
 	}
 	array_free(&t->saves);
+	quota_transaction_free(t);
 	t->box->transaction_count--;
 	i_free(t);
 }
@@ -412,10 +440,42 @@ static int uid_cmp(const void *p1, const void *p2)
 	return u1 < u2 ? -1 : u1 > u2 ? 1 : 0;
 }
 
+/* The modseq records of one update whose message's keywords changed
+ * (Dovecot writes every listed keyword, changed or not, and on REPLACE
+ * a removal of each other keyword the message had). */
+static void touch_keywords(ARRAY_MODSEQ_TOUCH *touches,
+			   const struct mail_update *u, const int *idx,
+			   unsigned int idx_count, const uint32_t *old_kw,
+			   unsigned int kw_words)
+{
+	for (unsigned int i = 0; i < idx_count; i++) {
+		mail_modseq_touch(touches, u->type == MODIFY_REMOVE ?
+				  MAIL_MODSEQ_KEY_KW_REMOVE(idx[i]) :
+				  MAIL_MODSEQ_KEY_KW_ADD(idx[i]), u->uid);
+	}
+	if (u->type != MODIFY_REPLACE)
+		return;
+	for (unsigned int w = 0; w < kw_words; w++) {
+		for (unsigned int b = 0; b < 32; b++) {
+			unsigned int k = w * 32 + b;
+			bool listed = false;
+
+			if ((old_kw[w] & (1u << b)) == 0)
+				continue;
+			for (unsigned int i = 0; i < idx_count; i++)
+				listed = listed || (unsigned int)idx[i] == k;
+			if (!listed)
+				mail_modseq_touch(touches,
+					MAIL_MODSEQ_KEY_KW_REMOVE(k), u->uid);
+		}
+	}
+}
+
 /* Apply the transaction's flag updates to the disk records. */
 static int commit_updates(struct mailbox_transaction *t)
 {
 	struct mailbox *box = t->box;
+	ARRAY_MODSEQ_TOUCH touches = ARRAY_INIT;
 	int ret = 0;
 
 	for (size_t i = 0; i < t->updates.count; i++) {
@@ -442,7 +502,6 @@ static int commit_updates(struct mailbox_transaction *t)
 			drec = mail_record_set_find(&box->disk, u->uid);
 			apply_keywords(box, drec, u->type, idx.v,
 				       (unsigned int)idx.count);
-			array_free(&idx);
 		} else {
 			apply_flags(drec, u->type, u->flags);
 		}
@@ -451,19 +510,33 @@ static int commit_updates(struct mailbox_transaction *t)
 			if ((drec->kw == NULL ? 0 : drec->kw[w]) != old_kw[w])
 				kw_same = false;
 		}
-		if (drec->flags == old_flags && kw_same)
+		if (drec->flags == old_flags && kw_same) {
+			array_free(&idx);
 			continue;
+		}
 		if (box->v->write_flags(box, &box->disk, drec) < 0) {
+			array_free(&idx);
 			ret = -1;
 			continue;
 		}
-		drec->modseq = ++box->disk.highest_modseq;
+		if (drec->flags != old_flags)
+			mail_modseq_touch(&touches, MAIL_MODSEQ_KEY_FLAGS, u->uid);
+		if (!kw_same) {
+			touch_keywords(&touches, u, idx.v,
+				       (unsigned int)idx.count, old_kw,
+				       N_ELEMENTS(old_kw));
+		}
+		array_free(&idx);
 		vrec = NULL;
+		unsigned int log_event =
+			((old_flags ^ drec->flags) & MAIL_DELETED) == 0 ?
+			MAIL_LOG_EVENT_FLAG_CHANGE :
+			(drec->flags & MAIL_DELETED) != 0 ?
+			MAIL_LOG_EVENT_DELETE : MAIL_LOG_EVENT_UNDELETE;
 		uint32_t seq = mailbox_uid_to_seq(box, u->uid);
 		if (seq != 0)
 			vrec = &box->view.recs.v[seq - 1];
 		if (vrec != NULL) {
-			vrec->modseq = drec->modseq;
 			vrec->flags = drec->flags;
 			if (drec->kw != NULL) {
 				if (vrec->kw == NULL)
@@ -474,8 +547,37 @@ static int commit_updates(struct mailbox_transaction *t)
 			vrec->name = drec->name == NULL ? NULL : i_strdup(drec->name);
 			vrec->driver_flags = drec->driver_flags;
 		}
-		box->view.highest_modseq = box->disk.highest_modseq;
+		if (seq != 0 && mail_log_enabled(box->user, log_event)) {
+			struct mail *mail = mail_alloc(box);
+			char *line;
+
+			mail_set_seq(mail, seq);
+			line = mail_log_format(mail, log_event ==
+				MAIL_LOG_EVENT_FLAG_CHANGE ? "flag_change" :
+				log_event == MAIL_LOG_EVENT_DELETE ? "delete" :
+				"undelete", false);
+			i_info("%s", line);
+			i_free(line);
+			mail_free(&mail);
+		}
 	}
+	/* the modseqs of this transaction's records, also in the view */
+	ARRAY_U32 uids = ARRAY_INIT;
+
+	for (size_t i = 0; i < touches.count; i++)
+		array_push(&uids, touches.v[i].uid);
+	mail_modseq_assign(&box->disk, &touches);
+	array_free(&touches);
+	for (size_t i = 0; i < uids.count; i++) {
+		struct mail_record *drec =
+			mail_record_set_find(&box->disk, uids.v[i]);
+		uint32_t seq = mailbox_uid_to_seq(box, uids.v[i]);
+
+		if (drec != NULL && seq != 0)
+			box->view.recs.v[seq - 1].modseq = drec->modseq;
+	}
+	array_free(&uids);
+	box->view.highest_modseq = box->disk.highest_modseq;
 	return ret;
 }
 
@@ -497,21 +599,41 @@ static int commit_expunges(struct mailbox_transaction *t)
 	}
 	if (n == 0)
 		return 0;
-	if (box->v->expunge(box, set, t->expunges.v, (unsigned int)n) < 0)
+	ARRAY_STR log_lines = ARRAY_INIT;
+	if (mail_log_enabled(box->user, MAIL_LOG_EVENT_EXPUNGE)) {
+		struct mail *mail = mail_alloc(box);
+
+		for (i = 0; i < n; i++) {
+			if (mail_set_uid(mail, t->expunges.v[i]))
+				array_push(&log_lines, mail_log_format(mail,
+					"expunge", t->quota_moving));
+		}
+		mail_free(&mail);
+	}
+	if (box->v->expunge(box, set, t->expunges.v, (unsigned int)n) < 0) {
+		for (i = 0; i < log_lines.count; i++)
+			free((char *)log_lines.v[i]);
+		array_free(&log_lines);
 		return -1;
+	}
+	for (i = 0; i < log_lines.count; i++) {
+		i_info("%s", log_lines.v[i]);
+		free((char *)log_lines.v[i]);
+	}
+	array_free(&log_lines);
 	/* drop them from the disk set; the view reports them at sync */
 	for (i = j = 0; i < set->recs.count; i++) {
 		struct mail_record *rec = &set->recs.v[i];
 		if (bsearch(&rec->uid, t->expunges.v, n, sizeof(uint32_t),
 			    uid_cmp) != NULL) {
-			array_push(&set->exp_uids, rec->uid);
-			array_push(&set->exp_modseqs, ++set->highest_modseq);
+			quota_expunged(t, rec);
 			mail_record_free(rec);
 			continue;
 		}
 		set->recs.v[j++] = *rec;
 	}
 	set->recs.count = j;
+	mail_expunge_history_add(set, t->expunges.v, n);
 	return 0;
 }
 
@@ -543,10 +665,24 @@ int mailbox_transaction_commit(struct mailbox_transaction **_t,
 			/* pick the new messages up into the disk state */
 			(void)mailbox_sync_disk(box, false);
 		}
+		if (ret == 0 && uids.count == t->saves.count &&
+		    mail_log_enabled(box->user, MAIL_LOG_EVENT_SAVE |
+				     MAIL_LOG_EVENT_COPY)) {
+			const char **from = i_new(const char *,
+						  t->saves.count + 1);
+
+			for (size_t i = 0; i < t->saves.count; i++)
+				from[i] = t->saves.v[i]->copy_src;
+			mail_log_saved(box, uids.v, from,
+				       (unsigned int)uids.count);
+			i_free(from);
+		}
 	}
 	if ((t->updates.count > 0 || t->expunges.count > 0) && box->opened &&
 	    !box->readonly)
 		(void)mail_index_save(box, &box->disk);
+	if (ret == 0)
+		quota_transaction_committed(t);
 	if (changes_r != NULL) {
 		changes_r->uidvalidity = box->disk.uidvalidity;
 		changes_r->saved_uids.v = uids.v;
@@ -584,6 +720,11 @@ void mailbox_transaction_rollback(struct mailbox_transaction **_t)
 		}
 	}
 	transaction_free(t);
+}
+
+void mailbox_transaction_set_moving(struct mailbox_transaction *t)
+{
+	t->quota_moving = true;
 }
 
 void mail_transaction_commit_changes_free(struct mail_transaction_commit_changes *c)
@@ -638,6 +779,7 @@ static void save_ctx_free(struct mail_save_context *ctx)
 	array_free(&ctx->keywords);
 	i_free(ctx->from_envelope);
 	i_free(ctx->guid);
+	i_free(ctx->copy_src);
 	i_free(ctx);
 }
 
@@ -694,6 +836,9 @@ int mailbox_save_finish(struct mail_save_context **_ctx)
 	struct mail_save_context *ctx = *_ctx;
 
 	*_ctx = NULL;
+	if (!ctx->failed && !ctx->quota_checked &&
+	    quota_save_check(ctx, ctx->size, ctx->vsize) < 0)
+		ctx->failed = true;
 	if (ctx->failed || ctx->box->v->save_finish(ctx) < 0) {
 		ctx->box->v->save_cancel(ctx);
 		save_ctx_free(ctx);
@@ -724,6 +869,24 @@ int mailbox_copy(struct mail_save_context **_ctx, struct mail *mail)
 	int ret;
 
 	ctx->copying = true;
+	i_free(ctx->copy_src);
+	ctx->copy_src = i_strdup(mail->box->vname);
+	if (ctx->box->user->quota != NULL) {
+		uint64_t psize, vsize;
+
+		if (mail_get_physical_size(mail, &psize) < 0 ||
+		    mail_get_virtual_size(mail, &vsize) < 0) {
+			mailbox_set_error(ctx->box, mail->box->error, "%s",
+				mailbox_get_last_error(mail->box, NULL));
+			mailbox_save_cancel(_ctx);
+			return -1;
+		}
+		if (quota_save_check(ctx, psize, vsize) < 0) {
+			mailbox_save_cancel(_ctx);
+			return -1;
+		}
+		ctx->quota_checked = true;
+	}
 	if (ctx->keywords.count == 0 && ctx->flags == 0) {
 		const char *const *kws = mail_get_keywords(mail);
 		mailbox_save_set_flags(ctx, mail_get_flags(mail) & MAIL_FLAGS_MASK,

@@ -5,6 +5,7 @@
  * next UIDs in dovecot-uidlist. A failure before the uidlist is written
  * removes every file of the transaction: nothing half-saved remains. */
 #include "maildir-private.h"
+#include "mail-zlib.h"
 #include "settings-structs.h"
 
 #include <errno.h>
@@ -27,6 +28,9 @@ struct maildir_save {
 	/* what went into the file, and its CRLF size (W=) */
 	uint64_t written, vsize;
 	bool last_written_cr;
+	/* zlib_save: the file is written compressed (sizes stay the
+	   uncompressed ones) */
+	struct mail_zlib_writer *zlib;
 };
 
 static void save_free(struct mail_save_context *ctx)
@@ -37,6 +41,7 @@ static void save_free(struct mail_save_context *ctx)
 		return;
 	if (ms->fd >= 0)
 		close(ms->fd);
+	mail_zlib_writer_free(&ms->zlib);
 	i_free(ms->base);
 	i_free(ms->tmp_path);
 	i_free(ms->final_name);
@@ -86,6 +91,7 @@ int maildir_save_begin(struct mail_save_context *ctx)
 		return -1;
 	ms = ctx->driver_ctx;
 	ms->lf_only = !ctx->box->user->set->mail_save_crlf;
+	ms->zlib = mail_zlib_writer_init(ctx->box->user);
 	return 0;
 }
 
@@ -104,6 +110,17 @@ static int save_write(struct mail_save_context *ctx, const void *data,
 	}
 	if (size > 0)
 		ms->last_written_cr = p[size - 1] == '\r';
+	if (ms->zlib != NULL) {
+		if (mail_zlib_writer_write(ms->zlib, ms->fd, p, size) == 0)
+			return 0;
+		if (errno == ENOSPC || errno == EDQUOT)
+			mailbox_set_error(ctx->box, MAIL_ERROR_NOQUOTA,
+					  "Not enough disk space");
+		else
+			mailbox_set_critical(ctx->box,
+				"write(%s) failed: %m", ms->tmp_path);
+		return -1;
+	}
 	while (size > 0) {
 		ssize_t n = write(ms->fd, p, size);
 		if (n < 0) {
@@ -180,6 +197,11 @@ int maildir_save_finish(struct mail_save_context *ctx)
 	/* a CR that ends the message is dropped, as Dovecot's LF
 	   conversion does */
 	ms->cr_pending = false;
+	if (ms->zlib != NULL && mail_zlib_writer_finish(ms->zlib, ms->fd) < 0) {
+		mailbox_set_critical(ctx->box, "write(%s) failed: %m",
+				     ms->tmp_path);
+		return -1;
+	}
 	if (fsync_wanted(ctx->box) && fsync(ms->fd) < 0) {
 		mailbox_set_critical(ctx->box, "fsync(%s) failed: %m",
 				     ms->tmp_path);

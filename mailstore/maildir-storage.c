@@ -4,6 +4,7 @@
  * '/'). INBOX is the root itself (or INBOX=). Folder names on disk are
  * modified UTF-7, as Dovecot writes them. */
 #include "maildir-private.h"
+#include "mail-log.h"
 #include "mkdir-parents.h"
 #include "unlink-directory.h"
 #include "mutf7.h"
@@ -489,6 +490,8 @@ static int maildir_box_open(struct mailbox *box)
 		}
 		if (mkdir_maildir(box) < 0)
 			return -1;
+		mail_log_mailbox(box->user, MAIL_LOG_EVENT_MAILBOX_CREATE,
+				 box->vname, NULL);
 	} else {
 		/* tmp/ may be missing in a Maildir made by hand */
 		char *tmp = i_strdup_printf("%s/tmp", box->path);

@@ -154,6 +154,7 @@ static int move_expunge(struct imap_client *client, const ARRAY_U32 *uids)
 		}
 	}
 	t = mailbox_transaction_begin(box);
+	mailbox_transaction_set_moving(t);
 	mail = mail_alloc(box);
 	for (size_t i = 0; i < uids->count; i++) {
 		if (mail_set_uid(mail, uids->v[i]))
@@ -252,6 +253,8 @@ static bool cmd_copy_full(struct client_command_context *cmd, bool move)
 		return true;
 	}
 	t = mailbox_transaction_begin(dest);
+	if (move)
+		mailbox_transaction_set_moving(t);
 	ret = copy_mails(client, &seqs, t, &src_uids);
 	array_free(&seqs);
 	memset(&changes, 0, sizeof(changes));

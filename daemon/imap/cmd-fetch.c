@@ -4,11 +4,15 @@
  * by non-PEEK body items, Dovecot's answers for expunged messages and
  * BINARY decoding errors. */
 #include "imap-fetch.h"
+#include "imap-condstore.h"
 #include "imap-bodystructure.h"
 #include "imap-envelope.h"
 #include "imap-quote.h"
+#include "mail-preview.h"
+#include "imap-rev2.h"
 
 #include <stdio.h>
+#include <strings.h>
 #include <time.h>
 
 #define FETCH_CHUNK (32 * 1024)
@@ -50,9 +54,13 @@ struct fetch_ctx {
 	struct fetch_literal lit;
 
 	bool some_expunged;
+	/* CONDSTORE: messages whose \Seen this fetch set (their new
+	   MODSEQ is sent after the commit, as Dovecot) */
+	ARRAY_U32 seen_seqs;
 	const char *fail_code, *fail_text;	/* tagged NO */
 	bool internal_error, disconnected;
 	uint32_t failed_uid;
+	uint64_t changedsince;
 };
 
 static uint32_t fetch_failed_uid;	/* disconnect-after: the last failure */
@@ -170,6 +178,24 @@ static void append_sep(struct fetch_ctx *ctx, string_t *str)
 		str_append_c(str, ' ');
 }
 
+/* PREVIEW / SNIPPET: made from the message each time (mail-preview.c) */
+static void fetch_write_preview(struct fetch_ctx *ctx,
+				const struct imap_fetch_item *item)
+{
+	string_t *str = ctx->line;
+	string_t *text = str_new(256);
+
+	if (!ctx->msg_expunged && ctx->data != NULL) {
+		fetch_parse(ctx);
+		message_preview_generate(ctx->parts, ctx->data, ctx->size,
+					 MAIL_PREVIEW_MAX_CHARS, text);
+	}
+	imap_append_string(str, str_c(text));
+	if (strchr(item->name, '(') != NULL)
+		str_append_c(str, ')');
+	str_free(&text);
+}
+
 static void fetch_write_buffered(struct client_command_context *cmd,
 				 struct fetch_ctx *ctx,
 				 const struct imap_fetch_item *item)
@@ -193,7 +219,8 @@ static void fetch_write_buffered(struct client_command_context *cmd,
 		break;
 	case IMAP_FETCH_FLAGS:
 		str_append_c(str, '(');
-		imap_write_flags(str, mail_get_flags(mail),
+		imap_write_flags(str, imap_client_flags(cmd->client,
+							mail_get_flags(mail)),
 				 mail_get_keywords(mail));
 		str_append_c(str, ')');
 		break;
@@ -223,6 +250,28 @@ static void fetch_write_buffered(struct client_command_context *cmd,
 		break;
 	case IMAP_FETCH_X_MAILBOX:
 		imap_append_mailbox_name(str, mailbox_get_vname(cmd->client->mailbox));
+		break;
+	case IMAP_FETCH_MODSEQ:
+		str_printfa(str, "(%llu)",
+			    (unsigned long long)mail_get_modseq(mail));
+		imap_condstore_sent_modseq(cmd->client, mail_get_modseq(mail));
+		break;
+	case IMAP_FETCH_PREVIEW:
+		fetch_write_preview(ctx, item);
+		break;
+	case IMAP_FETCH_EMAILID: {
+		const char *id = ctx->msg_expunged ? NULL :
+			imap_objectid_emailid(cmd->pool, mail);
+
+		if (id == NULL)
+			str_append(str, "NIL");
+		else
+			str_printfa(str, "(%s)", id);
+		break;
+	}
+	case IMAP_FETCH_THREADID:
+		/* no thread identifiers: NIL (RFC 8474 5.2) */
+		str_append(str, "NIL");
 		break;
 	default:
 		i_unreached();
@@ -525,6 +574,8 @@ static bool fetch_msg_begin(struct client_command_context *cmd,
 	    (mail_get_flags(ctx->mail) & MAIL_SEEN) == 0) {
 		mail_update_flags(ctx->t, ctx->mail, MODIFY_ADD, MAIL_SEEN);
 		ctx->seen_changed = true;
+		if ((client->enabled & IMAP_ENABLED_CONDSTORE) != 0)
+			array_push(&ctx->seen_seqs, seq);
 	}
 	str_truncate(ctx->line, 0);
 	str_printfa(ctx->line, "* %u FETCH (", seq);
@@ -542,6 +593,11 @@ static void fetch_msg_end(struct client_command_context *cmd,
 {
 	struct imap_client *client = cmd->client;
 
+	if (ctx->first && ctx->fail_text != NULL) {
+		/* nothing went out before the failing item: Dovecot
+		   sends the UID rather than an empty list */
+		str_printfa(ctx->line, "UID %u", ctx->mail->uid);
+	}
 	str_append(ctx->line, ")\r\n");
 	client_send_data(client, ((const unsigned char *)str_c(ctx->line)), str_len(ctx->line));
 	str_truncate(ctx->line, 0);
@@ -580,6 +636,30 @@ static bool fetch_next_item(struct client_command_context *cmd,
 	return true;
 }
 
+/* The modseqs that \Seen gave (untagged, as Dovecot's sync sends). */
+static void fetch_send_seen_modseqs(struct client_command_context *cmd,
+				    struct fetch_ctx *ctx)
+{
+	struct imap_client *client = cmd->client;
+	bool uid = cmd->uid || (client->enabled & IMAP_ENABLED_QRESYNC) != 0;
+
+	for (size_t i = 0; i < ctx->seen_seqs.count; i++) {
+		uint32_t seq = ctx->seen_seqs.v[i];
+
+		mail_set_seq(ctx->mail, seq);
+		imap_condstore_sent_modseq(client, mail_get_modseq(ctx->mail));
+		if (uid) {
+			client_send_linef(client, "* %u FETCH (UID %u MODSEQ (%llu))",
+					  seq, ctx->mail->uid, (unsigned long long)
+					  mail_get_modseq(ctx->mail));
+		} else {
+			client_send_linef(client, "* %u FETCH (MODSEQ (%llu))",
+					  seq, (unsigned long long)
+					  mail_get_modseq(ctx->mail));
+		}
+	}
+}
+
 static bool cmd_fetch_finish(struct client_command_context *cmd)
 {
 	struct fetch_ctx *ctx = cmd->context;
@@ -588,6 +668,8 @@ static bool cmd_fetch_finish(struct client_command_context *cmd)
 
 	if (ctx->t != NULL)
 		ret = mailbox_transaction_commit(&ctx->t, NULL);
+	if (ret == 0 && ctx->seen_seqs.count > 0 && !ctx->disconnected)
+		fetch_send_seen_modseqs(cmd, ctx);
 	if (ctx->disconnected) {
 		/* no tagged reply: the session closes after the BYE */
 		return false;
@@ -653,9 +735,88 @@ static void cmd_fetch_cleanup(struct client_command_context *cmd)
 	str_free(&ctx->line);
 	str_free(&ctx->tmp);
 	array_free(&ctx->seqs);
+	array_free(&ctx->seen_seqs);
 	imap_fetch_request_free(&ctx->req);
 	i_free(ctx);
 	cmd->context = NULL;
+}
+
+/* (CHANGEDSINCE n [VANISHED]) with Dovecot's texts */
+static bool fetch_parse_modifiers(struct client_command_context *cmd,
+				  const struct imap_arg *list,
+				  bool *changedsince_r, bool *vanished_r,
+				  const char **error_r)
+{
+	struct fetch_ctx *ctx = cmd->context;
+	const char *name, *value;
+
+	for (; !imap_arg_is_eol(list); list++) {
+		if (!imap_arg_get_atom(list, &name)) {
+			*error_r = "FETCH modifiers contain non-atoms.";
+			return false;
+		}
+		if (strcasecmp(name, "CHANGEDSINCE") == 0) {
+			list++;
+			if (!imap_arg_get_atom(list, &value) ||
+			    !imap_parse_modseq(value, &ctx->changedsince)) {
+				*error_r = "Invalid CHANGEDSINCE modseq";
+				return false;
+			}
+			/* enabled here, even if a later modifier fails */
+			imap_condstore_enable(cmd->client,
+					      IMAP_ENABLED_CONDSTORE);
+			*changedsince_r = true;
+		} else if (strcasecmp(name, "VANISHED") == 0 && cmd->uid) {
+			if ((cmd->client->enabled & IMAP_ENABLED_QRESYNC) == 0) {
+				*error_r = "QRESYNC not enabled";
+				return false;
+			}
+			*vanished_r = true;
+		} else {
+			*error_r = "Unknown FETCH modifier";
+			return false;
+		}
+	}
+	if (*vanished_r && !*changedsince_r) {
+		*error_r = "VANISHED used without CHANGEDSINCE";
+		return false;
+	}
+	return true;
+}
+
+/* CHANGEDSINCE without MODSEQ asked: it is answered after the items
+ * read from the index. */
+static void fetch_add_modseq_item(struct imap_fetch_request *req)
+{
+	struct imap_fetch_item item;
+	size_t pos = 0;
+
+	while (pos < req->items.count &&
+	       IMAP_FETCH_TYPE_BUFFERED(req->items.v[pos].type))
+		pos++;
+	memset(&item, 0, sizeof(item));
+	item.type = IMAP_FETCH_MODSEQ;
+	item.name = "MODSEQ";
+	array_push(&req->items, item);
+	memmove(&req->items.v[pos + 1], &req->items.v[pos],
+		(req->items.count - 1 - pos) * sizeof(item));
+	req->items.v[pos] = item;
+}
+
+/* Keep only the messages changed after modseq. */
+static void fetch_filter_changed(struct imap_client *client, ARRAY_U32 *seqs,
+				 uint64_t modseq)
+{
+	struct mail *mail = mail_alloc(client->mailbox);
+	size_t n = 0;
+
+	for (size_t i = 0; i < seqs->count; i++) {
+		mail_set_seq(mail, seqs->v[i]);
+		if (mail_get_modseq(mail) > modseq)
+			seqs->v[n++] = seqs->v[i];
+	}
+	seqs->count = n;
+	mail_free(&mail);
 }
 
 static bool cmd_fetch_bad(struct client_command_context *cmd,
@@ -675,6 +836,7 @@ bool cmd_fetch(struct client_command_context *cmd)
 	struct fetch_ctx *ctx;
 	const struct imap_fetch_item *item;
 	const char *set, *error;
+	bool changedsince = false, vanished = false, modseq_item = false;
 
 	if (!imap_arg_get_atom(&cmd->args[0], &set) ||
 	    imap_arg_is_eol(&cmd->args[1]))
@@ -688,18 +850,46 @@ bool cmd_fetch(struct client_command_context *cmd)
 			     &error) < 0)
 		return cmd_fetch_bad(cmd, error);
 	if (!imap_arg_is_eol(&cmd->args[2])) {
-		/* modifiers (CHANGEDSINCE, VANISHED): CONDSTORE/QRESYNC
-		   are not implemented yet */
-		return cmd_fetch_bad(cmd, "Invalid arguments");
+		/* modifiers: CHANGEDSINCE, VANISHED (RFC 7162) */
+		const struct imap_arg *list;
+
+		if (!imap_arg_get_list(&cmd->args[2], &list))
+			return cmd_fetch_bad(cmd, "Invalid arguments");
+		if (!fetch_parse_modifiers(cmd, list, &changedsince,
+					   &vanished, &error))
+			return cmd_fetch_bad(cmd, error);
 	}
 	if (imap_seqset_parse(client, set, cmd->uid, &ctx->seqs, &error) < 0)
 		return cmd_fetch_bad(cmd, error);
+	array_foreach(&ctx->req.items, item) {
+		if (item->type == IMAP_FETCH_MODSEQ)
+			modseq_item = true;
+	}
+	if (modseq_item || changedsince)
+		imap_condstore_enable(client, IMAP_ENABLED_CONDSTORE);
+	if (changedsince) {
+		if (!modseq_item)
+			fetch_add_modseq_item(&ctx->req);
+		fetch_filter_changed(client, &ctx->seqs, ctx->changedsince);
+	}
+	if (vanished) {
+		ARRAY_U32 within = ARRAY_INIT;
+
+		if (imap_seqset_parse_ranges(set, &within) == 0)
+			imap_send_vanished_earlier(client, ctx->changedsince,
+						   &within);
+		else
+			imap_send_vanished_earlier(client, ctx->changedsince,
+						   NULL);
+		array_free(&within);
+	}
 	array_foreach(&ctx->req.items, item) {
 		if (item->type == IMAP_FETCH_ENVELOPE ||
 		    item->type == IMAP_FETCH_BODY ||
 		    item->type == IMAP_FETCH_BODYSTRUCTURE)
 			ctx->need_parsed = true;
-		else if (!IMAP_FETCH_TYPE_BUFFERED(item->type))
+		else if (!IMAP_FETCH_TYPE_BUFFERED(item->type) ||
+			 item->type == IMAP_FETCH_PREVIEW)
 			ctx->need_stream = true;
 	}
 	ctx->mail = mail_alloc(client->mailbox);

@@ -84,7 +84,8 @@ static const char *parse_return(struct list_cmd *ctx,
 			const char *error;
 
 			list++;
-			error = imap_status_parse_items(list->list,
+			/* NULL: IMAP4rev1's items (no DELETED) */
+			error = imap_status_parse_items(NULL, list->list,
 							&ctx->status_items);
 			if (error != NULL)
 				return error;

@@ -1,6 +1,6 @@
 /* cmd-misc.c - the small commands of any state: CAPABILITY, NOOP,
  * CHECK, LOGOUT, ENABLE, ID, NAMESPACE. */
-#include "imap-common.h"
+#include "imap-condstore.h"
 #include "imap-quote.h"
 
 #include <stdio.h>
@@ -34,6 +34,7 @@ bool cmd_enable(struct client_command_context *cmd)
 {
 	string_t *reply = str_new(64);
 	const struct imap_arg *arg = cmd->args;
+	enum imap_client_enabled features = 0;
 
 	str_append(reply, "* ENABLED");
 	for (; !imap_arg_is_eol(arg); arg++) {
@@ -43,10 +44,24 @@ bool cmd_enable(struct client_command_context *cmd)
 			str_free(&reply);
 			return cmd_bad_args(cmd);
 		}
-		/* CONDSTORE, QRESYNC, UTF8=ACCEPT come with issue 7; an
-		   unknown extension is ignored (RFC 5161) */
+		/* Dovecot lists every known one asked for, enabled before
+		   or not; an unknown extension is ignored (RFC 5161) */
+		if (strcasecmp(name, "CONDSTORE") == 0) {
+			features |= IMAP_ENABLED_CONDSTORE;
+			str_append(reply, " CONDSTORE");
+		} else if (strcasecmp(name, "QRESYNC") == 0) {
+			features |= IMAP_ENABLED_QRESYNC;
+			str_append(reply, " QRESYNC");
+		} else if (strcasecmp(name, "IMAP4rev2") == 0 &&
+		    (cmd->client->enabled & IMAP_ENABLED_IMAP4REV2) == 0) {
+			cmd->client->enabled |= IMAP_ENABLED_IMAP4REV2;
+			str_append(reply, " IMAP4rev2");
+		}
 	}
-	if (!imap_arg_is_eol(cmd->args))
+	if (features != 0)
+		imap_condstore_enable(cmd->client, features);
+	/* as Dovecot: no untagged line when nothing known was asked for */
+	if (str_len(reply) > strlen("* ENABLED"))
 		client_send_line(cmd->client, str_c(reply));
 	str_free(&reply);
 	return cmd_ok(cmd, "Enabled");

@@ -1,8 +1,10 @@
 /* cmd-sort.c - SORT and UID SORT (RFC 5256, SORT=DISPLAY RFC 5957), THREAD
- * and UID THREAD (ORDEREDSUBJECT, REFERENCES, REFS): the search runs in
+ * and UID THREAD (ORDEREDSUBJECT, REFERENCES, REFS), ESORT's RETURN
+ * (imap-search-return.c, RFC 5267): the search runs in
  * slices as for SEARCH, then mailstore's mail-sort / mail-thread order
  * the matches. */
 #include "imap-search-args.h"
+#include "imap-search-return.h"
 #include "mail-sort.h"
 #include "mail-thread.h"
 
@@ -14,6 +16,8 @@ struct sort_cmd_ctx {
 	struct imap_search_run *run;
 	bool thread;
 	enum mail_thread_type thread_type;
+	struct imap_search_return ret;	/* ESORT: opts != 0 */
+	bool modseq;
 	struct mail_sort_key keys[SORT_MAX_KEYS + 1];
 };
 
@@ -95,6 +99,18 @@ static bool sort_send_result(struct client_command_context *cmd,
 	} else {
 		str_append(str, "* SORT");
 		ret = mail_sort_seqs(box, ctx->keys, seqs, count);
+		if (ret == 0 && ctx->ret.opts != 0) {
+			str_free(&str);
+			imap_search_return_send(cmd, &ctx->ret, seqs, count,
+				ctx->modseq ? imap_search_run_highest_modseq(
+					ctx->run) : 0, true);
+			if ((ctx->ret.opts & SEARCH_RETURN_UPDATE) != 0) {
+				imap_search_update_add(cmd,
+					imap_search_run_take_args(ctx->run),
+					seqs, count);
+			}
+			return cmd_ok(cmd, "Sort completed");
+		}
 		for (unsigned int i = 0; ret == 0 && i < count; i++) {
 			str_printfa(str, " %u", cmd->uid ?
 				    mailbox_seq_to_uid(box, seqs[i]) : seqs[i]);
@@ -118,8 +134,10 @@ static bool cmd_sort_more(struct client_command_context *cmd)
 		cmd->yield = true;
 		return false;
 	}
-	if (ret < 0)
+	if (ret < 0) {
+		imap_search_return_save_failed(cmd->client, &ctx->ret);
 		return cmd_no_storage_error(cmd, cmd->client->mailbox);
+	}
 	return sort_send_result(cmd, ctx);
 }
 
@@ -135,8 +153,12 @@ static bool sort_start(struct client_command_context *cmd,
 		return sort_bad(cmd, ctx->thread ? "Invalid arguments" :
 				"Invalid sort argument");
 	if (imap_search_args_build(cmd, args + 1, charset, &sargs,
-				   &badcharset) < 0)
+				   &badcharset) < 0) {
+		if (badcharset)
+			imap_search_return_save_failed(cmd->client, &ctx->ret);
 		return true;
+	}
+	ctx->modseq = imap_search_args_have_modseq(sargs);
 	ctx->run = imap_search_run_init(cmd->client, sargs);
 	cmd->context = ctx;
 	cmd->cleanup = sort_cleanup;
@@ -147,14 +169,20 @@ static bool sort_start(struct client_command_context *cmd,
 bool cmd_sort(struct client_command_context *cmd)
 {
 	struct sort_cmd_ctx *ctx = p_new(cmd->pool, struct sort_cmd_ctx, 1);
-	const struct imap_arg *list;
+	const struct imap_arg *args = cmd->args, *list;
 	const char *error;
 
-	if (!imap_arg_get_list(&cmd->args[0], &list))
+	if (imap_arg_atom_equals(&args[0], "RETURN") &&
+	    imap_arg_get_list(&args[1], &list)) {
+		if (imap_search_return_parse(list, &ctx->ret, &error) < 0)
+			return sort_bad(cmd, error);
+		args += 2;
+	}
+	if (!imap_arg_get_list(&args[0], &list))
 		return sort_bad(cmd, "Invalid sort argument");
 	if (sort_parse_program(cmd, list, ctx->keys, &error) < 0)
 		return sort_bad(cmd, error);
-	return sort_start(cmd, ctx, cmd->args + 1);
+	return sort_start(cmd, ctx, args + 1);
 }
 
 bool cmd_thread(struct client_command_context *cmd)

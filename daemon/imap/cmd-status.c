@@ -1,8 +1,9 @@
 /* cmd-status.c - STATUS (and the STATUS lines of LIST-STATUS): the items
  * Dovecot 2.3.19 knows, in its order, from the storage's status. */
-#include "imap-common.h"
+#include "imap-condstore.h"
 #include "imap-mailbox.h"
 #include "imap-quote.h"
+#include "imap-rev2.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -19,9 +20,13 @@ static const struct {
 	{ "UNSEEN", STATUS_UNSEEN },
 	{ "HIGHESTMODSEQ", STATUS_HIGHESTMODSEQ },
 	{ "SIZE", STATUS_SIZE },
+	/* IMAP4rev2 (RFC 9051), OBJECTID (RFC 8474) */
+	{ "DELETED", STATUS_DELETED },
+	{ "MAILBOXID", STATUS_GUID },
 };
 
-const char *imap_status_parse_items(const struct imap_arg *list,
+const char *imap_status_parse_items(struct imap_client *client,
+				    const struct imap_arg *list,
 				    enum mailbox_status_items *items_r)
 {
 	static char error[160];
@@ -36,7 +41,9 @@ const char *imap_status_parse_items(const struct imap_arg *list,
 		if (!imap_arg_get_atom(list, &atom))
 			return "Status list contains non-atoms";
 		for (i = 0; i < N_ELEMENTS(status_items); i++) {
-			if (strcasecmp(atom, status_items[i].name) == 0)
+			if (strcasecmp(atom, status_items[i].name) == 0 &&
+			    (status_items[i].item != STATUS_DELETED ||
+			     (client != NULL && imap_rev2(client))))
 				break;
 		}
 		if (i == N_ELEMENTS(status_items)) {
@@ -92,6 +99,9 @@ int imap_status_send(struct imap_client *client, const char *vname,
 	}
 	if (mailbox_get_status(box, items, &status) < 0)
 		return -1;
+	/* as Dovecot: asking for it starts modseq tracking in the mailbox */
+	if ((items & STATUS_HIGHESTMODSEQ) != 0)
+		mailbox_enable_modseqs(box);
 	str = str_new(128);
 	str_append(str, "* STATUS ");
 	if (name_as_given != NULL)
@@ -112,6 +122,12 @@ int imap_status_send(struct imap_client *client, const char *vname,
 		case STATUS_UNSEEN: value = status.unseen; break;
 		case STATUS_HIGHESTMODSEQ: value = status.highest_modseq; break;
 		case STATUS_SIZE: value = status.vsize; break;
+		case STATUS_DELETED: value = status.deleted; break;
+		case STATUS_GUID:
+			str_printfa(str, "%sMAILBOXID (F%s)", first ? "" : " ",
+				    status.guid);
+			first = false;
+			continue;
 		default: value = 0; break;
 		}
 		str_printfa(str, "%s%s %llu", first ? "" : " ",
@@ -138,7 +154,7 @@ bool cmd_status(struct client_command_context *cmd)
 	    !imap_arg_get_list(&cmd->args[1], &list) ||
 	    !imap_arg_is_eol(&cmd->args[2]))
 		return cmd_bad_args(cmd);
-	error = imap_status_parse_items(list, &items);
+	error = imap_status_parse_items(client, list, &items);
 	if (error != NULL) {
 		char *text = i_strdup_printf("Error in IMAP command STATUS: %s",
 					     error);
@@ -151,7 +167,9 @@ bool cmd_status(struct client_command_context *cmd)
 	if (vname == NULL)
 		return true;
 	/* Dovecot enables CONDSTORE for the session when HIGHESTMODSEQ is
-	   asked for; left to the CONDSTORE work (client->enabled) */
+	   asked for (imap-condstore.c) */
+	if ((items & STATUS_HIGHESTMODSEQ) != 0)
+		imap_condstore_enable(client, IMAP_ENABLED_CONDSTORE);
 	if (imap_status_send(client, vname, name, items, &box) < 0) {
 		struct mailbox *ebox = box != NULL ? box : client->mailbox;
 		const char *text = mailbox_get_last_error(ebox, NULL);

@@ -4,11 +4,15 @@
  * keywords were announced with FLAGS/PERMANENTFLAGS, as Dovecot does. */
 #include "imap-common.h"
 #include "imap-save.h"
+#include "imap-condstore.h"
+#include "imap-rev2.h"
 
 #include <strings.h>
 
 struct store_args {
 	enum modify_type type;
+	bool unchangedsince_set;
+	uint64_t unchangedsince;
 	bool silent;
 	enum mail_flags flags;
 	ARRAY_STR keywords;
@@ -102,8 +106,7 @@ static bool store_parse_args(struct client_command_context *cmd,
 	if (imap_arg_get_list(args, &list)) {
 		const char *name, *value;
 
-		/* modifiers: UNCHANGEDSINCE needs CONDSTORE, which Roost
-		   does not announce yet (issue 7) */
+		/* modifiers: UNCHANGEDSINCE (RFC 7162) */
 		for (; !imap_arg_is_eol(list); list += 2) {
 			if (!imap_arg_get_atom(&list[0], &name) ||
 			    !imap_arg_get_atom(&list[1], &value)) {
@@ -111,8 +114,16 @@ static bool store_parse_args(struct client_command_context *cmd,
 					"Invalid STORE modifiers.");
 				return false;
 			}
-			(void)imap_save_cmd_error(cmd, "Unknown STORE modifier");
-			return false;
+			if (strcasecmp(name, "UNCHANGEDSINCE") != 0) {
+				(void)imap_save_cmd_error(cmd,
+					"Unknown STORE modifier");
+				return false;
+			}
+			if (!imap_parse_modseq(value, &sa->unchangedsince)) {
+				(void)imap_save_cmd_error(cmd, "Invalid modseq");
+				return false;
+			}
+			sa->unchangedsince_set = true;
 		}
 		args++;
 	}
@@ -169,12 +180,14 @@ static void store_send_fetch(struct imap_client *client, struct mail *mail,
 	if ((client->enabled & IMAP_ENABLED_CONDSTORE) != 0) {
 		str_printfa(str, "MODSEQ (%llu)",
 			    (unsigned long long)mail_get_modseq(mail));
+		imap_condstore_sent_modseq(client, mail_get_modseq(mail));
 		if (!silent)
 			str_append_c(str, ' ');
 	}
 	if (!silent) {
 		str_append(str, "FLAGS (");
-		imap_write_flags(str, mail_get_flags(mail),
+		imap_write_flags(str, imap_client_flags(client,
+							mail_get_flags(mail)),
 				 mail_get_keywords(mail));
 		str_append_c(str, ')');
 	}
@@ -185,7 +198,8 @@ static void store_send_fetch(struct imap_client *client, struct mail *mail,
 
 /* Apply sa to seqs; changed_r gets the seqs whose flags changed. */
 static int store_apply(struct imap_client *client, const ARRAY_U32 *seqs,
-		       const struct store_args *sa, ARRAY_U32 *changed_r)
+		       const struct store_args *sa, ARRAY_U32 *changed_r,
+		       bool cmd_uid, ARRAY_U32 *modified_r)
 {
 	struct mailbox *box = client->mailbox;
 	struct mailbox_transaction *t = mailbox_transaction_begin(box);
@@ -206,6 +220,12 @@ static int store_apply(struct imap_client *client, const ARRAY_U32 *seqs,
 		mail_set_seq(mail, seqs->v[i]);
 		if (mail->expunged)
 			continue;
+		if (sa->unchangedsince_set &&
+		    mail_get_modseq(mail) > sa->unchangedsince) {
+			/* changed since the client looked: [MODIFIED] */
+			array_push(modified_r, cmd_uid ? mail->uid : seqs->v[i]);
+			continue;
+		}
 		old_flags = mail_get_flags(mail);
 		if ((sa->flags & MAIL_DELETED) != 0 &&
 		    sa->type != MODIFY_REMOVE &&
@@ -249,6 +269,7 @@ bool cmd_store(struct client_command_context *cmd)
 	struct imap_client *client = cmd->client;
 	struct store_args sa;
 	ARRAY_U32 seqs = ARRAY_INIT, changed = ARRAY_INIT;
+	ARRAY_U32 modified = ARRAY_INIT;
 	const char *set, *error;
 	unsigned int kw_count;
 
@@ -269,8 +290,12 @@ bool cmd_store(struct client_command_context *cmd)
 		array_free(&sa.keywords);
 		return cmd_ok(cmd, "Store ignored with read-only mailbox.");
 	}
-	if (store_apply(client, &seqs, &sa, &changed) < 0) {
+	if (sa.unchangedsince_set)
+		imap_condstore_enable(client, IMAP_ENABLED_CONDSTORE);
+	if (store_apply(client, &seqs, &sa, &changed, cmd->uid,
+			&modified) < 0) {
 		array_free(&seqs);
+		array_free(&modified);
 		array_free(&changed);
 		array_free(&sa.keywords);
 		return cmd_no_storage_error(cmd, client->mailbox);
@@ -284,12 +309,26 @@ bool cmd_store(struct client_command_context *cmd)
 
 		for (size_t i = 0; i < changed.count; i++) {
 			mail_set_seq(mail, changed.v[i]);
-			store_send_fetch(client, mail, cmd->uid, sa.silent);
+			store_send_fetch(client, mail, cmd->uid ||
+					 (client->enabled &
+					  IMAP_ENABLED_QRESYNC) != 0,
+					 sa.silent);
 		}
 		mail_free(&mail);
 	}
 	array_free(&seqs);
 	array_free(&changed);
 	array_free(&sa.keywords);
+	if (modified.count > 0) {
+		string_t *str = str_new(64);
+
+		str_append(str, "[MODIFIED ");
+		imap_save_write_uidset(str, &modified);
+		str_append(str, "] Conditional store failed");
+		cmd_ok(cmd, str_c(str));
+		str_free(&str);
+		array_free(&modified);
+		return true;
+	}
 	return cmd_ok(cmd, "Store completed.");
 }

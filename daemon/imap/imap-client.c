@@ -5,6 +5,8 @@
  * with backpressure, syncing the selected mailbox before each tagged
  * reply, and Dovecot's logout line. */
 #include "imap-common.h"
+#include "imap-plugins.h"
+#include "imap-search-return.h"
 #include "var-expand.h"
 
 #include <ctype.h>
@@ -22,21 +24,23 @@ static const struct {
 	const char *name;
 	bool implemented;
 } capabilities[] = {
-	{ "IMAP4rev1", true }, { "SASL-IR", true },
+	{ "IMAP4rev1", true }, { "IMAP4rev2", true }, { "SASL-IR", true },
 	{ "LOGIN-REFERRALS", true }, { "ID", true }, { "ENABLE", true },
 	{ "IDLE", true }, { "SORT", true }, { "SORT=DISPLAY", true },
 	{ "THREAD=REFERENCES", true }, { "THREAD=REFS", true },
 	{ "THREAD=ORDEREDSUBJECT", true }, { "MULTIAPPEND", true },
-	{ "URL-PARTIAL", false }, { "CATENATE", false },
+	{ "URL-PARTIAL", true }, { "CATENATE", true },
 	{ "UNSELECT", true }, { "CHILDREN", true }, { "NAMESPACE", true },
 	{ "UIDPLUS", true }, { "LIST-EXTENDED", true },
-	{ "I18NLEVEL=1", true }, { "CONDSTORE", false }, { "QRESYNC", false },
-	{ "ESEARCH", true }, { "ESORT", false }, { "SEARCHRES", true },
-	{ "WITHIN", true }, { "CONTEXT=SEARCH", false },
+	{ "I18NLEVEL=1", true }, { "CONDSTORE", true }, { "QRESYNC", true },
+	{ "ESEARCH", true }, { "ESORT", true }, { "SEARCHRES", true },
+	{ "WITHIN", true }, { "CONTEXT=SEARCH", true },
 	{ "LIST-STATUS", true }, { "BINARY", true }, { "MOVE", true },
-	{ "SNIPPET=FUZZY", false }, { "PREVIEW=FUZZY", false },
-	{ "PREVIEW", false }, { "STATUS=SIZE", true }, { "SAVEDATE", true },
+	{ "SNIPPET=FUZZY", true }, { "PREVIEW=FUZZY", true },
+	{ "PREVIEW", true }, { "STATUS=SIZE", true }, { "SAVEDATE", true },
 	{ "LITERAL+", true }, { "NOTIFY", false },
+	/* beyond Dovecot 2.3 */
+	{ "OBJECTID", true }, { "REPLACE", true },
 };
 
 const char *imap_client_capability(const struct settings_root *set)
@@ -46,7 +50,11 @@ const char *imap_client_capability(const struct settings_root *set)
 	string_t *str;
 
 	if (custom[0] != '\0' && custom[0] != '+') {
-		snprintf(result, sizeof(result), "%s", custom);
+		str = str_new(512);
+		str_append(str, custom);
+		imap_plugins_capability(set, str);
+		snprintf(result, sizeof(result), "%s", str_c(str));
+		str_free(&str);
 		return result;
 	}
 	str = str_new(512);
@@ -65,6 +73,8 @@ const char *imap_client_capability(const struct settings_root *set)
 		str_append_c(str, ' ');
 		str_append(str, custom + 1);
 	}
+	if (set->imap_metadata)
+		str_append(str, " METADATA");
 	/* as Dovecot: announced when a namespace has special-use mailboxes */
 	for (unsigned int i = 0; i < set->namespace_count; i++) {
 		const struct settings_namespace *ns = set->namespace[i];
@@ -77,6 +87,7 @@ const char *imap_client_capability(const struct settings_root *set)
 			break;
 		}
 	}
+	imap_plugins_capability(set, str);
 	snprintf(result, sizeof(result), "%s", str_c(str));
 	str_free(&str);
 	return result;
@@ -392,7 +403,9 @@ static enum imap_parse_flags client_parse_flags(struct imap_client *client,
 
 	if (client->set->imap_literal_minus)
 		flags |= IMAP_PARSE_FLAG_LITERAL_MINUS;
-	if (name != NULL && strcasecmp(name, "APPEND") == 0)
+	if (name != NULL && (strcasecmp(name, "APPEND") == 0 ||
+			     strcasecmp(name, "REPLACE") == 0 ||
+			     strcasecmp(name, "UID REPLACE") == 0))
 		flags |= IMAP_PARSE_FLAG_LITERAL_SIZE | IMAP_PARSE_FLAG_LITERAL8;
 	return flags;
 }
@@ -507,7 +520,7 @@ static bool client_handle_input(struct imap_client *client)
 		}
 		if (imap_parser_want_continuation(client->parser))
 			client_send_line(client, "+ OK");
-		if (ret == 0)
+		if (ret == 0 && !imap_parser_literal_pending(client->parser))
 			break;
 		args = imap_parser_get_args(client->parser, &count);
 		if (client->parse_stage == 0) {
@@ -577,7 +590,8 @@ static bool client_handle_input(struct imap_client *client)
 			}
 		}
 		if (!imap_parser_is_line_done(client->parser) &&
-		    !(count > 0 && args[count - 1].type == IMAP_ARG_LITERAL_SIZE))
+		    !(count > 0 && args[count - 1].type == IMAP_ARG_LITERAL_SIZE) &&
+		    !imap_parser_literal_pending(client->parser))
 			continue;
 		cmd->args = args + (cmd->uid ? 3 : 2);
 		client_command_run(cmd);
@@ -686,6 +700,7 @@ void client_close_mailbox(struct imap_client *client)
 	client->readonly = false;
 	array_clear(&client->search_saved);
 	client->search_saved_valid = false;
+	imap_search_updates_free(client);
 }
 
 static void client_free(struct imap_client *client)

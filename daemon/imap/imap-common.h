@@ -69,6 +69,7 @@ enum imap_client_workarounds {
 enum imap_client_enabled {
 	IMAP_ENABLED_CONDSTORE = 0x01,
 	IMAP_ENABLED_QRESYNC = 0x02,
+	IMAP_ENABLED_IMAP4REV2 = 0x04,
 };
 
 struct client_command_context {
@@ -134,10 +135,16 @@ struct imap_client {
 	uint32_t recent_count;
 	unsigned int keywords_count;	/* keywords announced in FLAGS */
 	enum imap_client_enabled enabled;
+	/* QRESYNC (imap-condstore.c): HIGHESTMODSEQ after the last sync
+	   that left no expunge unsent, and the highest MODSEQ sent in a
+	   FETCH since the last sync */
+	uint64_t sync_last_full_modseq, highest_fetch_modseq;
 	enum imap_client_workarounds workarounds;
 	/* SEARCHRES: the UIDs of the last SEARCH ... RETURN (SAVE) */
 	ARRAY_U32 search_saved;
 	bool search_saved_valid;
+	/* CONTEXT=SEARCH: searches with RETURN (UPDATE) (imap-search-return.c) */
+	struct imap_search_updates *search_updates;
 	/* the notify io while IDLE */
 	struct io *notify_io;
 
@@ -239,6 +246,9 @@ bool cmd_list(struct client_command_context *cmd);
 bool cmd_lsub(struct client_command_context *cmd);
 bool cmd_status(struct client_command_context *cmd);
 bool cmd_append(struct client_command_context *cmd);
+bool cmd_replace(struct client_command_context *cmd);
+bool cmd_getmetadata(struct client_command_context *cmd);
+bool cmd_setmetadata(struct client_command_context *cmd);
 bool cmd_fetch(struct client_command_context *cmd);
 bool cmd_store(struct client_command_context *cmd);
 bool cmd_copy(struct client_command_context *cmd);

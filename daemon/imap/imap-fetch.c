@@ -31,6 +31,11 @@ static const struct {
 	{ "X-GUID", IMAP_FETCH_X_GUID },
 	{ "X-MAILBOX", IMAP_FETCH_X_MAILBOX },
 	{ "X-REAL-UID", IMAP_FETCH_X_REAL_UID },
+	{ "MODSEQ", IMAP_FETCH_MODSEQ },
+	{ "PREVIEW", IMAP_FETCH_PREVIEW },
+	{ "SNIPPET", IMAP_FETCH_PREVIEW },
+	{ "EMAILID", IMAP_FETCH_EMAILID },
+	{ "THREADID", IMAP_FETCH_THREADID },
 	{ "ENVELOPE", IMAP_FETCH_ENVELOPE },
 	{ "BODYSTRUCTURE", IMAP_FETCH_BODYSTRUCTURE },
 };
@@ -311,6 +316,8 @@ static bool parse_item(struct parse_ctx *ctx, const char *name)
 			memset(&item, 0, sizeof(item));
 			item.type = simple_items[i].type;
 			item.name = simple_items[i].name;
+			if (strcmp(item.name, "SNIPPET") == 0)
+				item.name = "SNIPPET (FUZZY";
 			array_push(&ctx->list, item);
 			return true;
 		}
@@ -334,6 +341,7 @@ static bool item_is_dup(const struct imap_fetch_request *req,
 	const struct imap_fetch_item *old;
 
 	if (item->type == IMAP_FETCH_BINARY_SIZE ||
+	    item->type == IMAP_FETCH_PREVIEW ||
 	    (item->type == IMAP_FETCH_SECTION && !item->rfc822))
 		return false;
 	array_foreach(&req->items, old) {
@@ -349,6 +357,39 @@ static void request_add(struct imap_fetch_request *req,
 {
 	if (!item_is_dup(req, item))
 		array_push(&req->items, *item);
+}
+
+/* PREVIEW (LAZY), (FUZZY), (LAZY=FUZZY) after PREVIEW or SNIPPET: the
+ * FUZZY forms answer "PREVIEW (FUZZY text)" (RFC 8970's draft form that
+ * Dovecot 2.3 keeps); LAZY is accepted (the preview is always made). */
+static bool parse_preview_modifiers(struct parse_ctx *ctx,
+				    const struct imap_arg *list)
+{
+	struct imap_fetch_item *item = &ctx->list.v[ctx->list.count - 1];
+	bool fuzzy = false;
+	const char *str;
+
+	if (imap_arg_is_eol(list)) {
+		ctx->error = "FETCH list contains non-atoms";
+		return false;
+	}
+	for (; !imap_arg_is_eol(list); list++) {
+		if (!imap_arg_get_atom(list, &str)) {
+			ctx->error = "FETCH list contains non-atoms";
+			return false;
+		}
+		if (strcasecmp(str, "FUZZY") == 0 ||
+		    strcasecmp(str, "LAZY=FUZZY") == 0) {
+			fuzzy = true;
+		} else if (strcasecmp(str, "LAZY") != 0) {
+			ctx->error = p_strdup_printf(ctx->pool,
+				"'%s' is not a supported PREVIEW modifier", str);
+			return false;
+		}
+	}
+	if (fuzzy && strcmp(item->name, "PREVIEW") == 0)
+		item->name = "PREVIEW (FUZZY";
+	return true;
 }
 
 /* Dovecot's order: the buffered items in request order (UID first for
@@ -384,6 +425,7 @@ static void request_order(struct parse_ctx *ctx, bool uid)
 		if (item->type != IMAP_FETCH_UID &&
 		    item->type != IMAP_FETCH_FLAGS &&
 		    item->type != IMAP_FETCH_X_MAILBOX &&
+		    item->type != IMAP_FETCH_MODSEQ &&
 		    item->type != IMAP_FETCH_X_REAL_UID)
 			req->need_mail = true;
 	}
@@ -426,6 +468,21 @@ int imap_fetch_parse(pool_t pool, const struct imap_arg *arg, bool uid,
 				ok = false;
 			} else {
 				ok = parse_atom(&ctx, str);
+				if (!ok || ctx.list.v[ctx.list.count - 1].type !=
+				    IMAP_FETCH_PREVIEW ||
+				    imap_arg_is_eol(&list[1]) ||
+				    list[1].type == IMAP_ARG_ATOM)
+					continue;
+				/* PREVIEW's modifiers */
+				list++;
+				if (list->type == IMAP_ARG_LIST) {
+					ok = parse_preview_modifiers(&ctx,
+						list->list);
+				} else {
+					ctx.error = "FETCH list contains "
+						"non-atoms";
+					ok = false;
+				}
 			}
 		}
 	} else {

@@ -17,6 +17,13 @@ enum imap_fetch_type {
 	IMAP_FETCH_X_SAVEDATE,
 	IMAP_FETCH_X_GUID,
 	IMAP_FETCH_X_MAILBOX,
+	IMAP_FETCH_MODSEQ,
+	/* PREVIEW / SNIPPET (mail-preview.c): name "PREVIEW", or
+	   "PREVIEW (FUZZY" / "SNIPPET (FUZZY" closed by a ')' */
+	IMAP_FETCH_PREVIEW,
+	/* OBJECTID (RFC 8474) */
+	IMAP_FETCH_EMAILID,
+	IMAP_FETCH_THREADID,
 	IMAP_FETCH_X_REAL_UID,
 	/* the rest, after the buffered ones, in request order */
 	IMAP_FETCH_ENVELOPE,

@@ -12,8 +12,10 @@ const char *imap_cmd_mailbox_vname(struct client_command_context *cmd,
 				   const char *name);
 
 /* STATUS item list "(MESSAGES UNSEEN)" to items; NULL or the BAD
- * text */
-const char *imap_status_parse_items(const struct imap_arg *list,
+ * text. DELETED only for a client that enabled IMAP4rev2 (client may
+ * be NULL). */
+const char *imap_status_parse_items(struct imap_client *client,
+				    const struct imap_arg *list,
 				    enum mailbox_status_items *items_r);
 /* "* STATUS name (...)"; -1 with the box's error set */
 int imap_status_send(struct imap_client *client, const char *vname,

@@ -39,6 +39,9 @@ struct imap_parser {
 	bool literal_plus, literal8, literal_had_digit;
 
 	bool want_cont, started, fatal, line_ended;
+	/* stopped at a literal inside a CATENATE list (its data is the
+	   caller's) */
+	bool literal_pending;
 	const char *error;
 };
 
@@ -207,8 +210,17 @@ static int literal_begin(struct imap_parser *parser,
 		if (parser->depth > 0) {
 			/* inside a list the size is all the caller gets and
 			   parsing goes on after it, as Dovecot does: the
-			   command then fails on the list */
+			   command then fails on the list. CATENATE's list
+			   (RFC 4469) stops: the caller reads the data. */
 			parser->state = ST_ARG;
+			if (parser->depth == 1 && parser->stack[0].count > 0 &&
+			    parser->stack[0].v[parser->stack[0].count - 1].type ==
+			    IMAP_ARG_ATOM &&
+			    strcasecmp(parser->stack[0].v[parser->stack[0].count - 1].str,
+				       "CATENATE") == 0) {
+				parser->literal_pending = true;
+				return 2;
+			}
 			return 0;
 		}
 		parser->state = ST_DONE;
@@ -253,6 +265,7 @@ int imap_parser_read(struct imap_parser *parser, const unsigned char *data,
 	int ret = 0;
 
 	*consumed_r = 0;
+	parser->literal_pending = false;
 	if (parser->error != NULL)
 		return -1;
 	if (parser->state == ST_DONE)
@@ -434,6 +447,10 @@ int imap_parser_read(struct imap_parser *parser, const unsigned char *data,
 			i++;
 			parser->used++;
 			ret = literal_begin(parser, flags);
+			if (ret == 2) {
+				ret = 0;
+				goto out;
+			}
 			if (ret != 0)
 				goto out;
 			continue;
@@ -494,6 +511,20 @@ const struct imap_arg *imap_parser_get_args(struct imap_parser *parser,
 	if (count_r != NULL)
 		*count_r = (unsigned int)top->count;
 	return top->v;
+}
+
+bool imap_parser_literal_pending(const struct imap_parser *parser)
+{
+	return parser->literal_pending;
+}
+
+const struct imap_arg *imap_parser_get_open_list(struct imap_parser *parser,
+						 unsigned int *count_r)
+{
+	ARRAY_ARG *level = &parser->stack[parser->depth];
+
+	*count_r = (unsigned int)level->count;
+	return level->v;
 }
 
 /* ---- looking at args ---- */

@@ -100,6 +100,16 @@ size_t imap_parser_token_len(const struct imap_parser *parser);
 /* Has the parser seen any byte of a command since the last reset? */
 bool imap_parser_is_started(const struct imap_parser *parser);
 
+/* After a read that returned 0: did it stop at a literal inside the list
+ * after a CATENATE atom (RFC 4469)? Its LITERAL_SIZE arg is the last one
+ * of imap_parser_get_open_list(); the caller consumes the literal's bytes
+ * itself, then reads on (needs IMAP_PARSE_FLAG_LITERAL_SIZE). */
+bool imap_parser_literal_pending(const struct imap_parser *parser);
+/* The args of the innermost list still open (not EOL-terminated), valid
+ * until the next read. */
+const struct imap_arg *imap_parser_get_open_list(struct imap_parser *parser,
+						 unsigned int *count_r);
+
 /* ---- looking at args ---- */
 
 static inline bool imap_arg_is_eol(const struct imap_arg *arg)

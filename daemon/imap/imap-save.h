@@ -26,4 +26,9 @@ void imap_save_write_uidset(string_t *dest, const ARRAY_U32 *uids);
 struct mailbox *imap_save_open_dest(struct client_command_context *cmd,
 				    const char *name, bool *own_r);
 
+/* imap-catenate.c: append the bytes a CATENATE URL part names to dest.
+ * -1 with *error_r: the NO text ("[BADURL url] Message not found"). */
+int imap_catenate_url(struct client_command_context *cmd, const char *url,
+		      string_t *dest, const char **error_r);
+
 #endif

@@ -325,6 +325,14 @@ uint64_t imap_search_run_highest_modseq(const struct imap_search_run *run)
 	return run->highest_modseq;
 }
 
+struct mail_search_args *imap_search_run_take_args(struct imap_search_run *run)
+{
+	struct mail_search_args *args = run->args;
+
+	run->args = NULL;
+	return args;
+}
+
 void imap_search_run_deinit(struct imap_search_run **_run)
 {
 	struct imap_search_run *run = *_run;

@@ -32,7 +32,9 @@ int imap_search_run_more(struct imap_search_run *run);
 const ARRAY_U32 *imap_search_run_result(const struct imap_search_run *run);
 /* The highest modseq of the matches (for MODSEQ searches). */
 uint64_t imap_search_run_highest_modseq(const struct imap_search_run *run);
-/* Frees the args too. */
+/* Take the args out of the run (CONTEXT=SEARCH keeps them). */
+struct mail_search_args *imap_search_run_take_args(struct imap_search_run *run);
+/* Frees the args too (unless taken). */
 void imap_search_run_deinit(struct imap_search_run **run);
 
 /* "1:3,5,9" of ascending numbers */

@@ -2,13 +2,18 @@
  * EXPUNGE for messages gone (unless the running command forbids it),
  * FETCH FLAGS for changes by others, FLAGS when new keywords appear,
  * EXISTS and RECENT when the counts moved. */
+#include "imap-condstore.h"
+#include "imap-save.h"
 #include "imap-common.h"
+#include "imap-search-return.h"
+#include "imap-rev2.h"
 
 struct imap_sync_ctx {
 	struct imap_client *client;
 	string_t *line;
-	/* expunges not sent yet, as the client numbers them */
-	ARRAY_U32 expunges;
+	/* expunges not sent yet, as the client numbers them, and their
+	   UIDs (QRESYNC: one VANISHED line) */
+	ARRAY_U32 expunges, vanished;
 	bool counts_changed;
 };
 
@@ -18,6 +23,21 @@ static void sync_flush_expunges(struct imap_sync_ctx *ctx)
 {
 	struct imap_client *client = ctx->client;
 
+	if (ctx->expunges.count > 0 || ctx->vanished.count > 0)
+		imap_search_updates_flush_expunges(client);
+	if ((client->enabled & IMAP_ENABLED_QRESYNC) != 0 &&
+	    ctx->vanished.count > 0) {
+		string_t *str = str_new(64);
+
+		str_append(str, "* VANISHED ");
+		imap_save_write_uidset(str, &ctx->vanished);
+		client_send_line(client, str_c(str));
+		str_free(&str);
+		client->messages_count -= (uint32_t)ctx->vanished.count;
+		ctx->counts_changed = true;
+		array_clear(&ctx->expunges);
+	}
+	array_clear(&ctx->vanished);
 	for (size_t i = ctx->expunges.count; i > 0; i--) {
 		client_send_linef(client, "* %u EXPUNGE", ctx->expunges.v[i - 1]);
 		client->messages_count--;
@@ -66,17 +86,31 @@ static void sync_callback(const struct mailbox_sync_rec *rec, void *context)
 		   counted after the ones before it went */
 		uint32_t seq = rec->seq + (uint32_t)ctx->expunges.count;
 
+		imap_search_updates_expunge(client, rec->uid, seq,
+					    seq <= client->messages_count);
 		if (seq > client->messages_count)
 			break;	/* never announced */
 		array_push(&ctx->expunges, seq);
+		array_push(&ctx->vanished, rec->uid);
 		break;
 	}
 	case MAILBOX_SYNC_FLAGS: {
 		struct mail *mail;
 		const char *const *keywords;
+		uint32_t seq = rec->seq;
 
-		sync_flush_expunges(ctx);
-		if (rec->seq > client->messages_count)
+		if ((client->enabled & IMAP_ENABLED_QRESYNC) == 0) {
+			sync_flush_expunges(ctx);
+		} else {
+			/* QRESYNC: one VANISHED at the end of the sync, as
+			   Dovecot; until then the client's numbering still
+			   has the expunged messages */
+			for (size_t i = 0; i < ctx->expunges.count; i++) {
+				if (ctx->expunges.v[i] <= seq)
+					seq++;
+			}
+		}
+		if (seq > client->messages_count)
 			break;	/* EXISTS will announce it */
 		{
 			unsigned int kw_count;
@@ -89,15 +123,21 @@ static void sync_callback(const struct mailbox_sync_rec *rec, void *context)
 		mail_set_seq(mail, rec->seq);
 		keywords = mail_get_keywords(mail);
 		str_truncate(ctx->line, 0);
-		str_printfa(ctx->line, "* %u FETCH (", rec->seq);
-		if (client->cmd != NULL && client->cmd->uid)
+		str_printfa(ctx->line, "* %u FETCH (", seq);
+		if ((client->cmd != NULL && client->cmd->uid) ||
+		    (client->enabled & IMAP_ENABLED_QRESYNC) != 0)
 			str_printfa(ctx->line, "UID %u ", rec->uid);
 		if ((client->enabled & IMAP_ENABLED_CONDSTORE) != 0) {
+			uint64_t modseq = mail_get_modseq(mail);
+
 			str_printfa(ctx->line, "MODSEQ (%llu) ",
-				    (unsigned long long)mail_get_modseq(mail));
+				    (unsigned long long)modseq);
+			imap_condstore_sent_modseq(client, modseq);
 		}
 		str_append(ctx->line, "FLAGS (");
-		imap_write_flags(ctx->line, mail_get_flags(mail), keywords);
+		imap_write_flags(ctx->line,
+				 imap_client_flags(client, mail_get_flags(mail)),
+				 keywords);
 		str_append(ctx->line, "))");
 		client_send_line(client, str_c(ctx->line));
 		mail_free(&mail);
@@ -140,6 +180,7 @@ void imap_sync(struct imap_client *client, bool no_expunges)
 	    strcmp(client->cmd->command->name, "CHECK") != 0 &&
 	    strcmp(client->cmd->command->name, "IDLE") != 0)
 		flags |= MAILBOX_SYNC_FLAG_NO_NEWMAIL;
+	imap_search_updates_sync_begin(client);
 	if (mailbox_sync(client->mailbox, flags,
 			 sync_callback, &ctx) < 0) {
 		/* the view stays as it was; the next command retries */
@@ -149,6 +190,7 @@ void imap_sync(struct imap_client *client, bool no_expunges)
 	}
 	sync_flush_expunges(&ctx);
 	array_free(&ctx.expunges);
+	array_free(&ctx.vanished);
 	str_free(&ctx.line);
 	(void)mailbox_keywords(client->mailbox, &kw_count);
 	if (kw_count != client->keywords_count)
@@ -161,9 +203,11 @@ void imap_sync(struct imap_client *client, bool no_expunges)
 	}
 	if (ctx.counts_changed) {
 		recent = count_recent(client->mailbox);
-		if (recent != client->recent_count) {
+		if (recent != client->recent_count && !imap_rev2(client)) {
 			client_send_linef(client, "* %u RECENT", recent);
 			client->recent_count = recent;
 		}
 	}
+	imap_condstore_sync_end(client, no_expunges);
+	imap_search_updates_sync(client);
 }

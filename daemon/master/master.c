@@ -13,6 +13,7 @@
 #include "master.h"
 #include "array.h"
 #include "config-bind.h"
+#include "config-yaml.h"
 #include "connection.h"
 #include "fdpass.h"
 #include "hash.h"
@@ -45,8 +46,9 @@
 
 struct master_listener {
 	int fd;
-	const char *service;	/* "pop3-login" */
-	const char *name;	/* "pop3" */
+	/* owned copies: the settings pool is replaced at each reload */
+	char *service;	/* "pop3-login" */
+	char *name;	/* "pop3" */
 	bool ssl;
 	bool haproxy;
 };
@@ -84,12 +86,15 @@ static const struct login_service {
 
 struct master {
 	struct ioloop *loop;
+	/* what children read: the snapshot of the last good config */
 	const char *config_path;
+	/* what the admin gave (-c), read again on reload */
+	const char *source_path;
 	const char *exe;
 	struct config *config;
 	struct settings_root *set;
 	pool_t pool;
-	const char *pid_path;
+	char *pid_path;	/* owned: outlives the settings pool */
 	ARRAY(struct master_listener) listeners;
 	ARRAY(struct master_child *) children;
 	struct connection *auth_master;
@@ -118,6 +123,23 @@ static ARRAY(struct userip_session) userip_sessions;
 static ARRAY(struct protocol_limit) protocol_limits;
 
 static struct master *master;
+
+/* mail_privileged_group's gid (a name or a number), else def. */
+static gid_t privileged_gid(const struct settings_root *set, gid_t def)
+{
+	const char *name = set->mail_privileged_group;
+	struct group *gr;
+	char *end;
+	unsigned long num;
+
+	if (name == NULL || name[0] == '\0')
+		return def;
+	num = strtoul(name, &end, 10);
+	if (*end == '\0')
+		return (gid_t)num;
+	gr = getgrnam(name);
+	return gr == NULL ? def : gr->gr_gid;
+}
 
 static int fd_move_high(int fd)
 {
@@ -240,12 +262,12 @@ static void listener_add(struct listen_entry *e, int fd)
 	struct master_listener *ml = array_append_space(&master->listeners);
 
 	ml->fd = fd;
-	ml->service = e->svc->name;
+	ml->service = i_strdup(e->svc->name);
 	if (e->u != NULL) {
-		ml->name = e->name;
+		ml->name = i_strdup(e->name);
 		return;
 	}
-	ml->name = e->l->name;
+	ml->name = i_strdup(e->l->name);
 	ml->ssl = e->l->ssl;
 	ml->haproxy = e->l->haproxy;
 }
@@ -615,8 +637,15 @@ static struct master_child *mail_worker_spawn(uid_t uid, gid_t gid,
 			i_fatal("dup2() failed: %m");
 		if (geteuid() == 0) {
 			gid_t groups[1] = { gid };
-			if (setgroups(1, groups) < 0 || setgid(gid) < 0 ||
-			    setuid(uid) < 0)
+			/* mail_privileged_group becomes the effective and
+			   saved gid (exec keeps the effective one as the
+			   saved); the mail worker sets its effective gid back
+			   to the user's at once, so the mbox code can
+			   setegid() to it for dotlocks in /var/mail, as
+			   Dovecot does */
+			gid_t priv = privileged_gid(master->set, gid);
+			if (setgroups(1, groups) < 0 ||
+			    setresgid(gid, priv, priv) < 0 || setuid(uid) < 0)
 				i_fatal("Couldn't drop privileges to uid %u: %m",
 					(unsigned int)uid);
 		} else if (getuid() != uid) {
@@ -1116,6 +1145,63 @@ static void sigchld_handler(int signo ATTR_UNUSED, void *context ATTR_UNUSED)
 			RESTART_THROTTLE_MSECS, restart_missing, NULL);
 }
 
+/* Children never read the admin's file: it may have changed since it was
+ * checked (a broken edit before a reload must not reach a login worker
+ * that restarts later). The master writes the config it accepted as YAML
+ * into base_dir, atomically, readable as the admin's file was, and every
+ * child reads that. */
+static int config_snapshot_write(struct config *config, const char *base_dir,
+				 const char **error_r)
+{
+	static char errbuf[512];
+	char *tmp = i_strdup_printf("%s/.roost-config.yaml.tmp", base_dir);
+	char *path = i_strdup_printf("%s/roost-config.yaml", base_dir);
+	mode_t mode = 0644;
+	gid_t gid = (gid_t)-1;
+	struct stat st;
+	FILE *f;
+	int ret = -1;
+
+	if (stat(master->source_path, &st) == 0) {
+		mode = st.st_mode & 0644;
+		gid = st.st_gid;
+	}
+	(void)unlink(tmp);
+	f = fopen(tmp, "wx");
+	if (f == NULL) {
+		snprintf(errbuf, sizeof(errbuf), "open(%s) failed: %s", tmp,
+			 strerror(errno));
+	} else if ((geteuid() == 0 && gid != (gid_t)-1 &&
+		    fchown(fileno(f), (uid_t)-1, gid) < 0) ||
+		   fchmod(fileno(f), mode) < 0) {
+		snprintf(errbuf, sizeof(errbuf), "fchown/fchmod(%s) failed: %s", tmp,
+			 strerror(errno));
+		fclose(f);
+	} else if (config_yaml_dump(config, CONFIG_DUMP_SCOPE_CHANGED, f,
+				    error_r) < 0) {
+		snprintf(errbuf, sizeof(errbuf), "%s", *error_r);
+		fclose(f);
+	} else if (fflush(f) != 0 || ferror(f) != 0) {
+		snprintf(errbuf, sizeof(errbuf), "write(%s) failed: %s", tmp,
+			 strerror(errno));
+		fclose(f);
+	} else if (fclose(f) != 0 || rename(tmp, path) < 0) {
+		snprintf(errbuf, sizeof(errbuf), "rename(%s) failed: %s", tmp,
+			 strerror(errno));
+	} else {
+		ret = 0;
+	}
+	if (ret < 0) {
+		(void)unlink(tmp);
+		*error_r = errbuf;
+	}
+	i_free(tmp);
+	if (ret == 0 && master->config_path == NULL)
+		master->config_path = p_strdup(master->pool, path);
+	i_free(path);
+	return ret;
+}
+
 /* SIGHUP: read and check the config again; on success the auth service
  * and the login workers are restarted with it (sessions already in mail
  * workers go on; new mail workers get the new config); on failure the
@@ -1128,7 +1214,7 @@ static void sighup_handler(int signo ATTR_UNUSED, void *context ATTR_UNUSED)
 	struct settings_root *set;
 
 	(void)sd_notify(0, "RELOADING=1");
-	if (master->reload_config(master->config_path, &config, &error) < 0) {
+	if (master->reload_config(master->source_path, &config, &error) < 0) {
 		i_error("Config reload failed: %s", error);
 		(void)sd_notify(0, "READY=1");
 		return;
@@ -1136,6 +1222,13 @@ static void sighup_handler(int signo ATTR_UNUSED, void *context ATTR_UNUSED)
 	pool = pool_create("master settings", 64 * 1024);
 	set = config_bind(pool, config->blocks[0]->root, &error);
 	if (set == NULL) {
+		i_error("Config reload failed: %s", error);
+		pool_destroy(&pool);
+		config_free(&config);
+		(void)sd_notify(0, "READY=1");
+		return;
+	}
+	if (config_snapshot_write(config, set->base_dir, &error) < 0) {
 		i_error("Config reload failed: %s", error);
 		pool_destroy(&pool);
 		config_free(&config);
@@ -1296,7 +1389,7 @@ int master_main(struct config *config, const char *config_path,
 	master = &m;
 	descriptor_limit_raise();
 	m.config = config;
-	m.config_path = config_path;
+	m.source_path = config_path;
 	m.reload_config = reload_config;
 	m.pool = pool_create("master settings", 64 * 1024);
 	m.set = config_bind(m.pool, config->blocks[0]->root, &error);
@@ -1307,10 +1400,12 @@ int master_main(struct config *config, const char *config_path,
 		i_fatal("readlink(/proc/self/exe) failed: %m");
 	exe[n] = '\0';
 	m.exe = exe;
-	m.pid_path = p_strdup_printf(m.pool, "%s/master.pid", m.set->base_dir);
+	m.pid_path = i_strdup_printf("%s/master.pid", m.set->base_dir);
 
 	base_dir_create();
 	pid_file_check();
+	if (config_snapshot_write(config, m.set->base_dir, &error) < 0)
+		i_fatal("%s", error);
 	listeners_bind();
 	if (!foreground) {
 		pid_t pid = fork();
@@ -1353,11 +1448,16 @@ int master_main(struct config *config, const char *config_path,
 	array_free(&userip_sessions);
 	protocol_limits_clear();
 	array_free(&m.lookups);
-	for (size_t i = 0; i < m.listeners.count; i++)
+	for (size_t i = 0; i < m.listeners.count; i++) {
 		close(m.listeners.v[i].fd);
+		i_free(m.listeners.v[i].service);
+		i_free(m.listeners.v[i].name);
+	}
 	array_free(&m.listeners);
 	array_free(&m.children);
 	(void)unlink(m.pid_path);
+	(void)unlink(m.config_path);
+	i_free(m.pid_path);
 	io_loop_destroy(&m.loop);
 	pool_destroy(&m.pool);
 	return 0;

@@ -80,8 +80,9 @@ class Server:
         self.run = os.path.join(self.dir, "run")
         os.makedirs(os.path.join(self.dir, "pam.d"))
         os.chmod(self.dir, 0o755)
-        self.log_path = os.path.join(self.dir, "auth.log") \
-            if kind == "dovecot" else os.path.join(self.dir, "stdout.log")
+        # both write log_path; Roost's stderr (stdout.log) only on
+        # failures to start
+        self.log_path = os.path.join(self.dir, "auth.log")
         self.log_pos = 0
         self.proc = None
         self.users = {}

@@ -8,6 +8,11 @@ for bin in "$top"/build/fuzz/fuzz_*; do
 	name=$(basename "$bin")
 	corpus="$top/tests/fuzz/corpus-$name"
 	mkdir -p "$corpus"
+	if [ "$name" = fuzz_dialect ]; then
+		for f in "$top"/tests/compat/dialects/*/*.conf; do
+			cp "$f" "$corpus/$(basename "$(dirname "$f")")-$(basename "$f")"
+		done
+	fi
 	if [ "$name" = fuzz_config_parser ]; then
 		cp "$top"/tests/compat/configs/*.conf "$corpus"/ 2>/dev/null || true
 	fi

@@ -65,7 +65,15 @@ class AuthServer:
             if self.proc.poll() is not None:
                 break
             time.sleep(0.02)
-        raise RuntimeError("roost auth did not start: " + self.stderr())
+        raise RuntimeError("roost auth did not start: " + self.stderr() +
+                           self.logfile())
+
+    def logfile(self):
+        try:
+            with open(os.path.join(self.tmp, "auth.log")) as f:
+                return f.read()
+        except FileNotFoundError:
+            return ""
 
     def stderr(self):
         self.log.flush()

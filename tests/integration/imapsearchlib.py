@@ -187,7 +187,12 @@ def stop_dovecot(conf):
 TIMING_RE = re.compile(rb" \(\d+\.\d+(?: \+ \d+\.\d+)+ secs\)\.\r\n")
 
 
+# OBJECTID's SELECT/EXAMINE line (RFC 8474): Roost's own, not Dovecot's
+MAILBOXID_LINE = re.compile(rb"\* OK \[MAILBOXID \([A-Za-z0-9_-]+\)\] Ok\r\n")
+
+
 def normalize(out):
+    out = MAILBOXID_LINE.sub(b"", out)
     return TIMING_RE.sub(b" (T secs).\r\n", out)
 
 

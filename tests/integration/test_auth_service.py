@@ -183,8 +183,11 @@ class FailureDelayTest(unittest.TestCase):
                 c.close()
             finally:
                 server.stop()
-            with open(os.path.join(tmp, "stderr.log")) as f:
-                log = f.read()
+            log = ""
+            for name in ("stderr.log", "auth.log"):
+                with open(os.path.join(tmp, name)) as f:
+                    log += f.read()
+            self.assertIn("auth: ", log)
             self.assertNotIn("wrong", log)  # no password in the log
         finally:
             rmtree(tmp)

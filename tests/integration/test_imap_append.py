@@ -169,6 +169,8 @@ def normalize(lines):
         v = uidvalidity.setdefault(m.group(2), "V%d" % (len(uidvalidity) + 1))
         return m.group(1) + v
     for s in lines:
+        if re.match(r"\* OK \[MAILBOXID \([A-Za-z0-9_-]+\)\] Ok$", s):
+            continue	# OBJECTID (RFC 8474): Roost's own
         s = re.sub(r"\(\d+\.\d+ \+ \d+\.\d+( \+ \d+\.\d+)? secs\)",
                    "(T secs)", s)
         s = re.sub(r"(\[(?:UIDVALIDITY|APPENDUID|COPYUID) )(\d+)", uv, s)

@@ -200,7 +200,12 @@ class Session:
             self.p.wait()
 
 
+# OBJECTID's SELECT/EXAMINE line (RFC 8474): Roost's own, not Dovecot's
+MAILBOXID_LINE = re.compile(rb"\* OK \[MAILBOXID \([A-Za-z0-9_-]+\)\] Ok\r\n")
+
+
 def normalize(data):
+    data = MAILBOXID_LINE.sub(b"", data)
     data = TIMING.sub(b" (T secs).", data)
     return STAMP.sub(b"[STAMP]", data)
 

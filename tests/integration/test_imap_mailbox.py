@@ -185,7 +185,12 @@ class Setup:
             print("kept", self.tmp, file=sys.stderr)
 
 
+# OBJECTID's SELECT/EXAMINE line (RFC 8474): Roost's own, not Dovecot's
+MAILBOXID_LINE = re.compile(rb"\* OK \[MAILBOXID \([A-Za-z0-9_-]+\)\] Ok\r\n")
+
+
 def normalize(out):
+    out = MAILBOXID_LINE.sub(b"", out)
     out = TIMING.sub(b" (T).", out)
     # the capability list is the session core's, not tested here
     out = re.sub(rb"^\* PREAUTH \[CAPABILITY [^]]*\]", b"* PREAUTH [CAPS]",
@@ -376,7 +381,7 @@ a20 LOGOUT
 # report in the commit log / README): Dovecot's list index puts renamed
 # mailboxes first, shows \Marked/\UnMarked for mailboxes it has opened,
 # and keeps a deleted Maildir++ parent with children listed until it
-# refreshes; STATUS HIGHESTMODSEQ enables CONDSTORE (not yet); mbox
+# refreshes; mbox
 # names starting with "." are refused; mbox RENAME INBOX is refused;
 # auto=subscribe mailboxes are created at login (Dovecot: lazily);
 # SELECT of a \Noselect mbox directory has [CANNOT].

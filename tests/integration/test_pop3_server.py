@@ -239,6 +239,11 @@ auth_failure_delay = 0
         for s in socks:
             s.close()
 
+    def ours(self, args):
+        """A process of this test's server: children read the master's
+        config snapshot in base_dir, the master the test's file."""
+        return any(a.startswith(self.tmp + "/") for a in args)
+
     def test_06_long_line(self):
         s = socket.create_connection(("127.0.0.1", self.port), 20)
         f = s.makefile("rb")
@@ -256,9 +261,9 @@ auth_failure_delay = 0
         p = self.login()  # keeps a mail worker around
         procs = proc_children_args()
         logins = [pid for pid, a in procs.items()
-                  if a[1:2] == ["login"] and self.conf in a]
+                  if a[1:2] == ["login"] and self.ours(a)]
         workers = [pid for pid, a in procs.items()
-                   if a[1:2] == ["mail-worker"] and self.conf in a]
+                   if a[1:2] == ["mail-worker"] and self.ours(a)]
         self.assertTrue(logins)
         self.assertTrue(workers)
         dovenull = pwd.getpwnam("dovenull").pw_uid
@@ -274,7 +279,7 @@ auth_failure_delay = 0
         p = self.login()
         procs = proc_children_args()
         logins = [pid for pid, a in procs.items()
-                  if a[1:2] == ["login"] and self.conf in a]
+                  if a[1:2] == ["login"] and self.ours(a)]
         for pid in logins:
             os.kill(pid, signal.SIGKILL)
         # the logged-in session lives in the mail worker: unaffected
@@ -292,7 +297,7 @@ auth_failure_delay = 0
             self.fail("no login worker came back")
         p = self.login()
         workers = [pid for pid, a in proc_children_args().items()
-                   if a[1:2] == ["mail-worker"] and self.conf in a]
+                   if a[1:2] == ["mail-worker"] and self.ours(a)]
         for pid in workers:
             os.kill(pid, signal.SIGKILL)
         time.sleep(0.3)
@@ -371,6 +376,23 @@ auth_failure_delay = 0
         p = poplib.POP3("127.0.0.1", self.port, timeout=20)
         self.assertEqual(p.getwelcome(), b"+OK Dovecot (Debian) ready.")
         p.quit()
+        # login workers restarted now still get the config that was
+        # accepted, not the broken file on disk
+        for pid, a in proc_children_args().items():
+            if a[1:2] == ["login"] and self.ours(a):
+                os.kill(pid, signal.SIGKILL)
+        deadline = time.time() + 15
+        welcome = None
+        while time.time() < deadline and welcome is None:
+            try:
+                p = poplib.POP3("127.0.0.1", self.port, timeout=5)
+                welcome = p.getwelcome()
+                p.quit()
+            except (OSError, poplib.error_proto):
+                time.sleep(0.2)
+        self.assertEqual(welcome, b"+OK Dovecot (Debian) ready.")
+        self.assertNotIn("no_such_setting", self.log().split(
+            "Config reload failed", 1)[1].split("\n", 1)[1])
         # a changed config is taken
         with open(self.conf, "w") as f:
             f.write(good + "login_greeting = Reloaded ready.\n")
@@ -401,7 +423,7 @@ auth_failure_delay = 0
         cls.master.wait(20)
         time.sleep(0.3)
         left = [pid for pid, a in proc_children_args().items()
-                if self.conf in a]
+                if self.ours(a)]
         self.assertEqual(left, [])
         self.assertFalse(os.path.exists(os.path.join(self.tmp, "run",
                                                      "master.pid")))

@@ -5,11 +5,19 @@ unnamed fd is matched by address and port (as with Debian's stock
 dovecot.socket); an inherited socket no listener wants is closed with
 Dovecot's error line. The configured port of an activated listener is
 never bound by Roost itself (the test checks by having no other socket
-on it). Needs root (mail user nobody) and systemd-socket-activate.
+on it). test_shipped_units takes the (FileDescriptorName, ListenStream) pairs of
+packaging/systemd/*.socket and hands Roost one socket per pair under
+those names (on free ports: the config's ports differ, so only the names
+can match): imap, imaps, pop3, pop3s greet (with TLS where due), the
+submission pair, with no submission listener configured, is closed.
+Needs root (mail user nobody) and systemd-socket-activate.
 
 Env: ROOST = path of build/bin/roost."""
 import os
+import glob
+import imaplib
 import poplib
+import re
 import shutil
 import signal
 import socket
@@ -20,6 +28,10 @@ import time
 import unittest
 
 ROOST = os.environ.get("ROOST", "build/bin/roost")
+UNITS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..",
+                     "packaging", "systemd")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import serverlib  # noqa: E402
 BIN = os.path.dirname(os.path.abspath(ROOST))
 ACTIVATE = shutil.which("systemd-socket-activate")
 
@@ -128,6 +140,80 @@ service pop3-login {
             s.settimeout(2)
             if s.recv(1) == b"":
                 raise OSError("closed")
+
+
+    def test_shipped_units(self):
+        units = {}
+        for path in sorted(glob.glob(os.path.join(UNITS, "*.socket"))):
+            with open(path) as f:
+                text = f.read()
+            name = re.search(r"^FileDescriptorName=(\S+)$", text, re.M)
+            ports = re.findall(r"^ListenStream=(\d+)$", text, re.M)
+            self.assertIsNotNone(name, path)
+            self.assertEqual(len(ports), 1, path)
+            units[name.group(1)] = int(ports[0])
+        self.assertEqual(units, {"imap": 143, "imaps": 993, "pop3": 110,
+                                 "pop3s": 995, "submission": 587,
+                                 "submissions": 465})
+        serverlib.make_cert(self.tmp)
+        conf = os.path.join(self.tmp, "dovecot.conf")
+        with open(conf, "w") as f:
+            f.write("""protocols = imap pop3
+listen = 127.0.0.1
+base_dir = %(tmp)s/run
+log_path = %(tmp)s/log
+mail_location = maildir:~/Maildir
+ssl_cert = <%(tmp)s/cert.pem
+ssl_key = <%(tmp)s/key.pem
+%(auth)s
+service imap-login {
+  inet_listener imap {
+    port = %(p1)d
+  }
+  inet_listener imaps {
+    port = %(p2)d
+  }
+}
+service pop3-login {
+  inet_listener pop3 {
+    port = %(p3)d
+  }
+  inet_listener pop3s {
+    port = %(p4)d
+  }
+}
+""" % {"tmp": self.tmp, "auth": serverlib.passwd_auth(self.tmp),
+       "p1": free_port(), "p2": free_port(), "p3": free_port(),
+       "p4": free_port()})
+        names = sorted(units)
+        ports = {n: free_port() for n in names}
+        args = []
+        for n in names:
+            args += ["-l", "127.0.0.1:%d" % ports[n]]
+        args.append("--fdname=" + ":".join(names))
+        self.proc = subprocess.Popen([ACTIVATE] + args +
+                                     [os.path.join(BIN, "dovecot"), "-F",
+                                      "-c", conf],
+                                     stderr=subprocess.DEVNULL)
+        ctx = serverlib.tls_context()
+        p = self.login(ports["pop3"])
+        p.quit()
+        p = poplib.POP3_SSL("127.0.0.1", ports["pop3s"], timeout=10,
+                            context=ctx)
+        p.user("alice")
+        p.pass_("secret")
+        p.quit()
+        c = imaplib.IMAP4("127.0.0.1", ports["imap"], timeout=10)
+        c.login("alice", "secret")
+        c.logout()
+        c = imaplib.IMAP4_SSL("127.0.0.1", ports["imaps"], ssl_context=ctx,
+                              timeout=10)
+        c.login("alice", "secret")
+        c.logout()
+        log = self.log()
+        for n in ("submission", "submissions"):
+            self.assertIn("systemd listens on port %d, but it's not "
+                          "configured in Dovecot. Closing." % ports[n], log)
 
 
 if __name__ == "__main__":

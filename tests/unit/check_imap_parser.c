@@ -286,6 +286,58 @@ START_TEST(test_depth_and_reset)
 }
 END_TEST
 
+/* CATENATE (RFC 4469): a literal in its list stops the read; the caller
+ * takes the data and reads on inside the list */
+START_TEST(test_catenate_literal_stop)
+{
+	struct imap_parser *parser = imap_parser_create(MAX_SIZE);
+	const char *input = "a APPEND INBOX CATENATE (URL \"/INBOX/;UID=1\" "
+		"TEXT ~{3+}\r\nx)y URL u) {2}\r\n";
+	const char *p = input;
+	const struct imap_arg *args, *list;
+	unsigned int count;
+	size_t used;
+
+	ck_assert_int_eq(imap_parser_read(parser, (const void *)p, strlen(p),
+					  &used, IMAP_PARSE_FLAG_LITERAL_SIZE |
+					  IMAP_PARSE_FLAG_LITERAL8, 0), 0);
+	ck_assert(imap_parser_literal_pending(parser));
+	p += used;
+	ck_assert_int_eq(strncmp(p, "x)y URL", 7), 0);
+	args = imap_parser_get_args(parser, &count);
+	ck_assert_uint_eq(count, 4);
+	ck_assert_str_eq(args[3].str, "CATENATE");
+	list = imap_parser_get_open_list(parser, &count);
+	ck_assert_uint_eq(count, 4);
+	ck_assert_str_eq(list[1].str, "/INBOX/;UID=1");
+	ck_assert_int_eq(list[3].type, IMAP_ARG_LITERAL_SIZE);
+	ck_assert(list[3].literal8);
+	ck_assert_uint_eq(list[3].literal_size, 3);
+	/* the caller consumed the 3 bytes */
+	p += 3;
+	ck_assert_int_eq(imap_parser_read(parser, (const void *)p, strlen(p),
+					  &used, IMAP_PARSE_FLAG_LITERAL_SIZE |
+					  IMAP_PARSE_FLAG_LITERAL8, 0), 1);
+	ck_assert(!imap_parser_literal_pending(parser));
+	args = imap_parser_get_args(parser, &count);
+	ck_assert_uint_eq(count, 6);
+	ck_assert_int_eq(args[4].type, IMAP_ARG_LIST);
+	ck_assert_uint_eq(args[4].list_count, 6);
+	ck_assert_str_eq(args[4].list[5].str, "u");
+	ck_assert_int_eq(args[5].type, IMAP_ARG_LITERAL_SIZE);
+	imap_parser_destroy(&parser);
+
+	/* other lists keep Dovecot's way: no stop */
+	parser = imap_parser_create(MAX_SIZE);
+	input = "a APPEND INBOX (x {1}\r\ny) {1}\r\n";
+	ck_assert_int_eq(imap_parser_read(parser, (const void *)input,
+					  strlen(input), &used,
+					  IMAP_PARSE_FLAG_LITERAL_SIZE, 0), 1);
+	ck_assert(!imap_parser_literal_pending(parser));
+	imap_parser_destroy(&parser);
+}
+END_TEST
+
 Suite *make_imap_parser_suite(void)
 {
 	Suite *s = suite_create("imap_parser");
@@ -294,6 +346,7 @@ Suite *make_imap_parser_suite(void)
 	tcase_add_test(tc, test_basic);
 	tcase_add_test(tc, test_count_stop);
 	tcase_add_test(tc, test_literal_size_stop);
+	tcase_add_test(tc, test_catenate_literal_stop);
 	tcase_add_test(tc, test_errors);
 	tcase_add_test(tc, test_nul);
 	tcase_add_test(tc, test_depth_and_reset);

@@ -215,6 +215,59 @@ START_TEST(test_log_open_file)
 }
 END_TEST
 
+START_TEST(test_log_open_paths_split)
+{
+	const char *dir = test_tmpdir_create(), *error = NULL;
+	char *err = i_strdup_printf("%s/err.log", dir);
+	char *info = i_strdup_printf("%s/info.log", dir);
+	char *debug = i_strdup_printf("%s/debug.log", dir), *text;
+	struct log_paths paths = {
+		.log_path = err, .info_log_path = info,
+		.debug_log_path = debug, .log_timestamp = "",
+		.syslog_ident = "dovecot", .syslog_facility = "mail",
+	};
+
+	log_set_capture(NULL, NULL);
+	ck_assert_int_eq(log_open_paths(&paths, &error), 0);
+	i_debug("d");
+	i_info("i");
+	i_warning("w");
+	i_error("e");
+	log_close();
+	text = test_read_file(err, NULL);
+	ck_assert_str_eq(text, "Warning: w\nError: e\n");
+	free(text);
+	text = test_read_file(info, NULL);
+	ck_assert_str_eq(text, "Info: i\n");
+	free(text);
+	text = test_read_file(debug, NULL);
+	ck_assert_str_eq(text, "Debug: d\n");
+	free(text);
+	/* debug_log_path empty: debug lines follow the info lines */
+	paths.debug_log_path = "";
+	ck_assert_int_eq(log_open_paths(&paths, &error), 0);
+	i_debug("d2");
+	log_close();
+	text = test_read_file(info, NULL);
+	ck_assert_str_eq(text, "Info: i\nDebug: d2\n");
+	free(text);
+	/* a file that can't be opened changes nothing */
+	paths.info_log_path = "/nonexistent-roost-dir/info.log";
+	ck_assert_int_eq(log_open_paths(&paths, &error), -1);
+	ck_assert_str_eq(error,
+		"open(/nonexistent-roost-dir/info.log) failed: "
+		"No such file or directory");
+	paths.syslog_facility = "nosuch";
+	paths.log_path = "syslog";
+	ck_assert_int_eq(log_open_paths(&paths, &error), -1);
+	ck_assert_str_eq(error, "Invalid syslog_facility");
+	free(err);
+	free(info);
+	free(debug);
+	test_tmpdir_remove();
+}
+END_TEST
+
 START_TEST(test_log_open_file_no_timestamp)
 {
 	const char *dir = test_tmpdir_create(), *error = NULL;
@@ -312,6 +365,7 @@ Suite *make_log_suite(void)
 	tcase_add_test_raise_signal(tc, test_log_assert_abort, SIGABRT);
 	tcase_add_test(tc, test_log_open_file);
 	tcase_add_test(tc, test_log_open_file_no_timestamp);
+	tcase_add_test(tc, test_log_open_paths_split);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("Limits");

@@ -7,10 +7,12 @@
 #include "config-bind.h"
 #include "mail-storage-private.h"
 #include "maildir-private.h"
+#include "mkdir-parents.h"
 #include "mutf7.h"
 
 #include <dirent.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -390,11 +392,120 @@ START_TEST(test_sync_changes)
 	/* modseqs grew and the expunge is in the history */
 	ARRAY_U32 uids = ARRAY_INIT;
 	mailbox_get_expunged_since(box2, 0, &uids);
-	ck_assert_uint_eq(uids.count, 1);
+	ck_assert_uint_eq(uids.count, 2);
 	ck_assert_uint_eq(uids.v[0], 2);
+	ck_assert_uint_eq(uids.v[1], 2);
 	array_free(&uids);
 	mailbox_free(&box1);
 	mailbox_free(&box2);
+}
+END_TEST
+
+/* Modseqs as Dovecot numbers them (one per change record: appends,
+ * flags, each keyword, expunges) and the expunge history as ranges that
+ * survive a reopen; past its bound old ranges merge, and UIDs still in
+ * the mailbox are never reported. */
+START_TEST(test_modseq_history)
+{
+	static const char *const kw[] = { "kwa", "kwb", NULL };
+	struct mailbox *box = open_box("INBOX", 0);
+	struct mailbox_transaction *t;
+	struct mail *mail;
+	ARRAY_U32 r = ARRAY_INIT;
+
+	ck_assert_uint_eq(mailbox_get_highest_modseq(box), 1);
+	save_msg(box, "a\n", MAIL_SEEN, kw);	/* append + 2 keywords */
+	ck_assert_int_eq(mailbox_sync(box, 0, NULL, NULL), 0);
+	ck_assert_uint_eq(mailbox_get_highest_modseq(box), 4);
+	for (unsigned int i = 0; i < 9; i++)
+		save_msg(box, "b\n", 0, NULL);
+	ck_assert_int_eq(mailbox_sync(box, 0, NULL, NULL), 0);
+	ck_assert_uint_eq(mailbox_get_highest_modseq(box), 13);
+	/* one flag change of three messages: one modseq */
+	t = mailbox_transaction_begin(box);
+	mail = mail_alloc(box);
+	for (uint32_t seq = 2; seq <= 4; seq++) {
+		mail_set_seq(mail, seq);
+		mail_update_flags(t, mail, MODIFY_ADD, MAIL_DELETED);
+	}
+	ck_assert_int_eq(mailbox_transaction_commit(&t, NULL), 0);
+	mail_set_seq(mail, 3);
+	ck_assert_uint_eq(mail_get_modseq(mail), 14);
+	mail_free(&mail);
+	/* expunge UIDs 2..4 and 6: one modseq, two ranges */
+	t = mailbox_transaction_begin(box);
+	mail = mail_alloc(box);
+	for (uint32_t seq = 2; seq <= 6; seq++) {
+		if (seq == 5)
+			continue;
+		mail_set_seq(mail, seq);
+		mail_expunge(t, mail);
+	}
+	mail_free(&mail);
+	ck_assert_int_eq(mailbox_transaction_commit(&t, NULL), 0);
+	ck_assert_int_eq(mailbox_sync(box, 0, NULL, NULL), 0);
+	ck_assert_uint_eq(mailbox_get_highest_modseq(box), 15);
+	mailbox_free(&box);
+
+	box = open_box("INBOX", 0);
+	mailbox_get_expunged_since(box, 14, &r);
+	ck_assert_uint_eq(r.count, 4);
+	ck_assert_uint_eq(r.v[0], 2);
+	ck_assert_uint_eq(r.v[1], 4);
+	ck_assert_uint_eq(r.v[2], 6);
+	ck_assert_uint_eq(r.v[3], 6);
+	array_clear(&r);
+	mailbox_get_expunged_since(box, 15, &r);
+	ck_assert_uint_eq(r.count, 0);
+	/* 5000 single expunges: the oldest ranges merge, the list stays
+	   bounded, and present UIDs (1, 5, 7..10) are left out */
+	for (unsigned int i = 0; i < 5000; i++)
+		mail_expunge_history_add(&box->disk, (uint32_t[]){ 11 + 2 * i }, 1);
+	ck_assert_uint_le(box->disk.exp.count, 4097);
+	mailbox_get_expunged_since(box, 0, &r);
+	for (size_t i = 0; i < r.count; i += 2) {
+		for (uint32_t u = r.v[i]; u <= r.v[i + 1]; u++)
+			ck_assert(u != 1 && u != 5 && (u < 7 || u > 10));
+	}
+	ck_assert_uint_eq(r.v[0], 2);
+	ck_assert_uint_eq(r.v[r.count - 1], 11 + 2 * 4999);
+	array_free(&r);
+	mailbox_free(&box);
+
+	/* Mail Dovecot indexed: modseqs start above any it can have given,
+	   and a modseq from before Roost's history gets every missing UID */
+	box = mailbox_alloc(user, "Dv", 0);
+	ck_assert_int_eq(mailbox_create(box, NULL, false), 0);
+	mailbox_free(&box);
+	char *p = test_write_file(dir, "Maildir/.Dv/dovecot.index.log", "x", 1);
+	i_free(p);
+	box = open_box("Dv", 0);
+	ck_assert_uint_gt(mailbox_get_highest_modseq(box), 1000000000);
+	for (unsigned int i = 0; i < 3; i++)
+		save_msg(box, "c\n", 0, NULL);
+	ck_assert_int_eq(mailbox_sync(box, 0, NULL, NULL), 0);
+	t = mailbox_transaction_begin(box);
+	mail = mail_alloc(box);
+	mail_set_seq(mail, 2);
+	mail_expunge(t, mail);
+	mail_free(&mail);
+	ck_assert_int_eq(mailbox_transaction_commit(&t, NULL), 0);
+	ck_assert_int_eq(mailbox_sync(box, 0, NULL, NULL), 0);
+	mailbox_get_expunged_since(box, 5, &r);
+	ck_assert_uint_eq(r.count, 2);
+	ck_assert_uint_eq(r.v[0], 2);
+	ck_assert_uint_eq(r.v[1], 2);
+	array_clear(&r);
+	/* UIDs never expunged but missing (a gap) count before the history */
+	box->disk.exp.count = 0;
+	mailbox_get_expunged_since(box, 5, &r);
+	ck_assert_uint_eq(r.count, 2);
+	ck_assert_uint_eq(r.v[0], 2);
+	array_clear(&r);
+	mailbox_get_expunged_since(box, mailbox_get_highest_modseq(box), &r);
+	ck_assert_uint_eq(r.count, 0);
+	array_free(&r);
+	mailbox_free(&box);
 }
 END_TEST
 
@@ -612,6 +723,8 @@ START_TEST(test_damaged_index)
 	ck_assert_uint_eq(mailbox_count(box), 2);
 	ck_assert_uint_eq(mailbox_get_uidvalidity(box), uidvalidity);
 	ck_assert_int_eq(mailbox_seq_flags(box, 1), MAIL_SEEN);
+	/* modseqs start over above anything the lost index gave */
+	ck_assert_uint_gt(mailbox_get_highest_modseq(box), 1000000000);
 	mailbox_free(&box);
 	/* truncated to a few bytes */
 	p = test_write_file(dir, "Maildir/roost.index", "ROOSTIX1", 8);
@@ -727,6 +840,73 @@ START_TEST(test_namespace_prefix)
 }
 END_TEST
 
+/* An empty mail_location: Dovecot's autodetection, and zero-config's
+ * mbox fallback when it finds nothing. Returns the "driver:root:inbox"
+ * picked, or the error. */
+static char *autodetect(const char *home)
+{
+	struct config *c = test_parse("namespace inbox {\n inbox = yes\n}\n");
+	pool_t p = pool_create("autodetect", 1024);
+	const char *error;
+	struct settings_root *s = config_bind(p, c->blocks[0]->root, &error);
+	struct mail_user_info info;
+	struct mail_user *u;
+	char *ret;
+
+	ck_assert_msg(s != NULL, "%s", error);
+	memset(&info, 0, sizeof(info));
+	info.username = "zc-user";
+	info.home = home;
+	info.uid = getuid();
+	info.gid = getgid();
+	if (mail_user_init(s, &info, &u, &error) < 0) {
+		ret = i_strdup(error);
+	} else {
+		const struct mailbox_list *l = u->namespaces->mlist;
+		ret = i_strdup_printf("%s:%s:%s", u->namespaces->driver,
+				      l->root, l->inbox_path == NULL ? "-" :
+				      l->inbox_path);
+		mail_user_deinit(&u);
+	}
+	config_free(&c);
+	pool_destroy(&p);
+	return ret;
+}
+
+START_TEST(test_autodetect_mbox_fallback)
+{
+	const char *home = test_tmpdir_create();
+	char *mail_env = getenv("MAIL") == NULL ? NULL : i_strdup(getenv("MAIL"));
+	char *got, *want;
+
+	unsetenv("MAIL");
+	/* nothing to find: Dovecot fails, zero-config picks Debian's mbox */
+	got = autodetect(home);
+	ck_assert_msg(strstr(got, "autodetection failed") != NULL, "%s", got);
+	i_free(got);
+	mail_user_set_autodetect_mbox_fallback(true);
+	got = autodetect(home);
+	want = i_strdup_printf("mbox:%s/mail:/var/mail/zc-user", home);
+	ck_assert_str_eq(got, want);
+	i_free(got);
+	i_free(want);
+	/* ~/Maildir wins over the fallback */
+	want = i_strdup_printf("%s/Maildir/cur", home);
+	ck_assert_int_eq(mkdir_parents(want, 0700), 0);
+	i_free(want);
+	got = autodetect(home);
+	want = i_strdup_printf("maildir:%s/Maildir:-", home);
+	ck_assert_str_eq(got, want);
+	i_free(got);
+	i_free(want);
+	mail_user_set_autodetect_mbox_fallback(false);
+	if (mail_env != NULL)
+		setenv("MAIL", mail_env, 1);
+	i_free(mail_env);
+	test_tmpdir_remove();
+}
+END_TEST
+
 Suite *make_mail_storage_suite(void)
 {
 	Suite *s = suite_create("mail_storage");
@@ -735,6 +915,7 @@ Suite *make_mail_storage_suite(void)
 	tcase_add_test(tc, test_mutf7);
 	tcase_add_test(tc, test_uidlist_parse);
 	tcase_add_test(tc, test_filename);
+	tcase_add_test(tc, test_autodetect_mbox_fallback);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("Maildir");
@@ -742,6 +923,7 @@ Suite *make_mail_storage_suite(void)
 	tcase_add_test(tc, test_save_and_reopen);
 	tcase_add_test(tc, test_flags_keywords);
 	tcase_add_test(tc, test_sync_changes);
+	tcase_add_test(tc, test_modseq_history);
 	tcase_add_test(tc, test_recent);
 	tcase_add_test(tc, test_external_delivery);
 	tcase_add_test(tc, test_copy_and_pop3_uidl);

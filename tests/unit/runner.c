@@ -22,6 +22,7 @@ int main(void)
 	srunner_add_suite(sr, make_config_parser_suite());
 	srunner_add_suite(sr, make_config_filter_suite());
 	srunner_add_suite(sr, make_config_yaml_suite());
+	srunner_add_suite(sr, make_dialect_suite());
 	srunner_add_suite(sr, make_var_expand_suite());
 	srunner_add_suite(sr, make_config_bind_suite());
 	srunner_add_suite(sr, make_base64_suite());
@@ -41,9 +42,11 @@ int main(void)
 	srunner_add_suite(sr, make_auth_policy_suite());
 	srunner_add_suite(sr, make_file_lock_suite());
 	srunner_add_suite(sr, make_mbox_suite());
+	srunner_add_suite(sr, make_mail_plugins_suite());
 	srunner_add_suite(sr, make_mail_storage_suite());
 	srunner_add_suite(sr, make_mail_search_suite());
 	srunner_add_suite(sr, make_imap_parser_suite());
+	srunner_add_suite(sr, make_mail_preview_suite());
 	srunner_add_suite(sr, make_imap_base_subject_suite());
 	srunner_add_suite(sr, make_mail_sort_suite());
 	srunner_add_suite(sr, make_mail_thread_suite());

@@ -1,0 +1,17 @@
+/* imap-plugins.h - the IMAP commands and capabilities of the mail
+ * plugins (imap_quota: cmd-quota.c; imap_zlib: imap-compress.c). */
+#ifndef ROOST_IMAP_PLUGINS_H
+#define ROOST_IMAP_PLUGINS_H
+
+#include "imap-common.h"
+
+bool cmd_getquotaroot(struct client_command_context *cmd);
+bool cmd_getquota(struct client_command_context *cmd);
+bool cmd_setquota(struct client_command_context *cmd);
+bool cmd_compress(struct client_command_context *cmd);
+
+/* " COMPRESS=DEFLATE QUOTA" as the plugins in mail_plugins add them
+ * after the other capabilities (Dovecot's order), appended to dest. */
+void imap_plugins_capability(const struct settings_root *set, string_t *dest);
+
+#endif

@@ -1,0 +1,227 @@
+#!/usr/bin/env python3
+"""dialect-test.py - Dovecot 1.x and 2.4 dovecot.conf files (compat/dialect.c).
+
+usage: dialect-test.py [-v] [DOVECONF]   (default build/bin/doveconf)
+
+1. tests/compat/dialects/1x/NN-name.conf and 24/NN-name.conf: each is
+   read by Roost's doveconf; `doveconf --dialect` must name its dialect,
+   and `doveconf -nP` must print what Dovecot 2.3.19's own doveconf prints
+   for the hand-written 2.3 equivalent NN-name.23.conf (/usr/bin/doveconf;
+   without it, Roost's reading of the .23.conf is the reference). Every
+   "# expect-warning: TEXT" line of a file must appear on stderr.
+   The file also goes through `--as 2.4` and back: same -nP output.
+2. dialects/bad/*.conf: "# expect-error: TEXT" - doveconf -n must fail
+   with exactly that text (it names the original file and line).
+3. Every 2.3 corpus file of tests/compat/configs/ that doveconf -n
+   accepts, converted to 2.4 by `doveconf -nP --as 2.4` and read back,
+   gives the same `doveconf -nP`. The 2.4 text is checked against
+   ../shared/reference/renames-2.3-2.4.tsv when that file exists
+   (ROOST_RENAMES_24 overrides the path): no 2.3 name that the table
+   renames or removes may be left outside roost_untranslated { }.
+"""
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+VERBOSE = "-v" in sys.argv
+ARGS = [a for a in sys.argv[1:] if a != "-v"]
+OURS = os.path.abspath(ARGS[0] if ARGS else
+                       os.path.join(ROOT, "build/bin/doveconf"))
+THEIRS = "/usr/bin/doveconf"
+RENAMES = os.environ.get("ROOST_RENAMES_24", os.path.join(
+    ROOT, "..", "shared", "reference", "renames-2.3-2.4.tsv"))
+ENV = {"PATH": "/usr/bin:/bin:/usr/sbin:/sbin", "LANG": "C"}
+
+failures = []
+counts = {"1x": 0, "24": 0, "bad": 0, "roundtrip": 0, "warnings": 0}
+
+
+def run(exe, args, cwd):
+    p = subprocess.run([exe] + args, cwd=cwd, capture_output=True,
+                       text=True, env=ENV)
+    body = "\n".join(line for line in p.stdout.splitlines()
+                     if not line.startswith("#"))
+    return p.returncode, body, p.stderr
+
+
+def fail(name, what, detail=""):
+    failures.append(name)
+    print("FAIL %s: %s" % (name, what))
+    if detail and VERBOSE:
+        print(detail)
+
+
+def diff(a, b):
+    import difflib
+    return "\n".join(difflib.unified_diff(a.splitlines(), b.splitlines(),
+                                          "expected", "got", lineterm=""))
+
+
+def roundtrip(name, conf, cwd, expected):
+    """-nP --as 2.4, then -nP of that: expected again."""
+    rc, text24, err = run(OURS, ["-nP", "--as", "2.4", "-c", conf], cwd)
+    if rc != 0:
+        fail(name, "--as 2.4 failed", err)
+        return None
+    path24 = os.path.join(cwd, os.path.basename(conf) + ".as24")
+    with open(path24, "w") as f:
+        f.write(text24 + "\n")
+    rc, back, err = run(OURS, ["-nP", "-c", path24], cwd)
+    if rc != 0 or back != expected:
+        fail(name, "2.4 form does not read back the same", diff(expected, back)
+             + "\n" + err + "\n" + text24)
+        return None
+    counts["roundtrip"] += 1
+    return text24
+
+
+def gone_names():
+    """2.3 names that renames-2.3-2.4.tsv renames or removes."""
+    names = set()
+    if not os.path.exists(RENAMES):
+        return None
+    with open(RENAMES) as f:
+        next(f)
+        for line in f:
+            cols = line.rstrip("\n").split("\t")
+            if len(cols) < 2:
+                continue
+            old, new = cols[0], cols[1]
+            if re.fullmatch(r"[a-z0-9_]+", old) and old != new and \
+               not new.startswith(old + " ") and old not in new.split():
+                names.add(old)
+    return names
+
+
+def check_24_text(name, text24, gone):
+    """No renamed/removed 2.3 setting left at the top of the 2.4 text."""
+    depth, skip_depth = 0, None
+    for line in text24.splitlines():
+        s = line.strip()
+        if s.endswith("{"):
+            if s.startswith("roost_untranslated") and skip_depth is None:
+                skip_depth = depth
+            depth += 1
+            continue
+        if s == "}":
+            depth -= 1
+            if skip_depth is not None and depth == skip_depth:
+                skip_depth = None
+            continue
+        if skip_depth is not None or "=" not in s:
+            continue
+        key = s.split("=", 1)[0].strip()
+        if key in gone:
+            fail(name, "2.4 output still has the 2.3 setting %s" % key, text24)
+            return
+
+
+def corpus(kind, cwd, gone):
+    for fn in sorted(os.listdir(cwd)):
+        if not fn.endswith(".conf") or fn.endswith(".23.conf"):
+            continue
+        name = "%s/%s" % (kind, fn)
+        conf = os.path.join(cwd, fn)
+        ref = conf[:-5] + ".23.conf"
+        counts[kind] += 1
+        want = "1.x" if kind == "1x" else "2.4"
+        with open(conf) as f:
+            m = re.search(r"# expect-dialect: (\S+)", f.read())
+        if m:
+            want = m.group(1)
+        p = subprocess.run([OURS, "--dialect", "-c", fn], cwd=cwd,
+                           capture_output=True, text=True, env=ENV)
+        if p.stdout.split("\n")[0] != want:
+            fail(name, "--dialect says %r" % p.stdout.split("\n")[0],
+                 p.stdout)
+            continue
+        rc, ours, err = run(OURS, ["-nP", "-c", fn], cwd)
+        if rc != 0:
+            fail(name, "doveconf -nP failed", err)
+            continue
+        exe = THEIRS if os.path.exists(THEIRS) else OURS
+        with open(conf) as f:
+            if "# reference: dovecot 2.3 reads this file" in f.read():
+                # Dovecot 2.3's own converter reads all of it (with a
+                # quirk no 2.3 file can spell): compare with that
+                ref = conf
+        rc2, theirs, err2 = run(exe, ["-nP", "-c", os.path.basename(ref)],
+                                cwd)
+        if rc2 != 0:
+            fail(name, "reference doveconf failed on the 2.3 equivalent",
+                 err2)
+            continue
+        if ours != theirs:
+            fail(name, "differs from the 2.3 equivalent",
+                 diff(theirs, ours) + "\n" + err)
+            continue
+        with open(conf) as f:
+            for line in f:
+                m = re.match(r"# expect-warning: (.*)", line)
+                if m:
+                    counts["warnings"] += 1
+                    if m.group(1).strip() not in err:
+                        fail(name, "missing warning: " + m.group(1), err)
+        text24 = roundtrip(name, fn, cwd, ours)
+        if text24 is not None and gone is not None:
+            check_24_text(name, text24, gone)
+
+
+def bad(cwd):
+    for fn in sorted(os.listdir(cwd)):
+        if not fn.endswith(".conf") or ".inc" in fn:
+            continue
+        name = "bad/" + fn
+        counts["bad"] += 1
+        with open(os.path.join(cwd, fn)) as f:
+            m = re.search(r"# expect-error: (.*)", f.read())
+        rc, _, err = run(OURS, ["-n", "-c", fn], cwd)
+        want = "doveconf: Fatal: " + m.group(1).strip()
+        if rc == 0 or err.strip().split("\n")[-1] != want:
+            fail(name, "wrong error", "want: %s\ngot:  %s" % (want, err))
+
+
+def configs_roundtrip(work, gone):
+    cwd = os.path.join(work, "configs")
+    for fn in sorted(os.listdir(cwd)):
+        if not fn.endswith(".conf"):
+            continue
+        rc, ours, _ = run(OURS, ["-nP", "-c", fn], cwd)
+        if rc != 0:
+            continue    # the corpus' error cases
+        text24 = roundtrip("configs/" + fn, fn, cwd, ours)
+        if text24 is not None and gone is not None:
+            check_24_text("configs/" + fn, text24, gone)
+
+
+def main():
+    work = tempfile.mkdtemp(prefix="roost-dialect-test.")
+    try:
+        shutil.copytree(os.path.join(HERE, "dialects"),
+                        os.path.join(work, "dialects"))
+        shutil.copytree(os.path.join(HERE, "configs"),
+                        os.path.join(work, "configs"))
+        gone = gone_names()
+        if gone is None:
+            print("dialect-test: %s not found: 2.4 output not checked "
+                  "against the rename table" % RENAMES)
+        corpus("1x", os.path.join(work, "dialects", "1x"), gone)
+        corpus("24", os.path.join(work, "dialects", "24"), gone)
+        bad(os.path.join(work, "dialects", "bad"))
+        configs_roundtrip(work, gone)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    print("dialect-test: %d 1.x files, %d 2.4 files, %d error cases, "
+          "%d round trips through 2.4, %d expected warnings; %d failures"
+          % (counts["1x"], counts["24"], counts["bad"], counts["roundtrip"],
+             counts["warnings"], len(failures)))
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

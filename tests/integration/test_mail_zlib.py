@@ -1,0 +1,136 @@
+#!/usr/bin/env python3
+"""The zlib plugin's mail files, both ways with Debian's Dovecot 2.3.19:
+files Dovecot's LDA stored with zlib_save = gz read by Roost (FETCH
+identical to Dovecot's), Roost's LDA and APPEND writing the same bytes
+Dovecot writes (gzip, S=/W= the uncompressed sizes), bzip2 files read
+and written (zlib_save = bz2) and read back by Dovecot, and compressed
+files shown as stored when the plugin isn't loaded (as Dovecot).
+
+Env: ROOST = path of build/bin/roost."""
+import bz2
+import gzip
+import os
+import re
+import shutil
+import unittest
+
+from pluginlib import Env, Session, HAVE_DOVECOT, UID, GID
+
+ZCONF = """mail_plugins = zlib
+plugin {
+  zlib_save = %s
+  zlib_save_level = 6
+}
+"""
+MSG = b"From: a@example.com\nSubject: zipped\n\n" + \
+    b"".join(b"line %d of the body\n" % i for i in range(300))
+
+
+def files(env, user):
+    out = []
+    for sub in ("new", "cur"):
+        d = os.path.join(env.maildir(user), sub)
+        if os.path.isdir(d):
+            out += [os.path.join(d, f) for f in sorted(os.listdir(d))]
+    return out
+
+
+def fetch(env, user, dovecot=False):
+    s = Session(env, user, dovecot)
+    s.cmd("a EXAMINE INBOX")
+    out = s.cmd("b FETCH 1:* (RFC822.SIZE BODY.PEEK[] BINARY.SIZE[1])")
+    s.close()
+    return out
+
+
+class Zlib(unittest.TestCase):
+    def setUp(self):
+        if os.geteuid() != 0:
+            self.skipTest("needs root")
+        self.envs = []
+
+    def tearDown(self):
+        for e in self.envs:
+            e.cleanup()
+
+    def env(self, fmt):
+        e = Env(ZCONF % fmt if fmt else "", prefix="roost-zlib.")
+        self.envs.append(e)
+        return e
+
+    def test_gz_both_ways(self):
+        r = self.env("gz")
+        rc, out = r.lda("zed", MSG)
+        self.assertEqual(rc, 0, out)
+        s = Session(r, "zed")
+        s.cmd("a APPEND INBOX {%d+}" % len(MSG), MSG)
+        s.close()
+        fs = files(r, "zed")
+        self.assertEqual(len(fs), 2)
+        for f in fs:
+            with open(f, "rb") as fp:
+                data = fp.read()
+            self.assertEqual(data[:2], b"\x1f\x8b")
+            plain = gzip.decompress(data)
+            self.assertIn(",S=%d,W=%d" % (len(plain), len(plain) +
+                                          plain.count(b"\n")), f)
+        rout = fetch(r, "zed")
+        self.assertIn(MSG.replace(b"\n", b"\r\n").decode(), rout)
+        if not HAVE_DOVECOT:
+            return
+        d = self.env("gz")
+        d.start(dovecot=True)
+        rc, out = d.lda("zed", MSG, dovecot=True)
+        self.assertEqual(rc, 0, out)
+        s = Session(d, "zed", True)
+        s.cmd("a APPEND INBOX {%d+}" % len(MSG), MSG)
+        s.close()
+        dfs = files(d, "zed")
+        # the same bytes and sizes as Dovecot's
+        for rf, df in zip(fs, dfs):
+            with open(rf, "rb") as a, open(df, "rb") as b:
+                self.assertEqual(a.read(), b.read())
+            self.assertEqual(re.sub(r".*?(,S=.*)", r"\1", rf),
+                             re.sub(r".*?(,S=.*)", r"\1", df))
+        dout = fetch(d, "zed", True)
+        self.assertEqual(rout, dout)
+        # Roost reads Dovecot's files, Dovecot reads Roost's
+        d.stop()
+        shutil.rmtree(r.maildir("zed"))
+        shutil.copytree(d.maildir("zed"), r.maildir("zed"))
+        r.chown_all()
+        self.assertEqual(fetch(r, "zed"), dout)
+
+    def test_bz2_and_without_plugin(self):
+        r = self.env("bz2")
+        rc, out = r.lda("bee", MSG)
+        self.assertEqual(rc, 0, out)
+        f = files(r, "bee")[0]
+        with open(f, "rb") as fp:
+            data = fp.read()
+        self.assertEqual(data[:3], b"BZh")
+        self.assertEqual(bz2.decompress(data), MSG)
+        # a gzip file next to it (as an older zlib_save left it)
+        name = os.path.basename(f).split(",")[0] + "2,S=%d,W=%d:2," % (
+            len(MSG), len(MSG) + MSG.count(b"\n"))
+        with open(os.path.join(r.maildir("bee"), "cur", name), "wb") as fp:
+            fp.write(gzip.compress(MSG, mtime=0))
+        r.chown_all()
+        out = fetch(r, "bee")
+        self.assertEqual(out.count(MSG.replace(b"\n", b"\r\n").decode()), 2)
+        if HAVE_DOVECOT:
+            d = self.env("bz2")
+            shutil.copytree(r.maildir("bee"), d.maildir("bee"))
+            d.chown_all()
+            d.start(dovecot=True)
+            self.assertEqual(fetch(d, "bee", True), out)
+            d.stop()
+        # without the plugin the stored bytes are the message
+        r.write_conf("")
+        out = fetch(r, "bee")
+        self.assertNotIn("line 1 of the body", out)
+        self.assertIn("BZh", out)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)

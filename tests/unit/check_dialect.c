@@ -1,0 +1,328 @@
+/* check_dialect.c - the Dovecot 1.x and 2.4 translation tables and the
+ * translation itself (compat/dialect.c, dialect-24.c): every table row
+ * translates both ways, errors name the original line. */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "lib.h"
+#include "config-parser.h"
+#include "config-tree.h"
+#include "dialect.h"
+#include "settings-schema.h"
+#include "str.h"
+#include "suites.h"
+
+/* Translate text of dialect and parse it as 2.3: the config (or NULL with
+ * the error in *error_r). */
+static struct config *translate(pool_t pool, const char *text,
+				enum config_dialect dialect,
+				const char **error_r)
+{
+	struct config *config;
+	const char *text23;
+
+	if (dialect_translate_string(pool, "t.conf", text, dialect, &text23,
+				     error_r) < 0)
+		return NULL;
+	if (config_parse_string("t.conf", text23, CONFIG_PARSE_LINE_MARKERS |
+				(dialect == CONFIG_DIALECT_24 ?
+				 CONFIG_PARSE_NO_OBSOLETE : 0),
+				&config, error_r) < 0)
+		return NULL;
+	return config;
+}
+
+static const char *get(struct config *config, const char *path)
+{
+	return config_node_get(config->blocks[0]->root, path);
+}
+
+static const char *plugin_get(struct config *config, const char *key)
+{
+	struct config_node *root = config->blocks[0]->root;
+	int idx = setting_info_find(root->info, "plugin");
+
+	return config_node_strlist_get(&root->slots[idx], key);
+}
+
+static int root_type(const char *key)
+{
+	int idx = setting_info_find(&setting_infos[INFO_ROOT], key);
+
+	return idx < 0 ? -1 : (int)setting_infos[INFO_ROOT].defs[idx].type;
+}
+
+START_TEST(test_var_tables)
+{
+	pool_t pool = pool_create("test", 4096);
+	const char *key, *v24, *v23, *error;
+	unsigned int i;
+
+	for (i = 0; dialect_var_get(i, &key, &v24, &v23); i++) {
+		const char *k = *key == '\0' ? "mail_home" : key;
+		string_t *in = str_new(64);
+		const char *out, *back, *again;
+
+		/* "user|username" written as 2.4 does: "%{user | username}" */
+		str_append(in, "%{");
+		for (const char *p = v24; *p != '\0'; p++) {
+			if (*p == '|')
+				str_append(in, " | ");
+			else
+				str_append_c(in, *p);
+		}
+		str_append_c(in, '}');
+		out = dialect_vars_24_to_23(pool, k, str_c(in), &error);
+		ck_assert_msg(out != NULL, "%s: %s", str_c(in), error);
+		ck_assert_str_eq(out, v23);
+		/* and back: a 2.4 spelling that means the same 2.3 text */
+		back = dialect_vars_23_to_24(pool, k, v23);
+		again = dialect_vars_24_to_23(pool, k, back, &error);
+		ck_assert_msg(again != NULL, "%s -> %s: %s", v23, back, error);
+		ck_assert_str_eq(again, v23);
+		str_free(&in);
+	}
+	ck_assert_uint_gt(i, 40);
+	pool_destroy(&pool);
+}
+END_TEST
+
+START_TEST(test_var_errors)
+{
+	pool_t pool = pool_create("test", 4096);
+	const char *error;
+
+	ck_assert_ptr_null(dialect_vars_24_to_23(pool, "x", "%{user | rot13}",
+						 &error));
+	ck_assert_str_eq(error, "Variable %{user | rot13} has no Dovecot 2.3 "
+			 "equivalent");
+	ck_assert_ptr_null(dialect_vars_24_to_23(pool, "x", "a%{user", &error));
+	/* literal text and unknown plain names pass */
+	ck_assert_str_eq(dialect_vars_24_to_23(pool, "x", "95% %%{x} %{foo}",
+					       &error), "95% %%{x} %{foo}");
+	pool_destroy(&pool);
+}
+END_TEST
+
+START_TEST(test_root_renames)
+{
+	pool_t pool = pool_create("test", 4096);
+	const char *k24, *k23, *error;
+	bool is_file;
+	unsigned int i;
+
+	for (i = 0; dialect_rename_get(i, &k24, &k23, &is_file); i++) {
+		char text[512], exported[512];
+		const char *value = is_file ? "/etc/x.pem" :
+			root_type(k23) == SET_BOOL ? "yes" :
+			root_type(k23) == SET_SIZE ? "1k" :
+			strcmp(k24, "ssl_server_prefer_ciphers") == 0 ?
+			"server" : strcmp(k24, "auth_allow_cleartext") == 0 ?
+			"yes" : strcmp(k24, "default_idle_kill_interval") == 0 ?
+			"5 mins" : "v";
+		struct config *config;
+		string_t *out = str_new(256);
+
+		snprintf(text, sizeof(text), "dovecot_config_version = 2.4.0\n"
+			 "%s = %s\n", k24, value);
+		config = translate(pool, text, CONFIG_DIALECT_24, &error);
+		ck_assert_msg(config != NULL, "%s: %s", k24, error);
+		ck_assert_ptr_nonnull(get(config, k23));
+		if (is_file) {
+			ck_assert_str_eq(get(config, k23), "</etc/x.pem");
+		}
+		config_free(&config);
+		/* the 2.3 name exported to 2.4 is the 2.4 name again */
+		snprintf(exported, sizeof(exported), "%s = x\n", k23);
+		ck_assert_int_eq(dialect_export_24(pool, exported, out,
+						   &error), 0);
+		ck_assert_msg(strstr(str_c(out), k24) != NULL, "%s: %s", k23,
+			      str_c(out));
+		str_free(&out);
+	}
+	ck_assert_uint_gt(i, 15);
+	pool_destroy(&pool);
+}
+END_TEST
+
+START_TEST(test_plugin_renames)
+{
+	pool_t pool = pool_create("test", 4096);
+	const char *k24, *k23, *error;
+	unsigned int i;
+
+	for (i = 0; dialect_plugin_rename_get(i, &k24, &k23); i++) {
+		char text[512];
+		struct config *config;
+
+		snprintf(text, sizeof(text), "dovecot_config_version = 2.4.0\n"
+			 "%s = v\n", k24);
+		config = translate(pool, text, CONFIG_DIALECT_24, &error);
+		ck_assert_msg(config != NULL, "%s: %s", k24, error);
+		ck_assert_msg(plugin_get(config, k23) != NULL, "%s -> %s",
+			      k24, k23);
+		config_free(&config);
+	}
+	pool_destroy(&pool);
+}
+END_TEST
+
+START_TEST(test_location)
+{
+	pool_t pool = pool_create("test", 4096);
+	const char *error;
+	struct config *config = translate(pool,
+		"dovecot_config_version = 2.4.0\n"
+		"mail_driver = mbox\n"
+		"mail_path = ~/mail\n"
+		"mail_inbox_path = /var/mail/%{user}\n"
+		"mailbox_list_drop_noselect = no\n"
+		"namespace x {\n"
+		"  mail_driver = maildir\n"
+		"  mail_path = /srv/%{user | domain}\n"
+		"  mail_alt_check = no\n"
+		"}\n", CONFIG_DIALECT_24, &error);
+
+	ck_assert_msg(config != NULL, "%s", error);
+	ck_assert_str_eq(get(config, "mail_location"),
+			 "mbox:~/mail:INBOX=/var/mail/%u");
+	ck_assert_str_eq(get(config, "namespace/x/location"),
+			 "maildir:/srv/%d:ALTNOCHECK:NO-NOSELECT");
+	config_free(&config);
+	pool_destroy(&pool);
+}
+END_TEST
+
+START_TEST(test_errors_name_line)
+{
+	pool_t pool = pool_create("test", 4096);
+	const char *error;
+
+	ck_assert_ptr_null(translate(pool, "dovecot_config_version = 2.4.0\n"
+				     "\n# comment\nmail_location = x\n",
+				     CONFIG_DIALECT_24, &error));
+	ck_assert_msg(strstr(error, "t.conf line 4: Unknown setting: "
+			     "mail_location") != NULL, "%s", error);
+	/* an error the 2.3 parser finds after the translation */
+	ck_assert_ptr_null(translate(pool, "dovecot_config_version = 2.4.0\n"
+				     "auth_allow_cleartext = yes\n"
+				     "mail_max_userip_connections = many\n",
+				     CONFIG_DIALECT_24, &error));
+	ck_assert_msg(strstr(error, "t.conf line 3:") != NULL, "%s", error);
+	ck_assert_ptr_null(translate(pool, "ssl_disable = no\n\n"
+				     "mail_locaton = x\n",
+				     CONFIG_DIALECT_1X, &error));
+	ck_assert_str_eq(error, "Error in configuration file t.conf line 3: "
+			 "Unknown setting: mail_locaton");
+	pool_destroy(&pool);
+}
+END_TEST
+
+START_TEST(test_1x)
+{
+	pool_t pool = pool_create("test", 4096);
+	const char *error;
+	struct config *config;
+
+	test_log_silence();
+	config = translate(pool,
+		"default_mail_env = maildir:~/Maildir\n"
+		"mailbox_idle_check_interval = 30\n"
+		"auth default {\n"
+		"  cache_ttl = 60\n"
+		"  passdb pam {\n"
+		"  }\n"
+		"  socket listen {\n"
+		"    client {\n"
+		"      path = /var/spool/postfix/private/auth\n"
+		"      mode = 0660\n"
+		"    }\n"
+		"  }\n"
+		"}\n"
+		"namespace public {\n"
+		"  prefix = Public/\n"
+		"}\n", CONFIG_DIALECT_1X, &error);
+	ck_assert_msg(config != NULL, "%s", error);
+	ck_assert_str_eq(get(config, "mail_location"), "maildir:~/Maildir");
+	ck_assert_str_eq(get(config, "mailbox_idle_check_interval"),
+			 "30 secs");
+	ck_assert_str_eq(get(config, "auth_cache_ttl"), "1 mins");
+	ck_assert_str_eq(get(config, "namespace/public/type"), "public");
+	ck_assert_str_eq(get(config, "service/auth/unix_listener/"
+			     "\\svar\\sspool\\spostfix\\sprivate\\sauth/mode"),
+			 "0660");
+	config_free(&config);
+	pool_destroy(&pool);
+}
+END_TEST
+
+START_TEST(test_export_24)
+{
+	pool_t pool = pool_create("test", 4096);
+	string_t *out = str_new(1024);
+	const char *error;
+
+	ck_assert_int_eq(dialect_export_24(pool,
+		"mail_location = maildir:~/Maildir:LAYOUT=fs\n"
+		"disable_plaintext_auth = no\n"
+		"ssl_cert = </etc/c.pem\n"
+		"passdb {\n"
+		"  args = session=yes dovecot\n"
+		"  driver = pam\n"
+		"}\n"
+		"userdb {\n"
+		"  args = uid=vmail home=/srv/%d/%n\n"
+		"  driver = static\n"
+		"}\n"
+		"plugin {\n"
+		"  quota_grace = 10M\n"
+		"  quota = count:User\n"
+		"}\n", out, &error), 0);
+	ck_assert_str_eq(str_c(out),
+		"dovecot_config_version = 2.4.0\n"
+		"dovecot_storage_version = 2.4.0\n"
+		"submission_max_mail_size = 0\n"
+		"mail_driver = maildir\n"
+		"mail_path = ~/Maildir\n"
+		"mailbox_list_layout = fs\n"
+		"mailbox_list_drop_noselect = no\n"
+		"auth_allow_cleartext = yes\n"
+		"ssl_server_cert_file = /etc/c.pem\n"
+		"passdb pam {\n"
+		"  session = yes\n"
+		"  service_name = dovecot\n"
+		"}\n"
+		"userdb static {\n"
+		"  fields {\n"
+		"    uid = vmail\n"
+		"    home = /srv/%{user | domain}/%{user | username}\n"
+		"  }\n"
+		"}\n"
+		"quota_storage_grace = 10M\n"
+		"roost_untranslated {\n"
+		"  plugin {\n"
+		"    quota = count:User\n"
+		"  }\n"
+		"}\n");
+	str_free(&out);
+	pool_destroy(&pool);
+}
+END_TEST
+
+Suite *make_dialect_suite(void)
+{
+	Suite *s = suite_create("dialect");
+	TCase *tc = tcase_create("core");
+
+	tcase_add_test(tc, test_var_tables);
+	tcase_add_test(tc, test_var_errors);
+	tcase_add_test(tc, test_root_renames);
+	tcase_add_test(tc, test_plugin_renames);
+	tcase_add_test(tc, test_location);
+	tcase_add_test(tc, test_errors_name_line);
+	tcase_add_test(tc, test_1x);
+	tcase_add_test(tc, test_export_24);
+	suite_add_tcase(s, tc);
+	return s;
+}
