@@ -449,7 +449,7 @@ static bool cmd_mail(struct smtp_server_conn *sconn, const char *args)
 	path = smtp_server_path_arg(sconn, t->pool, args, "FROM:", &error);
 	if (path == NULL || smtp_path_parse(t->pool, path, true, &t->mail_from,
 					    &params, &error) < 0 ||
-	    (t->mail_from.utf8 &&
+	    (t->mail_from.utf8 && sconn->set.ascii_paths_only &&
 	     (sconn->set.capabilities & SMTP_CAP_SMTPUTF8) == 0 &&
 	     (error = smtp_server_utf8_error(&t->mail_from, false)) != NULL)) {
 		smtp_server_reply(sconn, 501, "5.5.4", "Invalid FROM: %s", error);
@@ -547,7 +547,7 @@ static bool cmd_rcpt(struct smtp_server_conn *sconn, const char *args)
 	path = smtp_server_path_arg(sconn, t->pool, args, "TO:", &error);
 	if (path == NULL || smtp_path_parse(t->pool, path, false, &rcpt->path,
 					    &params, &error) < 0 ||
-	    (rcpt->path.utf8 &&
+	    (rcpt->path.utf8 && sconn->set.ascii_paths_only &&
 	     (sconn->set.capabilities & SMTP_CAP_SMTPUTF8) == 0 &&
 	     (error = smtp_server_utf8_error(&rcpt->path, true)) != NULL)) {
 		smtp_server_reply(sconn, 501, "5.5.4", "Invalid TO: %s", error);

@@ -614,6 +614,7 @@ static void client_start_server(struct submission_client *client)
 		workaround_set(client, "whitespace-before-path");
 	sset.workaround_mailbox_for_path =
 		workaround_set(client, "mailbox-for-path");
+	sset.ascii_paths_only = true;
 	client->sconn = smtp_server_conn_create(client->loop, client->fd, &sset,
 						&client_callbacks, client);
 	client->fd = -1;
