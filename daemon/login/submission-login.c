@@ -132,6 +132,27 @@ static bool mech_allowed(struct login_client *client, const char *mech)
 	return false;
 }
 
+/* Is s base64 (RFC 4648 alphabet, padding only at the end)? */
+static bool base64_valid(const char *s)
+{
+	size_t len = strlen(s), pad = 0;
+
+	if (len % 4 != 0)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		char c = s[i];
+
+		if (c == '=') {
+			pad++;
+			continue;
+		}
+		if (pad > 0 || !(isalnum((unsigned char)c) || c == '+' ||
+				 c == '/'))
+			return false;
+	}
+	return pad <= 2;
+}
+
 static enum smtp_server_result cmd_auth(struct login_client *client,
 					const char *args)
 {
@@ -171,6 +192,13 @@ static enum smtp_server_result cmd_auth(struct login_client *client,
 	/* "=" is an empty initial response (RFC 4954) */
 	if (resp != NULL && strcmp(resp, "=") == 0)
 		resp[0] = '\0';
+	else if (resp != NULL && !base64_valid(resp)) {
+		reply(client, 501, "5.5.2",
+		      "Invalid base64 data in initial response");
+		/* counted as a failed attempt, as Dovecot does */
+		login_client_auth_refused(client, mech, LOGIN_AUTH_FAIL_NONE);
+		goto fail;
+	}
 	st->auth_pending = true;
 	/* replies come from the auth service's answer; no more commands
 	   are read until then */
@@ -209,16 +237,16 @@ static enum smtp_server_result cmd_starttls(struct login_client *client,
 {
 	struct submission_login_state *st = state(client);
 
-	if (*args != '\0') {
-		reply(client, 501, "5.5.4", "Invalid parameters");
-		return SMTP_SERVER_REPLIED_FAIL;
-	}
 	if (client->ssl) {
 		reply(client, 502, "5.5.1", "TLS is already active.");
 		return SMTP_SERVER_REPLIED_FAIL;
 	}
 	if (!login_tls_available()) {
 		reply(client, 502, "5.5.1", "TLS support is not enabled.");
+		return SMTP_SERVER_REPLIED_FAIL;
+	}
+	if (*args != '\0') {
+		reply(client, 501, "5.5.4", "Invalid parameters");
 		return SMTP_SERVER_REPLIED_FAIL;
 	}
 	reply(client, 220, "2.0.0", "Begin TLS negotiation now.");

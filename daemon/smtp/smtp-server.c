@@ -372,13 +372,32 @@ smtp_server_path_arg(struct smtp_server_conn *sconn, pool_t pool,
 
 /* Without SMTPUTF8 a non-ASCII path is a syntax error, in Dovecot's
  * words. */
-static const char *smtp_server_utf8_error(const struct smtp_address *addr)
+static const char *smtp_server_utf8_error(const struct smtp_address *addr,
+					  bool rcpt)
 {
-	for (const char *p = addr->localpart; p != NULL && *p != '\0'; p++) {
-		if ((unsigned char)*p >= 0x80)
-			return "Invalid character in localpart";
+	const char *lp = addr->localpart;
+
+	/* MAIL's path needs a domain: any non-ASCII local part is an
+	   invalid character there */
+	if (!rcpt && lp != NULL) {
+		for (const char *p = lp; *p != '\0'; p++) {
+			if ((unsigned char)*p >= 0x80)
+				return "Invalid character in localpart";
+		}
 	}
-	return "Invalid character in domain";
+
+	/* Dovecot's parser stops at the first non-ASCII octet: at the
+	   start of the local part it is an invalid character, after an
+	   atom it expects the end of the path */
+	if (lp != NULL && (unsigned char)lp[0] >= 0x80)
+		return "Invalid character in localpart";
+	for (const char *p = lp; p != NULL && *p != '\0'; p++) {
+		if ((unsigned char)*p >= 0x80)
+			return "Missing '>' at end of path";
+	}
+	if (addr->domain != NULL && (unsigned char)addr->domain[0] >= 0x80)
+		return "Invalid character in domain";
+	return "Missing '>' at end of path";
 }
 
 /* Dovecot's server doesn't insist on HELO/EHLO/LHLO before MAIL (its
@@ -430,9 +449,9 @@ static bool cmd_mail(struct smtp_server_conn *sconn, const char *args)
 	path = smtp_server_path_arg(sconn, t->pool, args, "FROM:", &error);
 	if (path == NULL || smtp_path_parse(t->pool, path, true, &t->mail_from,
 					    &params, &error) < 0 ||
-	    (t->mail_from.utf8 &&
+	    (t->mail_from.utf8 && sconn->set.ascii_paths_only &&
 	     (sconn->set.capabilities & SMTP_CAP_SMTPUTF8) == 0 &&
-	     (error = smtp_server_utf8_error(&t->mail_from)) != NULL)) {
+	     (error = smtp_server_utf8_error(&t->mail_from, false)) != NULL)) {
 		smtp_server_reply(sconn, 501, "5.5.4", "Invalid FROM: %s", error);
 		pool_destroy(&t->pool);
 		free(t);
@@ -528,9 +547,9 @@ static bool cmd_rcpt(struct smtp_server_conn *sconn, const char *args)
 	path = smtp_server_path_arg(sconn, t->pool, args, "TO:", &error);
 	if (path == NULL || smtp_path_parse(t->pool, path, false, &rcpt->path,
 					    &params, &error) < 0 ||
-	    (rcpt->path.utf8 &&
+	    (rcpt->path.utf8 && sconn->set.ascii_paths_only &&
 	     (sconn->set.capabilities & SMTP_CAP_SMTPUTF8) == 0 &&
-	     (error = smtp_server_utf8_error(&rcpt->path)) != NULL)) {
+	     (error = smtp_server_utf8_error(&rcpt->path, true)) != NULL)) {
 		smtp_server_reply(sconn, 501, "5.5.4", "Invalid TO: %s", error);
 		return true;
 	}

@@ -65,6 +65,9 @@ struct smtp_server_settings {
 	   FROM: <a@b>"), mailbox-for-path ("MAIL FROM:a@b") */
 	bool workaround_whitespace_before_path;
 	bool workaround_mailbox_for_path;
+	/* without SMTPUTF8 a non-ASCII path is a syntax error (Dovecot's
+	   submission); Dovecot's lmtp takes such paths */
+	bool ascii_paths_only;
 	/* MAIL/RCPT/DATA/BDAT before HELO/EHLO/LHLO get "503 5.5.1 Invalid
 	   command: Send HELO/EHLO first" (Dovecot's lmtp doesn't insist) */
 	bool require_helo;

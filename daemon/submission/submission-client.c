@@ -39,6 +39,7 @@ struct submission_client {
 	int fd;
 	string_t *input;		/* pipelined behind AUTH */
 	uint64_t out_extra;		/* "235 ..." written before sconn */
+	uint64_t in_extra;		/* input pipelined behind AUTH */
 
 	struct smtp_server_conn *sconn;
 	struct smtp_client *relay;
@@ -459,12 +460,14 @@ client_cmd_other(struct smtp_server_conn *sconn ATTR_UNUSED, void *context,
 }
 
 static bool client_cmd_pre(struct smtp_server_conn *sconn ATTR_UNUSED,
-			   void *context, const char *verb ATTR_UNUSED,
+			   void *context, const char *verb,
 			   const char *args ATTR_UNUSED)
 {
 	struct submission_client *client = context;
 
-	client->any_command = true;
+	/* Dovecot's state stays GREETING through QUIT and NOOP */
+	if (strcmp(verb, "QUIT") != 0 && strcmp(verb, "NOOP") != 0)
+		client->any_command = true;
 	return false;
 }
 
@@ -498,7 +501,7 @@ static const char *client_logout_stats(struct submission_client *client)
 		smtp_server_conn_get_connection(client->sconn);
 
 	snprintf(in, sizeof(in), "%llu", (unsigned long long)
-		 (conn == NULL ? 0 : conn->bytes_in));
+		 ((conn == NULL ? 0 : conn->bytes_in) + client->in_extra));
 	snprintf(out, sizeof(out), "%llu", (unsigned long long)
 		 ((conn == NULL ? 0 : conn->bytes_out) + client->out_extra));
 	(void)var_expand(str, client->set->submission_logout_format, table,
@@ -598,6 +601,9 @@ static void client_start_server(struct submission_client *client)
 		SMTP_CAP_SIZE | SMTP_CAP_AUTH;	/* AUTH=: the EHLO line is ours */
 	if ((rcaps & SMTP_CLIENT_CAP_DSN) != 0)
 		sset.capabilities |= SMTP_CAP_DSN;
+	/* VRFY is listed when the relay lists it (Postfix does) */
+	if ((rcaps & SMTP_CLIENT_CAP_VRFY) != 0)
+		sset.capabilities |= SMTP_CAP_VRFY;
 	sset.max_message_size = client_max_size(client);
 	sset.size_limit_enh = "5.2.3";
 	sset.size_limit_text = "Message size exceeds administrative limit";
@@ -608,6 +614,7 @@ static void client_start_server(struct submission_client *client)
 		workaround_set(client, "whitespace-before-path");
 	sset.workaround_mailbox_for_path =
 		workaround_set(client, "mailbox-for-path");
+	sset.ascii_paths_only = true;
 	client->sconn = smtp_server_conn_create(client->loop, client->fd, &sset,
 						&client_callbacks, client);
 	client->fd = -1;
@@ -618,6 +625,8 @@ static void client_start_server(struct submission_client *client)
 		if (connection_input_inject(conn, str_c(client->input),
 					    str_len(client->input)) < 0)
 			i_error("Pipelined input too long");
+		else
+			client->in_extra += str_len(client->input);
 		(void)connection_process_input(conn);
 	}
 }

@@ -92,21 +92,51 @@ static void wait_ready(void *context ATTR_UNUSED)
 		io_loop_stop(worker->loop);
 }
 
+static int fd_high(int fd)
+{
+	int nfd = fcntl(fd, F_DUPFD, 10);
+
+	if (fd < 0 || nfd < 0)
+		abort();
+	close(fd);
+	return nfd;
+}
+
 static void fuzz_init(void)
 {
 	static char dir[] = "/tmp/roost-fuzz-sublogin.XXXXXX";
-	struct settings_root *set;
-	struct config *config;
+	static struct settings_root *set;
+	static struct config *config;
+	static pool_t pool;
 	struct sockaddr_un sun;
 	struct sockaddr_in sin;
 	socklen_t len = sizeof(sin);
 	const char *error;
-	pool_t pool;
 	int lfd, sv[2], tcp;
 	char *path;
 
 	if (mkdtemp(dir) == NULL)
 		abort();
+	/* fd 3: the master's control socket, fd 4: the listener. Made
+	   first, above 10 and then moved, so that nothing the worker opens
+	   (its epoll fd) is overwritten */
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv) < 0)
+		abort();
+	sv[0] = fd_high(sv[0]);
+	sv[1] = fd_high(sv[1]);
+	tcp = fd_high(socket(AF_INET, SOCK_STREAM, 0));
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (bind(tcp, (struct sockaddr *)&sin, sizeof(sin)) < 0 ||
+	    listen(tcp, 16) < 0 ||
+	    getsockname(tcp, (struct sockaddr *)&sin, &len) < 0 ||
+	    dup2(sv[0], LOGIN_CONTROL_FD) < 0 ||
+	    dup2(tcp, LOGIN_FIRST_LISTENER_FD) < 0)
+		abort();
+	close(sv[0]);
+	close(tcp);
+	listen_port = ntohs(sin.sin_port);
 	if (config_parse_string("fuzz.conf", "ssl = no\n"
 				"auth_mechanisms = plain login\n"
 				"hostname = fuzz.test\n"
@@ -136,21 +166,6 @@ static void fuzz_init(void)
 	i_free(path);
 	auth_write("VERSION\t1\t2\nMECH\tPLAIN\tplaintext\n"
 		   "MECH\tLOGIN\tplaintext\nCOOKIE\tabc\nDONE\n");
-	/* fd 3: the master's control socket, fd 4: the listener */
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv) < 0 ||
-	    dup2(sv[0], LOGIN_CONTROL_FD) < 0)
-		abort();
-	tcp = socket(AF_INET, SOCK_STREAM, 0);
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (bind(tcp, (struct sockaddr *)&sin, sizeof(sin)) < 0 ||
-	    listen(tcp, 16) < 0 ||
-	    getsockname(tcp, (struct sockaddr *)&sin, &len) < 0 ||
-	    dup2(tcp, LOGIN_FIRST_LISTENER_FD) < 0)
-		abort();
-	close(tcp);
-	listen_port = ntohs(sin.sin_port);
 	worker = login_worker_get();
 	auth_io = io_add(worker->loop, auth_fd, IO_READ, auth_input, NULL);
 	/* login_worker_run() sets up and runs the loop: stop it once the
