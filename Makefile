@@ -149,6 +149,7 @@ compat-test: all
 	ROOST=$(CURDIR)/$(B)/bin/roost $(PYTHON) tests/compat/pop3-diff.py
 	ROOST=$(CURDIR)/$(B)/bin/roost $(PYTHON) tests/compat/imap-diff.py
 	ROOST=$(CURDIR)/$(B)/bin/roost $(PYTHON) tests/compat/smtp-diff.py
+	ROOST=$(CURDIR)/$(B)/bin/roost $(PYTHON) tests/compat/submission-diff.py
 
 # MIME differential test (tests/compat/mime-diff.py): mime-probe prints
 # FETCH results of Roost's MIME code for one message file.

@@ -826,8 +826,11 @@ int doveconf_main(int argc, char *argv[])
 	}
 	if (opts.config_path == NULL)
 		opts.config_path = roost_default_config_path();
-	if (opts.dialect)
-		return print_dialect(opts.config_path);
+	if (opts.dialect) {
+		ret = print_dialect(opts.config_path);
+		pool_destroy(&pool);
+		return ret;
+	}
 	if (module_keys != NULL)
 		config_check_set_modules(module_checks);
 	if (argv[optind] != NULL)

@@ -305,6 +305,13 @@ int mail_worker_cmd_main(int argc, char *argv[])
 	pool_t pool;
 	int c;
 
+	/* The master started us with the effective and saved gid set to
+	   mail_privileged_group (exec copies the effective gid into the
+	   saved one): run as the user's own gid, keeping the privileged
+	   one saved for the mbox dotlocks, as Dovecot's mail processes. */
+	if (getegid() != getgid() && setegid(getgid()) < 0)
+		i_fatal("setegid(%ld) failed: %m", (long)getgid());
+
 	while ((c = getopt(argc, argv, "c:")) != -1) {
 		if (c == 'c')
 			path = optarg;

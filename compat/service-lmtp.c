@@ -15,6 +15,8 @@
 #include "ioloop.h"
 #include "lmtp-client.h"
 #include "settings-structs.h"
+#include "config-value.h"
+#include "tls.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -94,6 +96,51 @@ static void lmtp_log_open(const struct settings_root *set)
 		    log_open_fd(2, set->log_timestamp) < 0)
 			i_error("%s", error);
 	}
+}
+
+/* STARTTLS, when ssl isn't "no" (Dovecot's lmtp offers it then): the
+ * context is built once, as root, before any session. */
+static struct tls_ctx *lmtp_tls_init(const struct settings_root *set)
+{
+	pool_t pool;
+	const char *cert, *key, *ca, *alt_cert, *alt_key, *dh, *error;
+	struct tls_ctx *ctx = NULL;
+
+	if (strcmp(set->ssl, "no") == 0 || set->ssl_cert[0] == '\0')
+		return NULL;
+	pool = pool_create("lmtp tls settings", 16384);
+	if (config_value_read_file(pool, set->ssl_cert, &cert, &error) < 0 ||
+	    config_value_read_file(pool, set->ssl_key, &key, &error) < 0 ||
+	    config_value_read_file(pool, set->ssl_ca, &ca, &error) < 0 ||
+	    config_value_read_file(pool, set->ssl_alt_cert, &alt_cert,
+				   &error) < 0 ||
+	    config_value_read_file(pool, set->ssl_alt_key, &alt_key,
+				   &error) < 0 ||
+	    config_value_read_file(pool, set->ssl_dh, &dh, &error) < 0)
+		i_fatal("%s", error);
+	struct tls_settings tset = {
+		.cert = cert,
+		.key = key,
+		.key_password = set->ssl_key_password,
+		.alt_cert = alt_cert,
+		.alt_key = alt_key,
+		.ca = ca,
+		.verify_client_cert = set->ssl_verify_client_cert,
+		.require_crl = set->ssl_require_crl,
+		.min_protocol = set->ssl_min_protocol,
+		.cipher_list = set->ssl_cipher_list,
+		.cipher_suites = set->ssl_cipher_suites,
+		.curve_list = set->ssl_curve_list,
+		.prefer_server_ciphers = set->ssl_prefer_server_ciphers,
+		.dh = dh,
+		.options = set->ssl_options,
+		.cert_username_field = set->ssl_cert_username_field,
+	};
+	if (tls_ctx_create_server(&tset, &ctx, &error) < 0)
+		i_fatal("Failed to initialize SSL server context: %s", error);
+	explicit_bzero((void *)key, strlen(key));
+	pool_destroy(&pool);
+	return ctx;
 }
 
 static unsigned int lmtp_process_limit(const struct settings_root *set)
@@ -188,6 +235,7 @@ int lmtp_cmd_main(int argc, char *argv[])
 	cset.ops = &lmtp_user_ops;
 	cset.ops_context = &ls;
 	cset.temp_dir = set->mail_temp_dir;
+	cset.tls_ctx = lmtp_tls_init(set);
 	if (listen_count > 0) {
 		int *fds = i_new(int, listen_count);
 
@@ -201,6 +249,8 @@ int lmtp_cmd_main(int argc, char *argv[])
 		signal(SIGPIPE, SIG_IGN);
 		lmtp_stdio_run(&cset);
 	}
+	if (cset.tls_ctx != NULL)
+		tls_ctx_free(&cset.tls_ctx);
 	mail_service_deinit(&ls.svc);
 	config_free(&config);
 	array_free(&overrides);

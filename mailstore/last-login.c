@@ -19,42 +19,6 @@
 #include <sys/time.h>
 #include <unistd.h>
 
-static const char *setting_get(struct mail_user *user,
-			       const struct mail_user_info *info,
-			       const char *key, pool_t pool)
-{
-	const struct settings_root *set = user->set;
-	const char *value = NULL, *error, *ret;
-	size_t len = strlen(key);
-	string_t *str;
-
-	for (unsigned int i = 0; info != NULL && info->fields != NULL &&
-	     info->fields[i] != NULL; i++) {
-		if (strncmp(info->fields[i], key, len) == 0 &&
-		    info->fields[i][len] == '=') {
-			value = info->fields[i] + len + 1;
-			break;
-		}
-	}
-	for (unsigned int i = 0; value == NULL && i < set->plugin_count; i++) {
-		if (strcmp(set->plugin[i * 2], key) == 0)
-			value = set->plugin[i * 2 + 1];
-	}
-	if (value == NULL || value[0] == '\0')
-		return NULL;
-	const struct var_expand_table table[] = {
-		{ 'u', user->var_table[0], "user" },
-		{ 'n', user->var_table[1], "username" },
-		{ 'd', user->var_table[2], "domain" },
-		{ 'h', user->var_table[3], "home" },
-		{ '\0', NULL, NULL },
-	};
-	str = str_new(128);
-	(void)var_expand(str, value, table, NULL, NULL, &error);
-	ret = p_strdup(pool, str_c(str));
-	str_free(&str);
-	return ret;
-}
 
 /* Rewrite the file dict at path with key = value. */
 static int file_dict_set(const char *path, const char *key, const char *value)
@@ -118,7 +82,7 @@ void last_login_user_init(struct mail_user *user,
 	if (!mail_plugins_has(user->set->mail_plugins, "last_login"))
 		return;
 	pool = pool_create("last_login", 512);
-	dict = setting_get(user, info, "last_login_dict", pool);
+	dict = mail_user_plugin_setting(user, info, "last_login_dict", pool);
 	if (dict == NULL) {
 		pool_destroy(&pool);
 		return;
@@ -133,7 +97,7 @@ void last_login_user_init(struct mail_user *user,
 		pool_destroy(&pool);
 		return;
 	}
-	key = setting_get(user, info, "last_login_key", pool);
+	key = mail_user_plugin_setting(user, info, "last_login_key", pool);
 	if (key == NULL) {
 		const char *def = "last-login/%u";
 		string_t *str = str_new(64);
@@ -147,7 +111,7 @@ void last_login_user_init(struct mail_user *user,
 		key = p_strdup(pool, str_c(str));
 		str_free(&str);
 	}
-	precision = setting_get(user, info, "last_login_precision", pool);
+	precision = mail_user_plugin_setting(user, info, "last_login_precision", pool);
 	gettimeofday(&tv, NULL);
 	if (precision == NULL || strcmp(precision, "s") == 0) {
 		snprintf(value, sizeof(value), "%lld", (long long)tv.tv_sec);

@@ -338,6 +338,7 @@ int mail_index_load(struct mailbox *box, struct mail_record_set *set)
 		i_warning("Corrupted index file %s: %s - rebuilding it",
 			  path, error);
 		mail_record_set_clear(set);
+		box->index_lost = true;
 	}
 	i_free(data);
 	return 0;

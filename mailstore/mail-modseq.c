@@ -36,6 +36,10 @@ uint64_t mail_modseq_initial(struct mailbox *box)
 	};
 	char path[4096];
 
+	/* a damaged index of ours: its clients may hold values up to what
+	   it had */
+	if (box->index_lost)
+		return (uint64_t)time(NULL);
 	/* Dovecot's modseqs live in its dovecot.index(.log), which Roost
 	   doesn't read. Its clients may hold any of them: start above every
 	   count of changes a mailbox can have had, so that CHANGEDSINCE

@@ -190,6 +190,9 @@ struct mailbox {
 	   process's newer one is read before a sync, so that modseqs and
 	   the expunge history are shared (mail_index_reload_if_changed) */
 	ino_t index_ino;
+	/* the index was there but damaged: modseqs start over above any
+	   value it can have given (mail_modseq_initial) */
+	bool index_lost;
 	off_t index_size;
 	struct timespec index_mtime;
 

@@ -79,6 +79,14 @@ struct mail_user_info {
 	const char *const *fields;	/* key=value, NULL-terminated */
 };
 
+/* A plugin setting (quota_rule, last_login_dict, ...): the userdb field
+ * of that name, else the plugin { } section's, with %u %n %d %h
+ * expanded; allocated from pool. NULL when unset or empty. */
+struct mail_user;
+const char *mail_user_plugin_setting(struct mail_user *user,
+				     const struct mail_user_info *info,
+				     const char *key, pool_t pool);
+
 enum mail_namespace_type {
 	MAIL_NAMESPACE_PRIVATE,
 	MAIL_NAMESPACE_SHARED,

@@ -529,3 +529,42 @@ const char *mailbox_vname_normalize(struct mail_user *user, const char *vname)
 		return p_strdup_printf(user->pool, "INBOX%s", vname + 5);
 	return vname;
 }
+
+/* A plugin setting: the userdb field of that name, else the plugin { }
+ * section's, %-expanded for the user; NULL when unset or empty. */
+const char *mail_user_plugin_setting(struct mail_user *user,
+				     const struct mail_user_info *info,
+				     const char *key, pool_t pool)
+{
+	const struct settings_root *set = user->set;
+	const char *value = NULL, *error, *ret;
+	size_t len = strlen(key);
+	string_t *str;
+
+	for (unsigned int i = 0; info != NULL && info->fields != NULL &&
+	     info->fields[i] != NULL; i++) {
+		if (strncmp(info->fields[i], key, len) == 0 &&
+		    info->fields[i][len] == '=') {
+			value = info->fields[i] + len + 1;
+			break;
+		}
+	}
+	for (unsigned int i = 0; value == NULL && i < set->plugin_count; i++) {
+		if (strcmp(set->plugin[i * 2], key) == 0)
+			value = set->plugin[i * 2 + 1];
+	}
+	if (value == NULL || value[0] == '\0')
+		return NULL;
+	const struct var_expand_table table[] = {
+		{ 'u', user->var_table[0], "user" },
+		{ 'n', user->var_table[1], "username" },
+		{ 'd', user->var_table[2], "domain" },
+		{ 'h', user->var_table[3], "home" },
+		{ '\0', NULL, NULL },
+	};
+	str = str_new(128);
+	(void)var_expand(str, value, table, NULL, NULL, &error);
+	ret = p_strdup(pool, str_c(str));
+	str_free(&str);
+	return ret;
+}

@@ -158,8 +158,17 @@ static void release_all(struct mbox_mailbox *mbox)
 {
 	for (int i = MBOX_LOCK_METHODS_MAX - 1; i >= 0; i--)
 		file_unlock(&mbox->flocks[i]);
-	if (mbox->dotlock != NULL)
+	if (mbox->dotlock != NULL) {
+		/* the dotlock may have needed mail_privileged_group to be
+		   made (/var/mail): removing it needs it too */
+		gid_t gid = privileged_gid(mbox), old_gid = getegid();
+		bool switched = gid != (gid_t)-1 && gid != old_gid &&
+			setegid(gid) == 0;
+
 		(void)file_dotlock_delete(&mbox->dotlock);
+		if (switched && setegid(old_gid) < 0)
+			i_fatal("setegid(%ld) failed: %m", (long)old_gid);
+	}
 	mbox->lock_type = F_UNLCK;
 }
 

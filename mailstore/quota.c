@@ -73,6 +73,8 @@ struct quota {
 	bool counting;
 	/* the trash plugin: its config file (priority + mailbox lines) */
 	char *trash_path;
+	/* quota_max_mail_size, 0 = none */
+	uint64_t max_mail_size;
 };
 
 /* printf into one of a few rotating static buffers: error texts handed
@@ -95,44 +97,6 @@ static const char *tmp_printf(const char *fmt, ...)
 
 /* A plugin setting for the user: userdb fields first, then plugin { },
  * with %variables expanded. NULL if unset or empty. */
-static const char *quota_setting(struct mail_user *user,
-				 const struct mail_user_info *info,
-				 const char *key)
-{
-	const struct settings_root *set = user->set;
-	const char *value = NULL;
-	size_t len = strlen(key);
-
-	for (unsigned int i = 0; info != NULL && info->fields != NULL &&
-	     info->fields[i] != NULL; i++) {
-		if (strncmp(info->fields[i], key, len) == 0 &&
-		    info->fields[i][len] == '=') {
-			value = info->fields[i] + len + 1;
-			break;
-		}
-	}
-	for (unsigned int i = 0; value == NULL && i < set->plugin_count; i++) {
-		if (strcmp(set->plugin[i * 2], key) == 0)
-			value = set->plugin[i * 2 + 1];
-	}
-	if (value == NULL || value[0] == '\0')
-		return NULL;
-
-	const struct var_expand_table table[] = {
-		{ 'u', user->var_table[0], "user" },
-		{ 'n', user->var_table[1], "username" },
-		{ 'd', user->var_table[2], "domain" },
-		{ 'h', user->var_table[3], "home" },
-		{ '\0', NULL, NULL },
-	};
-	string_t *str = str_new(128);
-	const char *error, *ret;
-
-	(void)var_expand(str, value, table, NULL, NULL, &error);
-	ret = p_strdup(user->pool, str_c(str));
-	str_free(&str);
-	return ret;
-}
 
 /* "10M", "+10%", "-5" -> limit. bytes: a number without unit is in
  * kilobytes (storage=) unless unit_bytes (bytes=). */
@@ -408,7 +372,7 @@ static int root_init(struct quota *quota, const struct mail_user_info *info,
 			snprintf(key, sizeof(key), "%s_rule", prefix);
 		else
 			snprintf(key, sizeof(key), "%s_rule%u", prefix, i);
-		rule = quota_setting(user, info, key);
+		rule = mail_user_plugin_setting(user, info, key, user->pool);
 		if (rule == NULL)
 			break;
 		if (rule_add(root, rule, &error) < 0) {
@@ -419,8 +383,7 @@ static int root_init(struct quota *quota, const struct mail_user_info *info,
 	}
 	snprintf(key, sizeof(key), "%s_grace", prefix);
 	{
-		const char *grace = quota_setting(user, info, key);
-		bool ignore = false;
+		const char *grace = mail_user_plugin_setting(user, info, key, user->pool);
 
 		if (grace == NULL)
 			grace = "10%";
@@ -430,7 +393,6 @@ static int root_init(struct quota *quota, const struct mail_user_info *info,
 				"Invalid %s value '%s'", key, grace);
 			return -1;
 		}
-		(void)ignore;
 	}
 	for (unsigned int i = 1;; i++) {
 		const char *w;
@@ -439,7 +401,7 @@ static int root_init(struct quota *quota, const struct mail_user_info *info,
 			snprintf(key, sizeof(key), "%s_warning", prefix);
 		else
 			snprintf(key, sizeof(key), "%s_warning%u", prefix, i);
-		w = quota_setting(user, info, key);
+		w = mail_user_plugin_setting(user, info, key, user->pool);
 		if (w == NULL)
 			break;
 		if (warning_add(root, w, &error) < 0) {
@@ -478,14 +440,28 @@ int quota_user_init(struct mail_user *user, const struct mail_user_info *info,
 	quota = i_new(struct quota, 1);
 	quota->user = user;
 	user->quota = quota;
-	value = quota_setting(user, info, "quota_vsizes");
+	value = mail_user_plugin_setting(user, info, "quota_vsizes", user->pool);
 	quota->vsizes = value != NULL && (strcmp(value, "yes") == 0 ||
 					  strcmp(value, "y") == 0);
-	value = quota_setting(user, info, "quota_exceeded_message");
+	value = mail_user_plugin_setting(user, info, "quota_exceeded_message", user->pool);
 	quota->exceeded_msg = i_strdup(value != NULL ? value :
 				       QUOTA_DEFAULT_EXCEEDED_MSG);
+	value = mail_user_plugin_setting(user, info, "quota_max_mail_size", user->pool);
+	if (value != NULL) {
+		struct quota_limit l;
+
+		if (limit_parse(value, true, true, &l, &error) < 0 ||
+		    l.relative || l.percent) {
+			*error_r = p_strdup_printf(user->pool,
+				"quota_max_mail_size: Invalid value '%s'",
+				value);
+			quota_user_deinit(user);
+			return -1;
+		}
+		quota->max_mail_size = (uint64_t)l.value;
+	}
 	if (mail_plugins_has(user->set->mail_plugins, "trash")) {
-		value = quota_setting(user, info, "trash");
+		value = mail_user_plugin_setting(user, info, "trash", user->pool);
 		if (value == NULL) {
 			/* Dovecot: the plugin does nothing without it */
 			i_error("trash: trash setting is missing");
@@ -498,7 +474,7 @@ int quota_user_init(struct mail_user *user, const struct mail_user_info *info,
 			snprintf(prefix, sizeof(prefix), "quota");
 		else
 			snprintf(prefix, sizeof(prefix), "quota%u", i);
-		value = quota_setting(user, info, prefix);
+		value = mail_user_plugin_setting(user, info, prefix, user->pool);
 		if (value == NULL)
 			break;
 		if (root_init(quota, info, prefix, value, &error) < 0) {
@@ -1178,6 +1154,13 @@ int quota_save_check(struct mail_save_context *ctx, uint64_t size,
 
 	if (!quota_applies(t->box))
 		return 0;
+	if (!t->quota_moving && t->box->user->quota->max_mail_size > 0 &&
+	    size > t->box->user->quota->max_mail_size) {
+		mailbox_set_error(t->box, MAIL_ERROR_LIMIT, "Mail size is "
+			"larger than the maximum size allowed by server "
+			"configuration");
+		return -1;
+	}
 	if (!t->quota_moving && quota_test(t, size, vsize, &over, &error) < 0) {
 		if (over)
 			mailbox_set_error(t->box, MAIL_ERROR_NOQUOTA, "%s",
@@ -1286,8 +1269,6 @@ static bool warning_crossed(const struct quota_root *root,
 	uint64_t blimit = limit_apply(&root->def.bytes, &w->bytes);
 	uint64_t climit = limit_apply(&root->def.count, &w->count);
 
-	if (w->bytes.percent && !w->bytes.relative)
-		blimit = limit_apply(&root->def.bytes, &w->bytes);
 	if (!w->reverse) {
 		return (w->bytes.set && blimit > 0 && before_bytes < blimit &&
 			after_bytes >= blimit) ||

@@ -35,6 +35,8 @@ struct append_context {
 	/* CATENATE: the message being put together; the literal being
 	   read is one of its TEXT parts */
 	bool catenate, cat_literal;
+	/* the CATENATE list is APPEND's UTF8 (literal8) of RFC 6855 */
+	bool utf8;
 	unsigned int cat_done;	/* list elements handled */
 	size_t cat_index;	/* the CATENATE atom in the parser's args */
 	const struct imap_arg *args_base;	/* the parser's args */
@@ -227,8 +229,11 @@ static bool append_parse_msg(struct client_command_context *cmd,
 		args++;
 	}
 	literal = args;
-	if (imap_arg_atom_equals(args, "CATENATE")) {
+	if (imap_arg_atom_equals(args, "CATENATE") ||
+	    (imap_arg_atom_equals(args, "UTF8") &&
+	     (cmd->client->enabled & IMAP_ENABLED_UTF8_ACCEPT) != 0)) {
 		catenate = true;
+		ctx->utf8 = imap_arg_atom_equals(args, "UTF8");
 		if (args[1].type != IMAP_ARG_LIST &&
 		    !(imap_arg_is_eol(&args[1]) &&
 		      imap_parser_literal_pending(cmd->client->parser))) {
@@ -352,7 +357,23 @@ static bool append_catenate_continue(struct client_command_context *cmd,
 	} else {
 		list = imap_parser_get_open_list(cmd->client->parser, &count);
 	}
-	for (i = ctx->cat_done; i < count; i += 2) {
+	if (ctx->utf8) {
+		/* UTF8 (~{n}): exactly one literal */
+		if (!complete && count == 1 && ctx->cat_done == 0 &&
+		    list[0].type == IMAP_ARG_LITERAL_SIZE) {
+			ctx->cat_done = 1;
+			ctx->cat_literal = true;
+			return append_read_literal(cmd, &list[0]);
+		}
+		if (!complete || count != 1 || ctx->cat_done != 1) {
+			append_catenate_fail(cmd, "Invalid arguments", NULL);
+			return true;
+		}
+		i = count;
+	} else {
+		i = ctx->cat_done;
+	}
+	for (; i < count; i += 2) {
 		const char *url, *error;
 
 		if (i + 1 < count && imap_arg_atom_equals(&list[i], "TEXT") &&
@@ -390,6 +411,7 @@ static bool append_catenate_continue(struct client_command_context *cmd,
 		return true;
 	}
 	ctx->catenate = false;
+	ctx->utf8 = false;
 	ctx->cat_done = 0;
 	append_save_done(cmd);
 	ctx->count++;

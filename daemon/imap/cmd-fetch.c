@@ -249,7 +249,7 @@ static void fetch_write_buffered(struct client_command_context *cmd,
 		append_atom_or_string(str, guid);
 		break;
 	case IMAP_FETCH_X_MAILBOX:
-		imap_append_mailbox_name(str, mailbox_get_vname(cmd->client->mailbox));
+		imap_client_append_mailbox_name(cmd->client, str, mailbox_get_vname(cmd->client->mailbox), false);
 		break;
 	case IMAP_FETCH_MODSEQ:
 		str_printfa(str, "(%llu)",

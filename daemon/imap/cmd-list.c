@@ -130,7 +130,7 @@ static void list_root(struct client_command_context *cmd, const char *ref)
 	str_append(str, "* LIST (\\Noselect) ");
 	imap_append_quoted(str, sep_str);
 	str_append_c(str, ' ');
-	imap_append_mailbox_name(str, root);
+	imap_client_append_mailbox_name(cmd->client, str, root, false);
 	client_send_line(cmd->client, str_c(str));
 	str_free(&str);
 	i_free(root);
@@ -207,7 +207,8 @@ static void list_send(struct client_command_context *cmd,
 		    str_c(flags));
 	imap_append_quoted(str, sep);
 	str_append_c(str, ' ');
-	imap_append_mailbox_name(str, info->vname);
+	imap_client_append_mailbox_name(cmd->client, str, info->vname,
+					false);
 	if (childinfo)
 		str_append(str, " (CHILDINFO (\"SUBSCRIBED\"))");
 	client_send_line(cmd->client, str_c(str));
@@ -232,7 +233,8 @@ static void list_status(struct client_command_context *cmd,
 		string_t *str = str_new(128);
 
 		str_append(str, "* NO Mailbox ");
-		imap_append_mailbox_name(str, info->vname);
+		imap_client_append_mailbox_name(cmd->client, str,
+						info->vname, false);
 		str_printfa(str, ": %s", text);
 		client_send_line(cmd->client, str_c(str));
 		str_free(&str);

@@ -578,7 +578,8 @@ bool cmd_getmetadata(struct client_command_context *cmd)
 		if (server)
 			str_append(line, "\"\"");
 		else
-			imap_append_mailbox_name(line, vname);
+			imap_client_append_mailbox_name(client, line, vname,
+							false);
 		str_append_c(line, ' ');
 		str_append_n(line, str_c(ctx.out), str_len(ctx.out));
 		str_append_c(line, ')');

@@ -52,6 +52,10 @@ bool cmd_enable(struct client_command_context *cmd)
 		} else if (strcasecmp(name, "QRESYNC") == 0) {
 			features |= IMAP_ENABLED_QRESYNC;
 			str_append(reply, " QRESYNC");
+		} else if (strcasecmp(name, "UTF8=ACCEPT") == 0 &&
+		    (cmd->client->enabled & IMAP_ENABLED_UTF8_ACCEPT) == 0) {
+			cmd->client->enabled |= IMAP_ENABLED_UTF8_ACCEPT;
+			str_append(reply, " UTF8=ACCEPT");
 		} else if (strcasecmp(name, "IMAP4rev2") == 0 &&
 		    (cmd->client->enabled & IMAP_ENABLED_IMAP4REV2) == 0) {
 			cmd->client->enabled |= IMAP_ENABLED_IMAP4REV2;
@@ -196,7 +200,8 @@ static void namespace_append(struct imap_client *client, string_t *dest,
 		if (ns->type != type || ns->hidden)
 			continue;
 		str_append(dest, any ? "(" : "((");
-		imap_append_mailbox_name_quoted(dest, ns->prefix);
+		imap_client_append_mailbox_name(client, dest, ns->prefix,
+						true);
 		str_append_c(dest, ' ');
 		imap_append_quoted(dest, sep);
 		str_append_c(dest, ')');

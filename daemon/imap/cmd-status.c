@@ -104,10 +104,14 @@ int imap_status_send(struct imap_client *client, const char *vname,
 		mailbox_enable_modseqs(box);
 	str = str_new(128);
 	str_append(str, "* STATUS ");
-	if (name_as_given != NULL)
+	if (name_as_given != NULL &&
+	    (client->enabled & IMAP_ENABLED_UTF8_ACCEPT) != 0)
+		imap_client_append_mailbox_name(client, str, name_as_given,
+						false);
+	else if (name_as_given != NULL)
 		append_astring(str, name_as_given);
 	else
-		imap_append_mailbox_name(str, vname);
+		imap_client_append_mailbox_name(client, str, vname, false);
 	str_append(str, " (");
 	for (unsigned int i = 0; i < N_ELEMENTS(status_items); i++) {
 		unsigned long long value;

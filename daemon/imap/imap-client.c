@@ -40,7 +40,7 @@ static const struct {
 	{ "PREVIEW", true }, { "STATUS=SIZE", true }, { "SAVEDATE", true },
 	{ "LITERAL+", true }, { "NOTIFY", false },
 	/* beyond Dovecot 2.3 */
-	{ "OBJECTID", true }, { "REPLACE", true },
+	{ "OBJECTID", true }, { "REPLACE", true }, { "UTF8=ACCEPT", true },
 };
 
 const char *imap_client_capability(const struct settings_root *set)

@@ -11,7 +11,7 @@
 #define SEL COMMAND_FLAG_SELECTED
 #define NOARGS COMMAND_FLAG_IGNORE_ARGS
 
-/* sorted by name for bsearch */
+/* by name (command_find() sorts its own copy) */
 static const struct command commands[] = {
 	{ "APPEND", cmd_append, 0 },
 	{ "CANCELUPDATE", cmd_cancelupdate, 0 },
@@ -26,9 +26,9 @@ static const struct command commands[] = {
 	{ "EXAMINE", cmd_examine, 0 },
 	{ "EXPUNGE", cmd_expunge, SEL | NOARGS },
 	{ "FETCH", cmd_fetch, SEL | SEQS },
+	{ "GETMETADATA", cmd_getmetadata, 0 },
 	{ "GETQUOTA", cmd_getquota, 0 },
 	{ "GETQUOTAROOT", cmd_getquotaroot, 0 },
-	{ "GETMETADATA", cmd_getmetadata, 0 },
 	{ "ID", cmd_id, 0 },
 	{ "IDLE", cmd_idle, 0 },
 	{ "LIST", cmd_list, 0 },
@@ -41,8 +41,8 @@ static const struct command commands[] = {
 	{ "REPLACE", cmd_replace, SEL | SEQS },
 	{ "SEARCH", cmd_search, SEL | SEQS },
 	{ "SELECT", cmd_select, 0 },
-	{ "SETQUOTA", cmd_setquota, 0 },
 	{ "SETMETADATA", cmd_setmetadata, 0 },
+	{ "SETQUOTA", cmd_setquota, 0 },
 	{ "SORT", cmd_sort, SEL | SEQS },
 	{ "STATUS", cmd_status, 0 },
 	{ "STORE", cmd_store, SEL | SEQS },
@@ -52,15 +52,36 @@ static const struct command commands[] = {
 	{ "UNSUBSCRIBE", cmd_unsubscribe, 0 },
 };
 
-static int command_cmp(const void *key, const void *elem)
+static int command_sort_cmp(const void *a, const void *b)
 {
-	const struct command *command = elem;
+	const struct command *const *ca = a, *const *cb = b;
 
-	return strcmp(key, command->name);
+	return strcmp((*ca)->name, (*cb)->name);
 }
 
+static int command_cmp(const void *key, const void *elem)
+{
+	const struct command *const *command = elem;
+
+	return strcmp(key, (*command)->name);
+}
+
+/* Looked up by name in a copy sorted once, so the table's order in the
+ * source can't break the lookup. */
 const struct command *command_find(const char *name)
 {
-	return bsearch(name, commands, N_ELEMENTS(commands),
-		       sizeof(commands[0]), command_cmp);
+	static const struct command *sorted[N_ELEMENTS(commands)];
+	static bool sorted_done = false;
+	const struct command *const *found;
+
+	if (!sorted_done) {
+		for (size_t i = 0; i < N_ELEMENTS(commands); i++)
+			sorted[i] = &commands[i];
+		qsort(sorted, N_ELEMENTS(sorted), sizeof(sorted[0]),
+		      command_sort_cmp);
+		sorted_done = true;
+	}
+	found = bsearch(name, sorted, N_ELEMENTS(sorted), sizeof(sorted[0]),
+			command_cmp);
+	return found == NULL ? NULL : *found;
 }

@@ -70,6 +70,7 @@ enum imap_client_enabled {
 	IMAP_ENABLED_CONDSTORE = 0x01,
 	IMAP_ENABLED_QRESYNC = 0x02,
 	IMAP_ENABLED_IMAP4REV2 = 0x04,
+	IMAP_ENABLED_UTF8_ACCEPT = 0x08,
 };
 
 struct client_command_context {
@@ -215,6 +216,11 @@ const char *imap_mailbox_name_decode(struct imap_client *client,
 void imap_append_mailbox_name(string_t *dest, const char *vname);
 /* the same, always as a string (NAMESPACE prefixes) */
 void imap_append_mailbox_name_quoted(string_t *dest, const char *vname);
+/* The same for this client: raw UTF-8 after ENABLE UTF8=ACCEPT (RFC
+ * 6855), else modified UTF-7. */
+void imap_client_append_mailbox_name(struct imap_client *client,
+				     string_t *dest, const char *vname,
+				     bool always_quote);
 /* "06-Nov-2023 10:00:00 +0100" */
 bool imap_parse_datetime(const char *str, time_t *time_r, int *tz_r);
 void imap_append_datetime(string_t *dest, time_t t, int tz_offset_min);

@@ -216,8 +216,10 @@ static int literal_begin(struct imap_parser *parser,
 			if (parser->depth == 1 && parser->stack[0].count > 0 &&
 			    parser->stack[0].v[parser->stack[0].count - 1].type ==
 			    IMAP_ARG_ATOM &&
-			    strcasecmp(parser->stack[0].v[parser->stack[0].count - 1].str,
-				       "CATENATE") == 0) {
+			    (strcasecmp(parser->stack[0].v[parser->stack[0].count - 1].str,
+					"CATENATE") == 0 ||
+			     strcasecmp(parser->stack[0].v[parser->stack[0].count - 1].str,
+					"UTF8") == 0)) {
 				parser->literal_pending = true;
 				return 2;
 			}

@@ -101,7 +101,7 @@ size_t imap_parser_token_len(const struct imap_parser *parser);
 bool imap_parser_is_started(const struct imap_parser *parser);
 
 /* After a read that returned 0: did it stop at a literal inside the list
- * after a CATENATE atom (RFC 4469)? Its LITERAL_SIZE arg is the last one
+ * after a CATENATE (RFC 4469) or UTF8 (RFC 6855 APPEND) atom? Its LITERAL_SIZE arg is the last one
  * of imap_parser_get_open_list(); the caller consumes the literal's bytes
  * itself, then reads on (needs IMAP_PARSE_FLAG_LITERAL_SIZE). */
 bool imap_parser_literal_pending(const struct imap_parser *parser);

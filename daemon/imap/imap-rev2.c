@@ -13,7 +13,7 @@ void imap_rev2_send_select_list(struct imap_client *client, const char *vname)
 	str_append(str, "* LIST () ");
 	imap_append_quoted(str, sep);
 	str_append_c(str, ' ');
-	imap_append_mailbox_name(str, vname);
+	imap_client_append_mailbox_name(client, str, vname, false);
 	client_send_line(client, str_c(str));
 	str_free(&str);
 }

@@ -1,6 +1,7 @@
 /* imap-util.c - small pieces every command needs: sequence sets, flag
  * lists, mailbox names on the wire (modified UTF-7), IMAP date-times. */
 #include "imap-common.h"
+#include "charset.h"
 #include "imap-quote.h"
 #include "mutf7.h"
 
@@ -275,7 +276,15 @@ const char *imap_mailbox_name_decode(struct imap_client *client,
 	const char *result;
 
 	i_assert(client->cmd != NULL);
-	if (mutf7_decode(str, name) < 0) {
+	if ((client->enabled & IMAP_ENABLED_UTF8_ACCEPT) != 0) {
+		/* RFC 6855 3: names are UTF-8, '&' is just a character */
+		if (!uni_utf8_data_is_valid(name, strlen(name))) {
+			str_free(&str);
+			*error_r = "Mailbox name is not valid UTF-8";
+			return NULL;
+		}
+		str_append(str, name);
+	} else if (mutf7_decode(str, name) < 0) {
 		str_free(&str);
 		*error_r = "Mailbox name is not valid mUTF-7";
 		return NULL;
@@ -326,6 +335,35 @@ static void mailbox_name_append(string_t *dest, const char *vname,
 	else
 		imap_append_string(dest, str_c(enc));
 	str_free(&enc);
+}
+
+void imap_client_append_mailbox_name(struct imap_client *client,
+				     string_t *dest, const char *vname,
+				     bool always_quote)
+{
+	bool plain = true;
+
+	if ((client->enabled & IMAP_ENABLED_UTF8_ACCEPT) == 0) {
+		mailbox_name_append(dest, vname, always_quote);
+		return;
+	}
+	/* UTF-8 as is: an atom when it can be, else a quoted string (RFC
+	   6855 allows UTF-8 there) */
+	for (const char *p = vname; *p != '\0'; p++) {
+		if ((unsigned char)*p >= 0x80)
+			plain = false;
+	}
+	if (!always_quote && plain && astring_atom_ok(vname)) {
+		str_append(dest, vname);
+		return;
+	}
+	str_append_c(dest, '"');
+	for (const char *p = vname; *p != '\0'; p++) {
+		if (*p == '"' || *p == '\\')
+			str_append_c(dest, '\\');
+		str_append_c(dest, *p);
+	}
+	str_append_c(dest, '"');
 }
 
 void imap_append_mailbox_name(string_t *dest, const char *vname)

@@ -6,6 +6,8 @@
 #include "mail-deliver.h"
 #include "var-expand.h"
 #include "base64.h"
+#include "connection.h"
+#include "tls.h"
 #include "settings-structs.h"
 
 #include <errno.h>
@@ -14,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/file.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -37,6 +40,10 @@ struct lmtp_client {
 	char session_id[32];
 	char remote[64];	/* "local" or the IP */
 	pid_t pid;
+	bool tls;
+	/* with TLS the session ends when the proxy has sent everything */
+	struct tls_proxy *proxy;
+	struct timeout *to_proxy;
 	void (*destroyed)(void *);
 	void *context;
 };
@@ -274,6 +281,21 @@ static void lmtp_child_log_prefix(struct lmtp_client *client,
 	str_free(&prefix);
 }
 
+/* Dovecot's text for an error whose details are only in the log. */
+static const char *lmtp_internal_error(void)
+{
+	static char text[128];
+	char date[32];
+	time_t now = time(NULL);
+	struct tm tm;
+
+	localtime_r(&now, &tm);
+	strftime(date, sizeof(date), "%Y-%m-%d %H:%M:%S", &tm);
+	snprintf(text, sizeof(text), "Internal error occurred. Refer to "
+		 "server log for more information. [%s]", date);
+	return text;
+}
+
 /* The delivery child: become the user, save, report one result line
  * ("O", or "T"/"Q"/"q" and the error) on fd, exit. */
 static void ATTR_NORETURN
@@ -312,6 +334,11 @@ lmtp_deliver_child(struct lmtp_client *client,
 			mailbox = lrcpt->detail;
 		if (mail_deliver(&dctx, mailbox, &error, &error_class) == 0)
 			str_append_c(result, 'O');
+		else if (error_class == MAIL_ERROR_NOQUOTA &&
+			 strcmp(error, "Not enough disk space") == 0)
+			/* a full disk is an internal error to Dovecot's lmtp
+			   (451 4.2.0), not a full quota */
+			str_printfa(result, "T%s", lmtp_internal_error());
 		else if (error_class != MAIL_ERROR_NOQUOTA)
 			str_printfa(result, "T%s", error);
 		else if (mail_deliver_error_is_tempfail(set, error_class, error))
@@ -432,8 +459,108 @@ static void lmtp_disconnected(struct smtp_server_conn *conn, void *context,
 	lmtp_client_destroy(&client);
 }
 
+static void lmtp_client_free(struct lmtp_client *client)
+{
+	void (*destroyed)(void *) = client->destroyed;
+	void *context = client->context;
+
+	timeout_remove(&client->to_proxy);
+	if (client->proxy != NULL)
+		tls_proxy_free(&client->proxy);
+	free(client);
+	if (destroyed != NULL)
+		destroyed(context);
+}
+
+static void lmtp_tls_proxy_closed(struct tls_proxy *proxy,
+				  const char *reason ATTR_UNUSED,
+				  void *context)
+{
+	struct lmtp_client *client = context;
+
+	tls_proxy_free(&proxy);
+	client->proxy = NULL;
+	if (client->conn == NULL) {
+		/* the session ended before: now everything has gone out */
+		lmtp_client_free(client);
+	}
+}
+
+static void lmtp_tls_proxy_timeout(void *context)
+{
+	lmtp_client_free(context);
+}
+
+/* STARTTLS (RFC 3207, as Dovecot's lmtp offers it when ssl isn't "no"):
+ * the socket goes behind a TLS proxy pump and the session reads plain
+ * text from a socketpair; what was pipelined after the command is
+ * dropped, and the client must LHLO again. */
+static enum smtp_server_result lmtp_starttls(struct lmtp_client *client,
+					     const char *args)
+{
+	struct connection *conn = smtp_server_conn_get_connection(client->conn);
+	string_t *dropped = str_new(64);
+	struct tls_conn *tconn;
+	size_t discarded;
+	int sv[2];
+
+	if (client->tls) {
+		smtp_server_reply(client->conn, 502, "5.5.1",
+				  "TLS is already active.");
+		str_free(&dropped);
+		return SMTP_SERVER_REPLIED_FAIL;
+	}
+	if (*args != '\0') {
+		smtp_server_reply(client->conn, 501, "5.5.4",
+				  "Invalid parameters");
+		str_free(&dropped);
+		return SMTP_SERVER_REPLIED_FAIL;
+	}
+	smtp_server_reply(client->conn, 220, "2.0.0",
+			  "Begin TLS negotiation now.");
+	connection_cork(conn, false);
+	smtp_server_conn_take_input(client->conn, dropped);
+	if (connection_flush_wait(conn, 10000) < 0 ||
+	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
+		str_free(&dropped);
+		smtp_server_conn_terminate(client->conn, "4.7.0",
+					   "TLS initialization failed");
+		return SMTP_SERVER_REPLIED_FAIL;
+	}
+	tconn = tls_conn_starttls(client->set.tls_ctx, conn->fd,
+				  str_c(dropped), str_len(dropped), &discarded);
+	str_free(&dropped);
+	if (tconn == NULL) {
+		close(sv[0]);
+		close(sv[1]);
+		smtp_server_conn_terminate(client->conn, "4.7.0",
+					   "TLS initialization failed");
+		return SMTP_SERVER_REPLIED_FAIL;
+	}
+	client->proxy = tls_proxy_create(client->loop, tconn, sv[0], 0,
+					 lmtp_tls_proxy_closed, client);
+	(void)connection_replace_fd(conn, sv[1]);
+	client->tls = true;
+	smtp_server_conn_reset(client->conn);
+	smtp_server_conn_set_capabilities(client->conn,
+		client->smtp_set.capabilities & ~SMTP_CAP_STARTTLS);
+	return SMTP_SERVER_REPLIED_OK;
+}
+
+static enum smtp_server_result
+lmtp_cmd_other(struct smtp_server_conn *conn ATTR_UNUSED, void *context,
+	       const char *verb, const char *args)
+{
+	struct lmtp_client *client = context;
+
+	if (strcmp(verb, "STARTTLS") == 0 && client->set.tls_ctx != NULL)
+		return lmtp_starttls(client, args);
+	return SMTP_SERVER_UNKNOWN;
+}
+
 static const struct smtp_server_callbacks lmtp_callbacks = {
 	.cmd_rcpt = lmtp_cmd_rcpt,
+	.cmd_other = lmtp_cmd_other,
 	.data = lmtp_data,
 	.transaction_free = lmtp_transaction_free,
 	.disconnected = lmtp_disconnected,
@@ -468,6 +595,8 @@ struct lmtp_client *lmtp_client_create(struct ioloop *loop, int fd,
 	client->smtp_set.capabilities = SMTP_CAP_8BITMIME |
 		SMTP_CAP_CHUNKING | SMTP_CAP_ENHANCEDSTATUSCODES |
 		SMTP_CAP_PIPELINING;
+	if (set->tls_ctx != NULL)
+		client->smtp_set.capabilities |= SMTP_CAP_STARTTLS;
 	client->smtp_set.temp_dir = set->temp_dir;
 	i_info("Connect from %s", client->remote);
 	client->conn = smtp_server_conn_create(loop, fd, &client->smtp_set,
@@ -478,16 +607,17 @@ struct lmtp_client *lmtp_client_create(struct ioloop *loop, int fd,
 void lmtp_client_destroy(struct lmtp_client **_client)
 {
 	struct lmtp_client *client = *_client;
-	void (*destroyed)(void *);
-	void *context;
 
 	if (client == NULL)
 		return;
 	*_client = NULL;
-	destroyed = client->destroyed;
-	context = client->context;
 	smtp_server_conn_free(&client->conn);
-	free(client);
-	if (destroyed != NULL)
-		destroyed(context);
+	if (client->proxy != NULL) {
+		/* the last replies are still in the TLS pump: it ends the
+		   session when they are out (or after 10 s) */
+		client->to_proxy = timeout_add(client->loop, 10000,
+					       lmtp_tls_proxy_timeout, client);
+		return;
+	}
+	lmtp_client_free(client);
 }

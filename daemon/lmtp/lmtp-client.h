@@ -15,6 +15,7 @@
 
 struct settings_root;
 struct mail_user;
+struct tls_ctx;
 struct lmtp_client;
 
 /* How the session finds users and becomes them. user handles are the
@@ -41,6 +42,8 @@ struct lmtp_client_settings {
 	const struct ip_addr *remote_ip;
 	/* where the session's temp files go */
 	const char *temp_dir;
+	/* STARTTLS offered and done with this (ssl != no), or NULL */
+	struct tls_ctx *tls_ctx;
 };
 
 /* Serve fd; destroyed_callback runs when the session has ended (the fd

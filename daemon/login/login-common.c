@@ -212,6 +212,11 @@ bool login_client_plaintext_allowed(const struct login_client *client)
 	return client->secured || !worker->set->disable_plaintext_auth;
 }
 
+struct login_worker *login_worker_get(void)
+{
+	return worker;
+}
+
 bool login_tls_available(void)
 {
 	return worker->tls_ctx != NULL;

@@ -137,6 +137,10 @@ void login_worker_init(const struct login_protocol *proto,
  * PROXY protocol header (haproxy = yes). */
 int login_worker_run(unsigned int listener_count, const char *ssl_flags);
 
+/* The worker login_worker_init() made (the fuzz harness drives its loop
+ * itself). */
+struct login_worker *login_worker_get(void);
+
 /* Is TLS available (ssl != no and a certificate)? */
 bool login_tls_available(void);
 /* STARTTLS: after the protocol queued its "go ahead" reply, flush it and

@@ -22,6 +22,9 @@ struct submission_login_state {
 	bool ehlo;
 	/* AUTH is waiting for the auth service (input paused) */
 	bool auth_pending;
+	/* STARTTLS runs from the loop, outside the SMTP server's callbacks
+	   (a failure frees the client and with it the server connection) */
+	struct timeout *starttls_to;
 };
 
 static struct submission_login_state *state(struct login_client *client)
@@ -187,6 +190,20 @@ fail:
 	return SMTP_SERVER_REPLIED_FAIL;
 }
 
+static void starttls_run(void *context)
+{
+	struct login_client *client = context;
+	struct submission_login_state *st = state(client);
+
+	timeout_remove(&st->starttls_to);
+	if (login_client_starttls(client) < 0)
+		return;	/* client destroyed */
+	/* RFC 3207: everything starts over, EHLO first */
+	smtp_server_conn_reset(st->sconn);
+	i_free(st->helo);
+	smtp_server_conn_pause(st->sconn, false);
+}
+
 static enum smtp_server_result cmd_starttls(struct login_client *client,
 					    const char *args)
 {
@@ -205,11 +222,9 @@ static enum smtp_server_result cmd_starttls(struct login_client *client,
 		return SMTP_SERVER_REPLIED_FAIL;
 	}
 	reply(client, 220, "2.0.0", "Begin TLS negotiation now.");
-	if (login_client_starttls(client) < 0)
-		return SMTP_SERVER_REPLIED_OK;	/* client destroyed */
-	/* RFC 3207: everything starts over, EHLO first */
-	smtp_server_conn_reset(st->sconn);
-	i_free(st->helo);
+	smtp_server_conn_pause(st->sconn, true);
+	st->starttls_to = timeout_add(client->worker->loop, 0, starttls_run,
+				      client);
 	return SMTP_SERVER_REPLIED_OK;
 }
 
@@ -313,6 +328,7 @@ static void submission_login_free(struct login_client *client)
 {
 	struct submission_login_state *st = state(client);
 
+	timeout_remove(&st->starttls_to);
 	smtp_server_conn_free(&st->sconn);
 	i_free(st->helo);
 }

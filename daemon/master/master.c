@@ -637,12 +637,15 @@ static struct master_child *mail_worker_spawn(uid_t uid, gid_t gid,
 			i_fatal("dup2() failed: %m");
 		if (geteuid() == 0) {
 			gid_t groups[1] = { gid };
-			/* mail_privileged_group stays the saved gid, so the
-			   mbox code can setegid() to it for dotlocks in
-			   /var/mail, as Dovecot does */
-			gid_t saved = privileged_gid(master->set, gid);
+			/* mail_privileged_group becomes the effective and
+			   saved gid (exec keeps the effective one as the
+			   saved); the mail worker sets its effective gid back
+			   to the user's at once, so the mbox code can
+			   setegid() to it for dotlocks in /var/mail, as
+			   Dovecot does */
+			gid_t priv = privileged_gid(master->set, gid);
 			if (setgroups(1, groups) < 0 ||
-			    setresgid(gid, gid, saved) < 0 || setuid(uid) < 0)
+			    setresgid(gid, priv, priv) < 0 || setuid(uid) < 0)
 				i_fatal("Couldn't drop privileges to uid %u: %m",
 					(unsigned int)uid);
 		} else if (getuid() != uid) {

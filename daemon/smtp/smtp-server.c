@@ -16,7 +16,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#define SMTP_SERVER_DEFAULT_MAX_LINE (4096 + 32)
+/* Dovecot's limit: 4096 bytes of parameters after the verb */
+#define SMTP_SERVER_DEFAULT_MAX_LINE 4096
 #define SMTP_SERVER_DEFAULT_TIMEOUT_MSECS (5 * 60 * 1000)
 #define SMTP_SERVER_MAX_OUTPUT (64 * 1024)
 #define SMTP_SERVER_VERB_MAX 32
@@ -888,7 +889,9 @@ static bool smtp_server_input_command(struct smtp_server_conn *sconn)
 {
 	struct connection *conn = sconn->conn;
 	char *lf = memchr(conn->inbuf, '\n', conn->in_len), *line;
-	size_t max = sconn->set.max_command_line, len;
+	/* the verb, a space and the parameters */
+	size_t max = sconn->set.max_command_line + SMTP_SERVER_VERB_MAX, len;
+	const char *sp;
 	bool cont;
 
 	if (lf == NULL) {
@@ -902,7 +905,9 @@ static bool smtp_server_input_command(struct smtp_server_conn *sconn)
 	len = (size_t)(lf - conn->inbuf);
 	if (len > 0 && conn->inbuf[len - 1] == '\r')
 		len--;
-	if (len > max) {
+	sp = memchr(conn->inbuf, ' ', len);
+	if (len > max || (sp != NULL && (size_t)(conn->inbuf + len - sp - 1) >
+			  sconn->set.max_command_line)) {
 		connection_input_skip(conn, (size_t)(lf - conn->inbuf) + 1);
 		smtp_server_reply(sconn, 500, "5.5.2", "Line too long");
 		return true;
@@ -1011,7 +1016,8 @@ smtp_server_conn_create(struct ioloop *loop, int fd,
 	sconn->context = context;
 	/* raw input: the buffer holds at most one line (+ CRLF) or one
 	   read of DATA/BDAT bytes */
-	sconn->conn = connection_create(loop, fd, sconn->set.max_command_line + 2,
+	sconn->conn = connection_create(loop, fd, sconn->set.max_command_line +
+					SMTP_SERVER_VERB_MAX + 2,
 					SMTP_SERVER_MAX_OUTPUT,
 					&smtp_server_conn_vfuncs, sconn);
 	sconn->to_idle = timeout_add(loop, sconn->set.idle_timeout_msecs,

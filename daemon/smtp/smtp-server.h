@@ -41,7 +41,8 @@ struct smtp_server_settings {
 	const char *greeting;
 	/* extensions in the EHLO/LHLO reply, in Dovecot's order */
 	enum smtp_capability capabilities;
-	/* longest command line without CRLF (0: 4096 + verb) */
+	/* longest parameters after the verb and its space (0: 4096, as
+	   Dovecot); longer lines get "500 5.5.2 Line too long" */
 	size_t max_command_line;
 	/* 0 = no limit: larger messages get 552 5.3.4 */
 	uint64_t max_message_size;

@@ -25,6 +25,7 @@
  * header: SIZE is advertised 1024 lower and MAIL's SIZE= sent 1024
  * higher. */
 #define SUBMISSION_SIZE_RESERVE 1024
+#define SUBMISSION_DEFAULT_MAX_SIZE (40 * 1024 * 1024)
 
 struct submission_client {
 	struct ioloop *loop;
@@ -45,6 +46,14 @@ struct submission_client {
 	   without a message) */
 	bool relay_in_transaction;
 	bool destroyed, relay_gone;
+	/* the command waiting for the relay (one at a time: input stops
+	   while a server callback is asynchronous); kept here, not in the
+	   relay command's context, so that a session ending meanwhile
+	   frees it */
+	char *rcpt_address;
+	char *data_from, *data_id;
+	uint64_t data_size;
+	unsigned int data_nrcpt;
 	char *terminate_reason;
 	char *log_prefix;	/* "submission(user)<pid><session>: " */
 	struct timeout *start_to;
@@ -193,7 +202,8 @@ static uint64_t client_max_size(struct submission_client *client)
 
 	if (max > 0 && (limit == 0 || max < limit))
 		limit = max;
-	return limit;
+	/* neither the relay nor the admin set one: Dovecot's 40 MB */
+	return limit == 0 ? SUBMISSION_DEFAULT_MAX_SIZE : limit;
 }
 
 static enum smtp_server_result
@@ -230,15 +240,9 @@ client_cmd_mail(struct smtp_server_conn *sconn ATTR_UNUSED, void *context,
 
 /* ---- RCPT ---- */
 
-struct rcpt_ctx {
-	struct submission_client *client;
-	char *address;
-};
-
 static void rcpt_reply(const struct smtp_reply *reply, void *context)
 {
-	struct rcpt_ctx *ctx = context;
-	struct submission_client *client = ctx->client;
+	struct submission_client *client = context;
 
 	if (reply->status == 0) {
 		relay_failed(client, reply->text);
@@ -246,15 +250,14 @@ static void rcpt_reply(const struct smtp_reply *reply, void *context)
 		reply_relayed(client, reply, "2.0.0", NULL);
 		smtp_server_command_finish(client->sconn, SMTP_SERVER_REPLIED_OK);
 	} else {
-		char *prefix = i_strdup_printf("<%s> ", ctx->address);
+		char *prefix = i_strdup_printf("<%s> ", client->rcpt_address);
 
 		reply_relayed(client, reply, "2.0.0", prefix);
 		i_free(prefix);
 		smtp_server_command_finish(client->sconn,
 					   SMTP_SERVER_REPLIED_FAIL);
 	}
-	i_free(ctx->address);
-	i_free(ctx);
+	i_free(client->rcpt_address);
 }
 
 static enum smtp_server_result
@@ -266,7 +269,6 @@ client_cmd_rcpt(struct smtp_server_conn *sconn ATTR_UNUSED, void *context,
 	const struct smtp_params_rcpt *p = &rcpt->params;
 	unsigned int max = client->set->submission_max_recipients;
 	string_t *line;
-	struct rcpt_ctx *ctx;
 
 	if (max > 0 && t->rcpt_count >= max) {
 		smtp_server_reply(client->sconn, 451, "4.5.3",
@@ -302,27 +304,18 @@ client_cmd_rcpt(struct smtp_server_conn *sconn ATTR_UNUSED, void *context,
 			    p->orcpt_type : "rfc822");
 		smtp_xtext_encode(line, p->orcpt);
 	}
-	ctx = i_new(struct rcpt_ctx, 1);
-	ctx->client = client;
-	ctx->address = i_strdup(rcpt->address);
-	smtp_client_command(client->relay, str_c(line), rcpt_reply, ctx);
+	i_free(client->rcpt_address);
+	client->rcpt_address = i_strdup(rcpt->address);
+	smtp_client_command(client->relay, str_c(line), rcpt_reply, client);
 	str_free(&line);
 	return SMTP_SERVER_ASYNC;
 }
 
 /* ---- the message ---- */
 
-struct data_ctx {
-	struct submission_client *client;
-	char *from, *id;
-	uint64_t size;
-	unsigned int nrcpt;
-};
-
 static void data_reply(const struct smtp_reply *reply, void *context)
 {
-	struct data_ctx *ctx = context;
-	struct submission_client *client = ctx->client;
+	struct submission_client *client = context;
 
 	client_log_prefix(client);
 
@@ -352,23 +345,22 @@ static void data_reply(const struct smtp_reply *reply, void *context)
 		}
 		if (reply->status / 100 == 2) {
 			i_info("Successfully relayed message: from=<%s>, size=%llu, "
-			       "id=%s, nrcpt=%u, reply=`%s'", ctx->from,
-			       (unsigned long long)ctx->size, ctx->id, ctx->nrcpt,
-			       line);
+			       "id=%s, nrcpt=%u, reply=`%s'", client->data_from,
+			       (unsigned long long)client->data_size,
+			       client->data_id, client->data_nrcpt, line);
 		} else {
 			i_info("Failed to relay message: from=<%s>, size=%llu, "
-			       "id=%s, nrcpt=%u, reply=`%s'", ctx->from,
-			       (unsigned long long)ctx->size, ctx->id, ctx->nrcpt,
-			       line);
+			       "id=%s, nrcpt=%u, reply=`%s'", client->data_from,
+			       (unsigned long long)client->data_size,
+			       client->data_id, client->data_nrcpt, line);
 		}
 		i_free(line);
 		smtp_server_command_finish(client->sconn, reply->status / 100 == 2 ?
 					   SMTP_SERVER_REPLIED_OK :
 					   SMTP_SERVER_REPLIED_FAIL);
 	}
-	i_free(ctx->from);
-	i_free(ctx->id);
-	i_free(ctx);
+	i_free(client->data_from);
+	i_free(client->data_id);
 }
 
 static enum smtp_server_result
@@ -376,22 +368,23 @@ client_data(struct smtp_server_conn *sconn ATTR_UNUSED, void *context,
 	    struct smtp_server_transaction *t)
 {
 	struct submission_client *client = context;
-	struct data_ctx *ctx = i_new(struct data_ctx, 1);
 	string_t *hdr = str_new(512);
 
-	ctx->client = client;
-	ctx->from = i_strdup(t->mail_from_str);
-	ctx->id = t->seq > 1 ? i_strdup_printf("%s:T%u", client->id_base, t->seq) :
+	i_free(client->data_from);
+	i_free(client->data_id);
+	client->data_from = i_strdup(t->mail_from_str);
+	client->data_id = t->seq > 1 ?
+		i_strdup_printf("%s:T%u", client->id_base, t->seq) :
 		i_strdup(client->id_base);
-	ctx->size = t->data_size;
-	ctx->nrcpt = t->rcpt_count;
+	client->data_size = t->data_size;
+	client->data_nrcpt = t->rcpt_count;
 	submission_received_header(hdr, client->helo, client->rip,
 				   client->hostname, client->ehlo ||
-				   client->helo == NULL, client->tls, ctx->id,
+				   client->helo == NULL, client->tls, client->data_id,
 				   t->mail_from_str, t->rcpt_count == 1 ?
 				   t->rcpts[0]->address : NULL, time(NULL));
 	smtp_client_send_message(client->relay, str_c(hdr), t->data_fd,
-				 t->data_size, data_reply, ctx);
+				 t->data_size, data_reply, client);
 	str_free(&hdr);
 	return SMTP_SERVER_ASYNC;
 }
@@ -457,7 +450,8 @@ client_cmd_other(struct smtp_server_conn *sconn ATTR_UNUSED, void *context,
 		return SMTP_SERVER_REPLIED_FAIL;
 	}
 	if (strcmp(verb, "STARTTLS") == 0) {
-		smtp_server_reply(client->sconn, 502, "5.5.1",
+		smtp_server_reply(client->sconn, 502, "5.5.1", client->tls ?
+				  "TLS is already active." :
 				  "TLS support is not enabled.");
 		return SMTP_SERVER_REPLIED_FAIL;
 	}
@@ -565,6 +559,9 @@ static void client_destroy(struct submission_client *client,
 	i_free(client->lip);
 	i_free(client->terminate_reason);
 	i_free(client->log_prefix);
+	i_free(client->rcpt_address);
+	i_free(client->data_from);
+	i_free(client->data_id);
 	i_free(client);
 	cb(context);
 }

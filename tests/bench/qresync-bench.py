@@ -36,8 +36,9 @@ ONLY = os.environ.get("ONLY", "")
 KEEP = os.environ.get("KEEP", "") == "1"
 UID = 65534
 STEP_TIMEOUT = 300      # seconds any one step may take
-FLAG_UIDS = [7, 1000, 25000, 50001, 77777, 99990]
-EXPUNGE_UIDS = [12, 60000]
+# the changed messages, spread over the mailbox (N >= 100)
+FLAG_UIDS = [7, N // 100, N // 4, N // 2 + 1, N * 7 // 9, N - 10]
+EXPUNGE_UIDS = [12, N * 3 // 5]
 
 
 def free_port():

@@ -424,6 +424,41 @@ class ExtTest(unittest.TestCase):
         _, tagged = t.cmd("REPLACE 1 INBOX", msg("x"))
         self.assertIn("BAD No mailbox selected", tagged)
 
+    # ---- UTF8=ACCEPT (RFC 6855) ----
+
+    def test_utf8_accept(self):
+        s = self.session()
+        self.assertIn(" UTF8=ACCEPT", s.greeting)
+        s.ok('CREATE "Caf&AOk-"')
+        # before ENABLE: modified UTF-7 both ways
+        self.assertIn('* LIST (\\HasNoChildren) "." Caf&AOk-',
+                      s.ok('LIST "" Caf*'))
+        self.assertEqual(s.ok("ENABLE UTF8=ACCEPT"), ["* ENABLED UTF8=ACCEPT"])
+        self.assertEqual(s.ok('LIST "" Caf*'),
+                         ['* LIST (\\HasNoChildren) "." "Caf\u00e9"'])
+        # '&' is a character now, not the start of mUTF-7
+        s.ok('CREATE "R&D"')
+        self.assertEqual(s.ok('LIST "" R*'),
+                         ['* LIST (\\HasNoChildren) "." R&D'])
+        self.assertEqual(s.ok('STATUS "Caf\u00e9" (MESSAGES)'),
+                         ['* STATUS "Caf\u00e9" (MESSAGES 0)'])
+        # APPEND's UTF8 data item with a literal8
+        body = "Subject: \u00e9t\u00e9\r\n\r\nx\r\n".encode()
+        s.send(b't1 APPEND "Caf\xc3\xa9" UTF8 (~{%d+}\r\n' % len(body) +
+               body + b")\r\n")
+        reply = s.readline(10).decode()
+        self.assertRegex(reply, r"^t1 OK \[APPENDUID \d+ 1\]")
+        s.ok('EXAMINE "Caf\u00e9"')
+        self.assertIn("Subject: \u00e9t\u00e9",
+                      "\n".join(s.ok("FETCH 1 BODY[HEADER]")))
+        s.send(b't2 CREATE "bad\xff"\r\n')
+        self.assertIn(b"t2 NO Mailbox name is not valid UTF-8",
+                      s.readline(10))
+        # another session without ENABLE still sees mUTF-7
+        t = self.session()
+        self.assertIn('* LIST (\\HasNoChildren) "." Caf&AOk-',
+                      t.ok('LIST "" Caf*'))
+
     # ---- METADATA (RFC 5464) in Dovecot's file dict ----
 
     def metadata_conf(self):

@@ -30,7 +30,7 @@ import threading
 import time
 import unittest
 
-from serverlib import free_port
+from serverlib import free_port, make_cert, tls_context
 
 ROOST = os.environ.get("ROOST", "build/bin/roost")
 BIN = os.path.dirname(os.path.abspath(ROOST))
@@ -48,7 +48,9 @@ mail_location = maildir:~/Maildir
 hostname = mx.example.test
 first_valid_uid = 1
 auth_failure_delay = 0
-ssl = no
+ssl = yes
+ssl_cert = <%(tmp)s/cert.pem
+ssl_key = <%(tmp)s/key.pem
 disable_plaintext_auth = no
 recipient_delimiter = +
 lmtp_save_to_detail_mailbox = yes
@@ -66,6 +68,11 @@ service lmtp {
   unix_listener lmtp {
     mode = 0666
   }
+  unix_listener %(tmp)s/spool/private/dovecot-lmtp {
+    mode = 0600
+    user = nobody
+    group = nogroup
+  }
   inet_listener lmtp {
     address = 127.0.0.1
     port = %(lmtp_port)d
@@ -75,6 +82,9 @@ service pop3-login {
   inet_listener pop3 {
     port = %(pop3_port)d
   }
+  inet_listener pop3s {
+    port = 0
+  }
 }
 %(extra)s""" % {"tmp": tmp, "lmtp_port": lmtp_port, "pop3_port": pop3_port,
                 "extra": extra}
@@ -82,7 +92,8 @@ service pop3-login {
 
 def make_tree(tmp):
     os.chmod(tmp, 0o755)
-    for d in ("run", "state", "home"):
+    make_cert(tmp)
+    for d in ("run", "state", "home", "spool/private"):
         os.makedirs(os.path.join(tmp, d), exist_ok=True)
     os.chown(os.path.join(tmp, "home"), UID, GID)
     with open(os.path.join(tmp, "passwd"), "w") as f:
@@ -98,9 +109,8 @@ def wait_for(path_or_port, timeout=20):
             if isinstance(path_or_port, int):
                 socket.create_connection(("127.0.0.1", path_or_port), 1).close()
             else:
-                s = socket.socket(socket.AF_UNIX)
-                s.connect(path_or_port)
-                s.close()
+                with socket.socket(socket.AF_UNIX) as s:
+                    s.connect(path_or_port)
             return
         except OSError:
             time.sleep(0.1)
@@ -240,7 +250,8 @@ class LmtpServer(unittest.TestCase):
                          "220 mx.example.test Dovecot (Debian) ready.")
         self.assertEqual(raw.cmd(b"LHLO client.example\r\n"),
                          "250-mx.example.test\n250-8BITMIME\n250-CHUNKING\n"
-                         "250-ENHANCEDSTATUSCODES\n250 PIPELINING")
+                         "250-ENHANCEDSTATUSCODES\n250-PIPELINING\n"
+                         "250 STARTTLS")
 
     def test_01_per_recipient_replies(self):
         """One unknown recipient among three: 550 at RCPT, then one reply
@@ -306,6 +317,21 @@ class LmtpServer(unittest.TestCase):
         st = os.stat(files[-1])
         self.assertEqual((st.st_uid, st.st_gid), (UID, GID))
 
+    def test_01b_postfix_listener(self):
+        """Postfix's unix_listener private/dovecot-lmtp { mode user group }
+        beside the default one (base_dir/lmtp, 0666)."""
+        path = os.path.join(self.tmp, "spool", "private", "dovecot-lmtp")
+        st = os.stat(path)
+        self.assertEqual((st.st_mode & 0o7777, st.st_uid, st.st_gid),
+                         (0o600, UID, GID))
+        st = os.stat(self.sock)
+        self.assertEqual((st.st_mode & 0o7777, st.st_uid), (0o666, 0))
+        c = smtplib.LMTP(path)
+        self.assertEqual(c.sendmail("pf@example.org", ["carol@example.test"],
+                                    b"Subject: via postfix socket\r\n\r\nx\r\n"),
+                         {})
+        c.quit()
+
     def test_02_detail_mailbox(self):
         """bob+work@ goes to the mailbox work (autocreated), with
         Delivered-To and Received's "for" of a single recipient."""
@@ -335,7 +361,7 @@ class LmtpServer(unittest.TestCase):
         code, text = c.docmd("LHLO", "tcp.example")
         self.assertEqual((code, text), (250, b"mx.example.test\n8BITMIME\n"
                                         b"CHUNKING\nENHANCEDSTATUSCODES\n"
-                                        b"PIPELINING"))
+                                        b"PIPELINING\nSTARTTLS"))
         self.assertEqual(c.sendmail("s@example.org", ["carol@example.test"],
                                     b"Subject: tcp\r\n\r\nover tcp\r\n"), {})
         c.quit()
@@ -505,6 +531,38 @@ class LmtpServer(unittest.TestCase):
         self.wait_log(r"save failed to open mailbox \.\./\.\./\.\./evil: "
                       r"Invalid mailbox name")
 
+    def test_06d_disk_full(self):
+        """One recipient whose disk is full among others: 451 4.2.0 with
+        Dovecot's internal-error text for it (temporary: the MTA tries it
+        again), the others saved."""
+        mnt = os.path.join(self.tmp, "tiny")
+        os.mkdir(mnt)
+        if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs",
+                           mnt]).returncode != 0:
+            self.skipTest("can't mount tmpfs")
+        try:
+            os.mkdir(os.path.join(mnt, "full"))
+            os.chown(os.path.join(mnt, "full"), UID, GID)
+            with open(os.path.join(self.tmp, "passwd"), "a") as f:
+                f.write("full@example.test:{PLAIN}pw:%d:%d::%s/full::\n" %
+                        (UID, GID, mnt))
+            c = smtplib.LMTP(self.sock)
+            c.ehlo("x")
+            c.mail("a@example.org")
+            self.assertEqual(c.rcpt("full@example.test")[0], 250)
+            self.assertEqual(c.rcpt("carol@example.test")[0], 250)
+            code, text = c.data(b"Subject: big\r\n\r\n" +
+                                (b"y" * 75 + b"\r\n") * 4000)
+            self.assertEqual(code, 451)
+            self.assertRegex(text.decode(), r"^4\.2\.0 <full@example\.test> "
+                             r"Internal error occurred\. Refer to server log "
+                             r"for more information\. \[\d{4}-\d\d-\d\d "
+                             r"\d\d:\d\d:\d\d\]$")
+            self.assertEqual(c.getreply()[0], 250)
+            c.quit()
+        finally:
+            subprocess.run(["umount", mnt])
+
     def test_07_read_back_pop3(self):
         """What LMTP delivered, read over POP3 from the same server."""
         p = poplib.POP3("127.0.0.1", self.pop3_port, timeout=20)
@@ -535,6 +593,61 @@ class LmtpServer(unittest.TestCase):
             self.assertEqual(f.read(), "Return-Path: <q@example.org>\n"
                              "Subject: stdin\n\nbody\n")
 
+    def test_09_starttls(self):
+        """STARTTLS (ssl = yes): LHLO again inside TLS without it, a
+        second STARTTLS refused, a delivery over TLS."""
+        c = smtplib.LMTP(self.sock)
+        self.assertIn(b"STARTTLS", c.ehlo("tls.example")[1])
+        self.assertEqual(c.starttls(context=tls_context()),
+                         (220, b"2.0.0 Begin TLS negotiation now."))
+        self.assertEqual(c.ehlo("tls.example"),
+                         (250, b"mx.example.test\n8BITMIME\nCHUNKING\n"
+                          b"ENHANCEDSTATUSCODES\nPIPELINING"))
+        self.assertEqual(c.docmd("STARTTLS"),
+                         (502, b"5.5.1 TLS is already active."))
+        self.assertEqual(c.sendmail("t@example.org", ["carol@example.test"],
+                                    b"Subject: over tls\r\n\r\nx\r\n"), {})
+        c.quit()
+        with open(maildir_files(self.home("carol"))[-1]) as f:
+            self.assertIn("Subject: over tls\n", f.read())
+
+
+class LmtpSocketActivation(unittest.TestCase):
+    """A unix socket passed by systemd with the fd name "lmtp" is the
+    lmtp service's listener (the configured base_dir/lmtp isn't made)."""
+
+    def test_named_unix_fd(self):
+        activate = shutil.which("systemd-socket-activate")
+        if os.geteuid() != 0 or activate is None:
+            self.skipTest("needs root and systemd-socket-activate")
+        tmp = tempfile.mkdtemp(prefix="roost-lmtpsd.")
+        try:
+            make_tree(tmp)
+            conf = os.path.join(tmp, "dovecot.conf")
+            with open(conf, "w") as f:
+                f.write(conf_text(tmp, free_port(), free_port()).replace(
+                    "protocols = lmtp pop3", "protocols = lmtp"))
+            sock = os.path.join(tmp, "sd-lmtp")
+            proc = subprocess.Popen([activate, "-l", sock, "--fdname=lmtp",
+                                     os.path.join(BIN, "dovecot"), "-F",
+                                     "-c", conf], stderr=subprocess.DEVNULL)
+            try:
+                wait_for(sock)
+                c = smtplib.LMTP(sock)
+                self.assertEqual(c.sendmail("s@example.org",
+                                            ["alice@example.test"],
+                                            b"Subject: sd\r\n\r\nx\r\n"), {})
+                c.quit()
+                self.assertEqual(len(maildir_files(
+                    os.path.join(tmp, "home", "alice"))), 1)
+                self.assertFalse(os.path.exists(os.path.join(tmp, "run",
+                                                             "lmtp")))
+            finally:
+                proc.send_signal(signal.SIGTERM)
+                proc.wait(20)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+
 
 # ---- the differential run against Dovecot's lmtp ------------------------
 
@@ -564,7 +677,9 @@ DIFF_SESSIONS = [
      b"RCPT TO:<\"a b\"@example.test>\r\n", b"RCPT TO:<alice>\r\n",
      b"DATA x\r\n", b"DATA\r\n", b"BDAT\r\n", b"BDAT x\r\n",
      b"mail from:<a@b.c>\r\n", b"\r\n", b"NO\x00OP\r\n",
-     b"NOOP " + b"x" * 5000 + b"\r\n", b"QUIT\r\n"],
+     b"STARTTLS x\r\n",
+     b"NOOP " + b"x" * 5000 + b"\r\n", b"NOOP " + b"x" * 4096 + b"\r\n",
+     b"NOOP " + b"x" * 4097 + b"\r\n", b"QUIT\r\n"],
     # everything pipelined in one write
     [b"LHLO p\r\nMAIL FROM:<p@example.org>\r\n"
      b"RCPT TO:<erin@example.test>\r\nRCPT TO:<nobody@example.test>\r\n"
@@ -625,7 +740,11 @@ class LmtpDiff(unittest.TestCase):
                                 stdout=subprocess.DEVNULL,
                                 stderr=subprocess.DEVNULL)
         self.procs.append((proc, tmp))
-        wait_for(os.path.join(tmp, "run", "lmtp"))
+        try:
+            wait_for(os.path.join(tmp, "run", "lmtp"))
+        except RuntimeError:
+            with open(os.path.join(tmp, "log")) as f:
+                raise RuntimeError("%s didn't start: %s" % (argv0, f.read()))
         return tmp
 
     def setUp(self):

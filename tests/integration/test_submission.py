@@ -335,7 +335,7 @@ submission_max_mail_size = 10k
             "250 SIZE 10240"])
         self.assertEqual(c.cmd("AUTH PLAIN"), ["503 5.5.0 Already authenticated"])
         self.assertEqual(c.cmd("STARTTLS"),
-                         ["502 5.5.1 TLS support is not enabled."])
+                         ["502 5.5.1 TLS is already active."])
         self.assertEqual(c.cmd("VRFY bob"), ["252 2.0.0 bob"])
         self.assertEqual(c.cmd("QUIT"), ["221 2.0.0 Bye"])
         c.close()
@@ -360,6 +360,25 @@ submission_max_mail_size = 10k
         self.assertEqual(m.rcpts, ["r1@example.com", "r2@example.com"])
         self.assertTrue(m.data.endswith(b"Subject: p\r\n\r\npiped\r\n"))
         c.close()
+
+    def test_pipelined_behind_auth(self):
+        """Commands sent with AUTH travel with the hand-over."""
+        c = Raw(self.ssl_port, tls=True)
+        c.reply()
+        auth = base64.b64encode(b"\0alice\0secret")
+        c.send(b"EHLO early\r\nAUTH PLAIN " + auth + b"\r\n"
+               b"MAIL FROM:<a@example.com>\r\nRCPT TO:<b@example.com>\r\n"
+               b"DATA\r\nSubject: early\r\n\r\nx\r\n.\r\nQUIT\r\n")
+        self.assertEqual(c.reply()[-1], "250 PIPELINING")
+        self.assertEqual(c.reply(), ["235 2.7.0 Logged in."])
+        self.assertEqual(c.reply(), ["250 2.1.0 Ok"])
+        self.assertEqual(c.reply(), ["250 2.1.5 Ok"])
+        self.assertEqual(c.reply(), ["354 OK"])
+        self.assertEqual(c.reply(), ["250 2.0.0 Ok: queued as TEST123"])
+        self.assertEqual(c.reply(), ["221 2.0.0 Bye"])
+        c.close()
+        m = self.sink.wait_messages(1)[0]
+        self.assertTrue(m.data.startswith(b"Received: from early "))
 
     def test_bdat_chunks(self):
         c = self.raw_logged_in()
@@ -517,9 +536,9 @@ submission_relay_rawlog_dir = %s/rawlog
                               context=tls_context()) as s:
             s.login("alice", "secret")
             ehlo = s.ehlo("c")[1].decode()
-            # no DSN, no SIZE limit from this relay
+            # no DSN, and no SIZE limit from this relay: Dovecot's 40 MB
             self.assertNotIn("DSN", ehlo)
-            self.assertIn("\nSIZE", ehlo)
+            self.assertIn("\nSIZE 41943040", ehlo)
             s.sendmail("a@example.com", ["b@example.com"],
                        b"Subject: s\n\n.dot\nbare LF\n")
         m = self.sink.wait_messages(1)[0]

@@ -7,10 +7,12 @@
 #include "config-bind.h"
 #include "mail-storage-private.h"
 #include "maildir-private.h"
+#include "mkdir-parents.h"
 #include "mutf7.h"
 
 #include <dirent.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -721,6 +723,8 @@ START_TEST(test_damaged_index)
 	ck_assert_uint_eq(mailbox_count(box), 2);
 	ck_assert_uint_eq(mailbox_get_uidvalidity(box), uidvalidity);
 	ck_assert_int_eq(mailbox_seq_flags(box, 1), MAIL_SEEN);
+	/* modseqs start over above anything the lost index gave */
+	ck_assert_uint_gt(mailbox_get_highest_modseq(box), 1000000000);
 	mailbox_free(&box);
 	/* truncated to a few bytes */
 	p = test_write_file(dir, "Maildir/roost.index", "ROOSTIX1", 8);
@@ -836,6 +840,73 @@ START_TEST(test_namespace_prefix)
 }
 END_TEST
 
+/* An empty mail_location: Dovecot's autodetection, and zero-config's
+ * mbox fallback when it finds nothing. Returns the "driver:root:inbox"
+ * picked, or the error. */
+static char *autodetect(const char *home)
+{
+	struct config *c = test_parse("namespace inbox {\n inbox = yes\n}\n");
+	pool_t p = pool_create("autodetect", 1024);
+	const char *error;
+	struct settings_root *s = config_bind(p, c->blocks[0]->root, &error);
+	struct mail_user_info info;
+	struct mail_user *u;
+	char *ret;
+
+	ck_assert_msg(s != NULL, "%s", error);
+	memset(&info, 0, sizeof(info));
+	info.username = "zc-user";
+	info.home = home;
+	info.uid = getuid();
+	info.gid = getgid();
+	if (mail_user_init(s, &info, &u, &error) < 0) {
+		ret = i_strdup(error);
+	} else {
+		const struct mailbox_list *l = u->namespaces->mlist;
+		ret = i_strdup_printf("%s:%s:%s", u->namespaces->driver,
+				      l->root, l->inbox_path == NULL ? "-" :
+				      l->inbox_path);
+		mail_user_deinit(&u);
+	}
+	config_free(&c);
+	pool_destroy(&p);
+	return ret;
+}
+
+START_TEST(test_autodetect_mbox_fallback)
+{
+	const char *home = test_tmpdir_create();
+	char *mail_env = getenv("MAIL") == NULL ? NULL : i_strdup(getenv("MAIL"));
+	char *got, *want;
+
+	unsetenv("MAIL");
+	/* nothing to find: Dovecot fails, zero-config picks Debian's mbox */
+	got = autodetect(home);
+	ck_assert_msg(strstr(got, "autodetection failed") != NULL, "%s", got);
+	i_free(got);
+	mail_user_set_autodetect_mbox_fallback(true);
+	got = autodetect(home);
+	want = i_strdup_printf("mbox:%s/mail:/var/mail/zc-user", home);
+	ck_assert_str_eq(got, want);
+	i_free(got);
+	i_free(want);
+	/* ~/Maildir wins over the fallback */
+	want = i_strdup_printf("%s/Maildir/cur", home);
+	ck_assert_int_eq(mkdir_parents(want, 0700), 0);
+	i_free(want);
+	got = autodetect(home);
+	want = i_strdup_printf("maildir:%s/Maildir:-", home);
+	ck_assert_str_eq(got, want);
+	i_free(got);
+	i_free(want);
+	mail_user_set_autodetect_mbox_fallback(false);
+	if (mail_env != NULL)
+		setenv("MAIL", mail_env, 1);
+	i_free(mail_env);
+	test_tmpdir_remove();
+}
+END_TEST
+
 Suite *make_mail_storage_suite(void)
 {
 	Suite *s = suite_create("mail_storage");
@@ -844,6 +915,7 @@ Suite *make_mail_storage_suite(void)
 	tcase_add_test(tc, test_mutf7);
 	tcase_add_test(tc, test_uidlist_parse);
 	tcase_add_test(tc, test_filename);
+	tcase_add_test(tc, test_autodetect_mbox_fallback);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("Maildir");

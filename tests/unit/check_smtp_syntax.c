@@ -520,6 +520,24 @@ START_TEST(test_server_long_line)
 }
 END_TEST
 
+/* Dovecot's boundary: 4096 bytes of parameters pass, 4097 don't. */
+START_TEST(test_server_line_limit)
+{
+	string_t *in = str_new(9000);
+
+	str_append(in, "LHLO c\r\nNOOP ");
+	for (int i = 0; i < 4096; i++)
+		str_append_c(in, 'x');
+	str_append(in, "\r\nNOOP ");
+	for (int i = 0; i < 4097; i++)
+		str_append_c(in, 'x');
+	str_append(in, "\r\nQUIT\r\n");
+	check_simple(str_c(in), "250 2.0.0 OK\r\n500 5.5.2 Line too long\r\n"
+		     "221 2.0.0 Bye\r\n", NULL);
+	str_free(&in);
+}
+END_TEST
+
 START_TEST(test_server_nul_and_timeout)
 {
 	static const char input[] = "LHLO c\r\nNO\0OP\r\nMAIL FROM:<>\r\n"
@@ -590,6 +608,7 @@ Suite *make_smtp_syntax_suite(void)
 	tcase_add_test(tc, test_server_bdat);
 	tcase_add_test(tc, test_server_order);
 	tcase_add_test(tc, test_server_long_line);
+	tcase_add_test(tc, test_server_line_limit);
 	tcase_add_test(tc, test_server_nul_and_timeout);
 	tcase_add_test(tc, test_server_peer_close_in_data);
 	suite_add_tcase(s, tc);

@@ -42,13 +42,16 @@ int main(void)
 	srunner_add_suite(sr, make_auth_policy_suite());
 	srunner_add_suite(sr, make_file_lock_suite());
 	srunner_add_suite(sr, make_mbox_suite());
+	srunner_add_suite(sr, make_mail_plugins_suite());
 	srunner_add_suite(sr, make_mail_storage_suite());
 	srunner_add_suite(sr, make_mail_search_suite());
 	srunner_add_suite(sr, make_imap_parser_suite());
+	srunner_add_suite(sr, make_mail_preview_suite());
 	srunner_add_suite(sr, make_imap_base_subject_suite());
 	srunner_add_suite(sr, make_mail_sort_suite());
 	srunner_add_suite(sr, make_mail_thread_suite());
 	srunner_add_suite(sr, make_smtp_client_suite());
+	srunner_add_suite(sr, make_submission_suite());
 	srunner_add_suite(sr, make_smtp_syntax_suite());
 
 	srunner_run_all(sr, CK_NORMAL);

@@ -41,14 +41,17 @@ Suite *make_auth_cache_suite(void);
 Suite *make_auth_policy_suite(void);
 Suite *make_file_lock_suite(void);
 Suite *make_mbox_suite(void);
+Suite *make_mail_plugins_suite(void);
 Suite *make_mail_storage_suite(void);
 Suite *make_mail_search_suite(void);
 Suite *make_imap_parser_suite(void);
+Suite *make_mail_preview_suite(void);
 Suite *make_imap_base_subject_suite(void);
 Suite *make_mail_sort_suite(void);
 Suite *make_mail_thread_suite(void);
 Suite *make_dialect_suite(void);
 Suite *make_smtp_client_suite(void);
+Suite *make_submission_suite(void);
 Suite *make_smtp_syntax_suite(void);
 
 /* ---- test-common.c ---- */
