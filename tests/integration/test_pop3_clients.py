@@ -370,7 +370,8 @@ verbose = 1
         time.sleep(0.2)
         s.close()
         self.wait_log(r"pop3-login: Info: Disconnected.*rip=127\.0\.0\.1, "
-                      r"lip=127\.0\.0\.1, TLS handshaking")
+                      r"lip=127\.0\.0\.1, TLS handshaking: Connection closed, "
+                      r"session=<")
         self.set_maildrop(MSGS)
         self.assertEqual(self.download_all()[0], 3)
 
