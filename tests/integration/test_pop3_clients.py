@@ -8,7 +8,7 @@
   messages: with `keep` (the messages stay), with `uidl` (a second run
   fetches nothing, a new message is the only one fetched by a third), and
   without keep (DELE + QUIT: the maildrop is empty afterwards).
-- getmail6's SimplePOP3Retriever and SimplePOP3SSLRetriever: 3, then 0.
+- getmail6's SimplePOP3Retriever (3) and SimplePOP3SSLRetriever (3, then 0).
 - Slowloris: 50 clients sending `CAPA\\r\\n` one byte a second (6 s) while a
   normal client logs in and downloads every message, twice; it must be
   served in < 2 s each time, and every slow client then gets its CAPA
@@ -220,9 +220,11 @@ poll 127.0.0.1 service %d protocol pop3 auth password timeout 20 %s
         self.assertEqual(data, b"".join(MSGS), out)
         self.assertRegex(out, r"POP3> DELE 3")
         self.assertEqual(self.stat(), 0)
-        # nothing left: fetchmail's exit code 1 ("no mail")
-        rc, out, data = self.fetchmail(name, "keep fetchall", port, ssl_line)
-        self.assertEqual((rc, data), (1, b""), out)
+        if name == "fm-plain":
+            # nothing left: fetchmail's exit code 1 ("no mail")
+            rc, out, data = self.fetchmail(name, "keep fetchall", port,
+                                           ssl_line)
+            self.assertEqual((rc, data), (1, b""), out)
 
     def test_fetchmail_plain(self):
         self.check_fetch("fm-plain", self.port, "sslproto ''", "POP3> USER alice")
@@ -296,6 +298,8 @@ verbose = 1
             got = re.sub(rb"(?m)^(Return-Path|X-getmail-[^:]*): .*\r?\n", b"",
                          got)
             self.assertEqual(got, b"".join(MSGS))
+            if not tls:
+                continue	# the second run once is enough (runtime)
             p = subprocess.run(argv, stdout=subprocess.PIPE,
                                stderr=subprocess.STDOUT, timeout=60)
             text = p.stdout.decode(errors="replace")
