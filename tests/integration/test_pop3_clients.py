@@ -24,6 +24,8 @@
   pop3s and imaps with TLS 1.2 and 1.3: every connection says "Reused";
   and Python ssl sessions kept open show that resumed connections were
   answered by more than one login worker (socket inodes in /proc).
+  After a reload (new login workers, new key) an old ticket gets a
+  full handshake and new ones resume again.
   Dovecot 2.3 resumes only within one login process (each has its own
   ticket key; with its default service_count = 1 never): with
   POP3_TARGET=dovecot the test expects "New" instead.
@@ -502,6 +504,34 @@ verbose = 1
             self.assertNotIn(None, owners)
             self.assertGreater(len(owners), 1,
                                "all resumed connections on one worker")
+
+    def test_tls_ticket_rotation(self):
+        """A reload gives the new login workers a new ticket key: an old
+        ticket gets a full handshake, new ones resume everywhere."""
+        if TARGET == "dovecot":
+            self.skipTest("Dovecot resumes only within one login process")
+        sess = os.path.join(self.tmp, "sess-rotation")
+        self.assertEqual(self.s_client(self.sport, "-tls1_2", sess, True),
+                         ("New", "TLSv1.2"))
+        self.assertEqual(self.s_client(self.sport, "-tls1_2", sess, False),
+                         ("Reused", "TLSv1.2"))
+        old = set(self.login_worker_pids("pop3-login"))
+        self.master.send_signal(signal.SIGHUP)
+        deadline = time.time() + 20
+        while time.time() < deadline:
+            now = set(self.login_worker_pids("pop3-login"))
+            if len(now) >= 4 and not now & old:
+                break
+            time.sleep(0.1)
+        sys.stderr.write("reload: new login workers after %.1f s\n" % (time.time() + 20 - deadline))
+        self.assertFalse(set(self.login_worker_pids("pop3-login")) & old)
+        self.assertEqual(self.s_client(self.sport, "-tls1_2", sess, False),
+                         ("New", "TLSv1.2"))
+        self.assertEqual(self.s_client(self.sport, "-tls1_2", sess, True),
+                         ("New", "TLSv1.2"))
+        for _ in range(4):
+            self.assertEqual(self.s_client(self.sport, "-tls1_2", sess, False),
+                             ("Reused", "TLSv1.2"))
 
 
 if __name__ == "__main__":
