@@ -311,6 +311,17 @@ verbose = 1
 
     # ---- hostile clients ----
 
+    @staticmethod
+    def read_line(s):
+        """One reply line (a line may come in several segments)."""
+        buf = b""
+        while not buf.endswith(b"\r\n"):
+            d = s.recv(1)
+            if d == b"":
+                break
+            buf += d
+        return buf
+
     def download_all(self):
         t0 = time.time()
         p = poplib.POP3("127.0.0.1", self.port, timeout=10)
@@ -330,7 +341,7 @@ verbose = 1
             slow.append(s)
         for s in slow:
             s.settimeout(5)
-            self.assertTrue(s.recv(200).startswith(b"+OK"))
+            self.assertTrue(self.read_line(s).startswith(b"+OK"))
         line = b"CAPA\r\n"
         served = []
         for i, c in enumerate(line):
@@ -361,9 +372,9 @@ verbose = 1
     def test_disconnect_mid_stls(self):
         s = socket.create_connection(("127.0.0.1", self.port), 5)
         s.settimeout(5)
-        self.assertTrue(s.recv(200).startswith(b"+OK"))
+        self.assertTrue(self.read_line(s).startswith(b"+OK"))
         s.sendall(b"STLS\r\n")
-        self.assertTrue(s.recv(200).startswith(b"+OK"))
+        self.assertTrue(self.read_line(s).startswith(b"+OK"))
         # the first half of a real ClientHello, then gone
         inb, outb = ssl.MemoryBIO(), ssl.MemoryBIO()
         obj = tls_context().wrap_bio(inb, outb, server_side=False)
