@@ -11,6 +11,7 @@
 #include "master.h"
 #include "mail-plugins.h"
 #include "config-tree.h"
+#include "tls.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -248,6 +249,40 @@ static void login_drop_privileges(const struct settings_root *set,
 		i_fatal("Couldn't drop privileges to %s: %m", user);
 }
 
+/* The master's TLS session ticket key (see master.c ticket_key_pass()):
+ * every login worker encrypts tickets with the same key, so a client's
+ * ticket resumes whichever worker accepts its next connection. Without
+ * the fd (a worker started by hand) OpenSSL's per-process key stays. */
+static void login_ticket_key_read(void)
+{
+	const char *env = getenv("ROOST_TLS_TICKET_FD");
+	struct login_worker *w = login_worker_get();
+	unsigned char key[80];
+	size_t done = 0;
+	int fd;
+
+	if (env == NULL)
+		return;
+	fd = atoi(env);
+	(void)unsetenv("ROOST_TLS_TICKET_FD");
+	if (fd <= 2)
+		return;
+	while (done < sizeof(key)) {
+		ssize_t n = read(fd, key + done, sizeof(key) - done);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		done += (size_t)n;
+	}
+	close(fd);
+	if (done != sizeof(key))
+		i_fatal("Couldn't read the TLS ticket key from the master");
+	if (w->tls_ctx != NULL)
+		tls_ctx_set_ticket_key(w->tls_ctx, key);
+	explicit_bzero(key, sizeof(key));
+}
+
 int login_cmd_main(int argc, char *argv[])
 {
 	const char *path = NULL, *error;
@@ -293,6 +328,7 @@ int login_cmd_main(int argc, char *argv[])
 	auth_path = i_strdup_printf("%s/login/login", set->base_dir);
 	login_worker_init(proto, set, auth_path);
 	i_free(auth_path);
+	login_ticket_key_read();
 	login_drop_privileges(set, svc);
 	return login_worker_run((unsigned int)atoi(argv[optind + 1]),
 				argv[optind + 2]);

@@ -10,7 +10,7 @@ libpam0g-dev libcrypt-dev libargon2-dev check python3 clang libclang-rt-14-dev l
 dovecot-core dovecot-imapd dovecot-pop3d dovecot-lmtpd dovecot-submissiond
 libpam-wrapper libnss-wrapper postfix swaks fail2ban
 dpkg-dev debhelper fakeroot lintian mandoc
-isync curl getmail6 interimap"
+isync curl getmail6 interimap fetchmail"
 
 missing=""
 for p in $PKGS; do

@@ -57,6 +57,32 @@ static unsigned int secs_since(time_t since)
 /* "user=<alice>, method=PLAIN, rip=…, lip=…, TLS, session=<…>";
  * tls_error: the TLS layer's state on a disconnect ("TLS: Connection
  * closed") */
+/* What a TLS proxy tells its client after it ended (the proxy may end
+ * before the client or outlive it: both hold a reference). */
+struct login_tls_state {
+	int refs;
+	/* the proxy's connection while it lives */
+	struct tls_conn *conn;
+	bool handshake_done;	/* when it ended */
+};
+
+static bool tls_state_handshaking(const struct login_tls_state *state)
+{
+	if (state == NULL)
+		return false;
+	return state->conn != NULL ? !tls_conn_handshake_done(state->conn) :
+		!state->handshake_done;
+}
+
+static void tls_state_unref(struct login_tls_state **_state)
+{
+	struct login_tls_state *state = *_state;
+
+	*_state = NULL;
+	if (state != NULL && --state->refs == 0)
+		i_free(state);
+}
+
 static void client_log_vars_full(struct login_client *client, string_t *str,
 				 const char *mpid, const char *tls_error)
 {
@@ -70,7 +96,10 @@ static void client_log_vars_full(struct login_client *client, string_t *str,
 	str_printfa(str, ", rip=%s, lip=%s", rip, lip);
 	if (mpid != NULL)
 		str_printfa(str, ", mpid=%s", mpid);
-	if (client->ssl && tls_error != NULL)
+	if (client->ssl && tls_error != NULL &&
+	    tls_state_handshaking(client->tls_state))
+		str_printfa(str, ", TLS handshaking: %s", tls_error);
+	else if (client->ssl && tls_error != NULL)
 		str_printfa(str, ", TLS: %s", tls_error);
 	else if (client->ssl)
 		str_append(str, ", TLS");
@@ -156,6 +185,7 @@ static void client_free(struct login_client *client)
 		}
 	}
 	timeout_remove(&client->idle_to);
+	tls_state_unref(&client->tls_state);
 	if (worker->proto->client_connection_create == NULL)
 		connection_free(&client->conn);
 	else
@@ -223,9 +253,15 @@ bool login_tls_available(void)
 }
 
 static void proxy_closed(struct tls_proxy *proxy, const char *reason,
-			 void *context ATTR_UNUSED)
+			 void *context)
 {
+	struct login_tls_state *state = context;
+
 	(void)reason;
+	state->handshake_done =
+		tls_conn_handshake_done(tls_proxy_get_conn(proxy));
+	state->conn = NULL;
+	tls_state_unref(&state);
 	tls_proxy_free(&proxy);
 }
 
@@ -233,8 +269,10 @@ static void proxy_closed(struct tls_proxy *proxy, const char *reason,
  * of a socketpair; the other end is what the protocol code (and, after
  * the hand-over, the mail worker) reads and writes in plain text. */
 static int tls_wrap(int fd, const void *buffered, size_t buffered_len,
-		    bool starttls, int *plain_fd_r)
+		    bool starttls, int *plain_fd_r,
+		    struct login_tls_state **state_r)
 {
+	struct login_tls_state *state;
 	struct tls_conn *tconn;
 	size_t discarded = 0;
 	int sv[2];
@@ -251,9 +289,13 @@ static int tls_wrap(int fd, const void *buffered, size_t buffered_len,
 		close(sv[1]);
 		return -1;
 	}
+	state = i_new(struct login_tls_state, 1);
+	state->refs = 2;	/* the proxy's and the client's */
+	state->conn = tconn;
 	(void)tls_proxy_create(worker->loop, tconn, sv[0], 0, proxy_closed,
-			       NULL);
+			       state);
 	*plain_fd_r = sv[1];
+	*state_r = state;
 	return 0;
 }
 
@@ -268,7 +310,8 @@ int login_client_starttls(struct login_client *client)
 	}
 	/* whatever the client pipelined after STARTTLS is dropped (it
 	   would otherwise count as sent inside TLS) */
-	if (tls_wrap(conn->fd, conn->inbuf, conn->in_len, true, &plain_fd) < 0) {
+	if (tls_wrap(conn->fd, conn->inbuf, conn->in_len, true, &plain_fd,
+		     &client->tls_state) < 0) {
 		login_client_destroy(client, "TLS initialization failed");
 		return -1;
 	}
@@ -903,7 +946,8 @@ static void client_start(int fd, unsigned int idx,
 		int plain_fd;
 
 		if (worker->tls_ctx == NULL ||
-		    tls_wrap(fd, NULL, 0, false, &plain_fd) < 0) {
+		    tls_wrap(fd, NULL, 0, false, &plain_fd,
+			     &client->tls_state) < 0) {
 			close(fd);
 			i_free(client);
 			return;

@@ -81,6 +81,8 @@ struct login_client {
 	unsigned int local_port, remote_port;
 	char session_id[24];
 	bool secured, ssl;
+	/* shared with the TLS proxy: was the handshake done when it ended */
+	struct login_tls_state *tls_state;
 	/* user name given (USER, LOGIN) or from the last auth attempt */
 	char *user;
 	char *auth_mech;

@@ -36,6 +36,7 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/random.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <systemd/sd-daemon.h>
@@ -103,6 +104,9 @@ struct master {
 	struct timeout *restart_to;
 	bool stopping;
 	master_config_reload_t *reload_config;
+	/* TLS session ticket key shared by every login worker (so a ticket
+	   one issued resumes on another); new at start and at each reload */
+	unsigned char ticket_key[80];
 };
 
 /* A running session, for mail_max_userip_connections: "protocol\tuser\t
@@ -491,6 +495,40 @@ static void auth_spawn(void)
 
 static void login_control_input(void *context);
 
+static void ticket_key_generate(void)
+{
+	size_t done = 0;
+
+	while (done < sizeof(master->ticket_key)) {
+		ssize_t n = getrandom(master->ticket_key + done,
+				      sizeof(master->ticket_key) - done, 0);
+		if (n < 0 && errno != EINTR)
+			i_fatal("getrandom() failed: %m");
+		if (n > 0)
+			done += (size_t)n;
+	}
+}
+
+/* In a forked login worker before exec: the ticket key goes into a pipe
+ * whose read end the worker inherits (ROOST_TLS_TICKET_FD names it); it
+ * reads the key while still root and closes it. The key is never on disk
+ * and never in argv/environ. */
+static void ticket_key_pass(void)
+{
+	char buf[16];
+	int p[2];
+
+	if (pipe(p) < 0)
+		i_fatal("pipe() failed: %m");
+	if (write(p[1], master->ticket_key, sizeof(master->ticket_key)) !=
+	    (ssize_t)sizeof(master->ticket_key))
+		i_fatal("write(ticket key pipe) failed: %m");
+	close(p[1]);
+	snprintf(buf, sizeof(buf), "%d", p[0]);
+	if (setenv("ROOST_TLS_TICKET_FD", buf, 1) < 0)
+		i_fatal("setenv() failed: %m");
+}
+
 static void login_spawn(const char *service)
 {
 	int sv[2];
@@ -524,6 +562,7 @@ static void login_spawn(const char *service)
 				i_fatal("dup2() failed: %m");
 		}
 		snprintf(countbuf, sizeof(countbuf), "%u", count);
+		ticket_key_pass();
 		const char *args[] = { "roost", "login", "-c",
 			master->config_path, service, countbuf, sslbuf, NULL };
 		child_exec(args);
@@ -1236,6 +1275,9 @@ static void sighup_handler(int signo ATTR_UNUSED, void *context ATTR_UNUSED)
 		return;
 	}
 	i_warning("SIGHUP received - reloading configuration");
+	/* the restarted login workers get a new ticket key (rotation):
+	   tickets of the old key fall back to a full handshake */
+	ticket_key_generate();
 	config_free(&master->config);
 	master->config = config;
 	pool_destroy(&master->pool);
@@ -1416,6 +1458,7 @@ int master_main(struct config *config, const char *config_path,
 		(void)setsid();
 	}
 	pid_file_write();
+	ticket_key_generate();
 	m.loop = io_loop_create();
 	io_loop_set_signal(m.loop, SIGCHLD, sigchld_handler, NULL);
 	io_loop_set_signal(m.loop, SIGTERM, sigterm_handler, NULL);
