@@ -591,7 +591,9 @@ class Submission(Base):
         c.send(msg("oversize", body=("x" * 998 + "\r\n") * 70) + ".\r\n")
         self.assertEqual(c.reply()[-1], "552 5.2.3 Message size exceeds "
                          "administrative limit")
-        self.assertEqual(c.cmd("RSET"), "250 2.0.0 Ok")
+        # Dovecot passes the relay's RSET reply on ("Ok" from Postfix);
+        # Roost answers RSET itself (tests/compat/smtp-known-failures.txt)
+        self.assertEqual(c.cmd("RSET").lower(), "250 2.0.0 ok")
         self.assertEqual(c.cmd("QUIT"), "221 2.0.0 Bye")
         self.assert_none_relayed("oversize")
 
