@@ -10,6 +10,7 @@
  * (doveadm-mail-user.c), as dovecot-lda does. */
 #include "lib.h"
 #include "compat.h"
+#include "config-tls.h"
 #include "config-parser.h"
 #include "doveadm-mail.h"
 #include "ioloop.h"
@@ -102,44 +103,13 @@ static void lmtp_log_open(const struct settings_root *set)
  * context is built once, as root, before any session. */
 static struct tls_ctx *lmtp_tls_init(const struct settings_root *set)
 {
-	pool_t pool;
-	const char *cert, *key, *ca, *alt_cert, *alt_key, *dh, *error;
 	struct tls_ctx *ctx = NULL;
+	const char *error;
 
 	if (strcmp(set->ssl, "no") == 0 || set->ssl_cert[0] == '\0')
 		return NULL;
-	pool = pool_create("lmtp tls settings", 16384);
-	if (config_value_read_file(pool, set->ssl_cert, &cert, &error) < 0 ||
-	    config_value_read_file(pool, set->ssl_key, &key, &error) < 0 ||
-	    config_value_read_file(pool, set->ssl_ca, &ca, &error) < 0 ||
-	    config_value_read_file(pool, set->ssl_alt_cert, &alt_cert,
-				   &error) < 0 ||
-	    config_value_read_file(pool, set->ssl_alt_key, &alt_key,
-				   &error) < 0 ||
-	    config_value_read_file(pool, set->ssl_dh, &dh, &error) < 0)
+	if (config_tls_server_ctx(set, &ctx, &error) < 0)
 		i_fatal("%s", error);
-	struct tls_settings tset = {
-		.cert = cert,
-		.key = key,
-		.key_password = set->ssl_key_password,
-		.alt_cert = alt_cert,
-		.alt_key = alt_key,
-		.ca = ca,
-		.verify_client_cert = set->ssl_verify_client_cert,
-		.require_crl = set->ssl_require_crl,
-		.min_protocol = set->ssl_min_protocol,
-		.cipher_list = set->ssl_cipher_list,
-		.cipher_suites = set->ssl_cipher_suites,
-		.curve_list = set->ssl_curve_list,
-		.prefer_server_ciphers = set->ssl_prefer_server_ciphers,
-		.dh = dh,
-		.options = set->ssl_options,
-		.cert_username_field = set->ssl_cert_username_field,
-	};
-	if (tls_ctx_create_server(&tset, &ctx, &error) < 0)
-		i_fatal("Failed to initialize SSL server context: %s", error);
-	explicit_bzero((void *)key, strlen(key));
-	pool_destroy(&pool);
 	return ctx;
 }
 

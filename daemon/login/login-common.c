@@ -5,6 +5,7 @@
  * whatever pipelined input arrived after the login command), and
  * Dovecot's "Login:" / "Disconnected:" log lines (logging.md). */
 #include "login-common.h"
+#include "config-tls.h"
 #include "base64.h"
 #include "fdpass.h"
 #include "str.h"
@@ -984,40 +985,10 @@ void login_worker_init(const struct login_protocol *proto,
 	w.proto = proto;
 	w.set = set;
 	if (strcmp(set->ssl, "no") != 0 && set->ssl_cert[0] != '\0') {
-		pool_t pool = pool_create("tls settings", 16384);
-		const char *cert, *key, *ca, *alt_cert, *alt_key, *dh, *error;
+		const char *error;
 
-		if (config_value_read_file(pool, set->ssl_cert, &cert, &error) < 0 ||
-		    config_value_read_file(pool, set->ssl_key, &key, &error) < 0 ||
-		    config_value_read_file(pool, set->ssl_ca, &ca, &error) < 0 ||
-		    config_value_read_file(pool, set->ssl_alt_cert, &alt_cert, &error) < 0 ||
-		    config_value_read_file(pool, set->ssl_alt_key, &alt_key, &error) < 0 ||
-		    config_value_read_file(pool, set->ssl_dh, &dh, &error) < 0)
+		if (config_tls_server_ctx(set, &w.tls_ctx, &error) < 0)
 			i_fatal("%s", error);
-		struct tls_settings tset = {
-			.cert = cert,
-			.key = key,
-			.key_password = set->ssl_key_password,
-			.alt_cert = alt_cert,
-			.alt_key = alt_key,
-			.ca = ca,
-			.verify_client_cert = set->ssl_verify_client_cert,
-			.require_crl = set->ssl_require_crl,
-			.min_protocol = set->ssl_min_protocol,
-			.cipher_list = set->ssl_cipher_list,
-			.cipher_suites = set->ssl_cipher_suites,
-			.curve_list = set->ssl_curve_list,
-			.prefer_server_ciphers = set->ssl_prefer_server_ciphers,
-			.dh = dh,
-			.options = set->ssl_options,
-			.cert_username_field = set->ssl_cert_username_field,
-		};
-
-		if (tls_ctx_create_server(&tset, &w.tls_ctx, &error) < 0)
-			i_fatal("%s", error);
-		/* the key isn't needed in memory beyond the context */
-		explicit_bzero((void *)key, strlen(key));
-		pool_destroy(&pool);
 	}
 	auth_connect(auth_socket_path);
 }
