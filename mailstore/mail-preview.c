@@ -1,5 +1,6 @@
 /* mail-preview.c - message preview text (see mail-preview.h). */
 #include "mail-preview.h"
+#include "unichar.h"
 #include "charset.h"
 #include "mail-search.h"
 
@@ -108,21 +109,7 @@ static void append_unichar(string_t *dest, uint32_t c)
 {
 	if (c == 0 || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
 		c = 0xfffd;
-	if (c < 0x80) {
-		str_append_c(dest, (char)c);
-	} else if (c < 0x800) {
-		str_append_c(dest, (char)(0xc0 | (c >> 6)));
-		str_append_c(dest, (char)(0x80 | (c & 0x3f)));
-	} else if (c < 0x10000) {
-		str_append_c(dest, (char)(0xe0 | (c >> 12)));
-		str_append_c(dest, (char)(0x80 | ((c >> 6) & 0x3f)));
-		str_append_c(dest, (char)(0x80 | (c & 0x3f)));
-	} else {
-		str_append_c(dest, (char)(0xf0 | (c >> 18)));
-		str_append_c(dest, (char)(0x80 | ((c >> 12) & 0x3f)));
-		str_append_c(dest, (char)(0x80 | ((c >> 6) & 0x3f)));
-		str_append_c(dest, (char)(0x80 | (c & 0x3f)));
-	}
+	uni_ucs4_to_utf8_c(c, dest);
 }
 
 /* "&...;" at data[0] == '&': appended (nothing for unknown names and
