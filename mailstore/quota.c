@@ -1085,7 +1085,10 @@ static int quota_test_once(struct mailbox_transaction *t, uint64_t size,
 			if (need > *need_count_r)
 				*need_count_r = need;
 		}
-		if (blimit > 0 && msize > 0) {
+		/* size 0 (lmtp_rcpt_check_quota): over only when the
+		   limit is reached already */
+		if (blimit > 0 &&
+		    (msize > 0 || (uint64_t)used_bytes >= blimit)) {
 			uint64_t used = (uint64_t)used_bytes, ceil;
 
 			if (used >= blimit) {

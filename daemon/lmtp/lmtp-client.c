@@ -4,6 +4,7 @@
 #include "lmtp-client.h"
 #include "smtp-server.h"
 #include "mail-deliver.h"
+#include "quota.h"
 #include "var-expand.h"
 #include "base64.h"
 #include "connection.h"
@@ -162,6 +163,69 @@ static int lmtp_concurrency_slot(struct lmtp_client *client,
 	return -1;
 }
 
+/* lmtp_rcpt_check_quota: is the user's INBOX over quota already? Asked
+ * in a child that becomes the user (the session never opens mail as
+ * root). result: "O" no, "Q"/"q" and the quota's text (q: tempfail as
+ * quota_full_tempfail says), "T" and an error. */
+static void lmtp_rcpt_quota(struct lmtp_client *client,
+			    struct lmtp_recipient *lrcpt,
+			    char result[LMTP_RESULT_MAX + 1])
+{
+	const struct lmtp_user_ops *ops = client->set.ops;
+	size_t got = 0;
+	int p[2], status;
+	pid_t pid;
+
+	if (pipe2(p, O_CLOEXEC) < 0 || (pid = fork()) < 0) {
+		snprintf(result, LMTP_RESULT_MAX + 1, "Tfork() failed: %s",
+			 strerror(errno));
+		return;
+	}
+	if (pid == 0) {
+		const struct settings_root *set =
+			ops->user_set(client->set.ops_context, lrcpt->user);
+		struct mail_user *mail_user;
+		const char *error;
+		string_t *str = str_new(128);
+		bool over;
+
+		close(p[0]);
+		if (ops->user_init(client->set.ops_context, lrcpt->user,
+				   &mail_user, &error) < 0)
+			str_printfa(str, "T%s", error);
+		else if (quota_check_user(mail_user, "INBOX", 0, &over,
+					  &error) == 0)
+			str_append_c(str, 'O');
+		else if (!over)
+			str_printfa(str, "T%s", error);
+		else
+			str_printfa(str, "%c%s", mail_deliver_error_is_tempfail(
+				set, MAIL_ERROR_NOQUOTA, error) ? 'q' : 'Q',
+				error);
+		if (write(p[1], str_c(str), str_len(str)) < 0)
+			i_error("write(lmtp quota result) failed: %m");
+		_exit(0);
+	}
+	close(p[1]);
+	for (;;) {
+		ssize_t n = read(p[0], result + got, LMTP_RESULT_MAX - got);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0 || (got += (size_t)n) == LMTP_RESULT_MAX)
+			break;
+	}
+	close(p[0]);
+	result[got] = '\0';
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	if (got == 0) {
+		snprintf(result, LMTP_RESULT_MAX + 1,
+			 "Tquota check of %s: child ended without a result",
+			 lrcpt->username);
+	}
+}
+
 static enum smtp_server_result
 lmtp_cmd_rcpt(struct smtp_server_conn *conn, void *context,
 	      struct smtp_server_transaction *t,
@@ -216,8 +280,33 @@ lmtp_cmd_rcpt(struct smtp_server_conn *conn, void *context,
 			return SMTP_SERVER_REPLIED_FAIL;
 		}
 	}
-	/* lmtp_rcpt_check_quota isn't checked here yet: the quota is
-	   enforced when the message is saved (see daemon/lmtp/README.md) */
+	if (set->lmtp_rcpt_check_quota) {
+		const struct settings_root *uset =
+			client->set.ops->user_set(client->set.ops_context, user);
+		char result[LMTP_RESULT_MAX + 1];
+
+		lmtp_rcpt_quota(client, lrcpt, result);
+		if (result[0] != 'O') {
+			if (result[0] == 'Q' || result[0] == 'q') {
+				bool temp = result[0] == 'q';
+				smtp_server_reply(conn, temp ? 452 : 552,
+						  temp ? "4.2.2" : "5.2.2",
+						  "<%s> %s", rcpt->address,
+						  result + 1);
+			} else {
+				i_error("%s", result + 1);
+				smtp_server_reply(conn, 451, "4.3.0",
+					"<%s> Temporary internal error",
+					rcpt->address);
+			}
+			(void)uset;
+			if (lrcpt->slot_fd >= 0)
+				close(lrcpt->slot_fd);
+			client->set.ops->user_free(client->set.ops_context,
+						   &lrcpt->user);
+			return SMTP_SERVER_REPLIED_FAIL;
+		}
+	}
 	rcpt->context = lrcpt;
 	return SMTP_SERVER_ACCEPT;
 }

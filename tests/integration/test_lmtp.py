@@ -859,6 +859,42 @@ plugin {
         self.assertEqual(log_lines(os.path.join(dtmp, "log")),
                          log_lines(os.path.join(rtmp, "log")))
 
+    def test_rcpt_check_quota(self):
+        """lmtp_rcpt_check_quota = yes: a user already over quota (mail
+        put into the Maildir by hand) is refused at RCPT with the quota's
+        reply; the other recipient of the transaction is served, as
+        Dovecot's lmtp does."""
+        extra = """mail_plugins = quota
+lmtp_rcpt_check_quota = yes
+plugin {
+  quota = count:User quota
+  quota_rule = *:storage=1k
+  quota_vsizes = yes
+}
+"""
+        over = b"Subject: big\r\n\r\n" + b"x" * 2000 + b"\r\n"
+        tmps = []
+        for argv0 in ("/usr/sbin/dovecot", os.path.join(BIN, "dovecot")):
+            tmp = self.start(argv0, extra)
+            home = os.path.join(tmp, "home", "alice")
+            for d in ("", "/Maildir", "/Maildir/new", "/Maildir/cur",
+                      "/Maildir/tmp"):
+                os.makedirs(home + d, exist_ok=True)
+                os.chown(home + d, UID, GID)
+            path = os.path.join(home, "Maildir", "new", "1.M1P1.test")
+            with open(path, "wb") as f:
+                f.write(over)
+            os.chown(path, UID, GID)
+            tmps.append(tmp)
+        chunks = [b"LHLO c\r\n", b"MAIL FROM:<q@example.org>\r\n",
+                  b"RCPT TO:<alice@example.test>\r\n",
+                  b"RCPT TO:<bob@example.test>\r\n", b"DATA\r\n",
+                  b"Subject: q\r\n\r\nsmall\r\n.\r\n", b"QUIT\r\n"]
+        d = run_session(os.path.join(tmps[0], "run", "lmtp"), chunks)
+        r = run_session(os.path.join(tmps[1], "run", "lmtp"), chunks)
+        self.assertIn("552 5.2.2 <alice@example.test> Quota exceeded "
+                      "(mailbox for user is full)\r\n250 2.1.5", d)
+        self.assertEqual(normalise(d), normalise(r))
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)
