@@ -160,6 +160,11 @@ struct smtp_server_callbacks {
 	   and a BDAT chunk is then not read); false to go on as usual. */
 	bool (*cmd_pre)(struct smtp_server_conn *conn, void *context,
 			const char *verb, const char *args);
+	/* Optional: RSET, after the transaction was dropped. Default (and
+	   SMTP_SERVER_ACCEPT) "250 2.0.0 OK"; submission passes the relay's
+	   reply (ASYNC). */
+	enum smtp_server_result (*cmd_rset)(struct smtp_server_conn *conn,
+					    void *context);
 	/* Optional: VRFY. Default "252 2.3.3 Try RCPT instead". */
 	enum smtp_server_result (*cmd_vrfy)(struct smtp_server_conn *conn,
 					    void *context, const char *args);
