@@ -592,7 +592,8 @@ static bool smtp_server_check_data(struct smtp_server_conn *sconn)
 		return false;
 	}
 	if (sconn->trans->rcpt_count == 0) {
-		smtp_server_reply(sconn, 503, "5.5.0", "No valid recipients");
+		smtp_server_reply(sconn, sconn->set.no_rcpt_554 ? 554 : 503,
+				  "5.5.0", "No valid recipients");
 		return false;
 	}
 	return true;

@@ -68,6 +68,9 @@ struct smtp_server_settings {
 	/* without SMTPUTF8 a non-ASCII path is a syntax error (Dovecot's
 	   submission); Dovecot's lmtp takes such paths */
 	bool ascii_paths_only;
+	/* DATA/BDAT without an accepted recipient: 554 (Dovecot's
+	   submission) instead of 503 (its lmtp) */
+	bool no_rcpt_554;
 	/* MAIL/RCPT/DATA/BDAT before HELO/EHLO/LHLO get "503 5.5.1 Invalid
 	   command: Send HELO/EHLO first" (Dovecot's lmtp doesn't insist) */
 	bool require_helo;

@@ -646,6 +646,7 @@ static void client_start_server(struct submission_client *client)
 	sset.workaround_mailbox_for_path =
 		workaround_set(client, "mailbox-for-path");
 	sset.ascii_paths_only = true;
+	sset.no_rcpt_554 = true;
 	client->sconn = smtp_server_conn_create(client->loop, client->fd, &sset,
 						&client_callbacks, client);
 	client->fd = -1;
