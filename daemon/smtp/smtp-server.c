@@ -592,7 +592,8 @@ static bool smtp_server_check_data(struct smtp_server_conn *sconn)
 		return false;
 	}
 	if (sconn->trans->rcpt_count == 0) {
-		smtp_server_reply(sconn, 503, "5.5.0", "No valid recipients");
+		smtp_server_reply(sconn, sconn->set.no_rcpt_554 ? 554 : 503,
+				  "5.5.0", "No valid recipients");
 		return false;
 	}
 	return true;
@@ -751,14 +752,24 @@ static bool smtp_server_chunk_done(struct smtp_server_conn *sconn)
 	return true;
 }
 
-static void cmd_rset(struct smtp_server_conn *sconn, const char *args)
+static bool cmd_rset(struct smtp_server_conn *sconn, const char *args)
 {
+	enum smtp_server_result result = SMTP_SERVER_ACCEPT;
+
 	if (*args != '\0') {
 		smtp_server_reply(sconn, 501, "5.5.4", "Invalid parameters");
-		return;
+		return true;
 	}
 	smtp_server_transaction_free(sconn);
-	smtp_server_reply(sconn, 250, "2.0.0", "OK");
+	if (sconn->cb->cmd_rset != NULL)
+		result = sconn->cb->cmd_rset(sconn, sconn->context);
+	if (result == SMTP_SERVER_ASYNC) {
+		sconn->pending = SMTP_PENDING_OTHER;
+		return false;
+	}
+	if (result == SMTP_SERVER_ACCEPT)
+		smtp_server_reply(sconn, 250, "2.0.0", "OK");
+	return true;
 }
 
 static bool cmd_vrfy(struct smtp_server_conn *sconn, const char *args)
@@ -817,7 +828,7 @@ static bool smtp_server_command(struct smtp_server_conn *sconn, char *line)
 	else if (strcmp(verb, "BDAT") == 0)
 		return cmd_bdat(sconn, args);
 	else if (strcmp(verb, "RSET") == 0)
-		cmd_rset(sconn, args);
+		return cmd_rset(sconn, args);
 	else if (strcmp(verb, "NOOP") == 0)
 		smtp_server_reply(sconn, 250, "2.0.0", "OK");
 	else if (strcmp(verb, "VRFY") == 0)

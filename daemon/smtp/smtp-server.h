@@ -68,6 +68,9 @@ struct smtp_server_settings {
 	/* without SMTPUTF8 a non-ASCII path is a syntax error (Dovecot's
 	   submission); Dovecot's lmtp takes such paths */
 	bool ascii_paths_only;
+	/* DATA/BDAT without an accepted recipient: 554 (Dovecot's
+	   submission) instead of 503 (its lmtp) */
+	bool no_rcpt_554;
 	/* MAIL/RCPT/DATA/BDAT before HELO/EHLO/LHLO get "503 5.5.1 Invalid
 	   command: Send HELO/EHLO first" (Dovecot's lmtp doesn't insist) */
 	bool require_helo;
@@ -160,6 +163,11 @@ struct smtp_server_callbacks {
 	   and a BDAT chunk is then not read); false to go on as usual. */
 	bool (*cmd_pre)(struct smtp_server_conn *conn, void *context,
 			const char *verb, const char *args);
+	/* Optional: RSET, after the transaction was dropped. Default (and
+	   SMTP_SERVER_ACCEPT) "250 2.0.0 OK"; submission passes the relay's
+	   reply (ASYNC). */
+	enum smtp_server_result (*cmd_rset)(struct smtp_server_conn *conn,
+					    void *context);
 	/* Optional: VRFY. Default "252 2.3.3 Try RCPT instead". */
 	enum smtp_server_result (*cmd_vrfy)(struct smtp_server_conn *conn,
 					    void *context, const char *args);

@@ -47,6 +47,8 @@ struct submission_client {
 	   without a message) */
 	bool relay_in_transaction;
 	bool destroyed, relay_gone;
+	/* the client's RSET is being handled (it resets the relay itself) */
+	bool rset_command;
 	/* the command waiting for the relay (one at a time: input stops
 	   while a server callback is asynchronous); kept here, not in the
 	   relay command's context, so that a session ending meanwhile
@@ -395,6 +397,32 @@ static void relay_rset_reply(const struct smtp_reply *reply ATTR_UNUSED,
 {
 }
 
+static void rset_reply(const struct smtp_reply *reply, void *context)
+{
+	struct submission_client *client = context;
+
+	if (reply->status == 0) {
+		relay_failed(client, reply->text);
+		return;
+	}
+	reply_relayed(client, reply, "2.0.0", NULL);
+	smtp_server_command_finish(client->sconn, reply->status / 100 == 2 ?
+				   SMTP_SERVER_REPLIED_OK :
+				   SMTP_SERVER_REPLIED_FAIL);
+}
+
+/* RSET goes to the relay and its reply back, as Dovecot does. */
+static enum smtp_server_result
+client_cmd_rset(struct smtp_server_conn *sconn ATTR_UNUSED, void *context)
+{
+	struct submission_client *client = context;
+
+	client->rset_command = false;
+	client->relay_in_transaction = false;
+	smtp_client_command(client->relay, "RSET", rset_reply, client);
+	return SMTP_SERVER_ASYNC;
+}
+
 static void client_transaction_free(struct smtp_server_conn *sconn ATTR_UNUSED,
 				    void *context,
 				    struct smtp_server_transaction *t ATTR_UNUSED)
@@ -404,6 +432,7 @@ static void client_transaction_free(struct smtp_server_conn *sconn ATTR_UNUSED,
 	/* RSET, a new EHLO or the end of the session before the message:
 	   the relay's transaction is dropped as well */
 	if (client->relay_in_transaction && !client->destroyed &&
+	    !client->rset_command &&
 	    smtp_client_is_ready(client->relay)) {
 		client->relay_in_transaction = false;
 		smtp_client_command(client->relay, "RSET", relay_rset_reply,
@@ -460,11 +489,12 @@ client_cmd_other(struct smtp_server_conn *sconn ATTR_UNUSED, void *context,
 }
 
 static bool client_cmd_pre(struct smtp_server_conn *sconn ATTR_UNUSED,
-			   void *context, const char *verb,
-			   const char *args ATTR_UNUSED)
+			   void *context, const char *verb, const char *args)
 {
 	struct submission_client *client = context;
 
+	if (strcmp(verb, "RSET") == 0 && args[0] == '\0')
+		client->rset_command = true;
 	/* Dovecot's state stays GREETING through QUIT and NOOP */
 	if (strcmp(verb, "QUIT") != 0 && strcmp(verb, "NOOP") != 0)
 		client->any_command = true;
@@ -531,6 +561,7 @@ static const struct smtp_server_callbacks client_callbacks = {
 	.cmd_rcpt = client_cmd_rcpt,
 	.data = client_data,
 	.transaction_free = client_transaction_free,
+	.cmd_rset = client_cmd_rset,
 	.cmd_other = client_cmd_other,
 	.cmd_vrfy = client_cmd_vrfy,
 	.disconnected = client_disconnected,
@@ -615,6 +646,7 @@ static void client_start_server(struct submission_client *client)
 	sset.workaround_mailbox_for_path =
 		workaround_set(client, "mailbox-for-path");
 	sset.ascii_paths_only = true;
+	sset.no_rcpt_554 = true;
 	client->sconn = smtp_server_conn_create(client->loop, client->fd, &sset,
 						&client_callbacks, client);
 	client->fd = -1;
