@@ -31,6 +31,21 @@
 
 static struct login_worker *worker;
 
+/* The service limits the master computed for this worker (environment
+ * ROOST_CLIENT_LIMIT, ROOST_SERVICE_COUNT; 0 = none): at client_limit
+ * open connections it stops accepting until one closes; after
+ * service_count accepted connections it accepts no more and exits once
+ * they are all gone. It tells the master "FULL", "AVAIL" and "RETIRED"
+ * so the master can start another worker, and "IDLE"/"BUSY" when its
+ * last connection closes / the first opens (idle_kill). */
+static unsigned int limit_clients, limit_service_count;
+static unsigned int accepted_count, tls_proxy_count;
+static bool state_full, state_retired, state_idle = true;
+
+static void limits_check(void);
+struct haproxy_pending;
+static ARRAY(struct haproxy_pending *) haproxy_pendings;
+
 static struct login_client *client_by_auth_id(unsigned int id)
 {
 	for (size_t i = 0; i < worker->clients.count; i++) {
@@ -166,6 +181,7 @@ static void client_free(struct login_client *client)
 		worker->proto->client_free(client);
 	i_free(client->proto);
 	i_free(client);
+	limits_check();
 }
 
 static void client_destroy(struct login_client *client, const char *reason,
@@ -227,6 +243,8 @@ static void proxy_closed(struct tls_proxy *proxy, const char *reason,
 {
 	(void)reason;
 	tls_proxy_free(&proxy);
+	tls_proxy_count--;
+	limits_check();
 }
 
 /* Put TLS on the client socket fd: a proxy pumps between it and one end
@@ -253,6 +271,7 @@ static int tls_wrap(int fd, const void *buffered, size_t buffered_len,
 	}
 	(void)tls_proxy_create(worker->loop, tconn, sv[0], 0, proxy_closed,
 			       NULL);
+	tls_proxy_count++;
 	*plain_fd_r = sv[1];
 	return 0;
 }
@@ -485,7 +504,8 @@ static void listener_accept(void *context);
 
 static void listeners_start(void)
 {
-	if (worker->listen_ios == NULL || !worker->auth_ready)
+	if (worker->listen_ios == NULL || !worker->auth_ready ||
+	    state_full || state_retired)
 		return;
 	for (unsigned int i = 0; i < worker->listen_count; i++) {
 		if (worker->listen_ios[i] != NULL)
@@ -493,6 +513,68 @@ static void listeners_start(void)
 		worker->listen_ios[i] = io_add(worker->loop,
 			LOGIN_FIRST_LISTENER_FD + (int)i, IO_READ,
 			listener_accept, (void *)(uintptr_t)i);
+	}
+}
+
+static void listeners_stop(void)
+{
+	if (worker->listen_ios == NULL)
+		return;
+	for (unsigned int i = 0; i < worker->listen_count; i++)
+		io_remove(&worker->listen_ios[i]);
+}
+
+static void control_notify(const char *msg)
+{
+	if (fdpass_send(LOGIN_CONTROL_FD, -1, msg, strlen(msg)) < 0)
+		i_error("send() to master failed: %m");
+}
+
+/* Client sockets this process holds: plain pre-login clients, TLS
+ * proxies (before and after the hand-over) and PROXY headers awaited. */
+static unsigned int connections_count(void)
+{
+	unsigned int count = tls_proxy_count + haproxy_pendings.count;
+
+	for (size_t i = 0; i < worker->clients.count; i++)
+		count += worker->clients.v[i]->ssl ? 0 : 1;
+	return count;
+}
+
+static void limits_check(void)
+{
+	unsigned int conns;
+
+	if (worker == NULL || worker->listen_ios == NULL)
+		return;
+	conns = connections_count();
+	if (conns == 0 && !state_idle) {
+		state_idle = true;
+		control_notify("IDLE");
+	} else if (conns > 0 && state_idle) {
+		state_idle = false;
+		control_notify("BUSY");
+	}
+	if (limit_service_count > 0 && accepted_count >= limit_service_count) {
+		if (!state_retired) {
+			state_retired = true;
+			listeners_stop();
+			control_notify("RETIRED");
+		}
+		if (conns == 0)
+			io_loop_stop(worker->loop);
+		return;
+	}
+	if (limit_clients > 0 && conns >= limit_clients) {
+		if (!state_full) {
+			state_full = true;
+			listeners_stop();
+			control_notify("FULL");
+		}
+	} else if (state_full) {
+		state_full = false;
+		listeners_start();
+		control_notify("AVAIL");
 	}
 }
 
@@ -727,7 +809,6 @@ struct haproxy_pending {
 	struct timeout *to;
 };
 
-static ARRAY(struct haproxy_pending *) haproxy_pendings;
 
 static void client_start(int fd, unsigned int idx,
 			 const struct sockaddr_storage *local,
@@ -749,6 +830,7 @@ static void haproxy_pending_free(struct haproxy_pending *hp, bool close_fd)
 	if (close_fd)
 		close(hp->fd);
 	i_free(hp);
+	limits_check();
 }
 
 static const char *haproxy_rip(struct haproxy_pending *hp)
@@ -827,6 +909,7 @@ static void listener_accept(void *context)
 			i_error("accept() failed: %m");
 		return;
 	}
+	accepted_count++;
 	if (remote.ss_family == AF_INET || remote.ss_family == AF_INET6) {
 		/* replies go out as they are written: without this, Nagle
 		   and delayed ACKs hold every small reply for ~40 ms */
@@ -860,9 +943,11 @@ static void listener_accept(void *context)
 				      worker->set->haproxy_timeout) * 1000,
 				     haproxy_timeout, hp);
 		array_push(&haproxy_pendings, hp);
+		limits_check();
 		return;
 	}
 	client_start(fd, idx, &local, &remote, NULL);
+	limits_check();
 }
 
 /* A connection ready for the protocol: proxied carries what a PROXY
@@ -992,6 +1077,11 @@ int login_worker_run(unsigned int listener_count, const char *ssl_flags)
 			      control_input, NULL);
 	w->listen_count = listener_count;
 	w->listen_ios = i_new(struct io *, MAX(listener_count, 1));
+	const char *env = getenv("ROOST_CLIENT_LIMIT");
+	limit_clients = env == NULL ? 0 : (unsigned int)strtoul(env, NULL, 10);
+	env = getenv("ROOST_SERVICE_COUNT");
+	limit_service_count = env == NULL ? 0 :
+		(unsigned int)strtoul(env, NULL, 10);
 	for (unsigned int i = 0; i < listener_count; i++) {
 		int lfd = LOGIN_FIRST_LISTENER_FD + (int)i;
 		int flags = fcntl(lfd, F_GETFL);

@@ -1,0 +1,301 @@
+#!/usr/bin/env python3
+"""The `service { }` limits of the master, on a running server
+(`dovecot -F -c CONF` on loopback), checked from /proc and with POP3
+clients:
+
+- login services: process_limit caps the login workers; a worker at
+  client_limit stops accepting, the master starts another, and when
+  process_limit is reached the next connection waits in the listen queue
+  (Dovecot's "process_limit (N) reached" warning) and is greeted once a
+  slot frees; idle_kill stops the extra idle workers; service_count = 1
+  gives every connection a fresh worker;
+- mail services: process_limit refuses a new uid's session with the
+  warning; an explicit client_limit = 1 gives a second session of the
+  same uid a second worker; idle_kill ends an idle mail worker;
+- vsz_limit: RLIMIT_AS of login and mail workers (/proc/PID/limits),
+  Dovecot's default 256M, ignored by ASan builds.
+
+Needs root. Env: ROOST = path of build/bin/roost."""
+import os
+import poplib
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import unittest
+
+from serverlib import free_port, passwd_auth
+
+ROOST = os.environ.get("ROOST", "build/bin/roost")
+BIN = os.path.dirname(os.path.abspath(ROOST))
+SANITIZED = os.sep + "san" + os.sep in os.path.abspath(ROOST)
+USERS = {"alice": 65534, "bob": 60001}
+
+
+def workers(tmp, role):
+    """pids of `roost <role>` processes started for this tmp's server"""
+    res = []
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            with open("/proc/%s/cmdline" % pid, "rb") as f:
+                args = [a.decode(errors="replace")
+                        for a in f.read().split(b"\0") if a]
+        except OSError:
+            continue
+        if len(args) > 3 and args[1] == role and args[3].startswith(tmp):
+            try:
+                with open("/proc/%s/stat" % pid) as f:
+                    if f.read().split(")")[-1].split()[0] == "Z":
+                        continue
+            except OSError:
+                continue
+            res.append(int(pid))
+    return sorted(res)
+
+
+def address_space_limit(pid):
+    with open("/proc/%d/limits" % pid) as f:
+        for line in f:
+            if line.startswith("Max address space"):
+                return line.split()[3]
+    return None
+
+
+class Server:
+    def __init__(self, services):
+        self.tmp = tempfile.mkdtemp(prefix="roost-svclim.")
+        os.chmod(self.tmp, 0o755)
+        self.port = free_port()
+        lines = []
+        for user, uid in USERS.items():
+            home = os.path.join(self.tmp, "home", user)
+            os.makedirs(os.path.join(home, "Maildir", "new"))
+            os.makedirs(os.path.join(home, "Maildir", "cur"))
+            os.makedirs(os.path.join(home, "Maildir", "tmp"))
+            with open(os.path.join(home, "Maildir", "new", "1.m"), "w") as f:
+                f.write("Subject: hi\n\nhello\n")
+            for root, dirs, files in os.walk(home):
+                for n in [root] + [os.path.join(root, x) for x in dirs + files]:
+                    os.lchown(n, uid, uid)
+            lines.append("%s:{PLAIN}secret:%d:%d::%s::\n" % (user, uid, uid, home))
+        with open(os.path.join(self.tmp, "passwd"), "w") as f:
+            f.write("".join(lines))
+        self.conf = os.path.join(self.tmp, "dovecot.conf")
+        with open(self.conf, "w") as f:
+            f.write("""protocols = pop3
+listen = 127.0.0.1
+base_dir = %(tmp)s/run
+log_path = %(tmp)s/log
+mail_location = maildir:~/Maildir
+ssl = no
+disable_plaintext_auth = no
+auth_failure_delay = 0
+%(auth)s%(services)s""" % {"tmp": self.tmp, "auth": passwd_auth(self.tmp),
+                           "services": services % {"port": self.port}})
+        self.master = subprocess.Popen([os.path.join(BIN, "dovecot"), "-F",
+                                        "-c", self.conf])
+        deadline = time.time() + 20
+        while time.time() < deadline:
+            if workers(self.tmp, "login") and os.path.exists(
+                    os.path.join(self.tmp, "run", "auth-master")):
+                break
+            time.sleep(0.1)
+        self.greet(self.connect()).close()
+
+    def stop(self):
+        if self.master.poll() is None:
+            self.master.send_signal(signal.SIGTERM)
+            self.master.wait(20)
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def log(self):
+        with open(os.path.join(self.tmp, "log")) as f:
+            return f.read()
+
+    def connect(self):
+        return socket.create_connection(("127.0.0.1", self.port), 5)
+
+    @staticmethod
+    def greet(sock, timeout=5.0):
+        sock.settimeout(timeout)
+        data = sock.recv(512)
+        if not data.startswith(b"+OK"):
+            raise AssertionError("no greeting: %r" % data)
+        return sock
+
+    def pop3(self, user):
+        p = poplib.POP3("127.0.0.1", self.port, timeout=10)
+        p.user(user)
+        p.pass_("secret")
+        return p
+
+    def wait(self, cond, timeout=10):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if cond():
+                return True
+            time.sleep(0.1)
+        return cond()
+
+
+class LoginLimits(unittest.TestCase):
+    """pop3-login: process_min_avail 1, process_limit 2, client_limit 1,
+    idle_kill 2 s; pop3: process_limit 1, vsz_limit 300M, idle_kill 2 s"""
+
+    @classmethod
+    def setUpClass(cls):
+        if os.geteuid() != 0:
+            raise unittest.SkipTest("needs root")
+        cls.srv = Server("""service pop3-login {
+  process_min_avail = 1
+  process_limit = 2
+  client_limit = 1
+  idle_kill = 2 secs
+  inet_listener pop3 {
+    port = %(port)d
+  }
+}
+service pop3 {
+  process_limit = 1
+  vsz_limit = 300M
+  idle_kill = 2 secs
+}
+""")
+
+    @classmethod
+    def tearDownClass(cls):
+        if hasattr(cls, "srv"):
+            cls.srv.stop()
+
+    def logins(self):
+        return workers(self.srv.tmp, "login")
+
+    def test_1_client_and_process_limit(self):
+        srv = self.srv
+        self.assertTrue(srv.wait(lambda: len(self.logins()) == 1), self.logins())
+        c1 = srv.greet(srv.connect())
+        # the busy worker makes the master start a second one
+        self.assertTrue(srv.wait(lambda: len(self.logins()) == 2), self.logins())
+        c2 = srv.greet(srv.connect())
+        # both at client_limit and process_limit reached: the next one
+        # waits in the listen queue
+        c3 = srv.connect()
+        c3.settimeout(1.5)
+        with self.assertRaises(socket.timeout):
+            c3.recv(512)
+        self.assertLessEqual(len(self.logins()), 2)
+        self.assertTrue(srv.wait(lambda: "Warning: service(pop3-login): "
+                                 "process_limit (2) reached, client "
+                                 "connections are being dropped" in srv.log()))
+        time.sleep(0.5)
+        self.assertLessEqual(len(self.logins()), 2)
+        c1.close()
+        srv.greet(c3)
+        c2.close()
+        c3.close()
+
+    def test_2_idle_kill_login(self):
+        srv = self.srv
+        # every connection closed: after idle_kill only process_min_avail
+        # workers stay
+        self.assertTrue(srv.wait(lambda: len(self.logins()) == 1, 10),
+                        self.logins())
+
+    def test_3_vsz_limit(self):
+        srv = self.srv
+        want_login = "unlimited" if SANITIZED else str(256 * 1024 * 1024)
+        for pid in self.logins():
+            self.assertEqual(address_space_limit(pid), want_login)
+        p = srv.pop3("alice")
+        self.assertIn(b"hello", b"\n".join(p.retr(1)[1]))
+        mail = workers(srv.tmp, "mail-worker")
+        self.assertEqual(len(mail), 1)
+        self.assertEqual(address_space_limit(mail[0]),
+                         "unlimited" if SANITIZED else str(300 * 1024 * 1024))
+        p.quit()
+
+    def test_4_mail_process_limit_and_idle_kill(self):
+        srv = self.srv
+        srv.wait(lambda: not workers(srv.tmp, "mail-worker"), 10)
+        p = srv.pop3("alice")
+        self.assertEqual(len(workers(srv.tmp, "mail-worker")), 1)
+        # bob needs a second mail worker: process_limit = 1 refuses him
+        q = poplib.POP3("127.0.0.1", srv.port, timeout=10)
+        q.user("bob")
+        with self.assertRaises(poplib.error_proto) as cm:
+            q.pass_("secret")
+        self.assertIn(b"-ERR", cm.exception.args[0])
+        q.close()
+        self.assertTrue(srv.wait(lambda: "Warning: service(pop3): "
+                                 "process_limit (1) reached, client "
+                                 "connections are being dropped" in srv.log()))
+        # alice's second session shares her worker
+        p2 = srv.pop3("alice")
+        p2.quit()
+        p.quit()
+        # idle_kill: the idle worker ends, then bob gets one
+        self.assertTrue(srv.wait(lambda: not workers(srv.tmp, "mail-worker"),
+                                 10))
+        q = srv.pop3("bob")
+        self.assertEqual(q.stat()[0], 1)
+        q.quit()
+
+
+class ServiceCountOne(unittest.TestCase):
+    """pop3-login: service_count = 1; pop3: client_limit = 1 (explicit)"""
+
+    @classmethod
+    def setUpClass(cls):
+        if os.geteuid() != 0:
+            raise unittest.SkipTest("needs root")
+        cls.srv = Server("""service pop3-login {
+  service_count = 1
+  process_min_avail = 1
+  inet_listener pop3 {
+    port = %(port)d
+  }
+}
+service pop3 {
+  client_limit = 1
+}
+""")
+
+    @classmethod
+    def tearDownClass(cls):
+        if hasattr(cls, "srv"):
+            cls.srv.stop()
+
+    def test_fresh_login_worker_per_connection(self):
+        srv = self.srv
+        self.assertTrue(srv.wait(lambda: len(workers(srv.tmp, "login")) == 1))
+        seen = set()
+        for _ in range(3):
+            before = workers(srv.tmp, "login")
+            c = srv.greet(srv.connect())
+            # the worker that took it takes no other: a new one starts
+            self.assertTrue(srv.wait(
+                lambda: len(set(workers(srv.tmp, "login")) - set(before)) == 1))
+            c.close()
+            # and the used one exits
+            self.assertTrue(srv.wait(
+                lambda: not set(before) & set(workers(srv.tmp, "login"))))
+            seen.update(before)
+        self.assertEqual(len(seen), 3)
+
+    def test_mail_client_limit_explicit(self):
+        srv = self.srv
+        p1 = srv.pop3("alice")
+        p2 = srv.pop3("alice")
+        mail = workers(srv.tmp, "mail-worker")
+        self.assertEqual(len(mail), 2)
+        p1.quit()
+        p2.quit()
+
+
+if __name__ == "__main__":
+    unittest.main()
