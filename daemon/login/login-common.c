@@ -673,6 +673,29 @@ static void control_input(void *context ATTR_UNUSED)
 
 		if (!client->handing_over || client->handover_tag != tag)
 			continue;
+		if (strcmp(args[0], "OK") != 0 &&
+		    strcmp(args[2], "[DROP]") == 0) {
+			/* the mail service is at process_limit: the
+			   connection is closed without a reply, as Dovecot's
+			   login process does when the master drops it */
+			char *reason;
+
+			i_error("master(%s): read() failed: Remote closed "
+				"connection (destination service { "
+				"process_limit } reached?) (client-pid=%ld, "
+				"client-id=%u, rip=%s, created %llu msecs ago, "
+				"received 0/4 bytes)", worker->proto->name,
+				(long)getpid(), client->auth_id,
+				net_ip2addr(&client->remote_ip),
+				(unsigned long long)(io_loop_time_msecs() -
+						     client->created_msecs));
+			reason = i_strdup_printf("Internal login failure "
+				"(pid=%ld id=%u)", (long)getpid(),
+				client->auth_id);
+			client_destroy(client, reason, false);
+			i_free(reason);
+			return;
+		}
 		if (strcmp(args[0], "OK") != 0) {
 			client->handing_over = false;
 			worker->proto->handover_failed(client, args[2]);

@@ -253,8 +253,19 @@ static void service_drop_warning(unsigned int slot, const char *name,
 	if (master->last_drop_warning[slot] == now)
 		return;
 	master->last_drop_warning[slot] = now;
-	i_warning("service(%s): process_limit (%u) reached, client "
-		  "connections are being dropped", name, limit);
+	if (limit > 1) {
+		i_warning("service(%s): process_limit (%u) reached, client "
+			  "connections are being dropped", name, limit);
+		return;
+	}
+	/* one process: Dovecot names the per-process limit instead */
+	const struct settings_service *svc = service_find(name);
+	unsigned int client_limit = svc == NULL ? 1 :
+		svc->client_limit > 0 ? svc->client_limit :
+		master->set->default_client_limit;
+	i_warning("service(%s): %s (%u) reached, client connections are "
+		  "being dropped", name, svc != NULL && svc->service_count == 1 ?
+		  "client_limit/service_count" : "client_limit", client_limit);
 }
 
 /* mail_privileged_group's gid (a name or a number), else def. */
@@ -1052,9 +1063,7 @@ static void lookup_finish(struct master_lookup *lookup, char **args,
 					slot += i;
 			}
 			service_drop_warning(slot, lookup->protocol, plimit);
-			login_reply(lookup->login, lookup->tag, false,
-				    "Internal error occurred. Refer to server "
-				    "log for more information.");
+			login_reply(lookup->login, lookup->tag, false, "[DROP]");
 			lookup_free(lookup);
 			return;
 		}

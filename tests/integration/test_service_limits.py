@@ -225,15 +225,28 @@ service pop3 {
         p = srv.pop3("alice")
         self.assertEqual(len(workers(srv.tmp, "mail-worker")), 1)
         # bob needs a second mail worker: process_limit = 1 refuses him
+        # (Dovecot: the connection is closed without a reply)
         q = poplib.POP3("127.0.0.1", srv.port, timeout=10)
         q.user("bob")
         with self.assertRaises(poplib.error_proto) as cm:
             q.pass_("secret")
-        self.assertIn(b"-ERR", cm.exception.args[0])
+        self.assertEqual(cm.exception.args[0], "-ERR EOF")
         q.close()
+        # with process_limit 1 Dovecot names the per-process limits
         self.assertTrue(srv.wait(lambda: "Warning: service(pop3): "
-                                 "process_limit (1) reached, client "
-                                 "connections are being dropped" in srv.log()))
+                                 "client_limit/service_count (1) reached, "
+                                 "client connections are being dropped"
+                                 in srv.log()))
+        self.assertTrue(srv.wait(lambda: re.search(
+            r"pop3-login: Error: master\(pop3\): read\(\) failed: Remote "
+            r"closed connection \(destination service \{ process_limit \} "
+            r"reached\?\) \(client-pid=\d+, client-id=\d+, rip=127\.0\.0\.1, "
+            r"created \d+ msecs ago, received 0/4 bytes\)", srv.log())))
+        self.assertTrue(srv.wait(lambda: re.search(
+            r"pop3-login: Info: Disconnected: Internal login failure "
+            r"\(pid=\d+ id=\d+\): user=<bob>, method=PLAIN, "
+            r"rip=127\.0\.0\.1, lip=127\.0\.0\.1, secured, session=<",
+            srv.log())))
         # alice's second session shares her worker
         p2 = srv.pop3("alice")
         p2.quit()
