@@ -249,6 +249,7 @@ service pop3 {
             srv.log())))
         # alice's second session shares her worker
         p2 = srv.pop3("alice")
+        self.assertEqual(len(workers(srv.tmp, "mail-worker")), 1)
         p2.quit()
         p.quit()
         # idle_kill: the idle worker ends, then bob gets one
@@ -260,7 +261,8 @@ service pop3 {
 
 
 class ServiceCountOne(unittest.TestCase):
-    """pop3-login: service_count = 1; pop3: client_limit = 1 (explicit)"""
+    """pop3-login: service_count = 1; pop3: client_limit = 1 and
+    service_count = 1 (explicit: Dovecot's defaults, but set)"""
 
     @classmethod
     def setUpClass(cls):
@@ -275,6 +277,7 @@ class ServiceCountOne(unittest.TestCase):
 }
 service pop3 {
   client_limit = 1
+  service_count = 1
 }
 """)
 
@@ -307,6 +310,22 @@ service pop3 {
         mail = workers(srv.tmp, "mail-worker")
         self.assertEqual(len(mail), 2)
         p1.quit()
+        p2.quit()
+        self.assertTrue(srv.wait(lambda: not workers(srv.tmp, "mail-worker")))
+
+    def test_mail_service_count_explicit(self):
+        srv = self.srv
+        srv.wait(lambda: not workers(srv.tmp, "mail-worker"))
+        p1 = srv.pop3("alice")
+        first = workers(srv.tmp, "mail-worker")
+        self.assertEqual(len(first), 1)
+        p1.quit()
+        # one session per worker: it exits after it, the next gets another
+        self.assertTrue(srv.wait(lambda: not workers(srv.tmp, "mail-worker")))
+        p2 = srv.pop3("alice")
+        second = workers(srv.tmp, "mail-worker")
+        self.assertEqual(len(second), 1)
+        self.assertNotEqual(first, second)
         p2.quit()
 
 
