@@ -663,6 +663,15 @@ static void control_input(void *context ATTR_UNUSED)
 	if (fd >= 0)
 		close(fd);
 	buf[n] = '\0';
+	if (strcmp(buf, "IDLEKILL") == 0) {
+		/* idle_kill: exit unless a connection came meanwhile (then
+		   the master got "BUSY" and keeps us) */
+		if (connections_count() == 0) {
+			listeners_stop();
+			io_loop_stop(worker->loop);
+		}
+		return;
+	}
 	count = auth_split_tabs(buf, args, N_ELEMENTS(args));
 	if (count < 3)
 		return;

@@ -67,6 +67,8 @@ struct master_child {
 	/* login workers: at client_limit / done with service_count
 	   ("FULL", "RETIRED"), no connection open ("IDLE") */
 	bool full, retired, idle;
+	/* asked to exit by idle_kill ("IDLEKILL"); a "BUSY" cancels it */
+	bool idle_killing;
 	/* mail workers: sessions open, sessions ever given, and whether
 	   it takes no more (service_count used up, idle_kill) */
 	unsigned int sessions, served;
@@ -1221,8 +1223,10 @@ static bool login_state_input(struct master_child *login, const char *msg)
 		login->retired = true;
 	else if (strcmp(msg, "IDLE") == 0)
 		login->idle = true;
-	else if (strcmp(msg, "BUSY") == 0)
+	else if (strcmp(msg, "BUSY") == 0) {
 		login->idle = false;
+		login->idle_killing = false;
+	}
 	else
 		return false;
 	login->started_msecs = io_loop_time_msecs();	/* state since */
@@ -1299,7 +1303,8 @@ static unsigned int login_running(const char *service, bool avail_only)
 		struct master_child *c = master->children.v[i];
 		if (c->is_login && !c->stopping &&
 		    strcmp(c->service, service) == 0 &&
-		    (!avail_only || (!c->full && !c->retired)))
+		    (!avail_only || (!c->full && !c->retired &&
+				     !c->idle_killing)))
 			count++;
 	}
 	return count;
@@ -1403,12 +1408,15 @@ static void login_idle_check(void *context ATTR_UNUSED)
 			struct master_child *c = master->children.v[j];
 
 			if (!c->is_login || c->stopping || c->full ||
-			    c->retired || strcmp(c->service, service) != 0)
+			    c->retired || c->idle_killing ||
+			    strcmp(c->service, service) != 0)
 				continue;
+			/* the worker exits only if it still has no
+			   connection (one may be on its way) */
 			if (c->idle &&
-			    now - c->started_msecs >= idle_kill * 1000ULL) {
-				c->stopping = true;
-				(void)kill(c->pid, SIGTERM);
+			    now - c->started_msecs >= idle_kill * 1000ULL &&
+			    fdpass_send(c->control_fd, -1, "IDLEKILL", 8) == 8) {
+				c->idle_killing = true;
 				avail--;
 			}
 		}

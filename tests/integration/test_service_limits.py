@@ -66,6 +66,13 @@ def address_space_limit(pid):
     return None
 
 
+def unexpected_errors(log):
+    """Error/Fatal/Panic lines other than the expected process_limit one"""
+    return [l for l in log.splitlines()
+            if re.search(r"(Error|Fatal|Panic): ", l)
+            and "destination service { process_limit } reached" not in l]
+
+
 class Server:
     def __init__(self, services):
         self.tmp = tempfile.mkdtemp(prefix="roost-svclim.")
@@ -259,6 +266,9 @@ service pop3 {
         self.assertEqual(q.stat()[0], 1)
         q.quit()
 
+    def test_9_no_errors(self):
+        self.assertEqual(unexpected_errors(self.srv.log()), [])
+
 
 class ServiceCountOne(unittest.TestCase):
     """pop3-login: service_count = 1; pop3: client_limit = 1 and
@@ -327,6 +337,9 @@ service pop3 {
         self.assertEqual(len(second), 1)
         self.assertNotEqual(first, second)
         p2.quit()
+
+    def test_z_no_errors(self):
+        self.assertEqual(unexpected_errors(self.srv.log()), [])
 
 
 if __name__ == "__main__":
