@@ -118,7 +118,10 @@ auth_failure_delay = 0
         if self.master.poll() is None:
             self.master.send_signal(signal.SIGTERM)
             self.master.wait(20)
-        shutil.rmtree(self.tmp, ignore_errors=True)
+        if os.environ.get("ROOST_TEST_KEEP"):
+            print("kept", self.tmp)
+        else:
+            shutil.rmtree(self.tmp, ignore_errors=True)
 
     def log(self):
         with open(os.path.join(self.tmp, "log")) as f:
@@ -301,7 +304,10 @@ service pop3 {
         self.assertTrue(srv.wait(lambda: len(workers(srv.tmp, "login")) == 1))
         seen = set()
         for _ in range(3):
+            self.assertTrue(srv.wait(
+                lambda: len(workers(srv.tmp, "login")) == 1))
             before = workers(srv.tmp, "login")
+            self.assertEqual(len(before), 1)
             c = srv.greet(srv.connect())
             # the worker that took it takes no other: a new one starts
             self.assertTrue(srv.wait(
