@@ -13,9 +13,11 @@ clients:
   warning; an explicit client_limit = 1 gives a second session of the
   same uid a second worker; idle_kill ends an idle mail worker;
 - vsz_limit: RLIMIT_AS of login and mail workers (/proc/PID/limits),
-  Dovecot's default 256M, ignored by ASan builds.
+  Dovecot's default 256M (an IMAP session works under it), ignored by
+  ASan builds.
 
 Needs root. Env: ROOST = path of build/bin/roost."""
+import imaplib
 import os
 import poplib
 import re
@@ -35,8 +37,9 @@ SANITIZED = os.sep + "san" + os.sep in os.path.abspath(ROOST)
 USERS = {"alice": 65534, "bob": 60001}
 
 
-def workers(tmp, role):
-    """pids of `roost <role>` processes started for this tmp's server"""
+def workers(tmp, role, service=None):
+    """pids of `roost <role>` processes started for this tmp's server
+    (login workers: of service only, when given)"""
     res = []
     for pid in os.listdir("/proc"):
         if not pid.isdigit():
@@ -47,7 +50,8 @@ def workers(tmp, role):
                         for a in f.read().split(b"\0") if a]
         except OSError:
             continue
-        if len(args) > 3 and args[1] == role and args[3].startswith(tmp):
+        if len(args) > 3 and args[1] == role and args[3].startswith(tmp) \
+                and (service is None or (len(args) > 4 and args[4] == service)):
             try:
                 with open("/proc/%s/stat" % pid) as f:
                     if f.read().split(")")[-1].split()[0] == "Z":
@@ -74,10 +78,11 @@ def unexpected_errors(log):
 
 
 class Server:
-    def __init__(self, services):
+    def __init__(self, services, protocols="pop3"):
         self.tmp = tempfile.mkdtemp(prefix="roost-svclim.")
         os.chmod(self.tmp, 0o755)
         self.port = free_port()
+        self.imap_port = free_port()
         lines = []
         for user, uid in USERS.items():
             home = os.path.join(self.tmp, "home", user)
@@ -94,7 +99,7 @@ class Server:
             f.write("".join(lines))
         self.conf = os.path.join(self.tmp, "dovecot.conf")
         with open(self.conf, "w") as f:
-            f.write("""protocols = pop3
+            f.write("""protocols = %(protocols)s
 listen = 127.0.0.1
 base_dir = %(tmp)s/run
 log_path = %(tmp)s/log
@@ -103,7 +108,9 @@ ssl = no
 disable_plaintext_auth = no
 auth_failure_delay = 0
 %(auth)s%(services)s""" % {"tmp": self.tmp, "auth": passwd_auth(self.tmp),
-                           "services": services % {"port": self.port}})
+                           "services": services % {"port": self.port,
+                                                   "imap_port": self.imap_port},
+                           "protocols": protocols})
         self.master = subprocess.Popen([os.path.join(BIN, "dovecot"), "-F",
                                         "-c", self.conf])
         deadline = time.time() + 20
@@ -292,7 +299,14 @@ service pop3 {
   client_limit = 1
   service_count = 1
 }
-""")
+service imap-login {
+  service_count = 1
+  process_min_avail = 1
+  inet_listener imap {
+    port = %(imap_port)d
+  }
+}
+""", protocols="pop3 imap")
 
     @classmethod
     def tearDownClass(cls):
@@ -301,23 +315,43 @@ service pop3 {
 
     def test_fresh_login_worker_per_connection(self):
         srv = self.srv
-        self.assertTrue(srv.wait(lambda: len(workers(srv.tmp, "login")) == 1))
+        self.assertTrue(srv.wait(lambda: len(workers(srv.tmp, "login", "pop3-login")) == 1))
         seen = set()
         for _ in range(3):
             self.assertTrue(srv.wait(
-                lambda: len(workers(srv.tmp, "login")) == 1))
-            before = workers(srv.tmp, "login")
+                lambda: len(workers(srv.tmp, "login", "pop3-login")) == 1))
+            before = workers(srv.tmp, "login", "pop3-login")
             self.assertEqual(len(before), 1)
             c = srv.greet(srv.connect())
             # the worker that took it takes no other: a new one starts
             self.assertTrue(srv.wait(
-                lambda: len(set(workers(srv.tmp, "login")) - set(before)) == 1))
+                lambda: len(set(workers(srv.tmp, "login", "pop3-login")) - set(before)) == 1))
             c.close()
             # and the used one exits
             self.assertTrue(srv.wait(
-                lambda: not set(before) & set(workers(srv.tmp, "login"))))
+                lambda: not set(before) & set(workers(srv.tmp, "login", "pop3-login"))))
             seen.update(before)
         self.assertEqual(len(seen), 3)
+
+    def test_y_imap_default_vsz_limit(self):
+        srv = self.srv
+        srv.wait(lambda: not workers(srv.tmp, "mail-worker"))
+        logins = workers(srv.tmp, "login", "imap-login")
+        want = "unlimited" if SANITIZED else str(256 * 1024 * 1024)
+        for pid in logins:
+            self.assertEqual(address_space_limit(pid), want)
+        im = imaplib.IMAP4("127.0.0.1", srv.imap_port)
+        im.login("alice", "secret")
+        self.assertEqual(im.select("INBOX")[0], "OK")
+        self.assertIn(b"hello", im.fetch("1", "(BODY[])")[1][0][1])
+        mail = workers(srv.tmp, "mail-worker")
+        self.assertEqual(len(mail), 1)
+        # Dovecot's default_vsz_limit on the mail worker, which works
+        self.assertEqual(address_space_limit(mail[0]), want)
+        im.logout()
+        # imap-login service_count = 1: the one that served it is gone
+        self.assertTrue(srv.wait(lambda: len(set(logins) - set(
+            workers(srv.tmp, "login", "imap-login"))) == 1))
 
     def test_mail_client_limit_explicit(self):
         srv = self.srv
