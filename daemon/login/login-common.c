@@ -647,6 +647,35 @@ static void client_handover(struct login_client *client)
 	}
 }
 
+/* Every worker of the service is full (the master says "QUEUEFULL"):
+ * make room by dropping the oldest client that has not begun to log in,
+ * with Dovecot's "Connection queue full". */
+static void client_destroy_oldest(void)
+{
+	struct login_client *oldest = NULL;
+	const char *bye = worker->proto->idle_bye;
+	const char *text = strstr(bye, "Disconnected for inactivity.");
+	char *line;
+
+	if (!state_full)
+		return;
+	for (size_t i = 0; i < worker->clients.count; i++) {
+		struct login_client *c = worker->clients.v[i];
+
+		if (c->authenticating || c->handing_over || c->auth_attempts > 0)
+			continue;
+		if (oldest == NULL || c->created_msecs < oldest->created_msecs)
+			oldest = c;
+	}
+	if (oldest == NULL)
+		return;
+	line = i_strdup_printf("%.*sConnection queue full",
+			       text == NULL ? 0 : (int)(text - bye), bye);
+	login_client_send_line(oldest, line);
+	i_free(line);
+	login_client_destroy(oldest, "Connection queue full");
+}
+
 static void control_input(void *context ATTR_UNUSED)
 {
 	char buf[1024], *args[4];
@@ -663,6 +692,10 @@ static void control_input(void *context ATTR_UNUSED)
 	if (fd >= 0)
 		close(fd);
 	buf[n] = '\0';
+	if (strcmp(buf, "QUEUEFULL") == 0) {
+		client_destroy_oldest();
+		return;
+	}
 	if (strcmp(buf, "IDLEKILL") == 0) {
 		/* idle_kill: exit unless a connection came meanwhile (then
 		   the master got "BUSY" and keeps us) */

@@ -248,7 +248,7 @@ static void child_set_vsz_limit(uint64_t limit)
 /* Dovecot's warning when a service can't take a connection, at most
  * once a second per service. */
 static void service_drop_warning(unsigned int slot, const char *name,
-				 unsigned int limit)
+				 unsigned int limit, bool login)
 {
 	time_t now = time(NULL);
 
@@ -265,9 +265,12 @@ static void service_drop_warning(unsigned int slot, const char *name,
 	unsigned int client_limit = svc == NULL ? 1 :
 		svc->client_limit > 0 ? svc->client_limit :
 		master->set->default_client_limit;
+	unsigned int service_count = login ? service_service_count(name) :
+		svc == NULL ? 0 : svc->service_count;
 	i_warning("service(%s): %s (%u) reached, client connections are "
-		  "being dropped", name, svc != NULL && svc->service_count == 1 ?
-		  "client_limit/service_count" : "client_limit", client_limit);
+		  "being dropped", name, service_count == 1 ?
+		  "client_limit/service_count" : "client_limit",
+		  service_count == 1 ? 1 : client_limit);
 }
 
 /* mail_privileged_group's gid (a name or a number), else def. */
@@ -1064,7 +1067,8 @@ static void lookup_finish(struct master_lookup *lookup, char **args,
 				if (strcmp(mail_services[i], lookup->protocol) == 0)
 					slot += i;
 			}
-			service_drop_warning(slot, lookup->protocol, plimit);
+			service_drop_warning(slot, lookup->protocol, plimit,
+					     false);
 			login_reply(lookup->login, lookup->tag, false, "[DROP]");
 			lookup_free(lookup);
 			return;
@@ -1332,15 +1336,28 @@ static void login_full_input(void *context)
 {
 	unsigned int idx = (unsigned int)(uintptr_t)context;
 
+	const char *service = login_services[idx].service;
+
 	for (unsigned int i = 0; i < N_ELEMENTS(master->full_ios); i++)
 		io_remove(&master->full_ios[i]);
-	service_drop_warning(idx, login_services[idx].service,
-			     service_process_limit(login_services[idx].service));
+	service_drop_warning(idx, service, service_process_limit(service),
+			     true);
+	/* as Dovecot: the full workers drop their oldest client that has
+	   not started to log in, to make room */
+	for (size_t i = 0; i < master->children.count; i++) {
+		struct master_child *c = master->children.v[i];
+
+		if (c->is_login && c->full && !c->retired && !c->stopping &&
+		    strcmp(c->service, service) == 0)
+			(void)fdpass_send(c->control_fd, -1, "QUEUEFULL", 9);
+	}
 }
 
-/* Every login worker of a service busy and process_limit reached: new
- * connections wait in the listen queue until a worker has room again
- * (as Dovecot's login services); the first one logs Dovecot's warning. */
+/* Every login worker of a service busy and process_limit reached: a new
+ * connection waits in the listen queue; the master logs Dovecot's
+ * warning and asks the workers to drop their oldest client that hasn't
+ * begun to log in ("Connection queue full"), so the new one is served
+ * (or it waits until a worker has room). */
 static void login_full_watch(unsigned int svc_idx, bool full)
 {
 	const char *service = login_services[svc_idx].service;

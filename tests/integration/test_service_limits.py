@@ -5,9 +5,9 @@ clients:
 
 - login services: process_limit caps the login workers; a worker at
   client_limit stops accepting, the master starts another, and when
-  process_limit is reached the next connection waits in the listen queue
-  (Dovecot's "process_limit (N) reached" warning) and is greeted once a
-  slot frees; idle_kill stops the extra idle workers; service_count = 1
+  process_limit is reached the next connection makes the oldest client
+  that hasn't begun to log in go ("-ERR Connection queue full", Dovecot's
+  "process_limit (N) reached" warning) and is greeted; idle_kill stops the extra idle workers; service_count = 1
   gives every connection a fresh worker;
 - mail services: process_limit refuses a new uid's session with the
   warning; an explicit client_limit = 1 gives a second session of the
@@ -199,20 +199,25 @@ service pop3 {
         # the busy worker makes the master start a second one
         self.assertTrue(srv.wait(lambda: len(self.logins()) == 2), self.logins())
         c2 = srv.greet(srv.connect())
-        # both at client_limit and process_limit reached: the next one
-        # waits in the listen queue
+        time.sleep(0.3)
+        # both at client_limit and process_limit reached: as Dovecot, the
+        # oldest client that hasn't begun to log in makes room
         c3 = srv.connect()
-        c3.settimeout(1.5)
-        with self.assertRaises(socket.timeout):
-            c3.recv(512)
+        c1.settimeout(5)
+        self.assertEqual(c1.recv(512), b"-ERR Connection queue full\r\n")
+        self.assertEqual(c1.recv(512), b"")
+        srv.greet(c3)
         self.assertLessEqual(len(self.logins()), 2)
         self.assertTrue(srv.wait(lambda: "Warning: service(pop3-login): "
                                  "process_limit (2) reached, client "
                                  "connections are being dropped" in srv.log()))
+        self.assertTrue(srv.wait(lambda: re.search(
+            r"pop3-login: Info: Disconnected: Connection queue full \(no auth "
+            r"attempts in \d+ secs\): user=<>, rip=127\.0\.0\.1, "
+            r"lip=127\.0\.0\.1, secured, session=<", srv.log())))
         time.sleep(0.5)
         self.assertLessEqual(len(self.logins()), 2)
         c1.close()
-        srv.greet(c3)
         c2.close()
         c3.close()
 
