@@ -85,7 +85,16 @@ struct master_lookup {
 	char *rip;
 	/* the login's session flags ("tag=a1 capa"), "" for none */
 	char *login_flags;
+	/* waiting for a mail worker slot (process_limit): the userdb
+	   reply kept, and when to give up */
+	char **wait_args;
+	unsigned int wait_count;
+	struct timeout *wait_to;
 };
+
+/* Dovecot's master gives a connection to a full service this long to
+ * find a process before dropping it */
+#define MAIL_SLOT_WAIT_MSECS 10000
 
 /* The login services Roost runs, each for one protocol. */
 static const struct login_service {
@@ -911,6 +920,10 @@ static void lookup_free(struct master_lookup *lookup)
 	}
 	if (lookup->client_fd >= 0)
 		close(lookup->client_fd);
+	timeout_remove(&lookup->wait_to);
+	for (unsigned int i = 0; i < lookup->wait_count; i++)
+		i_free(lookup->wait_args[i]);
+	i_free(lookup->wait_args);
 	i_free(lookup->protocol);
 	i_free(lookup->session);
 	i_free(lookup->flags);
@@ -1021,6 +1034,36 @@ static void mail_worker_control_input(void *context)
 	mail_worker_session_ended(mw);
 }
 
+static void lookup_wait_timeout(void *context)
+{
+	struct master_lookup *lookup = context;
+
+	timeout_remove(&lookup->wait_to);
+	login_reply(lookup->login, lookup->tag, false, "[DROP]");
+	lookup_free(lookup);
+}
+
+static void lookup_finish(struct master_lookup *lookup, char **args,
+			  unsigned int count);
+
+/* A mail worker went away: sessions waiting for a slot try again, in
+ * the order they came. */
+static void mail_slot_waiters_retry(void)
+{
+	for (size_t i = 0; i < master->lookups.count; ) {
+		struct master_lookup *lookup = master->lookups.v[i];
+		size_t before = master->lookups.count;
+
+		if (lookup->wait_args == NULL) {
+			i++;
+			continue;
+		}
+		lookup_finish(lookup, lookup->wait_args, lookup->wait_count);
+		if (master->lookups.count == before)
+			break;	/* still waiting: the rest wait too */
+	}
+}
+
 static void lookup_finish(struct master_lookup *lookup, char **args,
 			  unsigned int count)
 {
@@ -1067,10 +1110,18 @@ static void lookup_finish(struct master_lookup *lookup, char **args,
 				if (strcmp(mail_services[i], lookup->protocol) == 0)
 					slot += i;
 			}
+			if (lookup->wait_args != NULL)
+				return;	/* still waiting */
 			service_drop_warning(slot, lookup->protocol, plimit,
 					     false);
-			login_reply(lookup->login, lookup->tag, false, "[DROP]");
-			lookup_free(lookup);
+			/* wait for a worker to end, as Dovecot's master
+			   does, then drop the connection */
+			lookup->wait_args = i_new(char *, count + 1);
+			for (unsigned int i = 0; i < count; i++)
+				lookup->wait_args[i] = i_strdup(args[i]);
+			lookup->wait_count = count;
+			lookup->wait_to = timeout_add(master->loop,
+				MAIL_SLOT_WAIT_MSECS, lookup_wait_timeout, lookup);
 			return;
 		}
 		mw = mail_worker_spawn((uid_t)uid, (gid_t)gid,
@@ -1509,7 +1560,10 @@ static void sigchld_handler(int signo ATTR_UNUSED, void *context ATTR_UNUSED)
 						"error %d", c->service, (long)pid,
 						WEXITSTATUS(status));
 			}
+			bool was_mail = c->is_mail;
 			child_remove(c);
+			if (was_mail && !master->stopping)
+				mail_slot_waiters_retry();
 			break;
 		}
 	}

@@ -9,8 +9,9 @@ clients:
   that hasn't begun to log in go ("-ERR Connection queue full", Dovecot's
   "process_limit (N) reached" warning) and is greeted; idle_kill stops the extra idle workers; service_count = 1
   gives every connection a fresh worker;
-- mail services: process_limit refuses a new uid's session with the
-  warning; an explicit client_limit = 1 gives a second session of the
+- mail services: at process_limit a new uid's session waits (the
+  warning) and is served when a worker ends, or is dropped after 10 s
+  without a reply, as Dovecot; an explicit client_limit = 1 gives a second session of the
   same uid a second worker; idle_kill ends an idle mail worker;
 - vsz_limit: RLIMIT_AS of login and mail workers (/proc/PID/limits),
   Dovecot's default 256M (an IMAP session works under it), ignored by
@@ -26,6 +27,7 @@ import signal
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 import unittest
 
@@ -246,19 +248,42 @@ service pop3 {
         srv.wait(lambda: not workers(srv.tmp, "mail-worker"), 10)
         p = srv.pop3("alice")
         self.assertEqual(len(workers(srv.tmp, "mail-worker")), 1)
-        # bob needs a second mail worker: process_limit = 1 refuses him
-        # (Dovecot: the connection is closed without a reply)
-        q = poplib.POP3("127.0.0.1", srv.port, timeout=10)
+        # alice's second session shares her worker
+        p2 = srv.pop3("alice")
+        self.assertEqual(len(workers(srv.tmp, "mail-worker")), 1)
+        # bob needs a second mail worker: process_limit = 1 makes him
+        # wait (Dovecot's warning) until alice's worker is gone
+        q = poplib.POP3("127.0.0.1", srv.port, timeout=20)
         q.user("bob")
-        with self.assertRaises(poplib.error_proto) as cm:
-            q.pass_("secret")
-        self.assertEqual(cm.exception.args[0], "-ERR EOF")
-        q.close()
+        result = {}
+        th = threading.Thread(target=lambda: result.update(
+            r=q.pass_("secret"), t=time.time()))
+        th.start()
         # with process_limit 1 Dovecot names the per-process limits
         self.assertTrue(srv.wait(lambda: "Warning: service(pop3): "
                                  "client_limit/service_count (1) reached, "
                                  "client connections are being dropped"
                                  in srv.log()))
+        self.assertNotIn("r", result)
+        quit_at = time.time()
+        p2.quit()
+        p.quit()
+        # idle_kill (2 s): alice's idle worker ends, then bob gets one
+        th.join(15)
+        self.assertTrue(result.get("r", b"").startswith(b"+OK"), result)
+        self.assertGreater(result["t"] - quit_at, 1.5)
+        self.assertEqual(q.stat()[0], 1)
+        # alice waits for bob's worker, which stays: after 10 s the
+        # connection is closed without a reply, as Dovecot does
+        r = poplib.POP3("127.0.0.1", srv.port, timeout=20)
+        r.user("alice")
+        start = time.time()
+        with self.assertRaises(poplib.error_proto) as cm:
+            r.pass_("secret")
+        self.assertEqual(cm.exception.args[0], "-ERR EOF")
+        self.assertGreater(time.time() - start, 9)
+        r.close()
+        q.quit()
         self.assertTrue(srv.wait(lambda: re.search(
             r"pop3-login: Error: master\(pop3\): read\(\) failed: Remote "
             r"closed connection \(destination service \{ process_limit \} "
@@ -266,20 +291,9 @@ service pop3 {
             r"created \d+ msecs ago, received 0/4 bytes\)", srv.log())))
         self.assertTrue(srv.wait(lambda: re.search(
             r"pop3-login: Info: Disconnected: Internal login failure "
-            r"\(pid=\d+ id=\d+\): user=<bob>, method=PLAIN, "
+            r"\(pid=\d+ id=\d+\): user=<alice>, method=PLAIN, "
             r"rip=127\.0\.0\.1, lip=127\.0\.0\.1, secured, session=<",
             srv.log())))
-        # alice's second session shares her worker
-        p2 = srv.pop3("alice")
-        self.assertEqual(len(workers(srv.tmp, "mail-worker")), 1)
-        p2.quit()
-        p.quit()
-        # idle_kill: the idle worker ends, then bob gets one
-        self.assertTrue(srv.wait(lambda: not workers(srv.tmp, "mail-worker"),
-                                 10))
-        q = srv.pop3("bob")
-        self.assertEqual(q.stat()[0], 1)
-        q.quit()
 
     def test_9_no_errors(self):
         self.assertEqual(unexpected_errors(self.srv.log()), [])
