@@ -177,8 +177,12 @@ static bool service_setting_explicit(const char *name, const char *key)
 
 	if (master->config == NULL || master->config->block_count == 0)
 		return false;
+	/* asked at each hand-over: a short-lived pool, not the settings
+	   one, which would grow with every session */
+	pool_t pool = pool_create("service path", 256);
 	path = i_strdup_printf("service/%s/%s",
-		settings_section_escape(master->pool, name), key);
+		settings_section_escape(pool, name), key);
+	pool_destroy(&pool);
 	ret = config_node_lookup(master->config->blocks[0]->root, path,
 				 &node, &idx) && node->slots[idx].changed;
 	i_free(path);
