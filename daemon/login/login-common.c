@@ -32,6 +32,21 @@
 
 static struct login_worker *worker;
 
+/* The service limits the master computed for this worker (environment
+ * ROOST_CLIENT_LIMIT, ROOST_SERVICE_COUNT; 0 = none): at client_limit
+ * open connections it stops accepting until one closes; after
+ * service_count accepted connections it accepts no more and exits once
+ * they are all gone. It tells the master "FULL", "AVAIL" and "RETIRED"
+ * so the master can start another worker, and "IDLE"/"BUSY" when its
+ * last connection closes / the first opens (idle_kill). */
+static unsigned int limit_clients, limit_service_count;
+static unsigned int accepted_count, tls_proxy_count;
+static bool state_full, state_retired, state_idle = true;
+
+static void limits_check(void);
+struct haproxy_pending;
+static ARRAY(struct haproxy_pending *) haproxy_pendings;
+
 static struct login_client *client_by_auth_id(unsigned int id)
 {
 	for (size_t i = 0; i < worker->clients.count; i++) {
@@ -197,6 +212,7 @@ static void client_free(struct login_client *client)
 		worker->proto->client_free(client);
 	i_free(client->proto);
 	i_free(client);
+	limits_check();
 }
 
 static void client_destroy(struct login_client *client, const char *reason,
@@ -264,6 +280,8 @@ static void proxy_closed(struct tls_proxy *proxy, const char *reason,
 	state->conn = NULL;
 	tls_state_unref(&state);
 	tls_proxy_free(&proxy);
+	tls_proxy_count--;
+	limits_check();
 }
 
 /* Put TLS on the client socket fd: a proxy pumps between it and one end
@@ -295,6 +313,7 @@ static int tls_wrap(int fd, const void *buffered, size_t buffered_len,
 	state->conn = tconn;
 	(void)tls_proxy_create(worker->loop, tconn, sv[0], 0, proxy_closed,
 			       state);
+	tls_proxy_count++;
 	*plain_fd_r = sv[1];
 	*state_r = state;
 	return 0;
@@ -529,7 +548,8 @@ static void listener_accept(void *context);
 
 static void listeners_start(void)
 {
-	if (worker->listen_ios == NULL || !worker->auth_ready)
+	if (worker->listen_ios == NULL || !worker->auth_ready ||
+	    state_full || state_retired)
 		return;
 	for (unsigned int i = 0; i < worker->listen_count; i++) {
 		if (worker->listen_ios[i] != NULL)
@@ -537,6 +557,68 @@ static void listeners_start(void)
 		worker->listen_ios[i] = io_add(worker->loop,
 			LOGIN_FIRST_LISTENER_FD + (int)i, IO_READ,
 			listener_accept, (void *)(uintptr_t)i);
+	}
+}
+
+static void listeners_stop(void)
+{
+	if (worker->listen_ios == NULL)
+		return;
+	for (unsigned int i = 0; i < worker->listen_count; i++)
+		io_remove(&worker->listen_ios[i]);
+}
+
+static void control_notify(const char *msg)
+{
+	if (fdpass_send(LOGIN_CONTROL_FD, -1, msg, strlen(msg)) < 0)
+		i_error("send() to master failed: %m");
+}
+
+/* Client sockets this process holds: plain pre-login clients, TLS
+ * proxies (before and after the hand-over) and PROXY headers awaited. */
+static unsigned int connections_count(void)
+{
+	unsigned int count = tls_proxy_count + haproxy_pendings.count;
+
+	for (size_t i = 0; i < worker->clients.count; i++)
+		count += worker->clients.v[i]->ssl ? 0 : 1;
+	return count;
+}
+
+static void limits_check(void)
+{
+	unsigned int conns;
+
+	if (worker == NULL || worker->listen_ios == NULL)
+		return;
+	conns = connections_count();
+	if (conns == 0 && !state_idle) {
+		state_idle = true;
+		control_notify("IDLE");
+	} else if (conns > 0 && state_idle) {
+		state_idle = false;
+		control_notify("BUSY");
+	}
+	if (limit_service_count > 0 && accepted_count >= limit_service_count) {
+		if (!state_retired) {
+			state_retired = true;
+			listeners_stop();
+			control_notify("RETIRED");
+		}
+		if (conns == 0)
+			io_loop_stop(worker->loop);
+		return;
+	}
+	if (limit_clients > 0 && conns >= limit_clients) {
+		if (!state_full) {
+			state_full = true;
+			listeners_stop();
+			control_notify("FULL");
+		}
+	} else if (state_full) {
+		state_full = false;
+		listeners_start();
+		control_notify("AVAIL");
 	}
 }
 
@@ -609,6 +691,35 @@ static void client_handover(struct login_client *client)
 	}
 }
 
+/* Every worker of the service is full (the master says "QUEUEFULL"):
+ * make room by dropping the oldest client that has not begun to log in,
+ * with Dovecot's "Connection queue full". */
+static void client_destroy_oldest(void)
+{
+	struct login_client *oldest = NULL;
+	const char *bye = worker->proto->idle_bye;
+	const char *text = strstr(bye, "Disconnected for inactivity.");
+	char *line;
+
+	if (!state_full)
+		return;
+	for (size_t i = 0; i < worker->clients.count; i++) {
+		struct login_client *c = worker->clients.v[i];
+
+		if (c->authenticating || c->handing_over || c->auth_attempts > 0)
+			continue;
+		if (oldest == NULL || c->created_msecs < oldest->created_msecs)
+			oldest = c;
+	}
+	if (oldest == NULL)
+		return;
+	line = i_strdup_printf("%.*sConnection queue full",
+			       text == NULL ? 0 : (int)(text - bye), bye);
+	login_client_send_line(oldest, line);
+	i_free(line);
+	login_client_destroy(oldest, "Connection queue full");
+}
+
 static void control_input(void *context ATTR_UNUSED)
 {
 	char buf[1024], *args[4];
@@ -625,6 +736,19 @@ static void control_input(void *context ATTR_UNUSED)
 	if (fd >= 0)
 		close(fd);
 	buf[n] = '\0';
+	if (strcmp(buf, "QUEUEFULL") == 0) {
+		client_destroy_oldest();
+		return;
+	}
+	if (strcmp(buf, "IDLEKILL") == 0) {
+		/* idle_kill: exit unless a connection came meanwhile (then
+		   the master got "BUSY" and keeps us) */
+		if (connections_count() == 0) {
+			listeners_stop();
+			io_loop_stop(worker->loop);
+		}
+		return;
+	}
 	count = auth_split_tabs(buf, args, N_ELEMENTS(args));
 	if (count < 3)
 		return;
@@ -635,6 +759,29 @@ static void control_input(void *context ATTR_UNUSED)
 
 		if (!client->handing_over || client->handover_tag != tag)
 			continue;
+		if (strcmp(args[0], "OK") != 0 &&
+		    strcmp(args[2], "[DROP]") == 0) {
+			/* the mail service is at process_limit: the
+			   connection is closed without a reply, as Dovecot's
+			   login process does when the master drops it */
+			char *reason;
+
+			i_error("master(%s): read() failed: Remote closed "
+				"connection (destination service { "
+				"process_limit } reached?) (client-pid=%ld, "
+				"client-id=%u, rip=%s, created %llu msecs ago, "
+				"received 0/4 bytes)", worker->proto->name,
+				(long)getpid(), client->auth_id,
+				net_ip2addr(&client->remote_ip),
+				(unsigned long long)(io_loop_time_msecs() -
+						     client->created_msecs));
+			reason = i_strdup_printf("Internal login failure "
+				"(pid=%ld id=%u)", (long)getpid(),
+				client->auth_id);
+			client_destroy(client, reason, false);
+			i_free(reason);
+			return;
+		}
 		if (strcmp(args[0], "OK") != 0) {
 			client->handing_over = false;
 			worker->proto->handover_failed(client, args[2]);
@@ -771,7 +918,6 @@ struct haproxy_pending {
 	struct timeout *to;
 };
 
-static ARRAY(struct haproxy_pending *) haproxy_pendings;
 
 static void client_start(int fd, unsigned int idx,
 			 const struct sockaddr_storage *local,
@@ -793,6 +939,7 @@ static void haproxy_pending_free(struct haproxy_pending *hp, bool close_fd)
 	if (close_fd)
 		close(hp->fd);
 	i_free(hp);
+	limits_check();
 }
 
 static const char *haproxy_rip(struct haproxy_pending *hp)
@@ -871,6 +1018,7 @@ static void listener_accept(void *context)
 			i_error("accept() failed: %m");
 		return;
 	}
+	accepted_count++;
 	if (remote.ss_family == AF_INET || remote.ss_family == AF_INET6) {
 		/* replies go out as they are written: without this, Nagle
 		   and delayed ACKs hold every small reply for ~40 ms */
@@ -904,9 +1052,11 @@ static void listener_accept(void *context)
 				      worker->set->haproxy_timeout) * 1000,
 				     haproxy_timeout, hp);
 		array_push(&haproxy_pendings, hp);
+		limits_check();
 		return;
 	}
 	client_start(fd, idx, &local, &remote, NULL);
+	limits_check();
 }
 
 /* A connection ready for the protocol: proxied carries what a PROXY
@@ -1007,6 +1157,11 @@ int login_worker_run(unsigned int listener_count, const char *ssl_flags)
 			      control_input, NULL);
 	w->listen_count = listener_count;
 	w->listen_ios = i_new(struct io *, MAX(listener_count, 1));
+	const char *env = getenv("ROOST_CLIENT_LIMIT");
+	limit_clients = env == NULL ? 0 : (unsigned int)strtoul(env, NULL, 10);
+	env = getenv("ROOST_SERVICE_COUNT");
+	limit_service_count = env == NULL ? 0 :
+		(unsigned int)strtoul(env, NULL, 10);
 	for (unsigned int i = 0; i < listener_count; i++) {
 		int lfd = LOGIN_FIRST_LISTENER_FD + (int)i;
 		int flags = fcntl(lfd, F_GETFL);
@@ -1014,5 +1169,12 @@ int login_worker_run(unsigned int listener_count, const char *ssl_flags)
 	}
 	listeners_start();
 	io_loop_run(w->loop);
+	/* done (service_count, idle_kill) */
+#ifdef __SANITIZE_ADDRESS__
+	/* LeakSanitizer reads /proc at exit, which the chroot lacks: it
+	   would fail the exit with an error of its own */
+	if (access("/proc/self/task", F_OK) < 0)
+		_exit(0);
+#endif
 	return 0;
 }

@@ -28,6 +28,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <pwd.h>
 #include <signal.h>
@@ -39,6 +40,7 @@
 #include <sys/random.h>
 #include <sys/un.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <systemd/sd-daemon.h>
 #include <unistd.h>
 
@@ -63,6 +65,16 @@ struct master_child {
 	uint64_t started_msecs;
 	bool is_login, is_mail, is_auth, is_lmtp;
 	bool stopping;	/* we sent it SIGTERM (reload): no error line */
+	/* login workers: at client_limit / done with service_count
+	   ("FULL", "RETIRED"), no connection open ("IDLE") */
+	bool full, retired, idle;
+	/* asked to exit by idle_kill ("IDLEKILL"); a "BUSY" cancels it */
+	bool idle_killing;
+	/* mail workers: sessions open, sessions ever given, and whether
+	   it takes no more (service_count used up, idle_kill) */
+	unsigned int sessions, served;
+	unsigned int idle_kill_secs, service_count;
+	struct timeout *idle_to;
 };
 
 struct master_lookup {
@@ -74,7 +86,16 @@ struct master_lookup {
 	char *rip;
 	/* the login's session flags ("tag=a1 capa"), "" for none */
 	char *login_flags;
+	/* waiting for a mail worker slot (process_limit): the userdb
+	   reply kept, and when to give up */
+	char **wait_args;
+	unsigned int wait_count;
+	struct timeout *wait_to;
 };
+
+/* Dovecot's master gives a connection to a full service this long to
+ * find a process before dropping it */
+#define MAIL_SLOT_WAIT_MSECS 10000
 
 /* The login services Roost runs, each for one protocol. */
 static const struct login_service {
@@ -84,6 +105,9 @@ static const struct login_service {
 	{ "pop3-login", "pop3" },
 	{ "submission-login", "submission" },
 };
+
+/* The protocols' mail services; lmtp is its own. */
+static const char *const mail_services[] = { "imap", "pop3", "submission" };
 
 struct master {
 	struct ioloop *loop;
@@ -102,6 +126,13 @@ struct master {
 	unsigned int lookup_id;
 	ARRAY(struct master_lookup *) lookups;
 	struct timeout *restart_to;
+	struct timeout *idle_check_to;
+	/* process_limit warnings: once a second per service at most */
+	time_t last_drop_warning[N_ELEMENTS(login_services) +
+				 N_ELEMENTS(mail_services)];
+	/* login services at process_limit with every worker busy: the
+	   master watches their listeners to log the warning */
+	struct io *full_ios[16];
 	bool stopping;
 	master_config_reload_t *reload_config;
 	/* TLS session ticket key shared by every login worker (so a ticket
@@ -127,6 +158,149 @@ static ARRAY(struct userip_session) userip_sessions;
 static ARRAY(struct protocol_limit) protocol_limits;
 
 static struct master *master;
+
+/* ---- service settings (DESIGN.md: Dovecot's defaults that exist only
+   for its process-per-connection model are not Roost's) ---- */
+
+static const struct settings_service *service_find(const char *name)
+{
+	for (unsigned int i = 0; i < master->set->service_count; i++) {
+		if (strcmp(master->set->service[i]->name, name) == 0)
+			return master->set->service[i];
+	}
+	return NULL;
+}
+
+/* Did the admin's config set service/<name>/<key> itself? */
+static bool service_setting_explicit(const char *name, const char *key)
+{
+	struct config_node *node;
+	unsigned int idx;
+	char *path;
+	bool ret;
+
+	if (master->config == NULL || master->config->block_count == 0)
+		return false;
+	/* asked at each hand-over: a short-lived pool, not the settings
+	   one, which would grow with every session */
+	pool_t pool = pool_create("service path", 256);
+	path = i_strdup_printf("service/%s/%s",
+		settings_section_escape(pool, name), key);
+	pool_destroy(&pool);
+	ret = config_node_lookup(master->config->blocks[0]->root, path,
+				 &node, &idx) && node->slots[idx].changed;
+	i_free(path);
+	return ret;
+}
+
+/* Did the admin's config set this global setting itself? */
+static bool global_setting_explicit(const char *key)
+{
+	struct config_node *node;
+	unsigned int idx;
+
+	if (master->config == NULL || master->config->block_count == 0)
+		return false;
+	return config_node_lookup(master->config->blocks[0]->root, key,
+				  &node, &idx) && node->slots[idx].changed;
+}
+
+static unsigned int service_process_limit(const char *name)
+{
+	const struct settings_service *svc = service_find(name);
+
+	return svc != NULL && svc->process_limit > 0 ? svc->process_limit :
+		master->set->default_process_limit;
+}
+
+/* Login services: client_limit as Dovecot reads it (default_client_limit
+ * when 0); service_count only when the admin set it (Dovecot's default
+ * 1 is its process-per-connection model). Mail services: client_limit
+ * and service_count only when set explicitly (Dovecot's default 1 is
+ * the same model), else 0 = no limit. */
+static unsigned int service_client_limit(const char *name, bool login)
+{
+	const struct settings_service *svc = service_find(name);
+
+	if (!login && !service_setting_explicit(name, "client_limit"))
+		return 0;
+	return svc != NULL && svc->client_limit > 0 ? svc->client_limit :
+		master->set->default_client_limit;
+}
+
+static unsigned int service_service_count(const char *name)
+{
+	const struct settings_service *svc = service_find(name);
+
+	if (svc == NULL || !service_setting_explicit(name, "service_count"))
+		return 0;
+	return svc->service_count;
+}
+
+static unsigned int service_idle_kill(const char *name)
+{
+	const struct settings_service *svc = service_find(name);
+
+	return svc != NULL && svc->idle_kill > 0 ? svc->idle_kill :
+		master->set->default_idle_kill;
+}
+
+/* vsz_limit in bytes, 0 = unlimited (the schema's "unset" is the
+ * largest size: default_vsz_limit then). */
+static uint64_t service_vsz_limit(const char *name)
+{
+	const struct settings_service *svc = service_find(name);
+
+	if (svc == NULL || svc->vsz_limit == UINT64_MAX)
+		return master->set->default_vsz_limit;
+	return svc->vsz_limit;
+}
+
+/* In a forked child before exec: RLIMIT_AS = vsz_limit. ASan reserves
+ * terabytes of shadow memory, so a sanitizer build ignores it. */
+static void child_set_vsz_limit(uint64_t limit)
+{
+#ifndef __SANITIZE_ADDRESS__
+	struct rlimit rl;
+
+	if (limit == 0 || limit == UINT64_MAX)
+		return;
+	rl.rlim_cur = rl.rlim_max = (rlim_t)limit;
+	if (setrlimit(RLIMIT_AS, &rl) < 0)
+		i_error("setrlimit(RLIMIT_AS, %llu) failed: %m",
+			(unsigned long long)limit);
+#else
+	(void)limit;
+#endif
+}
+
+/* Dovecot's warning when a service can't take a connection, at most
+ * once a second per service. */
+static void service_drop_warning(unsigned int slot, const char *name,
+				 unsigned int limit, bool login)
+{
+	time_t now = time(NULL);
+
+	if (master->last_drop_warning[slot] == now)
+		return;
+	master->last_drop_warning[slot] = now;
+	if (limit > 1) {
+		i_warning("service(%s): process_limit (%u) reached, client "
+			  "connections are being dropped", name, limit);
+		return;
+	}
+	/* one process: Dovecot names the per-process limit instead */
+	const struct settings_service *svc = service_find(name);
+	unsigned int client_limit = svc == NULL ? 1 :
+		svc->client_limit > 0 ? svc->client_limit :
+		master->set->default_client_limit;
+	unsigned int service_count = login ? service_service_count(name) :
+		svc == NULL ? 0 : svc->service_count;
+	i_warning("service(%s): %s (%u) reached, client connections are "
+		  "being dropped", name, service_count == 1 ?
+		  "client_limit/service_count" : "client_limit",
+		  service_count == 1 ? 1 : client_limit);
+}
 
 /* mail_privileged_group's gid (a name or a number), else def. */
 static gid_t privileged_gid(const struct settings_root *set, gid_t def)
@@ -563,6 +737,14 @@ static void login_spawn(const char *service)
 		}
 		snprintf(countbuf, sizeof(countbuf), "%u", count);
 		ticket_key_pass();
+		char limitbuf[16];
+		snprintf(limitbuf, sizeof(limitbuf), "%u",
+			 service_client_limit(service, true));
+		(void)setenv("ROOST_CLIENT_LIMIT", limitbuf, 1);
+		snprintf(limitbuf, sizeof(limitbuf), "%u",
+			 service_service_count(service));
+		(void)setenv("ROOST_SERVICE_COUNT", limitbuf, 1);
+		child_set_vsz_limit(service_vsz_limit(service));
 		const char *args[] = { "roost", "login", "-c",
 			master->config_path, service, countbuf, sslbuf, NULL };
 		child_exec(args);
@@ -570,6 +752,7 @@ static void login_spawn(const char *service)
 	close(sv[1]);
 	struct master_child *child = child_add(pid, service);
 	child->is_login = true;
+	child->idle = true;
 	child->control_fd = sv[0];
 	child->io = io_add(master->loop, sv[0], IO_READ, login_control_input,
 			   child);
@@ -592,6 +775,7 @@ static void lmtp_spawn(void)
 				i_fatal("dup2() failed: %m");
 		}
 		snprintf(countbuf, sizeof(countbuf), "%u", count);
+		child_set_vsz_limit(service_vsz_limit("lmtp"));
 		const char *args[] = { "roost", "lmtp", "-c",
 			master->config_path, "-L", countbuf, NULL };
 		child_exec(args);
@@ -623,6 +807,7 @@ static void child_remove(struct master_child *child)
 		}
 	}
 	io_remove(&child->io);
+	timeout_remove(&child->idle_to);
 	if (child->control_fd >= 0)
 		close(child->control_fd);
 	for (size_t i = 0; i < userip_sessions.count;) {
@@ -640,17 +825,74 @@ static void child_remove(struct master_child *child)
 	i_free(child);
 }
 
-static struct master_child *mail_worker_find(uid_t uid)
+/* The worker of uid that takes a session of protocol: every session of
+ * the uid, or client_limit sessions each when the admin set it. */
+static struct master_child *mail_worker_find(uid_t uid, const char *protocol)
 {
+	unsigned int limit = service_client_limit(protocol, false);
+
 	for (size_t i = 0; i < master->children.count; i++) {
 		struct master_child *c = master->children.v[i];
-		if (c->is_mail && c->uid == uid)
+		if (c->is_mail && c->uid == uid && !c->retired &&
+		    c->control_fd >= 0 && (limit == 0 || c->sessions < limit))
 			return c;
 	}
 	return NULL;
 }
 
+static unsigned int mail_workers_running(void)
+{
+	unsigned int count = 0;
+
+	for (size_t i = 0; i < master->children.count; i++)
+		count += master->children.v[i]->is_mail ? 1 : 0;
+	return count;
+}
+
+/* A mail worker takes no more sessions: it exits when the master
+ * closes its control socket and its last session is over. */
+static void mail_worker_retire(struct master_child *mw)
+{
+	mw->retired = true;
+	timeout_remove(&mw->idle_to);
+	io_remove(&mw->io);
+	if (mw->control_fd >= 0) {
+		close(mw->control_fd);
+		mw->control_fd = -1;
+	}
+}
+
+static void mail_worker_idle_kill(void *context)
+{
+	struct master_child *mw = context;
+
+	timeout_remove(&mw->idle_to);
+	if (mw->sessions == 0)
+		mail_worker_retire(mw);
+}
+
+/* idle_kill: "4294967295 secs" is never */
+static bool idle_kill_enabled(unsigned int secs)
+{
+	return secs > 0 && secs < UINT_MAX / 1000;
+}
+
+static void mail_worker_session_ended(struct master_child *mw)
+{
+	if (mw->sessions > 0)
+		mw->sessions--;
+	if (mw->sessions > 0)
+		return;
+	if (mw->retired)
+		mail_worker_retire(mw);
+	else if (idle_kill_enabled(mw->idle_kill_secs) && mw->idle_to == NULL)
+		mw->idle_to = timeout_add(master->loop,
+					  mw->idle_kill_secs * 1000,
+					  mail_worker_idle_kill, mw);
+}
+
 static struct master_child *mail_worker_spawn(uid_t uid, gid_t gid,
+					      const char *protocol,
 					      const char **error_r)
 {
 	int sv[2];
@@ -691,6 +933,12 @@ static struct master_child *mail_worker_spawn(uid_t uid, gid_t gid,
 			i_fatal("Can't switch to uid %u without root",
 				(unsigned int)uid);
 		}
+		/* a mail worker serves every session of its uid: Dovecot's
+		   256M default is per connection, so only an admin's own
+		   value applies (DESIGN.md, service settings) */
+		if (service_setting_explicit(protocol, "vsz_limit") ||
+		    global_setting_explicit("default_vsz_limit"))
+			child_set_vsz_limit(service_vsz_limit(protocol));
 		const char *args[] = { "roost", "mail-worker", "-c",
 			master->config_path, NULL };
 		child_exec(args);
@@ -699,6 +947,8 @@ static struct master_child *mail_worker_spawn(uid_t uid, gid_t gid,
 	struct master_child *child = child_add(pid, "mail");
 	child->is_mail = true;
 	child->uid = uid;
+	child->idle_kill_secs = service_idle_kill(protocol);
+	child->service_count = service_service_count(protocol);
 	child->control_fd = sv[0];
 	child->io = io_add(master->loop, sv[0], IO_READ,
 			   mail_worker_control_input, child);
@@ -730,6 +980,10 @@ static void lookup_free(struct master_lookup *lookup)
 	}
 	if (lookup->client_fd >= 0)
 		close(lookup->client_fd);
+	timeout_remove(&lookup->wait_to);
+	for (unsigned int i = 0; i < lookup->wait_count; i++)
+		i_free(lookup->wait_args[i]);
+	i_free(lookup->wait_args);
 	i_free(lookup->protocol);
 	i_free(lookup->session);
 	i_free(lookup->flags);
@@ -837,6 +1091,37 @@ static void mail_worker_control_input(void *context)
 			break;
 		}
 	}
+	mail_worker_session_ended(mw);
+}
+
+static void lookup_wait_timeout(void *context)
+{
+	struct master_lookup *lookup = context;
+
+	timeout_remove(&lookup->wait_to);
+	login_reply(lookup->login, lookup->tag, false, "[DROP]");
+	lookup_free(lookup);
+}
+
+static void lookup_finish(struct master_lookup *lookup, char **args,
+			  unsigned int count);
+
+/* A mail worker went away: sessions waiting for a slot try again, in
+ * the order they came. */
+static void mail_slot_waiters_retry(void)
+{
+	for (size_t i = 0; i < master->lookups.count; ) {
+		struct master_lookup *lookup = master->lookups.v[i];
+		size_t before = master->lookups.count;
+
+		if (lookup->wait_args == NULL) {
+			i++;
+			continue;
+		}
+		lookup_finish(lookup, lookup->wait_args, lookup->wait_count);
+		if (master->lookups.count == before)
+			break;	/* still waiting: the rest wait too */
+	}
 }
 
 static void lookup_finish(struct master_lookup *lookup, char **args,
@@ -875,9 +1160,33 @@ static void lookup_finish(struct master_lookup *lookup, char **args,
 		lookup_free(lookup);
 		return;
 	}
-	mw = mail_worker_find((uid_t)uid);
-	if (mw == NULL)
-		mw = mail_worker_spawn((uid_t)uid, (gid_t)gid, &error);
+	mw = mail_worker_find((uid_t)uid, lookup->protocol);
+	if (mw == NULL) {
+		unsigned int plimit = service_process_limit(lookup->protocol);
+
+		if (mail_workers_running() >= plimit) {
+			unsigned int slot = N_ELEMENTS(login_services);
+			for (unsigned int i = 0; i < N_ELEMENTS(mail_services); i++) {
+				if (strcmp(mail_services[i], lookup->protocol) == 0)
+					slot += i;
+			}
+			if (lookup->wait_args != NULL)
+				return;	/* still waiting */
+			service_drop_warning(slot, lookup->protocol, plimit,
+					     false);
+			/* wait for a worker to end, as Dovecot's master
+			   does, then drop the connection */
+			lookup->wait_args = i_new(char *, count + 1);
+			for (unsigned int i = 0; i < count; i++)
+				lookup->wait_args[i] = i_strdup(args[i]);
+			lookup->wait_count = count;
+			lookup->wait_to = timeout_add(master->loop,
+				MAIL_SLOT_WAIT_MSECS, lookup_wait_timeout, lookup);
+			return;
+		}
+		mw = mail_worker_spawn((uid_t)uid, (gid_t)gid,
+				       lookup->protocol, &error);
+	}
 	if (mw == NULL) {
 		i_error("user %s: %s", args[2], error);
 		login_reply(lookup->login, lookup->tag, false, error);
@@ -919,6 +1228,10 @@ static void lookup_finish(struct master_lookup *lookup, char **args,
 			    "more information.");
 	} else {
 		char mpid[16];
+		timeout_remove(&mw->idle_to);
+		mw->sessions++;
+		if (mw->service_count > 0 && ++mw->served >= mw->service_count)
+			mw->retired = true;
 		if (userip_key != NULL) {
 			struct userip_session *us =
 				array_append_space(&userip_sessions);
@@ -1010,6 +1323,33 @@ static bool auth_master_connect(void)
 	return true;
 }
 
+static void logins_spawn_missing(void);
+
+/* A login worker's state: "FULL" (client_limit reached), "AVAIL"
+ * (below it again), "RETIRED" (service_count used up: it exits when
+ * its connections are gone), "IDLE"/"BUSY" (no connection / some). */
+static bool login_state_input(struct master_child *login, const char *msg)
+{
+	if (strcmp(msg, "FULL") == 0)
+		login->full = true;
+	else if (strcmp(msg, "AVAIL") == 0)
+		login->full = false;
+	else if (strcmp(msg, "RETIRED") == 0)
+		login->retired = true;
+	else if (strcmp(msg, "IDLE") == 0)
+		login->idle = true;
+	else if (strcmp(msg, "BUSY") == 0) {
+		login->idle = false;
+		login->idle_killing = false;
+	}
+	else
+		return false;
+	login->started_msecs = io_loop_time_msecs();	/* state since */
+	if (!master->stopping)
+		logins_spawn_missing();
+	return true;
+}
+
 /* "HANDOVER\t<tag>\t<protocol>\t<login pid>\t<auth id>\t<cookie>\t
  *  <session>\t<user>\t<flags>\t<input base64>\t<session flags>" +
  * client fd. session flags: the protocol's tokens for the mail worker,
@@ -1029,6 +1369,8 @@ static void login_control_input(void *context)
 		return;
 	}
 	buf[n] = '\0';
+	if (fd < 0 && login_state_input(login, buf))
+		return;
 	count = auth_split_tabs(buf, args, N_ELEMENTS(args));
 	if (count < 10 || strcmp(args[0], "HANDOVER") != 0 || fd < 0) {
 		i_error("Invalid hand-over from login worker %ld",
@@ -1068,46 +1410,149 @@ static void login_control_input(void *context)
 
 /* ---- supervision ---- */
 
-static unsigned int login_running(const char *service)
+static unsigned int login_running(const char *service, bool avail_only)
 {
 	unsigned int count = 0;
 
 	for (size_t i = 0; i < master->children.count; i++) {
 		struct master_child *c = master->children.v[i];
-		if (c->is_login && !c->stopping && strcmp(c->service, service) == 0)
+		if (c->is_login && !c->stopping &&
+		    strcmp(c->service, service) == 0 &&
+		    (!avail_only || (!c->full && !c->retired &&
+				     !c->idle_killing)))
 			count++;
 	}
 	return count;
 }
 
-/* Login workers per service: the service's process_min_avail when set,
- * else one per CPU (each serves thousands of connections; several
- * spread TLS over the CPUs and descriptors over processes). They all
- * accept on the same listening sockets. */
+/* Login workers per service that accept connections: the service's
+ * process_min_avail when set, else one per CPU (each serves thousands of
+ * connections; several spread TLS over the CPUs and descriptors over
+ * processes). They all accept on the same listening sockets. */
 static unsigned int login_workers_wanted(const char *service)
 {
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	const struct settings_service *svc = service_find(service);
+	unsigned int limit = service_process_limit(service);
+	unsigned int want;
 
-	for (unsigned int i = 0; i < master->set->service_count; i++) {
-		const struct settings_service *svc = master->set->service[i];
-
-		if (strcmp(svc->name, service) == 0 && svc->process_min_avail > 0)
-			return svc->process_min_avail;
-	}
-	return cpus < 1 ? 1 : cpus > 16 ? 16 : (unsigned int)cpus;
+	if (svc != NULL && svc->process_min_avail > 0)
+		want = svc->process_min_avail;
+	else
+		want = cpus < 1 ? 1 : cpus > 16 ? 16 : (unsigned int)cpus;
+	return want > limit ? limit : want;
 }
+
+static void login_full_input(void *context)
+{
+	unsigned int idx = (unsigned int)(uintptr_t)context;
+
+	const char *service = login_services[idx].service;
+
+	for (unsigned int i = 0; i < N_ELEMENTS(master->full_ios); i++)
+		io_remove(&master->full_ios[i]);
+	service_drop_warning(idx, service, service_process_limit(service),
+			     true);
+	/* as Dovecot: the full workers drop their oldest client that has
+	   not started to log in, to make room */
+	for (size_t i = 0; i < master->children.count; i++) {
+		struct master_child *c = master->children.v[i];
+
+		if (c->is_login && c->full && !c->retired && !c->stopping &&
+		    strcmp(c->service, service) == 0)
+			(void)fdpass_send(c->control_fd, -1, "QUEUEFULL", 9);
+	}
+}
+
+/* Every login worker of a service busy and process_limit reached: a new
+ * connection waits in the listen queue; the master logs Dovecot's
+ * warning and asks the workers to drop their oldest client that hasn't
+ * begun to log in ("Connection queue full"), so the new one is served
+ * (or it waits until a worker has room). */
+static void login_full_watch(unsigned int svc_idx, bool full)
+{
+	const char *service = login_services[svc_idx].service;
+	unsigned int n = 0;
+
+	for (size_t i = 0; i < master->listeners.count; i++) {
+		if (strcmp(master->listeners.v[i].service, service) != 0)
+			continue;
+		/* four listener slots per login service */
+		unsigned int slot = svc_idx * 4 + n++;
+		if (slot >= N_ELEMENTS(master->full_ios) || n > 4)
+			break;
+		if (!full)
+			io_remove(&master->full_ios[slot]);
+		else if (master->full_ios[slot] == NULL)
+			master->full_ios[slot] = io_add(master->loop,
+				master->listeners.v[i].fd, IO_READ,
+				login_full_input, (void *)(uintptr_t)svc_idx);
+	}
+}
+
+static void login_idle_check(void *context ATTR_UNUSED);
 
 static void logins_spawn_missing(void)
 {
+	bool check_idle = false;
+
 	for (unsigned int i = 0; i < N_ELEMENTS(login_services); i++) {
 		const char *service = login_services[i].service;
+		unsigned int want, limit, avail, running;
 
 		if (!service_has_listeners(service))
 			continue;
-		for (unsigned int n = login_running(service);
-		     n < login_workers_wanted(service); n++)
+		want = login_workers_wanted(service);
+		limit = service_process_limit(service);
+		avail = login_running(service, true);
+		running = login_running(service, false);
+		for (; avail < want && running < limit; avail++, running++)
 			login_spawn(service);
+		login_full_watch(i, avail == 0 && running >= limit);
+		check_idle = check_idle || avail > want;
 	}
+	if (check_idle && master->idle_check_to == NULL)
+		master->idle_check_to = timeout_add(master->loop, 1000,
+						    login_idle_check, NULL);
+}
+
+/* idle_kill: a login worker beyond the ones wanted that had no
+ * connection for idle_kill seconds is stopped. */
+static void login_idle_check(void *context ATTR_UNUSED)
+{
+	uint64_t now = io_loop_time_msecs();
+	bool again = false;
+
+	timeout_remove(&master->idle_check_to);
+	for (unsigned int i = 0; i < N_ELEMENTS(login_services); i++) {
+		const char *service = login_services[i].service;
+		unsigned int idle_kill = service_idle_kill(service);
+		unsigned int want = login_workers_wanted(service);
+		unsigned int avail = login_running(service, true);
+
+		if (!idle_kill_enabled(idle_kill))
+			continue;
+		for (size_t j = 0; j < master->children.count && avail > want; j++) {
+			struct master_child *c = master->children.v[j];
+
+			if (!c->is_login || c->stopping || c->full ||
+			    c->retired || c->idle_killing ||
+			    strcmp(c->service, service) != 0)
+				continue;
+			/* the worker exits only if it still has no
+			   connection (one may be on its way) */
+			if (c->idle &&
+			    now - c->started_msecs >= idle_kill * 1000ULL &&
+			    fdpass_send(c->control_fd, -1, "IDLEKILL", 8) == 8) {
+				c->idle_killing = true;
+				avail--;
+			}
+		}
+		again = again || avail > want;
+	}
+	if (again)
+		master->idle_check_to = timeout_add(master->loop, 1000,
+						    login_idle_check, NULL);
 }
 
 static void restart_missing(void *context ATTR_UNUSED)
@@ -1175,7 +1620,10 @@ static void sigchld_handler(int signo ATTR_UNUSED, void *context ATTR_UNUSED)
 						"error %d", c->service, (long)pid,
 						WEXITSTATUS(status));
 			}
+			bool was_mail = c->is_mail;
 			child_remove(c);
+			if (was_mail && !master->stopping)
+				mail_slot_waiters_retry();
 			break;
 		}
 	}
@@ -1483,6 +1931,9 @@ int master_main(struct config *config, const char *config_path,
 
 	children_stop();
 	timeout_remove(&m.restart_to);
+	timeout_remove(&m.idle_check_to);
+	for (unsigned int i = 0; i < N_ELEMENTS(m.full_ios); i++)
+		io_remove(&m.full_ios[i]);
 	connection_free(&m.auth_master);
 	while (m.lookups.count > 0)
 		lookup_free(m.lookups.v[0]);
