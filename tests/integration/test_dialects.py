@@ -198,10 +198,12 @@ class Server:
                 data += recv_until(s, b"\r\n")
             out.append(data)
         s.close()
-        # UIDVALIDITY is a timestamp, command timings vary
+        # UIDVALIDITY is a timestamp, the MAILBOXID (OBJECTID) the new
+        # mailbox's GUID, command timings vary
         return [re.sub(rb"\([0-9.]+ \+ [0-9.]+ secs\)", b"(T)",
                        b"\r\n".join(line for line in chunk.split(b"\r\n")
-                                    if b"UIDVALIDITY" not in line))
+                                    if b"UIDVALIDITY" not in line and
+                                    b"[MAILBOXID (" not in line))
                 for chunk in out]
 
     def pop3_session(self):
