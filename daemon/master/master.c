@@ -34,6 +34,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -662,6 +663,11 @@ static void auth_spawn(void)
 	if (pid == 0) {
 		const char *args[] = { "roost", "auth", "-c",
 			master->config_path, NULL };
+		/* a master that dies without stopping us (killed, crashed)
+		   must not leave the auth service running alone */
+		(void)prctl(PR_SET_PDEATHSIG, SIGTERM);
+		if (getppid() == 1)
+			_exit(EXIT_FAILURE);
 		child_exec(args);
 	}
 	child_add(pid, "auth")->is_auth = true;

@@ -173,6 +173,36 @@ class LogFiles(unittest.TestCase):
         self.assertIn("open(/nonexistent-roost-dir/x.log) failed", err)
 
 
+class MasterDeath(unittest.TestCase):
+    def test_killed_master_leaves_nothing(self):
+        """A master killed outright (no SIGTERM handling): the auth
+        service, then the login workers that lose it, end too."""
+        if os.geteuid() != 0:
+            self.skipTest("needs root")
+        srv = Server("log_path = %(tmp)s/all.log\n")
+        try:
+            self.assertTrue(srv.session())
+
+            def left():
+                pids = []
+                for pid in os.listdir("/proc"):
+                    if not pid.isdigit() or int(pid) == srv.master.pid:
+                        continue
+                    try:
+                        with open("/proc/%s/cmdline" % pid, "rb") as f:
+                            args = f.read().decode(errors="replace")
+                    except OSError:
+                        continue
+                    if srv.tmp + "/" in args:
+                        pids.append(int(pid))
+                return pids
+            self.assertTrue(left())
+            srv.master.kill()
+            srv.master.wait(10)
+            self.assertTrue(wait_for(lambda: not left(), 15), left())
+        finally:
+            srv.stop()
+
 class Syslog(unittest.TestCase):
     """log_path = syslog (Dovecot's default). The datagrams are taken from
     a socket bound at /dev/log: in a private mount namespace when the
