@@ -47,6 +47,7 @@
 
 #define MASTER_FD_BASE 100
 #define RESTART_THROTTLE_MSECS 1000
+#define RELOAD_STEP_MSECS 10
 
 struct master_listener {
 	int fd;
@@ -112,8 +113,9 @@ static const char *const mail_services[] = { "imap", "pop3", "submission" };
 
 struct master {
 	struct ioloop *loop;
-	/* what children read: the snapshot of the last good config */
-	const char *config_path;
+	/* what children read: the snapshot of the last good config (owned:
+	   outlives the settings pool, which each reload replaces) */
+	char *config_path;
 	/* what the admin gave (-c), read again on reload */
 	const char *source_path;
 	const char *exe;
@@ -135,6 +137,9 @@ struct master {
 	   master watches their listeners to log the warning */
 	struct io *full_ios[16];
 	bool stopping;
+	/* a reload restarts the auth service once the login and lmtp
+	   workers it stopped are gone: they must not see it vanish */
+	bool auth_restart_pending;
 	master_config_reload_t *reload_config;
 	/* TLS session ticket key shared by every login worker (so a ticket
 	   one issued resumes on another); new at start and at each reload */
@@ -1291,7 +1296,9 @@ static void auth_master_disconnected(struct connection *conn,
 				     const char *reason)
 {
 	(void)conn;
-	i_error("auth-master connection lost: %s", reason);
+	/* a reload stops the auth service on purpose: nothing to say */
+	if (!master->auth_restart_pending)
+		i_error("auth-master connection lost: %s", reason);
 	connection_free(&master->auth_master);
 	/* reconnected on the next hand-over */
 }
@@ -1561,12 +1568,40 @@ static void login_idle_check(void *context ATTR_UNUSED)
 						    login_idle_check, NULL);
 }
 
+/* One step of a reload's auth restart; true once the old auth service is
+ * gone and the missing children may start. Each step's child exit brings
+ * the next call through sigchld_handler. */
+static bool auth_restart_step(void)
+{
+	struct master_child *auth = NULL;
+
+	for (size_t i = 0; i < master->children.count; i++) {
+		struct master_child *c = master->children.v[i];
+
+		if ((c->is_login || c->is_lmtp) && c->stopping)
+			return false;
+		if (c->is_auth)
+			auth = c;
+	}
+	if (auth != NULL) {
+		if (!auth->stopping) {
+			auth->stopping = true;
+			(void)kill(auth->pid, SIGTERM);
+		}
+		return false;
+	}
+	master->auth_restart_pending = false;
+	return true;
+}
+
 static void restart_missing(void *context ATTR_UNUSED)
 {
 	bool have_auth = false;
 
 	timeout_remove(&master->restart_to);
 	if (master->stopping)
+		return;
+	if (master->auth_restart_pending && !auth_restart_step())
 		return;
 	for (size_t i = 0; i < master->children.count; i++)
 		have_auth = have_auth || master->children.v[i]->is_auth;
@@ -1633,8 +1668,10 @@ static void sigchld_handler(int signo ATTR_UNUSED, void *context ATTR_UNUSED)
 			break;
 		}
 	}
+	/* a reload's planned exits go on at once; crashes are throttled */
 	if (!master->stopping && master->restart_to == NULL)
 		master->restart_to = timeout_add(master->loop,
+			master->auth_restart_pending ? RELOAD_STEP_MSECS :
 			RESTART_THROTTLE_MSECS, restart_missing, NULL);
 }
 
@@ -1690,7 +1727,7 @@ static int config_snapshot_write(struct config *config, const char *base_dir,
 	}
 	i_free(tmp);
 	if (ret == 0 && master->config_path == NULL)
-		master->config_path = p_strdup(master->pool, path);
+		master->config_path = i_strdup(path);
 	i_free(path);
 	return ret;
 }
@@ -1740,11 +1777,15 @@ static void sighup_handler(int signo ATTR_UNUSED, void *context ATTR_UNUSED)
 	protocol_limits_clear();
 	for (size_t i = 0; i < master->children.count; i++) {
 		struct master_child *c = master->children.v[i];
-		if (c->is_login || c->is_auth || c->is_lmtp) {
+		if (c->is_login || c->is_lmtp) {
 			c->stopping = true;
 			(void)kill(c->pid, SIGTERM);
 		}
 	}
+	master->auth_restart_pending = true;
+	if (master->restart_to == NULL)
+		master->restart_to = timeout_add(master->loop,
+			RELOAD_STEP_MSECS, restart_missing, NULL);
 	/* the replacements start from sigchld_handler's restart timer */
 	(void)sd_notify(0, "READY=1");
 }
@@ -1957,6 +1998,7 @@ int master_main(struct config *config, const char *config_path,
 	array_free(&m.children);
 	(void)unlink(m.pid_path);
 	(void)unlink(m.config_path);
+	i_free(m.config_path);
 	i_free(m.pid_path);
 	io_loop_destroy(&m.loop);
 	pool_destroy(&m.pool);

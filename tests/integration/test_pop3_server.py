@@ -414,6 +414,21 @@ auth_failure_delay = 0
         self.assertGreaterEqual(p.stat()[0], 2)
         p.quit()
         self.assertNotRegex(self.log(), r"service\(auth\): child \d+ killed")
+        # reloads in a row: the login workers stop before the auth service
+        # restarts, so none of them sees it vanish (Dovecot logs nothing)
+        before = len(self.log())
+        for _ in range(3):
+            self.master.send_signal(signal.SIGHUP)
+            time.sleep(0.3)
+        p = self.login()
+        self.assertGreaterEqual(p.stat()[0], 2)
+        p.quit()
+        after = self.log()[before:]
+        self.assertIn("SIGHUP received", after)
+        self.assertNotIn("Lost connection to the auth service", after)
+        self.assertNotIn("connection lost", after)
+        self.assertNotRegex(after, r"service\([a-z0-9-]+\): child \d+ "
+                            r"(killed|returned)")
         with open(self.conf, "w") as f:
             f.write(good)
 
