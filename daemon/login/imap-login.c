@@ -344,7 +344,7 @@ static void auth_start(struct login_client *client, const char *tag,
 static void cmd_login(struct login_client *client, const char *tag,
 		      const char *user, const char *pass)
 {
-	string_t *plain, *b64;
+	string_t *b64;
 
 	i_free(client->user);
 	client->user = i_strdup(user);
@@ -360,35 +360,9 @@ static void cmd_login(struct login_client *client, const char *tag,
 		return;
 	}
 	/* LOGIN is an AUTH PLAIN exchange with the auth service */
-	plain = str_new(128);
-	str_append_c(plain, '\0');
-	str_append(plain, user);
-	str_append_c(plain, '\0');
-	str_append(plain, pass);
-	b64 = str_new(base64_encoded_size(str_len(plain)) + 1);
-	base64_encode(b64, str_c(plain), str_len(plain));
-	explicit_bzero(plain->data, str_len(plain));
-	str_free(&plain);
+	b64 = login_sasl_plain(user, pass);
 	auth_start(client, tag, "PLAIN", str_c(b64));
-	explicit_bzero(b64->data, str_len(b64));
-	str_free(&b64);
-}
-
-static bool mech_in_list(const char *mechs, const char *mech)
-{
-	size_t len = strlen(mech);
-
-	for (const char *p = mechs; *p != '\0';) {
-		const char *end = strchr(p, ' ');
-		size_t wlen = end == NULL ? strlen(p) : (size_t)(end - p);
-
-		if (wlen == len && strncasecmp(p, mech, len) == 0)
-			return true;
-		if (end == NULL)
-			break;
-		p = end + 1;
-	}
-	return false;
+	login_sasl_plain_free(&b64);
 }
 
 static void cmd_authenticate(struct login_client *client, const char *tag,
@@ -400,12 +374,12 @@ static void cmd_authenticate(struct login_client *client, const char *tag,
 
 	for (char *p = mech; *p != '\0'; p++)
 		*p = (char)toupper((unsigned char)*p);
-	if (!mech_in_list(all, mech)) {
+	if (!login_mech_in_list(all, mech)) {
 		reply(client, tag, "NO [ALERT] Unsupported authentication "
 		      "mechanism.");
 		login_client_auth_refused(client, mech,
 					  LOGIN_AUTH_FAIL_MECH_INVALID);
-	} else if (!mech_in_list(login_client_mechs(client), mech)) {
+	} else if (!login_mech_in_list(login_client_mechs(client), mech)) {
 		reply(client, tag, "NO [PRIVACYREQUIRED] Plaintext "
 		      "authentication disabled.");
 		login_client_auth_refused(client, mech,

@@ -349,6 +349,44 @@ const char *login_client_mechs(const struct login_client *client)
 		worker->auth_plaintext_mechs;
 }
 
+bool login_mech_in_list(const char *mechs, const char *mech)
+{
+	size_t len = strlen(mech);
+
+	for (const char *p = mechs; *p != '\0';) {
+		const char *end = strchr(p, ' ');
+		size_t wlen = end == NULL ? strlen(p) : (size_t)(end - p);
+
+		if (wlen == len && strncasecmp(p, mech, len) == 0)
+			return true;
+		if (end == NULL)
+			break;
+		p = end + 1;
+	}
+	return false;
+}
+
+string_t *login_sasl_plain(const char *user, const char *pass)
+{
+	string_t *plain = str_new(128), *b64;
+
+	str_append_c(plain, '\0');
+	str_append(plain, user);
+	str_append_c(plain, '\0');
+	str_append(plain, pass);
+	b64 = str_new(base64_encoded_size(str_len(plain)) + 1);
+	base64_encode(b64, str_c(plain), str_len(plain));
+	explicit_bzero(plain->data, str_len(plain));
+	str_free(&plain);
+	return b64;
+}
+
+void login_sasl_plain_free(string_t **b64)
+{
+	explicit_bzero((*b64)->data, str_len(*b64));
+	str_free(b64);
+}
+
 /* ---- auth-client protocol ---- */
 
 static void auth_send_request(struct login_client *client, const char *mech,

@@ -13,6 +13,7 @@
 #include "ioloop.h"
 #include "connection.h"
 #include "net.h"
+#include "str.h"
 #include "settings-structs.h"
 
 #include <time.h>
@@ -181,5 +182,11 @@ bool login_client_plaintext_allowed(const struct login_client *client);
 /* Mechanism list for CAPA/CAPABILITY: all when secured, else only those
  * not sending cleartext, or empty when plaintext is disabled. */
 const char *login_client_mechs(const struct login_client *client);
+/* Is mech (any case) a word of the space-separated list mechs? */
+bool login_mech_in_list(const char *mechs, const char *mech);
+/* The base64 SASL PLAIN response for user and pass (a LOGIN or
+ * USER+PASS login); free it with login_sasl_plain_free(), which wipes it. */
+string_t *login_sasl_plain(const char *user, const char *pass);
+void login_sasl_plain_free(string_t **b64);
 
 #endif

@@ -70,7 +70,7 @@ static void cmd_user(struct login_client *client, const char *args)
 static void cmd_pass(struct login_client *client, const char *args)
 {
 	struct pop3_login_state *st = state(client);
-	string_t *plain, *b64;
+	string_t *b64;
 
 	if (!login_client_plaintext_allowed(client)) {
 		login_client_send_line(client, plaintext_disallowed);
@@ -81,35 +81,9 @@ static void cmd_pass(struct login_client *client, const char *args)
 		return;
 	}
 	/* PASS becomes an AUTH PLAIN exchange with the auth service */
-	plain = str_new(128);
-	str_append_c(plain, '\0');
-	str_append(plain, client->user);
-	str_append_c(plain, '\0');
-	str_append(plain, args);
-	b64 = str_new(base64_encoded_size(str_len(plain)) + 1);
-	base64_encode(b64, str_c(plain), str_len(plain));
-	explicit_bzero(plain->data, str_len(plain));
-	str_free(&plain);
+	b64 = login_sasl_plain(client->user, args);
 	login_client_auth_begin(client, "PLAIN", str_c(b64));
-	explicit_bzero(b64->data, str_len(b64));
-	str_free(&b64);
-}
-
-static bool mech_is_known(struct login_client *client, const char *mech)
-{
-	const char *mechs = login_client_mechs(client);
-	size_t len = strlen(mech);
-
-	for (const char *p = mechs; *p != '\0';) {
-		const char *end = strchr(p, ' ');
-		size_t wlen = end == NULL ? strlen(p) : (size_t)(end - p);
-		if (wlen == len && strncasecmp(p, mech, len) == 0)
-			return true;
-		if (end == NULL)
-			break;
-		p = end + 1;
-	}
-	return false;
+	login_sasl_plain_free(&b64);
 }
 
 static void cmd_auth(struct login_client *client, char *args)
@@ -137,7 +111,7 @@ static void cmd_auth(struct login_client *client, char *args)
 		*resp++ = '\0';
 	for (char *p = args; *p != '\0'; p++)
 		*p = (char)toupper((unsigned char)*p);
-	if (!mech_is_known(client, args)) {
+	if (!login_mech_in_list(login_client_mechs(client), args)) {
 		if (!login_client_plaintext_allowed(client) &&
 		    (strcmp(args, "PLAIN") == 0 || strcmp(args, "LOGIN") == 0))
 			login_client_send_line(client, plaintext_disallowed);

@@ -92,46 +92,6 @@ static bool login_cmd_pre(struct smtp_server_conn *sconn ATTR_UNUSED,
 	return false;
 }
 
-static bool mech_is_known(struct login_client *client, const char *mech)
-{
-	const char *mechs = client->worker->auth_mechs;
-	size_t len = strlen(mech);
-
-	if (mechs == NULL)
-		return false;
-	for (const char *p = mechs; *p != '\0';) {
-		const char *end = strchr(p, ' ');
-		size_t wlen = end == NULL ? strlen(p) : (size_t)(end - p);
-
-		if (wlen == len && strncasecmp(p, mech, len) == 0)
-			return true;
-		if (end == NULL)
-			break;
-		p = end + 1;
-	}
-	return false;
-}
-
-/* Is mech one that this connection may use (plaintext ones need TLS
- * or a secured connection when disable_plaintext_auth is set)? */
-static bool mech_allowed(struct login_client *client, const char *mech)
-{
-	const char *mechs = login_client_mechs(client);
-	size_t len = strlen(mech);
-
-	for (const char *p = mechs; *p != '\0';) {
-		const char *end = strchr(p, ' ');
-		size_t wlen = end == NULL ? strlen(p) : (size_t)(end - p);
-
-		if (wlen == len && strncasecmp(p, mech, len) == 0)
-			return true;
-		if (end == NULL)
-			break;
-		p = end + 1;
-	}
-	return false;
-}
-
 /* Is s base64 (RFC 4648 alphabet, padding only at the end)? */
 static bool base64_valid(const char *s)
 {
@@ -178,12 +138,13 @@ static enum smtp_server_result cmd_auth(struct login_client *client,
 		reply(client, 530, "5.7.0", "TLS required.");
 		goto fail;
 	}
-	if (!mech_is_known(client, mech)) {
+	if (!login_mech_in_list(client->worker->auth_mechs == NULL ? "" :
+				client->worker->auth_mechs, mech)) {
 		reply(client, 504, "5.5.4", "Unsupported authentication mechanism.");
 		login_client_auth_refused(client, mech, LOGIN_AUTH_FAIL_MECH_INVALID);
 		goto fail;
 	}
-	if (!mech_allowed(client, mech)) {
+	if (!login_mech_in_list(login_client_mechs(client), mech)) {
 		reply(client, 523, "5.7.10", "Plaintext authentication disabled.");
 		login_client_auth_refused(client, mech,
 					  LOGIN_AUTH_FAIL_MECH_SSL_REQUIRED);
