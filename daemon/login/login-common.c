@@ -255,7 +255,7 @@ bool login_client_refused_limit(struct login_client *client,
 bool login_client_plaintext_allowed(const struct login_client *client)
 {
 	if (strcmp(worker->set->ssl, "required") == 0)
-		return client->ssl;
+		return client->ssl || client->secured;
 	return client->secured || !worker->set->disable_plaintext_auth;
 }
 

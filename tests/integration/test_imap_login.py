@@ -88,7 +88,10 @@ class Client:
         self.sock.close()
 
 
-class ImapLogin(unittest.TestCase):
+class ServerCase(unittest.TestCase):
+    """One daemon per class, started from a temp config (ssl = SSL)."""
+    SSL = "yes"
+
     @classmethod
     def setUpClass(cls):
         if os.geteuid() != 0:
@@ -113,7 +116,7 @@ state_dir = %(tmp)s/state
 log_path = %(tmp)s/log
 mail_location = maildir:~/Maildir
 first_valid_uid = 1
-ssl = yes
+ssl = %(ssl)s
 ssl_cert = <%(tmp)s/cert.pem
 ssl_key = <%(tmp)s/key.pem
 auth_mechanisms = plain login
@@ -138,7 +141,7 @@ service pop3-login {
   }
 }
 """ % {"tmp": cls.tmp, "auth": passwd_auth(cls.tmp), "port": cls.port, "ssl_port": cls.ssl_port,
-       "pop3_port": cls.pop3_port})
+       "pop3_port": cls.pop3_port, "ssl": cls.SSL})
         exe = "/usr/sbin/dovecot" if ORACLE else os.path.join(BIN, "dovecot")
         cls.master = subprocess.Popen([exe, "-F", "-c", cls.conf])
         deadline = time.time() + 20
@@ -198,6 +201,9 @@ service pop3-login {
                                             % tag), line)
             self.assertTrue(line.endswith("] Logged in"), line)
 
+
+
+class ImapLogin(ServerCase):
     # ---- greetings and capabilities ----
 
     def test_01_greeting_secured(self):
@@ -461,6 +467,47 @@ service pop3-login {
         self.assertTrue(line.startswith("y1 OK "), line)
         for c in held[1:]:
             c.close()
+
+
+class SslRequired(ServerCase):
+    """ssl = required: TLS is needed for every login except from a
+    secured (rip = lip, or trusted) connection, as in Dovecot."""
+    SSL = "required"
+
+    def test_01_local_plaintext_allowed(self):
+        c = self.connect()
+        c.send("a CAPABILITY\r\n")
+        caps = c.line()
+        self.assertIn("AUTH=PLAIN", caps)
+        self.assertNotIn("LOGINDISABLED", caps)
+        c.line()
+        c.send("b LOGIN alice secret\r\n")
+        self.assert_logged_in(c, "b", ("* CAPABILITY",))
+        c.close()
+        p = self.connect(port=self.pop3_port)
+        p.send("USER alice\r\nPASS secret\r\n")
+        self.assertEqual(p.line(), "+OK")
+        self.assertTrue(p.line().startswith("+OK Logged in"))
+        p.close()
+
+    def test_02_insecure_plaintext_refused(self):
+        c = self.connect(src="127.0.1.7")
+        c.send("a CAPABILITY\r\n")
+        caps = c.line()
+        self.assertIn("LOGINDISABLED", caps)
+        self.assertNotIn("AUTH=PLAIN", caps)
+        c.line()
+        c.send("b LOGIN alice secret\r\n")
+        self.assertTrue(c.line().startswith("* BAD [ALERT] Plaintext "))
+        self.assertEqual(c.line(), "b NO [PRIVACYREQUIRED] Plaintext "
+                         "authentication disallowed on non-secure "
+                         "(SSL/TLS) connections.")
+        c.close()
+        p = self.connect(src="127.0.1.7", port=self.pop3_port)
+        p.send("USER alice\r\n")
+        self.assertEqual(p.line(), "-ERR [AUTH] Plaintext authentication "
+                         "disallowed on non-secure (SSL/TLS) connections.")
+        p.close()
 
 
 if __name__ == "__main__":
