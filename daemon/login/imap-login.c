@@ -477,16 +477,6 @@ static bool command_run(struct login_client *client,
 
 /* ---- input ---- */
 
-static bool base64_chars_valid(const char *line)
-{
-	for (const char *p = line; *p != '\0'; p++) {
-		if (!isalnum((unsigned char)*p) && *p != '+' && *p != '/' &&
-		    *p != '=')
-			return false;
-	}
-	return true;
-}
-
 /* A SASL response line while the auth service waits for one. Returns
  * 1 when a line was handled, 0 for more input, -1 if client freed. */
 static int sasl_line_input(struct login_client *client)
@@ -512,7 +502,7 @@ static int sasl_line_input(struct login_client *client)
 		login_client_auth_abort(client);
 		reply(client, st->auth_tag, "BAD Authentication aborted by "
 		      "client.");
-	} else if (!base64_chars_valid(line)) {
+	} else if (!login_base64_chars_valid(line)) {
 		login_client_auth_abort(client);
 		reply(client, st->auth_tag, "NO [ALERT] Invalid base64 in "
 		      "response");

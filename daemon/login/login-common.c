@@ -15,6 +15,7 @@
 #include "haproxy.h"
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -364,6 +365,16 @@ bool login_mech_in_list(const char *mechs, const char *mech)
 		p = end + 1;
 	}
 	return false;
+}
+
+bool login_base64_chars_valid(const char *line)
+{
+	for (const char *p = line; *p != '\0'; p++) {
+		if (!isalnum((unsigned char)*p) && *p != '+' && *p != '/' &&
+		    *p != '=')
+			return false;
+	}
+	return true;
 }
 
 string_t *login_sasl_plain(const char *user, const char *pass)

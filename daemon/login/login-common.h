@@ -184,6 +184,8 @@ bool login_client_plaintext_allowed(const struct login_client *client);
 const char *login_client_mechs(const struct login_client *client);
 /* Is mech (any case) a word of the space-separated list mechs? */
 bool login_mech_in_list(const char *mechs, const char *mech);
+/* Are all of line's characters base64 ones (a SASL response's check)? */
+bool login_base64_chars_valid(const char *line);
 /* The base64 SASL PLAIN response for user and pass (a LOGIN or
  * USER+PASS login); free it with login_sasl_plain_free(), which wipes it. */
 string_t *login_sasl_plain(const char *user, const char *pass);

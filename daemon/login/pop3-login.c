@@ -131,6 +131,15 @@ static bool pop3_login_input(struct login_client *client, char *line)
 	char *args;
 
 	if (client->auth_waiting_continue) {
+		if (strcmp(line, "*") != 0 && !login_base64_chars_valid(line)) {
+			/* refused here, as Dovecot's login process does */
+			login_client_auth_abort(client);
+			client->sasl_unfinished = false;
+			client->last_auth_fail = LOGIN_AUTH_FAIL_INVALID_BASE64;
+			login_client_send_line(client, "-ERR [AUTH] Invalid "
+					       "base64 in response");
+			return true;
+		}
 		login_client_auth_continue(client, line);
 		return true;
 	}

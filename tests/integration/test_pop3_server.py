@@ -201,6 +201,24 @@ auth_failure_delay = 0
                                  stdout=subprocess.PIPE).stdout.decode()
             self.assertRegex(out, r"Failregex: [1-9]\d* total")
 
+    def test_025_invalid_base64(self):
+        """Replies and log line as Dovecot 2.3.19's: an undecodable
+        continued response is refused by the login process itself."""
+        p = poplib.POP3("127.0.0.1", self.port, timeout=20)
+        self.assertEqual(p._shortcmd("AUTH PLAIN"), b"+ ")
+        with self.assertRaises(poplib.error_proto) as cm:
+            p._shortcmd("!!!notbase64")
+        self.assertEqual(cm.exception.args[0],
+                         b"-ERR [AUTH] Invalid base64 in response")
+        with self.assertRaises(poplib.error_proto) as cm:
+            p._shortcmd("AUTH PLAIN !!!x")
+        self.assertEqual(cm.exception.args[0], b"-ERR [AUTH] Invalid "
+                         b"base64 data in initial response")
+        p.quit()
+        self.wait_log(r"pop3-login: Info: Disconnected: Aborted login by "
+                      r"logging out \(sent invalid base64 in response\): "
+                      r"user=<>, method=PLAIN, rip=127\.0\.0\.1")
+
     def test_03_pipelined_after_pass(self):
         s = socket.create_connection(("127.0.0.1", self.port), 20)
         f = s.makefile("rb")
