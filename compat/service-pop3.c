@@ -9,6 +9,7 @@
 #include "config-bind.h"
 #include "doveadm-mail.h"
 #include "ioloop.h"
+#include "mail-plugins.h"
 #include "pop3-client.h"
 
 #include <errno.h>
@@ -138,6 +139,16 @@ int stdio_session_init(int argc, char *argv[], const char *protocol,
 	log_set_prefix(ss->log_prefix);
 	if (mail_service_user_init(ss->svc, ss->suser, false, false, &ss->user,
 				   &error) < 0) {
+		if (mail_plugins_error_is_load(error)) {
+			/* fatal as in Dovecot: imap says nothing, pop3 its
+			   internal error line */
+			if (strcmp(protocol, "pop3") == 0)
+				printf("%s%s\r\n", error_prefix,
+				       "Internal error occurred. Refer to "
+				       "server log for more information.");
+			fflush(stdout);
+			i_fatal_status(EXIT_CONFIG, "%s", error);
+		}
 		printf("%s%s\r\n", error_prefix, error);
 		i_error("%s", error);
 		return EXIT_TEMPFAIL;

@@ -175,6 +175,16 @@ static bool check_cb(const char *name, void *context)
 	return true;
 }
 
+#define LOAD_ERROR_DEP "Couldn't load required plugin "
+#define LOAD_ERROR_UNKNOWN "Plugin '"
+
+bool mail_plugins_error_is_load(const char *error)
+{
+	return strncmp(error, LOAD_ERROR_DEP, strlen(LOAD_ERROR_DEP)) == 0 ||
+		strncmp(error, LOAD_ERROR_UNKNOWN,
+			strlen(LOAD_ERROR_UNKNOWN)) == 0;
+}
+
 int mail_plugins_check(pool_t pool, const char *mail_plugins,
 		       const char *plugin_dir, const char **missing_r,
 		       const char **error_r)
@@ -190,8 +200,7 @@ int mail_plugins_check(pool_t pool, const char *mail_plugins,
 	   before the names it could not find */
 	if (ctx.missing_dep != NULL) {
 		*error_r = p_strdup_printf(pool,
-			"Couldn't load required plugin "
-			"%s/lib%02u_%s_plugin.so: Plugin %s must be loaded "
+			LOAD_ERROR_DEP "%s/lib%02u_%s_plugin.so: Plugin %s must be loaded "
 			"also (you must set: mail_plugins=$mail_plugins %s)",
 			plugin_dir, ctx.missing_dep->prio,
 			ctx.missing_dep->name, ctx.missing_dep->needs,
@@ -199,7 +208,7 @@ int mail_plugins_check(pool_t pool, const char *mail_plugins,
 		ret = -1;
 	} else if (ctx.unknown != NULL) {
 		*error_r = p_strdup_printf(pool,
-			"Plugin '%s' not found from directory %s",
+			LOAD_ERROR_UNKNOWN "%s' not found from directory %s",
 			ctx.unknown, plugin_dir);
 		ret = -1;
 	}

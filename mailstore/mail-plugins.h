@@ -18,6 +18,9 @@
 int mail_plugins_check(pool_t pool, const char *mail_plugins,
 		       const char *plugin_dir, const char **missing_r,
 		       const char **error_r);
+/* Is error one of mail_plugins_check()'s (a load failure that is fatal
+ * for the process in Dovecot, exit 89)? */
+bool mail_plugins_error_is_load(const char *error);
 /* Is plugin name (e.g. "quota") in mail_plugins (normalized)? */
 bool mail_plugins_has(const char *mail_plugins, const char *name);
 
