@@ -129,7 +129,8 @@ struct mail_user {
 
 /* Set up a user's namespaces from the config (and its empty-location
  * autodetection) and create/subscribe the "auto" mailboxes on first use.
- * Does not change the process's uid; the caller has already done so. */
+ * Does not change the process's uid; the caller has already done so.
+ * On failure *error_r is allocated (i_strdup): the caller frees it. */
 int mail_user_init(const struct settings_root *set,
 		   const struct mail_user_info *info,
 		   struct mail_user **user_r, const char **error_r);

@@ -860,7 +860,7 @@ static char *autodetect(const char *home)
 	info.uid = getuid();
 	info.gid = getgid();
 	if (mail_user_init(s, &info, &u, &error) < 0) {
-		ret = i_strdup(error);
+		ret = (char *)error;	/* allocated by mail_user_init */
 	} else {
 		const struct mailbox_list *l = u->namespaces->mlist;
 		ret = i_strdup_printf("%s:%s:%s", u->namespaces->driver,
