@@ -752,6 +752,72 @@ static bool smtp_server_chunk_done(struct smtp_server_conn *sconn)
 	return true;
 }
 
+/* BURL url [LAST] (RFC 4468): the owner fetches the URL's bytes, which
+ * go into the message as a BDAT chunk would (mixing with BDAT). */
+static bool cmd_burl(struct smtp_server_conn *sconn, const char *args)
+{
+	const char *sp = strchr(args, ' '), *error;
+	char *url;
+	string_t *data;
+	bool last = false, ret;
+
+	if (*args == '\0') {
+		smtp_server_reply(sconn, 501, "5.5.4",
+				  "Missing chunk URL parameter");
+		return true;
+	}
+	if (sp != NULL) {
+		if (strcasecmp(sp + 1, "LAST") != 0) {
+			smtp_server_reply(sconn, 501, "5.5.4",
+					  "Invalid end marker parameter");
+			return true;
+		}
+		last = true;
+	}
+	url = sp == NULL ? i_strdup(args) :
+		i_strndup(args, (size_t)(sp - args));
+	if (sconn->cb->burl(sconn, sconn->context, url, NULL, &error) < 0) {
+		smtp_server_reply(sconn, 501, "5.5.4", "Invalid chunk URL: %s",
+				  error);
+		i_free(url);
+		return true;
+	}
+	if (!smtp_server_check_data(sconn)) {
+		i_free(url);
+		return true;
+	}
+	if (sconn->bdat_failed) {
+		smtp_server_reply(sconn, 503, "5.5.0", "Previous BDAT failed");
+		if (last)
+			smtp_server_transaction_free(sconn);
+		i_free(url);
+		return true;
+	}
+	data = str_new(4096);
+	if (sconn->cb->burl(sconn, sconn->context, url, data, &error) < 0) {
+		smtp_server_reply(sconn, 554, "5.6.6",
+				  "IMAP URLAUTH resolution failed: %s", error);
+		str_free(&data);
+		i_free(url);
+		return true;
+	}
+	i_free(url);
+	if (!sconn->bdat_started) {
+		if (!smtp_server_data_begin(sconn)) {
+			str_free(&data);
+			return true;
+		}
+		sconn->bdat_started = true;
+	}
+	(void)smtp_server_data_write(sconn, str_c(data), str_len(data));
+	sconn->chunk_size = str_len(data);
+	sconn->chunk_last = last;
+	sconn->chunk_discard = false;
+	str_free(&data);
+	ret = smtp_server_chunk_done(sconn);
+	return ret;
+}
+
 static bool cmd_rset(struct smtp_server_conn *sconn, const char *args)
 {
 	enum smtp_server_result result = SMTP_SERVER_ACCEPT;
@@ -827,6 +893,8 @@ static bool smtp_server_command(struct smtp_server_conn *sconn, char *line)
 		cmd_data(sconn, args);
 	else if (strcmp(verb, "BDAT") == 0)
 		return cmd_bdat(sconn, args);
+	else if (strcmp(verb, "BURL") == 0 && sconn->cb->burl != NULL)
+		return cmd_burl(sconn, args);
 	else if (strcmp(verb, "RSET") == 0)
 		return cmd_rset(sconn, args);
 	else if (strcmp(verb, "NOOP") == 0)
