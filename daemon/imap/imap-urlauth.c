@@ -659,7 +659,7 @@ static int urlauth_check_access(struct imap_urlauth_context *ctx,
 		if (strcasecmp(app, "submit") == 0 && u->access_user != NULL &&
 		    strcmp(u->access_user, ctx->username) == 0)
 			return 0;
-		if (strcasecmp(app, "submit") == 0 || strcasecmp(app, "user") == 0)
+		if (strcasecmp(app, "submit") == 0)
 			*error_r = p_strdup_printf(pool,
 				"No '%s' access allowed for user %s",
 				u->access, ctx->username);

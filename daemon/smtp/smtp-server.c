@@ -62,6 +62,9 @@ struct smtp_server_conn {
 	bool chunk_last, chunk_discard;
 	uint64_t chunk_size;
 	bool bdat_started, bdat_failed;
+	/* a BURL fetch failed: DATA, BDAT and BURL are refused until RSET
+	   (Dovecot's "Previous data chunk failed, issue RSET first") */
+	bool burl_failed;
 
 	bool quit, destroyed, paused_by_owner, terminated;
 	const char *disconnect_reason;
@@ -163,6 +166,7 @@ static void smtp_server_transaction_free(struct smtp_server_conn *sconn)
 	sconn->pending_rcpt = NULL;
 	sconn->bdat_started = false;
 	sconn->bdat_failed = false;
+	sconn->burl_failed = false;
 	if (sconn->state > SMTP_SERVER_STATE_READY)
 		sconn->state = SMTP_SERVER_STATE_READY;
 }
@@ -599,6 +603,16 @@ static bool smtp_server_check_data(struct smtp_server_conn *sconn)
 	return true;
 }
 
+/* after a failed BURL: the reply, true */
+static bool smtp_server_check_burl_failed(struct smtp_server_conn *sconn)
+{
+	if (!sconn->burl_failed)
+		return false;
+	smtp_server_reply(sconn, 503, "5.5.0",
+			  "Previous data chunk failed, issue RSET first");
+	return true;
+}
+
 static bool smtp_server_data_begin(struct smtp_server_conn *sconn)
 {
 	sconn->trans->data_fd = smtp_server_open_temp(sconn);
@@ -621,6 +635,8 @@ static void cmd_data(struct smtp_server_conn *sconn, const char *args)
 		return;
 	}
 	if (!smtp_server_check_data(sconn))
+		return;
+	if (smtp_server_check_burl_failed(sconn))
 		return;
 	if (sconn->bdat_started) {
 		smtp_server_reply(sconn, 503, "5.5.0",
@@ -710,6 +726,8 @@ static void cmd_bdat_start(struct smtp_server_conn *sconn, const char *args)
 	}
 	if (!smtp_server_check_data(sconn))
 		return;
+	if (smtp_server_check_burl_failed(sconn))
+		return;
 	if (sconn->bdat_failed) {
 		/* an earlier chunk failed: the rest is read and dropped */
 		smtp_server_reply(sconn, 503, "5.5.0",
@@ -782,7 +800,8 @@ static bool cmd_burl(struct smtp_server_conn *sconn, const char *args)
 		i_free(url);
 		return true;
 	}
-	if (!smtp_server_check_data(sconn)) {
+	if (!smtp_server_check_data(sconn) ||
+	    smtp_server_check_burl_failed(sconn)) {
 		i_free(url);
 		return true;
 	}
@@ -797,6 +816,7 @@ static bool cmd_burl(struct smtp_server_conn *sconn, const char *args)
 	if (sconn->cb->burl(sconn, sconn->context, url, data, &error) < 0) {
 		smtp_server_reply(sconn, 554, "5.6.6",
 				  "IMAP URLAUTH resolution failed: %s", error);
+		sconn->burl_failed = true;
 		str_free(&data);
 		i_free(url);
 		return true;
