@@ -62,8 +62,9 @@ struct smtp_server_conn {
 	bool chunk_last, chunk_discard;
 	uint64_t chunk_size;
 	bool bdat_started, bdat_failed;
-	/* a BURL fetch failed: DATA, BDAT and BURL are refused until RSET
-	   (Dovecot's "Previous data chunk failed, issue RSET first") */
+	/* a BURL failed (also a bad one, also outside a transaction):
+	   DATA, BDAT and BURL are refused until RSET (Dovecot's "Previous
+	   data chunk failed, issue RSET first"); MAIL still works */
 	bool burl_failed;
 
 	bool quit, destroyed, paused_by_owner, terminated;
@@ -166,7 +167,6 @@ static void smtp_server_transaction_free(struct smtp_server_conn *sconn)
 	sconn->pending_rcpt = NULL;
 	sconn->bdat_started = false;
 	sconn->bdat_failed = false;
-	sconn->burl_failed = false;
 	if (sconn->state > SMTP_SERVER_STATE_READY)
 		sconn->state = SMTP_SERVER_STATE_READY;
 }
@@ -634,9 +634,9 @@ static void cmd_data(struct smtp_server_conn *sconn, const char *args)
 		smtp_server_reply(sconn, 501, "5.5.4", "Invalid parameters");
 		return;
 	}
-	if (!smtp_server_check_data(sconn))
-		return;
 	if (smtp_server_check_burl_failed(sconn))
+		return;
+	if (!smtp_server_check_data(sconn))
 		return;
 	if (sconn->bdat_started) {
 		smtp_server_reply(sconn, 503, "5.5.0",
@@ -724,9 +724,9 @@ static void cmd_bdat_start(struct smtp_server_conn *sconn, const char *args)
 		smtp_server_reply(sconn, 500, "5.5.1", "Unknown command");
 		return;
 	}
-	if (!smtp_server_check_data(sconn))
-		return;
 	if (smtp_server_check_burl_failed(sconn))
+		return;
+	if (!smtp_server_check_data(sconn))
 		return;
 	if (sconn->bdat_failed) {
 		/* an earlier chunk failed: the rest is read and dropped */
@@ -782,12 +782,14 @@ static bool cmd_burl(struct smtp_server_conn *sconn, const char *args)
 	if (*args == '\0') {
 		smtp_server_reply(sconn, 501, "5.5.4",
 				  "Missing chunk URL parameter");
+		sconn->burl_failed = true;
 		return true;
 	}
 	if (sp != NULL) {
 		if (strcasecmp(sp + 1, "LAST") != 0) {
 			smtp_server_reply(sconn, 501, "5.5.4",
 					  "Invalid end marker parameter");
+			sconn->burl_failed = true;
 			return true;
 		}
 		last = true;
@@ -797,11 +799,16 @@ static bool cmd_burl(struct smtp_server_conn *sconn, const char *args)
 	if (sconn->cb->burl(sconn, sconn->context, url, NULL, &error) < 0) {
 		smtp_server_reply(sconn, 501, "5.5.4", "Invalid chunk URL: %s",
 				  error);
+		sconn->burl_failed = true;
 		i_free(url);
 		return true;
 	}
-	if (!smtp_server_check_data(sconn) ||
-	    smtp_server_check_burl_failed(sconn)) {
+	if (smtp_server_check_burl_failed(sconn)) {
+		i_free(url);
+		return true;
+	}
+	if (!smtp_server_check_data(sconn)) {
+		sconn->burl_failed = true;
 		i_free(url);
 		return true;
 	}
@@ -847,6 +854,7 @@ static bool cmd_rset(struct smtp_server_conn *sconn, const char *args)
 		return true;
 	}
 	smtp_server_transaction_free(sconn);
+	sconn->burl_failed = false;
 	if (sconn->cb->cmd_rset != NULL)
 		result = sconn->cb->cmd_rset(sconn, sconn->context);
 	if (result == SMTP_SERVER_ASYNC) {
