@@ -9,7 +9,8 @@ included) and the log lines.
 
 Differences Roost keeps on purpose (README of daemon/submission) are
 normalised away here and nowhere else: the RSET/NOOP Dovecot also
-sends to the relay. Sessions avoid a post-login RSET (Dovecot answers it with the relay's text, Roost with its own).
+sends to the relay. Sessions avoid a post-login RSET (Dovecot answers
+it with the relay's text, Roost with its own).
 
 Never touches /etc/dovecot or the system service; needs root (the mail
 user is nobody). Env: ROOST = path of build/bin/roost."""
