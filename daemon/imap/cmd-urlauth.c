@@ -35,7 +35,7 @@ static void append_astring(string_t *dest, const char *s)
 
 	for (const unsigned char *p = (const unsigned char *)s;
 	     *p != '\0' && atom; p++) {
-		if (*p <= ' ' || *p >= 0x7f || strchr("(){%*\"\\]", *p) != NULL)
+		if (*p <= ' ' || *p >= 0x7f || strchr("(){%*\"\\", *p) != NULL)
 			atom = false;
 	}
 	if (atom)
