@@ -235,6 +235,7 @@ static void submission_session_start(struct mail_worker *worker,
 	start.rport = rport == NULL ? 0 : (unsigned int)strtoul(rport, NULL, 10);
 	start.lport = lport == NULL ? 0 : (unsigned int)strtoul(lport, NULL, 10);
 	start.send_logged_in = flag_has(flags, "L");
+	start.user = session->user;
 	if (input != NULL && input[0] != '\0') {
 		raw = str_new(strlen(input));
 		if (base64_decode(raw, input, strlen(input)) == 0) {
@@ -302,7 +303,15 @@ static void session_start(struct mail_worker *worker, char *msg, int fd)
 	log_set_prefix(prefix);
 	i_free(prefix);
 	if (strcmp(protocol, "submission") == 0) {
-		/* no mail storage: the session relays to the MTA */
+		/* the session relays to the MTA; mail storage only for BURL
+		   (imap_urlauth_host set), and the session goes on without
+		   it when it can't be opened */
+		if (set->imap_urlauth_host[0] != '\0' &&
+		    mail_user_init(set, &info, &session->user, &error) < 0) {
+			i_error("BURL disabled: %s", error);
+			free((char *)error);
+			session->user = NULL;
+		}
 		submission_session_start(worker, session, set, fd, username,
 					 session_id, flags, input);
 		i_free(args);

@@ -12,6 +12,7 @@
  * not set, DEPTH lists the entries below, MAXSIZE leaves long ones out
  * with [METADATA LONGENTRIES n]. */
 #include "imap-common.h"
+#include "imap-attr-dict.h"
 #include "imap-mailbox.h"
 #include "imap-quote.h"
 #include "var-expand.h"
@@ -29,16 +30,7 @@
 #define PVT_PREFIX "vendor/vendor.dovecot/pvt/"
 #define METADATA_FILE_MAX (64 * 1024 * 1024)
 
-struct md_pair {
-	char *key, *value;
-};
-
-struct md_dict {
-	char *path;
-	ARRAY(struct md_pair) pairs;
-};
-
-static void md_dict_free(struct md_dict *dict)
+void md_dict_free(struct md_dict *dict)
 {
 	for (size_t i = 0; i < dict->pairs.count; i++) {
 		i_free(dict->pairs.v[i].key);
@@ -79,7 +71,7 @@ static void escape(const char *src, string_t *dest)
 }
 
 /* ~ and %u %n %d %h of the path */
-static const char *md_expand(pool_t pool, struct mail_user *user,
+const char *md_expand(pool_t pool, struct mail_user *user,
 			     const char *path)
 {
 	const char *at = strchr(user->username, '@');
@@ -129,7 +121,7 @@ static const char *md_dict_path(struct imap_client *client,
 	return md_expand(cmd_pool_of(client), client->user, dict + 5);
 }
 
-static int md_dict_load(struct md_dict *dict, const char *path)
+int md_dict_load(struct md_dict *dict, const char *path)
 {
 	struct stat st;
 	char *data;
@@ -178,7 +170,7 @@ static int md_dict_load(struct md_dict *dict, const char *path)
 	return 0;
 }
 
-static int md_dict_save(struct md_dict *dict)
+int md_dict_save(struct md_dict *dict)
 {
 	string_t *str = str_new(1024);
 	char *tmp = i_strdup_printf("%s.tmp.%d", dict->path, (int)getpid());
@@ -215,7 +207,7 @@ static int md_dict_save(struct md_dict *dict)
 	return ret;
 }
 
-static struct md_pair *md_dict_find(struct md_dict *dict, const char *key)
+struct md_pair *md_dict_find(struct md_dict *dict, const char *key)
 {
 	for (size_t i = 0; i < dict->pairs.count; i++) {
 		if (strcmp(dict->pairs.v[i].key, key) == 0)
@@ -224,7 +216,7 @@ static struct md_pair *md_dict_find(struct md_dict *dict, const char *key)
 	return NULL;
 }
 
-static void md_dict_set(struct md_dict *dict, const char *key,
+void md_dict_set(struct md_dict *dict, const char *key,
 			const char *value)
 {
 	struct md_pair *pair = md_dict_find(dict, key), new_pair;

@@ -73,6 +73,8 @@ const char *imap_client_capability(const struct settings_root *set)
 		str_append_c(str, ' ');
 		str_append(str, custom + 1);
 	}
+	if (imap_urlauth_enabled(set))
+		str_append(str, " URLAUTH URLAUTH=BINARY");
 	if (set->imap_metadata)
 		str_append(str, " METADATA");
 	/* as Dovecot: announced when a namespace has special-use mailboxes */

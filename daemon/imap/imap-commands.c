@@ -26,6 +26,7 @@ static const struct command commands[] = {
 	{ "EXAMINE", cmd_examine, 0 },
 	{ "EXPUNGE", cmd_expunge, SEL | NOARGS },
 	{ "FETCH", cmd_fetch, SEL | SEQS },
+	{ "GENURLAUTH", cmd_genurlauth, 0 },
 	{ "GETMETADATA", cmd_getmetadata, 0 },
 	{ "GETQUOTA", cmd_getquota, 0 },
 	{ "GETQUOTAROOT", cmd_getquotaroot, 0 },
@@ -38,6 +39,7 @@ static const struct command commands[] = {
 	{ "NAMESPACE", cmd_namespace, NOARGS },
 	{ "NOOP", cmd_noop, NOARGS },
 	{ "RENAME", cmd_rename, 0 },
+	{ "RESETKEY", cmd_resetkey, 0 },
 	{ "REPLACE", cmd_replace, SEL | SEQS },
 	{ "SEARCH", cmd_search, SEL | SEQS },
 	{ "SELECT", cmd_select, 0 },
@@ -50,6 +52,7 @@ static const struct command commands[] = {
 	{ "THREAD", cmd_thread, SEL | SEQS },
 	{ "UNSELECT", cmd_unselect, SEL | COMMAND_FLAG_NO_SYNC | NOARGS },
 	{ "UNSUBSCRIBE", cmd_unsubscribe, 0 },
+	{ "URLFETCH", cmd_urlfetch, 0 },
 };
 
 static int command_sort_cmp(const void *a, const void *b)

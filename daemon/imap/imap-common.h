@@ -263,5 +263,10 @@ bool cmd_expunge(struct client_command_context *cmd);
 bool cmd_search(struct client_command_context *cmd);
 bool cmd_sort(struct client_command_context *cmd);
 bool cmd_thread(struct client_command_context *cmd);
+/* cmd-urlauth.c */
+bool imap_urlauth_enabled(const struct settings_root *set);
+bool cmd_resetkey(struct client_command_context *cmd);
+bool cmd_genurlauth(struct client_command_context *cmd);
+bool cmd_urlfetch(struct client_command_context *cmd);
 
 #endif

@@ -52,8 +52,8 @@ static void reply(struct login_client *client, unsigned int code,
 
 /* The EHLO lines Dovecot's submission-login adds: AUTH with the
  * mechanisms this connection may use ("AUTH " with none), STARTTLS
- * while TLS is possible and not active. BURL is not offered: Roost's
- * submission doesn't fetch IMAP URLs (README). */
+ * while TLS is possible and not active, and "BURL imap" (always, as
+ * Dovecot: the logged-in session resolves the URLs). */
 static void login_helo(struct smtp_server_conn *sconn ATTR_UNUSED,
 		       void *context, const char *verb, const char *domain,
 		       string_t *extra_caps)
@@ -71,6 +71,7 @@ static void login_helo(struct smtp_server_conn *sconn ATTR_UNUSED,
 		str_printfa(extra_caps, "AUTH %s\n", login_client_mechs(client));
 	if (login_tls_available() && !client->ssl)
 		str_append(extra_caps, "STARTTLS\n");
+	str_append(extra_caps, "BURL imap\n");
 }
 
 /* Mail commands need a login first; their BDAT chunk is not read. */

@@ -62,6 +62,10 @@ struct smtp_server_conn {
 	bool chunk_last, chunk_discard;
 	uint64_t chunk_size;
 	bool bdat_started, bdat_failed;
+	/* a BURL failed (also a bad one, also outside a transaction):
+	   DATA, BDAT and BURL are refused until RSET (Dovecot's "Previous
+	   data chunk failed, issue RSET first"); MAIL still works */
+	bool burl_failed;
 
 	bool quit, destroyed, paused_by_owner, terminated;
 	const char *disconnect_reason;
@@ -599,6 +603,16 @@ static bool smtp_server_check_data(struct smtp_server_conn *sconn)
 	return true;
 }
 
+/* after a failed BURL: the reply, true */
+static bool smtp_server_check_burl_failed(struct smtp_server_conn *sconn)
+{
+	if (!sconn->burl_failed)
+		return false;
+	smtp_server_reply(sconn, 503, "5.5.0",
+			  "Previous data chunk failed, issue RSET first");
+	return true;
+}
+
 static bool smtp_server_data_begin(struct smtp_server_conn *sconn)
 {
 	sconn->trans->data_fd = smtp_server_open_temp(sconn);
@@ -620,6 +634,8 @@ static void cmd_data(struct smtp_server_conn *sconn, const char *args)
 		smtp_server_reply(sconn, 501, "5.5.4", "Invalid parameters");
 		return;
 	}
+	if (smtp_server_check_burl_failed(sconn))
+		return;
 	if (!smtp_server_check_data(sconn))
 		return;
 	if (sconn->bdat_started) {
@@ -708,6 +724,8 @@ static void cmd_bdat_start(struct smtp_server_conn *sconn, const char *args)
 		smtp_server_reply(sconn, 500, "5.5.1", "Unknown command");
 		return;
 	}
+	if (smtp_server_check_burl_failed(sconn))
+		return;
 	if (!smtp_server_check_data(sconn))
 		return;
 	if (sconn->bdat_failed) {
@@ -752,6 +770,81 @@ static bool smtp_server_chunk_done(struct smtp_server_conn *sconn)
 	return true;
 }
 
+/* BURL url [LAST] (RFC 4468): the owner fetches the URL's bytes, which
+ * go into the message as a BDAT chunk would (mixing with BDAT). */
+static bool cmd_burl(struct smtp_server_conn *sconn, const char *args)
+{
+	const char *sp = strchr(args, ' '), *error;
+	char *url;
+	string_t *data;
+	bool last = false, ret;
+
+	if (*args == '\0') {
+		smtp_server_reply(sconn, 501, "5.5.4",
+				  "Missing chunk URL parameter");
+		sconn->burl_failed = true;
+		return true;
+	}
+	if (sp != NULL) {
+		if (strcasecmp(sp + 1, "LAST") != 0) {
+			smtp_server_reply(sconn, 501, "5.5.4",
+					  "Invalid end marker parameter");
+			sconn->burl_failed = true;
+			return true;
+		}
+		last = true;
+	}
+	url = sp == NULL ? i_strdup(args) :
+		i_strndup(args, (size_t)(sp - args));
+	if (sconn->cb->burl(sconn, sconn->context, url, NULL, &error) < 0) {
+		smtp_server_reply(sconn, 501, "5.5.4", "Invalid chunk URL: %s",
+				  error);
+		sconn->burl_failed = true;
+		i_free(url);
+		return true;
+	}
+	if (smtp_server_check_burl_failed(sconn)) {
+		i_free(url);
+		return true;
+	}
+	if (!smtp_server_check_data(sconn)) {
+		sconn->burl_failed = true;
+		i_free(url);
+		return true;
+	}
+	if (sconn->bdat_failed) {
+		smtp_server_reply(sconn, 503, "5.5.0", "Previous BDAT failed");
+		if (last)
+			smtp_server_transaction_free(sconn);
+		i_free(url);
+		return true;
+	}
+	data = str_new(4096);
+	if (sconn->cb->burl(sconn, sconn->context, url, data, &error) < 0) {
+		smtp_server_reply(sconn, 554, "5.6.6",
+				  "IMAP URLAUTH resolution failed: %s", error);
+		sconn->burl_failed = true;
+		str_free(&data);
+		i_free(url);
+		return true;
+	}
+	i_free(url);
+	if (!sconn->bdat_started) {
+		if (!smtp_server_data_begin(sconn)) {
+			str_free(&data);
+			return true;
+		}
+		sconn->bdat_started = true;
+	}
+	(void)smtp_server_data_write(sconn, str_c(data), str_len(data));
+	sconn->chunk_size = str_len(data);
+	sconn->chunk_last = last;
+	sconn->chunk_discard = false;
+	str_free(&data);
+	ret = smtp_server_chunk_done(sconn);
+	return ret;
+}
+
 static bool cmd_rset(struct smtp_server_conn *sconn, const char *args)
 {
 	enum smtp_server_result result = SMTP_SERVER_ACCEPT;
@@ -761,6 +854,7 @@ static bool cmd_rset(struct smtp_server_conn *sconn, const char *args)
 		return true;
 	}
 	smtp_server_transaction_free(sconn);
+	sconn->burl_failed = false;
 	if (sconn->cb->cmd_rset != NULL)
 		result = sconn->cb->cmd_rset(sconn, sconn->context);
 	if (result == SMTP_SERVER_ASYNC) {
@@ -827,6 +921,8 @@ static bool smtp_server_command(struct smtp_server_conn *sconn, char *line)
 		cmd_data(sconn, args);
 	else if (strcmp(verb, "BDAT") == 0)
 		return cmd_bdat(sconn, args);
+	else if (strcmp(verb, "BURL") == 0 && sconn->cb->burl != NULL)
+		return cmd_burl(sconn, args);
 	else if (strcmp(verb, "RSET") == 0)
 		return cmd_rset(sconn, args);
 	else if (strcmp(verb, "NOOP") == 0)

@@ -171,6 +171,13 @@ struct smtp_server_callbacks {
 	/* Optional: VRFY. Default "252 2.3.3 Try RCPT instead". */
 	enum smtp_server_result (*cmd_vrfy)(struct smtp_server_conn *conn,
 					    void *context, const char *args);
+	/* Optional: BURL (RFC 4468) is a command. Called with dest NULL to
+	   check the URL's syntax ("501 5.5.4 Invalid chunk URL: <error>"),
+	   then, in a transaction, with dest to fetch the bytes ("554 5.6.6
+	   IMAP URLAUTH resolution failed: <error>"). Returns 0 or -1 with
+	   *error_r. The bytes are added to the message as a BDAT chunk. */
+	int (*burl)(struct smtp_server_conn *conn, void *context,
+		    const char *url, string_t *dest, const char **error_r);
 	/* The connection ended: reason is "Logged out" after QUIT,
 	   "Connection closed", "Disconnected for inactivity", ... The
 	   owner must call smtp_server_conn_free() (now or later). */

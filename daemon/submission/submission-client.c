@@ -17,6 +17,8 @@
 #include <sys/random.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include "imap-urlauth.h"
+
 #include <strings.h>
 #include <time.h>
 #include <unistd.h>
@@ -30,6 +32,9 @@
 struct submission_client {
 	struct ioloop *loop;
 	const struct settings_root *set;
+	/* BURL: the user's mail (NULL without imap_urlauth_host) */
+	struct mail_user *user;
+	struct imap_urlauth_context urlauth;
 	char *username, *session_id, *hostname;
 	char *helo, *rip, *lip;
 	unsigned int rport, lport;
@@ -512,6 +517,52 @@ static void client_helo(struct smtp_server_conn *sconn ATTR_UNUSED,
 	client->ehlo = strcmp(verb, "HELO") != 0;
 	/* AUTH without mechanisms: the session is authenticated */
 	str_append(extra_caps, "AUTH\n");
+	/* as Dovecot, also without imap_urlauth_host (URLs then name
+	   hostname, and no IMAP session can make them) */
+	str_printfa(extra_caps, "BURL imap imap://%s", client->urlauth.host);
+	if (client->urlauth.port != 143)
+		str_printfa(extra_caps, ":%u", client->urlauth.port);
+	str_append_c(extra_caps, '\n');
+}
+
+/* BURL: URLs of the user's own mail, with submit+<user> access */
+static int client_burl(struct smtp_server_conn *sconn ATTR_UNUSED,
+		       void *context, const char *url, string_t *dest,
+		       const char **error_r)
+{
+	struct submission_client *client = context;
+	struct imap_urlauth_fetch *fetch;
+	struct imap_urlauth_url u;
+	const char *error;
+	pool_t pool = pool_create("burl", 512);
+	int ret = 0;
+
+	if (dest == NULL) {
+		if (imap_urlauth_url_parse(pool, url, &u, &error) < 0)
+			ret = -1;
+	} else if (client->user == NULL) {
+		error = "URLAUTH is not enabled (imap_urlauth_host is not set)";
+		ret = -1;
+	} else if (imap_urlauth_fetch_open(&client->urlauth, pool, url,
+					   &fetch, &error) < 0) {
+		ret = -1;
+	} else {
+		imap_urlauth_fetch_body(fetch, dest);
+		imap_urlauth_fetch_close(&fetch);
+	}
+	if (ret < 0) {
+		static char text[1024];
+
+		if (dest == NULL)
+			snprintf(text, sizeof(text), "%s", error);
+		else
+			snprintf(text, sizeof(text),
+				 "Failed to fetch URLAUTH \"%s\": %s", url,
+				 error);
+		*error_r = text;
+	}
+	pool_destroy(&pool);
+	return ret;
 }
 
 /* ---- the session ---- */
@@ -564,6 +615,7 @@ static const struct smtp_server_callbacks client_callbacks = {
 	.cmd_rset = client_cmd_rset,
 	.cmd_other = client_cmd_other,
 	.cmd_vrfy = client_cmd_vrfy,
+	.burl = client_burl,
 	.disconnected = client_disconnected,
 };
 
@@ -767,6 +819,11 @@ submission_client_create(struct ioloop *loop, int fd, const char *username,
 		name[sizeof(name) - 1] = '\0';
 		client->hostname = i_strdup(name);
 	}
+	client->user = start->user;
+	imap_urlauth_context_init(&client->urlauth, start->user, client->username,
+				  set, true);
+	if (set->imap_urlauth_host[0] == '\0')
+		client->urlauth.host = client->hostname;
 	client->helo = start->helo == NULL ? NULL : i_strdup(start->helo);
 	client->ehlo = start->ehlo;
 	client->tls = start->tls;

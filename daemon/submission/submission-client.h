@@ -27,6 +27,9 @@ struct submission_client_start {
 	size_t input_size;
 	/* answer "235 2.7.0 Logged in." first */
 	bool send_logged_in;
+	/* the user's mail, for BURL (NULL: BURL URLs can't be resolved);
+	   owned by the caller, alive as long as the session */
+	struct mail_user *user;
 };
 
 typedef void submission_client_destroyed_t(void *context);

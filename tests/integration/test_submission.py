@@ -219,8 +219,8 @@ submission_max_mail_size = 10k
         self.assertEqual(c.reply(), ["220 %s Dovecot (Debian) ready." % HOST])
         self.assertEqual(c.cmd("EHLO client.example"), [
             "250-" + HOST, "250-8BITMIME", "250-AUTH PLAIN LOGIN",
-            "250-CHUNKING", "250-ENHANCEDSTATUSCODES", "250-SIZE 10240",
-            "250-STARTTLS", "250 PIPELINING"])
+            "250-BURL imap", "250-CHUNKING", "250-ENHANCEDSTATUSCODES",
+            "250-SIZE 10240", "250-STARTTLS", "250 PIPELINING"])
         for line in ("MAIL FROM:<a@b>", "RCPT TO:<a@b>", "DATA",
                      "BDAT 5 LAST", "VRFY x"):
             self.assertEqual(c.cmd(line),
@@ -330,7 +330,8 @@ submission_max_mail_size = 10k
     def test_postlogin_ehlo(self):
         c = self.raw_logged_in()
         self.assertEqual(c.cmd("EHLO c"), [
-            "250-" + HOST, "250-8BITMIME", "250-AUTH", "250-CHUNKING",
+            "250-" + HOST, "250-8BITMIME", "250-AUTH",
+            "250-BURL imap imap://" + HOST, "250-CHUNKING",
             "250-DSN", "250-ENHANCEDSTATUSCODES", "250-PIPELINING",
             "250 SIZE 10240"])
         self.assertEqual(c.cmd("AUTH PLAIN"), ["503 5.5.0 Already authenticated"])

@@ -52,6 +52,7 @@ int main(void)
 	srunner_add_suite(sr, make_mail_thread_suite());
 	srunner_add_suite(sr, make_smtp_client_suite());
 	srunner_add_suite(sr, make_submission_suite());
+	srunner_add_suite(sr, make_imap_urlauth_suite());
 	srunner_add_suite(sr, make_smtp_syntax_suite());
 
 	srunner_run_all(sr, CK_NORMAL);

@@ -52,6 +52,7 @@ Suite *make_mail_thread_suite(void);
 Suite *make_dialect_suite(void);
 Suite *make_smtp_client_suite(void);
 Suite *make_submission_suite(void);
+Suite *make_imap_urlauth_suite(void);
 Suite *make_smtp_syntax_suite(void);
 
 /* ---- test-common.c ---- */
