@@ -651,6 +651,9 @@ class Normaliser:
                 continue  # IDLE keepalive: when it comes is a matter of time
             if MAILBOXID_LINE.match(r):
                 continue
+            # the MAILBOXID code of CREATE's OK (RFC 8474 4.1)
+            r = re.sub(rb"\[MAILBOXID \([A-Za-z0-9_-]+\)\] (Create completed)",
+                       rb"\1", r)
             r = TIMING_RE.sub(b" (<t> secs).", r)
             r = CAPS_RE.sub(drop_pending_caps, r)
             r = re.sub(rb"(\[SERVERBUG\] .*)\[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\]",

@@ -356,14 +356,19 @@ class ExtTest(unittest.TestCase):
         s = self.session()
         self.assertIn(" OBJECTID", s.greeting)
         self.fill(s, 2)
-        s.ok("CREATE Work")
+        lines, tagged = s.cmd("CREATE Work")
+        # RFC 8474 4.1: the new mailbox's id in the CREATE OK
+        cm = re.match(r"t\d+ OK \[MAILBOXID \(([A-Za-z0-9_-]+)\)\] "
+                      r"Create completed\.$", tagged)
+        self.assertTrue(cm, tagged)
         lines = s.ok("SELECT INBOX")
         ids = [re.match(r"\* OK \[MAILBOXID \(([A-Za-z0-9_-]+)\)\] Ok$", l)
                for l in lines]
         inbox_id = [m.group(1) for m in ids if m][0]
         lines = s.ok("FETCH 1:2 (EMAILID THREADID)")
         m = [re.match(r"\* (\d) FETCH \(EMAILID \(([A-Za-z0-9_-]{1,255})\)"
-                      r" THREADID NIL\)$", l) for l in lines]
+                      r" THREADID \(([A-Za-z0-9_-]{1,255})\)\)$", l)
+             for l in lines]
         self.assertTrue(all(m), lines)
         email1, email2 = m[0].group(2), m[1].group(2)
         self.assertNotEqual(email1, email2)
@@ -371,6 +376,7 @@ class ExtTest(unittest.TestCase):
         work_id = re.match(r"\* STATUS Work \(MAILBOXID \(([A-Za-z0-9_-]+)"
                            r"\)\)$", lines[0]).group(1)
         self.assertNotEqual(work_id, inbox_id)
+        self.assertEqual(work_id, cm.group(1))
         s.ok("UID MOVE 1 Work")
         s.ok("RENAME Work Play")
         # a new process: the same ids, through the rename and the move
@@ -384,6 +390,68 @@ class ExtTest(unittest.TestCase):
         t.ok("EXAMINE Play")
         self.assertEqual(t.ok("UID FETCH 1:* (EMAILID)"),
                          ["* 1 FETCH (UID 1 EMAILID (%s))" % email1])
+
+    def test_objectid_thread_search(self):
+        s = self.session()
+        root = msg("plan", extra="Message-ID: <root@x.example>\r\n")
+        reply1 = msg("Re: plan", extra="Message-ID: <r1@x.example>\r\n"
+                     "In-Reply-To: <root@x.example>\r\n"
+                     "References: <root@x.example>\r\n")
+        reply2 = msg("Re: plan", extra="Message-ID: <r2@x.example>\r\n"
+                     "In-Reply-To: <r1@x.example>\r\n"
+                     "References: <root@x.example>\r\n <r1@x.example>\r\n")
+        other = msg("other", extra="Message-ID: <o@x.example>\r\n")
+        noid = msg("no message-id")
+        for m in (root, reply1, other, reply2, noid):
+            s.ok("APPEND INBOX", m)
+        s.ok("CREATE Arch")
+        s.ok("SELECT INBOX")
+        lines = s.ok("FETCH 1:* (EMAILID THREADID)")
+        ids = {}
+        for l in lines:
+            m = re.match(r"\* (\d) FETCH \(EMAILID \(([A-Za-z0-9_-]+)\) "
+                         r"THREADID \(([A-Za-z0-9_-]+)\)\)$", l)
+            self.assertTrue(m, l)
+            ids[int(m.group(1))] = (m.group(2), m.group(3))
+        self.assertEqual(len(ids), 5)
+        # the root and both replies share one thread; the others are
+        # threads of their own
+        self.assertEqual(ids[1][1], ids[2][1])
+        self.assertEqual(ids[1][1], ids[4][1])
+        self.assertNotEqual(ids[1][1], ids[3][1])
+        self.assertNotEqual(ids[5][1], ids[1][1])
+        self.assertNotEqual(ids[5][1], ids[3][1])
+        self.assertEqual(len({e for e, _ in ids.values()}), 5)
+        # RFC 8474 4.4: SEARCH EMAILID / THREADID
+        self.assertEqual(s.ok("SEARCH THREADID %s" % ids[1][1]),
+                         ["* SEARCH 1 2 4"])
+        self.assertEqual(s.ok("UID SEARCH EMAILID %s" % ids[3][0]),
+                         ["* SEARCH 3"])
+        self.assertEqual(s.ok("SEARCH NOT THREADID %s" % ids[1][1]),
+                         ["* SEARCH 3 5"])
+        self.assertEqual(s.ok("SEARCH OR EMAILID %s EMAILID %s"
+                              % (ids[2][0], ids[5][0])), ["* SEARCH 2 5"])
+        self.assertEqual(s.ok("SEARCH EMAILID Mnothere"), ["* SEARCH"])
+        self.assertEqual(s.ok("SEARCH RETURN (COUNT) THREADID %s"
+                              % ids[1][1]), ["* ESEARCH (TAG \"t%d\") COUNT 3"
+                                             % s.n])
+        # a bad objectid is a BAD
+        _, tagged = s.cmd("SEARCH EMAILID \"a.b\"")
+        self.assertRegex(tagged, r"^t\d+ BAD ")
+        _, tagged = s.cmd("SEARCH THREADID")
+        self.assertRegex(tagged, r"^t\d+ BAD ")
+        # the same ids after a MOVE, a RENAME and a new process
+        s.ok("MOVE 2 Arch")
+        s.ok("RENAME Arch Old")
+        t = self.session()
+        t.ok("SELECT Old")
+        self.assertEqual(t.ok("FETCH 1 (EMAILID THREADID)"),
+                         ["* 1 FETCH (EMAILID (%s) THREADID (%s))" % ids[2]])
+        self.assertEqual(t.ok("SEARCH THREADID %s" % ids[1][1]),
+                         ["* SEARCH 1"])
+        t.ok("SELECT INBOX")
+        self.assertEqual(t.ok("SEARCH THREADID %s" % ids[1][1]),
+                         ["* SEARCH 1 3"])
 
     # ---- REPLACE (RFC 8508) ----
 

@@ -65,6 +65,8 @@ def norm(text):
     text = re.sub(r"(UIDVALIDITY|APPENDUID|COPYUID) \d+", r"\1 <v>", text)
     # OBJECTID (RFC 8474): Roost's SELECT/EXAMINE line Dovecot 2.3 lacks
     text = re.sub(r"\* OK \[MAILBOXID \([A-Za-z0-9_-]+\)\] Ok\r\n", "", text)
+    text = re.sub(r"\[MAILBOXID \([A-Za-z0-9_-]+\)\] (Create completed)",
+                  r"\1", text)
     return text
 
 
