@@ -584,7 +584,8 @@ UIDV_RE = re.compile(
 # tests/compat/README.md; remove a name here when it lands.
 PENDING_CAPS = {b"NOTIFY",
                 # Roost's own, beyond Dovecot 2.3 (test_imap_ext.py)
-                b"IMAP4rev2", b"OBJECTID", b"REPLACE", b"UTF8=ACCEPT"}
+                b"IMAP4rev2", b"OBJECTID", b"REPLACE", b"UTF8=ACCEPT",
+                b"INPROGRESS"}
 # OBJECTID's SELECT line (Roost only)
 MAILBOXID_LINE = re.compile(rb"^\* OK \[MAILBOXID \([A-Za-z0-9_-]+\)\] Ok\r\n$")
 CAPS_RE = re.compile(rb"(CAPABILITY )([^\]\r\n]*)")

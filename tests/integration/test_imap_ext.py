@@ -453,6 +453,57 @@ class ExtTest(unittest.TestCase):
         self.assertEqual(t.ok("SEARCH THREADID %s" % ids[1][1]),
                          ["* SEARCH 1 3"])
 
+    # ---- INPROGRESS (RFC 9585) ----
+
+    def big_inbox(self, n):
+        """n messages written straight into the Maildir (quicker than
+        APPEND), 2 KB of body each."""
+        cur = os.path.join(self.dir, "home", "u", "Maildir", "cur")
+        for sub in ("cur", "new", "tmp"):
+            os.makedirs(os.path.join(os.path.dirname(cur), sub),
+                        exist_ok=True)
+        body = ("lorem ipsum dolor sit amet %d\r\n" * 64)
+        for i in range(n):
+            with open(os.path.join(cur, "1700000000.M%dP1.host:2," % i),
+                      "wb") as f:
+                f.write(msg("big %d" % i, body % tuple([i] * 64)))
+        for root, dirs, files in os.walk(os.path.join(self.dir, "home")):
+            for x in dirs + files:
+                os.chown(os.path.join(root, x), UID, GID)
+            os.chown(root, UID, GID)
+
+    def test_inprogress(self):
+        n = 1500
+        self.big_inbox(n)
+        os.environ["ROOST_IMAP_INPROGRESS_MSECS"] = "1"
+        try:
+            s = self.session()
+        finally:
+            del os.environ["ROOST_IMAP_INPROGRESS_MSECS"]
+        self.assertIn(" INPROGRESS", s.greeting)
+        s.ok("SELECT INBOX")
+        pat = re.compile(r'\* OK \[INPROGRESS \("(\w+)" (\d+) (\d+)\)\] '
+                         r'Searching$')
+        for cmd, result in (("SEARCH BODY nowhere", "* SEARCH"),
+                            ("UID SORT (SUBJECT) UTF-8 BODY nowhere",
+                             "* SORT"),
+                            ("THREAD REFERENCES UTF-8 TEXT nowhere",
+                             "* THREAD ")):
+            lines = s.ok(cmd, tag="P%d" % len(result))
+            prog = [pat.match(l) for l in lines[:-1]]
+            self.assertTrue(prog and all(prog), lines[:5])
+            self.assertEqual(lines[-1], result)
+            counts = [int(m.group(2)) for m in prog]
+            self.assertTrue(all(m.group(1) == "P%d" % len(result) and
+                                int(m.group(3)) == n for m in prog), lines)
+            self.assertEqual(counts, sorted(counts))
+            self.assertTrue(0 <= counts[0] and counts[-1] <= n, counts)
+        # a short search sends none; nor does the default interval (10 s)
+        self.assertEqual(s.ok("SEARCH 1:3"), ["* SEARCH 1 2 3"])
+        t = self.session()
+        t.ok("SELECT INBOX")
+        self.assertEqual(t.ok("SEARCH BODY nowhere"), ["* SEARCH"])
+
     # ---- REPLACE (RFC 8508) ----
 
     def test_replace(self):
