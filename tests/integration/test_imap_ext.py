@@ -610,6 +610,32 @@ class ExtTest(unittest.TestCase):
 
     @unittest.skipUnless(HAVE_DOVECOT and os.geteuid() == 0,
                          "needs Dovecot and root")
+    def test_metadata_concurrent_writers(self):
+        """Two sessions (two processes) set entries at the same time: the
+        dict is rewritten under its lock, no update is lost."""
+        self.metadata_conf()
+        a, b = self.session(), self.session()
+        n = 60
+        # pipelined: both processes write as fast as they can
+        for s, name in ((a, "a"), (b, "b")):
+            s.send(b"".join(b"%s%d SETMETADATA INBOX (/private/%s%d "
+                            b"\"v%d\")\r\n" % (name.encode(), i,
+                                                 name.encode(), i, i)
+                            for i in range(n)))
+        for s, name in ((a, "a"), (b, "b")):
+            for i in range(n):
+                line = s.readline(30)
+                self.assertIsNotNone(line, (name, i))
+                self.assertTrue(line.startswith(b"%s%d OK " % (
+                    name.encode(), i)), line)
+        lines = a.ok("GETMETADATA (DEPTH 1) INBOX /private")
+        text = "\n".join(lines)
+        missing = ["%s%d" % (x, i) for x in "ab" for i in range(n)
+                   if "/private/%s%d " % (x, i) not in text]
+        self.assertEqual(missing, [])
+        self.assertFalse(os.path.exists(os.path.join(
+            self.dir, "home", "u", "Maildir", "dovecot-attributes.lock")))
+
     def test_metadata_dovecot_interop(self):
         """Each server reads what the other wrote."""
         self.metadata_conf()
