@@ -25,14 +25,35 @@ static const char *hash_id(pool_t pool, char prefix,
 					   size) & 0xffffffffULL));
 }
 
+/* Both ids depend on the message's (immutable) content only, so they
+   are kept in the mailbox's cache (roost.cache) once computed: a SEARCH
+   EMAILID/THREADID over a big mailbox reads each message once. */
+#define CACHE_EMAILID "objectid.emailid"
+#define CACHE_THREADID "objectid.threadid"
+
+static const char *cached(pool_t pool, struct mail *mail, const char *field)
+{
+	const char *value;
+
+	if (mail_get_cached_field(mail, field, &value) < 0 || value == NULL ||
+	    !mail_objectid_is_valid(value))
+		return NULL;
+	return p_strdup(pool, value);
+}
+
 const char *mail_objectid_emailid(pool_t pool, struct mail *mail)
 {
 	const unsigned char *data;
+	const char *id;
 	size_t size;
 
+	if ((id = cached(pool, mail, CACHE_EMAILID)) != NULL)
+		return id;
 	if (mail_get_stream(mail, &data, &size) < 0)
 		return NULL;
-	return hash_id(pool, 'M', data, size);
+	id = hash_id(pool, 'M', data, size);
+	mail_set_cached_field(mail, CACHE_EMAILID, id);
+	return id;
 }
 
 /* The first "<left@right>" of a header value, blanks inside dropped,
@@ -66,8 +87,12 @@ const char *mail_objectid_threadid(pool_t pool, struct mail *mail)
 	static const char *const fields[] = {
 		"References", "In-Reply-To", "Message-ID"
 	};
-	const char *value, *ret = NULL;
-	string_t *id = str_new(64);
+	const char *value, *ret;
+	string_t *id;
+
+	if ((ret = cached(pool, mail, CACHE_THREADID)) != NULL)
+		return ret;
+	id = str_new(64);
 
 	for (size_t i = 0; i < N_ELEMENTS(fields) && ret == NULL; i++) {
 		if (mail_get_first_header(mail, fields[i], &value) < 0) {
@@ -88,6 +113,7 @@ const char *mail_objectid_threadid(pool_t pool, struct mail *mail)
 			return NULL;
 		ret = p_strdup_printf(pool, "T%s", emailid + 1);
 	}
+	mail_set_cached_field(mail, CACHE_THREADID, ret);
 	return ret;
 }
 

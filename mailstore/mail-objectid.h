@@ -11,6 +11,7 @@
  *            digits. So a thread's root and every reply whose References
  *            start at it share one THREADID in every mailbox.
  *
+ * Both are kept in the mailbox's cache (roost.cache) once computed.
  * Both return NULL (mailbox error set) if the message can't be read. */
 #ifndef ROOST_MAIL_OBJECTID_H
 #define ROOST_MAIL_OBJECTID_H

@@ -432,6 +432,12 @@ class ExtTest(unittest.TestCase):
         self.assertEqual(s.ok("SEARCH OR EMAILID %s EMAILID %s"
                               % (ids[2][0], ids[5][0])), ["* SEARCH 2 5"])
         self.assertEqual(s.ok("SEARCH EMAILID Mnothere"), ["* SEARCH"])
+        # computed once, then kept in the mailbox's cache
+        with open(os.path.join(self.dir, "home", "u", "Maildir",
+                               "roost.cache"), "rb") as f:
+            cache = f.read()
+        self.assertIn(b" objectid.threadid ", cache)
+        self.assertIn(ids[3][0].encode(), cache)
         self.assertEqual(s.ok("SEARCH RETURN (COUNT) THREADID %s"
                               % ids[1][1]), ["* ESEARCH (TAG \"t%d\") COUNT 3"
                                              % s.n])
