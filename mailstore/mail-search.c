@@ -702,8 +702,9 @@ static const struct {
 	{ "GUID", b_guid, true, false },
 	{ "MAILBOX", b_mailbox, true, false },
 	{ "MAILBOX-GUID", b_mailbox_guid, true, false },
-	{ "EMAILID", b_objectid, false, false },
-	{ "THREADID", b_objectid, false, false },
+	/* OBJECTID (RFC 8474): IMAP only, doveadm doesn't know them */
+	{ "EMAILID", b_objectid, false, true },
+	{ "THREADID", b_objectid, false, true },
 };
 
 static struct mail_search_arg *build_registered(struct build_ctx *ctx,
@@ -718,6 +719,9 @@ static struct mail_search_arg *build_registered(struct build_ctx *ctx,
 			continue;
 		if (search_keys[i].human_only &&
 		    ctx->syntax != MAIL_SEARCH_SYNTAX_HUMAN)
+			break;
+		if (search_keys[i].imap_only &&
+		    ctx->syntax != MAIL_SEARCH_SYNTAX_IMAP)
 			break;
 		return search_keys[i].build(ctx, key);
 	}
