@@ -366,6 +366,14 @@ class Quota(unittest.TestCase):
                 res.append(env.lda("pat", MSG, dovecot)[0])
                 res.append(env.doveadm(["quota", "get", "-u", "pat"],
                                        dovecot)[2].split("Error: ", 1)[-1])
+                # a namespace that doesn't exist: logged, the root stays
+                env.write_conf(PARAMS_CONF.replace(
+                    "quota5 = count:Noenf:noenforcing",
+                    "quota5 = count:Noenf:ns=Nope/") % {"tmp": env.tmp})
+                if dovecot:
+                    env.doveadm(["reload"], True)
+                res.append(env.lda("pat", MSG, dovecot)[0])
+                res.append("quota: Unknown namespace: Nope/" in env.log())
                 outs.append(res)
             finally:
                 env.cleanup()
@@ -387,6 +395,7 @@ class Quota(unittest.TestCase):
         self.assertEqual(r[6], "Failed to initialize quota: Quota root "
                          "Noenf: count quota init failed: Unknown parameter "
                          "for backend count: nosuchparam\n")
+        self.assertEqual(r[7:], [0, True])
         if len(outs) > 1:
             self.assertEqual(r, outs[1])
 
