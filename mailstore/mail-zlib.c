@@ -39,6 +39,8 @@ static const unsigned char lz4_magic[] = {
 /* a chunk size in a file header beyond this is refused */
 #define LZ4_MAX_CHUNK_SIZE (16 * 1024 * 1024)
 
+#define XZ_MAX_DICT_SIZE (1024 * 1024)
+
 static const unsigned char xz_magic[] = { 0xfd, '7', 'z', 'X', 'Z', 0x00 };
 static const unsigned char zstd_magic[] = { 0x28, 0xb5, 0x2f, 0xfd };
 
@@ -388,10 +390,23 @@ struct mail_zlib_writer *mail_zlib_writer_init(const struct mail_user *user)
 		if (BZ2_bzCompressInit(&w->bz, level, 0, 0) != BZ_OK)
 			i_panic("BZ2_bzCompressInit() failed");
 	} else if (strcmp(save, "xz") == 0) {
+		lzma_options_lzma opt;
+		lzma_filter filters[2];
+
 		w->format = ZLIB_FORMAT_XZ;
-		if (lzma_easy_encoder(&w->xz, (uint32_t)level,
-				      LZMA_CHECK_CRC64) != LZMA_OK)
-			i_panic("lzma_easy_encoder() failed");
+		/* the preset's dictionary (8 MB at level 6: ~94 MB of
+		   encoder memory) capped, mails being small: ~11 MB */
+		if (lzma_lzma_preset(&opt, (uint32_t)level))
+			i_panic("lzma_lzma_preset() failed");
+		if (opt.dict_size > XZ_MAX_DICT_SIZE)
+			opt.dict_size = XZ_MAX_DICT_SIZE;
+		filters[0].id = LZMA_FILTER_LZMA2;
+		filters[0].options = &opt;
+		filters[1].id = LZMA_VLI_UNKNOWN;
+		filters[1].options = NULL;
+		if (lzma_stream_encoder(&w->xz, filters,
+					LZMA_CHECK_CRC64) != LZMA_OK)
+			i_panic("lzma_stream_encoder() failed");
 	} else if (strcmp(save, "zstd") == 0) {
 		w->format = ZLIB_FORMAT_ZSTD;
 		w->zstd = ZSTD_createCStream();
