@@ -20,7 +20,7 @@ B := build/san
 else
 B := build
 endif
-PKGS := openssl yaml-0.1 libsystemd zlib
+PKGS := openssl yaml-0.1 libsystemd zlib liblz4 libzstd liblzma
 
 WARN := -Wall -Wextra -Wshadow -Wpointer-arith -Wstrict-prototypes \
 	-Wmissing-prototypes -Wformat=2 -Wno-format-nonliteral \

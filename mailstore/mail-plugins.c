@@ -40,7 +40,7 @@ static const struct plugin_def plugins[] = {
 	{ "mailbox_alias", 20, NULL, false },
 	{ "notify_status", 20, "notify", false },
 	{ "push_notification", 20, "notify", false },
-	{ "quota_clone", 20, "quota", false },
+	{ "quota_clone", 20, "quota", true },
 	{ "replication", 20, "notify", false },
 	{ "virtual", 20, NULL, false },
 	{ "zlib", 20, NULL, true },

@@ -8,6 +8,7 @@
  * converted to UTF-8; the comparison is a case-insensitive substring
  * search (simple case folding, not full i;unicode-casemap). */
 #include "mail-search.h"
+#include "mail-objectid.h"
 #include "unichar.h"
 #include "pool.h"
 #include "str.h"
@@ -620,6 +621,21 @@ static struct mail_search_arg *b_mailbox_guid(struct build_ctx *ctx,
 	return build_str(ctx, key, SEARCH_MAILBOX_GUID);
 }
 
+/* RFC 8474 4.4: EMAILID/THREADID objectid */
+static struct mail_search_arg *b_objectid(struct build_ctx *ctx,
+					  const char *key)
+{
+	struct mail_search_arg *arg =
+		build_str(ctx, key, strcmp(key, "EMAILID") == 0 ?
+			  SEARCH_EMAILID : SEARCH_THREADID);
+
+	if (arg != NULL && !mail_objectid_is_valid(arg->value.str)) {
+		ctx->error = p_strdup_printf(ctx->pool, "Invalid %s", key);
+		return NULL;
+	}
+	return arg;
+}
+
 static struct mail_search_arg *b_seqset(struct build_ctx *ctx, const char *key)
 {
 	struct mail_search_arg *arg = arg_new(ctx, SEARCH_SEQSET);
@@ -686,6 +702,9 @@ static const struct {
 	{ "GUID", b_guid, true, false },
 	{ "MAILBOX", b_mailbox, true, false },
 	{ "MAILBOX-GUID", b_mailbox_guid, true, false },
+	/* OBJECTID (RFC 8474): IMAP only, doveadm doesn't know them */
+	{ "EMAILID", b_objectid, false, true },
+	{ "THREADID", b_objectid, false, true },
 };
 
 static struct mail_search_arg *build_registered(struct build_ctx *ctx,
@@ -700,6 +719,9 @@ static struct mail_search_arg *build_registered(struct build_ctx *ctx,
 			continue;
 		if (search_keys[i].human_only &&
 		    ctx->syntax != MAIL_SEARCH_SYNTAX_HUMAN)
+			break;
+		if (search_keys[i].imap_only &&
+		    ctx->syntax != MAIL_SEARCH_SYNTAX_IMAP)
 			break;
 		return search_keys[i].build(ctx, key);
 	}
@@ -1316,6 +1338,17 @@ static int match_arg(struct match_ctx *ctx, const struct mail_search_arg *arg)
 	case SEARCH_MAILBOX_GUID:
 		return arg->init.mailbox_guid != NULL &&
 			strcmp(arg->init.mailbox_guid, arg->value.str) == 0;
+	case SEARCH_EMAILID:
+	case SEARCH_THREADID: {
+		pool_t pool = pool_create("objectid", 128);
+
+		str = arg->type == SEARCH_EMAILID ?
+			mail_objectid_emailid(pool, mail) :
+			mail_objectid_threadid(pool, mail);
+		int ret = str == NULL ? -1 : strcmp(str, arg->value.str) == 0;
+		pool_destroy(&pool);
+		return ret;
+	}
 	}
 	return 0;
 }

@@ -43,6 +43,8 @@ enum mail_search_arg_type {
 	SEARCH_MAILBOX,		/* value.str: exact mailbox name */
 	SEARCH_MAILBOX_GUID,	/* value.str: 32 hex digits */
 	SEARCH_MAILBOX_GLOB,	/* value.str: pattern with * and % */
+	SEARCH_EMAILID,		/* value.str: OBJECTID (RFC 8474) EMAILID */
+	SEARCH_THREADID,	/* value.str: OBJECTID THREADID */
 };
 
 enum mail_search_date_type {

@@ -1,9 +1,13 @@
 /* mail-zlib.h - the zlib plugin (mail_plugins = zlib): mail files that
  * Dovecot (or Roost) stored compressed are read transparently, the
- * format found by its magic bytes as Dovecot does (gzip, bzip2), and new
- * Maildir files are written compressed when plugin { zlib_save = gz|bz2 }
- * says so, at zlib_save_level (default 6). S= and W= in the file name
- * stay the uncompressed sizes, as Dovecot records them. */
+ * format found by its magic bytes as Dovecot does (gzip, bzip2, xz, zstd,
+ * and lz4 in Dovecot's own container "Dovecot-LZ4\r*\x9b\xc5" + chunk
+ * size + sized LZ4 blocks of 64 KB), and new Maildir files are written
+ * compressed when plugin { zlib_save = gz|bz2|xz|zstd|lz4 } says so, at
+ * zlib_save_level (default 6; lz4 has none). S= and W= in the file name
+ * stay the uncompressed sizes, as Dovecot records them. Dovecot 2.3.19
+ * can't write xz (it logs "Support not compiled in for handler: xz" and
+ * stores plain); Roost writes it and Dovecot reads it back. */
 #ifndef ROOST_MAIL_ZLIB_H
 #define ROOST_MAIL_ZLIB_H
 

@@ -56,6 +56,13 @@ struct quota_root {
 	char *name;
 	enum quota_backend backend;
 	bool noenforcing;
+	/* "hidden": not in GETQUOTAROOT (GETQUOTA and doveadm still see it) */
+	bool hidden;
+	/* "ignoreunlimited": dropped when it has no limits */
+	bool ignoreunlimited;
+	/* "ns=PREFIX": only the mailboxes of that namespace (NULL: all) */
+	char *ns_prefix;
+	struct mail_user *user;
 	struct quota_rule def;	/* the "*" rule */
 	ARRAY(struct quota_rule) rules;
 	struct quota_limit grace;	/* bytes or % of the bytes limit */
@@ -75,6 +82,8 @@ struct quota {
 	char *trash_path;
 	/* quota_max_mail_size, 0 = none */
 	uint64_t max_mail_size;
+	/* the quota_clone plugin: the file of quota_clone_dict = file:PATH */
+	char *clone_path;
 };
 
 /* printf into one of a few rotating static buffers: error texts handed
@@ -287,6 +296,26 @@ static int warning_add(struct quota_root *root, const char *str,
 	return 0;
 }
 
+static struct mail_namespace *ns_by_prefix(struct mail_user *user,
+					   const char *prefix)
+{
+	for (struct mail_namespace *ns = user->namespaces; ns != NULL;
+	     ns = ns->next) {
+		if (strcmp(ns->prefix, prefix) == 0)
+			return ns;
+	}
+	return NULL;
+}
+
+/* The Maildir root of namespace ns, NULL if it isn't a Maildir. */
+static const char *maildir_ns_root_path(struct mail_namespace *ns)
+{
+	if (ns == NULL || ns->mlist == NULL ||
+	    strcmp(ns->driver, "maildir") != 0 || ns->mlist->root[0] == '\0')
+		return NULL;
+	return ns->mlist->root;
+}
+
 /* The Maildir root of the user's INBOX namespace (maildirsize lives
  * there), NULL if it isn't a Maildir. */
 static const char *maildir_root_path(struct mail_user *user)
@@ -308,9 +337,14 @@ static void root_free(struct quota_root *root)
 		i_free(root->warnings.v[i].command);
 	array_free(&root->warnings);
 	i_free(root->name);
+	i_free(root->ns_prefix);
 	i_free(root->maildirsize_path);
 	i_free(root);
 }
+
+static void root_get_limits(const struct quota_root *root, const char *vname,
+			    uint64_t *bytes_r, uint64_t *count_r,
+			    bool *ignored_r);
 
 static int root_init(struct quota *quota, const struct mail_user_info *info,
 		     const char *prefix, const char *value,
@@ -347,20 +381,45 @@ static int root_init(struct quota *quota, const struct mail_user_info *info,
 			const char *next = strchr(q + 1, ':');
 			size_t len = next == NULL ? strlen(q + 1) :
 				(size_t)(next - q - 1);
+			char *param = i_strndup(q + 1, len);
 
-			if (len == 11 && strncmp(q + 1, "noenforcing", 11) == 0)
+			if (strcmp(param, "noenforcing") == 0)
 				root->noenforcing = true;
+			else if (strcmp(param, "hidden") == 0)
+				root->hidden = true;
+			else if (strcmp(param, "ignoreunlimited") == 0)
+				root->ignoreunlimited = true;
+			else if (strncmp(param, "ns=", 3) == 0) {
+				i_free(root->ns_prefix);
+				root->ns_prefix = i_strdup(param + 3);
+			} else {
+				*error_r = tmp_printf("Quota root %s: %s quota "
+					"init failed: Unknown parameter for "
+					"backend %s: %s", root->name,
+					root->backend == QUOTA_BACKEND_COUNT ?
+					"count" : "maildir",
+					root->backend == QUOTA_BACKEND_COUNT ?
+					"count" : "maildir", param);
+				i_free(param);
+				return -1;
+			}
+			i_free(param);
 			q = next;
 		}
 	}
+	root->user = user;
 	if (root->backend == QUOTA_BACKEND_COUNT && !quota->vsizes) {
 		*error_r = tmp_printf("Quota root %s: count quota "
 			"init failed: quota count backend requires "
 			"quota_vsizes=yes", root->name);
 		return -1;
 	}
+	if (root->ns_prefix != NULL && ns_by_prefix(user, root->ns_prefix) == NULL)
+		i_error("quota: Unknown namespace: %s", root->ns_prefix);
 	if (root->backend == QUOTA_BACKEND_MAILDIR) {
-		const char *dir = maildir_root_path(user);
+		const char *dir = root->ns_prefix == NULL ?
+			maildir_root_path(user) :
+			maildir_ns_root_path(ns_by_prefix(user, root->ns_prefix));
 
 		root->maildirsize_path = dir == NULL ? i_strdup("") :
 			i_strdup_printf("%s/maildirsize", dir);
@@ -410,6 +469,17 @@ static int root_init(struct quota *quota, const struct mail_user_info *info,
 			return -1;
 		}
 	}
+	if (root->ignoreunlimited) {
+		uint64_t bytes, count;
+		bool ignored;
+
+		root_get_limits(root, NULL, &bytes, &count, &ignored);
+		if (bytes == 0 && count == 0) {
+			/* unlimited: as if the root weren't configured */
+			quota->roots.count--;
+			root_free(root);
+		}
+	}
 	return 0;
 }
 
@@ -425,6 +495,7 @@ void quota_user_deinit(struct mail_user *user)
 	array_free(&quota->roots);
 	i_free(quota->exceeded_msg);
 	i_free(quota->trash_path);
+	i_free(quota->clone_path);
 	i_free(quota);
 }
 
@@ -467,6 +538,18 @@ int quota_user_init(struct mail_user *user, const struct mail_user_info *info,
 			i_error("trash: trash setting is missing");
 		} else {
 			quota->trash_path = i_strdup(value);
+		}
+	}
+	if (mail_plugins_has(user->set->mail_plugins, "quota_clone")) {
+		value = mail_user_plugin_setting(user, info, "quota_clone_dict",
+						 user->pool);
+		if (value == NULL) {
+			/* Dovecot: nothing to do (said at debug level) */
+		} else if (strncmp(value, "file:", 5) == 0) {
+			quota->clone_path = i_strdup(value + 5);
+		} else {
+			i_error("quota_clone_dict: Roost supports only the "
+				"file: dict driver, not %s", value);
 		}
 	}
 	for (unsigned int i = 1;; i++) {
@@ -515,6 +598,17 @@ static bool rule_matches(const struct quota_rule *rule, const char *vname)
 		 strcmp(vname, "INBOX") == 0);
 }
 
+/* Does root count mailbox vname: every mailbox, or those of its ns=? */
+static bool root_in_ns(const struct quota_root *root, const char *vname)
+{
+	const struct mail_namespace *ns;
+
+	if (root->ns_prefix == NULL)
+		return true;
+	ns = mail_namespace_find(root->user, vname);
+	return ns != NULL && strcmp(ns->prefix, root->ns_prefix) == 0;
+}
+
 /* The limits for vname (NULL: the default rule); 0 = unlimited. */
 static void root_get_limits(const struct quota_root *root, const char *vname,
 			    uint64_t *bytes_r, uint64_t *count_r,
@@ -525,6 +619,10 @@ static void root_get_limits(const struct quota_root *root, const char *vname,
 	*ignored_r = false;
 	if (vname == NULL)
 		return;
+	if (!root_in_ns(root, vname)) {
+		*ignored_r = true;
+		return;
+	}
 	for (size_t i = 0; i < root->rules.count; i++) {
 		const struct quota_rule *rule = &root->rules.v[i];
 
@@ -797,6 +895,96 @@ static void maildirsize_append(struct quota_root *root, int64_t bytes,
 	(void)close(fd);
 }
 
+/* ---- the quota_clone plugin ---- */
+
+/* Set the keys of kv (key, value, ..., NULL) in the file dict at path as
+ * Dovecot's dict-file does: under PATH.lock, the other pairs kept, the
+ * new content renamed over the file. */
+static int file_dict_set_pairs(const char *path, const char *const *kv,
+			       const char **error_r)
+{
+	const struct dotlock_settings set = {
+		.timeout = 30, .stale_timeout = 60, .use_excl = true,
+	};
+	struct dotlock *dotlock;
+	string_t *out = str_new(256);
+	FILE *f;
+	char *line = NULL, *key = NULL;
+	size_t cap = 0;
+	ssize_t n;
+	int fd;
+
+	fd = file_dotlock_open(&set, path, &dotlock);
+	if (fd < 0) {
+		*error_r = tmp_printf("file_dotlock_open(%s) failed: %m", path);
+		str_free(&out);
+		return -1;
+	}
+	f = fopen(path, "r");
+	while (f != NULL && (n = getline(&line, &cap, f)) > 0) {
+		bool replaced = false;
+
+		if (line[n - 1] == '\n')
+			line[n - 1] = '\0';
+		if (key == NULL) {
+			key = i_strdup(line);
+			continue;
+		}
+		for (unsigned int i = 0; kv[i] != NULL; i += 2)
+			replaced = replaced || strcmp(kv[i], key) == 0;
+		if (!replaced)
+			str_printfa(out, "%s\n%s\n", key, line);
+		i_free(key);
+	}
+	free(line);
+	i_free(key);
+	if (f != NULL)
+		fclose(f);
+	for (unsigned int i = 0; kv[i] != NULL; i += 2)
+		str_printfa(out, "%s\n%s\n", kv[i], kv[i + 1]);
+	if (write(fd, str_c(out), str_len(out)) != (ssize_t)str_len(out)) {
+		*error_r = tmp_printf("write(%s) failed: %m",
+				      file_dotlock_get_lock_path(dotlock));
+		(void)file_dotlock_delete(&dotlock);
+		str_free(&out);
+		return -1;
+	}
+	str_free(&out);
+	if (file_dotlock_replace(&dotlock) < 0) {
+		*error_r = tmp_printf("rename(%s) failed: %m", path);
+		return -1;
+	}
+	return 0;
+}
+
+/* quota_clone: the first root's usage as priv/quota/storage (bytes) and
+ * priv/quota/messages, as Dovecot's quota_clone writes them. */
+static void quota_clone_update(struct quota *quota)
+{
+	uint64_t bytes, count;
+	char bytes_str[32], count_str[32];
+	const char *kv[5], *error;
+
+	if (quota->clone_path == NULL || quota->roots.count == 0)
+		return;
+	if (root_usage(quota, quota->roots.v[0], &bytes, &count,
+		       &error) < 0) {
+		i_error("quota_clone_plugin: Failed to get quota resource "
+			"STORAGE: %s", error);
+		return;
+	}
+	snprintf(bytes_str, sizeof(bytes_str), "%" PRIu64, bytes);
+	snprintf(count_str, sizeof(count_str), "%" PRIu64, count);
+	kv[0] = "priv/quota/storage";
+	kv[1] = bytes_str;
+	kv[2] = "priv/quota/messages";
+	kv[3] = count_str;
+	kv[4] = NULL;
+	if (file_dict_set_pairs(quota->clone_path, kv, &error) < 0)
+		i_error("quota_clone_dict: Failed to write value: "
+			"dict-file: %s", error);
+}
+
 /* ---- the public API ---- */
 
 bool quota_user_enabled(struct mail_user *user)
@@ -813,6 +1001,17 @@ unsigned int quota_root_count(struct mail_user *user)
 const char *quota_root_name(struct mail_user *user, unsigned int idx)
 {
 	return user->quota->roots.v[idx]->name;
+}
+
+bool quota_root_is_hidden(struct mail_user *user, unsigned int idx)
+{
+	return user->quota->roots.v[idx]->hidden;
+}
+
+bool quota_root_applies(struct mail_user *user, unsigned int idx,
+			const char *vname)
+{
+	return root_in_ns(user->quota->roots.v[idx], vname);
 }
 
 int quota_root_lookup(struct mail_user *user, const char *name)
@@ -854,6 +1053,8 @@ int quota_recalculate(struct mail_user *user, const char **error_r)
 				       error_r) < 0)
 			return -1;
 	}
+	if (quota != NULL)
+		quota_clone_update(quota);
 	return 0;
 }
 
@@ -1289,8 +1490,13 @@ void quota_transaction_committed(struct mailbox_transaction *t)
 	struct quota *quota = t->box->user->quota;
 	struct quota_transaction *qt = t->quota;
 
+	bool changed = false;
+
 	if (qt == NULL || quota == NULL)
 		return;
+	for (unsigned int i = 0; i < qt->count; i++)
+		changed = changed || qt->roots[i].bytes != 0 ||
+			qt->roots[i].count != 0;
 	for (unsigned int i = 0; i < qt->count; i++) {
 		struct quota_root *root = quota->roots.v[i];
 		struct quota_root_tx *rt = &qt->roots[i];
@@ -1322,6 +1528,9 @@ void quota_transaction_committed(struct mailbox_transaction *t)
 			}
 		}
 	}
+	/* after maildirsize has this transaction's change */
+	if (changed)
+		quota_clone_update(quota);
 }
 
 void quota_transaction_free(struct mailbox_transaction *t)
@@ -1349,6 +1558,7 @@ void quota_mailbox_deleted(struct mailbox *box)
 				       &error) < 0)
 			i_error("quota: %s", error);
 	}
+	quota_clone_update(quota);
 }
 
 int quota_check_user(struct mail_user *user, const char *vname,

@@ -1,6 +1,7 @@
 /* quota.h - the quota plugin (mail_plugins = quota) as Dovecot 2.3 does
- * it: quota roots from plugin { quota = BACKEND:NAME[:noenforcing],
- * quota2 = ... }, their rules (quota_rule, quota2_rule, ...: "*" the
+ * it: quota roots from plugin { quota = BACKEND:NAME[:PARAM...],
+ * quota2 = ... } (params noenforcing, hidden, ignoreunlimited,
+ * ns=PREFIX; another is Dovecot's init error), their rules (quota_rule, quota2_rule, ...: "*" the
  * default, per-mailbox rules with storage=/messages= absolute, +/-
  * relative or % of the default, "ignore"), quota_grace, quota_warning
  * scripts and quota_exceeded_message. Backends: "count" (usage counted
@@ -35,6 +36,12 @@ bool quota_user_enabled(struct mail_user *user);
 /* Number of roots and the i-th one's name ("User quota"). */
 unsigned int quota_root_count(struct mail_user *user);
 const char *quota_root_name(struct mail_user *user, unsigned int idx);
+/* plugin { quota = backend:name:hidden }: left out of GETQUOTAROOT. */
+bool quota_root_is_hidden(struct mail_user *user, unsigned int idx);
+/* Does root idx count mailbox vname (":ns=PREFIX" roots only the
+ * mailboxes of that namespace)? */
+bool quota_root_applies(struct mail_user *user, unsigned int idx,
+			const char *vname);
 /* Index of root by name, -1 if none. */
 int quota_root_lookup(struct mail_user *user, const char *name);
 /* Current usage and default limits of root idx. -1 with *error_r. */

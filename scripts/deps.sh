@@ -5,7 +5,7 @@
 # so a policy-rc.d that denies service starts is in place during the install.
 set -eu
 
-PKGS="gcc make pkg-config libc6-dev libssl-dev libyaml-dev libsystemd-dev zlib1g-dev libbz2-dev
+PKGS="gcc make pkg-config libc6-dev libssl-dev libyaml-dev libsystemd-dev zlib1g-dev libbz2-dev liblz4-dev libzstd-dev liblzma-dev
 libpam0g-dev libcrypt-dev libargon2-dev check python3 clang libclang-rt-14-dev llvm openssl
 dovecot-core dovecot-imapd dovecot-pop3d dovecot-lmtpd dovecot-submissiond
 libpam-wrapper libnss-wrapper postfix swaks fail2ban

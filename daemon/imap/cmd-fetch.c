@@ -269,10 +269,16 @@ static void fetch_write_buffered(struct client_command_context *cmd,
 			str_printfa(str, "(%s)", id);
 		break;
 	}
-	case IMAP_FETCH_THREADID:
-		/* no thread identifiers: NIL (RFC 8474 5.2) */
-		str_append(str, "NIL");
+	case IMAP_FETCH_THREADID: {
+		const char *id = ctx->msg_expunged ? NULL :
+			imap_objectid_threadid(cmd->pool, mail);
+
+		if (id == NULL)
+			str_append(str, "NIL");
+		else
+			str_printfa(str, "(%s)", id);
 		break;
+	}
 	default:
 		i_unreached();
 	}

@@ -1,6 +1,7 @@
 /* cmd-mailbox.c - CREATE, DELETE, RENAME, SUBSCRIBE, UNSUBSCRIBE: the
  * mailbox tree through the storage API, with Dovecot's replies. */
 #include "imap-common.h"
+#include "imap-rev2.h"
 #include "imap-mailbox.h"
 
 #include <strings.h>
@@ -76,8 +77,17 @@ bool cmd_create(struct client_command_context *cmd)
 	box = mailbox_alloc(cmd->client->user, vname, 0);
 	if (mailbox_create(box, NULL, directory) < 0)
 		cmd_no_storage_error(cmd, box);
-	else
-		cmd_ok(cmd, "Create completed");
+	else {
+		/* RFC 8474 4.1: the new mailbox's MAILBOXID in the OK */
+		const char *id = directory ? NULL :
+			imap_objectid_mailboxid(cmd->pool, box);
+
+		if (id == NULL)
+			cmd_ok(cmd, "Create completed");
+		else
+			cmd_ok(cmd, p_strdup_printf(cmd->pool,
+				"[MAILBOXID (%s)] Create completed", id));
+	}
 	mailbox_free(&box);
 	return true;
 }

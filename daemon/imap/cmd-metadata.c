@@ -7,7 +7,10 @@
  *   shared/<mailbox GUID>/<entry after /shared/>
  * with entry names lowercased; the server's own entries (mailbox "")
  * live under INBOX's GUID as vendor/vendor.dovecot/pvt/server/<entry>.
- * Writes go to a temporary file renamed over the old one. Texts and
+ * Writes happen under Dovecot's dict-file lock (PATH.lock, a dot-lock):
+ * the file is read again under the lock, changed, and the new content
+ * written into the lock file, which is renamed over it, so concurrent
+ * writers (sessions, processes, Dovecot) lose no update. Texts and
  * answers are Dovecot's: values always as literals, NIL for entries
  * not set, DEPTH lists the entries below, MAXSIZE leaves long ones out
  * with [METADATA LONGENTRIES n]. */
@@ -15,6 +18,7 @@
 #include "imap-attr-dict.h"
 #include "imap-mailbox.h"
 #include "imap-quote.h"
+#include "file-dotlock.h"
 #include "var-expand.h"
 
 #include <ctype.h>
@@ -170,12 +174,25 @@ int md_dict_load(struct md_dict *dict, const char *path)
 	return 0;
 }
 
-int md_dict_save(struct md_dict *dict)
+int md_dict_lock(const char *path, struct dotlock **dotlock_r)
+{
+	const struct dotlock_settings lock_set = {
+		.timeout = 30, .stale_timeout = 60, .use_excl = true,
+	};
+
+	if (file_dotlock_open(&lock_set, path, dotlock_r) < 0) {
+		i_error("file_dotlock_open(%s) failed: %m", path);
+		return -1;
+	}
+	return 0;
+}
+
+int md_dict_save(struct md_dict *dict, struct dotlock **dotlock)
 {
 	string_t *str = str_new(1024);
-	char *tmp = i_strdup_printf("%s.tmp.%d", dict->path, (int)getpid());
+	int fd = file_dotlock_get_fd(*dotlock);
 	size_t pos = 0;
-	int fd, ret = 0;
+	int ret = 0;
 
 	for (size_t i = 0; i < dict->pairs.count; i++) {
 		escape(dict->pairs.v[i].key, str);
@@ -183,9 +200,6 @@ int md_dict_save(struct md_dict *dict)
 		escape(dict->pairs.v[i].value, str);
 		str_append_c(str, '\n');
 	}
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	if (fd < 0)
-		ret = -1;
 	while (ret == 0 && pos < str_len(str)) {
 		ssize_t n = write(fd, str_c(str) + pos, str_len(str) - pos);
 
@@ -194,15 +208,14 @@ int md_dict_save(struct md_dict *dict)
 		else
 			pos += (size_t)n;
 	}
-	if (fd >= 0 && (fsync(fd) < 0 || close(fd) < 0))
-		ret = -1;
-	if (ret == 0 && rename(tmp, dict->path) < 0)
-		ret = -1;
 	if (ret < 0) {
-		i_error("METADATA: writing %s failed: %m", dict->path);
-		(void)unlink(tmp);
+		i_error("METADATA: write(%s) failed: %m",
+			file_dotlock_get_lock_path(*dotlock));
+		(void)file_dotlock_delete(dotlock);
+	} else if (file_dotlock_replace(dotlock) < 0) {
+		i_error("METADATA: rename() over %s failed: %m", dict->path);
+		ret = -1;
 	}
-	i_free(tmp);
 	str_free(&str);
 	return ret;
 }
@@ -334,6 +347,7 @@ bool cmd_setmetadata(struct client_command_context *cmd)
 	struct imap_client *client = cmd->client;
 	const struct imap_arg *list;
 	const char *name, *vname, *guid, *path, *error;
+	struct dotlock *dotlock;
 	struct md_dict dict;
 	bool server;
 
@@ -361,9 +375,13 @@ bool cmd_setmetadata(struct client_command_context *cmd)
 	server = vname[0] == '\0';
 	if ((guid = metadata_guid(cmd, vname)) == NULL)
 		return true;
+	/* read, change and write the dict under its lock */
+	if (md_dict_lock(path, &dotlock) < 0)
+		return cmd_no(cmd, "[SERVERBUG] Internal error occurred.");
 	if (md_dict_load(&dict, path) < 0) {
 		md_dict_free(&dict);
 		i_error("METADATA: reading %s failed: %m", path);
+		(void)file_dotlock_delete(&dotlock);
 		return cmd_no(cmd, "[SERVERBUG] Internal error occurred.");
 	}
 	for (const struct imap_arg *a = list; !imap_arg_is_eol(a); a += 2) {
@@ -382,16 +400,18 @@ bool cmd_setmetadata(struct client_command_context *cmd)
 			cmd_no(cmd, text);
 			i_free(text);
 			md_dict_free(&dict);
+			(void)file_dotlock_delete(&dotlock);
 			return true;
 		}
 		if (!server && strncmp(rest, PVT_PREFIX, strlen(PVT_PREFIX)) == 0) {
 			cmd_no(cmd, "[CANNOT] Internal attributes cannot be changed");
 			md_dict_free(&dict);
+			(void)file_dotlock_delete(&dotlock);
 			return true;
 		}
 		md_dict_set(&dict, key, value);
 	}
-	if (md_dict_save(&dict) < 0) {
+	if (md_dict_save(&dict, &dotlock) < 0) {
 		md_dict_free(&dict);
 		return cmd_no(cmd, "[SERVERBUG] Internal error occurred.");
 	}

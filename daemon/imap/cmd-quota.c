@@ -114,7 +114,12 @@ bool cmd_getquotaroot(struct client_command_context *cmd)
 	     ns->type == MAIL_NAMESPACE_PRIVATE &&
 	     i < quota_root_count(client->user); i++) {
 		size_t pos = str_len(quotas);
-		int ret = quota_reply(client, i, quotas);
+		int ret;
+
+		if (quota_root_is_hidden(client->user, i) ||
+		    !quota_root_applies(client->user, i, vname))
+			continue;
+		ret = quota_reply(client, i, quotas);
 
 		if (ret < 0) {
 			str_free(&roots);

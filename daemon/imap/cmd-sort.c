@@ -131,6 +131,7 @@ static bool cmd_sort_more(struct client_command_context *cmd)
 	int ret = imap_search_run_more(ctx->run);
 
 	if (ret == 0) {
+		imap_search_run_progress(ctx->run, cmd, "Searching");
 		cmd->yield = true;
 		return false;
 	}

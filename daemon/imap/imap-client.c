@@ -41,6 +41,7 @@ static const struct {
 	{ "LITERAL+", true }, { "NOTIFY", false },
 	/* beyond Dovecot 2.3 */
 	{ "OBJECTID", true }, { "REPLACE", true }, { "UTF8=ACCEPT", true },
+	{ "INPROGRESS", true },
 };
 
 const char *imap_client_capability(const struct settings_root *set)

@@ -1,6 +1,7 @@
 /* imap-rev2.c - IMAP4rev2 and OBJECTID helpers (see imap-rev2.h). */
 #include "imap-rev2.h"
 #include "imap-quote.h"
+#include "mail-objectid.h"
 
 void imap_rev2_send_select_list(struct imap_client *client, const char *vname)
 {
@@ -18,31 +19,14 @@ void imap_rev2_send_select_list(struct imap_client *client, const char *vname)
 	str_free(&str);
 }
 
-/* 64-bit FNV-1a of size bytes, starting from seed */
-static uint64_t fnv1a(const unsigned char *data, size_t size, uint64_t seed)
-{
-	uint64_t h = seed;
-
-	for (size_t i = 0; i < size; i++) {
-		h ^= data[i];
-		h *= 0x100000001b3ULL;
-	}
-	return h;
-}
-
 const char *imap_objectid_emailid(pool_t pool, struct mail *mail)
 {
-	const unsigned char *data;
-	size_t size;
+	return mail_objectid_emailid(pool, mail);
+}
 
-	/* the id of the message's (immutable) content: the same after
-	   MOVE, COPY and restarts */
-	if (mail_get_stream(mail, &data, &size) < 0)
-		return NULL;
-	return p_strdup_printf(pool, "M%016llx%08llx",
-		(unsigned long long)fnv1a(data, size, 0xcbf29ce484222325ULL),
-		(unsigned long long)(fnv1a(data, size, 0x84222325cbf29ce4ULL ^
-					   size) & 0xffffffffULL));
+const char *imap_objectid_threadid(pool_t pool, struct mail *mail)
+{
+	return mail_objectid_threadid(pool, mail);
 }
 
 const char *imap_objectid_mailboxid(pool_t pool, struct mailbox *box)

@@ -27,6 +27,9 @@ void imap_rev2_send_select_list(struct imap_client *client,
  * stable across restarts, renames, MOVE and COPY; identical messages
  * share it, as RFC 8474 allows), NULL if it can't be read. */
 const char *imap_objectid_emailid(pool_t pool, struct mail *mail);
+/* "T" + 24 hex digits from the thread root's Message-ID (see
+ * mailstore/mail-objectid.h), NULL if the message can't be read. */
+const char *imap_objectid_threadid(pool_t pool, struct mail *mail);
 /* "F" + the mailbox GUID (kept in dovecot-uidlist: stable across
  * restarts and renames), NULL if the storage has none. */
 const char *imap_objectid_mailboxid(pool_t pool, struct mailbox *box);

@@ -5,7 +5,10 @@
  * the session (or the other sessions of its process) for long. */
 #include "imap-search-args.h"
 #include "charset.h"
+#include "imap-quote.h"
 
+#include <errno.h>
+#include <stdlib.h>
 #include <strings.h>
 #include <time.h>
 
@@ -248,6 +251,8 @@ struct imap_search_run {
 	ARRAY_U32 result;
 	uint64_t highest_modseq;
 	bool init_failed;
+	/* INPROGRESS (RFC 9585): when the run began, the last update */
+	uint64_t started_usecs, progress_usecs;
 };
 
 static uint64_t usecs_now(void)
@@ -283,7 +288,46 @@ struct imap_search_run *imap_search_run_init(struct imap_client *client,
 	if (mail_search_args_init(args, client->mailbox) < 0)
 		run->init_failed = true;
 	run->mail = mail_alloc(client->mailbox);
+	run->started_usecs = run->progress_usecs = usecs_now();
 	return run;
+}
+
+/* ROOST_IMAP_INPROGRESS_MSECS (tests set it low), else 10 s */
+static uint64_t inprogress_interval_usecs(void)
+{
+	const char *env = getenv("ROOST_IMAP_INPROGRESS_MSECS");
+	char *end;
+	unsigned long long msecs;
+
+	if (env != NULL && *env != '\0') {
+		errno = 0;
+		msecs = strtoull(env, &end, 10);
+		if (errno == 0 && *end == '\0' && msecs < 86400000ULL)
+			return msecs * 1000;
+	}
+	return IMAP_INPROGRESS_DEFAULT_MSECS * 1000;
+}
+
+void imap_search_run_progress(struct imap_search_run *run,
+			      struct client_command_context *cmd,
+			      const char *text)
+{
+	uint64_t now = usecs_now(), interval = inprogress_interval_usecs();
+	uint32_t total = mailbox_count(run->client->mailbox);
+	uint32_t done = run->next_seq - 1;
+	string_t *str;
+
+	if (now - run->progress_usecs < interval || total == 0)
+		return;
+	run->progress_usecs = now;
+	if (done > total)
+		done = total;
+	str = str_new(64);
+	str_append(str, "* OK [INPROGRESS (");
+	imap_append_quoted(str, cmd->tag);
+	str_printfa(str, " %u %u)] %s", done, total, text);
+	client_send_line(run->client, str_c(str));
+	str_free(&str);
 }
 
 int imap_search_run_more(struct imap_search_run *run)

@@ -28,6 +28,14 @@ struct imap_search_run *imap_search_run_init(struct imap_client *client,
  * it stopped to let the session breathe (call again), -1 on a storage
  * error. */
 int imap_search_run_more(struct imap_search_run *run);
+/* INPROGRESS (RFC 9585): after run_more gave 0, send
+ * "* OK [INPROGRESS ("tag" done total)] text" if the interval
+ * (ROOST_IMAP_INPROGRESS_MSECS in the environment, default 10 s) passed
+ * since the command began or the last update. */
+#define IMAP_INPROGRESS_DEFAULT_MSECS 10000
+void imap_search_run_progress(struct imap_search_run *run,
+			      struct client_command_context *cmd,
+			      const char *text);
 /* The matching sequence numbers, ascending (after run_more gave 1). */
 const ARRAY_U32 *imap_search_run_result(const struct imap_search_run *run);
 /* The highest modseq of the matches (for MODSEQ searches). */

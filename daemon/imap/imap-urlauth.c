@@ -8,6 +8,7 @@
  * Error texts are Dovecot 2.3's where it has one for the case. */
 #include "imap-urlauth.h"
 #include "imap-attr-dict.h"
+#include "file-dotlock.h"
 #include "imap-bodystructure.h"
 #include "mail-storage.h"
 #include "message-section.h"
@@ -412,14 +413,22 @@ static int urlauth_key_get(struct imap_urlauth_context *ctx, pool_t pool,
 {
 	struct md_dict dict;
 	struct md_pair *pair;
+	struct dotlock *dotlock = NULL;
 	const char *path = urlauth_dict_path(ctx, pool, error_r);
 	const char *entry = key_entry(pool, guid);
 	int ret = 0;
 
 	if (path == NULL)
 		return -1;
+	/* a key may be created: read and write under the dict's lock */
+	if (create && md_dict_lock(path, &dotlock) < 0) {
+		*error_r = "Failed to lock the URLAUTH key";
+		return -1;
+	}
 	if (md_dict_load(&dict, path) < 0) {
 		md_dict_free(&dict);
+		if (dotlock != NULL)
+			(void)file_dotlock_delete(&dotlock);
 		*error_r = "Failed to read the URLAUTH key";
 		return -1;
 	}
@@ -446,12 +455,14 @@ static int urlauth_key_get(struct imap_urlauth_context *ctx, pool_t pool,
 			for (unsigned int i = 0; i < IMAP_URLAUTH_KEY_LEN; i++)
 				str_printfa(hex, "%02x", key_r[i]);
 			md_dict_set(&dict, entry, str_c(hex));
-			ret = md_dict_save(&dict) < 0 ? -1 : 1;
+			ret = md_dict_save(&dict, &dotlock) < 0 ? -1 : 1;
 		}
 		str_free(&hex);
 		if (ret < 0)
 			*error_r = "Failed to store the URLAUTH key";
 	}
+	if (dotlock != NULL)
+		(void)file_dotlock_delete(&dotlock);
 	md_dict_free(&dict);
 	return ret;
 }
@@ -583,6 +594,7 @@ int imap_urlauth_reset(struct imap_urlauth_context *ctx, pool_t pool,
 		       const char *mailbox, const char **error_r)
 {
 	struct md_dict dict;
+	struct dotlock *dotlock = NULL;
 	const char *path = urlauth_dict_path(ctx, pool, error_r);
 	const char *guid = NULL;
 	int ret = 0;
@@ -599,15 +611,20 @@ int imap_urlauth_reset(struct imap_urlauth_context *ctx, pool_t pool,
 			return -1;
 		mailbox_free(&box);
 	}
+	if (md_dict_lock(path, &dotlock) < 0) {
+		*error_r = "Failed to lock the URLAUTH keys";
+		return -1;
+	}
 	if (md_dict_load(&dict, path) < 0) {
 		md_dict_free(&dict);
+		(void)file_dotlock_delete(&dotlock);
 		*error_r = "Failed to read the URLAUTH keys";
 		return -1;
 	}
 	if (guid != NULL) {
 		if (md_dict_find(&dict, key_entry(pool, guid)) != NULL) {
 			md_dict_set(&dict, key_entry(pool, guid), NULL);
-			ret = md_dict_save(&dict);
+			ret = md_dict_save(&dict, &dotlock);
 		}
 	} else {
 		size_t suffix_len = strlen("/" IMAP_URLAUTH_KEY_ENTRY);
@@ -628,8 +645,10 @@ int imap_urlauth_reset(struct imap_urlauth_context *ctx, pool_t pool,
 			}
 		}
 		if (changed)
-			ret = md_dict_save(&dict);
+			ret = md_dict_save(&dict, &dotlock);
 	}
+	if (dotlock != NULL)
+		(void)file_dotlock_delete(&dotlock);
 	md_dict_free(&dict);
 	if (ret < 0)
 		*error_r = "Failed to write the URLAUTH keys";

@@ -584,7 +584,8 @@ UIDV_RE = re.compile(
 # tests/compat/README.md; remove a name here when it lands.
 PENDING_CAPS = {b"NOTIFY",
                 # Roost's own, beyond Dovecot 2.3 (test_imap_ext.py)
-                b"IMAP4rev2", b"OBJECTID", b"REPLACE", b"UTF8=ACCEPT"}
+                b"IMAP4rev2", b"OBJECTID", b"REPLACE", b"UTF8=ACCEPT",
+                b"INPROGRESS"}
 # OBJECTID's SELECT line (Roost only)
 MAILBOXID_LINE = re.compile(rb"^\* OK \[MAILBOXID \([A-Za-z0-9_-]+\)\] Ok\r\n$")
 CAPS_RE = re.compile(rb"(CAPABILITY )([^\]\r\n]*)")
@@ -651,6 +652,9 @@ class Normaliser:
                 continue  # IDLE keepalive: when it comes is a matter of time
             if MAILBOXID_LINE.match(r):
                 continue
+            # the MAILBOXID code of CREATE's OK (RFC 8474 4.1)
+            r = re.sub(rb"\[MAILBOXID \([A-Za-z0-9_-]+\)\] (Create completed)",
+                       rb"\1", r)
             r = TIMING_RE.sub(b" (<t> secs).", r)
             r = CAPS_RE.sub(drop_pending_caps, r)
             r = re.sub(rb"(\[SERVERBUG\] .*)\[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\]",

@@ -193,6 +193,8 @@ MAILBOXID_LINE = re.compile(rb"\* OK \[MAILBOXID \([A-Za-z0-9_-]+\)\] Ok\r\n")
 
 def normalize(out):
     out = MAILBOXID_LINE.sub(b"", out)
+    out = re.sub(rb"\[MAILBOXID \([A-Za-z0-9_-]+\)\] (Create completed)",
+                 rb"\1", out)
     return TIMING_RE.sub(b" (T secs).\r\n", out)
 
 

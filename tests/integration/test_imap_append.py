@@ -171,6 +171,8 @@ def normalize(lines):
     for s in lines:
         if re.match(r"\* OK \[MAILBOXID \([A-Za-z0-9_-]+\)\] Ok$", s):
             continue	# OBJECTID (RFC 8474): Roost's own
+        s = re.sub(r"\[MAILBOXID \([A-Za-z0-9_-]+\)\] (Create completed)",
+                   r"\1", s)
         s = re.sub(r"\(\d+\.\d+ \+ \d+\.\d+( \+ \d+\.\d+)? secs\)",
                    "(T secs)", s)
         s = re.sub(r"(\[(?:UIDVALIDITY|APPENDUID|COPYUID) )(\d+)", uv, s)

@@ -220,7 +220,10 @@ auth_failure_delay = 0
         return c
 
     def fill(self, c, box, count):
-        self.assertEqual(c.cmd("CREATE " + box)[-1], "OK Create completed")
+        # Roost adds [MAILBOXID (id)] (RFC 8474), Dovecot doesn't
+        self.assertRegex(c.cmd("CREATE " + box)[-1],
+                         r"^OK (\[MAILBOXID \([A-Za-z0-9_-]+\)\] )?"
+                         r"Create completed$")
         for i in range(count):
             r = c.cmd("APPEND " + box, b"Subject: m%d\r\n\r\nbody %d\r\n"
                       % (i, i))

@@ -356,14 +356,19 @@ class ExtTest(unittest.TestCase):
         s = self.session()
         self.assertIn(" OBJECTID", s.greeting)
         self.fill(s, 2)
-        s.ok("CREATE Work")
+        lines, tagged = s.cmd("CREATE Work")
+        # RFC 8474 4.1: the new mailbox's id in the CREATE OK
+        cm = re.match(r"t\d+ OK \[MAILBOXID \(([A-Za-z0-9_-]+)\)\] "
+                      r"Create completed\.$", tagged)
+        self.assertTrue(cm, tagged)
         lines = s.ok("SELECT INBOX")
         ids = [re.match(r"\* OK \[MAILBOXID \(([A-Za-z0-9_-]+)\)\] Ok$", l)
                for l in lines]
         inbox_id = [m.group(1) for m in ids if m][0]
         lines = s.ok("FETCH 1:2 (EMAILID THREADID)")
         m = [re.match(r"\* (\d) FETCH \(EMAILID \(([A-Za-z0-9_-]{1,255})\)"
-                      r" THREADID NIL\)$", l) for l in lines]
+                      r" THREADID \(([A-Za-z0-9_-]{1,255})\)\)$", l)
+             for l in lines]
         self.assertTrue(all(m), lines)
         email1, email2 = m[0].group(2), m[1].group(2)
         self.assertNotEqual(email1, email2)
@@ -371,6 +376,7 @@ class ExtTest(unittest.TestCase):
         work_id = re.match(r"\* STATUS Work \(MAILBOXID \(([A-Za-z0-9_-]+)"
                            r"\)\)$", lines[0]).group(1)
         self.assertNotEqual(work_id, inbox_id)
+        self.assertEqual(work_id, cm.group(1))
         s.ok("UID MOVE 1 Work")
         s.ok("RENAME Work Play")
         # a new process: the same ids, through the rename and the move
@@ -384,6 +390,128 @@ class ExtTest(unittest.TestCase):
         t.ok("EXAMINE Play")
         self.assertEqual(t.ok("UID FETCH 1:* (EMAILID)"),
                          ["* 1 FETCH (UID 1 EMAILID (%s))" % email1])
+
+    def test_objectid_thread_search(self):
+        s = self.session()
+        root = msg("plan", extra="Message-ID: <root@x.example>\r\n")
+        reply1 = msg("Re: plan", extra="Message-ID: <r1@x.example>\r\n"
+                     "In-Reply-To: <root@x.example>\r\n"
+                     "References: <root@x.example>\r\n")
+        reply2 = msg("Re: plan", extra="Message-ID: <r2@x.example>\r\n"
+                     "In-Reply-To: <r1@x.example>\r\n"
+                     "References: <root@x.example>\r\n <r1@x.example>\r\n")
+        other = msg("other", extra="Message-ID: <o@x.example>\r\n")
+        noid = msg("no message-id")
+        for m in (root, reply1, other, reply2, noid):
+            s.ok("APPEND INBOX", m)
+        s.ok("CREATE Arch")
+        s.ok("SELECT INBOX")
+        lines = s.ok("FETCH 1:* (EMAILID THREADID)")
+        ids = {}
+        for l in lines:
+            m = re.match(r"\* (\d) FETCH \(EMAILID \(([A-Za-z0-9_-]+)\) "
+                         r"THREADID \(([A-Za-z0-9_-]+)\)\)$", l)
+            self.assertTrue(m, l)
+            ids[int(m.group(1))] = (m.group(2), m.group(3))
+        self.assertEqual(len(ids), 5)
+        # the root and both replies share one thread; the others are
+        # threads of their own
+        self.assertEqual(ids[1][1], ids[2][1])
+        self.assertEqual(ids[1][1], ids[4][1])
+        self.assertNotEqual(ids[1][1], ids[3][1])
+        self.assertNotEqual(ids[5][1], ids[1][1])
+        self.assertNotEqual(ids[5][1], ids[3][1])
+        self.assertEqual(len({e for e, _ in ids.values()}), 5)
+        # RFC 8474 4.4: SEARCH EMAILID / THREADID
+        self.assertEqual(s.ok("SEARCH THREADID %s" % ids[1][1]),
+                         ["* SEARCH 1 2 4"])
+        self.assertEqual(s.ok("UID SEARCH EMAILID %s" % ids[3][0]),
+                         ["* SEARCH 3"])
+        self.assertEqual(s.ok("SEARCH NOT THREADID %s" % ids[1][1]),
+                         ["* SEARCH 3 5"])
+        self.assertEqual(s.ok("SEARCH OR EMAILID %s EMAILID %s"
+                              % (ids[2][0], ids[5][0])), ["* SEARCH 2 5"])
+        self.assertEqual(s.ok("SEARCH EMAILID Mnothere"), ["* SEARCH"])
+        # computed once, then kept in the mailbox's cache
+        with open(os.path.join(self.dir, "home", "u", "Maildir",
+                               "roost.cache"), "rb") as f:
+            cache = f.read()
+        self.assertIn(b" objectid.threadid ", cache)
+        self.assertIn(ids[3][0].encode(), cache)
+        self.assertEqual(s.ok("SEARCH RETURN (COUNT) THREADID %s"
+                              % ids[1][1]), ["* ESEARCH (TAG \"t%d\") COUNT 3"
+                                             % s.n])
+        # a bad objectid is a BAD
+        _, tagged = s.cmd("SEARCH EMAILID \"a.b\"")
+        self.assertRegex(tagged, r"^t\d+ BAD ")
+        _, tagged = s.cmd("SEARCH THREADID")
+        self.assertRegex(tagged, r"^t\d+ BAD ")
+        # the same ids after a MOVE, a RENAME and a new process
+        s.ok("MOVE 2 Arch")
+        s.ok("RENAME Arch Old")
+        t = self.session()
+        t.ok("SELECT Old")
+        self.assertEqual(t.ok("FETCH 1 (EMAILID THREADID)"),
+                         ["* 1 FETCH (EMAILID (%s) THREADID (%s))" % ids[2]])
+        self.assertEqual(t.ok("SEARCH THREADID %s" % ids[1][1]),
+                         ["* SEARCH 1"])
+        t.ok("SELECT INBOX")
+        self.assertEqual(t.ok("SEARCH THREADID %s" % ids[1][1]),
+                         ["* SEARCH 1 3"])
+
+    # ---- INPROGRESS (RFC 9585) ----
+
+    def big_inbox(self, n):
+        """n messages written straight into the Maildir (quicker than
+        APPEND), 2 KB of body each."""
+        cur = os.path.join(self.dir, "home", "u", "Maildir", "cur")
+        for sub in ("cur", "new", "tmp"):
+            os.makedirs(os.path.join(os.path.dirname(cur), sub),
+                        exist_ok=True)
+        body = ("lorem ipsum dolor sit amet %d\r\n" * 64)
+        for i in range(n):
+            with open(os.path.join(cur, "1700000000.M%dP1.host:2," % i),
+                      "wb") as f:
+                f.write(msg("big %d" % i, body % tuple([i] * 64)))
+        for root, dirs, files in os.walk(os.path.join(self.dir, "home")):
+            for x in dirs + files:
+                os.chown(os.path.join(root, x), UID, GID)
+            os.chown(root, UID, GID)
+
+    def test_inprogress(self):
+        n = 1500
+        self.big_inbox(n)
+        os.environ["ROOST_IMAP_INPROGRESS_MSECS"] = "1"
+        try:
+            s = self.session()
+        finally:
+            del os.environ["ROOST_IMAP_INPROGRESS_MSECS"]
+        self.assertIn(" INPROGRESS", s.greeting)
+        s.ok("SELECT INBOX")
+        pat = re.compile(r'\* OK \[INPROGRESS \("(\w+)" (\d+) (\d+)\)\] '
+                         r'Searching$')
+        for cmd, result in (("SEARCH BODY nowhere", "* SEARCH"),
+                            ("UID SORT (SUBJECT) UTF-8 BODY nowhere",
+                             "* SORT"),
+                            ("THREAD REFERENCES UTF-8 TEXT nowhere",
+                             "* THREAD ")):
+            lines = s.ok(cmd, tag="P%d" % len(result))
+            prog = [pat.match(l) for l in lines[:-1]]
+            self.assertTrue(prog and all(prog), lines[:5])
+            self.assertEqual(lines[-1], result)
+            counts = [int(m.group(2)) for m in prog]
+            self.assertTrue(all(m.group(1) == "P%d" % len(result) and
+                                int(m.group(3)) == n for m in prog), lines)
+            self.assertEqual(counts, sorted(counts))
+            self.assertTrue(0 <= counts[0] and counts[-1] <= n, counts)
+        # with the default interval (10 s) a search quicker than that
+        # sends none
+        t = self.session()
+        t.ok("SELECT INBOX")
+        start = time.time()
+        lines = t.ok("SEARCH BODY nowhere")
+        if time.time() - start < 9:
+            self.assertEqual(lines, ["* SEARCH"])
 
     # ---- REPLACE (RFC 8508) ----
 
@@ -491,6 +619,32 @@ class ExtTest(unittest.TestCase):
 
     @unittest.skipUnless(HAVE_DOVECOT and os.geteuid() == 0,
                          "needs Dovecot and root")
+    def test_metadata_concurrent_writers(self):
+        """Two sessions (two processes) set entries at the same time: the
+        dict is rewritten under its lock, no update is lost."""
+        self.metadata_conf()
+        a, b = self.session(), self.session()
+        n = 60
+        # pipelined: both processes write as fast as they can
+        for s, name in ((a, "a"), (b, "b")):
+            s.send(b"".join(b"%s%d SETMETADATA INBOX (/private/%s%d "
+                            b"\"v%d\")\r\n" % (name.encode(), i,
+                                                 name.encode(), i, i)
+                            for i in range(n)))
+        for s, name in ((a, "a"), (b, "b")):
+            for i in range(n):
+                line = s.readline(30)
+                self.assertIsNotNone(line, (name, i))
+                self.assertTrue(line.startswith(b"%s%d OK " % (
+                    name.encode(), i)), line)
+        lines = a.ok("GETMETADATA (DEPTH 1) INBOX /private")
+        text = "\n".join(lines)
+        missing = ["%s%d" % (x, i) for x in "ab" for i in range(n)
+                   if "/private/%s%d " % (x, i) not in text]
+        self.assertEqual(missing, [])
+        self.assertFalse(os.path.exists(os.path.join(
+            self.dir, "home", "u", "Maildir", "dovecot-attributes.lock")))
+
     def test_metadata_dovecot_interop(self):
         """Each server reads what the other wrote."""
         self.metadata_conf()

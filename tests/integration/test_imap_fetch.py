@@ -206,6 +206,8 @@ MAILBOXID_LINE = re.compile(rb"\* OK \[MAILBOXID \([A-Za-z0-9_-]+\)\] Ok\r\n")
 
 def normalize(data):
     data = MAILBOXID_LINE.sub(b"", data)
+    data = re.sub(rb"\[MAILBOXID \([A-Za-z0-9_-]+\)\] (Create completed)",
+                  rb"\1", data)
     data = TIMING.sub(b" (T secs).", data)
     return STAMP.sub(b"[STAMP]", data)
 

@@ -187,10 +187,13 @@ class Setup:
 
 # OBJECTID's SELECT/EXAMINE line (RFC 8474): Roost's own, not Dovecot's
 MAILBOXID_LINE = re.compile(rb"\* OK \[MAILBOXID \([A-Za-z0-9_-]+\)\] Ok\r\n")
+# and the code in CREATE's OK (RFC 8474 4.1)
+MAILBOXID_CREATE = re.compile(rb"\[MAILBOXID \([A-Za-z0-9_-]+\)\] Create completed")
 
 
 def normalize(out):
     out = MAILBOXID_LINE.sub(b"", out)
+    out = MAILBOXID_CREATE.sub(b"Create completed", out)
     out = TIMING.sub(b" (T).", out)
     # the capability list is the session core's, not tested here
     out = re.sub(rb"^\* PREAUTH \[CAPABILITY [^]]*\]", b"* PREAUTH [CAPS]",

@@ -57,6 +57,42 @@ plugin {
 }
 """
 
+PARAMS_CONF = """mail_plugins = quota quota_clone
+protocol imap {
+  mail_plugins = $mail_plugins imap_quota
+}
+namespace inbox {
+  inbox = yes
+  separator = /
+}
+namespace pub {
+  prefix = Pub/
+  separator = /
+  location = maildir:%(tmp)s/pub
+  list = yes
+  subscriptions = no
+}
+plugin {
+  quota = count:User quota
+  quota_rule = *:storage=10K
+  quota2 = count:Hidden quota:hidden
+  quota2_rule = *:storage=20K
+  quota3 = count:Unl quota:ignoreunlimited
+  quota4 = count:Pub quota:ns=Pub/
+  quota4_rule = *:messages=5
+  quota5 = count:Noenf:noenforcing
+  quota5_rule = *:storage=1
+  quota_vsizes = yes
+  quota_clone_dict = file:%(tmp)s/qc/clone.dict
+}
+"""
+
+MAILDIR_NS_CONF = PARAMS_CONF.split("plugin {")[0] + """plugin {
+  quota = maildir:Pubdir:ns=Pub/
+  quota_rule = *:storage=10M
+}
+"""
+
 MSG = b"Subject: m\n\n" + b"0" * 300 + b"\n"     # 313 bytes
 OVER = "Quota exceeded (mailbox for user is full)"
 
@@ -65,6 +101,8 @@ def norm(text):
     text = re.sub(r"(UIDVALIDITY|APPENDUID|COPYUID) \d+", r"\1 <v>", text)
     # OBJECTID (RFC 8474): Roost's SELECT/EXAMINE line Dovecot 2.3 lacks
     text = re.sub(r"\* OK \[MAILBOXID \([A-Za-z0-9_-]+\)\] Ok\r\n", "", text)
+    text = re.sub(r"\[MAILBOXID \([A-Za-z0-9_-]+\)\] (Create completed)",
+                  r"\1", text)
     return text
 
 
@@ -269,6 +307,95 @@ class Quota(unittest.TestCase):
                                 "                %\n"))
         self.assertEqual(r[5], (77, OVER + "\n"))
         self.assertEqual(r[8], 75)
+        if len(outs) > 1:
+            self.assertEqual(r, outs[1])
+
+    def test_root_params_and_clone(self):
+        """quota = backend:name:PARAM: hidden (not in GETQUOTAROOT),
+        ignoreunlimited (an unlimited root is no root), ns=PREFIX (the
+        mailboxes of one namespace; a maildir root keeps its maildirsize
+        in that namespace's root), noenforcing; the quota_clone plugin's
+        file dict; an unknown parameter is Dovecot's init error."""
+        outs = []
+        for dovecot in ([False, True] if HAVE_DOVECOT else [False]):
+            env = make_env(PARAMS_CONF)
+            try:
+                for d in ("pub", "qc"):
+                    os.makedirs(os.path.join(env.tmp, d))
+                    os.chown(os.path.join(env.tmp, d), UID, GID)
+                if dovecot:
+                    env.start(dovecot=True)
+                res = [env.lda("pat", MSG, dovecot)]
+                s = Session(env, "pat", dovecot)
+                out = ""
+                for line, lit in [
+                        ("a CREATE Pub/Box", None),
+                        ("b GETQUOTAROOT INBOX", None),
+                        ("c GETQUOTAROOT Pub/Box", None),
+                        ('d GETQUOTA "Hidden quota"', None),
+                        ('e GETQUOTA "Unl quota"', None),
+                        ("f GETQUOTA Noenf", None),
+                        ("g APPEND INBOX {%d+}" % len(MSG), MSG),
+                        ("h APPEND Pub/Box {%d+}" % len(MSG), MSG),
+                        ('i GETQUOTA "Pub quota"', None),
+                        ('j GETQUOTA "User quota"', None),
+                        ('k GETQUOTAROOT Pub/Box', None)]:
+                    out += s.cmd(line, lit)
+                s.close()
+                res.append(norm(out))
+                res.append(env.doveadm(["quota", "get", "-u", "pat"],
+                                       dovecot))
+                with open(os.path.join(env.tmp, "qc", "clone.dict")) as f:
+                    # key and value lines; Dovecot's order varies
+                    lines = f.read().split("\n")
+                    res.append(dict(zip(lines[0:-1:2], lines[1::2])))
+                # a maildir root of one namespace: maildirsize there
+                env.write_conf(MAILDIR_NS_CONF % {"tmp": env.tmp})
+                if dovecot:
+                    env.doveadm(["reload"], True)
+                s = Session(env, "pat", dovecot)
+                s.cmd("a APPEND Pub/Box {%d+}" % len(MSG), MSG)
+                s.close()
+                with open(os.path.join(env.tmp, "pub", "maildirsize")) as f:
+                    res.append(f.read())
+                env.write_conf(PARAMS_CONF.replace(
+                    "quota5 = count:Noenf:noenforcing",
+                    "quota5 = count:Noenf:nosuchparam") % {"tmp": env.tmp})
+                if dovecot:
+                    env.doveadm(["reload"], True)
+                res.append(env.lda("pat", MSG, dovecot)[0])
+                res.append(env.doveadm(["quota", "get", "-u", "pat"],
+                                       dovecot)[2].split("Error: ", 1)[-1])
+                # a namespace that doesn't exist: logged, the root stays
+                env.write_conf(PARAMS_CONF.replace(
+                    "quota5 = count:Noenf:noenforcing",
+                    "quota5 = count:Noenf:ns=Nope/") % {"tmp": env.tmp})
+                if dovecot:
+                    env.doveadm(["reload"], True)
+                res.append(env.lda("pat", MSG, dovecot)[0])
+                res.append("quota: Unknown namespace: Nope/" in env.log())
+                outs.append(res)
+            finally:
+                env.cleanup()
+        r = outs[0]
+        self.assertEqual(r[0], (0, ""))
+        self.assertIn('* QUOTAROOT INBOX "User quota" Noenf\r\n', r[1])
+        self.assertIn('* QUOTAROOT Pub/Box "User quota" "Pub quota" '
+                      'Noenf\r\n', r[1])
+        self.assertIn('* QUOTA "Hidden quota" (STORAGE 1 20)\r\n', r[1])
+        self.assertIn("e NO Quota root doesn't exist.", r[1])
+        self.assertIn("g OK", r[1])	# noenforcing: over, but saved
+        self.assertIn('* QUOTA "Pub quota" (MESSAGE 1 5)\r\n', r[1])
+        self.assertNotIn("Unl quota", r[2][1])
+        self.assertIn("Hidden quota STORAGE", r[2][1])
+        self.assertEqual(r[3], {"priv/quota/storage": "948",
+                                "priv/quota/messages": "3"})
+        self.assertEqual(r[4], "10485760S\n313 1\n313 1\n")
+        self.assertEqual(r[5], 75)
+        self.assertEqual(r[6], "Failed to initialize quota: Quota root "
+                         "Noenf: count quota init failed: Unknown parameter "
+                         "for backend count: nosuchparam\n")
+        self.assertEqual(r[7:], [0, True])
         if len(outs) > 1:
             self.assertEqual(r, outs[1])
 

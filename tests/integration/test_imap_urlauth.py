@@ -416,7 +416,10 @@ service submission-login {
                                         b" {"))
 
     def test_resetkey(self):
-        self.assertEqual(self.c.cmd("CREATE Other"), [b"OK Create completed."])
+        # Roost adds OBJECTID's [MAILBOXID (...)] code (RFC 8474)
+        self.assertRegex(self.c.cmd("CREATE Other")[0],
+                         rb"^OK (\[MAILBOXID \(F[0-9a-f]+\)\] )?"
+                         rb"Create completed\.$")
         r = self.c.cmd("APPEND Other ", MSG)
         self.assertTrue(r[-1].startswith(b"OK"), r)
         other = "imap://alice@localhost:%d/Other/;uid=1" % self.port

@@ -99,6 +99,8 @@ passdb {
             out = re.sub(r"UIDVALIDITY \d+", "UIDVALIDITY <v>", out)
             # OBJECTID's SELECT line (RFC 8474), Roost's own
             out = re.sub(r"\* OK \[MAILBOXID \([^)]*\)\] Ok\r\n", "", out)
+            out = re.sub(r"\[MAILBOXID \([^)]*\)\] (Create completed)",
+                         r"\1", out)
             self.assertEqual(out.replace("\r\n", "\n"), EXPECTED)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)

@@ -5,9 +5,12 @@
 #include "mail-plugins.h"
 #include "mail-zlib.h"
 
+#include <lz4.h>
+#include <lzma.h>
 #include <stdlib.h>
 #include <unistd.h>
 #include <zlib.h>
+#include <zstd.h>
 
 #define DIR "/usr/lib/dovecot/modules"
 
@@ -91,6 +94,85 @@ START_TEST(test_zlib_decompress)
 }
 END_TEST
 
+/* xz, zstd (two frames) and Dovecot's lz4 container: round trips, and
+   each cut short is an error with the format's name */
+START_TEST(test_zlib_decompress_new_formats)
+{
+	static const char msg[] = "Subject: y\n\nbody body body body body\n";
+	static const unsigned char lz4_hdr[] = {
+		'D', 'o', 'v', 'e', 'c', 'o', 't', '-', 'L', 'Z', '4',
+		0x0d, 0x2a, 0x9b, 0xc5, 0x00, 0x01, 0x00, 0x00
+	};
+	unsigned char comp[1024], *out = NULL;
+	size_t len = 0, out_size, n1;
+	const char *error;
+	int n;
+
+	/* xz */
+	ck_assert_int_eq(lzma_easy_buffer_encode(6, LZMA_CHECK_CRC64, NULL,
+		(const uint8_t *)msg, sizeof(msg) - 1, comp, &len,
+		sizeof(comp)), LZMA_OK);
+	ck_assert_int_eq(mail_zlib_decompress(comp, len, &out, &out_size,
+					      &error), 1);
+	ck_assert_uint_eq(out_size, sizeof(msg) - 1);
+	ck_assert(memcmp(out, msg, out_size) == 0);
+	free(out);
+	out = NULL;
+	ck_assert_int_eq(mail_zlib_decompress(comp, len - 8, &out, &out_size,
+					      &error), -1);
+	ck_assert_str_eq(error, "xz: Compressed data is corrupted");
+	ck_assert_ptr_null(out);
+
+	/* zstd: two frames make one message */
+	n1 = ZSTD_compress(comp, sizeof(comp), msg, 10, 3);
+	ck_assert(!ZSTD_isError(n1));
+	len = ZSTD_compress(comp + n1, sizeof(comp) - n1, msg + 10,
+			    sizeof(msg) - 1 - 10, 3);
+	ck_assert(!ZSTD_isError(len));
+	len += n1;
+	ck_assert_int_eq(mail_zlib_decompress(comp, len, &out, &out_size,
+					      &error), 1);
+	ck_assert_uint_eq(out_size, sizeof(msg) - 1);
+	ck_assert(memcmp(out, msg, out_size) == 0);
+	free(out);
+	out = NULL;
+	ck_assert_int_eq(mail_zlib_decompress(comp, n1 - 3, &out, &out_size,
+					      &error), -1);
+	ck_assert_str_eq(error, "zstd: Compressed data is corrupted");
+
+	/* lz4: header, then a chunk of size + block */
+	memcpy(comp, lz4_hdr, sizeof(lz4_hdr));
+	n = LZ4_compress_default(msg, (char *)comp + sizeof(lz4_hdr) + 4,
+				 (int)sizeof(msg) - 1,
+				 (int)(sizeof(comp) - sizeof(lz4_hdr) - 4));
+	ck_assert_int_gt(n, 0);
+	comp[sizeof(lz4_hdr)] = 0;
+	comp[sizeof(lz4_hdr) + 1] = 0;
+	comp[sizeof(lz4_hdr) + 2] = (unsigned char)(n >> 8);
+	comp[sizeof(lz4_hdr) + 3] = (unsigned char)n;
+	len = sizeof(lz4_hdr) + 4 + (size_t)n;
+	ck_assert_int_eq(mail_zlib_decompress(comp, len, &out, &out_size,
+					      &error), 1);
+	ck_assert_uint_eq(out_size, sizeof(msg) - 1);
+	ck_assert(memcmp(out, msg, out_size) == 0);
+	free(out);
+	out = NULL;
+	/* the header alone is an empty message */
+	ck_assert_int_eq(mail_zlib_decompress(comp, sizeof(lz4_hdr), &out,
+					      &out_size, &error), 1);
+	ck_assert_uint_eq(out_size, 0);
+	free(out);
+	out = NULL;
+	ck_assert_int_eq(mail_zlib_decompress(comp, len - 1, &out, &out_size,
+					      &error), -1);
+	ck_assert_str_eq(error, "lz4: Compressed data is corrupted");
+	/* a chunk size of 0 in the header */
+	comp[sizeof(lz4_hdr) - 3] = 0;
+	ck_assert_int_eq(mail_zlib_decompress(comp, len, &out, &out_size,
+					      &error), -1);
+}
+END_TEST
+
 Suite *make_mail_plugins_suite(void)
 {
 	Suite *s = suite_create("mail_plugins");
@@ -99,6 +181,7 @@ Suite *make_mail_plugins_suite(void)
 	tcase_add_test(tc, test_plugins_has);
 	tcase_add_test(tc, test_plugins_check);
 	tcase_add_test(tc, test_zlib_decompress);
+	tcase_add_test(tc, test_zlib_decompress_new_formats);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -30,7 +30,8 @@ static void dump_arg(string_t *out, const struct mail_search_arg *arg)
 		"OR", "SUB", "ALL", "SEQSET", "UIDSET", "FLAGS", "KEYWORDS",
 		"BEFORE", "ON", "SINCE", "SMALLER", "LARGER", "HEADER",
 		"ADDRESS", "COMPRESS", "BODY", "TEXT", "MODSEQ", "GUID",
-		"MAILBOX", "MAILBOX_GUID", "MAILBOX_GLOB",
+		"MAILBOX", "MAILBOX_GUID", "MAILBOX_GLOB", "EMAILID",
+		"THREADID",
 	};
 
 	if (arg->match_not)
@@ -134,6 +135,9 @@ START_TEST(test_parse_errors)
 		{ "older x", "Invalid search interval parameter" },
 		{ "older 0", "Invalid search interval parameter" },
 		{ "modseq x", "Invalid MODSEQ value" },
+		/* OBJECTID keys are IMAP's only */
+		{ "emailid M123", "Unknown argument EMAILID" },
+		{ "threadid T123", "Unknown argument THREADID" },
 	};
 
 	for (size_t i = 0; i < N_ELEMENTS(cases); i++) {
