@@ -38,7 +38,7 @@ static const struct {
 	{ "LIST-STATUS", true }, { "BINARY", true }, { "MOVE", true },
 	{ "SNIPPET=FUZZY", true }, { "PREVIEW=FUZZY", true },
 	{ "PREVIEW", true }, { "STATUS=SIZE", true }, { "SAVEDATE", true },
-	{ "LITERAL+", true }, { "NOTIFY", false },
+	{ "LITERAL+", true }, { "NOTIFY", true },
 	/* beyond Dovecot 2.3 */
 	{ "OBJECTID", true }, { "REPLACE", true }, { "UTF8=ACCEPT", true },
 };
