@@ -1025,7 +1025,7 @@ bool cmd_notify(struct client_command_context *cmd)
 	}
 	imap_notify_free(client);
 	client->notify = notify;
-	if ((notify->events & NE_FLAG_CHANGE) != 0)
+	if (((notify->events | notify->selected_events) & NE_FLAG_CHANGE) != 0)
 		imap_condstore_enable(client, IMAP_ENABLED_CONDSTORE);
 
 	/* the starting point: the mailboxes and their counts, sent with
