@@ -178,6 +178,17 @@ static enum notify_events box_events(struct imap_notify *notify,
 	return events;
 }
 
+static bool box_matches(struct imap_notify *notify,
+			const struct notify_box *box)
+{
+	for (size_t i = 0; i < notify->filters.count; i++) {
+		if (filter_match(notify->client, &notify->filters.v[i],
+				 box->vname, box->subscribed))
+			return true;
+	}
+	return false;
+}
+
 /* ---- output ---- */
 
 static bool notify_room(struct imap_notify *notify)
@@ -1041,19 +1052,25 @@ bool cmd_notify(struct client_command_context *cmd)
 				 list_changed, notify))
 			notify->poll = true;
 		list_check(notify, false);
-		for (size_t i = 0; i < notify->boxes.count; i++) {
+		/* as Dovecot: STATUS for every mailbox a filter names, with
+		   the items of all the filters' events together */
+		for (size_t i = 0; status &&
+		     (notify->events & NE_MESSAGE_EVENTS) != 0 &&
+		     i < notify->boxes.count; i++) {
 			struct notify_box *box = notify->boxes.v[i];
-			enum notify_events events =
-				box_events(notify, box->vname, box->subscribed);
 			enum notify_status_items items;
+			bool changed;
 
-			if (!status || !box->have_status ||
-			    (events & NE_MESSAGE_EVENTS) == 0 ||
+			if (!box_matches(notify, box) ||
 			    box_is_selected(notify, box->vname))
+				continue;
+			if (!box->have_status &&
+			    box_refresh(notify, box, notify->events, &changed,
+					&items) < 0)
 				continue;
 			items = NS_MESSAGES | NS_UIDNEXT | NS_UIDVALIDITY |
 				NS_UNSEEN;
-			if ((events & NE_FLAG_CHANGE) != 0)
+			if ((notify->events & NE_FLAG_CHANGE) != 0)
 				items |= NS_HIGHESTMODSEQ;
 			notify_send_status(notify, box, items, true);
 		}

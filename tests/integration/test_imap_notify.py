@@ -45,7 +45,7 @@ else:
     MASTER = os.path.join(BIN, "dovecot")
     LDA = os.path.join(BIN, "dovecot-lda")
 UID = GID = 65534
-USERS = ["syn", "st", "idle", "none", "many", "over", "att"]
+USERS = ["syn", "st", "idle", "none", "many", "over", "att", "init"]
 TIMING = re.compile(r" \(\d+\.\d{3} \+ \d+\.\d{3}( \+ \d+\.\d{3})? secs\)\.$")
 UIDVALIDITY = re.compile(r"UIDVALIDITY \d+")
 
@@ -387,6 +387,27 @@ mailbox_idle_check_interval = 1 secs
         b.cmd("APPEND Boxy", b"Subject: 1\r\n\r\nhello\r\n")
         self.assertEqual(a.wait(0, quiet=1.5), [])
         self.assertEqual(a.cmd("NOOP"), ["OK NOOP completed"])
+
+    def test_initial_status_union(self):
+        """As Dovecot: SET STATUS sends STATUS for every mailbox any
+        filter names, with the items of all the filters' events."""
+        b = self.conn("init")
+        self.prepare(b, ["Box", "Other", "Third"])
+        a = self.conn("init")
+        r = a.cmd("NOTIFY SET STATUS (mailboxes Box (MessageNew "
+                  "MessageExpunge)) (mailboxes Other (MailboxName))")
+        self.assertEqual(sorted(r[:-1]), [
+            "* STATUS Box (MESSAGES 0 UIDNEXT 1 UIDVALIDITY x UNSEEN 0)",
+            "* STATUS Other (MESSAGES 0 UIDNEXT 1 UIDVALIDITY x UNSEEN 0)"])
+        r = a.cmd("NOTIFY SET STATUS (mailboxes Box (MessageNew)) "
+                  "(mailboxes Other (FlagChange))")
+        self.assertEqual(sorted(r[:-1]), [
+            "* STATUS Box (MESSAGES 0 UIDNEXT 1 UIDVALIDITY x UNSEEN 0 "
+            "HIGHESTMODSEQ 1)",
+            "* STATUS Other (MESSAGES 0 UIDNEXT 1 UIDVALIDITY x UNSEEN 0 "
+            "HIGHESTMODSEQ 1)"])
+        r = a.cmd("NOTIFY SET STATUS (mailboxes (Box Other) (MailboxName))")
+        self.assertEqual(r, ["OK NOTIFY completed"])
 
     # ------------------------------------------------------------ Roost
 
