@@ -333,6 +333,22 @@ static bool watches_add(struct imap_notify *notify,
 	return all && paths != NULL;
 }
 
+static void notify_poll(void *context);
+
+/* Some path isn't watched: look at everything every
+ * mailbox_idle_check_interval. */
+static void notify_poll_start(struct imap_notify *notify)
+{
+	unsigned int secs = notify->client->set->mailbox_idle_check_interval;
+
+	notify->poll = true;
+	if (notify->poll_to == NULL && !notify->overflow) {
+		notify->poll_to = timeout_add(notify->client->loop,
+					      (secs == 0 ? 30 : secs) * 1000,
+					      notify_poll, notify);
+	}
+}
+
 /* ---- mailbox state ---- */
 
 static struct notify_box *box_find(struct imap_notify *notify,
@@ -390,8 +406,10 @@ static int box_refresh(struct imap_notify *notify, struct notify_box *box,
 	if ((events & NE_MESSAGE_EVENTS) != 0 && box->watches.count == 0 &&
 	    !box->polled) {
 		if (!watches_add(notify, mailbox_get_notify_paths(mbox),
-				 &box->watches, box_changed, box))
+				 &box->watches, box_changed, box)) {
 			box->polled = true;
+			notify_poll_start(notify);
+		}
 	}
 	mailbox_free(&mbox);
 
@@ -430,8 +448,8 @@ static int box_refresh(struct imap_notify *notify, struct notify_box *box,
 }
 
 /* The mailboxes that exist now, with their subscription state. */
-static void list_current(struct imap_notify *notify, ARRAY_STR *vnames,
-			 ARRAY_BOOL *subscribed)
+static void list_current(struct imap_notify *notify, pool_t pool,
+			 ARRAY_STR *vnames, ARRAY_BOOL *subscribed)
 {
 	static const char *const all[] = { "*", NULL };
 	struct mailbox_list_iter *iter;
@@ -442,7 +460,7 @@ static void list_current(struct imap_notify *notify, ARRAY_STR *vnames,
 	while ((info = mailbox_list_iter_next(iter)) != NULL) {
 		if ((info->flags & (MAILBOX_NONEXISTENT | MAILBOX_NOSELECT)) != 0)
 			continue;
-		array_push(vnames, p_strdup(notify->pool, info->vname));
+		array_push(vnames, p_strdup(pool, info->vname));
 		array_push(subscribed,
 			   (info->flags & MAILBOX_SUBSCRIBED) != 0);
 	}
@@ -457,8 +475,9 @@ static void list_check(struct imap_notify *notify, bool send)
 	ARRAY_BOOL subscribed = ARRAY_INIT;
 	ARRAY(struct notify_box *) added = ARRAY_INIT;
 	enum notify_events events;
+	pool_t pool = pool_create("notify list", 4096);
 
-	list_current(notify, &vnames, &subscribed);
+	list_current(notify, pool, &vnames, &subscribed);
 	for (size_t i = 0; i < notify->boxes.count; i++)
 		notify->boxes.v[i]->seen = false;
 	for (size_t i = 0; i < vnames.count; i++) {
@@ -542,6 +561,7 @@ static void list_check(struct imap_notify *notify, bool send)
 	array_free(&added);
 	array_free(&vnames);
 	array_free(&subscribed);
+	pool_destroy(&pool);
 }
 
 /* Watch what the selected filter needs: the selected mailbox. */
@@ -562,7 +582,7 @@ static void selected_watch(struct imap_notify *notify)
 		return;
 	if (!watches_add(notify, mailbox_get_notify_paths(client->mailbox),
 			 &notify->selected_watches, selected_changed, notify))
-		notify->poll = true;
+		notify_poll_start(notify);
 }
 
 /* Look at everything marked changed; send what the client must hear
@@ -1045,12 +1065,11 @@ bool cmd_notify(struct client_command_context *cmd)
 		const char *const *paths =
 			mail_user_get_list_notify_paths(client->user,
 							notify->pool);
-		unsigned int check_secs = client->set->mailbox_idle_check_interval;
 
 		if ((notify->events & ~NE_UNSUPPORTED) != 0 &&
 		    !watches_add(notify, paths, &notify->list_watches,
 				 list_changed, notify))
-			notify->poll = true;
+			notify_poll_start(notify);
 		list_check(notify, false);
 		/* as Dovecot: STATUS for every mailbox a filter names, with
 		   the items of all the filters' events together */
@@ -1075,13 +1094,6 @@ bool cmd_notify(struct client_command_context *cmd)
 			notify_send_status(notify, box, items, true);
 		}
 		selected_watch(notify);
-		for (size_t i = 0; i < notify->boxes.count && !notify->poll; i++)
-			notify->poll = notify->boxes.v[i]->polled;
-		if (notify->poll && (notify->events & ~NE_UNSUPPORTED) != 0) {
-			notify->poll_to = timeout_add(client->loop,
-				(check_secs == 0 ? 30 : check_secs) * 1000,
-				notify_poll, notify);
-		}
 	}
 	return cmd_ok(cmd, "NOTIFY completed");
 }
