@@ -15,7 +15,8 @@ over TCP, with a second session and dovecot-lda making the changes.
   UNSUBSCRIBE/DELETE as LIST (OLDNAME, \\Subscribed, \\NonExistent).
 - During IDLE: an LDA delivery to INBOX and an APPEND to the selected
   mailbox, reported at once.
-- NOTIFY NONE: nothing more; "inboxes" and "mailboxes" filters.
+- NOTIFY NONE: nothing more; "inboxes", "mailboxes" and "subtree"
+  filters; SET STATUS's STATUS for every mailbox any filter names.
 - Roost only: 150 watched mailboxes (beyond the 256 inotify paths a
   session may use, the rest polled), [NOTIFICATIONOVERFLOW] when one
   RENAME moves 250 mailboxes, fetch-att items Roost can't send with new
@@ -45,7 +46,7 @@ else:
     MASTER = os.path.join(BIN, "dovecot")
     LDA = os.path.join(BIN, "dovecot-lda")
 UID = GID = 65534
-USERS = ["syn", "st", "idle", "none", "many", "over", "att", "init"]
+USERS = ["syn", "st", "idle", "none", "many", "over", "att", "init", "sub"]
 TIMING = re.compile(r" \(\d+\.\d{3} \+ \d+\.\d{3}( \+ \d+\.\d{3})? secs\)\.$")
 UIDVALIDITY = re.compile(r"UIDVALIDITY \d+")
 
@@ -408,6 +409,20 @@ mailbox_idle_check_interval = 1 secs
             "HIGHESTMODSEQ 1)"])
         r = a.cmd("NOTIFY SET STATUS (mailboxes (Box Other) (MailboxName))")
         self.assertEqual(r, ["OK NOTIFY completed"])
+
+    def test_subtree(self):
+        b = self.conn("sub")
+        self.prepare(b, ["Box", "Box.sub", "Boxy"])
+        a = self.conn("sub")
+        r = a.cmd("NOTIFY SET (subtree Box (MessageNew MessageExpunge))")
+        self.assertEqual(r, ["OK NOTIFY completed"])
+        b.cmd("APPEND Boxy", b"Subject: 1\r\n\r\nhello\r\n")
+        b.cmd("APPEND Box.sub", b"Subject: 1\r\n\r\nhello\r\n")
+        self.assertEqual(a.wait(1), [
+            "* STATUS Box.sub (MESSAGES 1 UIDNEXT 2 UNSEEN 1)"])
+        b.cmd("APPEND Box", b"Subject: 1\r\n\r\nhello\r\n")
+        self.assertEqual(a.wait(1), [
+            "* STATUS Box (MESSAGES 1 UIDNEXT 2 UNSEEN 1)"])
 
     # ------------------------------------------------------------ Roost
 
