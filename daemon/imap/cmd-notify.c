@@ -103,7 +103,7 @@ struct imap_notify {
 	pool_t pool;
 	ARRAY(struct notify_filter) filters;
 	/* the selected filter */
-	bool have_selected;
+	bool have_selected, selected_delayed;
 	enum notify_events selected_events;
 	struct imap_fetch_request fetch;
 	bool have_fetch;
@@ -625,7 +625,9 @@ static void notify_check(struct imap_notify *notify, bool send)
 	    (notify->selected_events & NE_MESSAGE_EVENTS) != 0 && send &&
 	    (client->cmd == NULL || client->cmd->input != NULL)) {
 		notify->selected_dirty = false;
-		imap_sync(client, false);
+		/* selected-delayed: expunges wait for a command (or IDLE) */
+		imap_sync(client, notify->selected_delayed &&
+			  client->cmd == NULL);
 	}
 	if (notify->overflow) {
 		client_send_line(client, "* OK [NOTIFICATIONOVERFLOW] "
@@ -993,6 +995,7 @@ static bool parse_filter(struct client_command_context *cmd,
 			return false;
 		}
 		notify->have_selected = true;
+		notify->selected_delayed = filter.type == NF_SELECTED_DELAYED;
 		notify->selected_events = filter.events;
 		return true;
 	}
