@@ -805,6 +805,13 @@ void imap_notify_new_messages(struct imap_client *client, uint32_t first_seq,
 
 /* ---- the command ---- */
 
+/* BAD "Invalid arguments"; false: the parse failed */
+static bool notify_bad_args(struct client_command_context *cmd)
+{
+	(void)cmd_bad_args(cmd);
+	return false;
+}
+
 static bool parse_event(const char *atom, enum notify_events *event_r)
 {
 	for (unsigned int i = 0; i < N_ELEMENTS(event_names); i++) {
@@ -826,7 +833,7 @@ static bool parse_fetch_att(struct client_command_context *cmd,
 	const char *atom, *error;
 
 	if (!imap_arg_get_list(arg, &list) || imap_arg_is_eol(list))
-		return cmd_bad_args(cmd) && false;
+		return notify_bad_args(cmd);
 	for (const struct imap_arg *a = list; !imap_arg_is_eol(a); a++) {
 		if (imap_arg_get_atom(a, &atom) &&
 		    (strcasecmp(atom, "ALL") == 0 ||
@@ -895,13 +902,13 @@ static bool parse_filter(struct client_command_context *cmd,
 
 	memset(&filter, 0, sizeof(filter));
 	if (!imap_arg_get_list(arg, &list) || !imap_arg_get_atom(list, &atom))
-		return cmd_bad_args(cmd) && false;
+		return notify_bad_args(cmd);
 	for (type = 0; type < N_ELEMENTS(filter_names); type++) {
 		if (strcasecmp(atom, filter_names[type]) == 0)
 			break;
 	}
 	if (type == N_ELEMENTS(filter_names))
-		return cmd_bad_args(cmd) && false;
+		return notify_bad_args(cmd);
 	filter.type = (enum notify_filter_type)type;
 	list++;
 	if (filter.type == NF_SUBTREE || filter.type == NF_MAILBOXES) {
@@ -922,7 +929,7 @@ static bool parse_filter(struct client_command_context *cmd,
 			}
 			if (!imap_arg_is_eol(names) || count == 0) {
 				array_free(&filter.names);
-				return cmd_bad_args(cmd) && false;
+				return notify_bad_args(cmd);
 			}
 		} else if (imap_arg_get_astring(list, &name)) {
 			vname = imap_mailbox_name_decode(client, name, &error);
@@ -930,7 +937,7 @@ static bool parse_filter(struct client_command_context *cmd,
 				array_push(&filter.names,
 					   p_strdup(notify->pool, vname));
 		} else {
-			return cmd_bad_args(cmd) && false;
+			return notify_bad_args(cmd);
 		}
 		list++;
 	}
@@ -944,7 +951,7 @@ static bool parse_filter(struct client_command_context *cmd,
 			if (!imap_arg_get_atom(events_list, &atom) ||
 			    !parse_event(atom, &ev)) {
 				array_free(&filter.names);
-				return cmd_bad_args(cmd) && false;
+				return notify_bad_args(cmd);
 			}
 			filter.events |= ev;
 			if (ev == NE_MESSAGE_NEW &&
@@ -952,7 +959,7 @@ static bool parse_filter(struct client_command_context *cmd,
 				if (filter.type != NF_SELECTED &&
 				    filter.type != NF_SELECTED_DELAYED) {
 					array_free(&filter.names);
-					return cmd_bad_args(cmd) && false;
+					return notify_bad_args(cmd);
 				}
 				events_list++;
 				if (!parse_fetch_att(cmd, notify, events_list)) {
@@ -963,12 +970,12 @@ static bool parse_filter(struct client_command_context *cmd,
 		}
 	} else {
 		array_free(&filter.names);
-		return cmd_bad_args(cmd) && false;
+		return notify_bad_args(cmd);
 	}
 	list++;
 	if (!imap_arg_is_eol(list)) {
 		array_free(&filter.names);
-		return cmd_bad_args(cmd) && false;
+		return notify_bad_args(cmd);
 	}
 	*bad_events |= filter.events & NE_UNSUPPORTED;
 	if (filter.type == NF_SELECTED || filter.type == NF_SELECTED_DELAYED) {
