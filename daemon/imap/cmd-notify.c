@@ -720,7 +720,11 @@ void imap_notify_command_end(struct imap_client *client)
 {
 	struct imap_notify *notify = client->notify;
 
-	if (notify == NULL || !notify->pending)
+	if (notify == NULL || notify->overflow)
+		return;
+	/* SELECT, CLOSE...: watch the mailbox selected now */
+	selected_watch(notify);
+	if (!notify->pending)
 		return;
 	notify->pending = false;
 	notify_check(notify, true);

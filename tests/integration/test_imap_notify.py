@@ -340,6 +340,16 @@ mailbox_idle_check_interval = 1 secs
         b.cmd("DELETE New2")
         self.assertEqual(a.wait(1), ['* LIST (\\NonExistent) "." New2'])
         self.assertEqual(a.cmd("NOOP"), ["OK NOOP completed"])
+        # another mailbox selected: watched from now on
+        r = a.cmd("SELECT Box")
+        self.assertEqual(r[-1], "OK [READ-WRITE] Select completed")
+        b.cmd("APPEND Box", b"Subject: 3\r\n\r\nhello\r\n")
+        # (B has Box selected: \\Recent is B's.) Dovecot 2.3.19 doesn't
+        # watch a mailbox selected after NOTIFY SET: nothing until a
+        # command; Roost reports it at once
+        self.assertEqual(a.wait(2, timeout=3),
+                         [] if TARGET == "dovecot" else
+                         ["* 1 EXISTS", "* 1 FETCH (UID 2 FLAGS ())"])
 
     def test_idle(self):
         b = self.conn("idle")
