@@ -156,7 +156,7 @@ END_TEST
 Suite *make_imap_watch_suite(void)
 {
 	Suite *s = suite_create("imap_watch");
-	TCase *tc = tcase_create("core");
+	TCase *tc = tcase_create("Core");
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_two_subscribers_one_call_per_batch);
