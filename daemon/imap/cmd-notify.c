@@ -337,16 +337,21 @@ static void notify_poll(void *context);
 
 /* Some path isn't watched: look at everything every
  * mailbox_idle_check_interval. */
-static void notify_poll_start(struct imap_notify *notify)
+static void notify_timer_start(struct imap_notify *notify)
 {
 	unsigned int secs = notify->client->set->mailbox_idle_check_interval;
 
-	notify->poll = true;
 	if (notify->poll_to == NULL && !notify->overflow) {
 		notify->poll_to = timeout_add(notify->client->loop,
 					      (secs == 0 ? 30 : secs) * 1000,
 					      notify_poll, notify);
 	}
+}
+
+static void notify_poll_start(struct imap_notify *notify)
+{
+	notify->poll = true;
+	notify_timer_start(notify);
 }
 
 /* ---- mailbox state ---- */
@@ -408,7 +413,7 @@ static int box_refresh(struct imap_notify *notify, struct notify_box *box,
 		if (!watches_add(notify, mailbox_get_notify_paths(mbox),
 				 &box->watches, box_changed, box)) {
 			box->polled = true;
-			notify_poll_start(notify);
+			notify_timer_start(notify);
 		}
 	}
 	mailbox_free(&mbox);
@@ -683,10 +688,17 @@ static void notify_poll(void *context)
 {
 	struct imap_notify *notify = context;
 
+	/* the list always (mailboxes deeper than the watched directories
+	   in fs layouts and mbox), the rest where a watch is missing */
 	notify->list_dirty = true;
-	notify->selected_dirty = true;
-	for (size_t i = 0; i < notify->boxes.count; i++)
-		notify->boxes.v[i]->dirty = true;
+	if (notify->poll)
+		notify->selected_dirty = true;
+	for (size_t i = 0; i < notify->boxes.count; i++) {
+		struct notify_box *box = notify->boxes.v[i];
+
+		if (notify->poll || box->polled)
+			box->dirty = true;
+	}
 	notify_run(notify);
 }
 
@@ -1084,6 +1096,9 @@ bool cmd_notify(struct client_command_context *cmd)
 		    !watches_add(notify, paths, &notify->list_watches,
 				 list_changed, notify))
 			notify_poll_start(notify);
+		if ((notify->events &
+		     (NE_MAILBOX_NAME | NE_SUBSCRIPTION_CHANGE)) != 0)
+			notify_timer_start(notify);
 		list_check(notify, false);
 		/* as Dovecot: STATUS for every mailbox a filter names, with
 		   the items of all the filters' events together */

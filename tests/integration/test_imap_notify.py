@@ -46,7 +46,7 @@ else:
     MASTER = os.path.join(BIN, "dovecot")
     LDA = os.path.join(BIN, "dovecot-lda")
 UID = GID = 65534
-USERS = ["syn", "st", "idle", "none", "many", "over", "att", "init", "sub", "del"]
+USERS = ["syn", "st", "idle", "none", "many", "over", "att", "init", "sub", "del", "fs"]
 TIMING = re.compile(r" \(\d+\.\d{3} \+ \d+\.\d{3}( \+ \d+\.\d{3})? secs\)\.$")
 UIDVALIDITY = re.compile(r"UIDVALIDITY \d+")
 
@@ -138,7 +138,10 @@ class Notify(unittest.TestCase):
             for u in USERS:
                 home = os.path.join(cls.tmp, "home", u)
                 os.makedirs(home)
-                f.write("%s:{PLAIN}secret:%d:%d::%s::\n" % (u, UID, GID, home))
+                extra = "userdb_mail=maildir:~/Maildir:LAYOUT=fs" \
+                    if u == "fs" else ""
+                f.write("%s:{PLAIN}secret:%d:%d::%s::%s\n"
+                        % (u, UID, GID, home, extra))
         for root, dirs, files in os.walk(os.path.join(cls.tmp, "home")):
             for n in [root] + [os.path.join(root, x) for x in dirs + files]:
                 os.lchown(n, UID, GID)
@@ -459,6 +462,19 @@ mailbox_idle_check_interval = 1 secs
                          ["* 1 FETCH (UID 1)", "OK Fetch completed"])
         self.assertEqual(a.cmd("NOOP"), ["* 1 EXPUNGE", "* 2 RECENT",
                                          "OK NOOP completed"])
+
+    def test_fs_layout_nested(self):
+        """LAYOUT=fs: a mailbox created two levels down, below the
+        watched root (found by the mailbox_idle_check_interval check)."""
+        b = self.conn("fs")
+        self.prepare(b, ["Top"])
+        sep = b.cmd('LIST "" Top')[0].split('"')[1]
+        a = self.conn("fs")
+        r = a.cmd("NOTIFY SET (personal (MailboxName))")
+        self.assertEqual(r, ["OK NOTIFY completed"])
+        b.cmd("CREATE Top%sKid" % sep)
+        self.assertEqual(a.wait(1, timeout=5),
+                         ['* LIST () "%s" Top%sKid' % (sep, sep)])
 
     # ------------------------------------------------------------ Roost
 
