@@ -208,6 +208,12 @@ bool mailbox_pattern_match(const char *pattern, const char *vname, char sep);
 
 int mailbox_list_subscribe(struct mail_user *user, const char *vname,
 			   bool set);
+/* The directories whose entries change when a mailbox of user is
+ * created, renamed or deleted, or a subscription changes (the namespaces'
+ * roots and the subscriptions files' directories), without duplicates,
+ * NULL-terminated, allocated from pool (IMAP NOTIFY watches them). */
+const char *const *mail_user_get_list_notify_paths(struct mail_user *user,
+						   pool_t pool);
 
 /* ---- mailboxes ---------------------------------------------------- */
 

@@ -135,6 +135,41 @@ static const char *subs_path(struct mail_namespace *ns)
 	return ns->mlist->v->subscriptions_path(ns->mlist);
 }
 
+const char *const *mail_user_get_list_notify_paths(struct mail_user *user,
+						   pool_t pool)
+{
+	ARRAY_STR paths = ARRAY_INIT;
+	const char **result;
+
+	for (struct mail_namespace *ns = user->namespaces; ns != NULL;
+	     ns = ns->next) {
+		const char *dirs[2] = { NULL, NULL };
+		const char *subs, *slash;
+
+		if (ns->mlist == NULL)
+			continue;
+		if (ns->mlist->root != NULL && ns->mlist->root[0] != '\0')
+			dirs[0] = ns->mlist->root;
+		subs = subs_path(ns);
+		if (subs != NULL && (slash = strrchr(subs, '/')) != NULL &&
+		    slash != subs)
+			dirs[1] = p_strndup(pool, subs, (size_t)(slash - subs));
+		for (unsigned int i = 0; i < 2; i++) {
+			bool dup = dirs[i] == NULL;
+
+			for (size_t j = 0; j < paths.count && !dup; j++)
+				dup = strcmp(paths.v[j], dirs[i]) == 0;
+			if (!dup)
+				array_push(&paths, p_strdup(pool, dirs[i]));
+		}
+	}
+	result = p_new(pool, const char *, paths.count + 1);
+	for (size_t i = 0; i < paths.count; i++)
+		result[i] = paths.v[i];
+	array_free(&paths);
+	return result;
+}
+
 /* Read the names in ns's subscriptions file (storage names with the
  * namespace separator). Missing file = none. */
 static int subs_read(struct mail_namespace *ns, ARRAY_STR *names)

@@ -38,7 +38,7 @@ static const struct {
 	{ "LIST-STATUS", true }, { "BINARY", true }, { "MOVE", true },
 	{ "SNIPPET=FUZZY", true }, { "PREVIEW=FUZZY", true },
 	{ "PREVIEW", true }, { "STATUS=SIZE", true }, { "SAVEDATE", true },
-	{ "LITERAL+", true }, { "NOTIFY", false },
+	{ "LITERAL+", true }, { "NOTIFY", true },
 	/* beyond Dovecot 2.3 */
 	{ "OBJECTID", true }, { "REPLACE", true }, { "UTF8=ACCEPT", true },
 	{ "INPROGRESS", true },
@@ -331,6 +331,7 @@ static bool client_command_finish(struct client_command_context *cmd)
 			  ((cmd->command->flags & COMMAND_FLAG_USES_SEQS) != 0 &&
 			   !cmd->uid));
 	}
+	imap_notify_command_end(client);
 	client_send_tagline(cmd);
 	if (client->bye_after_reply != NULL)
 		client_send_linef(client, "* BYE %s", client->bye_after_reply);
@@ -713,6 +714,7 @@ static void client_free(struct imap_client *client)
 
 	client->destroying = true;
 	client_command_free(client);
+	imap_notify_free(client);
 	client_close_mailbox(client);
 	array_free(&client->search_saved);
 	timeout_remove(&client->idle_to);

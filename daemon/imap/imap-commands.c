@@ -38,6 +38,7 @@ static const struct command commands[] = {
 	{ "MOVE", cmd_move, SEL | SEQS },
 	{ "NAMESPACE", cmd_namespace, NOARGS },
 	{ "NOOP", cmd_noop, NOARGS },
+	{ "NOTIFY", cmd_notify, 0 },
 	{ "RENAME", cmd_rename, 0 },
 	{ "RESETKEY", cmd_resetkey, 0 },
 	{ "REPLACE", cmd_replace, SEL | SEQS },

@@ -148,6 +148,8 @@ struct imap_client {
 	struct imap_search_updates *search_updates;
 	/* the notify io while IDLE */
 	struct io *notify_io;
+	/* NOTIFY SET's filters and state (cmd-notify.c), NULL without */
+	struct imap_notify *notify;
 
 	/* logout statistics (imap_logout_format) */
 	uint64_t in_bytes, out_bytes;
@@ -243,6 +245,20 @@ bool cmd_examine(struct client_command_context *cmd);
 bool cmd_close(struct client_command_context *cmd);
 bool cmd_unselect(struct client_command_context *cmd);
 bool cmd_idle(struct client_command_context *cmd);
+bool cmd_notify(struct client_command_context *cmd);
+
+/* ---- cmd-notify.c ---- */
+/* End NOTIFY (NOTIFY NONE, logout). */
+void imap_notify_free(struct imap_client *client);
+/* Before a command's tagged reply: the notifications held while it ran. */
+void imap_notify_command_end(struct imap_client *client);
+/* NOTIFY is on without MessageNew for the selected mailbox: the sync
+ * leaves new mail out of the view (as Dovecot). */
+bool imap_notify_hides_new_mail(struct imap_client *client);
+/* The sync announced seqs first..last: FETCH them with the MessageNew
+ * fetch-att of the selected filter, if it has one. */
+void imap_notify_new_messages(struct imap_client *client, uint32_t first_seq,
+			      uint32_t last_seq);
 bool cmd_create(struct client_command_context *cmd);
 bool cmd_delete(struct client_command_context *cmd);
 bool cmd_rename(struct client_command_context *cmd);

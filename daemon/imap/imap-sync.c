@@ -164,7 +164,7 @@ void imap_sync(struct imap_client *client, bool no_expunges)
 {
 	struct imap_sync_ctx ctx;
 	unsigned int kw_count;
-	uint32_t count, recent;
+	uint32_t count, recent, old_count;
 
 	if (client->mailbox == NULL)
 		return;
@@ -179,6 +179,8 @@ void imap_sync(struct imap_client *client, bool no_expunges)
 	    strcmp(client->cmd->command->name, "NOOP") != 0 &&
 	    strcmp(client->cmd->command->name, "CHECK") != 0 &&
 	    strcmp(client->cmd->command->name, "IDLE") != 0)
+		flags |= MAILBOX_SYNC_FLAG_NO_NEWMAIL;
+	if (imap_notify_hides_new_mail(client))
 		flags |= MAILBOX_SYNC_FLAG_NO_NEWMAIL;
 	imap_search_updates_sync_begin(client);
 	if (mailbox_sync(client->mailbox, flags,
@@ -196,6 +198,7 @@ void imap_sync(struct imap_client *client, bool no_expunges)
 	if (kw_count != client->keywords_count)
 		imap_send_flags(client);
 	count = mailbox_count(client->mailbox);
+	old_count = client->messages_count;
 	if (count != client->messages_count) {
 		client_send_linef(client, "* %u EXISTS", count);
 		client->messages_count = count;
@@ -208,6 +211,8 @@ void imap_sync(struct imap_client *client, bool no_expunges)
 			client->recent_count = recent;
 		}
 	}
+	if (count > old_count)
+		imap_notify_new_messages(client, old_count + 1, count);
 	imap_condstore_sync_end(client, no_expunges);
 	imap_search_updates_sync(client);
 }

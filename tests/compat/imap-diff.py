@@ -578,12 +578,11 @@ UIDV_RE = re.compile(
     rb"(\[UIDVALIDITY |UIDVALIDITY |\[APPENDUID |\[COPYUID )(\d+)")
 # Capabilities of Dovecot 2.3 that Roost does not implement yet (issue
 # 7: CONDSTORE/QRESYNC, ESORT, CONTEXT=SEARCH, CATENATE, URL-PARTIAL,
-# SNIPPET/PREVIEW, NOTIFY). Roost doesn't advertise what it can't do, so
+# SNIPPET/PREVIEW). Roost doesn't advertise what it can't do, so
 # they are dropped from both servers' CAPABILITY lists before comparing;
 # the commands that use them still differ and are counted. Listed in
 # tests/compat/README.md; remove a name here when it lands.
-PENDING_CAPS = {b"NOTIFY",
-                # Roost's own, beyond Dovecot 2.3 (test_imap_ext.py)
+PENDING_CAPS = {# Roost's own, beyond Dovecot 2.3 (test_imap_ext.py)
                 b"IMAP4rev2", b"OBJECTID", b"REPLACE", b"UTF8=ACCEPT",
                 b"INPROGRESS"}
 # OBJECTID's SELECT line (Roost only)

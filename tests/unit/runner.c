@@ -46,6 +46,7 @@ int main(void)
 	srunner_add_suite(sr, make_mail_storage_suite());
 	srunner_add_suite(sr, make_mail_search_suite());
 	srunner_add_suite(sr, make_imap_parser_suite());
+	srunner_add_suite(sr, make_imap_watch_suite());
 	srunner_add_suite(sr, make_mail_preview_suite());
 	srunner_add_suite(sr, make_imap_base_subject_suite());
 	srunner_add_suite(sr, make_mail_sort_suite());

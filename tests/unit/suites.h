@@ -54,6 +54,7 @@ Suite *make_smtp_client_suite(void);
 Suite *make_submission_suite(void);
 Suite *make_imap_urlauth_suite(void);
 Suite *make_smtp_syntax_suite(void);
+Suite *make_imap_watch_suite(void);
 
 /* ---- test-common.c ---- */
 
