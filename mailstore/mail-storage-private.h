@@ -221,6 +221,9 @@ struct mailbox {
 	/* set by a sync that succeeded only partly (mbox: pending writes
 	   still waiting for the lock); cleared at each sync */
 	char *sync_warning;
+	/* the driver wants no index file written (mbox_min_index_size); an
+	   existing one is still read */
+	bool index_write_disabled;
 
 	/* the message mapped for the current mail (one at a time per mail
 	   object is enough for the protocols) */
