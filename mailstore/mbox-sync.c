@@ -719,6 +719,21 @@ static bool fix_needed(struct mbox_mailbox *mbox)
 	return ret;
 }
 
+static bool set_pending(const struct mail_record_set *set, bool dirty);
+
+/* mbox_min_index_size: a small mbox gets no index file written (one
+ * that exists is still read), unless changes wait in it to be written
+ * to the file. */
+static void min_index_size_check(struct mbox_mailbox *mbox,
+				 const struct mail_record_set *set)
+{
+	uint64_t min = mbox->box.user->set->mbox_min_index_size;
+
+	mbox->box.index_write_disabled = min > 0 && mbox->scan_valid &&
+		(uint64_t)mbox->scan_stamp[2] < min &&
+		!set_pending(set, true);
+}
+
 static int write_begin(struct mbox_mailbox *mbox);
 static bool set_pending(const struct mail_record_set *set, bool dirty);
 static int write_pending(struct mbox_mailbox *mbox,
@@ -803,6 +818,7 @@ int mbox_sync_read(struct mailbox *box, struct mail_record_set *set,
 	}
 	build_records(mbox, set);
 	mbox_unlock(mbox);
+	min_index_size_check(mbox, set);
 	return 0;
 }
 
@@ -984,6 +1000,7 @@ void mbox_commit_flush(struct mailbox *box, struct mail_record_set *set)
 
 	if (flush_pending(mbox, set, !lazy_writes(mbox)) <= 0)
 		set_lock_warning(mbox);
+	min_index_size_check(mbox, set);
 }
 
 int mbox_flush_all(struct mbox_mailbox *mbox, struct mail_record_set *set)
@@ -992,6 +1009,7 @@ int mbox_flush_all(struct mbox_mailbox *mbox, struct mail_record_set *set)
 
 	if (ret <= 0)
 		set_lock_warning(mbox);
+	min_index_size_check(mbox, set);
 	return ret > 0 ? 0 : -1;
 }
 

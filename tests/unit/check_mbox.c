@@ -1668,6 +1668,94 @@ START_TEST(test_driver_appends_after_unterminated)
 }
 END_TEST
 
+static void store_seen(struct mailbox *box, uint32_t seq)
+{
+	struct mailbox_transaction *t = mailbox_transaction_begin(box);
+	struct mail *mail = mail_alloc(box);
+
+	mail_set_seq(mail, seq);
+	mail_update_flags(t, mail, MODIFY_ADD, MAIL_SEEN);
+	ck_assert_int_eq(mailbox_transaction_commit(&t, NULL), 0);
+	mail_free(&mail);
+}
+
+static bool m1_seen_on_disk(void)
+{
+	char *text = mbox_text();
+	const char *m1 = strstr(text, "Subject: m1\n");
+	const char *m2 = strstr(text, "Subject: m2\n");
+	const char *r = m1 == NULL ? NULL : strstr(m1, "Status: R");
+	bool ret = r != NULL && (m2 == NULL || r < m2);
+
+	i_free(text);
+	return ret;
+}
+
+START_TEST(test_driver_lazy_writes)
+{
+	/* mbox_lazy_writes = yes: a flag change is in the index (and any
+	   other session's view) at once, in the file only at close or
+	   with an expunge; no: in the file at commit */
+	struct mailbox *box, *box2;
+
+	deliver3();
+	box = open_box("INBOX", 0);
+	store_seen(box, 1);
+	ck_assert(!m1_seen_on_disk());
+	ck_assert_int_eq(mailbox_sync(box, 0, NULL, NULL), 0);
+	ck_assert(!m1_seen_on_disk());
+	/* another session sees it from the index */
+	box2 = open_box("INBOX", MAILBOX_FLAG_READONLY);
+	ck_assert_uint_eq(mailbox_seq_flags(box2, 1) & MAIL_SEEN, MAIL_SEEN);
+	mailbox_free(&box2);
+	ck_assert(!m1_seen_on_disk());
+	mailbox_free(&box);
+	ck_assert(m1_seen_on_disk());
+
+	set->mbox_lazy_writes = false;
+	box = open_box("INBOX", 0);
+	{
+		struct mailbox_transaction *t = mailbox_transaction_begin(box);
+		struct mail *mail = mail_alloc(box);
+
+		mail_set_seq(mail, 1);
+		mail_update_flags(t, mail, MODIFY_REMOVE, MAIL_SEEN);
+		ck_assert_int_eq(mailbox_transaction_commit(&t, NULL), 0);
+		mail_free(&mail);
+	}
+	ck_assert(!m1_seen_on_disk());
+	store_seen(box, 1);
+	ck_assert(m1_seen_on_disk());
+	set->mbox_lazy_writes = true;
+	mailbox_free(&box);
+}
+END_TEST
+
+START_TEST(test_driver_min_index_size)
+{
+	/* mbox_min_index_size: no index file for a smaller mbox (an
+	   existing one is still read); 0 = always */
+	char *ix = i_strdup_printf("%s/mail/.imap/INBOX/roost.index", dir);
+	struct mailbox *box;
+
+	deliver3();
+	(void)unlink(ix);
+	set->mbox_min_index_size = 1024 * 1024;
+	box = open_box("INBOX", 0);
+	store_seen(box, 1);
+	mailbox_free(&box);
+	ck_assert(m1_seen_on_disk());
+	ck_assert_int_ne(access(ix, F_OK), 0);
+	set->mbox_min_index_size = 100;	/* bytes: the file is bigger */
+	box = open_box("INBOX", 0);
+	store_seen(box, 2);
+	mailbox_free(&box);
+	ck_assert_int_eq(access(ix, F_OK), 0);
+	set->mbox_min_index_size = 0;
+	i_free(ix);
+}
+END_TEST
+
 START_TEST(test_driver_locked_by_mta)
 {
 	/* an MTA holds the dotlock: our write waits, then times out */
@@ -1989,6 +2077,8 @@ Suite *make_mbox_suite(void)
 	tcase_add_test(tc, test_driver_appends_after_unterminated);
 	tcase_add_test(tc, test_driver_save_bytewise_and_big);
 	tcase_add_test(tc, test_driver_locked_by_mta);
+	tcase_add_test(tc, test_driver_lazy_writes);
+	tcase_add_test(tc, test_driver_min_index_size);
 	tcase_add_loop_test(tc, test_driver_crash_recovery, 0, 14);
 	tcase_add_test(tc, test_driver_concurrent_mta);
 	suite_add_tcase(s, tc);
