@@ -133,6 +133,9 @@ struct mail_storage_vfuncs {
 	   write what write_flags/expunge deferred. A failure leaves the
 	   changes pending (a later sync retries and sets the sync warning). */
 	void (*commit_flush)(struct mailbox *box, struct mail_record_set *set);
+	/* Optional: write everything still pending, lazy changes too
+	   (IMAP CHECK). 0, or -1 with the sync warning set. */
+	int (*flush)(struct mailbox *box, struct mail_record_set *set);
 	/* Map the message bytes (see mail_get_stream). The mapping stays
 	   valid until unmap or the next map on the same mail. */
 	int (*map_mail)(struct mailbox *box, const struct mail_record *rec,

@@ -64,6 +64,15 @@ const char *mailbox_get_sync_warning(struct mailbox *box)
 	return box->sync_warning;
 }
 
+int mailbox_flush(struct mailbox *box)
+{
+	if (!box->opened || box->readonly || box->v->flush == NULL)
+		return 0;
+	if (box->v->flush(box, &box->disk) < 0)
+		return -1;
+	return mail_index_save(box, &box->disk) < 0 ? -1 : 0;
+}
+
 struct mailbox *mailbox_alloc(struct mail_user *user, const char *vname,
 			      enum mailbox_flags flags)
 {

@@ -235,6 +235,9 @@ struct mail_user *mailbox_get_user(const struct mailbox *box);
  * yet written to the file, e.g. "Timeout while waiting for lock" when
  * another process holds an mbox's lock. IMAP sends it as "* NO". */
 const char *mailbox_get_sync_warning(struct mailbox *box);
+/* Write what the driver keeps back (mbox_lazy_writes) now: IMAP CHECK.
+ * 0, or -1 with the sync warning set (the changes stay pending). */
+int mailbox_flush(struct mailbox *box);
 const char *mailbox_get_last_error(struct mailbox *box,
 				   enum mail_error *error_r);
 /* Does the mailbox exist (without opening)? */
