@@ -307,6 +307,7 @@ int mbox_expunge(struct mailbox *box, struct mail_record_set *set,
 void mbox_commit_flush(struct mailbox *box, struct mail_record_set *set);
 /* Write every pending change, lazy ones too (close, CHECK). 0 / -1. */
 int mbox_flush_all(struct mbox_mailbox *mbox, struct mail_record_set *set);
+int mbox_flush(struct mailbox *box, struct mail_record_set *set);
 
 /* mbox-rewrite.c: crash-safe replacement of the file from an offset on. */
 struct mbox_piece {

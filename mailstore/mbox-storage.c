@@ -767,6 +767,7 @@ const struct mail_storage_vfuncs mbox_storage = {
 	.write_flags = mbox_write_flags,
 	.expunge = mbox_expunge,
 	.commit_flush = mbox_commit_flush,
+	.flush = mbox_flush,
 	.map_mail = mbox_map_mail,
 	.unmap_mail = mbox_unmap_mail,
 	.save_begin = mbox_save_begin,

@@ -1013,6 +1013,15 @@ int mbox_flush_all(struct mbox_mailbox *mbox, struct mail_record_set *set)
 	return ret > 0 ? 0 : -1;
 }
 
+int mbox_flush(struct mailbox *box, struct mail_record_set *set)
+{
+	struct mbox_mailbox *mbox = (struct mbox_mailbox *)box;
+
+	if (box->readonly)
+		return 0;
+	return mbox_flush_all(mbox, set);
+}
+
 int mbox_expunge(struct mailbox *box ATTR_UNUSED,
 		 struct mail_record_set *set,
 		 const uint32_t *uids, unsigned int count)

@@ -1712,6 +1712,20 @@ START_TEST(test_driver_lazy_writes)
 	mailbox_free(&box);
 	ck_assert(m1_seen_on_disk());
 
+	/* IMAP CHECK: mailbox_flush() writes them at once */
+	box = open_box("INBOX", 0);
+	store_seen(box, 2);
+	ck_assert_int_eq(mailbox_flush(box), 0);
+	{
+		char *text = mbox_text();
+		const char *m2 = strstr(text, "Subject: m2\n");
+
+		ck_assert_ptr_nonnull(m2);
+		ck_assert_ptr_nonnull(strstr(m2, "Status: R"));
+		i_free(text);
+	}
+	mailbox_free(&box);
+
 	set->mbox_lazy_writes = false;
 	box = open_box("INBOX", 0);
 	{
