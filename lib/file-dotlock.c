@@ -3,7 +3,10 @@
  * file (inode, size, mtime, ctime) and the locked file (size, mtime);
  * once neither has changed for stale_timeout seconds the lock is taken
  * over. A lock file holding "<pid>:<our hostname>" whose process is gone
- * is taken over at once. Our own locks contain "<pid>:<hostname>" too. */
+ * is taken over at once (with a warning). Our own locks contain
+ * "<pid>:<hostname>" too, also in the replace mode until the new content
+ * is written over it (Dovecot leaves those empty: a Dovecot process killed
+ * holding dovecot-uidlist.lock still costs the stale timeout). */
 #include "file-dotlock.h"
 #include "str.h"
 
@@ -285,23 +288,29 @@ static void sleep_msecs(unsigned int msecs)
 	while (nanosleep(&ts, &ts) < 0 && errno == EINTR) ;
 }
 
-/* Our freshly created lock file: fill in the owner and remember it. */
+/* Our freshly created lock file: fill in the owner and remember it. In
+ * the replace mode too: the new content is written over it from offset 0
+ * (and the rest cut at replace), so a holder killed before writing its
+ * content leaves a lock that names a dead process, taken over at once
+ * instead of after stale_timeout. */
 static int lock_created(struct lock_info *info, struct dotlock *dotlock,
 			const char **error_r)
 {
 	struct stat st;
+	char buf[300];
+	int len = snprintf(buf, sizeof(buf), "%ld:%s",
+			   (long)getpid(), my_hostname());
 
-	if (!info->open_mode) {
-		char buf[300];
-		int len = snprintf(buf, sizeof(buf), "%ld:%s",
-				   (long)getpid(), my_hostname());
-
-		if (write(info->fd, buf, (size_t)len) != len) {
-			set_error(error_r, "write(%s) failed: %s",
-				  info->lock_path, errno == 0 ? "short write"
-				  : strerror(errno));
-			goto fail;
-		}
+	if (write(info->fd, buf, (size_t)len) != len) {
+		set_error(error_r, "write(%s) failed: %s",
+			  info->lock_path, errno == 0 ? "short write"
+			  : strerror(errno));
+		goto fail;
+	}
+	if (info->open_mode && lseek(info->fd, 0, SEEK_SET) < 0) {
+		set_error(error_r, "lseek(%s) failed: %s", info->lock_path,
+			  strerror(errno));
+		goto fail;
 	}
 	if (fstat(info->fd, &st) < 0) {
 		set_error(error_r, "fstat(%s) failed: %s", info->lock_path,
@@ -570,6 +579,16 @@ static int dotlock_replace(struct dotlock **_dotlock, bool do_fsync)
 	int ret;
 
 	*_dotlock = NULL;
+	if (dotlock->fd >= 0) {
+		/* what is left of "<pid>:<host>" after a shorter content */
+		off_t end = lseek(dotlock->fd, 0, SEEK_CUR);
+
+		if (end < 0 || ftruncate(dotlock->fd, end) < 0) {
+			i_error("ftruncate(%s) failed: %m", dotlock->lock_path);
+			ret = -1;
+			goto unlink_ours;
+		}
+	}
 	if (dotlock->fd >= 0 && do_fsync && fdatasync(dotlock->fd) < 0) {
 		i_error("fdatasync(%s) failed: %m", dotlock->lock_path);
 		ret = -1;

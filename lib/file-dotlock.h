@@ -57,9 +57,10 @@ int file_dotlock_touch(struct dotlock *dotlock);
 bool file_dotlock_is_locked(struct dotlock *dotlock);
 const char *file_dotlock_get_lock_path(const struct dotlock *dotlock);
 
-/* Replace mode: lock path and return an fd (>= 0) of the empty lock file
- * for the new content; -1 with errno on error (logged), and with
- * errno = EAGAIN on timeout. */
+/* Replace mode: lock path and return an fd (>= 0) of the lock file for
+ * the new content, positioned at 0 (the file holds "<pid>:<host>" until
+ * the content is written over it; replace cuts it at the fd's offset);
+ * -1 with errno on error (logged), and with errno = EAGAIN on timeout. */
 int file_dotlock_open(const struct dotlock_settings *set, const char *path,
 		      struct dotlock **dotlock_r);
 int file_dotlock_get_fd(const struct dotlock *dotlock);

@@ -137,6 +137,13 @@ int mail_index_save(struct mailbox *box, const struct mail_record_set *set)
 
 	if (box->index_path == NULL)
 		return 0;	/* INDEX=MEMORY */
+	if (box->index_write_disabled) {
+		/* mbox_min_index_size: none, and no stale one either */
+		path = index_file_path(box, "");
+		if (unlink(path) < 0 && errno != ENOENT)
+			i_error("unlink(%s) failed: %m", path);
+		return 0;
+	}
 	index_flags = set->index_flags | index_flags_on_disk(box);
 	if (set == &box->disk)
 		box->disk.index_flags = index_flags;

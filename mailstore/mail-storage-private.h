@@ -123,9 +123,19 @@ struct mail_storage_vfuncs {
 	int (*write_flags)(struct mailbox *box, struct mail_record_set *set,
 			   struct mail_record *rec);
 	/* Remove these records from disk (uids ascending). Called with the
-	   set; the core drops them from the set afterwards. */
+	   set; the core drops them from the set afterwards. 1 = deferred:
+	   the records stay in the set and the driver removes them from disk
+	   at a later write (commit_flush or sync_read), which then reports
+	   them gone. */
 	int (*expunge)(struct mailbox *box, struct mail_record_set *set,
 		       const uint32_t *uids, unsigned int count);
+	/* Optional: at the end of a commit that changed flags or expunged,
+	   write what write_flags/expunge deferred. A failure leaves the
+	   changes pending (a later sync retries and sets the sync warning). */
+	void (*commit_flush)(struct mailbox *box, struct mail_record_set *set);
+	/* Optional: write everything still pending, lazy changes too
+	   (IMAP CHECK). 0, or -1 with the sync warning set. */
+	int (*flush)(struct mailbox *box, struct mail_record_set *set);
 	/* Map the message bytes (see mail_get_stream). The mapping stays
 	   valid until unmap or the next map on the same mail. */
 	int (*map_mail)(struct mailbox *box, const struct mail_record *rec,
@@ -211,6 +221,12 @@ struct mailbox {
 
 	enum mail_error error;
 	char *error_text;
+	/* set by a sync that succeeded only partly (mbox: pending writes
+	   still waiting for the lock); cleared at each sync */
+	char *sync_warning;
+	/* the driver wants no index file written (mbox_min_index_size); an
+	   existing one is still read */
+	bool index_write_disabled;
 
 	/* the message mapped for the current mail (one at a time per mail
 	   object is enough for the protocols) */

@@ -20,11 +20,15 @@ void mailbox_set_error(struct mailbox *box, enum mail_error error,
 {
 	va_list args;
 
+	char *text;
+
+	/* formatted first: an argument may be the old text */
 	va_start(args, fmt);
+	text = i_strdup_vprintf(fmt, args);
+	va_end(args);
 	i_free(box->error_text);
 	box->error = error;
-	box->error_text = i_strdup_vprintf(fmt, args);
-	va_end(args);
+	box->error_text = text;
 }
 
 void mailbox_set_critical(struct mailbox *box, const char *fmt, ...)
@@ -53,6 +57,20 @@ const char *mailbox_get_last_error(struct mailbox *box,
 	if (error_r != NULL)
 		*error_r = box->error;
 	return box->error_text == NULL ? "" : box->error_text;
+}
+
+const char *mailbox_get_sync_warning(struct mailbox *box)
+{
+	return box->sync_warning;
+}
+
+int mailbox_flush(struct mailbox *box)
+{
+	if (!box->opened || box->readonly || box->v->flush == NULL)
+		return 0;
+	if (box->v->flush(box, &box->disk) < 0)
+		return -1;
+	return mail_index_save(box, &box->disk) < 0 ? -1 : 0;
 }
 
 struct mailbox *mailbox_alloc(struct mail_user *user, const char *vname,
@@ -121,6 +139,7 @@ void mailbox_free(struct mailbox **_box)
 	mail_record_set_clear(&box->view);
 	mail_cache_free(box);
 	i_free(box->error_text);
+	i_free(box->sync_warning);
 	pool_destroy(&box->pool);
 }
 
@@ -290,6 +309,7 @@ int mailbox_sync_disk(struct mailbox *box, bool force)
 	bool changed = false;
 	int64_t old_stamp[6];
 
+	i_free(box->sync_warning);
 	/* another process's changes with the modseqs it gave them */
 	if (box->opened)
 		mail_index_reload_if_changed(box);

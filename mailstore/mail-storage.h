@@ -238,6 +238,13 @@ const char *mailbox_get_vname(const struct mailbox *box);
 struct mail_namespace *mailbox_get_namespace(const struct mailbox *box);
 struct mail_user *mailbox_get_user(const struct mailbox *box);
 /* Text and class of the last error on box (or "" / NONE). */
+/* The warning of the last sync (NULL if none): changes committed but not
+ * yet written to the file, e.g. "Timeout while waiting for lock" when
+ * another process holds an mbox's lock. IMAP sends it as "* NO". */
+const char *mailbox_get_sync_warning(struct mailbox *box);
+/* Write what the driver keeps back (mbox_lazy_writes) now: IMAP CHECK.
+ * 0, or -1 with the sync warning set (the changes stay pending). */
+int mailbox_flush(struct mailbox *box);
 const char *mailbox_get_last_error(struct mailbox *box,
 				   enum mail_error *error_r);
 /* Does the mailbox exist (without opening)? */

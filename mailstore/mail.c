@@ -610,7 +610,8 @@ static int commit_expunges(struct mailbox_transaction *t)
 		}
 		mail_free(&mail);
 	}
-	if (box->v->expunge(box, set, t->expunges.v, (unsigned int)n) < 0) {
+	int ret = box->v->expunge(box, set, t->expunges.v, (unsigned int)n);
+	if (ret < 0) {
 		for (i = 0; i < log_lines.count; i++)
 			free((char *)log_lines.v[i]);
 		array_free(&log_lines);
@@ -621,6 +622,10 @@ static int commit_expunges(struct mailbox_transaction *t)
 		free((char *)log_lines.v[i]);
 	}
 	array_free(&log_lines);
+	if (ret > 0) {
+		/* deferred: the driver removes them later, a sync reports it */
+		return 0;
+	}
 	/* drop them from the disk set; the view reports them at sync */
 	for (i = j = 0; i < set->recs.count; i++) {
 		struct mail_record *rec = &set->recs.v[i];
@@ -656,6 +661,9 @@ int mailbox_transaction_commit(struct mailbox_transaction **_t,
 		ret = -1;
 	if (ret == 0 && commit_expunges(t) < 0)
 		ret = -1;
+	if ((t->updates.count > 0 || t->expunges.count > 0) && box->opened &&
+	    box->v->commit_flush != NULL)
+		box->v->commit_flush(box, &box->disk);
 	if (t->saves.count > 0) {
 		if (ret < 0) {
 			box->v->save_rollback(t);

@@ -252,8 +252,18 @@ struct mbox_mailbox {
 	/* smallest UID without 'O' in Status (0 = none) */
 	uint32_t first_uid_without_o;
 
+	/* a write lock timed out in this command: later writes wait no more
+	   until the next sync_read (one wait per command, as Dovecot) */
+	bool defer_writes;
+
 	const char *notify_paths[2];
 };
+
+/* driver_flags of a record: its flags/keywords are newer than the file's
+ * (mbox_lazy_writes, or a write that found the mbox locked); it is to be
+ * expunged from the file (deferred). Kept in the index until written. */
+#define MBOX_REC_DIRTY 0x01u
+#define MBOX_REC_EXPUNGE 0x02u
 
 /* mbox-lock.c */
 /* Take read (F_RDLCK) or write (F_WRLCK) locks on mbox->fd per
@@ -292,6 +302,12 @@ int mbox_write_flags(struct mailbox *box, struct mail_record_set *set,
 		     struct mail_record *rec);
 int mbox_expunge(struct mailbox *box, struct mail_record_set *set,
 		 const uint32_t *uids, unsigned int count);
+/* Write the set's pending changes (MBOX_REC_DIRTY unless lazy, and
+ * MBOX_REC_EXPUNGE) to the file. */
+void mbox_commit_flush(struct mailbox *box, struct mail_record_set *set);
+/* Write every pending change, lazy ones too (close, CHECK). 0 / -1. */
+int mbox_flush_all(struct mbox_mailbox *mbox, struct mail_record_set *set);
+int mbox_flush(struct mailbox *box, struct mail_record_set *set);
 
 /* mbox-rewrite.c: crash-safe replacement of the file from an offset on. */
 struct mbox_piece {

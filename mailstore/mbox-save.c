@@ -336,11 +336,17 @@ int mbox_save_commit(struct mailbox_transaction *t, ARRAY_U32 *uids)
 
 	if (count == 0)
 		return 0;
-	if ((mbox->fd < 0 && mbox_file_open(mbox) < 0) ||
-	    mbox_lock(mbox, F_WRLCK) <= 0) {
+	if (mbox->fd < 0 && mbox_file_open(mbox) < 0) {
 		mbox_save_rollback(t);
 		return -1;
 	}
+	if ((ret = mbox_lock(mbox, F_WRLCK)) <= 0) {
+		/* timed out: this command waits no more */
+		mbox->defer_writes = ret == 0;
+		mbox_save_rollback(t);
+		return -1;
+	}
+	ret = 0;
 	if (mbox_rewrite_recover(mbox) < 0 || mbox_scan_refresh(mbox, false) < 0)
 		goto fail;
 	if (mbox->scan.msgs.count == 0 && mbox->map_size > 0) {

@@ -566,7 +566,20 @@ static int mbox_box_open(struct mailbox *box)
 
 static void mbox_box_close(struct mailbox *box)
 {
-	mbox_file_close((struct mbox_mailbox *)box);
+	struct mbox_mailbox *mbox = (struct mbox_mailbox *)box;
+
+	/* lazy writes and writes that found the file locked: now, or by
+	   the next session (they stay in the index) */
+	if (!box->readonly && !mbox->fd_readonly) {
+		bool pending = false;
+
+		for (size_t i = 0; i < box->disk.recs.count && !pending; i++)
+			pending = box->disk.recs.v[i].driver_flags != 0;
+		mbox->defer_writes = false;
+		if (pending && mbox_flush_all(mbox, &box->disk) == 0)
+			(void)mail_index_save(box, &box->disk);
+	}
+	mbox_file_close(mbox);
 }
 
 static int mbox_map_mail(struct mailbox *box, const struct mail_record *rec,
@@ -753,6 +766,8 @@ const struct mail_storage_vfuncs mbox_storage = {
 	.sync_read = mbox_sync_read,
 	.write_flags = mbox_write_flags,
 	.expunge = mbox_expunge,
+	.commit_flush = mbox_commit_flush,
+	.flush = mbox_flush,
 	.map_mail = mbox_map_mail,
 	.unmap_mail = mbox_unmap_mail,
 	.save_begin = mbox_save_begin,

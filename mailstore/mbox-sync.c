@@ -619,6 +619,18 @@ static void build_records(struct mbox_mailbox *mbox,
 		rec = array_append_space(&recs);
 		rec->uid = m->uid;
 		rec->flags = m->flags & MAIL_FLAGS_MASK;
+		if (old != NULL)
+			rec->driver_flags = old->driver_flags &
+				(MBOX_REC_DIRTY | MBOX_REC_EXPUNGE);
+		if ((rec->driver_flags & MBOX_REC_DIRTY) != 0) {
+			/* not written yet (lazy writes): ours are newer */
+			rec->flags = old->flags;
+			if (old->kw != NULL) {
+				rec->kw = i_new(uint32_t, box->kw_words);
+				memcpy(rec->kw, old->kw,
+				       box->kw_words * sizeof(uint32_t));
+			}
+		}
 		rec->modseq = old != NULL ? old->modseq : 0;
 		rec->size = m->size;
 		/* new mail is counted while the file is mapped anyway */
@@ -634,7 +646,8 @@ static void build_records(struct mbox_mailbox *mbox,
 		/* the core shows a record's name as its GUID */
 		if (m->guid[0] != '\0')
 			rec->name = i_strdup(m->guid);
-		for (uint32_t k = 0; k < m->kw_count; k++) {
+		for (uint32_t k = 0; k < m->kw_count &&
+			     (rec->driver_flags & MBOX_REC_DIRTY) == 0; k++) {
 			int idx = mail_record_set_keyword(set,
 				scan->kw_names.v[m->kw_first + k], false);
 
@@ -706,21 +719,69 @@ static bool fix_needed(struct mbox_mailbox *mbox)
 	return ret;
 }
 
+static bool set_pending(const struct mail_record_set *set, bool dirty);
+
+/* mbox_min_index_size: a small mbox gets no index file written (one
+ * that exists is still read), unless changes wait in it to be written
+ * to the file. */
+static void min_index_size_check(struct mbox_mailbox *mbox,
+				 const struct mail_record_set *set)
+{
+	uint64_t min = mbox->box.user->set->mbox_min_index_size;
+
+	mbox->box.index_write_disabled = min > 0 && mbox->scan_valid &&
+		(uint64_t)mbox->scan_stamp[2] < min &&
+		!set_pending(set, true);
+}
+
+static int write_begin(struct mbox_mailbox *mbox);
+static bool set_pending(const struct mail_record_set *set, bool dirty);
+static int write_pending(struct mbox_mailbox *mbox,
+			 struct mail_record_set *set, bool dirty);
+static void clear_pending(struct mail_record_set *set, bool dirty);
+static void set_lock_warning(struct mbox_mailbox *mbox);
+
 int mbox_sync_read(struct mailbox *box, struct mail_record_set *set,
 		   bool force)
 {
 	struct mbox_mailbox *mbox = (struct mbox_mailbox *)box;
+	bool dirty = !box->user->set->mbox_lazy_writes;
+	bool deferred = mbox->defer_writes;
+	bool pending;
 	int ret;
 
+	mbox->defer_writes = false;
 	if (mbox->fd < 0 && mbox_file_open(mbox) < 0)
 		return -1;
+	pending = !mbox->fd_readonly && !box->readonly &&
+		set_pending(set, dirty);
 	if (!force && set->uidvalidity != 0 && stamp_current(mbox, set) &&
 	    !(mbox->first_uid_without_o != 0 && !box->readonly &&
 	      !mbox->fd_readonly &&
 	      mbox->first_uid_without_o < set->first_recent_uid) &&
-	    !journal_pending(mbox))
+	    !journal_pending(mbox) && !pending)
 		return 0;
 
+	if (pending) {
+		/* committed changes first: they win over the file's */
+		ret = deferred ? 0 : write_begin(mbox);
+		if (ret == 0) {
+			/* locked by another process: keep them pending and
+			   the records as they are, say so (Dovecot's
+			   untagged NO) */
+			mailbox_set_error(box, MAIL_ERROR_TEMP,
+					  "Timeout while waiting for lock");
+			set_lock_warning(mbox);
+			return 0;
+		}
+		if (ret < 0)
+			return -1;
+		if (write_pending(mbox, set, dirty) < 0) {
+			mbox_unlock(mbox);
+			return -1;
+		}
+		clear_pending(set, dirty);
+	}
 	if (!mbox->fd_readonly && journal_pending(mbox)) {
 		if (mbox_lock(mbox, F_WRLCK) <= 0)
 			return -1;
@@ -757,73 +818,112 @@ int mbox_sync_read(struct mailbox *box, struct mail_record_set *set,
 	}
 	build_records(mbox, set);
 	mbox_unlock(mbox);
+	min_index_size_check(mbox, set);
 	return 0;
 }
 
 /* ---- flag changes and expunges ---- */
 
-/* Take the write locks and make the scan current. If the file was as
- * the set last saw it, *was_current_r tells so (our writes then keep the
- * set current). */
-static int write_begin(struct mbox_mailbox *mbox,
-		       const struct mail_record_set *set, bool *was_current_r)
+/* Take the write locks and make the scan current. 1 locked, 0 timed out,
+ * -1 error (set on the mailbox). */
+static int write_begin(struct mbox_mailbox *mbox)
 {
+	int ret;
+
 	if (mbox->fd < 0 && mbox_file_open(mbox) < 0)
 		return -1;
-	if (mbox_lock(mbox, F_WRLCK) <= 0)
-		return -1;
+	if ((ret = mbox_lock(mbox, F_WRLCK)) <= 0)
+		return ret;
 	if (mbox_rewrite_recover(mbox) < 0 ||
 	    mbox_scan_refresh(mbox, false) < 0) {
 		mbox_unlock(mbox);
 		return -1;
 	}
-	*was_current_r = stamp_current(mbox, set);
-	return 0;
+	return 1;
 }
 
-static void write_end(struct mbox_mailbox *mbox, struct mail_record_set *set,
-		      bool was_current)
+static bool rec_pending(const struct mail_record *rec, bool dirty)
 {
-	if (was_current && mbox->scan_valid)
-		memcpy(set->stamp, mbox->scan_stamp, sizeof(mbox->scan_stamp));
-	mbox_unlock(mbox);
+	return (rec->driver_flags & MBOX_REC_EXPUNGE) != 0 ||
+		(dirty && (rec->driver_flags & MBOX_REC_DIRTY) != 0);
 }
 
-int mbox_write_flags(struct mailbox *box, struct mail_record_set *set,
-		     struct mail_record *rec)
+static bool set_pending(const struct mail_record_set *set, bool dirty)
 {
-	struct mbox_mailbox *mbox = (struct mbox_mailbox *)box;
+	for (size_t i = 0; i < set->recs.count; i++) {
+		if (rec_pending(&set->recs.v[i], dirty))
+			return true;
+	}
+	return false;
+}
+
+/* Under the write lock with a current scan: write the pending flags
+ * (dirty) and expunges of set in one pass. The set's stamp is left as it
+ * was, so the next sync rebuilds the records from the file. */
+static int write_pending(struct mbox_mailbox *mbox,
+			 struct mail_record_set *set, bool dirty)
+{
+	const struct mbox_scan *scan;
 	ARRAY_CHANGES changes = ARRAY_INIT;
-	ARRAY_STR base_kw = ARRAY_INIT;
-	struct mbox_change *ch;
-	bool was_current;
-	int idx, ret;
+	ARRAY_STR base_kw = ARRAY_INIT, extra = ARRAY_INIT;
+	bool any = false;
+	int ret = 0;
 
-	if (write_begin(mbox, set, &was_current) < 0)
+	/* UIDs must be in the file before we can find messages by them;
+	   'O' and X-IMAPbase keywords go with them */
+	if (fix_needed(mbox) && mbox_sync_fix(mbox, NULL, 0, 0, NULL) < 0)
 		return -1;
-	/* UIDs must be in the file before we can find messages by them */
-	if (mbox->uids_dirty && mbox_sync_fix(mbox, NULL, 0, 0, NULL) < 0) {
-		write_end(mbox, set, false);
-		return -1;
+	scan = &mbox->scan;
+	for (size_t i = 0; i < set->recs.count; i++) {
+		const struct mail_record *rec = &set->recs.v[i];
+		struct mbox_change *ch;
+		int idx;
+
+		if (!rec_pending(rec, dirty))
+			continue;
+		idx = mbox_scan_find_uid(scan, rec->uid);
+		if (idx < 0)
+			continue;	/* expunged by someone else */
+		ch = changes_get(&changes, mbox, (unsigned int)idx);
+		any = true;
+		if ((rec->driver_flags & MBOX_REC_EXPUNGE) != 0) {
+			ch->expunge = true;
+			continue;
+		}
+		ch->st.flags = rec->flags & MAIL_FLAGS_MASK;
+		ch->st.nonrecent = want_nonrecent(mbox, &scan->msgs.v[idx]);
+		array_clear(&ch->kws);
+		for (size_t k = 0; k < set->keywords.count; k++) {
+			if (mail_record_has_kw(rec, (unsigned int)k))
+				array_push(&ch->kws, set->keywords.v[k]);
+		}
 	}
-	idx = mbox_scan_find_uid(&mbox->scan, rec->uid);
-	if (idx < 0) {
-		/* expunged by someone else: the next sync reports it */
-		write_end(mbox, set, false);
+	if (!any)
 		return 0;
-	}
-	ch = changes_get(&changes, mbox, (unsigned int)idx);
-	ch->st.flags = rec->flags & MAIL_FLAGS_MASK;
-	ch->st.nonrecent = want_nonrecent(mbox, &mbox->scan.msgs.v[idx]);
-	array_clear(&ch->kws);
-	for (size_t k = 0; k < set->keywords.count; k++) {
-		if (mail_record_has_kw(rec, (unsigned int)k))
-			array_push(&ch->kws, set->keywords.v[k]);
-	}
+	/* every keyword of the mailbox goes into X-IMAPbase, as Dovecot
+	   writes its index's list (also one only expunged mail had) */
+	for (size_t k = 0; k < set->keywords.count; k++)
+		array_push(&extra, set->keywords.v[k]);
 	/* new keyword names go into X-IMAPbase too */
-	base_keywords_collect(mbox, &base_kw, ch->kws.v,
-			      (unsigned int)ch->kws.count);
-	if (base_kw.count != mbox->scan.base_keywords.count) {
+	base_keywords_collect(mbox, &base_kw, extra.v,
+			      (unsigned int)extra.count);
+	if (changes.v[0].idx == 0 && changes.v[0].expunge) {
+		/* X-IMAPbase moves to the new first message */
+		for (size_t i = 1; i < scan->msgs.count; i++) {
+			struct mbox_change *ch =
+				changes_get(&changes, mbox, (unsigned int)i);
+
+			if (ch->expunge)
+				continue;
+			ch->st.base = true;
+			ch->st.uidvalidity = mbox->uidvalidity;
+			ch->st.last_uid = mbox->last_uid;
+			ch->st.base_keywords = (const char *const *)base_kw.v;
+			ch->st.base_keywords_count =
+				(unsigned int)base_kw.count;
+			break;
+		}
+	} else if (base_kw.count != scan->base_keywords.count) {
 		struct mbox_change *bch = changes_get(&changes, mbox, 0);
 
 		bch->st.base = true;
@@ -835,56 +935,104 @@ int mbox_write_flags(struct mailbox *box, struct mail_record_set *set,
 	ret = apply_changes(mbox, &changes);
 	changes_free(&changes);
 	array_free(&base_kw);
-	write_end(mbox, set, was_current && ret == 0);
+	array_free(&extra);
 	return ret;
 }
 
-int mbox_expunge(struct mailbox *box, struct mail_record_set *set,
-		 const uint32_t *uids, unsigned int count)
+static void clear_pending(struct mail_record_set *set, bool dirty)
 {
-	struct mbox_mailbox *mbox = (struct mbox_mailbox *)box;
-	ARRAY_CHANGES changes = ARRAY_INIT;
-	const struct mbox_scan *scan;
-	bool was_current, any = false;
+	for (size_t i = 0; i < set->recs.count; i++) {
+		set->recs.v[i].driver_flags &= ~MBOX_REC_EXPUNGE;
+		if (dirty)
+			set->recs.v[i].driver_flags &= ~MBOX_REC_DIRTY;
+	}
+}
+
+static void set_lock_warning(struct mbox_mailbox *mbox)
+{
+	i_free(mbox->box.sync_warning);
+	mbox->box.sync_warning = i_strdup(mailbox_get_last_error(&mbox->box,
+								 NULL));
+}
+
+/* Write the pending changes now. 1 written (or nothing to do), 0 the
+ * lock timed out (mbox->defer_writes set), -1 error. */
+static int flush_pending(struct mbox_mailbox *mbox,
+			 struct mail_record_set *set, bool dirty)
+{
 	int ret;
 
-	if (write_begin(mbox, set, &was_current) < 0)
+	if (mbox->fd_readonly || !set_pending(set, dirty))
+		return 1;
+	if (mbox->defer_writes)
+		return 0;
+	ret = write_begin(mbox);
+	if (ret == 0)
+		mbox->defer_writes = true;
+	if (ret <= 0)
+		return ret;
+	ret = write_pending(mbox, set, dirty);
+	mbox_unlock(mbox);
+	if (ret < 0)
 		return -1;
-	if (mbox->uids_dirty && mbox_sync_fix(mbox, NULL, 0, 0, NULL) < 0) {
-		write_end(mbox, set, false);
-		return -1;
-	}
-	scan = &mbox->scan;
+	clear_pending(set, dirty);
+	return 1;
+}
+
+static bool lazy_writes(const struct mbox_mailbox *mbox)
+{
+	return mbox->box.user->set->mbox_lazy_writes;
+}
+
+int mbox_write_flags(struct mailbox *box ATTR_UNUSED,
+		     struct mail_record_set *set ATTR_UNUSED,
+		     struct mail_record *rec)
+{
+	/* written by mbox_commit_flush (or later: lazy writes, a lock
+	   held by another process) */
+	rec->driver_flags |= MBOX_REC_DIRTY;
+	return 0;
+}
+
+void mbox_commit_flush(struct mailbox *box, struct mail_record_set *set)
+{
+	struct mbox_mailbox *mbox = (struct mbox_mailbox *)box;
+
+	if (flush_pending(mbox, set, !lazy_writes(mbox)) <= 0)
+		set_lock_warning(mbox);
+	min_index_size_check(mbox, set);
+}
+
+int mbox_flush_all(struct mbox_mailbox *mbox, struct mail_record_set *set)
+{
+	int ret = flush_pending(mbox, set, true);
+
+	if (ret <= 0)
+		set_lock_warning(mbox);
+	min_index_size_check(mbox, set);
+	return ret > 0 ? 0 : -1;
+}
+
+int mbox_flush(struct mailbox *box, struct mail_record_set *set)
+{
+	struct mbox_mailbox *mbox = (struct mbox_mailbox *)box;
+
+	if (box->readonly)
+		return 0;
+	return mbox_flush_all(mbox, set);
+}
+
+int mbox_expunge(struct mailbox *box ATTR_UNUSED,
+		 struct mail_record_set *set,
+		 const uint32_t *uids, unsigned int count)
+{
 	for (unsigned int i = 0; i < count; i++) {
-		int idx = mbox_scan_find_uid(scan, uids[i]);
+		struct mail_record *rec = mail_record_set_find(set, uids[i]);
 
-		if (idx >= 0) {
-			changes_get(&changes, mbox, (unsigned int)idx)->expunge =
-				true;
-			any = true;
-		}
+		if (rec != NULL)
+			rec->driver_flags |= MBOX_REC_EXPUNGE;
 	}
-	if (any && scan->msgs.count > 0 && changes.v[0].idx == 0 &&
-	    changes.v[0].expunge) {
-		/* X-IMAPbase moves to the new first message */
-		for (size_t i = 1; i < scan->msgs.count; i++) {
-			struct mbox_change *ch =
-				changes_get(&changes, mbox, (unsigned int)i);
-
-			if (ch->expunge)
-				continue;
-			ch->st.base = true;
-			ch->st.uidvalidity = mbox->uidvalidity;
-			ch->st.last_uid = mbox->last_uid;
-			ch->st.base_keywords =
-				(const char *const *)scan->base_keywords.v;
-			ch->st.base_keywords_count =
-				(unsigned int)scan->base_keywords.count;
-			break;
-		}
-	}
-	ret = any ? apply_changes(mbox, &changes) : 0;
-	changes_free(&changes);
-	write_end(mbox, set, was_current && ret == 0);
-	return ret;
+	/* removed from the file by mbox_commit_flush; the next sync
+	   reports them gone */
+	return 1;
 }

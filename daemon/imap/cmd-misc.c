@@ -20,6 +20,10 @@ bool cmd_noop(struct client_command_context *cmd)
 
 bool cmd_check(struct client_command_context *cmd)
 {
+	/* mbox_lazy_writes: the flag changes go to the file now; a lock
+	   held elsewhere is told by the sync's "* NO" */
+	if (cmd->client->mailbox != NULL)
+		(void)mailbox_flush(cmd->client->mailbox);
 	return cmd_ok(cmd, "Check completed");
 }
 

@@ -221,7 +221,9 @@ bool cmd_no_storage_error(struct client_command_context *cmd,
 	if (text == NULL || text[0] == '\0')
 		text = "Internal error occurred. Refer to server log for more information.";
 	code = mail_error_code(error);
-	if (error == MAIL_ERROR_TEMP || error == MAIL_ERROR_NONE) {
+	if ((error == MAIL_ERROR_TEMP &&
+	     strncmp(text, "Internal error occurred.", 24) == 0) ||
+	    error == MAIL_ERROR_NONE) {
 		char stamp[32];
 		time_t now = time(NULL);
 		struct tm tm;

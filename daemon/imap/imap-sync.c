@@ -189,6 +189,13 @@ void imap_sync(struct imap_client *client, bool no_expunges)
 		i_error("Mailbox %s: sync failed: %s",
 			mailbox_get_vname(client->mailbox),
 			mailbox_get_last_error(client->mailbox, NULL));
+	} else if (mailbox_get_sync_warning(client->mailbox) != NULL &&
+		   (client->cmd == NULL || client->cmd->reply_status == NULL ||
+		    strcmp(client->cmd->reply_status, "NO") != 0)) {
+		/* committed changes still waiting to be written (an mbox
+		   locked by another process), as Dovecot says it */
+		client_send_linef(client, "* NO %s",
+			mailbox_get_sync_warning(client->mailbox));
 	}
 	sync_flush_expunges(&ctx);
 	array_free(&ctx.expunges);

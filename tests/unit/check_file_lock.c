@@ -441,6 +441,63 @@ START_TEST(test_dotlock_touched_not_stale)
 }
 END_TEST
 
+START_TEST(test_dotlock_replace_holder_killed)
+{
+	/* a replace-mode holder (dovecot-uidlist.lock) SIGKILLed before it
+	   wrote its content: its lock names it, so the next one takes the
+	   lock over at once instead of after the 120 s stale timeout */
+	struct dotlock_settings set = dset(30, 120, _i == 0);
+	struct dotlock *dl;
+	char *uidlist = test_write_file(dir, "dovecot-uidlist", "3 V1 N1\n",
+					8);
+	char *lock_path = i_strdup_printf("%s.lock", uidlist), *content;
+	int pfd[2], status, fd;
+	struct timespec t0, t1;
+	pid_t pid;
+	char c;
+
+	ck_assert_int_eq(pipe(pfd), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		struct dotlock *cdl;
+
+		if (file_dotlock_open(&set, uidlist, &cdl) < 0)
+			_exit(1);
+		if (write(pfd[1], "x", 1) != 1)
+			_exit(1);
+		for (;;)
+			pause();
+	}
+	close(pfd[1]);
+	ck_assert_int_eq(read(pfd[0], &c, 1), 1);
+	close(pfd[0]);
+	content = test_read_file(lock_path, NULL);
+	ck_assert_msg(strtol(content, NULL, 10) == (long)pid, "%s", content);
+	free(content);
+	ck_assert_int_eq(kill(pid, SIGKILL), 0);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	test_log_capture_start();
+	fd = file_dotlock_open(&set, uidlist, &dl);
+	ck_assert_int_ge(fd, 0);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	ck_assert_int_lt(t1.tv_sec - t0.tv_sec, 3);
+	ck_assert_msg(strstr(test_log_captured(), "no longer exists") != NULL,
+		      "%s", test_log_captured());
+	test_log_capture_stop();
+	/* content shorter than "<pid>:<host>": nothing of it is left */
+	ck_assert_int_eq(write(fd, "3\n", 2), 2);
+	ck_assert_int_eq(file_dotlock_replace(&dl), 1);
+	content = test_read_file(uidlist, NULL);
+	ck_assert_str_eq(content, "3\n");
+	free(content);
+	free(uidlist);
+	i_free(lock_path);
+}
+END_TEST
+
 START_TEST(test_dotlock_dead_pid)
 {
 	/* a lock whose "<pid>:<our host>" process is gone is overridden at
@@ -685,6 +742,7 @@ Suite *make_file_lock_suite(void)
 	tcase_add_loop_test(tc, test_dotlock_stale_unchanged, 0, 2);
 	tcase_add_test(tc, test_dotlock_touched_not_stale);
 	tcase_add_test(tc, test_dotlock_dead_pid);
+	tcase_add_loop_test(tc, test_dotlock_replace_holder_killed, 0, 2);
 	tcase_add_test(tc, test_dotlock_deleted_by_other);
 	suite_add_tcase(s, tc);
 

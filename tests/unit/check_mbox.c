@@ -1668,6 +1668,108 @@ START_TEST(test_driver_appends_after_unterminated)
 }
 END_TEST
 
+static void store_seen(struct mailbox *box, uint32_t seq)
+{
+	struct mailbox_transaction *t = mailbox_transaction_begin(box);
+	struct mail *mail = mail_alloc(box);
+
+	mail_set_seq(mail, seq);
+	mail_update_flags(t, mail, MODIFY_ADD, MAIL_SEEN);
+	ck_assert_int_eq(mailbox_transaction_commit(&t, NULL), 0);
+	mail_free(&mail);
+}
+
+static bool m1_seen_on_disk(void)
+{
+	char *text = mbox_text();
+	const char *m1 = strstr(text, "Subject: m1\n");
+	const char *m2 = strstr(text, "Subject: m2\n");
+	const char *r = m1 == NULL ? NULL : strstr(m1, "Status: R");
+	bool ret = r != NULL && (m2 == NULL || r < m2);
+
+	i_free(text);
+	return ret;
+}
+
+START_TEST(test_driver_lazy_writes)
+{
+	/* mbox_lazy_writes = yes: a flag change is in the index (and any
+	   other session's view) at once, in the file only at close or
+	   with an expunge; no: in the file at commit */
+	struct mailbox *box, *box2;
+
+	deliver3();
+	box = open_box("INBOX", 0);
+	store_seen(box, 1);
+	ck_assert(!m1_seen_on_disk());
+	ck_assert_int_eq(mailbox_sync(box, 0, NULL, NULL), 0);
+	ck_assert(!m1_seen_on_disk());
+	/* another session sees it from the index */
+	box2 = open_box("INBOX", MAILBOX_FLAG_READONLY);
+	ck_assert_uint_eq(mailbox_seq_flags(box2, 1) & MAIL_SEEN, MAIL_SEEN);
+	mailbox_free(&box2);
+	ck_assert(!m1_seen_on_disk());
+	mailbox_free(&box);
+	ck_assert(m1_seen_on_disk());
+
+	/* IMAP CHECK: mailbox_flush() writes them at once */
+	box = open_box("INBOX", 0);
+	store_seen(box, 2);
+	ck_assert_int_eq(mailbox_flush(box), 0);
+	{
+		char *text = mbox_text();
+		const char *m2 = strstr(text, "Subject: m2\n");
+
+		ck_assert_ptr_nonnull(m2);
+		ck_assert_ptr_nonnull(strstr(m2, "Status: R"));
+		i_free(text);
+	}
+	mailbox_free(&box);
+
+	set->mbox_lazy_writes = false;
+	box = open_box("INBOX", 0);
+	{
+		struct mailbox_transaction *t = mailbox_transaction_begin(box);
+		struct mail *mail = mail_alloc(box);
+
+		mail_set_seq(mail, 1);
+		mail_update_flags(t, mail, MODIFY_REMOVE, MAIL_SEEN);
+		ck_assert_int_eq(mailbox_transaction_commit(&t, NULL), 0);
+		mail_free(&mail);
+	}
+	ck_assert(!m1_seen_on_disk());
+	store_seen(box, 1);
+	ck_assert(m1_seen_on_disk());
+	set->mbox_lazy_writes = true;
+	mailbox_free(&box);
+}
+END_TEST
+
+START_TEST(test_driver_min_index_size)
+{
+	/* mbox_min_index_size: no index file for a smaller mbox (an
+	   existing one is still read); 0 = always */
+	char *ix = i_strdup_printf("%s/mail/.imap/INBOX/roost.index", dir);
+	struct mailbox *box;
+
+	deliver3();
+	(void)unlink(ix);
+	set->mbox_min_index_size = 1024 * 1024;
+	box = open_box("INBOX", 0);
+	store_seen(box, 1);
+	mailbox_free(&box);
+	ck_assert(m1_seen_on_disk());
+	ck_assert_int_ne(access(ix, F_OK), 0);
+	set->mbox_min_index_size = 100;	/* bytes: the file is bigger */
+	box = open_box("INBOX", 0);
+	store_seen(box, 2);
+	mailbox_free(&box);
+	ck_assert_int_eq(access(ix, F_OK), 0);
+	set->mbox_min_index_size = 0;
+	i_free(ix);
+}
+END_TEST
+
 START_TEST(test_driver_locked_by_mta)
 {
 	/* an MTA holds the dotlock: our write waits, then times out */
@@ -1686,11 +1788,57 @@ START_TEST(test_driver_locked_by_mta)
 	mail_set_seq(mail, 1);
 	mail_update_flags(t, mail, MODIFY_ADD, MAIL_SEEN);
 	test_log_silence();
-	ck_assert_int_eq(mailbox_transaction_commit(&t, NULL), -1);
-	ck_assert_str_eq(mailbox_get_last_error(box, NULL),
+	/* as Dovecot: the change is committed (index, view) and written
+	   when the lock can be had; each sync meanwhile warns */
+	set->mbox_lazy_writes = false;
+	ck_assert_int_eq(mailbox_transaction_commit(&t, NULL), 0);
+	ck_assert_ptr_nonnull(mailbox_get_sync_warning(box));
+	ck_assert_int_eq(mailbox_sync(box, 0, NULL, NULL), 0);
+	ck_assert_str_eq(mailbox_get_sync_warning(box),
 			 "Timeout while waiting for lock");
+	ck_assert_uint_eq(mailbox_seq_flags(box, 1) & MAIL_SEEN, MAIL_SEEN);
+	{
+		char *text = mbox_text();
+
+		ck_assert_ptr_null(strstr(text, "Status: R"));
+		i_free(text);
+	}
+	/* appends fail at once (nothing half-saved) */
+	{
+		struct mailbox_transaction *st = mailbox_transaction_begin(box);
+		struct mail_save_context *ctx = mailbox_save_alloc(st);
+
+		ck_assert_int_eq(mailbox_save_begin(ctx), 0);
+		ck_assert_int_eq(mailbox_save_continue(ctx, "Subject: s\n\nx\n",
+						       14), 0);
+		ck_assert_int_eq(mailbox_save_finish(&ctx), 0);
+		ck_assert_int_eq(mailbox_transaction_commit(&st, NULL), -1);
+		ck_assert_str_eq(mailbox_get_last_error(box, NULL),
+				 "Timeout while waiting for lock");
+	}
+	/* expunges wait too: the message stays until written */
+	t = mailbox_transaction_begin(box);
+	mail_set_seq(mail, 2);
+	mail_expunge(t, mail);
+	ck_assert_int_eq(mailbox_transaction_commit(&t, NULL), 0);
+	ck_assert_int_eq(mailbox_sync(box, 0, NULL, NULL), 0);
+	ck_assert_uint_eq(mailbox_count(box), 3);
 	ck_assert_int_eq(file_dotlock_delete(&dl), 1);
-	/* reading needs only fcntl: still fine while dotlocked */
+	/* lock free: the next sync writes both */
+	ck_assert_int_eq(mailbox_sync(box, 0, NULL, NULL), 0);
+	ck_assert_ptr_null(mailbox_get_sync_warning(box));
+	ck_assert_uint_eq(mailbox_count(box), 2);
+	ck_assert_uint_eq(mailbox_seq_flags(box, 1) & MAIL_SEEN, MAIL_SEEN);
+	{
+		char *text = mbox_text();
+
+		ck_assert_msg(strstr(text, "Subject: m1\n") <
+			      strstr(text, "Status: R\n"), "%s", text);
+		ck_assert_ptr_null(strstr(text, "Subject: m2"));
+		ck_assert_ptr_null(strstr(text, "Subject: s\n"));
+		i_free(text);
+	}
+	set->mbox_lazy_writes = true;
 	mail_free(&mail);
 	mailbox_free(&box);
 }
@@ -1728,6 +1876,9 @@ static void crash_child(unsigned int step, bool grow)
 			mail_expunge(t, mail);
 		}
 		(void)mailbox_transaction_commit(&t, NULL);
+		/* mbox_lazy_writes: flag changes are written at close */
+		mail_free(&mail);
+		mailbox_free(&box);
 		_exit(0);
 	}
 	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
@@ -1940,6 +2091,8 @@ Suite *make_mbox_suite(void)
 	tcase_add_test(tc, test_driver_appends_after_unterminated);
 	tcase_add_test(tc, test_driver_save_bytewise_and_big);
 	tcase_add_test(tc, test_driver_locked_by_mta);
+	tcase_add_test(tc, test_driver_lazy_writes);
+	tcase_add_test(tc, test_driver_min_index_size);
 	tcase_add_loop_test(tc, test_driver_crash_recovery, 0, 14);
 	tcase_add_test(tc, test_driver_concurrent_mta);
 	suite_add_tcase(s, tc);
