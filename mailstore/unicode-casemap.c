@@ -1,0 +1,102 @@
+/* unicode-casemap.c - i;unicode-casemap (RFC 5051): a binary search in
+ * the generated table, ASCII and Hangul done here. */
+#include "unicode-casemap.h"
+#include "unicode-casemap-private.h"
+#include "charset.h"
+#include "unichar.h"
+
+#define HANGUL_FIRST 0xac00
+#define HANGUL_LAST 0xd7a3
+#define HANGUL_L 0x1100
+#define HANGUL_V 0x1161
+#define HANGUL_T 0x11a7
+#define HANGUL_V_COUNT 21
+#define HANGUL_T_COUNT 28
+
+const unsigned char *uni_ucs4_casemap(uint32_t c, unsigned int *len_r)
+{
+	unsigned int lo = 0, hi = uni_casemap_count;
+
+	while (lo < hi) {
+		unsigned int mid = lo + (hi - lo) / 2;
+
+		if (uni_casemap_keys[mid] < c)
+			lo = mid + 1;
+		else if (uni_casemap_keys[mid] > c)
+			hi = mid;
+		else {
+			uint32_t v = uni_casemap_vals[mid];
+
+			*len_r = v & 0xff;
+			return uni_casemap_utf8 + (v >> 8);
+		}
+	}
+	*len_r = 0;
+	return NULL;
+}
+
+static void hangul_decompose(uint32_t c, string_t *dest)
+{
+	uint32_t s = c - HANGUL_FIRST;
+	uint32_t t = s % HANGUL_T_COUNT;
+
+	uni_ucs4_to_utf8_c(HANGUL_L + s / (HANGUL_V_COUNT * HANGUL_T_COUNT),
+			   dest);
+	uni_ucs4_to_utf8_c(HANGUL_V + (s % (HANGUL_V_COUNT * HANGUL_T_COUNT)) /
+			   HANGUL_T_COUNT, dest);
+	if (t != 0)
+		uni_ucs4_to_utf8_c(HANGUL_T + t, dest);
+}
+
+/* U+FFFD, once for a run of invalid bytes (nor after a U+FFFD that was
+   in the text), as Dovecot does */
+static void add_replacement_char(string_t *dest)
+{
+	size_t len = str_len(dest);
+
+	if (len >= 3 && memcmp(str_c(dest) + len - 3, "\xef\xbf\xbd", 3) == 0)
+		return;
+	str_append_n(dest, "\xef\xbf\xbd", 3);
+}
+
+int uni_utf8_to_casemap(const void *data, size_t size, string_t *dest)
+{
+	const unsigned char *p = data;
+	size_t i = 0;
+	int ret = 0;
+
+	while (i < size) {
+		const unsigned char *m;
+		unsigned int len, mlen;
+		uint32_t c;
+
+		if (p[i] < 0x80) {
+			/* ASCII: only a-z change */
+			size_t start = i;
+
+			while (i < size && p[i] < 0x80 &&
+			       !(p[i] >= 'a' && p[i] <= 'z'))
+				i++;
+			str_append_n(dest, p + start, i - start);
+			if (i < size && p[i] >= 'a' && p[i] <= 'z')
+				str_append_c(dest, (char)(p[i++] - 32));
+			continue;
+		}
+		len = uni_utf8_char_len(p + i, size - i);
+		if (len == 0) {
+			add_replacement_char(dest);
+			ret = -1;
+			i++;
+			continue;
+		}
+		(void)uni_utf8_get_char(p + i, &c);
+		if (c >= HANGUL_FIRST && c <= HANGUL_LAST)
+			hangul_decompose(c, dest);
+		else if ((m = uni_ucs4_casemap(c, &mlen)) != NULL)
+			str_append_n(dest, m, mlen);
+		else
+			str_append_n(dest, p + i, len);
+		i += len;
+	}
+	return ret;
+}
