@@ -8,5 +8,6 @@ extern const unsigned int uni_casemap_count;
 extern const uint32_t uni_casemap_keys[];
 extern const uint32_t uni_casemap_vals[];
 extern const unsigned char uni_casemap_utf8[];
+extern const uint16_t uni_casemap_2byte[0x780];
 
 #endif

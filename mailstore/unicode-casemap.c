@@ -48,6 +48,16 @@ static void hangul_decompose(uint32_t c, string_t *dest)
 		uni_ucs4_to_utf8_c(HANGUL_T + t, dest);
 }
 
+/* str_append_n() inline: this runs over every byte SEARCH looks at */
+static inline void append(string_t *dest, const void *data, size_t len)
+{
+	if (dest->cap - dest->len <= len)
+		str_reserve(dest, len);
+	memcpy(dest->data + dest->len, data, len);
+	dest->len += len;
+	dest->data[dest->len] = '\0';
+}
+
 /* U+FFFD, once for a run of invalid bytes (nor after a U+FFFD that was
    in the text), as Dovecot does */
 static void add_replacement_char(string_t *dest)
@@ -71,15 +81,39 @@ int uni_utf8_to_casemap(const void *data, size_t size, string_t *dest)
 		uint32_t c;
 
 		if (p[i] < 0x80) {
-			/* ASCII: only a-z change */
-			size_t start = i;
+			/* a run of ASCII: only a-z change, written in place */
+			size_t start = i, n;
+			char *d;
 
-			while (i < size && p[i] < 0x80 &&
-			       !(p[i] >= 'a' && p[i] <= 'z'))
+			while (i < size && p[i] < 0x80)
 				i++;
-			str_append_n(dest, p + start, i - start);
-			if (i < size && p[i] >= 'a' && p[i] <= 'z')
-				str_append_c(dest, (char)(p[i++] - 32));
+			n = i - start;
+			str_reserve(dest, n);
+			d = dest->data + dest->len;
+			for (size_t k = 0; k < n; k++) {
+				unsigned char b = p[start + k];
+
+				d[k] = (char)(b >= 'a' && b <= 'z' ? b - 32 : b);
+			}
+			dest->len += n;
+			dest->data[dest->len] = '\0';
+			continue;
+		}
+		if (p[i] >= 0xc2 && p[i] <= 0xdf && i + 1 < size &&
+		    (p[i + 1] & 0xc0) == 0x80) {
+			/* two bytes: a direct lookup */
+			uint32_t k = uni_casemap_2byte[(((p[i] & 0x1fU) << 6) |
+						       (p[i + 1] & 0x3fU)) - 0x80];
+
+			if (k == 0) {
+				append(dest, p + i, 2);
+			} else {
+				uint32_t v = uni_casemap_vals[k - 1];
+
+				append(dest, uni_casemap_utf8 + (v >> 8),
+					     v & 0xff);
+			}
+			i += 2;
 			continue;
 		}
 		len = uni_utf8_char_len(p + i, size - i);
@@ -93,9 +127,9 @@ int uni_utf8_to_casemap(const void *data, size_t size, string_t *dest)
 		if (c >= HANGUL_FIRST && c <= HANGUL_LAST)
 			hangul_decompose(c, dest);
 		else if ((m = uni_ucs4_casemap(c, &mlen)) != NULL)
-			str_append_n(dest, m, mlen);
+			append(dest, m, mlen);
 		else
-			str_append_n(dest, p + i, len);
+			append(dest, p + i, len);
 		i += len;
 	}
 	return ret;

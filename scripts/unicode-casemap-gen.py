@@ -105,6 +105,17 @@ def main():
     for i in range(0, len(vals), 8):
         out.write("\t" + ", ".join("0x%x" % v for v in vals[i:i + 8]) +
                   ",\n")
+    out.write("};\n\n/* U+0080..U+07FF (two-byte UTF-8): the entry's index + 1, "
+              "0 if the\n   character maps to itself */\n")
+    idx = [0] * 0x780
+    for n, k in enumerate(keys):
+        if 0x80 <= k < 0x800:
+            idx[k - 0x80] = n + 1
+    assert len(keys) < 0xFFFF
+    out.write("const uint16_t uni_casemap_2byte[0x780] = {\n")
+    for i in range(0, len(idx), 12):
+        out.write("\t" + ", ".join("%d" % v for v in idx[i:i + 12]) +
+                  ",\n")
     out.write("};\n\n/* the folded forms, UTF-8 */\n")
     out.write("const unsigned char uni_casemap_utf8[%d] = {\n" % len(pool))
     for i in range(0, len(pool), 12):
