@@ -9,5 +9,6 @@ extern const uint32_t uni_casemap_keys[];
 extern const uint32_t uni_casemap_vals[];
 extern const unsigned char uni_casemap_utf8[];
 extern const uint16_t uni_casemap_2byte[0x780];
+extern const uint8_t uni_casemap_bmp_blocks[0x80];
 
 #endif

@@ -17,6 +17,13 @@ const unsigned char *uni_ucs4_casemap(uint32_t c, unsigned int *len_r)
 {
 	unsigned int lo = 0, hi = uni_casemap_count;
 
+	if (c < 0x10000 &&
+	    (uni_casemap_bmp_blocks[c >> 9] & (1U << ((c >> 6) & 7))) == 0) {
+		/* nothing in this block of 64 changes (most of CJK) */
+		*len_r = 0;
+		return NULL;
+	}
+
 	while (lo < hi) {
 		unsigned int mid = lo + (hi - lo) / 2;
 

@@ -116,6 +116,16 @@ def main():
     for i in range(0, len(idx), 12):
         out.write("\t" + ", ".join("%d" % v for v in idx[i:i + 12]) +
                   ",\n")
+    out.write("};\n\n/* U+0000..U+FFFF in blocks of 64: bit (c >> 6) is set if the "
+              "block has\n   a character that changes (Hangul excepted) */\n")
+    bits = [0] * (0x10000 >> 9)
+    for k in keys:
+        if k < 0x10000:
+            bits[k >> 9] |= 1 << ((k >> 6) & 7)
+    out.write("const uint8_t uni_casemap_bmp_blocks[0x80] = {\n")
+    for i in range(0, len(bits), 12):
+        out.write("\t" + ", ".join("0x%02x" % v for v in bits[i:i + 12]) +
+                  ",\n")
     out.write("};\n\n/* the folded forms, UTF-8 */\n")
     out.write("const unsigned char uni_casemap_utf8[%d] = {\n" % len(pool))
     for i in range(0, len(pool), 12):
