@@ -42,17 +42,30 @@ const unsigned char *uni_ucs4_casemap(uint32_t c, unsigned int *len_r)
 	return NULL;
 }
 
+/* a conjoining jamo (U+1100..U+11FF) as its three UTF-8 bytes */
+static inline unsigned char *put_jamo(unsigned char *d, uint32_t c)
+{
+	d[0] = 0xe1;
+	d[1] = (unsigned char)(0x80 | ((c >> 6) & 0x3f));
+	d[2] = (unsigned char)(0x80 | (c & 0x3f));
+	return d + 3;
+}
+
 static void hangul_decompose(uint32_t c, string_t *dest)
 {
 	uint32_t s = c - HANGUL_FIRST;
 	uint32_t t = s % HANGUL_T_COUNT;
+	unsigned char *d, *start;
 
-	uni_ucs4_to_utf8_c(HANGUL_L + s / (HANGUL_V_COUNT * HANGUL_T_COUNT),
-			   dest);
-	uni_ucs4_to_utf8_c(HANGUL_V + (s % (HANGUL_V_COUNT * HANGUL_T_COUNT)) /
-			   HANGUL_T_COUNT, dest);
+	str_reserve(dest, 9);
+	start = d = (unsigned char *)dest->data + dest->len;
+	d = put_jamo(d, HANGUL_L + s / (HANGUL_V_COUNT * HANGUL_T_COUNT));
+	d = put_jamo(d, HANGUL_V + (s % (HANGUL_V_COUNT * HANGUL_T_COUNT)) /
+		     HANGUL_T_COUNT);
 	if (t != 0)
-		uni_ucs4_to_utf8_c(HANGUL_T + t, dest);
+		d = put_jamo(d, HANGUL_T + t);
+	dest->len += (size_t)(d - start);
+	dest->data[dest->len] = '\0';
 }
 
 /* str_append_n() inline: this runs over every byte SEARCH looks at */
@@ -122,6 +135,22 @@ int uni_utf8_to_casemap(const void *data, size_t size, string_t *dest)
 			}
 			i += 2;
 			continue;
+		}
+		if (p[i] >= 0xe0 && p[i] <= 0xef && size - i >= 3 &&
+		    (p[i + 1] & 0xc0) == 0x80 && (p[i + 2] & 0xc0) == 0x80) {
+			/* three bytes: decoded here */
+			c = ((p[i] & 0x0fU) << 12) | ((p[i + 1] & 0x3fU) << 6) |
+				(p[i + 2] & 0x3fU);
+			if (c >= 0x800 && (c < 0xd800 || c > 0xdfff)) {
+				if (c >= HANGUL_FIRST && c <= HANGUL_LAST)
+					hangul_decompose(c, dest);
+				else if ((m = uni_ucs4_casemap(c, &mlen)) != NULL)
+					append(dest, m, mlen);
+				else
+					append(dest, p + i, 3);
+				i += 3;
+				continue;
+			}
 		}
 		len = uni_utf8_char_len(p + i, size - i);
 		if (len == 0) {
