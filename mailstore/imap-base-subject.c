@@ -120,11 +120,13 @@ static bool remove_fwd_wrapper(struct subject *subj)
    spaces, none at either end. */
 static void subject_normalize(const char *subject, string_t *dest)
 {
-	string_t *decoded = str_new(128), *folded = str_new(128);
+	string_t *folded = str_new(128);
 	bool space = true;
 
-	(void)message_header_decode_utf8(subject, strlen(subject), decoded);
-	imap_sort_casefold(str_c(decoded), str_len(decoded), folded);
+	/* words in unknown charsets stay unfolded, as in Dovecot */
+	(void)message_header_decode_utf8_normalized(subject, strlen(subject),
+						    folded,
+						    uni_utf8_to_casemap);
 	for (size_t i = 0; i < str_len(folded); i++) {
 		char c = str_c(folded)[i];
 
@@ -137,7 +139,6 @@ static void subject_normalize(const char *subject, string_t *dest)
 		space = false;
 		str_append_c(dest, c);
 	}
-	str_free(&decoded);
 	str_free(&folded);
 }
 

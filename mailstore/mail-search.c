@@ -1129,12 +1129,13 @@ static bool header_match_cb(const unsigned char *name, size_t name_len,
 		message_address_write(hm->tmp, addr);
 		pool_destroy(&pool);
 	}
+	/* decoded and folded at once: words in unknown charsets stay
+	   unfolded, as in Dovecot */
 	str_clear(hm->tmp2);
-	(void)message_header_decode_utf8(str_c(hm->tmp), str_len(hm->tmp),
-					 hm->tmp2);
-	str_clear(hm->tmp);
-	mail_search_casefold(str_c(hm->tmp2), str_len(hm->tmp2), hm->tmp);
-	return memmem(str_c(hm->tmp), str_len(hm->tmp), hm->key,
+	(void)message_header_decode_utf8_normalized(str_c(hm->tmp),
+						    str_len(hm->tmp), hm->tmp2,
+						    uni_utf8_to_casemap);
+	return memmem(str_c(hm->tmp2), str_len(hm->tmp2), hm->key,
 		      strlen(hm->key)) != NULL;
 }
 
