@@ -145,6 +145,8 @@ compat-test: all
 	PROBE=$(CURDIR)/$(B)/bin/mime-probe $(PYTHON) tests/compat/mime-diff.py
 	PROBE=$(CURDIR)/$(B)/bin/sort-probe $(PYTHON) \
 		tests/compat/sort-thread-diff.py
+	PROBE=$(CURDIR)/$(B)/bin/casemap-probe $(PYTHON) \
+		tests/compat/casemap-diff.py
 	ROOST=$(CURDIR)/$(B)/bin/roost $(PYTHON) tests/compat/maildir-roundtrip.py
 	ROOST=$(CURDIR)/$(B)/bin/roost $(PYTHON) tests/compat/pop3-diff.py
 	ROOST=$(CURDIR)/$(B)/bin/roost $(PYTHON) tests/compat/imap-diff.py
@@ -161,6 +163,13 @@ $(B)/bin/mime-probe: tests/compat/mime-probe.c $(OBJS) $(B)/.variant
 # sort-probe prints Roost's SORT and THREAD answers for a Maildir.
 compat-test: $(B)/bin/sort-probe
 $(B)/bin/sort-probe: tests/compat/sort-probe.c $(OBJS) $(B)/.variant
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(OBJS) $(LIBS)
+
+# i;unicode-casemap differential test (tests/compat/casemap-diff.py):
+# casemap-probe folds hex-encoded lines with Roost's casemap.
+compat-test: $(B)/bin/casemap-probe
+$(B)/bin/casemap-probe: tests/compat/casemap-probe.c $(OBJS) $(B)/.variant
+	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(OBJS) $(LIBS)
 
 # Integration tests. auth-db-probe: a test-only program linked with
@@ -189,6 +198,7 @@ integration: all $(B)/bin/auth-db-probe $(B)/bin/mailstore-probe
 	ROOST=$(CURDIR)/$(B)/bin/roost $(PYTHON) tests/integration/imap-clients.py
 	ROOST=$(CURDIR)/$(B)/bin/roost $(PYTHON) tests/integration/test_imap_search.py
 	ROOST=$(CURDIR)/$(B)/bin/roost $(PYTHON) tests/integration/test_imap_ext.py
+	ROOST=$(CURDIR)/$(B)/bin/roost $(PYTHON) tests/integration/test_imap_utf8.py
 	ROOST=$(CURDIR)/$(B)/bin/roost $(PYTHON) tests/integration/test_imap_fetch.py
 	ROOST=$(CURDIR)/$(B)/bin/roost $(PYTHON) tests/integration/test_imap_mailbox.py
 	ROOST=$(CURDIR)/$(B)/bin/roost $(PYTHON) tests/integration/test_imap_append.py

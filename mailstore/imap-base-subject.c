@@ -6,130 +6,11 @@
 #include "message-header.h"
 #include "charset.h"
 #include "unichar.h"
-
-/* ---- i;unicode-casemap ------------------------------------------- */
-
-/* Decompositions of the Latin-1 capitals U+00C0..U+00DD: base letter and
-   combining mark, 0 where there is none. */
-static const struct {
-	char base;
-	uint16_t mark;
-} latin1_decomp[] = {
-	{ 'A', 0x300 }, { 'A', 0x301 }, { 'A', 0x302 }, { 'A', 0x303 },
-	{ 'A', 0x308 }, { 'A', 0x30a }, { 0, 0 }, { 'C', 0x327 },
-	{ 'E', 0x300 }, { 'E', 0x301 }, { 'E', 0x302 }, { 'E', 0x308 },
-	{ 'I', 0x300 }, { 'I', 0x301 }, { 'I', 0x302 }, { 'I', 0x308 },
-	{ 0, 0 }, { 'N', 0x303 }, { 'O', 0x300 }, { 'O', 0x301 },
-	{ 'O', 0x302 }, { 'O', 0x303 }, { 'O', 0x308 }, { 0, 0 },
-	{ 0, 0 }, { 'U', 0x300 }, { 'U', 0x301 }, { 'U', 0x302 },
-	{ 'U', 0x308 }, { 'Y', 0x301 },
-};
-
-/* Latin Extended-A capitals U+0100..U+017E (even/odd pairs): the base
-   letter and the mark as "Xmmm" entries, indexed by (c - 0x100). "" has
-   no canonical decomposition. */
-static const char *const latin_ext_a_decomp[] = {
-	"A304", "", "A306", "", "A328", "", "C301", "", "C302", "",
-	"C307", "", "C30C", "", "D30C", "", "", "", "E304", "",
-	"E306", "", "E307", "", "E328", "", "E30C", "", "G302", "",
-	"G306", "", "G307", "", "G327", "", "H302", "", "", "",
-	"I303", "", "I304", "", "I306", "", "I328", "", "I307", "",
-	"", "", "J302", "", "K327", "", "", "L301", "", "L327",
-	"", "L30C", "", "", "", "", "", "N301", "", "N327",
-	"", "N30C", "", "", "", "", "O304", "", "O306", "",
-	"O30B", "", "", "", "R301", "", "R327", "", "R30C", "",
-	"S301", "", "S302", "", "S327", "", "S30C", "", "T327", "",
-	"T30C", "", "", "", "U303", "", "U304", "", "U306", "",
-	"U30A", "", "U30B", "", "U328", "", "W302", "", "Y302", "",
-	"Y308", "Z301", "", "Z307", "", "Z30C", "",
-};
-
-/* Simple titlecase mapping of the scripts covered. */
-static uint32_t titlecase_char(uint32_t c)
-{
-	if (c >= 'a' && c <= 'z')
-		return c - 32;
-	if (c < 0x80)
-		return c;
-	if (c == 0xb5)
-		return 0x39c;
-	if (c >= 0xe0 && c <= 0xfe && c != 0xf7)
-		return c - 0x20;
-	if (c == 0xff)
-		return 0x178;
-	if (c == 0x131)
-		return 'I';
-	if (c == 0x17f)
-		return 'S';
-	if ((c >= 0x100 && c <= 0x137) || (c >= 0x14a && c <= 0x177))
-		return c & ~1U;
-	if ((c >= 0x139 && c <= 0x148) || (c >= 0x179 && c <= 0x17e))
-		return (c & 1) != 0 ? c : c - 1;
-	if (c == 0x3c2)
-		return 0x3a3;
-	if ((c >= 0x3b1 && c <= 0x3c1) || (c >= 0x3c3 && c <= 0x3cb))
-		return c - 0x20;
-	if (c >= 0x430 && c <= 0x44f)
-		return c - 0x20;
-	if (c >= 0x450 && c <= 0x45f)
-		return c - 0x50;
-	return c;
-}
-
-/* Append c (already titlecased) canonically decomposed. */
-static void decompose_char(uint32_t c, string_t *dest)
-{
-	uint32_t base = 0, mark = 0;
-
-	if (c >= 0xc0 && c <= 0xdd) {
-		base = (unsigned char)latin1_decomp[c - 0xc0].base;
-		mark = latin1_decomp[c - 0xc0].mark;
-	} else if (c >= 0x100 && c < 0x100 + N_ELEMENTS(latin_ext_a_decomp) &&
-		   latin_ext_a_decomp[c - 0x100][0] != '\0') {
-		const char *d = latin_ext_a_decomp[c - 0x100];
-
-		base = (unsigned char)d[0];
-		mark = (uint32_t)strtoul(d + 1, NULL, 16);
-	} else if (c == 0x178) {
-		base = 'Y';
-		mark = 0x308;
-	} else if (c == 0x401 || c == 0x407) {
-		base = c == 0x401 ? 0x415 : 0x406;
-		mark = 0x308;
-	} else if (c == 0x419 || c == 0x40e) {
-		base = c == 0x419 ? 0x418 : 0x423;
-		mark = 0x306;
-	}
-	if (base == 0) {
-		uni_ucs4_to_utf8_c(c, dest);
-		return;
-	}
-	uni_ucs4_to_utf8_c(base, dest);
-	uni_ucs4_to_utf8_c(mark, dest);
-}
+#include "unicode-casemap.h"
 
 void imap_sort_casefold(const void *data, size_t size, string_t *dest)
 {
-	const unsigned char *p = data;
-	size_t i = 0;
-
-	while (i < size) {
-		uint32_t c;
-		unsigned int len = p[i] < 0x80 ? 1 :
-			uni_utf8_char_len(p + i, size - i);
-
-		if (len == 0) {
-			uni_ucs4_to_utf8_c(0xfffd, dest);
-			i++;
-			continue;
-		}
-		if (len == 1)
-			c = p[i];
-		else
-			(void)uni_utf8_get_char(p + i, &c);
-		decompose_char(titlecase_char(c), dest);
-		i += len;
-	}
+	(void)uni_utf8_to_casemap(data, size, dest);
 }
 
 /* ---- base subject -------------------------------------------------- */
@@ -239,11 +120,13 @@ static bool remove_fwd_wrapper(struct subject *subj)
    spaces, none at either end. */
 static void subject_normalize(const char *subject, string_t *dest)
 {
-	string_t *decoded = str_new(128), *folded = str_new(128);
+	string_t *folded = str_new(128);
 	bool space = true;
 
-	(void)message_header_decode_utf8(subject, strlen(subject), decoded);
-	imap_sort_casefold(str_c(decoded), str_len(decoded), folded);
+	/* words in unknown charsets stay unfolded, as in Dovecot */
+	(void)message_header_decode_utf8_normalized(subject, strlen(subject),
+						    folded,
+						    uni_utf8_to_casemap);
 	for (size_t i = 0; i < str_len(folded); i++) {
 		char c = str_c(folded)[i];
 
@@ -256,7 +139,6 @@ static void subject_normalize(const char *subject, string_t *dest)
 		space = false;
 		str_append_c(dest, c);
 	}
-	str_free(&decoded);
 	str_free(&folded);
 }
 

@@ -18,11 +18,10 @@
 void imap_base_subject_get(const char *subject, string_t *dest,
 			   bool *is_reply_or_forward_r);
 
-/* Append size bytes of UTF-8 in the form SORT compares: each character
-   titlecased and canonically decomposed (U+00E9 -> "E" U+0301), as
-   Dovecot does for the i;unicode-casemap collation. ASCII, Latin-1,
-   Latin Extended-A, Greek and Cyrillic letters are covered; invalid
-   UTF-8 becomes U+FFFD. */
+/* Append size bytes of UTF-8 in the form SORT compares: the
+   i;unicode-casemap form of unicode-casemap.h, each character titlecased
+   and decomposed (U+00E9 -> "E" U+0301) as Dovecot does; invalid UTF-8
+   becomes U+FFFD. */
 void imap_sort_casefold(const void *data, size_t size, string_t *dest);
 
 #endif

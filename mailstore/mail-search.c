@@ -6,10 +6,12 @@
  * unfolded with RFC 2047 words decoded (address headers normalized
  * first), bodies with base64/quoted-printable undone and text parts
  * converted to UTF-8; the comparison is a case-insensitive substring
- * search (simple case folding, not full i;unicode-casemap). */
+ * search of the i;unicode-casemap forms (unicode-casemap.h) of the
+ * key and the text. */
 #include "mail-search.h"
 #include "mail-objectid.h"
 #include "unichar.h"
+#include "unicode-casemap.h"
 #include "pool.h"
 #include "str.h"
 #include "base64.h"
@@ -1149,12 +1151,13 @@ static bool header_match_cb(const unsigned char *name, size_t name_len,
 		message_address_write(hm->tmp, addr);
 		pool_destroy(&pool);
 	}
+	/* decoded and folded at once: words in unknown charsets stay
+	   unfolded, as in Dovecot */
 	str_clear(hm->tmp2);
-	(void)message_header_decode_utf8(str_c(hm->tmp), str_len(hm->tmp),
-					 hm->tmp2);
-	str_clear(hm->tmp);
-	mail_search_casefold(str_c(hm->tmp2), str_len(hm->tmp2), hm->tmp);
-	return memmem(str_c(hm->tmp), str_len(hm->tmp), hm->key,
+	(void)message_header_decode_utf8_normalized(str_c(hm->tmp),
+						    str_len(hm->tmp), hm->tmp2,
+						    uni_utf8_to_casemap);
+	return memmem(str_c(hm->tmp2), str_len(hm->tmp2), hm->key,
 		      strlen(hm->key)) != NULL;
 }
 
@@ -1724,44 +1727,7 @@ void mail_search_message_utf8(const struct message_part *parts,
 	}
 }
 
-static uint32_t fold_char(uint32_t c)
-{
-	if (c < 0x80)
-		return c >= 'A' && c <= 'Z' ? c + 32 : c;
-	if ((c >= 0xc0 && c <= 0xde && c != 0xd7) ||
-	    (c >= 0x391 && c <= 0x3ab && c != 0x3a2) ||
-	    (c >= 0x410 && c <= 0x42f))
-		return c + 32;
-	if (c >= 0x400 && c <= 0x40f)
-		return c + 80;
-	if ((c >= 0x100 && c <= 0x137) || (c >= 0x14a && c <= 0x177) ||
-	    (c >= 0x1e00 && c <= 0x1eff))
-		return c | 1;
-	if ((c >= 0x139 && c <= 0x148) || (c >= 0x179 && c <= 0x17e))
-		return (c & 1) != 0 ? c + 1 : c;
-	return c;
-}
-
 void mail_search_casefold(const void *data, size_t size, string_t *dest)
 {
-	const unsigned char *p = data;
-
-	for (size_t i = 0; i < size;) {
-		unsigned int len = p[i] < 0x80 ? 1 :
-			uni_utf8_char_len(p + i, size - i);
-		uint32_t c;
-
-		if (len <= 1) {
-			unsigned char b = p[i++];
-
-			str_append_c(dest, (char)(b >= 'A' && b <= 'Z' ?
-						  b + 32 : b));
-			continue;
-		}
-		c = p[i] & (len == 2 ? 0x1f : len == 3 ? 0x0f : 0x07);
-		for (unsigned int j = 1; j < len; j++)
-			c = (c << 6) | (p[i + j] & 0x3f);
-		uni_ucs4_to_utf8_c(fold_char(c), dest);
-		i += len;
-	}
+	(void)uni_utf8_to_casemap(data, size, dest);
 }

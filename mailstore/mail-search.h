@@ -181,8 +181,8 @@ void mail_search_message_utf8(const struct message_part *parts,
 			      const unsigned char *msg, size_t msg_size,
 			      bool skip_headers, bool text_only,
 			      string_t *dest);
-/* Case folding for matching: ASCII and the common Latin, Greek and
- * Cyrillic letters to lowercase, in UTF-8. */
+/* The form text and keys are matched in: i;unicode-casemap
+ * (unicode-casemap.h), titlecased and decomposed, as Dovecot. */
 void mail_search_casefold(const void *data, size_t size, string_t *dest);
 
 /* Dovecot's size and interval syntax: "10k", "1 M", "30d", "2 weeks". */

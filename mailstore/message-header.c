@@ -271,11 +271,25 @@ static void decode_b(const unsigned char *p, size_t size, string_t *dest)
 	}
 }
 
-/* Decode one word into UTF-8; false if its bytes were not clean. */
+/* Append size bytes of valid UTF-8 to dest, through normalize if set. */
+static void append_normalized(const void *data, size_t size, string_t *dest,
+			      message_header_normalizer_t *normalize)
+{
+	if (normalize == NULL)
+		str_append_n(dest, data, size);
+	else
+		(void)normalize(data, size, dest);
+}
+
+/* Decode one word into UTF-8; false if its bytes were not clean. A word
+   in a charset iconv doesn't know is kept as far as it is valid UTF-8,
+   not normalized (as Dovecot). */
 static bool encoded_word_decode(const struct encoded_word *w,
-				string_t *dest)
+				string_t *dest,
+				message_header_normalizer_t *normalize)
 {
 	string_t *raw = str_new(w->text_len + 1);
+	string_t *utf8 = normalize == NULL ? dest : str_new(w->text_len + 16);
 	char charset[128];
 	size_t clen = MIN(w->charset_len, sizeof(charset) - 1);
 	char *star;
@@ -291,14 +305,34 @@ static bool encoded_word_decode(const struct encoded_word *w,
 		decode_q(w->text, w->text_len, raw);
 	else
 		decode_b(w->text, w->text_len, raw);
-	if (charset_to_utf8_str(charset, str_c(raw), str_len(raw), dest,
+	if (charset_to_utf8_str(charset, str_c(raw), str_len(raw), utf8,
 				&invalid) < 0) {
 		/* unknown charset: keep what is valid UTF-8 */
 		ok = uni_utf8_get_valid_data(str_c(raw), str_len(raw), dest);
 		invalid = !ok;
+	} else if (utf8 != dest) {
+		append_normalized(str_c(utf8), str_len(utf8), dest, normalize);
 	}
+	if (utf8 != dest)
+		str_free(&utf8);
 	str_free(&raw);
 	return !invalid;
+}
+
+/* Plain text between words: invalid UTF-8 as U+FFFD, normalized. */
+static bool plain_decode(const unsigned char *p, size_t size, string_t *dest,
+			 message_header_normalizer_t *normalize)
+{
+	string_t *valid;
+	bool ok;
+
+	if (normalize == NULL)
+		return uni_utf8_get_valid_data(p, size, dest);
+	valid = str_new(size + 16);
+	ok = uni_utf8_get_valid_data(p, size, valid);
+	append_normalized(str_c(valid), str_len(valid), dest, normalize);
+	str_free(&valid);
+	return ok;
 }
 
 static bool only_lwsp(const unsigned char *p, size_t size)
@@ -316,6 +350,13 @@ static bool only_lwsp(const unsigned char *p, size_t size)
 bool message_header_decode_utf8(const void *data, size_t size,
 				string_t *dest)
 {
+	return message_header_decode_utf8_normalized(data, size, dest, NULL);
+}
+
+bool message_header_decode_utf8_normalized(const void *data, size_t size,
+					   string_t *dest,
+					   message_header_normalizer_t *normalize)
+{
 	const unsigned char *p = data;
 	size_t pos = 0, plain_start = 0;
 	bool last_encoded = false, clean = true;
@@ -330,18 +371,18 @@ bool message_header_decode_utf8(const void *data, size_t size,
 		}
 		if (!last_encoded ||
 		    !only_lwsp(p + plain_start, pos - plain_start)) {
-			if (!uni_utf8_get_valid_data(p + plain_start,
-						     pos - plain_start, dest))
+			if (!plain_decode(p + plain_start,
+					  pos - plain_start, dest, normalize))
 				clean = false;
 		}
-		if (!encoded_word_decode(&w, dest))
+		if (!encoded_word_decode(&w, dest, normalize))
 			clean = false;
 		pos += w.size;
 		plain_start = pos;
 		last_encoded = true;
 	}
-	if (!uni_utf8_get_valid_data(p + plain_start, size - plain_start,
-				     dest))
+	if (!plain_decode(p + plain_start, size - plain_start, dest,
+			  normalize))
 		clean = false;
 	return clean;
 }

@@ -77,4 +77,16 @@ void message_header_value_unfold(const struct message_header_line *line,
 bool message_header_decode_utf8(const void *data, size_t size,
 				string_t *dest);
 
+/* Appends the normalized form of size bytes of valid UTF-8 to dest. */
+typedef int message_header_normalizer_t(const void *data, size_t size,
+					string_t *dest);
+/* message_header_decode_utf8() with the plain text and every decoded
+   word put through normalize, except words in charsets iconv doesn't
+   know: those are appended as they are (only made valid UTF-8), as
+   Dovecot decodes for SEARCH and SORT (so "=?x-unknown?q?abc?=" is
+   "abc", not "ABC", in i;unicode-casemap text). */
+bool message_header_decode_utf8_normalized(const void *data, size_t size,
+					   string_t *dest,
+					   message_header_normalizer_t *normalize);
+
 #endif

@@ -10,6 +10,7 @@
 #include "imap-quote.h"
 #include "mail-preview.h"
 #include "imap-rev2.h"
+#include "imap-utf8.h"
 
 #include <stdio.h>
 #include <strings.h>
@@ -285,7 +286,25 @@ static void fetch_write_buffered(struct client_command_context *cmd,
 }
 
 /* ENVELOPE, BODY, BODYSTRUCTURE: from the session cache or computed. */
-static void fetch_write_structure(struct fetch_ctx *ctx,
+/* After ENABLE UTF8=ACCEPT, the UTF-8 strings of what was appended from
+   start on are sent quoted, not as literals (RFC 6855 3). */
+static void fetch_structure_utf8(struct imap_client *client, string_t *str,
+				 size_t start)
+{
+	string_t *conv;
+
+	if ((client->enabled & IMAP_ENABLED_UTF8_ACCEPT) == 0)
+		return;
+	conv = str_new(str_len(str) - start + 16);
+	imap_utf8_literals_to_quoted(str_c(str) + start, str_len(str) - start,
+				     conv);
+	str_truncate(str, start);
+	str_append_str(str, conv);
+	str_free(&conv);
+}
+
+static void fetch_write_structure(struct imap_client *client,
+				  struct fetch_ctx *ctx,
 				  const struct imap_fetch_item *item)
 {
 	string_t *str = ctx->line;
@@ -304,12 +323,13 @@ static void fetch_write_structure(struct fetch_ctx *ctx,
 		return;
 	}
 	field = cached_field_name(item->type);
+	start = str_len(str);
 	if (mail_get_cached_field(ctx->mail, field, &value) == 0 &&
 	    value != NULL) {
 		str_append(str, value);
+		fetch_structure_utf8(client, str, start);
 		return;
 	}
-	start = str_len(str);
 	fetch_parse(ctx);
 	if (item->type == IMAP_FETCH_ENVELOPE) {
 		imap_envelope_write_header(ctx->data,
@@ -319,6 +339,7 @@ static void fetch_write_structure(struct fetch_ctx *ctx,
 					 item->type == IMAP_FETCH_BODYSTRUCTURE);
 	}
 	mail_set_cached_field(ctx->mail, field, str_c(str) + start);
+	fetch_structure_utf8(client, str, start);
 }
 
 static bool section_has_body(const struct imap_fetch_item *item)
@@ -625,7 +646,7 @@ static bool fetch_next_item(struct client_command_context *cmd,
 	case IMAP_FETCH_ENVELOPE:
 	case IMAP_FETCH_BODY:
 	case IMAP_FETCH_BODYSTRUCTURE:
-		fetch_write_structure(ctx, item);
+		fetch_write_structure(cmd->client, ctx, item);
 		return true;
 	default:
 		break;

@@ -108,6 +108,11 @@ bool cmd_search(struct client_command_context *cmd)
 		args += 2;
 	}
 	if (imap_arg_atom_equals(&args[0], "CHARSET")) {
+		/* RFC 6855 3: after ENABLE UTF8=ACCEPT a SEARCH has no
+		   charset (the strings are UTF-8); refused with BAD */
+		if ((client->enabled & IMAP_ENABLED_UTF8_ACCEPT) != 0)
+			return search_bad(cmd, "CHARSET not allowed after "
+					  "ENABLE UTF8=ACCEPT");
 		if (!imap_arg_get_astring(&args[1], &charset))
 			return search_bad(cmd, "Invalid charset argument");
 		args += 2;

@@ -1,6 +1,7 @@
 /* imap-search-args.c - the IMAP arg array as a token source for
  * mail_search_build() (lists are parenthesised keys, "$" is the saved
- * SEARCHRES result, strings come in the command's CHARSET), and the search
+ * SEARCHRES result, text strings come in the command's CHARSET, UTF-8 by
+ * default, and must be valid in it), and the search
  * itself run a slice at a time so a big BODY/TEXT search doesn't hold
  * the session (or the other sessions of its process) for long. */
 #include "imap-search-args.h"
@@ -28,7 +29,28 @@ struct imap_search_parser {
 	/* "$": replayed as "UID <saved set>" or, empty, "NOT ALL" */
 	const char *pending_key, *pending_string;
 	bool last_key_uid;
+	/* the key's strings are text, converted from the CHARSET */
+	bool last_key_text;
+	/* a text string wasn't valid in the CHARSET */
+	bool invalid_string;
 };
+
+/* Keys whose strings are text in the command's CHARSET, converted to
+   UTF-8 and refused when invalid in it; other strings (keywords, sets,
+   dates) are taken as they are, as Dovecot does. */
+static bool search_key_is_text(const char *key)
+{
+	static const char *const text_keys[] = {
+		"BCC", "BODY", "CC", "FROM", "HEADER", "SUBJECT", "TEXT",
+		"TO",
+	};
+
+	for (unsigned int i = 0; i < N_ELEMENTS(text_keys); i++) {
+		if (strcasecmp(key, text_keys[i]) == 0)
+			return true;
+	}
+	return false;
+}
 
 /* The saved SEARCHRES UIDs as a UID set, NULL if there are none. */
 static const char *saved_uidset(struct imap_search_parser *ip)
@@ -96,6 +118,7 @@ static int ip_parse_key(struct mail_search_parser *parser, const char **key_r)
 		return 1;
 	}
 	ip->last_key_uid = strcasecmp(arg->str, "UID") == 0;
+	ip->last_key_text = search_key_is_text(arg->str);
 	*key_r = arg->str;
 	return 1;
 }
@@ -106,6 +129,7 @@ static int ip_parse_string(struct mail_search_parser *parser,
 	struct imap_search_parser *ip = parser->context;
 	const struct imap_arg *arg = ip->cur;
 	string_t *str;
+	size_t size;
 	bool invalid;
 
 	parser->error = NULL;
@@ -131,16 +155,28 @@ static int ip_parse_string(struct mail_search_parser *parser,
 		*value_r = set != NULL ? set : "4294967294";
 		return 1;
 	}
-	if (ip->charset == NULL) {
+	if (!ip->last_key_text) {
 		*value_r = arg->str;
 		return 1;
 	}
-	str = str_new(arg->str_len + 16);
-	if (charset_to_utf8_str(ip->charset, arg->str, arg->str_len, str,
-				&invalid) < 0)
-		str_append_n(str, arg->str, arg->str_len);
-	*value_r = p_strdup(ip->pool, str_c(str));
-	str_free(&str);
+	/* the string ends at a NUL, as in Dovecot */
+	size = strlen(arg->str);
+	if (ip->charset == NULL) {
+		invalid = !uni_utf8_data_is_valid(arg->str, size);
+		*value_r = arg->str;
+	} else {
+		str = str_new(size + 16);
+		if (charset_to_utf8_str(ip->charset, arg->str, size, str,
+					&invalid) < 0)
+			str_append_n(str, arg->str, size);
+		*value_r = p_strdup(ip->pool, str_c(str));
+		str_free(&str);
+	}
+	if (invalid) {
+		ip->invalid_string = true;
+		parser->error = "Invalid search key";
+		return -1;
+	}
 	return 1;
 }
 
@@ -192,6 +228,10 @@ int imap_search_args_build(struct client_command_context *cmd,
 	ip.parser.context = &ip;
 	if (mail_search_build(&ip.parser, MAIL_SEARCH_SYNTAX_IMAP, args_r,
 			      &error) < 0) {
+		/* a text string invalid in its charset: Dovecot names no
+		   key */
+		if (ip.invalid_string)
+			error = "Invalid search key";
 		text = i_strdup_printf("Error in IMAP command %s: %s",
 				       cmd->name, error);
 		cmd_bad(cmd, text);

@@ -71,7 +71,7 @@ START_TEST(test_casefold)
 	const char *text = "abc_Zé ÿ ß ŉ łż αβς жё";
 
 	imap_sort_casefold(text, strlen(text), s);
-	ck_assert_str_eq(str_c(s), "ABC_ZE\xcc\x81 Y\xcc\x88 ß ŉ ŁZ\xcc\x87 "
+	ck_assert_str_eq(str_c(s), "ABC_ZE\xcc\x81 Y\xcc\x88 ß \xca\xbc" "n ŁZ\xcc\x87 "
 			 "ΑΒΣ ЖЕ\xcc\x88");
 	str_clear(s);
 	/* invalid UTF-8 becomes U+FFFD */

@@ -9,6 +9,7 @@
 #include "message-address.h"
 #include "message-date.h"
 #include "rfc822-parser.h"
+#include "unicode-casemap.h"
 
 #include <stdio.h>
 
@@ -334,6 +335,24 @@ START_TEST(test_dates)
 }
 END_TEST
 
+START_TEST(test_rfc2047_normalized)
+{
+	/* plain text and known charsets are folded, a word in a charset
+	   iconv doesn't know is kept as it is (Dovecot's SEARCH/SORT) */
+	static const char *in = "re: =?x-unknown?q?abc=E9?= "
+		"=?utf-8?q?d=C3=A9?= fin";
+	string_t *s = str_new(64);
+
+	ck_assert(!message_header_decode_utf8_normalized(in, strlen(in), s,
+							 uni_utf8_to_casemap));
+	ck_assert_str_eq(str_c(s), "RE: abc\xef\xbf\xbd" "DE\xcc\x81 FIN");
+	str_clear(s);
+	ck_assert(message_header_decode_utf8_normalized("x", 1, s, NULL));
+	ck_assert_str_eq(str_c(s), "x");
+	str_free(&s);
+}
+END_TEST
+
 Suite *make_message_header_suite(void)
 {
 	Suite *s = suite_create("message_header");
@@ -357,6 +376,7 @@ Suite *make_message_header_suite(void)
 	tcase_add_test(tc, test_address_end_of_input);
 	tcase_add_test(tc, test_iter_odd_lines);
 	tcase_add_test(tc, test_rfc2047_invalid_utf8);
+	tcase_add_test(tc, test_rfc2047_normalized);
 	suite_add_tcase(s, tc);
 	return s;
 }

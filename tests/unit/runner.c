@@ -49,6 +49,8 @@ int main(void)
 	srunner_add_suite(sr, make_imap_watch_suite());
 	srunner_add_suite(sr, make_mail_preview_suite());
 	srunner_add_suite(sr, make_imap_base_subject_suite());
+	srunner_add_suite(sr, make_unicode_casemap_suite());
+	srunner_add_suite(sr, make_imap_utf8_suite());
 	srunner_add_suite(sr, make_mail_sort_suite());
 	srunner_add_suite(sr, make_mail_thread_suite());
 	srunner_add_suite(sr, make_smtp_client_suite());

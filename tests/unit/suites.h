@@ -47,6 +47,8 @@ Suite *make_mail_search_suite(void);
 Suite *make_imap_parser_suite(void);
 Suite *make_mail_preview_suite(void);
 Suite *make_imap_base_subject_suite(void);
+Suite *make_unicode_casemap_suite(void);
+Suite *make_imap_utf8_suite(void);
 Suite *make_mail_sort_suite(void);
 Suite *make_mail_thread_suite(void);
 Suite *make_dialect_suite(void);
