@@ -582,6 +582,7 @@ int acl_mailbox_get_entries(struct mailbox *box, ARRAY_ACL *entries_r)
 
 		e->type = ACL_ID_OWNER;
 		e->rights = ACL_ALL_RIGHTS;
+		e->is_default = true;
 	}
 	return 0;
 }

@@ -40,6 +40,9 @@ struct acl_entry {
 	char *name;		/* user/group name, NULL for the others */
 	unsigned int rights;
 	bool neg;		/* "-id": rights taken away */
+	/* the implicit owner entry (no file line): shown in canonical
+	   order, as Dovecot does */
+	bool is_default;
 };
 typedef ARRAY(struct acl_entry) ARRAY_ACL;
 

@@ -715,6 +715,15 @@ int mailbox_transaction_commit(struct mailbox_transaction **_t,
 		(void)mail_index_save(box, &box->disk);
 	if (ret == 0)
 		quota_transaction_committed(t);
+	if (changes_r != NULL && box->user->acl != NULL) {
+		unsigned int rights;
+
+		/* acl: no UIDs (APPENDUID/COPYUID) for a mailbox the user
+		   can't read, as Dovecot */
+		if (acl_mailbox_rights(box, &rights) < 0 ||
+		    (rights & ACL_READ) == 0)
+			array_clear(&uids);
+	}
 	if (changes_r != NULL) {
 		changes_r->uidvalidity = box->disk.uidvalidity;
 		changes_r->saved_uids.v = uids.v;

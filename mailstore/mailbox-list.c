@@ -6,6 +6,7 @@
 #include "mail-storage-private.h"
 #include "hash.h"
 #include "acl.h"
+#include "mkdir-parents.h"
 #include "settings-structs.h"
 
 #include <errno.h>
@@ -197,6 +198,14 @@ static int subs_write(struct mail_namespace *ns, const ARRAY_STR *names)
 		str_append_c(str, '\n');
 	}
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	if (fd < 0 && errno == ENOENT && strrchr(tmp, '/') != NULL) {
+		/* the mail root isn't there yet (a user who has only
+		   looked at mailboxes shared with him) */
+		char *dir = i_strndup(tmp, (size_t)(strrchr(tmp, '/') - tmp));
+		if (mkdir_parents(dir, 0700) == 0)
+			fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		i_free(dir);
+	}
 	if (fd < 0 || write(fd, str_c(str), str_len(str)) != (ssize_t)str_len(str) ||
 	    fsync(fd) < 0 || rename(tmp, path) < 0) {
 		i_error("write(%s) failed: %m", tmp);
@@ -601,6 +610,7 @@ static void list_namespace(struct mailbox_list_iter *iter,
 		info->ns = ns;
 	}
 	list_sort(iter, ns, first, &c, &subs, flags);
+	size_t root_pos = iter->infos.count;
 	/* the namespace prefix itself (e.g. "Shared/") as \Noselect,
 	   unless it is INBOX, which stands for itself */
 	if (ns->prefix[0] != '\0' &&
@@ -618,6 +628,17 @@ static void list_namespace(struct mailbox_list_iter *iter,
 					(c.order.count > 0 ? MAILBOX_CHILDREN :
 					 MAILBOX_NOCHILDREN);
 				info->ns = ns;
+				if (ns->type == MAIL_NAMESPACE_SHARED &&
+				    ns->owner != NULL && root_pos > first) {
+					/* Dovecot: a user's shared root
+					   comes before its mailboxes */
+					struct mailbox_info tmp = *info;
+					memmove(&iter->infos.v[first + 1],
+						&iter->infos.v[first],
+						(root_pos - first) *
+						sizeof(tmp));
+					iter->infos.v[first] = tmp;
+				}
 				break;
 			}
 		}

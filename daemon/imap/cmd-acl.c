@@ -144,7 +144,8 @@ bool cmd_getacl(struct client_command_context *cmd)
 		append_astring(str, acl_entry_id_name(box, &entries.v[i],
 						      cmd->client->user->pool));
 		str_append_c(str, ' ');
-		acl_rights_append(str, entries.v[i].rights, false, true);
+		acl_rights_append(str, entries.v[i].rights,
+				  entries.v[i].is_default, true);
 	}
 	client_send_line(cmd->client, str_c(str));
 	str_free(&str);
