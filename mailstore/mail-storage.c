@@ -746,6 +746,16 @@ int mailbox_get_status(struct mailbox *box, enum mailbox_status_items items,
 	status_r->permanent_flags = box->readonly ? 0 : MAIL_FLAGS_MASK;
 	status_r->permanent_keywords = !box->readonly;
 	status_r->allow_new_keywords = !box->readonly;
+	if (box->user->acl != NULL && !box->readonly) {
+		enum mail_flags allowed;
+		bool kw;
+
+		/* acl: only what the rights let the user change */
+		acl_mailbox_flag_rights(box, &allowed, &kw);
+		status_r->permanent_flags &= allowed;
+		status_r->permanent_keywords = kw;
+		status_r->allow_new_keywords = kw;
+	}
 	return 0;
 }
 

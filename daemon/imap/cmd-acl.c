@@ -77,8 +77,7 @@ static bool box_rights(struct client_command_context *cmd, struct mailbox *box,
 		cmd_no_storage_error(cmd, box);
 		return false;
 	}
-	if ((*rights_r & ACL_LOOKUP) == 0 &&
-	    (!must_exist || (*rights_r & ACL_ADMIN) == 0)) {
+	if ((*rights_r & (ACL_LOOKUP | ACL_ADMIN)) == 0) {
 		reply_nonexistent(cmd, box);
 		return false;
 	}
