@@ -117,9 +117,36 @@ int acl_rights_parse_imap(const char *letters, unsigned int *rights_r,
 	return 0;
 }
 
+unsigned int acl_right_from_name(const char *name)
+{
+	for (unsigned int i = 0; i < N_ELEMENTS(rights_canon); i++) {
+		if (strcmp(rights_canon[i].name, name) == 0)
+			return rights_canon[i].bit;
+	}
+	return 0;
+}
+
+void acl_rights_append_names(string_t *dest, unsigned int rights,
+			     bool canonical, const char *prefix)
+{
+	bool first = true;
+
+	for (unsigned int i = 0; i < N_ELEMENTS(rights_canon); i++) {
+		const struct right_def *def = canonical ? &rights_canon[i] :
+			right_by_letter(rights_by_name[i]);
+
+		if ((rights & def->bit) == 0)
+			continue;
+		if (!first)
+			str_append_c(dest, ' ');
+		str_printfa(dest, "%s%s", prefix, def->name);
+		first = false;
+	}
+}
+
 /* ---- the vfile format ---- */
 
-static int id_parse(const char *id, struct acl_entry *e)
+int acl_id_parse(const char *id, struct acl_entry *e)
 {
 	const char *v;
 
@@ -217,7 +244,7 @@ int acl_vfile_parse(const char *data, size_t size, ARRAY_ACL *entries,
 		rights = p + strcspn(p, " \t");
 		if (*rights != '\0')
 			*rights++ = '\0';
-		if (id_parse(p, &e) < 0) {
+		if (acl_id_parse(p, &e) < 0) {
 			snprintf(errbuf, errbuf_size,
 				 "line %u: Unknown ACL identifier: %.100s",
 				 linenum, p);
@@ -379,6 +406,11 @@ int acl_user_init(struct mail_user *user, const struct mail_user_info *info,
 }
 
 /* ---- per mailbox ---- */
+
+const char *acl_mailbox_path(struct mailbox *box)
+{
+	return box->path == NULL ? "" : box->path;
+}
 
 static const char *acl_dir(struct mailbox *box)
 {

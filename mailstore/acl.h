@@ -68,6 +68,17 @@ void acl_rights_append(string_t *dest, unsigned int rights, bool canonical,
 int acl_rights_parse_imap(const char *letters, unsigned int *rights_r,
 			  char *bad_r);
 
+/* A vfile identifier ("user=bob", "-group=g", "owner", ...): 0 or -1. */
+int acl_id_parse(const char *id, struct acl_entry *e);
+/* A right's name ("lookup", "write-seen"): its bit, 0 if unknown. */
+unsigned int acl_right_from_name(const char *name);
+/* Names separated by spaces: canonical order, or sorted by name. */
+void acl_rights_append_names(string_t *dest, unsigned int rights,
+			     bool canonical, const char *prefix);
+
+/* The mailbox's directory (doveadm acl debug). */
+const char *acl_mailbox_path(struct mailbox *box);
+
 /* Is the acl plugin on for this user? */
 bool acl_enabled(struct mail_user *user);
 /* Set up from plugin settings (acl, acl_anyone, acl_user, acl_groups,
