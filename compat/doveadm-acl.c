@@ -19,6 +19,8 @@ struct acl_cmd_ctx {
 	bool match_me;		/* get -m */
 	struct acl_entry change;
 	bool have_change;
+	const char *const *args;
+	bool with_rights;
 };
 
 static struct acl_cmd_ctx *ctx_get(struct doveadm_mail_cmd_context *mctx)
@@ -232,9 +234,21 @@ static void change_init(struct doveadm_mail_cmd_context *mctx,
 	    (!with_rights && args[2] != NULL))
 		doveadm_mail_help(mctx->cmd);
 	ctx->mailbox = args[0];
+	ctx->args = args;
+	ctx->with_rights = with_rights;
+}
+
+/* The ID and rights, checked when the first user runs (Dovecot's fatal
+ * line has the user's log prefix). */
+static void change_parse(struct acl_cmd_ctx *ctx)
+{
+	const char *const *args = ctx->args;
+
+	if (ctx->have_change)
+		return;
 	if (acl_id_parse(args[1], &ctx->change) < 0)
 		i_fatal_status(EXIT_USAGE, "Invalid ID: %s", args[1]);
-	for (unsigned int i = 2; with_rights && args[i] != NULL; i++) {
+	for (unsigned int i = 2; ctx->with_rights && args[i] != NULL; i++) {
 		unsigned int bit = acl_right_from_name(args[i]);
 
 		if (bit == 0)
@@ -265,6 +279,7 @@ static int change_run(struct doveadm_mail_cmd_context *mctx,
 	struct mailbox *box;
 	int ret = 0;
 
+	change_parse(ctx);
 	if ((box = acl_box_open(mctx, user, ctx->mailbox)) == NULL)
 		return -1;
 	if (acl_mailbox_update(box, &ctx->change, mode, delete_id) < 0) {

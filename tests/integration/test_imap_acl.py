@@ -307,6 +307,54 @@ class Acl(unittest.TestCase):
         out = run(self.r, "ben", ["a MYRIGHTS shared/ann/Box"], False)
         self.assertIn("* MYRIGHTS shared/ann/Box l\r\n", out)
 
+    def test_5_doveadm(self):
+        """doveadm acl: outputs, exit codes and errors as Dovecot's."""
+        cmds = [["acl", "get", "-u", "dora", "Pub"],
+                ["acl", "get", "-u", "dora", "-m", "Pub"],
+                ["acl", "get", "-u", "dora", "Nonexist"],
+                ["acl", "rights", "-u", "dora", "Pub"],
+                ["acl", "set", "-u", "dora", "Pub", "user=carol", "lookup",
+                 "read"],
+                ["acl", "add", "-u", "dora", "Pub", "user=carol", "write"],
+                ["acl", "remove", "-u", "dora", "Pub", "user=carol", "read"],
+                ["acl", "get", "-u", "dora", "Pub"],
+                ["acl", "delete", "-u", "dora", "Pub", "user=carol"],
+                ["acl", "set", "-u", "dora", "Pub", "bob", "lookup"],
+                ["acl", "set", "-u", "dora", "Pub", "user=bob", "bogus"],
+                ["acl", "set", "-u", "dora", "Pub", "user=bob", "l"],
+                ["acl", "get", "-u", "dora", "Pub"],
+                ["acl", "get", "-u", "dora"],
+                ["acl", "debug", "-u", "dora", "Pub"]]
+
+        def session(env, dovecot):
+            run(env, "dora", ["a CREATE Pub", "b SETACL Pub bob lr",
+                              "c SETACL Pub $g lrw"], dovecot)
+            out = ""
+            for c in cmds:
+                rc, o, e = env.doveadm(c, dovecot=dovecot)
+                out += "$ %s: %d\n%s%s" % (" ".join(c), rc, o, e)
+            return out.replace(env.tmp, "TMP")
+
+        r = session(self.r, False)
+        if self.d is not None:
+            self.assertEqual(session(self.d, True), r)
+        for text in ["ID         Global Rights",
+                     "user=carol        lookup write",
+                     "Rights  ", "\nlookup read write write-seen "
+                     "write-deleted insert post expunge create delete admin",
+                     "Error: Can't open mailbox Nonexist: Mailbox doesn't "
+                     "exist: Nonexist",
+                     "$ acl get -u dora Nonexist: 68",
+                     "doveadm(dora): Fatal: Invalid ID: bob",
+                     "doveadm(dora): Fatal: Invalid right 'l'",
+                     "Info: User dora has rights: lookup read write "
+                     "write-seen write-deleted insert post expunge create "
+                     "delete admin"]:
+            self.assertIn(text, r)
+        with open(os.path.join(self.r.maildir("dora"), ".Pub",
+                               "dovecot-acl")) as f:
+            self.assertEqual(f.read(), "group=g lrw\nuser=bob lr\n")
+
     def test_4_without_plugin(self):
         env = Env("", prefix="roost-acl.")
         try:
