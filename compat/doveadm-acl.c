@@ -158,11 +158,13 @@ static int get_run(struct doveadm_mail_cmd_context *mctx,
 			goto next;
 		/* "id" and "-id" in one row: "lookup -write" */
 		pos.neg = false;
+		pos.global = false;
 		acl_entry_write(id, &pos);
 		str_truncate(id, strcspn(str_c(id), " "));
 		if (!e->neg)
 			acl_rights_append_names(rights, e->rights, false, "");
 		if (!e->neg && n != NULL && n->neg && n->type == e->type &&
+		    n->global == e->global &&
 		    strcmp(n->name == NULL ? "" : n->name,
 			   e->name == NULL ? "" : e->name) == 0) {
 			e = n;
@@ -174,7 +176,7 @@ static int get_run(struct doveadm_mail_cmd_context *mctx,
 			acl_rights_append_names(rights, e->rights, false, "-");
 		}
 		doveadm_print(str_c(id));
-		doveadm_print("");
+		doveadm_print(e->global ? "global" : "");
 		doveadm_print(str_c(rights));
 	next:
 		str_free(&id);

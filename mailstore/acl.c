@@ -27,6 +27,7 @@ struct acl_user {
 	const char *acl_name;		/* acl_user or the username */
 	const char *const *groups;	/* acl_groups, NULL-terminated */
 	const char *shared_dict;	/* file path or NULL */
+	const char *global_path;	/* acl = vfile:PATH (a file) or NULL */
 };
 
 struct right_def {
@@ -283,6 +284,78 @@ int acl_vfile_parse(const char *data, size_t size, ARRAY_ACL *entries,
 	return 0;
 }
 
+static bool wildcard_match(const char *pattern, const char *str)
+{
+	while (*pattern != '\0') {
+		if (*pattern == '*') {
+			pattern++;
+			for (const char *s = str;; s++) {
+				if (wildcard_match(pattern, s))
+					return true;
+				if (*s == '\0')
+					return false;
+			}
+		}
+		if (*str == '\0' || (*pattern != '?' && *pattern != *str))
+			return false;
+		pattern++;
+		str++;
+	}
+	return *str == '\0';
+}
+
+int acl_global_parse(const char *data, size_t size, const char *vname,
+		     ARRAY_ACL *entries, char *errbuf, size_t errbuf_size)
+{
+	unsigned int linenum = 0;
+	size_t pos = 0;
+
+	while (pos < size) {
+		const char *nl = memchr(data + pos, '\n', size - pos);
+		size_t len = nl == NULL ? size - pos : (size_t)(nl - data - pos);
+		char *line = i_strndup(data + pos, len);
+		char *p = line, *rest;
+		size_t first;
+
+		pos += len + (nl == NULL ? 0 : 1);
+		linenum++;
+		if (memchr(line, '\0', len) != NULL) {
+			snprintf(errbuf, errbuf_size, "line %u: NUL byte",
+				 linenum);
+			i_free(line);
+			return -1;
+		}
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (*p == '\0' || *p == '#') {
+			i_free(line);
+			continue;
+		}
+		rest = p + strcspn(p, " \t");
+		if (*rest != '\0')
+			*rest++ = '\0';
+		if (!wildcard_match(p, vname)) {
+			i_free(line);
+			continue;
+		}
+		first = entries->count;
+		if (acl_vfile_parse(rest, strlen(rest), entries, errbuf,
+				    errbuf_size) < 0) {
+			char tmp[200];
+
+			snprintf(tmp, sizeof(tmp), "%s", errbuf);
+			snprintf(errbuf, errbuf_size, "line %u: %s", linenum,
+				 tmp + (strncmp(tmp, "line 1: ", 8) == 0 ? 8 : 0));
+			i_free(line);
+			return -1;
+		}
+		for (size_t i = first; i < entries->count; i++)
+			entries->v[i].global = true;
+		i_free(line);
+	}
+	return 0;
+}
+
 void acl_entries_free(ARRAY_ACL *entries)
 {
 	for (size_t i = 0; i < entries->count; i++)
@@ -295,12 +368,24 @@ static int entry_cmp(const void *p1, const void *p2)
 	const struct acl_entry *a = p1, *b = p2;
 	int ret;
 
+	if (a->global != b->global)
+		return a->global ? 1 : -1;
 	if (a->type != b->type)
 		return a->type < b->type ? -1 : 1;
 	ret = strcmp(a->name == NULL ? "" : a->name,
 		     b->name == NULL ? "" : b->name);
 	if (ret != 0)
 		return ret;
+	return (int)a->neg - (int)b->neg;
+}
+
+/* The order rights are applied in: by identifier type only. */
+static int entry_apply_cmp(const void *p1, const void *p2)
+{
+	const struct acl_entry *a = p1, *b = p2;
+
+	if (a->type != b->type)
+		return a->type < b->type ? -1 : 1;
 	return (int)a->neg - (int)b->neg;
 }
 
@@ -371,6 +456,21 @@ int acl_user_init(struct mail_user *user, const struct mail_user_info *info,
 		return -1;
 	}
 	au = p_malloc(user->pool, sizeof(*au));
+	if (str_begins(backend, "vfile:", &value) && value[0] != '\0') {
+		struct stat st;
+		/* options after the path ("vfile:/x:cache_secs=5") */
+		const char *colon = strchr(value, ':');
+
+		au->global_path = colon == NULL ? value :
+			p_strndup(user->pool, value, (size_t)(colon - value));
+		if (stat(au->global_path, &st) == 0 && S_ISDIR(st.st_mode)) {
+			/* Dovecot's deprecated global ACL directory */
+			i_warning("acl: Global ACL directories are not "
+				  "supported, use a global ACL file: %s",
+				  au->global_path);
+			au->global_path = NULL;
+		}
+	}
 	value = mail_user_plugin_setting(user, info, "acl_anyone", user->pool);
 	au->anyone_allowed = value != NULL && strcmp(value, "allow") == 0;
 	value = mail_user_plugin_setting(user, info, "acl_defaults_from_inbox",
@@ -506,11 +606,64 @@ static bool entry_matches(struct mail_user *user, struct mail_namespace *ns,
 /* The entries that apply to box: the file's, else (acl_defaults_from_
  * inbox) INBOX's; with the default owner entry in front unless one
  * is there. 0 / -1. */
+/* The global file's entries for box (0, or -1 logged). */
+static int global_entries(struct mailbox *box, ARRAY_ACL *entries)
+{
+	const char *path = box->user->acl->global_path;
+	char errbuf[256];
+	struct stat st;
+	char *data;
+	ssize_t ret;
+	int fd;
+
+	if (path == NULL)
+		return 0;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return 0;
+		i_error("acl vfile: open(%s) failed: %m", path);
+		return -1;
+	}
+	if (fstat(fd, &st) < 0 || st.st_size > ACL_FILE_MAX) {
+		i_error("acl vfile: %s: too large or unreadable", path);
+		close(fd);
+		return -1;
+	}
+	data = i_malloc((size_t)st.st_size + 1);
+	ret = read(fd, data, (size_t)st.st_size);
+	close(fd);
+	if (ret < 0 || acl_global_parse(data, (size_t)ret, box->vname,
+					entries, errbuf, sizeof(errbuf)) < 0) {
+		if (ret < 0)
+			i_error("acl vfile: read(%s) failed: %m", path);
+		else
+			i_error("acl vfile: Global ACL file %s %s", path,
+				errbuf);
+		i_free(data);
+		return -1;
+	}
+	i_free(data);
+	return 0;
+}
+
+static bool same_id(const struct acl_entry *a, const struct acl_entry *b)
+{
+	return a->type == b->type && a->neg == b->neg &&
+		strcmp(a->name == NULL ? "" : a->name,
+		       b->name == NULL ? "" : b->name) == 0;
+}
+
+/* The entries that apply to box: the mailbox's file (else, with
+ * acl_defaults_from_inbox, INBOX's) and the global file's, which win
+ * for the same identifier. 0 / -1. have_owner_r:
+ * some entry is for the owner (then there is no default owner entry). */
 static int box_entries(struct mailbox *box, ARRAY_ACL *entries,
 		       bool *have_owner_r)
 {
+	ARRAY_ACL local = ARRAY_INIT;
 	char *path = acl_path(box);
-	int ret = acl_file_read(path, entries);
+	int ret = acl_file_read(path, &local);
 
 	i_free(path);
 	if (ret == 0 && box->user->acl->defaults_from_inbox &&
@@ -518,12 +671,19 @@ static int box_entries(struct mailbox *box, ARRAY_ACL *entries,
 		struct mailbox *inbox = mailbox_alloc(box->user, "INBOX", 0);
 
 		path = acl_path(inbox);
-		ret = acl_file_read(path, entries);
+		ret = acl_file_read(path, &local);
 		i_free(path);
 		mailbox_free(&inbox);
 	}
-	if (ret < 0)
+	if (ret < 0 || global_entries(box, entries) < 0) {
+		acl_entries_free(&local);
 		return -1;
+	}
+	/* all are listed; for the rights the global file's entries win
+	   over the mailbox's own of the same identifier (rights_compute) */
+	for (size_t i = 0; i < local.count; i++)
+		array_push(entries, local.v[i]);
+	array_free(&local);
 	*have_owner_r = false;
 	for (size_t i = 0; i < entries->count; i++) {
 		if (entries->v[i].type == ACL_ID_OWNER && !entries->v[i].neg)
@@ -543,11 +703,22 @@ static unsigned int rights_compute(struct mail_user *user,
 		   otherwise (Dovecot's default ACL) */
 		rights = ACL_ALL_RIGHTS;
 	}
-	acl_entries_sort(entries);
+	if (entries->count > 1)
+		qsort(entries->v, entries->count, sizeof(entries->v[0]),
+		      entry_apply_cmp);
 	for (size_t i = 0; i < entries->count; i++) {
 		const struct acl_entry *e = &entries->v[i];
+		bool overridden = false;
 
 		if (!entry_matches(user, ns, e))
+			continue;
+		/* the global file wins over the mailbox's own entry for
+		   the same identifier (Dovecot) */
+		for (size_t j = 0; j < entries->count && !e->global; j++) {
+			if (entries->v[j].global && same_id(&entries->v[j], e))
+				overridden = true;
+		}
+		if (overridden)
 			continue;
 		if (e->neg)
 			rights &= ~e->rights;
@@ -622,7 +793,8 @@ int acl_mailbox_get_entries(struct mailbox *box, ARRAY_ACL *entries_r)
 const char *acl_entry_id_name(struct mailbox *box, const struct acl_entry *e,
 			      pool_t pool)
 {
-	const char *prefix = e->neg ? "-" : "";
+	const char *prefix = e->global ? (e->neg ? "#-" : "#") :
+		(e->neg ? "-" : "");
 
 	switch (e->type) {
 	case ACL_ID_ANYONE:

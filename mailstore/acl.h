@@ -43,6 +43,9 @@ struct acl_entry {
 	/* the implicit owner entry (no file line): shown in canonical
 	   order, as Dovecot does */
 	bool is_default;
+	/* from the global ACL file (acl = vfile:PATH): GETACL shows "#id",
+	   doveadm "global"; never written to dovecot-acl */
+	bool global;
 };
 typedef ARRAY(struct acl_entry) ARRAY_ACL;
 
@@ -54,7 +57,13 @@ typedef ARRAY(struct acl_entry) ARRAY_ACL;
 int acl_vfile_parse(const char *data, size_t size, ARRAY_ACL *entries,
 		    char *errbuf, size_t errbuf_size);
 void acl_entries_free(ARRAY_ACL *entries);
-/* Sort by identifier type and name (the file's and GETACL's order). */
+/* The global ACL file: "<mailbox pattern> <identifier> <rights>" lines
+ * ('*' and '?' wildcards); the entries of the lines whose pattern
+ * matches vname are appended, marked global. -1 as acl_vfile_parse. */
+int acl_global_parse(const char *data, size_t size, const char *vname,
+		     ARRAY_ACL *entries, char *errbuf, size_t errbuf_size);
+/* Sort: the mailbox's entries, then the global ones, each by identifier
+ * type and name (the file's, GETACL's and doveadm's order). */
 void acl_entries_sort(ARRAY_ACL *entries);
 /* The vfile line of an entry (no LF). */
 void acl_entry_write(string_t *dest, const struct acl_entry *e);

@@ -355,6 +355,51 @@ class Acl(unittest.TestCase):
                                "dovecot-acl")) as f:
             self.assertEqual(f.read(), "group=g lrw\nuser=bob lr\n")
 
+    def test_6_global_file(self):
+        """acl = vfile:PATH: the global file's entries by mailbox
+        pattern ("#id" in GETACL, "global" in doveadm), replaced by the
+        mailbox's own entries for the same identifier."""
+        def session(dovecot):
+            env = Env("", prefix="roost-acl.")
+            try:
+                env.write_conf("mail_plugins = acl\nprotocol imap {\n"
+                               "  mail_plugins = $mail_plugins imap_acl\n"
+                               "}\nplugin {\n  acl = vfile:%s/global-acl"
+                               "\n}\n" % env.tmp)
+                with open(env.tmp + "/global-acl", "w") as f:
+                    f.write("# global\nPub owner lr\nPub user=bob lrw\n"
+                            "P?b user=carol lr\n* user=dan l\n")
+                env.start(dovecot=dovecot)
+                out = run(env, "alice", [
+                    "a CREATE Pub", "b GETACL Pub", "c MYRIGHTS Pub",
+                    "d SETACL Pub bob l", "e GETACL INBOX",
+                    "f MYRIGHTS INBOX"], dovecot)
+                with open(os.path.join(env.maildir("alice"), ".Pub",
+                                       "dovecot-acl"), "w") as f:
+                    f.write("owner lrwstipekxa\nuser=bob r\n")
+                os.chown(os.path.join(env.maildir("alice"), ".Pub",
+                                      "dovecot-acl"), UID, GID)
+                out += run(env, "alice", [
+                    "g GETACL Pub", "h MYRIGHTS Pub", "i SETACL Pub dan lr",
+                    "j GETACL Pub"], dovecot)
+                rc, o, e = env.doveadm(["acl", "get", "-u", "alice", "Pub"],
+                                       dovecot=dovecot)
+                return out + o + e
+            finally:
+                env.cleanup()
+
+        r = session(False)
+        if HAVE_DOVECOT:
+            self.assertEqual(session(True), r)
+        for line in ["b NO [NOPERM] You lack administrator privileges on "
+                     "this mailbox.", "* MYRIGHTS Pub lr",
+                     "* ACL INBOX #dan l alice lrwstipekxacd",
+                     "* MYRIGHTS INBOX lrwstipekxacd"]:
+            self.assertIn(line + "\r\n", r)
+        # the global "owner lr" wins over the mailbox's "owner" line
+        self.assertEqual(r.count("* MYRIGHTS Pub lr\r\n"), 2)
+        self.assertIn("owner      global lookup read", r)
+
     def test_4_without_plugin(self):
         env = Env("", prefix="roost-acl.")
         try:
