@@ -254,12 +254,13 @@ int mailbox_rename(struct mailbox *src, struct mailbox *dest)
 			"Can't rename mailboxes across different storage types");
 		return -1;
 	}
-	if (acl_check(src, ACL_DELETE) < 0)
-		return -1;
+	/* Dovecot checks the destination's parent first */
 	if (acl_mailbox_create_check(dest) < 0) {
 		mailbox_set_error(src, dest->error, "%s", dest->error_text);
 		return -1;
 	}
+	if (acl_check(src, ACL_DELETE) < 0)
+		return -1;
 	if (src->v->box_rename(src, dest) < 0)
 		return -1;
 	mail_log_mailbox(src->user, MAIL_LOG_EVENT_MAILBOX_RENAME, src->vname,

