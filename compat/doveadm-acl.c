@@ -208,7 +208,7 @@ static int rights_run(struct doveadm_mail_cmd_context *mctx,
 
 	if ((box = acl_box_open(mctx, user, ctx_get(mctx)->mailbox)) == NULL)
 		return -1;
-	if (acl_mailbox_rights(box, &rights) < 0) {
+	if (acl_mailbox_my_rights(box, &rights) < 0) {
 		i_error("Failed to get rights: %s",
 			mailbox_get_last_error(box, NULL));
 		doveadm_mail_failed_mailbox(mctx, box);
@@ -344,7 +344,7 @@ static int debug_run(struct doveadm_mail_cmd_context *mctx,
 	i_info("Mailbox '%s' is in namespace '%s'", name, ns->prefix);
 	i_info("Mailbox path: %s", acl_mailbox_path(box));
 	i_info("All message flags are shared across users in mailbox");
-	if (acl_mailbox_rights(box, &rights) < 0) {
+	if (acl_mailbox_my_rights(box, &rights) < 0) {
 		i_error("Failed to get rights: %s",
 			mailbox_get_last_error(box, NULL));
 		doveadm_mail_failed_mailbox(mctx, box);

@@ -730,6 +730,16 @@ static unsigned int rights_compute(struct mail_user *user,
 
 int acl_mailbox_rights(struct mailbox *box, unsigned int *rights_r)
 {
+	if (box->user->acl == NULL || box->user->admin ||
+	    (box->flags & MAILBOX_FLAG_IGNORE_ACLS) != 0) {
+		*rights_r = ACL_ALL_RIGHTS;
+		return 0;
+	}
+	return acl_mailbox_my_rights(box, rights_r);
+}
+
+int acl_mailbox_my_rights(struct mailbox *box, unsigned int *rights_r)
+{
 	ARRAY_ACL entries = ARRAY_INIT;
 	bool have_owner;
 
@@ -1193,7 +1203,8 @@ int acl_mailbox_create_check(struct mailbox *box)
 	const char *sep;
 	unsigned int rights;
 
-	if (box->user->acl == NULL)
+	if (box->user->acl == NULL || box->user->admin ||
+	    (box->flags & MAILBOX_FLAG_IGNORE_ACLS) != 0)
 		return 0;
 	sep = strrchr(box->name, box->ns->sep);
 	if (sep == NULL) {

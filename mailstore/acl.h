@@ -97,9 +97,13 @@ int acl_user_init(struct mail_user *user, const struct mail_user_info *info,
 /* acl_anyone = allow */
 bool acl_anyone_allowed(struct mail_user *user);
 
-/* The session user's rights on box (ACL_ALL_RIGHTS without the plugin).
+/* The session user's rights on box (ACL_ALL_RIGHTS without the plugin,
+ * for doveadm's user->admin and MAILBOX_FLAG_IGNORE_ACLS boxes).
  * -1 on a broken ACL file (critical error set on box). */
 int acl_mailbox_rights(struct mailbox *box, unsigned int *rights_r);
+/* The same, ignoring MAILBOX_FLAG_IGNORE_ACLS and user->admin (doveadm
+ * acl rights/debug). */
+int acl_mailbox_my_rights(struct mailbox *box, unsigned int *rights_r);
 /* Rights on a vname (for LIST filtering). */
 unsigned int acl_vname_rights(struct mail_user *user, const char *vname);
 /* The mailbox's ACL as GETACL shows it: the file's entries, sorted, then

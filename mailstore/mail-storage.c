@@ -594,9 +594,9 @@ int mailbox_open(struct mailbox *box)
 		bool saving = box->acl_saving ||
 			(box->flags & MAILBOX_FLAG_SAVEONLY) != 0;
 
-		if (acl_check(box, 0) < 0)
+		if (acl_check(box, 0) < 0 ||
+		    acl_mailbox_rights(box, &rights) < 0)
 			return -1;
-		rights = box->acl_rights;
 		if (saving ? (rights & (ACL_INSERT | ACL_POST)) == 0 :
 		    (rights & ACL_READ) == 0) {
 			mailbox_set_error(box, MAIL_ERROR_PERM,

@@ -135,6 +135,9 @@ struct mail_user {
 	struct quota *quota;
 	/* the acl plugin's state (acl.c), NULL without it */
 	struct acl_user *acl;
+	/* doveadm: ACLs don't apply to its mailboxes (Dovecot opens them
+	   with MAILBOX_FLAG_IGNORE_ACLS) */
+	bool admin;
 };
 
 /* Set up a user's namespaces from the config (and its empty-location
@@ -230,6 +233,8 @@ enum mailbox_flags {
 	MAILBOX_FLAG_SAVEONLY = 0x08,
 	/* POP3: keep new/ mails where they are unless flags change */
 	MAILBOX_FLAG_POP3_SESSION = 0x10,
+	/* acl: the user's rights don't apply (LDA into INBOX) */
+	MAILBOX_FLAG_IGNORE_ACLS = 0x20,
 };
 
 struct mailbox *mailbox_alloc(struct mail_user *user, const char *vname,

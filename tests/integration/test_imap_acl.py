@@ -404,6 +404,43 @@ class Acl(unittest.TestCase):
         self.assertEqual(r.count("* MYRIGHTS Pub lr\r\n"), 2)
         self.assertIn("owner      global lookup read", r)
 
+    def test_7_lda_doveadm_ignore_acls(self):
+        """Deliveries into INBOX and doveadm's mail commands don't obey
+        the ACL (Dovecot's MAILBOX_FLAG_IGNORE_ACLS); IMAP does."""
+        def session(dovecot):
+            env = Env("mail_plugins = acl\nprotocol imap {\n  mail_plugins"
+                      " = $mail_plugins imap_acl\n}\nplugin {\n"
+                      "  acl = vfile\n}\n", prefix="roost-acl.")
+            try:
+                env.start(dovecot=dovecot)
+                out = []
+                out.append(env.lda("ida", b"Subject: 1\n\nx\n",
+                                   dovecot=dovecot))
+                out.append(env.doveadm(["acl", "set", "-u", "ida", "INBOX",
+                                        "owner", "lookup", "admin"],
+                                       dovecot=dovecot))
+                out.append(env.lda("ida", b"Subject: 2\n\nx\n",
+                                   dovecot=dovecot))
+                out.append(env.doveadm(["mailbox", "status", "-u", "ida",
+                                        "messages", "INBOX"],
+                                       dovecot=dovecot))
+                out.append(env.doveadm(["acl", "rights", "-u", "ida",
+                                        "INBOX"], dovecot=dovecot))
+                out.append(run(env, "ida", ["a SELECT INBOX",
+                                            "b STATUS INBOX (MESSAGES)",
+                                            "c MYRIGHTS INBOX"], dovecot))
+                return out
+            finally:
+                env.cleanup()
+
+        r = session(False)
+        if HAVE_DOVECOT:
+            self.assertEqual(session(True), r)
+        self.assertEqual(r[2], (0, ""))
+        self.assertEqual(r[3], (0, "INBOX messages=2\n", ""))
+        self.assertIn("a NO [NOPERM] Permission denied.", r[5])
+        self.assertIn("* MYRIGHTS INBOX la\r\n", r[5])
+
     def test_4_without_plugin(self):
         env = Env("", prefix="roost-acl.")
         try:
