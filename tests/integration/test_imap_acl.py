@@ -441,6 +441,43 @@ class Acl(unittest.TestCase):
         self.assertIn("a NO [NOPERM] Permission denied.", r[5])
         self.assertIn("* MYRIGHTS INBOX la\r\n", r[5])
 
+    def test_8_groups(self):
+        """acl_groups from the userdb: "$group" rights and the shared
+        dict's group keys make another user's mailbox visible."""
+        def session(dovecot):
+            env = make_env()
+            try:
+                with open(env.conf) as f:
+                    conf = f.read().replace(
+                        "home=%s/home/%%u" % env.tmp,
+                        "home=%s/home/%%u acl_groups=staff,x" % env.tmp)
+                with open(env.conf, "w") as f:
+                    f.write(conf)
+                env.start(dovecot=dovecot)
+                out = run(env, "gail", ["a CREATE Team", "b CREATE Solo",
+                                        "c SETACL Team $staff lr",
+                                        "d SETACL Solo $other lr",
+                                        "e GETACL Team"], dovecot)
+                out += run(env, "hank", ["f LIST \"\" *",
+                                         "g MYRIGHTS shared/gail/Team",
+                                         "h MYRIGHTS shared/gail/Solo"],
+                           dovecot)
+                with open(env.tmp + "/dict/shared-mailboxes.db") as f:
+                    return out + f.read()
+            finally:
+                env.cleanup()
+
+        r = session(False)
+        if HAVE_DOVECOT:
+            self.assertEqual(session(True), r)
+        for line in ["* ACL Team $staff lr gail lrwstipekxacd",
+                     "* LIST (\\HasNoChildren) \"/\" shared/gail/Team",
+                     "* MYRIGHTS shared/gail/Team lr",
+                     "h NO [NONEXISTENT] Mailbox doesn't exist: "
+                     "shared/gail/Solo."]:
+            self.assertIn(line + "\r\n", r)
+        self.assertIn("shared/shared-boxes/group/staff/gail\n1\n", r)
+
     def test_4_without_plugin(self):
         env = Env("", prefix="roost-acl.")
         try:
