@@ -288,7 +288,8 @@ static bool wildcard_match(const char *pattern, const char *str)
 {
 	while (*pattern != '\0') {
 		if (*pattern == '*') {
-			pattern++;
+			while (*pattern == '*')
+				pattern++;
 			for (const char *s = str;; s++) {
 				if (wildcard_match(pattern, s))
 					return true;

@@ -4,7 +4,9 @@
  * Every parsed file is written back in the vfile format and parsed
  * again: the second parse must succeed and give the same entries; the
  * rights never carry bits beyond the eleven known ones. The input's
- * first bytes are also fed as IMAP SETACL rights letters. */
+ * first bytes are also fed as IMAP SETACL rights letters, and the whole
+ * input as a global ACL file ("<pattern> <id> <rights>" lines) matched
+ * against a few mailbox names. */
 #include "lib.h"
 #include "str.h"
 #include "acl.h"
@@ -44,6 +46,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (acl_rights_parse_imap(letters, &rights, &bad) == 0 &&
 	    (rights & ~ACL_ALL_RIGHTS) != 0)
 		abort();
+
+	static const char *const vnames[] = { "INBOX", "Pub", "a*b?c", "" };
+	for (unsigned int i = 0; i < N_ELEMENTS(vnames); i++) {
+		ARRAY_ACL global = ARRAY_INIT;
+
+		if (acl_global_parse((const char *)data, size, vnames[i],
+				     &global, err, sizeof(err)) == 0) {
+			for (size_t j = 0; j < global.count; j++) {
+				if (!global.v[j].global ||
+				    (global.v[j].rights & ~ACL_ALL_RIGHTS) != 0)
+					abort();
+			}
+		} else if (strlen(err) == 0) {
+			abort();
+		}
+		acl_entries_free(&global);
+	}
 
 	if (acl_vfile_parse((const char *)data, size, &entries, err,
 			    sizeof(err)) < 0) {
