@@ -121,6 +121,37 @@ START_TEST(test_rights_letters)
 }
 END_TEST
 
+START_TEST(test_global_parse)
+{
+	static const char file[] =
+		"# global ACLs\n"
+		"Pub owner lr\n"
+		"P?b user=bob lrw\n"
+		"Pu* user=carol l\n"
+		"* user=dan l\n"
+		"Other anyone lrwstipekxa\n";
+	ARRAY_ACL entries = ARRAY_INIT;
+	char err[256];
+
+	ck_assert_int_eq(acl_global_parse(file, strlen(file), "Pub", &entries,
+					  err, sizeof(err)), 0);
+	ck_assert_uint_eq(entries.count, 4);
+	for (size_t i = 0; i < entries.count; i++)
+		ck_assert(entries.v[i].global);
+	ck_assert_str_eq(entries_str(&entries),
+			 "owner lr\nuser=bob lrw\nuser=carol l\nuser=dan l\n");
+	acl_entries_free(&entries);
+	ck_assert_int_eq(acl_global_parse(file, strlen(file), "INBOX",
+					  &entries, err, sizeof(err)), 0);
+	ck_assert_str_eq(entries_str(&entries), "user=dan l\n");
+	acl_entries_free(&entries);
+	ck_assert_int_eq(acl_global_parse("x user=a l\n* bad l\n", 18, "y",
+					  &entries, err, sizeof(err)), -1);
+	ck_assert_str_eq(err, "line 2: Unknown ACL identifier: bad");
+	acl_entries_free(&entries);
+}
+END_TEST
+
 Suite *make_acl_suite(void)
 {
 	Suite *s = suite_create("acl");
@@ -129,6 +160,7 @@ Suite *make_acl_suite(void)
 	tcase_add_test(tc, test_vfile_parse);
 	tcase_add_test(tc, test_vfile_errors);
 	tcase_add_test(tc, test_rights_letters);
+	tcase_add_test(tc, test_global_parse);
 	suite_add_tcase(s, tc);
 	return s;
 }
