@@ -434,6 +434,8 @@ static int mail_cmd_user(struct doveadm_mail_cmd_context *mctx,
 	}
 	mctx->cur_service_user = suser;
 	mctx->cur_username = suser->username;
+	/* ACLs don't restrict doveadm (Dovecot: MAILBOX_FLAG_IGNORE_ACLS) */
+	user->admin = true;
 	if (mctx->cmd->run(mctx, user) < 0 && mctx->exit_code == 0)
 		mctx->exit_code = EXIT_TEMPFAIL;
 	mctx->cur_service_user = NULL;

@@ -225,6 +225,14 @@ extern const struct doveadm_cmd doveadm_cmd_mailbox_status;
 extern const struct doveadm_cmd doveadm_cmd_mailbox_subscribe;
 extern const struct doveadm_cmd doveadm_cmd_mailbox_unsubscribe;
 extern const struct doveadm_cmd doveadm_cmd_quota_get;
+/* doveadm-acl.c */
+extern const struct doveadm_cmd doveadm_cmd_acl_get;
+extern const struct doveadm_cmd doveadm_cmd_acl_rights;
+extern const struct doveadm_cmd doveadm_cmd_acl_set;
+extern const struct doveadm_cmd doveadm_cmd_acl_add;
+extern const struct doveadm_cmd doveadm_cmd_acl_remove;
+extern const struct doveadm_cmd doveadm_cmd_acl_delete;
+extern const struct doveadm_cmd doveadm_cmd_acl_debug;
 extern const struct doveadm_cmd doveadm_cmd_quota_recalc;
 
 #endif

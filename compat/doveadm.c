@@ -59,6 +59,13 @@ static const struct doveadm_cmd *const doveadm_cmds[] = {
 	&doveadm_cmd_stop,
 	&doveadm_cmd_quota_get,
 	&doveadm_cmd_quota_recalc,
+	&doveadm_cmd_acl_get,
+	&doveadm_cmd_acl_rights,
+	&doveadm_cmd_acl_set,
+	&doveadm_cmd_acl_add,
+	&doveadm_cmd_acl_remove,
+	&doveadm_cmd_acl_delete,
+	&doveadm_cmd_acl_debug,
 };
 
 /* What each formatter prints when a command prints nothing through it

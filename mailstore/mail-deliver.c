@@ -268,7 +268,10 @@ int mail_deliver_save(struct mail_deliver_context *ctx, const char *vname,
 	struct mail_save_context *save;
 	int ret = 0;
 
-	box = mailbox_alloc(ctx->user, vname, MAILBOX_FLAG_SAVEONLY);
+	/* deliveries into INBOX succeed whatever its ACL says (Dovecot) */
+	box = mailbox_alloc(ctx->user, vname, MAILBOX_FLAG_SAVEONLY |
+			    (strcasecmp(vname, "INBOX") == 0 ?
+			     MAILBOX_FLAG_IGNORE_ACLS : 0));
 	if (mail_deliver_autocreate(ctx, box, vname, error_r,
 				    error_class_r) < 0) {
 		mailbox_free(&box);

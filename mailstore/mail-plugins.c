@@ -18,10 +18,10 @@ struct plugin_def {
 };
 
 static const struct plugin_def plugins[] = {
-	{ "acl", 1, NULL, false },
+	{ "acl", 1, NULL, true },
 	{ "apparmor", 1, NULL, false },
 	{ "mail_lua", 1, NULL, false },
-	{ "imap_acl", 2, "acl", false },
+	{ "imap_acl", 2, "acl", true },
 	{ "lazy_expunge", 2, NULL, false },
 	{ "mail_crypt_acl", 5, "acl", false },
 	{ "pop3_migration", 5, NULL, false },

@@ -235,6 +235,11 @@ struct mailbox {
 	struct mail_cache *cache;
 	/* open transactions (for NO_EXPUNGES rules) */
 	unsigned int transaction_count;
+	/* acl.c: the user's rights, computed at open */
+	bool acl_cached;
+	unsigned int acl_rights;
+	/* opened by a save: insert/post suffices, read isn't needed */
+	bool acl_saving;
 };
 
 struct mail_save_context {
@@ -360,6 +365,13 @@ void mail_cache_free(struct mailbox *box);
 
 /* Expand ~ and %-variables of a location path for the user. */
 const char *mail_user_home_expand(struct mail_user *user, const char *path);
+
+/* A shared namespace's child for owner (home from the userdb), added
+ * after template (mail-user.c). NULL if its location doesn't parse. */
+struct mail_namespace *
+mail_namespace_add_shared(struct mail_user *user,
+			  struct mail_namespace *template,
+			  const char *owner, const char *home);
 
 /* Drivers */
 extern const struct mail_storage_vfuncs maildir_storage;

@@ -4,6 +4,7 @@
 #include "mail-storage-private.h"
 #include "quota-private.h"
 #include "mail-log.h"
+#include "acl.h"
 #include "settings-structs.h"
 
 #include <errno.h>
@@ -175,14 +176,39 @@ int mailbox_exists(struct mailbox *box, bool *exists_r)
 	return 0;
 }
 
+/* acl: a mailbox the user may not look up doesn't exist for him; one
+ * he lacks right on is "Permission denied". */
+static int acl_check(struct mailbox *box, unsigned int need)
+{
+	unsigned int rights;
+
+	if (box->user->acl == NULL)
+		return 0;
+	if (acl_mailbox_rights(box, &rights) < 0)
+		return -1;
+	if ((rights & ACL_LOOKUP) == 0) {
+		mailbox_set_error(box, MAIL_ERROR_NOTFOUND,
+				  "Mailbox doesn't exist: %s", box->vname);
+		return -1;
+	}
+	if ((rights & need) != need) {
+		mailbox_set_error(box, MAIL_ERROR_PERM, "Permission denied");
+		return -1;
+	}
+	return 0;
+}
+
 int mailbox_create(struct mailbox *box, const char *special_use,
 		   bool directory)
 {
 	(void)special_use;
 	if (box_unusable(box))
 		return -1;
+	if (acl_mailbox_create_check(box) < 0)
+		return -1;
 	if (box->v->box_create(box, directory) < 0)
 		return -1;
+	acl_mailbox_created(box);
 	mail_log_mailbox(box->user, MAIL_LOG_EVENT_MAILBOX_CREATE, box->vname,
 			 NULL);
 	return 0;
@@ -197,6 +223,8 @@ int mailbox_delete(struct mailbox *box)
 				  "INBOX can't be deleted.");
 		return -1;
 	}
+	if (acl_check(box, ACL_DELETE) < 0)
+		return -1;
 	/* mail_log: Dovecot expunges the messages first, one line each */
 	ARRAY_STR log_lines = ARRAY_INIT;
 	if (mail_log_enabled(box->user, MAIL_LOG_EVENT_EXPUNGE)) {
@@ -245,6 +273,13 @@ int mailbox_rename(struct mailbox *src, struct mailbox *dest)
 			"Can't rename mailboxes across different storage types");
 		return -1;
 	}
+	/* Dovecot checks the destination's parent first */
+	if (acl_mailbox_create_check(dest) < 0) {
+		mailbox_set_error(src, dest->error, "%s", dest->error_text);
+		return -1;
+	}
+	if (acl_check(src, ACL_DELETE) < 0)
+		return -1;
 	if (src->v->box_rename(src, dest) < 0)
 		return -1;
 	mail_log_mailbox(src->user, MAIL_LOG_EVENT_MAILBOX_RENAME, src->vname,
@@ -574,6 +609,24 @@ int mailbox_open(struct mailbox *box)
 		return 0;
 	if (box_unusable(box))
 		return -1;
+	if (box->user->acl != NULL) {
+		unsigned int rights;
+		bool saving = box->acl_saving ||
+			(box->flags & MAILBOX_FLAG_SAVEONLY) != 0;
+
+		if (acl_check(box, 0) < 0 ||
+		    acl_mailbox_rights(box, &rights) < 0)
+			return -1;
+		if (saving ? (rights & (ACL_INSERT | ACL_POST)) == 0 :
+		    (rights & ACL_READ) == 0) {
+			mailbox_set_error(box, MAIL_ERROR_PERM,
+					  "Permission denied");
+			return -1;
+		}
+		if ((rights & (ACL_WRITE | ACL_WRITE_SEEN | ACL_WRITE_DELETED |
+			       ACL_EXPUNGE | ACL_INSERT)) == 0)
+			box->readonly = true;
+	}
 	if (box->v->box_open(box) < 0) {
 		if (box->error == MAIL_ERROR_NOTFOUND &&
 		    (box->flags & MAILBOX_FLAG_AUTOCREATE) != 0) {
@@ -714,6 +767,16 @@ int mailbox_get_status(struct mailbox *box, enum mailbox_status_items items,
 	status_r->permanent_flags = box->readonly ? 0 : MAIL_FLAGS_MASK;
 	status_r->permanent_keywords = !box->readonly;
 	status_r->allow_new_keywords = !box->readonly;
+	if (box->user->acl != NULL && !box->readonly) {
+		enum mail_flags allowed;
+		bool kw;
+
+		/* acl: only what the rights let the user change */
+		acl_mailbox_flag_rights(box, &allowed, &kw);
+		status_r->permanent_flags &= allowed;
+		status_r->permanent_keywords = kw;
+		status_r->allow_new_keywords = kw;
+	}
 	return 0;
 }
 

@@ -109,6 +109,14 @@ struct mail_namespace {
 	/* driver name ("maildir", "mbox") */
 	const char *driver;
 	struct mailbox_list *mlist;	/* private */
+	/* the user whose mailboxes these are: the session user for
+	   private namespaces, the sharing user for shared ones, NULL for
+	   public ones (acl's "owner") */
+	const char *owner;
+	/* a shared namespace whose prefix has %u: children are made per
+	   owner on use (acl.c) from its location template */
+	bool shared_template;
+	const char *shared_location;
 };
 
 struct mail_user {
@@ -125,6 +133,11 @@ struct mail_user {
 	const char *const *var_table;
 	/* the quota plugin's state (quota.c), NULL without it */
 	struct quota *quota;
+	/* the acl plugin's state (acl.c), NULL without it */
+	struct acl_user *acl;
+	/* doveadm: ACLs don't apply to its mailboxes (Dovecot opens them
+	   with MAILBOX_FLAG_IGNORE_ACLS) */
+	bool admin;
 };
 
 /* Set up a user's namespaces from the config (and its empty-location
@@ -227,6 +240,8 @@ enum mailbox_flags {
 	MAILBOX_FLAG_SAVEONLY = 0x08,
 	/* POP3: keep new/ mails where they are unless flags change */
 	MAILBOX_FLAG_POP3_SESSION = 0x10,
+	/* acl: the user's rights don't apply (LDA into INBOX) */
+	MAILBOX_FLAG_IGNORE_ACLS = 0x20,
 };
 
 struct mailbox *mailbox_alloc(struct mail_user *user, const char *vname,

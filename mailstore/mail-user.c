@@ -3,6 +3,7 @@
  * mail_location autodetection, and the "auto" mailboxes. */
 #include "mail-storage-private.h"
 #include "quota-private.h"
+#include "acl.h"
 #include <strings.h>
 #include "settings-structs.h"
 #include "var-expand.h"
@@ -236,6 +237,7 @@ static int location_parse(struct mail_namespace *ns, const char *location,
 			 str_begins(p, "MAILBOXDIR=", &value) ||
 			 str_begins(p, "ALT=", &value) ||
 			 str_begins(p, "LISTINDEX=", &value) ||
+			 str_begins(p, "INDEXPVT=", &value) ||
 			 strcmp(p, "UTF-8") == 0 || strcmp(p, "NO-NOSELECT") == 0 ||
 			 strcmp(p, "BROKENCHARS") == 0 || p[0] == '\0')
 			continue;	/* accepted, Roost's defaults apply */
@@ -281,6 +283,11 @@ ns_add(struct mail_user *user, const struct settings_namespace *set,
 		ns->type = MAIL_NAMESPACE_SHARED;
 	else if (set != NULL && strcmp(set->type, "public") == 0)
 		ns->type = MAIL_NAMESPACE_PUBLIC;
+	ns->owner = ns->type == MAIL_NAMESPACE_PRIVATE ? user->username : NULL;
+	if (ns->type == MAIL_NAMESPACE_SHARED && strchr(ns->prefix, '%') != NULL) {
+		ns->shared_template = true;
+		ns->shared_location = p_strdup(user->pool, set->location);
+	}
 	ns->inbox = set == NULL ? true : set->inbox;
 	ns->hidden = set == NULL ? false : set->hidden;
 	ns->list = set == NULL || strcmp(set->list, "no") != 0;
@@ -437,6 +444,8 @@ int mail_user_init(const struct settings_root *set,
 	}
 	if (quota_user_init(user, info, &error) < 0)
 		goto fail;
+	if (acl_user_init(user, info, &error) < 0)
+		goto fail;
 	last_login_user_init(user, info);
 	user_autocreate(user);
 	*user_r = user;
@@ -445,6 +454,62 @@ fail:
 	*error_r = i_strdup(error);
 	pool_destroy(&pool);
 	return -1;
+}
+
+static char *undouble_percent(const char *s)
+{
+	char *ret = i_strdup(s), *d = ret;
+
+	for (const char *p = s; *p != '\0'; p++) {
+		*d++ = *p;
+		if (p[0] == '%' && p[1] == '%')
+			p++;
+	}
+	*d = '\0';
+	return ret;
+}
+
+struct mail_namespace *
+mail_namespace_add_shared(struct mail_user *user,
+			  struct mail_namespace *template,
+			  const char *owner, const char *home)
+{
+	struct mail_namespace *ns = p_malloc(user->pool, sizeof(*ns));
+	const char *at = strchr(owner, '@');
+	char *n = at == NULL ? i_strdup(owner) :
+		i_strndup(owner, (size_t)(at - owner));
+	const struct var_expand_table table[] = {
+		{ 'u', owner, "user" },
+		{ 'n', n, "username" },
+		{ 'd', at == NULL ? "" : at + 1, "domain" },
+		{ 'h', home == NULL ? "" : home, "home" },
+		{ '\0', NULL, NULL },
+	};
+	string_t *str = str_new(128);
+	const char *error;
+
+	*ns = *template;
+	ns->shared_template = false;
+	/* "%%u" in the config is the per-owner "%u" */
+	char *pfx = undouble_percent(template->prefix);
+	char *loc = undouble_percent(template->shared_location);
+	ns->owner = p_strdup(user->pool, owner);
+	(void)var_expand(str, pfx, table, NULL, NULL, &error);
+	ns->prefix = p_strdup(user->pool, str_c(str));
+	str_clear(str);
+	(void)var_expand(str, loc, table, NULL, NULL, &error);
+	i_free(n);
+	i_free(pfx);
+	i_free(loc);
+	if (location_parse(ns, str_c(str), &error) < 0) {
+		i_error("Namespace '%s': %s", ns->prefix, error);
+		str_free(&str);
+		return NULL;
+	}
+	str_free(&str);
+	ns->next = template->next;
+	template->next = ns;
+	return ns;
 }
 
 void mail_user_deinit(struct mail_user **_user)
@@ -496,8 +561,36 @@ struct mail_namespace *mail_namespace_find(struct mail_user *user,
 	if (strcasecmp(vname, "INBOX") == 0 ||
 	    (inbox_ns != NULL && vname_is_inbox(vname, inbox_ns->prefix)))
 		return inbox_ns;
+	struct mail_namespace *template = NULL;
+	size_t template_len = 0;
+	for (struct mail_namespace *ns = user->namespaces; ns != NULL; ns = ns->next) {
+		size_t slen;
+
+		if (!ns->shared_template)
+			continue;
+		slen = (size_t)(strchr(ns->prefix, '%') - ns->prefix);
+		if (strncmp(vname, ns->prefix, slen) != 0 &&
+		    !(slen > 0 && strncmp(vname, ns->prefix, slen - 1) == 0 &&
+		      vname[slen - 1] == '\0'))
+			continue;
+		template = ns;
+		template_len = slen;
+		if (strlen(vname) > slen) {
+			/* "shared/<owner>[/...]": the owner's namespace */
+			size_t olen = strcspn(vname + slen, (char[]){ ns->sep, '\0' });
+			char *owner = i_strndup(vname + slen, olen);
+
+			if (olen > 0)
+				(void)acl_shared_ns_get(user, ns, owner);
+			i_free(owner);
+		}
+		break;
+	}
 	for (struct mail_namespace *ns = user->namespaces; ns != NULL; ns = ns->next) {
 		size_t len = strlen(ns->prefix);
+
+		if (ns->shared_template)
+			continue;
 
 		if (len >= best_len && strncmp(vname, ns->prefix, len) == 0) {
 			best = ns;
@@ -510,6 +603,8 @@ struct mail_namespace *mail_namespace_find(struct mail_user *user,
 			best_len = len - 1;
 		}
 	}
+	if (template != NULL && (best == NULL || best_len < template_len))
+		return template;
 	return best;
 }
 

@@ -2,6 +2,7 @@
  * updates, expunges, transactions, save and copy. */
 #include "mail-storage-private.h"
 #include "quota-private.h"
+#include "acl.h"
 #include "mail-zlib.h"
 #include "mail-log.h"
 #include "settings-structs.h"
@@ -349,6 +350,20 @@ void mail_update_flags(struct mailbox_transaction *t, struct mail *mail,
 
 	if (rec == NULL || rec->expunged || t->box->readonly)
 		return;
+	if (t->box->user->acl != NULL) {
+		/* acl: flags without the right stay as they are, silently
+		   (Dovecot) */
+		enum mail_flags allowed;
+		bool kw;
+
+		acl_mailbox_flag_rights(t->box, &allowed, &kw);
+		if (type == MODIFY_REPLACE)
+			flags = (rec->flags & ~allowed) | (flags & allowed);
+		else
+			flags &= allowed;
+		if ((flags & MAIL_FLAGS_MASK) == 0 && type != MODIFY_REPLACE)
+			return;
+	}
 	u = update_get(t, rec->uid);
 	u->type = type;
 	u->flags = flags & MAIL_FLAGS_MASK;
@@ -376,6 +391,14 @@ int mail_update_keywords(struct mailbox_transaction *t, struct mail *mail,
 
 	if (rec == NULL || rec->expunged || box->readonly)
 		return 0;
+	if (box->user->acl != NULL) {
+		enum mail_flags allowed;
+		bool kw;
+
+		acl_mailbox_flag_rights(box, &allowed, &kw);
+		if (!kw)
+			return 0;
+	}
 	for (unsigned int i = 0; keywords != NULL && keywords[i] != NULL; i++) {
 		int k = mailbox_keyword_lookup(box, keywords[i],
 					       type != MODIFY_REMOVE);
@@ -405,6 +428,15 @@ void mail_expunge(struct mailbox_transaction *t, struct mail *mail)
 
 	if (rec == NULL || rec->expunged || t->box->readonly)
 		return;
+	if (t->box->user->acl != NULL) {
+		unsigned int rights;
+
+		/* without the right: silently not expunged, as Dovecot
+		   (auto-expunging clients would show errors) */
+		if (acl_mailbox_rights(t->box, &rights) < 0 ||
+		    (rights & ACL_EXPUNGE) == 0)
+			return;
+	}
 	array_push(&t->expunges, rec->uid);
 }
 
@@ -691,6 +723,15 @@ int mailbox_transaction_commit(struct mailbox_transaction **_t,
 		(void)mail_index_save(box, &box->disk);
 	if (ret == 0)
 		quota_transaction_committed(t);
+	if (changes_r != NULL && box->user->acl != NULL) {
+		unsigned int rights;
+
+		/* acl: no UIDs (APPENDUID/COPYUID) for a mailbox the user
+		   can't read, as Dovecot */
+		if (acl_mailbox_rights(box, &rights) < 0 ||
+		    (rights & ACL_READ) == 0)
+			array_clear(&uids);
+	}
 	if (changes_r != NULL) {
 		changes_r->uidvalidity = box->disk.uidvalidity;
 		changes_r->saved_uids.v = uids.v;
@@ -795,6 +836,25 @@ int mailbox_save_begin(struct mail_save_context *ctx)
 {
 	struct mailbox *box = ctx->box;
 
+	if (box->user->acl != NULL) {
+		unsigned int rights, need = ACL_INSERT;
+
+		if ((box->flags & MAILBOX_FLAG_SAVEONLY) != 0)
+			need |= ACL_POST;
+		box->acl_saving = true;
+		if (acl_mailbox_rights(box, &rights) < 0)
+			return -1;
+		if ((rights & ACL_LOOKUP) == 0 && (rights & need) == 0) {
+			mailbox_set_error(box, MAIL_ERROR_NOTFOUND,
+				"Mailbox doesn't exist: %s", box->vname);
+			return -1;
+		}
+		if ((rights & need) == 0) {
+			mailbox_set_error(box, MAIL_ERROR_PERM,
+					  "Permission denied");
+			return -1;
+		}
+	}
 	if (box->readonly) {
 		mailbox_set_error(box, MAIL_ERROR_PERM, "Mailbox is read-only");
 		return -1;

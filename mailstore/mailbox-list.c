@@ -5,6 +5,8 @@
  *   "V\t2\n\n" then one name per line, hierarchy separators as TABs. */
 #include "mail-storage-private.h"
 #include "hash.h"
+#include "acl.h"
+#include "mkdir-parents.h"
 #include "settings-structs.h"
 
 #include <errno.h>
@@ -231,6 +233,14 @@ static int subs_write(struct mail_namespace *ns, const ARRAY_STR *names)
 		str_append_c(str, '\n');
 	}
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	if (fd < 0 && errno == ENOENT && strrchr(tmp, '/') != NULL) {
+		/* the mail root isn't there yet (a user who has only
+		   looked at mailboxes shared with him) */
+		char *dir = i_strndup(tmp, (size_t)(strrchr(tmp, '/') - tmp));
+		if (mkdir_parents(dir, 0700) == 0)
+			fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		i_free(dir);
+	}
 	if (fd < 0 || write(fd, str_c(str), str_len(str)) != (ssize_t)str_len(str) ||
 	    fsync(fd) < 0 || rename(tmp, path) < 0) {
 		i_error("write(%s) failed: %m", tmp);
@@ -349,6 +359,12 @@ static void collect_cb(const char *name, enum mailbox_info_flags flags,
 		return;
 	}
 	vname = i_strdup_printf("%s%s", ns->prefix, name);
+	/* acl: mailboxes the user may not look up aren't there */
+	if (ns->user->acl != NULL &&
+	    (acl_vname_rights(ns->user, vname) & ACL_LOOKUP) == 0) {
+		i_free(vname);
+		return;
+	}
 	collect_add(c, vname, flags);
 	/* parents that don't exist are listed as \Noselect */
 	for (char *p = vname + strlen(ns->prefix); *p != '\0'; p++) {
@@ -629,9 +645,11 @@ static void list_namespace(struct mailbox_list_iter *iter,
 		info->ns = ns;
 	}
 	list_sort(iter, ns, first, &c, &subs, flags);
+	size_t root_pos = iter->infos.count;
 	/* the namespace prefix itself (e.g. "Shared/") as \Noselect,
 	   unless it is INBOX, which stands for itself */
 	if (ns->prefix[0] != '\0' &&
+	    !(ns->list_children && c.order.count == 0) &&
 	    !(ns->inbox && strlen(ns->prefix) == 6 &&
 	      strncmp(ns->prefix, "INBOX", 5) == 0)) {
 		char *root = i_strndup(ns->prefix, strlen(ns->prefix) - 1);
@@ -645,6 +663,17 @@ static void list_namespace(struct mailbox_list_iter *iter,
 					(c.order.count > 0 ? MAILBOX_CHILDREN :
 					 MAILBOX_NOCHILDREN);
 				info->ns = ns;
+				if (ns->type == MAIL_NAMESPACE_SHARED &&
+				    ns->owner != NULL && root_pos > first) {
+					/* Dovecot: a user's shared root
+					   comes before its mailboxes */
+					struct mailbox_info tmp = *info;
+					memmove(&iter->infos.v[first + 1],
+						&iter->infos.v[first],
+						(root_pos - first) *
+						sizeof(tmp));
+					iter->infos.v[first] = tmp;
+				}
 				break;
 			}
 		}
@@ -653,6 +682,57 @@ static void list_namespace(struct mailbox_list_iter *iter,
 	names_free(&subs);
 	names_free(&c.order);
 	hash_destroy(&c.names);
+}
+
+/* "shared" (the template prefix's static part without its separator)
+ * as \Noselect \HasChildren when some user shares with this one. */
+static void shared_template_list(struct mailbox_list_iter *iter,
+				 struct mail_namespace *template,
+				 const char *const *patterns)
+{
+	size_t slen = (size_t)(strchr(template->prefix, '%') - template->prefix);
+	bool any = false;
+	char *root;
+
+	acl_shared_ns_add_all(iter->user, template);
+	for (struct mail_namespace *ns = template->next; ns != NULL &&
+	     !any; ns = ns->next) {
+		if (ns->type == MAIL_NAMESPACE_SHARED && !ns->shared_template &&
+		    strncmp(ns->prefix, template->prefix, slen) == 0) {
+			const char *const all[] = { "*", NULL };
+			struct mailbox_list_iter *sub;
+
+			/* visible only when something in it is */
+			sub = i_new(struct mailbox_list_iter, 1);
+			sub->user = iter->user;
+			sub->pool = pool_create("mailbox list", 1024);
+			{
+				char *pat = i_strdup_printf("%s*", ns->prefix);
+				const char *const pats[] = { pat, NULL };
+				list_namespace(sub, ns, pats, 0);
+				i_free(pat);
+			}
+			(void)all;
+			any = sub->infos.count > 0;
+			array_free(&sub->infos);
+			pool_destroy(&sub->pool);
+			i_free(sub);
+		}
+	}
+	if (!any || slen == 0)
+		return;
+	root = i_strndup(template->prefix, slen - 1);
+	for (unsigned int j = 0; patterns[j] != NULL; j++) {
+		if (pattern_match_vname(patterns[j], root, template->sep)) {
+			struct mailbox_info *info =
+				array_append_space(&iter->infos);
+			info->vname = p_strdup(iter->pool, root);
+			info->flags = MAILBOX_NOSELECT | MAILBOX_CHILDREN;
+			info->ns = template;
+			break;
+		}
+	}
+	i_free(root);
 }
 
 struct mailbox_list_iter *
@@ -664,6 +744,14 @@ mailbox_list_iter_init(struct mail_user *user, const char *const *patterns,
 	iter->user = user;
 	iter->pool = pool_create("mailbox list", 1024);
 	for (struct mail_namespace *ns = user->namespaces; ns != NULL; ns = ns->next) {
+		if (ns->shared_template) {
+			/* the users sharing with this one get their
+			   namespaces (listed after this one) */
+			if (user->acl != NULL && ns->list &&
+			    (flags & MAILBOX_LIST_ITER_SUBSCRIBED) == 0)
+				shared_template_list(iter, ns, patterns);
+			continue;
+		}
 		if (ns->hidden && (flags & MAILBOX_LIST_ITER_SHOW_HIDDEN) == 0)
 			continue;
 		if (!ns->list && (flags & MAILBOX_LIST_ITER_SHOW_HIDDEN) == 0)

@@ -205,6 +205,14 @@ static void copy_reply(struct client_command_context *cmd, bool move,
 		return;
 	}
 	copy_count_trashed(cmd->client, dest, (unsigned int)src_uids->count);
+	if (changes->saved_uids.count == 0) {
+		/* no UIDs to tell (acl: the user can't read dest) */
+		if (move)
+			cmd_ok(cmd, "Move completed.");
+		else
+			cmd_ok(cmd, "Copy completed.");
+		return;
+	}
 	str = str_new(128);
 	str_printfa(str, "%s[COPYUID %u ", move ? "* OK " : "",
 		    changes->uidvalidity);

@@ -201,9 +201,21 @@ static void namespace_append(struct imap_client *client, string_t *dest,
 
 		if (ns->type != type || ns->hidden)
 			continue;
+		/* a shared namespace per user (acl): its template's
+		   static part ("shared/") is shown, not its children */
+		if (ns->type == MAIL_NAMESPACE_SHARED && ns->owner != NULL &&
+		    !ns->shared_template)
+			continue;
 		str_append(dest, any ? "(" : "((");
-		imap_client_append_mailbox_name(client, dest, ns->prefix,
-						true);
+		if (ns->shared_template) {
+			char *p = i_strndup(ns->prefix, (size_t)(strchr(
+				ns->prefix, '%') - ns->prefix));
+			imap_client_append_mailbox_name(client, dest, p, true);
+			i_free(p);
+		} else {
+			imap_client_append_mailbox_name(client, dest,
+							ns->prefix, true);
+		}
 		str_append_c(dest, ' ');
 		imap_append_quoted(dest, sep);
 		str_append_c(dest, ')');

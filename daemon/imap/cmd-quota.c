@@ -192,4 +192,6 @@ void imap_plugins_capability(const struct settings_root *set, string_t *dest)
 		str_append(dest, " COMPRESS=DEFLATE");
 	if (mail_plugins_has(set->mail_plugins, "imap_quota"))
 		str_append(dest, " QUOTA");
+	if (mail_plugins_has(set->mail_plugins, "imap_acl"))
+		str_append(dest, " ACL RIGHTS=texk");
 }

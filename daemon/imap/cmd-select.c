@@ -48,6 +48,7 @@ static bool select_open(struct client_command_context *cmd, bool readonly)
 	}
 	client->mailbox = box;
 	client->readonly = readonly || mailbox_is_readonly(box);
+	client->examined = readonly;
 	if (params.condstore)
 		client->enabled |= IMAP_ENABLED_CONDSTORE;
 	if ((client->enabled & IMAP_ENABLED_CONDSTORE) != 0)

@@ -285,7 +285,7 @@ bool cmd_store(struct client_command_context *cmd)
 		array_free(&sa.keywords);
 		return true;
 	}
-	if (client->readonly) {
+	if (client->readonly && client->examined) {
 		array_free(&seqs);
 		array_free(&sa.keywords);
 		return cmd_ok(cmd, "Store ignored with read-only mailbox.");

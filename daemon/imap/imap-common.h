@@ -132,6 +132,8 @@ struct imap_client {
 	/* the selected mailbox */
 	struct mailbox *mailbox;
 	bool readonly;
+	/* selected with EXAMINE (readonly may also come from acl) */
+	bool examined;
 	uint32_t messages_count;	/* EXISTS the client knows */
 	uint32_t recent_count;
 	unsigned int keywords_count;	/* keywords announced in FLAGS */

@@ -6,6 +6,12 @@
 #include "imap-common.h"
 
 bool cmd_getquotaroot(struct client_command_context *cmd);
+/* imap_acl: cmd-acl.c */
+bool cmd_getacl(struct client_command_context *cmd);
+bool cmd_setacl(struct client_command_context *cmd);
+bool cmd_deleteacl(struct client_command_context *cmd);
+bool cmd_listrights(struct client_command_context *cmd);
+bool cmd_myrights(struct client_command_context *cmd);
 bool cmd_getquota(struct client_command_context *cmd);
 bool cmd_setquota(struct client_command_context *cmd);
 bool cmd_compress(struct client_command_context *cmd);

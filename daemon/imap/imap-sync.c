@@ -65,9 +65,22 @@ void imap_send_flags(struct imap_client *client)
 	if (client->readonly) {
 		str_append(str, "* OK [PERMANENTFLAGS ()] Read-only mailbox.");
 	} else {
+		struct mailbox_status st;
+		size_t pos;
+
+		/* all of them, unless acl limits what may change */
+		if (mailbox_get_status(client->mailbox,
+				       STATUS_PERMANENT_FLAGS, &st) < 0) {
+			st.permanent_flags = MAIL_FLAGS_MASK;
+			st.permanent_keywords = st.allow_new_keywords = true;
+		}
 		str_append(str, "* OK [PERMANENTFLAGS (");
-		imap_write_flags(str, MAIL_FLAGS_MASK, keywords);
-		str_append(str, " \\*)] Flags permitted.");
+		pos = str_len(str);
+		imap_write_flags(str, st.permanent_flags,
+				 st.permanent_keywords ? keywords : NULL);
+		if (st.allow_new_keywords)
+			str_append(str, str_len(str) > pos ? " \\*" : "\\*");
+		str_append(str, ")] Flags permitted.");
 	}
 	client_send_line(client, str_c(str));
 	str_free(&str);

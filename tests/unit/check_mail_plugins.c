@@ -51,7 +51,8 @@ START_TEST(test_plugins_check)
 	ck_assert(strstr(error, "lib02_imap_acl_plugin.so") != NULL);
 	ck_assert_int_eq(mail_plugins_check(pool, "acl imap_acl acl fts",
 					    DIR, &missing, &error), 0);
-	ck_assert_str_eq(missing, "acl imap_acl fts");
+	/* acl and imap_acl are Roost's (mailstore/acl.c) */
+	ck_assert_str_eq(missing, "fts");
 	pool_destroy(&pool);
 }
 END_TEST

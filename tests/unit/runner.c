@@ -43,6 +43,7 @@ int main(void)
 	srunner_add_suite(sr, make_file_lock_suite());
 	srunner_add_suite(sr, make_mbox_suite());
 	srunner_add_suite(sr, make_mail_plugins_suite());
+	srunner_add_suite(sr, make_acl_suite());
 	srunner_add_suite(sr, make_mail_storage_suite());
 	srunner_add_suite(sr, make_mail_search_suite());
 	srunner_add_suite(sr, make_imap_parser_suite());

@@ -42,6 +42,7 @@ Suite *make_auth_policy_suite(void);
 Suite *make_file_lock_suite(void);
 Suite *make_mbox_suite(void);
 Suite *make_mail_plugins_suite(void);
+Suite *make_acl_suite(void);
 Suite *make_mail_storage_suite(void);
 Suite *make_mail_search_suite(void);
 Suite *make_imap_parser_suite(void);
