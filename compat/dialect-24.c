@@ -506,6 +506,46 @@ static bool is_file_setting(const char *k24)
 }
 
 
+/* Apply renames_root to setting n (2.4 name -> 2.3 when to23, else the
+ * other way): its key and value. Returns the row's value_map, or -1 when
+ * no row names it. */
+static int rename_root_apply(struct dnode *n, pool_t pool, bool to23)
+{
+	for (unsigned int i = 0; i < N_ELEMENTS(renames_root); i++) {
+		const char *from = to23 ? renames_root[i].k24 :
+			renames_root[i].k23;
+		const char *v;
+		bool yes;
+
+		if (strcmp(n->key, from) != 0)
+			continue;
+		v = dnode_value(pool, n);
+		yes = strcasecmp(v, "yes") == 0;
+		n->key = to23 ? renames_root[i].k23 : renames_root[i].k24;
+		switch (renames_root[i].map) {
+		case VM_COPY:
+			break;
+		case VM_FILE:
+			n->raw = NULL;
+			n->val = v;
+			n->is_file = to23 && *v != '\0';
+			break;
+		case VM_INVERT:
+			dnode_set_value(n, yes ? "no" : "yes");
+			break;
+		case VM_CIPHERS:
+			if (to23)
+				dnode_set_value(n, strcasecmp(v, "server") == 0
+						? "yes" : "no");
+			else
+				dnode_set_value(n, yes ? "server" : "client");
+			break;
+		}
+		return (int)renames_root[i].map;
+	}
+	return -1;
+}
+
 /* ---- mail location ---- */
 
 /* mail_location parameters and their 2.4 settings. */
@@ -570,7 +610,42 @@ struct t24_ctx {
 	struct dtree *tree;
 	const char *version;
 	struct dnode *version_node;
+	/* the top-level SQL/LDAP settings (sql_driver, mysql HOST { },
+	   ldap_* ...): they go into the args files of the sql/ldap dbs */
+	struct dnode *dbglobals;
+	bool sql_used, ldap_used;
 };
+
+static bool is_dbglobal(const struct dnode *n)
+{
+	if (n->section)
+		return strcmp(n->key, "mysql") == 0 ||
+			strcmp(n->key, "pgsql") == 0;
+	return strcmp(n->key, "sql_driver") == 0 ||
+		str_begins(n->key, "sqlite_", NULL) ||
+		str_begins(n->key, "mysql_", NULL) ||
+		str_begins(n->key, "pgsql_", NULL) ||
+		str_begins(n->key, "ldap_", NULL);
+}
+
+/* Move the top-level SQL/LDAP settings into ctx->dbglobals. */
+static void collect_dbglobals(struct t24_ctx *ctx)
+{
+	struct dnode *root = ctx->tree->root;
+
+	ctx->dbglobals = dnode_new_section(ctx->tree->pool, root, "", NULL);
+	for (struct dnode *c = root->children; c != NULL; c = c->next) {
+		struct dnode *copy;
+
+		if (c->removed || !is_dbglobal(c))
+			continue;
+		copy = p_new(ctx->tree->pool, struct dnode, 1);
+		*copy = *c;
+		copy->next = NULL;
+		dnode_append(ctx->dbglobals, copy);
+		c->removed = true;
+	}
+}
 
 static struct dnode *scope_plugin(struct t24_ctx *ctx, struct dnode *scope,
 				  const struct dnode *at)
@@ -876,7 +951,7 @@ static int t24_authdb(struct t24_ctx *ctx, struct dnode *db)
 	const char *a_session = NULL, *a_setcred = NULL, *a_fail = NULL;
 	const char *a_max = NULL, *a_service = NULL, *a_path = NULL;
 	const char *a_scheme = NULL, *a_ufmt = NULL, *a_password = NULL;
-	const char *a_all = NULL, *a_args = NULL;
+	const char *a_all = NULL, *a_args = NULL, *a_dbfile = NULL;
 	bool is_static;
 	int ret = -1;
 
@@ -889,6 +964,15 @@ static int t24_authdb(struct t24_ctx *ctx, struct dnode *db)
 	if (drv != NULL)
 		drv->removed = true;
 	is_static = strcmp(driver, "static") == 0;
+	if (strcmp(driver, "sql") == 0 || strcmp(driver, "ldap") == 0) {
+		if (dialect_dbfile_translate(ctx->tree, ctx->dbglobals, db,
+					     driver, name, &a_dbfile) < 0)
+			goto out;
+		if (driver[0] == 's')
+			ctx->sql_used = true;
+		else
+			ctx->ldap_used = true;
+	}
 	for (struct dnode *c = db->children; c != NULL; c = c->next) {
 		const char *k = c->key, *v, *rest;
 
@@ -992,6 +1076,8 @@ static int t24_authdb(struct t24_ctx *ctx, struct dnode *db)
 		str_printfa(args, " %s", a_service);
 	if (a_path != NULL)
 		str_printfa(args, " %s", a_path);
+	if (a_dbfile != NULL)
+		str_printfa(args, " %s", a_dbfile);
 	if (a_args != NULL) {
 		dialect_warning(db, "%s %s { args }: not a Dovecot 2.4 "
 				"setting, read as in 2.3", db->key, name);
@@ -1149,7 +1235,8 @@ static int t24_root_setting(struct t24_ctx *ctx, struct dnode *scope,
 			    struct dnode *n, struct location *loc)
 {
 	pool_t pool = ctx->tree->pool;
-	const char *k = n->key, *v;
+	const char *k = n->key;
+	int map;
 
 	if (strcmp(k, "dovecot_config_version") == 0) {
 		if (n != ctx->version_node) {
@@ -1196,30 +1283,9 @@ static int t24_root_setting(struct t24_ctx *ctx, struct dnode *scope,
 		loc_collect(ctx, loc, n);
 		return 0;
 	}
-	for (unsigned int i = 0; i < N_ELEMENTS(renames_root); i++) {
-		if (strcmp(k, renames_root[i].k24) != 0)
-			continue;
-		v = dnode_value(pool, n);
-		n->key = renames_root[i].k23;
-		switch (renames_root[i].map) {
-		case VM_COPY:
-			break;
-		case VM_FILE:
-			n->raw = NULL;
-			n->val = v;
-			n->is_file = *v != '\0';
-			return 0;
-		case VM_INVERT:
-			dnode_set_value(n, strcasecmp(v, "yes") == 0 ?
-					"no" : "yes");
-			return 0;
-		case VM_CIPHERS:
-			dnode_set_value(n, strcasecmp(v, "server") == 0 ?
-					"yes" : "no");
-			return 0;
-		}
-		break;
-	}
+	map = rename_root_apply(n, pool, true);
+	if (map >= 0 && map != VM_COPY)
+		return 0;
 	if (in_list(n->key, boollists, N_ELEMENTS(boollists)))
 		(void)t24_inner_setting(ctx, n, SCOPE_ROOT, "");
 	else if (convert_value(ctx, n, n->key) < 0)
@@ -1394,6 +1460,7 @@ int dialect_translate_24(struct dtree *tree)
 	}
 	ctx.version_node = first;
 	ctx.version = dnode_value(tree->pool, first);
+	dialect_dbfile_reset();
 	if (version_cmp(ctx.version, "2.4.0") < 0 &&
 	    strcmp(ctx.version, "0.0.0") != 0) {
 		dialect_error(tree, first, "Invalid dovecot_config_version: "
@@ -1401,8 +1468,19 @@ int dialect_translate_24(struct dtree *tree)
 			      "2.4.2 2.4.3 2.4.4");
 		return -1;
 	}
+	collect_dbglobals(&ctx);
 	if (t24_block(&ctx, tree->root, SCOPE_ROOT) < 0)
 		return -1;
+	for (struct dnode *c = ctx.dbglobals->children; c != NULL;
+	     c = c->next) {
+		bool ldap = str_begins(c->key, "ldap_", NULL);
+
+		if (ldap ? !ctx.ldap_used : !ctx.sql_used) {
+			dialect_warning(c, "%s: no %s passdb or userdb uses "
+					"it, ignored", c->key,
+					ldap ? "ldap" : "sql");
+		}
+	}
 	/* 2.4 defaults that differ from 2.3's */
 	for (unsigned int i = 0; i < N_ELEMENTS(defaults_24); i++) {
 		struct dnode *set;
@@ -1424,6 +1502,8 @@ struct x24_ctx {
 	pool_t pool;
 	struct dtree *tree;
 	unsigned int untranslated;
+	/* the top-level SQL and LDAP settings written so far, as text */
+	const char *sql_globals, *ldap_globals;
 };
 
 static void x24_note(struct x24_ctx *ctx, const struct dnode *n,
@@ -1799,8 +1879,76 @@ static void x24_fields(struct x24_ctx *ctx, struct dnode *db,
 	}
 }
 
-static void x24_authdb(struct x24_ctx *ctx, struct dnode *db,
-		       unsigned int *seen, const char ***names)
+/* The text of a list of settings and sections (to compare them). */
+static void nodes_text(const struct dnode *list, string_t *out)
+{
+	for (const struct dnode *c = list; c != NULL; c = c->next) {
+		if (c->section) {
+			str_printfa(out, "%s %s {\n", c->key,
+				    c->name == NULL ? "" : c->name);
+			nodes_text(c->children, out);
+			str_append(out, "}\n");
+		} else {
+			str_printfa(out, "%s=%s\n", c->key, c->val == NULL ?
+				    "" : c->val);
+		}
+	}
+}
+
+/* passdb/userdb sql/ldap { args = FILE }: the file's settings in 2.4
+ * form; the top-level ones once before the first such db (a later db
+ * whose file says otherwise gets its own inside its block). */
+static bool x24_dbfile(struct x24_ctx *ctx, struct dnode *scope,
+		       struct dnode *db, const char *driver, const char *path)
+{
+	pool_t pool = ctx->pool;
+	struct dnode *glob, *loc, *next;
+	const char **seen = driver[0] == 's' ? &ctx->sql_globals :
+		&ctx->ldap_globals;
+	string_t *text;
+	bool local;
+
+	if (!dialect_dbfile_export(pool, db, driver, path, &glob, &loc))
+		return false;
+	text = str_new(256);
+	nodes_text(glob->children, text);
+	local = *seen != NULL && strcmp(*seen, str_c(text)) != 0;
+	if (*seen == NULL && glob->children != NULL) {
+		/* before db in its scope */
+		struct dnode **pp = &scope->children;
+
+		*seen = p_strdup(pool, str_c(text));
+		while (*pp != db)
+			pp = &(*pp)->next;
+		for (struct dnode *c = glob->children; c != NULL; c = next) {
+			next = c->next;
+			c->parent = scope;
+			c->done = true;
+			c->next = db;
+			*pp = c;
+			pp = &c->next;
+		}
+	} else if (local) {
+		for (struct dnode *c = glob->children; c != NULL; c = next) {
+			next = c->next;
+			c->next = NULL;
+			c->done = true;
+			dnode_append(db, c);
+		}
+	}
+	str_free(&text);
+	for (struct dnode *c = loc->children; c != NULL; c = next) {
+		next = c->next;
+		c->next = NULL;
+		c->done = true;
+		dnode_append(db, c);
+	}
+	return true;
+}
+
+static void x24_authdb(struct x24_ctx *ctx, struct dnode *scope,
+		       struct dnode *db, unsigned int *seen,
+		       const char ***names)
 {
 	pool_t pool = ctx->pool;
 	struct dnode *drv = dnode_child(db, "driver");
@@ -1842,7 +1990,11 @@ static void x24_authdb(struct x24_ctx *ctx, struct dnode *db,
 	if (args != NULL) {
 		const char *a = dnode_value(pool, args);
 
-		if (x24_args(ctx, db, driver, a, args))
+		if ((strcmp(driver, "sql") == 0 ||
+		     strcmp(driver, "ldap") == 0) &&
+		    x24_dbfile(ctx, scope, db, driver, a))
+			args->removed = true;
+		else if (x24_args(ctx, db, driver, a, args))
 			args->removed = true;
 		else {
 			x24_note(ctx, args, p_strdup_printf(pool,
@@ -1850,7 +2002,7 @@ static void x24_authdb(struct x24_ctx *ctx, struct dnode *db,
 		}
 	}
 	for (struct dnode *c = db->children; c != NULL; c = c->next) {
-		if (c->removed || c->section)
+		if (c->removed || c->section || c->done)
 			continue;
 		if ((strcmp(c->key, "default_fields") == 0 ||
 		     strcmp(c->key, "override_fields") == 0) &&
@@ -1906,7 +2058,8 @@ static void x24_block(struct x24_ctx *ctx, struct dnode *scope,
 				x24_block(ctx, n, SCOPE_LISTENER);
 			else if (strcmp(k, "passdb") == 0 ||
 				 strcmp(k, "userdb") == 0)
-				x24_authdb(ctx, n, &seen_db, &db_names);
+				x24_authdb(ctx, scope, n, &seen_db,
+					   &db_names);
 			else if (strcmp(k, "plugin") == 0) {
 				/* its settings go to this scope's top */
 				struct dnode *c = n->children, *next;
@@ -1930,37 +2083,11 @@ static void x24_block(struct x24_ctx *ctx, struct dnode *scope,
 			continue;
 		}
 		if (kind == SCOPE_ROOT || kind == SCOPE_FILTER) {
-			const char *v;
-
 			if (strcmp(n->key, "mail_location") == 0) {
 				x24_location(ctx, n, dnode_value(pool, n));
 				continue;
 			}
-			for (unsigned int i = 0; i < N_ELEMENTS(renames_root);
-			     i++) {
-				if (strcmp(n->key, renames_root[i].k23) != 0)
-					continue;
-				v = dnode_value(pool, n);
-				n->key = renames_root[i].k24;
-				switch (renames_root[i].map) {
-				case VM_COPY:
-					break;
-				case VM_FILE:
-					n->raw = NULL;
-					n->val = v;
-					n->is_file = false;
-					break;
-				case VM_INVERT:
-					dnode_set_value(n, strcasecmp(v, "yes")
-						== 0 ? "no" : "yes");
-					break;
-				case VM_CIPHERS:
-					dnode_set_value(n, strcasecmp(v, "yes")
-						== 0 ? "server" : "client");
-					break;
-				}
-				break;
-			}
+			(void)rename_root_apply(n, pool, false);
 			if (is_gone_in_24(n->key)) {
 				x24_note(ctx, n, n->key);
 				x24_untranslated(ctx, scope, n);
