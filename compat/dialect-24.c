@@ -964,7 +964,8 @@ static int t24_authdb(struct t24_ctx *ctx, struct dnode *db)
 	if (drv != NULL)
 		drv->removed = true;
 	is_static = strcmp(driver, "static") == 0;
-	if (strcmp(driver, "sql") == 0 || strcmp(driver, "ldap") == 0) {
+	if ((strcmp(driver, "sql") == 0 || strcmp(driver, "ldap") == 0) &&
+	    dnode_child(db, "args") == NULL) {
 		if (dialect_dbfile_translate(ctx->tree, ctx->dbglobals, db,
 					     driver, name, &a_dbfile) < 0)
 			goto out;

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define DBFILE_MAX_SIZE (1024 * 1024)
@@ -69,15 +70,22 @@ static const char *dbfile_read(pool_t pool, const char *path)
 	char buf[4096];
 	ssize_t n;
 	const char *ret;
+	struct stat st;
 	int fd;
 
 	for (unsigned int i = 0; i < generated_count; i++) {
 		if (strcmp(generated[i].path, path) == 0)
 			return p_strdup(pool, generated[i].text);
 	}
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* regular files only: a FIFO or device named by args must not
+	   block or flood doveconf */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0)
 		return NULL;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return NULL;
+	}
 	str = str_new(4096);
 	while ((n = read(fd, buf, sizeof(buf))) > 0) {
 		str_append_n(str, buf, (size_t)n);
@@ -291,7 +299,10 @@ static bool dbfile_matches(pool_t pool, const char *gen, const char *text,
 		const char *k = t.items[i].key, *v = kv_get(&g, k);
 
 		if (v == NULL) {
-			if (!other_db_key(k, sql, passdb))
+			/* PLAIN: the 2.3 default, and 2.4's before 2.4.3 */
+			if (!other_db_key(k, sql, passdb) &&
+			    !(strcmp(k, "default_pass_scheme") == 0 &&
+			      strcasecmp(t.items[i].value, "PLAIN") == 0))
 				return false;
 			continue;
 		}
@@ -924,9 +935,9 @@ static bool export_attrs(pool_t pool, struct dnode *parent,
 
 		w = trim(w);
 		eq = strchr(w, '=');
-		if (eq == NULL || (*w == '\0' && strchr(eq + 1, '=') == NULL))
+		if (eq == NULL || (eq == w && strchr(eq + 1, '=') == NULL))
 			return false;
-		if (*w == '\0') {
+		if (eq == w) {
 			char *eq2 = strchr(eq + 1, '=');
 
 			*eq2 = '\0';

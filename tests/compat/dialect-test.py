@@ -10,6 +10,10 @@ usage: dialect-test.py [-v] [DOVECONF]   (default build/bin/doveconf)
    without it, Roost's reading of the .23.conf is the reference). Every
    "# expect-warning: TEXT" line of a file must appear on stderr.
    The file also goes through `--as 2.4` and back: same -nP output.
+   The Dovecot 2.3 args files that Roost prints as comments for SQL and
+   LDAP passdbs/userdbs ("# Dovecot 2.3 args file PATH ...") must be
+   exactly the files of NN-name.args/ (named by PATH's last part), no
+   more, no fewer.
 2. dialects/bad/*.conf: "# expect-error: TEXT" - doveconf -n must fail
    with exactly that text (it names the original file and line).
 3. Every 2.3 corpus file of tests/compat/configs/ that doveconf -n
@@ -38,7 +42,8 @@ RENAMES = os.environ.get("ROOST_RENAMES_24", os.path.join(
 ENV = {"PATH": "/usr/bin:/bin:/usr/sbin:/sbin", "LANG": "C"}
 
 failures = []
-counts = {"1x": 0, "24": 0, "bad": 0, "roundtrip": 0, "warnings": 0}
+counts = {"1x": 0, "24": 0, "bad": 0, "roundtrip": 0, "warnings": 0,
+          "argsfiles": 0}
 
 
 def run(exe, args, cwd):
@@ -62,6 +67,32 @@ def diff(a, b):
                                           "expected", "got", lineterm=""))
 
 
+def args_files(name, conf, cwd):
+    """The generated 2.3 args files against NN-name.args/."""
+    p = subprocess.run([OURS, "-nP", "-c", conf], cwd=cwd,
+                       capture_output=True, text=True, env=ENV)
+    got, cur = {}, None
+    for line in p.stdout.splitlines():
+        m = re.match(r"# Dovecot 2\.3 args file (\S+) ", line)
+        if m:
+            cur = os.path.basename(m.group(1))
+            got[cur] = ""
+        elif cur is not None and line.startswith("#   "):
+            got[cur] += line[4:] + "\n"
+        else:
+            cur = None
+    want = {}
+    d = os.path.join(cwd, conf[:-5] + ".args")
+    if os.path.isdir(d):
+        for fn in os.listdir(d):
+            with open(os.path.join(d, fn)) as f:
+                want[fn] = f.read()
+    counts["argsfiles"] += len(want)
+    if got != want:
+        fail(name, "generated args files differ from %s.args/" % conf[:-5],
+             "want: %r\ngot:  %r" % (want, got))
+
+
 def roundtrip(name, conf, cwd, expected):
     """-nP --as 2.4, then -nP of that: expected again."""
     rc, text24, err = run(OURS, ["-nP", "--as", "2.4", "-c", conf], cwd)
@@ -71,7 +102,9 @@ def roundtrip(name, conf, cwd, expected):
     path24 = os.path.join(cwd, os.path.basename(conf) + ".as24")
     with open(path24, "w") as f:
         f.write(text24 + "\n")
-    rc, back, err = run(OURS, ["-nP", "-c", path24], cwd)
+    # relative, as the original: an args file found next to it is
+    # named the way the original names it
+    rc, back, err = run(OURS, ["-nP", "-c", os.path.basename(path24)], cwd)
     if rc != 0 or back != expected:
         fail(name, "2.4 form does not read back the same", diff(expected, back)
              + "\n" + err + "\n" + text24)
@@ -167,6 +200,7 @@ def corpus(kind, cwd, gone):
                     counts["warnings"] += 1
                     if m.group(1).strip() not in err:
                         fail(name, "missing warning: " + m.group(1), err)
+        args_files(name, fn, cwd)
         text24 = roundtrip(name, fn, cwd, ours)
         if text24 is not None and gone is not None:
             check_24_text(name, text24, gone)
@@ -217,9 +251,10 @@ def main():
     finally:
         shutil.rmtree(work, ignore_errors=True)
     print("dialect-test: %d 1.x files, %d 2.4 files, %d error cases, "
-          "%d round trips through 2.4, %d expected warnings; %d failures"
+          "%d round trips through 2.4, %d expected warnings, %d generated "
+          "args files; %d failures"
           % (counts["1x"], counts["24"], counts["bad"], counts["roundtrip"],
-             counts["warnings"], len(failures)))
+             counts["warnings"], counts["argsfiles"], len(failures)))
     return 1 if failures else 0
 
 
