@@ -16,7 +16,11 @@ usage: dialect-test.py [-v] [DOVECONF]   (default build/bin/doveconf)
    more, no fewer.
 2. dialects/bad/*.conf: "# expect-error: TEXT" - doveconf -n must fail
    with exactly that text (it names the original file and line).
-3. Every 2.3 corpus file of tests/compat/configs/ that doveconf -n
+3. dialects/23/*.conf: 2.3 files whose SQL/LDAP args files lie next to
+   them: through `--as 2.4` and back, the same -nP output, and the 2.4
+   text has no `args =` left but the paths named by
+   "# expect-untranslated: PATH" lines.
+4. Every 2.3 corpus file of tests/compat/configs/ that doveconf -n
    accepts, converted to 2.4 by `doveconf -nP --as 2.4` and read back,
    gives the same `doveconf -nP`. The 2.4 text is checked against
    ../shared/reference/renames-2.3-2.4.tsv when that file exists
@@ -43,7 +47,7 @@ ENV = {"PATH": "/usr/bin:/bin:/usr/sbin:/sbin", "LANG": "C"}
 
 failures = []
 counts = {"1x": 0, "24": 0, "bad": 0, "roundtrip": 0, "warnings": 0,
-          "argsfiles": 0}
+          "argsfiles": 0, "23": 0}
 
 
 def run(exe, args, cwd):
@@ -220,6 +224,29 @@ def bad(cwd):
             fail(name, "wrong error", "want: %s\ngot:  %s" % (want, err))
 
 
+def corpus23(cwd, gone):
+    for fn in sorted(os.listdir(cwd)):
+        if not fn.endswith(".conf"):
+            continue
+        name = "23/" + fn
+        counts["23"] += 1
+        rc, ours, err = run(OURS, ["-nP", "-c", fn], cwd)
+        if rc != 0:
+            fail(name, "doveconf -nP failed", err)
+            continue
+        text24 = roundtrip(name, fn, cwd, ours)
+        if text24 is None:
+            continue
+        if gone is not None:
+            check_24_text(name, text24, gone)
+        with open(os.path.join(cwd, fn)) as f:
+            kept = re.findall(r"# expect-untranslated: (\S+)", f.read())
+        left = re.findall(r"^\s*args = (\S+)", text24, re.M)
+        if sorted(left) != sorted(kept):
+            fail(name, "args left in the 2.4 form: %r (want %r)"
+                 % (left, kept), text24)
+
+
 def configs_roundtrip(work, gone):
     cwd = os.path.join(work, "configs")
     for fn in sorted(os.listdir(cwd)):
@@ -247,13 +274,16 @@ def main():
         corpus("1x", os.path.join(work, "dialects", "1x"), gone)
         corpus("24", os.path.join(work, "dialects", "24"), gone)
         bad(os.path.join(work, "dialects", "bad"))
+        corpus23(os.path.join(work, "dialects", "23"), gone)
         configs_roundtrip(work, gone)
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    print("dialect-test: %d 1.x files, %d 2.4 files, %d error cases, "
+    print("dialect-test: %d 1.x files, %d 2.4 files, %d 2.3 files with "
+          "args files, %d error cases, "
           "%d round trips through 2.4, %d expected warnings, %d generated "
           "args files; %d failures"
-          % (counts["1x"], counts["24"], counts["bad"], counts["roundtrip"],
+          % (counts["1x"], counts["24"], counts["23"], counts["bad"],
+             counts["roundtrip"],
              counts["warnings"], counts["argsfiles"], len(failures)))
     return 1 if failures else 0
 
