@@ -628,6 +628,99 @@ static bool is_dbglobal(const struct dnode *n)
 		str_begins(n->key, "ldap_", NULL);
 }
 
+static struct dnode *dnode_copy(pool_t pool, const struct dnode *n)
+{
+	struct dnode *copy = p_new(pool, struct dnode, 1);
+
+	*copy = *n;
+	copy->next = NULL;
+	copy->children = NULL;
+	copy->parent = NULL;
+	for (const struct dnode *c = n->children; c != NULL; c = c->next) {
+		if (!c->removed)
+			dnode_append(copy, dnode_copy(pool, c));
+	}
+	return copy;
+}
+
+/* group @label name { } at the top and "@label = name" in a filter:
+ * the group's settings copied into the filter, before the filter's own
+ * (which win over them). */
+static int expand_groups(struct t24_ctx *ctx, struct dnode *scope,
+			 struct dnode *const *groups, unsigned int count)
+{
+	pool_t pool = ctx->tree->pool;
+
+	for (struct dnode *n = scope->children; n != NULL; n = n->next) {
+		const char *want;
+		struct dnode *group = NULL, **head;
+
+		if (n->removed)
+			continue;
+		if (n->section) {
+			if (expand_groups(ctx, n, groups, count) < 0)
+				return -1;
+			continue;
+		}
+		if (n->key[0] != '@')
+			continue;
+		want = p_strdup_printf(pool, "%s %s", n->key,
+				       dnode_value(pool, n));
+		for (unsigned int i = 0; i < count; i++) {
+			if (strcmp(groups[i]->name, want) == 0)
+				group = groups[i];
+		}
+		if (group == NULL) {
+			dialect_error(ctx->tree, n, "%s: no group %s { } "
+				      "is defined%s", n->key, want,
+				      strcmp(n->key, "@mailbox_defaults") == 0 ||
+				      strcmp(n->key, "@metric_defaults") == 0 ?
+				      " (Dovecot 2.4's built-in groups have "
+				      "no 2.3 form)" : "");
+			return -1;
+		}
+		n->removed = true;
+		head = &scope->children;
+		for (struct dnode *c = group->children; c != NULL;
+		     c = c->next) {
+			struct dnode *copy;
+
+			if (c->removed)
+				continue;
+			copy = dnode_copy(pool, c);
+			copy->parent = scope;
+			copy->next = *head;
+			*head = copy;
+			head = &copy->next;
+		}
+	}
+	return 0;
+}
+
+static int collect_groups(struct t24_ctx *ctx)
+{
+	struct dnode *root = ctx->tree->root;
+	struct dnode **groups = NULL;
+	unsigned int count = 0;
+
+	for (struct dnode *c = root->children; c != NULL; c = c->next) {
+		if (c->removed || !c->section || strcmp(c->key, "group") != 0)
+			continue;
+		if (c->name == NULL || c->name[0] != '@' ||
+		    strchr(c->name, ' ') == NULL) {
+			dialect_error(ctx->tree, c, "group { } needs a @label "
+				      "and a name: group @label name { }");
+			return -1;
+		}
+		groups = p_realloc(ctx->tree->pool, groups,
+				   sizeof(*groups) * count,
+				   sizeof(*groups) * (count + 1));
+		groups[count++] = c;
+		c->removed = true;
+	}
+	return expand_groups(ctx, root, groups, count);
+}
+
 /* Move the top-level SQL/LDAP settings into ctx->dbglobals. */
 static void collect_dbglobals(struct t24_ctx *ctx)
 {
@@ -1387,7 +1480,7 @@ static int t24_section(struct t24_ctx *ctx, struct dnode *scope,
 		return t24_block(ctx, n, SCOPE_MAILBOX);
 	if (kind == SCOPE_OTHER)
 		return t24_block(ctx, n, SCOPE_OTHER);
-	if (strcmp(k, "group") == 0 || strcmp(k, "fs") == 0 ||
+	if (strcmp(k, "fs") == 0 ||
 	    strcmp(k, "mysql") == 0 || strcmp(k, "pgsql") == 0 ||
 	    strcmp(k, "dict") == 0 || strcmp(k, "sieve_script") == 0 ||
 	    strcmp(k, "quota") == 0 || strcmp(k, "language") == 0 ||
@@ -1469,6 +1562,8 @@ int dialect_translate_24(struct dtree *tree)
 			      "2.4.2 2.4.3 2.4.4");
 		return -1;
 	}
+	if (collect_groups(&ctx) < 0)
+		return -1;
 	collect_dbglobals(&ctx);
 	if (t24_block(&ctx, tree->root, SCOPE_ROOT) < 0)
 		return -1;
