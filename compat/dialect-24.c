@@ -614,6 +614,10 @@ struct t24_ctx {
 	   ldap_* ...): they go into the args files of the sql/ldap dbs */
 	struct dnode *dbglobals;
 	bool sql_used, ldap_used;
+	/* quota NAME { } seen so far; the top-level limits they inherit */
+	unsigned int quota_count;
+	const char *quota_storage, *quota_messages;
+	struct dnode *quota_defaults[2];
 };
 
 static bool is_dbglobal(const struct dnode *n)
@@ -1460,6 +1464,18 @@ static int t24_section(struct t24_ctx *ctx, struct dnode *scope,
 			n->removed = true;
 			return 0;	/* the moved nodes come next */
 		}
+		if (strcmp(k, "quota") == 0) {
+			n->removed = true;
+			return dialect_quota_24_to_23(ctx->tree, n,
+				++ctx->quota_count, ctx->quota_storage,
+				ctx->quota_messages,
+				scope_plugin(ctx, scope, n));
+		}
+		if (strcmp(k, "sieve_script") == 0) {
+			n->removed = true;
+			return dialect_sieve_24_to_23(ctx->tree, n,
+				scope_plugin(ctx, scope, n));
+		}
 		if (strcmp(k, "service") == 0)
 			return t24_block(ctx, n, SCOPE_SERVICE);
 		if (strcmp(k, "namespace") == 0)
@@ -1482,8 +1498,8 @@ static int t24_section(struct t24_ctx *ctx, struct dnode *scope,
 		return t24_block(ctx, n, SCOPE_OTHER);
 	if (strcmp(k, "fs") == 0 ||
 	    strcmp(k, "mysql") == 0 || strcmp(k, "pgsql") == 0 ||
-	    strcmp(k, "dict") == 0 || strcmp(k, "sieve_script") == 0 ||
-	    strcmp(k, "quota") == 0 || strcmp(k, "language") == 0 ||
+	    strcmp(k, "dict") == 0 || strcmp(k, "quota") == 0 ||
+	    strcmp(k, "sieve_script") == 0 || strcmp(k, "language") == 0 ||
 	    strcmp(k, "fts") == 0 || strcmp(k, "acl") == 0) {
 		dialect_error(ctx->tree, n, "Dovecot 2.4 section %s %s { } is "
 			      "not translated to the 2.3 model yet",
@@ -1565,8 +1581,28 @@ int dialect_translate_24(struct dtree *tree)
 	if (collect_groups(&ctx) < 0)
 		return -1;
 	collect_dbglobals(&ctx);
+	/* the limits every quota NAME { } inherits */
+	for (struct dnode *c = tree->root->children; c != NULL; c = c->next) {
+		if (c->removed || c->section)
+			continue;
+		if (strcmp(c->key, "quota_storage_size") == 0) {
+			ctx.quota_storage = dnode_value(tree->pool, c);
+			ctx.quota_defaults[0] = c;
+			c->removed = true;
+		} else if (strcmp(c->key, "quota_message_count") == 0) {
+			ctx.quota_messages = dnode_value(tree->pool, c);
+			ctx.quota_defaults[1] = c;
+			c->removed = true;
+		}
+	}
 	if (t24_block(&ctx, tree->root, SCOPE_ROOT) < 0)
 		return -1;
+	for (unsigned int i = 0; i < N_ELEMENTS(ctx.quota_defaults); i++) {
+		if (ctx.quota_defaults[i] != NULL && ctx.quota_count == 0)
+			dialect_warning(ctx.quota_defaults[i], "%s: no quota "
+					"NAME { } uses it, ignored",
+					ctx.quota_defaults[i]->key);
+	}
 	for (struct dnode *c = ctx.dbglobals->children; c != NULL;
 	     c = c->next) {
 		bool ldap = str_begins(c->key, "ldap_", NULL);
@@ -2158,11 +2194,25 @@ static void x24_block(struct x24_ctx *ctx, struct dnode *scope,
 					   &db_names);
 			else if (strcmp(k, "plugin") == 0) {
 				/* its settings go to this scope's top */
-				struct dnode *c = n->children, *next;
+				struct dnode *c, *next;
 				struct dnode *after = n;
+				struct dnode *shaped = dnode_new_section(pool,
+					n, "", NULL);
 
-				for (; c != NULL; c = next) {
+				/* quota and sieve: sections in 2.4 */
+				(void)dialect_quota_23_to_24(pool, n, shaped);
+				(void)dialect_sieve_23_to_24(pool, n, shaped);
+				for (c = shaped->children; c != NULL;
+				     c = next) {
 					next = c->next;
+					c->done = true;
+					dnode_insert_after(after, c);
+					after = c;
+				}
+				for (c = n->children; c != NULL; c = next) {
+					next = c->next;
+					if (c->removed)
+						continue;
 					if (x24_plugin_setting(ctx, scope, c)) {
 						dnode_insert_after(after, c);
 						after = c;

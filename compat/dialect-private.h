@@ -79,4 +79,20 @@ bool dialect_dbfile_export(pool_t pool, struct dnode *db, const char *driver,
 			   const char *path, struct dnode **globals_r,
 			   struct dnode **locals_r);
 
+/* dialect-shapes.c: quota NAME { } (the idx-th, from 1; def_*: the
+ * top-level quota_storage_size/quota_message_count or NULL) and
+ * sieve_script NAME { } into 2.3 settings appended to plugin; and back:
+ * the 2.3 plugin settings (marked removed when translated) into 2.4
+ * sections appended to out, false (nothing removed) when they have no
+ * exact 2.4 form here. */
+int dialect_quota_24_to_23(struct dtree *tree, struct dnode *q,
+			   unsigned int idx, const char *def_storage,
+			   const char *def_messages, struct dnode *plugin);
+bool dialect_quota_23_to_24(pool_t pool, struct dnode *plugin,
+			    struct dnode *out);
+int dialect_sieve_24_to_23(struct dtree *tree, struct dnode *s,
+			   struct dnode *plugin);
+bool dialect_sieve_23_to_24(pool_t pool, struct dnode *plugin,
+			    struct dnode *out);
+
 #endif

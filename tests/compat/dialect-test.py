@@ -16,8 +16,9 @@ usage: dialect-test.py [-v] [DOVECONF]   (default build/bin/doveconf)
    more, no fewer.
 2. dialects/bad/*.conf: "# expect-error: TEXT" - doveconf -n must fail
    with exactly that text (it names the original file and line).
-3. dialects/23/*.conf: 2.3 files whose SQL/LDAP args files lie next to
-   them: through `--as 2.4` and back, the same -nP output, and the 2.4
+3. dialects/23/*.conf: 2.3 files with SQL/LDAP args files lying next to
+   them, or quota/sieve plugin settings:
+   through `--as 2.4` and back, the same -nP output, and the 2.4
    text has no `args =` left but the paths named by
    "# expect-untranslated: PATH" lines.
 4. Every 2.3 corpus file of tests/compat/configs/ that doveconf -n
@@ -241,7 +242,7 @@ def corpus23(cwd, gone):
             check_24_text(name, text24, gone)
         with open(os.path.join(cwd, fn)) as f:
             kept = re.findall(r"# expect-untranslated: (\S+)", f.read())
-        left = re.findall(r"^\s*args = (\S+)", text24, re.M)
+        left = re.findall(r"^  args = (\S+)", text24, re.M)
         if sorted(left) != sorted(kept):
             fail(name, "args left in the 2.4 form: %r (want %r)"
                  % (left, kept), text24)
@@ -278,8 +279,8 @@ def main():
         configs_roundtrip(work, gone)
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    print("dialect-test: %d 1.x files, %d 2.4 files, %d 2.3 files with "
-          "args files, %d error cases, "
+    print("dialect-test: %d 1.x files, %d 2.4 files, %d 2.3 files (args "
+          "files, plugin shapes), %d error cases, "
           "%d round trips through 2.4, %d expected warnings, %d generated "
           "args files; %d failures"
           % (counts["1x"], counts["24"], counts["23"], counts["bad"],
