@@ -613,7 +613,7 @@ struct t24_ctx {
 	/* the top-level SQL/LDAP settings (sql_driver, mysql HOST { },
 	   ldap_* ...): they go into the args files of the sql/ldap dbs */
 	struct dnode *dbglobals;
-	bool sql_used, ldap_used;
+	bool sql_used, ldap_used, oauth2_used;
 	/* quota NAME { } seen so far; the top-level limits they inherit */
 	unsigned int quota_count;
 	const char *quota_storage, *quota_messages;
@@ -624,8 +624,10 @@ static bool is_dbglobal(const struct dnode *n)
 {
 	if (n->section)
 		return strcmp(n->key, "mysql") == 0 ||
-			strcmp(n->key, "pgsql") == 0;
+			strcmp(n->key, "pgsql") == 0 ||
+			strcmp(n->key, "oauth2") == 0;
 	return strcmp(n->key, "sql_driver") == 0 ||
+		str_begins(n->key, "oauth2_", NULL) ||
 		str_begins(n->key, "sqlite_", NULL) ||
 		str_begins(n->key, "mysql_", NULL) ||
 		str_begins(n->key, "pgsql_", NULL) ||
@@ -725,6 +727,13 @@ static int collect_groups(struct t24_ctx *ctx)
 	return expand_groups(ctx, root, groups, count);
 }
 
+static const char *strip_prefix(const char *key, const char *prefix)
+{
+	const char *rest;
+
+	return str_begins(key, prefix, &rest) && *rest != '\0' ? rest : key;
+}
+
 /* Move the top-level SQL/LDAP settings into ctx->dbglobals. */
 static void collect_dbglobals(struct t24_ctx *ctx)
 {
@@ -736,6 +745,21 @@ static void collect_dbglobals(struct t24_ctx *ctx)
 
 		if (c->removed || !is_dbglobal(c))
 			continue;
+		if (c->section && strcmp(c->key, "oauth2") == 0) {
+			/* oauth2 { x } is oauth2_x */
+			for (struct dnode *o = c->children; o != NULL;
+			     o = o->next) {
+				copy = p_new(ctx->tree->pool, struct dnode, 1);
+				*copy = *o;
+				copy->next = NULL;
+				copy->key = p_strdup_printf(ctx->tree->pool,
+					"oauth2_%s", strip_prefix(o->key,
+								  "oauth2_"));
+				dnode_append(ctx->dbglobals, copy);
+			}
+			c->removed = true;
+			continue;
+		}
 		copy = p_new(ctx->tree->pool, struct dnode, 1);
 		*copy = *c;
 		copy->next = NULL;
@@ -1061,15 +1085,17 @@ static int t24_authdb(struct t24_ctx *ctx, struct dnode *db)
 	if (drv != NULL)
 		drv->removed = true;
 	is_static = strcmp(driver, "static") == 0;
-	if ((strcmp(driver, "sql") == 0 || strcmp(driver, "ldap") == 0) &&
-	    dnode_child(db, "args") == NULL) {
+	if ((strcmp(driver, "sql") == 0 || strcmp(driver, "ldap") == 0 ||
+	     strcmp(driver, "oauth2") == 0) && dnode_child(db, "args") == NULL) {
 		if (dialect_dbfile_translate(ctx->tree, ctx->dbglobals, db,
 					     driver, name, &a_dbfile) < 0)
 			goto out;
 		if (driver[0] == 's')
 			ctx->sql_used = true;
-		else
+		else if (driver[0] == 'l')
 			ctx->ldap_used = true;
+		else
+			ctx->oauth2_used = true;
 	}
 	for (struct dnode *c = db->children; c != NULL; c = c->next) {
 		const char *k = c->key, *v, *rest;
@@ -1249,12 +1275,6 @@ static const char *replace_words(pool_t pool, const char *value,
 	return ret;
 }
 
-static const char *strip_prefix(const char *key, const char *prefix)
-{
-	const char *rest;
-
-	return str_begins(key, prefix, &rest) && *rest != '\0' ? rest : key;
-}
 
 /* A setting inside service/listener/namespace/mailbox. */
 static int t24_inner_setting(struct t24_ctx *ctx, struct dnode *n,
@@ -1397,6 +1417,11 @@ static int t24_root_setting(struct t24_ctx *ctx, struct dnode *scope,
 			if (strcmp(n->key, renames_plugin[i].k24) == 0)
 				n->key = renames_plugin[i].k23;
 		}
+		if (strcmp(n->key, "crypt_global_public_key_file") == 0) {
+			/* a path in 2.4, the key itself (<file) in 2.3 */
+			n->key = "mail_crypt_global_public_key";
+			n->is_file = true;
+		}
 		set = dnode_new_setting(pool, n, n->key, dnode_value(pool, n),
 					n->is_file || (n->raw != NULL &&
 						       n->raw[0] == '<'));
@@ -1476,6 +1501,21 @@ static int t24_section(struct t24_ctx *ctx, struct dnode *scope,
 			return dialect_sieve_24_to_23(ctx->tree, n,
 				scope_plugin(ctx, scope, n));
 		}
+		if (strcmp(k, "crypt_global_private_key") == 0) {
+			n->removed = true;
+			return dialect_crypt_key_24_to_23(ctx->tree, n,
+				scope_plugin(ctx, scope, n));
+		}
+		if (strcmp(k, "fts") == 0) {
+			n->removed = true;
+			return dialect_fts_24_to_23(ctx->tree, n,
+				scope_plugin(ctx, scope, n));
+		}
+		if (strcmp(k, "language") == 0) {
+			n->removed = true;
+			return dialect_language_24_to_23(ctx->tree, n,
+				scope_plugin(ctx, scope, n));
+		}
 		if (strcmp(k, "service") == 0)
 			return t24_block(ctx, n, SCOPE_SERVICE);
 		if (strcmp(k, "namespace") == 0)
@@ -1499,8 +1539,7 @@ static int t24_section(struct t24_ctx *ctx, struct dnode *scope,
 	if (strcmp(k, "fs") == 0 ||
 	    strcmp(k, "mysql") == 0 || strcmp(k, "pgsql") == 0 ||
 	    strcmp(k, "dict") == 0 || strcmp(k, "quota") == 0 ||
-	    strcmp(k, "sieve_script") == 0 || strcmp(k, "language") == 0 ||
-	    strcmp(k, "fts") == 0 || strcmp(k, "acl") == 0) {
+	    strcmp(k, "acl") == 0) {
 		dialect_error(ctx->tree, n, "Dovecot 2.4 section %s %s { } is "
 			      "not translated to the 2.3 model yet",
 			      k, n->name == NULL ? "" : n->name);
@@ -1605,12 +1644,14 @@ int dialect_translate_24(struct dtree *tree)
 	}
 	for (struct dnode *c = ctx.dbglobals->children; c != NULL;
 	     c = c->next) {
-		bool ldap = str_begins(c->key, "ldap_", NULL);
+		const char *kind = str_begins(c->key, "ldap_", NULL) ? "ldap" :
+			str_begins(c->key, "oauth2_", NULL) ? "oauth2" : "sql";
+		bool used = kind[0] == 'l' ? ctx.ldap_used :
+			kind[0] == 'o' ? ctx.oauth2_used : ctx.sql_used;
 
-		if (ldap ? !ctx.ldap_used : !ctx.sql_used) {
+		if (!used) {
 			dialect_warning(c, "%s: no %s passdb or userdb uses "
-					"it, ignored", c->key,
-					ldap ? "ldap" : "sql");
+					"it, ignored", c->key, kind);
 		}
 	}
 	/* 2.4 defaults that differ from 2.3's */
@@ -1635,7 +1676,7 @@ struct x24_ctx {
 	struct dtree *tree;
 	unsigned int untranslated;
 	/* the top-level SQL and LDAP settings written so far, as text */
-	const char *sql_globals, *ldap_globals;
+	const char *sql_globals, *ldap_globals, *oauth2_globals;
 };
 
 static void x24_note(struct x24_ctx *ctx, const struct dnode *n,
@@ -2036,7 +2077,7 @@ static bool x24_dbfile(struct x24_ctx *ctx, struct dnode *scope,
 	pool_t pool = ctx->pool;
 	struct dnode *glob, *loc, *next;
 	const char **seen = driver[0] == 's' ? &ctx->sql_globals :
-		&ctx->ldap_globals;
+		driver[0] == 'l' ? &ctx->ldap_globals : &ctx->oauth2_globals;
 	string_t *text;
 	bool local;
 
@@ -2123,7 +2164,8 @@ static void x24_authdb(struct x24_ctx *ctx, struct dnode *scope,
 		const char *a = dnode_value(pool, args);
 
 		if ((strcmp(driver, "sql") == 0 ||
-		     strcmp(driver, "ldap") == 0) &&
+		     strcmp(driver, "ldap") == 0 ||
+		     strcmp(driver, "oauth2") == 0) &&
 		    x24_dbfile(ctx, scope, db, driver, a))
 			args->removed = true;
 		else if (x24_args(ctx, db, driver, a, args))
@@ -2202,6 +2244,7 @@ static void x24_block(struct x24_ctx *ctx, struct dnode *scope,
 				/* quota and sieve: sections in 2.4 */
 				(void)dialect_quota_23_to_24(pool, n, shaped);
 				(void)dialect_sieve_23_to_24(pool, n, shaped);
+				(void)dialect_misc_23_to_24(pool, n, shaped);
 				for (c = shaped->children; c != NULL;
 				     c = next) {
 					next = c->next;

@@ -405,6 +405,7 @@ struct dbgen {
 	struct dtree *tree;
 	pool_t pool;
 	bool sql, passdb;
+	bool oauth2;	/* !sql: LDAP or OAuth2 */
 	const char *db_name;
 	/* sql */
 	const char *driver, *sqlite_path, *sqlite_journal, *sqlite_readonly;
@@ -668,6 +669,9 @@ out:
  * "=field=template". */
 static int gen_ldap_fields(struct dbgen *g, struct dnode *sec, string_t *out)
 {
+	const char *var = g->oauth2 ? "%{oauth2:" : "%{ldap:";
+	size_t vlen = strlen(var);
+
 	for (struct dnode *f = sec->children; f != NULL; f = f->next) {
 		const char *v = dnode_value(g->pool, f), *nv, *error;
 		size_t len = strlen(v);
@@ -679,10 +683,10 @@ static int gen_ldap_fields(struct dbgen *g, struct dnode *sec, string_t *out)
 		}
 		if (str_len(out) > 0)
 			str_append_c(out, ',');
-		if (str_begins(v, "%{ldap:", NULL) && v[len - 1] == '}' &&
-		    strpbrk(v + 7, "}| ") == v + len - 1) {
-			str_printfa(out, "%.*s=%s", (int)(len - 8), v + 7,
-				    f->key);
+		if (str_begins(v, var, NULL) && v[len - 1] == '}' &&
+		    strpbrk(v + vlen, "}| ") == v + len - 1) {
+			str_printfa(out, "%.*s=%s", (int)(len - vlen - 1),
+				    v + vlen, f->key);
 			continue;
 		}
 		nv = dialect_vars_24_to_23(g->pool, "fields", v, &error);
@@ -760,11 +764,43 @@ static int gen_ldap_setting(struct dbgen *g, struct dnode *n, const char *k,
 	return 0;
 }
 
+/* dovecot-oauth2.conf.ext keys that are oauth2_KEY in 2.4 */
+static const char *const oauth2_keys[] = {
+	"tokeninfo_url", "introspection_url", "introspection_mode",
+	"grant_url", "client_id", "client_secret", "scope", "issuers",
+	"force_introspection", "active_attribute", "active_value",
+	"username_attribute", "send_auth_headers", "openid_configuration_url",
+};
+
+static int gen_oauth2_setting(struct dbgen *g, struct dnode *n,
+			      const char *k)
+{
+	const char *v = dnode_value(g->pool, n), *rest, *nv, *error;
+
+	if (!str_begins(k, "oauth2_", &rest))
+		return 0;
+	if (strcmp(rest, "username_validation_format") == 0) {
+		nv = dialect_vars_24_to_23(g->pool, "", v, &error);
+		if (nv == NULL) {
+			dialect_error(g->tree, n, "%s: %s", n->key, error);
+			return -1;
+		}
+		kv_add(&g->ldap, "username_format", nv);
+		return 1;
+	}
+	if (!in_keys(rest, oauth2_keys, N_ELEMENTS(oauth2_keys))) {
+		dialect_error(g->tree, n, "Unknown setting: %s", n->key);
+		return -1;
+	}
+	kv_add(&g->ldap, rest, v);
+	return 1;
+}
+
 static int gen_ldap_section(struct dbgen *g, struct dnode *n, const char *k)
 {
 	string_t *dest;
 
-	if (strcmp(k, "fields") == 0)
+	if (strcmp(k, "fields") == 0 || strcmp(k, "oauth2_fields") == 0)
 		dest = g->attrs;
 	else if (strcmp(k, "iterate_fields") == 0 ||
 		 strcmp(k, "ldap_iterate_fields") == 0) {
@@ -822,7 +858,10 @@ static int gen_collect(struct dbgen *g, struct dnode *globals,
 			else if (g->sql && !c->section)
 				ret = gen_sql_setting(g, c, k, pass == 0);
 			else if (!g->sql && c->section)
-				ret = pass == 0 ? 0 : gen_ldap_section(g, c, k);
+				ret = pass == 0 && !g->oauth2 ? 0 :
+					gen_ldap_section(g, c, k);
+			else if (g->oauth2)
+				ret = gen_oauth2_setting(g, c, k);
 			else if (!g->sql)
 				ret = gen_ldap_setting(g, c, k, pass == 0);
 			else
@@ -879,6 +918,7 @@ int dialect_dbfile_translate(struct dtree *tree, struct dnode *globals,
 	g.tree = tree;
 	g.pool = tree->pool;
 	g.sql = strcmp(driver, "sql") == 0;
+	g.oauth2 = strcmp(driver, "oauth2") == 0;
 	g.passdb = strcmp(db->key, "passdb") == 0;
 	g.db_name = name;
 	g.attrs = str_new(128);
@@ -924,7 +964,8 @@ static struct dnode *add_set(pool_t pool, struct dnode *parent,
 
 /* "uid=user,=home=/x/%{ldap:uid}" -> fields { } */
 static bool export_attrs(pool_t pool, struct dnode *parent,
-			 const char *section, const char *value)
+			 const char *section, const char *value,
+			 const char *prefix)
 {
 	struct dnode *sec = dnode_new_section(pool, parent, section, NULL);
 	char *copy = p_strdup(pool, value), *w, *save = NULL;
@@ -949,7 +990,7 @@ static bool export_attrs(pool_t pool, struct dnode *parent,
 		if (strchr(eq + 1, '=') != NULL || strchr(w, '%') != NULL)
 			return false;	/* attr=field=template */
 		add_set(pool, sec, eq + 1,
-			p_strdup_printf(pool, "%%{ldap:%s}", w));
+			p_strdup_printf(pool, "%%{%s:%s}", prefix, w));
 	}
 	dnode_append(parent, sec);
 	return true;
@@ -1096,12 +1137,13 @@ static bool export_ldap(pool_t pool, const struct kvlist *f,
 			continue;
 		}
 		if (strcmp(k, passdb ? "pass_attrs" : "user_attrs") == 0) {
-			if (!export_attrs(pool, loc, "fields", v))
+			if (!export_attrs(pool, loc, "fields", v, "ldap"))
 				return false;
 			continue;
 		}
 		if (strcmp(k, "iterate_attrs") == 0 && !passdb) {
-			if (!export_attrs(pool, loc, "iterate_fields", v))
+			if (!export_attrs(pool, loc, "iterate_fields", v,
+					  "ldap"))
 				return false;
 			continue;
 		}
@@ -1127,6 +1169,28 @@ static bool export_ldap(pool_t pool, const struct kvlist *f,
 	return true;
 }
 
+static bool export_oauth2(pool_t pool, const struct kvlist *f,
+			  struct dnode *glob, struct dnode *loc)
+{
+	for (unsigned int i = 0; i < f->count; i++) {
+		const char *k = f->items[i].key, *v = f->items[i].value;
+
+		if (strcmp(k, "pass_attrs") == 0) {
+			if (!export_attrs(pool, loc, "fields", v, "oauth2"))
+				return false;
+		} else if (strcmp(k, "username_format") == 0) {
+			add_set(pool, glob, "oauth2_username_validation_format",
+				dialect_vars_23_to_24(pool, "", v));
+		} else if (in_keys(k, oauth2_keys, N_ELEMENTS(oauth2_keys))) {
+			add_set(pool, glob, p_strdup_printf(pool, "oauth2_%s",
+							    k), v);
+		} else {
+			return false;
+		}
+	}
+	return true;
+}
+
 bool dialect_dbfile_export(pool_t pool, struct dnode *db, const char *driver,
 			   const char *path, struct dnode **globals_r,
 			   struct dnode **locals_r)
@@ -1143,6 +1207,8 @@ bool dialect_dbfile_export(pool_t pool, struct dnode *db, const char *driver,
 	glob = dnode_new_section(pool, db, "", NULL);
 	loc = dnode_new_section(pool, db, "", NULL);
 	if (!(sql ? export_sql(pool, &f, glob, loc, passdb) :
+	      strcmp(driver, "oauth2") == 0 ?
+	      export_oauth2(pool, &f, glob, loc) :
 	      export_ldap(pool, &f, glob, loc, passdb)))
 		return false;
 	/* check: the 2.3 form of the result says what the file says */
@@ -1167,6 +1233,7 @@ bool dialect_dbfile_export(pool_t pool, struct dnode *db, const char *driver,
 		g.tree = &tmp;
 		g.pool = pool;
 		g.sql = sql;
+		g.oauth2 = strcmp(driver, "oauth2") == 0;
 		g.passdb = passdb;
 		g.db_name = driver;
 		g.attrs = str_new(128);

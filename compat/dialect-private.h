@@ -94,5 +94,16 @@ int dialect_sieve_24_to_23(struct dtree *tree, struct dnode *s,
 			   struct dnode *plugin);
 bool dialect_sieve_23_to_24(pool_t pool, struct dnode *plugin,
 			    struct dnode *out);
+/* crypt_global_private_key NAME { }, fts DRIVER { }, language NAME { };
+ * back: mail_crypt_global_*_key = <file, fts (+ fts_solr = url=),
+ * fts_languages */
+int dialect_crypt_key_24_to_23(struct dtree *tree, struct dnode *k,
+			       struct dnode *plugin);
+int dialect_fts_24_to_23(struct dtree *tree, struct dnode *f,
+			 struct dnode *plugin);
+int dialect_language_24_to_23(struct dtree *tree, struct dnode *l,
+			      struct dnode *plugin);
+bool dialect_misc_23_to_24(pool_t pool, struct dnode *plugin,
+			   struct dnode *out);
 
 #endif

@@ -537,3 +537,220 @@ bool dialect_sieve_23_to_24(pool_t pool, struct dnode *plugin,
 		used[i]->removed = true;
 	return true;
 }
+
+/* ---- mail-crypt, fts, language ---- */
+
+/* crypt_global_private_key NAME { crypt_private_key_file,
+ * crypt_private_key_password } -> mail_crypt_global_private_key[N] =
+ * <file (+ mail_crypt_global_private_password) */
+int dialect_crypt_key_24_to_23(struct dtree *tree, struct dnode *k,
+			       struct dnode *plugin)
+{
+	pool_t pool = tree->pool;
+	const char *file = NULL, *password = NULL, *key = NULL;
+	unsigned int n = 1;
+
+	for (struct dnode *c = k->children; c != NULL; c = c->next) {
+		const char *ck = strip(c->key, "crypt_");
+
+		if (c->removed)
+			continue;
+		if (!c->section && strcmp(ck, "private_key_file") == 0)
+			file = dnode_value(pool, c);
+		else if (!c->section && strcmp(ck, "private_key_password") == 0)
+			password = dnode_value(pool, c);
+		else {
+			dialect_error(tree, c, "Unknown setting in %s %s { }: "
+				      "%s", k->key, k->name == NULL ? "" :
+				      k->name, c->key);
+			return -1;
+		}
+	}
+	if (file == NULL) {
+		dialect_error(tree, k, "%s { }: crypt_private_key_file is not "
+			      "set", k->key);
+		return -1;
+	}
+	key = "mail_crypt_global_private_key";
+	while (plugin_get(plugin, key) != NULL)
+		key = p_strdup_printf(pool, "mail_crypt_global_private_key%u",
+				      ++n);
+	dnode_append(plugin, dnode_new_setting(pool, k, key, file, true));
+	if (password != NULL) {
+		if (plugin_get(plugin, "mail_crypt_global_private_password")
+		    != NULL) {
+			dialect_error(tree, k, "A second private key password "
+				      "has no Dovecot 2.3 form");
+			return -1;
+		}
+		add_set(pool, plugin, k, "mail_crypt_global_private_password",
+			password);
+	}
+	return 0;
+}
+
+/* fts DRIVER { url } -> fts = DRIVER (+ fts_solr = url=URL) */
+int dialect_fts_24_to_23(struct dtree *tree, struct dnode *f,
+			 struct dnode *plugin)
+{
+	pool_t pool = tree->pool;
+	struct dnode *prev = plugin_get(plugin, "fts");
+	const char *driver = f->name, *url = NULL;
+
+	for (struct dnode *c = f->children; c != NULL; c = c->next) {
+		const char *k = strip(strip(c->key, "fts_"), "solr_");
+
+		if (c->removed)
+			continue;
+		if (!c->section && strcmp(k, "driver") == 0)
+			driver = dnode_value(pool, c);
+		else if (!c->section && strcmp(k, "url") == 0)
+			url = dnode_value(pool, c);
+		else {
+			dialect_error(tree, c, "Unknown setting in fts %s { }: "
+				      "%s", f->name == NULL ? "" : f->name,
+				      c->key);
+			return -1;
+		}
+	}
+	if (driver == NULL) {
+		dialect_error(tree, f, "fts { } is missing section name");
+		return -1;
+	}
+	if (url != NULL && strcmp(driver, "solr") != 0) {
+		dialect_error(tree, f, "fts %s { url }: only fts solr has a "
+			      "url", driver);
+		return -1;
+	}
+	if (prev != NULL) {
+		dialect_error(tree, f, "A second fts { } has no Dovecot 2.3 "
+			      "form");
+		return -1;
+	}
+	add_set(pool, plugin, f, "fts", driver);
+	if (url != NULL)
+		add_set(pool, plugin, f, "fts_solr",
+			p_strdup_printf(pool, "url=%s", url));
+	return 0;
+}
+
+/* language NAME { default = yes } -> fts_languages, the default first */
+int dialect_language_24_to_23(struct dtree *tree, struct dnode *l,
+			      struct dnode *plugin)
+{
+	pool_t pool = tree->pool;
+	struct dnode *prev = plugin_get(plugin, "fts_languages");
+	bool def = false;
+
+	if (l->name == NULL) {
+		dialect_error(tree, l, "language { } is missing section name");
+		return -1;
+	}
+	for (struct dnode *c = l->children; c != NULL; c = c->next) {
+		if (c->removed)
+			continue;
+		if (c->section || strcmp(strip(c->key, "language_"),
+					 "default") != 0) {
+			dialect_error(tree, c, "language %s { %s }: no Dovecot "
+				      "2.3 form here", l->name, c->key);
+			return -1;
+		}
+		def = strcasecmp(dnode_value(pool, c), "yes") == 0;
+	}
+	if (prev == NULL)
+		add_set(pool, plugin, l, "fts_languages", l->name);
+	else if (def)
+		dnode_set_value(prev, p_strdup_printf(pool, "%s %s", l->name,
+				dnode_value(pool, prev)));
+	else
+		dnode_set_value(prev, p_strdup_printf(pool, "%s %s",
+				dnode_value(pool, prev), l->name));
+	return 0;
+}
+
+bool dialect_misc_23_to_24(pool_t pool, struct dnode *plugin,
+			   struct dnode *out)
+{
+	struct dnode *x, *pw;
+	bool any = false;
+
+	/* mail-crypt: only <file keys have a 2.4 form */
+	pw = plugin_get(plugin, "mail_crypt_global_private_password");
+	x = plugin_get(plugin, "mail_crypt_global_public_key");
+	if (x != NULL && x->raw != NULL && x->raw[0] == '<') {
+		add_set(pool, out, x, "crypt_global_public_key_file",
+			dnode_value(pool, x));
+		x->removed = true;
+		any = true;
+	}
+	for (unsigned int i = 1; i < 10; i++) {
+		const char *key = i == 1 ? "mail_crypt_global_private_key" :
+			p_strdup_printf(pool, "mail_crypt_global_private_key%u",
+					i);
+		struct dnode *k;
+
+		x = plugin_get(plugin, key);
+		if (x == NULL || x->raw == NULL || x->raw[0] != '<' ||
+		    (pw != NULL && i > 1))
+			break;
+		k = dnode_new_section(pool, x, "crypt_global_private_key",
+				      i == 1 ? "main" :
+				      p_strdup_printf(pool, "key%u", i));
+		add_set(pool, k, x, "crypt_private_key_file",
+			dnode_value(pool, x));
+		if (pw != NULL) {
+			add_set(pool, k, pw, "crypt_private_key_password",
+				dnode_value(pool, pw));
+			pw->removed = true;
+		}
+		dnode_append(out, k);
+		x->removed = true;
+		any = true;
+	}
+	/* fts = DRIVER (+ fts_solr = url=URL) */
+	x = plugin_get(plugin, "fts");
+	if (x != NULL) {
+		const char *d = dnode_value(pool, x);
+		struct dnode *solr = plugin_get(plugin, "fts_solr");
+		const char *url = NULL;
+
+		if (solr != NULL && (strcmp(d, "solr") != 0 ||
+		    !str_begins(dnode_value(pool, solr), "url=", &url) ||
+		    strchr(url, ' ') != NULL))
+			d = "";
+		if (*d != '\0' && strspn(d, "abcdefghijklmnopqrstuvwxyz") ==
+		    strlen(d) && strcmp(d, "lucene") != 0 &&
+		    strcmp(d, "squat") != 0) {
+			struct dnode *f = dnode_new_section(pool, x, "fts", d);
+
+			if (url != NULL) {
+				add_set(pool, f, solr, "url", url);
+				solr->removed = true;
+			}
+			dnode_append(out, f);
+			x->removed = true;
+			any = true;
+		}
+	}
+	/* fts_languages = en de -> language en { default = yes } ... */
+	x = plugin_get(plugin, "fts_languages");
+	if (x != NULL) {
+		char *copy = p_strdup(pool, dnode_value(pool, x)), *w;
+		char *save = NULL;
+		bool first = true;
+
+		for (w = strtok_r(copy, " ", &save); w != NULL;
+		     w = strtok_r(NULL, " ", &save)) {
+			struct dnode *l = dnode_new_section(pool, x,
+							    "language", w);
+
+			if (first)
+				add_set(pool, l, x, "default", "yes");
+			first = false;
+			dnode_append(out, l);
+		}
+		x->removed = true;
+		any = true;
+	}
+	return any;
+}

@@ -730,8 +730,11 @@ static void dump_dbfiles(const struct doveconf_opts *opts)
 			char *pw;
 
 			if (opts->hide_passwords &&
-			    strncmp(line, "dnpass =", 8) == 0) {
-				printf("#   dnpass = %s\n", HIDDEN_TEXT);
+			    (strncmp(line, "dnpass =", 8) == 0 ||
+			     strncmp(line, "client_secret =", 15) == 0)) {
+				printf("#   %.*s= %s\n",
+				       (int)(strchr(line, '=') - line), line,
+				       HIDDEN_TEXT);
 				continue;
 			}
 			pw = opts->hide_passwords &&
