@@ -454,6 +454,7 @@ static const char *const named_filters[] = {
 	"stats_server", "dict_server", "last_login", "quota_clone",
 	"mail_attribute", "mail_ext_attachment", "oauth2", "mail_lua",
 	"quota_over_status", "acl_sharing_map", "fts_decoder_tika",
+	"notify_status",
 };
 
 /* A 2.4 default that differs from 2.3's (2.3 value written when a 2.4
@@ -1474,11 +1475,59 @@ static int t24_section(struct t24_ctx *ctx, struct dnode *scope,
 			/* ssl_server { cert_file } = ssl_server_cert_file */
 			struct dnode *c = n->children, *next, *after = n;
 			const char *prefix = p_strdup_printf(pool, "%s_", k);
+			const char *dict23 = dialect_dict_user_23(k);
 
 			for (; c != NULL; c = next) {
 				next = c->next;
-				if (!c->section && !str_begins(c->key, prefix,
-							       NULL))
+				if (c->section && strcmp(c->key, "dict") == 0 &&
+				    (dict23 != NULL ||
+				     strcmp(k, "dict_server") == 0)) {
+					/* mail_attribute { dict file { } } */
+					const char *uri = dialect_dict_24_to_uri(
+						ctx->tree, c), *error;
+
+					if (uri == NULL)
+						return -1;
+					uri = dialect_vars_24_to_23(pool, "",
+						uri, &error);
+					if (uri == NULL) {
+						dialect_error(ctx->tree, c,
+							"%s", error);
+						return -1;
+					}
+					if (dict23 != NULL &&
+					    dialect_root_type(dict23) < 0) {
+						/* quota_clone_dict ... */
+						dnode_append(scope_plugin(ctx,
+							scope, c),
+							dnode_new_setting(pool,
+							c, dict23, uri,
+							false));
+						continue;
+					} else if (dict23 != NULL) {
+						c = dnode_new_setting(pool, c,
+							dict23, uri, false);
+						c->done = true;
+					} else if (c->name == NULL) {
+						dialect_error(ctx->tree, c,
+							"dict { } is missing "
+							"section name");
+						return -1;
+					} else {
+						/* dict_server: 2.3 dict { } */
+						struct dnode *d =
+							dnode_new_section(pool,
+							c, "dict", NULL);
+
+						dnode_append(d,
+							dnode_new_setting(pool,
+							c, c->name, uri,
+							false));
+						d->done = true;
+						c = d;
+					}
+				} else if (!c->section &&
+					   !str_begins(c->key, prefix, NULL))
 					c->key = p_strdup_printf(pool, "%s%s",
 								 prefix,
 								 c->key);
@@ -2204,6 +2253,29 @@ static void x24_authdb(struct x24_ctx *ctx, struct dnode *scope,
 	}
 }
 
+/* 2.3 dict { NAME = URI } -> dict_server { dict NAME { } } */
+static bool x24_dict_server(struct x24_ctx *ctx, struct dnode *n)
+{
+	struct dnode *srv = dnode_new_section(ctx->pool, n, "dict_server",
+					      NULL);
+
+	for (struct dnode *c = n->children; c != NULL; c = c->next) {
+		struct dnode *d;
+
+		if (c->removed)
+			continue;
+		d = c->section ? NULL : dialect_dict_uri_to_24(ctx->pool, c,
+			c->key, dnode_value(ctx->pool, c));
+		if (d == NULL)
+			return false;
+		dnode_append(srv, d);
+	}
+	srv->done = true;
+	dnode_insert_after(n, srv);
+	n->removed = true;
+	return true;
+}
+
 static void x24_block(struct x24_ctx *ctx, struct dnode *scope,
 		      enum scope kind)
 {
@@ -2263,6 +2335,9 @@ static void x24_block(struct x24_ctx *ctx, struct dnode *scope,
 				}
 				n->children = NULL;
 				n->removed = true;
+			} else if (strcmp(k, "dict") == 0 &&
+				   x24_dict_server(ctx, n)) {
+				continue;
 			} else if (strcmp(k, "dict") == 0) {
 				x24_note(ctx, n, "dict { }");
 				x24_untranslated(ctx, scope, n);
@@ -2277,6 +2352,17 @@ static void x24_block(struct x24_ctx *ctx, struct dnode *scope,
 				continue;
 			}
 			(void)rename_root_apply(n, pool, false);
+			{
+				struct dnode *f =
+					dialect_dict_user_24(pool, n, false);
+
+				if (f != NULL) {
+					f->done = true;
+					dnode_insert_after(n, f);
+					n->removed = true;
+					continue;
+				}
+			}
 			if (is_gone_in_24(n->key)) {
 				x24_note(ctx, n, n->key);
 				x24_untranslated(ctx, scope, n);

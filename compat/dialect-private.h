@@ -105,5 +105,15 @@ int dialect_language_24_to_23(struct dtree *tree, struct dnode *l,
 			      struct dnode *plugin);
 bool dialect_misc_23_to_24(pool_t pool, struct dnode *plugin,
 			   struct dnode *out);
+/* dict NAME { } <-> 2.3 dict URIs (file, proxy, redis); the 2.3 setting
+ * of a 2.4 named filter holding a dict (mail_attribute ->
+ * mail_attribute_dict ...) or NULL; a 2.3 dict setting (plugin or not)
+ * as FILTER { dict DRIVER { } } or NULL. */
+const char *dialect_dict_24_to_uri(struct dtree *tree, struct dnode *d);
+struct dnode *dialect_dict_uri_to_24(pool_t pool, const struct dnode *at,
+				     const char *label, const char *uri);
+const char *dialect_dict_user_23(const char *filter);
+struct dnode *dialect_dict_user_24(pool_t pool, struct dnode *set,
+				   bool plugin);
 
 #endif

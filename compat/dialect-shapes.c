@@ -540,6 +540,9 @@ bool dialect_sieve_23_to_24(pool_t pool, struct dnode *plugin,
 
 /* ---- mail-crypt, fts, language ---- */
 
+struct dnode *dialect_dict_user_24(pool_t pool, struct dnode *set,
+				   bool plugin);
+
 /* crypt_global_private_key NAME { crypt_private_key_file,
  * crypt_private_key_password } -> mail_crypt_global_private_key[N] =
  * <file (+ mail_crypt_global_private_password) */
@@ -707,6 +710,17 @@ bool dialect_misc_23_to_24(pool_t pool, struct dnode *plugin,
 		x->removed = true;
 		any = true;
 	}
+	/* quota_clone_dict ... -> quota_clone { dict DRIVER { } } */
+	for (struct dnode *c = plugin->children; c != NULL; c = c->next) {
+		struct dnode *f;
+
+		if (c->removed || c->section ||
+		    (f = dialect_dict_user_24(pool, c, true)) == NULL)
+			continue;
+		dnode_append(out, f);
+		c->removed = true;
+		any = true;
+	}
 	/* fts = DRIVER (+ fts_solr = url=URL) */
 	x = plugin_get(plugin, "fts");
 	if (x != NULL) {
@@ -753,4 +767,216 @@ bool dialect_misc_23_to_24(pool_t pool, struct dnode *plugin,
 		any = true;
 	}
 	return any;
+}
+
+/* ---- dict URIs ---- */
+
+static const struct {
+	const char *param, *k24;
+	bool secs;
+} redis_params[] = {
+	{ "host", "redis_host", false }, { "port", "redis_port", false },
+	{ "prefix", "redis_key_prefix", false }, { "db", "redis_db_id", false },
+	{ "expire_secs", "redis_expire", true },
+};
+
+/* dict NAME { driver path name ... } -> a 2.3 dict URI */
+const char *dialect_dict_24_to_uri(struct dtree *tree, struct dnode *d)
+{
+	pool_t pool = tree->pool;
+	const char *driver = d->name, *path = NULL, *name = NULL;
+	const char *socket = NULL;
+	string_t *redis = str_new(64);
+	const char *ret = NULL;
+
+	for (struct dnode *c = d->children; c != NULL; c = c->next) {
+		const char *k = strip(c->key, "dict_"), *v;
+		bool found = false;
+
+		if (c->removed)
+			continue;
+		v = dnode_value(pool, c);
+		if (c->section) {
+			dialect_error(tree, c, "dict %s { %s { } }: no Dovecot "
+				      "2.3 form here", d->name, c->key);
+			goto out;
+		}
+		if (strcmp(k, "driver") == 0) {
+			driver = v;
+			continue;
+		}
+		if (strcmp(k, "path") == 0 || strcmp(k, "file_path") == 0) {
+			path = v;
+			continue;
+		}
+		if (strcmp(k, "name") == 0 || strcmp(k, "proxy_name") == 0) {
+			name = v;
+			continue;
+		}
+		if (strcmp(k, "socket_path") == 0 ||
+		    strcmp(k, "proxy_socket_path") == 0) {
+			socket = v;
+			continue;
+		}
+		for (unsigned int i = 0; i < N_ELEMENTS(redis_params); i++) {
+			const char *rv = v;
+
+			if (strcmp(k, redis_params[i].k24) != 0)
+				continue;
+			if (redis_params[i].secs) {
+				char *end;
+				unsigned long n = strtoul(v, &end, 10);
+
+				while (*end == ' ')
+					end++;
+				if (end == v || (*end != '\0' &&
+				    strcmp(end, "s") != 0 &&
+				    strcmp(end, "secs") != 0))
+					break;
+				rv = p_strdup_printf(pool, "%lu", n);
+			}
+			str_printfa(redis, ":%s=%s", redis_params[i].param, rv);
+			found = true;
+		}
+		if (!found) {
+			dialect_error(tree, c, "Unknown setting in dict %s { }:"
+				      " %s", d->name == NULL ? "" : d->name,
+				      c->key);
+			goto out;
+		}
+	}
+	if (driver == NULL) {
+		dialect_error(tree, d, "dict { } is missing section name");
+		goto out;
+	}
+	if (strcmp(driver, "file") == 0 && path != NULL &&
+	    name == NULL && socket == NULL && str_len(redis) == 0)
+		ret = p_strdup_printf(pool, "file:%s", path);
+	else if (strcmp(driver, "proxy") == 0 && name != NULL &&
+		 path == NULL && str_len(redis) == 0)
+		ret = p_strdup_printf(pool, "proxy:%s:%s",
+				      socket == NULL ? "" : socket, name);
+	else if (strcmp(driver, "redis") == 0 && path == NULL &&
+		 name == NULL && socket == NULL)
+		ret = p_strdup_printf(pool, "redis%s", str_c(redis));
+	else
+		dialect_error(tree, d, "dict %s { }: no Dovecot 2.3 form here "
+			      "(file, proxy and redis dicts have one)",
+			      driver);
+out:
+	str_free(&redis);
+	return ret;
+}
+
+/* A 2.3 dict URI -> dict DRIVER { } (section name: label or the
+ * driver); NULL when it has no 2.4 form here. */
+struct dnode *dialect_dict_uri_to_24(pool_t pool, const struct dnode *at,
+				     const char *label, const char *uri)
+{
+	struct dnode *d;
+	const char *rest;
+
+	if (str_begins(uri, "file:", &rest) && *rest != '\0') {
+		d = dnode_new_section(pool, at, "dict", label != NULL ? label :
+				      "file");
+		if (label != NULL)
+			add_set(pool, d, at, "driver", "file");
+		add_set(pool, d, at, "path",
+			dialect_vars_23_to_24(pool, "", rest));
+		return d;
+	}
+	if (str_begins(uri, "proxy:", &rest)) {
+		const char *colon = strchr(rest, ':');
+
+		if (colon == NULL || colon[1] == '\0' ||
+		    strchr(colon + 1, ':') != NULL)
+			return NULL;
+		d = dnode_new_section(pool, at, "dict", label != NULL ? label :
+				      "proxy");
+		if (label != NULL)
+			add_set(pool, d, at, "driver", "proxy");
+		if (colon != rest)
+			add_set(pool, d, at, "socket_path",
+				p_strndup(pool, rest, (size_t)(colon - rest)));
+		add_set(pool, d, at, "name", colon + 1);
+		return d;
+	}
+	if (str_begins(uri, "redis", &rest) && (*rest == '\0' ||
+						*rest == ':')) {
+		char *copy = p_strdup(pool, rest), *tok, *save = NULL;
+
+		d = dnode_new_section(pool, at, "dict", label != NULL ? label :
+				      "redis");
+		if (label != NULL)
+			add_set(pool, d, at, "driver", "redis");
+		for (tok = strtok_r(copy, ":", &save); tok != NULL;
+		     tok = strtok_r(NULL, ":", &save)) {
+			char *eq = strchr(tok, '=');
+			bool found = false;
+
+			if (eq == NULL)
+				return NULL;
+			*eq = '\0';
+			for (unsigned int i = 0; i < N_ELEMENTS(redis_params);
+			     i++) {
+				if (strcmp(tok, redis_params[i].param) != 0)
+					continue;
+				if (redis_params[i].secs &&
+				    strspn(eq + 1, "0123456789") !=
+				    strlen(eq + 1))
+					return NULL;
+				add_set(pool, d, at, redis_params[i].k24,
+					redis_params[i].secs ?
+					p_strdup_printf(pool, "%ss", eq + 1) :
+					eq + 1);
+				found = true;
+			}
+			if (!found)
+				return NULL;
+		}
+		return d;
+	}
+	return NULL;
+}
+
+/* 2.4 named filters holding a dict and their 2.3 setting */
+static const struct {
+	const char *filter, *k23;
+	bool plugin;
+} dict_users[] = {
+	{ "mail_attribute", "mail_attribute_dict", false },
+	{ "quota_clone", "quota_clone_dict", true },
+	{ "last_login", "last_login_dict", true },
+	{ "acl_sharing_map", "acl_shared_dict", true },
+	{ "notify_status", "notify_status_dict", true },
+};
+
+const char *dialect_dict_user_23(const char *filter)
+{
+	for (unsigned int i = 0; i < N_ELEMENTS(dict_users); i++) {
+		if (strcmp(filter, dict_users[i].filter) == 0)
+			return dict_users[i].k23;
+	}
+	return NULL;
+}
+
+/* the 2.3 setting holding a dict URI -> FILTER { dict DRIVER { } } */
+struct dnode *dialect_dict_user_24(pool_t pool, struct dnode *set,
+				   bool plugin)
+{
+	for (unsigned int i = 0; i < N_ELEMENTS(dict_users); i++) {
+		struct dnode *f, *d;
+
+		if (strcmp(set->key, dict_users[i].k23) != 0 ||
+		    dict_users[i].plugin != plugin)
+			continue;
+		d = dialect_dict_uri_to_24(pool, set, NULL,
+					   dnode_value(pool, set));
+		if (d == NULL)
+			return NULL;
+		f = dnode_new_section(pool, set, dict_users[i].filter, NULL);
+		dnode_append(f, d);
+		return f;
+	}
+	return NULL;
 }
