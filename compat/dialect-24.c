@@ -1433,6 +1433,40 @@ static int t24_root_setting(struct t24_ctx *ctx, struct dnode *scope,
 	return 0;
 }
 
+/* One fs NAME { } of mail_ext_attachment { }: appended to *set_r, the
+ * mail_attachment_fs setting (created after "after" the first time). */
+static int t24_fs_chain(struct t24_ctx *ctx, struct dnode *filter,
+			struct dnode *fs, struct dnode *after,
+			struct dnode **set_r)
+{
+	pool_t pool = ctx->tree->pool;
+	struct dnode *set = *set_r;
+
+	for (struct dnode *c = fs->children; c != NULL; c = c->next) {
+		if (!c->removed) {
+			dialect_error(ctx->tree, c, "%s { fs %s { %s } }: no "
+				      "Dovecot 2.3 form here", filter->key,
+				      fs->name == NULL ? "" : fs->name, c->key);
+			return -1;
+		}
+	}
+	if (fs->name == NULL) {
+		dialect_error(ctx->tree, fs, "fs { } is missing section name");
+		return -1;
+	}
+	if (set == NULL) {
+		set = dnode_new_setting(pool, fs, "mail_attachment_fs",
+					fs->name, false);
+		set->done = true;
+		dnode_insert_after(after, set);
+		*set_r = set;
+	} else {
+		dnode_set_value(set, p_strdup_printf(pool, "%s %s",
+			dnode_value(pool, set), fs->name));
+	}
+	return 0;
+}
+
 static int t24_section(struct t24_ctx *ctx, struct dnode *scope,
 		       struct dnode *n, enum scope kind)
 {
@@ -1476,9 +1510,19 @@ static int t24_section(struct t24_ctx *ctx, struct dnode *scope,
 			struct dnode *c = n->children, *next, *after = n;
 			const char *prefix = p_strdup_printf(pool, "%s_", k);
 			const char *dict23 = dialect_dict_user_23(k);
+			struct dnode *fs_set = NULL;
 
 			for (; c != NULL; c = next) {
 				next = c->next;
+				if (c->section && strcmp(c->key, "fs") == 0 &&
+				    strcmp(k, "mail_ext_attachment") == 0) {
+					/* fs sis { } fs posix { } ->
+					   mail_attachment_fs = sis posix */
+					if (t24_fs_chain(ctx, n, c, after,
+							 &fs_set) < 0)
+						return -1;
+					continue;
+				}
 				if (c->section && strcmp(c->key, "dict") == 0 &&
 				    (dict23 != NULL ||
 				     strcmp(k, "dict_server") == 0)) {
@@ -2352,6 +2396,28 @@ static void x24_block(struct x24_ctx *ctx, struct dnode *scope,
 				continue;
 			}
 			(void)rename_root_apply(n, pool, false);
+			if (strcmp(n->key, "mail_attachment_fs") == 0) {
+				/* sis posix -> fs sis { } fs posix { } */
+				const char *v = dnode_value(pool, n);
+				char *copy = p_strdup(pool, v), *w, *sv = NULL;
+				struct dnode *f = dnode_new_section(pool, n,
+					"mail_ext_attachment", NULL);
+
+				if (*v != '\0' && strspn(v,
+				    "abcdefghijklmnopqrstuvwxyz- ") ==
+				    strlen(v)) {
+					for (w = strtok_r(copy, " ", &sv);
+					     w != NULL;
+					     w = strtok_r(NULL, " ", &sv))
+						dnode_append(f,
+							dnode_new_section(pool,
+							n, "fs", w));
+					f->done = true;
+					dnode_insert_after(n, f);
+					n->removed = true;
+					continue;
+				}
+			}
 			{
 				struct dnode *f =
 					dialect_dict_user_24(pool, n, false);
