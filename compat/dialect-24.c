@@ -468,6 +468,12 @@ static const struct {
 	{ "lmtp_user_concurrency_limit", "10", "2.4.1" },
 };
 
+/* Services Dovecot 2.4 no longer has. */
+static const char *const services_gone_24[] = {
+	"ipc", "director", "replicator", "aggregator", "old-stats",
+	"ssl-params", "tcpwrap",
+};
+
 static bool in_list(const char *s, const char *const *list, size_t count)
 {
 	for (size_t i = 0; i < count; i++) {
@@ -1609,6 +1615,14 @@ static int t24_section(struct t24_ctx *ctx, struct dnode *scope,
 			return dialect_language_24_to_23(ctx->tree, n,
 				scope_plugin(ctx, scope, n));
 		}
+		if (strcmp(k, "service") == 0 && n->name != NULL &&
+		    in_list(n->name, services_gone_24,
+			    N_ELEMENTS(services_gone_24))) {
+			dialect_error(ctx->tree, n, "Unknown section: service "
+				      "%s { } (removed in Dovecot 2.4)",
+				      n->name);
+			return -1;
+		}
 		if (strcmp(k, "service") == 0)
 			return t24_block(ctx, n, SCOPE_SERVICE);
 		if (strcmp(k, "namespace") == 0)
@@ -2338,7 +2352,14 @@ static void x24_block(struct x24_ctx *ctx, struct dnode *scope,
 			    strcmp(k, "remote") == 0 ||
 			    strcmp(k, "local_name") == 0)
 				x24_block(ctx, n, SCOPE_FILTER);
-			else if (strcmp(k, "service") == 0)
+			else if (strcmp(k, "service") == 0 &&
+				 n->name != NULL &&
+				 in_list(n->name, services_gone_24,
+					 N_ELEMENTS(services_gone_24))) {
+				x24_note(ctx, n, p_strdup_printf(pool,
+					 "service %s { }", n->name));
+				x24_untranslated(ctx, scope, n);
+			} else if (strcmp(k, "service") == 0)
 				x24_block(ctx, n, SCOPE_SERVICE);
 			else if (strcmp(k, "namespace") == 0)
 				x24_block(ctx, n, SCOPE_NAMESPACE);

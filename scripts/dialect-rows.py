@@ -21,6 +21,8 @@ R = [
  (r"^cassandra", "not translated", "no cassandra SQL driver settings are read: error at the line (sql_driver = cassandra has no 2.3 form here)"),
  (r"^ssl|^verbose_ssl|^imapc_ssl_verify", "both ways (renamed) / removed: error, untranslated", "renames_root, gone_in_24"),
  (r"^last_valid|^mail_sort_max|^mail_cache_fields|^mail_never_cache|^mail_access_groups|^mail_attachment_detection|^\(new\)|^\(2\.3 default|^service imap/pop3|^service auth \{ unix|^service anvil \{ unix|^\(LMTP proxy\)|^lazy_expunge_only", "not applied: version-dependent 2.4 default (README: only lmtp_user_concurrency_limit and submission_max_mail_size are)", "-"),
+ (r"^service ipc|^service director /", "removed: error in a 2.4 file, roost_untranslated in --as 2.4", "services_gone_24"),
+ (r"^service dns_client", "nothing to do: 2.3 already names it dns-client", "-"),
  (r"^service auth-worker|^service anvil \{ chroot|^service lmtp \{ service_count", "2.4 default change not applied (versioned/changed default)", "-"),
  (r"^service|^default_idle_kill", "both ways", "t24_inner_setting, x24_block SCOPE_SERVICE/LISTENER"),
  (r"^protocols|^listen|^login_|^config_cache|^dict_db_config|^imap_id_log|^imap_capability|^imap_id_send|^import_environment|^doveadm_http|^stats_http", "both ways / removed: error, untranslated", "boollists, strlist_block, gone_in_24"),
