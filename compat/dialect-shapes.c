@@ -285,9 +285,21 @@ static struct dnode *plugin_get(struct dnode *plugin, const char *key)
 	return NULL;
 }
 
-bool dialect_quota_23_to_24(pool_t pool, struct dnode *plugin,
-			    struct dnode *out)
+static void move_children(struct dnode *from, struct dnode *to)
 {
+	struct dnode *next;
+
+	for (struct dnode *c = from->children; c != NULL; c = next) {
+		next = c->next;
+		dnode_append(to, c);
+	}
+	from->children = NULL;
+}
+
+bool dialect_quota_23_to_24(pool_t pool, struct dnode *plugin,
+			    struct dnode *out_r)
+{
+	struct dnode *out = dnode_new_section(pool, plugin, "", NULL);
 	struct dnode *used[64], *vs = plugin_get(plugin, "quota_vsizes");
 	unsigned int used_count = 0;
 	bool count_driver = false;
@@ -345,6 +357,7 @@ bool dialect_quota_23_to_24(pool_t pool, struct dnode *plugin,
 	}
 	for (unsigned int i = 0; i < used_count; i++)
 		used[i]->removed = true;
+	move_children(out, out_r);
 	return true;
 }
 
@@ -491,8 +504,9 @@ static bool sieve_loc_24(pool_t pool, struct dnode *at, const char *name,
 }
 
 bool dialect_sieve_23_to_24(pool_t pool, struct dnode *plugin,
-			    struct dnode *out)
+			    struct dnode *out_r)
 {
+	struct dnode *out = dnode_new_section(pool, plugin, "", NULL);
 	struct dnode *used[64], *defname;
 	unsigned int used_count = 0;
 
@@ -535,6 +549,7 @@ bool dialect_sieve_23_to_24(pool_t pool, struct dnode *plugin,
 		return false;
 	for (unsigned int i = 0; i < used_count; i++)
 		used[i]->removed = true;
+	move_children(out, out_r);
 	return true;
 }
 
