@@ -393,6 +393,7 @@ static const struct {
 	{ "mailbox_list_storage_escape_char", "listescape_char" },
 	{ "push_notification_driver", "push_notification_backend" },
 	{ "acl_driver", "acl" },
+	{ "mail_lua_lua_file", "mail_lua_script" },
 };
 
 /* 2.3 settings a 2.4 file cannot have (renamed or removed in 2.4). */
@@ -1080,6 +1081,8 @@ static int t24_authdb(struct t24_ctx *ctx, struct dnode *db)
 	const char *a_max = NULL, *a_service = NULL, *a_path = NULL;
 	const char *a_scheme = NULL, *a_ufmt = NULL, *a_password = NULL;
 	const char *a_all = NULL, *a_args = NULL, *a_dbfile = NULL;
+	const char *a_lua = NULL;
+	string_t *lua_args = str_new(64);
 	bool is_static;
 	int ret = -1;
 
@@ -1111,6 +1114,19 @@ static int t24_authdb(struct t24_ctx *ctx, struct dnode *db)
 			continue;
 		if (str_begins(k, prefix, &rest))
 			k = rest;
+		if (c->section && strcmp(k, "lua_settings") == 0 &&
+		    strcmp(driver, "lua") == 0) {
+			/* passdb lua { lua_settings { k = v } }: args k=v */
+			for (struct dnode *f = c->children; f != NULL;
+			     f = f->next) {
+				if (f->section)
+					continue;
+				str_printfa(lua_args, " %s=%s", f->key,
+					    dnode_value(pool, f));
+			}
+			c->removed = true;
+			continue;
+		}
 		if (c->section) {
 			if (strcmp(k, "fields") != 0) {
 				dialect_error(ctx->tree, c, "Unknown section "
@@ -1170,6 +1186,9 @@ static int t24_authdb(struct t24_ctx *ctx, struct dnode *db)
 			a_all = v;
 		else if (strcmp(k, "args") == 0)
 			a_args = v;
+		else if (strcmp(k, "lua_file") == 0 &&
+			 strcmp(driver, "lua") == 0)
+			a_lua = v;
 		else if (strcmp(k, "mechanisms_filter") == 0) {
 			c->key = "mechanisms";
 			c->removed = false;
@@ -1209,6 +1228,9 @@ static int t24_authdb(struct t24_ctx *ctx, struct dnode *db)
 		str_printfa(args, " %s", a_path);
 	if (a_dbfile != NULL)
 		str_printfa(args, " %s", a_dbfile);
+	if (a_lua != NULL)
+		str_printfa(args, " file=%s", a_lua);
+	str_append_str(args, lua_args);
 	if (a_args != NULL) {
 		dialect_warning(db, "%s %s { args }: not a Dovecot 2.4 "
 				"setting, read as in 2.3", db->key, name);
@@ -1245,6 +1267,7 @@ out:
 	str_free(&args);
 	str_free(&over);
 	str_free(&def);
+	str_free(&lua_args);
 	return ret;
 }
 
@@ -1933,7 +1956,7 @@ static const char *const gone_plugin_24[] = {
 	"acl_shared_dict", "fts_autoindex_exclude", "fts_decoder",
 	"fts_enforced", "fts_languages", "fts_solr", "fts_tika",
 	"zlib_save_level", "last_login_dict", "lazy_expunge_exclude",
-	"mail_crypt_global_private_key", "mail_lua_script",
+	"mail_crypt_global_private_key",
 	"notify_status_dict", "quota_over_script", "quota_clone_dict",
 	"sieve", "sieve_default", "sieve_discard", "sieve_global",
 	"sieve_editheader_forbid_add", "sieve_editheader_forbid_delete",
@@ -2048,7 +2071,7 @@ static bool x24_args(struct x24_ctx *ctx, struct dnode *db, const char *driver,
 	struct dnode *copy;
 	char *c = p_strdup(pool, args), *save = NULL, *w;
 	const char *nargs;
-	struct dnode *fields = NULL;
+	struct dnode *fields = NULL, *lua = NULL;
 	struct dnode *news[16];
 	unsigned int n = 0;
 	bool is_pass = strcmp(db->key, "passdb") == 0;
@@ -2078,6 +2101,17 @@ static bool x24_args(struct x24_ctx *ctx, struct dnode *db, const char *driver,
 				k = "default_password_scheme";
 			else if (strcmp(w, "username_format") == 0)
 				k = "auth_username_format";
+		} else if (strcmp(driver, "lua") == 0 && eq != NULL) {
+			if (strcmp(w, "file") == 0)
+				k = "lua_file";
+			else {
+				if (lua == NULL)
+					lua = dnode_new_section(pool, db,
+						"lua_settings", NULL);
+				dnode_append(lua, dnode_new_setting(pool,
+					db, w, v, false));
+				continue;
+			}
 		} else if (strcmp(driver, "static") == 0 && eq != NULL) {
 			if (strcmp(w, "password") == 0 && is_pass)
 				k = "password";
@@ -2115,6 +2149,15 @@ static bool x24_args(struct x24_ctx *ctx, struct dnode *db, const char *driver,
 							   f->val, false));
 		dnode_append(copy, fc);
 	}
+	if (lua != NULL) {
+		struct dnode *lc = dnode_new_section(pool, db, "lua_settings",
+						     NULL);
+
+		for (struct dnode *f = lua->children; f != NULL; f = f->next)
+			dnode_append(lc, dnode_new_setting(pool, db, f->key,
+							   f->val, false));
+		dnode_append(copy, lc);
+	}
 	{
 		struct t24_ctx tctx;
 		struct dnode *a;
@@ -2132,8 +2175,12 @@ static bool x24_args(struct x24_ctx *ctx, struct dnode *db, const char *driver,
 		dnode_insert_after(after, news[i]);
 		after = news[i];
 	}
-	if (fields != NULL)
+	if (fields != NULL) {
 		dnode_insert_after(after, fields);
+		after = fields;
+	}
+	if (lua != NULL)
+		dnode_insert_after(after, lua);
 	return true;
 }
 

@@ -736,6 +736,16 @@ bool dialect_misc_23_to_24(pool_t pool, struct dnode *plugin,
 		c->removed = true;
 		any = true;
 	}
+	/* mail_lua_script -> mail_lua { lua_file } */
+	x = plugin_get(plugin, "mail_lua_script");
+	if (x != NULL) {
+		struct dnode *f = dnode_new_section(pool, x, "mail_lua", NULL);
+
+		add_set(pool, f, x, "lua_file", dnode_value(pool, x));
+		dnode_append(out, f);
+		x->removed = true;
+		any = true;
+	}
 	/* fts = DRIVER (+ fts_solr = url=URL) */
 	x = plugin_get(plugin, "fts");
 	if (x != NULL) {

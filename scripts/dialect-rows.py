@@ -4,6 +4,7 @@ checklist of renames-2.3-2.4.tsv (what covers each row)."""
 import re, sys
 rows = [l.rstrip("\n").split("\t") for l in open(sys.argv[1])][1:]
 R = [
+ (r"^passdb/userdb lua", "both ways (file= and key=value args <-> lua_file, lua_settings { })", "t24_authdb, x24_args"),
  (r"^dovecot-oauth2\.conf\.ext: (local_validation_key_dict|timeout_msecs|tls_\*|debug|use_grant_password)", "not translated: an oauth2 args file with it stays in 2.3 form (args kept, warning); the 2.4 settings are an error", "dialect-dbfile.c export_oauth2"),
  (r"^dovecot-ldap\.conf\.ext: tls_require_cert", "never/demand both ways; allow/try: args kept (warning)", "dialect-dbfile.c"),
  (r"^dovecot-ldap\.conf\.ext: ldaprc_path|userdb_warning_disable", "dropped (no 2.4 setting): an args file with it still matches", "dialect-dbfile.c dropped_keys"),
@@ -52,7 +53,7 @@ R = [
  (r"^mail_crypt_private_key\t", "not translated ([unverified] row; untranslated in --as 2.4)", "gone_plugin_24"),
  (r"^mail_crypt_save_version", "removed: untranslated in --as 2.4", "gone_plugin_24"),
  (r"^mail_crypt", "both ways", "renames_plugin"),
- (r"^mail_lua_script", "not translated (mail_lua { lua_file } is read as plugin mail_lua_lua_file; --as 2.4 keeps mail_lua_script untranslated)", "gone_plugin_24"),
+ (r"^mail_lua_script", "both ways", "renames_plugin (mail_lua_lua_file), dialect_misc_23_to_24"),
  (r"^quota \(plugin\)|^quota_rule|^quota_warning", "both ways for *:storage/messages rules and storage/messages warnings; per-mailbox rules (quota_rule2, quota_storage_extra, quota_ignore): not translated", "dialect_quota_24_to_23 / dialect_quota_23_to_24"),
  (r"^quota_over_script|^quota_set|^quota_vsizes", "quota_vsizes: written with the count driver / consumed; quota_over_script, quota_set: untranslated", "dialect-shapes.c, gone_plugin_24"),
  (r"^quota_", "both ways (renamed or same-name plugin settings)", "renames_plugin, t24_root_setting plugin path"),
