@@ -1447,6 +1447,12 @@ static int t24_root_setting(struct t24_ctx *ctx, struct dnode *scope,
 			if (strcmp(n->key, renames_plugin[i].k24) == 0)
 				n->key = renames_plugin[i].k23;
 		}
+		if (strcmp(n->key, "imap_acl_allow_anyone") == 0) {
+			/* yes/no in 2.4, allow/forbid in 2.3 */
+			n->key = "acl_anyone";
+			dnode_set_value(n, strcasecmp(dnode_value(pool, n),
+				"yes") == 0 ? "allow" : "forbid");
+		}
 		if (strcmp(n->key, "crypt_global_public_key_file") == 0) {
 			/* a path in 2.4, the key itself (<file) in 2.3 */
 			n->key = "mail_crypt_global_public_key";
@@ -1960,7 +1966,7 @@ static const char *const gone_plugin_24[] = {
 	"notify_status_dict", "quota_over_script", "quota_clone_dict",
 	"sieve", "sieve_default", "sieve_discard", "sieve_global",
 	"sieve_editheader_forbid_add", "sieve_editheader_forbid_delete",
-	"sieve_editheader_protected", "acl_anyone",
+	"sieve_editheader_protected",
 	"mail_crypt_global_public_key", "mail_crypt_private_key",
 	"apparmor_hat", "acl_ignore_namespace", "sieve_default_name",
 	"sieve_subaddress_sep", "sieve_vacation_dont_check_recipient",

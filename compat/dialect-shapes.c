@@ -736,6 +736,15 @@ bool dialect_misc_23_to_24(pool_t pool, struct dnode *plugin,
 		c->removed = true;
 		any = true;
 	}
+	/* acl_anyone = allow|forbid -> imap_acl_allow_anyone = yes|no */
+	x = plugin_get(plugin, "acl_anyone");
+	if (x != NULL && (strcmp(dnode_value(pool, x), "allow") == 0 ||
+			  strcmp(dnode_value(pool, x), "forbid") == 0)) {
+		add_set(pool, out, x, "imap_acl_allow_anyone",
+			dnode_value(pool, x)[0] == 'a' ? "yes" : "no");
+		x->removed = true;
+		any = true;
+	}
 	/* mail_lua_script -> mail_lua { lua_file } */
 	x = plugin_get(plugin, "mail_lua_script");
 	if (x != NULL) {

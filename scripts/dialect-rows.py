@@ -37,7 +37,7 @@ R = [
  (r"^submission_max_mail_size|^lmtp_user_concurrency_limit", "version default applied", "defaults_24"),
  (r"^acl_shared_dict", "both ways", "dialect_dict_user_24 / named filter acl_sharing_map"),
  (r"^acl \(plugin\)|^acl = vfile", "acl = DRIVER: both ways (acl_driver); global ACL file/dir and acl NAME { rights } filters: not translated (error / untranslated)", "renames_plugin acl_driver; x24_plugin_setting"),
- (r"^acl_|^master_user \(acl", "acl_globals_only/defaults_from_inbox/user/groups: both ways (plugin); acl_anyone, acl_ignore_namespace: not translated (untranslated in --as 2.4)", "t24_root_setting plugin path, gone_plugin_24"),
+ (r"^acl_|^master_user \(acl", "acl_globals_only/defaults_from_inbox/user/groups, acl_anyone (allow/forbid <-> imap_acl_allow_anyone yes/no): both ways; acl_ignore_namespace, master_user: not translated (untranslated in --as 2.4)", "t24_root_setting plugin path, gone_plugin_24"),
  (r"^apparmor_hat|^charset_aliases", "not translated (untranslated in --as 2.4; the 2.4 forms reach 2.3 plugin { } unchanged)", "gone_plugin_24, shaped"),
  (r"^fts \(plugin\)", "both ways (fts DRIVER { url })", "dialect_fts_24_to_23, dialect_misc_23_to_24"),
  (r"^fts_languages", "both ways", "dialect_language_24_to_23, dialect_misc_23_to_24"),
