@@ -393,6 +393,7 @@ static const struct {
 	{ "mailbox_list_storage_escape_char", "listescape_char" },
 	{ "push_notification_driver", "push_notification_backend" },
 	{ "acl_driver", "acl" },
+	{ "mail_lua_lua_file", "mail_lua_script" },
 };
 
 /* 2.3 settings a 2.4 file cannot have (renamed or removed in 2.4). */
@@ -454,6 +455,7 @@ static const char *const named_filters[] = {
 	"stats_server", "dict_server", "last_login", "quota_clone",
 	"mail_attribute", "mail_ext_attachment", "oauth2", "mail_lua",
 	"quota_over_status", "acl_sharing_map", "fts_decoder_tika",
+	"notify_status",
 };
 
 /* A 2.4 default that differs from 2.3's (2.3 value written when a 2.4
@@ -465,6 +467,12 @@ static const struct {
 } defaults_24[] = {
 	{ "submission_max_mail_size", "40 M", "2.4.0" },
 	{ "lmtp_user_concurrency_limit", "10", "2.4.1" },
+};
+
+/* Services Dovecot 2.4 no longer has. */
+static const char *const services_gone_24[] = {
+	"ipc", "director", "replicator", "aggregator", "old-stats",
+	"ssl-params", "tcpwrap",
 };
 
 static bool in_list(const char *s, const char *const *list, size_t count)
@@ -505,6 +513,46 @@ static bool is_file_setting(const char *k24)
 	return false;
 }
 
+
+/* Apply renames_root to setting n (2.4 name -> 2.3 when to23, else the
+ * other way): its key and value. Returns the row's value_map, or -1 when
+ * no row names it. */
+static int rename_root_apply(struct dnode *n, pool_t pool, bool to23)
+{
+	for (unsigned int i = 0; i < N_ELEMENTS(renames_root); i++) {
+		const char *from = to23 ? renames_root[i].k24 :
+			renames_root[i].k23;
+		const char *v;
+		bool yes;
+
+		if (strcmp(n->key, from) != 0)
+			continue;
+		v = dnode_value(pool, n);
+		yes = strcasecmp(v, "yes") == 0;
+		n->key = to23 ? renames_root[i].k23 : renames_root[i].k24;
+		switch (renames_root[i].map) {
+		case VM_COPY:
+			break;
+		case VM_FILE:
+			n->raw = NULL;
+			n->val = v;
+			n->is_file = to23 && *v != '\0';
+			break;
+		case VM_INVERT:
+			dnode_set_value(n, yes ? "no" : "yes");
+			break;
+		case VM_CIPHERS:
+			if (to23)
+				dnode_set_value(n, strcasecmp(v, "server") == 0
+						? "yes" : "no");
+			else
+				dnode_set_value(n, yes ? "server" : "client");
+			break;
+		}
+		return (int)renames_root[i].map;
+	}
+	return -1;
+}
 
 /* ---- mail location ---- */
 
@@ -570,7 +618,163 @@ struct t24_ctx {
 	struct dtree *tree;
 	const char *version;
 	struct dnode *version_node;
+	/* the top-level SQL/LDAP settings (sql_driver, mysql HOST { },
+	   ldap_* ...): they go into the args files of the sql/ldap dbs */
+	struct dnode *dbglobals;
+	bool sql_used, ldap_used, oauth2_used;
+	/* quota NAME { } seen so far; the top-level limits they inherit */
+	unsigned int quota_count;
+	const char *quota_storage, *quota_messages;
+	struct dnode *quota_defaults[2];
 };
+
+static bool is_dbglobal(const struct dnode *n)
+{
+	if (n->section)
+		return strcmp(n->key, "mysql") == 0 ||
+			strcmp(n->key, "pgsql") == 0 ||
+			strcmp(n->key, "oauth2") == 0;
+	return strcmp(n->key, "sql_driver") == 0 ||
+		str_begins(n->key, "oauth2_", NULL) ||
+		str_begins(n->key, "sqlite_", NULL) ||
+		str_begins(n->key, "mysql_", NULL) ||
+		str_begins(n->key, "pgsql_", NULL) ||
+		str_begins(n->key, "ldap_", NULL);
+}
+
+static struct dnode *dnode_copy(pool_t pool, const struct dnode *n)
+{
+	struct dnode *copy = p_new(pool, struct dnode, 1);
+
+	*copy = *n;
+	copy->next = NULL;
+	copy->children = NULL;
+	copy->parent = NULL;
+	for (const struct dnode *c = n->children; c != NULL; c = c->next) {
+		if (!c->removed)
+			dnode_append(copy, dnode_copy(pool, c));
+	}
+	return copy;
+}
+
+/* group @label name { } at the top and "@label = name" in a filter:
+ * the group's settings copied into the filter, before the filter's own
+ * (which win over them). */
+static int expand_groups(struct t24_ctx *ctx, struct dnode *scope,
+			 struct dnode *const *groups, unsigned int count)
+{
+	pool_t pool = ctx->tree->pool;
+
+	for (struct dnode *n = scope->children; n != NULL; n = n->next) {
+		const char *want;
+		struct dnode *group = NULL, **head;
+
+		if (n->removed)
+			continue;
+		if (n->section) {
+			if (expand_groups(ctx, n, groups, count) < 0)
+				return -1;
+			continue;
+		}
+		if (n->key[0] != '@')
+			continue;
+		want = p_strdup_printf(pool, "%s %s", n->key,
+				       dnode_value(pool, n));
+		for (unsigned int i = 0; i < count; i++) {
+			if (strcmp(groups[i]->name, want) == 0)
+				group = groups[i];
+		}
+		if (group == NULL) {
+			dialect_error(ctx->tree, n, "%s: no group %s { } "
+				      "is defined%s", n->key, want,
+				      strcmp(n->key, "@mailbox_defaults") == 0 ||
+				      strcmp(n->key, "@metric_defaults") == 0 ?
+				      " (Dovecot 2.4's built-in groups have "
+				      "no 2.3 form)" : "");
+			return -1;
+		}
+		n->removed = true;
+		head = &scope->children;
+		for (struct dnode *c = group->children; c != NULL;
+		     c = c->next) {
+			struct dnode *copy;
+
+			if (c->removed)
+				continue;
+			copy = dnode_copy(pool, c);
+			copy->parent = scope;
+			copy->next = *head;
+			*head = copy;
+			head = &copy->next;
+		}
+	}
+	return 0;
+}
+
+static int collect_groups(struct t24_ctx *ctx)
+{
+	struct dnode *root = ctx->tree->root;
+	struct dnode **groups = NULL;
+	unsigned int count = 0;
+
+	for (struct dnode *c = root->children; c != NULL; c = c->next) {
+		if (c->removed || !c->section || strcmp(c->key, "group") != 0)
+			continue;
+		if (c->name == NULL || c->name[0] != '@' ||
+		    strchr(c->name, ' ') == NULL) {
+			dialect_error(ctx->tree, c, "group { } needs a @label "
+				      "and a name: group @label name { }");
+			return -1;
+		}
+		groups = p_realloc(ctx->tree->pool, groups,
+				   sizeof(*groups) * count,
+				   sizeof(*groups) * (count + 1));
+		groups[count++] = c;
+		c->removed = true;
+	}
+	return expand_groups(ctx, root, groups, count);
+}
+
+static const char *strip_prefix(const char *key, const char *prefix)
+{
+	const char *rest;
+
+	return str_begins(key, prefix, &rest) && *rest != '\0' ? rest : key;
+}
+
+/* Move the top-level SQL/LDAP settings into ctx->dbglobals. */
+static void collect_dbglobals(struct t24_ctx *ctx)
+{
+	struct dnode *root = ctx->tree->root;
+
+	ctx->dbglobals = dnode_new_section(ctx->tree->pool, root, "", NULL);
+	for (struct dnode *c = root->children; c != NULL; c = c->next) {
+		struct dnode *copy;
+
+		if (c->removed || !is_dbglobal(c))
+			continue;
+		if (c->section && strcmp(c->key, "oauth2") == 0) {
+			/* oauth2 { x } is oauth2_x */
+			for (struct dnode *o = c->children; o != NULL;
+			     o = o->next) {
+				copy = p_new(ctx->tree->pool, struct dnode, 1);
+				*copy = *o;
+				copy->next = NULL;
+				copy->key = p_strdup_printf(ctx->tree->pool,
+					"oauth2_%s", strip_prefix(o->key,
+								  "oauth2_"));
+				dnode_append(ctx->dbglobals, copy);
+			}
+			c->removed = true;
+			continue;
+		}
+		copy = p_new(ctx->tree->pool, struct dnode, 1);
+		*copy = *c;
+		copy->next = NULL;
+		dnode_append(ctx->dbglobals, copy);
+		c->removed = true;
+	}
+}
 
 static struct dnode *scope_plugin(struct t24_ctx *ctx, struct dnode *scope,
 				  const struct dnode *at)
@@ -876,7 +1080,9 @@ static int t24_authdb(struct t24_ctx *ctx, struct dnode *db)
 	const char *a_session = NULL, *a_setcred = NULL, *a_fail = NULL;
 	const char *a_max = NULL, *a_service = NULL, *a_path = NULL;
 	const char *a_scheme = NULL, *a_ufmt = NULL, *a_password = NULL;
-	const char *a_all = NULL, *a_args = NULL;
+	const char *a_all = NULL, *a_args = NULL, *a_dbfile = NULL;
+	const char *a_lua = NULL;
+	string_t *lua_args = str_new(64);
 	bool is_static;
 	int ret = -1;
 
@@ -889,6 +1095,18 @@ static int t24_authdb(struct t24_ctx *ctx, struct dnode *db)
 	if (drv != NULL)
 		drv->removed = true;
 	is_static = strcmp(driver, "static") == 0;
+	if ((strcmp(driver, "sql") == 0 || strcmp(driver, "ldap") == 0 ||
+	     strcmp(driver, "oauth2") == 0) && dnode_child(db, "args") == NULL) {
+		if (dialect_dbfile_translate(ctx->tree, ctx->dbglobals, db,
+					     driver, name, &a_dbfile) < 0)
+			goto out;
+		if (driver[0] == 's')
+			ctx->sql_used = true;
+		else if (driver[0] == 'l')
+			ctx->ldap_used = true;
+		else
+			ctx->oauth2_used = true;
+	}
 	for (struct dnode *c = db->children; c != NULL; c = c->next) {
 		const char *k = c->key, *v, *rest;
 
@@ -896,6 +1114,19 @@ static int t24_authdb(struct t24_ctx *ctx, struct dnode *db)
 			continue;
 		if (str_begins(k, prefix, &rest))
 			k = rest;
+		if (c->section && strcmp(k, "lua_settings") == 0 &&
+		    strcmp(driver, "lua") == 0) {
+			/* passdb lua { lua_settings { k = v } }: args k=v */
+			for (struct dnode *f = c->children; f != NULL;
+			     f = f->next) {
+				if (f->section)
+					continue;
+				str_printfa(lua_args, " %s=%s", f->key,
+					    dnode_value(pool, f));
+			}
+			c->removed = true;
+			continue;
+		}
 		if (c->section) {
 			if (strcmp(k, "fields") != 0) {
 				dialect_error(ctx->tree, c, "Unknown section "
@@ -955,6 +1186,9 @@ static int t24_authdb(struct t24_ctx *ctx, struct dnode *db)
 			a_all = v;
 		else if (strcmp(k, "args") == 0)
 			a_args = v;
+		else if (strcmp(k, "lua_file") == 0 &&
+			 strcmp(driver, "lua") == 0)
+			a_lua = v;
 		else if (strcmp(k, "mechanisms_filter") == 0) {
 			c->key = "mechanisms";
 			c->removed = false;
@@ -992,6 +1226,11 @@ static int t24_authdb(struct t24_ctx *ctx, struct dnode *db)
 		str_printfa(args, " %s", a_service);
 	if (a_path != NULL)
 		str_printfa(args, " %s", a_path);
+	if (a_dbfile != NULL)
+		str_printfa(args, " %s", a_dbfile);
+	if (a_lua != NULL)
+		str_printfa(args, " file=%s", a_lua);
+	str_append_str(args, lua_args);
 	if (a_args != NULL) {
 		dialect_warning(db, "%s %s { args }: not a Dovecot 2.4 "
 				"setting, read as in 2.3", db->key, name);
@@ -1028,6 +1267,7 @@ out:
 	str_free(&args);
 	str_free(&over);
 	str_free(&def);
+	str_free(&lua_args);
 	return ret;
 }
 
@@ -1065,12 +1305,6 @@ static const char *replace_words(pool_t pool, const char *value,
 	return ret;
 }
 
-static const char *strip_prefix(const char *key, const char *prefix)
-{
-	const char *rest;
-
-	return str_begins(key, prefix, &rest) && *rest != '\0' ? rest : key;
-}
 
 /* A setting inside service/listener/namespace/mailbox. */
 static int t24_inner_setting(struct t24_ctx *ctx, struct dnode *n,
@@ -1149,7 +1383,8 @@ static int t24_root_setting(struct t24_ctx *ctx, struct dnode *scope,
 			    struct dnode *n, struct location *loc)
 {
 	pool_t pool = ctx->tree->pool;
-	const char *k = n->key, *v;
+	const char *k = n->key;
+	int map;
 
 	if (strcmp(k, "dovecot_config_version") == 0) {
 		if (n != ctx->version_node) {
@@ -1196,30 +1431,9 @@ static int t24_root_setting(struct t24_ctx *ctx, struct dnode *scope,
 		loc_collect(ctx, loc, n);
 		return 0;
 	}
-	for (unsigned int i = 0; i < N_ELEMENTS(renames_root); i++) {
-		if (strcmp(k, renames_root[i].k24) != 0)
-			continue;
-		v = dnode_value(pool, n);
-		n->key = renames_root[i].k23;
-		switch (renames_root[i].map) {
-		case VM_COPY:
-			break;
-		case VM_FILE:
-			n->raw = NULL;
-			n->val = v;
-			n->is_file = *v != '\0';
-			return 0;
-		case VM_INVERT:
-			dnode_set_value(n, strcasecmp(v, "yes") == 0 ?
-					"no" : "yes");
-			return 0;
-		case VM_CIPHERS:
-			dnode_set_value(n, strcasecmp(v, "server") == 0 ?
-					"yes" : "no");
-			return 0;
-		}
-		break;
-	}
+	map = rename_root_apply(n, pool, true);
+	if (map >= 0 && map != VM_COPY)
+		return 0;
 	if (in_list(n->key, boollists, N_ELEMENTS(boollists)))
 		(void)t24_inner_setting(ctx, n, SCOPE_ROOT, "");
 	else if (convert_value(ctx, n, n->key) < 0)
@@ -1233,12 +1447,57 @@ static int t24_root_setting(struct t24_ctx *ctx, struct dnode *scope,
 			if (strcmp(n->key, renames_plugin[i].k24) == 0)
 				n->key = renames_plugin[i].k23;
 		}
+		if (strcmp(n->key, "imap_acl_allow_anyone") == 0) {
+			/* yes/no in 2.4, allow/forbid in 2.3 */
+			n->key = "acl_anyone";
+			dnode_set_value(n, strcasecmp(dnode_value(pool, n),
+				"yes") == 0 ? "allow" : "forbid");
+		}
+		if (strcmp(n->key, "crypt_global_public_key_file") == 0) {
+			/* a path in 2.4, the key itself (<file) in 2.3 */
+			n->key = "mail_crypt_global_public_key";
+			n->is_file = true;
+		}
 		set = dnode_new_setting(pool, n, n->key, dnode_value(pool, n),
 					n->is_file || (n->raw != NULL &&
 						       n->raw[0] == '<'));
 		set->expand = n->expand;
 		dnode_append(plugin, set);
 		n->removed = true;
+	}
+	return 0;
+}
+
+/* One fs NAME { } of mail_ext_attachment { }: appended to *set_r, the
+ * mail_attachment_fs setting (created after "after" the first time). */
+static int t24_fs_chain(struct t24_ctx *ctx, struct dnode *filter,
+			struct dnode *fs, struct dnode *after,
+			struct dnode **set_r)
+{
+	pool_t pool = ctx->tree->pool;
+	struct dnode *set = *set_r;
+
+	for (struct dnode *c = fs->children; c != NULL; c = c->next) {
+		if (!c->removed) {
+			dialect_error(ctx->tree, c, "%s { fs %s { %s } }: no "
+				      "Dovecot 2.3 form here", filter->key,
+				      fs->name == NULL ? "" : fs->name, c->key);
+			return -1;
+		}
+	}
+	if (fs->name == NULL) {
+		dialect_error(ctx->tree, fs, "fs { } is missing section name");
+		return -1;
+	}
+	if (set == NULL) {
+		set = dnode_new_setting(pool, fs, "mail_attachment_fs",
+					fs->name, false);
+		set->done = true;
+		dnode_insert_after(after, set);
+		*set_r = set;
+	} else {
+		dnode_set_value(set, p_strdup_printf(pool, "%s %s",
+			dnode_value(pool, set), fs->name));
 	}
 	return 0;
 }
@@ -1285,11 +1544,69 @@ static int t24_section(struct t24_ctx *ctx, struct dnode *scope,
 			/* ssl_server { cert_file } = ssl_server_cert_file */
 			struct dnode *c = n->children, *next, *after = n;
 			const char *prefix = p_strdup_printf(pool, "%s_", k);
+			const char *dict23 = dialect_dict_user_23(k);
+			struct dnode *fs_set = NULL;
 
 			for (; c != NULL; c = next) {
 				next = c->next;
-				if (!c->section && !str_begins(c->key, prefix,
-							       NULL))
+				if (c->section && strcmp(c->key, "fs") == 0 &&
+				    strcmp(k, "mail_ext_attachment") == 0) {
+					/* fs sis { } fs posix { } ->
+					   mail_attachment_fs = sis posix */
+					if (t24_fs_chain(ctx, n, c, after,
+							 &fs_set) < 0)
+						return -1;
+					continue;
+				}
+				if (c->section && strcmp(c->key, "dict") == 0 &&
+				    (dict23 != NULL ||
+				     strcmp(k, "dict_server") == 0)) {
+					/* mail_attribute { dict file { } } */
+					const char *uri = dialect_dict_24_to_uri(
+						ctx->tree, c), *error;
+
+					if (uri == NULL)
+						return -1;
+					uri = dialect_vars_24_to_23(pool, "",
+						uri, &error);
+					if (uri == NULL) {
+						dialect_error(ctx->tree, c,
+							"%s", error);
+						return -1;
+					}
+					if (dict23 != NULL &&
+					    dialect_root_type(dict23) < 0) {
+						/* quota_clone_dict ... */
+						dnode_append(scope_plugin(ctx,
+							scope, c),
+							dnode_new_setting(pool,
+							c, dict23, uri,
+							false));
+						continue;
+					} else if (dict23 != NULL) {
+						c = dnode_new_setting(pool, c,
+							dict23, uri, false);
+						c->done = true;
+					} else if (c->name == NULL) {
+						dialect_error(ctx->tree, c,
+							"dict { } is missing "
+							"section name");
+						return -1;
+					} else {
+						/* dict_server: 2.3 dict { } */
+						struct dnode *d =
+							dnode_new_section(pool,
+							c, "dict", NULL);
+
+						dnode_append(d,
+							dnode_new_setting(pool,
+							c, c->name, uri,
+							false));
+						d->done = true;
+						c = d;
+					}
+				} else if (!c->section &&
+					   !str_begins(c->key, prefix, NULL))
 					c->key = p_strdup_printf(pool, "%s%s",
 								 prefix,
 								 c->key);
@@ -1299,6 +1616,41 @@ static int t24_section(struct t24_ctx *ctx, struct dnode *scope,
 			n->children = NULL;
 			n->removed = true;
 			return 0;	/* the moved nodes come next */
+		}
+		if (strcmp(k, "quota") == 0) {
+			n->removed = true;
+			return dialect_quota_24_to_23(ctx->tree, n,
+				++ctx->quota_count, ctx->quota_storage,
+				ctx->quota_messages,
+				scope_plugin(ctx, scope, n));
+		}
+		if (strcmp(k, "sieve_script") == 0) {
+			n->removed = true;
+			return dialect_sieve_24_to_23(ctx->tree, n,
+				scope_plugin(ctx, scope, n));
+		}
+		if (strcmp(k, "crypt_global_private_key") == 0) {
+			n->removed = true;
+			return dialect_crypt_key_24_to_23(ctx->tree, n,
+				scope_plugin(ctx, scope, n));
+		}
+		if (strcmp(k, "fts") == 0) {
+			n->removed = true;
+			return dialect_fts_24_to_23(ctx->tree, n,
+				scope_plugin(ctx, scope, n));
+		}
+		if (strcmp(k, "language") == 0) {
+			n->removed = true;
+			return dialect_language_24_to_23(ctx->tree, n,
+				scope_plugin(ctx, scope, n));
+		}
+		if (strcmp(k, "service") == 0 && n->name != NULL &&
+		    in_list(n->name, services_gone_24,
+			    N_ELEMENTS(services_gone_24))) {
+			dialect_error(ctx->tree, n, "Unknown section: service "
+				      "%s { } (removed in Dovecot 2.4)",
+				      n->name);
+			return -1;
 		}
 		if (strcmp(k, "service") == 0)
 			return t24_block(ctx, n, SCOPE_SERVICE);
@@ -1320,11 +1672,10 @@ static int t24_section(struct t24_ctx *ctx, struct dnode *scope,
 		return t24_block(ctx, n, SCOPE_MAILBOX);
 	if (kind == SCOPE_OTHER)
 		return t24_block(ctx, n, SCOPE_OTHER);
-	if (strcmp(k, "group") == 0 || strcmp(k, "fs") == 0 ||
+	if (strcmp(k, "fs") == 0 ||
 	    strcmp(k, "mysql") == 0 || strcmp(k, "pgsql") == 0 ||
-	    strcmp(k, "dict") == 0 || strcmp(k, "sieve_script") == 0 ||
-	    strcmp(k, "quota") == 0 || strcmp(k, "language") == 0 ||
-	    strcmp(k, "fts") == 0 || strcmp(k, "acl") == 0) {
+	    strcmp(k, "dict") == 0 || strcmp(k, "quota") == 0 ||
+	    strcmp(k, "acl") == 0) {
 		dialect_error(ctx->tree, n, "Dovecot 2.4 section %s %s { } is "
 			      "not translated to the 2.3 model yet",
 			      k, n->name == NULL ? "" : n->name);
@@ -1394,6 +1745,7 @@ int dialect_translate_24(struct dtree *tree)
 	}
 	ctx.version_node = first;
 	ctx.version = dnode_value(tree->pool, first);
+	dialect_dbfile_reset();
 	if (version_cmp(ctx.version, "2.4.0") < 0 &&
 	    strcmp(ctx.version, "0.0.0") != 0) {
 		dialect_error(tree, first, "Invalid dovecot_config_version: "
@@ -1401,8 +1753,43 @@ int dialect_translate_24(struct dtree *tree)
 			      "2.4.2 2.4.3 2.4.4");
 		return -1;
 	}
+	if (collect_groups(&ctx) < 0)
+		return -1;
+	collect_dbglobals(&ctx);
+	/* the limits every quota NAME { } inherits */
+	for (struct dnode *c = tree->root->children; c != NULL; c = c->next) {
+		if (c->removed || c->section)
+			continue;
+		if (strcmp(c->key, "quota_storage_size") == 0) {
+			ctx.quota_storage = dnode_value(tree->pool, c);
+			ctx.quota_defaults[0] = c;
+			c->removed = true;
+		} else if (strcmp(c->key, "quota_message_count") == 0) {
+			ctx.quota_messages = dnode_value(tree->pool, c);
+			ctx.quota_defaults[1] = c;
+			c->removed = true;
+		}
+	}
 	if (t24_block(&ctx, tree->root, SCOPE_ROOT) < 0)
 		return -1;
+	for (unsigned int i = 0; i < N_ELEMENTS(ctx.quota_defaults); i++) {
+		if (ctx.quota_defaults[i] != NULL && ctx.quota_count == 0)
+			dialect_warning(ctx.quota_defaults[i], "%s: no quota "
+					"NAME { } uses it, ignored",
+					ctx.quota_defaults[i]->key);
+	}
+	for (struct dnode *c = ctx.dbglobals->children; c != NULL;
+	     c = c->next) {
+		const char *kind = str_begins(c->key, "ldap_", NULL) ? "ldap" :
+			str_begins(c->key, "oauth2_", NULL) ? "oauth2" : "sql";
+		bool used = kind[0] == 'l' ? ctx.ldap_used :
+			kind[0] == 'o' ? ctx.oauth2_used : ctx.sql_used;
+
+		if (!used) {
+			dialect_warning(c, "%s: no %s passdb or userdb uses "
+					"it, ignored", c->key, kind);
+		}
+	}
 	/* 2.4 defaults that differ from 2.3's */
 	for (unsigned int i = 0; i < N_ELEMENTS(defaults_24); i++) {
 		struct dnode *set;
@@ -1424,6 +1811,8 @@ struct x24_ctx {
 	pool_t pool;
 	struct dtree *tree;
 	unsigned int untranslated;
+	/* the top-level SQL and LDAP settings written so far, as text */
+	const char *sql_globals, *ldap_globals, *oauth2_globals;
 };
 
 static void x24_note(struct x24_ctx *ctx, const struct dnode *n,
@@ -1573,11 +1962,11 @@ static const char *const gone_plugin_24[] = {
 	"acl_shared_dict", "fts_autoindex_exclude", "fts_decoder",
 	"fts_enforced", "fts_languages", "fts_solr", "fts_tika",
 	"zlib_save_level", "last_login_dict", "lazy_expunge_exclude",
-	"mail_crypt_global_private_key", "mail_lua_script",
+	"mail_crypt_global_private_key",
 	"notify_status_dict", "quota_over_script", "quota_clone_dict",
 	"sieve", "sieve_default", "sieve_discard", "sieve_global",
 	"sieve_editheader_forbid_add", "sieve_editheader_forbid_delete",
-	"sieve_editheader_protected", "acl_anyone",
+	"sieve_editheader_protected",
 	"mail_crypt_global_public_key", "mail_crypt_private_key",
 	"apparmor_hat", "acl_ignore_namespace", "sieve_default_name",
 	"sieve_subaddress_sep", "sieve_vacation_dont_check_recipient",
@@ -1688,7 +2077,7 @@ static bool x24_args(struct x24_ctx *ctx, struct dnode *db, const char *driver,
 	struct dnode *copy;
 	char *c = p_strdup(pool, args), *save = NULL, *w;
 	const char *nargs;
-	struct dnode *fields = NULL;
+	struct dnode *fields = NULL, *lua = NULL;
 	struct dnode *news[16];
 	unsigned int n = 0;
 	bool is_pass = strcmp(db->key, "passdb") == 0;
@@ -1718,6 +2107,17 @@ static bool x24_args(struct x24_ctx *ctx, struct dnode *db, const char *driver,
 				k = "default_password_scheme";
 			else if (strcmp(w, "username_format") == 0)
 				k = "auth_username_format";
+		} else if (strcmp(driver, "lua") == 0 && eq != NULL) {
+			if (strcmp(w, "file") == 0)
+				k = "lua_file";
+			else {
+				if (lua == NULL)
+					lua = dnode_new_section(pool, db,
+						"lua_settings", NULL);
+				dnode_append(lua, dnode_new_setting(pool,
+					db, w, v, false));
+				continue;
+			}
 		} else if (strcmp(driver, "static") == 0 && eq != NULL) {
 			if (strcmp(w, "password") == 0 && is_pass)
 				k = "password";
@@ -1755,6 +2155,15 @@ static bool x24_args(struct x24_ctx *ctx, struct dnode *db, const char *driver,
 							   f->val, false));
 		dnode_append(copy, fc);
 	}
+	if (lua != NULL) {
+		struct dnode *lc = dnode_new_section(pool, db, "lua_settings",
+						     NULL);
+
+		for (struct dnode *f = lua->children; f != NULL; f = f->next)
+			dnode_append(lc, dnode_new_setting(pool, db, f->key,
+							   f->val, false));
+		dnode_append(copy, lc);
+	}
 	{
 		struct t24_ctx tctx;
 		struct dnode *a;
@@ -1772,8 +2181,12 @@ static bool x24_args(struct x24_ctx *ctx, struct dnode *db, const char *driver,
 		dnode_insert_after(after, news[i]);
 		after = news[i];
 	}
-	if (fields != NULL)
+	if (fields != NULL) {
 		dnode_insert_after(after, fields);
+		after = fields;
+	}
+	if (lua != NULL)
+		dnode_insert_after(after, lua);
 	return true;
 }
 
@@ -1799,8 +2212,76 @@ static void x24_fields(struct x24_ctx *ctx, struct dnode *db,
 	}
 }
 
-static void x24_authdb(struct x24_ctx *ctx, struct dnode *db,
-		       unsigned int *seen, const char ***names)
+/* The text of a list of settings and sections (to compare them). */
+static void nodes_text(const struct dnode *list, string_t *out)
+{
+	for (const struct dnode *c = list; c != NULL; c = c->next) {
+		if (c->section) {
+			str_printfa(out, "%s %s {\n", c->key,
+				    c->name == NULL ? "" : c->name);
+			nodes_text(c->children, out);
+			str_append(out, "}\n");
+		} else {
+			str_printfa(out, "%s=%s\n", c->key, c->val == NULL ?
+				    "" : c->val);
+		}
+	}
+}
+
+/* passdb/userdb sql/ldap { args = FILE }: the file's settings in 2.4
+ * form; the top-level ones once before the first such db (a later db
+ * whose file says otherwise gets its own inside its block). */
+static bool x24_dbfile(struct x24_ctx *ctx, struct dnode *scope,
+		       struct dnode *db, const char *driver, const char *path)
+{
+	pool_t pool = ctx->pool;
+	struct dnode *glob, *loc, *next;
+	const char **seen = driver[0] == 's' ? &ctx->sql_globals :
+		driver[0] == 'l' ? &ctx->ldap_globals : &ctx->oauth2_globals;
+	string_t *text;
+	bool local;
+
+	if (!dialect_dbfile_export(pool, db, driver, path, &glob, &loc))
+		return false;
+	text = str_new(256);
+	nodes_text(glob->children, text);
+	local = *seen != NULL && strcmp(*seen, str_c(text)) != 0;
+	if (*seen == NULL && glob->children != NULL) {
+		/* before db in its scope */
+		struct dnode **pp = &scope->children;
+
+		*seen = p_strdup(pool, str_c(text));
+		while (*pp != db)
+			pp = &(*pp)->next;
+		for (struct dnode *c = glob->children; c != NULL; c = next) {
+			next = c->next;
+			c->parent = scope;
+			c->done = true;
+			c->next = db;
+			*pp = c;
+			pp = &c->next;
+		}
+	} else if (local) {
+		for (struct dnode *c = glob->children; c != NULL; c = next) {
+			next = c->next;
+			c->next = NULL;
+			c->done = true;
+			dnode_append(db, c);
+		}
+	}
+	str_free(&text);
+	for (struct dnode *c = loc->children; c != NULL; c = next) {
+		next = c->next;
+		c->next = NULL;
+		c->done = true;
+		dnode_append(db, c);
+	}
+	return true;
+}
+
+static void x24_authdb(struct x24_ctx *ctx, struct dnode *scope,
+		       struct dnode *db, unsigned int *seen,
+		       const char ***names)
 {
 	pool_t pool = ctx->pool;
 	struct dnode *drv = dnode_child(db, "driver");
@@ -1842,7 +2323,12 @@ static void x24_authdb(struct x24_ctx *ctx, struct dnode *db,
 	if (args != NULL) {
 		const char *a = dnode_value(pool, args);
 
-		if (x24_args(ctx, db, driver, a, args))
+		if ((strcmp(driver, "sql") == 0 ||
+		     strcmp(driver, "ldap") == 0 ||
+		     strcmp(driver, "oauth2") == 0) &&
+		    x24_dbfile(ctx, scope, db, driver, a))
+			args->removed = true;
+		else if (x24_args(ctx, db, driver, a, args))
 			args->removed = true;
 		else {
 			x24_note(ctx, args, p_strdup_printf(pool,
@@ -1850,7 +2336,7 @@ static void x24_authdb(struct x24_ctx *ctx, struct dnode *db,
 		}
 	}
 	for (struct dnode *c = db->children; c != NULL; c = c->next) {
-		if (c->removed || c->section)
+		if (c->removed || c->section || c->done)
 			continue;
 		if ((strcmp(c->key, "default_fields") == 0 ||
 		     strcmp(c->key, "override_fields") == 0) &&
@@ -1878,6 +2364,29 @@ static void x24_authdb(struct x24_ctx *ctx, struct dnode *db,
 	}
 }
 
+/* 2.3 dict { NAME = URI } -> dict_server { dict NAME { } } */
+static bool x24_dict_server(struct x24_ctx *ctx, struct dnode *n)
+{
+	struct dnode *srv = dnode_new_section(ctx->pool, n, "dict_server",
+					      NULL);
+
+	for (struct dnode *c = n->children; c != NULL; c = c->next) {
+		struct dnode *d;
+
+		if (c->removed)
+			continue;
+		d = c->section ? NULL : dialect_dict_uri_to_24(ctx->pool, c,
+			c->key, dnode_value(ctx->pool, c));
+		if (d == NULL)
+			return false;
+		dnode_append(srv, d);
+	}
+	srv->done = true;
+	dnode_insert_after(n, srv);
+	n->removed = true;
+	return true;
+}
+
 static void x24_block(struct x24_ctx *ctx, struct dnode *scope,
 		      enum scope kind)
 {
@@ -1896,7 +2405,14 @@ static void x24_block(struct x24_ctx *ctx, struct dnode *scope,
 			    strcmp(k, "remote") == 0 ||
 			    strcmp(k, "local_name") == 0)
 				x24_block(ctx, n, SCOPE_FILTER);
-			else if (strcmp(k, "service") == 0)
+			else if (strcmp(k, "service") == 0 &&
+				 n->name != NULL &&
+				 in_list(n->name, services_gone_24,
+					 N_ELEMENTS(services_gone_24))) {
+				x24_note(ctx, n, p_strdup_printf(pool,
+					 "service %s { }", n->name));
+				x24_untranslated(ctx, scope, n);
+			} else if (strcmp(k, "service") == 0)
 				x24_block(ctx, n, SCOPE_SERVICE);
 			else if (strcmp(k, "namespace") == 0)
 				x24_block(ctx, n, SCOPE_NAMESPACE);
@@ -1906,14 +2422,30 @@ static void x24_block(struct x24_ctx *ctx, struct dnode *scope,
 				x24_block(ctx, n, SCOPE_LISTENER);
 			else if (strcmp(k, "passdb") == 0 ||
 				 strcmp(k, "userdb") == 0)
-				x24_authdb(ctx, n, &seen_db, &db_names);
+				x24_authdb(ctx, scope, n, &seen_db,
+					   &db_names);
 			else if (strcmp(k, "plugin") == 0) {
 				/* its settings go to this scope's top */
-				struct dnode *c = n->children, *next;
+				struct dnode *c, *next;
 				struct dnode *after = n;
+				struct dnode *shaped = dnode_new_section(pool,
+					n, "", NULL);
 
-				for (; c != NULL; c = next) {
+				/* quota and sieve: sections in 2.4 */
+				(void)dialect_quota_23_to_24(pool, n, shaped);
+				(void)dialect_sieve_23_to_24(pool, n, shaped);
+				(void)dialect_misc_23_to_24(pool, n, shaped);
+				for (c = shaped->children; c != NULL;
+				     c = next) {
 					next = c->next;
+					c->done = true;
+					dnode_insert_after(after, c);
+					after = c;
+				}
+				for (c = n->children; c != NULL; c = next) {
+					next = c->next;
+					if (c->removed)
+						continue;
 					if (x24_plugin_setting(ctx, scope, c)) {
 						dnode_insert_after(after, c);
 						after = c;
@@ -1921,6 +2453,9 @@ static void x24_block(struct x24_ctx *ctx, struct dnode *scope,
 				}
 				n->children = NULL;
 				n->removed = true;
+			} else if (strcmp(k, "dict") == 0 &&
+				   x24_dict_server(ctx, n)) {
+				continue;
 			} else if (strcmp(k, "dict") == 0) {
 				x24_note(ctx, n, "dict { }");
 				x24_untranslated(ctx, scope, n);
@@ -1930,36 +2465,43 @@ static void x24_block(struct x24_ctx *ctx, struct dnode *scope,
 			continue;
 		}
 		if (kind == SCOPE_ROOT || kind == SCOPE_FILTER) {
-			const char *v;
-
 			if (strcmp(n->key, "mail_location") == 0) {
 				x24_location(ctx, n, dnode_value(pool, n));
 				continue;
 			}
-			for (unsigned int i = 0; i < N_ELEMENTS(renames_root);
-			     i++) {
-				if (strcmp(n->key, renames_root[i].k23) != 0)
+			(void)rename_root_apply(n, pool, false);
+			if (strcmp(n->key, "mail_attachment_fs") == 0) {
+				/* sis posix -> fs sis { } fs posix { } */
+				const char *v = dnode_value(pool, n);
+				char *copy = p_strdup(pool, v), *w, *sv = NULL;
+				struct dnode *f = dnode_new_section(pool, n,
+					"mail_ext_attachment", NULL);
+
+				if (*v != '\0' && strspn(v,
+				    "abcdefghijklmnopqrstuvwxyz- ") ==
+				    strlen(v)) {
+					for (w = strtok_r(copy, " ", &sv);
+					     w != NULL;
+					     w = strtok_r(NULL, " ", &sv))
+						dnode_append(f,
+							dnode_new_section(pool,
+							n, "fs", w));
+					f->done = true;
+					dnode_insert_after(n, f);
+					n->removed = true;
 					continue;
-				v = dnode_value(pool, n);
-				n->key = renames_root[i].k24;
-				switch (renames_root[i].map) {
-				case VM_COPY:
-					break;
-				case VM_FILE:
-					n->raw = NULL;
-					n->val = v;
-					n->is_file = false;
-					break;
-				case VM_INVERT:
-					dnode_set_value(n, strcasecmp(v, "yes")
-						== 0 ? "no" : "yes");
-					break;
-				case VM_CIPHERS:
-					dnode_set_value(n, strcasecmp(v, "yes")
-						== 0 ? "server" : "client");
-					break;
 				}
-				break;
+			}
+			{
+				struct dnode *f =
+					dialect_dict_user_24(pool, n, false);
+
+				if (f != NULL) {
+					f->done = true;
+					dnode_insert_after(n, f);
+					n->removed = true;
+					continue;
+				}
 			}
 			if (is_gone_in_24(n->key)) {
 				x24_note(ctx, n, n->key);

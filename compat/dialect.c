@@ -404,16 +404,22 @@ static int read_line(struct reader *r, const char *path, unsigned int linenum,
 				       (size_t)(line - name));
 		while (IS_WHITE(*line))
 			line++;
+		if (strcmp(key, "group") == 0 && node->name[0] == '@' &&
+		    tree->dialect == CONFIG_DIALECT_24 && *line != '{' &&
+		    *line != '\0') {
+			/* group @label name { }: name = "@label name" */
+			name = line;
+			while (!IS_WHITE(*line) && *line != '\0')
+				line++;
+			node->name = p_strdup_printf(tree->pool, "%s %.*s",
+						     node->name,
+						     (int)(line - name), name);
+			while (IS_WHITE(*line))
+				line++;
+		}
 	}
 	if (*line != '{') {
-		if (strcmp(key, "group") == 0 && tree->dialect ==
-		    CONFIG_DIALECT_24) {
-			dialect_error(tree, &at, "group @label sections of "
-				      "Dovecot 2.4 are not supported: write "
-				      "the settings where they apply");
-		} else {
-			dialect_error(tree, &at, "Expecting '{'");
-		}
+		dialect_error(tree, &at, "Expecting '{'");
 		return -1;
 	}
 	/* 1.x ignored anything after '{' */

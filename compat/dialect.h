@@ -43,6 +43,14 @@ int dialect_translate(pool_t pool, const char *path,
 int dialect_export_24(pool_t pool, const char *text23, string_t *out,
 		      const char **error_r);
 
+/* The Dovecot 2.3 args files (dovecot-sql.conf.ext style) that the SQL
+ * and LDAP settings of the last translated 2.4 file stand for: entry i
+ * (from 0), its path (what `args` says) and text; false past the end.
+ * Nothing is written to disk: doveconf -n prints them as comments. */
+bool dialect_dbfile_get(unsigned int i, const char **path_r,
+			const char **text_r);
+void dialect_dbfile_reset(void);
+
 /* For the unit tests: translate a text (named name) of the given dialect
  * without reading files (no !include). */
 int dialect_translate_string(pool_t pool, const char *name, const char *text,

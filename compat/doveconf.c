@@ -713,6 +713,47 @@ static int dump_as_24(struct config *config, struct doveconf_opts *opts)
 	return ret;
 }
 
+/* doveconf -n of a Dovecot 2.4 file with SQL/LDAP passdbs or userdbs:
+ * the 2.3 args files their `args` name, as comments (not written to
+ * disk; compat/README.md). Passwords hidden as in the settings. */
+static void dump_dbfiles(const struct doveconf_opts *opts)
+{
+	const char *path, *text;
+
+	for (unsigned int i = 0; dialect_dbfile_get(i, &path, &text); i++) {
+		char *copy = i_strdup(text), *line, *save = NULL;
+
+		printf("# Dovecot 2.3 args file %s (not written by Roost; "
+		       "create it to run Dovecot 2.3):\n", path);
+		for (line = strtok_r(copy, "\n", &save); line != NULL;
+		     line = strtok_r(NULL, "\n", &save)) {
+			char *pw;
+
+			if (opts->hide_passwords &&
+			    (strncmp(line, "dnpass =", 8) == 0 ||
+			     strncmp(line, "client_secret =", 15) == 0)) {
+				printf("#   %.*s= %s\n",
+				       (int)(strchr(line, '=') - line), line,
+				       HIDDEN_TEXT);
+				continue;
+			}
+			pw = opts->hide_passwords &&
+				strncmp(line, "connect =", 9) == 0 ?
+				strstr(line, "password=") : NULL;
+			if (pw != NULL) {
+				char *end = strchr(pw, ' ');
+
+				printf("#   %.*spassword=<hidden>%s\n",
+				       (int)(pw - line), line,
+				       end == NULL ? "" : end);
+				continue;
+			}
+			printf("#   %s\n", line);
+		}
+		free(copy);
+	}
+}
+
 /* doveconf --dialect: which dovecot.conf dialect the file is, and why. */
 static int print_dialect(const char *path)
 {
@@ -866,8 +907,10 @@ int doveconf_main(int argc, char *argv[])
 		fflush(stdout);
 		if (opts.as_24)
 			ret2 = dump_as_24(config, &opts);
-		else
+		else {
 			ret2 = dump_human(config, &opts, NULL);
+			dump_dbfiles(&opts);
+		}
 	}
 	if (ret < 0)
 		i_fatal("%s", error);

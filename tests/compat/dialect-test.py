@@ -10,9 +10,18 @@ usage: dialect-test.py [-v] [DOVECONF]   (default build/bin/doveconf)
    without it, Roost's reading of the .23.conf is the reference). Every
    "# expect-warning: TEXT" line of a file must appear on stderr.
    The file also goes through `--as 2.4` and back: same -nP output.
+   The Dovecot 2.3 args files that Roost prints as comments for SQL and
+   LDAP passdbs/userdbs ("# Dovecot 2.3 args file PATH ...") must be
+   exactly the files of NN-name.args/ (named by PATH's last part), no
+   more, no fewer.
 2. dialects/bad/*.conf: "# expect-error: TEXT" - doveconf -n must fail
    with exactly that text (it names the original file and line).
-3. Every 2.3 corpus file of tests/compat/configs/ that doveconf -n
+3. dialects/23/*.conf: 2.3 files with SQL/LDAP args files lying next to
+   them, or quota/sieve plugin settings:
+   through `--as 2.4` and back, the same -nP output, and the 2.4
+   text has no `args =` left but the paths named by
+   "# expect-untranslated: PATH" lines.
+4. Every 2.3 corpus file of tests/compat/configs/ that doveconf -n
    accepts, converted to 2.4 by `doveconf -nP --as 2.4` and read back,
    gives the same `doveconf -nP`. The 2.4 text is checked against
    ../shared/reference/renames-2.3-2.4.tsv when that file exists
@@ -38,7 +47,8 @@ RENAMES = os.environ.get("ROOST_RENAMES_24", os.path.join(
 ENV = {"PATH": "/usr/bin:/bin:/usr/sbin:/sbin", "LANG": "C"}
 
 failures = []
-counts = {"1x": 0, "24": 0, "bad": 0, "roundtrip": 0, "warnings": 0}
+counts = {"1x": 0, "24": 0, "bad": 0, "roundtrip": 0, "warnings": 0,
+          "argsfiles": 0, "23": 0}
 
 
 def run(exe, args, cwd):
@@ -62,6 +72,32 @@ def diff(a, b):
                                           "expected", "got", lineterm=""))
 
 
+def args_files(name, conf, cwd):
+    """The generated 2.3 args files against NN-name.args/."""
+    p = subprocess.run([OURS, "-nP", "-c", conf], cwd=cwd,
+                       capture_output=True, text=True, env=ENV)
+    got, cur = {}, None
+    for line in p.stdout.splitlines():
+        m = re.match(r"# Dovecot 2\.3 args file (\S+) ", line)
+        if m:
+            cur = os.path.basename(m.group(1))
+            got[cur] = ""
+        elif cur is not None and line.startswith("#   "):
+            got[cur] += line[4:] + "\n"
+        else:
+            cur = None
+    want = {}
+    d = os.path.join(cwd, conf[:-5] + ".args")
+    if os.path.isdir(d):
+        for fn in os.listdir(d):
+            with open(os.path.join(d, fn)) as f:
+                want[fn] = f.read()
+    counts["argsfiles"] += len(want)
+    if got != want:
+        fail(name, "generated args files differ from %s.args/" % conf[:-5],
+             "want: %r\ngot:  %r" % (want, got))
+
+
 def roundtrip(name, conf, cwd, expected):
     """-nP --as 2.4, then -nP of that: expected again."""
     rc, text24, err = run(OURS, ["-nP", "--as", "2.4", "-c", conf], cwd)
@@ -71,7 +107,9 @@ def roundtrip(name, conf, cwd, expected):
     path24 = os.path.join(cwd, os.path.basename(conf) + ".as24")
     with open(path24, "w") as f:
         f.write(text24 + "\n")
-    rc, back, err = run(OURS, ["-nP", "-c", path24], cwd)
+    # relative, as the original: an args file found next to it is
+    # named the way the original names it
+    rc, back, err = run(OURS, ["-nP", "-c", os.path.basename(path24)], cwd)
     if rc != 0 or back != expected:
         fail(name, "2.4 form does not read back the same", diff(expected, back)
              + "\n" + err + "\n" + text24)
@@ -167,6 +205,7 @@ def corpus(kind, cwd, gone):
                     counts["warnings"] += 1
                     if m.group(1).strip() not in err:
                         fail(name, "missing warning: " + m.group(1), err)
+        args_files(name, fn, cwd)
         text24 = roundtrip(name, fn, cwd, ours)
         if text24 is not None and gone is not None:
             check_24_text(name, text24, gone)
@@ -184,6 +223,29 @@ def bad(cwd):
         want = "doveconf: Fatal: " + m.group(1).strip()
         if rc == 0 or err.strip().split("\n")[-1] != want:
             fail(name, "wrong error", "want: %s\ngot:  %s" % (want, err))
+
+
+def corpus23(cwd, gone):
+    for fn in sorted(os.listdir(cwd)):
+        if not fn.endswith(".conf"):
+            continue
+        name = "23/" + fn
+        counts["23"] += 1
+        rc, ours, err = run(OURS, ["-nP", "-c", fn], cwd)
+        if rc != 0:
+            fail(name, "doveconf -nP failed", err)
+            continue
+        text24 = roundtrip(name, fn, cwd, ours)
+        if text24 is None:
+            continue
+        if gone is not None:
+            check_24_text(name, text24, gone)
+        with open(os.path.join(cwd, fn)) as f:
+            kept = re.findall(r"# expect-untranslated: (\S+)", f.read())
+        left = re.findall(r"^  args = (\S+)", text24, re.M)
+        if sorted(left) != sorted(kept):
+            fail(name, "args left in the 2.4 form: %r (want %r)"
+                 % (left, kept), text24)
 
 
 def configs_roundtrip(work, gone):
@@ -213,13 +275,17 @@ def main():
         corpus("1x", os.path.join(work, "dialects", "1x"), gone)
         corpus("24", os.path.join(work, "dialects", "24"), gone)
         bad(os.path.join(work, "dialects", "bad"))
+        corpus23(os.path.join(work, "dialects", "23"), gone)
         configs_roundtrip(work, gone)
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    print("dialect-test: %d 1.x files, %d 2.4 files, %d error cases, "
-          "%d round trips through 2.4, %d expected warnings; %d failures"
-          % (counts["1x"], counts["24"], counts["bad"], counts["roundtrip"],
-             counts["warnings"], len(failures)))
+    print("dialect-test: %d 1.x files, %d 2.4 files, %d 2.3 files (args "
+          "files, plugin shapes), %d error cases, "
+          "%d round trips through 2.4, %d expected warnings, %d generated "
+          "args files; %d failures"
+          % (counts["1x"], counts["24"], counts["23"], counts["bad"],
+             counts["roundtrip"],
+             counts["warnings"], counts["argsfiles"], len(failures)))
     return 1 if failures else 0
 
 

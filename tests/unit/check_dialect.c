@@ -4,6 +4,8 @@
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "lib.h"
 #include "config-parser.h"
@@ -314,6 +316,131 @@ START_TEST(test_export_24)
 }
 END_TEST
 
+/* 2.4 SQL settings -> a generated 2.3 args file; a 2.3 LDAP args file
+ * on disk -> 2.4 settings (compat/dialect-dbfile.c). */
+START_TEST(test_dbfile)
+{
+	pool_t pool = pool_create("test", 4096);
+	string_t *out = str_new(1024);
+	const char *text23, *error, *path, *text;
+	char tmp[] = "/tmp/roost-check-dialect.XXXXXX";
+	FILE *f;
+	int fd;
+
+	ck_assert_int_eq(dialect_translate_string(pool, "t.conf",
+		"dovecot_config_version = 2.4.0\n"
+		"sql_driver = pgsql\n"
+		"pgsql db {\n"
+		"  parameters {\n"
+		"    dbname = mail\n"
+		"  }\n"
+		"}\n"
+		"passdb sql {\n"
+		"  query = SELECT password FROM u WHERE n = '%{user | lower}'\n"
+		"}\n", CONFIG_DIALECT_24, &text23, &error), 0);
+	ck_assert_ptr_nonnull(strstr(text23, "args = /var/run/dovecot/"
+				     "roost-sql-passdb-sql.conf.ext"));
+	ck_assert(dialect_dbfile_get(0, &path, &text));
+	ck_assert_str_eq(path, "/var/run/dovecot/roost-sql-passdb-sql.conf.ext");
+	ck_assert_str_eq(text, "driver = pgsql\n"
+			 "connect = host=db dbname=mail\n"
+			 "password_query = SELECT password FROM u WHERE "
+			 "n = '%Lu'\n");
+	ck_assert(!dialect_dbfile_get(1, &path, &text));
+	/* no sql_driver: an error at the passdb's line */
+	ck_assert_int_lt(dialect_translate_string(pool, "t.conf",
+		"dovecot_config_version = 2.4.0\n"
+		"passdb sql {\n"
+		"  query = SELECT 1\n"
+		"}\n", CONFIG_DIALECT_24, &text23, &error), 0);
+	ck_assert_str_eq(error, "Error in configuration file t.conf line 2: "
+			 "passdb sql { }: sql_driver is not set");
+
+	fd = mkstemp(tmp);
+	ck_assert_int_ge(fd, 0);
+	f = fdopen(fd, "w");
+	fputs("uris = ldap://l\nbase = dc=x\npass_filter = (uid=%u)\n"
+	      "pass_attrs = uid=user,=home=/h/%{ldap:uid}\n", f);
+	fclose(f);
+	ck_assert_int_eq(dialect_export_24(pool, p_strdup_printf(pool, 
+		"passdb {\n  args = %s\n  driver = ldap\n}\n", tmp),
+		out, &error), 0);
+	ck_assert_str_eq(str_c(out),
+		"dovecot_config_version = 2.4.0\n"
+		"dovecot_storage_version = 2.4.0\n"
+		"submission_max_mail_size = 0\n"
+		"ldap_uris = ldap://l\n"
+		"ldap_base = dc=x\n"
+		"passdb ldap {\n"
+		"  filter = (uid=%{user})\n"
+		"  fields {\n"
+		"    user = %{ldap:uid}\n"
+		"    home = /h/%{ldap:uid}\n"
+		"  }\n"
+		"}\n");
+	/* a key with no 2.4 form here: args kept */
+	f = fopen(tmp, "a");
+	fputs("tls_require_cert = allow\n", f);
+	fclose(f);
+	str_truncate(out, 0);
+	ck_assert_int_eq(dialect_export_24(pool, p_strdup_printf(pool, 
+		"passdb {\n  args = %s\n  driver = ldap\n}\n", tmp),
+		out, &error), 0);
+	ck_assert_ptr_nonnull(strstr(str_c(out), "  args = "));
+	unlink(tmp);
+	str_free(&out);
+	pool_destroy(&pool);
+}
+END_TEST
+
+/* quota and sieve plugin settings <-> 2.4 sections (dialect-shapes.c) */
+START_TEST(test_shapes)
+{
+	pool_t pool = pool_create("test", 4096);
+	string_t *out = str_new(1024);
+	struct config *config;
+	const char *error;
+
+	config = translate(pool,
+		"dovecot_config_version = 2.4.0\n"
+		"quota \"User quota\" {\n"
+		"  storage_size = 1 G\n"
+		"}\n"
+		"sieve_script x {\n"
+		"  type = before\n"
+		"  path = /s/%{user | username}.sieve\n"
+		"}\n", CONFIG_DIALECT_24, &error);
+	ck_assert_msg(config != NULL, "%s", error);
+	ck_assert_str_eq(plugin_get(config, "quota"), "count:User quota");
+	ck_assert_str_eq(plugin_get(config, "quota_rule"), "*:storage=1G");
+	ck_assert_str_eq(plugin_get(config, "quota_vsizes"), "yes");
+	ck_assert_str_eq(plugin_get(config, "sieve_before"), "/s/%n.sieve");
+	config_free(&config);
+
+	ck_assert_int_eq(dialect_export_24(pool,
+		"plugin {\n"
+		"  quota = maildir:Q\n"
+		"  quota_rule = *:messages=5\n"
+		"  sieve = file:~/s;active=~/.s\n"
+		"}\n", out, &error), 0);
+	ck_assert_str_eq(str_c(out),
+		"dovecot_config_version = 2.4.0\n"
+		"dovecot_storage_version = 2.4.0\n"
+		"submission_max_mail_size = 0\n"
+		"quota Q {\n"
+		"  driver = maildir\n"
+		"  message_count = 5\n"
+		"}\n"
+		"sieve_script personal {\n"
+		"  driver = file\n"
+		"  path = ~/s\n"
+		"  active_path = ~/.s\n"
+		"}\n");
+	str_free(&out);
+	pool_destroy(&pool);
+}
+END_TEST
+
 Suite *make_dialect_suite(void)
 {
 	Suite *s = suite_create("dialect");
@@ -327,6 +454,8 @@ Suite *make_dialect_suite(void)
 	tcase_add_test(tc, test_errors_name_line);
 	tcase_add_test(tc, test_1x);
 	tcase_add_test(tc, test_export_24);
+	tcase_add_test(tc, test_dbfile);
+	tcase_add_test(tc, test_shapes);
 	suite_add_tcase(s, tc);
 	return s;
 }
