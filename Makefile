@@ -134,24 +134,24 @@ unit: $(B)/bin/unit-tests
 		$(B)/bin/unit-tests
 
 compat-test: all
-	./tests/compat/check-known.sh $(CURDIR)/$(B)/bin/doveconf
-	./tests/compat/yaml-roundtrip.sh $(CURDIR)/$(B)/bin/doveconf
-	$(PYTHON) tests/compat/dialect-test.py $(CURDIR)/$(B)/bin/doveconf
-	./tests/compat/pw-diff.sh $(CURDIR)/$(B)/bin/doveadm
-	ROOST=$(CURDIR)/$(B)/bin/roost $(PYTHON) tests/compat/auth-diff.py
-	ROOST=$(CURDIR)/$(B)/bin/roost $(PYTHON) tests/compat/auth-cache-diff.py
-	ROOST=$(CURDIR)/$(B)/bin/roost $(PYTHON) tests/compat/auth-log-diff.py
-	ROOST=$(CURDIR)/$(B)/bin/roost $(PYTHON) tests/compat/auth-policy-diff.py
-	PROBE=$(CURDIR)/$(B)/bin/mime-probe $(PYTHON) tests/compat/mime-diff.py
-	PROBE=$(CURDIR)/$(B)/bin/sort-probe $(PYTHON) \
+	./tests/timed ./tests/compat/check-known.sh $(CURDIR)/$(B)/bin/doveconf
+	./tests/timed ./tests/compat/yaml-roundtrip.sh $(CURDIR)/$(B)/bin/doveconf
+	./tests/timed $(PYTHON) tests/compat/dialect-test.py $(CURDIR)/$(B)/bin/doveconf
+	./tests/timed ./tests/compat/pw-diff.sh $(CURDIR)/$(B)/bin/doveadm
+	ROOST=$(CURDIR)/$(B)/bin/roost ./tests/timed $(PYTHON) tests/compat/auth-diff.py
+	ROOST=$(CURDIR)/$(B)/bin/roost ./tests/timed $(PYTHON) tests/compat/auth-cache-diff.py
+	ROOST=$(CURDIR)/$(B)/bin/roost ./tests/timed $(PYTHON) tests/compat/auth-log-diff.py
+	ROOST=$(CURDIR)/$(B)/bin/roost ./tests/timed $(PYTHON) tests/compat/auth-policy-diff.py
+	PROBE=$(CURDIR)/$(B)/bin/mime-probe ./tests/timed $(PYTHON) tests/compat/mime-diff.py
+	PROBE=$(CURDIR)/$(B)/bin/sort-probe ./tests/timed $(PYTHON) \
 		tests/compat/sort-thread-diff.py
-	PROBE=$(CURDIR)/$(B)/bin/casemap-probe $(PYTHON) \
+	PROBE=$(CURDIR)/$(B)/bin/casemap-probe ./tests/timed $(PYTHON) \
 		tests/compat/casemap-diff.py
-	ROOST=$(CURDIR)/$(B)/bin/roost $(PYTHON) tests/compat/maildir-roundtrip.py
-	ROOST=$(CURDIR)/$(B)/bin/roost $(PYTHON) tests/compat/pop3-diff.py
-	ROOST=$(CURDIR)/$(B)/bin/roost $(PYTHON) tests/compat/imap-diff.py
-	ROOST=$(CURDIR)/$(B)/bin/roost $(PYTHON) tests/compat/smtp-diff.py
-	ROOST=$(CURDIR)/$(B)/bin/roost $(PYTHON) tests/compat/submission-diff.py
+	ROOST=$(CURDIR)/$(B)/bin/roost ./tests/timed $(PYTHON) tests/compat/maildir-roundtrip.py
+	ROOST=$(CURDIR)/$(B)/bin/roost ./tests/timed $(PYTHON) tests/compat/pop3-diff.py
+	ROOST=$(CURDIR)/$(B)/bin/roost ./tests/timed $(PYTHON) tests/compat/imap-diff.py
+	ROOST=$(CURDIR)/$(B)/bin/roost ./tests/timed $(PYTHON) tests/compat/smtp-diff.py
+	ROOST=$(CURDIR)/$(B)/bin/roost ./tests/timed $(PYTHON) tests/compat/submission-diff.py
 
 # MIME differential test (tests/compat/mime-diff.py): mime-probe prints
 # FETCH results of Roost's MIME code for one message file.
@@ -182,52 +182,52 @@ $(B)/bin/mailstore-probe: tests/integration/mailstore-probe.c $(OBJS) $(B)/.vari
 
 .PHONY: integration
 integration: all $(B)/bin/auth-db-probe $(B)/bin/mailstore-probe
-	./tests/integration/auth-pam.sh $(CURDIR)/$(B)/bin/auth-db-probe
-	ROOST=$(CURDIR)/$(B)/bin/roost $(PYTHON) \
+	./tests/timed ./tests/integration/auth-pam.sh $(CURDIR)/$(B)/bin/auth-db-probe
+	ROOST=$(CURDIR)/$(B)/bin/roost ./tests/timed $(PYTHON) \
 		tests/integration/test_auth_service.py
-	ROOST=$(CURDIR)/$(B)/bin/roost $(PYTHON) tests/integration/test_doveadm_auth.py
-	ROOST=$(CURDIR)/$(B)/bin/roost $(PYTHON) tests/integration/test_doveadm_mail.py
-	ROOST=$(CURDIR)/$(B)/bin/roost ./tests/integration/postfix-sasl.sh
-	PROBE=$(CURDIR)/$(B)/bin/mailstore-probe $(PYTHON) \
+	ROOST=$(CURDIR)/$(B)/bin/roost ./tests/timed $(PYTHON) tests/integration/test_doveadm_auth.py
+	ROOST=$(CURDIR)/$(B)/bin/roost ./tests/timed $(PYTHON) tests/integration/test_doveadm_mail.py
+	ROOST=$(CURDIR)/$(B)/bin/roost ./tests/timed ./tests/integration/postfix-sasl.sh
+	PROBE=$(CURDIR)/$(B)/bin/mailstore-probe ./tests/timed $(PYTHON) \
 		tests/integration/mailstore-crash.py
-	ROOST=$(CURDIR)/$(B)/bin/roost $(PYTHON) tests/integration/test_pop3_server.py
-	ROOST=$(CURDIR)/$(B)/bin/roost $(PYTHON) tests/integration/test_pop3_clients.py
-	ROOST=$(CURDIR)/$(B)/bin/roost $(PYTHON) tests/integration/test_service_limits.py
-	ROOST=$(CURDIR)/$(B)/bin/roost $(PYTHON) tests/integration/test_logging.py
-	ROOST=$(CURDIR)/$(B)/bin/roost $(PYTHON) tests/integration/test_imap_server.py
-	ROOST=$(CURDIR)/$(B)/bin/roost $(PYTHON) tests/integration/imap-clients.py
-	ROOST=$(CURDIR)/$(B)/bin/roost $(PYTHON) tests/integration/test_imap_search.py
-	ROOST=$(CURDIR)/$(B)/bin/roost $(PYTHON) tests/integration/test_imap_ext.py
-	ROOST=$(CURDIR)/$(B)/bin/roost $(PYTHON) tests/integration/test_imap_utf8.py
-	ROOST=$(CURDIR)/$(B)/bin/roost $(PYTHON) tests/integration/test_imap_fetch.py
-	ROOST=$(CURDIR)/$(B)/bin/roost $(PYTHON) tests/integration/test_imap_mailbox.py
-	ROOST=$(CURDIR)/$(B)/bin/roost $(PYTHON) tests/integration/test_imap_append.py
-	ROOST=$(CURDIR)/$(B)/bin/roost $(PYTHON) \
+	ROOST=$(CURDIR)/$(B)/bin/roost ./tests/timed $(PYTHON) tests/integration/test_pop3_server.py
+	ROOST=$(CURDIR)/$(B)/bin/roost ./tests/timed $(PYTHON) tests/integration/test_pop3_clients.py
+	ROOST=$(CURDIR)/$(B)/bin/roost ./tests/timed $(PYTHON) tests/integration/test_service_limits.py
+	ROOST=$(CURDIR)/$(B)/bin/roost ./tests/timed $(PYTHON) tests/integration/test_logging.py
+	ROOST=$(CURDIR)/$(B)/bin/roost ./tests/timed $(PYTHON) tests/integration/test_imap_server.py
+	ROOST=$(CURDIR)/$(B)/bin/roost ./tests/timed $(PYTHON) tests/integration/imap-clients.py
+	ROOST=$(CURDIR)/$(B)/bin/roost ./tests/timed $(PYTHON) tests/integration/test_imap_search.py
+	ROOST=$(CURDIR)/$(B)/bin/roost ./tests/timed $(PYTHON) tests/integration/test_imap_ext.py
+	ROOST=$(CURDIR)/$(B)/bin/roost ./tests/timed $(PYTHON) tests/integration/test_imap_utf8.py
+	ROOST=$(CURDIR)/$(B)/bin/roost ./tests/timed $(PYTHON) tests/integration/test_imap_fetch.py
+	ROOST=$(CURDIR)/$(B)/bin/roost ./tests/timed $(PYTHON) tests/integration/test_imap_mailbox.py
+	ROOST=$(CURDIR)/$(B)/bin/roost ./tests/timed $(PYTHON) tests/integration/test_imap_append.py
+	ROOST=$(CURDIR)/$(B)/bin/roost ./tests/timed $(PYTHON) \
 		tests/integration/test_socket_activation.py
-	ROOST=$(CURDIR)/$(B)/bin/roost $(PYTHON) tests/integration/test_zeroconf.py
-	ROOST=$(CURDIR)/$(B)/bin/roost $(PYTHON) \
+	ROOST=$(CURDIR)/$(B)/bin/roost ./tests/timed $(PYTHON) tests/integration/test_zeroconf.py
+	ROOST=$(CURDIR)/$(B)/bin/roost ./tests/timed $(PYTHON) \
 		tests/integration/test_imap_login.py
-	ROOST=$(CURDIR)/$(B)/bin/roost $(PYTHON) tests/integration/test_haproxy.py
-	ROOST=$(CURDIR)/$(B)/bin/roost $(PYTHON) tests/integration/test_imap_workarounds.py
-	ROOST=$(CURDIR)/$(B)/bin/roost $(PYTHON) tests/integration/test_submission.py
-	ROOST=$(CURDIR)/$(B)/bin/roost $(PYTHON) tests/integration/test_lmtp.py
-	ROOST=$(CURDIR)/$(B)/bin/roost $(PYTHON) tests/integration/test_imap_condstore.py
-	ROOST=$(CURDIR)/$(B)/bin/roost $(PYTHON) tests/integration/test_imap_urlauth.py
-	ROOST=$(CURDIR)/$(B)/bin/roost $(PYTHON) tests/integration/test_mail_plugins.py
-	ROOST=$(CURDIR)/$(B)/bin/roost $(PYTHON) tests/integration/test_imap_quota.py
-	ROOST=$(CURDIR)/$(B)/bin/roost $(PYTHON) tests/integration/test_imap_acl.py
-	ROOST=$(CURDIR)/$(B)/bin/roost $(PYTHON) tests/integration/test_imap_compress.py
-	ROOST=$(CURDIR)/$(B)/bin/roost $(PYTHON) tests/integration/test_mail_zlib.py
-	ROOST=$(CURDIR)/$(B)/bin/roost $(PYTHON) tests/integration/test_mail_log.py
-	PROBE=$(CURDIR)/$(B)/bin/mailstore-probe $(PYTHON) \
+	ROOST=$(CURDIR)/$(B)/bin/roost ./tests/timed $(PYTHON) tests/integration/test_haproxy.py
+	ROOST=$(CURDIR)/$(B)/bin/roost ./tests/timed $(PYTHON) tests/integration/test_imap_workarounds.py
+	ROOST=$(CURDIR)/$(B)/bin/roost ./tests/timed $(PYTHON) tests/integration/test_submission.py
+	ROOST=$(CURDIR)/$(B)/bin/roost ./tests/timed $(PYTHON) tests/integration/test_lmtp.py
+	ROOST=$(CURDIR)/$(B)/bin/roost ./tests/timed $(PYTHON) tests/integration/test_imap_condstore.py
+	ROOST=$(CURDIR)/$(B)/bin/roost ./tests/timed $(PYTHON) tests/integration/test_imap_urlauth.py
+	ROOST=$(CURDIR)/$(B)/bin/roost ./tests/timed $(PYTHON) tests/integration/test_mail_plugins.py
+	ROOST=$(CURDIR)/$(B)/bin/roost ./tests/timed $(PYTHON) tests/integration/test_imap_quota.py
+	ROOST=$(CURDIR)/$(B)/bin/roost ./tests/timed $(PYTHON) tests/integration/test_imap_acl.py
+	ROOST=$(CURDIR)/$(B)/bin/roost ./tests/timed $(PYTHON) tests/integration/test_imap_compress.py
+	ROOST=$(CURDIR)/$(B)/bin/roost ./tests/timed $(PYTHON) tests/integration/test_mail_zlib.py
+	ROOST=$(CURDIR)/$(B)/bin/roost ./tests/timed $(PYTHON) tests/integration/test_mail_log.py
+	PROBE=$(CURDIR)/$(B)/bin/mailstore-probe ./tests/timed $(PYTHON) \
 		tests/integration/mbox-crash.py
-	ROOST=$(CURDIR)/$(B)/bin/roost $(PYTHON) \
+	ROOST=$(CURDIR)/$(B)/bin/roost ./tests/timed $(PYTHON) \
 		tests/integration/test_mbox_dovecot.py
-	ROOST=$(CURDIR)/$(B)/bin/roost $(PYTHON) tests/integration/test_mbox_lock.py
-	ROOST=$(CURDIR)/$(B)/bin/roost $(PYTHON) tests/integration/test_dotlock_killed.py
-	ROOST=$(CURDIR)/$(B)/bin/roost $(PYTHON) tests/integration/test_doveadm_dedup.py
-	ROOST=$(CURDIR)/$(B)/bin/roost $(PYTHON) tests/integration/test_dialects.py
-	ROOST=$(CURDIR)/$(B)/bin/roost $(PYTHON) \
+	ROOST=$(CURDIR)/$(B)/bin/roost ./tests/timed $(PYTHON) tests/integration/test_mbox_lock.py
+	ROOST=$(CURDIR)/$(B)/bin/roost ./tests/timed $(PYTHON) tests/integration/test_dotlock_killed.py
+	ROOST=$(CURDIR)/$(B)/bin/roost ./tests/timed $(PYTHON) tests/integration/test_doveadm_dedup.py
+	ROOST=$(CURDIR)/$(B)/bin/roost ./tests/timed $(PYTHON) tests/integration/test_dialects.py
+	ROOST=$(CURDIR)/$(B)/bin/roost ./tests/timed $(PYTHON) \
 		tests/integration/test_smtp_postfix.py
 
 # Side-by-side benchmarks against Debian's Dovecot (tests/bench/README.md).
@@ -309,7 +309,7 @@ deb: deps
 # make check runs this: systemd units, man pages, the .deb and its
 # maintainer scripts (tests/integration/test_package.sh).
 package-test: all
-	./tests/integration/test_package.sh $(CURDIR)/$(B)/bin
+	./tests/timed ./tests/integration/test_package.sh $(CURDIR)/$(B)/bin
 
 clean:
 	rm -rf $(B)
