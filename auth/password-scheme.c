@@ -6,6 +6,7 @@
 #include "str.h"
 #include "base64.h"
 #include "password-scheme-private.h"
+#include "hex.h"
 
 #include <ctype.h>
 #include <limits.h>
@@ -102,23 +103,12 @@ int password_base64_decode(string_t *dest, const char *src, size_t len)
 	return 0;
 }
 
-static int hex_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 int password_hex_decode(string_t *dest, const char *src, size_t len)
 {
 	if (len % 2 != 0)
 		return -1;
 	for (size_t i = 0; i < len; i += 2) {
-		int hi = hex_value(src[i]), lo = hex_value(src[i + 1]);
+		int hi = hex_digit_value(src[i]), lo = hex_digit_value(src[i + 1]);
 
 		if (hi < 0 || lo < 0)
 			return -1;

@@ -2,6 +2,7 @@
  * the few bytes whose meaning depends on what follows (a "=" sequence,
  * blanks that may be trailing) in a small pending buffer. */
 #include "qp.h"
+#include "hex.h"
 
 enum qp_state {
 	QP_STATE_TEXT,
@@ -41,17 +42,6 @@ void qp_decoder_deinit(struct qp_decoder **_qp)
 	*_qp = NULL;
 	str_free(&qp->pending);
 	free(qp);
-}
-
-static int hex_digit(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
 }
 
 static void pending_flush(struct qp_decoder *qp)
@@ -154,7 +144,7 @@ static bool qp_byte(struct qp_decoder *qp, unsigned char c)
 		equals_invalid(qp, "CR not followed by LF");
 		return false;
 	case QP_STATE_EQUALS:
-		if (hex_digit(c) >= 0) {
+		if (hex_digit_value(c) >= 0) {
 			pending_set(qp, QP_STATE_EQUALS_HEX, c);
 			return true;
 		}
@@ -173,8 +163,8 @@ static bool qp_byte(struct qp_decoder *qp, unsigned char c)
 		equals_invalid(qp, "'=' not followed by two hex digits");
 		return false;
 	case QP_STATE_EQUALS_HEX:
-		if ((lo = hex_digit(c)) >= 0) {
-			hi = hex_digit((unsigned char)str_c(qp->pending)[1]);
+		if ((lo = hex_digit_value(c)) >= 0) {
+			hi = hex_digit_value((unsigned char)str_c(qp->pending)[1]);
 			str_truncate(qp->pending, 0);
 			str_append_c(qp->dest, (char)(hi << 4 | lo));
 			qp->state = QP_STATE_TEXT;

@@ -3,6 +3,7 @@
 #include "message-header.h"
 #include "rfc822-parser.h"
 #include "charset.h"
+#include "hex.h"
 
 #include <strings.h>
 
@@ -217,16 +218,6 @@ static bool encoded_word_parse(const unsigned char *data, size_t size,
 	return false;
 }
 
-static int hexval(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c |= 0x20;
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
 static void decode_q(const unsigned char *p, size_t size, string_t *dest)
 {
 	size_t i;
@@ -237,8 +228,8 @@ static void decode_q(const unsigned char *p, size_t size, string_t *dest)
 		if (p[i] == '_') {
 			str_append_c(dest, ' ');
 		} else if (p[i] == '=' && i + 2 < size &&
-			   (hi = hexval(p[i + 1])) >= 0 &&
-			   (lo = hexval(p[i + 2])) >= 0) {
+			   (hi = hex_digit_value(p[i + 1])) >= 0 &&
+			   (lo = hex_digit_value(p[i + 2])) >= 0) {
 			str_append_c(dest, (char)(hi << 4 | lo));
 			i += 2;
 		} else {

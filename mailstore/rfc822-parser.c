@@ -2,6 +2,7 @@
  * with Dovecot 2.3's leniency (observed against doveadm/imap 2.3.19). */
 #include "rfc822-parser.h"
 #include "array.h"
+#include "hex.h"
 
 #include <strings.h>
 
@@ -516,17 +517,6 @@ int rfc2231_parse(struct rfc822_parser *ctx, pool_t pool,
 	return broken ? -1 : 0;
 }
 
-static int hex_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 bool rfc2231_decode_value(const char *value, string_t *charset,
 			  string_t *dest)
 {
@@ -538,8 +528,8 @@ bool rfc2231_decode_value(const char *value, string_t *charset,
 	for (p = q2 + 1; *p != '\0'; p++) {
 		int hi, lo;
 
-		if (*p == '%' && (hi = hex_value(p[1])) >= 0 &&
-		    (lo = hex_value(p[2])) >= 0) {
+		if (*p == '%' && (hi = hex_digit_value(p[1])) >= 0 &&
+		    (lo = hex_digit_value(p[2])) >= 0) {
 			str_append_c(dest, (char)(hi * 16 + lo));
 			p += 2;
 		} else {

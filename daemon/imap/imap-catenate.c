@@ -8,6 +8,7 @@
  * the message, cut by PARTIAL (URL-PARTIAL, RFC 5550). */
 #include "imap-save.h"
 #include "message-section.h"
+#include "imap-url.h"
 
 #include <stdlib.h>
 #include <strings.h>
@@ -20,75 +21,6 @@ struct imap_url {
 	bool partial;
 	uint64_t partial_offset, partial_size;	/* size 0: to the end */
 };
-
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-/* %XX decoding of [p, end) */
-static bool url_decode(pool_t pool, const char *p, const char *end,
-		       const char **result_r)
-{
-	string_t *str = str_new((size_t)(end - p) + 1);
-
-	while (p < end) {
-		if (*p == '%') {
-			int hi, lo;
-
-			if (end - p < 3 || (hi = hexval(p[1])) < 0 ||
-			    (lo = hexval(p[2])) < 0 || (hi == 0 && lo == 0)) {
-				str_free(&str);
-				return false;
-			}
-			str_append_c(str, (char)(hi * 16 + lo));
-			p += 3;
-		} else {
-			str_append_c(str, *p++);
-		}
-	}
-	*result_r = p_strdup(pool, str_c(str));
-	str_free(&str);
-	return true;
-}
-
-static bool parse_u32(const char *p, const char *end, uint32_t *num_r)
-{
-	uint64_t n = 0;
-
-	if (p == end)
-		return false;
-	for (; p < end; p++) {
-		if (*p < '0' || *p > '9')
-			return false;
-		n = n * 10 + (uint64_t)(*p - '0');
-		if (n > UINT32_MAX)
-			return false;
-	}
-	*num_r = (uint32_t)n;
-	return n != 0;
-}
-
-static bool parse_u64(const char *p, const char *end, uint64_t *num_r)
-{
-	uint64_t n = 0;
-
-	if (p == end)
-		return false;
-	for (; p < end; p++) {
-		if (*p < '0' || *p > '9' || n > (UINT64_MAX - 9) / 10)
-			return false;
-		n = n * 10 + (uint64_t)(*p - '0');
-	}
-	*num_r = n;
-	return true;
-}
 
 /* Parse url; -1 with *error_r (after "Invalid IMAP URL: "). */
 static int url_parse(pool_t pool, const char *url, struct imap_url *url_r,
@@ -113,14 +45,14 @@ static int url_parse(pool_t pool, const char *url, struct imap_url *url_r,
 			return -1;
 		}
 		semi = memchr(p, ';', (size_t)(mbox_end - p));
-		if (!url_decode(pool, p, semi != NULL ? semi : mbox_end,
+		if (!imap_url_decode(pool, p, semi != NULL ? semi : mbox_end,
 				&url_r->mailbox)) {
 			*error_r = "Invalid mailbox name";
 			return -1;
 		}
 		if (semi != NULL) {
 			if (strncasecmp(semi, ";UIDVALIDITY=", 13) != 0 ||
-			    !parse_u32(semi + 13, mbox_end, &url_r->uidvalidity)) {
+			    !imap_url_parse_u32(semi + 13, mbox_end, &url_r->uidvalidity)) {
 				*error_r = "Invalid UIDVALIDITY";
 				return -1;
 			}
@@ -135,7 +67,7 @@ static int url_parse(pool_t pool, const char *url, struct imap_url *url_r,
 		*error_r = "Message UID missing";
 		return -1;
 	}
-	if (!parse_u32(p + 5, seg_end, &url_r->uid)) {
+	if (!imap_url_parse_u32(p + 5, seg_end, &url_r->uid)) {
 		*error_r = "Invalid UID";
 		return -1;
 	}
@@ -148,7 +80,7 @@ static int url_parse(pool_t pool, const char *url, struct imap_url *url_r,
 			seg_end = end;
 		if (strncasecmp(p, ";SECTION=", 9) == 0 && !url_r->partial &&
 		    url_r->section[0] == '\0') {
-			if (!url_decode(pool, p + 9, seg_end, &url_r->section)) {
+			if (!imap_url_decode(pool, p + 9, seg_end, &url_r->section)) {
 				*error_r = "Invalid section";
 				return -1;
 			}
@@ -158,10 +90,10 @@ static int url_parse(pool_t pool, const char *url, struct imap_url *url_r,
 						 (size_t)(seg_end - p - 9));
 
 			url_r->partial = true;
-			if (!parse_u64(p + 9, dot != NULL ? dot : seg_end,
+			if (!imap_url_parse_u64(p + 9, dot != NULL ? dot : seg_end,
 				       &url_r->partial_offset) ||
 			    (dot != NULL &&
-			     (!parse_u64(dot + 1, seg_end,
+			     (!imap_url_parse_u64(dot + 1, seg_end,
 					 &url_r->partial_size) ||
 			      url_r->partial_size == 0))) {
 				*error_r = "Invalid PARTIAL";

@@ -13,6 +13,8 @@
 #include "mail-storage.h"
 #include "message-section.h"
 #include "settings-structs.h"
+#include "imap-url.h"
+#include "hex.h"
 
 #include <ctype.h>
 #include <openssl/evp.h>
@@ -24,75 +26,6 @@
 
 #define URLAUTH_TOKEN_VERSION 0x01
 #define URLAUTH_TOKEN_MIN_HEX 32
-
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-/* %XX decoding of [p, end); no NULs */
-static bool url_decode(pool_t pool, const char *p, const char *end,
-		       const char **result_r)
-{
-	string_t *str = str_new((size_t)(end - p) + 1);
-
-	while (p < end) {
-		if (*p == '%') {
-			int hi, lo;
-
-			if (end - p < 3 || (hi = hexval(p[1])) < 0 ||
-			    (lo = hexval(p[2])) < 0 || (hi == 0 && lo == 0)) {
-				str_free(&str);
-				return false;
-			}
-			str_append_c(str, (char)(hi * 16 + lo));
-			p += 3;
-		} else {
-			str_append_c(str, *p++);
-		}
-	}
-	*result_r = p_strdup(pool, str_c(str));
-	str_free(&str);
-	return true;
-}
-
-static bool parse_u32(const char *p, const char *end, uint32_t *num_r)
-{
-	uint64_t n = 0;
-
-	if (p == end)
-		return false;
-	for (; p < end; p++) {
-		if (*p < '0' || *p > '9')
-			return false;
-		n = n * 10 + (uint64_t)(*p - '0');
-		if (n > UINT32_MAX)
-			return false;
-	}
-	*num_r = (uint32_t)n;
-	return n != 0;
-}
-
-static bool parse_u64(const char *p, const char *end, uint64_t *num_r)
-{
-	uint64_t n = 0;
-
-	if (p == end)
-		return false;
-	for (; p < end; p++) {
-		if (*p < '0' || *p > '9' || n > (UINT64_MAX - 9) / 10)
-			return false;
-		n = n * 10 + (uint64_t)(*p - '0');
-	}
-	*num_r = n;
-	return true;
-}
 
 static bool parse_digits(const char **p, const char *end, unsigned int count,
 			 int *num_r)
@@ -228,7 +161,7 @@ static int url_parse_urlauth(pool_t pool, const char *url, const char *p,
 		} else {
 			u->application = p_strndup(pool, u->access,
 						   (size_t)(plus - u->access));
-			if (!url_decode(pool, plus + 1, plus + strlen(plus),
+			if (!imap_url_decode(pool, plus + 1, plus + strlen(plus),
 					&u->access_user))
 				return url_fail(error_r, "Invalid URL: "
 						"Invalid URLAUTH access user");
@@ -246,7 +179,7 @@ static int url_parse_urlauth(pool_t pool, const char *url, const char *p,
 	if ((end - q) % 2 != 0)
 		return url_fail(error_r, "Invalid URLAUTH token");
 	for (const char *t = q; t < end; t++) {
-		if (hexval(*t) < 0)
+		if (hex_digit_value(*t) < 0)
 			return url_fail(error_r, "Invalid URLAUTH token");
 	}
 	u->token = p_strndup(pool, q, (size_t)(end - q));
@@ -295,7 +228,7 @@ int imap_urlauth_url_parse(pool_t pool, const char *url,
 		if (semi != NULL && strncasecmp(semi, ";AUTH=", 6) != 0)
 			return url_fail(error_r, "Invalid URL: "
 					"Invalid IMAP URL user");
-		if (!url_decode(pool, p, semi != NULL ? semi : at, &u->userid) ||
+		if (!imap_url_decode(pool, p, semi != NULL ? semi : at, &u->userid) ||
 		    u->userid[0] == '\0')
 			return url_fail(error_r, "Invalid URL: "
 					"Invalid IMAP URL user");
@@ -308,7 +241,7 @@ int imap_urlauth_url_parse(pool_t pool, const char *url,
 	if (q != NULL) {
 		uint32_t port;
 
-		if (!parse_u32(q + 1, slash, &port) || port > 65535)
+		if (!imap_url_parse_u32(q + 1, slash, &port) || port > 65535)
 			return url_fail(error_r, "Invalid URL: Invalid port");
 		u->port = port;
 	}
@@ -331,16 +264,16 @@ int imap_urlauth_url_parse(pool_t pool, const char *url,
 	if (mbox_end == NULL || mbox_end == p)
 		return url_fail(error_r,
 				"Invalid URL: Must be an URLAUTH rump URL");
-	if (!url_decode(pool, p, semi != NULL ? semi : mbox_end, &u->mailbox) ||
+	if (!imap_url_decode(pool, p, semi != NULL ? semi : mbox_end, &u->mailbox) ||
 	    u->mailbox[0] == '\0')
 		return url_fail(error_r, "Invalid URL: Invalid mailbox name");
-	if (semi != NULL && !parse_u32(semi + 13, mbox_end, &u->uidvalidity))
+	if (semi != NULL && !imap_url_parse_u32(semi + 13, mbox_end, &u->uidvalidity))
 		return url_fail(error_r, "Invalid URL: Invalid UIDVALIDITY");
 	p = mbox_end + 6;
 	q = p;
 	while (q < end && *q >= '0' && *q <= '9')
 		q++;
-	if (!parse_u32(p, q, &u->uid))
+	if (!imap_url_parse_u32(p, q, &u->uid))
 		return url_fail(error_r, "Invalid URL: Invalid UID");
 	p = q;
 	if (strncasecmp(p, "/;SECTION=", 10) == 0) {
@@ -348,7 +281,7 @@ int imap_urlauth_url_parse(pool_t pool, const char *url,
 		q = p;
 		while (q < end && *q != ';' && !(q[0] == '/' && q[1] == ';'))
 			q++;
-		if (q == p || !url_decode(pool, p, q, &u->section))
+		if (q == p || !imap_url_decode(pool, p, q, &u->section))
 			return url_fail(error_r, "Invalid URL: Invalid section");
 		p = q;
 	}
@@ -361,8 +294,8 @@ int imap_urlauth_url_parse(pool_t pool, const char *url,
 			q++;
 		dot = memchr(p, '.', (size_t)(q - p));
 		u->partial = true;
-		if (!parse_u64(p, dot != NULL ? dot : q, &u->partial_offset) ||
-		    (dot != NULL && (!parse_u64(dot + 1, q, &u->partial_size) ||
+		if (!imap_url_parse_u64(p, dot != NULL ? dot : q, &u->partial_offset) ||
+		    (dot != NULL && (!imap_url_parse_u64(dot + 1, q, &u->partial_size) ||
 				     u->partial_size == 0)))
 			return url_fail(error_r, "Invalid URL: Invalid PARTIAL");
 		p = q;
@@ -435,8 +368,8 @@ static int urlauth_key_get(struct imap_urlauth_context *ctx, pool_t pool,
 	pair = md_dict_find(&dict, entry);
 	if (pair != NULL && strlen(pair->value) == IMAP_URLAUTH_KEY_LEN * 2) {
 		for (unsigned int i = 0; i < IMAP_URLAUTH_KEY_LEN; i++) {
-			int hi = hexval(pair->value[i * 2]);
-			int lo = hexval(pair->value[i * 2 + 1]);
+			int hi = hex_digit_value(pair->value[i * 2]);
+			int lo = hex_digit_value(pair->value[i * 2 + 1]);
 
 			if (hi < 0 || lo < 0)
 				break;

@@ -5,19 +5,9 @@
 #include "lib.h"
 #include "str.h"
 #include "unicode-casemap.h"
+#include "hex.h"
 
 #include <stdio.h>
-
-static int hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
 
 int main(void)
 {
@@ -30,8 +20,8 @@ int main(void)
 		str_clear(in);
 		str_clear(out);
 		for (size_t i = 0; line[i] != '\0' && line[i] != '\n'; i += 2) {
-			int hi = hexval(line[i]);
-			int lo = hi < 0 ? -1 : hexval(line[i + 1]);
+			int hi = hex_digit_value(line[i]);
+			int lo = hi < 0 ? -1 : hex_digit_value(line[i + 1]);
 
 			if (lo < 0) {
 				fprintf(stderr, "bad hex line\n");
