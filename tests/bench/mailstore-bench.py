@@ -347,7 +347,8 @@ def run_rows(fmt, n, tmp, rows, notes):
                 notes.append("%s %s %d: outputs equal (%d %s)" % (
                     what, fmt, n, cnt,
                     "UIDs found" if what == "search" else "messages"))
-    shutil.rmtree(top, ignore_errors=True)
+    if not KEEP:
+        shutil.rmtree(top, ignore_errors=True)
 
 
 def main():

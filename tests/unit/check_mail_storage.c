@@ -736,6 +736,58 @@ START_TEST(test_damaged_index)
 }
 END_TEST
 
+/* An index written by an older Roost (version 2: byte-wise FNV-1a
+ * checksum) is still read: no rebuild, the modseqs stay. */
+START_TEST(test_index_v2_read)
+{
+	struct mailbox *box = open_box("INBOX", 0);
+	uint64_t modseq, h = 0xcbf29ce484222325ULL;
+	char *ix, *p, *data;
+	size_t len;
+
+	save_msg(box, "1\n", MAIL_SEEN, NULL);
+	save_msg(box, "2\n", 0, NULL);
+	mailbox_free(&box);
+	box = open_box("INBOX", 0);
+	modseq = mailbox_get_highest_modseq(box);
+	mailbox_free(&box);
+	ix = i_strdup_printf("%s/Maildir/roost.index", dir);
+	data = test_read_file(ix, &len);
+	ck_assert_uint_gt(len, 100);
+	ck_assert(memcmp(data, "ROOSTIX3", 8) == 0);
+	memcpy(data, "ROOSTIX2", 8);
+	for (size_t i = 0; i < len - 8; i++) {
+		h ^= (unsigned char)data[i];
+		h *= 0x100000001b3ULL;
+	}
+	memcpy(data + len - 8, &h, 8);
+	p = test_write_file(dir, "Maildir/roost.index", data, len);
+	i_free(p);
+	test_log_capture_start();
+	box = open_box("INBOX", 0);
+	ck_assert_msg(strstr(test_log_captured(), "Corrupted") == NULL,
+		      "%s", test_log_captured());
+	test_log_capture_stop();
+	ck_assert_uint_eq(mailbox_count(box), 2);
+	ck_assert_uint_eq(mailbox_get_highest_modseq(box), modseq);
+	ck_assert_int_ne(mailbox_seq_flags(box, 1) & MAIL_SEEN, 0);
+	mailbox_free(&box);
+	/* one flipped byte in a version 2 file is still caught */
+	data[len / 2] ^= 0x55;
+	p = test_write_file(dir, "Maildir/roost.index", data, len);
+	i_free(p);
+	test_log_capture_start();
+	box = open_box("INBOX", 0);
+	ck_assert_msg(strstr(test_log_captured(), "Corrupted index file") != NULL,
+		      "%s", test_log_captured());
+	test_log_capture_stop();
+	ck_assert_uint_eq(mailbox_count(box), 2);
+	mailbox_free(&box);
+	i_free(data);
+	i_free(ix);
+}
+END_TEST
+
 /* The parsed-field cache lives on in roost.cache: a later session gets
  * the field without parsing; a damaged tail and a file of another
  * UIDVALIDITY are dealt with; an expunged message's fields go. */
@@ -929,6 +981,7 @@ Suite *make_mail_storage_suite(void)
 	tcase_add_test(tc, test_copy_and_pop3_uidl);
 	tcase_add_test(tc, test_list_create_rename_delete);
 	tcase_add_test(tc, test_damaged_index);
+	tcase_add_test(tc, test_index_v2_read);
 	tcase_add_test(tc, test_namespace_prefix);
 	tcase_add_test(tc, test_persistent_cache);
 	suite_add_tcase(s, tc);
