@@ -33,7 +33,9 @@ printed as a WRONG line (the times of that row then mean little).
 Env: ROOST (build/bin/roost: its doveadm beside it is used), SIZES
 (10000,100000), FORMATS (maildir,mbox), QUICK=1 (or --quick: only
 10,000), REPEAT (3 at 10,000 messages, 1 above), ONLY (roost|dovecot), KEEP=1 (keep the temp dir),
-BENCH_DIR (parent of the temp dir; /dev/shm when it has room).
+BENCH_DIR (parent of the temp dir; /dev/shm when it has room),
+STEP_TIMEOUT (90: a doveadm run is stopped after that many seconds and
+its row shows `>90`, the ratio then an upper bound `<...x`).
 Never asserts: exits 0 except when Dovecot can't be started. Needs root.
 About 4-6 minutes on the 2-CPU lab VM; QUICK about 1 minute."""
 import os
@@ -63,7 +65,7 @@ WORD = "zanzibar"
 FETCH = ["fetch", "-u", "bench", "uid flags size.physical",
          "mailbox", "INBOX", "all"]
 SEARCH = ["search", "-u", "bench", "mailbox", "INBOX", "body", WORD]
-STEP_TIMEOUT = 600
+STEP_TIMEOUT = float(os.environ.get("STEP_TIMEOUT", "90"))
 
 LOREM = ("lorem ipsum dolor sit amet consectetur adipiscing elit sed do "
          "eiusmod tempor incididunt ut labore et dolore magna aliqua enim "
@@ -80,20 +82,31 @@ def b64(data):
     return b"\n".join(enc[i:i + 76] for i in range(0, len(enc), 76)) + b"\n"
 
 
+POOL = None
+
+
 def text(rng, nbytes, word):
-    words = []
-    n = 0
-    while n < nbytes:
-        w = rng.choice(LOREM)
-        words.append(w)
-        n += len(w) + 1
+    """nbytes of lorem text lines (a slice of one shared pool of words:
+    fast enough for 100,000 messages), WORD inserted at a random line."""
+    global POOL
+    if POOL is None:
+        prng = random.Random(7)
+        lines = [" ".join(prng.choice(LOREM) for _ in range(11))
+                 for _ in range(4000)]
+        POOL = ("\n".join(lines) + "\n").encode()
+    start = rng.randrange(len(POOL) - nbytes - 1)
+    start = POOL.index(b"\n", start) + 1
+    end = POOL.find(b"\n", start + nbytes)
+    body = POOL[start:end + 1] if end > 0 else POOL[start:]
     if word:
-        words.insert(rng.randrange(len(words) + 1),
-                     rng.choice([WORD, WORD.capitalize(), WORD.upper()]))
-    lines = []
-    for i in range(0, len(words), 11):
-        lines.append(" ".join(words[i:i + 11]))
-    return ("\n".join(lines) + "\n").encode()
+        w = rng.choice([WORD, WORD.capitalize(), WORD.upper()]).encode()
+        lines = body.split(b"\n")
+        k = rng.randrange(len(lines))
+        lines[k] = lines[k] + b" " + w if lines[k] else w
+        body = b"\n".join(lines)
+        if not body.endswith(b"\n"):
+            body += b"\n"
+    return body
 
 
 def message(rng, i):
@@ -101,7 +114,7 @@ def message(rng, i):
     kind = i % 10
     word = rng.random() < 0.2
     size = int(rng.lognormvariate(7.2, 0.8))     # median ~1.3 KB of text
-    size = max(80, min(size, 60000))
+    size = max(80, min(size, 40000))
     hdr = ("From: Sender %d <s%d@example.com>\nTo: bench@example.org\n"
            "Subject: generated message %d %s\nDate: %s\n"
            "Message-ID: <%d.bench@example.com>\nMIME-Version: 1.0\n" % (
@@ -136,9 +149,15 @@ def message(rng, i):
         (i, i) + b64(att) + b"--" + bnd + b"--\n"
 
 
+CORPUS = {}
+
+
 def corpus(n):
-    rng = random.Random(4242 + n)
-    return [message(rng, i) for i in range(n)]
+    if n not in CORPUS:
+        CORPUS.clear()
+        rng = random.Random(4242 + n)
+        CORPUS[n] = [message(rng, i) for i in range(n)]
+    return CORPUS[n]
 
 
 def repeat(n):
@@ -169,6 +188,7 @@ def write_maildir_corpus(top, msgs):
             len(data) + data.count(b"\n"), flags)
         with open(os.path.join(d, name), "wb") as f:
             f.write(data)
+            os.fchown(f.fileno(), UID, UID)
         names.append(name)
     return d, names
 
@@ -208,8 +228,9 @@ class Server:
             loc = "mbox:~/mail:INBOX=~/mbox"
         for path, dirs, files in os.walk(self.home):
             os.chown(path, UID, UID)
-            for n in files:
-                os.chown(os.path.join(path, n), UID, UID)
+            if fmt == "mbox":   # Maildir files: chowned in the corpus
+                for n in files:
+                    os.chown(os.path.join(path, n), UID, UID)
         self.conf = os.path.join(self.top, "dovecot.conf")
         with open(self.conf, "w") as f:
             f.write("""mail_location = %(loc)s
@@ -253,10 +274,14 @@ first_valid_uid = 1
             self.master = None
 
     def adm_run(self, args):
-        """-> (seconds, stdout text, stderr text, rc)"""
+        """-> (seconds, stdout text, stderr text, rc); seconds is None
+        when the run was stopped after STEP_TIMEOUT"""
         t0 = time.perf_counter()
-        p = subprocess.run([self.adm, "-c", self.conf] + args,
-                           capture_output=True, timeout=STEP_TIMEOUT)
+        try:
+            p = subprocess.run([self.adm, "-c", self.conf] + args,
+                               capture_output=True, timeout=STEP_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            return None, "", "stopped after %.0f s" % STEP_TIMEOUT, -1
         t = time.perf_counter() - t0
         return t, p.stdout.decode(errors="replace"), \
             p.stderr.decode(errors="replace"), p.returncode
@@ -265,7 +290,7 @@ first_valid_uid = 1
         for path, dirs, files in os.walk(self.home):
             for n in files:
                 if n.startswith(("dovecot.index", "dovecot.list.index",
-                                 "roost.")):
+                                 "roost.")) or n.endswith(".lock"):
                     os.unlink(os.path.join(path, n))
 
 
@@ -310,16 +335,23 @@ def run_rows(fmt, n, tmp, rows, notes):
                 if rc != 0:
                     notes.append("%s %s %d %s: rc=%d %s" % (
                         name, fmt, n, what, rc, err.strip()[:300]))
-                outs[(name, what)] = normalize(what, out)
+                outs[(name, what)] = normalize(what, out) \
+                    if t1 is not None else None
                 t2s = []
-                for _ in range(repeat(n)):
+                for _ in range(repeat(n) if t1 is not None else 0):
                     t2, out2, err, rc = s.adm_run(args)
+                    if t2 is None:
+                        t2s = []
+                        notes.append("%s %s %d %s second: %s" % (
+                            name, fmt, n, what, err))
+                        break
                     t2s.append(t2)
                     if normalize(what, out2) != outs[(name, what)]:
                         notes.append("WRONG: %s %s %d %s: second run's "
                                      "output differs from the first"
                                      % (name, fmt, n, what))
-                res[(name, what)] = (t1, statistics.median(t2s))
+                res[(name, what)] = (t1 if t1 is not None else -1,
+                                     statistics.median(t2s) if t2s else -1)
         finally:
             s.stop()
     for what in ("fetch", "search"):
@@ -330,7 +362,10 @@ def run_rows(fmt, n, tmp, rows, notes):
             rows.append((row, vals))
         if len(names) == 2:
             a, b = outs[("dovecot", what)], outs[("roost", what)]
-            if a != b:
+            if a is None or b is None:
+                notes.append("%s %s %d: outputs not compared (a run was "
+                             "stopped)" % (what, fmt, n))
+            elif a != b:
                 al, bl = a.splitlines(), b.splitlines()
                 if what == "search":
                     al, bl = a.split(), b.split()
@@ -377,8 +412,17 @@ def main():
               time.time() - t0))
     print("%-36s %10s %10s %8s" % ("", "Dovecot", "Roost", "ratio"))
     for row, (d, r) in rows:
-        fmt = lambda v: "%10.3f" % v if v is not None else "%10s" % "n/a"
-        ratio = "%7.2fx" % (r / d) if d and r is not None else "%8s" % "-"
+        def fmt(v):
+            if v is None:
+                return "%10s" % "n/a"
+            return "%10.3f" % v if v >= 0 else "%10s" % (
+                ">%.0f" % STEP_TIMEOUT)
+        if d is None or r is None or r < 0:
+            ratio = "%8s" % "-"
+        elif d < 0:
+            ratio = "%7s" % ("<%.2fx" % (r / STEP_TIMEOUT))
+        else:
+            ratio = "%7.2fx" % (r / d)
         print("%-36s %s %s %s" % (row, fmt(d), fmt(r), ratio))
     print("(ratio = Roost time / Dovecot time: < 1 means Roost is faster)")
     for n in notes:
