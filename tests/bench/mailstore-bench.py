@@ -65,6 +65,8 @@ UID = 65534
 WORD = "zanzibar"
 FETCH = ["fetch", "-u", "bench", "uid flags size.physical",
          "mailbox", "INBOX", "all"]
+DATES = ["fetch", "-u", "bench", "uid date.received", "mailbox", "INBOX",
+         "all"]
 SEARCH = ["search", "-u", "bench", "mailbox", "INBOX", "body", WORD]
 STEP_TIMEOUT = float(os.environ.get("STEP_TIMEOUT", "90"))
 
@@ -353,8 +355,18 @@ def run_rows(fmt, n, tmp, rows, notes):
                                      % (name, fmt, n, what))
                 res[(name, what)] = (t1 if t1 is not None else -1,
                                      statistics.median(t2s) if t2s else -1)
+            # untimed: the dates both take from the files (Maildir:
+            # mtime, mbox: the From_ line) must agree too
+            t, out, err, rc = s.adm_run(DATES)
+            outs[(name, "dates")] = out if t is not None and rc == 0 \
+                else None
         finally:
             s.stop()
+    if len(names) == 2:
+        a, b = outs[("dovecot", "dates")], outs[("roost", "dates")]
+        notes.append("date.received %s %d: %s" % (
+            fmt, n, "not compared (a run failed)" if a is None or b is None
+            else "equal" if a == b else "WRONG: outputs differ"))
     for what in ("fetch", "search"):
         for run, k in (("first", 0), ("second", 1)):
             row = "%s %s %d msgs, %s s" % (what, fmt, n, run)
