@@ -247,6 +247,13 @@ static int mail_fill_dates(struct mail *mail, struct mail_record *rec)
 	if (drec != NULL && drec != rec) {
 		drec->received = rec->received;
 		drec->saved = rec->saved;
+		/* the driver may have found the file under a new name */
+		if (null_strcmp(drec->name, rec->name) != 0) {
+			i_free(drec->name);
+			drec->name = rec->name == NULL ? NULL :
+				i_strdup(rec->name);
+			drec->driver_flags = rec->driver_flags;
+		}
 		box->index_dirty = true;
 	}
 	return 0;
