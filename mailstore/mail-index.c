@@ -168,7 +168,15 @@ int mail_index_save(struct mailbox *box, const struct mail_record_set *set)
 	index_flags = set->index_flags | index_flags_on_disk(box);
 	if (set == &box->disk)
 		box->disk.index_flags = index_flags;
-	s = str_new(128 + set->recs.count * 96);
+	/* the exact size, or near: growing a 10 MB string by doubling
+	   copied it several times */
+	size_t est = 256 + set->exp.count * 16 + set->keywords.count * 64;
+	for (size_t i = 0; i < set->recs.count; i++) {
+		const struct mail_record *rec = &set->recs.v[i];
+		est += 86 + words * 4 + (rec->name == NULL ? 0 :
+					 strlen(rec->name));
+	}
+	s = str_new(est);
 	put(s, INDEX_MAGIC, 8);
 	put32(s, set->uidvalidity);
 	put32(s, set->next_uid);
