@@ -332,6 +332,10 @@ def run_rows(fmt, n, tmp, rows, notes):
             if rc != 0 or not out.strip().endswith("messages=%d" % n):
                 notes.append("%s %s %d: mailbox status: rc=%d %s %s" % (
                     name, fmt, n, rc, out.strip()[:200], err.strip()[:300]))
+            # a Maildir directory or dovecot-uidlist changed within the
+            # last second or two can't be trusted by its mtime: both
+            # servers rescan it every time then. Time a mailbox at rest.
+            time.sleep(2.1)
             for what, args in (("fetch", FETCH), ("search", SEARCH)):
                 s.drop_index()
                 t1, out, err, rc = s.adm_run(args)
