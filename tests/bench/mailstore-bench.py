@@ -37,8 +37,9 @@ KEEP=1 (keep the temp dir), BENCH_DIR (parent of the temp dir; /dev/shm
 when it has room), STEP_TIMEOUT (90: a doveadm run is stopped after that
 many seconds; its row shows `>90`, the ratio then an upper bound `<..x`).
 Never asserts: exits 0 except when Dovecot can't be started. Needs root.
-About 9-10 minutes on the 2-CPU lab VM under other helpers' load (most
-of it Dovecot on the 100,000-message mbox); QUICK=1 about 1-2 minutes."""
+About 3 minutes on the 2-CPU lab VM when it is quiet, 9 under other
+helpers' load (most of it Dovecot on the 100,000-message mbox); QUICK=1
+under a minute."""
 import os
 import random
 import shutil
