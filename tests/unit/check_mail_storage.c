@@ -979,7 +979,8 @@ static char *autodetect(const char *home)
 	info.uid = getuid();
 	info.gid = getgid();
 	if (mail_user_init(s, &info, &u, &error) < 0) {
-		ret = i_strdup(error);
+		/* mail_user_init's error is the caller's to free */
+		ret = (char *)error;
 	} else {
 		const struct mailbox_list *l = u->namespaces->mlist;
 		ret = i_strdup_printf("%s:%s:%s", u->namespaces->driver,
