@@ -135,6 +135,10 @@ bool uni_utf8_get_valid_data(const void *data, size_t size, string_t *dest)
 	bool valid = true;
 
 	while (i < size) {
+		if (p[i] < 0x80) {
+			i++;
+			continue;
+		}
 		unsigned int len = uni_utf8_char_len(p + i, size - i);
 
 		if (len > 0) {

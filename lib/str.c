@@ -61,7 +61,7 @@ void str_append(string_t *str, const char *cstr)
 	str_append_n(str, cstr, strlen(cstr));
 }
 
-void str_append_c(string_t *str, char c)
+void str_append_c_grow(string_t *str, char c)
 {
 	str_append_n(str, &c, 1);
 }

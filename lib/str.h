@@ -20,7 +20,17 @@ char *str_free_without_data(string_t **str);
 void str_reserve(string_t *str, size_t extra);
 void str_append(string_t *str, const char *cstr);
 void str_append_n(string_t *str, const void *data, size_t len);
-void str_append_c(string_t *str, char c);
+void str_append_c_grow(string_t *str, char c);
+/* inline: it is called per byte in decoders and case folding */
+static inline void str_append_c(string_t *str, char c)
+{
+	if (str->cap - str->len >= 2) {
+		str->data[str->len++] = c;
+		str->data[str->len] = '\0';
+	} else {
+		str_append_c_grow(str, c);
+	}
+}
 void str_append_str(string_t *dest, const string_t *src);
 void str_printfa(string_t *str, const char *fmt, ...) ATTR_FORMAT(2, 3);
 void str_vprintfa(string_t *str, const char *fmt, va_list args)

@@ -12,12 +12,16 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* version 2: the expunge history as (uid1, uid2, modseq) ranges;
+/* version 3: the checksum is taken 8 bytes at a time (version 2's
+   byte-wise FNV-1a was most of the time of opening a big mailbox);
+   version 2: the expunge history as (uid1, uid2, modseq) ranges;
    version 1 files (uid, modseq pairs) are still read */
-#define INDEX_MAGIC "ROOSTIX2"
+#define INDEX_MAGIC "ROOSTIX3"
+#define INDEX_MAGIC_V2 "ROOSTIX2"
 #define INDEX_MAGIC_V1 "ROOSTIX1"
 #define INDEX_FILE "roost.index"
 #define INDEX_MAX_SIZE ((size_t)1 << 31)
@@ -49,7 +53,8 @@ static bool get(struct rbuf *b, void *dest, size_t size)
 static uint32_t get32(struct rbuf *b) { uint32_t v; get(b, &v, 4); return v; }
 static uint64_t get64(struct rbuf *b) { uint64_t v; get(b, &v, 8); return v; }
 
-static uint64_t checksum(const unsigned char *data, size_t size)
+/* version 1 and 2: FNV-1a 64 over every byte */
+static uint64_t checksum_v2(const unsigned char *data, size_t size)
 {
 	uint64_t h = 0xcbf29ce484222325ULL;
 
@@ -58,6 +63,28 @@ static uint64_t checksum(const unsigned char *data, size_t size)
 		h *= 0x100000001b3ULL;
 	}
 	return h;
+}
+
+/* version 3: each 8-byte word (native order, the tail zero-padded) is
+   mixed in with a multiply and a shift; the size goes in last */
+static uint64_t checksum(const unsigned char *data, size_t size)
+{
+	uint64_t h = 0xcbf29ce484222325ULL, w;
+	size_t i = 0;
+
+	for (; i + 8 <= size; i += 8) {
+		memcpy(&w, data + i, 8);
+		h = (h ^ w) * 0x9e3779b97f4a7c15ULL;
+		h ^= h >> 29;
+	}
+	if (i < size) {
+		w = 0;
+		memcpy(&w, data + i, size - i);
+		h = (h ^ w) * 0x9e3779b97f4a7c15ULL;
+		h ^= h >> 29;
+	}
+	h = (h ^ size) * 0x9e3779b97f4a7c15ULL;
+	return h ^ (h >> 32);
 }
 
 static const char *index_file_path(struct mailbox *box, const char *suffix)
@@ -121,7 +148,8 @@ static uint32_t index_flags_on_disk(struct mailbox *box)
 	if (fd < 0)
 		return 0;
 	if (pread(fd, hdr, sizeof(hdr), 0) == (ssize_t)sizeof(hdr) &&
-	    memcmp(hdr, INDEX_MAGIC, 8) == 0)
+	    (memcmp(hdr, INDEX_MAGIC, 8) == 0 ||
+	     memcmp(hdr, INDEX_MAGIC_V2, 8) == 0))
 		memcpy(&flags, hdr + 8 + 4 * 4 + 8, sizeof(flags));
 	close(fd);
 	return flags & MAIL_INDEX_FLAG_MODSEQS;
@@ -147,7 +175,15 @@ int mail_index_save(struct mailbox *box, const struct mail_record_set *set)
 	index_flags = set->index_flags | index_flags_on_disk(box);
 	if (set == &box->disk)
 		box->disk.index_flags = index_flags;
-	s = str_new(128 + set->recs.count * 96);
+	/* the exact size, or near: growing a 10 MB string by doubling
+	   copied it several times */
+	size_t est = 256 + set->exp.count * 16 + set->keywords.count * 64;
+	for (size_t i = 0; i < set->recs.count; i++) {
+		const struct mail_record *rec = &set->recs.v[i];
+		est += 86 + words * 4 + (rec->name == NULL ? 0 :
+					 strlen(rec->name));
+	}
+	s = str_new(est);
 	put(s, INDEX_MAGIC, 8);
 	put32(s, set->uidvalidity);
 	put32(s, set->next_uid);
@@ -225,12 +261,14 @@ static int index_parse(struct mailbox *box, const unsigned char *data,
 	bool v1;
 
 	if (size < 8 + 8 || (memcmp(data, INDEX_MAGIC, 8) != 0 &&
+			     memcmp(data, INDEX_MAGIC_V2, 8) != 0 &&
 			     memcmp(data, INDEX_MAGIC_V1, 8) != 0)) {
 		*error_r = "bad header";
 		return -1;
 	}
 	memcpy(&sum, data + size - 8, 8);
-	if (sum != checksum(data, size - 8)) {
+	if (sum != (memcmp(data, INDEX_MAGIC, 8) == 0 ?
+		    checksum(data, size - 8) : checksum_v2(data, size - 8))) {
 		*error_r = "checksum mismatch";
 		return -1;
 	}
@@ -314,6 +352,7 @@ int mail_index_load(struct mailbox *box, struct mail_record_set *set)
 {
 	const char *path, *error;
 	unsigned char *data;
+	void *map;
 	struct stat st;
 	ssize_t n;
 	int fd;
@@ -334,20 +373,30 @@ int mail_index_load(struct mailbox *box, struct mail_record_set *set)
 		return 0;
 	}
 	index_remember_st(box, &st);
-	data = i_malloc((size_t)st.st_size);
-	n = read(fd, data, (size_t)st.st_size);
-	close(fd);
-	if (n != st.st_size) {
-		i_free(data);
-		return 0;
+	/* mapped, not read: no copy of a file that can be megabytes.
+	   Writers never change the file in place (they rename a new one
+	   over it), so the mapping can't shrink under us. */
+	map = mmap(NULL, (size_t)st.st_size, PROT_READ,
+		   MAP_PRIVATE | MAP_POPULATE, fd, 0);
+	if (map != MAP_FAILED) {
+		data = map;
+		n = st.st_size;
+	} else {
+		data = i_malloc((size_t)st.st_size);
+		n = read(fd, data, (size_t)st.st_size);
 	}
-	if (index_parse(box, data, (size_t)n, set, &error) < 0) {
+	close(fd);
+	if (n == st.st_size &&
+	    index_parse(box, data, (size_t)n, set, &error) < 0) {
 		i_warning("Corrupted index file %s: %s - rebuilding it",
 			  path, error);
 		mail_record_set_clear(set);
 		box->index_lost = true;
 	}
-	i_free(data);
+	if (map != MAP_FAILED)
+		(void)munmap(map, (size_t)st.st_size);
+	else
+		i_free(data);
 	return 0;
 }
 

@@ -18,6 +18,8 @@
 #include <sys/stat.h>
 
 #define MAIL_SIZE_UNKNOWN ((uint64_t)-1)
+/* received/saved not looked up yet (the driver's fill_dates does it) */
+#define MAIL_DATE_UNKNOWN INT64_MIN
 
 /* One message as the core knows it. Records are kept sorted by uid. */
 struct mail_record {
@@ -142,6 +144,10 @@ struct mail_storage_vfuncs {
 			const unsigned char **data_r, size_t *size_r,
 			void **map_ctx_r);
 	void (*unmap_mail)(struct mailbox *box, void *map_ctx);
+	/* Optional: set rec's received and saved dates, which sync left
+	   MAIL_DATE_UNKNOWN (Maildir: a stat() per file costs more than
+	   the rest of indexing a big mailbox, so it waits for a reader). */
+	int (*fill_dates)(struct mailbox *box, struct mail_record *rec);
 
 	/* --- save --- */
 	/* Start a message; the core has filled ctx's flags/dates. */

@@ -565,6 +565,9 @@ static void sync_view(struct mailbox *box, enum mailbox_sync_flags flags,
 		if (shared > disk->first_recent_uid)
 			disk->first_recent_uid = shared;
 	}
+	if (j < disk->recs.count)
+		array_reserve(&view->recs,
+			      view->recs.count + (disk->recs.count - j));
 	for (; j < disk->recs.count; j++) {
 		struct mail_record *d = &disk->recs.v[j];
 		struct mail_record *v;

@@ -229,12 +229,45 @@ int mail_get_virtual_size(struct mail *mail, uint64_t *size_r)
 	return 0;
 }
 
+/* Dates the driver's sync left for later: looked up once, kept in the
+ * view and the disk record (the index keeps them from then on). */
+static int mail_fill_dates(struct mail *mail, struct mail_record *rec)
+{
+	struct mailbox *box = mail->box;
+	struct mail_record *drec;
+
+	if (rec->received != MAIL_DATE_UNKNOWN)
+		return 0;
+	if (box->v->fill_dates == NULL) {
+		rec->received = rec->saved = 0;
+		return 0;
+	}
+	if (box->v->fill_dates(box, rec) < 0)
+		return -1;
+	drec = mail_record_set_find(&box->disk, rec->uid);
+	if (drec != NULL && drec != rec) {
+		drec->received = rec->received;
+		drec->saved = rec->saved;
+		/* the driver may have found the file under a new name */
+		if (null_strcmp(drec->name, rec->name) != 0) {
+			i_free(drec->name);
+			drec->name = rec->name == NULL ? NULL :
+				i_strdup(rec->name);
+			drec->driver_flags = rec->driver_flags;
+		}
+		box->index_dirty = true;
+	}
+	return 0;
+}
+
 int mail_get_received_date(struct mail *mail, time_t *date_r)
 {
 	struct mail_record *rec = mail_rec(mail);
 
 	if (rec == NULL)
 		return mail_expunged_error(mail);
+	if (mail_fill_dates(mail, rec) < 0)
+		return -1;
 	*date_r = (time_t)rec->received;
 	return 0;
 }
@@ -245,6 +278,8 @@ int mail_get_save_date(struct mail *mail, time_t *date_r)
 
 	if (rec == NULL)
 		return mail_expunged_error(mail);
+	if (mail_fill_dates(mail, rec) < 0)
+		return -1;
 	*date_r = (time_t)(rec->saved != 0 ? rec->saved : rec->received);
 	return 0;
 }

@@ -107,6 +107,7 @@ int maildir_expunge(struct mailbox *box, struct mail_record_set *set,
 		    const uint32_t *uids, unsigned int count);
 /* Full path of rec's file; after ENOENT, maildir_find_file() looks the
  * key up in new/ and cur/ again (someone renamed it). */
+int maildir_fill_dates(struct mailbox *box, struct mail_record *rec);
 const char *maildir_rec_path(struct mailbox *box, const struct mail_record *rec);
 int maildir_find_file(struct mailbox *box, struct mail_record *rec);
 

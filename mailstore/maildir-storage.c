@@ -643,6 +643,7 @@ const struct mail_storage_vfuncs maildir_storage = {
 	.expunge = maildir_expunge,
 	.map_mail = maildir_map_mail,
 	.unmap_mail = maildir_unmap_mail,
+	.fill_dates = maildir_fill_dates,
 	.save_begin = maildir_save_begin,
 	.save_continue = maildir_save_continue,
 	.save_finish = maildir_save_finish,

@@ -8,6 +8,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -211,8 +212,7 @@ static void rec_fill_new(struct maildir_mailbox *mbox, struct mail_record *rec,
 			 const struct maildir_entry *e, uint64_t ul_vsize)
 {
 	struct mailbox *box = &mbox->box;
-	char *path = i_strdup_printf("%s/%s/%s", box->path,
-				     e->in_new ? "new" : "cur", e->fname);
+	char *path;
 	struct stat st;
 
 	rec->uid = e->uid;
@@ -221,6 +221,14 @@ static void rec_fill_new(struct maildir_mailbox *mbox, struct mail_record *rec,
 		rec->size = MAIL_SIZE_UNKNOWN;
 	if (!maildir_filename_size(e->key, 'W', &rec->vsize))
 		rec->vsize = ul_vsize;
+	rec->received = rec->saved = MAIL_DATE_UNKNOWN;
+	if (rec->size != MAIL_SIZE_UNKNOWN) {
+		/* the dates wait for a reader (maildir_fill_dates): a
+		   stat() per file was most of indexing a big Maildir */
+		return;
+	}
+	path = i_strdup_printf("%s/%s/%s", box->path,
+			       e->in_new ? "new" : "cur", e->fname);
 	if (stat(path, &st) == 0) {
 		rec->received = st.st_mtime;
 		rec->saved = st.st_ctime;
@@ -354,6 +362,38 @@ int maildir_sync_read(struct mailbox *box, struct mail_record_set *set,
 	entries_free(&entries);
 	read_stamps(box, set->stamp);
 	return 0;
+}
+
+int maildir_fill_dates(struct mailbox *box, struct mail_record *rec)
+{
+	char path[PATH_MAX];
+	struct stat st;
+
+	for (int attempt = 0; attempt < 2; attempt++) {
+		if (rec->name == NULL ||
+		    snprintf(path, sizeof(path), "%s/%s/%s", box->path,
+			     (rec->driver_flags & MAILDIR_REC_NEW) != 0 ?
+			     "new" : "cur", rec->name) >= (int)sizeof(path)) {
+			rec->received = rec->saved = 0;
+			return 0;
+		}
+		if (stat(path, &st) == 0) {
+			rec->received = st.st_mtime;
+			rec->saved = st.st_ctime;
+			return 0;
+		}
+		if (errno != ENOENT) {
+			/* as at sync before: unknown dates read as 0 */
+			rec->received = rec->saved = 0;
+			return 0;
+		}
+		/* renamed by another process (flags changed)? */
+		if (attempt == 0 && maildir_find_file(box, rec) <= 0)
+			break;
+	}
+	mailbox_set_error(box, MAIL_ERROR_EXPUNGED,
+			  "Message was expunged (uid=%u)", rec->uid);
+	return -1;
 }
 
 const char *maildir_rec_path(struct mailbox *box, const struct mail_record *rec)

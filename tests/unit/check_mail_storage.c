@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 static pool_t pool;
@@ -736,6 +737,124 @@ START_TEST(test_damaged_index)
 }
 END_TEST
 
+/* Maildir files whose names carry S= are indexed without a stat():
+ * their dates are looked up when first asked for (also after another
+ * process renamed the file), then kept in the index. */
+START_TEST(test_maildir_lazy_dates)
+{
+	static const char msg[] = "Subject: a\n\nx\n";
+	struct mailbox *box = open_box("INBOX", 0);
+	struct timeval tv[2] = { { 0, 0 }, { 0, 0 } };
+	struct mail *mail;
+	time_t t;
+	char *p, *q;
+
+	mailbox_free(&box);
+	for (unsigned int i = 1; i <= 3; i++) {
+		p = i_strdup_printf("Maildir/cur/16000000%02u.M%uP1.h,S=%zu:2,S",
+				    i, i, sizeof(msg) - 1);
+		q = test_write_file(dir, p, msg, sizeof(msg) - 1);
+		tv[0].tv_sec = tv[1].tv_sec = 1500000000 + i * 100;
+		ck_assert_int_eq(utimes(q, tv), 0);
+		i_free(q);
+		i_free(p);
+	}
+	box = open_box("INBOX", 0);
+	ck_assert_uint_eq(mailbox_count(box), 3);
+	/* another process sets \Flagged on 2 and expunges 3 */
+	p = i_strdup_printf("%s/Maildir/cur/1600000002.M2P1.h,S=%zu:2,S", dir,
+			    sizeof(msg) - 1);
+	q = i_strdup_printf("%s/Maildir/cur/1600000002.M2P1.h,S=%zu:2,FS", dir,
+			    sizeof(msg) - 1);
+	ck_assert_int_eq(rename(p, q), 0);
+	i_free(p);
+	i_free(q);
+	p = i_strdup_printf("%s/Maildir/cur/1600000003.M3P1.h,S=%zu:2,S", dir,
+			    sizeof(msg) - 1);
+	ck_assert_int_eq(unlink(p), 0);
+	i_free(p);
+	mail = mail_alloc(box);
+	mail_set_seq(mail, 1);
+	ck_assert_int_eq(mail_get_received_date(mail, &t), 0);
+	ck_assert_int_eq(t, 1500000100);
+	mail_set_seq(mail, 2);
+	ck_assert_int_eq(mail_get_received_date(mail, &t), 0);
+	ck_assert_int_eq(t, 1500000200);
+	ck_assert_int_eq(mail_get_save_date(mail, &t), 0);
+	ck_assert_int_gt(t, 1500000200);	/* the ctime: now */
+	mail_set_seq(mail, 3);
+	ck_assert_int_eq(mail_get_received_date(mail, &t), -1);
+	mail_free(&mail);
+	mailbox_free(&box);
+
+	/* the index keeps them: a later change of the mtime is not seen */
+	p = i_strdup_printf("%s/Maildir/cur/1600000001.M1P1.h,S=%zu:2,S", dir,
+			    sizeof(msg) - 1);
+	tv[0].tv_sec = tv[1].tv_sec = 1400000000;
+	ck_assert_int_eq(utimes(p, tv), 0);
+	i_free(p);
+	box = open_box("INBOX", 0);
+	mail = mail_alloc(box);
+	mail_set_seq(mail, 1);
+	ck_assert_int_eq(mail_get_received_date(mail, &t), 0);
+	ck_assert_int_eq(t, 1500000100);
+	mail_free(&mail);
+	mailbox_free(&box);
+}
+END_TEST
+
+/* An index written by an older Roost (version 2: byte-wise FNV-1a
+ * checksum) is still read: no rebuild, the modseqs stay. */
+START_TEST(test_index_v2_read)
+{
+	struct mailbox *box = open_box("INBOX", 0);
+	uint64_t modseq, h = 0xcbf29ce484222325ULL;
+	char *ix, *p, *data;
+	size_t len;
+
+	save_msg(box, "1\n", MAIL_SEEN, NULL);
+	save_msg(box, "2\n", 0, NULL);
+	mailbox_free(&box);
+	box = open_box("INBOX", 0);
+	modseq = mailbox_get_highest_modseq(box);
+	mailbox_free(&box);
+	ix = i_strdup_printf("%s/Maildir/roost.index", dir);
+	data = test_read_file(ix, &len);
+	ck_assert_uint_gt(len, 100);
+	ck_assert(memcmp(data, "ROOSTIX3", 8) == 0);
+	memcpy(data, "ROOSTIX2", 8);
+	for (size_t i = 0; i < len - 8; i++) {
+		h ^= (unsigned char)data[i];
+		h *= 0x100000001b3ULL;
+	}
+	memcpy(data + len - 8, &h, 8);
+	p = test_write_file(dir, "Maildir/roost.index", data, len);
+	i_free(p);
+	test_log_capture_start();
+	box = open_box("INBOX", 0);
+	ck_assert_msg(strstr(test_log_captured(), "Corrupted") == NULL,
+		      "%s", test_log_captured());
+	test_log_capture_stop();
+	ck_assert_uint_eq(mailbox_count(box), 2);
+	ck_assert_uint_eq(mailbox_get_highest_modseq(box), modseq);
+	ck_assert_int_ne(mailbox_seq_flags(box, 1) & MAIL_SEEN, 0);
+	mailbox_free(&box);
+	/* one flipped byte in a version 2 file is still caught */
+	data[len / 2] ^= 0x55;
+	p = test_write_file(dir, "Maildir/roost.index", data, len);
+	i_free(p);
+	test_log_capture_start();
+	box = open_box("INBOX", 0);
+	ck_assert_msg(strstr(test_log_captured(), "Corrupted index file") != NULL,
+		      "%s", test_log_captured());
+	test_log_capture_stop();
+	ck_assert_uint_eq(mailbox_count(box), 2);
+	mailbox_free(&box);
+	i_free(data);
+	i_free(ix);
+}
+END_TEST
+
 /* The parsed-field cache lives on in roost.cache: a later session gets
  * the field without parsing; a damaged tail and a file of another
  * UIDVALIDITY are dealt with; an expunged message's fields go. */
@@ -929,6 +1048,8 @@ Suite *make_mail_storage_suite(void)
 	tcase_add_test(tc, test_copy_and_pop3_uidl);
 	tcase_add_test(tc, test_list_create_rename_delete);
 	tcase_add_test(tc, test_damaged_index);
+	tcase_add_test(tc, test_index_v2_read);
+	tcase_add_test(tc, test_maildir_lazy_dates);
 	tcase_add_test(tc, test_namespace_prefix);
 	tcase_add_test(tc, test_persistent_cache);
 	suite_add_tcase(s, tc);
