@@ -60,7 +60,14 @@ const char *file_dotlock_get_lock_path(const struct dotlock *dotlock);
 /* Replace mode: lock path and return an fd (>= 0) of the lock file for
  * the new content, positioned at 0 (the file holds "<pid>:<host>" until
  * the content is written over it; replace cuts it at the fd's offset);
- * -1 with errno on error (logged), and with errno = EAGAIN on timeout. */
+ * -1 with errno on error (logged), and with errno = EAGAIN on timeout.
+ * The record is Dovecot's, so a Dovecot finding it after a Roost process
+ * died takes it over too. Its price: a first write() of the content that
+ * is only digits shorter than the record leaves "<digits>:<host>", which
+ * others read as the record of a (likely dead) process and take over.
+ * Every content written here starts with a digit run followed by another
+ * character in the same write (dovecot-uidlist "3 V..", maildirsize
+ * "NS,..") or with no digit at all (dict files), and is written whole. */
 int file_dotlock_open(const struct dotlock_settings *set, const char *path,
 		      struct dotlock **dotlock_r);
 int file_dotlock_get_fd(const struct dotlock *dotlock);
