@@ -465,7 +465,11 @@ class Acl(unittest.TestCase):
                                          "h MYRIGHTS shared/gail/Solo"],
                            dovecot)
                 with open(env.tmp + "/dict/shared-mailboxes.db") as f:
-                    return out + f.read()
+                    lines = f.read().splitlines()
+                # the file dict's key order is Dovecot's hash order:
+                # compare its (key, value) pairs sorted
+                pairs = sorted(zip(lines[0::2], lines[1::2]))
+                return out + "".join("%s\n%s\n" % p for p in pairs)
             finally:
                 env.cleanup()
 
