@@ -183,6 +183,30 @@ bool cmd_myrights(struct client_command_context *cmd)
 	return cmd_ok(cmd, "Myrights completed.");
 }
 
+bool imap_acl_list_myrights_enabled(struct imap_client *client)
+{
+	return imap_acl_enabled(client);
+}
+
+void imap_acl_send_myrights(struct imap_client *client, const char *vname)
+{
+	struct mailbox *box = mailbox_alloc(client->user, vname, 0);
+	unsigned int rights;
+
+	if (acl_mailbox_rights(box, &rights) == 0 &&
+	    (rights & (ACL_LOOKUP | ACL_ADMIN)) != 0) {
+		string_t *str = str_new(128);
+
+		str_append(str, "* MYRIGHTS ");
+		imap_client_append_mailbox_name(client, str, vname, false);
+		str_append_c(str, ' ');
+		acl_rights_append(str, rights, true, true);
+		client_send_line(client, str_c(str));
+		str_free(&str);
+	}
+	mailbox_free(&box);
+}
+
 bool cmd_listrights(struct client_command_context *cmd)
 {
 	struct mailbox *box;

@@ -4,6 +4,7 @@
  * parses the options, joins reference and pattern, and writes lines. */
 #include "imap-common.h"
 #include "imap-mailbox.h"
+#include "imap-plugins.h"
 #include "imap-quote.h"
 
 #include <strings.h>
@@ -20,6 +21,7 @@ enum list_ret {
 	RET_CHILDREN = 0x02,
 	RET_SPECIALUSE = 0x04,
 	RET_STATUS = 0x08,
+	RET_MYRIGHTS = 0x10,	/* LIST-MYRIGHTS (RFC 8440), with imap_acl */
 };
 
 struct list_cmd {
@@ -66,6 +68,7 @@ static const char *parse_select(struct list_cmd *ctx,
 }
 
 static const char *parse_return(struct list_cmd *ctx,
+				struct imap_client *client,
 				const struct imap_arg *list)
 {
 	for (; !imap_arg_is_eol(list); list++) {
@@ -90,6 +93,9 @@ static const char *parse_return(struct list_cmd *ctx,
 			if (error != NULL)
 				return error;
 			ctx->ret |= RET_STATUS;
+		} else if (strcasecmp(atom, "MYRIGHTS") == 0 &&
+			   imap_acl_list_myrights_enabled(client)) {
+			ctx->ret |= RET_MYRIGHTS;
 		} else {
 			return "Unknown return options";
 		}
@@ -243,6 +249,16 @@ static void list_status(struct client_command_context *cmd,
 		mailbox_free(&box);
 }
 
+/* RETURN (MYRIGHTS): "* MYRIGHTS" after the mailbox's LIST (and STATUS)
+ * line; none for \NoSelect or \NonExistent ones (RFC 8440). */
+static void list_myrights(struct client_command_context *cmd,
+			  const struct mailbox_info *info)
+{
+	if ((info->flags & (MAILBOX_NOSELECT | MAILBOX_NONEXISTENT)) != 0)
+		return;
+	imap_acl_send_myrights(cmd->client, info->vname);
+}
+
 typedef ARRAY(struct mailbox_info) ARRAY_INFO;
 
 static bool patterns_match(const struct list_cmd *ctx, const char *vname,
@@ -329,6 +345,8 @@ static void list_subscribed(struct client_command_context *cmd,
 				  infos_have_child(&infos, out.vname, sep));
 			if (!ctx->lsub && (ctx->ret & RET_STATUS) != 0)
 				list_status(cmd, ctx, &out);
+			if (!ctx->lsub && (ctx->ret & RET_MYRIGHTS) != 0)
+				list_myrights(cmd, &out);
 			continue;
 		}
 		if (!ctx->lsub && !recursive)
@@ -404,6 +422,8 @@ static void list_run(struct client_command_context *cmd,
 		list_send(cmd, ctx, info, childinfo);
 		if ((ctx->ret & RET_STATUS) != 0)
 			list_status(cmd, ctx, info);
+		if ((ctx->ret & RET_MYRIGHTS) != 0)
+			list_myrights(cmd, info);
 	}
 	(void)mailbox_list_iter_deinit(&iter);
 }
@@ -440,7 +460,7 @@ bool cmd_list(struct client_command_context *cmd)
 		    !imap_arg_get_list(&args[3], &ret))
 			return list_bad(cmd, "Extra arguments");
 		ctx.extended = true;
-		error = parse_return(&ctx, ret);
+		error = parse_return(&ctx, cmd->client, ret);
 		if (error != NULL)
 			return list_bad(cmd, error);
 		if (!imap_arg_is_eol(&args[4]))

@@ -193,5 +193,6 @@ void imap_plugins_capability(const struct settings_root *set, string_t *dest)
 	if (mail_plugins_has(set->mail_plugins, "imap_quota"))
 		str_append(dest, " QUOTA");
 	if (mail_plugins_has(set->mail_plugins, "imap_acl"))
-		str_append(dest, " ACL RIGHTS=texk");
+		/* LIST-MYRIGHTS (RFC 8440) is Roost's: Dovecot 2.3 lacks it */
+		str_append(dest, " ACL RIGHTS=texk LIST-MYRIGHTS");
 }

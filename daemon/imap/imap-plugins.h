@@ -12,6 +12,11 @@ bool cmd_setacl(struct client_command_context *cmd);
 bool cmd_deleteacl(struct client_command_context *cmd);
 bool cmd_listrights(struct client_command_context *cmd);
 bool cmd_myrights(struct client_command_context *cmd);
+/* LIST-MYRIGHTS (RFC 8440): may LIST RETURN (MYRIGHTS) be used (imap_acl
+ * with the acl plugin)? */
+bool imap_acl_list_myrights_enabled(struct imap_client *client);
+/* "* MYRIGHTS vname rights" if the user may look the mailbox up. */
+void imap_acl_send_myrights(struct imap_client *client, const char *vname);
 bool cmd_getquota(struct client_command_context *cmd);
 bool cmd_setquota(struct client_command_context *cmd);
 bool cmd_compress(struct client_command_context *cmd);

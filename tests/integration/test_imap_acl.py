@@ -484,6 +484,31 @@ class Acl(unittest.TestCase):
             self.assertIn(line + "\r\n", r)
         self.assertIn("shared/shared-boxes/group/staff/gail\n1\n", r)
 
+    def test_9_list_myrights(self):
+        """LIST-MYRIGHTS (RFC 8440), Roost only (Dovecot 2.3 lacks it):
+        advertised with imap_acl, a MYRIGHTS line after each selectable
+        mailbox's LIST (and STATUS) line, none for \\Noselect ones."""
+        run(self.r, "alice", ["a CREATE MR/Sub", "b SETACL MR/Sub bob lr"],
+            False)
+        s = Session(self.r, "bob", False)
+        self.assertIn(" LIST-MYRIGHTS", s.greeting)
+        s.close()
+        s = Session(self.r, "bob", False)
+        out = s.cmd("a LIST \"\" shared/alice/MR* RETURN (MYRIGHTS)")
+        out += s.cmd("b LIST \"\" shared/alice/MR/Sub RETURN (STATUS "
+                     "(MESSAGES) MYRIGHTS)")
+        s.close()
+        # right after the mailbox's LIST line; none for the parent
+        self.assertIn("* LIST () \"/\" shared/alice/MR/Sub\r\n"
+                      "* MYRIGHTS shared/alice/MR/Sub lr\r\n", out)
+        self.assertNotIn("MYRIGHTS shared/alice/MR ", out)
+        self.assertIn("* STATUS shared/alice/MR/Sub (MESSAGES 0)\r\n"
+                      "* MYRIGHTS shared/alice/MR/Sub lr\r\nb OK", out)
+        out = run(self.r, "alice", ["a LIST \"\" MR/Sub RETURN (MYRIGHTS)"],
+                  False)
+        self.assertIn("* MYRIGHTS MR/Sub lrwstipekxacd\r\na OK", out)
+        run(self.r, "alice", ["a DELETE MR/Sub", "b DELETE MR"], False)
+
     def test_4_without_plugin(self):
         env = Env("", prefix="roost-acl.")
         try:
@@ -491,6 +516,10 @@ class Acl(unittest.TestCase):
             self.assertIn("a BAD Error in IMAP command GETACL: Unknown "
                           "command", out)
             self.assertNotIn("ACL", out.split("\r\n")[0])
+            out, err, rc = env.imap("u", ["a LIST \"\" * RETURN (MYRIGHTS)",
+                                          "b LOGOUT"])
+            self.assertIn("a BAD Error in IMAP command LIST: Unknown "
+                          "return options", out)
         finally:
             env.cleanup()
 
