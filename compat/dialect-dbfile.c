@@ -151,6 +151,17 @@ static char *trim(char *s)
 	return s;
 }
 
+static bool is_bool(const char *v, bool *ret_r)
+{
+	if (strcasecmp(v, "yes") == 0)
+		*ret_r = true;
+	else if (strcasecmp(v, "no") == 0)
+		*ret_r = false;
+	else
+		return false;
+	return true;
+}
+
 /* Dovecot's args file syntax: "key = value" lines, # comments, a value
  * in double quotes unquoted. false on a line of another form. */
 static bool kv_parse(pool_t pool, const char *text, struct kvlist *l)
@@ -237,6 +248,7 @@ static const char *const ldap_user_keys[] = {
 /* kept by 2.3 but with no 2.4 setting: dropped (and compared) freely */
 static const char *const dropped_keys[] = {
 	"userdb_warning_disable", "ldaprc_path",
+	"use_grant_password",	/* oauth2: removed (warning) */
 };
 
 static bool in_keys(const char *k, const char *const *keys, size_t count)
@@ -306,7 +318,9 @@ static bool dbfile_matches(pool_t pool, const char *gen, const char *text,
 			/* PLAIN: the 2.3 default, and 2.4's before 2.4.3 */
 			if (!other_db_key(k, sql, passdb) &&
 			    !(strcmp(k, "default_pass_scheme") == 0 &&
-			      strcasecmp(t.items[i].value, "PLAIN") == 0))
+			      strcasecmp(t.items[i].value, "PLAIN") == 0) &&
+			    !(strcmp(k, "debug") == 0 &&
+			      strcasecmp(t.items[i].value, "no") == 0))
 				return false;
 			continue;
 		}
@@ -315,6 +329,10 @@ static bool dbfile_matches(pool_t pool, const char *gen, const char *text,
 			    !connect_parse(pool, t.items[i].value, &tc) ||
 			    !kv_equal(&gc, &tc))
 				return false;
+		} else if (strcmp(k, "tls_require_cert") == 0 && !sql &&
+			   strcmp(v, "demand") == 0 &&
+			   strcmp(t.items[i].value, "hard") == 0) {
+			/* the same in OpenLDAP */
 		} else if (strcmp(v, t.items[i].value) != 0) {
 			return false;
 		}
@@ -757,8 +775,15 @@ static int gen_ldap_setting(struct dbgen *g, struct dnode *n, const char *k,
 		return 1;
 	}
 	if (strcmp(k, "ssl_client_require_valid_cert") == 0 && !global) {
-		kv_add(&g->ldap, "tls_require_cert",
-		       strcasecmp(v, "yes") == 0 ? "demand" : "never");
+		/* OpenLDAP's demand (= hard) and never */
+		bool b;
+
+		if (!is_bool(v, &b)) {
+			dialect_error(g->tree, n, "%s: invalid boolean value",
+				      n->key);
+			return -1;
+		}
+		kv_add(&g->ldap, "tls_require_cert", b ? "demand" : "never");
 		return 1;
 	}
 	if (str_begins(k, "ldap_", NULL)) {
@@ -776,6 +801,95 @@ static const char *const oauth2_keys[] = {
 	"username_attribute", "send_auth_headers", "openid_configuration_url",
 };
 
+/* dovecot-oauth2.conf.ext keys that are http_client_* and ssl_client_*
+ * settings inside oauth2 { } in 2.4; kind 'm': msecs in 2.3, a time
+ * with a unit in 2.4; 'n': a boolean inverted */
+static const struct {
+	const char *k23, *k24;
+	char kind;
+} oauth2_client_keys[] = {
+	{ "timeout_msecs", "http_client_request_timeout", 'm' },
+	{ "max_idle_time_msecs", "http_client_max_idle_time", 'm' },
+	{ "max_parallel_connections", "http_client_max_parallel_connections",
+	  0 },
+	{ "max_pipelined_requests", "http_client_max_pipelined_requests", 0 },
+	{ "rawlog_dir", "http_client_rawlog_dir", 0 },
+	{ "tls_ca_cert_file", "ssl_client_ca_file", 0 },
+	{ "tls_ca_cert_dir", "ssl_client_ca_dir", 0 },
+	{ "tls_cert_file", "ssl_client_cert_file", 0 },
+	{ "tls_key_file", "ssl_client_key_file", 0 },
+	{ "tls_cipher_suite", "ssl_cipher_list", 0 },
+	{ "tls_allow_invalid_cert", "ssl_client_require_valid_cert", 'n' },
+};
+
+/* "5000ms", "5 secs", "2 mins" -> "5000", "5000", "120000"; NULL when
+ * not a time with a unit (2.4 and 2.3 both require one). */
+static const char *time_to_msecs(pool_t pool, const char *v)
+{
+	static const struct {
+		const char *unit;
+		unsigned long mul;
+	} units[] = {
+		{ "ms", 1 }, { "msec", 1 }, { "msecs", 1 },
+		{ "millisecs", 1 }, { "milliseconds", 1 },
+		{ "s", 1000 }, { "sec", 1000 }, { "secs", 1000 },
+		{ "second", 1000 }, { "seconds", 1000 },
+		{ "m", 60000 }, { "min", 60000 }, { "mins", 60000 },
+		{ "minute", 60000 }, { "minutes", 60000 },
+		{ "h", 3600000 }, { "hour", 3600000 }, { "hours", 3600000 },
+	};
+	char *end;
+	unsigned long n;
+
+	if (*v < '0' || *v > '9')
+		return NULL;
+	n = strtoul(v, &end, 10);
+	while (*end == ' ')
+		end++;
+	for (unsigned int i = 0; i < N_ELEMENTS(units); i++) {
+		if (strcmp(end, units[i].unit) == 0 &&
+		    n <= 0xffffffffUL / units[i].mul)
+			return p_strdup_printf(pool, "%lu", n * units[i].mul);
+	}
+	return NULL;
+}
+
+/* oauth2 { local_validation { dict DRIVER { } } } (collected as
+ * oauth2_local_validation { }) -> local_validation_key_dict = URI */
+static int gen_oauth2_local_validation(struct dbgen *g, struct dnode *n)
+{
+	struct dnode *dict = NULL;
+	const char *uri, *error;
+
+	for (struct dnode *c = n->children; c != NULL; c = c->next) {
+		if (c->removed)
+			continue;
+		if (!c->section || strcmp(c->key, "dict") != 0 ||
+		    dict != NULL) {
+			dialect_error(g->tree, c, "oauth2_local_validation { "
+				      "%s }: only one dict { } has a Dovecot "
+				      "2.3 form", c->key);
+			return -1;
+		}
+		dict = c;
+	}
+	if (dict == NULL) {
+		dialect_error(g->tree, n, "oauth2_local_validation { } has no "
+			      "dict { }");
+		return -1;
+	}
+	uri = dialect_dict_24_to_uri(g->tree, dict);
+	if (uri == NULL)
+		return -1;
+	uri = dialect_vars_24_to_23(g->pool, "", uri, &error);
+	if (uri == NULL) {
+		dialect_error(g->tree, dict, "%s", error);
+		return -1;
+	}
+	kv_add(&g->ldap, "local_validation_key_dict", uri);
+	return 1;
+}
+
 static int gen_oauth2_setting(struct dbgen *g, struct dnode *n,
 			      const char *k)
 {
@@ -783,6 +897,30 @@ static int gen_oauth2_setting(struct dbgen *g, struct dnode *n,
 
 	if (!str_begins(k, "oauth2_", &rest))
 		return 0;
+	for (unsigned int i = 0; i < N_ELEMENTS(oauth2_client_keys); i++) {
+		bool b;
+
+		if (strcmp(rest, oauth2_client_keys[i].k24) != 0)
+			continue;
+		nv = v;
+		if (oauth2_client_keys[i].kind == 'm' &&
+		    (nv = time_to_msecs(g->pool, v)) == NULL) {
+			dialect_error(g->tree, n, "%s: invalid time interval "
+				      "(a number with a unit: ms, s, min ...)",
+				      oauth2_client_keys[i].k24);
+			return -1;
+		}
+		if (oauth2_client_keys[i].kind == 'n') {
+			if (!is_bool(v, &b)) {
+				dialect_error(g->tree, n, "%s: invalid boolean "
+					      "value", oauth2_client_keys[i].k24);
+				return -1;
+			}
+			nv = b ? "no" : "yes";
+		}
+		kv_add(&g->ldap, oauth2_client_keys[i].k23, nv);
+		return 1;
+	}
 	if (strcmp(rest, "username_validation_format") == 0) {
 		nv = dialect_vars_24_to_23(g->pool, "", v, &error);
 		if (nv == NULL) {
@@ -792,11 +930,47 @@ static int gen_oauth2_setting(struct dbgen *g, struct dnode *n,
 		kv_add(&g->ldap, "username_format", nv);
 		return 1;
 	}
+	if (strcmp(rest, "use_grant_password") == 0) {
+		dialect_error(g->tree, n, "Unknown setting: "
+			      "use_grant_password (removed in Dovecot 2.4: "
+			      "use passdb oauth2)");
+		return -1;
+	}
 	if (!in_keys(rest, oauth2_keys, N_ELEMENTS(oauth2_keys))) {
 		dialect_error(g->tree, n, "Unknown setting: %s", n->key);
 		return -1;
 	}
 	kv_add(&g->ldap, rest, v);
+	return 1;
+}
+
+/* oauth2_local_validation { }, and oauth2 { } as the export writes it
+ * (its settings are oauth2_KEY) */
+static int gen_oauth2_section(struct dbgen *g, struct dnode *n, const char *k)
+{
+	if (strcmp(k, "oauth2_local_validation") == 0)
+		return gen_oauth2_local_validation(g, n);
+	for (struct dnode *c = n->children; c != NULL; c = c->next) {
+		const char *ck = p_strdup_printf(g->pool, "oauth2_%s",
+			str_begins(c->key, "oauth2_", NULL) ? c->key + 7 :
+			c->key);
+		int ret;
+
+		if (c->removed)
+			continue;
+		if (c->section && strcmp(ck, "oauth2_local_validation") == 0)
+			ret = gen_oauth2_local_validation(g, c);
+		else if (c->section)
+			ret = strcmp(ck, "oauth2_fields") == 0 ? 0 : -1;
+		else
+			ret = gen_oauth2_setting(g, c, ck);
+		if (ret <= 0 && !(ret == 0 && c->section)) {
+			if (ret == 0)
+				dialect_error(g->tree, c, "Unknown setting "
+					      "in oauth2 { }: %s", c->key);
+			return -1;
+		}
+	}
 	return 1;
 }
 
@@ -833,6 +1007,21 @@ static int gen_ldap_text(struct dbgen *g, string_t *out)
 	return 0;
 }
 
+/* log_debug = category=oauth2 (exactly) is the 2.3 file's debug = yes */
+static bool oauth2_log_debug(pool_t pool, const struct dnode *n)
+{
+	return !n->section && strcmp(n->key, "log_debug") == 0 &&
+		strcmp(dnode_value(pool, n), "category=oauth2") == 0;
+}
+
+static int gen_oauth2_log_debug(struct dbgen *g, struct dnode *n)
+{
+	if (!oauth2_log_debug(g->pool, n))
+		return 0;
+	kv_add(&g->ldap, "debug", "yes");
+	return 1;
+}
+
 /* The settings of globals (a section holding what the 2.4 file has at
  * the top) and of db for this driver. Those of db are marked removed. */
 static int gen_collect(struct dbgen *g, struct dnode *globals,
@@ -861,6 +1050,13 @@ static int gen_collect(struct dbgen *g, struct dnode *globals,
 				ret = gen_sql_host(g, c);
 			else if (g->sql && !c->section)
 				ret = gen_sql_setting(g, c, k, pass == 0);
+			else if (g->oauth2 && c->section &&
+				 (strcmp(k, "oauth2") == 0 ||
+				  strcmp(k, "oauth2_local_validation") == 0))
+				ret = gen_oauth2_section(g, c, k);
+			else if (g->oauth2 && !c->section && pass == 0 &&
+				 strcmp(k, "log_debug") == 0)
+				ret = gen_oauth2_log_debug(g, c);
 			else if (!g->sql && c->section)
 				ret = pass == 0 && !g->oauth2 ? 0 :
 					gen_ldap_section(g, c, k);
@@ -934,6 +1130,16 @@ int dialect_dbfile_translate(struct dtree *tree, struct dnode *globals,
 	g.iterate_attrs = str_new(128);
 	if (gen_collect(&g, globals, db) < 0)
 		goto out;
+	if (g.oauth2) {
+		/* the top-level log_debug = category=oauth2 */
+		for (struct dnode *c = tree->root->children; c != NULL;
+		     c = c->next) {
+			if (oauth2_log_debug(g.pool, c)) {
+				kv_add(&g.ldap, "debug", "yes");
+				c->removed = true;
+			}
+		}
+	}
 	if (g.sql ? gen_sql_text(&g, db, text) < 0 : gen_ldap_text(&g, text) < 0)
 		goto out;
 	/* an args file next to the config that says the same (the one a
@@ -1139,10 +1345,19 @@ static bool export_ldap(pool_t pool, const struct kvlist *f,
 			continue;
 		}
 		if (strcmp(k, "tls_require_cert") == 0) {
-			if (strcmp(v, "never") != 0 && strcmp(v, "demand") != 0)
+			/* demand and hard are the same in OpenLDAP; allow and
+			   try (ask, go on with a bad certificate) have no
+			   2.4 value */
+			if (strcmp(v, "never") != 0 &&
+			    strcmp(v, "demand") != 0 && strcmp(v, "hard") != 0) {
+				i_warning("doveconf --as 2.4: tls_require_cert "
+					  "= %s has no exact Dovecot 2.4 form "
+					  "(ssl_client_require_valid_cert = "
+					  "yes is demand/hard, no is never)", v);
 				return false;
+			}
 			add_set(pool, loc, "ssl_client_require_valid_cert",
-				v[0] == 'd' ? "yes" : "no");
+				v[0] == 'n' ? "no" : "yes");
 			continue;
 		}
 		if (strcmp(k, passdb ? "pass_attrs" : "user_attrs") == 0) {
@@ -1178,12 +1393,75 @@ static bool export_ldap(pool_t pool, const struct kvlist *f,
 	return true;
 }
 
-static bool export_oauth2(pool_t pool, const struct kvlist *f,
-			  struct dnode *glob, struct dnode *loc)
+/* the 2.3 file's http client and tls keys -> oauth2 { } in glob */
+static bool export_oauth2_client(pool_t pool, struct dnode *glob,
+				 struct dnode **sec, const char *k,
+				 const char *v)
 {
+	for (unsigned int i = 0; i < N_ELEMENTS(oauth2_client_keys); i++) {
+		bool b;
+
+		if (strcmp(k, oauth2_client_keys[i].k23) != 0)
+			continue;
+		if (oauth2_client_keys[i].kind == 'm') {
+			if (*v == '\0' || strspn(v, "0123456789") != strlen(v))
+				return false;
+			v = p_strdup_printf(pool, "%sms", v);
+		} else if (oauth2_client_keys[i].kind == 'n') {
+			if (!is_bool(v, &b))
+				return false;
+			v = b ? "no" : "yes";
+		}
+		if (*sec == NULL) {
+			*sec = dnode_new_section(pool, glob, "oauth2", NULL);
+			dnode_append(glob, *sec);
+		}
+		add_set(pool, *sec, oauth2_client_keys[i].k24, v);
+		return true;
+	}
+	return false;
+}
+
+static bool export_oauth2(pool_t pool, const struct kvlist *f,
+			  struct dnode *db, struct dnode *glob,
+			  struct dnode *loc)
+{
+	struct dnode *client = NULL, *root = db;
+
+	while (root->parent != NULL)
+		root = root->parent;
 	for (unsigned int i = 0; i < f->count; i++) {
 		const char *k = f->items[i].key, *v = f->items[i].value;
+		bool b;
 
+		if (export_oauth2_client(pool, glob, &client, k, v))
+			continue;
+		if (strcmp(k, "use_grant_password") == 0)
+			continue;	/* removed: dropped with a warning */
+		if (strcmp(k, "debug") == 0) {
+			if (!is_bool(v, &b))
+				return false;
+			/* debug = yes is log_debug = category=oauth2, if the
+			   config has no log_debug of its own */
+			if (b && dnode_child(root, "log_debug") != NULL)
+				return false;
+			if (b)
+				add_set(pool, glob, "log_debug",
+					"category=oauth2");
+			continue;
+		}
+		if (strcmp(k, "local_validation_key_dict") == 0) {
+			struct dnode *lv, *d;
+
+			d = dialect_dict_uri_to_24(pool, db, NULL, v);
+			if (d == NULL)
+				return false;
+			lv = dnode_new_section(pool, glob,
+					       "oauth2_local_validation", NULL);
+			dnode_append(lv, d);
+			dnode_append(glob, lv);
+			continue;
+		}
 		if (strcmp(k, "pass_attrs") == 0) {
 			if (!export_attrs(pool, loc, "fields", v, "oauth2"))
 				return false;
@@ -1217,7 +1495,7 @@ bool dialect_dbfile_export(pool_t pool, struct dnode *db, const char *driver,
 	loc = dnode_new_section(pool, db, "", NULL);
 	if (!(sql ? export_sql(pool, &f, glob, loc, passdb) :
 	      strcmp(driver, "oauth2") == 0 ?
-	      export_oauth2(pool, &f, glob, loc) :
+	      export_oauth2(pool, &f, db, glob, loc) :
 	      export_ldap(pool, &f, glob, loc, passdb)))
 		return false;
 	/* check: the 2.3 form of the result says what the file says */
@@ -1260,6 +1538,11 @@ bool dialect_dbfile_export(pool_t pool, struct dnode *db, const char *driver,
 		if (!ok || !dbfile_matches(pool, back, text, sql, passdb))
 			return false;
 	}
+	if (strcmp(driver, "oauth2") == 0 &&
+	    kv_get(&f, "use_grant_password") != NULL)
+		i_warning("doveconf --as 2.4: %s: use_grant_password was "
+			  "removed in Dovecot 2.4 (use passdb oauth2): "
+			  "dropped", path);
 	*globals_r = glob;
 	*locals_r = loc;
 	return true;
