@@ -633,7 +633,8 @@ static bool is_dbglobal(const struct dnode *n)
 	if (n->section)
 		return strcmp(n->key, "mysql") == 0 ||
 			strcmp(n->key, "pgsql") == 0 ||
-			strcmp(n->key, "oauth2") == 0;
+			strcmp(n->key, "oauth2") == 0 ||
+			strcmp(n->key, "oauth2_local_validation") == 0;
 	return strcmp(n->key, "sql_driver") == 0 ||
 		str_begins(n->key, "oauth2_", NULL) ||
 		str_begins(n->key, "sqlite_", NULL) ||
