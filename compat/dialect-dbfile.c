@@ -423,6 +423,73 @@ static const char *time_to_secs(pool_t pool, const char *v)
 	return NULL;
 }
 
+/* "5000ms", "5 secs", "2 mins" -> "5000", "5000", "120000"; NULL when
+ * not a time with a unit (2.4 and 2.3 both require one). */
+static const char *time_to_msecs(pool_t pool, const char *v)
+{
+	static const struct {
+		const char *unit;
+		unsigned long mul;
+	} units[] = {
+		{ "ms", 1 }, { "msec", 1 }, { "msecs", 1 },
+		{ "millisecs", 1 }, { "milliseconds", 1 },
+		{ "s", 1000 }, { "sec", 1000 }, { "secs", 1000 },
+		{ "second", 1000 }, { "seconds", 1000 },
+		{ "m", 60000 }, { "min", 60000 }, { "mins", 60000 },
+		{ "minute", 60000 }, { "minutes", 60000 },
+		{ "h", 3600000 }, { "hour", 3600000 }, { "hours", 3600000 },
+	};
+	char *end;
+	unsigned long n;
+
+	if (*v < '0' || *v > '9')
+		return NULL;
+	n = strtoul(v, &end, 10);
+	while (*end == ' ')
+		end++;
+	for (unsigned int i = 0; i < N_ELEMENTS(units); i++) {
+		if (strcmp(end, units[i].unit) == 0 &&
+		    n <= 0xffffffffUL / units[i].mul)
+			return p_strdup_printf(pool, "%lu", n * units[i].mul);
+	}
+	return NULL;
+}
+
+/* 2.3 cassandra connect parameters and their 2.4 cassandra_* settings;
+ * kind 't': a time (2.3 and 2.4 both want a unit), 'b': enabled by its
+ * presence in 2.3 (written =yes), 'v': ssl_verify, 's': ssl_client_*
+ * inside cassandra { } */
+static const struct {
+	const char *k23, *k24;
+	char kind;
+} cassandra_params[] = {
+	{ "port", "port", 0 }, { "keyspace", "keyspace", 0 },
+	{ "user", "user", 0 }, { "password", "password", 0 },
+	{ "num_threads", "io_thread_count", 0 },
+	{ "version", "protocol_version", 0 },
+	{ "ssl_verify", "ssl", 'v' },
+	{ "connect_timeout", "connect_timeout", 't' },
+	{ "request_timeout", "request_timeout", 't' },
+	{ "warn_timeout", "warn_timeout", 't' },
+	{ "heartbeat_interval", "heartbeat_interval", 't' },
+	{ "idle_timeout", "idle_timeout", 't' },
+	{ "execution_retry_interval", "execution_retry_interval", 't' },
+	{ "execution_retry_times", "execution_retry_times", 0 },
+	{ "page_size", "page_size", 0 }, { "metrics", "metrics", 0 },
+	{ "log_level", "log_level", 0 },
+	{ "debug_queries", "debug_queries", 'b' },
+	{ "latency_aware_routing", "latency_aware_routing", 'b' },
+	{ "read_consistency", "read_consistency", 0 },
+	{ "read_fallback_consistency", "read_fallback_consistency", 0 },
+	{ "write_consistency", "write_consistency", 0 },
+	{ "write_fallback_consistency", "write_fallback_consistency", 0 },
+	{ "delete_consistency", "delete_consistency", 0 },
+	{ "delete_fallback_consistency", "delete_fallback_consistency", 0 },
+	{ "ssl_ca", "ssl_client_ca_file", 's' },
+	{ "ssl_cert_file", "ssl_client_cert_file", 's' },
+	{ "ssl_private_key_file", "ssl_client_key_file", 's' },
+};
+
 struct dbgen {
 	struct dtree *tree;
 	pool_t pool;
@@ -435,6 +502,9 @@ struct dbgen {
 	unsigned int host_count;
 	bool in_db, hosts_global;
 	struct kvlist root_params;	/* mysql_* outside the blocks */
+	struct kvlist cassandra;	/* cassandra_* (2.4 names) */
+	const char *cassandra_hosts;
+	struct dnode *cassandra_at;
 	struct kvlist db;		/* query, fields ... */
 	/* ldap */
 	struct kvlist ldap;		/* args file keys */
@@ -464,6 +534,26 @@ static int gen_sql_setting(struct dbgen *g, struct dnode *n, const char *k,
 	if (strcmp(k, "sqlite_readonly") == 0) {
 		g->sqlite_readonly = v;
 		return 1;
+	}
+	if (str_begins(k, "cassandra_", &rest)) {
+		if (strcmp(rest, "hosts") == 0) {
+			g->cassandra_hosts = v;
+			g->cassandra_at = n;
+			return 1;
+		}
+		for (unsigned int i = 0; i < N_ELEMENTS(cassandra_params);
+		     i++) {
+			if (cassandra_params[i].kind != 's' &&
+			    strcmp(rest, cassandra_params[i].k24) == 0) {
+				kv_add(&g->cassandra, cassandra_params[i].k24,
+				       v);
+				if (g->cassandra_at == NULL)
+					g->cassandra_at = n;
+				return 1;
+			}
+		}
+		dialect_error(g->tree, n, "Unknown setting: %s", k);
+		return -1;
 	}
 	if (str_begins(k, "mysql_", &rest)) {
 		for (unsigned int i = 0; i < N_ELEMENTS(mysql_params); i++) {
@@ -596,6 +686,115 @@ static int host_params(struct dbgen *g, struct dnode *h, string_t *out)
 	return 0;
 }
 
+/* cassandra { ssl_client_* } */
+static int gen_cassandra_section(struct dbgen *g, struct dnode *n)
+{
+	for (struct dnode *c = n->children; c != NULL; c = c->next) {
+		bool found = false;
+
+		if (c->removed)
+			continue;
+		for (unsigned int i = 0; i < N_ELEMENTS(cassandra_params) &&
+		     !c->section; i++) {
+			const char *k = c->key, *rest;
+
+			if (str_begins(k, "cassandra_", &rest))
+				k = rest;
+			if (cassandra_params[i].kind == 's' &&
+			    strcmp(k, cassandra_params[i].k24) == 0) {
+				kv_add(&g->cassandra, cassandra_params[i].k24,
+				       dnode_value(g->pool, c));
+				found = true;
+			}
+		}
+		if (!found) {
+			dialect_error(g->tree, c, "Unknown setting in "
+				      "cassandra { }: %s", c->key);
+			return -1;
+		}
+	}
+	if (g->cassandra_at == NULL)
+		g->cassandra_at = n;
+	return 1;
+}
+
+/* cassandra_* -> "host=a host=b keyspace=k ..." */
+static int cassandra_connect(struct dbgen *g, const struct dnode *db,
+			     string_t *connect)
+{
+	const struct dnode *at = g->cassandra_at != NULL ?
+		g->cassandra_at : db;
+	char *copy, *w, *save = NULL;
+
+	if (g->cassandra_hosts == NULL) {
+		dialect_error(g->tree, at, "%s %s { }: cassandra_hosts is not "
+			      "set", db->key, g->db_name);
+		return -1;
+	}
+	copy = p_strdup(g->pool, g->cassandra_hosts);
+	for (w = strtok_r(copy, " \t", &save); w != NULL;
+	     w = strtok_r(NULL, " \t", &save))
+		str_printfa(connect, "%shost=%s", str_len(connect) > 0 ?
+			    " " : "", w);
+	if (str_len(connect) == 0) {
+		dialect_error(g->tree, at, "cassandra_hosts is empty");
+		return -1;
+	}
+	for (unsigned int i = 0; i < N_ELEMENTS(cassandra_params); i++) {
+		const char *v = kv_get(&g->cassandra, cassandra_params[i].k24);
+		bool b;
+
+		if (v == NULL)
+			continue;
+		switch (cassandra_params[i].kind) {
+		case 't':
+			if (strcmp(v, "0") != 0 &&
+			    time_to_msecs(g->pool, v) == NULL) {
+				dialect_error(g->tree, at, "cassandra_%s: "
+					      "invalid time interval (a number "
+					      "with a unit: ms, s, min ...)",
+					      cassandra_params[i].k24);
+				return -1;
+			}
+			if (strchr(v, ' ') != NULL)
+				v = p_strdup_printf(g->pool, "%sms",
+						    time_to_msecs(g->pool, v));
+			break;
+		case 'b':
+			if (!is_bool(v, &b)) {
+				dialect_error(g->tree, at, "cassandra_%s: "
+					      "invalid boolean value",
+					      cassandra_params[i].k24);
+				return -1;
+			}
+			if (!b)
+				continue;	/* 2.3: absent */
+			v = "yes";
+			break;
+		case 'v':
+			if (strcmp(v, "none") != 0 &&
+			    strcmp(v, "cert-only") != 0 &&
+			    strcmp(v, "cert-ip") != 0) {
+				dialect_error(g->tree, at, "cassandra_ssl: "
+					      "invalid value %s (none, "
+					      "cert-only or cert-ip)", v);
+				return -1;
+			}
+			break;
+		default:
+			break;
+		}
+		if (*v == '\0' || strchr(v, ' ') != NULL) {
+			dialect_error(g->tree, at, "cassandra_%s: a value with "
+				      "spaces has no Dovecot 2.3 connect form",
+				      cassandra_params[i].k24);
+			return -1;
+		}
+		str_printfa(connect, " %s=%s", cassandra_params[i].k23, v);
+	}
+	return 0;
+}
+
 static int gen_sql_text(struct dbgen *g, const struct dnode *db,
 			string_t *out)
 {
@@ -621,6 +820,9 @@ static int gen_sql_text(struct dbgen *g, const struct dnode *db,
 		if (g->sqlite_readonly != NULL &&
 		    strcasecmp(g->sqlite_readonly, "yes") == 0)
 			str_append(connect, " readonly=yes");
+	} else if (strcmp(g->driver, "cassandra") == 0) {
+		if (cassandra_connect(g, db, connect) < 0)
+			goto out;
 	} else if (strcmp(g->driver, "mysql") == 0 ||
 		   strcmp(g->driver, "pgsql") == 0) {
 		if (g->host_count == 0) {
@@ -822,37 +1024,6 @@ static const struct {
 	{ "tls_allow_invalid_cert", "ssl_client_require_valid_cert", 'n' },
 };
 
-/* "5000ms", "5 secs", "2 mins" -> "5000", "5000", "120000"; NULL when
- * not a time with a unit (2.4 and 2.3 both require one). */
-static const char *time_to_msecs(pool_t pool, const char *v)
-{
-	static const struct {
-		const char *unit;
-		unsigned long mul;
-	} units[] = {
-		{ "ms", 1 }, { "msec", 1 }, { "msecs", 1 },
-		{ "millisecs", 1 }, { "milliseconds", 1 },
-		{ "s", 1000 }, { "sec", 1000 }, { "secs", 1000 },
-		{ "second", 1000 }, { "seconds", 1000 },
-		{ "m", 60000 }, { "min", 60000 }, { "mins", 60000 },
-		{ "minute", 60000 }, { "minutes", 60000 },
-		{ "h", 3600000 }, { "hour", 3600000 }, { "hours", 3600000 },
-	};
-	char *end;
-	unsigned long n;
-
-	if (*v < '0' || *v > '9')
-		return NULL;
-	n = strtoul(v, &end, 10);
-	while (*end == ' ')
-		end++;
-	for (unsigned int i = 0; i < N_ELEMENTS(units); i++) {
-		if (strcmp(end, units[i].unit) == 0 &&
-		    n <= 0xffffffffUL / units[i].mul)
-			return p_strdup_printf(pool, "%lu", n * units[i].mul);
-	}
-	return NULL;
-}
 
 /* oauth2 { local_validation { dict DRIVER { } } } (collected as
  * oauth2_local_validation { }) -> local_validation_key_dict = URI */
@@ -1048,6 +1219,9 @@ static int gen_collect(struct dbgen *g, struct dnode *globals,
 			    (strcmp(k, "mysql") == 0 ||
 			     strcmp(k, "pgsql") == 0))
 				ret = gen_sql_host(g, c);
+			else if (g->sql && c->section &&
+				 strcmp(k, "cassandra") == 0)
+				ret = gen_cassandra_section(g, c);
 			else if (g->sql && !c->section)
 				ret = gen_sql_setting(g, c, k, pass == 0);
 			else if (g->oauth2 && c->section &&
@@ -1211,6 +1385,82 @@ static bool export_attrs(pool_t pool, struct dnode *parent,
 	return true;
 }
 
+/* "host=a host=b keyspace=k ..." -> cassandra_hosts = a b,
+ * cassandra_keyspace = k, cassandra { ssl_client_* } */
+static bool export_cassandra(pool_t pool, const char *connect,
+			     struct dnode *glob)
+{
+	struct dnode *hosts_set, *ssl = NULL;
+	string_t *hosts = str_new(64);
+	struct kvlist c;
+	bool ok = false;
+
+	if (!connect_parse(pool, connect, &c))
+		goto out;
+	hosts_set = add_set(pool, glob, "cassandra_hosts", "");
+	for (unsigned int i = 0; i < c.count; i++) {
+		const char *k = c.items[i].key, *v = c.items[i].value;
+		bool found = false;
+
+		if (str_begins(k, "host", NULL)) {
+			if (*v == '\0')
+				goto out;
+			str_printfa(hosts, "%s%s", str_len(hosts) > 0 ? " " : "",
+				    v);
+			continue;
+		}
+		for (unsigned int j = 0; j < N_ELEMENTS(cassandra_params);
+		     j++) {
+			if (strcmp(k, cassandra_params[j].k23) != 0)
+				continue;
+			found = true;
+			switch (cassandra_params[j].kind) {
+			case 't':
+				/* a unit is needed in 2.4 (and 2.3) */
+				if (strcmp(v, "0") != 0 &&
+				    time_to_msecs(pool, v) == NULL)
+					goto out;
+				break;
+			case 'b':
+				if (strcmp(v, "yes") != 0)
+					goto out;
+				break;
+			case 'v':
+				/* cert-dns is gone in 2.4 */
+				if (strcmp(v, "none") != 0 &&
+				    strcmp(v, "cert-only") != 0 &&
+				    strcmp(v, "cert-ip") != 0)
+					goto out;
+				break;
+			default:
+				break;
+			}
+			if (cassandra_params[j].kind == 's') {
+				if (ssl == NULL) {
+					ssl = dnode_new_section(pool, glob,
+						"cassandra", NULL);
+				}
+				add_set(pool, ssl, cassandra_params[j].k24, v);
+			} else {
+				add_set(pool, glob, p_strdup_printf(pool,
+					"cassandra_%s",
+					cassandra_params[j].k24), v);
+			}
+		}
+		if (!found)
+			goto out;
+	}
+	if (str_len(hosts) == 0)
+		goto out;
+	dnode_set_value(hosts_set, p_strdup(pool, str_c(hosts)));
+	if (ssl != NULL)
+		dnode_append(glob, ssl);
+	ok = true;
+out:
+	str_free(&hosts);
+	return ok;
+}
+
 static bool export_sql(pool_t pool, const struct kvlist *f,
 		       struct dnode *glob, struct dnode *loc, bool passdb)
 {
@@ -1242,6 +1492,9 @@ static bool export_sql(pool_t pool, const struct kvlist *f,
 			}
 		}
 		add_set(pool, glob, "sqlite_path", copy);
+	} else if (strcmp(driver, "cassandra") == 0) {
+		if (!export_cassandra(pool, connect, glob))
+			return false;
 	} else if (strcmp(driver, "mysql") == 0 ||
 		   strcmp(driver, "pgsql") == 0) {
 		bool pg = driver[0] == 'p';
