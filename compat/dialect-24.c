@@ -634,8 +634,10 @@ static bool is_dbglobal(const struct dnode *n)
 		return strcmp(n->key, "mysql") == 0 ||
 			strcmp(n->key, "pgsql") == 0 ||
 			strcmp(n->key, "oauth2") == 0 ||
-			strcmp(n->key, "oauth2_local_validation") == 0;
+			strcmp(n->key, "oauth2_local_validation") == 0 ||
+			strcmp(n->key, "cassandra") == 0;
 	return strcmp(n->key, "sql_driver") == 0 ||
+		str_begins(n->key, "cassandra_", NULL) ||
 		str_begins(n->key, "oauth2_", NULL) ||
 		str_begins(n->key, "sqlite_", NULL) ||
 		str_begins(n->key, "mysql_", NULL) ||
