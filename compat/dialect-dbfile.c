@@ -1800,3 +1800,565 @@ bool dialect_dbfile_export(pool_t pool, struct dnode *db, const char *driver,
 	*locals_r = loc;
 	return true;
 }
+
+/* ---- SQL dicts: dovecot-dict-sql.conf.ext <-> dict NAME { driver = sql
+ * sql_driver ... dict_map PATTERN { } } ---- */
+
+#define DICT_MAX_MAPS 64
+
+struct dict_map23 {
+	const char *pattern, *table, *username_field;
+	const char *value_field, *value_type;
+	struct kvlist fields;
+};
+
+struct dict_file23 {
+	const char *connect;
+	struct dict_map23 maps[DICT_MAX_MAPS];
+	unsigned int count;
+};
+
+/* The 2.3 dict-sql file syntax: connect = ..., map { key = value ...
+ * fields { name = value } }. false on anything else. */
+static bool dictfile_parse(pool_t pool, const char *text,
+			   struct dict_file23 *f)
+{
+	char *copy = p_strdup(pool, text), *line, *save = NULL;
+	struct dict_map23 *m = NULL;
+	bool in_fields = false;
+
+	memset(f, 0, sizeof(*f));
+	for (line = strtok_r(copy, "\n", &save); line != NULL;
+	     line = strtok_r(NULL, "\n", &save)) {
+		char *eq, *k, *v;
+		size_t len;
+
+		line = trim(line);
+		if (*line == '\0' || *line == '#')
+			continue;
+		if (strcmp(line, "}") == 0) {
+			if (in_fields)
+				in_fields = false;
+			else if (m != NULL)
+				m = NULL;
+			else
+				return false;
+			continue;
+		}
+		len = strlen(line);
+		if (line[len - 1] == '{') {
+			line[len - 1] = '\0';
+			k = trim(line);
+			if (m == NULL && strcmp(k, "map") == 0) {
+				if (f->count == DICT_MAX_MAPS)
+					return false;
+				m = &f->maps[f->count++];
+			} else if (m != NULL && !in_fields &&
+				   strcmp(k, "fields") == 0) {
+				in_fields = true;
+			} else {
+				return false;
+			}
+			continue;
+		}
+		eq = strchr(line, '=');
+		if (eq == NULL)
+			return false;
+		*eq = '\0';
+		k = trim(line);
+		v = trim(eq + 1);
+		len = strlen(v);
+		if (len >= 2 && v[0] == '"' && v[len - 1] == '"') {
+			v[len - 1] = '\0';
+			v++;
+		}
+		if (*k == '\0')
+			return false;
+		if (in_fields) {
+			if (m->fields.count == N_ELEMENTS(m->fields.items) ||
+			    kv_get(&m->fields, k) != NULL)
+				return false;
+			kv_add(&m->fields, k, v);
+		} else if (m == NULL) {
+			if (strcmp(k, "connect") != 0 || f->connect != NULL)
+				return false;
+			f->connect = v;
+		} else if (strcmp(k, "pattern") == 0) {
+			m->pattern = v;
+		} else if (strcmp(k, "table") == 0) {
+			m->table = v;
+		} else if (strcmp(k, "username_field") == 0) {
+			m->username_field = v;
+		} else if (strcmp(k, "value_field") == 0) {
+			m->value_field = v;
+		} else if (strcmp(k, "value_type") == 0) {
+			m->value_type = v;
+		} else {
+			return false;	/* value_hexblob ... */
+		}
+	}
+	if (m != NULL || f->connect == NULL)
+		return false;
+	for (unsigned int i = 0; i < f->count; i++) {
+		/* value_type: one type per value_field, all string when
+		   not set */
+		string_t *types;
+		unsigned int nv = 1, nt = 1;
+
+		m = &f->maps[i];
+		if (m->pattern == NULL || m->table == NULL ||
+		    m->value_field == NULL)
+			return false;
+		for (const char *p = m->value_field; *p != '\0'; p++)
+			nv += *p == ',' ? 1 : 0;
+		if (m->value_type != NULL) {
+			for (const char *p = m->value_type; *p != '\0'; p++)
+				nt += *p == ',' ? 1 : 0;
+			if (nt != nv)
+				return false;
+			continue;
+		}
+		types = str_new(64);
+		for (unsigned int j = 0; j < nv; j++)
+			str_printfa(types, "%sstring", j > 0 ? "," : "");
+		m->value_type = p_strdup(pool, str_c(types));
+		str_free(&types);
+	}
+	return true;
+}
+
+static bool str_eq_null(const char *a, const char *b)
+{
+	return a == NULL ? b == NULL : b != NULL && strcmp(a, b) == 0;
+}
+
+/* Whether two dict-sql files say the same (connect compared parameter by
+ * parameter). */
+static bool dictfile_matches(pool_t pool, const char *a, const char *b)
+{
+	struct dict_file23 *fa = p_new(pool, struct dict_file23, 1);
+	struct dict_file23 *fb = p_new(pool, struct dict_file23, 1);
+	struct kvlist ca, cb;
+
+	if (!dictfile_parse(pool, a, fa) || !dictfile_parse(pool, b, fb) ||
+	    fa->count != fb->count)
+		return false;
+	/* sqlite's is a path (and options) */
+	if (strcmp(fa->connect, fb->connect) != 0 &&
+	    (!connect_parse(pool, fa->connect, &ca) ||
+	     !connect_parse(pool, fb->connect, &cb) || !kv_equal(&ca, &cb)))
+		return false;
+	for (unsigned int i = 0; i < fa->count; i++) {
+		const struct dict_map23 *x = &fa->maps[i], *y = &fb->maps[i];
+
+		if (!str_eq_null(x->pattern, y->pattern) ||
+		    !str_eq_null(x->table, y->table) ||
+		    !str_eq_null(x->username_field, y->username_field) ||
+		    !str_eq_null(x->value_field, y->value_field) ||
+		    !str_eq_null(x->value_type, y->value_type) ||
+		    !kv_equal(&x->fields, &y->fields))
+			return false;
+	}
+	return true;
+}
+
+/* A dict-sql file in dir saying the same as text. */
+static const char *dict_find_existing(pool_t pool, const char *dir,
+				      const char *text)
+{
+	struct dirent **names;
+	const char *found = NULL;
+	int n;
+
+#ifdef FUZZING
+	return NULL;
+#endif
+	n = scandir(dir, &names, NULL, alphasort);
+	if (n < 0)
+		return NULL;
+	for (int i = 0; i < n; i++) {
+		const char *name = names[i]->d_name, *path, *contents;
+		size_t len = strlen(name);
+
+		if (found == NULL && len > 9 &&
+		    strcmp(name + len - 9, ".conf.ext") == 0) {
+			path = strcmp(dir, ".") == 0 ? p_strdup(pool, name) :
+				p_strdup_printf(pool, "%s/%s", dir, name);
+			contents = dbfile_read(pool, path);
+			if (contents != NULL &&
+			    dictfile_matches(pool, text, contents))
+				found = path;
+		}
+		free(names[i]);
+	}
+	free(names);
+	return found;
+}
+
+static bool dict_value_ok(const char *v)
+{
+	return *v != '\0' && strpbrk(v, "{}\"\n") == NULL &&
+		v[strlen(v) - 1] != ' ';
+}
+
+/* dict_map PATTERN { } -> map { } text; -1 on error */
+static int gen_dict_map(struct dtree *tree, pool_t pool, struct dnode *m,
+			string_t *out)
+{
+	const char *table = NULL, *user = NULL;
+	bool typed = false;
+	string_t *values = str_new(64), *fields = str_new(128);
+	string_t *types = str_new(64);
+	int ret = -1;
+
+	if (m->name == NULL || !dict_value_ok(m->name)) {
+		dialect_error(tree, m, "dict_map { } is missing its pattern");
+		goto out;
+	}
+	for (struct dnode *c = m->children; c != NULL; c = c->next) {
+		const char *k = c->key, *v, *rest;
+
+		if (c->removed)
+			continue;
+		if (str_begins(k, "dict_map_", &rest))
+			k = rest;
+		if (c->section && (strcmp(k, "value_field") == 0 ||
+				   strcmp(k, "key_field") == 0)) {
+			const char *ftype = "string", *fvalue = NULL;
+			bool key = k[0] == 'k';
+
+			if (c->name == NULL || !dict_value_ok(c->name) ||
+			    strchr(c->name, ',') != NULL) {
+				dialect_error(tree, c, "%s { } is missing its "
+					      "name", c->key);
+				goto out;
+			}
+			for (struct dnode *x = c->children; x != NULL;
+			     x = x->next) {
+				const char *xk = x->key;
+
+				if (x->removed)
+					continue;
+				if (str_begins(xk, "dict_map_", &rest))
+					xk = rest;
+				if (str_begins(xk, key ? "key_field_" :
+					       "value_field_", &rest))
+					xk = rest;
+				if (!x->section && strcmp(xk, "type") == 0)
+					ftype = dnode_value(pool, x);
+				else if (!x->section && key &&
+					 strcmp(xk, "value") == 0)
+					fvalue = dnode_value(pool, x);
+				else {
+					dialect_error(tree, x, "Unknown setting"
+						      " in %s %s { }: %s",
+						      c->key, c->name, x->key);
+					goto out;
+				}
+			}
+			if (key) {
+				/* 2.3: $name, typed ${TYPE:name} */
+				if (fvalue == NULL || fvalue[0] != '$' ||
+				    !dict_value_ok(fvalue)) {
+					dialect_error(tree, c, "key_field %s "
+						      "{ } needs a value = "
+						      "$variable", c->name);
+					goto out;
+				}
+				if (strcmp(ftype, "string") == 0) {
+					str_printfa(fields, "    %s = %s\n",
+						    c->name, fvalue);
+					continue;
+				}
+				if ((strcmp(ftype, "int") != 0 &&
+				     strcmp(ftype, "uint") != 0 &&
+				     strcmp(ftype, "hexblob") != 0) ||
+				    fvalue[1] == '\0' ||
+				    strspn(fvalue + 1, "abcdefghijklmnopqrstuvwxyz"
+					   "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+					   "0123456789_") != strlen(fvalue + 1)) {
+					dialect_error(tree, c, "key_field %s { "
+						"type = %s }: no Dovecot 2.3 "
+						"form here", c->name, ftype);
+					goto out;
+				}
+				str_printfa(fields, "    %s = ${%s:%s}\n",
+					    c->name, ftype, fvalue + 1);
+				continue;
+			}
+			if (strcmp(ftype, "string") != 0 &&
+			    strcmp(ftype, "int") != 0 &&
+			    strcmp(ftype, "uint") != 0 &&
+			    strcmp(ftype, "hexblob") != 0) {
+				dialect_error(tree, c, "value_field %s { type ="
+					      " %s }: no Dovecot 2.3 form here",
+					      c->name, ftype);
+				goto out;
+			}
+			if (strcmp(ftype, "string") != 0)
+				typed = true;
+			str_printfa(types, "%s%s", str_len(values) > 0 ?
+				    "," : "", ftype);
+			str_printfa(values, "%s%s", str_len(values) > 0 ?
+				    "," : "", c->name);
+			continue;
+		}
+		v = c->section ? NULL : dnode_value(pool, c);
+		if (v != NULL && !dict_value_ok(v)) {
+			dialect_error(tree, c, "%s: no Dovecot 2.3 form for "
+				      "this value", c->key);
+			goto out;
+		}
+		if (v != NULL && strcmp(k, "sql_table") == 0)
+			table = v;
+		else if (v != NULL && strcmp(k, "username_field") == 0)
+			user = v;
+		else if (strcmp(k, "expire_field") == 0) {
+			dialect_error(tree, c, "dict_map %s { %s }: no Dovecot "
+				      "2.3 form (2.3's dict-sql has no expire "
+				      "field)", m->name, c->key);
+			goto out;
+		} else {
+			dialect_error(tree, c, "Unknown setting in dict_map %s "
+				      "{ }: %s", m->name, c->key);
+			goto out;
+		}
+	}
+	if (table == NULL || str_len(values) == 0) {
+		dialect_error(tree, m, "dict_map %s { } needs sql_table and a "
+			      "value_field { }", m->name);
+		goto out;
+	}
+	str_printfa(out, "map {\n  pattern = %s\n  table = %s\n", m->name,
+		    table);
+	if (user != NULL)
+		str_printfa(out, "  username_field = %s\n", user);
+	str_printfa(out, "  value_field = %s\n", str_c(values));
+	if (typed)
+		str_printfa(out, "  value_type = %s\n", str_c(types));
+	if (str_len(fields) > 0)
+		str_printfa(out, "  fields {\n%s  }\n", str_c(fields));
+	str_append(out, "}\n");
+	ret = 0;
+out:
+	str_free(&values);
+	str_free(&fields);
+	str_free(&types);
+	return ret;
+}
+
+/* The 2.3 text of a dict sql { } (d); *driver_r: its sql driver. */
+static const char *dict_sql_text(struct dtree *tree, struct dnode *d,
+				 const char **driver_r)
+{
+	pool_t pool = tree->pool;
+	struct dbgen g;
+	string_t *text = str_new(512), *maps = str_new(512);
+	const char *ret = NULL, *connect;
+
+	memset(&g, 0, sizeof(g));
+	g.tree = tree;
+	g.pool = pool;
+	g.sql = true;
+	g.db_name = d->name == NULL ? "" : d->name;
+	g.attrs = str_new(16);
+	g.iterate_attrs = str_new(16);
+	for (struct dnode *c = d->children; c != NULL; c = c->next) {
+		const char *k = c->key;
+
+		if (c->removed)
+			continue;
+		if (str_begins(k, "dict_", NULL) && strcmp(k, "dict_map") != 0)
+			k += 5;
+		if (!c->section && strcmp(k, "driver") == 0) {
+			c->removed = true;
+			continue;
+		}
+		if (c->section && strcmp(k, "dict_map") == 0) {
+			if (gen_dict_map(tree, pool, c, maps) < 0)
+				goto out;
+			c->removed = true;
+		}
+	}
+	if (gen_collect(&g, NULL, d) < 0)
+		goto out;
+	for (struct dnode *c = d->children; c != NULL; c = c->next) {
+		if (!c->removed) {
+			dialect_error(tree, c, "Unknown setting in dict %s { }:"
+				      " %s", g.db_name, c->key);
+			goto out;
+		}
+	}
+	if (g.db.count > 0) {
+		dialect_error(tree, d, "Unknown setting in dict %s { }: %s",
+			      g.db_name, g.db.items[0].key);
+		goto out;
+	}
+	if (str_len(maps) == 0) {
+		dialect_error(tree, d, "dict %s { }: no dict_map { }",
+			      g.db_name);
+		goto out;
+	}
+	if (gen_sql_text(&g, d, text) < 0)
+		goto out;
+	connect = strstr(str_c(text), "\nconnect = ");
+	i_assert(connect != NULL);
+	connect += 11;
+	ret = p_strdup_printf(pool, "connect = %.*s\n%s",
+			      (int)strcspn(connect, "\n"), connect,
+			      str_c(maps));
+	*driver_r = g.driver;
+out:
+	str_free(&text);
+	str_free(&maps);
+	str_free(&g.attrs);
+	str_free(&g.iterate_attrs);
+	return ret;
+}
+
+bool dialect_dict_is_sql_24(pool_t pool, const struct dnode *d)
+{
+	const struct dnode *drv = dnode_child(d, "driver");
+
+	if (drv == NULL)
+		drv = dnode_child(d, "dict_driver");
+	return drv != NULL ? strcmp(dnode_value(pool, drv), "sql") == 0 :
+		d->name != NULL && strcmp(d->name, "sql") == 0;
+}
+
+const char *dialect_dict_sql_24_to_uri(struct dtree *tree, struct dnode *d)
+{
+	pool_t pool = tree->pool;
+	const char *text, *driver = NULL, *dir, *slash, *path;
+	const char *base_dir = DEFAULT_BASE_DIR;
+	struct dnode *bd = dnode_child(tree->root, "base_dir");
+
+	text = dict_sql_text(tree, d, &driver);
+	if (text == NULL)
+		return NULL;
+	slash = d->file == NULL ? NULL : strrchr(d->file, '/');
+	dir = slash == NULL ? "." : p_strndup(pool, d->file,
+					      (size_t)(slash - d->file));
+	if (*dir == '\0')
+		dir = "/";
+	path = dict_find_existing(pool, dir, text);
+	if (path == NULL) {
+		if (bd != NULL)
+			base_dir = dnode_value(pool, bd);
+		path = p_strdup_printf(pool, "%s/roost-dict-%s-%s.conf.ext",
+				       base_dir, d->parent == NULL ||
+				       *d->parent->key == '\0' ? "dict" :
+				       d->parent->key,
+				       d->name == NULL ? "sql" : d->name);
+		for (unsigned int i = 0; i < generated_count; i++) {
+			if (strcmp(generated[i].path, path) == 0 &&
+			    strcmp(generated[i].text, text) != 0) {
+				dialect_error(tree, d, "dict %s { }: another "
+					      "sql dict of the same name says "
+					      "otherwise", d->name);
+				return NULL;
+			}
+		}
+		dbfile_register(path, text);
+	}
+	return p_strdup_printf(pool, "%s:%s", driver, path);
+}
+
+/* 2.3 -> 2.4: a sql dict URI (DRIVER:PATH) as dict LABEL { driver = sql
+ * ... } (label NULL: dict sql { }); NULL when the file is missing or has
+ * no exact 2.4 form here. */
+struct dnode *dialect_dict_sql_uri_to_24(pool_t pool, const struct dnode *at,
+					 const char *label, const char *uri)
+{
+	const char *colon = strchr(uri, ':'), *path, *text, *back, *drv;
+	struct dict_file23 *f = p_new(pool, struct dict_file23, 1);
+	struct dnode *d, *dummy, *copy;
+	struct kvlist kv;
+	struct dtree tmp;
+	const char *driver;
+
+	if (colon == NULL)
+		return NULL;
+	driver = p_strndup(pool, uri, (size_t)(colon - uri));
+	path = colon + 1;
+	if (strcmp(driver, "mysql") != 0 && strcmp(driver, "pgsql") != 0 &&
+	    strcmp(driver, "sqlite") != 0 && strcmp(driver, "cassandra") != 0)
+		return NULL;
+	text = dbfile_read(pool, path);
+	if (text == NULL || !dictfile_parse(pool, text, f))
+		return NULL;
+	d = dnode_new_section(pool, at, "dict", label != NULL ? label : "sql");
+	if (label != NULL)
+		add_set(pool, d, "driver", "sql");
+	dummy = dnode_new_section(pool, at, "", NULL);
+	memset(&kv, 0, sizeof(kv));
+	kv_add(&kv, "driver", driver);
+	kv_add(&kv, "connect", f->connect);
+	if (!export_sql(pool, &kv, d, dummy, true) || dummy->children != NULL)
+		return NULL;
+	for (unsigned int i = 0; i < f->count; i++) {
+		const struct dict_map23 *m = &f->maps[i];
+		struct dnode *dm = dnode_new_section(pool, at, "dict_map",
+						     m->pattern);
+		char *vf = p_strdup(pool, m->value_field), *w, *save = NULL;
+
+		dnode_append(d, dm);
+		add_set(pool, dm, "sql_table", m->table);
+		if (m->username_field != NULL)
+			add_set(pool, dm, "username_field", m->username_field);
+		char *vt = p_strdup(pool, m->value_type), *tsave = NULL;
+		char *t;
+
+		t = strtok_r(vt, ",", &tsave);
+		for (w = strtok_r(vf, ",", &save); w != NULL;
+		     w = strtok_r(NULL, ",", &save)) {
+			struct dnode *v = dnode_new_section(pool, at,
+				"value_field", trim(w));
+
+			if (t == NULL)
+				return NULL;
+			t = trim(t);
+			if (strcmp(t, "string") != 0)
+				add_set(pool, v, "type", t);
+			dnode_append(dm, v);
+			t = strtok_r(NULL, ",", &tsave);
+		}
+		for (unsigned int j = 0; j < m->fields.count; j++) {
+			struct dnode *kf = dnode_new_section(pool, at,
+				"key_field", m->fields.items[j].key);
+			const char *fv = m->fields.items[j].value;
+			const char *colon2;
+			size_t len = strlen(fv);
+
+			if (str_begins(fv, "${", NULL) && fv[len - 1] == '}' &&
+			    (colon2 = strchr(fv, ':')) != NULL) {
+				/* ${TYPE:name} */
+				add_set(pool, kf, "type", p_strndup(pool,
+					fv + 2, (size_t)(colon2 - fv - 2)));
+				fv = p_strdup_printf(pool, "$%.*s",
+					(int)(len - (size_t)(colon2 - fv) - 2),
+					colon2 + 1);
+			}
+			add_set(pool, kf, "value", fv);
+			dnode_append(dm, kf);
+		}
+	}
+	/* check: the 2.3 form of the result says what the file says */
+	memset(&tmp, 0, sizeof(tmp));
+	tmp.pool = pool;
+	tmp.root = dnode_new_section(pool, at, "", NULL);
+	copy = dnode_new_section(pool, at, "dict", d->name);
+	copy->parent = tmp.root;
+	for (struct dnode *c = d->children; c != NULL; c = c->next) {
+		struct dnode *x = p_new(pool, struct dnode, 1);
+
+		*x = *c;
+		x->next = NULL;
+		dnode_append(copy, x);
+	}
+	back = dict_sql_text(&tmp, copy, &drv);
+	if (back == NULL || strcmp(drv, driver) != 0 ||
+	    !dictfile_matches(pool, back, text))
+		return NULL;
+	return d;
+}

@@ -79,6 +79,16 @@ bool dialect_dbfile_export(pool_t pool, struct dnode *db, const char *driver,
 			   const char *path, struct dnode **globals_r,
 			   struct dnode **locals_r);
 
+/* dialect-dbfile.c: SQL dicts. Whether dict d { } has driver sql; its 2.3
+ * URI DRIVER:ARGS-FILE (the dict-sql file registered like the passdb
+ * ones) or NULL after an error; back: a DRIVER:PATH URI as dict LABEL
+ * { driver = sql ... } (label NULL: dict sql { }), NULL when it has no
+ * exact 2.4 form. */
+bool dialect_dict_is_sql_24(pool_t pool, const struct dnode *d);
+const char *dialect_dict_sql_24_to_uri(struct dtree *tree, struct dnode *d);
+struct dnode *dialect_dict_sql_uri_to_24(pool_t pool, const struct dnode *at,
+					 const char *label, const char *uri);
+
 /* dialect-shapes.c: quota NAME { } (the idx-th, from 1; def_*: the
  * top-level quota_storage_size/quota_message_count or NULL) and
  * sieve_script NAME { } into 2.3 settings appended to plugin; and back:
