@@ -820,9 +820,12 @@ const char *dialect_dict_24_to_uri(struct dtree *tree, struct dnode *d)
 	pool_t pool = tree->pool;
 	const char *driver = d->name, *path = NULL, *name = NULL;
 	const char *socket = NULL;
-	string_t *redis = str_new(64);
+	string_t *redis;
 	const char *ret = NULL;
 
+	if (dialect_dict_is_sql_24(pool, d))
+		return dialect_dict_sql_24_to_uri(tree, d);	/* dbfile.c */
+	redis = str_new(64);
 	for (struct dnode *c = d->children; c != NULL; c = c->next) {
 		const char *k = strip(c->key, "dict_"), *v;
 		bool found = false;
@@ -970,7 +973,8 @@ struct dnode *dialect_dict_uri_to_24(pool_t pool, const struct dnode *at,
 		}
 		return d;
 	}
-	return NULL;
+	/* mysql:, pgsql:, sqlite:, cassandra: (dialect-dbfile.c) */
+	return dialect_dict_sql_uri_to_24(pool, at, label, uri);
 }
 
 /* 2.4 named filters holding a dict and their 2.3 setting */
