@@ -53,6 +53,11 @@ static void dbfile_register(const char *path, const char *text)
 	generated_count++;
 }
 
+void dialect_dbfile_add(const char *path, const char *text)
+{
+	dbfile_register(path, text);
+}
+
 bool dialect_dbfile_get(unsigned int i, const char **path_r,
 			const char **text_r)
 {

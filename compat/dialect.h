@@ -50,6 +50,9 @@ int dialect_export_24(pool_t pool, const char *text23, string_t *out,
 bool dialect_dbfile_get(unsigned int i, const char **path_r,
 			const char **text_r);
 void dialect_dbfile_reset(void);
+/* For the fuzzer and the unit tests: text stands for the args file at
+ * path (as if a 2.4 translation had generated it). */
+void dialect_dbfile_add(const char *path, const char *text);
 
 /* For the unit tests: translate a text (named name) of the given dialect
  * without reading files (no !include). */
