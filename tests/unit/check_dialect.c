@@ -393,6 +393,229 @@ START_TEST(test_dbfile)
 }
 END_TEST
 
+/* The 2.3 export of one args file (registered at path) named by conf:
+ * the 2.4 text. */
+static const char *export_with(pool_t pool, const char *path,
+			       const char *file, const char *conf)
+{
+	string_t *out = str_new(1024);
+	const char *error, *ret;
+
+	dialect_dbfile_reset();
+	dialect_dbfile_add(path, file);
+	ck_assert_int_eq(dialect_export_24(pool, conf, out, &error), 0);
+	ret = p_strdup(pool, str_c(out));
+	str_free(&out);
+	dialect_dbfile_reset();
+	return ret;
+}
+
+/* The generated args file of a 2.4 text (the first one). */
+static const char *args_of(pool_t pool, const char *text24)
+{
+	const char *text23, *error, *path, *text;
+
+	if (dialect_translate_string(pool, "t.conf", text24,
+				     CONFIG_DIALECT_24, &text23, &error) < 0)
+		return p_strdup_printf(pool, "ERROR %s", error);
+	if (!dialect_dbfile_get(0, &path, &text))
+		return "";
+	return p_strdup(pool, text);
+}
+
+/* LDAP tls_require_cert, OAuth2 client settings, cassandra, SQL dicts
+ * (dialect-dbfile.c): every table row both ways. */
+START_TEST(test_dbfile_rows)
+{
+	static const struct {
+		const char *v23, *v24;
+	} certs[] = {
+		{ "never", "no" }, { "demand", "yes" }, { "hard", "yes" },
+		{ "allow", NULL }, { "try", NULL },
+	};
+	static const struct {
+		const char *k23, *v23, *k24, *v24;
+	} oauth2[] = {
+		{ "timeout_msecs", "1500", "http_client_request_timeout",
+		  "1500ms" },
+		{ "max_idle_time_msecs", "60000", "http_client_max_idle_time",
+		  "60000ms" },
+		{ "max_parallel_connections", "3",
+		  "http_client_max_parallel_connections", "3" },
+		{ "max_pipelined_requests", "2",
+		  "http_client_max_pipelined_requests", "2" },
+		{ "rawlog_dir", "/tmp/r", "http_client_rawlog_dir", "/tmp/r" },
+		{ "tls_ca_cert_file", "/c", "ssl_client_ca_file", "/c" },
+		{ "tls_ca_cert_dir", "/d", "ssl_client_ca_dir", "/d" },
+		{ "tls_cert_file", "/e", "ssl_client_cert_file", "/e" },
+		{ "tls_key_file", "/f", "ssl_client_key_file", "/f" },
+		{ "tls_cipher_suite", "HIGH", "ssl_cipher_list", "HIGH" },
+		{ "tls_allow_invalid_cert", "yes",
+		  "ssl_client_require_valid_cert", "no" },
+		{ "tls_allow_invalid_cert", "no",
+		  "ssl_client_require_valid_cert", "yes" },
+	};
+	static const struct {
+		const char *p23, *k24, *v24;
+	} cass[] = {
+		{ "port=9042", "cassandra_port", "9042" },
+		{ "keyspace=k", "cassandra_keyspace", "k" },
+		{ "user=u", "cassandra_user", "u" },
+		{ "password=p", "cassandra_password", "p" },
+		{ "num_threads=4", "cassandra_io_thread_count", "4" },
+		{ "version=3", "cassandra_protocol_version", "3" },
+		{ "ssl_verify=cert-ip", "cassandra_ssl", "cert-ip" },
+		{ "connect_timeout=5s", "cassandra_connect_timeout", "5s" },
+		{ "request_timeout=1min", "cassandra_request_timeout",
+		  "1min" },
+		{ "warn_timeout=100ms", "cassandra_warn_timeout", "100ms" },
+		{ "heartbeat_interval=0", "cassandra_heartbeat_interval", "0" },
+		{ "idle_timeout=60s", "cassandra_idle_timeout", "60s" },
+		{ "execution_retry_interval=1s",
+		  "cassandra_execution_retry_interval", "1s" },
+		{ "execution_retry_times=3", "cassandra_execution_retry_times",
+		  "3" },
+		{ "page_size=10", "cassandra_page_size", "10" },
+		{ "metrics=/m", "cassandra_metrics", "/m" },
+		{ "log_level=debug", "cassandra_log_level", "debug" },
+		{ "debug_queries=yes", "cassandra_debug_queries", "yes" },
+		{ "latency_aware_routing=yes",
+		  "cassandra_latency_aware_routing", "yes" },
+		{ "read_consistency=one", "cassandra_read_consistency", "one" },
+		{ "read_fallback_consistency=two",
+		  "cassandra_read_fallback_consistency", "two" },
+		{ "write_consistency=all", "cassandra_write_consistency",
+		  "all" },
+		{ "write_fallback_consistency=any",
+		  "cassandra_write_fallback_consistency", "any" },
+		{ "delete_consistency=quorum", "cassandra_delete_consistency",
+		  "quorum" },
+		{ "delete_fallback_consistency=serial",
+		  "cassandra_delete_fallback_consistency", "serial" },
+	};
+	pool_t pool = pool_create("test", 16384);
+	const char *out, *want;
+
+	for (unsigned int i = 0; i < N_ELEMENTS(certs); i++) {
+		out = export_with(pool, "/l.conf.ext", p_strdup_printf(pool,
+			"uris = ldap://l\ntls_require_cert = %s\n",
+			certs[i].v23),
+			"passdb {\n  args = /l.conf.ext\n  driver = ldap\n}\n");
+		if (certs[i].v24 == NULL) {
+			ck_assert_ptr_nonnull(strstr(out, "args = "));
+			continue;
+		}
+		want = p_strdup_printf(pool, "ssl_client_require_valid_cert = "
+				       "%s\n", certs[i].v24);
+		ck_assert_msg(strstr(out, want) != NULL, "%s: %s",
+			      certs[i].v23, out);
+		want = p_strdup_printf(pool, "tls_require_cert = %s\n",
+			certs[i].v24[0] == 'y' ? "demand" : "never");
+		ck_assert_str_eq(args_of(pool, p_strdup_printf(pool,
+			"dovecot_config_version = 2.4.0\n"
+			"ldap_uris = ldap://l\npassdb ldap {\n"
+			"  ssl_client_require_valid_cert = %s\n}\n",
+			certs[i].v24)),
+			p_strdup_printf(pool, "uris = ldap://l\n%s", want));
+	}
+	for (unsigned int i = 0; i < N_ELEMENTS(oauth2); i++) {
+		out = export_with(pool, "/o.conf.ext", p_strdup_printf(pool,
+			"tokeninfo_url = http://t/\n%s = %s\n",
+			oauth2[i].k23, oauth2[i].v23),
+			"passdb {\n  args = /o.conf.ext\n  driver = oauth2\n}\n");
+		want = p_strdup_printf(pool, "oauth2 {\n  %s = %s\n}\n",
+				       oauth2[i].k24, oauth2[i].v24);
+		ck_assert_msg(strstr(out, want) != NULL, "%s: %s",
+			      oauth2[i].k23, out);
+		ck_assert_str_eq(args_of(pool, p_strdup_printf(pool,
+			"dovecot_config_version = 2.4.0\n"
+			"oauth2 {\n  tokeninfo_url = http://t/\n"
+			"  %s = %s\n}\npassdb oauth2 {\n}\n",
+			oauth2[i].k24, oauth2[i].v24)),
+			p_strdup_printf(pool, "tokeninfo_url = http://t/\n"
+					"%s = %s\n", oauth2[i].k23,
+					oauth2[i].v23));
+	}
+	/* times: any unit, in msecs */
+	ck_assert_str_eq(args_of(pool, "dovecot_config_version = 2.4.0\n"
+		"oauth2 {\n  http_client_request_timeout = 2 mins\n}\n"
+		"passdb oauth2 {\n}\n"), "timeout_msecs = 120000\n");
+	/* debug = yes <-> log_debug = category=oauth2; not when log_debug
+	   is set already; use_grant_password dropped */
+	out = export_with(pool, "/o.conf.ext",
+		"tokeninfo_url = http://t/\ndebug = yes\n"
+		"use_grant_password = yes\n",
+		"passdb {\n  args = /o.conf.ext\n  driver = oauth2\n}\n");
+	ck_assert_ptr_nonnull(strstr(out, "log_debug = category=oauth2\n"));
+	ck_assert_ptr_null(strstr(out, "grant"));
+	ck_assert_ptr_null(strstr(out, "args = "));
+	out = export_with(pool, "/o.conf.ext",
+		"tokeninfo_url = http://t/\ndebug = yes\n",
+		"log_debug = category=mail\n"
+		"passdb {\n  args = /o.conf.ext\n  driver = oauth2\n}\n");
+	ck_assert_ptr_nonnull(strstr(out, "args = /o.conf.ext"));
+	ck_assert_str_eq(args_of(pool, "dovecot_config_version = 2.4.0\n"
+		"log_debug = category=oauth2\n"
+		"oauth2_tokeninfo_url = http://t/\npassdb oauth2 {\n}\n"),
+		"tokeninfo_url = http://t/\ndebug = yes\n");
+	/* local validation dict */
+	out = export_with(pool, "/o.conf.ext",
+		"tokeninfo_url = http://t/\n"
+		"local_validation_key_dict = proxy:/run/d:keys\n",
+		"passdb {\n  args = /o.conf.ext\n  driver = oauth2\n}\n");
+	ck_assert_ptr_nonnull(strstr(out, "oauth2_local_validation {\n"
+		"  dict proxy {\n    socket_path = /run/d\n"
+		"    name = keys\n  }\n}\n"));
+	ck_assert_str_eq(args_of(pool, "dovecot_config_version = 2.4.0\n"
+		"oauth2 {\n  local_validation {\n    dict proxy {\n"
+		"      socket_path = /run/d\n      name = keys\n    }\n"
+		"  }\n}\noauth2_tokeninfo_url = http://t/\n"
+		"passdb oauth2 {\n}\n"),
+		"local_validation_key_dict = proxy:/run/d:keys\n"
+		"tokeninfo_url = http://t/\n");
+	/* cassandra */
+	for (unsigned int i = 0; i < N_ELEMENTS(cass); i++) {
+		out = export_with(pool, "/c.conf.ext", p_strdup_printf(pool,
+			"driver = cassandra\nconnect = host=h %s\n"
+			"password_query = SELECT 1\n", cass[i].p23),
+			"passdb {\n  args = /c.conf.ext\n  driver = sql\n}\n");
+		want = p_strdup_printf(pool, "%s = %s\n", cass[i].k24,
+				       cass[i].v24);
+		ck_assert_msg(strstr(out, want) != NULL, "%s: %s",
+			      cass[i].p23, out);
+		ck_assert_str_eq(args_of(pool, p_strdup_printf(pool,
+			"dovecot_config_version = 2.4.0\n"
+			"sql_driver = cassandra\ncassandra_hosts = h\n"
+			"%s = %s\npassdb sql {\n  query = SELECT 1\n}\n",
+			cass[i].k24, cass[i].v24)),
+			p_strdup_printf(pool, "driver = cassandra\n"
+				"connect = host=h %s\npassword_query = "
+				"SELECT 1\n", cass[i].p23));
+	}
+	out = export_with(pool, "/c.conf.ext", "driver = cassandra\n"
+		"connect = host=h ssl_verify=cert-dns\n",
+		"passdb {\n  args = /c.conf.ext\n  driver = sql\n}\n");
+	ck_assert_ptr_nonnull(strstr(out, "args = /c.conf.ext"));
+	/* SQL dict: per-field types, typed key fields; a value_type that
+	   does not match value_field stays */
+	out = export_with(pool, "/d.conf.ext", "connect = host=h\n"
+		"map {\n pattern = shared/a/$k\n table = t\n"
+		" value_field = a,b\n value_type = uint,hexblob\n"
+		" fields {\n  k = ${int:k}\n }\n}\n",
+		"dict {\n  x = mysql:/d.conf.ext\n}\n");
+	ck_assert_ptr_nonnull(strstr(out, "dict x {\n    driver = sql\n"));
+	ck_assert_ptr_nonnull(strstr(out, "      value_field b {\n"
+		"        type = hexblob\n      }\n      key_field k {\n"
+		"        type = int\n        value = \"$k\"\n"));
+	out = export_with(pool, "/d.conf.ext", "connect = host=h\n"
+		"map {\n pattern = a\n table = t\n"
+		" value_field = a,b\n value_type = uint\n}\n",
+		"dict {\n  x = mysql:/d.conf.ext\n}\n");
+	ck_assert_ptr_nonnull(strstr(out, "roost_untranslated"));
+	pool_destroy(&pool);
+}
+END_TEST
+
 /* quota and sieve plugin settings <-> 2.4 sections (dialect-shapes.c) */
 START_TEST(test_shapes)
 {
@@ -455,6 +678,7 @@ Suite *make_dialect_suite(void)
 	tcase_add_test(tc, test_1x);
 	tcase_add_test(tc, test_export_24);
 	tcase_add_test(tc, test_dbfile);
+	tcase_add_test(tc, test_dbfile_rows);
 	tcase_add_test(tc, test_shapes);
 	suite_add_tcase(s, tc);
 	return s;
