@@ -1,0 +1,263 @@
+#!/usr/bin/env python3
+"""A server started from a Dovecot 2.4 file whose SQL, OAuth2 and dict
+settings become 2.3 args files (compat/dialect-dbfile.c) behaves as one
+started from the 2.3 file naming those args files: an OAuth2 passdb with
+its http client / ssl settings and a cassandra SQL passdb stop the auth
+service with the same fatal line (Roost has neither driver), and SQL
+dicts (the dict server's, quota_clone's) change nothing a login sees.
+`doveconf -n` of both is the same. Needs root (the mail user is nobody).
+
+Env: ROOST = path of build/bin/roost."""
+import os
+import re
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+import unittest
+
+from serverlib import free_port
+
+ROOST = os.environ.get("ROOST", "build/bin/roost")
+BIN = os.path.dirname(os.path.abspath(ROOST))
+UID = GID = 65534
+
+HEAD_23 = """protocols = imap
+listen = 127.0.0.1
+base_dir = %(tmp)s/run
+state_dir = %(tmp)s/state
+log_path = %(tmp)s/log
+mail_location = maildir:~/Maildir
+first_valid_uid = 1
+ssl = no
+auth_failure_delay = 0
+service imap-login {
+  inet_listener imap {
+    port = %(imap)d
+  }
+}
+userdb {
+  args = %(tmp)s/passwd
+  driver = passwd-file
+}
+"""
+HEAD_24 = """dovecot_config_version = 2.4.0
+dovecot_storage_version = 2.4.0
+protocols = imap
+listen = 127.0.0.1
+base_dir = %(tmp)s/run
+state_dir = %(tmp)s/state
+log_path = %(tmp)s/log
+mail_driver = maildir
+mail_path = ~/Maildir
+mailbox_list_drop_noselect = no
+submission_max_mail_size = 0
+first_valid_uid = 1
+ssl = no
+auth_failure_delay = 0
+service imap-login {
+  inet_listener imap {
+    port = %(imap)d
+  }
+}
+userdb passwd-file {
+  passwd_file_path = %(tmp)s/passwd
+}
+"""
+
+CASES = {
+    "oauth2": (HEAD_23 + """passdb {
+  args = %(tmp)s/run/roost-oauth2-passdb-oauth2.conf.ext
+  driver = oauth2
+}
+""", HEAD_24 + """oauth2 {
+  introspection_url = https://idp.example.org/introspect
+  http_client_request_timeout = 5s
+  ssl_client_ca_file = /etc/ssl/certs/ca-certificates.crt
+  ssl_client_require_valid_cert = no
+  local_validation {
+    dict file {
+      path = %(tmp)s/keys
+    }
+  }
+}
+log_debug = category=oauth2
+passdb oauth2 {
+}
+"""),
+    "cassandra": (HEAD_23 + """passdb {
+  args = %(tmp)s/run/roost-sql-passdb-sql.conf.ext
+  driver = sql
+}
+""", HEAD_24 + """sql_driver = cassandra
+cassandra_hosts = 127.0.0.1
+cassandra_keyspace = mail
+cassandra_connect_timeout = 1s
+passdb sql {
+  query = SELECT password FROM users WHERE userid = '%%{user}'
+}
+"""),
+    "dicts": (HEAD_23 + """passdb {
+  args = %(tmp)s/passwd
+  driver = passwd-file
+}
+dict {
+  quota = mysql:%(tmp)s/run/roost-dict-dict_server-quota.conf.ext
+}
+mail_plugins = quota quota_clone
+plugin {
+  quota_clone_dict = pgsql:%(tmp)s/run/roost-dict-quota_clone-sql.conf.ext
+}
+""", HEAD_24 + """passdb passwd-file {
+  passwd_file_path = %(tmp)s/passwd
+}
+dict_server {
+  dict quota {
+    driver = sql
+    sql_driver = mysql
+    mysql 127.0.0.1 {
+      dbname = mails
+    }
+    dict_map priv/quota/storage {
+      sql_table = quota
+      username_field = username
+      value_field bytes {
+        type = uint
+      }
+    }
+  }
+}
+mail_plugins = quota quota_clone
+quota_clone {
+  dict sql {
+    sql_driver = pgsql
+    pgsql 127.0.0.1 {
+    }
+    dict_map priv/quota/messages {
+      sql_table = quota
+      username_field = username
+      value_field messages {
+        type = uint
+      }
+    }
+  }
+}
+"""),
+}
+
+
+class Server:
+    def __init__(self, template):
+        self.tmp = tempfile.mkdtemp(prefix="roost-dialect-db.")
+        os.chmod(self.tmp, 0o755)
+        home = os.path.join(self.tmp, "home")
+        for sub in ("cur", "new", "tmp"):
+            os.makedirs(os.path.join(home, "Maildir", sub))
+        for root, dirs, files in os.walk(home):
+            for name in dirs + files + [""]:
+                os.chown(os.path.join(root, name), UID, GID)
+        with open(os.path.join(self.tmp, "passwd"), "w") as f:
+            f.write("alice:{PLAIN}secret:%d:%d::%s::\n" % (UID, GID, home))
+        self.imap = free_port()
+        self.conf = os.path.join(self.tmp, "dovecot.conf")
+        with open(self.conf, "w") as f:
+            f.write(template % {"tmp": self.tmp, "imap": self.imap})
+        self.master = subprocess.Popen(
+            [os.path.join(BIN, "dovecot"), "-F", "-c", self.conf],
+            stderr=subprocess.PIPE)
+        for _ in range(100):
+            try:
+                socket.create_connection(("127.0.0.1", self.imap), 1).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+
+    def login(self):
+        """The greeting and the LOGIN reply (the auth service's
+        failure shows there), with the fatal lines of the log."""
+        s = socket.create_connection(("127.0.0.1", self.imap), 10)
+        # without an auth service the greeting waits (as Dovecot's)
+        s.settimeout(3)
+        data = b""
+        try:
+            out = [s.recv(4096)]
+            s.sendall(b"a LOGIN alice secret\r\n")
+            while b"a " not in data:
+                chunk = s.recv(4096)
+                if not chunk:
+                    break
+                data += chunk
+        except socket.timeout:
+            out = [b"(timeout)"]
+        s.close()
+        out.append(re.sub(rb"\([0-9.]+ \+ [0-9.]+ secs\)", b"(T)", data))
+        fatal = []
+        for _ in range(50):
+            try:
+                with open(os.path.join(self.tmp, "log")) as f:
+                    fatal = [line.split(": ", 1)[1].strip()
+                             for line in f if "Fatal" in line]
+            except OSError:
+                pass
+            if fatal or b"Logged in" in data:
+                break
+            time.sleep(0.1)
+        return out, [line.replace(self.tmp, "TMP") for line in fatal]
+
+    def doveconf(self):
+        out = subprocess.run([os.path.join(BIN, "doveconf"), "-n", "-c",
+                              self.conf], capture_output=True, text=True)
+        text = "\n".join(line for line in out.stdout.splitlines()
+                         if not line.startswith("#"))
+        return text.replace(self.tmp, "TMP").replace(str(self.imap), "IMAP")
+
+    def stop(self):
+        self.master.terminate()
+        try:
+            self.master.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.master.kill()
+            self.master.communicate()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+class DialectDbfile(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.results = {}
+        for name, (conf23, conf24) in CASES.items():
+            for dialect, template in (("2.3", conf23), ("2.4", conf24)):
+                server = Server(template)
+                try:
+                    cls.results[name, dialect] = (server.doveconf(),
+                                                  server.login())
+                finally:
+                    server.stop()
+
+    def check(self, name):
+        conf23, (login23, fatal23) = self.results[name, "2.3"]
+        conf24, (login24, fatal24) = self.results[name, "2.4"]
+        self.assertEqual(conf24, conf23)
+        self.assertEqual(login24, login23)
+        self.assertEqual(fatal24, fatal23)
+        return login23, fatal23
+
+    def test_oauth2(self):
+        login, fatal = self.check("oauth2")
+        self.assertIn("Fatal: Unknown passdb driver 'oauth2'", fatal)
+        self.assertNotIn(b"Logged in", login[1])
+
+    def test_cassandra(self):
+        login, fatal = self.check("cassandra")
+        self.assertIn("Fatal: Unknown passdb driver 'sql'", fatal)
+        self.assertNotIn(b"Logged in", login[1])
+
+    def test_dicts(self):
+        login, fatal = self.check("dicts")
+        self.assertEqual(fatal, [])
+        self.assertIn(b"a OK", login[1])
+
+
+if __name__ == "__main__":
+    unittest.main()
