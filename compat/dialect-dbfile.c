@@ -31,6 +31,7 @@ static unsigned int generated_count;
 
 void dialect_dbfile_reset(void)
 {
+	dialect_dbfile_set_globals(NULL);
 	for (unsigned int i = 0; i < generated_count; i++) {
 		free(generated[i].path);
 		free(generated[i].text);
@@ -2152,9 +2153,26 @@ out:
 	return ret;
 }
 
-/* The 2.3 text of a dict sql { } (d); *driver_r: its sql driver. */
-static const char *dict_sql_text(struct dtree *tree, struct dnode *d,
-				 const char **driver_r)
+/* the top-level SQL settings of the 2.4 file being translated (its
+ * sql dicts inherit them) and whether a dict used them */
+static struct dnode *dict_globals;
+static bool dict_globals_used;
+
+void dialect_dbfile_set_globals(struct dnode *globals)
+{
+	dict_globals = globals;
+	dict_globals_used = false;
+}
+
+bool dialect_dbfile_globals_used(void)
+{
+	return dict_globals_used;
+}
+
+/* The 2.3 text of a dict sql { } (d) with the top-level settings
+ * globals (or NULL); *driver_r: its sql driver. */
+static const char *dict_sql_text(struct dtree *tree, struct dnode *globals,
+				 struct dnode *d, const char **driver_r)
 {
 	pool_t pool = tree->pool;
 	struct dbgen g;
@@ -2185,8 +2203,14 @@ static const char *dict_sql_text(struct dtree *tree, struct dnode *d,
 			c->removed = true;
 		}
 	}
-	if (gen_collect(&g, NULL, d) < 0)
+	if (gen_collect(&g, globals, d) < 0)
 		goto out;
+	if (globals != NULL) {
+		/* what gen_collect marked in globals stays for the others */
+		for (struct dnode *c = globals->children; c != NULL;
+		     c = c->next)
+			c->removed = false;
+	}
 	for (struct dnode *c = d->children; c != NULL; c = c->next) {
 		if (!c->removed) {
 			dialect_error(tree, c, "Unknown setting in dict %s { }:"
@@ -2238,9 +2262,11 @@ const char *dialect_dict_sql_24_to_uri(struct dtree *tree, struct dnode *d)
 	const char *base_dir = DEFAULT_BASE_DIR;
 	struct dnode *bd = dnode_child(tree->root, "base_dir");
 
-	text = dict_sql_text(tree, d, &driver);
+	text = dict_sql_text(tree, dict_globals, d, &driver);
 	if (text == NULL)
 		return NULL;
+	if (dict_globals != NULL && dict_globals->children != NULL)
+		dict_globals_used = true;
 	slash = d->file == NULL ? NULL : strrchr(d->file, '/');
 	dir = slash == NULL ? "." : p_strndup(pool, d->file,
 					      (size_t)(slash - d->file));
@@ -2361,7 +2387,7 @@ struct dnode *dialect_dict_sql_uri_to_24(pool_t pool, const struct dnode *at,
 		x->next = NULL;
 		dnode_append(copy, x);
 	}
-	back = dict_sql_text(&tmp, copy, &drv);
+	back = dict_sql_text(&tmp, NULL, copy, &drv);
 	if (back == NULL || strcmp(drv, driver) != 0 ||
 	    !dictfile_matches(pool, back, text))
 		return NULL;

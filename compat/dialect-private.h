@@ -85,6 +85,10 @@ bool dialect_dbfile_export(pool_t pool, struct dnode *db, const char *driver,
  * { driver = sql ... } (label NULL: dict sql { }), NULL when it has no
  * exact 2.4 form. */
 bool dialect_dict_is_sql_24(pool_t pool, const struct dnode *d);
+/* the top-level SQL settings (t24 dbglobals) the sql dicts inherit;
+ * whether a dict used them */
+void dialect_dbfile_set_globals(struct dnode *globals);
+bool dialect_dbfile_globals_used(void);
 const char *dialect_dict_sql_24_to_uri(struct dtree *tree, struct dnode *d);
 struct dnode *dialect_dict_sql_uri_to_24(pool_t pool, const struct dnode *at,
 					 const char *label, const char *uri);
