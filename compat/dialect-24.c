@@ -1759,6 +1759,7 @@ int dialect_translate_24(struct dtree *tree)
 	if (collect_groups(&ctx) < 0)
 		return -1;
 	collect_dbglobals(&ctx);
+	dialect_dbfile_set_globals(ctx.dbglobals);	/* sql dicts */
 	/* the limits every quota NAME { } inherits */
 	for (struct dnode *c = tree->root->children; c != NULL; c = c->next) {
 		if (c->removed || c->section)
@@ -1786,7 +1787,8 @@ int dialect_translate_24(struct dtree *tree)
 		const char *kind = str_begins(c->key, "ldap_", NULL) ? "ldap" :
 			str_begins(c->key, "oauth2_", NULL) ? "oauth2" : "sql";
 		bool used = kind[0] == 'l' ? ctx.ldap_used :
-			kind[0] == 'o' ? ctx.oauth2_used : ctx.sql_used;
+			kind[0] == 'o' ? ctx.oauth2_used :
+			ctx.sql_used || dialect_dbfile_globals_used();
 
 		if (!used) {
 			dialect_warning(c, "%s: no %s passdb or userdb uses "
