@@ -1234,7 +1234,7 @@ static int gen_collect(struct dbgen *g, struct dnode *globals,
 				 (strcmp(k, "oauth2") == 0 ||
 				  strcmp(k, "oauth2_local_validation") == 0))
 				ret = gen_oauth2_section(g, c, k);
-			else if (g->oauth2 && !c->section && pass == 0 &&
+			else if (g->oauth2 && !c->section &&
 				 strcmp(k, "log_debug") == 0)
 				ret = gen_oauth2_log_debug(g, c);
 			else if (!g->sql && c->section)
