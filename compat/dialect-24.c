@@ -2233,6 +2233,63 @@ static void nodes_text(const struct dnode *list, string_t *out)
 	}
 }
 
+/* Whether every top-level setting or section of seen (nodes_text() of
+ * the first db's globals), and every setting directly inside such a
+ * section, is set again in glob: a db whose own globals go into its
+ * block must inherit nothing from the first one's. */
+static bool globals_overridden(pool_t pool, const char *seen,
+			       const struct dnode *glob)
+{
+	char *copy = p_strdup(pool, seen), *line, *save = NULL;
+	const struct dnode *sec = NULL;
+	int depth = 0;
+
+	for (line = strtok_r(copy, "\n", &save); line != NULL;
+	     line = strtok_r(NULL, "\n", &save)) {
+		size_t len = strlen(line);
+		bool open = line[len - 1] == '{';
+		const struct dnode *in = depth == 0 ? glob : sec;
+		const struct dnode *found = NULL;
+		const char *name = NULL;
+
+		if (strcmp(line, "}") == 0) {
+			depth--;
+			continue;
+		}
+		if (depth <= 1 && (depth == 0 || sec != NULL)) {
+			if (open) {
+				/* "key name {" or "key  {" */
+				char *sp;
+
+				line[--len] = '\0';
+				while (len > 0 && line[len - 1] == ' ')
+					line[--len] = '\0';
+				sp = strchr(line, ' ');
+				name = sp == NULL ? "" : sp + 1;
+				if (sp != NULL)
+					*sp = '\0';
+			} else {
+				line[strcspn(line, "=")] = '\0';
+			}
+			for (const struct dnode *c = in->children; c != NULL;
+			     c = c->next) {
+				if (strcmp(c->key, line) == 0 &&
+				    c->section == open &&
+				    (!open || strcmp(c->name == NULL ? "" :
+						     c->name, name) == 0))
+					found = c;
+			}
+			if (found == NULL)
+				return false;
+			if (depth == 0)
+				sec = open ? found : NULL;
+		}
+		if (open)
+			depth++;
+	}
+	return true;
+}
+
 /* passdb/userdb sql/ldap { args = FILE }: the file's settings in 2.4
  * form; the top-level ones once before the first such db (a later db
  * whose file says otherwise gets its own inside its block). */
@@ -2251,6 +2308,12 @@ static bool x24_dbfile(struct x24_ctx *ctx, struct dnode *scope,
 	text = str_new(256);
 	nodes_text(glob->children, text);
 	local = *seen != NULL && strcmp(*seen, str_c(text)) != 0;
+	if (local && !globals_overridden(pool, *seen, glob)) {
+		/* the top-level settings written for the first db would
+		   reach this one too */
+		str_free(&text);
+		return false;
+	}
 	if (*seen == NULL && glob->children != NULL) {
 		/* before db in its scope */
 		struct dnode **pp = &scope->children;
