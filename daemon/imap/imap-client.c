@@ -478,6 +478,9 @@ static bool client_handle_input(struct imap_client *client)
 				imap_parser_get_error(client->parser, &fatal);
 			char *text;
 
+			if (imap_parser_want_continuation(client->parser))
+				client_send_line(client, "+ OK");
+
 			if (client->parse_stage == 0 && cmd->tag == NULL) {
 				/* the tag parsed, the command name didn't */
 				const char *tag;
