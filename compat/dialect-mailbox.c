@@ -25,9 +25,15 @@
 #include "str.h"
 #include "dialect-private.h"
 
+#include "mkdir-parents.h"
+
 #include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <strings.h>
+#include <unistd.h>
 
 #define DEFAULT_BASE_DIR "/var/run/dovecot"
 #define TRASH_FILE_NAME "roost-trash.conf.ext"
@@ -1492,4 +1498,51 @@ void dialect_mailbox_23_apply(struct dialect_mailbox *mb, bool quota_ok)
 		if (pl->made[i]->children == NULL)
 			pl->made[i]->removed = true;
 	}
+}
+
+/* ---- the running server ---- */
+
+int dialect_mailbox_write_files(const char **error_r)
+{
+	static char errbuf[512];
+	const char *path, *text;
+
+	for (unsigned int i = 0; dialect_dbfile_get(i, &path, &text); i++) {
+		const char *slash = strrchr(path, '/');
+		char *dir, *tmp;
+		size_t len = strlen(text);
+		int fd, ret = 0;
+
+		if (slash == NULL || strcmp(slash + 1, TRASH_FILE_NAME) != 0)
+			continue;
+		dir = i_strndup(path, (size_t)(slash - path));
+		tmp = i_strdup_printf("%s.tmp", path);
+		if (*dir != '\0' && mkdir_parents(dir, 0755) < 0 &&
+		    errno != EEXIST) {
+			snprintf(errbuf, sizeof(errbuf), "mkdir(%s) failed: %s",
+				 dir, strerror(errno));
+			ret = -1;
+		} else if ((void)unlink(tmp), (fd = open(tmp, O_WRONLY |
+			   O_CREAT | O_EXCL | O_CLOEXEC, 0644)) < 0) {
+			snprintf(errbuf, sizeof(errbuf), "open(%s) failed: %s",
+				 tmp, strerror(errno));
+			ret = -1;
+		} else {
+			if (write(fd, text, len) != (ssize_t)len ||
+			    close(fd) < 0 || rename(tmp, path) < 0) {
+				snprintf(errbuf, sizeof(errbuf),
+					 "write(%s) failed: %s", path,
+					 strerror(errno));
+				(void)unlink(tmp);
+				ret = -1;
+			}
+		}
+		i_free(dir);
+		i_free(tmp);
+		if (ret < 0) {
+			*error_r = errbuf;
+			return -1;
+		}
+	}
+	return 0;
 }
