@@ -1126,10 +1126,16 @@ static bool take_trash(struct dialect_mailbox *mb, struct dnode *plugin)
 {
 	pool_t pool = mb->pool;
 	struct dnode *t = child_set(plugin, "trash");
-	const char **names, **prios, *text;
+	const char **names, **prios, *text, *base;
 	unsigned int count;
 
 	if (t == NULL)
+		return false;
+	/* reading back finds a *trash*.conf.ext file next to the config
+	   (or generates one): other names would not come back */
+	base = strrchr(dnode_value(pool, t), '/');
+	base = base == NULL ? dnode_value(pool, t) : base + 1;
+	if (strstr(base, "trash") == NULL || !str_ends(base, ".conf.ext"))
 		return false;
 	text = dialect_dbfile_read(pool, dnode_value(pool, t));
 	if (text == NULL || !trash_parse(pool, text, &names, &prios, &count) ||
