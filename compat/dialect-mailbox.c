@@ -6,10 +6,12 @@
  *       <-> mailbox NAME { quota_storage_extra = SIZE  quota_ignore = yes }
  *   quotaM_rule[N] (one root only)
  *       <-> mailbox NAME { quota ROOT { quota_storage_extra quota_ignore } }
- *   fts_autoindex_exclude[N] = NAME | \Flag <-> mailbox NAME { fts_autoindex = no }
+ *   fts_autoindex_exclude[N] = NAME | \Flag
+ *       <-> mailbox NAME { fts_autoindex = no }
  *   lazy_expunge_exclude[N] = NAME <-> mailbox NAME { lazy_expunge_mailbox = }
  *   notify_status_mailbox[N] = NAME <-> mailbox NAME { notify_status = yes }
- *   trash = FILE ("PRIORITY NAME" lines) <-> mailbox NAME { trash_priority = N }
+ *   trash = FILE ("PRIORITY NAME" lines)
+ *       <-> mailbox NAME { trash_priority = N }
  *   imapsieve_mailboxN_name/_causes/_before/_after/_from
  *       <-> mailbox NAME { sieve_script S { type cause path } }
  *           (from: mailbox NAME { imapsieve_from FROM { sieve_script S } })
