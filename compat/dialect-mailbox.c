@@ -6,10 +6,12 @@
  *       <-> mailbox NAME { quota_storage_extra = SIZE  quota_ignore = yes }
  *   quotaM_rule[N] (one root only)
  *       <-> mailbox NAME { quota ROOT { quota_storage_extra quota_ignore } }
- *   fts_autoindex_exclude[N] = NAME | \Flag <-> mailbox NAME { fts_autoindex = no }
+ *   fts_autoindex_exclude[N] = NAME | \Flag
+ *       <-> mailbox NAME { fts_autoindex = no }
  *   lazy_expunge_exclude[N] = NAME <-> mailbox NAME { lazy_expunge_mailbox = }
  *   notify_status_mailbox[N] = NAME <-> mailbox NAME { notify_status = yes }
- *   trash = FILE ("PRIORITY NAME" lines) <-> mailbox NAME { trash_priority = N }
+ *   trash = FILE ("PRIORITY NAME" lines)
+ *       <-> mailbox NAME { trash_priority = N }
  *   imapsieve_mailboxN_name/_causes/_before/_after/_from
  *       <-> mailbox NAME { sieve_script S { type cause path } }
  *           (from: mailbox NAME { imapsieve_from FROM { sieve_script S } })
@@ -416,6 +418,63 @@ static int mailbox_24(struct dtree *tree, struct dialect_mailbox *mb,
 	return 0;
 }
 
+static bool owned(const struct dnode *c)
+{
+	static const char *const keys[] = {
+		"quota_storage_extra", "quota_ignore", "fts_autoindex",
+		"lazy_expunge_mailbox", "notify_status",
+		"mailbox_notify_status", "trash_priority", "quota",
+		"sieve_script", "imapsieve_from",
+	};
+
+	for (unsigned int i = 0; i < N_ELEMENTS(keys); i++) {
+		if (strcmp(c->key, keys[i]) == 0 &&
+		    (c->section == (i >= 7)))
+			return true;
+	}
+	return false;
+}
+
+/* mailbox { } blocks inside protocol/local/remote filters: 2.3 would
+ * need the filter's own plugin { } rules; not translated. */
+static int filter_mailboxes(struct dtree *tree, const struct dnode *filter)
+{
+	for (struct dnode *n = filter->children; n != NULL; n = n->next) {
+		bool ns = strcmp(n->key, "namespace") == 0;
+
+		if (n->removed || !n->section)
+			continue;
+		if (strcmp(n->key, "protocol") == 0 ||
+		    strcmp(n->key, "local") == 0 ||
+		    strcmp(n->key, "remote") == 0 ||
+		    strcmp(n->key, "local_name") == 0) {
+			if (filter_mailboxes(tree, n) < 0)
+				return -1;
+			continue;
+		}
+		for (struct dnode *m = ns ? n->children : n; m != NULL;
+		     m = ns ? m->next : NULL) {
+			if (m->removed || !m->section ||
+			    strcmp(m->key, "mailbox") != 0)
+				continue;
+			for (struct dnode *c = m->children; c != NULL;
+			     c = c->next) {
+				if (c->removed || !owned(c))
+					continue;
+				dialect_error(tree, c, "mailbox %s { %s } "
+					"inside %s %s { }: per-mailbox plugin "
+					"settings are translated only outside "
+					"filters", m->name == NULL ? "" :
+					m->name, c->key, filter->key,
+					filter->name == NULL ? "" :
+					filter->name);
+				return -1;
+			}
+		}
+	}
+	return 0;
+}
+
 int dialect_mailbox_24_collect(struct dtree *tree,
 			       struct dialect_mailbox **mb_r)
 {
@@ -428,6 +487,12 @@ int dialect_mailbox_24_collect(struct dtree *tree,
 		if (strcmp(n->key, "mailbox") == 0) {
 			if (mailbox_24(tree, mb, n, "") < 0)
 				return -1;
+		} else if ((strcmp(n->key, "protocol") == 0 ||
+			    strcmp(n->key, "local") == 0 ||
+			    strcmp(n->key, "remote") == 0 ||
+			    strcmp(n->key, "local_name") == 0) &&
+			   filter_mailboxes(tree, n) < 0) {
+			return -1;
 		} else if (strcmp(n->key, "namespace") == 0) {
 			struct dnode *p = child_set(n, "prefix");
 			const char *prefix;
@@ -1126,10 +1191,16 @@ static bool take_trash(struct dialect_mailbox *mb, struct dnode *plugin)
 {
 	pool_t pool = mb->pool;
 	struct dnode *t = child_set(plugin, "trash");
-	const char **names, **prios, *text;
+	const char **names, **prios, *text, *base;
 	unsigned int count;
 
 	if (t == NULL)
+		return false;
+	/* reading back finds a *trash*.conf.ext file next to the config
+	   (or generates one): other names would not come back */
+	base = strrchr(dnode_value(pool, t), '/');
+	base = base == NULL ? dnode_value(pool, t) : base + 1;
+	if (strstr(base, "trash") == NULL || !str_ends(base, ".conf.ext"))
 		return false;
 	text = dialect_dbfile_read(pool, dnode_value(pool, t));
 	if (text == NULL || !trash_parse(pool, text, &names, &prios, &count) ||
