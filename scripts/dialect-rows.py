@@ -4,6 +4,13 @@ checklist of renames-2.3-2.4.tsv (what covers each row)."""
 import re, sys
 rows = [l.rstrip("\n").split("\t") for l in open(sys.argv[1])][1:]
 R = [
+ # per-mailbox settings (compat/dialect-mailbox.c)
+ (r"^quota_rule", "both ways for *:storage/messages rules; per-mailbox rules NAME:storage=+SIZE / NAME:ignore <-> mailbox NAME { quota_storage_extra quota_ignore } (same rule in every root) or mailbox NAME { quota ROOT { } } (one root), in the inbox namespace (its prefix stripped) or at the top level; other per-mailbox rules (messages, absolute, percent): untranslated", "dialect_quota_24_to_23 / dialect_quota_23_to_24, dialect-mailbox.c"),
+ (r"^fts_autoindex_exclude", "both ways: mailbox NAME { fts_autoindex = no }; a mailbox { } with one special_use flag is that flag (\\Trash); fts_autoindex = yes in a mailbox: error", "dialect-mailbox.c"),
+ (r"^lazy_expunge_exclude", "both ways: mailbox NAME { lazy_expunge_mailbox = } (empty); another value in a mailbox: error", "dialect-mailbox.c"),
+ (r"^notify_status_mailbox", "both ways: mailbox NAME { notify_status = yes } (the example's name; mailbox_notify_status also read)", "dialect-mailbox.c"),
+ (r"^trash \(plugin", "both ways: mailbox NAME { trash_priority = N } <-> the priority file (generated BASE_DIR/roost-trash.conf.ext, or a *trash*.conf.ext next to the config saying the same; printed by doveconf -n)", "dialect-mailbox.c, dialect_dbfile_register"),
+ (r"^imapsieve_mailbox", "both ways ([unverified] row): mailbox NAME { sieve_script S { type = before or after, cause, driver, path } }, _from as mailbox NAME { imapsieve_from FROM { sieve_script S { } } }; locations with ;parameters: untranslated", "dialect-mailbox.c"),
  (r"^passdb/userdb lua", "both ways (file= and key=value args <-> lua_file, lua_settings { })", "t24_authdb, x24_args"),
  (r"^dovecot-oauth2\.conf\.ext: local_validation_key_dict", "both ways: oauth2_local_validation { dict DRIVER { } } (or oauth2 { local_validation { } }) for file, proxy and redis dicts; other dict URIs (fs:...): args kept (warning), 2.4 dicts without a 2.3 URI: error", "dialect-dbfile.c gen_oauth2_local_validation, export_oauth2"),
  (r"^dovecot-oauth2\.conf\.ext: timeout_msecs", "both ways: oauth2 { http_client_request_timeout http_client_max_idle_time (msecs <-> Nms; 2.4 times with any unit) http_client_max_parallel_connections http_client_max_pipelined_requests http_client_rawlog_dir }; a time without a unit: error", "dialect-dbfile.c oauth2_client_keys"),
@@ -54,13 +61,13 @@ R = [
  (r"^zlib_save\t", "both ways", "renames_plugin"),
  (r"^zlib_save_level|^last_login_dict|^notify_status_dict|^quota_clone_dict", None, None),
  (r"^lazy_expunge\t|^listescape_char|^push_notification_backend", "both ways", "renames_plugin"),
- (r"^lazy_expunge_exclude|^mailbox_alias|^notify_status_mailbox|^push_notification_driver =|^trash|^welcome_script|^pop3_uidl_migrate|^imapsieve|^Sieve extensions|^compiled", "not translated (untranslated in --as 2.4)", "gone_plugin_24, shaped_prefixes"),
+ (r"^mailbox_alias|^push_notification_driver =|^welcome_script|^pop3_uidl_migrate|^Sieve extensions|^compiled", "not translated (untranslated in --as 2.4)", "gone_plugin_24, shaped_prefixes"),
  (r"^mail_crypt_global_(private|public)_key", "both ways (<file values)", "dialect_crypt_key_24_to_23, crypt_global_public_key_file, dialect_misc_23_to_24"),
  (r"^mail_crypt_private_key\t", "not translated ([unverified] row; untranslated in --as 2.4)", "gone_plugin_24"),
  (r"^mail_crypt_save_version", "removed: untranslated in --as 2.4", "gone_plugin_24"),
  (r"^mail_crypt", "both ways", "renames_plugin"),
  (r"^mail_lua_script", "both ways", "renames_plugin (mail_lua_lua_file), dialect_misc_23_to_24"),
- (r"^quota \(plugin\)|^quota_rule|^quota_warning", "both ways for *:storage/messages rules and storage/messages warnings; per-mailbox rules (quota_rule2, quota_storage_extra, quota_ignore): not translated", "dialect_quota_24_to_23 / dialect_quota_23_to_24"),
+ (r"^quota \(plugin\)|^quota_warning", "both ways for *:storage/messages rules and storage/messages warnings; per-mailbox rules: see quota_rule", "dialect_quota_24_to_23 / dialect_quota_23_to_24"),
  (r"^quota_over_script|^quota_set|^quota_vsizes", "quota_vsizes: written with the count driver / consumed; quota_over_script, quota_set: untranslated", "dialect-shapes.c, gone_plugin_24"),
  (r"^quota_", "both ways (renamed or same-name plugin settings)", "renames_plugin, t24_root_setting plugin path"),
  (r"^dict \{ NAME = URI", "both ways: file/proxy/redis URIs, and SQL dicts (mysql:, pgsql:, sqlite:, cassandra: FILE <-> dict NAME { driver = sql sql_driver ... dict_map { } }, the dict-sql file generated and printed by doveconf -n); a dict { } with one URI without a 2.4 form stays whole in roost_untranslated", "dialect_dict_24_to_uri, x24_dict_server; dialect-dbfile.c dialect_dict_sql_*"),
