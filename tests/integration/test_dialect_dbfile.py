@@ -181,9 +181,16 @@ class Server:
         s.settimeout(3)
         data = b""
         try:
-            out = [s.recv(4096)]
+            greeting = b""
+            while not greeting.endswith(b"\r\n"):
+                chunk = s.recv(4096)
+                if not chunk:
+                    break
+                greeting += chunk
+            out = [greeting]
             s.sendall(b"a LOGIN alice secret\r\n")
-            while b"a " not in data:
+            while not (data.startswith(b"a ") or b"\r\na " in data) or \
+                    not data.endswith(b"\r\n"):
                 chunk = s.recv(4096)
                 if not chunk:
                     break
