@@ -614,6 +614,7 @@ static const struct {
 	{ "quota_set", NULL, false },
 	{ "mail_crypt_save_version", NULL, false },
 	{ "pop3_uidl_migrate_format", NULL, false },
+	{ "sieve_vacation_max_subject_codepoints", NULL, false },
 	{ "mailbox_alias_old", NULL, true },
 	{ "mailbox_alias_new", NULL, true },
 };
@@ -653,6 +654,30 @@ static int finish_plugin(struct dtree *tree, struct dnode *root,
 					      "(Dovecot 2.3 name; 2.4 has %s)",
 					      c->key, names_23[i].hint);
 			return -1;
+		}
+	}
+	/* Sieve extensions 2.4 removed */
+	for (struct dnode *c = plugin->children; c != NULL; c = c->next) {
+		char *copy, *w, *save = NULL;
+
+		if (c->removed || c->section ||
+		    (strcmp(c->key, "sieve_extensions") != 0 &&
+		     strcmp(c->key, "sieve_global_extensions") != 0 &&
+		     strcmp(c->key, "sieve_personal_extensions") != 0))
+			continue;
+		copy = p_strdup(pool, dnode_value(pool, c));
+		for (w = strtok_r(copy, " ", &save); w != NULL;
+		     w = strtok_r(NULL, " ", &save)) {
+			const char *e = w[0] == '+' || w[0] == '-' ? w + 1 : w;
+
+			if (strcmp(e, "notify") == 0 ||
+			    strcmp(e, "imapflags") == 0 ||
+			    strcmp(e, "vnd.dovecot.duplicate") == 0) {
+				dialect_error(tree, c, "%s: the Sieve extension "
+					      "%s was removed in Dovecot 2.4",
+					      c->key, e);
+				return -1;
+			}
 		}
 	}
 	/* sieve_vacation_check_recipient: inverted */
@@ -1145,6 +1170,66 @@ static void x24_zlib(pool_t pool, struct dnode *plugin, struct dnode *out)
 			"in)");
 }
 
+/* sieve_subaddress_sep: 2.4's Sieve uses recipient_delimiter; dropped
+ * when that is the same separator (the scope's or an enclosing one's,
+ * else the default "+"), else left for roost_untranslated { }. */
+static void x24_subaddress(pool_t pool, struct dnode *plugin)
+{
+	struct dnode *x = plugin_get(plugin, "sieve_subaddress_sep");
+	const char *delim = NULL;
+
+	if (x == NULL)
+		return;
+	for (struct dnode *sc = plugin->parent; sc != NULL && delim == NULL;
+	     sc = sc->parent) {
+		for (struct dnode *c = sc->children; c != NULL; c = c->next) {
+			if (!c->removed && !c->section &&
+			    strcmp(c->key, "recipient_delimiter") == 0)
+				delim = dnode_value(pool, c);
+		}
+	}
+	if (strcmp(dnode_value(pool, x), delim == NULL ? "+" : delim) == 0)
+		dropped(x, "the same as recipient_delimiter, which Dovecot "
+			"2.4's Sieve uses");
+}
+
+/* Sieve extensions 2.4 removed: taken out of the extension lists. */
+static void x24_sieve_extensions(pool_t pool, struct dnode *plugin)
+{
+	static const char *const keys[] = {
+		"sieve_extensions", "sieve_global_extensions",
+		"sieve_personal_extensions",
+	};
+
+	for (unsigned int i = 0; i < N_ELEMENTS(keys); i++) {
+		struct dnode *x = plugin_get(plugin, keys[i]);
+		char *copy, *w, *save = NULL;
+		const char *list = "";
+		bool changed = false;
+
+		if (x == NULL)
+			continue;
+		copy = p_strdup(pool, dnode_value(pool, x));
+		for (w = strtok_r(copy, " ", &save); w != NULL;
+		     w = strtok_r(NULL, " ", &save)) {
+			const char *e = w[0] == '+' || w[0] == '-' ? w + 1 : w;
+
+			if (strcmp(e, "notify") == 0 ||
+			    strcmp(e, "imapflags") == 0 ||
+			    strcmp(e, "vnd.dovecot.duplicate") == 0) {
+				i_warning(WARN_24 "%s %s dropped: the Sieve "
+					  "extension was removed in Dovecot "
+					  "2.4", keys[i], w);
+				changed = true;
+				continue;
+			}
+			list = join(pool, list, w);
+		}
+		if (changed)
+			dnode_set_value(x, list);
+	}
+}
+
 void dialect_plugins_23_to_24(pool_t pool, struct dnode *plugin,
 			      struct dnode *out)
 {
@@ -1160,6 +1245,11 @@ void dialect_plugins_23_to_24(pool_t pool, struct dnode *plugin,
 			dnode_value(pool, x)[0] == 'y' ? "no" : "yes");
 		x->removed = true;
 	}
+	x24_subaddress(pool, plugin);
+	x24_sieve_extensions(pool, plugin);
+	if ((x = plugin_get(plugin, "sieve_vacation_max_subject_codepoints")) !=
+	    NULL)
+		dropped(x, "removed in Dovecot 2.4");
 	x24_charset_aliases(pool, plugin, out);
 	x24_apparmor(pool, plugin, out);
 	x24_fts(pool, plugin, out);
