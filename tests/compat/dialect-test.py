@@ -22,7 +22,7 @@ usage: dialect-test.py [-v] [DOVECONF]   (default build/bin/doveconf)
    text has no `args =` left but the paths named by
    "# expect-untranslated: PATH" lines; every "# expect-warning: TEXT"
    is on the stderr of --as 2.4, every "# expect-24: TEXT" in its output.
-   Settings and mail_plugins entries that --as 2.4 says it dropped
+   Settings and list entries that --as 2.4 says it dropped
    ("plugin { KEY } dropped", "mail_plugins NAME dropped": removed in
    2.4) are taken out of the expected read-back (also in 1. and 4.).
 4. Every 2.3 corpus file of tests/compat/configs/ that doveconf -n
@@ -135,10 +135,10 @@ def drop_expected(expected, err):
         expected = "\n".join(line for line in expected.splitlines()
                              if not re.match(r"\s*%s = " % re.escape(key),
                                              line))
-    for word in re.findall(r"--as 2\.4: mail_plugins (\S+) dropped", err):
+    for key, word in re.findall(r"--as 2\.4: (\w+) (\S+) dropped", err):
         out = []
         for line in expected.splitlines():
-            m = re.match(r"(\s*mail_plugins = )(.*)", line)
+            m = re.match(r"(\s*%s = )(.*)" % key, line)
             if m:
                 value = m.group(2)
                 if len(value) >= 2 and value[0] == value[-1] == '"':
