@@ -596,6 +596,7 @@ static const struct {
 	  "text }", true },
 	{ "sieve_vacation_dont_check_recipient",
 	  "sieve_vacation_check_recipient", false },
+	{ "sieve_subaddress_sep", "recipient_delimiter", false },
 	{ "apparmor_hat", "apparmor_hats", true },
 	{ "fts_decoder", "fts_decoder_driver = script + "
 	  "fts_decoder_script_socket_path", false },
