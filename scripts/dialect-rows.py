@@ -30,6 +30,7 @@ R = [
  (r"^sieve_vacation_dont_check_recipient", "both ways (inverted)", "dialect-plugins.c"),
  (r"^sieve_vacation_max_subject", "removed: dropped with a warning by --as 2.4; error in a 2.4 file", "dialect-plugins.c"),
  (r"^Sieve extensions", "dropped from sieve_extensions / sieve_global_extensions / sieve_personal_extensions with a warning by --as 2.4; error in a 2.4 file", "dialect-plugins.c"),
+ (r"^fts_solr", "both ways: url=, batch_size=, soft_commit=, rawlog_dir= <-> fts solr { url batch_size soft_commit http_client_rawlog_dir }; other options (debug, use_libfts): untranslated", "dialect_fts_24_to_23, dialect_misc_23_to_24 (dialect-shapes.c)"),
  (r"^compiled global Sieve", "nothing to translate (not a setting: recompile the scripts with sievec)", "-"),
  (r"^passdb/userdb lua", "both ways (file= and key=value args <-> lua_file, lua_settings { })", "t24_authdb, x24_args"),
  (r"^dovecot-oauth2\.conf\.ext: (local_validation_key_dict|timeout_msecs|tls_\*|debug|use_grant_password)", "not translated: an oauth2 args file with it stays in 2.3 form (args kept, warning); the 2.4 settings are an error", "dialect-dbfile.c export_oauth2"),
