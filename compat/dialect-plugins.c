@@ -860,7 +860,8 @@ static int finish_walk(struct dtree *tree, struct dnode *root,
 		if (c->removed)
 			continue;
 		if (!c->section) {
-			if (strcmp(c->key, "mail_plugins") == 0 &&
+			/* done: 2.3 text of roost_untranslated { } */
+			if (!c->done && strcmp(c->key, "mail_plugins") == 0 &&
 			    finish_mail_plugins(tree, c) < 0)
 				return -1;
 			continue;
