@@ -1734,6 +1734,7 @@ int dialect_translate_24(struct dtree *tree)
 {
 	struct t24_ctx ctx;
 	struct dnode *first = tree->root->children;
+	struct dialect_mailbox *mailbox_plugin;
 
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.tree = tree;
@@ -1776,8 +1777,13 @@ int dialect_translate_24(struct dtree *tree)
 			c->removed = true;
 		}
 	}
+	/* mailbox NAME { quota_ignore fts_autoindex ... } -> plugin { } */
+	if (dialect_mailbox_24_collect(tree, &mailbox_plugin) < 0)
+		return -1;
 	if (t24_block(&ctx, tree->root, SCOPE_ROOT) < 0 ||
 	    dialect_plugins_24_finish(tree) < 0)
+		return -1;
+	if (dialect_mailbox_24_emit(tree, mailbox_plugin) < 0)
 		return -1;
 	for (unsigned int i = 0; i < N_ELEMENTS(ctx.quota_defaults); i++) {
 		if (ctx.quota_defaults[i] != NULL && ctx.quota_count == 0)
@@ -1994,6 +2000,7 @@ static bool x24_plugin_setting(struct x24_ctx *ctx, struct dnode *scope,
 	static const char *const shaped_prefixes[] = {
 		"quota_rule", "quota_warning", "sieve_before", "sieve_after",
 		"imapsieve_mailbox", "notify_status_mailbox",
+		"fts_autoindex_exclude", "lazy_expunge_exclude",
 		"sieve_spamtest_text_value", "sieve_virustest_text_value",
 	};
 	bool untranslated = in_list(c->key, shaped, N_ELEMENTS(shaped)) ||
@@ -2006,6 +2013,25 @@ static bool x24_plugin_setting(struct x24_ctx *ctx, struct dnode *scope,
 
 		if (str_begins(c->key, shaped_prefixes[i], &rest) &&
 		    strspn(rest, "0123456789") == strlen(rest))
+			untranslated = true;
+	}
+	if (str_begins(c->key, "imapsieve_mailbox", NULL) &&
+	    strchr(c->key, '_') != NULL) {
+		/* imapsieve_mailbox1_name ... */
+		const char *rest = c->key + 17;
+
+		rest += strspn(rest, "0123456789");
+		if (*rest == '_')
+			untranslated = true;
+	}
+	if (str_begins(c->key, "quota", NULL) &&
+	    c->key[5] >= '2' && c->key[5] <= '9') {
+		/* quota2, quota2_rule3 ...: with quota NAME { } or not */
+		const char *rest = c->key + 6 + strspn(c->key + 6,
+						       "0123456789");
+
+		if (*rest == '\0' || str_begins(rest, "_rule", NULL) ||
+		    str_begins(rest, "_warning", NULL))
 			untranslated = true;
 	}
 	for (unsigned int i = 0; i < N_ELEMENTS(renames_plugin) &&
@@ -2439,8 +2465,17 @@ static void x24_block(struct x24_ctx *ctx, struct dnode *scope,
 				struct dnode *shaped = dnode_new_section(pool,
 					n, "", NULL);
 
-				/* quota and sieve: sections in 2.4 */
-				(void)dialect_quota_23_to_24(pool, n, shaped);
+				/* quota and sieve: sections in 2.4; the
+				   per-mailbox ones: mailbox NAME { } */
+				struct dialect_mailbox *mbox = kind ==
+					SCOPE_ROOT ? dialect_mailbox_23_plan(
+					pool, scope, n, shaped) : NULL;
+				bool quota_ok =
+					dialect_quota_23_to_24(pool, n, shaped);
+
+				if (mbox != NULL)
+					dialect_mailbox_23_apply(mbox,
+								 quota_ok);
 				(void)dialect_sieve_23_to_24(pool, n, shaped);
 				(void)dialect_misc_23_to_24(pool, n, shaped);
 				dialect_plugins_23_to_24(pool, n, shaped);
