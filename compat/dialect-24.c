@@ -1511,6 +1511,12 @@ static int t24_section(struct t24_ctx *ctx, struct dnode *scope,
 	pool_t pool = ctx->tree->pool;
 	const char *k = n->key;
 
+	if (kind == SCOPE_ROOT || kind == SCOPE_FILTER) {
+		int ret = dialect_plugins_24_section(ctx->tree, scope, n);
+
+		if (ret != 0)
+			return ret < 0 ? -1 : 0;
+	}
 	if (in_list(k, boollists, N_ELEMENTS(boollists)))
 		return boollist_block(ctx, scope, n);
 	if (strcmp(k, "import_environment") == 0 ||
@@ -1778,7 +1784,8 @@ int dialect_translate_24(struct dtree *tree)
 	/* mailbox NAME { quota_ignore fts_autoindex ... } -> plugin { } */
 	if (dialect_mailbox_24_collect(tree, &mailbox_plugin) < 0)
 		return -1;
-	if (t24_block(&ctx, tree->root, SCOPE_ROOT) < 0)
+	if (t24_block(&ctx, tree->root, SCOPE_ROOT) < 0 ||
+	    dialect_plugins_24_finish(tree) < 0)
 		return -1;
 	if (dialect_mailbox_24_emit(tree, mailbox_plugin) < 0)
 		return -1;
@@ -2002,6 +2009,7 @@ static bool x24_plugin_setting(struct x24_ctx *ctx, struct dnode *scope,
 		"sieve_spamtest_text_value", "sieve_virustest_text_value",
 	};
 	bool untranslated = in_list(c->key, shaped, N_ELEMENTS(shaped)) ||
+		dialect_plugins_23_untranslated(pool, c) ||
 		(strcmp(c->key, "acl") == 0 &&
 		 strchr(dnode_value(pool, c), ':') != NULL);
 
@@ -2538,6 +2546,7 @@ static void x24_block(struct x24_ctx *ctx, struct dnode *scope,
 								 quota_ok);
 				(void)dialect_sieve_23_to_24(pool, n, shaped);
 				(void)dialect_misc_23_to_24(pool, n, shaped);
+				dialect_plugins_23_to_24(pool, n, shaped);
 				for (c = shaped->children; c != NULL;
 				     c = next) {
 					next = c->next;
@@ -2562,6 +2571,10 @@ static void x24_block(struct x24_ctx *ctx, struct dnode *scope,
 			} else if (strcmp(k, "dict") == 0) {
 				x24_note(ctx, n, "dict { }");
 				x24_untranslated(ctx, scope, n);
+			} else if (strcmp(k, "event_exporter") == 0 &&
+				   !dialect_plugins_23_exporter(pool, n)) {
+				x24_note(ctx, n, "event_exporter { }");
+				x24_untranslated(ctx, scope, n);
 			} else {
 				x24_block(ctx, n, SCOPE_OTHER);
 			}
@@ -2573,6 +2586,7 @@ static void x24_block(struct x24_ctx *ctx, struct dnode *scope,
 				continue;
 			}
 			(void)rename_root_apply(n, pool, false);
+			dialect_plugins_23_mail_plugins(pool, n);
 			if (strcmp(n->key, "mail_attachment_fs") == 0) {
 				/* sis posix -> fs sis { } fs posix { } */
 				const char *v = dnode_value(pool, n);

@@ -152,4 +152,20 @@ dialect_mailbox_23_plan(pool_t pool, struct dnode *scope, struct dnode *plugin,
 			struct dnode *out);
 void dialect_mailbox_23_apply(struct dialect_mailbox *mb, bool quota_ok);
 
+/* dialect-plugins.c: plugin settings whose 2.4 form is a section, a list
+ * or another name. 2.4 -> 2.3: a section of the root or a filter (1:
+ * taken, 0: not taken, maybe adjusted in place, -1: error) and, after
+ * the whole tree, the 2.4 names left in plugin { } and mail_plugins.
+ * 2.3 -> 2.4: plugin settings with an exact 2.4 form moved into out
+ * (the removed ones dropped with a warning), mail_plugins renames, an
+ * event_exporter block in place (false: no exact 2.4 form). */
+int dialect_plugins_24_section(struct dtree *tree, struct dnode *scope,
+			       struct dnode *n);
+int dialect_plugins_24_finish(struct dtree *tree);
+void dialect_plugins_23_to_24(pool_t pool, struct dnode *plugin,
+			      struct dnode *out);
+bool dialect_plugins_23_untranslated(pool_t pool, const struct dnode *c);
+void dialect_plugins_23_mail_plugins(pool_t pool, struct dnode *n);
+bool dialect_plugins_23_exporter(pool_t pool, struct dnode *n);
+
 #endif

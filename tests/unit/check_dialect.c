@@ -738,6 +738,80 @@ START_TEST(test_mailbox_shapes)
 }
 END_TEST
 
+/* compat/dialect-plugins.c: list, strlist and execute shapes both ways. */
+START_TEST(test_plugin_shapes)
+{
+	pool_t pool = pool_create("test", 4096);
+	string_t *out = str_new(1024);
+	struct config *config;
+	const char *error;
+
+	config = translate(pool,
+		"dovecot_config_version = 2.4.0\n"
+		"mail_plugins = mail_compress\n"
+		"sieve_editheader_header X-A {\n"
+		"  forbid_add = yes\n"
+		"  forbid_delete = yes\n"
+		"}\n"
+		"sieve_virustest_text_value {\n"
+		"  3 = bad\n"
+		"}\n"
+		"sieve_vacation_check_recipient = yes\n"
+		"quota_over_status {\n"
+		"  execute over {\n"
+		"    args = %{user}\n"
+		"  }\n"
+		"}\n"
+		"fts_decoder_driver = tika\n"
+		"fts_decoder_tika {\n"
+		"  url = http://t/\n"
+		"}\n", CONFIG_DIALECT_24, &error);
+	ck_assert_msg(config != NULL, "%s", error);
+	ck_assert_str_eq(get(config, "mail_plugins"), "zlib");
+	ck_assert_str_eq(plugin_get(config, "sieve_editheader_protected"),
+			 "X-A");
+	ck_assert_str_eq(plugin_get(config, "sieve_virustest_text_value3"),
+			 "bad");
+	ck_assert_str_eq(plugin_get(config,
+				    "sieve_vacation_dont_check_recipient"),
+			 "no");
+	ck_assert_str_eq(plugin_get(config, "quota_over_script"), "over %u");
+	ck_assert_str_eq(plugin_get(config, "fts_tika"), "http://t/");
+	config_free(&config);
+
+	ck_assert_ptr_null(translate(pool,
+		"dovecot_config_version = 2.4.0\n"
+		"welcome {\n"
+		"  execute w {\n"
+		"    args = %{user | rot13}\n"
+		"  }\n"
+		"}\n", CONFIG_DIALECT_24, &error));
+
+	ck_assert_int_eq(dialect_export_24(pool,
+		"mail_plugins = quota zlib imap_zlib\n"
+		"plugin {\n"
+		"  charset_aliases = a=b\n"
+		"  welcome_script = w %u\n"
+		"  quota_set = x\n"
+		"}\n", out, &error), 0);
+	ck_assert_str_eq(str_c(out),
+		"dovecot_config_version = 2.4.0\n"
+		"dovecot_storage_version = 2.4.0\n"
+		"submission_max_mail_size = 0\n"
+		"mail_plugins = quota mail_compress\n"
+		"charset_aliases {\n"
+		"  a = b\n"
+		"}\n"
+		"welcome {\n"
+		"  execute w {\n"
+		"    args = %{user}\n"
+		"  }\n"
+		"}\n");
+	str_free(&out);
+	pool_destroy(&pool);
+}
+END_TEST
+
 Suite *make_dialect_suite(void)
 {
 	Suite *s = suite_create("dialect");
@@ -755,6 +829,7 @@ Suite *make_dialect_suite(void)
 	tcase_add_test(tc, test_dbfile_rows);
 	tcase_add_test(tc, test_shapes);
 	tcase_add_test(tc, test_mailbox_shapes);
+	tcase_add_test(tc, test_plugin_shapes);
 	suite_add_tcase(s, tc);
 	return s;
 }
