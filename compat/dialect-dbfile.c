@@ -1264,9 +1264,12 @@ static int gen_collect(struct dbgen *g, struct dnode *globals,
 	return 0;
 }
 
-/* An args file in dir (the main config's) that says the same as text. */
-static const char *find_existing(pool_t pool, const char *dir,
-				 const char *text, bool sql, bool passdb)
+const char *dialect_dbfile_find(pool_t pool, const char *dir,
+				const char *name_part,
+				bool (*same)(pool_t pool, const char *text,
+					     const char *contents,
+					     void *context),
+				const char *text, void *context)
 {
 	struct dirent **names;
 	const char *found = NULL;
@@ -1276,7 +1279,6 @@ static const char *find_existing(pool_t pool, const char *dir,
 	return NULL;
 #endif
 	n = scandir(dir, &names, NULL, alphasort);
-
 	if (n < 0)
 		return NULL;
 	for (int i = 0; i < n; i++) {
@@ -1284,18 +1286,31 @@ static const char *find_existing(pool_t pool, const char *dir,
 		size_t len = strlen(name);
 
 		if (found == NULL && len > 9 &&
-		    strcmp(name + len - 9, ".conf.ext") == 0) {
+		    strcmp(name + len - 9, ".conf.ext") == 0 &&
+		    (name_part == NULL || strstr(name, name_part) != NULL)) {
 			path = strcmp(dir, ".") == 0 ? p_strdup(pool, name) :
 				p_strdup_printf(pool, "%s/%s", dir, name);
 			contents = dialect_dbfile_read(pool, path);
 			if (contents != NULL &&
-			    dbfile_matches(pool, text, contents, sql, passdb))
+			    same(pool, text, contents, context))
 				found = path;
 		}
 		free(names[i]);
 	}
 	free(names);
 	return found;
+}
+
+struct dbfile_kind {
+	bool sql, passdb;
+};
+
+static bool dbfile_same(pool_t pool, const char *text, const char *contents,
+			void *context)
+{
+	const struct dbfile_kind *kind = context;
+
+	return dbfile_matches(pool, text, contents, kind->sql, kind->passdb);
 }
 
 int dialect_dbfile_translate(struct dtree *tree, struct dnode *globals,
@@ -1338,7 +1353,8 @@ int dialect_dbfile_translate(struct dtree *tree, struct dnode *globals,
 					      (size_t)(slash - db->file));
 	if (*dir == '\0')
 		dir = "/";
-	path = find_existing(g.pool, dir, str_c(text), g.sql, g.passdb);
+	path = dialect_dbfile_find(g.pool, dir, NULL, dbfile_same, str_c(text),
+				   &(struct dbfile_kind){ g.sql, g.passdb });
 	if (path == NULL) {
 		if (bd != NULL)
 			base_dir = dnode_value(g.pool, bd);
@@ -1977,37 +1993,10 @@ static bool dictfile_matches(pool_t pool, const char *a, const char *b)
 	return true;
 }
 
-/* A dict-sql file in dir saying the same as text. */
-static const char *dict_find_existing(pool_t pool, const char *dir,
-				      const char *text)
+static bool dictfile_same(pool_t pool, const char *text,
+			  const char *contents, void *context ATTR_UNUSED)
 {
-	struct dirent **names;
-	const char *found = NULL;
-	int n;
-
-#ifdef FUZZING
-	return NULL;
-#endif
-	n = scandir(dir, &names, NULL, alphasort);
-	if (n < 0)
-		return NULL;
-	for (int i = 0; i < n; i++) {
-		const char *name = names[i]->d_name, *path, *contents;
-		size_t len = strlen(name);
-
-		if (found == NULL && len > 9 &&
-		    strcmp(name + len - 9, ".conf.ext") == 0) {
-			path = strcmp(dir, ".") == 0 ? p_strdup(pool, name) :
-				p_strdup_printf(pool, "%s/%s", dir, name);
-			contents = dialect_dbfile_read(pool, path);
-			if (contents != NULL &&
-			    dictfile_matches(pool, text, contents))
-				found = path;
-		}
-		free(names[i]);
-	}
-	free(names);
-	return found;
+	return dictfile_matches(pool, text, contents);
 }
 
 static bool dict_value_ok(const char *v)
@@ -2281,7 +2270,7 @@ const char *dialect_dict_sql_24_to_uri(struct dtree *tree, struct dnode *d)
 					      (size_t)(slash - d->file));
 	if (*dir == '\0')
 		dir = "/";
-	path = dict_find_existing(pool, dir, text);
+	path = dialect_dbfile_find(pool, dir, NULL, dictfile_same, text, NULL);
 	if (path == NULL) {
 		if (bd != NULL)
 			base_dir = dnode_value(pool, bd);

@@ -29,7 +29,6 @@
 
 #include "mkdir-parents.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -664,37 +663,10 @@ static bool trash_same(pool_t pool, const char *a, const char *b)
 	return true;
 }
 
-/* a *trash*.conf.ext file of dir that says the same, else NULL */
-static const char *trash_existing(pool_t pool, const char *dir,
-				  const char *text)
+static bool trash_same_cb(pool_t pool, const char *text,
+			  const char *contents, void *context ATTR_UNUSED)
 {
-	struct dirent **names;
-	const char *found = NULL;
-	int n;
-
-#ifdef FUZZING
-	return NULL;
-#endif
-	n = scandir(dir, &names, NULL, alphasort);
-	if (n < 0)
-		return NULL;
-	for (int i = 0; i < n; i++) {
-		const char *name = names[i]->d_name, *path, *contents;
-		size_t len = strlen(name);
-
-		if (found == NULL && len > 9 && strstr(name, "trash") != NULL &&
-		    strcmp(name + len - 9, ".conf.ext") == 0) {
-			path = strcmp(dir, ".") == 0 ? p_strdup(pool, name) :
-				p_strdup_printf(pool, "%s/%s", dir, name);
-			contents = dialect_dbfile_read(pool, path);
-			if (contents != NULL &&
-			    trash_same(pool, text, contents))
-				found = path;
-		}
-		free(names[i]);
-	}
-	free(names);
-	return found;
+	return trash_same(pool, text, contents);
 }
 
 static int trash_23(struct dtree *tree, struct dialect_mailbox *mb,
@@ -726,7 +698,8 @@ static int trash_23(struct dtree *tree, struct dialect_mailbox *mb,
 					      (size_t)(slash - first->file));
 	if (*dir == '\0')
 		dir = "/";
-	path = trash_existing(pool, dir, str_c(text));
+	path = dialect_dbfile_find(pool, dir, "trash", trash_same_cb,
+				   str_c(text), NULL);
 	if (path == NULL) {
 		bd = child_set(tree->root, "base_dir");
 		if (bd != NULL)

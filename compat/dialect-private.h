@@ -98,6 +98,15 @@ struct dnode *dialect_dict_sql_uri_to_24(pool_t pool, const struct dnode *at,
 void dialect_dbfile_register(const char *path, const char *text);
 const char *dialect_dbfile_read(pool_t pool, const char *path);
 
+/* The first *.conf.ext file of dir (whose name contains name_part, if
+ * not NULL) that same() finds to say what text says, else NULL. */
+const char *dialect_dbfile_find(pool_t pool, const char *dir,
+				const char *name_part,
+				bool (*same)(pool_t pool, const char *text,
+					     const char *contents,
+					     void *context),
+				const char *text, void *context);
+
 /* dialect-shapes.c: quota NAME { } (the idx-th, from 1; def_*: the
  * top-level quota_storage_size/quota_message_count or NULL) and
  * sieve_script NAME { } into 2.3 settings appended to plugin; and back:
