@@ -458,17 +458,6 @@ static const char *const named_filters[] = {
 	"notify_status",
 };
 
-/* A 2.4 default that differs from 2.3's (2.3 value written when a 2.4
- * file leaves it unset; written explicitly by the export when a 2.3
- * config leaves it at its default). since: the dovecot_config_version
- * that brought the new default. */
-static const struct {
-	const char *key, *def24, *since;
-} defaults_24[] = {
-	{ "submission_max_mail_size", "40 M", "2.4.0" },
-	{ "lmtp_user_concurrency_limit", "10", "2.4.1" },
-};
-
 /* Services Dovecot 2.4 no longer has. */
 static const char *const services_gone_24[] = {
 	"ipc", "director", "replicator", "aggregator", "old-stats",
@@ -487,20 +476,7 @@ static bool in_list(const char *s, const char *const *list, size_t count)
 /* Compare "2.4.1" style versions. */
 static int version_cmp(const char *a, const char *b)
 {
-	while (*a != '\0' || *b != '\0') {
-		unsigned long x = strtoul(a, (char **)&a, 10);
-		unsigned long y = strtoul(b, (char **)&b, 10);
-
-		if (x != y)
-			return x < y ? -1 : 1;
-		if (*a == '.')
-			a++;
-		if (*b == '.')
-			b++;
-		if ((*a == '\0') != (*b == '\0'))
-			return *a == '\0' ? -1 : 1;
-	}
-	return 0;
+	return dialect_version_cmp(a, b);
 }
 
 static bool is_file_setting(const char *k24)
@@ -1214,6 +1190,8 @@ static int t24_authdb(struct t24_ctx *ctx, struct dnode *db)
 		str_append(args, " failure_show_msg=yes");
 	if (a_max != NULL)
 		str_printfa(args, " max_requests=%s", a_max);
+	if (a_scheme == NULL && passdb && strcmp(driver, "passwd-file") == 0)
+		a_scheme = dialect_default_password_scheme();
 	if (a_scheme != NULL)
 		str_printfa(args, " scheme=%s", a_scheme);
 	if (a_ufmt != NULL)
@@ -1399,6 +1377,10 @@ static int t24_root_setting(struct t24_ctx *ctx, struct dnode *scope,
 		n->removed = true;
 		return 0;
 	}
+	/* versioned defaults and limits (dialect-defaults.c) */
+	map = dialect_defaults_setting_24(ctx->tree, n);
+	if (map != 0)
+		return map < 0 ? -1 : 0;
 	if (n->raw != NULL && n->raw[0] == '<' && is_file_setting(k)) {
 		dialect_error(ctx->tree, n, "%s = <file: Dovecot 2.4 file "
 			      "settings take a plain path (the 2.3 '<' would "
@@ -1746,6 +1728,7 @@ int dialect_translate_24(struct dtree *tree)
 	ctx.version_node = first;
 	ctx.version = dnode_value(tree->pool, first);
 	dialect_dbfile_reset();
+	dialect_defaults_start(ctx.version);
 	if (version_cmp(ctx.version, "2.4.0") < 0 &&
 	    strcmp(ctx.version, "0.0.0") != 0) {
 		dialect_error(tree, first, "Invalid dovecot_config_version: "
@@ -1760,6 +1743,11 @@ int dialect_translate_24(struct dtree *tree)
 	for (struct dnode *c = tree->root->children; c != NULL; c = c->next) {
 		if (c->removed || c->section)
 			continue;
+		if (strcmp(c->key, "passdb_default_password_scheme") == 0) {
+			/* applies to the passdbs before it too */
+			(void)dialect_defaults_setting_24(tree, c);
+			continue;
+		}
 		if (strcmp(c->key, "quota_storage_size") == 0) {
 			ctx.quota_storage = dnode_value(tree->pool, c);
 			ctx.quota_defaults[0] = c;
@@ -1790,18 +1778,8 @@ int dialect_translate_24(struct dtree *tree)
 					"it, ignored", c->key, kind);
 		}
 	}
-	/* 2.4 defaults that differ from 2.3's */
-	for (unsigned int i = 0; i < N_ELEMENTS(defaults_24); i++) {
-		struct dnode *set;
-
-		if (dnode_child(tree->root, defaults_24[i].key) != NULL ||
-		    (version_cmp(ctx.version, defaults_24[i].since) < 0 &&
-		     strcmp(ctx.version, "0.0.0") != 0))
-			continue;
-		set = dnode_new_setting(tree->pool, first, defaults_24[i].key,
-					defaults_24[i].def24, false);
-		dnode_insert_after(first, set);
-	}
+	/* 2.4 defaults that differ from 2.3's (dialect-defaults.c) */
+	dialect_defaults_24_to_23(tree, first);
 	return 0;
 }
 
@@ -2557,22 +2535,8 @@ int dialect_export_24(pool_t pool, const char *text23, string_t *out,
 	ctx.pool = pool;
 	ctx.tree = &tree;
 	x24_block(&ctx, tree.root, SCOPE_ROOT);
-	/* 2.3 defaults that 2.4 changed, kept as they were */
-	for (unsigned int i = N_ELEMENTS(defaults_24); i > 0; i--) {
-		const char *key = defaults_24[i - 1].key;
-		int idx = setting_info_find(&setting_infos[INFO_ROOT], key);
-
-		if (idx < 0 || dnode_child(tree.root, key) != NULL)
-			continue;
-		if (version_cmp("2.4.0", defaults_24[i - 1].since) < 0)
-			continue;
-		stor = dnode_new_setting(pool, NULL, key,
-			setting_infos[INFO_ROOT].defs[idx].default_value,
-			false);
-		stor->next = tree.root->children;
-		stor->parent = tree.root;
-		tree.root->children = stor;
-	}
+	/* 2.3 defaults that 2.4 changed, kept (dialect-defaults.c) */
+	dialect_defaults_23_to_24(pool, &tree);
 	stor = dnode_new_setting(pool, NULL, "dovecot_storage_version",
 				 "2.4.0", false);
 	ver = dnode_new_setting(pool, NULL, "dovecot_config_version", "2.4.0",

@@ -657,6 +657,12 @@ static int gen_sql_text(struct dbgen *g, const struct dnode *db,
 			      "form here", g->driver);
 		goto out;
 	}
+	if (g->passdb && kv_get(&g->db, "default_pass_scheme") == NULL &&
+	    dialect_default_password_scheme() != NULL) {
+		/* passdb_default_password_scheme, or 2.4.3's CRYPT */
+		kv_add(&g->db, "default_pass_scheme",
+		       dialect_default_password_scheme());
+	}
 	str_printfa(out, "driver = %s\nconnect = %s\n", g->driver,
 		    str_c(connect));
 	for (unsigned int i = 0; i < g->db.count; i++)

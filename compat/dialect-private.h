@@ -116,4 +116,19 @@ const char *dialect_dict_user_23(const char *filter);
 struct dnode *dialect_dict_user_24(pool_t pool, struct dnode *set,
 				   bool plugin);
 
+/* dialect-defaults.c: the 2.4 defaults dovecot_config_version selects.
+ * _start() before reading a 2.4 file; _setting_24() on each of its
+ * settings: 1 when it consumed it, -1 on error (0 = not its own);
+ * _24_to_23() after the translation adds the 2.3 settings giving the 2.4
+ * defaults (root ones after at); _23_to_24() writes 2.3 defaults that
+ * 2.4.0 changed into the exported tree. */
+int dialect_version_cmp(const char *a, const char *b);
+void dialect_defaults_start(const char *version);
+const char *dialect_defaults_version(void);
+int dialect_defaults_setting_24(struct dtree *tree, struct dnode *n);
+/* passwd-file/sql passdbs without their own scheme: NULL = 2.3's */
+const char *dialect_default_password_scheme(void);
+void dialect_defaults_24_to_23(struct dtree *tree, struct dnode *at);
+void dialect_defaults_23_to_24(pool_t pool, struct dtree *tree);
+
 #endif

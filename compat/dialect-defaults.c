@@ -1,0 +1,416 @@
+/* dialect-defaults.c - the defaults Dovecot 2.4 changed, which
+ * dovecot_config_version selects (its "Changed Setting Defaults" per
+ * 2.4.x release), and the 2.4 settings that only limit what 2.3 did
+ * without limit. A 2.4 file that leaves such a setting alone is read as
+ * the 2.3 value giving that version's 2.4 default; doveconf --as 2.4
+ * writes the 2.3 default explicitly where the 2.4 version it writes
+ * (2.4.0) would change it. */
+
+#include "lib.h"
+#include "str.h"
+#include "dialect-private.h"
+
+#include <stdlib.h>
+#include <strings.h>
+
+/* The version the export writes. */
+#define EXPORT_VERSION "2.4.0"
+
+enum default_cond {
+	COND_ALWAYS,
+	/* only when the service section is in the file (the service
+	   exists only with a plugin package: managesieve) */
+	COND_SECTION,
+	/* only when plugin { } has a setting whose name starts with arg:
+	   the plugin is configured */
+	COND_PLUGIN,
+	/* not when mail_location's driver is maildir (2.4.3 emptied the
+	   maildir filter's default again) */
+	COND_NOT_MAILDIR,
+};
+
+/* path: the 2.3 place, "key", "plugin/key", "service/NAME/key" or
+ * "service/NAME/unix_listener/PATH/key"; value: the 2.3 value that gives
+ * 2.4's default from version since (up to, not including, until);
+ * def24: for rows the export writes, 2.3's default in 2.4 syntax. */
+static const struct default_row {
+	const char *path, *value, *since, *until;
+	enum default_cond cond;
+	const char *cond_arg, *def24;
+} rows[] = {
+	{ "submission_max_mail_size", "40 M", "2.4.0", NULL,
+	  COND_ALWAYS, NULL, "0" },
+	{ "service/anvil/chroot", "", "2.4.0", NULL, COND_ALWAYS, NULL,
+	  "empty" },
+	{ "service/anvil/user", "", "2.4.0", NULL, COND_ALWAYS, NULL,
+	  "$SET:default_internal_user" },
+	{ "lmtp_user_concurrency_limit", "10", "2.4.1", NULL,
+	  COND_ALWAYS, NULL, NULL },
+	{ "mail_cache_fields", "flags hdr.date hdr.subject hdr.from "
+	  "hdr.sender hdr.reply-to hdr.to hdr.cc hdr.bcc hdr.in-reply-to "
+	  "hdr.message-id date.received size.virtual imap.bodystructure "
+	  "mime.parts hdr.references hdr.importance hdr.x-priority "
+	  "hdr.x-open-xchange-share-url pop3.uidl pop3.order", "2.4.1", NULL,
+	  COND_ALWAYS, NULL, NULL },
+	{ "service/lmtp/service_count", "1", "2.4.1", NULL,
+	  COND_ALWAYS, NULL, NULL },
+	{ "service/auth/unix_listener/auth-userdb/group",
+	  "$default_internal_group", "2.4.1", NULL, COND_ALWAYS, NULL, NULL },
+	{ "service/anvil/unix_listener/anvil/mode", "0660", "2.4.2", NULL,
+	  COND_ALWAYS, NULL, NULL },
+	{ "service/anvil/unix_listener/anvil/group", "$default_internal_group",
+	  "2.4.2", NULL, COND_ALWAYS, NULL, NULL },
+	{ "mail_attachment_detection_options",
+	  "add-flags content-type=!application/signature", "2.4.2", "2.4.3",
+	  COND_ALWAYS, NULL, NULL },
+	{ "mail_attachment_detection_options",
+	  "add-flags content-type=!application/signature", "2.4.3", NULL,
+	  COND_NOT_MAILDIR, NULL, NULL },
+	{ "mail_access_groups", "$default_internal_group", "2.4.3", NULL,
+	  COND_ALWAYS, NULL, NULL },
+	{ "plugin/lazy_expunge_only_last_instance", "yes", "2.4.3", NULL,
+	  COND_PLUGIN, "lazy_expunge", NULL },
+	{ "service/doveadm/extra_groups", "", "2.4.3", NULL,
+	  COND_ALWAYS, NULL, NULL },
+	{ "service/imap/extra_groups", "", "2.4.3", NULL,
+	  COND_ALWAYS, NULL, NULL },
+	{ "service/imap-urlauth-worker/extra_groups", "", "2.4.3", NULL,
+	  COND_ALWAYS, NULL, NULL },
+	{ "service/indexer-worker/extra_groups", "", "2.4.3", NULL,
+	  COND_ALWAYS, NULL, NULL },
+	{ "service/lmtp/extra_groups", "", "2.4.3", "2.4.4",
+	  COND_ALWAYS, NULL, NULL },
+	{ "service/pop3/extra_groups", "", "2.4.3", NULL,
+	  COND_ALWAYS, NULL, NULL },
+	{ "service/submission/extra_groups", "", "2.4.3", NULL,
+	  COND_ALWAYS, NULL, NULL },
+	{ "service/managesieve/extra_groups", "", "2.4.3", NULL,
+	  COND_SECTION, NULL, NULL },
+	{ "service/anvil/unix_listener/anvil-auth-penalty/mode", "0660",
+	  "2.4.3", NULL, COND_ALWAYS, NULL, NULL },
+	{ "service/anvil/unix_listener/anvil-auth-penalty/group",
+	  "$default_internal_group", "2.4.3", NULL, COND_ALWAYS, NULL, NULL },
+	{ "service/imap/unix_listener/imap-master/user",
+	  "$default_internal_user", "2.4.3", NULL, COND_ALWAYS, NULL, NULL },
+	{ "plugin/sieve_max_cpu_time", "30s", "2.4.5", NULL,
+	  COND_PLUGIN, "sieve", NULL },
+};
+
+/* 2.4 settings 2.3 does not have: 2.3 behaved as value23 (written by
+ * the export; the same value read from a 2.4 file is dropped). */
+static const struct {
+	const char *key, *value23, *alt23;
+} new_24[] = {
+	{ "auth_allow_weak_schemes", "yes", NULL },
+	{ "mail_cache_max_headers_count", "0", "unlimited" },
+	{ "mail_cache_max_header_name_length", "0", "unlimited" },
+};
+
+/* uint settings where 0 meant unlimited: 0 is an error from 2.4.3 on,
+ * unlimited is 2.3's 0 */
+static const char *const zero_unlimited[] = {
+	"submission_max_recipients", "last_valid_uid", "last_valid_gid",
+	"mail_sort_max_read_count", "mail_vsize_bg_after_count",
+	"mail_cache_max_headers_count", "mail_cache_max_header_name_length",
+};
+
+static const char *cur_version = "2.4.0";
+static const char *global_scheme = NULL;
+
+int dialect_version_cmp(const char *a, const char *b)
+{
+	while (*a != '\0' || *b != '\0') {
+		unsigned long x = strtoul(a, (char **)&a, 10);
+		unsigned long y = strtoul(b, (char **)&b, 10);
+
+		if (x != y)
+			return x < y ? -1 : 1;
+		if (*a == '.')
+			a++;
+		if (*b == '.')
+			b++;
+		if ((*a == '\0') != (*b == '\0'))
+			return *a == '\0' ? -1 : 1;
+	}
+	return 0;
+}
+
+/* version is 0.0.0 ("the latest") or >= since */
+static bool version_has(const char *version, const char *since)
+{
+	return strcmp(version, "0.0.0") == 0 ||
+		dialect_version_cmp(version, since) >= 0;
+}
+
+static bool row_applies(const struct default_row *row, const char *version)
+{
+	if (!version_has(version, row->since))
+		return false;
+	return row->until == NULL || !version_has(version, row->until);
+}
+
+static struct dnode *find_section(const struct dnode *parent,
+				  const char *key, const char *name)
+{
+	for (struct dnode *c = parent->children; c != NULL; c = c->next) {
+		if (c->removed || !c->section || strcmp(c->key, key) != 0)
+			continue;
+		if (name == NULL ? c->name == NULL :
+		    (c->name != NULL && strcmp(c->name, name) == 0))
+			return c;
+	}
+	return NULL;
+}
+
+static struct dnode *find_setting(const struct dnode *parent,
+				  const char *key)
+{
+	for (struct dnode *c = parent->children; c != NULL; c = c->next) {
+		if (!c->removed && !c->section && strcmp(c->key, key) == 0)
+			return c;
+	}
+	return NULL;
+}
+
+/* The section that holds path's last part (created when create is true
+ * and it is missing, else NULL), *key_r the setting's name. */
+static struct dnode *path_parent(pool_t pool, struct dnode *root,
+				 const struct dnode *at, const char *path,
+				 bool create, const char **key_r)
+{
+	const char *parts[6];
+	unsigned int count = 0, i = 0;
+	struct dnode *cur = root;
+
+	for (const char *p = path, *slash;; p = slash + 1) {
+		slash = strchr(p, '/');
+		i_assert(count < N_ELEMENTS(parts));
+		if (slash == NULL) {
+			parts[count++] = p_strdup(pool, p);
+			break;
+		}
+		parts[count++] = p_strndup(pool, p, (size_t)(slash - p));
+	}
+	while (i + 1 < count) {
+		const char *key = parts[i], *name = NULL;
+		struct dnode *next;
+
+		if (strcmp(key, "service") == 0 ||
+		    strcmp(key, "unix_listener") == 0) {
+			name = parts[i + 1];
+			i += 2;
+		} else {
+			i++;
+		}
+		next = find_section(cur, key, name);
+		if (next == NULL) {
+			if (!create)
+				return NULL;
+			next = dnode_new_section(pool, at, key, name);
+			next->done = true;
+			dnode_append(cur, next);
+		}
+		cur = next;
+	}
+	*key_r = parts[count - 1];
+	return cur;
+}
+
+static bool plugin_has_prefix(const struct dnode *root, const char *prefix)
+{
+	const struct dnode *plugin = find_section(root, "plugin", NULL);
+
+	if (plugin == NULL)
+		return false;
+	for (const struct dnode *c = plugin->children; c != NULL;
+	     c = c->next) {
+		if (!c->removed && !c->section &&
+		    str_begins(c->key, prefix, NULL))
+			return true;
+	}
+	return false;
+}
+
+static bool cond_holds(pool_t pool, struct dnode *root,
+		       const struct default_row *row)
+{
+	const struct dnode *loc;
+	const char *key;
+
+	switch (row->cond) {
+	case COND_ALWAYS:
+		return true;
+	case COND_SECTION:
+		return path_parent(pool, root, NULL, row->path, false,
+				   &key) != NULL;
+	case COND_PLUGIN:
+		return plugin_has_prefix(root, row->cond_arg);
+	case COND_NOT_MAILDIR:
+		loc = find_setting(root, "mail_location");
+		return loc == NULL ||
+			!str_begins(dnode_value(pool, loc), "maildir:", NULL);
+	}
+	return false;
+}
+
+/* "$SET:name" -> "$name" */
+static const char *value_23(pool_t pool, const char *v24)
+{
+	const char *rest;
+
+	if (str_begins(v24, "$SET:", &rest))
+		return p_strdup_printf(pool, "$%s", rest);
+	return v24;
+}
+
+void dialect_defaults_start(const char *version)
+{
+	cur_version = version;
+	global_scheme = NULL;
+}
+
+const char *dialect_defaults_version(void)
+{
+	return cur_version;
+}
+
+const char *dialect_default_password_scheme(void)
+{
+	if (global_scheme != NULL)
+		return global_scheme;
+	return version_has(cur_version, "2.4.3") ? "CRYPT" : NULL;
+}
+
+int dialect_defaults_setting_24(struct dtree *tree, struct dnode *n)
+{
+	pool_t pool = tree->pool;
+	const char *v = dnode_value(pool, n);
+
+	if (strcmp(n->key, "passdb_default_password_scheme") == 0) {
+		/* the default of every passwd-file and sql passdb */
+		if (n->parent != tree->root) {
+			dialect_error(tree, n, "%s inside a filter has no "
+				      "Dovecot 2.3 form (2.3 sets the scheme "
+				      "per passdb)", n->key);
+			return -1;
+		}
+		global_scheme = p_strdup(pool, v);
+		n->removed = true;
+		return 1;
+	}
+	for (unsigned int i = 0; i < N_ELEMENTS(zero_unlimited); i++) {
+		if (strcmp(n->key, zero_unlimited[i]) != 0)
+			continue;
+		if (strcmp(v, "0") == 0 && version_has(cur_version, "2.4.3")) {
+			dialect_error(tree, n, "%s = 0 is invalid with "
+				      "dovecot_config_version %s (0 meant "
+				      "unlimited before 2.4.3): write "
+				      "unlimited", n->key, cur_version);
+			return -1;
+		}
+		if (strcasecmp(v, "unlimited") == 0)
+			dnode_set_value(n, "0");
+		break;
+	}
+	for (unsigned int i = 0; i < N_ELEMENTS(new_24); i++) {
+		if (strcmp(n->key, new_24[i].key) != 0)
+			continue;
+		v = dnode_value(pool, n);
+		if (strcasecmp(v, new_24[i].value23) != 0 &&
+		    (new_24[i].alt23 == NULL ||
+		     strcasecmp(v, new_24[i].alt23) != 0)) {
+			dialect_warning(n, "%s = %s: Roost does as Dovecot "
+					"2.3 did (%s = %s), the limit is not "
+					"applied", n->key, v, n->key,
+					new_24[i].value23);
+		}
+		n->removed = true;
+		return 1;
+	}
+	return 0;
+}
+
+void dialect_defaults_24_to_23(struct dtree *tree, struct dnode *at)
+{
+	pool_t pool = tree->pool;
+
+	for (unsigned int i = 0; i < N_ELEMENTS(rows); i++) {
+		struct dnode *parent, *set, *existing;
+		const char *key;
+
+		if (!row_applies(&rows[i], cur_version) ||
+		    !cond_holds(pool, tree->root, &rows[i]))
+			continue;
+		parent = path_parent(pool, tree->root, at, rows[i].path,
+				     true, &key);
+		existing = find_setting(parent, key);
+		if (existing != NULL) {
+			/* 2.3's default written out (by --as 2.4): 2.3 text
+			   leaves it unset */
+			if (rows[i].def24 != NULL &&
+			    strcmp(dnode_value(pool, existing),
+				   value_23(pool, rows[i].def24)) == 0)
+				existing->removed = true;
+			continue;
+		}
+		set = dnode_new_setting(pool, at, key, rows[i].value, false);
+		set->expand = strchr(rows[i].value, '$') != NULL;
+		set->done = true;
+		if (parent == tree->root)
+			dnode_insert_after(at, set);
+		else
+			dnode_append(parent, set);
+	}
+}
+
+/* put set at *pos (the front of root's list, in table order) */
+static void insert_front(struct dnode *root, struct dnode ***pos,
+			 struct dnode *set)
+{
+	set->parent = root;
+	set->next = **pos;
+	**pos = set;
+	*pos = &set->next;
+}
+
+void dialect_defaults_23_to_24(pool_t pool, struct dtree *tree)
+{
+	struct dnode *root = tree->root, **pos = &root->children;
+
+	/* 2.3 defaults that 2.4.0 changed, kept as they were */
+	for (unsigned int i = 0; i < N_ELEMENTS(rows); i++) {
+		const struct default_row *row = &rows[i];
+		struct dnode *parent, *set;
+		const char *key;
+
+		if (row->def24 == NULL || !row_applies(row, EXPORT_VERSION))
+			continue;
+		parent = path_parent(pool, root, NULL, row->path, true, &key);
+		if (find_setting(parent, key) != NULL)
+			continue;
+		set = dnode_new_setting(pool, NULL, key, row->def24, false);
+		set->expand = strchr(row->def24, '$') != NULL;
+		if (parent == root)
+			insert_front(root, &pos, set);
+		else
+			dnode_append(parent, set);
+	}
+	/* the settings 2.4 added to limit what 2.3 did without limit */
+	for (unsigned int i = 0; i < N_ELEMENTS(new_24); i++) {
+		if (find_setting(root, new_24[i].key) != NULL)
+			continue;
+		insert_front(root, &pos, dnode_new_setting(pool, NULL,
+			new_24[i].key, new_24[i].value23, false));
+	}
+}
+
+bool dialect_default_get(unsigned int i, const char **path_r,
+			 const char **value_r, const char **since_r)
+{
+	if (i >= N_ELEMENTS(rows))
+		return false;
+	*path_r = rows[i].path;
+	*value_r = rows[i].value;
+	*since_r = rows[i].since;
+	return true;
+}
