@@ -578,6 +578,67 @@ static bool is_loc_key(const char *k)
 	return false;
 }
 
+/* A 2.4 userdb's location fields (mail_driver, mail_path, mail_*_path,
+ * mailbox_list_* ...), gathered into the one 2.3 field mail=. */
+struct field_loc {
+	const char *driver, *path, *noselect;
+	string_t *params;
+};
+
+static bool field_loc_collect(pool_t pool, struct field_loc *fl,
+			      const char *k, const char *v)
+{
+	if (strcmp(k, "mail_driver") == 0) {
+		fl->driver = v;
+		return true;
+	}
+	if (strcmp(k, "mail_path") == 0) {
+		fl->path = v;
+		return true;
+	}
+	if (strcmp(k, "mailbox_list_drop_noselect") == 0) {
+		fl->noselect = v;
+		return true;
+	}
+	for (unsigned int i = 0; i < N_ELEMENTS(loc_params); i++) {
+		if (strcmp(k, loc_params[i].k24) != 0)
+			continue;
+		if (fl->params == NULL)
+			fl->params = str_new(64);
+		if (!loc_params[i].flag)
+			str_printfa(fl->params, ":%s=%s", loc_params[i].param, v);
+		else if (strcasecmp(v, loc_flag_value(k)) == 0)
+			str_printfa(fl->params, ":%s", loc_params[i].param);
+		(void)pool;
+		return true;
+	}
+	return false;
+}
+
+/* " mail=DRIVER:PATH:PARAMS" onto dest; global_noselect: the file's
+ * top-level mailbox_list_drop_noselect (2.4's default yes if NULL) */
+static void field_loc_emit(struct field_loc *fl, string_t *dest,
+			   const char *global_noselect)
+{
+	const char *noselect = fl->noselect != NULL ? fl->noselect :
+		global_noselect != NULL ? global_noselect : "yes";
+
+	if (fl->driver != NULL || fl->path != NULL || fl->params != NULL) {
+		str_append(dest, " mail=");
+		if (fl->driver != NULL)
+			str_printfa(dest, "%s:", fl->driver);
+		if (fl->path != NULL)
+			str_append(dest, fl->path);
+		if (fl->params != NULL)
+			str_append_str(dest, fl->params);
+		if (strcasecmp(noselect, "yes") == 0)
+			str_append(dest, ":NO-NOSELECT");
+	}
+	if (fl->params != NULL)
+		str_free(&fl->params);
+	memset(fl, 0, sizeof(*fl));
+}
+
 /* ---- 2.4 -> 2.3 ---- */
 
 enum scope {
@@ -1045,6 +1106,19 @@ static const char *const authdb_keys[] = {
 };
 
 /* passdb NAME { } / userdb NAME { } -> 2.3 driver + args. */
+/* The file's top-level mailbox_list_drop_noselect, NULL if unset. */
+static const char *root_noselect(struct dtree *tree)
+{
+	const char *v = NULL;
+
+	for (struct dnode *c = tree->root->children; c != NULL; c = c->next) {
+		if (!c->section &&
+		    strcmp(c->key, "mailbox_list_drop_noselect") == 0)
+			v = dnode_value(tree->pool, c);
+	}
+	return v;
+}
+
 static int t24_authdb(struct t24_ctx *ctx, struct dnode *db)
 {
 	pool_t pool = ctx->tree->pool;
@@ -1110,6 +1184,10 @@ static int t24_authdb(struct t24_ctx *ctx, struct dnode *db)
 					      name, c->key);
 				goto out;
 			}
+			struct field_loc loc_over, loc_def;
+
+			memset(&loc_over, 0, sizeof(loc_over));
+			memset(&loc_def, 0, sizeof(loc_def));
 			for (struct dnode *f = c->children; f != NULL;
 			     f = f->next) {
 				const char *fk = f->key, *fv;
@@ -1123,10 +1201,17 @@ static int t24_authdb(struct t24_ctx *ctx, struct dnode *db)
 						       strlen(fk) - 8);
 					dest = def;
 				}
+				if (!passdb && field_loc_collect(pool,
+				    dest == def ? &loc_def : &loc_over, fk, fv))
+					continue;
 				if (is_static && dest == over)
 					dest = args;
 				str_printfa(dest, " %s=%s", fk, fv);
 			}
+			field_loc_emit(&loc_over, is_static ? args : over,
+				       root_noselect(ctx->tree));
+			field_loc_emit(&loc_def, def,
+				       root_noselect(ctx->tree));
 			c->removed = true;
 			continue;
 		}
@@ -1192,6 +1277,12 @@ static int t24_authdb(struct t24_ctx *ctx, struct dnode *db)
 		str_printfa(args, " max_requests=%s", a_max);
 	if (a_scheme == NULL && passdb && strcmp(driver, "passwd-file") == 0)
 		a_scheme = dialect_default_password_scheme();
+	if (a_scheme != NULL && passdb &&
+	    strcmp(driver, "passwd-file") == 0 &&
+	    strcasecmp(a_scheme, "CRYPT") == 0) {
+		/* 2.3's passwd-file default */
+		a_scheme = NULL;
+	}
 	if (a_scheme != NULL)
 		str_printfa(args, " scheme=%s", a_scheme);
 	if (a_ufmt != NULL)
@@ -2047,6 +2138,21 @@ static void x24_untranslated(struct x24_ctx *ctx, struct dnode *scope,
 
 /* args of the drivers whose 2.4 settings we know: rebuilt and compared,
  * so that only an exact translation is used. */
+/* A 2.3 userdb field mail=LOCATION as 2.4 fields (mail_driver, mail_path
+ * ...) appended to fields, with ":default" when def. */
+static void x24_field_location(struct x24_ctx *ctx, struct dnode *db,
+			       struct dnode *fields, const char *value,
+			       bool def)
+{
+	struct dnode *at = dnode_new_setting(ctx->pool, db, "mail", value,
+					     false);
+
+	dnode_append(fields, at);
+	x24_location(ctx, at, value);
+	for (struct dnode *f = at->next; def && f != NULL; f = f->next)
+		f->key = p_strdup_printf(ctx->pool, "%s:default", f->key);
+}
+
 static bool x24_args(struct x24_ctx *ctx, struct dnode *db, const char *driver,
 		     const char *args, struct dnode *after)
 {
@@ -2105,6 +2211,11 @@ static bool x24_args(struct x24_ctx *ctx, struct dnode *db, const char *driver,
 				if (fields == NULL)
 					fields = dnode_new_section(pool, db,
 						"fields", NULL);
+				if (strcmp(w, "mail") == 0) {
+					x24_field_location(ctx, db, fields, v,
+							   false);
+					continue;
+				}
 				dnode_append(fields, dnode_new_setting(pool,
 					db, w, dialect_vars_23_to_24(pool,
 					"fields", v), false));
@@ -2115,6 +2226,19 @@ static bool x24_args(struct x24_ctx *ctx, struct dnode *db, const char *driver,
 			return false;
 		news[n++] = dnode_new_setting(pool, db, k,
 			dialect_vars_23_to_24(pool, k, v), false);
+	}
+	if (is_pass && strcmp(driver, "passwd-file") == 0) {
+		/* 2.3's passwd-file default; 2.4.0's is PLAIN */
+		bool have = false;
+
+		for (unsigned int i = 0; i < n; i++) {
+			if (strcmp(news[i]->key, "default_password_scheme") == 0)
+				have = true;
+		}
+		if (!have) {
+			news[n++] = dnode_new_setting(pool, db,
+				"default_password_scheme", "CRYPT", false);
+		}
 	}
 	/* check: translating back gives the same args */
 	memset(&tmp, 0, sizeof(tmp));
@@ -2128,9 +2252,12 @@ static bool x24_args(struct x24_ctx *ctx, struct dnode *db, const char *driver,
 	if (fields != NULL) {
 		struct dnode *fc = dnode_new_section(pool, db, "fields", NULL);
 
-		for (struct dnode *f = fields->children; f != NULL; f = f->next)
-			dnode_append(fc, dnode_new_setting(pool, db, f->key,
-							   f->val, false));
+		for (struct dnode *f = fields->children; f != NULL;
+		     f = f->next) {
+			if (!f->removed)
+				dnode_append(fc, dnode_new_setting(pool, db,
+					f->key, f->val, false));
+		}
 		dnode_append(copy, fc);
 	}
 	if (lua != NULL) {
@@ -2182,6 +2309,10 @@ static void x24_fields(struct x24_ctx *ctx, struct dnode *db,
 		if (eq != NULL) {
 			*eq = '\0';
 			v = eq + 1;
+		}
+		if (strcmp(k, "mail") == 0 && strcmp(db->key, "userdb") == 0) {
+			x24_field_location(ctx, db, fields, v, def);
+			continue;
 		}
 		if (def)
 			k = p_strdup_printf(pool, "%s:default", k);
@@ -2534,6 +2665,7 @@ int dialect_export_24(pool_t pool, const char *text23, string_t *out,
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.pool = pool;
 	ctx.tree = &tree;
+	dialect_defaults_start("2.4.0");
 	x24_block(&ctx, tree.root, SCOPE_ROOT);
 	/* 2.3 defaults that 2.4 changed, kept (dialect-defaults.c) */
 	dialect_defaults_23_to_24(pool, &tree);

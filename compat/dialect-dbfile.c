@@ -303,10 +303,7 @@ static bool dbfile_matches(pool_t pool, const char *gen, const char *text,
 		const char *k = t.items[i].key, *v = kv_get(&g, k);
 
 		if (v == NULL) {
-			/* PLAIN: the 2.3 default, and 2.4's before 2.4.3 */
-			if (!other_db_key(k, sql, passdb) &&
-			    !(strcmp(k, "default_pass_scheme") == 0 &&
-			      strcasecmp(t.items[i].value, "PLAIN") == 0))
+			if (!other_db_key(k, sql, passdb))
 				return false;
 			continue;
 		}
@@ -320,8 +317,14 @@ static bool dbfile_matches(pool_t pool, const char *gen, const char *text,
 		}
 	}
 	for (unsigned int i = 0; i < g.count; i++) {
-		if (kv_get(&t, g.items[i].key) == NULL)
-			return false;
+		if (kv_get(&t, g.items[i].key) != NULL)
+			continue;
+		/* MD5: 2.3's SQL default, unset in the file */
+		if (sql && passdb &&
+		    strcmp(g.items[i].key, "default_pass_scheme") == 0 &&
+		    strcasecmp(g.items[i].value, "MD5") == 0)
+			continue;
+		return false;
 	}
 	return true;
 }
@@ -1117,6 +1120,10 @@ static bool export_sql(pool_t pool, const struct kvlist *f,
 			add_set(pool, loc, "default_password_scheme", v);
 		else
 			return false;
+	}
+	if (passdb && kv_get(f, "default_pass_scheme") == NULL) {
+		/* 2.3's SQL default; 2.4.0's is PLAIN */
+		add_set(pool, loc, "default_password_scheme", "MD5");
 	}
 	return true;
 }

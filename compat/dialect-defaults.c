@@ -278,7 +278,7 @@ const char *dialect_default_password_scheme(void)
 {
 	if (global_scheme != NULL)
 		return global_scheme;
-	return version_has(cur_version, "2.4.3") ? "CRYPT" : NULL;
+	return version_has(cur_version, "2.4.3") ? "CRYPT" : "PLAIN";
 }
 
 int dialect_defaults_setting_24(struct dtree *tree, struct dnode *n)

@@ -447,7 +447,8 @@ START_TEST(test_dbfile)
 	ck_assert_str_eq(text, "driver = pgsql\n"
 			 "connect = host=db dbname=mail\n"
 			 "password_query = SELECT password FROM u WHERE "
-			 "n = '%Lu'\n");
+			 "n = '%Lu'\n"
+			 "default_pass_scheme = PLAIN\n");
 	ck_assert(!dialect_dbfile_get(1, &path, &text));
 	/* no sql_driver: an error at the passdb's line */
 	ck_assert_int_lt(dialect_translate_string(pool, "t.conf",
