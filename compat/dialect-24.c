@@ -617,13 +617,15 @@ static bool field_loc_collect(pool_t pool, struct field_loc *fl,
 
 /* " mail=DRIVER:PATH:PARAMS" onto dest; global_noselect: the file's
  * top-level mailbox_list_drop_noselect (2.4's default yes if NULL) */
-static void field_loc_emit(struct field_loc *fl, string_t *dest,
+static bool field_loc_emit(struct field_loc *fl, string_t *dest,
 			   const char *global_noselect)
 {
 	const char *noselect = fl->noselect != NULL ? fl->noselect :
 		global_noselect != NULL ? global_noselect : "yes";
+	bool ret = fl->path != NULL ||
+		(fl->driver == NULL && fl->params == NULL);
 
-	if (fl->driver != NULL || fl->path != NULL || fl->params != NULL) {
+	if (fl->path != NULL) {
 		str_append(dest, " mail=");
 		if (fl->driver != NULL)
 			str_printfa(dest, "%s:", fl->driver);
@@ -631,12 +633,13 @@ static void field_loc_emit(struct field_loc *fl, string_t *dest,
 			str_append(dest, fl->path);
 		if (fl->params != NULL)
 			str_append_str(dest, fl->params);
-		if (strcasecmp(noselect, "yes") == 0)
+		if (fl->driver != NULL && strcasecmp(noselect, "yes") == 0)
 			str_append(dest, ":NO-NOSELECT");
 	}
 	if (fl->params != NULL)
 		str_free(&fl->params);
 	memset(fl, 0, sizeof(*fl));
+	return ret;
 }
 
 /* ---- 2.4 -> 2.3 ---- */
@@ -1208,10 +1211,17 @@ static int t24_authdb(struct t24_ctx *ctx, struct dnode *db)
 					dest = args;
 				str_printfa(dest, " %s=%s", fk, fv);
 			}
-			field_loc_emit(&loc_over, is_static ? args : over,
-				       root_noselect(ctx->tree));
-			field_loc_emit(&loc_def, def,
-				       root_noselect(ctx->tree));
+			if (!field_loc_emit(&loc_over, is_static ? args : over,
+					    root_noselect(ctx->tree)) ||
+			    !field_loc_emit(&loc_def, def,
+					    root_noselect(ctx->tree))) {
+				dialect_error(ctx->tree, c, "%s %s { fields }: "
+					"mail_driver or mail_* paths without "
+					"mail_path have no Dovecot 2.3 form (a "
+					"2.3 userdb returns the whole location "
+					"as mail=)", db->key, name);
+				goto out;
+			}
 			c->removed = true;
 			continue;
 		}
