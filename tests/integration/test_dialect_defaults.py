@@ -221,5 +221,89 @@ class VersionedScheme(unittest.TestCase):
         self.assertIn(b"a OK", out[0])
 
 
+SQL_24 = """dovecot_config_version = 2.4.0
+dovecot_storage_version = 2.4.0
+protocols = imap
+listen = 127.0.0.1
+base_dir = %(tmp)s/run
+log_path = %(tmp)s/log
+ssl = no
+sql_driver = sqlite
+sqlite_path = %(tmp)s/users.db
+passdb sql {
+  query = SELECT password FROM users WHERE user = '%%{user}'
+}
+service imap-login {
+  inet_listener imap {
+    port = %(imap)d
+  }
+}
+"""
+
+SQL_23 = """protocols = imap
+listen = 127.0.0.1
+base_dir = %(tmp)s/run
+log_path = %(tmp)s/log
+ssl = no
+passdb {
+  driver = sql
+  args = %(tmp)s/sql.conf.ext
+}
+service imap-login {
+  inet_listener imap {
+    port = %(imap)d
+  }
+}
+"""
+
+
+def startup_log(template):
+    """The master's and auth's lines of a server whose passdb is sql."""
+    tmp = tempfile.mkdtemp(prefix="roost-ddef.")
+    try:
+        vars_ = {"tmp": tmp, "imap": free_port()}
+        with open(os.path.join(tmp, "sql.conf.ext"), "w") as f:
+            f.write("driver = sqlite\nconnect = %s/users.db\n"
+                    "password_query = SELECT password FROM users WHERE "
+                    "user = '%%u'\n" % tmp)
+        conf = os.path.join(tmp, "dovecot.conf")
+        with open(conf, "w") as f:
+            f.write(template % vars_)
+        master = subprocess.Popen([os.path.join(BIN, "dovecot"), "-F", "-c",
+                                   conf], stderr=subprocess.DEVNULL)
+        log = os.path.join(tmp, "log")
+        text = ""
+        for _ in range(100):
+            if os.path.exists(log):
+                with open(log) as f:
+                    text = f.read()
+                if "passdb driver" in text:
+                    break
+            time.sleep(0.1)
+        master.terminate()
+        try:
+            master.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            master.kill()
+            master.wait()
+        return [line.split(" ", 3)[3] for line in text.splitlines()
+                if "starting up" in line or "passdb driver" in line]
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+class SqlPassdbStartup(unittest.TestCase):
+    """A 2.4 file with passdb sql starts (and fails in auth) exactly as
+    its 2.3 form: the protocols are not lost on the way."""
+
+    def test_same_lines_as_2_3(self):
+        lines24 = startup_log(SQL_24)
+        lines23 = startup_log(SQL_23)
+        self.assertEqual(lines24, lines23)
+        self.assertEqual(len(lines23), 2, lines23)
+        self.assertIn("starting up for imap", lines23[0])
+        self.assertIn("Unknown passdb driver 'sql'", lines23[1])
+
+
 if __name__ == "__main__":
     unittest.main()
