@@ -112,7 +112,16 @@ static const char *const zero_unlimited[] = {
 	"submission_max_recipients", "last_valid_uid", "last_valid_gid",
 	"mail_sort_max_read_count", "mail_vsize_bg_after_count",
 	"mail_cache_max_headers_count", "mail_cache_max_header_name_length",
+	"imapc_max_line_length",
 };
+
+/* imapc_features words Dovecot 2.4 made always on (2.4.0 warns about
+ * them and drops them, 2.4.4 refuses them) */
+static const char *const imapc_always_on[] = {
+	"rfc822.size", "fetch-headers", "search", "modseq", "delay-login",
+	"fetch-bodystructure", "acl",
+};
+#define UNTRANSLATED "roost_untranslated"
 
 static const char *cur_version = "2.4.0";
 static const char *global_scheme = NULL;
@@ -312,6 +321,40 @@ int dialect_defaults_setting_24(struct dtree *tree, struct dnode *n)
 			dnode_set_value(n, "0");
 		break;
 	}
+	if (strcmp(n->key, "imapc_features") == 0) {
+		/* drop the always-on words here; all are added at the end */
+		string_t *str = str_new(64);
+		char *copy = p_strdup(pool, v), *save = NULL, *w;
+
+		for (w = strtok_r(copy, " ,", &save); w != NULL;
+		     w = strtok_r(NULL, " ,", &save)) {
+			bool on = false;
+
+			for (unsigned int i = 0;
+			     i < N_ELEMENTS(imapc_always_on); i++) {
+				if (strcasecmp(w, imapc_always_on[i]) == 0)
+					on = true;
+			}
+			if (on) {
+				dialect_warning(n, "imapc_features: %s is always "
+						"on in Dovecot 2.4 (2.4.4 refuses "
+						"the word)", w);
+				continue;
+			}
+			str_printfa(str, "%s%s", str_len(str) > 0 ? " " : "",
+				    w);
+		}
+		dnode_set_value(n, p_strdup(pool, str_c(str)));
+		str_free(&str);
+		n->done = true;
+		return 0;
+	}
+	if (strcmp(n->key, "imapc_user") == 0 &&
+	    strcmp(v, "%{owner_user}") == 0) {
+		/* 2.3's empty imapc_user is the owner's name */
+		n->removed = true;
+		return 1;
+	}
 	for (unsigned int i = 0; i < N_ELEMENTS(new_24); i++) {
 		if (strcmp(n->key, new_24[i].key) != 0)
 			continue;
@@ -330,9 +373,49 @@ int dialect_defaults_setting_24(struct dtree *tree, struct dnode *n)
 	return 0;
 }
 
+/* imapc used: mail_location imapc:, imapc_host or imapc_features set */
+static bool imapc_used(pool_t pool, const struct dnode *root)
+{
+	const struct dnode *loc = find_setting(root, "mail_location");
+
+	return (loc != NULL &&
+		str_begins(dnode_value(pool, loc), "imapc:", NULL)) ||
+		find_setting(root, "imapc_host") != NULL ||
+		find_setting(root, "imapc_features") != NULL;
+}
+
+/* 2.4's always-on imapc features as 2.3 imapc_features words */
+static void imapc_features_24_to_23(struct dtree *tree, struct dnode *at)
+{
+	pool_t pool = tree->pool;
+	struct dnode *n = find_setting(tree->root, "imapc_features");
+	string_t *str;
+
+	if (!imapc_used(pool, tree->root))
+		return;
+	if (n != NULL && n->raw != NULL)
+		return;	/* 2.3 text of roost_untranslated { } */
+	str = str_new(128);
+	if (n != NULL)
+		str_append(str, dnode_value(pool, n));
+	for (unsigned int i = 0; i < N_ELEMENTS(imapc_always_on); i++) {
+		str_printfa(str, "%s%s", str_len(str) > 0 ? " " : "",
+			    imapc_always_on[i]);
+	}
+	if (n == NULL) {
+		n = dnode_new_setting(pool, at, "imapc_features", "", false);
+		n->done = true;
+		dnode_insert_after(at, n);
+	}
+	dnode_set_value(n, p_strdup(pool, str_c(str)));
+	str_free(&str);
+}
+
 void dialect_defaults_24_to_23(struct dtree *tree, struct dnode *at)
 {
 	pool_t pool = tree->pool;
+
+	imapc_features_24_to_23(tree, at);
 
 	for (unsigned int i = 0; i < N_ELEMENTS(rows); i++) {
 		struct dnode *parent, *set, *existing;
@@ -373,9 +456,94 @@ static void insert_front(struct dnode *root, struct dnode ***pos,
 	*pos = &set->next;
 }
 
+/* A 2.3 imapc_features without 2.4's always-on words (2.4.4 refuses
+ * them); when it lacks some of them 2.4 can't turn them off: kept in 2.3
+ * form inside roost_untranslated { } */
+static void imapc_features_23_to_24(pool_t pool, struct dnode *root)
+{
+	struct dnode *n = find_setting(root, "imapc_features"), *sec, *copy;
+	const char *v;
+	string_t *str;
+	bool all = true;
+	bool used;
+
+	used = n != NULL || find_setting(root, "imapc_host") != NULL;
+	for (struct dnode *c = root->children; c != NULL; c = c->next) {
+		if (!c->removed && !c->section &&
+		    strcmp(c->key, "mail_driver") == 0 &&
+		    strcmp(dnode_value(pool, c), "imapc") == 0)
+			used = true;
+	}
+	if (!used)
+		return;
+	v = n == NULL ? "" : dnode_value(pool, n);
+	str = str_new(64);
+	for (unsigned int i = 0; i < N_ELEMENTS(imapc_always_on); i++) {
+		bool found = false;
+		char *copyv = p_strdup(pool, v), *save = NULL, *w;
+
+		for (w = strtok_r(copyv, " ,", &save); w != NULL;
+		     w = strtok_r(NULL, " ,", &save)) {
+			if (strcasecmp(w, imapc_always_on[i]) == 0)
+				found = true;
+		}
+		if (!found) {
+			all = false;
+			str_printfa(str, " %s", imapc_always_on[i]);
+		}
+	}
+	if (!all) {
+		i_warning("doveconf --as 2.4: imapc_features: Dovecot 2.4 "
+			  "always enables%s; written as in 2.3", str_c(str));
+		str_free(&str);
+		if (n == NULL)
+			n = dnode_new_setting(pool, NULL, "imapc_features", "",
+					      false);
+		sec = find_section(root, UNTRANSLATED, NULL);
+		if (sec == NULL) {
+			sec = dnode_new_section(pool, NULL, UNTRANSLATED,
+						NULL);
+			dnode_append(root, sec);
+		}
+		copy = p_new(pool, struct dnode, 1);
+		*copy = *n;
+		copy->next = NULL;
+		copy->children = NULL;
+		/* first: a plugin { } there must stay last */
+		copy->parent = sec;
+		copy->next = sec->children;
+		sec->children = copy;
+		n->removed = true;
+		return;
+	}
+	str_truncate(str, 0);
+	{
+		char *copyv = p_strdup(pool, v), *save = NULL, *w;
+
+		for (w = strtok_r(copyv, " ,", &save); w != NULL;
+		     w = strtok_r(NULL, " ,", &save)) {
+			bool on = false;
+
+			for (unsigned int i = 0;
+			     i < N_ELEMENTS(imapc_always_on); i++) {
+				if (strcasecmp(w, imapc_always_on[i]) == 0)
+					on = true;
+			}
+			if (!on)
+				str_printfa(str, "%s%s",
+					    str_len(str) > 0 ? " " : "", w);
+		}
+	}
+	dnode_set_value(n, p_strdup(pool, str_c(str)));
+	n->raw = NULL;
+	str_free(&str);
+}
+
 void dialect_defaults_23_to_24(pool_t pool, struct dtree *tree)
 {
 	struct dnode *root = tree->root, **pos = &root->children;
+
+	imapc_features_23_to_24(pool, root);
 
 	/* 2.3 defaults that 2.4.0 changed, kept as they were */
 	for (unsigned int i = 0; i < N_ELEMENTS(rows); i++) {
