@@ -2676,6 +2676,7 @@ int dialect_export_24(pool_t pool, const char *text23, string_t *out,
 	ctx.pool = pool;
 	ctx.tree = &tree;
 	dialect_defaults_start("2.4.0");
+	dialect_defaults_23_pre(pool, &tree);
 	x24_block(&ctx, tree.root, SCOPE_ROOT);
 	/* 2.3 defaults that 2.4 changed, kept (dialect-defaults.c) */
 	dialect_defaults_23_to_24(pool, &tree);

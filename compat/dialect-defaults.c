@@ -411,11 +411,33 @@ static void imapc_features_24_to_23(struct dtree *tree, struct dnode *at)
 	str_free(&str);
 }
 
+/* 2.4's service auth-worker { process_limit = N }: 2.3 caps the workers
+ * at auth_worker_max_count (30) too, so above 30 that is set to N */
+static void auth_worker_24_to_23(struct dtree *tree, struct dnode *at)
+{
+	pool_t pool = tree->pool;
+	struct dnode *svc = find_section(tree->root, "service", "auth-worker");
+	struct dnode *limit, *max;
+	const char *v;
+
+	if (svc == NULL ||
+	    (limit = find_setting(svc, "process_limit")) == NULL ||
+	    find_setting(tree->root, "auth_worker_max_count") != NULL)
+		return;
+	v = dnode_value(pool, limit);
+	if (strcmp(v, "0") == 0 || strtoul(v, NULL, 10) <= 30)
+		return;
+	max = dnode_new_setting(pool, limit, "auth_worker_max_count", v, false);
+	max->done = true;
+	dnode_insert_after(at, max);
+}
+
 void dialect_defaults_24_to_23(struct dtree *tree, struct dnode *at)
 {
 	pool_t pool = tree->pool;
 
 	imapc_features_24_to_23(tree, at);
+	auth_worker_24_to_23(tree, at);
 
 	for (unsigned int i = 0; i < N_ELEMENTS(rows); i++) {
 		struct dnode *parent, *set, *existing;
@@ -537,6 +559,26 @@ static void imapc_features_23_to_24(pool_t pool, struct dnode *root)
 	dnode_set_value(n, p_strdup(pool, str_c(str)));
 	n->raw = NULL;
 	str_free(&str);
+}
+
+/* auth_worker_max_count (gone in 2.4) caps 2.3's auth workers; 2.4 has
+ * only service auth-worker's process_limit. Where 2.3 sets both to the
+ * same value over 30 (2.3's cap), process_limit says it all. Runs on the
+ * 2.3 tree, before the export (otherwise the setting is untranslated). */
+void dialect_defaults_23_pre(pool_t pool, struct dtree *tree)
+{
+	struct dnode *root = tree->root;
+	struct dnode *max = find_setting(root, "auth_worker_max_count");
+	struct dnode *svc, *limit;
+
+	if (max == NULL)
+		return;
+	svc = find_section(root, "service", "auth-worker");
+	limit = svc == NULL ? NULL : find_setting(svc, "process_limit");
+	if (limit != NULL &&
+	    strcmp(dnode_value(pool, limit), dnode_value(pool, max)) == 0 &&
+	    strtoul(dnode_value(pool, max), NULL, 10) > 30)
+		max->removed = true;
 }
 
 void dialect_defaults_23_to_24(pool_t pool, struct dtree *tree)

@@ -129,6 +129,7 @@ int dialect_defaults_setting_24(struct dtree *tree, struct dnode *n);
 /* passwd-file/sql passdbs without their own scheme: NULL = 2.3's */
 const char *dialect_default_password_scheme(void);
 void dialect_defaults_24_to_23(struct dtree *tree, struct dnode *at);
+void dialect_defaults_23_pre(pool_t pool, struct dtree *tree);
 void dialect_defaults_23_to_24(pool_t pool, struct dtree *tree);
 
 #endif
