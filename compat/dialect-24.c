@@ -585,8 +585,8 @@ struct field_loc {
 	string_t *params;
 };
 
-static bool field_loc_collect(pool_t pool, struct field_loc *fl,
-			      const char *k, const char *v)
+static bool field_loc_collect(struct field_loc *fl, const char *k,
+			      const char *v)
 {
 	if (strcmp(k, "mail_driver") == 0) {
 		fl->driver = v;
@@ -609,7 +609,6 @@ static bool field_loc_collect(pool_t pool, struct field_loc *fl,
 			str_printfa(fl->params, ":%s=%s", loc_params[i].param, v);
 		else if (strcasecmp(v, loc_flag_value(k)) == 0)
 			str_printfa(fl->params, ":%s", loc_params[i].param);
-		(void)pool;
 		return true;
 	}
 	return false;
@@ -1204,7 +1203,7 @@ static int t24_authdb(struct t24_ctx *ctx, struct dnode *db)
 						       strlen(fk) - 8);
 					dest = def;
 				}
-				if (!passdb && field_loc_collect(pool,
+				if (!passdb && field_loc_collect(
 				    dest == def ? &loc_def : &loc_over, fk, fv))
 					continue;
 				if (is_static && dest == over)

@@ -278,11 +278,6 @@ void dialect_defaults_start(const char *version)
 	global_scheme = NULL;
 }
 
-const char *dialect_defaults_version(void)
-{
-	return cur_version;
-}
-
 const char *dialect_default_password_scheme(void)
 {
 	if (global_scheme != NULL)

@@ -124,7 +124,6 @@ struct dnode *dialect_dict_user_24(pool_t pool, struct dnode *set,
  * 2.4.0 changed into the exported tree. */
 int dialect_version_cmp(const char *a, const char *b);
 void dialect_defaults_start(const char *version);
-const char *dialect_defaults_version(void);
 int dialect_defaults_setting_24(struct dtree *tree, struct dnode *n);
 /* passwd-file/sql passdbs without their own scheme: NULL = 2.3's */
 const char *dialect_default_password_scheme(void);
