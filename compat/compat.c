@@ -7,6 +7,7 @@
 #include "log.h"
 #include "dialect.h"
 #include "mail-storage.h"
+#include "quota.h"
 #include "zeroconf.h"
 
 #include <stdio.h>
@@ -81,6 +82,8 @@ int roost_config_load(const char *path, enum config_parse_flags flags,
 {
 	int ret;
 
+	/* the trash file of a 2.4 config's trash_priority settings */
+	quota_trash_file_hook = dialect_dbfile_text;
 	if (strcmp(path, ROOST_BUILTIN_CONFIG) == 0 &&
 	    (flags & CONFIG_PARSE_DEFAULTS_ONLY) == 0) {
 		/* no config file: the zero-config set-up (zeroconf.h), whose
