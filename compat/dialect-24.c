@@ -458,17 +458,6 @@ static const char *const named_filters[] = {
 	"notify_status",
 };
 
-/* A 2.4 default that differs from 2.3's (2.3 value written when a 2.4
- * file leaves it unset; written explicitly by the export when a 2.3
- * config leaves it at its default). since: the dovecot_config_version
- * that brought the new default. */
-static const struct {
-	const char *key, *def24, *since;
-} defaults_24[] = {
-	{ "submission_max_mail_size", "40 M", "2.4.0" },
-	{ "lmtp_user_concurrency_limit", "10", "2.4.1" },
-};
-
 /* Services Dovecot 2.4 no longer has. */
 static const char *const services_gone_24[] = {
 	"ipc", "director", "replicator", "aggregator", "old-stats",
@@ -487,20 +476,7 @@ static bool in_list(const char *s, const char *const *list, size_t count)
 /* Compare "2.4.1" style versions. */
 static int version_cmp(const char *a, const char *b)
 {
-	while (*a != '\0' || *b != '\0') {
-		unsigned long x = strtoul(a, (char **)&a, 10);
-		unsigned long y = strtoul(b, (char **)&b, 10);
-
-		if (x != y)
-			return x < y ? -1 : 1;
-		if (*a == '.')
-			a++;
-		if (*b == '.')
-			b++;
-		if ((*a == '\0') != (*b == '\0'))
-			return *a == '\0' ? -1 : 1;
-	}
-	return 0;
+	return dialect_version_cmp(a, b);
 }
 
 static bool is_file_setting(const char *k24)
@@ -600,6 +576,69 @@ static bool is_loc_key(const char *k)
 			return true;
 	}
 	return false;
+}
+
+/* A 2.4 userdb's location fields (mail_driver, mail_path, mail_*_path,
+ * mailbox_list_* ...), gathered into the one 2.3 field mail=. */
+struct field_loc {
+	const char *driver, *path, *noselect;
+	string_t *params;
+};
+
+static bool field_loc_collect(struct field_loc *fl, const char *k,
+			      const char *v)
+{
+	if (strcmp(k, "mail_driver") == 0) {
+		fl->driver = v;
+		return true;
+	}
+	if (strcmp(k, "mail_path") == 0) {
+		fl->path = v;
+		return true;
+	}
+	if (strcmp(k, "mailbox_list_drop_noselect") == 0) {
+		fl->noselect = v;
+		return true;
+	}
+	for (unsigned int i = 0; i < N_ELEMENTS(loc_params); i++) {
+		if (strcmp(k, loc_params[i].k24) != 0)
+			continue;
+		if (fl->params == NULL)
+			fl->params = str_new(64);
+		if (!loc_params[i].flag)
+			str_printfa(fl->params, ":%s=%s", loc_params[i].param, v);
+		else if (strcasecmp(v, loc_flag_value(k)) == 0)
+			str_printfa(fl->params, ":%s", loc_params[i].param);
+		return true;
+	}
+	return false;
+}
+
+/* " mail=DRIVER:PATH:PARAMS" onto dest; global_noselect: the file's
+ * top-level mailbox_list_drop_noselect (2.4's default yes if NULL) */
+static bool field_loc_emit(struct field_loc *fl, string_t *dest,
+			   const char *global_noselect)
+{
+	const char *noselect = fl->noselect != NULL ? fl->noselect :
+		global_noselect != NULL ? global_noselect : "yes";
+	bool ret = fl->path != NULL ||
+		(fl->driver == NULL && fl->params == NULL);
+
+	if (fl->path != NULL) {
+		str_append(dest, " mail=");
+		if (fl->driver != NULL)
+			str_printfa(dest, "%s:", fl->driver);
+		if (fl->path != NULL)
+			str_append(dest, fl->path);
+		if (fl->params != NULL)
+			str_append_str(dest, fl->params);
+		if (fl->driver != NULL && strcasecmp(noselect, "yes") == 0)
+			str_append(dest, ":NO-NOSELECT");
+	}
+	if (fl->params != NULL)
+		str_free(&fl->params);
+	memset(fl, 0, sizeof(*fl));
+	return ret;
 }
 
 /* ---- 2.4 -> 2.3 ---- */
@@ -1072,6 +1111,19 @@ static const char *const authdb_keys[] = {
 };
 
 /* passdb NAME { } / userdb NAME { } -> 2.3 driver + args. */
+/* The file's top-level mailbox_list_drop_noselect, NULL if unset. */
+static const char *root_noselect(struct dtree *tree)
+{
+	const char *v = NULL;
+
+	for (struct dnode *c = tree->root->children; c != NULL; c = c->next) {
+		if (!c->section &&
+		    strcmp(c->key, "mailbox_list_drop_noselect") == 0)
+			v = dnode_value(tree->pool, c);
+	}
+	return v;
+}
+
 static int t24_authdb(struct t24_ctx *ctx, struct dnode *db)
 {
 	pool_t pool = ctx->tree->pool;
@@ -1137,6 +1189,10 @@ static int t24_authdb(struct t24_ctx *ctx, struct dnode *db)
 					      name, c->key);
 				goto out;
 			}
+			struct field_loc loc_over, loc_def;
+
+			memset(&loc_over, 0, sizeof(loc_over));
+			memset(&loc_def, 0, sizeof(loc_def));
 			for (struct dnode *f = c->children; f != NULL;
 			     f = f->next) {
 				const char *fk = f->key, *fv;
@@ -1150,9 +1206,23 @@ static int t24_authdb(struct t24_ctx *ctx, struct dnode *db)
 						       strlen(fk) - 8);
 					dest = def;
 				}
+				if (!passdb && field_loc_collect(
+				    dest == def ? &loc_def : &loc_over, fk, fv))
+					continue;
 				if (is_static && dest == over)
 					dest = args;
 				str_printfa(dest, " %s=%s", fk, fv);
+			}
+			if (!field_loc_emit(&loc_over, is_static ? args : over,
+					    root_noselect(ctx->tree)) ||
+			    !field_loc_emit(&loc_def, def,
+					    root_noselect(ctx->tree))) {
+				dialect_error(ctx->tree, c, "%s %s { fields }: "
+					"mail_driver or mail_* paths without "
+					"mail_path have no Dovecot 2.3 form (a "
+					"2.3 userdb returns the whole location "
+					"as mail=)", db->key, name);
+				goto out;
 			}
 			c->removed = true;
 			continue;
@@ -1217,6 +1287,14 @@ static int t24_authdb(struct t24_ctx *ctx, struct dnode *db)
 		str_append(args, " failure_show_msg=yes");
 	if (a_max != NULL)
 		str_printfa(args, " max_requests=%s", a_max);
+	if (a_scheme == NULL && passdb && strcmp(driver, "passwd-file") == 0)
+		a_scheme = dialect_default_password_scheme();
+	if (a_scheme != NULL && passdb &&
+	    strcmp(driver, "passwd-file") == 0 &&
+	    strcasecmp(a_scheme, "CRYPT") == 0) {
+		/* 2.3's passwd-file default */
+		a_scheme = NULL;
+	}
 	if (a_scheme != NULL)
 		str_printfa(args, " scheme=%s", a_scheme);
 	if (a_ufmt != NULL)
@@ -1402,6 +1480,10 @@ static int t24_root_setting(struct t24_ctx *ctx, struct dnode *scope,
 		n->removed = true;
 		return 0;
 	}
+	/* versioned defaults and limits (dialect-defaults.c) */
+	map = dialect_defaults_setting_24(ctx->tree, n);
+	if (map != 0)
+		return map < 0 ? -1 : 0;
 	if (n->raw != NULL && n->raw[0] == '<' && is_file_setting(k)) {
 		dialect_error(ctx->tree, n, "%s = <file: Dovecot 2.4 file "
 			      "settings take a plain path (the 2.3 '<' would "
@@ -1756,6 +1838,7 @@ int dialect_translate_24(struct dtree *tree)
 	ctx.version_node = first;
 	ctx.version = dnode_value(tree->pool, first);
 	dialect_dbfile_reset();
+	dialect_defaults_start(ctx.version);
 	if (version_cmp(ctx.version, "2.4.0") < 0 &&
 	    strcmp(ctx.version, "0.0.0") != 0) {
 		dialect_error(tree, first, "Invalid dovecot_config_version: "
@@ -1771,6 +1854,11 @@ int dialect_translate_24(struct dtree *tree)
 	for (struct dnode *c = tree->root->children; c != NULL; c = c->next) {
 		if (c->removed || c->section)
 			continue;
+		if (strcmp(c->key, "passdb_default_password_scheme") == 0) {
+			/* applies to the passdbs before it too */
+			(void)dialect_defaults_setting_24(tree, c);
+			continue;
+		}
 		if (strcmp(c->key, "quota_storage_size") == 0) {
 			ctx.quota_storage = dnode_value(tree->pool, c);
 			ctx.quota_defaults[0] = c;
@@ -1808,18 +1896,8 @@ int dialect_translate_24(struct dtree *tree)
 					"it, ignored", c->key, kind);
 		}
 	}
-	/* 2.4 defaults that differ from 2.3's */
-	for (unsigned int i = 0; i < N_ELEMENTS(defaults_24); i++) {
-		struct dnode *set;
-
-		if (dnode_child(tree->root, defaults_24[i].key) != NULL ||
-		    (version_cmp(ctx.version, defaults_24[i].since) < 0 &&
-		     strcmp(ctx.version, "0.0.0") != 0))
-			continue;
-		set = dnode_new_setting(tree->pool, first, defaults_24[i].key,
-					defaults_24[i].def24, false);
-		dnode_insert_after(first, set);
-	}
+	/* 2.4 defaults that differ from 2.3's (dialect-defaults.c) */
+	dialect_defaults_24_to_23(tree, first);
 	return 0;
 }
 
@@ -2108,6 +2186,21 @@ static void x24_untranslated(struct x24_ctx *ctx, struct dnode *scope,
 
 /* args of the drivers whose 2.4 settings we know: rebuilt and compared,
  * so that only an exact translation is used. */
+/* A 2.3 userdb field mail=LOCATION as 2.4 fields (mail_driver, mail_path
+ * ...) appended to fields, with ":default" when def. */
+static void x24_field_location(struct x24_ctx *ctx, struct dnode *db,
+			       struct dnode *fields, const char *value,
+			       bool def)
+{
+	struct dnode *at = dnode_new_setting(ctx->pool, db, "mail", value,
+					     false);
+
+	dnode_append(fields, at);
+	x24_location(ctx, at, value);
+	for (struct dnode *f = at->next; def && f != NULL; f = f->next)
+		f->key = p_strdup_printf(ctx->pool, "%s:default", f->key);
+}
+
 static bool x24_args(struct x24_ctx *ctx, struct dnode *db, const char *driver,
 		     const char *args, struct dnode *after)
 {
@@ -2166,6 +2259,11 @@ static bool x24_args(struct x24_ctx *ctx, struct dnode *db, const char *driver,
 				if (fields == NULL)
 					fields = dnode_new_section(pool, db,
 						"fields", NULL);
+				if (strcmp(w, "mail") == 0) {
+					x24_field_location(ctx, db, fields, v,
+							   false);
+					continue;
+				}
 				dnode_append(fields, dnode_new_setting(pool,
 					db, w, dialect_vars_23_to_24(pool,
 					"fields", v), false));
@@ -2176,6 +2274,19 @@ static bool x24_args(struct x24_ctx *ctx, struct dnode *db, const char *driver,
 			return false;
 		news[n++] = dnode_new_setting(pool, db, k,
 			dialect_vars_23_to_24(pool, k, v), false);
+	}
+	if (is_pass && strcmp(driver, "passwd-file") == 0) {
+		/* 2.3's passwd-file default; 2.4.0's is PLAIN */
+		bool have = false;
+
+		for (unsigned int i = 0; i < n; i++) {
+			if (strcmp(news[i]->key, "default_password_scheme") == 0)
+				have = true;
+		}
+		if (!have) {
+			news[n++] = dnode_new_setting(pool, db,
+				"default_password_scheme", "CRYPT", false);
+		}
 	}
 	/* check: translating back gives the same args */
 	memset(&tmp, 0, sizeof(tmp));
@@ -2189,9 +2300,12 @@ static bool x24_args(struct x24_ctx *ctx, struct dnode *db, const char *driver,
 	if (fields != NULL) {
 		struct dnode *fc = dnode_new_section(pool, db, "fields", NULL);
 
-		for (struct dnode *f = fields->children; f != NULL; f = f->next)
-			dnode_append(fc, dnode_new_setting(pool, db, f->key,
-							   f->val, false));
+		for (struct dnode *f = fields->children; f != NULL;
+		     f = f->next) {
+			if (!f->removed)
+				dnode_append(fc, dnode_new_setting(pool, db,
+					f->key, f->val, false));
+		}
 		dnode_append(copy, fc);
 	}
 	if (lua != NULL) {
@@ -2243,6 +2357,10 @@ static void x24_fields(struct x24_ctx *ctx, struct dnode *db,
 		if (eq != NULL) {
 			*eq = '\0';
 			v = eq + 1;
+		}
+		if (strcmp(k, "mail") == 0 && strcmp(db->key, "userdb") == 0) {
+			x24_field_location(ctx, db, fields, v, def);
+			continue;
 		}
 		if (def)
 			k = p_strdup_printf(pool, "%s:default", k);
@@ -2673,23 +2791,11 @@ int dialect_export_24(pool_t pool, const char *text23, string_t *out,
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.pool = pool;
 	ctx.tree = &tree;
+	dialect_defaults_start("2.4.0");
+	dialect_defaults_23_pre(pool, &tree);
 	x24_block(&ctx, tree.root, SCOPE_ROOT);
-	/* 2.3 defaults that 2.4 changed, kept as they were */
-	for (unsigned int i = N_ELEMENTS(defaults_24); i > 0; i--) {
-		const char *key = defaults_24[i - 1].key;
-		int idx = setting_info_find(&setting_infos[INFO_ROOT], key);
-
-		if (idx < 0 || dnode_child(tree.root, key) != NULL)
-			continue;
-		if (version_cmp("2.4.0", defaults_24[i - 1].since) < 0)
-			continue;
-		stor = dnode_new_setting(pool, NULL, key,
-			setting_infos[INFO_ROOT].defs[idx].default_value,
-			false);
-		stor->next = tree.root->children;
-		stor->parent = tree.root;
-		tree.root->children = stor;
-	}
+	/* 2.3 defaults that 2.4 changed, kept (dialect-defaults.c) */
+	dialect_defaults_23_to_24(pool, &tree);
 	stor = dnode_new_setting(pool, NULL, "dovecot_storage_version",
 				 "2.4.0", false);
 	ver = dnode_new_setting(pool, NULL, "dovecot_config_version", "2.4.0",

@@ -330,10 +330,7 @@ static bool dbfile_matches(pool_t pool, const char *gen, const char *text,
 		const char *k = t.items[i].key, *v = kv_get(&g, k);
 
 		if (v == NULL) {
-			/* PLAIN: the 2.3 default, and 2.4's before 2.4.3 */
 			if (!other_db_key(k, sql, passdb) &&
-			    !(strcmp(k, "default_pass_scheme") == 0 &&
-			      strcasecmp(t.items[i].value, "PLAIN") == 0) &&
 			    !(strcmp(k, "debug") == 0 &&
 			      strcasecmp(t.items[i].value, "no") == 0))
 				return false;
@@ -353,8 +350,14 @@ static bool dbfile_matches(pool_t pool, const char *gen, const char *text,
 		}
 	}
 	for (unsigned int i = 0; i < g.count; i++) {
-		if (kv_get(&t, g.items[i].key) == NULL)
-			return false;
+		if (kv_get(&t, g.items[i].key) != NULL)
+			continue;
+		/* MD5: 2.3's SQL default, unset in the file */
+		if (sql && passdb &&
+		    strcmp(g.items[i].key, "default_pass_scheme") == 0 &&
+		    strcasecmp(g.items[i].value, "MD5") == 0)
+			continue;
+		return false;
 	}
 	return true;
 }
@@ -891,6 +894,12 @@ static int gen_sql_text(struct dbgen *g, const struct dnode *db,
 		dialect_error(g->tree, db, "sql_driver = %s has no Dovecot 2.3 "
 			      "form here", g->driver);
 		goto out;
+	}
+	if (g->passdb && kv_get(&g->db, "default_pass_scheme") == NULL &&
+	    dialect_default_password_scheme() != NULL) {
+		/* passdb_default_password_scheme, or 2.4.3's CRYPT */
+		kv_add(&g->db, "default_pass_scheme",
+		       dialect_default_password_scheme());
 	}
 	str_printfa(out, "driver = %s\nconnect = %s\n", g->driver,
 		    str_c(connect));
@@ -1601,6 +1610,10 @@ static bool export_sql(pool_t pool, const struct kvlist *f,
 			add_set(pool, loc, "default_password_scheme", v);
 		else
 			return false;
+	}
+	if (passdb && kv_get(f, "default_pass_scheme") == NULL) {
+		/* 2.3's SQL default; 2.4.0's is PLAIN */
+		add_set(pool, loc, "default_password_scheme", "MD5");
 	}
 	return true;
 }
@@ -2323,7 +2336,8 @@ struct dnode *dialect_dict_sql_uri_to_24(pool_t pool, const struct dnode *at,
 	memset(&kv, 0, sizeof(kv));
 	kv_add(&kv, "driver", driver);
 	kv_add(&kv, "connect", f->connect);
-	if (!export_sql(pool, &kv, d, dummy, true) || dummy->children != NULL)
+	/* passdb = false: no password scheme for a dict */
+	if (!export_sql(pool, &kv, d, dummy, false) || dummy->children != NULL)
 		return NULL;
 	for (unsigned int i = 0; i < f->count; i++) {
 		const struct dict_map23 *m = &f->maps[i];

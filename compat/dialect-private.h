@@ -144,6 +144,20 @@ const char *dialect_dict_user_23(const char *filter);
 struct dnode *dialect_dict_user_24(pool_t pool, struct dnode *set,
 				   bool plugin);
 
+/* dialect-defaults.c: the 2.4 defaults dovecot_config_version selects.
+ * _start() before reading a 2.4 file; _setting_24() on each of its
+ * settings: 1 when it consumed it, -1 on error (0 = not its own);
+ * _24_to_23() after the translation adds the 2.3 settings giving the 2.4
+ * defaults (root ones after at); _23_to_24() writes 2.3 defaults that
+ * 2.4.0 changed into the exported tree. */
+int dialect_version_cmp(const char *a, const char *b);
+void dialect_defaults_start(const char *version);
+int dialect_defaults_setting_24(struct dtree *tree, struct dnode *n);
+/* passwd-file/sql passdbs without their own scheme: NULL = 2.3's */
+const char *dialect_default_password_scheme(void);
+void dialect_defaults_24_to_23(struct dtree *tree, struct dnode *at);
+void dialect_defaults_23_pre(pool_t pool, struct dtree *tree);
+void dialect_defaults_23_to_24(pool_t pool, struct dtree *tree);
 /* dialect-mailbox.c: plugin settings 2.4 moved into mailbox NAME { }.
  * 2.4 -> 2.3: collect takes them out of every mailbox { } (top level
  * and in namespaces) before the translation; emit writes them into the

@@ -84,6 +84,10 @@ bool dialect_rename_get(unsigned int i, const char **k24_r,
 			const char **k23_r, bool *is_file_r);
 bool dialect_plugin_rename_get(unsigned int i, const char **k24_r,
 			       const char **k23_r);
+/* The i-th versioned 2.4 default: its 2.3 path (service/NAME/key ...),
+ * the 2.3 value giving it, the dovecot_config_version bringing it. */
+bool dialect_default_get(unsigned int i, const char **path_r,
+			 const char **value_r, const char **since_r);
 bool dialect_var_get(unsigned int i, const char **key_r, const char **v24_r,
 		     const char **v23_r);
 

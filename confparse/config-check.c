@@ -362,7 +362,9 @@ static const char *check_attachment_options(struct check_ctx *ctx,
 			    " ", &count);
 
 	for (unsigned int i = 0; i < count; i++) {
-		if (strcmp(opts[i], "add-flags-on-save") != 0 &&
+		if (strcmp(opts[i], "add-flags") != 0 &&
+		    strcmp(opts[i], "add-flags-on-save") != 0 &&
+		    strcmp(opts[i], "no-flags-on-fetch") != 0 &&
 		    strcmp(opts[i], "exclude-inlined") != 0 &&
 		    !str_begins(opts[i], "content-type=", NULL))
 			return p_strdup_printf(ctx->pool,

@@ -311,6 +311,108 @@ static const char *user_field(const struct mail_user_info *info,
 	return NULL;
 }
 
+/* Dovecot 2.4's userdb fields for the mail location (a 2.4 userdb can't
+ * return mail=) and the 2.3 location parameter each one sets; flag:
+ * the value that stands for the parameter (which has no value). */
+static const struct {
+	const char *field, *param, *flag;
+} location_fields[] = {
+	{ "mail_inbox_path", "INBOX", NULL },
+	{ "mail_index_path", "INDEX", NULL },
+	{ "mail_index_private_path", "INDEXPVT", NULL },
+	{ "mail_cache_path", "INDEXCACHE", NULL },
+	{ "mail_control_path", "CONTROL", NULL },
+	{ "mail_alt_path", "ALT", NULL },
+	{ "mailbox_list_layout", "LAYOUT", NULL },
+	{ "mailbox_subscriptions_filename", "SUBSCRIPTIONS", NULL },
+	{ "mailbox_directory_name", "DIRNAME", NULL },
+	{ "mailbox_root_directory_name", "MAILBOXDIR", NULL },
+	{ "mail_volatile_path", "VOLATILEDIR", NULL },
+	{ "mailbox_list_index_prefix", "LISTINDEX", NULL },
+	{ "mailbox_list_visible_escape_char", "BROKENCHAR", NULL },
+	{ "mail_alt_check", "ALTNOCHECK", "no" },
+	{ "mailbox_list_iter_from_index_dir", "ITERINDEX", "yes" },
+	{ "mailbox_list_drop_noselect", "NO-NOSELECT", "yes" },
+	{ "mailbox_list_validate_fs_names", "NO-FS-VALIDATION", "no" },
+	{ "mailbox_list_utf8", "UTF-8", "yes" },
+};
+
+/* The parameter name of one ":PARAM[=value]" part of a location. */
+static bool location_part_is(const char *part, const char *param)
+{
+	size_t len = strlen(param);
+
+	return strncmp(part, param, len) == 0 &&
+		(part[len] == '\0' || part[len] == '=');
+}
+
+/* location (the configured mail_location) with the userdb's 2.4 location
+ * fields (mail_driver, mail_path, mail_inbox_path ...) put in: each one
+ * replaces its part, as a 2.4 userdb field overrides that one setting.
+ * location itself when the userdb returned none. */
+static const char *location_from_fields(pool_t pool,
+					const struct mail_user_info *info,
+					const char *location)
+{
+	const char *driver = user_field(info, "mail_driver");
+	const char *path = user_field(info, "mail_path");
+	const char *colon, *slash, *rest, *conf_driver = NULL;
+	bool any = driver != NULL || path != NULL;
+	string_t *out;
+	char *params, *save = NULL, *part;
+
+	for (unsigned int i = 0; i < N_ELEMENTS(location_fields) && !any; i++)
+		any = user_field(info, location_fields[i].field) != NULL;
+	if (!any)
+		return location;
+	/* the configured driver:path:params */
+	colon = strchr(location, ':');
+	slash = strchr(location, '/');
+	rest = location;
+	if (colon != NULL && (slash == NULL || colon < slash)) {
+		conf_driver = p_strndup(pool, location,
+					(size_t)(colon - location));
+		rest = colon + 1;
+	}
+	colon = strchr(rest, ':');
+	params = p_strdup(pool, colon == NULL ? "" : colon + 1);
+	if (path == NULL)
+		path = colon == NULL ? rest :
+			p_strndup(pool, rest, (size_t)(colon - rest));
+	if (driver == NULL)
+		driver = conf_driver;
+	out = str_new(128);
+	if (driver != NULL && driver[0] != '\0')
+		str_printfa(out, "%s:", driver);
+	str_append(out, path);
+	/* configured parameters that no field replaces */
+	for (part = strtok_r(params, ":", &save); part != NULL;
+	     part = strtok_r(NULL, ":", &save)) {
+		bool replaced = false;
+
+		for (unsigned int i = 0; i < N_ELEMENTS(location_fields); i++) {
+			if (location_part_is(part, location_fields[i].param) &&
+			    user_field(info, location_fields[i].field) != NULL)
+				replaced = true;
+		}
+		if (!replaced)
+			str_printfa(out, ":%s", part);
+	}
+	for (unsigned int i = 0; i < N_ELEMENTS(location_fields); i++) {
+		const char *v = user_field(info, location_fields[i].field);
+
+		if (v == NULL)
+			continue;
+		if (location_fields[i].flag == NULL)
+			str_printfa(out, ":%s=%s", location_fields[i].param, v);
+		else if (strcasecmp(v, location_fields[i].flag) == 0)
+			str_printfa(out, ":%s", location_fields[i].param);
+	}
+	location = p_strdup(pool, str_c(out));
+	str_free(&out);
+	return location;
+}
+
 /* Create and subscribe the mailbox sections with auto=create|subscribe
  * that don't exist yet. */
 static void user_autocreate(struct mail_user *user)
@@ -393,8 +495,10 @@ int mail_user_init(const struct settings_root *set,
 	if (mail_user_plugins_init(user, &error) < 0)
 		goto fail;
 	location = user_field(info, "mail");
-	if (location == NULL)
-		location = set->mail_location;
+	if (location == NULL) {
+		location = location_from_fields(pool, info,
+						set->mail_location);
+	}
 	location = p_strdup(pool, location);
 
 	if (set->namespace_count == 0) {

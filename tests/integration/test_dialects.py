@@ -102,8 +102,13 @@ ssl = no
 auth_failure_delay = 0
 login_greeting = %(greeting)s
 submission_max_mail_size = 0
+service anvil {
+  chroot = empty
+  user = $SET:default_internal_user
+}
 passdb passwd-file {
   passwd_file_path = %(tmp)s/passwd
+  default_password_scheme = CRYPT
 }
 userdb passwd-file {
   passwd_file_path = %(tmp)s/passwd

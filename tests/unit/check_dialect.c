@@ -289,6 +289,9 @@ START_TEST(test_export_24)
 		"dovecot_config_version = 2.4.0\n"
 		"dovecot_storage_version = 2.4.0\n"
 		"submission_max_mail_size = 0\n"
+		"auth_allow_weak_schemes = yes\n"
+		"mail_cache_max_headers_count = 0\n"
+		"mail_cache_max_header_name_length = 0\n"
 		"mail_driver = maildir\n"
 		"mail_path = ~/Maildir\n"
 		"mailbox_list_layout = fs\n"
@@ -310,8 +313,107 @@ START_TEST(test_export_24)
 		"  plugin {\n"
 		"    quota = count:User\n"
 		"  }\n"
+		"}\n"
+		"service anvil {\n"
+		"  chroot = empty\n"
+		"  user = $SET:default_internal_user\n"
 		"}\n");
 	str_free(&out);
+	pool_destroy(&pool);
+}
+END_TEST
+
+/* Every versioned 2.4 default (compat/dialect-defaults.c) is written out
+ * from its version on, and not before it. */
+START_TEST(test_version_defaults)
+{
+	pool_t pool = pool_create("test", 4096);
+	const char *path, *value, *since, *text23, *error;
+	static const char *const before[] = {
+		"2.4.0", "2.4.1", "2.4.2", "2.4.3", "2.4.4",
+	};
+	unsigned int i;
+
+	for (i = 0; dialect_default_get(i, &path, &value, &since); i++) {
+		const char *key = strrchr(path, '/'), *want, *body, *prev;
+
+		key = key == NULL ? path : key + 1;
+		want = p_strdup_printf(pool, "%s = %s\n", key, value);
+		body = "protocols = imap\n"
+			"mail_driver = mbox\nmail_path = ~/mail\n"
+			"lazy_expunge_mailbox = X\n"
+			"sieve_script p {\n  type = personal\n"
+			"  path = ~/s\n}\n"
+			"service managesieve {\n  process_limit = 1\n}\n";
+		ck_assert_int_eq(dialect_translate_string(pool, "t.conf",
+			p_strdup_printf(pool, "dovecot_config_version = %s\n"
+				"dovecot_storage_version = 2.4.0\n%s", since,
+				body), CONFIG_DIALECT_24, &text23, &error), 0);
+		ck_assert_msg(strstr(text23, want) != NULL, "%s at %s", path,
+			      since);
+		/* another row writing the same line: not checked before */
+		unsigned int same = 0;
+		const char *p2, *v2, *s2, *k2;
+
+		for (unsigned int j = 0; dialect_default_get(j, &p2, &v2, &s2);
+		     j++) {
+			k2 = strrchr(p2, '/');
+			k2 = k2 == NULL ? p2 : k2 + 1;
+			if (strcmp(k2, key) == 0 && strcmp(v2, value) == 0)
+				same++;
+		}
+		if (same > 1)
+			continue;
+		prev = NULL;
+		for (unsigned int j = 0; j < N_ELEMENTS(before); j++) {
+			if (strcmp(before[j], since) == 0)
+				break;
+			prev = before[j];
+		}
+		if (prev == NULL)
+			continue;
+		ck_assert_int_eq(dialect_translate_string(pool, "t.conf",
+			p_strdup_printf(pool, "dovecot_config_version = %s\n"
+				"dovecot_storage_version = 2.4.0\n%s", prev,
+				body), CONFIG_DIALECT_24, &text23, &error), 0);
+		ck_assert_msg(strstr(text23, want) == NULL, "%s at %s", path,
+			      prev);
+	}
+	ck_assert_uint_ge(i, 20);
+	/* set in the file: kept */
+	ck_assert_int_eq(dialect_translate_string(pool, "t.conf",
+		"dovecot_config_version = 2.4.3\n"
+		"dovecot_storage_version = 2.4.0\n"
+		"mail_access_groups = mail\n"
+		"last_valid_uid = unlimited\n", CONFIG_DIALECT_24, &text23,
+		&error), 0);
+	ck_assert_ptr_null(strstr(text23, "$default_internal_group\n"
+				  "mail_access"));
+	ck_assert_ptr_nonnull(strstr(text23, "mail_access_groups = mail\n"));
+	ck_assert_ptr_nonnull(strstr(text23, "last_valid_uid = 0\n"));
+	/* 0 is invalid from 2.4.3 on, still 2.3's 0 before */
+	ck_assert_int_eq(dialect_translate_string(pool, "t.conf",
+		"dovecot_config_version = 2.4.3\n"
+		"dovecot_storage_version = 2.4.0\n"
+		"submission_max_recipients = 0\n", CONFIG_DIALECT_24, &text23,
+		&error), -1);
+	ck_assert_ptr_nonnull(strstr(error, "line 3: submission_max_recipients"
+				     " = 0 is invalid"));
+	ck_assert_int_eq(dialect_translate_string(pool, "t.conf",
+		"dovecot_config_version = 2.4.2\n"
+		"dovecot_storage_version = 2.4.0\n"
+		"submission_max_recipients = 0\n", CONFIG_DIALECT_24, &text23,
+		&error), 0);
+	/* sql passdb at 2.4.3: CRYPT */
+	ck_assert_int_eq(dialect_translate_string(pool, "t.conf",
+		"dovecot_config_version = 2.4.3\n"
+		"dovecot_storage_version = 2.4.0\n"
+		"sql_driver = sqlite\nsqlite_path = /x.db\n"
+		"passdb sql {\n  query = SELECT 1\n}\n", CONFIG_DIALECT_24,
+		&text23, &error), 0);
+	ck_assert_ptr_nonnull(dialect_dbfile_get(0, &path, &value) ?
+			      strstr(value, "default_pass_scheme = CRYPT\n") :
+			      NULL);
 	pool_destroy(&pool);
 }
 END_TEST
@@ -345,7 +447,8 @@ START_TEST(test_dbfile)
 	ck_assert_str_eq(text, "driver = pgsql\n"
 			 "connect = host=db dbname=mail\n"
 			 "password_query = SELECT password FROM u WHERE "
-			 "n = '%Lu'\n");
+			 "n = '%Lu'\n"
+			 "default_pass_scheme = PLAIN\n");
 	ck_assert(!dialect_dbfile_get(1, &path, &text));
 	/* no sql_driver: an error at the passdb's line */
 	ck_assert_int_lt(dialect_translate_string(pool, "t.conf",
@@ -369,6 +472,9 @@ START_TEST(test_dbfile)
 		"dovecot_config_version = 2.4.0\n"
 		"dovecot_storage_version = 2.4.0\n"
 		"submission_max_mail_size = 0\n"
+		"auth_allow_weak_schemes = yes\n"
+		"mail_cache_max_headers_count = 0\n"
+		"mail_cache_max_header_name_length = 0\n"
 		"ldap_uris = ldap://l\n"
 		"ldap_base = dc=x\n"
 		"passdb ldap {\n"
@@ -377,6 +483,10 @@ START_TEST(test_dbfile)
 		"    user = %{ldap:uid}\n"
 		"    home = /h/%{ldap:uid}\n"
 		"  }\n"
+		"}\n"
+		"service anvil {\n"
+		"  chroot = empty\n"
+		"  user = $SET:default_internal_user\n"
 		"}\n");
 	/* a key with no 2.4 form here: args kept */
 	f = fopen(tmp, "a");
@@ -590,7 +700,8 @@ START_TEST(test_dbfile_rows)
 			cass[i].k24, cass[i].v24)),
 			p_strdup_printf(pool, "driver = cassandra\n"
 				"connect = host=h %s\npassword_query = "
-				"SELECT 1\n", cass[i].p23));
+				"SELECT 1\ndefault_pass_scheme = PLAIN\n",
+				cass[i].p23));
 	}
 	out = export_with(pool, "/c.conf.ext", "driver = cassandra\n"
 		"connect = host=h ssl_verify=cert-dns\n",
@@ -650,6 +761,9 @@ START_TEST(test_shapes)
 		"dovecot_config_version = 2.4.0\n"
 		"dovecot_storage_version = 2.4.0\n"
 		"submission_max_mail_size = 0\n"
+		"auth_allow_weak_schemes = yes\n"
+		"mail_cache_max_headers_count = 0\n"
+		"mail_cache_max_header_name_length = 0\n"
 		"quota Q {\n"
 		"  driver = maildir\n"
 		"  message_count = 5\n"
@@ -658,6 +772,10 @@ START_TEST(test_shapes)
 		"  driver = file\n"
 		"  path = ~/s\n"
 		"  active_path = ~/.s\n"
+		"}\n"
+		"service anvil {\n"
+		"  chroot = empty\n"
+		"  user = $SET:default_internal_user\n"
 		"}\n");
 	str_free(&out);
 	pool_destroy(&pool);
@@ -798,6 +916,9 @@ START_TEST(test_plugin_shapes)
 		"dovecot_config_version = 2.4.0\n"
 		"dovecot_storage_version = 2.4.0\n"
 		"submission_max_mail_size = 0\n"
+		"auth_allow_weak_schemes = yes\n"
+		"mail_cache_max_headers_count = 0\n"
+		"mail_cache_max_header_name_length = 0\n"
 		"mail_plugins = quota mail_compress\n"
 		"charset_aliases {\n"
 		"  a = b\n"
@@ -806,6 +927,10 @@ START_TEST(test_plugin_shapes)
 		"  execute w {\n"
 		"    args = %{user}\n"
 		"  }\n"
+		"}\n"
+		"service anvil {\n"
+		"  chroot = empty\n"
+		"  user = $SET:default_internal_user\n"
 		"}\n");
 	str_free(&out);
 	pool_destroy(&pool);
@@ -828,6 +953,7 @@ Suite *make_dialect_suite(void)
 	tcase_add_test(tc, test_dbfile);
 	tcase_add_test(tc, test_dbfile_rows);
 	tcase_add_test(tc, test_shapes);
+	tcase_add_test(tc, test_version_defaults);
 	tcase_add_test(tc, test_mailbox_shapes);
 	tcase_add_test(tc, test_plugin_shapes);
 	suite_add_tcase(s, tc);
