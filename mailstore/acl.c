@@ -5,6 +5,7 @@
 #include "acl.h"
 #include "mail-plugins.h"
 #include "settings-structs.h"
+#include "genfile.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -28,6 +29,9 @@ struct acl_user {
 	const char *const *groups;	/* acl_groups, NULL-terminated */
 	const char *shared_dict;	/* file path or NULL */
 	const char *global_path;	/* acl = vfile:PATH (a file) or NULL */
+	/* acl_ignore_namespace, acl_ignore_namespace2...: prefixes of the
+	   namespaces without ACLs, NULL-terminated (or NULL) */
+	const char **ignore_prefixes;
 };
 
 struct right_def {
@@ -464,13 +468,31 @@ int acl_user_init(struct mail_user *user, const struct mail_user_info *info,
 
 		au->global_path = colon == NULL ? value :
 			p_strndup(user->pool, value, (size_t)(colon - value));
-		if (stat(au->global_path, &st) == 0 && S_ISDIR(st.st_mode)) {
+		if (genfile_get(au->global_path) == NULL &&
+		    stat(au->global_path, &st) == 0 && S_ISDIR(st.st_mode)) {
 			/* Dovecot's deprecated global ACL directory */
 			i_warning("acl: Global ACL directories are not "
 				  "supported, use a global ACL file: %s",
 				  au->global_path);
 			au->global_path = NULL;
 		}
+	}
+	for (unsigned int i = 1;; i++) {
+		char key[40];
+
+		if (i == 1)
+			snprintf(key, sizeof(key), "acl_ignore_namespace");
+		else
+			snprintf(key, sizeof(key), "acl_ignore_namespace%u", i);
+		value = mail_user_plugin_setting(user, info, key, user->pool);
+		if (value == NULL || value[0] == '\0')
+			break;
+		au->ignore_prefixes = p_realloc(user->pool,
+			au->ignore_prefixes,
+			sizeof(*au->ignore_prefixes) * (i == 1 ? 0 : i),
+			sizeof(*au->ignore_prefixes) * (i + 1));
+		au->ignore_prefixes[i - 1] = value;
+		au->ignore_prefixes[i] = NULL;
 	}
 	value = mail_user_plugin_setting(user, info, "acl_anyone", user->pool);
 	au->anyone_allowed = value != NULL && strcmp(value, "allow") == 0;
@@ -619,6 +641,18 @@ static int global_entries(struct mailbox *box, ARRAY_ACL *entries)
 
 	if (path == NULL)
 		return 0;
+	if (genfile_get(path) != NULL) {
+		/* generated from a Dovecot 2.4 config's acl { } rules */
+		const char *text = genfile_get(path);
+
+		if (acl_global_parse(text, strlen(text), box->vname, entries,
+				     errbuf, sizeof(errbuf)) < 0) {
+			i_error("acl vfile: Global ACL file %s %s", path,
+				errbuf);
+			return -1;
+		}
+		return 0;
+	}
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		if (errno == ENOENT)
@@ -729,10 +763,23 @@ static unsigned int rights_compute(struct mail_user *user,
 	return rights;
 }
 
+bool acl_namespace_ignored(struct mail_namespace *ns)
+{
+	const char *const *p = ns->user->acl == NULL ? NULL :
+		ns->user->acl->ignore_prefixes;
+
+	for (; p != NULL && *p != NULL; p++) {
+		if (strcmp(*p, ns->prefix) == 0)
+			return true;
+	}
+	return false;
+}
+
 int acl_mailbox_rights(struct mailbox *box, unsigned int *rights_r)
 {
 	if (box->user->acl == NULL || box->user->admin ||
-	    (box->flags & MAILBOX_FLAG_IGNORE_ACLS) != 0) {
+	    (box->flags & MAILBOX_FLAG_IGNORE_ACLS) != 0 ||
+	    acl_namespace_ignored(box->ns)) {
 		*rights_r = ACL_ALL_RIGHTS;
 		return 0;
 	}
