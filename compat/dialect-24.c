@@ -402,6 +402,7 @@ static const struct {
 } gone_in_24[] = {
 	{ "mail_location", "mail_driver, mail_path, mail_inbox_path ..." },
 	{ "disable_plaintext_auth", "auth_allow_cleartext" },
+	{ "master_user", "acl_user (default %{master_user})" },
 	{ "auth_default_realm", "auth_default_domain" },
 	{ "ssl_cert", "ssl_server_cert_file" },
 	{ "ssl_key", "ssl_server_key_file" },
@@ -1756,6 +1757,8 @@ int dialect_translate_24(struct dtree *tree)
 	if (collect_groups(&ctx) < 0)
 		return -1;
 	collect_dbglobals(&ctx);
+	if (dialect_acl_24_collect(tree) < 0)
+		return -1;
 	/* the limits every quota NAME { } inherits */
 	for (struct dnode *c = tree->root->children; c != NULL; c = c->next) {
 		if (c->removed || c->section)
@@ -1770,7 +1773,8 @@ int dialect_translate_24(struct dtree *tree)
 			c->removed = true;
 		}
 	}
-	if (t24_block(&ctx, tree->root, SCOPE_ROOT) < 0)
+	if (t24_block(&ctx, tree->root, SCOPE_ROOT) < 0 ||
+	    dialect_acl_24_finish(tree) < 0)
 		return -1;
 	for (unsigned int i = 0; i < N_ELEMENTS(ctx.quota_defaults); i++) {
 		if (ctx.quota_defaults[i] != NULL && ctx.quota_count == 0)
@@ -2435,6 +2439,8 @@ static void x24_block(struct x24_ctx *ctx, struct dnode *scope,
 				(void)dialect_quota_23_to_24(pool, n, shaped);
 				(void)dialect_sieve_23_to_24(pool, n, shaped);
 				(void)dialect_misc_23_to_24(pool, n, shaped);
+				if (kind == SCOPE_ROOT)
+					dialect_acl_23_to_24(pool, scope, n);
 				for (c = shaped->children; c != NULL;
 				     c = next) {
 					next = c->next;

@@ -116,4 +116,16 @@ const char *dialect_dict_user_23(const char *filter);
 struct dnode *dialect_dict_user_24(pool_t pool, struct dnode *set,
 				   bool plugin);
 
+/* dialect-acl.c: acl { } filters, acl_global_path and namespace {
+ * acl_ignore } of a 2.4 tree collected (marked removed) before the
+ * translation, then written as the 2.3 global ACL file (registered in
+ * lib/genfile.h unless one next to the config says the same) that
+ * plugin { acl = vfile:PATH } names, and acl_ignore_namespace[N]; back:
+ * the root plugin's acl = vfile:FILE, acl_ignore_namespace[N] and
+ * master_user (marked removed when translated) into 2.4 form in root. */
+int dialect_acl_24_collect(struct dtree *tree);
+int dialect_acl_24_finish(struct dtree *tree);
+void dialect_acl_23_to_24(pool_t pool, struct dnode *root,
+			  struct dnode *plugin);
+
 #endif
