@@ -1990,6 +1990,7 @@ static bool x24_plugin_setting(struct x24_ctx *ctx, struct dnode *scope,
 	};
 	static const char *const shaped_prefixes[] = {
 		"quota_rule", "quota_warning", "sieve_before", "sieve_after",
+		"acl_ignore_namespace",
 		"imapsieve_mailbox", "notify_status_mailbox",
 		"sieve_spamtest_text_value", "sieve_virustest_text_value",
 	};

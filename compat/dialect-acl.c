@@ -84,35 +84,72 @@ static const char *file_read(pool_t pool, const char *path)
 	return data;
 }
 
-/* A global file's rules, one "PATTERN ID RIGHTS" line each with single
- * spaces, comments and blank lines left out. */
-static const char *rules_canonical(pool_t pool, const char *text)
+struct rule_line {
+	const char *line, *id;
+	unsigned int idx;
+};
+
+static int rule_line_cmp(const void *p1, const void *p2)
 {
-	string_t *out = str_new(256);
+	const struct rule_line *a = p1, *b = p2;
+	int ret = strcmp(a->id, b->id);
+
+	if (ret != 0)
+		return ret;
+	return a->idx < b->idx ? -1 : a->idx > b->idx ? 1 : 0;
+}
+
+/* A global file's rules, one "PATTERN ID RIGHTS" line each with single
+ * spaces, comments and blank lines left out, ordered by identifier: the
+ * order of lines matters only between those of one identifier (a later
+ * one replaces an earlier), which keep theirs. */
+static const char *rules_text(pool_t pool, const char *text, bool sort)
+{
+	string_t *out = str_new(256), *l = str_new(128);
 	char *copy = p_strdup(pool, text), *line, *save = NULL;
+	struct rule_line *lines = NULL;
+	unsigned int count = 0;
 	const char *ret;
 
 	for (line = strtok_r(copy, "\n", &save); line != NULL;
 	     line = strtok_r(NULL, "\n", &save)) {
 		char *w, *wsave = NULL;
-		bool first = true;
+		const char *id = "";
+		unsigned int n = 0;
 
 		while (*line == ' ' || *line == '\t')
 			line++;
 		if (*line == '\0' || *line == '#')
 			continue;
+		str_truncate(l, 0);
 		for (w = strtok_r(line, " \t\r", &wsave); w != NULL;
 		     w = strtok_r(NULL, " \t\r", &wsave)) {
-			if (!first)
-				str_append_c(out, ' ');
-			str_append(out, w);
-			first = false;
+			if (n > 0)
+				str_append_c(l, ' ');
+			str_append(l, w);
+			if (n++ == 1)
+				id = w;
 		}
-		str_append_c(out, '\n');
+		lines = p_realloc(pool, lines, sizeof(*lines) * count,
+				  sizeof(*lines) * (count + 1));
+		lines[count].line = p_strdup(pool, str_c(l));
+		lines[count].id = id;
+		lines[count].idx = count;
+		count++;
 	}
+	if (count > 1 && sort)
+		qsort(lines, count, sizeof(*lines), rule_line_cmp);
+	for (unsigned int i = 0; i < count; i++)
+		str_printfa(out, "%s\n", lines[i].line);
 	ret = p_strdup(pool, str_c(out));
 	str_free(&out);
+	str_free(&l);
 	return ret;
+}
+
+static const char *rules_canonical(pool_t pool, const char *text)
+{
+	return rules_text(pool, text, true);
 }
 
 /* A file of dir whose name has "acl" in it and whose rules are text's
@@ -232,6 +269,56 @@ static const char *ns_prefix(pool_t pool, const struct dnode *ns)
 	return p == NULL ? "" : dnode_value(pool, p);
 }
 
+/* The literal start of a namespace prefix (before variables). */
+static const char *prefix_head(pool_t pool, const char *prefix)
+{
+	return p_strndup(pool, prefix, strcspn(prefix, "%$"));
+}
+
+/* The namespace (other than ns) whose mailboxes pattern, meant for ns's
+ * (prefix ns_prefix), would also match in a 2.3 global file, or NULL. */
+static const struct dnode *
+pattern_conflict(pool_t pool, const struct dnode *root,
+		 const struct dnode *ns, const char *ns_prefix_,
+		 const char *pattern)
+{
+	size_t wild = strcspn(pattern, "*?");
+	const char *head = p_strndup(pool, pattern, wild);
+
+	for (const struct dnode *c = root->children; c != NULL; c = c->next) {
+		const char *other;
+
+		if (c == ns || c->removed || !c->section ||
+		    strcmp(c->key, "namespace") != 0)
+			continue;
+		other = prefix_head(pool, ns_prefix(pool, c));
+		if (strlen(other) <= strlen(ns_prefix_))
+			continue;	/* names there are ns's (longest) */
+		if (str_begins(head, other, NULL) ||
+		    (pattern[wild] != '\0' && str_begins(other, head, NULL)))
+			return c;
+	}
+	return NULL;
+}
+
+static int rule_add_ns(struct dtree *tree, struct dnode *ns,
+		       const char *prefix, struct dnode *acl,
+		       const char *pattern)
+{
+	const struct dnode *other = pattern_conflict(tree->pool, tree->root,
+						     ns, prefix, pattern);
+
+	if (other != NULL) {
+		dialect_error(tree, acl, "acl %s { }: no Dovecot 2.3 form (the "
+			      "global ACL file pattern %s would also match "
+			      "namespace %s's mailboxes)",
+			      acl->name == NULL ? "" : acl->name, pattern,
+			      other->name == NULL ? "" : other->name);
+		return -1;
+	}
+	return rule_add(tree, acl, pattern);
+}
+
 static int namespace_collect(struct dtree *tree, struct dnode *ns,
 			     unsigned int ns_count)
 {
@@ -284,8 +371,9 @@ static int namespace_collect(struct dtree *tree, struct dnode *ns,
 					c->name == NULL ? "" : c->name, prefix);
 				return -1;
 			}
-			if (rule_add(tree, c, p_strdup_printf(pool, "%s*",
-							      prefix)) < 0)
+			if (rule_add_ns(tree, ns, prefix, c,
+					p_strdup_printf(pool, "%s*",
+							prefix)) < 0)
 				return -1;
 			continue;
 		}
@@ -305,8 +393,9 @@ static int namespace_collect(struct dtree *tree, struct dnode *ns,
 						m->name == NULL ? "" : m->name);
 					return -1;
 				}
-				if (rule_add(tree, m, p_strdup_printf(pool,
-					"%s%s", prefix, c->name)) < 0)
+				if (rule_add_ns(tree, ns, prefix, m,
+					p_strdup_printf(pool, "%s%s", prefix,
+							c->name)) < 0)
 					return -1;
 			}
 		}
@@ -588,7 +677,7 @@ static bool global_file_export(pool_t pool, struct dnode *root,
 	want = rules_canonical(pool, text);
 	if (*want == '\0')
 		return false;
-	copy = p_strdup(pool, want);
+	copy = p_strdup(pool, rules_text(pool, text, false));
 	for (line = strtok_r(copy, "\n", &save); line != NULL && ok;
 	     line = strtok_r(NULL, "\n", &save)) {
 		char *pattern = line, *id, *rights;
