@@ -313,14 +313,14 @@ int acl_global_parse(const char *data, size_t size, const char *vname,
 		     ARRAY_ACL *entries, char *errbuf, size_t errbuf_size)
 {
 	unsigned int linenum = 0;
-	size_t pos = 0;
+	size_t pos = 0, first = entries->count;
 
 	while (pos < size) {
 		const char *nl = memchr(data + pos, '\n', size - pos);
 		size_t len = nl == NULL ? size - pos : (size_t)(nl - data - pos);
 		char *line = i_strndup(data + pos, len);
 		char *p = line, *rest;
-		size_t first;
+		ARRAY_ACL one = ARRAY_INIT;
 
 		pos += len + (nl == NULL ? 0 : 1);
 		linenum++;
@@ -343,19 +343,41 @@ int acl_global_parse(const char *data, size_t size, const char *vname,
 			i_free(line);
 			continue;
 		}
-		first = entries->count;
-		if (acl_vfile_parse(rest, strlen(rest), entries, errbuf,
+		if (acl_vfile_parse(rest, strlen(rest), &one, errbuf,
 				    errbuf_size) < 0) {
 			char tmp[200];
 
 			snprintf(tmp, sizeof(tmp), "%s", errbuf);
 			snprintf(errbuf, errbuf_size, "line %u: %s", linenum,
 				 tmp + (strncmp(tmp, "line 1: ", 8) == 0 ? 8 : 0));
+			acl_entries_free(&one);
 			i_free(line);
 			return -1;
 		}
-		for (size_t i = first; i < entries->count; i++)
-			entries->v[i].global = true;
+		/* lines of one identifier that match add up (Dovecot) */
+		for (size_t i = 0; i < one.count; i++) {
+			struct acl_entry *e = &one.v[i];
+			bool merged = false;
+
+			for (size_t j = first; j < entries->count; j++) {
+				struct acl_entry *o = &entries->v[j];
+
+				if (o->type == e->type && o->neg == e->neg &&
+				    strcmp(o->name == NULL ? "" : o->name,
+					   e->name == NULL ? "" : e->name) == 0) {
+					o->rights |= e->rights;
+					merged = true;
+					break;
+				}
+			}
+			if (merged) {
+				i_free(e->name);
+				continue;
+			}
+			e->global = true;
+			array_push(entries, *e);
+		}
+		array_free(&one);
 		i_free(line);
 	}
 	return 0;

@@ -59,7 +59,8 @@ int acl_vfile_parse(const char *data, size_t size, ARRAY_ACL *entries,
 void acl_entries_free(ARRAY_ACL *entries);
 /* The global ACL file: "<mailbox pattern> <identifier> <rights>" lines
  * ('*' and '?' wildcards); the entries of the lines whose pattern
- * matches vname are appended, marked global. -1 as acl_vfile_parse. */
+ * matches vname are appended, marked global; matching lines of one
+ * identifier add up (Dovecot). -1 as acl_vfile_parse. */
 int acl_global_parse(const char *data, size_t size, const char *vname,
 		     ARRAY_ACL *entries, char *errbuf, size_t errbuf_size);
 /* Sort: the mailbox's entries, then the global ones, each by identifier
