@@ -44,6 +44,14 @@ static struct {
 	unsigned int ignore_count;
 	/* only compute the text (--as 2.4 checks its acl { } filters) */
 	bool dry;
+	/* the rules so far, for the overlap check */
+	struct rule {
+		const char *pattern, *id;
+		const struct dnode *node;
+		unsigned int level, rights;
+		bool neg;
+	} *rules;
+	unsigned int rules_count;
 } st;
 
 static const char *export_config_path;
@@ -191,9 +199,65 @@ static bool value_is_yes(pool_t pool, const struct dnode *n)
 		strcasecmp(v, "y") == 0;
 }
 
+/* Whether some mailbox name matches both wildcard patterns. */
+static bool globs_intersect(const char *a, const char *b)
+{
+	if (*a == '*')
+		return globs_intersect(a + 1, b) ||
+			(*b != '\0' && globs_intersect(a, b + 1));
+	if (*b == '*')
+		return globs_intersect(a, b + 1) ||
+			(*a != '\0' && globs_intersect(a + 1, b));
+	if (*a == '\0' || *b == '\0')
+		return *a == '\0' && *b == '\0';
+	if (*a == '?' || *b == '?' || *a == *b)
+		return globs_intersect(a + 1, b + 1);
+	return false;
+}
+
+/* A 2.4 filter for an identifier replaces a less specific one's for the
+ * mailboxes both match; a 2.3 global file adds the lines up. Exact only
+ * when the sum is the replacement: the same sign, and the less specific
+ * rights within the more specific (equal ones at the same level). */
+static int rule_overlap_check(struct dtree *tree, const struct dnode *acl,
+			      const char *pattern, const char *id,
+			      unsigned int level, unsigned int rights,
+			      bool neg)
+{
+	for (unsigned int i = 0; i < st.rules_count; i++) {
+		const struct rule *r = &st.rules[i];
+		bool exact;
+
+		if (strcmp(r->id, id) != 0 ||
+		    !globs_intersect(r->pattern, pattern))
+			continue;
+		exact = r->neg == neg && (r->level < level ?
+			(r->rights & ~rights) == 0 : r->rights == rights);
+		if (!exact) {
+			dialect_error(tree, acl, "acl %s { }: no Dovecot 2.3 "
+				      "form (it replaces the rights of acl %s "
+				      "{ } at %s:%u for mailboxes both match; "
+				      "a 2.3 global ACL file adds them up)",
+				      id, r->id, r->node->file, r->node->line);
+			return -1;
+		}
+	}
+	st.rules = p_realloc(tree->pool, st.rules,
+			     sizeof(*st.rules) * st.rules_count,
+			     sizeof(*st.rules) * (st.rules_count + 1));
+	st.rules[st.rules_count].pattern = pattern;
+	st.rules[st.rules_count].id = id;
+	st.rules[st.rules_count].node = acl;
+	st.rules[st.rules_count].level = level;
+	st.rules[st.rules_count].rights = rights;
+	st.rules[st.rules_count].neg = neg;
+	st.rules_count++;
+	return 0;
+}
+
 /* acl ID { rights = ... } as a global file line for pattern. */
 static int rule_add(struct dtree *tree, struct dnode *acl,
-		    const char *pattern)
+		    const char *pattern, unsigned int level)
 {
 	pool_t pool = tree->pool;
 	const char *id = acl->name, *rights = NULL;
@@ -247,13 +311,19 @@ static int rule_add(struct dtree *tree, struct dnode *acl,
 	line = p_strdup_printf(pool, "%s%s %s", neg ? "-" : "", id, rights);
 	ret = acl_vfile_parse(line, strlen(line), &entries, errbuf,
 			      sizeof(errbuf));
-	acl_entries_free(&entries);
 	if (ret < 0) {
+		acl_entries_free(&entries);
 		dialect_error(tree, rights_node, "acl %s { }: %s", id,
 			      strncmp(errbuf, "line 1: ", 8) == 0 ?
 			      errbuf + 8 : errbuf);
 		return -1;
 	}
+	ret = rule_overlap_check(tree, acl, pattern, p_strdup(pool, id),
+				 level, entries.count == 0 ? 0 :
+				 entries.v[0].rights, neg);
+	acl_entries_free(&entries);
+	if (ret < 0)
+		return -1;
 	if (st.first == NULL)
 		st.first = acl;
 	str_printfa(st.text, "%s %s\n", pattern, line);
@@ -303,7 +373,7 @@ pattern_conflict(pool_t pool, const struct dnode *root,
 
 static int rule_add_ns(struct dtree *tree, struct dnode *ns,
 		       const char *prefix, struct dnode *acl,
-		       const char *pattern)
+		       const char *pattern, unsigned int level)
 {
 	const struct dnode *other = pattern_conflict(tree->pool, tree->root,
 						     ns, prefix, pattern);
@@ -316,7 +386,7 @@ static int rule_add_ns(struct dtree *tree, struct dnode *ns,
 			      other->name == NULL ? "" : other->name);
 		return -1;
 	}
-	return rule_add(tree, acl, pattern);
+	return rule_add(tree, acl, pattern, level);
 }
 
 static int namespace_collect(struct dtree *tree, struct dnode *ns,
@@ -373,7 +443,7 @@ static int namespace_collect(struct dtree *tree, struct dnode *ns,
 			}
 			if (rule_add_ns(tree, ns, prefix, c,
 					p_strdup_printf(pool, "%s*",
-							prefix)) < 0)
+							prefix), 1) < 0)
 				return -1;
 			continue;
 		}
@@ -395,7 +465,7 @@ static int namespace_collect(struct dtree *tree, struct dnode *ns,
 				}
 				if (rule_add_ns(tree, ns, prefix, m,
 					p_strdup_printf(pool, "%s%s", prefix,
-							c->name)) < 0)
+							c->name), 2) < 0)
 					return -1;
 			}
 		}
@@ -423,7 +493,7 @@ int dialect_acl_24_collect(struct dtree *tree)
 		if (c->removed)
 			continue;
 		if (c->section && strcmp(c->key, "acl") == 0) {
-			if (rule_add(tree, c, "*") < 0)
+			if (rule_add(tree, c, "*", 0) < 0)
 				return -1;
 		} else if (!c->section &&
 			   strcmp(c->key, "acl_global_path") == 0) {
@@ -571,7 +641,7 @@ static const char *dry_text(pool_t pool, struct dnode *root)
 	}
 	for (struct dnode *c = root->children; c != NULL; c = c->next) {
 		if (!c->removed && c->section && strcmp(c->key, "acl") == 0 &&
-		    rule_add(&tree, c, "*") < 0)
+		    rule_add(&tree, c, "*", 0) < 0)
 			goto out;
 	}
 	for (struct dnode *c = root->children; c != NULL; c = c->next) {

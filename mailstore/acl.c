@@ -406,16 +406,6 @@ static int entry_cmp(const void *p1, const void *p2)
 	return (int)a->neg - (int)b->neg;
 }
 
-/* The order rights are applied in: by identifier type only. */
-static int entry_apply_cmp(const void *p1, const void *p2)
-{
-	const struct acl_entry *a = p1, *b = p2;
-
-	if (a->type != b->type)
-		return a->type < b->type ? -1 : 1;
-	return (int)a->neg - (int)b->neg;
-}
-
 void acl_entries_sort(ARRAY_ACL *entries)
 {
 	if (entries->count > 1)
@@ -704,13 +694,6 @@ static int global_entries(struct mailbox *box, ARRAY_ACL *entries)
 	return 0;
 }
 
-static bool same_id(const struct acl_entry *a, const struct acl_entry *b)
-{
-	return a->type == b->type && a->neg == b->neg &&
-		strcmp(a->name == NULL ? "" : a->name,
-		       b->name == NULL ? "" : b->name) == 0;
-}
-
 /* The entries that apply to box: the mailbox's file (else, with
  * acl_defaults_from_inbox, INBOX's) and the global file's, which win
  * for the same identifier. 0 / -1. have_owner_r:
@@ -749,40 +732,97 @@ static int box_entries(struct mailbox *box, ARRAY_ACL *entries,
 	return 0;
 }
 
+/* One identifier's rights: its positive and negative lines together. */
+struct id_rights {
+	const struct acl_entry *e;	/* type, name, global */
+	unsigned int pos, neg;
+	bool has_pos, has_neg;
+};
+
+static int id_rights_cmp(const void *p1, const void *p2)
+{
+	const struct id_rights *a = p1, *b = p2;
+
+	if (a->e->global != b->e->global)
+		return a->e->global ? 1 : -1;
+	if (a->e->type != b->e->type)
+		return a->e->type < b->e->type ? -1 : 1;
+	return strcmp(a->e->name == NULL ? "" : a->e->name,
+		      b->e->name == NULL ? "" : b->e->name);
+}
+
+/* Dovecot 2.3's evaluation: the mailbox's entries, then the global
+ * file's, each by identifier type. The owner starts from the default
+ * rights (every right in the own namespace) and skips the mailbox's
+ * entries of the types before owner. Each matching identifier then
+ * replaces the rights so far (its positive and negative ones apart),
+ * except that several matching groups (or group-overrides) add up; the
+ * first matching global entry also resets the negative rights. */
 static unsigned int rights_compute(struct mail_user *user,
 				   struct mail_namespace *ns,
-				   ARRAY_ACL *entries, bool have_owner)
+				   ARRAY_ACL *entries)
 {
-	unsigned int rights = 0;
+	struct id_rights *ids = i_malloc(sizeof(*ids) *
+					 (entries->count + 1));
+	const struct id_rights *prev = NULL;
+	unsigned int count = 0, pos = 0, neg = 0;
+	bool first_global = true;
+	size_t i = 0;
 
-	if (!have_owner && ns_is_own(ns)) {
-		/* the owner has every right unless the file says
-		   otherwise (Dovecot's default ACL) */
-		rights = ACL_ALL_RIGHTS;
-	}
-	if (entries->count > 1)
-		qsort(entries->v, entries->count, sizeof(entries->v[0]),
-		      entry_apply_cmp);
-	for (size_t i = 0; i < entries->count; i++) {
-		const struct acl_entry *e = &entries->v[i];
-		bool overridden = false;
+	for (size_t k = 0; k < entries->count; k++) {
+		const struct acl_entry *e = &entries->v[k];
+		struct id_rights *r = NULL;
 
-		if (!entry_matches(user, ns, e))
-			continue;
-		/* the global file wins over the mailbox's own entry for
-		   the same identifier (Dovecot) */
-		for (size_t j = 0; j < entries->count && !e->global; j++) {
-			if (entries->v[j].global && same_id(&entries->v[j], e))
-				overridden = true;
+		for (unsigned int j = 0; j < count && r == NULL; j++) {
+			if (ids[j].e->global == e->global &&
+			    ids[j].e->type == e->type &&
+			    strcmp(ids[j].e->name == NULL ? "" :
+				   ids[j].e->name,
+				   e->name == NULL ? "" : e->name) == 0)
+				r = &ids[j];
 		}
-		if (overridden)
-			continue;
-		if (e->neg)
-			rights &= ~e->rights;
-		else
-			rights |= e->rights;
+		if (r == NULL) {
+			r = &ids[count++];
+			memset(r, 0, sizeof(*r));
+			r->e = e;
+		}
+		if (e->neg) {
+			r->neg |= e->rights;
+			r->has_neg = true;
+		} else {
+			r->pos |= e->rights;
+			r->has_pos = true;
+		}
 	}
-	return rights;
+	if (count > 1)
+		qsort(ids, count, sizeof(*ids), id_rights_cmp);
+	if (user_is_owner(user, ns)) {
+		while (i < count && ids[i].e->type < ACL_ID_OWNER &&
+		       !ids[i].e->global)
+			i++;
+		if (ns_is_own(ns) || ns->type == MAIL_NAMESPACE_PRIVATE)
+			pos = ACL_ALL_RIGHTS;
+	}
+	for (; i < count; i++) {
+		const struct id_rights *r = &ids[i];
+		bool add;
+
+		if (!entry_matches(user, ns, r->e))
+			continue;
+		add = prev != NULL && prev->e->type == r->e->type &&
+			prev->e->global == r->e->global;
+		prev = r;
+		if (r->has_pos)
+			pos = add ? pos | r->pos : r->pos;
+		if (r->has_neg)
+			neg = add ? neg | r->neg : r->neg;
+		if (r->e->global && first_global) {
+			first_global = false;
+			neg = r->has_neg ? r->neg : 0;
+		}
+	}
+	i_free(ids);
+	return pos & ~neg;
 }
 
 bool acl_namespace_ignored(struct mail_namespace *ns)
@@ -830,7 +870,7 @@ int acl_mailbox_my_rights(struct mailbox *box, unsigned int *rights_r)
 		mailbox_set_critical(box, "acl: Couldn't read the ACL");
 		return -1;
 	}
-	*rights_r = rights_compute(box->user, box->ns, &entries, have_owner);
+	*rights_r = rights_compute(box->user, box->ns, &entries);
 	acl_entries_free(&entries);
 	box->acl_rights = *rights_r;
 	box->acl_cached = true;
