@@ -513,7 +513,14 @@ int acl_user_init(struct mail_user *user, const struct mail_user_info *info,
 	au->defaults_from_inbox = value != NULL &&
 		strchr("yY1", value[0]) != NULL;
 	value = mail_user_plugin_setting(user, info, "acl_user", user->pool);
-	au->acl_name = value != NULL ? value : user->username;
+	if (value == NULL) {
+		/* Dovecot 2.3: the master user's name when acl_user is
+		   not set (2.4's acl_user = %{master_user}) */
+		value = mail_user_plugin_setting(user, info, "master_user",
+						 user->pool);
+	}
+	au->acl_name = value != NULL && value[0] != '\0' ? value :
+		user->username;
 	value = mail_user_plugin_setting(user, info, "acl_groups", user->pool);
 	if (value != NULL) {
 		ARRAY_STR groups = ARRAY_INIT;

@@ -300,6 +300,40 @@ class DialectAcl(unittest.TestCase):
             self.assertIn(line, r24)
         self.assertNotIn("Hidden\r\n", r24.split("l1 OK")[0])
 
+    def test_master_user_is_acl_name(self):
+        """2.3's plugin { master_user } names the ACL identity when
+        acl_user is not set (what 2.4's acl_user = %{master_user}
+        default stands for): alice gets bob's rights."""
+        global GLOBAL_ACL
+        saved = GLOBAL_ACL
+        GLOBAL_ACL = "* user=bob lr\n"
+        conf = CONF_23.replace("  acl_ignore_namespace = Scratch/\n",
+                               "  master_user = bob\n")
+        try:
+            outs = []
+            for dovecot in ([False, True] if HAVE_DOVECOT else [False]):
+                srv = Server(conf, dovecot)
+                try:
+                    s = socket.create_connection(("127.0.0.1", srv.imap),
+                                                 10)
+                    recv_tagged(s, b"*")
+                    s.sendall(b"a LOGIN alice secret\r\n")
+                    recv_tagged(s, b"a")
+                    s.sendall(b"b MYRIGHTS INBOX\r\n")
+                    out = recv_tagged(s, b"b")
+                    s.sendall(b"c SELECT INBOX\r\n")
+                    out += recv_tagged(s, b"c")
+                    s.close()
+                    outs.append(norm(out.decode()))
+                finally:
+                    srv.stop()
+        finally:
+            GLOBAL_ACL = saved
+        self.assertIn("* MYRIGHTS INBOX lr\r\n", outs[0])
+        self.assertIn("[READ-ONLY]", outs[0])
+        if len(outs) > 1:
+            self.assertEqual(outs[1], outs[0])
+
 
 if __name__ == "__main__":
     unittest.main()
