@@ -11,6 +11,7 @@
 #include "config-parser.h"
 #include "config-tree.h"
 #include "dialect.h"
+#include "genfile.h"
 #include "settings-schema.h"
 #include "str.h"
 #include "suites.h"
@@ -441,6 +442,78 @@ START_TEST(test_shapes)
 }
 END_TEST
 
+/* acl { } filters -> a registered 2.3 global ACL file (compat/
+ * dialect-acl.c) and acl_ignore_namespace; back through --as 2.4. */
+START_TEST(test_acl)
+{
+	pool_t pool = pool_create("test", 4096);
+	string_t *out = str_new(1024);
+	struct config *config;
+	const char *error, *path, *text;
+
+	config = translate(pool,
+		"dovecot_config_version = 2.4.0\n"
+		"dovecot_storage_version = 2.4.0\n"
+		"base_dir = /tmp/roost-check-acl\n"
+		"acl_driver = vfile\n"
+		"acl anyone {\n  rights = l\n}\n"
+		"namespace inbox {\n  inbox = yes\n"
+		"  mailbox Spam {\n    acl owner {\n      rights = -x\n"
+		"    }\n  }\n}\n"
+		"namespace tmp {\n  prefix = Tmp/\n  acl_ignore = yes\n"
+		"  acl user=bob {\n    acl_rights = lr\n  }\n}\n",
+		CONFIG_DIALECT_24, &error);
+	ck_assert_msg(config != NULL, "%s", error);
+	ck_assert_str_eq(plugin_get(config, "acl"),
+			 "vfile:/tmp/roost-check-acl/roost-global-acl");
+	ck_assert_str_eq(plugin_get(config, "acl_ignore_namespace"), "Tmp/");
+	ck_assert(genfile_iter("acl", 0, &path, &text));
+	ck_assert_str_eq(path, "/tmp/roost-check-acl/roost-global-acl");
+	ck_assert_str_eq(text, "* anyone l\nSpam -owner x\nTmp/* user=bob lr\n");
+	ck_assert_str_eq(genfile_get(path), text);
+	ck_assert(!genfile_iter("acl", 1, &path, &text));
+	config_free(&config);
+
+	/* the registered file comes back as the filters */
+	ck_assert_int_eq(dialect_export_24(pool,
+		"namespace inbox {\n  inbox = yes\n  prefix = \n}\n"
+		"namespace tmp {\n  prefix = Tmp/\n}\n"
+		"plugin {\n"
+		"  acl = vfile:/tmp/roost-check-acl/roost-global-acl\n"
+		"  acl_ignore_namespace = Tmp/\n"
+		"  master_user = boss\n"
+		"}\n", out, &error), 0);
+	ck_assert_str_eq(str_c(out),
+		"dovecot_config_version = 2.4.0\n"
+		"dovecot_storage_version = 2.4.0\n"
+		"submission_max_mail_size = 0\n"
+		"namespace inbox {\n  inbox = yes\n  prefix = \n"
+		"  mailbox Spam {\n    acl owner {\n      rights = -x\n"
+		"    }\n  }\n}\n"
+		"namespace tmp {\n  prefix = Tmp/\n  acl_ignore = yes\n"
+		"  acl user=bob {\n    rights = lr\n  }\n}\n"
+		"acl_driver = vfile\n"
+		"acl anyone {\n  rights = l\n}\n");
+	genfile_reset("acl");
+	ck_assert(!genfile_iter("acl", 0, &path, &text));
+
+	/* two rules of one identifier that 2.3 would add up */
+	ck_assert(translate(pool,
+		"dovecot_config_version = 2.4.0\n"
+		"acl_driver = vfile\n"
+		"acl owner {\n  rights = lrwstipekxa\n}\n"
+		"namespace inbox {\n  mailbox Spam {\n"
+		"    acl owner {\n      rights = lr\n    }\n  }\n}\n",
+		CONFIG_DIALECT_24, &error) == NULL);
+	ck_assert_str_eq(error, "Error in configuration file t.conf line 8: "
+		"acl owner { }: no Dovecot 2.3 form (it replaces the rights "
+		"of acl owner { } at t.conf:3 for mailboxes both match; a 2.3 "
+		"global ACL file adds them up)");
+	str_free(&out);
+	pool_destroy(&pool);
+}
+END_TEST
+
 Suite *make_dialect_suite(void)
 {
 	Suite *s = suite_create("dialect");
@@ -456,6 +529,7 @@ Suite *make_dialect_suite(void)
 	tcase_add_test(tc, test_export_24);
 	tcase_add_test(tc, test_dbfile);
 	tcase_add_test(tc, test_shapes);
+	tcase_add_test(tc, test_acl);
 	suite_add_tcase(s, tc);
 	return s;
 }
