@@ -1478,14 +1478,6 @@ static int t24_fs_chain(struct t24_ctx *ctx, struct dnode *filter,
 	pool_t pool = ctx->tree->pool;
 	struct dnode *set = *set_r;
 
-	for (struct dnode *c = fs->children; c != NULL; c = c->next) {
-		if (!c->removed) {
-			dialect_error(ctx->tree, c, "%s { fs %s { %s } }: no "
-				      "Dovecot 2.3 form here", filter->key,
-				      fs->name == NULL ? "" : fs->name, c->key);
-			return -1;
-		}
-	}
 	if (fs->name == NULL) {
 		dialect_error(ctx->tree, fs, "fs { } is missing section name");
 		return -1;
@@ -1496,11 +1488,9 @@ static int t24_fs_chain(struct t24_ctx *ctx, struct dnode *filter,
 		set->done = true;
 		dnode_insert_after(after, set);
 		*set_r = set;
-	} else {
-		dnode_set_value(set, p_strdup_printf(pool, "%s %s",
-			dnode_value(pool, set), fs->name));
 	}
-	return 0;
+	/* the fs settings 2.3 URIs can carry: dialect-acl.c */
+	return dialect_fs_24_append(ctx->tree, filter, fs, set);
 }
 
 static int t24_section(struct t24_ctx *ctx, struct dnode *scope,
@@ -2484,6 +2474,16 @@ static void x24_block(struct x24_ctx *ctx, struct dnode *scope,
 				struct dnode *f = dnode_new_section(pool, n,
 					"mail_ext_attachment", NULL);
 
+				if (*v != '\0' && strspn(v,
+				    "abcdefghijklmnopqrstuvwxyz- ") !=
+				    strlen(v) &&
+				    (f = dialect_fs_uri_to_24(pool, n,
+							      v)) != NULL) {
+					/* compress:gz:6:posix:prefix=/x */
+					dnode_insert_after(n, f);
+					n->removed = true;
+					continue;
+				}
 				if (*v != '\0' && strspn(v,
 				    "abcdefghijklmnopqrstuvwxyz- ") ==
 				    strlen(v)) {

@@ -56,6 +56,13 @@ static struct {
 
 static const char *export_config_path;
 
+/* What joins the last part of the mail_attachment_fs being built to the
+ * next one: " " after a driver that takes its parent as its args (sis,
+ * plain names), ":" after compress:METHOD:LEVEL, NULL after posix with
+ * options (nothing may follow). */
+static const struct dnode *fs_set;
+static const char *fs_join;
+
 /* The config file's directory ("." for a bare name). */
 static const char *config_dir(pool_t pool, const char *file)
 {
@@ -480,6 +487,8 @@ int dialect_acl_24_collect(struct dtree *tree)
 	unsigned int ns_count = 0;
 
 	memset(&st, 0, sizeof(st));
+	fs_set = NULL;
+	fs_join = NULL;
 	genfile_reset(GENFILE_KIND);
 	st.text = str_new(256);
 	for (struct dnode *c = root->children; c != NULL; c = c->next) {
@@ -901,4 +910,182 @@ void dialect_acl_23_to_24(pool_t pool, struct dnode *root,
 				  "the config, options, or rules without an "
 				  "exact 2.4 form)", v);
 	}
+}
+
+/* ---- fs NAME { } blocks with settings <-> 2.3 fs URIs ---- */
+
+
+static const char *fs_setting(pool_t pool, const struct dnode *c,
+			      const char *driver)
+{
+	const char *k = c->key, *rest;
+	char *pfx = p_strdup_printf(pool, "fs_%s_", driver);
+
+	if (str_begins(k, pfx, &rest))
+		return rest;
+	pfx = p_strdup_printf(pool, "%s_", driver);
+	if (str_begins(k, pfx, &rest) && strcmp(driver, "compress") != 0)
+		return rest;
+	return k;
+}
+
+int dialect_fs_24_append(struct dtree *tree, const struct dnode *filter,
+			 struct dnode *fs, struct dnode *set)
+{
+	pool_t pool = tree->pool;
+	const char *driver = fs->name, *method = NULL, *level = NULL;
+	const char *prefix = NULL, *elem, *join = " ";
+
+	for (struct dnode *c = fs->children; c != NULL; c = c->next) {
+		const char *k;
+
+		if (c->removed)
+			continue;
+		k = c->section ? c->key : fs_setting(pool, c, driver);
+		if (!c->section && strcmp(driver, "posix") == 0 &&
+		    strcmp(k, "prefix") == 0 && prefix == NULL)
+			prefix = dnode_value(pool, c);
+		else if (!c->section && strcmp(driver, "compress") == 0 &&
+			 strcmp(k, "write_method") == 0 && method == NULL)
+			method = dnode_value(pool, c);
+		else if (!c->section && strcmp(driver, "compress") == 0 &&
+			 str_begins(k, "compress_", NULL) &&
+			 str_ends(k, "_level") && level == NULL)
+			level = dnode_value(pool, c);
+		else {
+			dialect_error(tree, c, "%s { fs %s { %s } }: no "
+				      "Dovecot 2.3 form here", filter->key,
+				      driver, c->key);
+			return -1;
+		}
+		c->removed = true;
+	}
+	if (strcmp(driver, "compress") == 0) {
+		if (method == NULL || strspn(method, "abcdefghijklmnopqrstuvwxyz"
+					     "0123456789") != strlen(method) ||
+		    *method == '\0') {
+			dialect_error(tree, fs, "%s { fs compress { } }: "
+				      "write_method is %s", filter->key,
+				      method == NULL ? "not set" : "invalid");
+			return -1;
+		}
+		if (level == NULL && strcmp(method, "gz") == 0)
+			level = "6";	/* 2.4's compress_gz_level default */
+		if (level == NULL || *level == '\0' ||
+		    strspn(level, "0123456789") != strlen(level)) {
+			dialect_error(tree, fs, "%s { fs compress { } }: "
+				      "Dovecot 2.3 needs compress_%s_level",
+				      filter->key, method);
+			return -1;
+		}
+		elem = p_strdup_printf(pool, "compress:%s:%s", method, level);
+		join = ":";
+	} else if (prefix != NULL) {
+		if (*prefix == '\0' || strpbrk(prefix, ": \t") != NULL) {
+			dialect_error(tree, fs, "%s { fs posix { prefix = %s } "
+				      "}: no Dovecot 2.3 form", filter->key,
+				      prefix);
+			return -1;
+		}
+		elem = p_strdup_printf(pool, "posix:prefix=%s", prefix);
+		join = NULL;
+	} else {
+		elem = driver;
+	}
+	if (fs_set != set) {
+		fs_set = set;
+		dnode_set_value(set, elem);
+	} else if (fs_join == NULL) {
+		dialect_error(tree, fs, "%s { fs %s { } }: the fs before it "
+			      "takes no parent in Dovecot 2.3", filter->key,
+			      driver);
+		return -1;
+	} else {
+		dnode_set_value(set, p_strdup_printf(pool, "%s%s%s",
+			dnode_value(pool, set), fs_join, elem));
+	}
+	fs_join = join;
+	return 0;
+}
+
+struct dnode *dialect_fs_uri_to_24(pool_t pool, const struct dnode *at,
+				   const char *uri)
+{
+	struct dnode *f = dnode_new_section(pool, at, "mail_ext_attachment",
+					    NULL);
+	string_t *back = str_new(128);
+	const char *s = uri, *join = "";
+	bool ok = true, end = false;
+
+	while (ok && !end) {
+		struct dnode *fs;
+		const char *rest;
+
+		if (*s == '\0' || join == NULL) {
+			ok = false;
+			break;
+		}
+		str_append(back, join);
+		if (str_begins(s, "compress:", &rest)) {
+			const char *c1 = strchr(rest, ':');
+			const char *c2 = c1 == NULL ? NULL : strchr(c1 + 1, ':');
+			const char *method, *level;
+
+			if (c2 == NULL) {
+				ok = false;
+				break;
+			}
+			method = p_strndup(pool, rest, (size_t)(c1 - rest));
+			level = p_strndup(pool, c1 + 1, (size_t)(c2 - c1 - 1));
+			fs = dnode_new_section(pool, at, "fs", "compress");
+			dnode_append(fs, dnode_new_setting(pool, at,
+				"write_method", method, false));
+			if (strcmp(method, "gz") != 0 ||
+			    strcmp(level, "6") != 0)
+				dnode_append(fs, dnode_new_setting(pool, at,
+					p_strdup_printf(pool, "compress_%s_level",
+							method), level, false));
+			str_printfa(back, "compress:%s:%s", method, level);
+			join = ":";
+			s = c2 + 1;
+		} else if (str_begins(s, "posix:prefix=", &rest)) {
+			if (*rest == '\0' || strpbrk(rest, ": \t") != NULL) {
+				/* more options, or none */
+				ok = false;
+				break;
+			}
+			fs = dnode_new_section(pool, at, "fs", "posix");
+			dnode_append(fs, dnode_new_setting(pool, at, "prefix",
+							   rest, false));
+			str_printfa(back, "posix:prefix=%s", rest);
+			join = NULL;
+			end = true;
+		} else {
+			size_t n = strspn(s, "abcdefghijklmnopqrstuvwxyz-");
+
+			if (n == 0 || (s[n] != '\0' && s[n] != ' ')) {
+				ok = false;
+				break;
+			}
+			fs = dnode_new_section(pool, at, "fs",
+					       p_strndup(pool, s, n));
+			str_append_n(back, s, n);
+			join = " ";
+			s += n;
+			if (*s == '\0')
+				end = true;
+			else
+				s++;
+		}
+		dnode_append(f, fs);
+	}
+	/* only what reads back as the same URI */
+	ok = ok && strcmp(str_c(back), uri) == 0;
+	str_free(&back);
+	if (!ok)
+		return NULL;
+	for (struct dnode *c = f->children; c != NULL; c = c->next)
+		c->done = true;
+	f->done = true;
+	return f;
 }

@@ -128,4 +128,14 @@ int dialect_acl_24_finish(struct dtree *tree);
 void dialect_acl_23_to_24(pool_t pool, struct dnode *root,
 			  struct dnode *plugin);
 
+/* dialect-acl.c: fs NAME { } of a 2.4 filter (compress { write_method
+ * compress_METHOD_level }, posix { prefix }, others without settings)
+ * appended to the 2.3 fs URI setting set (its first part when set is
+ * new); back: a 2.3 fs URI as mail_ext_attachment { fs ... } or NULL
+ * when it has no exact 2.4 form here. */
+int dialect_fs_24_append(struct dtree *tree, const struct dnode *filter,
+			 struct dnode *fs, struct dnode *set);
+struct dnode *dialect_fs_uri_to_24(pool_t pool, const struct dnode *at,
+				   const char *uri);
+
 #endif

@@ -28,7 +28,7 @@ R = [
  (r"^service|^default_idle_kill", "both ways", "t24_inner_setting, x24_block SCOPE_SERVICE/LISTENER"),
  (r"^protocols|^listen|^login_|^config_cache|^dict_db_config|^imap_id_log|^imap_capability|^imap_id_send|^import_environment|^doveadm_http|^stats_http", "both ways / removed: error, untranslated", "boollists, strlist_block, gone_in_24"),
  (r"^event_exporter", "not translated", "event_exporter blocks pass through as 2.3 settings (metric/event_exporter SCOPE_OTHER); the transport renames are not applied"),
- (r"^mail_attachment_fs|^fs URI", "both ways for plain chains (fs NAME { } without settings); fs blocks with settings or URIs with args: error / untranslated", "t24_fs_chain, x24_block mail_attachment_fs"),
+ (r"^mail_attachment_fs|^fs URI", "both ways: chains of fs NAME { } (wrappers first), with compress { write_method compress_METHOD_level } <-> compress:METHOD:LEVEL: (gz: level 6 by default) and posix { prefix } <-> posix:prefix=; other fs settings, other URI args: error / untranslated [unverified row: 2.4 names fs_compress_write_method, fs_posix_prefix]", "t24_fs_chain, x24_block mail_attachment_fs; dialect-acl.c dialect_fs_24_append, dialect_fs_uri_to_24"),
  (r"^mail_attachment_|^mail_plugins", "both ways", "renames_root, boollists"),
  (r"^mail_attribute_dict", "both ways (file, proxy, redis URIs)", "dialect-shapes.c dialect_dict_*, named filter mail_attribute"),
  (r"^lmtp_address_translate|^old_stats|^director|^replication|^replicator|^mail_replica|^auth_stats", "removed: error in a 2.4 file, roost_untranslated in --as 2.4", "gone_in_24, is_gone_in_24, gone_plugin_24"),
