@@ -25,6 +25,7 @@
 struct acl_user {
 	bool anyone_allowed;
 	bool defaults_from_inbox;
+	bool globals_only;		/* acl_globals_only */
 	const char *acl_name;		/* acl_user or the username */
 	const char *const *groups;	/* acl_groups, NULL-terminated */
 	const char *shared_dict;	/* file path or NULL */
@@ -508,6 +509,9 @@ int acl_user_init(struct mail_user *user, const struct mail_user_info *info,
 	}
 	value = mail_user_plugin_setting(user, info, "acl_anyone", user->pool);
 	au->anyone_allowed = value != NULL && strcmp(value, "allow") == 0;
+	value = mail_user_plugin_setting(user, info, "acl_globals_only",
+					 user->pool);
+	au->globals_only = value != NULL && strchr("yY1", value[0]) != NULL;
 	value = mail_user_plugin_setting(user, info, "acl_defaults_from_inbox",
 					 user->pool);
 	au->defaults_from_inbox = value != NULL &&
@@ -709,11 +713,17 @@ static int box_entries(struct mailbox *box, ARRAY_ACL *entries,
 		       bool *have_owner_r)
 {
 	ARRAY_ACL local = ARRAY_INIT;
-	char *path = acl_path(box);
-	int ret = acl_file_read(path, &local);
+	char *path;
+	int ret = 0;
 
-	i_free(path);
-	if (ret == 0 && box->user->acl->defaults_from_inbox &&
+	if (!box->user->acl->globals_only) {
+		/* acl_globals_only: no dovecot-acl file is read */
+		path = acl_path(box);
+		ret = acl_file_read(path, &local);
+		i_free(path);
+	}
+	if (ret == 0 && !box->user->acl->globals_only &&
+	    box->user->acl->defaults_from_inbox &&
 	    strcmp(box->name, "INBOX") != 0 && box->ns->inbox) {
 		struct mailbox *inbox = mailbox_alloc(box->user, "INBOX", 0);
 

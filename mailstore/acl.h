@@ -92,7 +92,8 @@ const char *acl_mailbox_path(struct mailbox *box);
 /* Is the acl plugin on for this user? */
 bool acl_enabled(struct mail_user *user);
 /* Set up from plugin settings (acl, acl_anyone, acl_user, acl_groups,
- * acl_defaults_from_inbox, acl_shared_dict, acl_ignore_namespace[N]); a
+ * acl_defaults_from_inbox, acl_globals_only, acl_shared_dict,
+ * acl_ignore_namespace[N], master_user); a
  * global file registered in lib/genfile.h is read from there. */
 int acl_user_init(struct mail_user *user, const struct mail_user_info *info,
 		  const char **error_r);

@@ -334,6 +334,46 @@ class DialectAcl(unittest.TestCase):
         if len(outs) > 1:
             self.assertEqual(outs[1], outs[0])
 
+    def test_globals_only(self):
+        """acl_globals_only = yes: the mailbox's own dovecot-acl is not
+        read (the owner keeps the default rights), as in Dovecot."""
+        global GLOBAL_ACL
+        saved = GLOBAL_ACL
+        GLOBAL_ACL = "Nothing anyone l\n"
+        outs = []
+        try:
+            for only in ("yes", "no"):
+                conf = CONF_23.replace(
+                    "  acl_ignore_namespace = Scratch/\n",
+                    "  acl_globals_only = %s\n" % only)
+                for dovecot in ([False, True] if HAVE_DOVECOT else
+                                [False]):
+                    srv = Server(conf, dovecot)
+                    try:
+                        path = os.path.join(srv.tmp, "home", "alice",
+                                            "Maildir", ".Free",
+                                            "dovecot-acl")
+                        with open(path, "w") as f:
+                            f.write("owner lr\n")
+                        os.chown(path, UID, GID)
+                        s = socket.create_connection(
+                            ("127.0.0.1", srv.imap), 10)
+                        recv_tagged(s, b"*")
+                        s.sendall(b"a LOGIN alice secret\r\n")
+                        recv_tagged(s, b"a")
+                        s.sendall(b"b MYRIGHTS Free\r\n")
+                        outs.append((only, dovecot, norm(
+                            recv_tagged(s, b"b").decode())))
+                        s.close()
+                    finally:
+                        srv.stop()
+        finally:
+            GLOBAL_ACL = saved
+        for only, dovecot, out in outs:
+            want = "lrwstipekxacd" if only == "yes" else "lr"
+            self.assertIn("* MYRIGHTS Free %s\r\n" % want, out,
+                          (only, dovecot))
+
 
 if __name__ == "__main__":
     unittest.main()
