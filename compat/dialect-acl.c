@@ -480,17 +480,27 @@ static int namespace_collect(struct dtree *tree, struct dnode *ns,
 	return 0;
 }
 
+static int acl_24_collect(struct dtree *tree);
+
 int dialect_acl_24_collect(struct dtree *tree)
 {
-	pool_t pool = tree->pool;
-	struct dnode *root = tree->root;
-	unsigned int ns_count = 0;
+	int ret;
 
 	memset(&st, 0, sizeof(st));
 	fs_set = NULL;
 	fs_join = NULL;
 	genfile_reset(GENFILE_KIND);
 	st.text = str_new(256);
+	ret = acl_24_collect(tree);
+	str_free(&st.text);
+	return ret;
+}
+
+static int acl_24_collect(struct dtree *tree)
+{
+	pool_t pool = tree->pool;
+	struct dnode *root = tree->root;
+	unsigned int ns_count = 0;
 	for (struct dnode *c = root->children; c != NULL; c = c->next) {
 		if (!c->removed && c->section &&
 		    strcmp(c->key, "namespace") == 0)
@@ -619,7 +629,6 @@ int dialect_acl_24_finish(struct dtree *tree)
 				st.ignores, key, st.ignore_prefixes[i], false));
 		}
 	}
-	str_free(&st.text);
 	return ret;
 }
 
