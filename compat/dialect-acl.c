@@ -206,20 +206,49 @@ static bool value_is_yes(pool_t pool, const struct dnode *n)
 		strcasecmp(v, "y") == 0;
 }
 
-/* Whether some mailbox name matches both wildcard patterns. */
+/* Whether some mailbox name matches both wildcard patterns: a search
+ * over the pairs of positions (i, j), each visited once. */
 static bool globs_intersect(const char *a, const char *b)
 {
-	if (*a == '*')
-		return globs_intersect(a + 1, b) ||
-			(*b != '\0' && globs_intersect(a, b + 1));
-	if (*b == '*')
-		return globs_intersect(a, b + 1) ||
-			(*a != '\0' && globs_intersect(a + 1, b));
-	if (*a == '\0' || *b == '\0')
-		return *a == '\0' && *b == '\0';
-	if (*a == '?' || *b == '?' || *a == *b)
-		return globs_intersect(a + 1, b + 1);
-	return false;
+	size_t la = strlen(a), lb = strlen(b), w = lb + 1;
+	size_t n = size_mul(la + 1, w), top = 0;
+	bool *seen = i_calloc(n, sizeof(bool)), found = false;
+	size_t *stack = i_malloc(size_mul(n, sizeof(*stack)));
+
+	seen[0] = true;
+	stack[top++] = 0;
+	while (top > 0 && !found) {
+		size_t cur = stack[--top], i = cur / w, j = cur % w;
+		size_t next[4];
+		unsigned int count = 0;
+
+		if (i == la && j == lb) {
+			found = true;
+			break;
+		}
+		if (i < la && a[i] == '*') {
+			next[count++] = (i + 1) * w + j;
+			if (j < lb)
+				next[count++] = i * w + j + 1;
+		}
+		if (j < lb && b[j] == '*') {
+			next[count++] = i * w + j + 1;
+			if (i < la)
+				next[count++] = (i + 1) * w + j;
+		}
+		if (i < la && j < lb && a[i] != '*' && b[j] != '*' &&
+		    (a[i] == '?' || b[j] == '?' || a[i] == b[j]))
+			next[count++] = (i + 1) * w + j + 1;
+		for (unsigned int k = 0; k < count; k++) {
+			if (!seen[next[k]]) {
+				seen[next[k]] = true;
+				stack[top++] = next[k];
+			}
+		}
+	}
+	i_free(seen);
+	i_free(stack);
+	return found;
 }
 
 /* A 2.4 filter for an identifier replaces a less specific one's for the

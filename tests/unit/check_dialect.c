@@ -509,6 +509,47 @@ START_TEST(test_acl)
 		"acl owner { }: no Dovecot 2.3 form (it replaces the rights "
 		"of acl owner { } at t.conf:3 for mailboxes both match; a 2.3 "
 		"global ACL file adds them up)");
+	/* wildcard patterns: overlapping ones of one identifier refused,
+	   disjoint ones fine */
+	ck_assert(translate(pool,
+		"dovecot_config_version = 2.4.0\n"
+		"acl_driver = vfile\n"
+		"namespace inbox {\n"
+		"  mailbox Pub* {\n    acl owner {\n      rights = lr\n"
+		"    }\n  }\n"
+		"  mailbox P?b/*x {\n    acl owner {\n      rights = lrs\n"
+		"    }\n  }\n}\n",
+		CONFIG_DIALECT_24, &error) == NULL);
+	ck_assert_msg(strstr(error, "line 10: acl owner { }: no Dovecot 2.3 "
+			     "form") != NULL, "%s", error);
+	config = translate(pool,
+		"dovecot_config_version = 2.4.0\n"
+		"acl_driver = vfile\n"
+		"namespace inbox {\n"
+		"  mailbox Pub* {\n    acl owner {\n      rights = lr\n"
+		"    }\n  }\n"
+		"  mailbox Pri?/*x {\n    acl owner {\n      rights = lrs\n"
+		"    }\n  }\n"
+		"  mailbox **********************************a* {\n"
+		"    acl user=x {\n      rights = l\n    }\n  }\n"
+		"  mailbox ***********************************b* {\n"
+		"    acl user=x {\n      rights = lr\n    }\n  }\n}\n",
+		CONFIG_DIALECT_24, &error);
+	ck_assert(config == NULL);	/* the last two overlap */
+	ck_assert_msg(strstr(error, "line 20: acl user=x { }") != NULL,
+		      "%s", error);
+	config = translate(pool,
+		"dovecot_config_version = 2.4.0\n"
+		"acl_driver = vfile\n"
+		"namespace inbox {\n"
+		"  mailbox Pub* {\n    acl owner {\n      rights = lr\n"
+		"    }\n  }\n"
+		"  mailbox Pri?/*x {\n    acl owner {\n      rights = lrs\n"
+		"    }\n  }\n}\n",
+		CONFIG_DIALECT_24, &error);
+	ck_assert_msg(config != NULL, "%s", error);
+	config_free(&config);
+	genfile_reset("acl");
 	str_free(&out);
 	pool_destroy(&pool);
 }
