@@ -8,6 +8,7 @@
 #include "genfile.h"
 #include "dialect.h"
 #include "mail-storage.h"
+#include "quota.h"
 #include "zeroconf.h"
 
 #include <stdio.h>
@@ -84,6 +85,8 @@ int roost_config_load(const char *path, enum config_parse_flags flags,
 {
 	int ret;
 
+	/* the trash file of a 2.4 config's trash_priority settings */
+	quota_trash_file_hook = dialect_dbfile_text;
 	if (strcmp(path, ROOST_BUILTIN_CONFIG) == 0 &&
 	    (flags & CONFIG_PARSE_DEFAULTS_ONLY) == 0) {
 		/* no config file: the zero-config set-up (zeroconf.h), whose

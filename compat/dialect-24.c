@@ -1499,6 +1499,12 @@ static int t24_section(struct t24_ctx *ctx, struct dnode *scope,
 	pool_t pool = ctx->tree->pool;
 	const char *k = n->key;
 
+	if (kind == SCOPE_ROOT || kind == SCOPE_FILTER) {
+		int ret = dialect_plugins_24_section(ctx->tree, scope, n);
+
+		if (ret != 0)
+			return ret < 0 ? -1 : 0;
+	}
 	if (in_list(k, boollists, N_ELEMENTS(boollists)))
 		return boollist_block(ctx, scope, n);
 	if (strcmp(k, "import_environment") == 0 ||
@@ -1719,6 +1725,7 @@ int dialect_translate_24(struct dtree *tree)
 {
 	struct t24_ctx ctx;
 	struct dnode *first = tree->root->children;
+	struct dialect_mailbox *mailbox_plugin;
 
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.tree = tree;
@@ -1763,8 +1770,14 @@ int dialect_translate_24(struct dtree *tree)
 			c->removed = true;
 		}
 	}
+	/* mailbox NAME { quota_ignore fts_autoindex ... } -> plugin { } */
+	if (dialect_mailbox_24_collect(tree, &mailbox_plugin) < 0)
+		return -1;
 	if (t24_block(&ctx, tree->root, SCOPE_ROOT) < 0 ||
+	    dialect_plugins_24_finish(tree) < 0 ||
 	    dialect_acl_24_finish(tree) < 0)
+		return -1;
+	if (dialect_mailbox_24_emit(tree, mailbox_plugin) < 0)
 		return -1;
 	for (unsigned int i = 0; i < N_ELEMENTS(ctx.quota_defaults); i++) {
 		if (ctx.quota_defaults[i] != NULL && ctx.quota_count == 0)
@@ -1982,9 +1995,11 @@ static bool x24_plugin_setting(struct x24_ctx *ctx, struct dnode *scope,
 		"quota_rule", "quota_warning", "sieve_before", "sieve_after",
 		"acl_ignore_namespace",
 		"imapsieve_mailbox", "notify_status_mailbox",
+		"fts_autoindex_exclude", "lazy_expunge_exclude",
 		"sieve_spamtest_text_value", "sieve_virustest_text_value",
 	};
 	bool untranslated = in_list(c->key, shaped, N_ELEMENTS(shaped)) ||
+		dialect_plugins_23_untranslated(pool, c) ||
 		(strcmp(c->key, "acl") == 0 &&
 		 strchr(dnode_value(pool, c), ':') != NULL);
 
@@ -1993,6 +2008,25 @@ static bool x24_plugin_setting(struct x24_ctx *ctx, struct dnode *scope,
 
 		if (str_begins(c->key, shaped_prefixes[i], &rest) &&
 		    strspn(rest, "0123456789") == strlen(rest))
+			untranslated = true;
+	}
+	if (str_begins(c->key, "imapsieve_mailbox", NULL) &&
+	    strchr(c->key, '_') != NULL) {
+		/* imapsieve_mailbox1_name ... */
+		const char *rest = c->key + 17;
+
+		rest += strspn(rest, "0123456789");
+		if (*rest == '_')
+			untranslated = true;
+	}
+	if (str_begins(c->key, "quota", NULL) &&
+	    c->key[5] >= '2' && c->key[5] <= '9') {
+		/* quota2, quota2_rule3 ...: with quota NAME { } or not */
+		const char *rest = c->key + 6 + strspn(c->key + 6,
+						       "0123456789");
+
+		if (*rest == '\0' || str_begins(rest, "_rule", NULL) ||
+		    str_begins(rest, "_warning", NULL))
 			untranslated = true;
 	}
 	for (unsigned int i = 0; i < N_ELEMENTS(renames_plugin) &&
@@ -2426,10 +2460,20 @@ static void x24_block(struct x24_ctx *ctx, struct dnode *scope,
 				struct dnode *shaped = dnode_new_section(pool,
 					n, "", NULL);
 
-				/* quota and sieve: sections in 2.4 */
-				(void)dialect_quota_23_to_24(pool, n, shaped);
+				/* quota and sieve: sections in 2.4; the
+				   per-mailbox ones: mailbox NAME { } */
+				struct dialect_mailbox *mbox = kind ==
+					SCOPE_ROOT ? dialect_mailbox_23_plan(
+					pool, scope, n, shaped) : NULL;
+				bool quota_ok =
+					dialect_quota_23_to_24(pool, n, shaped);
+
+				if (mbox != NULL)
+					dialect_mailbox_23_apply(mbox,
+								 quota_ok);
 				(void)dialect_sieve_23_to_24(pool, n, shaped);
 				(void)dialect_misc_23_to_24(pool, n, shaped);
+				dialect_plugins_23_to_24(pool, n, shaped);
 				if (kind == SCOPE_ROOT)
 					dialect_acl_23_to_24(pool, scope, n);
 				for (c = shaped->children; c != NULL;
@@ -2456,6 +2500,10 @@ static void x24_block(struct x24_ctx *ctx, struct dnode *scope,
 			} else if (strcmp(k, "dict") == 0) {
 				x24_note(ctx, n, "dict { }");
 				x24_untranslated(ctx, scope, n);
+			} else if (strcmp(k, "event_exporter") == 0 &&
+				   !dialect_plugins_23_exporter(pool, n)) {
+				x24_note(ctx, n, "event_exporter { }");
+				x24_untranslated(ctx, scope, n);
 			} else {
 				x24_block(ctx, n, SCOPE_OTHER);
 			}
@@ -2467,6 +2515,7 @@ static void x24_block(struct x24_ctx *ctx, struct dnode *scope,
 				continue;
 			}
 			(void)rename_root_apply(n, pool, false);
+			dialect_plugins_23_mail_plugins(pool, n);
 			if (strcmp(n->key, "mail_attachment_fs") == 0) {
 				/* sis posix -> fs sis { } fs posix { } */
 				const char *v = dnode_value(pool, n);

@@ -607,6 +607,15 @@ int dialect_crypt_key_24_to_23(struct dtree *tree, struct dnode *k,
 	return 0;
 }
 
+/* The fts_solr options after url= in the order 2.3 writes them back:
+ * batch_size soft_commit rawlog_dir (2.4: fts_solr_batch_size,
+ * fts_solr_soft_commit, http_client_rawlog_dir). */
+static const char *const solr_opts[][2] = {
+	{ "batch_size", "batch_size" },
+	{ "soft_commit", "soft_commit" },
+	{ "http_client_rawlog_dir", "rawlog_dir" },
+};
+
 /* fts DRIVER { url } -> fts = DRIVER (+ fts_solr = url=URL) */
 int dialect_fts_24_to_23(struct dtree *tree, struct dnode *f,
 			 struct dnode *plugin)
@@ -614,16 +623,26 @@ int dialect_fts_24_to_23(struct dtree *tree, struct dnode *f,
 	pool_t pool = tree->pool;
 	struct dnode *prev = plugin_get(plugin, "fts");
 	const char *driver = f->name, *url = NULL;
+	const char *opts[N_ELEMENTS(solr_opts)] = { NULL };
 
 	for (struct dnode *c = f->children; c != NULL; c = c->next) {
 		const char *k = strip(strip(c->key, "fts_"), "solr_");
+		unsigned int i;
 
 		if (c->removed)
 			continue;
+		for (i = 0; i < N_ELEMENTS(solr_opts); i++) {
+			if (strcmp(k, solr_opts[i][0]) == 0)
+				break;
+		}
 		if (!c->section && strcmp(k, "driver") == 0)
 			driver = dnode_value(pool, c);
 		else if (!c->section && strcmp(k, "url") == 0)
 			url = dnode_value(pool, c);
+		else if (!c->section && i < N_ELEMENTS(solr_opts) &&
+			 *dnode_value(pool, c) != '\0' &&
+			 strpbrk(dnode_value(pool, c), " \t") == NULL)
+			opts[i] = dnode_value(pool, c);
 		else {
 			dialect_error(tree, c, "Unknown setting in fts %s { }: "
 				      "%s", f->name == NULL ? "" : f->name,
@@ -639,6 +658,26 @@ int dialect_fts_24_to_23(struct dtree *tree, struct dnode *f,
 		dialect_error(tree, f, "fts %s { url }: only fts solr has a "
 			      "url", driver);
 		return -1;
+	}
+	for (unsigned int i = 0; i < N_ELEMENTS(solr_opts); i++) {
+		if (opts[i] == NULL)
+			continue;
+		if (url == NULL || strcmp(driver, "solr") != 0) {
+			dialect_error(tree, f, "fts %s { %s }: no Dovecot 2.3 "
+				      "form without fts solr { url }", driver,
+				      solr_opts[i][0]);
+			return -1;
+		}
+		if (i == 1 && strcasecmp(opts[i], "yes") != 0 &&
+		    strcasecmp(opts[i], "no") != 0) {
+			dialect_error(tree, f, "fts solr { soft_commit = %s }: "
+				      "Invalid boolean value (use yes or no)",
+				      opts[i]);
+			return -1;
+		}
+		url = p_strdup_printf(pool, "%s %s=%s", url, solr_opts[i][1],
+				      i != 1 ? opts[i] :
+				      strcasecmp(opts[i], "yes") == 0 ? "yes" : "no");
 	}
 	if (prev != NULL) {
 		dialect_error(tree, f, "A second fts { } has no Dovecot 2.3 "
@@ -762,10 +801,43 @@ bool dialect_misc_23_to_24(pool_t pool, struct dnode *plugin,
 		struct dnode *solr = plugin_get(plugin, "fts_solr");
 		const char *url = NULL;
 
+		const char *opts[N_ELEMENTS(solr_opts)] = { NULL };
+
 		if (solr != NULL && (strcmp(d, "solr") != 0 ||
-		    !str_begins(dnode_value(pool, solr), "url=", &url) ||
-		    strchr(url, ' ') != NULL))
+		    !str_begins(dnode_value(pool, solr), "url=", &url)))
 			d = "";
+		if (*d != '\0' && url != NULL && strchr(url, ' ') != NULL) {
+			/* url=U batch_size=N soft_commit=no rawlog_dir=D,
+			   only in the order written back */
+			char *copy = p_strdup(pool, url), *w, *save = NULL;
+			const char *back;
+			unsigned int next = 0;
+
+			url = strtok_r(copy, " ", &save);
+			back = url;
+			while ((w = strtok_r(NULL, " ", &save)) != NULL) {
+				char *eq = strchr(w, '=');
+				unsigned int i = next;
+
+				if (eq == NULL)
+					break;
+				*eq = '\0';
+				while (i < N_ELEMENTS(solr_opts) &&
+				       strcmp(w, solr_opts[i][1]) != 0)
+					i++;
+				if (i == N_ELEMENTS(solr_opts) ||
+				    eq[1] == '\0' || (i == 1 &&
+				    strcmp(eq + 1, "yes") != 0 &&
+				    strcmp(eq + 1, "no") != 0))
+					break;
+				opts[i] = eq + 1;
+				next = i + 1;
+				back = p_strdup_printf(pool, "%s %s=%s", back,
+						       w, eq + 1);
+			}
+			if (strcmp(back, dnode_value(pool, solr) + 4) != 0)
+				d = "";
+		}
 		if (*d != '\0' && strspn(d, "abcdefghijklmnopqrstuvwxyz") ==
 		    strlen(d) && strcmp(d, "lucene") != 0 &&
 		    strcmp(d, "squat") != 0) {
@@ -773,6 +845,13 @@ bool dialect_misc_23_to_24(pool_t pool, struct dnode *plugin,
 
 			if (url != NULL) {
 				add_set(pool, f, solr, "url", url);
+				for (unsigned int i = 0;
+				     i < N_ELEMENTS(solr_opts); i++) {
+					if (opts[i] != NULL)
+						add_set(pool, f, solr,
+							solr_opts[i][0],
+							opts[i]);
+				}
 				solr->removed = true;
 			}
 			dnode_append(out, f);

@@ -47,6 +47,14 @@ int dialect_export_24(pool_t pool, const char *text23, string_t *out,
  * and LDAP settings of the last translated 2.4 file stand for: entry i
  * (from 0), its path (what `args` says) and text; false past the end.
  * Nothing is written to disk: doveconf -n prints them as comments. */
+/* The text of the file generated for path by the last translation, or
+ * NULL (the trash plugin reads it through quota_trash_file_hook). */
+const char *dialect_dbfile_text(const char *path);
+/* Write the trash plugin's priority file that the last translation
+ * generated (BASE_DIR/roost-trash.conf.ext, for a 2.4 config's
+ * trash_priority settings) where the server's children read it; 0 when
+ * there is none. The master calls it on start and reload. */
+int dialect_mailbox_write_files(const char **error_r);
 bool dialect_dbfile_get(unsigned int i, const char **path_r,
 			const char **text_r);
 void dialect_dbfile_reset(void);

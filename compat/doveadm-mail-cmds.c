@@ -118,6 +118,7 @@ static void cmd_search_init(struct doveadm_mail_cmd_context *mctx,
 	doveadm_print_header("uid", "uid",
 			     DOVEADM_PRINT_HEADER_FLAG_HIDE_TITLE);
 	mctx->search_args = doveadm_mail_build_search_args(args);
+	mctx->missing_box = DOVEADM_MISSING_BOX_GUID;
 }
 
 static int cmd_search_run(struct doveadm_mail_cmd_context *mctx,
@@ -173,6 +174,7 @@ static void cmd_expunge_init(struct doveadm_mail_cmd_context *mctx,
 	if (args[0] == NULL)
 		doveadm_mail_help(mctx->cmd);
 	mctx->search_args = doveadm_mail_build_search_args(args);
+	mctx->missing_box = DOVEADM_MISSING_BOX_SYNCING;
 	if (!mail_search_args_have_nonmailbox(mctx->search_args)) {
 		fflush(stdout);
 		i_fatal_status(EXIT_USAGE, "expunge: To avoid accidents, each "
@@ -235,6 +237,7 @@ static void flags_init(struct doveadm_mail_cmd_context *mctx,
 		i_fatal_status(EXIT_TEMPFAIL, "%s", error);
 	}
 	mctx->search_args = doveadm_mail_build_search_args(args + 1);
+	mctx->missing_box = DOVEADM_MISSING_BOX_SYNC;
 }
 
 static void cmd_flags_add_init(struct doveadm_mail_cmd_context *mctx,
@@ -307,6 +310,7 @@ static void copy_init(struct doveadm_mail_cmd_context *mctx,
 	}
 	doveadm_mailbox_args_check((const char *const []){ dest, NULL });
 	mctx->search_args = doveadm_mail_build_search_args(args);
+	mctx->missing_box = DOVEADM_MISSING_BOX_SYNC;
 }
 
 static void cmd_copy_init(struct doveadm_mail_cmd_context *mctx,
@@ -477,7 +481,8 @@ static int sync_boxes(struct doveadm_mail_cmd_context *mctx,
 
 		if (mailbox_open(box) < 0) {
 			(void)mailbox_get_last_error(box, &error);
-			if (!force && error == MAIL_ERROR_NOTFOUND) {
+			if (error == MAIL_ERROR_NOTFOUND) {
+				/* Dovecot says nothing either */
 				mailbox_free(&box);
 				continue;
 			}

@@ -58,6 +58,7 @@ static void dedup_init(struct doveadm_mail_cmd_context *mctx,
 {
 	(void)dedup_get(mctx);
 	query_init(mctx, args);
+	mctx->missing_box = DOVEADM_MISSING_BOX_SYNC;
 }
 
 /* One mailbox: the first message of each key stays. */

@@ -334,12 +334,28 @@ int doveadm_mail_iter_init(struct doveadm_mail_cmd_context *mctx,
 	    mailbox_sync(iter->box, 0, NULL, NULL) < 0 ||
 	    mail_search_args_init(args, iter->box) < 0) {
 		errstr = mailbox_get_last_error(iter->box, &error);
-		if (error == MAIL_ERROR_NOTFOUND) {
-			/* gone meanwhile: nothing to do in it */
+		switch (error != MAIL_ERROR_NOTFOUND ? -1 :
+			(int)mctx->missing_box) {
+		case DOVEADM_MISSING_BOX_SKIP:
 			*iter_r = iter;
 			return 0;
+		case DOVEADM_MISSING_BOX_GUID:
+			i_error("Couldn't get mailbox '%s' GUID: %s", vname,
+				errstr);
+			break;
+		case DOVEADM_MISSING_BOX_SYNCING:
+			i_error("Syncing mailbox '%s' failed: %s", vname,
+				errstr);
+			break;
+		case DOVEADM_MISSING_BOX_SYNC:
+			i_error("Mailbox %s: Mailbox sync failed: %s", vname,
+				errstr);
+			break;
+		default:
+			i_error("Syncing mailbox %s failed: %s", vname,
+				errstr);
+			break;
 		}
-		i_error("Syncing mailbox %s failed: %s", vname, errstr);
 		doveadm_mail_failed_error(mctx, error);
 		mailbox_free(&iter->box);
 		free(iter);

@@ -119,6 +119,19 @@ struct doveadm_mail_cmd {
 	void (*deinit)(struct doveadm_mail_cmd_context *mctx);
 };
 
+/* What doveadm_mail_iter_init() says when the mailbox doesn't exist:
+ * each Dovecot command words it its own way (or says nothing). */
+enum doveadm_missing_box {
+	/* fetch, index, force-resync: nothing, exit 0 */
+	DOVEADM_MISSING_BOX_SKIP = 0,
+	/* search: Couldn't get mailbox 'X' GUID: ... */
+	DOVEADM_MISSING_BOX_GUID,
+	/* expunge: Syncing mailbox 'X' failed: ... */
+	DOVEADM_MISSING_BOX_SYNCING,
+	/* flags, copy, move, deduplicate: Mailbox X: Mailbox sync failed: */
+	DOVEADM_MISSING_BOX_SYNC,
+};
+
 struct doveadm_mail_cmd_context {
 	const struct doveadm_mail_cmd *cmd;
 	struct doveadm_context *dctx;
@@ -130,6 +143,7 @@ struct doveadm_mail_cmd_context {
 	/* the user being processed */
 	const char *cur_username;
 	int exit_code;
+	enum doveadm_missing_box missing_box;
 	bool iterate_single_user;
 	/* the command's own state */
 	void *cmd_ctx;

@@ -715,9 +715,9 @@ static int dump_as_24(struct config *config, struct doveconf_opts *opts)
 	return ret;
 }
 
-/* doveconf -n of a Dovecot 2.4 file with SQL/LDAP passdbs or userdbs:
- * the 2.3 args files their `args` name, as comments (not written to
- * disk; compat/README.md). Passwords hidden as in the settings. */
+/* doveconf -n of a Dovecot 2.4 file with SQL/LDAP passdbs or userdbs
+ * (or trash priorities): the 2.3 files their settings name, as comments
+ * (compat/README.md). Passwords hidden as in the settings. */
 static void dump_dbfiles(const struct doveconf_opts *opts)
 {
 	const char *path, *text;
@@ -725,8 +725,8 @@ static void dump_dbfiles(const struct doveconf_opts *opts)
 	for (unsigned int i = 0; dialect_dbfile_get(i, &path, &text); i++) {
 		char *copy = i_strdup(text), *line, *save = NULL;
 
-		printf("# Dovecot 2.3 args file %s (not written by Roost; "
-		       "create it to run Dovecot 2.3):\n", path);
+		printf("# Dovecot 2.3 args file %s (generated from the 2.4 "
+		       "settings; create it to run Dovecot 2.3):\n", path);
 		for (line = strtok_r(copy, "\n", &save); line != NULL;
 		     line = strtok_r(NULL, "\n", &save)) {
 			char *pw;

@@ -11,6 +11,8 @@
 #include "master.h"
 #include "mail-plugins.h"
 #include "config-tree.h"
+#include "config-parser.h"
+#include "dialect.h"
 #include "tls.h"
 
 #include <errno.h>
@@ -58,7 +60,14 @@ static struct config *load_config(const char *path)
 static int master_reload_config(const char *path, struct config **config_r,
 				const char **error_r)
 {
-	return roost_config_load(path, 0, config_r, error_r);
+	if (roost_config_load(path, 0, config_r, error_r) < 0)
+		return -1;
+	/* a 2.4 config's trash_priority: the file the children read */
+	if (dialect_mailbox_write_files(error_r) < 0) {
+		config_free(config_r);
+		return -1;
+	}
+	return 0;
 }
 
 static void usage_dovecot(void) ATTR_NORETURN;
@@ -210,6 +219,8 @@ int dovecot_main(int argc, char *argv[])
 			(void)dup2(log_get_file_fd(), 2);
 		log_export_fds();
 		check_mail_plugins(config, pool);
+		if (dialect_mailbox_write_files(&error) < 0)
+			i_fatal("%s", error);
 	}
 	int ret = master_main(config, path != NULL ? path :
 			      roost_default_config_path(), foreground,

@@ -2,6 +2,9 @@
  * observed in its ENVELOPE and BODYSTRUCTURE output). */
 #include "imap-quote.h"
 
+#include <string.h>
+#include <strings.h>
+
 void imap_append_quoted(string_t *dest, const char *src)
 {
 	str_append_c(dest, '"');
@@ -21,6 +24,24 @@ static void append_literal(string_t *dest, const char *src, size_t len)
 {
 	str_printfa(dest, "{%zu}\r\n", len);
 	str_append_n(dest, src, len);
+}
+
+void imap_append_astring(string_t *dest, const char *src,
+			 const char *more_specials)
+{
+	bool atom = src[0] != '\0' && strcasecmp(src, "NIL") != 0;
+
+	for (const unsigned char *p = (const unsigned char *)src;
+	     *p != '\0' && atom; p++) {
+		if (*p <= ' ' || *p >= 0x7f ||
+		    strchr("(){%*\"\\", *p) != NULL ||
+		    strchr(more_specials, *p) != NULL)
+			atom = false;
+	}
+	if (atom)
+		str_append(dest, src);
+	else
+		imap_append_string(dest, src);
 }
 
 void imap_append_string(string_t *dest, const char *src)

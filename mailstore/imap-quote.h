@@ -12,6 +12,12 @@ void imap_append_quoted(string_t *dest, const char *src);
 /* A quoted string, or a literal if src has CR, LF, 8-bit bytes or more
    than four characters to escape (" and \). */
 void imap_append_string(string_t *dest, const char *src);
+/* An astring as Dovecot writes names (mailbox, quota root, ACL id,
+   URL): an atom when it can be one (not empty, not NIL, no CTL, 8-bit
+   or atom-special byte, nor any of more_specials), else
+   imap_append_string(). */
+void imap_append_astring(string_t *dest, const char *src,
+			 const char *more_specials);
 /* imap_append_string(), or NIL for NULL. */
 void imap_append_nstring(string_t *dest, const char *src);
 /* imap_append_nstring() after removing line ends (CRLF, LF); a lone CR

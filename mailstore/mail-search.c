@@ -1495,7 +1495,9 @@ static bool get_patterns(const struct mail_search_arg *arg,
 				return false;
 			break;
 		case SEARCH_MAILBOX_GLOB:
-			*have_wildcards = true;
+			/* a name without wildcards is an exact name */
+			if (strpbrk(arg->value.str, "*%") != NULL)
+				*have_wildcards = true;
 			/* fall through */
 		case SEARCH_MAILBOX:
 			if (arg->match_not) {

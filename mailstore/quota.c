@@ -1128,9 +1128,14 @@ static int trash_box_cmp(const void *p1, const void *p2)
 }
 
 /* "<priority> <mailbox>" lines; -1 if the file can't be read */
+const char *(*quota_trash_file_hook)(const char *path);
+
 static int trash_read_config(const char *path, ARRAY_TRASH_BOX *boxes)
 {
-	FILE *f = fopen(path, "r");
+	const char *text = quota_trash_file_hook == NULL ? NULL :
+		quota_trash_file_hook(path);
+	FILE *f = text != NULL && *text != '\0' ?
+		fmemopen((void *)text, strlen(text), "r") : fopen(path, "r");
 	char line[1024];
 
 	if (f == NULL) {

@@ -56,4 +56,10 @@ int quota_check_user(struct mail_user *user, const char *vname,
 /* doveadm quota recalc: recount the usage and rewrite maildirsize. */
 int quota_recalculate(struct mail_user *user, const char **error_r);
 
+/* The trash plugin's priority file: when set and it returns text for the
+ * path, that text is read instead of the file (compat/ sets it: the file
+ * a Dovecot 2.4 config's trash_priority settings stand for is generated
+ * in memory). */
+extern const char *(*quota_trash_file_hook)(const char *path);
+
 #endif

@@ -16,31 +16,6 @@ static bool imap_acl_enabled(struct imap_client *client)
 		acl_enabled(client->user);
 }
 
-static bool acl_cmd_bad(struct client_command_context *cmd, const char *what)
-{
-	char *text = i_strdup_printf("Error in IMAP command %s: %s",
-				     cmd->name, what);
-
-	cmd_bad(cmd, text);
-	i_free(text);
-	return true;
-}
-
-static void append_astring(string_t *dest, const char *s)
-{
-	bool atom = s[0] != '\0' && strcasecmp(s, "NIL") != 0;
-
-	for (const unsigned char *p = (const unsigned char *)s;
-	     *p != '\0' && atom; p++) {
-		if (*p <= ' ' || *p >= 0x7f || strchr("(){%*\"\\]", *p) != NULL)
-			atom = false;
-	}
-	if (atom)
-		str_append(dest, s);
-	else
-		imap_append_string(dest, s);
-}
-
 /* The mailbox argument: decoded and allocated; NULL after replying. */
 static struct mailbox *acl_box_get(struct client_command_context *cmd,
 				   const char *name)
@@ -119,11 +94,11 @@ bool cmd_getacl(struct client_command_context *cmd)
 	string_t *str;
 
 	if (!imap_acl_enabled(cmd->client))
-		return acl_cmd_bad(cmd, "Unknown command");
+		return cmd_bad_error(cmd, "Unknown command");
 	if (imap_arg_is_eol(&cmd->args[0]))
-		return acl_cmd_bad(cmd, "Missing arguments.");
+		return cmd_bad_error(cmd, "Missing arguments.");
 	if (!imap_arg_get_astring(&cmd->args[0], &name))
-		return acl_cmd_bad(cmd, "Invalid arguments.");
+		return cmd_bad_error(cmd, "Invalid arguments.");
 	if ((box = acl_box_get(cmd, name)) == NULL)
 		return true;
 	if (!box_rights(cmd, box, true, &rights) || !need_admin(cmd, rights)) {
@@ -140,8 +115,9 @@ bool cmd_getacl(struct client_command_context *cmd)
 	append_box(cmd, str, box);
 	for (size_t i = 0; i < entries.count; i++) {
 		str_append_c(str, ' ');
-		append_astring(str, acl_entry_id_name(box, &entries.v[i],
-						      cmd->client->user->pool));
+		imap_append_astring(str,
+			acl_entry_id_name(box, &entries.v[i],
+					  cmd->client->user->pool), "]");
 		str_append_c(str, ' ');
 		acl_rights_append(str, entries.v[i].rights,
 				  entries.v[i].is_default, true);
@@ -161,11 +137,11 @@ bool cmd_myrights(struct client_command_context *cmd)
 	string_t *str;
 
 	if (!imap_acl_enabled(cmd->client))
-		return acl_cmd_bad(cmd, "Unknown command");
+		return cmd_bad_error(cmd, "Unknown command");
 	if (imap_arg_is_eol(&cmd->args[0]))
-		return acl_cmd_bad(cmd, "Missing arguments.");
+		return cmd_bad_error(cmd, "Missing arguments.");
 	if (!imap_arg_get_astring(&cmd->args[0], &name))
-		return acl_cmd_bad(cmd, "Invalid arguments.");
+		return cmd_bad_error(cmd, "Invalid arguments.");
 	if ((box = acl_box_get(cmd, name)) == NULL)
 		return true;
 	if (!box_rights(cmd, box, false, &rights)) {
@@ -222,12 +198,12 @@ bool cmd_listrights(struct client_command_context *cmd)
 	string_t *str;
 
 	if (!imap_acl_enabled(cmd->client))
-		return acl_cmd_bad(cmd, "Unknown command");
+		return cmd_bad_error(cmd, "Unknown command");
 	if (imap_arg_is_eol(&cmd->args[0]) || imap_arg_is_eol(&cmd->args[1]))
-		return acl_cmd_bad(cmd, "Missing arguments.");
+		return cmd_bad_error(cmd, "Missing arguments.");
 	if (!imap_arg_get_astring(&cmd->args[0], &name) ||
 	    !imap_arg_get_astring(&cmd->args[1], &id))
-		return acl_cmd_bad(cmd, "Invalid arguments.");
+		return cmd_bad_error(cmd, "Invalid arguments.");
 	if ((box = acl_box_get(cmd, name)) == NULL)
 		return true;
 	if (!box_rights(cmd, box, false, &rights)) {
@@ -238,7 +214,7 @@ bool cmd_listrights(struct client_command_context *cmd)
 	str_append(str, "* LISTRIGHTS ");
 	append_box(cmd, str, box);
 	str_append_c(str, ' ');
-	append_astring(str, id);
+	imap_append_astring(str, id, "]");
 	/* nothing is always granted; every right can be given alone */
 	str_append(str, " \"\" l r w s t p i e k x a c d");
 	client_send_line(cmd->client, str_c(str));
@@ -257,14 +233,14 @@ static int id_parse(struct client_command_context *cmd, const char *id,
 		id++;
 	}
 	if (id[0] == '\0') {
-		acl_cmd_bad(cmd, "Invalid arguments.");
+		cmd_bad_error(cmd, "Invalid arguments.");
 		return -1;
 	}
 	if (strcmp(id, "anyone") == 0 || strcmp(id, "authenticated") == 0) {
 		if (!acl_anyone_allowed(cmd->client->user)) {
 			char *text = i_strdup_printf(
 				"'%s' identifier is disallowed.", id);
-			acl_cmd_bad(cmd, text);
+			cmd_bad_error(cmd, text);
 			i_free(text);
 			return -1;
 		}
@@ -291,14 +267,14 @@ static bool acl_change(struct client_command_context *cmd, bool delete_id)
 	char bad;
 
 	if (!imap_acl_enabled(cmd->client))
-		return acl_cmd_bad(cmd, "Unknown command");
+		return cmd_bad_error(cmd, "Unknown command");
 	if (imap_arg_is_eol(&cmd->args[0]) || imap_arg_is_eol(&cmd->args[1]) ||
 	    (!delete_id && imap_arg_is_eol(&cmd->args[2])))
-		return acl_cmd_bad(cmd, "Missing arguments.");
+		return cmd_bad_error(cmd, "Missing arguments.");
 	if (!imap_arg_get_astring(&cmd->args[0], &name) ||
 	    !imap_arg_get_astring(&cmd->args[1], &id) ||
 	    (!delete_id && !imap_arg_get_astring(&cmd->args[2], &letters)))
-		return acl_cmd_bad(cmd, "Invalid arguments.");
+		return cmd_bad_error(cmd, "Invalid arguments.");
 	if (id_parse(cmd, id, &e) < 0)
 		return true;
 	if (letters[0] == '+') {
@@ -310,7 +286,7 @@ static bool acl_change(struct client_command_context *cmd, bool delete_id)
 	}
 	if (acl_rights_parse_imap(letters, &e.rights, &bad) < 0) {
 		char *text = i_strdup_printf("Invalid ACL right: %c.", bad);
-		acl_cmd_bad(cmd, text);
+		cmd_bad_error(cmd, text);
 		i_free(text);
 		return true;
 	}

@@ -12,14 +12,10 @@
 enum mailbox_info_flags mailbox_special_use_flags(struct mail_namespace *ns,
 						  const char *name);
 
-bool imap_save_cmd_error(struct client_command_context *cmd, const char *error)
+bool imap_save_cmd_error(struct client_command_context *cmd,
+                         const char *error)
 {
-	char *text = i_strdup_printf("Error in IMAP command %s: %s",
-				     cmd->name, error);
-
-	cmd_bad(cmd, text);
-	i_free(text);
-	return true;
+	return cmd_bad_error(cmd, error);
 }
 
 static int uid_cmp(const void *p1, const void *p2)

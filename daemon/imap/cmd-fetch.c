@@ -846,17 +846,6 @@ static void fetch_filter_changed(struct imap_client *client, ARRAY_U32 *seqs,
 	mail_free(&mail);
 }
 
-static bool cmd_fetch_bad(struct client_command_context *cmd,
-			  const char *error)
-{
-	char *text = i_strdup_printf("Error in IMAP command %s: %s",
-				     cmd->name, error);
-
-	cmd_bad(cmd, text);
-	i_free(text);
-	return true;
-}
-
 bool cmd_fetch(struct client_command_context *cmd)
 {
 	struct imap_client *client = cmd->client;
@@ -867,7 +856,7 @@ bool cmd_fetch(struct client_command_context *cmd)
 
 	if (!imap_arg_get_atom(&cmd->args[0], &set) ||
 	    imap_arg_is_eol(&cmd->args[1]))
-		return cmd_fetch_bad(cmd, "Invalid arguments");
+		return cmd_bad_error(cmd, "Invalid arguments");
 	ctx = i_new(struct fetch_ctx, 1);
 	cmd->context = ctx;
 	cmd->cleanup = cmd_fetch_cleanup;
@@ -875,19 +864,19 @@ bool cmd_fetch(struct client_command_context *cmd)
 	ctx->tmp = str_new(FETCH_CHUNK * 2 + 16);
 	if (imap_fetch_parse(cmd->pool, &cmd->args[1], cmd->uid, &ctx->req,
 			     &error) < 0)
-		return cmd_fetch_bad(cmd, error);
+		return cmd_bad_error(cmd, error);
 	if (!imap_arg_is_eol(&cmd->args[2])) {
 		/* modifiers: CHANGEDSINCE, VANISHED (RFC 7162) */
 		const struct imap_arg *list;
 
 		if (!imap_arg_get_list(&cmd->args[2], &list))
-			return cmd_fetch_bad(cmd, "Invalid arguments");
+			return cmd_bad_error(cmd, "Invalid arguments");
 		if (!fetch_parse_modifiers(cmd, list, &changedsince,
 					   &vanished, &error))
-			return cmd_fetch_bad(cmd, error);
+			return cmd_bad_error(cmd, error);
 	}
 	if (imap_seqset_parse(client, set, cmd->uid, &ctx->seqs, &error) < 0)
-		return cmd_fetch_bad(cmd, error);
+		return cmd_bad_error(cmd, error);
 	array_foreach(&ctx->req.items, item) {
 		if (item->type == IMAP_FETCH_MODSEQ)
 			modseq_item = true;

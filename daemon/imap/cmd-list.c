@@ -32,16 +32,6 @@ struct list_cmd {
 	ARRAY_STR patterns;
 };
 
-static bool list_bad(struct client_command_context *cmd, const char *error)
-{
-	char *text = i_strdup_printf("Error in IMAP command %s: %s",
-				     cmd->name, error);
-
-	cmd_bad(cmd, text);
-	i_free(text);
-	return true;
-}
-
 static const char *parse_select(struct list_cmd *ctx,
 				const struct imap_arg *list)
 {
@@ -439,17 +429,17 @@ bool cmd_list(struct client_command_context *cmd)
 		ctx.extended = true;
 		error = parse_select(&ctx, list);
 		if (error != NULL)
-			return list_bad(cmd, error);
+			return cmd_bad_error(cmd, error);
 		args++;
 	}
 	if (!imap_arg_get_astring(&args[0], &ref))
-		return list_bad(cmd, "Invalid reference");
+		return cmd_bad_error(cmd, "Invalid reference");
 	if (imap_arg_is_eol(&args[1]))
-		return list_bad(cmd, "Invalid pattern");
+		return cmd_bad_error(cmd, "Invalid pattern");
 	if (imap_arg_get_list(&args[1], &list)) {
 		ctx.extended = true;
 	} else if (!imap_arg_get_astring(&args[1], &pattern)) {
-		return list_bad(cmd, "Invalid pattern");
+		return cmd_bad_error(cmd, "Invalid pattern");
 	} else {
 		list = NULL;
 	}
@@ -458,13 +448,13 @@ bool cmd_list(struct client_command_context *cmd)
 
 		if (!imap_arg_atom_equals(&args[2], "RETURN") ||
 		    !imap_arg_get_list(&args[3], &ret))
-			return list_bad(cmd, "Extra arguments");
+			return cmd_bad_error(cmd, "Extra arguments");
 		ctx.extended = true;
 		error = parse_return(&ctx, cmd->client, ret);
 		if (error != NULL)
-			return list_bad(cmd, error);
+			return cmd_bad_error(cmd, error);
 		if (!imap_arg_is_eol(&args[4]))
-			return list_bad(cmd, "Extra arguments");
+			return cmd_bad_error(cmd, "Extra arguments");
 	}
 	sep = list_default_sep(cmd->client, ref);
 	if (list == NULL) {
@@ -478,7 +468,7 @@ bool cmd_list(struct client_command_context *cmd)
 		for (; !imap_arg_is_eol(list); list++) {
 			if (!imap_arg_get_astring(list, &pattern)) {
 				array_free(&ctx.patterns);
-				return list_bad(cmd, "Invalid pattern list");
+				return cmd_bad_error(cmd, "Invalid pattern list");
 			}
 			array_push(&ctx.patterns,
 				   join_pattern(cmd, ref, pattern, sep));
@@ -506,9 +496,9 @@ bool cmd_lsub(struct client_command_context *cmd)
 
 	/* Dovecot's texts: the reference, then the pattern */
 	if (!imap_arg_get_astring(&cmd->args[0], &ref))
-		return list_bad(cmd, "Invalid reference");
+		return cmd_bad_error(cmd, "Invalid reference");
 	if (!imap_arg_get_astring(&cmd->args[1], &pattern))
-		return list_bad(cmd, "Invalid pattern");
+		return cmd_bad_error(cmd, "Invalid pattern");
 	if (
 	    !imap_arg_is_eol(&cmd->args[2]))
 		return cmd_bad_args(cmd);

@@ -8,12 +8,7 @@
 
 bool imap_cmd_missing_args(struct client_command_context *cmd)
 {
-	char *text = i_strdup_printf("Error in IMAP command %s: "
-				     "Missing arguments", cmd->name);
-
-	cmd_bad(cmd, text);
-	i_free(text);
-	return true;
+	return cmd_bad_error(cmd, "Missing arguments");
 }
 
 /* The vname of a client's mailbox argument, or NULL after a NO reply

@@ -332,16 +332,6 @@ static const char *metadata_vname(struct client_command_context *cmd,
 	return imap_cmd_mailbox_vname(cmd, name);
 }
 
-static bool md_bad(struct client_command_context *cmd, const char *text)
-{
-	char *line = i_strdup_printf("Error in IMAP command %s: %s",
-				     cmd->name, text);
-
-	cmd_bad(cmd, line);
-	i_free(line);
-	return true;
-}
-
 bool cmd_setmetadata(struct client_command_context *cmd)
 {
 	struct imap_client *client = cmd->client;
@@ -354,17 +344,17 @@ bool cmd_setmetadata(struct client_command_context *cmd)
 	if (!imap_arg_get_astring(&cmd->args[0], &name) ||
 	    !imap_arg_get_list(&cmd->args[1], &list) ||
 	    !imap_arg_is_eol(&cmd->args[2]))
-		return md_bad(cmd, "Invalid arguments");
+		return cmd_bad_error(cmd, "Invalid arguments");
 	for (const struct imap_arg *a = list; !imap_arg_is_eol(a); a += 2) {
 		const char *entry, *value;
 
 		if (!imap_arg_get_astring(&a[0], &entry))
-			return md_bad(cmd, "Invalid arguments");
+			return cmd_bad_error(cmd, "Invalid arguments");
 		if (imap_arg_is_eol(&a[1]) ||
 		    !imap_arg_get_nstring(&a[1], &value))
-			return md_bad(cmd, "Entry value missing");
+			return cmd_bad_error(cmd, "Entry value missing");
 		if ((error = entry_check(entry)) != NULL)
-			return md_bad(cmd, error);
+			return cmd_bad_error(cmd, error);
 	}
 	if ((path = md_dict_path(client, &error)) == NULL)
 		return cmd_no(cmd, error);
@@ -520,12 +510,12 @@ bool cmd_getmetadata(struct client_command_context *cmd)
 			if (!imap_arg_get_atom(&opt[0], &oname) ||
 			    imap_arg_is_eol(&opt[1]) ||
 			    !imap_arg_get_atom(&opt[1], &value))
-				return md_bad(cmd, "Invalid arguments");
+				return cmd_bad_error(cmd, "Invalid arguments");
 			if (strcasecmp(oname, "MAXSIZE") == 0) {
 				ctx.maxsize = strtoull(value, &end, 10);
 				if (*end != '\0' || value[0] < '0' ||
 				    value[0] > '9')
-					return md_bad(cmd, "Invalid value for MAXSIZE option");
+					return cmd_bad_error(cmd, "Invalid value for MAXSIZE option");
 				ctx.have_maxsize = true;
 			} else if (strcasecmp(oname, "DEPTH") == 0) {
 				if (strcmp(value, "0") == 0)
@@ -535,29 +525,29 @@ bool cmd_getmetadata(struct client_command_context *cmd)
 				else if (strcasecmp(value, "infinity") == 0)
 					ctx.depth = -1;
 				else
-					return md_bad(cmd, "Invalid value for DEPTH option");
+					return cmd_bad_error(cmd, "Invalid value for DEPTH option");
 			} else {
-				return md_bad(cmd, "Unknown option");
+				return cmd_bad_error(cmd, "Unknown option");
 			}
 		}
 		args++;
 	}
 	if (!imap_arg_get_astring(&args[0], &name) ||
 	    imap_arg_is_eol(&args[1]) || !imap_arg_is_eol(&args[2]))
-		return md_bad(cmd, "Invalid arguments");
+		return cmd_bad_error(cmd, "Invalid arguments");
 	if (args[1].type == IMAP_ARG_LIST) {
 		entries = args[1].list;
 	} else {
 		if (!imap_arg_get_astring(&args[1], &entry))
-			return md_bad(cmd, "Invalid arguments");
+			return cmd_bad_error(cmd, "Invalid arguments");
 		entries = &args[1];
 		single = true;
 	}
 	for (const struct imap_arg *a = entries; !imap_arg_is_eol(a); a++) {
 		if (!imap_arg_get_astring(a, &entry))
-			return md_bad(cmd, "Invalid arguments");
+			return cmd_bad_error(cmd, "Invalid arguments");
 		if ((error = entry_check(entry)) != NULL)
-			return md_bad(cmd, error);
+			return cmd_bad_error(cmd, error);
 		if (single)
 			break;
 	}

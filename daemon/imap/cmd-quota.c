@@ -4,6 +4,7 @@
  * STORAGE in kilobytes rounded up and MESSAGE for the default rule,
  * SETQUOTA refused (no quota admin). Unknown commands without the
  * plugin. */
+#include "imap-mailbox.h"
 #include "imap-plugins.h"
 #include "imap-quote.h"
 #include "mail-plugins.h"
@@ -16,44 +17,6 @@ static bool imap_quota_enabled(struct imap_client *client)
 {
 	return mail_plugins_has(client->set->mail_plugins, "imap_quota") &&
 		quota_user_enabled(client->user);
-}
-
-/* What the session says to a command it doesn't know. */
-static bool cmd_unknown(struct client_command_context *cmd)
-{
-	char *text = i_strdup_printf("Error in IMAP command %s: "
-				     "Unknown command", cmd->name);
-
-	cmd_bad(cmd, text);
-	i_free(text);
-	return true;
-}
-
-static bool cmd_missing_args(struct client_command_context *cmd)
-{
-	char *text = i_strdup_printf("Error in IMAP command %s: "
-				     "Missing arguments", cmd->name);
-
-	cmd_bad(cmd, text);
-	i_free(text);
-	return true;
-}
-
-/* An astring as Dovecot writes it: an atom when it can be, else a
- * quoted string or a literal. */
-static void append_astring(string_t *dest, const char *s)
-{
-	bool atom = s[0] != '\0' && strcasecmp(s, "NIL") != 0;
-
-	for (const unsigned char *p = (const unsigned char *)s;
-	     *p != '\0' && atom; p++) {
-		if (*p <= ' ' || *p >= 0x7f || strchr("(){%*\"\\", *p) != NULL)
-			atom = false;
-	}
-	if (atom)
-		str_append(dest, s);
-	else
-		imap_append_string(dest, s);
 }
 
 /* "* QUOTA name (STORAGE u l MESSAGE u l)" for root idx; false when it
@@ -72,7 +35,7 @@ static int quota_reply(struct imap_client *client, unsigned int idx,
 	if (usage.bytes_limit == 0 && usage.count_limit == 0)
 		return 0;
 	str_append(dest, "* QUOTA ");
-	append_astring(dest, usage.name);
+	imap_append_astring(dest, usage.name, "");
 	str_append(dest, " (");
 	if (usage.bytes_limit > 0) {
 		str_printfa(dest, "STORAGE %" PRIu64 " %" PRIu64,
@@ -97,9 +60,9 @@ bool cmd_getquotaroot(struct client_command_context *cmd)
 	bool any = false;
 
 	if (!imap_quota_enabled(client))
-		return cmd_unknown(cmd);
+		return cmd_bad_error(cmd, "Unknown command");
 	if (imap_arg_is_eol(&cmd->args[0]))
-		return cmd_missing_args(cmd);
+		return imap_cmd_missing_args(cmd);
 	if (!imap_arg_get_astring(&cmd->args[0], &name))
 		return cmd_bad_args(cmd);
 	vname = imap_mailbox_name_decode(client, name, &error);
@@ -109,7 +72,7 @@ bool cmd_getquotaroot(struct client_command_context *cmd)
 	roots = str_new(128);
 	quotas = str_new(256);
 	str_append(roots, "* QUOTAROOT ");
-	append_astring(roots, name);
+	imap_append_astring(roots, name, "");
 	for (unsigned int i = 0; ns != NULL &&
 	     ns->type == MAIL_NAMESPACE_PRIVATE &&
 	     i < quota_root_count(client->user); i++) {
@@ -131,7 +94,7 @@ bool cmd_getquotaroot(struct client_command_context *cmd)
 			continue;
 		}
 		str_append_c(roots, ' ');
-		append_astring(roots, quota_root_name(client->user, i));
+		imap_append_astring(roots, quota_root_name(client->user, i), "");
 		any = true;
 	}
 	if (any) {
@@ -151,9 +114,9 @@ bool cmd_getquota(struct client_command_context *cmd)
 	int idx, ret;
 
 	if (!imap_quota_enabled(client))
-		return cmd_unknown(cmd);
+		return cmd_bad_error(cmd, "Unknown command");
 	if (imap_arg_is_eol(&cmd->args[0]))
-		return cmd_missing_args(cmd);
+		return imap_cmd_missing_args(cmd);
 	if (!imap_arg_get_astring(&cmd->args[0], &name))
 		return cmd_bad_args(cmd);
 	idx = quota_root_lookup(client->user, name);
@@ -176,9 +139,9 @@ bool cmd_setquota(struct client_command_context *cmd)
 	const char *name;
 
 	if (!imap_quota_enabled(client))
-		return cmd_unknown(cmd);
+		return cmd_bad_error(cmd, "Unknown command");
 	if (imap_arg_is_eol(&cmd->args[0]) || imap_arg_is_eol(&cmd->args[1]))
-		return cmd_missing_args(cmd);
+		return imap_cmd_missing_args(cmd);
 	if (!imap_arg_get_astring(&cmd->args[0], &name) ||
 	    !imap_arg_get_list(&cmd->args[1], &list))
 		return cmd_bad_args(cmd);

@@ -12,16 +12,6 @@ struct search_cmd_ctx {
 	bool modseq;
 };
 
-static bool search_bad(struct client_command_context *cmd, const char *error)
-{
-	char *text = i_strdup_printf("Error in IMAP command %s: %s",
-				     cmd->name, error);
-
-	cmd_bad(cmd, text);
-	i_free(text);
-	return true;
-}
-
 static void search_send_result(struct client_command_context *cmd,
 			       struct search_cmd_ctx *ctx)
 {
@@ -104,17 +94,17 @@ bool cmd_search(struct client_command_context *cmd)
 	if (imap_arg_atom_equals(&args[0], "RETURN") &&
 	    imap_arg_get_list(&args[1], &list)) {
 		if (imap_search_return_parse(list, &ret, &error) < 0)
-			return search_bad(cmd, error);
+			return cmd_bad_error(cmd, error);
 		args += 2;
 	}
 	if (imap_arg_atom_equals(&args[0], "CHARSET")) {
 		/* RFC 6855 3: after ENABLE UTF8=ACCEPT a SEARCH has no
 		   charset (the strings are UTF-8); refused with BAD */
 		if ((client->enabled & IMAP_ENABLED_UTF8_ACCEPT) != 0)
-			return search_bad(cmd, "CHARSET not allowed after "
+			return cmd_bad_error(cmd, "CHARSET not allowed after "
 					  "ENABLE UTF8=ACCEPT");
 		if (!imap_arg_get_astring(&args[1], &charset))
-			return search_bad(cmd, "Invalid charset argument");
+			return cmd_bad_error(cmd, "Invalid charset argument");
 		args += 2;
 	}
 	if (imap_search_args_build(cmd, args, charset, &sargs,

@@ -21,16 +21,6 @@ struct sort_cmd_ctx {
 	struct mail_sort_key keys[SORT_MAX_KEYS + 1];
 };
 
-static bool sort_bad(struct client_command_context *cmd, const char *error)
-{
-	char *text = i_strdup_printf("Error in IMAP command %s: %s",
-				     cmd->name, error);
-
-	cmd_bad(cmd, text);
-	i_free(text);
-	return true;
-}
-
 /* "(REVERSE DATE SUBJECT)": -1 with *error_r (Dovecot's texts). */
 static int sort_parse_program(struct client_command_context *cmd,
 			      const struct imap_arg *list,
@@ -151,7 +141,7 @@ static bool sort_start(struct client_command_context *cmd,
 	bool badcharset;
 
 	if (!imap_arg_get_astring(&args[0], &charset))
-		return sort_bad(cmd, ctx->thread ? "Invalid arguments" :
+		return cmd_bad_error(cmd, ctx->thread ? "Invalid arguments" :
 				"Invalid sort argument");
 	if (imap_search_args_build(cmd, args + 1, charset, &sargs,
 				   &badcharset) < 0) {
@@ -176,13 +166,13 @@ bool cmd_sort(struct client_command_context *cmd)
 	if (imap_arg_atom_equals(&args[0], "RETURN") &&
 	    imap_arg_get_list(&args[1], &list)) {
 		if (imap_search_return_parse(list, &ctx->ret, &error) < 0)
-			return sort_bad(cmd, error);
+			return cmd_bad_error(cmd, error);
 		args += 2;
 	}
 	if (!imap_arg_get_list(&args[0], &list))
-		return sort_bad(cmd, "Invalid sort argument");
+		return cmd_bad_error(cmd, "Invalid sort argument");
 	if (sort_parse_program(cmd, list, ctx->keys, &error) < 0)
-		return sort_bad(cmd, error);
+		return cmd_bad_error(cmd, error);
 	return sort_start(cmd, ctx, args + 1);
 }
 
@@ -192,9 +182,9 @@ bool cmd_thread(struct client_command_context *cmd)
 	const char *name;
 
 	if (!imap_arg_get_atom(&cmd->args[0], &name))
-		return sort_bad(cmd, "Invalid arguments");
+		return cmd_bad_error(cmd, "Invalid arguments");
 	if (mail_thread_type_parse(name, &ctx->thread_type) < 0)
-		return sort_bad(cmd, "Unknown thread algorithm");
+		return cmd_bad_error(cmd, "Unknown thread algorithm");
 	ctx->thread = true;
 	return sort_start(cmd, ctx, cmd->args + 1);
 }

@@ -62,23 +62,6 @@ const char *imap_status_parse_items(struct imap_client *client,
 	return NULL;
 }
 
-/* The mailbox name as the client wrote it, as an astring. */
-static void append_astring(string_t *dest, const char *str)
-{
-	bool atom = str[0] != '\0' && strcasecmp(str, "NIL") != 0;
-
-	for (const char *p = str; *p != '\0' && atom; p++) {
-		unsigned char c = (unsigned char)*p;
-
-		if (c <= ' ' || c >= 0x7f || strchr("(){%*\"\\", c) != NULL)
-			atom = false;
-	}
-	if (atom)
-		str_append(dest, str);
-	else
-		imap_append_string(dest, str);
-}
-
 int imap_status_send(struct imap_client *client, const char *vname,
 		     const char *name_as_given,
 		     enum mailbox_status_items items, struct mailbox **box_r)
@@ -109,7 +92,7 @@ int imap_status_send(struct imap_client *client, const char *vname,
 		imap_client_append_mailbox_name(client, str, name_as_given,
 						false);
 	else if (name_as_given != NULL)
-		append_astring(str, name_as_given);
+		imap_append_astring(str, name_as_given, "");
 	else
 		imap_client_append_mailbox_name(client, str, vname, false);
 	str_append(str, " (");

@@ -17,31 +17,9 @@ bool imap_urlauth_enabled(const struct settings_root *set)
 		set->mail_attribute_dict[0] != '\0';
 }
 
-static bool cmd_bad_text(struct client_command_context *cmd, const char *text)
-{
-	return cmd_bad(cmd, p_strdup_printf(cmd->pool,
-		"Error in IMAP command %s: %s", cmd->name, text));
-}
-
 static bool cmd_urlauth_unknown(struct client_command_context *cmd)
 {
-	return cmd_bad_text(cmd, "Unknown command");
-}
-
-/* An astring as Dovecot writes it: an atom when it can be. */
-static void append_astring(string_t *dest, const char *s)
-{
-	bool atom = s[0] != '\0' && strcasecmp(s, "NIL") != 0;
-
-	for (const unsigned char *p = (const unsigned char *)s;
-	     *p != '\0' && atom; p++) {
-		if (*p <= ' ' || *p >= 0x7f || strchr("(){%*\"\\", *p) != NULL)
-			atom = false;
-	}
-	if (atom)
-		str_append(dest, s);
-	else
-		imap_append_string(dest, s);
+	return cmd_bad_error(cmd, "Unknown command");
 }
 
 static void urlauth_init(struct client_command_context *cmd,
@@ -103,10 +81,10 @@ bool cmd_genurlauth(struct client_command_context *cmd)
 		if (imap_urlauth_generate(&ctx, cmd->pool, rump, mech, &url,
 					  &error) < 0) {
 			str_free(&reply);
-			return cmd_bad_text(cmd, error);
+			return cmd_bad_error(cmd, error);
 		}
 		str_append_c(reply, ' ');
-		append_astring(reply, url);
+		imap_append_astring(reply, url, "");
 	}
 	client_send_line(cmd->client, str_c(reply));
 	str_free(&reply);
@@ -142,7 +120,7 @@ static void urlfetch_one(struct client_command_context *cmd,
 	bool literal8 = false;
 
 	str_append(out, "* URLFETCH ");
-	append_astring(out, uf->url);
+	imap_append_astring(out, uf->url, "");
 	if (imap_urlauth_fetch_open(ctx, cmd->pool, uf->url, &fetch,
 				    &error) < 0)
 		goto fail;
@@ -225,7 +203,7 @@ bool cmd_urlfetch(struct client_command_context *cmd)
 					uf.params |= URLFETCH_PARAM_BODYPARTSTRUCTURE;
 				else {
 					array_free(&urls);
-					return cmd_bad_text(cmd, p_strdup_printf(
+					return cmd_bad_error(cmd, p_strdup_printf(
 						cmd->pool, "Unknown URL fetch "
 						"parameter: %s", param));
 				}
@@ -233,7 +211,7 @@ bool cmd_urlfetch(struct client_command_context *cmd)
 			if ((uf.params & URLFETCH_PARAM_BODY) != 0 &&
 			    (uf.params & URLFETCH_PARAM_BINARY) != 0) {
 				array_free(&urls);
-				return cmd_bad_text(cmd, "URL cannot have both "
+				return cmd_bad_error(cmd, "URL cannot have both "
 						    "BODY and BINARY fetch "
 						    "parameters");
 			}

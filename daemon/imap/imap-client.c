@@ -167,14 +167,19 @@ bool cmd_bad(struct client_command_context *cmd, const char *text)
 	return cmd_reply(cmd, "BAD", text);
 }
 
-bool cmd_bad_args(struct client_command_context *cmd)
+bool cmd_bad_error(struct client_command_context *cmd, const char *error)
 {
-	char *text = i_strdup_printf("Error in IMAP command %s: "
-				     "Invalid arguments.", cmd->name);
+	char *text = i_strdup_printf("Error in IMAP command %s: %s",
+				     cmd->name, error);
 
 	cmd_bad(cmd, text);
 	i_free(text);
 	return true;
+}
+
+bool cmd_bad_args(struct client_command_context *cmd)
+{
+	return cmd_bad_error(cmd, "Invalid arguments.");
 }
 
 static const char *mail_error_code(enum mail_error error)
@@ -477,6 +482,9 @@ static bool client_handle_input(struct imap_client *client)
 			const char *error =
 				imap_parser_get_error(client->parser, &fatal);
 			char *text;
+
+			if (imap_parser_want_continuation(client->parser))
+				client_send_line(client, "+ OK");
 
 			if (client->parse_stage == 0 && cmd->tag == NULL) {
 				/* the tag parsed, the command name didn't */

@@ -177,6 +177,9 @@ bool cmd_bad(struct client_command_context *cmd, const char *text);
  * response code for its class. */
 bool cmd_no_storage_error(struct client_command_context *cmd,
 			  struct mailbox *box);
+/* BAD "Error in IMAP command NAME: error" (Dovecot's words for a
+ * command it could not parse); returns true. */
+bool cmd_bad_error(struct client_command_context *cmd, const char *error);
 /* Dovecot's reply when a command's arguments don't parse */
 bool cmd_bad_args(struct client_command_context *cmd);
 /* Ask to be called again (cmd->func) when output drains below half of

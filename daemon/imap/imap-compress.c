@@ -300,11 +300,7 @@ bool cmd_compress(struct client_command_context *cmd)
 	const char *mech;
 
 	if (!mail_plugins_has(client->set->mail_plugins, "imap_zlib")) {
-		char *text = i_strdup_printf("Error in IMAP command %s: "
-					     "Unknown command", cmd->name);
-		cmd_bad(cmd, text);
-		i_free(text);
-		return true;
+		return cmd_bad_error(cmd, "Unknown command");
 	}
 	if (!imap_arg_get_atom(&cmd->args[0], &mech) ||
 	    !imap_arg_is_eol(&cmd->args[1]))

@@ -187,13 +187,10 @@ void imap_send_vanished_earlier(struct imap_client *client, uint64_t since,
 	array_free(&sel);
 }
 
-static bool select_bad(struct client_command_context *cmd, const char *error)
+static bool select_bad(struct client_command_context *cmd,
+                       const char *error)
 {
-	char *text = i_strdup_printf("Error in IMAP command %s: %s",
-				     cmd->name, error);
-
-	cmd_bad(cmd, text);
-	i_free(text);
+	(void)cmd_bad_error(cmd, error);
 	return false;
 }
 

@@ -443,7 +443,18 @@ int imap_parser_read(struct imap_parser *parser, const unsigned char *data,
 			/* fall through */
 		case ST_LITERAL_LF:
 			if (c != '\n') {
-				ret = parser_fail(parser, "Missing CRLF after literal size", false);
+				ret = parser_fail(parser, "Missing LF after literal size", false);
+				if ((flags & IMAP_PARSE_FLAG_LITERAL_SIZE) != 0) {
+					/* APPEND, as Dovecot: the line ends
+					   here, and the byte that isn't LF
+					   starts the next command */
+					parser->state = ST_DONE;
+					parser->line_ended = true;
+				} else if (!parser->literal_plus) {
+					/* Dovecot has asked for the literal
+					   before it sees the byte */
+					parser->want_cont = true;
+				}
 				goto out;
 			}
 			i++;

@@ -198,15 +198,11 @@ int imap_search_args_build(struct client_command_context *cmd,
 {
 	struct imap_search_parser ip;
 	const char *error;
-	char *text;
 
 	*badcharset_r = false;
 	memset(&ip, 0, sizeof(ip));
 	if (imap_arg_is_eol(args)) {
-		text = i_strdup_printf("Error in IMAP command %s: "
-				       "Missing search parameters", cmd->name);
-		cmd_bad(cmd, text);
-		i_free(text);
+		(void)cmd_bad_error(cmd, "Missing search parameters");
 		return -1;
 	}
 	if (charset != NULL && !charset_is_utf8(charset)) {
@@ -232,10 +228,7 @@ int imap_search_args_build(struct client_command_context *cmd,
 		   key */
 		if (ip.invalid_string)
 			error = "Invalid search key";
-		text = i_strdup_printf("Error in IMAP command %s: %s",
-				       cmd->name, error);
-		cmd_bad(cmd, text);
-		i_free(text);
+		(void)cmd_bad_error(cmd, error);
 		*badcharset_r = false;
 		return -1;
 	}

@@ -442,6 +442,154 @@ START_TEST(test_shapes)
 }
 END_TEST
 
+/* plugin settings <-> mailbox NAME { } settings (dialect-mailbox.c) */
+START_TEST(test_mailbox_shapes)
+{
+	pool_t pool = pool_create("test", 4096);
+	string_t *out = str_new(1024);
+	struct config *config;
+	const char *error, *path, *text;
+
+	config = translate(pool,
+		"dovecot_config_version = 2.4.0\n"
+		"quota A {\n"
+		"  storage_size = 1G\n"
+		"}\n"
+		"quota B {\n"
+		"}\n"
+		"namespace inbox {\n"
+		"  prefix = INBOX.\n"
+		"  mailbox Trash {\n"
+		"    special_use = \\Trash\n"
+		"    quota_ignore = yes\n"
+		"    fts_autoindex = no\n"
+		"    trash_priority = 5\n"
+		"  }\n"
+		"  mailbox Spam {\n"
+		"    quota B {\n"
+		"      quota_storage_extra = 1 M\n"
+		"    }\n"
+		"    fts_autoindex = no\n"
+		"    notify_status = no\n"
+		"  }\n"
+		"}\n", CONFIG_DIALECT_24, &error);
+	ck_assert_msg(config != NULL, "%s", error);
+	ck_assert_str_eq(plugin_get(config, "quota_rule2"),
+			 "INBOX.Trash:ignore");
+	ck_assert_str_eq(plugin_get(config, "quota2_rule"),
+			 "INBOX.Trash:ignore");
+	ck_assert_str_eq(plugin_get(config, "quota2_rule2"),
+			 "INBOX.Spam:storage=+1M");
+	ck_assert_str_eq(plugin_get(config, "fts_autoindex_exclude"),
+			 "\\Trash");
+	ck_assert_str_eq(plugin_get(config, "fts_autoindex_exclude2"),
+			 "INBOX.Spam");
+	ck_assert_ptr_null(plugin_get(config, "notify_status_mailbox"));
+	ck_assert_str_eq(plugin_get(config, "trash"),
+			 "/var/run/dovecot/roost-trash.conf.ext");
+	ck_assert(dialect_dbfile_get(0, &path, &text));
+	ck_assert_str_eq(path, "/var/run/dovecot/roost-trash.conf.ext");
+	ck_assert_str_eq(text, "5 INBOX.Trash\n");
+	config_free(&config);
+
+	/* the two roots want the two rules in different orders: no 2.4
+	   form keeps both, so they stay as 2.3 settings */
+	ck_assert_int_eq(dialect_export_24(pool,
+		"plugin {\n"
+		"  quota = count:A\n"
+		"  quota_rule = X:ignore\n"
+		"  quota_rule2 = Y:ignore\n"
+		"  quota2 = count:B\n"
+		"  quota2_rule = Y:ignore\n"
+		"  quota2_rule2 = X:ignore\n"
+		"  quota_vsizes = yes\n"
+		"  lazy_expunge_exclude = Drafts\n"
+		"}\n", out, &error), 0);
+	ck_assert_msg(strstr(str_c(out), "roost_untranslated {\n"
+			     "  plugin {\n    quota = count:A\n") != NULL,
+		      "%s", str_c(out));
+	ck_assert_msg(strstr(str_c(out), "mailbox Drafts {\n"
+			     "  lazy_expunge_mailbox = \n}\n") != NULL,
+		      "%s", str_c(out));
+	str_free(&out);
+	pool_destroy(&pool);
+}
+END_TEST
+
+/* compat/dialect-plugins.c: list, strlist and execute shapes both ways. */
+START_TEST(test_plugin_shapes)
+{
+	pool_t pool = pool_create("test", 4096);
+	string_t *out = str_new(1024);
+	struct config *config;
+	const char *error;
+
+	config = translate(pool,
+		"dovecot_config_version = 2.4.0\n"
+		"mail_plugins = mail_compress\n"
+		"sieve_editheader_header X-A {\n"
+		"  forbid_add = yes\n"
+		"  forbid_delete = yes\n"
+		"}\n"
+		"sieve_virustest_text_value {\n"
+		"  3 = bad\n"
+		"}\n"
+		"sieve_vacation_check_recipient = yes\n"
+		"quota_over_status {\n"
+		"  execute over {\n"
+		"    args = %{user}\n"
+		"  }\n"
+		"}\n"
+		"fts_decoder_driver = tika\n"
+		"fts_decoder_tika {\n"
+		"  url = http://t/\n"
+		"}\n", CONFIG_DIALECT_24, &error);
+	ck_assert_msg(config != NULL, "%s", error);
+	ck_assert_str_eq(get(config, "mail_plugins"), "zlib");
+	ck_assert_str_eq(plugin_get(config, "sieve_editheader_protected"),
+			 "X-A");
+	ck_assert_str_eq(plugin_get(config, "sieve_virustest_text_value3"),
+			 "bad");
+	ck_assert_str_eq(plugin_get(config,
+				    "sieve_vacation_dont_check_recipient"),
+			 "no");
+	ck_assert_str_eq(plugin_get(config, "quota_over_script"), "over %u");
+	ck_assert_str_eq(plugin_get(config, "fts_tika"), "http://t/");
+	config_free(&config);
+
+	ck_assert_ptr_null(translate(pool,
+		"dovecot_config_version = 2.4.0\n"
+		"welcome {\n"
+		"  execute w {\n"
+		"    args = %{user | rot13}\n"
+		"  }\n"
+		"}\n", CONFIG_DIALECT_24, &error));
+
+	ck_assert_int_eq(dialect_export_24(pool,
+		"mail_plugins = quota zlib imap_zlib\n"
+		"plugin {\n"
+		"  charset_aliases = a=b\n"
+		"  welcome_script = w %u\n"
+		"  quota_set = x\n"
+		"}\n", out, &error), 0);
+	ck_assert_str_eq(str_c(out),
+		"dovecot_config_version = 2.4.0\n"
+		"dovecot_storage_version = 2.4.0\n"
+		"submission_max_mail_size = 0\n"
+		"mail_plugins = quota mail_compress\n"
+		"charset_aliases {\n"
+		"  a = b\n"
+		"}\n"
+		"welcome {\n"
+		"  execute w {\n"
+		"    args = %{user}\n"
+		"  }\n"
+		"}\n");
+	str_free(&out);
+	pool_destroy(&pool);
+}
+END_TEST
+
 /* acl { } filters -> a registered 2.3 global ACL file (compat/
  * dialect-acl.c) and acl_ignore_namespace; back through --as 2.4. */
 START_TEST(test_acl)
@@ -570,6 +718,8 @@ Suite *make_dialect_suite(void)
 	tcase_add_test(tc, test_export_24);
 	tcase_add_test(tc, test_dbfile);
 	tcase_add_test(tc, test_shapes);
+	tcase_add_test(tc, test_mailbox_shapes);
+	tcase_add_test(tc, test_plugin_shapes);
 	tcase_add_test(tc, test_acl);
 	suite_add_tcase(s, tc);
 	return s;

@@ -182,6 +182,33 @@ START_TEST(test_quoting)
 }
 END_TEST
 
+static const char *astring(const char *s, const char *more)
+{
+	static char buf[1024];
+	string_t *str = str_new(64);
+
+	imap_append_astring(str, s, more);
+	snprintf(buf, sizeof(buf), "%s", str_c(str));
+	str_free(&str);
+	return buf;
+}
+
+START_TEST(test_astring)
+{
+	ck_assert_str_eq(astring("INBOX", ""), "INBOX");
+	ck_assert_str_eq(astring("Lists.dev", ""), "Lists.dev");
+	ck_assert_str_eq(astring("", ""), "\"\"");
+	ck_assert_str_eq(astring("nil", ""), "\"nil\"");
+	ck_assert_str_eq(astring("a b", ""), "\"a b\"");
+	ck_assert_str_eq(astring("a%", ""), "\"a%\"");
+	ck_assert_str_eq(astring("a(b", ""), "\"a(b\"");
+	ck_assert_str_eq(astring("caf\xc3\xa9", ""), "{5}\r\ncaf\xc3\xa9");
+	/* ']' is an atom character unless the caller says otherwise */
+	ck_assert_str_eq(astring("a]", ""), "a]");
+	ck_assert_str_eq(astring("a]", "]"), "\"a]\"");
+}
+END_TEST
+
 static const char *humans(const char *s)
 {
 	static char buf[1024];
@@ -245,6 +272,7 @@ Suite *make_imap_bodystructure_suite(void)
 	tcase_add_test(tc, test_bodystructure_defaults);
 	tcase_add_test(tc, test_bodystructure_extension);
 	tcase_add_test(tc, test_rfc822_envelope);
+	tcase_add_test(tc, test_astring);
 	tcase_add_test(tc, test_quoting);
 	tcase_add_test(tc, test_for_humans);
 	tcase_add_test(tc, test_envelope);

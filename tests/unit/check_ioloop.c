@@ -394,10 +394,14 @@ START_TEST(test_timeout_same_time)
 END_TEST
 
 /* Many timers (the heap): added in a scrambled order, some reset, some
- * removed; the rest fire in (time, insertion) order. */
+ * removed; the rest fire in deadline order. Each deadline is known to lie
+ * in [lo, hi]: the clock read just before and just after the call that
+ * set it, plus the interval (a loaded machine may stall between them). */
 struct many_timer {
 	struct timeout *to;
 	unsigned int msecs;
+	uint64_t lo, hi;
+	unsigned int idx;
 	unsigned int *fired, *count;
 };
 
@@ -405,7 +409,7 @@ static void many_timer_cb(void *context)
 {
 	struct many_timer *t = context;
 
-	t->fired[(*t->count)++] = t->msecs;
+	t->fired[(*t->count)++] = t->idx;
 	timeout_remove(&t->to);
 }
 
@@ -422,19 +426,23 @@ START_TEST(test_timeout_many)
 	struct timeout *stop;
 
 	for (unsigned int i = 0; i < N; i++) {
-		/* 20 ms apart: the adding loop's own duration can't
-		   reorder them */
+		t[i].idx = i;
 		t[i].msecs = 20 * (1 + (i * 37) % 10);
 		t[i].fired = fired;
 		t[i].count = &count;
+		t[i].lo = io_loop_time_msecs() + t[i].msecs;
 		t[i].to = timeout_add(loop, t[i].msecs, many_timer_cb, &t[i]);
+		t[i].hi = io_loop_time_msecs() + t[i].msecs;
 	}
 	/* every third one removed, every fifth reset (same interval) */
 	for (unsigned int i = 0; i < N; i++) {
-		if (i % 3 == 0)
+		if (i % 3 == 0) {
 			timeout_remove(&t[i].to);
-		else if (i % 5 == 0)
+		} else if (i % 5 == 0) {
+			t[i].lo = io_loop_time_msecs() + t[i].msecs;
 			timeout_reset(t[i].to);
+			t[i].hi = io_loop_time_msecs() + t[i].msecs;
+		}
 	}
 	for (unsigned int i = 0; i < N; i++)
 		expected += i % 3 != 0;
@@ -442,8 +450,10 @@ START_TEST(test_timeout_many)
 	ck_assert(run_loop());
 	timeout_remove(&stop);
 	ck_assert_uint_eq(count, expected);
-	for (unsigned int i = 1; i < count; i++)
-		ck_assert_uint_le(fired[i - 1], fired[i]);
+	/* a timer can't fire before one whose deadline is surely earlier */
+	for (unsigned int i = 1; i < count; i++) {
+		ck_assert_uint_le(t[fired[i - 1]].lo, t[fired[i]].hi);
+	}
 	for (unsigned int i = 0; i < N; i++)
 		ck_assert_ptr_null(t[i].to);
 	i_free(t);

@@ -444,7 +444,7 @@ START_TEST(test_mailbox_helpers)
 						    &have_wildcards);
 	ck_assert_uint_eq(patterns.count, 1);
 	ck_assert_str_eq(patterns.v[0], "Archive");
-	ck_assert(have_wildcards);
+	ck_assert(!have_wildcards);	/* no '*' or '%': an exact name */
 	ck_assert(mail_search_args_have_nonmailbox(args));
 	array_free(&patterns);
 	mail_search_args_free(&args);
