@@ -653,9 +653,10 @@ static bool entry_matches(struct mail_user *user, struct mail_namespace *ns,
  * inbox) INBOX's; with the default owner entry in front unless one
  * is there. 0 / -1. */
 /* The global file's entries for box (0, or -1 logged). */
-static int global_entries(struct mailbox *box, ARRAY_ACL *entries)
+static int global_entries_vname(struct mail_user *user, const char *vname,
+				ARRAY_ACL *entries)
 {
-	const char *path = box->user->acl->global_path;
+	const char *path = user->acl->global_path;
 	char errbuf[256];
 	struct stat st;
 	char *data;
@@ -668,7 +669,7 @@ static int global_entries(struct mailbox *box, ARRAY_ACL *entries)
 		/* generated from a Dovecot 2.4 config's acl { } rules */
 		const char *text = genfile_get(path);
 
-		if (acl_global_parse(text, strlen(text), box->vname, entries,
+		if (acl_global_parse(text, strlen(text), vname, entries,
 				     errbuf, sizeof(errbuf)) < 0) {
 			i_error("acl vfile: Global ACL file %s %s", path,
 				errbuf);
@@ -691,7 +692,7 @@ static int global_entries(struct mailbox *box, ARRAY_ACL *entries)
 	data = i_malloc((size_t)st.st_size + 1);
 	ret = read(fd, data, (size_t)st.st_size);
 	close(fd);
-	if (ret < 0 || acl_global_parse(data, (size_t)ret, box->vname,
+	if (ret < 0 || acl_global_parse(data, (size_t)ret, vname,
 					entries, errbuf, sizeof(errbuf)) < 0) {
 		if (ret < 0)
 			i_error("acl vfile: read(%s) failed: %m", path);
@@ -703,6 +704,11 @@ static int global_entries(struct mailbox *box, ARRAY_ACL *entries)
 	}
 	i_free(data);
 	return 0;
+}
+
+static int global_entries(struct mailbox *box, ARRAY_ACL *entries)
+{
+	return global_entries_vname(box->user, box->vname, entries);
 }
 
 /* The entries that apply to box: the mailbox's file (else, with
@@ -1325,6 +1331,22 @@ void acl_mailbox_created(struct mailbox *box)
 	mailbox_free(&parent);
 }
 
+/* The rights on the root of box's namespace (prefix "" with INBOX):
+ * the global file's entries for "" over the defaults. */
+static unsigned int root_rights(struct mailbox *box)
+{
+	ARRAY_ACL entries = ARRAY_INIT;
+	unsigned int rights;
+
+	if (global_entries_vname(box->user, "", &entries) < 0) {
+		acl_entries_free(&entries);
+		return 0;
+	}
+	rights = rights_compute(box->user, box->ns, &entries);
+	acl_entries_free(&entries);
+	return rights;
+}
+
 int acl_mailbox_create_check(struct mailbox *box)
 {
 	const char *sep;
@@ -1335,9 +1357,14 @@ int acl_mailbox_create_check(struct mailbox *box)
 		return 0;
 	sep = strrchr(box->name, box->ns->sep);
 	if (sep == NULL) {
-		/* top level: the owner's own namespace only */
+		/* top level: the owner's own namespace only, with the
+		   rights of its root (Dovecot: the list's default ACL
+		   object: the owner's defaults and the global file's
+		   lines whose pattern matches "", not INBOX's file) */
 		rights = box->ns->type == MAIL_NAMESPACE_PRIVATE ||
 			ns_is_own(box->ns) ? ACL_CREATE : 0;
+		if (rights != 0 && box->ns->inbox && box->ns->prefix[0] == '\0')
+			rights &= root_rights(box);
 	} else {
 		char *pvname = i_strdup_printf("%s%.*s", box->ns->prefix,
 					       (int)(sep - box->name),

@@ -149,12 +149,12 @@ namespace scratch {
 }
 """
 
-# made on disk before the session (a top-level CREATE under a global "*"
-# rule is checked differently by Roost: not what this test is about)
+# made on disk before the session: the top-level "*" rule (anyone l)
+# takes the owner's create right at the top (c6)
 BOXES = ["Invoices", "Locked", "Hidden", "Free"]
 
 CMDS = [
-    "c5 CREATE Scratch/X",
+    "c5 CREATE Scratch/X", "c6 CREATE Another",
     "m1 MYRIGHTS INBOX", "m2 MYRIGHTS Invoices", "m3 MYRIGHTS Locked",
     "m4 MYRIGHTS Hidden", "m5 MYRIGHTS Scratch/X", "m6 MYRIGHTS Free",
     "l1 LIST \"\" *",
@@ -294,6 +294,7 @@ class DialectAcl(unittest.TestCase):
                      "s3 NO [NOPERM] Permission denied.",
                      "s4 NO Mailbox doesn't exist: Hidden.",
                      "* MYRIGHTS INBOX l",
+                     "c6 NO [NOPERM] Permission denied.",
                      "s6 OK", "s8 OK", "d2 OK Delete completed.",
                      "d3 OK Delete completed.",
                      "d1 NO [NOPERM] Permission denied."]:
