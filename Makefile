@@ -229,6 +229,7 @@ integration: all $(B)/bin/auth-db-probe $(B)/bin/mailstore-probe
 	ROOST=$(CURDIR)/$(B)/bin/roost ./tests/timed $(PYTHON) tests/integration/test_dialects.py
 	ROOST=$(CURDIR)/$(B)/bin/roost ./tests/timed $(PYTHON) tests/integration/test_dialect_dbfile.py
 	ROOST=$(CURDIR)/$(B)/bin/roost ./tests/timed $(PYTHON) tests/integration/test_dialect_defaults.py
+	ROOST=$(CURDIR)/$(B)/bin/roost ./tests/timed $(PYTHON) tests/integration/test_dialect_acl.py
 	ROOST=$(CURDIR)/$(B)/bin/roost ./tests/timed $(PYTHON) tests/integration/test_dialect_plugins.py
 	ROOST=$(CURDIR)/$(B)/bin/roost ./tests/timed $(PYTHON) tests/integration/test_dialect_mailbox.py
 	ROOST=$(CURDIR)/$(B)/bin/roost ./tests/timed $(PYTHON) \

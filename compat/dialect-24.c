@@ -402,6 +402,7 @@ static const struct {
 } gone_in_24[] = {
 	{ "mail_location", "mail_driver, mail_path, mail_inbox_path ..." },
 	{ "disable_plaintext_auth", "auth_allow_cleartext" },
+	{ "master_user", "acl_user (default %{master_user})" },
 	{ "auth_default_realm", "auth_default_domain" },
 	{ "ssl_cert", "ssl_server_cert_file" },
 	{ "ssl_key", "ssl_server_key_file" },
@@ -1562,14 +1563,6 @@ static int t24_fs_chain(struct t24_ctx *ctx, struct dnode *filter,
 	pool_t pool = ctx->tree->pool;
 	struct dnode *set = *set_r;
 
-	for (struct dnode *c = fs->children; c != NULL; c = c->next) {
-		if (!c->removed) {
-			dialect_error(ctx->tree, c, "%s { fs %s { %s } }: no "
-				      "Dovecot 2.3 form here", filter->key,
-				      fs->name == NULL ? "" : fs->name, c->key);
-			return -1;
-		}
-	}
 	if (fs->name == NULL) {
 		dialect_error(ctx->tree, fs, "fs { } is missing section name");
 		return -1;
@@ -1580,11 +1573,9 @@ static int t24_fs_chain(struct t24_ctx *ctx, struct dnode *filter,
 		set->done = true;
 		dnode_insert_after(after, set);
 		*set_r = set;
-	} else {
-		dnode_set_value(set, p_strdup_printf(pool, "%s %s",
-			dnode_value(pool, set), fs->name));
 	}
-	return 0;
+	/* the fs settings 2.3 URIs can carry: dialect-acl.c */
+	return dialect_fs_24_append(ctx->tree, filter, fs, set);
 }
 
 static int t24_section(struct t24_ctx *ctx, struct dnode *scope,
@@ -1850,6 +1841,8 @@ int dialect_translate_24(struct dtree *tree)
 		return -1;
 	collect_dbglobals(&ctx);
 	dialect_dbfile_set_globals(ctx.dbglobals);	/* sql dicts */
+	if (dialect_acl_24_collect(tree) < 0)
+		return -1;
 	/* the limits every quota NAME { } inherits */
 	for (struct dnode *c = tree->root->children; c != NULL; c = c->next) {
 		if (c->removed || c->section)
@@ -1873,7 +1866,8 @@ int dialect_translate_24(struct dtree *tree)
 	if (dialect_mailbox_24_collect(tree, &mailbox_plugin) < 0)
 		return -1;
 	if (t24_block(&ctx, tree->root, SCOPE_ROOT) < 0 ||
-	    dialect_plugins_24_finish(tree) < 0)
+	    dialect_plugins_24_finish(tree) < 0 ||
+	    dialect_acl_24_finish(tree) < 0)
 		return -1;
 	if (dialect_mailbox_24_emit(tree, mailbox_plugin) < 0)
 		return -1;
@@ -2082,6 +2076,7 @@ static bool x24_plugin_setting(struct x24_ctx *ctx, struct dnode *scope,
 	};
 	static const char *const shaped_prefixes[] = {
 		"quota_rule", "quota_warning", "sieve_before", "sieve_after",
+		"acl_ignore_namespace",
 		"imapsieve_mailbox", "notify_status_mailbox",
 		"fts_autoindex_exclude", "lazy_expunge_exclude",
 		"sieve_spamtest_text_value", "sieve_virustest_text_value",
@@ -2665,6 +2660,8 @@ static void x24_block(struct x24_ctx *ctx, struct dnode *scope,
 				(void)dialect_sieve_23_to_24(pool, n, shaped);
 				(void)dialect_misc_23_to_24(pool, n, shaped);
 				dialect_plugins_23_to_24(pool, n, shaped);
+				if (kind == SCOPE_ROOT)
+					dialect_acl_23_to_24(pool, scope, n);
 				for (c = shaped->children; c != NULL;
 				     c = next) {
 					next = c->next;
@@ -2712,6 +2709,16 @@ static void x24_block(struct x24_ctx *ctx, struct dnode *scope,
 				struct dnode *f = dnode_new_section(pool, n,
 					"mail_ext_attachment", NULL);
 
+				if (*v != '\0' && strspn(v,
+				    "abcdefghijklmnopqrstuvwxyz- ") !=
+				    strlen(v) &&
+				    (f = dialect_fs_uri_to_24(pool, n,
+							      v)) != NULL) {
+					/* compress:gz:6:posix:prefix=/x */
+					dnode_insert_after(n, f);
+					n->removed = true;
+					continue;
+				}
 				if (*v != '\0' && strspn(v,
 				    "abcdefghijklmnopqrstuvwxyz- ") ==
 				    strlen(v)) {

@@ -158,6 +158,28 @@ const char *dialect_default_password_scheme(void);
 void dialect_defaults_24_to_23(struct dtree *tree, struct dnode *at);
 void dialect_defaults_23_pre(pool_t pool, struct dtree *tree);
 void dialect_defaults_23_to_24(pool_t pool, struct dtree *tree);
+/* dialect-acl.c: acl { } filters, acl_global_path and namespace {
+ * acl_ignore } of a 2.4 tree collected (marked removed) before the
+ * translation, then written as the 2.3 global ACL file (registered in
+ * lib/genfile.h unless one next to the config says the same) that
+ * plugin { acl = vfile:PATH } names, and acl_ignore_namespace[N]; back:
+ * the root plugin's acl = vfile:FILE, acl_ignore_namespace[N] and
+ * master_user (marked removed when translated) into 2.4 form in root. */
+int dialect_acl_24_collect(struct dtree *tree);
+int dialect_acl_24_finish(struct dtree *tree);
+void dialect_acl_23_to_24(pool_t pool, struct dnode *root,
+			  struct dnode *plugin);
+
+/* dialect-acl.c: fs NAME { } of a 2.4 filter (compress { write_method
+ * compress_METHOD_level }, posix { prefix }, others without settings)
+ * appended to the 2.3 fs URI setting set (its first part when set is
+ * new); back: a 2.3 fs URI as mail_ext_attachment { fs ... } or NULL
+ * when it has no exact 2.4 form here. */
+int dialect_fs_24_append(struct dtree *tree, const struct dnode *filter,
+			 struct dnode *fs, struct dnode *set);
+struct dnode *dialect_fs_uri_to_24(pool_t pool, const struct dnode *at,
+				   const char *uri);
+
 /* dialect-mailbox.c: plugin settings 2.4 moved into mailbox NAME { }.
  * 2.4 -> 2.3: collect takes them out of every mailbox { } (top level
  * and in namespaces) before the translation; emit writes them into the

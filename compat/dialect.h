@@ -91,4 +91,9 @@ bool dialect_default_get(unsigned int i, const char **path_r,
 bool dialect_var_get(unsigned int i, const char **key_r, const char **v24_r,
 		     const char **v23_r);
 
+/* The config file doveconf --as 2.4 reads: a 2.3 global ACL file
+ * becomes acl { } filters only when it lies in that file's directory
+ * (where reading the 2.4 form back finds it again); dialect-acl.c. */
+void dialect_acl_set_config_path(const char *path);
+
 #endif

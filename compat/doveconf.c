@@ -12,6 +12,7 @@
 #include "hash.h"
 #include "compat.h"
 #include "dialect.h"
+#include "genfile.h"
 #include "zeroconf.h"
 
 #include <errno.h>
@@ -700,6 +701,7 @@ static int dump_as_24(struct config *config, struct doveconf_opts *opts)
 	pool = pool_create("doveconf as 2.4", 16 * 1024);
 	out = str_new(8192);
 	str_replace_all(text, HIDDEN_TEXT, HIDDEN_MARK);
+	dialect_acl_set_config_path(opts->config_path);
 	if (dialect_export_24(pool, str_c(text), out, &error) < 0) {
 		i_error("%s", error);
 		ret = -1;
@@ -750,6 +752,17 @@ static void dump_dbfiles(const struct doveconf_opts *opts)
 			}
 			printf("#   %s\n", line);
 		}
+		free(copy);
+	}
+	/* the global ACL file of a 2.4 config's acl { } filters */
+	for (unsigned int i = 0; genfile_iter("acl", i, &path, &text); i++) {
+		char *copy = i_strdup(text), *line, *save = NULL;
+
+		printf("# Dovecot 2.3 global ACL file %s (not written by "
+		       "Roost; create it to run Dovecot 2.3):\n", path);
+		for (line = strtok_r(copy, "\n", &save); line != NULL;
+		     line = strtok_r(NULL, "\n", &save))
+			printf("#   %s\n", line);
 		free(copy);
 	}
 }

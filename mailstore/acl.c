@@ -5,6 +5,7 @@
 #include "acl.h"
 #include "mail-plugins.h"
 #include "settings-structs.h"
+#include "genfile.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -24,10 +25,14 @@
 struct acl_user {
 	bool anyone_allowed;
 	bool defaults_from_inbox;
+	bool globals_only;		/* acl_globals_only */
 	const char *acl_name;		/* acl_user or the username */
 	const char *const *groups;	/* acl_groups, NULL-terminated */
 	const char *shared_dict;	/* file path or NULL */
 	const char *global_path;	/* acl = vfile:PATH (a file) or NULL */
+	/* acl_ignore_namespace, acl_ignore_namespace2...: prefixes of the
+	   namespaces without ACLs, NULL-terminated (or NULL) */
+	const char **ignore_prefixes;
 };
 
 struct right_def {
@@ -309,14 +314,14 @@ int acl_global_parse(const char *data, size_t size, const char *vname,
 		     ARRAY_ACL *entries, char *errbuf, size_t errbuf_size)
 {
 	unsigned int linenum = 0;
-	size_t pos = 0;
+	size_t pos = 0, first = entries->count;
 
 	while (pos < size) {
 		const char *nl = memchr(data + pos, '\n', size - pos);
 		size_t len = nl == NULL ? size - pos : (size_t)(nl - data - pos);
 		char *line = i_strndup(data + pos, len);
 		char *p = line, *rest;
-		size_t first;
+		ARRAY_ACL one = ARRAY_INIT;
 
 		pos += len + (nl == NULL ? 0 : 1);
 		linenum++;
@@ -339,19 +344,41 @@ int acl_global_parse(const char *data, size_t size, const char *vname,
 			i_free(line);
 			continue;
 		}
-		first = entries->count;
-		if (acl_vfile_parse(rest, strlen(rest), entries, errbuf,
+		if (acl_vfile_parse(rest, strlen(rest), &one, errbuf,
 				    errbuf_size) < 0) {
 			char tmp[200];
 
 			snprintf(tmp, sizeof(tmp), "%s", errbuf);
 			snprintf(errbuf, errbuf_size, "line %u: %s", linenum,
 				 tmp + (strncmp(tmp, "line 1: ", 8) == 0 ? 8 : 0));
+			acl_entries_free(&one);
 			i_free(line);
 			return -1;
 		}
-		for (size_t i = first; i < entries->count; i++)
-			entries->v[i].global = true;
+		/* lines of one identifier that match add up (Dovecot) */
+		for (size_t i = 0; i < one.count; i++) {
+			struct acl_entry *e = &one.v[i];
+			bool merged = false;
+
+			for (size_t j = first; j < entries->count; j++) {
+				struct acl_entry *o = &entries->v[j];
+
+				if (o->type == e->type && o->neg == e->neg &&
+				    strcmp(o->name == NULL ? "" : o->name,
+					   e->name == NULL ? "" : e->name) == 0) {
+					o->rights |= e->rights;
+					merged = true;
+					break;
+				}
+			}
+			if (merged) {
+				i_free(e->name);
+				continue;
+			}
+			e->global = true;
+			array_push(entries, *e);
+		}
+		array_free(&one);
 		i_free(line);
 	}
 	return 0;
@@ -377,16 +404,6 @@ static int entry_cmp(const void *p1, const void *p2)
 		     b->name == NULL ? "" : b->name);
 	if (ret != 0)
 		return ret;
-	return (int)a->neg - (int)b->neg;
-}
-
-/* The order rights are applied in: by identifier type only. */
-static int entry_apply_cmp(const void *p1, const void *p2)
-{
-	const struct acl_entry *a = p1, *b = p2;
-
-	if (a->type != b->type)
-		return a->type < b->type ? -1 : 1;
 	return (int)a->neg - (int)b->neg;
 }
 
@@ -464,7 +481,8 @@ int acl_user_init(struct mail_user *user, const struct mail_user_info *info,
 
 		au->global_path = colon == NULL ? value :
 			p_strndup(user->pool, value, (size_t)(colon - value));
-		if (stat(au->global_path, &st) == 0 && S_ISDIR(st.st_mode)) {
+		if (genfile_get(au->global_path) == NULL &&
+		    stat(au->global_path, &st) == 0 && S_ISDIR(st.st_mode)) {
 			/* Dovecot's deprecated global ACL directory */
 			i_warning("acl: Global ACL directories are not "
 				  "supported, use a global ACL file: %s",
@@ -472,14 +490,41 @@ int acl_user_init(struct mail_user *user, const struct mail_user_info *info,
 			au->global_path = NULL;
 		}
 	}
+	for (unsigned int i = 1;; i++) {
+		char key[40];
+
+		if (i == 1)
+			snprintf(key, sizeof(key), "acl_ignore_namespace");
+		else
+			snprintf(key, sizeof(key), "acl_ignore_namespace%u", i);
+		value = mail_user_plugin_setting(user, info, key, user->pool);
+		if (value == NULL || value[0] == '\0')
+			break;
+		au->ignore_prefixes = p_realloc(user->pool,
+			au->ignore_prefixes,
+			sizeof(*au->ignore_prefixes) * (i == 1 ? 0 : i),
+			sizeof(*au->ignore_prefixes) * (i + 1));
+		au->ignore_prefixes[i - 1] = value;
+		au->ignore_prefixes[i] = NULL;
+	}
 	value = mail_user_plugin_setting(user, info, "acl_anyone", user->pool);
 	au->anyone_allowed = value != NULL && strcmp(value, "allow") == 0;
+	value = mail_user_plugin_setting(user, info, "acl_globals_only",
+					 user->pool);
+	au->globals_only = value != NULL && strchr("yY1", value[0]) != NULL;
 	value = mail_user_plugin_setting(user, info, "acl_defaults_from_inbox",
 					 user->pool);
 	au->defaults_from_inbox = value != NULL &&
 		strchr("yY1", value[0]) != NULL;
 	value = mail_user_plugin_setting(user, info, "acl_user", user->pool);
-	au->acl_name = value != NULL ? value : user->username;
+	if (value == NULL) {
+		/* Dovecot 2.3: the master user's name when acl_user is
+		   not set (2.4's acl_user = %{master_user}) */
+		value = mail_user_plugin_setting(user, info, "master_user",
+						 user->pool);
+	}
+	au->acl_name = value != NULL && value[0] != '\0' ? value :
+		user->username;
 	value = mail_user_plugin_setting(user, info, "acl_groups", user->pool);
 	if (value != NULL) {
 		ARRAY_STR groups = ARRAY_INIT;
@@ -608,9 +653,10 @@ static bool entry_matches(struct mail_user *user, struct mail_namespace *ns,
  * inbox) INBOX's; with the default owner entry in front unless one
  * is there. 0 / -1. */
 /* The global file's entries for box (0, or -1 logged). */
-static int global_entries(struct mailbox *box, ARRAY_ACL *entries)
+static int global_entries_vname(struct mail_user *user, const char *vname,
+				ARRAY_ACL *entries)
 {
-	const char *path = box->user->acl->global_path;
+	const char *path = user->acl->global_path;
 	char errbuf[256];
 	struct stat st;
 	char *data;
@@ -619,6 +665,18 @@ static int global_entries(struct mailbox *box, ARRAY_ACL *entries)
 
 	if (path == NULL)
 		return 0;
+	if (genfile_get(path) != NULL) {
+		/* generated from a Dovecot 2.4 config's acl { } rules */
+		const char *text = genfile_get(path);
+
+		if (acl_global_parse(text, strlen(text), vname, entries,
+				     errbuf, sizeof(errbuf)) < 0) {
+			i_error("acl vfile: Global ACL file %s %s", path,
+				errbuf);
+			return -1;
+		}
+		return 0;
+	}
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		if (errno == ENOENT)
@@ -634,7 +692,7 @@ static int global_entries(struct mailbox *box, ARRAY_ACL *entries)
 	data = i_malloc((size_t)st.st_size + 1);
 	ret = read(fd, data, (size_t)st.st_size);
 	close(fd);
-	if (ret < 0 || acl_global_parse(data, (size_t)ret, box->vname,
+	if (ret < 0 || acl_global_parse(data, (size_t)ret, vname,
 					entries, errbuf, sizeof(errbuf)) < 0) {
 		if (ret < 0)
 			i_error("acl vfile: read(%s) failed: %m", path);
@@ -648,11 +706,9 @@ static int global_entries(struct mailbox *box, ARRAY_ACL *entries)
 	return 0;
 }
 
-static bool same_id(const struct acl_entry *a, const struct acl_entry *b)
+static int global_entries(struct mailbox *box, ARRAY_ACL *entries)
 {
-	return a->type == b->type && a->neg == b->neg &&
-		strcmp(a->name == NULL ? "" : a->name,
-		       b->name == NULL ? "" : b->name) == 0;
+	return global_entries_vname(box->user, box->vname, entries);
 }
 
 /* The entries that apply to box: the mailbox's file (else, with
@@ -663,11 +719,17 @@ static int box_entries(struct mailbox *box, ARRAY_ACL *entries,
 		       bool *have_owner_r)
 {
 	ARRAY_ACL local = ARRAY_INIT;
-	char *path = acl_path(box);
-	int ret = acl_file_read(path, &local);
+	char *path;
+	int ret = 0;
 
-	i_free(path);
-	if (ret == 0 && box->user->acl->defaults_from_inbox &&
+	if (!box->user->acl->globals_only) {
+		/* acl_globals_only: no dovecot-acl file is read */
+		path = acl_path(box);
+		ret = acl_file_read(path, &local);
+		i_free(path);
+	}
+	if (ret == 0 && !box->user->acl->globals_only &&
+	    box->user->acl->defaults_from_inbox &&
 	    strcmp(box->name, "INBOX") != 0 && box->ns->inbox) {
 		struct mailbox *inbox = mailbox_alloc(box->user, "INBOX", 0);
 
@@ -693,46 +755,116 @@ static int box_entries(struct mailbox *box, ARRAY_ACL *entries,
 	return 0;
 }
 
+/* One identifier's rights: its positive and negative lines together. */
+struct id_rights {
+	const struct acl_entry *e;	/* type, name, global */
+	unsigned int pos, neg;
+	bool has_pos, has_neg;
+};
+
+static int id_rights_cmp(const void *p1, const void *p2)
+{
+	const struct id_rights *a = p1, *b = p2;
+
+	if (a->e->global != b->e->global)
+		return a->e->global ? 1 : -1;
+	if (a->e->type != b->e->type)
+		return a->e->type < b->e->type ? -1 : 1;
+	return strcmp(a->e->name == NULL ? "" : a->e->name,
+		      b->e->name == NULL ? "" : b->e->name);
+}
+
+/* Dovecot 2.3's evaluation: the mailbox's entries, then the global
+ * file's, each by identifier type. The owner starts from the default
+ * rights (every right in the own namespace) and skips the mailbox's
+ * entries of the types before owner. Each matching identifier then
+ * replaces the rights so far (its positive and negative ones apart),
+ * except that several matching groups (or group-overrides) add up; the
+ * first matching global entry also resets the negative rights. */
 static unsigned int rights_compute(struct mail_user *user,
 				   struct mail_namespace *ns,
-				   ARRAY_ACL *entries, bool have_owner)
+				   ARRAY_ACL *entries)
 {
-	unsigned int rights = 0;
+	struct id_rights *ids = i_malloc(sizeof(*ids) *
+					 (entries->count + 1));
+	const struct id_rights *prev = NULL;
+	unsigned int count = 0, pos = 0, neg = 0;
+	bool first_global = true;
+	size_t i = 0;
 
-	if (!have_owner && ns_is_own(ns)) {
-		/* the owner has every right unless the file says
-		   otherwise (Dovecot's default ACL) */
-		rights = ACL_ALL_RIGHTS;
-	}
-	if (entries->count > 1)
-		qsort(entries->v, entries->count, sizeof(entries->v[0]),
-		      entry_apply_cmp);
-	for (size_t i = 0; i < entries->count; i++) {
-		const struct acl_entry *e = &entries->v[i];
-		bool overridden = false;
+	for (size_t k = 0; k < entries->count; k++) {
+		const struct acl_entry *e = &entries->v[k];
+		struct id_rights *r = NULL;
 
-		if (!entry_matches(user, ns, e))
-			continue;
-		/* the global file wins over the mailbox's own entry for
-		   the same identifier (Dovecot) */
-		for (size_t j = 0; j < entries->count && !e->global; j++) {
-			if (entries->v[j].global && same_id(&entries->v[j], e))
-				overridden = true;
+		for (unsigned int j = 0; j < count && r == NULL; j++) {
+			if (ids[j].e->global == e->global &&
+			    ids[j].e->type == e->type &&
+			    strcmp(ids[j].e->name == NULL ? "" :
+				   ids[j].e->name,
+				   e->name == NULL ? "" : e->name) == 0)
+				r = &ids[j];
 		}
-		if (overridden)
-			continue;
-		if (e->neg)
-			rights &= ~e->rights;
-		else
-			rights |= e->rights;
+		if (r == NULL) {
+			r = &ids[count++];
+			memset(r, 0, sizeof(*r));
+			r->e = e;
+		}
+		if (e->neg) {
+			r->neg |= e->rights;
+			r->has_neg = true;
+		} else {
+			r->pos |= e->rights;
+			r->has_pos = true;
+		}
 	}
-	return rights;
+	if (count > 1)
+		qsort(ids, count, sizeof(*ids), id_rights_cmp);
+	if (user_is_owner(user, ns)) {
+		while (i < count && ids[i].e->type < ACL_ID_OWNER &&
+		       !ids[i].e->global)
+			i++;
+		if (ns_is_own(ns) || ns->type == MAIL_NAMESPACE_PRIVATE)
+			pos = ACL_ALL_RIGHTS;
+	}
+	for (; i < count; i++) {
+		const struct id_rights *r = &ids[i];
+		bool add;
+
+		if (!entry_matches(user, ns, r->e))
+			continue;
+		add = prev != NULL && prev->e->type == r->e->type &&
+			prev->e->global == r->e->global;
+		prev = r;
+		if (r->has_pos)
+			pos = add ? pos | r->pos : r->pos;
+		if (r->has_neg)
+			neg = add ? neg | r->neg : r->neg;
+		if (r->e->global && first_global) {
+			first_global = false;
+			neg = r->has_neg ? r->neg : 0;
+		}
+	}
+	i_free(ids);
+	return pos & ~neg;
+}
+
+bool acl_namespace_ignored(struct mail_namespace *ns)
+{
+	const char *const *p = ns->user->acl == NULL ? NULL :
+		ns->user->acl->ignore_prefixes;
+
+	for (; p != NULL && *p != NULL; p++) {
+		if (strcmp(*p, ns->prefix) == 0)
+			return true;
+	}
+	return false;
 }
 
 int acl_mailbox_rights(struct mailbox *box, unsigned int *rights_r)
 {
 	if (box->user->acl == NULL || box->user->admin ||
-	    (box->flags & MAILBOX_FLAG_IGNORE_ACLS) != 0) {
+	    (box->flags & MAILBOX_FLAG_IGNORE_ACLS) != 0 ||
+	    acl_namespace_ignored(box->ns)) {
 		*rights_r = ACL_ALL_RIGHTS;
 		return 0;
 	}
@@ -761,7 +893,7 @@ int acl_mailbox_my_rights(struct mailbox *box, unsigned int *rights_r)
 		mailbox_set_critical(box, "acl: Couldn't read the ACL");
 		return -1;
 	}
-	*rights_r = rights_compute(box->user, box->ns, &entries, have_owner);
+	*rights_r = rights_compute(box->user, box->ns, &entries);
 	acl_entries_free(&entries);
 	box->acl_rights = *rights_r;
 	box->acl_cached = true;
@@ -1199,6 +1331,22 @@ void acl_mailbox_created(struct mailbox *box)
 	mailbox_free(&parent);
 }
 
+/* The rights on the root of box's namespace (prefix "" with INBOX):
+ * the global file's entries for "" over the defaults. */
+static unsigned int root_rights(struct mailbox *box)
+{
+	ARRAY_ACL entries = ARRAY_INIT;
+	unsigned int rights;
+
+	if (global_entries_vname(box->user, "", &entries) < 0) {
+		acl_entries_free(&entries);
+		return 0;
+	}
+	rights = rights_compute(box->user, box->ns, &entries);
+	acl_entries_free(&entries);
+	return rights;
+}
+
 int acl_mailbox_create_check(struct mailbox *box)
 {
 	const char *sep;
@@ -1209,9 +1357,14 @@ int acl_mailbox_create_check(struct mailbox *box)
 		return 0;
 	sep = strrchr(box->name, box->ns->sep);
 	if (sep == NULL) {
-		/* top level: the owner's own namespace only */
+		/* top level: the owner's own namespace only, with the
+		   rights of its root (Dovecot: the list's default ACL
+		   object: the owner's defaults and the global file's
+		   lines whose pattern matches "", not INBOX's file) */
 		rights = box->ns->type == MAIL_NAMESPACE_PRIVATE ||
 			ns_is_own(box->ns) ? ACL_CREATE : 0;
+		if (rights != 0 && box->ns->inbox && box->ns->prefix[0] == '\0')
+			rights &= root_rights(box);
 	} else {
 		char *pvname = i_strdup_printf("%s%.*s", box->ns->prefix,
 					       (int)(sep - box->name),

@@ -59,7 +59,8 @@ int acl_vfile_parse(const char *data, size_t size, ARRAY_ACL *entries,
 void acl_entries_free(ARRAY_ACL *entries);
 /* The global ACL file: "<mailbox pattern> <identifier> <rights>" lines
  * ('*' and '?' wildcards); the entries of the lines whose pattern
- * matches vname are appended, marked global. -1 as acl_vfile_parse. */
+ * matches vname are appended, marked global; matching lines of one
+ * identifier add up (Dovecot). -1 as acl_vfile_parse. */
 int acl_global_parse(const char *data, size_t size, const char *vname,
 		     ARRAY_ACL *entries, char *errbuf, size_t errbuf_size);
 /* Sort: the mailbox's entries, then the global ones, each by identifier
@@ -91,9 +92,14 @@ const char *acl_mailbox_path(struct mailbox *box);
 /* Is the acl plugin on for this user? */
 bool acl_enabled(struct mail_user *user);
 /* Set up from plugin settings (acl, acl_anyone, acl_user, acl_groups,
- * acl_defaults_from_inbox, acl_shared_dict). */
+ * acl_defaults_from_inbox, acl_globals_only, acl_shared_dict,
+ * acl_ignore_namespace[N], master_user); a
+ * global file registered in lib/genfile.h is read from there. */
 int acl_user_init(struct mail_user *user, const struct mail_user_info *info,
 		  const char **error_r);
+/* The namespace's prefix is one of acl_ignore_namespace[N]: ACLs are not
+ * enforced there (every right). */
+bool acl_namespace_ignored(struct mail_namespace *ns);
 /* acl_anyone = allow */
 bool acl_anyone_allowed(struct mail_user *user);
 

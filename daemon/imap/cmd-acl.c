@@ -148,6 +148,13 @@ bool cmd_myrights(struct client_command_context *cmd)
 		mailbox_free(&box);
 		return true;
 	}
+	if (acl_namespace_ignored(mailbox_get_namespace(box)) &&
+	    acl_mailbox_my_rights(box, &rights) < 0) {
+		/* not enforced there, but Dovecot shows the ACL's rights */
+		cmd_no_storage_error(cmd, box);
+		mailbox_free(&box);
+		return true;
+	}
 	str = str_new(128);
 	str_append(str, "* MYRIGHTS ");
 	append_box(cmd, str, box);

@@ -82,7 +82,7 @@ def args_files(name, conf, cwd):
                        capture_output=True, text=True, env=ENV)
     got, cur = {}, None
     for line in p.stdout.splitlines():
-        m = re.match(r"# Dovecot 2\.3 args file (\S+) ", line)
+        m = re.match(r"# Dovecot 2\.3 (?:args|global ACL) file (\S+) ", line)
         if m:
             cur = os.path.basename(m.group(1))
             got[cur] = ""

@@ -32,6 +32,10 @@ mail_location = maildir:~/Maildir
 first_valid_uid = 1
 ssl = no
 auth_failure_delay = 0
+service anvil {
+  chroot =
+  user =
+}
 service imap-login {
   inet_listener imap {
     port = %(imap)d
@@ -99,7 +103,7 @@ passdb sql {
 }
 """),
     "dicts": (HEAD_23 + """passdb {
-  args = %(tmp)s/passwd
+  args = scheme=PLAIN %(tmp)s/passwd
   driver = passwd-file
 }
 dict {

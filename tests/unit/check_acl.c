@@ -152,6 +152,28 @@ START_TEST(test_global_parse)
 }
 END_TEST
 
+/* Matching lines of one identifier add up (Dovecot 2.3: "* owner lrsk"
+ * and "Pub owner lrk" give lrsk on Pub, whichever comes first);
+ * negative ones too, apart from the positive. */
+START_TEST(test_global_union)
+{
+	static const char file[] =
+		"Pub owner lrk\n"
+		"* owner lrs\n"
+		"* -user=bob w\n"
+		"P* -user=bob e\n"
+		"Other owner a\n";
+	ARRAY_ACL entries = ARRAY_INIT;
+	char err[256];
+
+	ck_assert_int_eq(acl_global_parse(file, strlen(file), "Pub", &entries,
+					  err, sizeof(err)), 0);
+	ck_assert_uint_eq(entries.count, 2);
+	ck_assert_str_eq(entries_str(&entries), "owner klrs\n-user=bob ew\n");
+	acl_entries_free(&entries);
+}
+END_TEST
+
 Suite *make_acl_suite(void)
 {
 	Suite *s = suite_create("acl");
@@ -161,6 +183,7 @@ Suite *make_acl_suite(void)
 	tcase_add_test(tc, test_vfile_errors);
 	tcase_add_test(tc, test_rights_letters);
 	tcase_add_test(tc, test_global_parse);
+	tcase_add_test(tc, test_global_union);
 	suite_add_tcase(s, tc);
 	return s;
 }

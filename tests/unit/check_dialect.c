@@ -11,6 +11,7 @@
 #include "config-parser.h"
 #include "config-tree.h"
 #include "dialect.h"
+#include "genfile.h"
 #include "settings-schema.h"
 #include "str.h"
 #include "suites.h"
@@ -937,6 +938,124 @@ START_TEST(test_plugin_shapes)
 }
 END_TEST
 
+/* acl { } filters -> a registered 2.3 global ACL file (compat/
+ * dialect-acl.c) and acl_ignore_namespace; back through --as 2.4. */
+START_TEST(test_acl)
+{
+	pool_t pool = pool_create("test", 4096);
+	string_t *out = str_new(1024);
+	struct config *config;
+	const char *error, *path, *text;
+
+	config = translate(pool,
+		"dovecot_config_version = 2.4.0\n"
+		"dovecot_storage_version = 2.4.0\n"
+		"base_dir = /tmp/roost-check-acl\n"
+		"acl_driver = vfile\n"
+		"acl anyone {\n  rights = l\n}\n"
+		"namespace inbox {\n  inbox = yes\n"
+		"  mailbox Spam {\n    acl owner {\n      rights = -x\n"
+		"    }\n  }\n}\n"
+		"namespace tmp {\n  prefix = Tmp/\n  acl_ignore = yes\n"
+		"  acl user=bob {\n    acl_rights = lr\n  }\n}\n",
+		CONFIG_DIALECT_24, &error);
+	ck_assert_msg(config != NULL, "%s", error);
+	ck_assert_str_eq(plugin_get(config, "acl"),
+			 "vfile:/tmp/roost-check-acl/roost-global-acl");
+	ck_assert_str_eq(plugin_get(config, "acl_ignore_namespace"), "Tmp/");
+	ck_assert(genfile_iter("acl", 0, &path, &text));
+	ck_assert_str_eq(path, "/tmp/roost-check-acl/roost-global-acl");
+	ck_assert_str_eq(text, "* anyone l\nSpam -owner x\nTmp/* user=bob lr\n");
+	ck_assert_str_eq(genfile_get(path), text);
+	ck_assert(!genfile_iter("acl", 1, &path, &text));
+	config_free(&config);
+
+	/* the registered file comes back as the filters */
+	ck_assert_int_eq(dialect_export_24(pool,
+		"namespace inbox {\n  inbox = yes\n  prefix = \n}\n"
+		"namespace tmp {\n  prefix = Tmp/\n}\n"
+		"plugin {\n"
+		"  acl = vfile:/tmp/roost-check-acl/roost-global-acl\n"
+		"  acl_ignore_namespace = Tmp/\n"
+		"  master_user = boss\n"
+		"}\n", out, &error), 0);
+	ck_assert_str_eq(str_c(out),
+		"dovecot_config_version = 2.4.0\n"
+		"dovecot_storage_version = 2.4.0\n"
+		"submission_max_mail_size = 0\n"
+		"auth_allow_weak_schemes = yes\n"
+		"mail_cache_max_headers_count = 0\n"
+		"mail_cache_max_header_name_length = 0\n"
+		"namespace inbox {\n  inbox = yes\n  prefix = \n"
+		"  mailbox Spam {\n    acl owner {\n      rights = -x\n"
+		"    }\n  }\n}\n"
+		"namespace tmp {\n  prefix = Tmp/\n  acl_ignore = yes\n"
+		"  acl user=bob {\n    rights = lr\n  }\n}\n"
+		"acl_driver = vfile\n"
+		"acl anyone {\n  rights = l\n}\n"
+		"service anvil {\n  chroot = empty\n"
+		"  user = $SET:default_internal_user\n}\n");
+	genfile_reset("acl");
+	ck_assert(!genfile_iter("acl", 0, &path, &text));
+
+	/* two rules of one identifier that 2.3 would add up */
+	ck_assert(translate(pool,
+		"dovecot_config_version = 2.4.0\n"
+		"acl_driver = vfile\n"
+		"acl owner {\n  rights = lrwstipekxa\n}\n"
+		"namespace inbox {\n  mailbox Spam {\n"
+		"    acl owner {\n      rights = lr\n    }\n  }\n}\n",
+		CONFIG_DIALECT_24, &error) == NULL);
+	ck_assert_str_eq(error, "Error in configuration file t.conf line 8: "
+		"acl owner { }: no Dovecot 2.3 form (it replaces the rights "
+		"of acl owner { } at t.conf:3 for mailboxes both match; a 2.3 "
+		"global ACL file adds them up)");
+	/* wildcard patterns: overlapping ones of one identifier refused,
+	   disjoint ones fine */
+	ck_assert(translate(pool,
+		"dovecot_config_version = 2.4.0\n"
+		"acl_driver = vfile\n"
+		"namespace inbox {\n"
+		"  mailbox Pub* {\n    acl owner {\n      rights = lr\n"
+		"    }\n  }\n"
+		"  mailbox P?b/*x {\n    acl owner {\n      rights = lrs\n"
+		"    }\n  }\n}\n",
+		CONFIG_DIALECT_24, &error) == NULL);
+	ck_assert_msg(strstr(error, "line 10: acl owner { }: no Dovecot 2.3 "
+			     "form") != NULL, "%s", error);
+	config = translate(pool,
+		"dovecot_config_version = 2.4.0\n"
+		"acl_driver = vfile\n"
+		"namespace inbox {\n"
+		"  mailbox Pub* {\n    acl owner {\n      rights = lr\n"
+		"    }\n  }\n"
+		"  mailbox Pri?/*x {\n    acl owner {\n      rights = lrs\n"
+		"    }\n  }\n"
+		"  mailbox **********************************a* {\n"
+		"    acl user=x {\n      rights = l\n    }\n  }\n"
+		"  mailbox ***********************************b* {\n"
+		"    acl user=x {\n      rights = lr\n    }\n  }\n}\n",
+		CONFIG_DIALECT_24, &error);
+	ck_assert(config == NULL);	/* the last two overlap */
+	ck_assert_msg(strstr(error, "line 20: acl user=x { }") != NULL,
+		      "%s", error);
+	config = translate(pool,
+		"dovecot_config_version = 2.4.0\n"
+		"acl_driver = vfile\n"
+		"namespace inbox {\n"
+		"  mailbox Pub* {\n    acl owner {\n      rights = lr\n"
+		"    }\n  }\n"
+		"  mailbox Pri?/*x {\n    acl owner {\n      rights = lrs\n"
+		"    }\n  }\n}\n",
+		CONFIG_DIALECT_24, &error);
+	ck_assert_msg(config != NULL, "%s", error);
+	config_free(&config);
+	genfile_reset("acl");
+	str_free(&out);
+	pool_destroy(&pool);
+}
+END_TEST
+
 Suite *make_dialect_suite(void)
 {
 	Suite *s = suite_create("dialect");
@@ -956,6 +1075,7 @@ Suite *make_dialect_suite(void)
 	tcase_add_test(tc, test_version_defaults);
 	tcase_add_test(tc, test_mailbox_shapes);
 	tcase_add_test(tc, test_plugin_shapes);
+	tcase_add_test(tc, test_acl);
 	suite_add_tcase(s, tc);
 	return s;
 }
