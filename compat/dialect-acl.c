@@ -7,7 +7,8 @@
  *   plugin { acl = vfile:PATH }, lines "PATTERN [-]ID RIGHTS". A 2.4
  *   file's rules become the text of that file: a file next to the config
  *   that says the same, else one registered in-process (lib/genfile.h:
- *   mailstore/acl.c reads it there; doveconf -n prints it as comments);
+ *   mailstore/acl.c reads it there; the master writes it into base_dir
+ *   for its children; doveconf -n prints it as comments);
  * - namespace NAME { acl_ignore = yes } <-> acl_ignore_namespace[N] =
  *   PREFIX;
  * - 2.3's plugin master_user (the ACL name when acl_user is not set):

@@ -27,6 +27,7 @@
 #include "str.h"
 #include "dialect-private.h"
 
+#include "genfile.h"
 #include "mkdir-parents.h"
 
 #include <errno.h>
@@ -1546,44 +1547,61 @@ void dialect_mailbox_23_apply(struct dialect_mailbox *mb, bool quota_ok)
 
 /* ---- the running server ---- */
 
-int dialect_mailbox_write_files(const char **error_r)
+/* path with text, through a temp file and rename; -1 with errbuf */
+static int write_generated(const char *path, const char *text,
+			   char *errbuf, size_t errsize)
+{
+	const char *slash = strrchr(path, '/');
+	char *dir, *tmp;
+	size_t len = strlen(text);
+	int fd, ret = 0;
+
+	dir = slash == NULL ? i_strdup("") :
+		i_strndup(path, (size_t)(slash - path));
+	tmp = i_strdup_printf("%s.tmp", path);
+	if (*dir != '\0' && mkdir_parents(dir, 0755) < 0 && errno != EEXIST) {
+		snprintf(errbuf, errsize, "mkdir(%s) failed: %s", dir,
+			 strerror(errno));
+		ret = -1;
+	} else if ((void)unlink(tmp), (fd = open(tmp, O_WRONLY | O_CREAT |
+						 O_EXCL | O_CLOEXEC,
+						 0644)) < 0) {
+		snprintf(errbuf, errsize, "open(%s) failed: %s", tmp,
+			 strerror(errno));
+		ret = -1;
+	} else if (write(fd, text, len) != (ssize_t)len || close(fd) < 0 ||
+		   rename(tmp, path) < 0) {
+		snprintf(errbuf, errsize, "write(%s) failed: %s", path,
+			 strerror(errno));
+		(void)unlink(tmp);
+		ret = -1;
+	}
+	i_free(dir);
+	i_free(tmp);
+	return ret;
+}
+
+int dialect_write_runtime_files(const char **error_r)
 {
 	static char errbuf[512];
 	const char *path, *text;
 
+	/* the trash priority file */
 	for (unsigned int i = 0; dialect_dbfile_get(i, &path, &text); i++) {
 		const char *slash = strrchr(path, '/');
-		char *dir, *tmp;
-		size_t len = strlen(text);
-		int fd, ret = 0;
 
 		if (slash == NULL || strcmp(slash + 1, TRASH_FILE_NAME) != 0)
 			continue;
-		dir = i_strndup(path, (size_t)(slash - path));
-		tmp = i_strdup_printf("%s.tmp", path);
-		if (*dir != '\0' && mkdir_parents(dir, 0755) < 0 &&
-		    errno != EEXIST) {
-			snprintf(errbuf, sizeof(errbuf), "mkdir(%s) failed: %s",
-				 dir, strerror(errno));
-			ret = -1;
-		} else if ((void)unlink(tmp), (fd = open(tmp, O_WRONLY |
-			   O_CREAT | O_EXCL | O_CLOEXEC, 0644)) < 0) {
-			snprintf(errbuf, sizeof(errbuf), "open(%s) failed: %s",
-				 tmp, strerror(errno));
-			ret = -1;
-		} else {
-			if (write(fd, text, len) != (ssize_t)len ||
-			    close(fd) < 0 || rename(tmp, path) < 0) {
-				snprintf(errbuf, sizeof(errbuf),
-					 "write(%s) failed: %s", path,
-					 strerror(errno));
-				(void)unlink(tmp);
-				ret = -1;
-			}
+		if (write_generated(path, text, errbuf, sizeof(errbuf)) < 0) {
+			*error_r = errbuf;
+			return -1;
 		}
-		i_free(dir);
-		i_free(tmp);
-		if (ret < 0) {
+	}
+	/* the global ACL file of acl { } filters (dialect-acl.c): the
+	   server's children read the master's snapshot, not the 2.4 file,
+	   so they find the rules on disk */
+	for (unsigned int i = 0; genfile_iter("acl", i, &path, &text); i++) {
+		if (write_generated(path, text, errbuf, sizeof(errbuf)) < 0) {
 			*error_r = errbuf;
 			return -1;
 		}

@@ -50,11 +50,13 @@ int dialect_export_24(pool_t pool, const char *text23, string_t *out,
 /* The text of the file generated for path by the last translation, or
  * NULL (the trash plugin reads it through quota_trash_file_hook). */
 const char *dialect_dbfile_text(const char *path);
-/* Write the trash plugin's priority file that the last translation
- * generated (BASE_DIR/roost-trash.conf.ext, for a 2.4 config's
- * trash_priority settings) where the server's children read it; 0 when
- * there is none. The master calls it on start and reload. */
-int dialect_mailbox_write_files(const char **error_r);
+/* Write the files the last translation generated that the server's
+ * children need at run time (they read the master's config snapshot, not
+ * the 2.4 file): the trash plugin's priority file
+ * (BASE_DIR/roost-trash.conf.ext, from trash_priority settings) and the
+ * global ACL file (BASE_DIR/roost-global-acl, from acl { } filters); 0
+ * when there is none. The master calls it on start and reload. */
+int dialect_write_runtime_files(const char **error_r);
 bool dialect_dbfile_get(unsigned int i, const char **path_r,
 			const char **text_r);
 void dialect_dbfile_reset(void);

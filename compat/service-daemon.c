@@ -62,8 +62,9 @@ static int master_reload_config(const char *path, struct config **config_r,
 {
 	if (roost_config_load(path, 0, config_r, error_r) < 0)
 		return -1;
-	/* a 2.4 config's trash_priority: the file the children read */
-	if (dialect_mailbox_write_files(error_r) < 0) {
+	/* a 2.4 config's generated trash/ACL files: the children read
+	   them from disk */
+	if (dialect_write_runtime_files(error_r) < 0) {
 		config_free(config_r);
 		return -1;
 	}
@@ -219,7 +220,7 @@ int dovecot_main(int argc, char *argv[])
 			(void)dup2(log_get_file_fd(), 2);
 		log_export_fds();
 		check_mail_plugins(config, pool);
-		if (dialect_mailbox_write_files(&error) < 0)
+		if (dialect_write_runtime_files(&error) < 0)
 			i_fatal("%s", error);
 	}
 	int ret = master_main(config, path != NULL ? path :

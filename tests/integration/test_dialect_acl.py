@@ -201,7 +201,7 @@ def norm(text):
 
 
 class Server:
-    def __init__(self, template, dovecot=False):
+    def __init__(self, template, dovecot=False, global_acl=None):
         self.tmp = tempfile.mkdtemp(prefix="roost-dacl.")
         os.chmod(self.tmp, 0o755)
         home = os.path.join(self.tmp, "home")
@@ -213,7 +213,7 @@ class Server:
             for name in dirs + files + [""]:
                 os.chown(os.path.join(root, name), UID, GID)
         with open(os.path.join(self.tmp, "global-acl"), "w") as f:
-            f.write(GLOBAL_ACL)
+            f.write(GLOBAL_ACL if global_acl is None else global_acl)
         os.makedirs(os.path.join(self.tmp, "state"))
         self.imap = free_port()
         self.conf = os.path.join(self.tmp, "dovecot.conf")
@@ -274,8 +274,8 @@ class DialectAcl(unittest.TestCase):
         if os.geteuid() != 0:
             raise unittest.SkipTest("needs root")
 
-    def run_server(self, template, dovecot=False):
-        srv = Server(template, dovecot)
+    def run_server(self, template, dovecot=False, global_acl=None):
+        srv = Server(template, dovecot, global_acl)
         try:
             return srv.session()
         finally:
@@ -300,6 +300,15 @@ class DialectAcl(unittest.TestCase):
                      "d1 NO [NOPERM] Permission denied."]:
             self.assertIn(line, r24)
         self.assertNotIn("Hidden\r\n", r24.split("l1 OK")[0])
+
+    def test_24_filters_generated_file(self):
+        # no file next to the config says what the filters say: the
+        # translation generates base_dir/roost-global-acl, which the
+        # master writes for its children (they read its config snapshot,
+        # not the 2.4 file)
+        r24 = self.run_server(CONF_24, global_acl="# other rules\n")
+        self.assertEqual(self.run_server(CONF_23), r24)
+        self.assertIn("* MYRIGHTS Locked l", r24)
 
     def test_master_user_is_acl_name(self):
         """2.3's plugin { master_user } names the ACL identity when
