@@ -1382,15 +1382,6 @@ out:
 
 /* ---- 2.3 -> 2.4 ---- */
 
-static struct dnode *add_set(pool_t pool, struct dnode *parent,
-			     const char *key, const char *value)
-{
-	struct dnode *n = dnode_new_setting(pool, parent, key, value, false);
-
-	dnode_append(parent, n);
-	return n;
-}
-
 /* "uid=user,=home=/x/%{ldap:uid}" -> fields { } */
 static bool export_attrs(pool_t pool, struct dnode *parent,
 			 const char *section, const char *value,
@@ -1411,15 +1402,15 @@ static bool export_attrs(pool_t pool, struct dnode *parent,
 			char *eq2 = strchr(eq + 1, '=');
 
 			*eq2 = '\0';
-			add_set(pool, sec, eq + 1, dialect_vars_23_to_24(pool,
-				"fields", eq2 + 1));
+			dnode_add_setting(pool, sec, sec, eq + 1, dialect_vars_23_to_24(pool,
+				"fields", eq2 + 1), false);
 			continue;
 		}
 		*eq = '\0';
 		if (strchr(eq + 1, '=') != NULL || strchr(w, '%') != NULL)
 			return false;	/* attr=field=template */
-		add_set(pool, sec, eq + 1,
-			p_strdup_printf(pool, "%%{%s:%s}", prefix, w));
+		dnode_add_setting(pool, sec, sec, eq + 1,
+			p_strdup_printf(pool, "%%{%s:%s}", prefix, w), false);
 	}
 	dnode_append(parent, sec);
 	return true;
@@ -1437,7 +1428,7 @@ static bool export_cassandra(pool_t pool, const char *connect,
 
 	if (!connect_parse(pool, connect, &c))
 		goto out;
-	hosts_set = add_set(pool, glob, "cassandra_hosts", "");
+	hosts_set = dnode_add_setting(pool, glob, glob, "cassandra_hosts", "", false);
 	for (unsigned int i = 0; i < c.count; i++) {
 		const char *k = c.items[i].key, *v = c.items[i].value;
 		bool found = false;
@@ -1480,11 +1471,11 @@ static bool export_cassandra(pool_t pool, const char *connect,
 					ssl = dnode_new_section(pool, glob,
 						"cassandra", NULL);
 				}
-				add_set(pool, ssl, cassandra_params[j].k24, v);
+				dnode_add_setting(pool, ssl, ssl, cassandra_params[j].k24, v, false);
 			} else {
-				add_set(pool, glob, p_strdup_printf(pool,
+				dnode_add_setting(pool, glob, glob, p_strdup_printf(pool,
 					"cassandra_%s",
-					cassandra_params[j].k24), v);
+					cassandra_params[j].k24), v, false);
 			}
 		}
 		if (!found)
@@ -1510,7 +1501,7 @@ static bool export_sql(pool_t pool, const struct kvlist *f,
 
 	if (driver == NULL || connect == NULL)
 		return false;
-	add_set(pool, glob, "sql_driver", driver);
+	dnode_add_setting(pool, glob, glob, "sql_driver", driver, false);
 	if (strcmp(driver, "sqlite") == 0) {
 		char *copy = p_strdup(pool, connect), *sp = strchr(copy, ' ');
 
@@ -1520,18 +1511,18 @@ static bool export_sql(pool_t pool, const struct kvlist *f,
 				return false;
 			for (unsigned int i = 0; i < c.count; i++) {
 				if (strcmp(c.items[i].key, "journal_mode") == 0)
-					add_set(pool, glob,
+					dnode_add_setting(pool, glob, glob,
 						"sqlite_journal_mode",
-						c.items[i].value);
+						c.items[i].value, false);
 				else if (strcmp(c.items[i].key,
 						"readonly") == 0)
-					add_set(pool, glob, "sqlite_readonly",
-						c.items[i].value);
+					dnode_add_setting(pool, glob, glob, "sqlite_readonly",
+						c.items[i].value, false);
 				else
 					return false;
 			}
 		}
-		add_set(pool, glob, "sqlite_path", copy);
+		dnode_add_setting(pool, glob, glob, "sqlite_path", copy, false);
 	} else if (strcmp(driver, "cassandra") == 0) {
 		if (!export_cassandra(pool, connect, glob))
 			return false;
@@ -1568,7 +1559,7 @@ static bool export_sql(pool_t pool, const struct kvlist *f,
 						"parameters", NULL);
 					dnode_append(first, params);
 				}
-				add_set(pool, params, k, v);
+				dnode_add_setting(pool, params, params, k, v, false);
 				continue;
 			}
 			for (unsigned int j = 0; j < N_ELEMENTS(mysql_params);
@@ -1579,12 +1570,12 @@ static bool export_sql(pool_t pool, const struct kvlist *f,
 				if (mysql_params[j].time)
 					v = p_strdup_printf(pool, "%ss", v);
 				if (hosts > 1)
-					add_set(pool, glob, p_strdup_printf(
+					dnode_add_setting(pool, glob, glob, p_strdup_printf(
 						pool, "mysql_%s",
-						mysql_params[j].k24), v);
+						mysql_params[j].k24), v, false);
 				else
-					add_set(pool, first,
-						mysql_params[j].k24, v);
+					dnode_add_setting(pool, first, first,
+						mysql_params[j].k24, v, false);
 			}
 			if (!found)
 				return false;
@@ -1602,18 +1593,18 @@ static bool export_sql(pool_t pool, const struct kvlist *f,
 		    other_db_key(k, true, passdb))
 			continue;
 		if (strcmp(k, passdb ? "password_query" : "user_query") == 0)
-			add_set(pool, loc, "query", vq);
+			dnode_add_setting(pool, loc, loc, "query", vq, false);
 		else if (strcmp(k, "iterate_query") == 0 ||
 			 strcmp(k, "update_query") == 0)
-			add_set(pool, loc, k, vq);
+			dnode_add_setting(pool, loc, loc, k, vq, false);
 		else if (strcmp(k, "default_pass_scheme") == 0)
-			add_set(pool, loc, "default_password_scheme", v);
+			dnode_add_setting(pool, loc, loc, "default_password_scheme", v, false);
 		else
 			return false;
 	}
 	if (passdb && kv_get(f, "default_pass_scheme") == NULL) {
 		/* 2.3's SQL default; 2.4.0's is PLAIN */
-		add_set(pool, loc, "default_password_scheme", "MD5");
+		dnode_add_setting(pool, loc, loc, "default_password_scheme", "MD5", false);
 	}
 	return true;
 }
@@ -1628,8 +1619,8 @@ static bool export_ldap(pool_t pool, const struct kvlist *f,
 		bool found = false;
 
 		if (strcmp(k, "hosts") == 0) {
-			add_set(pool, glob, "ldap_uris",
-				ldap_hosts_to_uris(pool, v));
+			dnode_add_setting(pool, glob, glob, "ldap_uris",
+				ldap_hosts_to_uris(pool, v), false);
 			continue;
 		}
 		if (strcmp(k, "sasl_bind") == 0)
@@ -1637,8 +1628,8 @@ static bool export_ldap(pool_t pool, const struct kvlist *f,
 		if (strcmp(k, "sasl_mech") == 0) {
 			if (sasl_bind != NULL &&
 			    strcasecmp(sasl_bind, "yes") == 0)
-				add_set(pool, glob,
-					"ldap_auth_sasl_mechanisms", v);
+				dnode_add_setting(pool, glob, glob,
+					"ldap_auth_sasl_mechanisms", v, false);
 			continue;
 		}
 		if (strcmp(k, "tls_require_cert") == 0) {
@@ -1653,8 +1644,8 @@ static bool export_ldap(pool_t pool, const struct kvlist *f,
 					  "yes is demand/hard, no is never)", v);
 				return false;
 			}
-			add_set(pool, loc, "ssl_client_require_valid_cert",
-				v[0] == 'n' ? "no" : "yes");
+			dnode_add_setting(pool, loc, loc, "ssl_client_require_valid_cert",
+				v[0] == 'n' ? "no" : "yes", false);
 			continue;
 		}
 		if (strcmp(k, passdb ? "pass_attrs" : "user_attrs") == 0) {
@@ -1675,9 +1666,10 @@ static bool export_ldap(pool_t pool, const struct kvlist *f,
 			    (ldap_keys[j].db != 0 &&
 			     !ldap_key_for(ldap_keys[j].db, passdb)))
 				continue;
-			add_set(pool, ldap_keys[j].db == 0 ? glob : loc,
-				ldap_keys[j].k24,
-				dialect_vars_23_to_24(pool, "ldap", v));
+			struct dnode *to = ldap_keys[j].db == 0 ? glob : loc;
+
+			dnode_add_setting(pool, to, to, ldap_keys[j].k24,
+				dialect_vars_23_to_24(pool, "ldap", v), false);
 			found = true;
 			break;
 		}
@@ -1713,7 +1705,7 @@ static bool export_oauth2_client(pool_t pool, struct dnode *glob,
 			*sec = dnode_new_section(pool, glob, "oauth2", NULL);
 			dnode_append(glob, *sec);
 		}
-		add_set(pool, *sec, oauth2_client_keys[i].k24, v);
+		dnode_add_setting(pool, *sec, *sec, oauth2_client_keys[i].k24, v, false);
 		return true;
 	}
 	return false;
@@ -1743,8 +1735,8 @@ static bool export_oauth2(pool_t pool, const struct kvlist *f,
 			if (b && dnode_child(root, "log_debug") != NULL)
 				return false;
 			if (b)
-				add_set(pool, glob, "log_debug",
-					"category=oauth2");
+				dnode_add_setting(pool, glob, glob, "log_debug",
+					"category=oauth2", false);
 			continue;
 		}
 		if (strcmp(k, "local_validation_key_dict") == 0) {
@@ -1763,11 +1755,11 @@ static bool export_oauth2(pool_t pool, const struct kvlist *f,
 			if (!export_attrs(pool, loc, "fields", v, "oauth2"))
 				return false;
 		} else if (strcmp(k, "username_format") == 0) {
-			add_set(pool, glob, "oauth2_username_validation_format",
-				dialect_vars_23_to_24(pool, "", v));
+			dnode_add_setting(pool, glob, glob, "oauth2_username_validation_format",
+				dialect_vars_23_to_24(pool, "", v), false);
 		} else if (in_keys(k, oauth2_keys, N_ELEMENTS(oauth2_keys))) {
-			add_set(pool, glob, p_strdup_printf(pool, "oauth2_%s",
-							    k), v);
+			dnode_add_setting(pool, glob, glob, p_strdup_printf(pool, "oauth2_%s",
+							    k), v, false);
 		} else {
 			return false;
 		}
@@ -2331,7 +2323,7 @@ struct dnode *dialect_dict_sql_uri_to_24(pool_t pool, const struct dnode *at,
 		return NULL;
 	d = dnode_new_section(pool, at, "dict", label != NULL ? label : "sql");
 	if (label != NULL)
-		add_set(pool, d, "driver", "sql");
+		dnode_add_setting(pool, d, d, "driver", "sql", false);
 	dummy = dnode_new_section(pool, at, "", NULL);
 	memset(&kv, 0, sizeof(kv));
 	kv_add(&kv, "driver", driver);
@@ -2346,9 +2338,9 @@ struct dnode *dialect_dict_sql_uri_to_24(pool_t pool, const struct dnode *at,
 		char *vf = p_strdup(pool, m->value_field), *w, *save = NULL;
 
 		dnode_append(d, dm);
-		add_set(pool, dm, "sql_table", m->table);
+		dnode_add_setting(pool, dm, dm, "sql_table", m->table, false);
 		if (m->username_field != NULL)
-			add_set(pool, dm, "username_field", m->username_field);
+			dnode_add_setting(pool, dm, dm, "username_field", m->username_field, false);
 		char *vt = p_strdup(pool, m->value_type), *tsave = NULL;
 		char *t;
 
@@ -2362,7 +2354,7 @@ struct dnode *dialect_dict_sql_uri_to_24(pool_t pool, const struct dnode *at,
 				return NULL;
 			t = trim(t);
 			if (strcmp(t, "string") != 0)
-				add_set(pool, v, "type", t);
+				dnode_add_setting(pool, v, v, "type", t, false);
 			dnode_append(dm, v);
 			t = strtok_r(NULL, ",", &tsave);
 		}
@@ -2376,13 +2368,13 @@ struct dnode *dialect_dict_sql_uri_to_24(pool_t pool, const struct dnode *at,
 			if (str_begins(fv, "${", NULL) && fv[len - 1] == '}' &&
 			    (colon2 = strchr(fv, ':')) != NULL) {
 				/* ${TYPE:name} */
-				add_set(pool, kf, "type", p_strndup(pool,
-					fv + 2, (size_t)(colon2 - fv - 2)));
+				dnode_add_setting(pool, kf, kf, "type", p_strndup(pool,
+					fv + 2, (size_t)(colon2 - fv - 2)), false);
 				fv = p_strdup_printf(pool, "$%.*s",
 					(int)(len - (size_t)(colon2 - fv) - 2),
 					colon2 + 1);
 			}
-			add_set(pool, kf, "value", fv);
+			dnode_add_setting(pool, kf, kf, "value", fv, false);
 			dnode_append(dm, kf);
 		}
 	}

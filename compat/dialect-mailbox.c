@@ -110,33 +110,6 @@ static struct mb_entry *mb_add(struct dialect_mailbox *mb, enum mb_kind kind,
 	return e;
 }
 
-static struct dnode *add_set(pool_t pool, struct dnode *parent,
-			     const struct dnode *at, const char *key,
-			     const char *value)
-{
-	struct dnode *n = dnode_new_setting(pool, at, key, value, false);
-
-	n->done = true;
-	dnode_append(parent, n);
-	return n;
-}
-
-static const char *strip(const char *key, const char *prefix)
-{
-	const char *rest;
-
-	return str_begins(key, prefix, &rest) && *rest != '\0' ? rest : key;
-}
-
-static struct dnode *child_set(const struct dnode *n, const char *key)
-{
-	for (struct dnode *c = n->children; c != NULL; c = c->next) {
-		if (!c->removed && !c->section && strcmp(c->key, key) == 0)
-			return c;
-	}
-	return NULL;
-}
-
 static bool all_digits(const char *s)
 {
 	return *s != '\0' && strspn(s, "0123456789") == strlen(s);
@@ -165,11 +138,11 @@ static const char *size_plain(pool_t pool, const char *v)
 /* The one special_use flag a mailbox { } declares, else NULL. */
 static const char *single_flag(pool_t pool, const struct dnode *m)
 {
-	struct dnode *s = child_set(m, "special_use");
+	struct dnode *s = dnode_child_setting(m, "special_use");
 	const char *v;
 
 	if (s == NULL)
-		s = child_set(m, "mailbox_special_use");
+		s = dnode_child_setting(m, "mailbox_special_use");
 	if (s == NULL)
 		return NULL;
 	v = dnode_value(pool, s);
@@ -219,7 +192,7 @@ static int quota_settings_24(struct dtree *tree, struct dialect_mailbox *mb,
 		if (c->removed || c->section)
 			continue;
 		if (quota != NULL)
-			k = strip(k, "quota_");
+			k = dialect_strip_prefix(k, "quota_");
 		if (strcmp(k, quota != NULL ? "storage_extra" :
 			   "quota_storage_extra") != 0 &&
 		    strcmp(k, quota != NULL ? "ignore" : "quota_ignore") != 0) {
@@ -494,11 +467,11 @@ int dialect_mailbox_24_collect(struct dtree *tree,
 			   filter_mailboxes(tree, n) < 0) {
 			return -1;
 		} else if (strcmp(n->key, "namespace") == 0) {
-			struct dnode *p = child_set(n, "prefix");
+			struct dnode *p = dnode_child_setting(n, "prefix");
 			const char *prefix;
 
 			if (p == NULL)
-				p = child_set(n, "namespace_prefix");
+				p = dnode_child_setting(n, "namespace_prefix");
 			prefix = p == NULL ? "" : dnode_value(tree->pool, p);
 			for (struct dnode *m = n->children; m != NULL;
 			     m = m->next) {
@@ -535,7 +508,7 @@ static const char *next_key(pool_t pool, struct dnode *plugin,
 {
 	const char *k = key;
 
-	for (unsigned int i = 2; child_set(plugin, k) != NULL; i++)
+	for (unsigned int i = 2; dnode_child_setting(plugin, k) != NULL; i++)
 		k = p_strdup_printf(pool, "%s%u", key, i);
 	return k;
 }
@@ -564,7 +537,7 @@ static int quota_rule_23(struct dtree *tree, struct dnode *plugin,
 	for (unsigned int i = 1; i < 100; i++) {
 		const char *root = i == 1 ? "quota" :
 			p_strdup_printf(pool, "quota%u", i);
-		struct dnode *r = child_set(plugin, root);
+		struct dnode *r = dnode_child_setting(plugin, root);
 		const char *v, *colon;
 
 		if (r == NULL)
@@ -575,8 +548,8 @@ static int quota_rule_23(struct dtree *tree, struct dnode *plugin,
 		    (colon == NULL || strcmp(colon + 1, e->quota) != 0))
 			continue;
 		found = true;
-		add_set(pool, plugin, e->at, next_key(pool, plugin,
-			p_strdup_printf(pool, "%s_rule", root)), str_c(rule));
+		dnode_add_setting(pool, plugin, e->at, next_key(pool, plugin,
+			p_strdup_printf(pool, "%s_rule", root)), str_c(rule), true);
 	}
 	str_free(&rule);
 	if (!found && e->quota != NULL) {
@@ -702,7 +675,7 @@ static int trash_23(struct dtree *tree, struct dialect_mailbox *mb,
 	path = dialect_dbfile_find(pool, dir, "trash", trash_same_cb,
 				   str_c(text), NULL);
 	if (path == NULL) {
-		bd = child_set(tree->root, "base_dir");
+		bd = dnode_child_setting(tree->root, "base_dir");
 		if (bd != NULL)
 			base_dir = dnode_value(pool, bd);
 		path = p_strdup_printf(pool, "%s/%s", base_dir,
@@ -710,7 +683,7 @@ static int trash_23(struct dtree *tree, struct dialect_mailbox *mb,
 		dialect_dbfile_register(path, str_c(text));
 	}
 	str_free(&text);
-	add_set(pool, plugin, first, "trash", path);
+	dnode_add_setting(pool, plugin, first, "trash", path, true);
 	return 0;
 }
 
@@ -732,8 +705,8 @@ int dialect_mailbox_24_emit(struct dtree *tree, struct dialect_mailbox *mb)
 	for (unsigned int l = 0; l < N_ELEMENTS(mb_lists); l++) {
 		for (struct mb_entry *e = mb->head; e != NULL; e = e->next) {
 			if (e->kind == mb_lists[l].kind) {
-				add_set(pool, plugin, e->at, next_key(pool,
-					plugin, mb_lists[l].k23), e->vname);
+				dnode_add_setting(pool, plugin, e->at, next_key(pool,
+					plugin, mb_lists[l].k23), e->vname, true);
 			}
 		}
 	}
@@ -755,8 +728,8 @@ static int sieve_24(struct dtree *tree, struct dialect_mailbox *mb,
 	struct mb_entry *e;
 
 	for (struct dnode *c = s->children; c != NULL; c = c->next) {
-		const char *k = strip(strip(c->key, "sieve_script_"),
-				      "sieve_");
+		const char *k = dialect_strip_prefix(
+			dialect_strip_prefix(c->key, "sieve_script_"), "sieve_");
 
 		if (c->removed)
 			continue;
@@ -841,9 +814,9 @@ static int sieve_23(struct dtree *tree, struct dialect_mailbox *mb,
 		for (unsigned int i = 0; i < N_ELEMENTS(keys); i++) {
 			if (values[i] == NULL)
 				continue;
-			add_set(pool, plugin, e->at, p_strdup_printf(pool,
+			dnode_add_setting(pool, plugin, e->at, p_strdup_printf(pool,
 				"imapsieve_mailbox%u_%s", n, keys[i]),
-				values[i]);
+				values[i], true);
 		}
 	}
 	return 0;
@@ -892,7 +865,7 @@ static void take_quota(struct dialect_mailbox *mb, struct dnode *plugin)
 	for (unsigned int i = 1; i < 10; i++) {
 		const char *root = i == 1 ? "quota" :
 			p_strdup_printf(pool, "quota%u", i);
-		struct dnode *r = child_set(plugin, root);
+		struct dnode *r = dnode_child_setting(plugin, root);
 		struct mb_entry *first = NULL, **tail = mb->tail;
 		unsigned int taken = mb->taken_count;
 		const char *v, *colon;
@@ -908,7 +881,7 @@ static void take_quota(struct dialect_mailbox *mb, struct dnode *plugin)
 			const char *key = j == 1 ?
 				p_strdup_printf(pool, "%s_rule", root) :
 				p_strdup_printf(pool, "%s_rule%u", root, j);
-			struct dnode *x = child_set(plugin, key);
+			struct dnode *x = dnode_child_setting(plugin, key);
 			struct mb_entry *e;
 
 			if (x == NULL)
@@ -952,7 +925,7 @@ static struct dnode *inbox_namespace(pool_t pool, struct dnode *scope)
 
 		if (n->removed || !n->section || strcmp(n->key, "namespace") != 0)
 			continue;
-		inbox = child_set(n, "inbox");
+		inbox = dnode_child_setting(n, "inbox");
 		if (inbox != NULL &&
 		    strcasecmp(dnode_value(pool, inbox), "yes") == 0)
 			return n;
@@ -1145,12 +1118,12 @@ static bool take_list(struct dialect_mailbox *mb, struct dnode *plugin,
 	if (count == 0)
 		return false;
 	for (unsigned int i = 2; i <= last; i++) {
-		if (child_set(plugin, p_strdup_printf(pool, "%s%u", k23, i)) ==
+		if (dnode_child_setting(plugin, p_strdup_printf(pool, "%s%u", k23, i)) ==
 		    NULL)
 			return false;
 	}
 	for (unsigned int i = 1; i <= last || i == 1; i++) {
-		struct dnode *x = child_set(plugin, i == 1 ? k23 :
+		struct dnode *x = dnode_child_setting(plugin, i == 1 ? k23 :
 			p_strdup_printf(pool, "%s%u", k23, i));
 		const char *v = dnode_value(pool, x);
 
@@ -1164,7 +1137,7 @@ static bool take_list(struct dialect_mailbox *mb, struct dnode *plugin,
 static bool take_trash(struct dialect_mailbox *mb, struct dnode *plugin)
 {
 	pool_t pool = mb->pool;
-	struct dnode *t = child_set(plugin, "trash");
+	struct dnode *t = dnode_child_setting(plugin, "trash");
 	const char **names, **prios, *text, *base;
 	unsigned int count;
 
@@ -1208,7 +1181,7 @@ static bool take_sieve(struct dialect_mailbox *mb, struct dnode *plugin)
 	for (unsigned int i = 1;; i++) {
 		const char *p = p_strdup_printf(pool, "imapsieve_mailbox%u_",
 						i);
-		struct dnode *name = child_set(plugin, p_strdup_printf(pool,
+		struct dnode *name = dnode_child_setting(plugin, p_strdup_printf(pool,
 			"%sname", p));
 		struct mb_entry *e;
 
@@ -1223,7 +1196,7 @@ static bool take_sieve(struct dialect_mailbox *mb, struct dnode *plugin)
 			&e->causes, &e->from, &e->before, &e->after
 		};
 		for (unsigned int k = 0; k < N_ELEMENTS(keys); k++) {
-			struct dnode *x = child_set(plugin, p_strdup_printf(
+			struct dnode *x = dnode_child_setting(plugin, p_strdup_printf(
 				pool, "%s%s", p, keys[k]));
 
 			if (x == NULL)
@@ -1271,12 +1244,12 @@ static void sieve_script_24(pool_t pool, struct dnode *parent,
 	s = dnode_new_section(pool, e->at, "sieve_script",
 			      p_strdup_printf(pool, "imapsieve%u-%s", n, type));
 	s->done = true;
-	add_set(pool, s, e->at, "type", type);
+	dnode_add_setting(pool, s, e->at, "type", type, true);
 	if (e->causes != NULL)
-		add_set(pool, s, e->at, "cause", e->causes);
+		dnode_add_setting(pool, s, e->at, "cause", e->causes, true);
 	if (driver != NULL)
-		add_set(pool, s, e->at, "driver", driver);
-	add_set(pool, s, e->at, "path", path);
+		dnode_add_setting(pool, s, e->at, "driver", driver, true);
+	dnode_add_setting(pool, s, e->at, "path", path, true);
 	dnode_append(parent, s);
 }
 
@@ -1294,22 +1267,22 @@ static void apply(struct mb_place *pl, struct mb_entry *e, unsigned int n)
 			dnode_append(b, parent);
 		}
 		if (e->extra != NULL)
-			add_set(pool, parent, e->at, "quota_storage_extra",
-				e->extra);
+			dnode_add_setting(pool, parent, e->at, "quota_storage_extra",
+				e->extra, true);
 		if (e->ignore)
-			add_set(pool, parent, e->at, "quota_ignore", "yes");
+			dnode_add_setting(pool, parent, e->at, "quota_ignore", "yes", true);
 		break;
 	case MB_FTS:
 	case MB_LAZY:
 	case MB_NOTIFY:
 		for (unsigned int l = 0; l < N_ELEMENTS(mb_lists); l++) {
 			if (mb_lists[l].kind == e->kind)
-				add_set(pool, b, e->at, mb_lists[l].k24,
-					mb_lists[l].v24);
+				dnode_add_setting(pool, b, e->at, mb_lists[l].k24,
+					mb_lists[l].v24, true);
 		}
 		break;
 	case MB_TRASH:
-		add_set(pool, b, e->at, "trash_priority", e->prio);
+		dnode_add_setting(pool, b, e->at, "trash_priority", e->prio, true);
 		break;
 	case MB_SIEVE:
 		if (e->from != NULL) {
@@ -1341,7 +1314,7 @@ static void quota_merge(struct dialect_mailbox *mb, struct dnode *plugin)
 	pool_t pool = mb->pool;
 	unsigned int roots = 0;
 
-	while (child_set(plugin, roots == 0 ? "quota" :
+	while (dnode_child_setting(plugin, roots == 0 ? "quota" :
 			 p_strdup_printf(pool, "quota%u", roots + 1)) != NULL)
 		roots++;
 	for (struct mb_entry *e = mb->head; e != NULL; e = e->next) {
@@ -1456,7 +1429,7 @@ dialect_mailbox_23_plan(pool_t pool, struct dnode *scope, struct dnode *plugin,
 	pl->plugin = plugin;
 	pl->out = out;
 	pl->ns = inbox_namespace(pool, scope);
-	p = pl->ns == NULL ? NULL : child_set(pl->ns, "prefix");
+	p = pl->ns == NULL ? NULL : dnode_child_setting(pl->ns, "prefix");
 	pl->prefix = p == NULL ? "" : dnode_value(pool, p);
 	if (strchr(pl->prefix, '%') != NULL || strchr(pl->prefix, '$') != NULL)
 		pl->ns = NULL;
@@ -1490,7 +1463,7 @@ dialect_mailbox_23_plan(pool_t pool, struct dnode *scope, struct dnode *plugin,
 	for (unsigned int i = 1; i < 10 && mb->kind_ok[MB_QUOTA]; i++) {
 		const char *root = i == 1 ? "quota" :
 			p_strdup_printf(pool, "quota%u", i);
-		struct dnode *r = child_set(plugin, root);
+		struct dnode *r = dnode_child_setting(plugin, root);
 		const char *colon;
 
 		if (r == NULL)

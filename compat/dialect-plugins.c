@@ -27,33 +27,6 @@
 
 /* ---- helpers ---- */
 
-static struct dnode *add_set(pool_t pool, struct dnode *parent,
-			     const struct dnode *at, const char *key,
-			     const char *value)
-{
-	struct dnode *n = dnode_new_setting(pool, at, key, value, false);
-
-	n->done = true;
-	dnode_append(parent, n);
-	return n;
-}
-
-static const char *strip(const char *key, const char *prefix)
-{
-	const char *rest;
-
-	return str_begins(key, prefix, &rest) && *rest != '\0' ? rest : key;
-}
-
-static struct dnode *plugin_get(struct dnode *plugin, const char *key)
-{
-	for (struct dnode *c = plugin->children; c != NULL; c = c->next) {
-		if (!c->removed && !c->section && strcmp(c->key, key) == 0)
-			return c;
-	}
-	return NULL;
-}
-
 /* The (last) plugin { } of scope, created when missing. */
 static struct dnode *scope_plugin(pool_t pool, struct dnode *scope,
 				  const struct dnode *at)
@@ -101,10 +74,10 @@ static void list_append(pool_t pool, struct dnode *plugin,
 			const struct dnode *at, const char *key,
 			const char *word)
 {
-	struct dnode *x = plugin_get(plugin, key);
+	struct dnode *x = dnode_child_setting(plugin, key);
 
 	if (x == NULL)
-		add_set(pool, plugin, at, key, word);
+		dnode_add_setting(pool, plugin, at, key, word, true);
 	else
 		dnode_set_value(x, p_strdup_printf(pool, "%s %s",
 				dnode_value(pool, x), word));
@@ -135,7 +108,7 @@ static const char *execute_23(struct dtree *tree, struct dnode *owner,
 	for (struct dnode *c = e->children; c != NULL; c = c->next) {
 		if (c->removed)
 			continue;
-		if (c->section || strcmp(strip(c->key, "execute_"),
+		if (c->section || strcmp(dialect_strip_prefix(c->key, "execute_"),
 					 "args") != 0) {
 			dialect_error(tree, c, "%s { execute %s { %s } }: no "
 				      "Dovecot 2.3 form here", owner->key,
@@ -170,8 +143,8 @@ static int t24_editheader(struct dtree *tree, struct dnode *n,
 		return -1;
 	}
 	for (struct dnode *c = n->children; c != NULL; c = c->next) {
-		const char *k = strip(strip(c->key, "sieve_editheader_header_"),
-				      "sieve_editheader_");
+		const char *k = dialect_strip_prefix(
+			dialect_strip_prefix(c->key, "sieve_editheader_header_"), "sieve_editheader_");
 		bool v;
 
 		if (c->removed)
@@ -235,12 +208,12 @@ static int t24_strlist(struct dtree *tree, struct dnode *n,
 				return -1;
 			}
 			key = p_strdup_printf(pool, "%s%s", n->key, c->key);
-			if (plugin_get(plugin, key) != NULL) {
+			if (dnode_child_setting(plugin, key) != NULL) {
 				dialect_error(tree, c, "%s { %s } is set "
 					      "twice", n->key, c->key);
 				return -1;
 			}
-			add_set(pool, plugin, c, key, v);
+			dnode_add_setting(pool, plugin, c, key, v, true);
 		} else {
 			if (!simple_word(c->key) || !simple_word(v)) {
 				dialect_error(tree, c, "%s { %s = %s }: no "
@@ -270,7 +243,7 @@ static int t24_quota_over(struct dtree *tree, struct dnode *n,
 				      "(inside quota_over_status { })", c->key);
 			return -1;
 		}
-		if (plugin_get(plugin, "quota_over_script") != NULL) {
+		if (dnode_child_setting(plugin, "quota_over_script") != NULL) {
 			dialect_error(tree, c, "A second execute in "
 				      "quota_over_status { } has no Dovecot "
 				      "2.3 form");
@@ -278,7 +251,7 @@ static int t24_quota_over(struct dtree *tree, struct dnode *n,
 		}
 		if ((script = execute_23(tree, n, c)) == NULL)
 			return -1;
-		add_set(tree->pool, plugin, c, "quota_over_script", script);
+		dnode_add_setting(tree->pool, plugin, c, "quota_over_script", script, true);
 		c->removed = true;
 	}
 	return 0;
@@ -299,7 +272,7 @@ static int t24_welcome(struct dtree *tree, struct dnode *n,
 		if (c->removed)
 			continue;
 		if (c->section && strcmp(c->key, "execute") == 0) {
-			if (plugin_get(plugin, "welcome_script") != NULL) {
+			if (dnode_child_setting(plugin, "welcome_script") != NULL) {
 				dialect_error(tree, c, "A second execute in "
 					      "%s { } has no Dovecot 2.3 form",
 					      n->key);
@@ -307,11 +280,11 @@ static int t24_welcome(struct dtree *tree, struct dnode *n,
 			}
 			if ((script = execute_23(tree, n, c)) == NULL)
 				return -1;
-			add_set(pool, plugin, c, "welcome_script", script);
+			dnode_add_setting(pool, plugin, c, "welcome_script", script, true);
 		} else if (!c->section &&
-			   strcmp(strip(c->key, "welcome_"), "wait") == 0) {
-			add_set(pool, plugin, c, "welcome_wait",
-				dnode_value(pool, c));
+			   strcmp(dialect_strip_prefix(c->key, "welcome_"), "wait") == 0) {
+			dnode_add_setting(pool, plugin, c, "welcome_wait",
+				dnode_value(pool, c), true);
 		} else {
 			dialect_error(tree, c, "Unknown setting in %s { }: %s",
 				      n->key, c->key);
@@ -338,7 +311,7 @@ static int t24_push(struct dtree *tree, struct dnode *n,
 		return -1;
 	}
 	for (struct dnode *c = n->children; c != NULL; c = c->next) {
-		const char *k = strip(c->key, "push_notification_");
+		const char *k = dialect_strip_prefix(c->key, "push_notification_");
 
 		if (c->removed)
 			continue;
@@ -392,9 +365,9 @@ static int t24_push(struct dtree *tree, struct dnode *n,
 		return -1;
 	}
 	key = "push_notification_driver";
-	while (plugin_get(plugin, key) != NULL)
+	while (dnode_child_setting(plugin, key) != NULL)
 		key = p_strdup_printf(pool, "push_notification_driver%u", ++i);
-	add_set(pool, plugin, n, key, s);
+	dnode_add_setting(pool, plugin, n, key, s, true);
 	return 0;
 }
 
@@ -407,7 +380,7 @@ static int t24_exporter(struct dtree *tree, struct dnode *n)
 	const char *driver = NULL;
 
 	for (struct dnode *c = n->children; c != NULL; c = c->next) {
-		const char *k = strip(c->key, "event_exporter_");
+		const char *k = dialect_strip_prefix(c->key, "event_exporter_");
 
 		if (c->removed || c->section)
 			continue;
@@ -425,7 +398,7 @@ static int t24_exporter(struct dtree *tree, struct dnode *n)
 		}
 	}
 	for (struct dnode *c = n->children; c != NULL; c = c->next) {
-		const char *k = strip(c->key, "event_exporter_");
+		const char *k = dialect_strip_prefix(c->key, "event_exporter_");
 		const char *v;
 
 		if (c->removed)
@@ -494,8 +467,8 @@ static int t24_plugin_boollist(struct dtree *tree, struct dnode *scope,
 		for (struct dnode *c = sc->children; c != NULL; c = c->next) {
 			if (c->section && !c->removed &&
 			    strcmp(c->key, "plugin") == 0 &&
-			    plugin_get(c, n->key) != NULL)
-				x = plugin_get(c, n->key);
+			    dnode_child_setting(c, n->key) != NULL)
+				x = dnode_child_setting(c, n->key);
 		}
 	}
 	if (x != NULL)
@@ -531,7 +504,7 @@ static int t24_plugin_boollist(struct dtree *tree, struct dnode *scope,
 	if (x != NULL && x->parent == plugin)
 		dnode_set_value(x, list);
 	else
-		add_set(pool, plugin, n, n->key, list);
+		dnode_add_setting(pool, plugin, n, n->key, list, true);
 	return 0;
 }
 
@@ -682,7 +655,7 @@ static int finish_plugin(struct dtree *tree, struct dnode *root,
 		}
 	}
 	/* sieve_vacation_check_recipient: inverted */
-	if ((x = plugin_get(plugin, "sieve_vacation_check_recipient")) !=
+	if ((x = dnode_child_setting(plugin, "sieve_vacation_check_recipient")) !=
 	    NULL) {
 		bool v;
 
@@ -692,7 +665,7 @@ static int finish_plugin(struct dtree *tree, struct dnode *root,
 		dnode_set_value(x, v ? "no" : "yes");
 	}
 	/* apparmor_hats = a b -> apparmor_hat = a, apparmor_hat2 = b */
-	if ((x = plugin_get(plugin, "apparmor_hats")) != NULL) {
+	if ((x = dnode_child_setting(plugin, "apparmor_hats")) != NULL) {
 		char *copy = p_strdup(pool, dnode_value(pool, x)), *w;
 		char *save = NULL;
 		unsigned int i = 0;
@@ -712,15 +685,15 @@ static int finish_plugin(struct dtree *tree, struct dnode *root,
 		x->removed = true;
 	}
 	/* crypt_private_key_file = PATH -> mail_crypt_private_key = <PATH */
-	if ((x = plugin_get(plugin, "crypt_private_key_file")) != NULL) {
+	if ((x = dnode_child_setting(plugin, "crypt_private_key_file")) != NULL) {
 		x->key = "mail_crypt_private_key";
 		dnode_set_value(x, dnode_value(pool, x));
 		x->is_file = true;
 	}
 	/* fts_decoder_driver = script|tika */
-	drv = plugin_get(plugin, "fts_decoder_driver");
-	sock = plugin_get(plugin, "fts_decoder_script_socket_path");
-	tika = plugin_get(plugin, "fts_decoder_tika_url");
+	drv = dnode_child_setting(plugin, "fts_decoder_driver");
+	sock = dnode_child_setting(plugin, "fts_decoder_script_socket_path");
+	tika = dnode_child_setting(plugin, "fts_decoder_tika_url");
 	if (drv != NULL || sock != NULL || tika != NULL) {
 		const char *d = drv == NULL ? "" : dnode_value(pool, drv);
 		struct dnode *at = drv != NULL ? drv : sock != NULL ? sock :
@@ -742,8 +715,8 @@ static int finish_plugin(struct dtree *tree, struct dnode *root,
 			drv->removed = true;
 	}
 	/* fts_search_add_missing + fts_search_read_fallback -> fts_enforced */
-	add = plugin_get(plugin, "fts_search_add_missing");
-	fallback = plugin_get(plugin, "fts_search_read_fallback");
+	add = dnode_child_setting(plugin, "fts_search_add_missing");
+	fallback = dnode_child_setting(plugin, "fts_search_read_fallback");
 	if (add != NULL || fallback != NULL) {
 		bool a = true, f = true;
 
@@ -762,7 +735,7 @@ static int finish_plugin(struct dtree *tree, struct dnode *root,
 		if (add != NULL && fallback != NULL)
 			fallback->removed = true;
 	}
-	if ((x = plugin_get(plugin, "zlib_save")) != NULL &&
+	if ((x = dnode_child_setting(plugin, "zlib_save")) != NULL &&
 	    strcmp(dnode_value(pool, x), "xz") == 0) {
 		dialect_error(tree, x, "mail_compress_write_method = xz: xz "
 			      "was removed in Dovecot 2.4");
@@ -774,14 +747,14 @@ static int finish_plugin(struct dtree *tree, struct dnode *root,
 						  compress_methods[i]);
 		struct dnode *save;
 
-		if ((x = plugin_get(plugin, key)) == NULL)
+		if ((x = dnode_child_setting(plugin, key)) == NULL)
 			continue;
-		save = plugin_get(plugin, "zlib_save");
+		save = dnode_child_setting(plugin, "zlib_save");
 		if (save == NULL && plugin != root)
-			save = plugin_get(root, "zlib_save");
+			save = dnode_child_setting(root, "zlib_save");
 		if (save == NULL || strcmp(dnode_value(pool, save),
 					   compress_methods[i]) != 0 ||
-		    plugin_get(plugin, "zlib_save_level") != NULL) {
+		    dnode_child_setting(plugin, "zlib_save_level") != NULL) {
 			dialect_error(tree, x, "%s: no Dovecot 2.3 form unless "
 				      "mail_compress_write_method = %s (2.3 "
 				      "has one zlib_save_level)", key,
@@ -921,7 +894,7 @@ static struct dnode *execute_24(pool_t pool, struct dnode *x)
 		if (*args == '\0' || *args == ' ' || back == NULL ||
 		    strcmp(back, args) != 0)
 			return NULL;
-		add_set(pool, e, x, "args", args24);
+		dnode_add_setting(pool, e, x, "args", args24, true);
 	}
 	return e;
 }
@@ -941,7 +914,7 @@ static void x24_editheader(pool_t pool, struct dnode *plugin,
 	bool any = false;
 
 	for (unsigned int i = 0; i < 3; i++) {
-		x[i] = plugin_get(plugin, keys[i]);
+		x[i] = dnode_child_setting(plugin, keys[i]);
 		any = any || x[i] != NULL;
 	}
 	if (!any)
@@ -994,9 +967,9 @@ static void x24_editheader(pool_t pool, struct dnode *plugin,
 			"sieve_editheader_header", names[j]);
 
 		if ((flags[j] & 5) != 0)
-			add_set(pool, h, h, "forbid_add", "yes");
+			dnode_add_setting(pool, h, h, "forbid_add", "yes", true);
 		if ((flags[j] & 6) != 0)
-			add_set(pool, h, h, "forbid_delete", "yes");
+			dnode_add_setting(pool, h, h, "forbid_delete", "yes", true);
 		dnode_append(out, h);
 	}
 	for (unsigned int i = 0; i < 3; i++) {
@@ -1030,7 +1003,7 @@ static void x24_numbered_strlist(pool_t pool, struct dnode *plugin,
 			block = dnode_new_section(pool, c, prefix, NULL);
 			dnode_append(out, block);
 		}
-		add_set(pool, block, c, rest, dnode_value(pool, c));
+		dnode_add_setting(pool, block, c, rest, dnode_value(pool, c), true);
 		c->removed = true;
 	}
 }
@@ -1038,7 +1011,7 @@ static void x24_numbered_strlist(pool_t pool, struct dnode *plugin,
 static void x24_charset_aliases(pool_t pool, struct dnode *plugin,
 				struct dnode *out)
 {
-	struct dnode *x = plugin_get(plugin, "charset_aliases"), *block;
+	struct dnode *x = dnode_child_setting(plugin, "charset_aliases"), *block;
 	char *copy, *w, *save = NULL;
 	const char *back = "";
 
@@ -1055,7 +1028,7 @@ static void x24_charset_aliases(pool_t pool, struct dnode *plugin,
 		*eq = '\0';
 		if (!simple_word(w) || !simple_word(eq + 1))
 			return;
-		add_set(pool, block, x, w, eq + 1);
+		dnode_add_setting(pool, block, x, w, eq + 1, true);
 		back = join(pool, back, p_strdup_printf(pool, "%s=%s", w,
 							 eq + 1));
 	}
@@ -1082,7 +1055,7 @@ static void x24_apparmor(pool_t pool, struct dnode *plugin,
 			total++;
 	}
 	for (unsigned int i = 1; i <= N_ELEMENTS(hats); i++) {
-		struct dnode *x = plugin_get(plugin, i == 1 ? "apparmor_hat" :
+		struct dnode *x = dnode_child_setting(plugin, i == 1 ? "apparmor_hat" :
 			p_strdup_printf(pool, "apparmor_hat%u", i));
 
 		if (x == NULL)
@@ -1094,31 +1067,31 @@ static void x24_apparmor(pool_t pool, struct dnode *plugin,
 	}
 	if (count == 0 || count != total)
 		return;
-	add_set(pool, out, hats[0], "apparmor_hats", s);
+	dnode_add_setting(pool, out, hats[0], "apparmor_hats", s, true);
 	for (unsigned int i = 0; i < count; i++)
 		hats[i]->removed = true;
 }
 
 static void x24_fts(pool_t pool, struct dnode *plugin, struct dnode *out)
 {
-	struct dnode *dec = plugin_get(plugin, "fts_decoder");
-	struct dnode *tika = plugin_get(plugin, "fts_tika");
-	struct dnode *enf = plugin_get(plugin, "fts_enforced");
+	struct dnode *dec = dnode_child_setting(plugin, "fts_decoder");
+	struct dnode *tika = dnode_child_setting(plugin, "fts_tika");
+	struct dnode *enf = dnode_child_setting(plugin, "fts_enforced");
 	struct dnode *x;
 
 	if (dec != NULL && tika == NULL &&
 	    *dnode_value(pool, dec) != '\0') {
-		add_set(pool, out, dec, "fts_decoder_driver", "script");
-		add_set(pool, out, dec, "fts_decoder_script_socket_path",
-			dnode_value(pool, dec));
+		dnode_add_setting(pool, out, dec, "fts_decoder_driver", "script", true);
+		dnode_add_setting(pool, out, dec, "fts_decoder_script_socket_path",
+			dnode_value(pool, dec), true);
 		dec->removed = true;
 	} else if (tika != NULL && dec == NULL &&
 		   *dnode_value(pool, tika) != '\0') {
 		struct dnode *f = dnode_new_section(pool, tika,
 						    "fts_decoder_tika", NULL);
 
-		add_set(pool, out, tika, "fts_decoder_driver", "tika");
-		add_set(pool, f, tika, "url", dnode_value(pool, tika));
+		dnode_add_setting(pool, out, tika, "fts_decoder_driver", "tika", true);
+		dnode_add_setting(pool, f, tika, "url", dnode_value(pool, tika), true);
 		dnode_append(out, f);
 		tika->removed = true;
 	}
@@ -1126,25 +1099,25 @@ static void x24_fts(pool_t pool, struct dnode *plugin, struct dnode *out)
 		const char *v = dnode_value(pool, enf);
 
 		if (strcmp(v, "yes") == 0) {
-			add_set(pool, out, enf, "fts_search_add_missing",
-				"yes");
-			add_set(pool, out, enf, "fts_search_read_fallback",
-				"no");
+			dnode_add_setting(pool, out, enf, "fts_search_add_missing",
+				"yes", true);
+			dnode_add_setting(pool, out, enf, "fts_search_read_fallback",
+				"no", true);
 			enf->removed = true;
 		} else if (strcmp(v, "no") == 0) {
-			add_set(pool, out, enf, "fts_search_read_fallback",
-				"yes");
+			dnode_add_setting(pool, out, enf, "fts_search_read_fallback",
+				"yes", true);
 			enf->removed = true;
 		}
 	}
-	if ((x = plugin_get(plugin, "fts_stopwords_workaround")) != NULL)
+	if ((x = dnode_child_setting(plugin, "fts_stopwords_workaround")) != NULL)
 		dropped(x, "removed in Dovecot 2.4 (no such setting)");
 }
 
 static void x24_zlib(pool_t pool, struct dnode *plugin, struct dnode *out)
 {
-	struct dnode *save = plugin_get(plugin, "zlib_save");
-	struct dnode *level = plugin_get(plugin, "zlib_save_level");
+	struct dnode *save = dnode_child_setting(plugin, "zlib_save");
+	struct dnode *level = dnode_child_setting(plugin, "zlib_save_level");
 	struct dnode *x;
 
 	if (level != NULL && save != NULL) {
@@ -1154,9 +1127,9 @@ static void x24_zlib(pool_t pool, struct dnode *plugin, struct dnode *out)
 		     i++) {
 			if (strcmp(m, compress_methods[i]) != 0)
 				continue;
-			add_set(pool, out, level, p_strdup_printf(pool,
+			dnode_add_setting(pool, out, level, p_strdup_printf(pool,
 				"compress_%s_level", m),
-				dnode_value(pool, level));
+				dnode_value(pool, level), true);
 			level->removed = true;
 		}
 	}
@@ -1164,10 +1137,10 @@ static void x24_zlib(pool_t pool, struct dnode *plugin, struct dnode *out)
 		i_warning(WARN_24 "plugin { zlib_save = xz }: Dovecot 2.4 "
 			  "can neither write nor read xz mail: recompress it "
 			  "with another method (kept in roost_untranslated)");
-	if ((x = plugin_get(plugin, "imap_zlib_compression_level")) != NULL)
+	if ((x = dnode_child_setting(plugin, "imap_zlib_compression_level")) != NULL)
 		dropped(x, "removed in Dovecot 2.4 (IMAP COMPRESS is built "
 			"in)");
-	if ((x = plugin_get(plugin, "imap_zlib_compress_level")) != NULL)
+	if ((x = dnode_child_setting(plugin, "imap_zlib_compress_level")) != NULL)
 		dropped(x, "removed in Dovecot 2.4 (IMAP COMPRESS is built "
 			"in)");
 }
@@ -1177,7 +1150,7 @@ static void x24_zlib(pool_t pool, struct dnode *plugin, struct dnode *out)
  * else the default "+"), else left for roost_untranslated { }. */
 static void x24_subaddress(pool_t pool, struct dnode *plugin)
 {
-	struct dnode *x = plugin_get(plugin, "sieve_subaddress_sep");
+	struct dnode *x = dnode_child_setting(plugin, "sieve_subaddress_sep");
 	const char *delim = NULL;
 
 	if (x == NULL)
@@ -1204,7 +1177,7 @@ static void x24_sieve_extensions(pool_t pool, struct dnode *plugin)
 	};
 
 	for (unsigned int i = 0; i < N_ELEMENTS(keys); i++) {
-		struct dnode *x = plugin_get(plugin, keys[i]);
+		struct dnode *x = dnode_child_setting(plugin, keys[i]);
 		char *copy, *w, *save = NULL;
 		const char *list = "";
 		bool changed = false;
@@ -1240,16 +1213,16 @@ void dialect_plugins_23_to_24(pool_t pool, struct dnode *plugin,
 	x24_editheader(pool, plugin, out);
 	x24_numbered_strlist(pool, plugin, out, "sieve_spamtest_text_value");
 	x24_numbered_strlist(pool, plugin, out, "sieve_virustest_text_value");
-	x = plugin_get(plugin, "sieve_vacation_dont_check_recipient");
+	x = dnode_child_setting(plugin, "sieve_vacation_dont_check_recipient");
 	if (x != NULL && (strcmp(dnode_value(pool, x), "yes") == 0 ||
 			  strcmp(dnode_value(pool, x), "no") == 0)) {
-		add_set(pool, out, x, "sieve_vacation_check_recipient",
-			dnode_value(pool, x)[0] == 'y' ? "no" : "yes");
+		dnode_add_setting(pool, out, x, "sieve_vacation_check_recipient",
+			dnode_value(pool, x)[0] == 'y' ? "no" : "yes", true);
 		x->removed = true;
 	}
 	x24_subaddress(pool, plugin);
 	x24_sieve_extensions(pool, plugin);
-	if ((x = plugin_get(plugin, "sieve_vacation_max_subject_codepoints")) !=
+	if ((x = dnode_child_setting(plugin, "sieve_vacation_max_subject_codepoints")) !=
 	    NULL)
 		dropped(x, "removed in Dovecot 2.4");
 	x24_charset_aliases(pool, plugin, out);
@@ -1257,7 +1230,7 @@ void dialect_plugins_23_to_24(pool_t pool, struct dnode *plugin,
 	x24_fts(pool, plugin, out);
 	x24_zlib(pool, plugin, out);
 	/* quota_over_script -> quota_over_status { execute } */
-	x = plugin_get(plugin, "quota_over_script");
+	x = dnode_child_setting(plugin, "quota_over_script");
 	if (x != NULL) {
 		struct dnode *e = execute_24(pool, x), *f;
 
@@ -1269,10 +1242,10 @@ void dialect_plugins_23_to_24(pool_t pool, struct dnode *plugin,
 			x->removed = true;
 		}
 	}
-	if ((x = plugin_get(plugin, "quota_set")) != NULL)
+	if ((x = dnode_child_setting(plugin, "quota_set")) != NULL)
 		dropped(x, "removed in Dovecot 2.4 (no SETQUOTA)");
 	/* welcome_script -> welcome { execute } */
-	x = plugin_get(plugin, "welcome_script");
+	x = dnode_child_setting(plugin, "welcome_script");
 	if (x != NULL) {
 		struct dnode *e = execute_24(pool, x), *f;
 
@@ -1294,7 +1267,7 @@ void dialect_plugins_23_to_24(pool_t pool, struct dnode *plugin,
 			const char *v, *rest, *url;
 			struct dnode *b;
 
-			x = plugin_get(plugin, i == 1 ?
+			x = dnode_child_setting(plugin, i == 1 ?
 				"push_notification_driver" :
 				p_strdup_printf(pool,
 					"push_notification_driver%u", i));
@@ -1308,7 +1281,7 @@ void dialect_plugins_23_to_24(pool_t pool, struct dnode *plugin,
 				   simple_word(rest)) {
 				b = dnode_new_section(pool, x,
 					"push_notification", "lua");
-				add_set(pool, b, x, "lua_file", rest);
+				dnode_add_setting(pool, b, x, "lua_file", rest, true);
 			} else if (str_begins(v, "ox:url=", &url) &&
 				   *url != '\0') {
 				const char *sp = strchr(url, ' ');
@@ -1326,10 +1299,10 @@ void dialect_plugins_23_to_24(pool_t pool, struct dnode *plugin,
 				}
 				b = dnode_new_section(pool, x,
 					"push_notification", "ox");
-				add_set(pool, b, x, "url", url);
+				dnode_add_setting(pool, b, x, "url", url, true);
 				if (md)
-					add_set(pool, b, x,
-						"user_from_metadata", "yes");
+					dnode_add_setting(pool, b, x,
+						"user_from_metadata", "yes", true);
 			} else {
 				ok = false;
 				break;
@@ -1347,17 +1320,17 @@ void dialect_plugins_23_to_24(pool_t pool, struct dnode *plugin,
 		}
 	}
 	/* mail-crypt: the user's private key file */
-	x = plugin_get(plugin, "mail_crypt_private_key");
+	x = dnode_child_setting(plugin, "mail_crypt_private_key");
 	if (x != NULL && x->raw != NULL && x->raw[0] == '<' &&
 	    x->raw[1] != '\0') {
-		add_set(pool, out, x, "crypt_private_key_file",
-			dnode_value(pool, x));
+		dnode_add_setting(pool, out, x, "crypt_private_key_file",
+			dnode_value(pool, x), true);
 		x->removed = true;
 	}
-	if ((x = plugin_get(plugin, "mail_crypt_save_version")) != NULL)
+	if ((x = dnode_child_setting(plugin, "mail_crypt_save_version")) != NULL)
 		dropped(x, "removed in Dovecot 2.4 (only the current format "
 			"is written)");
-	if ((x = plugin_get(plugin, "pop3_uidl_migrate_format")) != NULL)
+	if ((x = dnode_child_setting(plugin, "pop3_uidl_migrate_format")) != NULL)
 		dropped(x, "removed in Dovecot 2.4");
 	for (struct dnode *c = plugin->children; c != NULL; c = c->next) {
 		if (!c->removed && !c->section &&

@@ -49,6 +49,16 @@ void dnode_set_value(struct dnode *node, const char *value);
 /* The first child setting/section named key that is not removed. */
 struct dnode *dnode_child(const struct dnode *node, const char *key);
 
+/* The first child setting (not section) named key that is not removed. */
+struct dnode *dnode_child_setting(const struct dnode *node, const char *key);
+/* A new setting key = value (unquoted) appended to parent, with at's
+ * file and line; done: written by a translation, not to be re-read. */
+struct dnode *dnode_add_setting(pool_t pool, struct dnode *parent,
+				const struct dnode *at, const char *key,
+				const char *value, bool done);
+/* key without prefix when it starts with it (and is longer), else key. */
+const char *dialect_strip_prefix(const char *key, const char *prefix);
+
 /* Write the tree as 2.3 text with "#@line" markers, or (markers=false)
  * as plain text with indentation. */
 void dtree_write(const struct dtree *tree, string_t *out, bool markers);

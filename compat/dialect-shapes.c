@@ -12,23 +12,6 @@
 #include <stdlib.h>
 #include <strings.h>
 
-static struct dnode *add_set(pool_t pool, struct dnode *parent,
-			     const struct dnode *at, const char *key,
-			     const char *value)
-{
-	struct dnode *n = dnode_new_setting(pool, at, key, value, false);
-
-	dnode_append(parent, n);
-	return n;
-}
-
-static const char *strip(const char *key, const char *prefix)
-{
-	const char *rest;
-
-	return str_begins(key, prefix, &rest) && *rest != '\0' ? rest : key;
-}
-
 /* "1 G" -> "1G"; "unlimited" -> "0" (2.3's no limit). */
 static const char *size_23(pool_t pool, const char *v)
 {
@@ -73,7 +56,8 @@ static int quota_warning_23(struct dtree *tree, struct dnode *w,
 	bool under = false;
 
 	for (struct dnode *c = w->children; c != NULL; c = c->next) {
-		const char *k = strip(strip(c->key, "quota_"), "warning_");
+		const char *k = dialect_strip_prefix(
+			dialect_strip_prefix(c->key, "quota_"), "warning_");
 
 		if (c->removed)
 			continue;
@@ -81,7 +65,7 @@ static int quota_warning_23(struct dtree *tree, struct dnode *w,
 			service = c->name;
 			for (struct dnode *e = c->children; e != NULL;
 			     e = e->next) {
-				if (e->section || strcmp(strip(e->key,
+				if (e->section || strcmp(dialect_strip_prefix(e->key,
 						"execute_"), "args") != 0) {
 					dialect_error(tree, e, "Unknown setting"
 						" in execute %s { }: %s",
@@ -148,7 +132,7 @@ int dialect_quota_24_to_23(struct dtree *tree, struct dnode *q,
 	rule = str_new(64);
 	warn = str_new(64);
 	for (struct dnode *c = q->children; c != NULL; c = c->next) {
-		const char *k = strip(c->key, "quota_");
+		const char *k = dialect_strip_prefix(c->key, "quota_");
 
 		if (c->removed)
 			continue;
@@ -157,10 +141,10 @@ int dialect_quota_24_to_23(struct dtree *tree, struct dnode *q,
 			if (quota_warning_23(tree, c, warn) < 0)
 				goto out;
 			warnings++;
-			add_set(pool, plugin, c, warnings == 1 ?
+			dnode_add_setting(pool, plugin, c, warnings == 1 ?
 				p_strdup_printf(pool, "%s_warning", root) :
 				p_strdup_printf(pool, "%s_warning%u", root,
-						warnings), str_c(warn));
+						warnings), str_c(warn), false);
 		} else if (!c->section && strcmp(k, "driver") == 0)
 			driver = dnode_value(pool, c);
 		else if (!c->section && strcmp(k, "storage_size") == 0)
@@ -178,8 +162,8 @@ int dialect_quota_24_to_23(struct dtree *tree, struct dnode *q,
 			      "Dovecot quota driver", q->name, driver);
 		goto out;
 	}
-	add_set(pool, plugin, q, root, p_strdup_printf(pool, "%s:%s", driver,
-						       q->name));
+	dnode_add_setting(pool, plugin, q, root, p_strdup_printf(pool, "%s:%s", driver,
+						       q->name), false);
 	if (storage != NULL)
 		str_printfa(rule, ":storage=%s", size_23(pool, storage));
 	if (messages != NULL)
@@ -187,12 +171,12 @@ int dialect_quota_24_to_23(struct dtree *tree, struct dnode *q,
 			    strcmp(messages, "unlimited") == 0 ? "0" :
 			    messages);
 	if (str_len(rule) > 0)
-		add_set(pool, plugin, q, p_strdup_printf(pool, "%s_rule",
-			root), p_strdup_printf(pool, "*%s", str_c(rule)));
+		dnode_add_setting(pool, plugin, q, p_strdup_printf(pool, "%s_rule",
+			root), p_strdup_printf(pool, "*%s", str_c(rule)), false);
 	/* 2.4's count driver always counts virtual sizes; 2.3's needs it */
 	if (strcmp(driver, "count") == 0 &&
 	    dnode_child(plugin, "quota_vsizes") == NULL)
-		add_set(pool, plugin, q, "quota_vsizes", "yes");
+		dnode_add_setting(pool, plugin, q, "quota_vsizes", "yes", false);
 	ret = 0;
 out:
 	str_free(&rule);
@@ -222,9 +206,9 @@ static bool quota_warning_24(pool_t pool, struct dnode *q, const char *v,
 			return false;
 		tok[len - 2] = '\0';
 		if (str_begins(tok, "storage=", &k))
-			add_set(pool, w, q, "quota_storage_percentage", k);
+			dnode_add_setting(pool, w, q, "quota_storage_percentage", k, false);
 		else if (str_begins(tok, "messages=", &k))
-			add_set(pool, w, q, "quota_message_percentage", k);
+			dnode_add_setting(pool, w, q, "quota_message_percentage", k, false);
 		else
 			return false;
 		if (*k == '\0' || strspn(k, "0123456789") != strlen(k))
@@ -233,7 +217,7 @@ static bool quota_warning_24(pool_t pool, struct dnode *q, const char *v,
 	if (w->children == NULL)
 		return false;
 	if (under)
-		add_set(pool, w, q, "threshold", "under");
+		dnode_add_setting(pool, w, q, "threshold", "under", false);
 	if (rest != NULL && *rest != '\0') {
 		char *sp = strchr(rest, ' ');
 		struct dnode *e;
@@ -242,8 +226,8 @@ static bool quota_warning_24(pool_t pool, struct dnode *q, const char *v,
 			*sp++ = '\0';
 		e = dnode_new_section(pool, q, "execute", rest);
 		if (sp != NULL && *sp != '\0')
-			add_set(pool, e, q, "args",
-				dialect_vars_23_to_24(pool, "", sp));
+			dnode_add_setting(pool, e, q, "args",
+				dialect_vars_23_to_24(pool, "", sp), false);
 		dnode_append(w, e);
 	}
 	dnode_append(q, w);
@@ -264,25 +248,16 @@ static bool quota_rule_24(pool_t pool, struct dnode *q, const char *v)
 
 		if (str_begins(tok, "storage=", &k) && *k != '+' &&
 		    *k != '-' && strchr(k, '%') == NULL && *k != '\0')
-			add_set(pool, q, q, "storage_size",
-				strcmp(k, "0") == 0 ? "unlimited" : k);
+			dnode_add_setting(pool, q, q, "storage_size",
+				strcmp(k, "0") == 0 ? "unlimited" : k, false);
 		else if (str_begins(tok, "messages=", &k) && *k != '\0' &&
 			 strspn(k, "0123456789") == strlen(k))
-			add_set(pool, q, q, "message_count",
-				strcmp(k, "0") == 0 ? "unlimited" : k);
+			dnode_add_setting(pool, q, q, "message_count",
+				strcmp(k, "0") == 0 ? "unlimited" : k, false);
 		else
 			return false;
 	}
 	return true;
-}
-
-static struct dnode *plugin_get(struct dnode *plugin, const char *key)
-{
-	for (struct dnode *c = plugin->children; c != NULL; c = c->next) {
-		if (!c->removed && !c->section && strcmp(c->key, key) == 0)
-			return c;
-	}
-	return NULL;
 }
 
 static void move_children(struct dnode *from, struct dnode *to)
@@ -300,14 +275,14 @@ bool dialect_quota_23_to_24(pool_t pool, struct dnode *plugin,
 			    struct dnode *out_r)
 {
 	struct dnode *out = dnode_new_section(pool, plugin, "", NULL);
-	struct dnode *used[64], *vs = plugin_get(plugin, "quota_vsizes");
+	struct dnode *used[64], *vs = dnode_child_setting(plugin, "quota_vsizes");
 	unsigned int used_count = 0;
 	bool count_driver = false;
 
 	for (unsigned int idx = 1; idx < 10; idx++) {
 		const char *root = idx == 1 ? "quota" :
 			p_strdup_printf(pool, "quota%u", idx);
-		struct dnode *r = plugin_get(plugin, root), *q, *x;
+		struct dnode *r = dnode_child_setting(plugin, root), *q, *x;
 		const char *v, *colon;
 
 		if (r == NULL)
@@ -319,21 +294,21 @@ bool dialect_quota_23_to_24(pool_t pool, struct dnode *plugin,
 		    !quota_driver_ok(p_strndup(pool, v, (size_t)(colon - v))))
 			return false;
 		q = dnode_new_section(pool, r, "quota", colon + 1);
-		add_set(pool, q, r, "driver",
-			p_strndup(pool, v, (size_t)(colon - v)));
+		dnode_add_setting(pool, q, r, "driver",
+			p_strndup(pool, v, (size_t)(colon - v)), false);
 		count_driver = count_driver || str_begins(v, "count:", NULL);
 		used[used_count++] = r;
-		x = plugin_get(plugin, p_strdup_printf(pool, "%s_rule", root));
+		x = dnode_child_setting(plugin, p_strdup_printf(pool, "%s_rule", root));
 		if (x != NULL) {
 			if (!quota_rule_24(pool, q, dnode_value(pool, x)))
 				return false;
 			used[used_count++] = x;
 		}
-		if (plugin_get(plugin, p_strdup_printf(pool, "%s_rule2",
+		if (dnode_child_setting(plugin, p_strdup_printf(pool, "%s_rule2",
 						       root)) != NULL)
 			return false;
 		for (unsigned int w = 1; w < 20; w++) {
-			x = plugin_get(plugin, w == 1 ?
+			x = dnode_child_setting(plugin, w == 1 ?
 				p_strdup_printf(pool, "%s_warning", root) :
 				p_strdup_printf(pool, "%s_warning%u", root, w));
 			if (x == NULL)
@@ -389,8 +364,8 @@ int dialect_sieve_24_to_23(struct dtree *tree, struct dnode *s,
 		return -1;
 	}
 	for (struct dnode *c = s->children; c != NULL; c = c->next) {
-		const char *k = strip(strip(c->key, "sieve_script_"),
-				      "sieve_");
+		const char *k = dialect_strip_prefix(
+			dialect_strip_prefix(c->key, "sieve_script_"), "sieve_");
 
 		if (c->removed)
 			continue;
@@ -431,7 +406,7 @@ int dialect_sieve_24_to_23(struct dtree *tree, struct dnode *s,
 		return -1;
 	}
 	if (name != NULL && strcmp(type, "default") == 0) {
-		add_set(pool, plugin, s, "sieve_default_name", name);
+		dnode_add_setting(pool, plugin, s, "sieve_default_name", name, false);
 		name = NULL;
 	}
 	loc = str_new(128);
@@ -451,7 +426,7 @@ int dialect_sieve_24_to_23(struct dtree *tree, struct dnode *s,
 		return -1;
 	}
 	key = k23;
-	while (plugin_get(plugin, key) != NULL) {
+	while (dnode_child_setting(plugin, key) != NULL) {
 		if (strcmp(k23, "sieve") == 0) {
 			dialect_error(tree, s, "A second personal sieve_script "
 				      "has no Dovecot 2.3 form");
@@ -459,7 +434,7 @@ int dialect_sieve_24_to_23(struct dtree *tree, struct dnode *s,
 		}
 		key = p_strdup_printf(pool, "%s%u", k23, ++n);
 	}
-	add_set(pool, plugin, s, key, v);
+	dnode_add_setting(pool, plugin, s, key, v, false);
 	return 0;
 }
 
@@ -474,28 +449,28 @@ static bool sieve_loc_24(pool_t pool, struct dnode *at, const char *name,
 	if (params != NULL)
 		*params++ = '\0';
 	if (strcmp(type, "personal") != 0)
-		add_set(pool, s, at, "type", type);
+		dnode_add_setting(pool, s, at, "type", type, false);
 	if (colon != NULL && (slash == NULL || colon < slash) &&
 	    (params == NULL || colon < params)) {
 		*colon = '\0';
-		add_set(pool, s, at, "driver", copy);
+		dnode_add_setting(pool, s, at, "driver", copy, false);
 		path = colon + 1;
 	}
 	if (*path == '\0')
 		return false;
-	add_set(pool, s, at, "path", dialect_vars_23_to_24(pool, "", path));
+	dnode_add_setting(pool, s, at, "path", dialect_vars_23_to_24(pool, "", path), false);
 	for (tok = params == NULL ? NULL : strtok_r(params, ";", &save);
 	     tok != NULL; tok = strtok_r(NULL, ";", &save)) {
 		const char *pv;
 
 		if (str_begins(tok, "active=", &pv))
-			add_set(pool, s, at, "active_path",
-				dialect_vars_23_to_24(pool, "", pv));
+			dnode_add_setting(pool, s, at, "active_path",
+				dialect_vars_23_to_24(pool, "", pv), false);
 		else if (str_begins(tok, "bindir=", &pv))
-			add_set(pool, s, at, "bin_path",
-				dialect_vars_23_to_24(pool, "", pv));
+			dnode_add_setting(pool, s, at, "bin_path",
+				dialect_vars_23_to_24(pool, "", pv), false);
 		else if (str_begins(tok, "name=", &pv))
-			add_set(pool, s, at, "script_name", pv);
+			dnode_add_setting(pool, s, at, "script_name", pv, false);
 		else
 			return false;
 	}
@@ -515,7 +490,7 @@ bool dialect_sieve_23_to_24(pool_t pool, struct dnode *plugin,
 			const char *key = i == 1 ? sieve_types[t].k23 :
 				p_strdup_printf(pool, "%s%u",
 						sieve_types[t].k23, i);
-			struct dnode *x = plugin_get(plugin, key);
+			struct dnode *x = dnode_child_setting(plugin, key);
 			const char *name;
 
 			if (x == NULL)
@@ -531,7 +506,7 @@ bool dialect_sieve_23_to_24(pool_t pool, struct dnode *plugin,
 			used[used_count++] = x;
 		}
 	}
-	defname = plugin_get(plugin, "sieve_default_name");
+	defname = dnode_child_setting(plugin, "sieve_default_name");
 	if (defname != NULL) {
 		struct dnode *def = NULL;
 
@@ -541,8 +516,8 @@ bool dialect_sieve_23_to_24(pool_t pool, struct dnode *plugin,
 		}
 		if (def == NULL)
 			return false;
-		add_set(pool, def, defname, "script_name",
-			dnode_value(pool, defname));
+		dnode_add_setting(pool, def, defname, "script_name",
+			dnode_value(pool, defname), false);
 		used[used_count++] = defname;
 	}
 	if (used_count == 0)
@@ -569,7 +544,7 @@ int dialect_crypt_key_24_to_23(struct dtree *tree, struct dnode *k,
 	unsigned int n = 1;
 
 	for (struct dnode *c = k->children; c != NULL; c = c->next) {
-		const char *ck = strip(c->key, "crypt_");
+		const char *ck = dialect_strip_prefix(c->key, "crypt_");
 
 		if (c->removed)
 			continue;
@@ -590,19 +565,19 @@ int dialect_crypt_key_24_to_23(struct dtree *tree, struct dnode *k,
 		return -1;
 	}
 	key = "mail_crypt_global_private_key";
-	while (plugin_get(plugin, key) != NULL)
+	while (dnode_child_setting(plugin, key) != NULL)
 		key = p_strdup_printf(pool, "mail_crypt_global_private_key%u",
 				      ++n);
 	dnode_append(plugin, dnode_new_setting(pool, k, key, file, true));
 	if (password != NULL) {
-		if (plugin_get(plugin, "mail_crypt_global_private_password")
+		if (dnode_child_setting(plugin, "mail_crypt_global_private_password")
 		    != NULL) {
 			dialect_error(tree, k, "A second private key password "
 				      "has no Dovecot 2.3 form");
 			return -1;
 		}
-		add_set(pool, plugin, k, "mail_crypt_global_private_password",
-			password);
+		dnode_add_setting(pool, plugin, k, "mail_crypt_global_private_password",
+			password, false);
 	}
 	return 0;
 }
@@ -621,12 +596,13 @@ int dialect_fts_24_to_23(struct dtree *tree, struct dnode *f,
 			 struct dnode *plugin)
 {
 	pool_t pool = tree->pool;
-	struct dnode *prev = plugin_get(plugin, "fts");
+	struct dnode *prev = dnode_child_setting(plugin, "fts");
 	const char *driver = f->name, *url = NULL;
 	const char *opts[N_ELEMENTS(solr_opts)] = { NULL };
 
 	for (struct dnode *c = f->children; c != NULL; c = c->next) {
-		const char *k = strip(strip(c->key, "fts_"), "solr_");
+		const char *k = dialect_strip_prefix(
+			dialect_strip_prefix(c->key, "fts_"), "solr_");
 		unsigned int i;
 
 		if (c->removed)
@@ -684,10 +660,10 @@ int dialect_fts_24_to_23(struct dtree *tree, struct dnode *f,
 			      "form");
 		return -1;
 	}
-	add_set(pool, plugin, f, "fts", driver);
+	dnode_add_setting(pool, plugin, f, "fts", driver, false);
 	if (url != NULL)
-		add_set(pool, plugin, f, "fts_solr",
-			p_strdup_printf(pool, "url=%s", url));
+		dnode_add_setting(pool, plugin, f, "fts_solr",
+			p_strdup_printf(pool, "url=%s", url), false);
 	return 0;
 }
 
@@ -696,7 +672,7 @@ int dialect_language_24_to_23(struct dtree *tree, struct dnode *l,
 			      struct dnode *plugin)
 {
 	pool_t pool = tree->pool;
-	struct dnode *prev = plugin_get(plugin, "fts_languages");
+	struct dnode *prev = dnode_child_setting(plugin, "fts_languages");
 	bool def = false;
 
 	if (l->name == NULL) {
@@ -706,7 +682,7 @@ int dialect_language_24_to_23(struct dtree *tree, struct dnode *l,
 	for (struct dnode *c = l->children; c != NULL; c = c->next) {
 		if (c->removed)
 			continue;
-		if (c->section || strcmp(strip(c->key, "language_"),
+		if (c->section || strcmp(dialect_strip_prefix(c->key, "language_"),
 					 "default") != 0) {
 			dialect_error(tree, c, "language %s { %s }: no Dovecot "
 				      "2.3 form here", l->name, c->key);
@@ -715,7 +691,7 @@ int dialect_language_24_to_23(struct dtree *tree, struct dnode *l,
 		def = strcasecmp(dnode_value(pool, c), "yes") == 0;
 	}
 	if (prev == NULL)
-		add_set(pool, plugin, l, "fts_languages", l->name);
+		dnode_add_setting(pool, plugin, l, "fts_languages", l->name, false);
 	else if (def)
 		dnode_set_value(prev, p_strdup_printf(pool, "%s %s", l->name,
 				dnode_value(pool, prev)));
@@ -732,11 +708,11 @@ bool dialect_misc_23_to_24(pool_t pool, struct dnode *plugin,
 	bool any = false;
 
 	/* mail-crypt: only <file keys have a 2.4 form */
-	pw = plugin_get(plugin, "mail_crypt_global_private_password");
-	x = plugin_get(plugin, "mail_crypt_global_public_key");
+	pw = dnode_child_setting(plugin, "mail_crypt_global_private_password");
+	x = dnode_child_setting(plugin, "mail_crypt_global_public_key");
 	if (x != NULL && x->raw != NULL && x->raw[0] == '<') {
-		add_set(pool, out, x, "crypt_global_public_key_file",
-			dnode_value(pool, x));
+		dnode_add_setting(pool, out, x, "crypt_global_public_key_file",
+			dnode_value(pool, x), false);
 		x->removed = true;
 		any = true;
 	}
@@ -746,18 +722,18 @@ bool dialect_misc_23_to_24(pool_t pool, struct dnode *plugin,
 					i);
 		struct dnode *k;
 
-		x = plugin_get(plugin, key);
+		x = dnode_child_setting(plugin, key);
 		if (x == NULL || x->raw == NULL || x->raw[0] != '<' ||
 		    (pw != NULL && i > 1))
 			break;
 		k = dnode_new_section(pool, x, "crypt_global_private_key",
 				      i == 1 ? "main" :
 				      p_strdup_printf(pool, "key%u", i));
-		add_set(pool, k, x, "crypt_private_key_file",
-			dnode_value(pool, x));
+		dnode_add_setting(pool, k, x, "crypt_private_key_file",
+			dnode_value(pool, x), false);
 		if (pw != NULL) {
-			add_set(pool, k, pw, "crypt_private_key_password",
-				dnode_value(pool, pw));
+			dnode_add_setting(pool, k, pw, "crypt_private_key_password",
+				dnode_value(pool, pw), false);
 			pw->removed = true;
 		}
 		dnode_append(out, k);
@@ -776,29 +752,29 @@ bool dialect_misc_23_to_24(pool_t pool, struct dnode *plugin,
 		any = true;
 	}
 	/* acl_anyone = allow|forbid -> imap_acl_allow_anyone = yes|no */
-	x = plugin_get(plugin, "acl_anyone");
+	x = dnode_child_setting(plugin, "acl_anyone");
 	if (x != NULL && (strcmp(dnode_value(pool, x), "allow") == 0 ||
 			  strcmp(dnode_value(pool, x), "forbid") == 0)) {
-		add_set(pool, out, x, "imap_acl_allow_anyone",
-			dnode_value(pool, x)[0] == 'a' ? "yes" : "no");
+		dnode_add_setting(pool, out, x, "imap_acl_allow_anyone",
+			dnode_value(pool, x)[0] == 'a' ? "yes" : "no", false);
 		x->removed = true;
 		any = true;
 	}
 	/* mail_lua_script -> mail_lua { lua_file } */
-	x = plugin_get(plugin, "mail_lua_script");
+	x = dnode_child_setting(plugin, "mail_lua_script");
 	if (x != NULL) {
 		struct dnode *f = dnode_new_section(pool, x, "mail_lua", NULL);
 
-		add_set(pool, f, x, "lua_file", dnode_value(pool, x));
+		dnode_add_setting(pool, f, x, "lua_file", dnode_value(pool, x), false);
 		dnode_append(out, f);
 		x->removed = true;
 		any = true;
 	}
 	/* fts = DRIVER (+ fts_solr = url=URL) */
-	x = plugin_get(plugin, "fts");
+	x = dnode_child_setting(plugin, "fts");
 	if (x != NULL) {
 		const char *d = dnode_value(pool, x);
-		struct dnode *solr = plugin_get(plugin, "fts_solr");
+		struct dnode *solr = dnode_child_setting(plugin, "fts_solr");
 		const char *url = NULL;
 
 		const char *opts[N_ELEMENTS(solr_opts)] = { NULL };
@@ -844,13 +820,13 @@ bool dialect_misc_23_to_24(pool_t pool, struct dnode *plugin,
 			struct dnode *f = dnode_new_section(pool, x, "fts", d);
 
 			if (url != NULL) {
-				add_set(pool, f, solr, "url", url);
+				dnode_add_setting(pool, f, solr, "url", url, false);
 				for (unsigned int i = 0;
 				     i < N_ELEMENTS(solr_opts); i++) {
 					if (opts[i] != NULL)
-						add_set(pool, f, solr,
+						dnode_add_setting(pool, f, solr,
 							solr_opts[i][0],
-							opts[i]);
+							opts[i], false);
 				}
 				solr->removed = true;
 			}
@@ -860,7 +836,7 @@ bool dialect_misc_23_to_24(pool_t pool, struct dnode *plugin,
 		}
 	}
 	/* fts_languages = en de -> language en { default = yes } ... */
-	x = plugin_get(plugin, "fts_languages");
+	x = dnode_child_setting(plugin, "fts_languages");
 	if (x != NULL) {
 		char *copy = p_strdup(pool, dnode_value(pool, x)), *w;
 		char *save = NULL;
@@ -872,7 +848,7 @@ bool dialect_misc_23_to_24(pool_t pool, struct dnode *plugin,
 							    "language", w);
 
 			if (first)
-				add_set(pool, l, x, "default", "yes");
+				dnode_add_setting(pool, l, x, "default", "yes", false);
 			first = false;
 			dnode_append(out, l);
 		}
@@ -906,7 +882,7 @@ const char *dialect_dict_24_to_uri(struct dtree *tree, struct dnode *d)
 		return dialect_dict_sql_24_to_uri(tree, d);	/* dbfile.c */
 	redis = str_new(64);
 	for (struct dnode *c = d->children; c != NULL; c = c->next) {
-		const char *k = strip(c->key, "dict_"), *v;
+		const char *k = dialect_strip_prefix(c->key, "dict_"), *v;
 		bool found = false;
 
 		if (c->removed)
@@ -996,9 +972,9 @@ struct dnode *dialect_dict_uri_to_24(pool_t pool, const struct dnode *at,
 		d = dnode_new_section(pool, at, "dict", label != NULL ? label :
 				      "file");
 		if (label != NULL)
-			add_set(pool, d, at, "driver", "file");
-		add_set(pool, d, at, "path",
-			dialect_vars_23_to_24(pool, "", rest));
+			dnode_add_setting(pool, d, at, "driver", "file", false);
+		dnode_add_setting(pool, d, at, "path",
+			dialect_vars_23_to_24(pool, "", rest), false);
 		return d;
 	}
 	if (str_begins(uri, "proxy:", &rest)) {
@@ -1010,11 +986,11 @@ struct dnode *dialect_dict_uri_to_24(pool_t pool, const struct dnode *at,
 		d = dnode_new_section(pool, at, "dict", label != NULL ? label :
 				      "proxy");
 		if (label != NULL)
-			add_set(pool, d, at, "driver", "proxy");
+			dnode_add_setting(pool, d, at, "driver", "proxy", false);
 		if (colon != rest)
-			add_set(pool, d, at, "socket_path",
-				p_strndup(pool, rest, (size_t)(colon - rest)));
-		add_set(pool, d, at, "name", colon + 1);
+			dnode_add_setting(pool, d, at, "socket_path",
+				p_strndup(pool, rest, (size_t)(colon - rest)), false);
+		dnode_add_setting(pool, d, at, "name", colon + 1, false);
 		return d;
 	}
 	if (str_begins(uri, "redis", &rest) && (*rest == '\0' ||
@@ -1024,7 +1000,7 @@ struct dnode *dialect_dict_uri_to_24(pool_t pool, const struct dnode *at,
 		d = dnode_new_section(pool, at, "dict", label != NULL ? label :
 				      "redis");
 		if (label != NULL)
-			add_set(pool, d, at, "driver", "redis");
+			dnode_add_setting(pool, d, at, "driver", "redis", false);
 		for (tok = strtok_r(copy, ":", &save); tok != NULL;
 		     tok = strtok_r(NULL, ":", &save)) {
 			char *eq = strchr(tok, '=');
@@ -1041,10 +1017,10 @@ struct dnode *dialect_dict_uri_to_24(pool_t pool, const struct dnode *at,
 				    strspn(eq + 1, "0123456789") !=
 				    strlen(eq + 1))
 					return NULL;
-				add_set(pool, d, at, redis_params[i].k24,
+				dnode_add_setting(pool, d, at, redis_params[i].k24,
 					redis_params[i].secs ?
 					p_strdup_printf(pool, "%ss", eq + 1) :
-					eq + 1);
+					eq + 1, false);
 				found = true;
 			}
 			if (!found)

@@ -139,6 +139,33 @@ struct dnode *dnode_child(const struct dnode *node, const char *key)
 	return NULL;
 }
 
+struct dnode *dnode_child_setting(const struct dnode *node, const char *key)
+{
+	for (struct dnode *c = node->children; c != NULL; c = c->next) {
+		if (!c->removed && !c->section && strcmp(c->key, key) == 0)
+			return c;
+	}
+	return NULL;
+}
+
+struct dnode *dnode_add_setting(pool_t pool, struct dnode *parent,
+				const struct dnode *at, const char *key,
+				const char *value, bool done)
+{
+	struct dnode *n = dnode_new_setting(pool, at, key, value, false);
+
+	n->done = done;
+	dnode_append(parent, n);
+	return n;
+}
+
+const char *dialect_strip_prefix(const char *key, const char *prefix)
+{
+	const char *rest;
+
+	return str_begins(key, prefix, &rest) && *rest != '\0' ? rest : key;
+}
+
 static char *unescape(pool_t pool, const char *s, size_t len)
 {
 	char *ret = p_malloc(pool, len + 1), *d = ret;
