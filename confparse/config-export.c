@@ -102,6 +102,11 @@ static void export_node(struct export_ctx *ctx, const struct config_node *node,
 		    (strcmp(def->key, "location") == 0 ||
 		     strcmp(def->key, "prefix") == 0))
 			dump_default = true;
+		/* Dovecot 2.3.19's doveconf -n shows this one whenever the
+		   file sets it, even to its default */
+		if (ctx->scope == CONFIG_DUMP_SCOPE_CHANGED && slot->changed &&
+		    strcmp(def->key, "submission_max_mail_size") == 0)
+			dump_default = true;
 		if (!dump_default && strcmp(slot->value, default_value) == 0)
 			continue;
 		if ((def->flags & SET_FLAG_HIDDEN) != 0 && !slot->changed &&
