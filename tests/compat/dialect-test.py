@@ -116,6 +116,13 @@ def roundtrip(name, conf, cwd, expected):
     rc, back, err2 = run(OURS, ["-nP", "-c", os.path.basename(path24)], cwd)
     LAST_AS24_ERR[0] = err
     expected = drop_expected(expected, err)
+    # 2.4.0 changed submission_max_mail_size's default: --as 2.4 writes
+    # 2.3's 0 explicitly, and the 2.4 text can't say whether the 2.3 file
+    # had set it (doveconf -n shows it then, a Dovecot quirk): the same
+    # setting either way, so that one top-level line is not compared
+    quirk = "submission_max_mail_size = 0"
+    expected = "\n".join(l for l in expected.split("\n") if l != quirk)
+    back = "\n".join(l for l in back.split("\n") if l != quirk)
     err = err2
     if rc != 0 or back != expected:
         fail(name, "2.4 form does not read back the same", diff(expected, back)
