@@ -170,9 +170,16 @@ class Server:
                 return int(pid)
         return None
 
-    def stop(self):
+    def stop(self, wait=True):
+        """SIGTERM; without wait, wait_stopped() reaps it later (Dovecot's
+        master takes a second to shut down)."""
         if self.proc is not None and self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
+            if wait:
+                self.wait_stopped()
+
+    def wait_stopped(self):
+        if self.proc is not None:
             try:
                 self.proc.wait(timeout=10)
             except subprocess.TimeoutExpired:

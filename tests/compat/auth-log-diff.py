@@ -246,8 +246,9 @@ LAST_WAIT = 0.4
 JOBS = int(os.environ.get("AUTH_DIFF_JOBS", "2"))
 
 
-def run_scenario(sname, body, cases, vname, vset, top, opts):
-    """(lines to print, cases run, cases failed)"""
+def run_scenario(sname, body, cases, vname, vset, top, opts, stopping=None):
+    """(lines to print, cases run, cases failed); the servers are left
+    stopping, appended to the list `stopping` if one is given"""
     name = "%s/%s" % (sname, vname)
     sel = [c for c in cases if not opts.k or
            re.search(opts.k, "%s/%s" % (name, c[0]))]
@@ -319,8 +320,13 @@ def run_scenario(sname, body, cases, vname, vset, top, opts):
                         who, line.replace("\t", "\\t")))
     finally:
         for s in pair:
-            s.stop()
+            s.stop(wait=False)
         pool.shutdown(wait=True)
+        if stopping is not None:
+            stopping += pair
+        else:
+            for s in pair:
+                s.wait_stopped()
     return out, total, failed
 
 
@@ -342,10 +348,11 @@ def main():
     os.chmod(top, 0o755)
     jobs = concurrent.futures.ThreadPoolExecutor(max_workers=max(1, JOBS))
     total = failed = 0
+    stopping = []
     start = time.monotonic()
     try:
         futs = [jobs.submit(run_scenario, sname, body, cases, vname, vset,
-                            top, opts)
+                            top, opts, stopping)
                 for sname, (body, cases) in SCENARIOS.items()
                 for vname, vset in VARIANTS.items()]
         for f in futs:
@@ -356,6 +363,8 @@ def main():
             failed += fl
     finally:
         jobs.shutdown(wait=True)
+        for s in stopping:
+            s.wait_stopped()
         if opts.keep:
             print("auth-log-diff: kept %s" % top)
         else:
