@@ -133,25 +133,28 @@ unit: $(B)/bin/unit-tests
 	CK_FORK=yes CK_DEFAULT_TIMEOUT=60 ROOST_SRCDIR=$(CURDIR) \
 		$(B)/bin/unit-tests
 
+# The compat scripts share nothing (own temp dirs, Dovecot and Postfix on
+# free ports): tests/parallel runs them two at a time, the longest first
+# (check-known.sh and yaml-roundtrip.sh one after the other: both may
+# fill doveconf-diff.sh's stock-config cache).
 compat-test: all
-	./tests/timed ./tests/compat/check-known.sh $(CURDIR)/$(B)/bin/doveconf
-	./tests/timed ./tests/compat/yaml-roundtrip.sh $(CURDIR)/$(B)/bin/doveconf
-	./tests/timed $(PYTHON) tests/compat/dialect-test.py $(CURDIR)/$(B)/bin/doveconf
-	./tests/timed ./tests/compat/pw-diff.sh $(CURDIR)/$(B)/bin/doveadm
-	ROOST=$(CURDIR)/$(B)/bin/roost ./tests/timed $(PYTHON) tests/compat/auth-diff.py
-	ROOST=$(CURDIR)/$(B)/bin/roost ./tests/timed $(PYTHON) tests/compat/auth-cache-diff.py
-	ROOST=$(CURDIR)/$(B)/bin/roost ./tests/timed $(PYTHON) tests/compat/auth-log-diff.py
-	ROOST=$(CURDIR)/$(B)/bin/roost ./tests/timed $(PYTHON) tests/compat/auth-policy-diff.py
-	PROBE=$(CURDIR)/$(B)/bin/mime-probe ./tests/timed $(PYTHON) tests/compat/mime-diff.py
-	PROBE=$(CURDIR)/$(B)/bin/sort-probe ./tests/timed $(PYTHON) \
-		tests/compat/sort-thread-diff.py
-	PROBE=$(CURDIR)/$(B)/bin/casemap-probe ./tests/timed $(PYTHON) \
-		tests/compat/casemap-diff.py
-	ROOST=$(CURDIR)/$(B)/bin/roost ./tests/timed $(PYTHON) tests/compat/maildir-roundtrip.py
-	ROOST=$(CURDIR)/$(B)/bin/roost ./tests/timed $(PYTHON) tests/compat/pop3-diff.py
-	ROOST=$(CURDIR)/$(B)/bin/roost ./tests/timed $(PYTHON) tests/compat/imap-diff.py
-	ROOST=$(CURDIR)/$(B)/bin/roost ./tests/timed $(PYTHON) tests/compat/smtp-diff.py
-	ROOST=$(CURDIR)/$(B)/bin/roost ./tests/timed $(PYTHON) tests/compat/submission-diff.py
+	$(PYTHON) tests/parallel -j 2 \
+	"PROBE=$(CURDIR)/$(B)/bin/mime-probe ./tests/timed $(PYTHON) tests/compat/mime-diff.py" \
+	"ROOST=$(CURDIR)/$(B)/bin/roost ./tests/timed $(PYTHON) tests/compat/imap-diff.py" \
+	"ROOST=$(CURDIR)/$(B)/bin/roost ./tests/timed $(PYTHON) tests/compat/auth-log-diff.py" \
+	"ROOST=$(CURDIR)/$(B)/bin/roost ./tests/timed $(PYTHON) tests/compat/auth-policy-diff.py" \
+	"ROOST=$(CURDIR)/$(B)/bin/roost ./tests/timed $(PYTHON) tests/compat/auth-cache-diff.py" \
+	"ROOST=$(CURDIR)/$(B)/bin/roost ./tests/timed $(PYTHON) tests/compat/submission-diff.py" \
+	"ROOST=$(CURDIR)/$(B)/bin/roost ./tests/timed $(PYTHON) tests/compat/smtp-diff.py" \
+	"./tests/timed ./tests/compat/pw-diff.sh $(CURDIR)/$(B)/bin/doveadm" \
+	"./tests/timed ./tests/compat/check-known.sh $(CURDIR)/$(B)/bin/doveconf && \
+	 ./tests/timed ./tests/compat/yaml-roundtrip.sh $(CURDIR)/$(B)/bin/doveconf" \
+	"./tests/timed $(PYTHON) tests/compat/dialect-test.py $(CURDIR)/$(B)/bin/doveconf" \
+	"ROOST=$(CURDIR)/$(B)/bin/roost ./tests/timed $(PYTHON) tests/compat/auth-diff.py" \
+	"PROBE=$(CURDIR)/$(B)/bin/sort-probe ./tests/timed $(PYTHON) tests/compat/sort-thread-diff.py" \
+	"PROBE=$(CURDIR)/$(B)/bin/casemap-probe ./tests/timed $(PYTHON) tests/compat/casemap-diff.py" \
+	"ROOST=$(CURDIR)/$(B)/bin/roost ./tests/timed $(PYTHON) tests/compat/maildir-roundtrip.py" \
+	"ROOST=$(CURDIR)/$(B)/bin/roost ./tests/timed $(PYTHON) tests/compat/pop3-diff.py"
 
 # MIME differential test (tests/compat/mime-diff.py): mime-probe prints
 # FETCH results of Roost's MIME code for one message file.

@@ -37,6 +37,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
@@ -169,9 +170,16 @@ class Server:
                 return int(pid)
         return None
 
-    def stop(self):
+    def stop(self, wait=True):
+        """SIGTERM; without wait, wait_stopped() reaps it later (Dovecot's
+        master takes a second to shut down)."""
         if self.proc is not None and self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
+            if wait:
+                self.wait_stopped()
+
+    def wait_stopped(self):
+        if self.proc is not None:
             try:
                 self.proc.wait(timeout=10)
             except subprocess.TimeoutExpired:
@@ -179,14 +187,17 @@ class Server:
                 self.proc.wait()
 
     def new_log_lines(self):
+        """The complete lines added to the log since the last call (a
+        line still being written is left for the next one)."""
         try:
-            with open(self.log_path, errors="replace") as f:
+            with open(self.log_path, "rb") as f:
                 f.seek(self.log_pos)
-                text = f.read()
-                self.log_pos = f.tell()
+                data = f.read()
         except OSError:
             return []
-        return text.splitlines()
+        end = data.rfind(b"\n") + 1
+        self.log_pos += end
+        return data[:end].decode(errors="replace").splitlines()
 
 
 CONF_HEAD = """base_dir = {dir}/run
@@ -475,12 +486,42 @@ SCENARIOS = {
 
 
 RIPS = [0]
+RIPS_LOCK = threading.Lock()
 
 
 def next_rip():
     """A fresh remote IP per login: no failure penalty carries over."""
-    RIPS[0] += 1
-    return "10.9.%d.%d" % (RIPS[0] // 250, RIPS[0] % 250 + 1)
+    with RIPS_LOCK:
+        RIPS[0] += 1
+        n = RIPS[0]
+    return "10.9.%d.%d" % (n // 250, n % 250 + 1)
+
+
+def settle(collect, quiet=0.2, min_wait=0.0, timeout=5.0, key=None):
+    """Wait for what the two servers log (and send) after a step,
+    instead of sleeping a fixed time: collect() returns the new items of
+    each server as [dovecot_list, roost_list]; they are gathered until
+    both sides are the same (after key()) and nothing new came for
+    `quiet` seconds, and at least min_wait seconds passed; or until
+    `timeout` (they differ: the caller reports it). Items that come
+    later still are read by the next step's collect(), so a late
+    difference is never lost: it fails the next step."""
+    key = key or (lambda x: x)
+    start = last = time.monotonic()
+    acc = [[], []]
+    while True:
+        new = collect()
+        now = time.monotonic()
+        for a, n in zip(acc, new):
+            a.extend(n)
+        if any(new):
+            last = now
+        if key(acc[0]) == key(acc[1]) and now - last >= quiet and \
+                now - start >= min_wait:
+            return acc
+        if now - start >= timeout:
+            return acc
+        time.sleep(0.02)
 
 
 def run_step(srv, step, rip):

@@ -236,6 +236,100 @@ def write_passwd_file(srv):
     os.chmod(path, 0o644)
 
 
+# A case's lines are waited for (acd.settle) until both servers logged
+# the same and nothing more came for QUIET seconds; the last case of a
+# scenario also waits LAST_WAIT seconds for late lines (Dovecot's log
+# process, workers). Scenarios run JOBS at a time, each with its own
+# servers, directories and remote IPs.
+QUIET = 0.2
+LAST_WAIT = 0.4
+JOBS = int(os.environ.get("AUTH_DIFF_JOBS", "2"))
+
+
+def run_scenario(sname, body, cases, vname, vset, top, opts, stopping=None):
+    """(lines to print, cases run, cases failed); the servers are left
+    stopping, appended to the list `stopping` if one is given"""
+    name = "%s/%s" % (sname, vname)
+    sel = [c for c in cases if not opts.k or
+           re.search(opts.k, "%s/%s" % (name, c[0]))]
+    out = []
+    if not sel:
+        return out, 0, 0
+    extra = "" if "pam" in sname and "passwd-file" not in body \
+        else "cram-md5 digest-md5"
+    pair = []
+    for kind in ("dovecot", "roost"):
+        srv = acd.Server(kind, top, "%s-%s" % (sname, vname), "")
+        conf = os.path.join(srv.dir, "dovecot.conf")
+        with open(conf) as f:
+            head = f.read()
+        head = re.sub(r"auth_mechanisms = .*\n",
+                      HEAD.format(extra=extra), head)
+        head = head.replace("auth_verbose = yes\n", "") \
+            .replace("auth_debug = yes\n", "")
+        with open(conf, "w") as f:
+            f.write(head + vset + body.replace("{dir}", srv.dir))
+        srv.write_users(*acd.users())
+        write_passwd_file(srv)
+        pair.append(srv)
+    total = failed = 0
+    pool = concurrent.futures.ThreadPoolExecutor(max_workers=2)
+    try:
+        errors = [e for e in (s.start() for s in pair) if e]
+        if errors:
+            out.append("FAIL %s: %s" % (name, "; ".join(errors)))
+            return out, 1, 1
+        time.sleep(0.3)
+        for s in pair:
+            s.new_log_lines()   # startup lines
+        for n, case in enumerate(sel):
+            label, fn, args = case[0], case[1], case[2:]
+            rip = acd.next_rip()
+            futs = [pool.submit(fn, s, *args, rip) for s in pair]
+            replies = []
+            for f in futs:
+                try:
+                    replies.append(f.result())
+                except OSError as e:
+                    replies.append("<%s>" % e)
+            logs = acd.settle(
+                lambda: [[l for l in (norm_line(x, s) for x in
+                                      s.new_log_lines()) if l]
+                         for s in pair],
+                quiet=QUIET, min_wait=LAST_WAIT if n == len(sel) - 1
+                else 0, key=streams)
+            got = []
+            for reply, lines in zip(replies, logs):
+                main_s, worker_s = streams(lines)
+                got.append((reply, main_s, worker_s))
+            total += 1
+            title = "%s %s" % (name, label)
+            if got[0] == got[1]:
+                out.append("ok   " + title)
+                if opts.v:
+                    for line in got[0][1] + got[0][2]:
+                        out.append("       " + line.replace("\t", "\\t"))
+                continue
+            failed += 1
+            out.append("FAIL " + title)
+            for who, (reply, m, w) in zip(("dovecot", "roost"), got):
+                out.append("       %-7s reply %s" % (who, reply.replace(
+                    "\t", "\\t")))
+                for line in m + w:
+                    out.append("       %-7s %s" % (
+                        who, line.replace("\t", "\\t")))
+    finally:
+        for s in pair:
+            s.stop(wait=False)
+        pool.shutdown(wait=True)
+        if stopping is not None:
+            stopping += pair
+        else:
+            for s in pair:
+                s.wait_stopped()
+    return out, total, failed
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("-v", action="store_true")
@@ -252,83 +346,25 @@ def main():
         return 1
     top = tempfile.mkdtemp(prefix="roost-auth-log-diff-")
     os.chmod(top, 0o755)
-    pool = concurrent.futures.ThreadPoolExecutor(max_workers=2)
+    jobs = concurrent.futures.ThreadPoolExecutor(max_workers=max(1, JOBS))
     total = failed = 0
+    stopping = []
     start = time.monotonic()
     try:
-        for sname, (body, cases) in SCENARIOS.items():
-            for vname, vset in VARIANTS.items():
-                name = "%s/%s" % (sname, vname)
-                sel = [c for c in cases if not opts.k or
-                       re.search(opts.k, "%s/%s" % (name, c[0]))]
-                if not sel:
-                    continue
-                extra = "" if "pam" in sname and "passwd-file" not in body \
-                    else "cram-md5 digest-md5"
-                pair = []
-                for kind in ("dovecot", "roost"):
-                    srv = acd.Server(kind, top, "%s-%s" % (sname, vname),
-                                     "")
-                    conf = os.path.join(srv.dir, "dovecot.conf")
-                    with open(conf) as f:
-                        head = f.read()
-                    head = re.sub(r"auth_mechanisms = .*\n",
-                                  HEAD.format(extra=extra), head)
-                    head = head.replace("auth_verbose = yes\n", "") \
-                        .replace("auth_debug = yes\n", "")
-                    with open(conf, "w") as f:
-                        f.write(head + vset + body.replace("{dir}", srv.dir))
-                    srv.write_users(*acd.users())
-                    write_passwd_file(srv)
-                    pair.append(srv)
-                errors = [e for e in (s.start() for s in pair) if e]
-                if errors:
-                    print("FAIL %s: %s" % (name, "; ".join(errors)))
-                    total += 1
-                    failed += 1
-                    for s in pair:
-                        s.stop()
-                    continue
-                time.sleep(0.3)
-                for s in pair:
-                    s.new_log_lines()   # startup lines
-                for case in sel:
-                    label, fn, args = case[0], case[1], case[2:]
-                    rip = acd.next_rip()
-                    futs = [pool.submit(fn, s, *args, rip) for s in pair]
-                    replies = []
-                    for f in futs:
-                        try:
-                            replies.append(f.result())
-                        except OSError as e:
-                            replies.append("<%s>" % e)
-                    time.sleep(0.4)     # Dovecot's log process, workers
-                    got = []
-                    for s, reply in zip(pair, replies):
-                        lines = [l for l in (norm_line(x, s) for x in
-                                             s.new_log_lines()) if l]
-                        main_s, worker_s = streams(lines)
-                        got.append((reply, main_s, worker_s))
-                    total += 1
-                    title = "%s %s" % (name, label)
-                    if got[0] == got[1]:
-                        print("ok   " + title)
-                        if opts.v:
-                            for line in got[0][1] + got[0][2]:
-                                print("       " + line.replace("\t", "\\t"))
-                        continue
-                    failed += 1
-                    print("FAIL " + title)
-                    for who, (reply, m, w) in zip(("dovecot", "roost"), got):
-                        print("       %-7s reply %s" % (who, reply.replace(
-                            "\t", "\\t")))
-                        for line in m + w:
-                            print("       %-7s %s" % (
-                                who, line.replace("\t", "\\t")))
-                for s in pair:
-                    s.stop()
+        futs = [jobs.submit(run_scenario, sname, body, cases, vname, vset,
+                            top, opts, stopping)
+                for sname, (body, cases) in SCENARIOS.items()
+                for vname, vset in VARIANTS.items()]
+        for f in futs:
+            out, t, fl = f.result()
+            for line in out:
+                print(line, flush=True)
+            total += t
+            failed += fl
     finally:
-        pool.shutdown(wait=True)
+        jobs.shutdown(wait=True)
+        for s in stopping:
+            s.wait_stopped()
         if opts.keep:
             print("auth-log-diff: kept %s" % top)
         else:

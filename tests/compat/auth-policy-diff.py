@@ -113,6 +113,7 @@ class PolicyServer:
         self.httpd.daemon_threads = True
         self.port = self.httpd.server_address[1]
         threading.Thread(target=self.httpd.serve_forever,
+                         kwargs={"poll_interval": 0.05},
                          daemon=True).start()
 
     def take(self):
@@ -226,6 +227,21 @@ def norm_log(line, srv):
     return line.replace(srv.dir, "$D")
 
 
+# After a login, what the servers log and send is waited for (acd.settle)
+# until both sides are the same and nothing more came for QUIET seconds;
+# the last login of a case also waits LAST_WAIT seconds for late reports.
+# Cases run JOBS at a time, each with its own servers and policy servers.
+QUIET = 0.2
+LAST_WAIT = 0.8
+JOBS = int(os.environ.get("AUTH_DIFF_JOBS", "2"))
+
+
+def split_items(items):
+    """(HTTP requests in their order, sorted log lines)"""
+    return ([v for k, v in items if k == "http"],
+            sorted(v for k, v in items if k == "log"))
+
+
 def run_case(name, extra, mode, logins, top, opts):
     dead = free_port()
     pair, servers = [], []
@@ -268,13 +284,19 @@ def run_case(name, extra, mode, logins, top, opts):
                                         time.monotonic() - start))
                     except OSError as e:
                         replies.append(("<%s>" % e, 0))
-                time.sleep(0.8)     # reports, Dovecot's log process
+                # the reports and Dovecot's log process: waited for
+                # until both sides are the same and quiet (acd.settle)
+                items = acd.settle(
+                    lambda: [[("log", l) for l in (norm_log(x, s) for x in
+                                                  s.new_log_lines()) if l] +
+                             [("http", json.dumps(r, sort_keys=True))
+                              for r in pol.take()]
+                             for s, pol in zip(pair, servers)],
+                    quiet=QUIET, min_wait=LAST_WAIT if login is logins[-1]
+                    else 0, key=split_items)
                 got = []
-                for s, pol, (reply, took) in zip(pair, servers, replies):
-                    logs = sorted(l for l in (norm_log(x, s) for x in
-                                              s.new_log_lines()) if l)
-                    reqs = [json.dumps(r, sort_keys=True)
-                            for r in pol.take()]
+                for (reply, took), side in zip(replies, items):
+                    reqs, logs = split_items(side)
                     # a tarpit of N seconds (twice when both checks
                     # ask for it) shows in the time the login took
                     secs = int(mode.split(":")[0]) if re.match(
@@ -285,10 +307,10 @@ def run_case(name, extra, mode, logins, top, opts):
                                ["http " + r for r in reqs] + logs)
                 results.append(("%s/%s" % (name, label), got))
     for s in pair:
-        s.stop()
+        s.stop(wait=False)
     for pol in servers:
         pol.stop()
-    return errors, results
+    return errors, results, pair
 
 
 def main():
@@ -307,13 +329,19 @@ def main():
     top = tempfile.mkdtemp(prefix="roost-auth-policy-diff-")
     os.chmod(top, 0o755)
     total = failed = 0
+    stopping = []
     start = time.monotonic()
     try:
-        for name, (extra, mode, logins) in CASES.items():
-            if opts.k and not re.search(opts.k, name):
-                continue
-            errors, results = run_case(name, extra, mode, logins, top,
-                                       opts)
+        jobs = concurrent.futures.ThreadPoolExecutor(max_workers=max(1,
+                                                                     JOBS))
+        futs = [(name, jobs.submit(run_case, name, extra, mode, logins,
+                                   top, opts))
+                for name, (extra, mode, logins) in CASES.items()
+                if not opts.k or re.search(opts.k, name)]
+        jobs.shutdown(wait=False)
+        for name, fut in futs:
+            errors, results, pair = fut.result()
+            stopping += pair
             if errors:
                 print("FAIL %s: %s" % (name, "; ".join(errors)))
                 total += 1
@@ -334,6 +362,8 @@ def main():
                         print("       %-7s %s" % (who, line.replace(
                             "\t", "\\t")))
     finally:
+        for s in stopping:
+            s.wait_stopped()
         if opts.keep:
             print("auth-policy-diff: kept %s" % top)
         else:

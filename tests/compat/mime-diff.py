@@ -18,7 +18,7 @@ disconnects on some broken base64). Known differences are listed in
 tests/compat/mime-known-failures.txt as "<message> <item>  # reason".
 
 Usage: mime-diff.py [-v] [-k PATTERN] [--random N [--seed S]] [--save DIR]
-                   [--ignore-literal8] [PROBE]
+                   [--ignore-literal8] [--no-cache] [PROBE]
        mime-diff.py --write-golden [-k PATTERN]
 --random N adds N generated messages (random MIME trees with prefix
 boundaries, broken structure, mixed line ends, truncation; the same for
@@ -29,20 +29,39 @@ default run. --save DIR keeps a copy of every message tested.
 --write-golden stores Dovecot's ENVELOPE, BODYSTRUCTURE, BODY and
 RFC822.SIZE answers as tests/data/mime/NAME.out, the golden files of the
 unit tests.
+
+Dovecot's answers are asked by MIME_DIFF_JOBS (default 2) imap processes
+at once, each message's items in order in one session, the messages with
+the most boundary lines first (the generated 10,000-part ones take
+Dovecot seconds per BINARY.SIZE). The answers of a message that matched
+(no unexpected difference) are kept in MIME_DIFF_CACHE (default
+build/compat-cache/mime-dovecot), keyed by the SHA-256 of Dovecot's imap
+binary and libraries, of this script, of the message and of its item
+list: a later run asks Dovecot only about new or changed messages and
+about those that differed. --no-cache asks Dovecot about everything.
 Exit status 0 when every non-listed item is identical."""
+import concurrent.futures
+import hashlib
 import os
+import queue
 import re
 import select
 import shutil
+import struct
 import subprocess
 import sys
 import tempfile
+import threading
+import zlib
 
 TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 CORPUS = os.environ.get("MIME_CORPUS", os.path.join(TOP, "tests", "data", "mime"))
 KNOWN = os.path.join(TOP, "tests", "compat", "mime-known-failures.txt")
 IMAP = os.environ.get("DOVECOT_IMAP", "/usr/lib/dovecot/imap")
 TIMEOUT = 20
+JOBS = max(1, int(os.environ.get("MIME_DIFF_JOBS", "2")))
+CACHE = os.environ.get("MIME_DIFF_CACHE", os.path.join(
+    TOP, "build", "compat-cache", "mime-dovecot"))
 
 
 def gen_deep_multipart(depth):
@@ -362,6 +381,140 @@ class Dovecot:
         shutil.rmtree(self.tmp, ignore_errors=True)
 
 
+class DovecotAnswers:
+    """Dovecot's answers to every message's items, asked by JOBS imap
+    processes at once (each with its own throw-away Maildir holding all
+    the messages; one message's items in order in one session), or read
+    from the cache. get(name) blocks until that message is done."""
+
+    def __init__(self, messages, items, use_cache):
+        self.items = items
+        self.keys = {}
+        self.done = {}
+        self.events = {name: threading.Event() for name, _ in messages}
+        todo = []
+        base = self.base_key() if use_cache else None
+        for name, data in messages:
+            if base is not None:
+                h = hashlib.sha256(base)
+                h.update(struct.pack(">Q", len(data)) + data)
+                h.update(b"\n".join(items[name]))
+                self.keys[name] = h.hexdigest()
+                got = self.cache_read(name)
+                if got is not None:
+                    self.done[name] = got
+                    self.events[name].set()
+                    continue
+            todo.append((name, data))
+        # the messages with the most boundary lines (Dovecot's slowest)
+        # first, so that the processes end at about the same time
+        order = sorted(todo, key=lambda m: -m[1].count(b"\n--"))
+        self.queue = queue.Queue()
+        for name, _ in order:
+            self.queue.put(name)
+        self.pool = None
+        if todo:
+            self.pool = concurrent.futures.ThreadPoolExecutor(
+                max_workers=min(JOBS, len(todo)))
+            self.futs = [self.pool.submit(self.worker, todo)
+                         for _ in range(min(JOBS, len(todo)))]
+
+    @staticmethod
+    def base_key():
+        h = hashlib.sha256()
+        libs = [os.path.join("/usr/lib/dovecot", f) for f in (
+            "libdovecot.so.0", "libdovecot-storage.so.0")]
+        for path in [IMAP, os.path.abspath(__file__)] + libs:
+            try:
+                with open(os.path.realpath(path), "rb") as f:
+                    h.update(hashlib.sha256(f.read()).digest())
+            except OSError:
+                return None
+        return h.digest()
+
+    def cache_path(self, name):
+        return os.path.join(CACHE, self.keys[name])
+
+    def cache_read(self, name):
+        """{item: answer} from the cache file, or None"""
+        try:
+            with open(self.cache_path(name), "rb") as f:
+                data = zlib.decompress(f.read())
+        except (OSError, zlib.error):
+            return None
+        out, pos = {}, 0
+        for item in self.items[name]:
+            if pos + 8 > len(data):
+                return None
+            n, = struct.unpack(">Q", data[pos:pos + 8])
+            out[item] = data[pos + 8:pos + 8 + n]
+            pos += 8 + n
+        return out if pos == len(data) else None
+
+    def cache_write(self, name):
+        if name not in self.keys:
+            return
+        data = b"".join(struct.pack(">Q", len(self.done[name][i])) +
+                        self.done[name][i] for i in self.items[name])
+        os.makedirs(CACHE, exist_ok=True)
+        tmp = "%s.%d.tmp" % (self.cache_path(name), os.getpid())
+        with open(tmp, "wb") as f:
+            f.write(zlib.compress(data, 1))
+        os.rename(tmp, self.cache_path(name))
+
+    def cache_prune(self):
+        """After a run of the whole corpus: drop the files no message
+        used (older Dovecot, script or messages)."""
+        keep = set(self.keys.values())
+        try:
+            names = os.listdir(CACHE)
+        except OSError:
+            return
+        for fn in names:
+            if fn not in keep:
+                try:
+                    os.unlink(os.path.join(CACHE, fn))
+                except OSError:
+                    pass
+
+    def worker(self, messages):
+        dovecot = Dovecot(messages)
+        try:
+            while True:
+                try:
+                    name = self.queue.get_nowait()
+                except queue.Empty:
+                    return
+                try:
+                    self.done[name] = {item: dovecot.fetch(name, item)
+                                       for item in self.items[name]}
+                finally:
+                    self.events[name].set()
+        finally:
+            dovecot.close()
+
+    def get(self, name):
+        while not self.events[name].wait(1):
+            for f in self.futs:
+                if f.done() and f.exception() is not None:
+                    raise f.exception()
+        if name not in self.done:
+            for f in self.futs:
+                f.result()
+            raise SystemExit("mime-diff: no Dovecot answers for %s" % name)
+        return self.done[name]
+
+    def close(self):
+        if self.pool is not None:
+            # what is still queued is not asked any more
+            while True:
+                try:
+                    self.queue.get_nowait()
+                except queue.Empty:
+                    break
+            self.pool.shutdown(wait=True)
+
+
 def roost_fetch(probe, path, items):
     """{item: response} from one mime-probe run."""
     p = subprocess.run([probe, path] + [i.decode() for i in items],
@@ -475,6 +628,7 @@ def main():
     save_dir = None
     write_golden = False
     ignore_l8 = False
+    use_cache = True
     l8_only = 0
     while args and args[0].startswith("-"):
         if args[0] == "-v":
@@ -488,6 +642,9 @@ def main():
             args = args[2:]
         elif args[0] == "--ignore-literal8":
             ignore_l8 = True
+            args.pop(0)
+        elif args[0] == "--no-cache":
+            use_cache = False
             args.pop(0)
         elif args[0] == "--write-golden":
             write_golden = True
@@ -538,22 +695,26 @@ def main():
             f.write(data)
 
     known = load_known()
-    dovecot = Dovecot(messages)
+    all_items = {}
+    for name, _ in messages:
+        items = subprocess.run([probe, "--items", paths[name]],
+                               stdout=subprocess.PIPE, check=True,
+                               timeout=120).stdout.split(b"\n")
+        all_items[name] = [i for i in items if i]
+    dovecot = DovecotAnswers(messages, all_items, use_cache)
     total_msgs = same_msgs = total_items = same_items = 0
     unexpected = 0
     fixed = []
     try:
         for name, _ in messages:
-            items = subprocess.run([probe, "--items", paths[name]],
-                                   stdout=subprocess.PIPE, check=True,
-                                   timeout=120).stdout.split(b"\n")
-            items = [i for i in items if i]
+            items = all_items[name]
             ours = roost_fetch(probe, paths[name], items)
+            answers = dovecot.get(name)
             diffs = []
             qp_bug = set()
             peek_size = {}
             for item in items:
-                theirs = dovecot.fetch(name, item)
+                theirs = answers[item]
                 total_items += 1
                 is_known = (name, item.decode()) in known or \
                     dovecot_bug(item, theirs, ours[item], qp_bug, peek_size)
@@ -570,6 +731,8 @@ def main():
                 diffs.append((item, theirs, ours[item], is_known))
             total_msgs += 1
             bad = [d for d in diffs if not d[3]]
+            if not bad and not ignore_l8:
+                dovecot.cache_write(name)
             if not diffs:
                 same_msgs += 1
                 print("ok    %s (%d items)" % (name, len(items)))
@@ -593,6 +756,8 @@ def main():
                 print("    first difference at byte %d%s" % (k, "" if lo == 0 else ", showing from %d" % lo))
                 print("    dovecot: %s" % short(theirs[lo:k + 200], 400))
                 print("    roost:   %s" % short(mine[lo:k + 200], 400))
+        if pattern is None and nrandom == 0:
+            dovecot.cache_prune()
     finally:
         dovecot.close()
         shutil.rmtree(work, ignore_errors=True)

@@ -15,6 +15,7 @@ it with the relay's text, Roost with its own).
 Never touches /etc/dovecot or the system service; needs root (the mail
 user is nobody). Env: ROOST = path of build/bin/roost."""
 import base64
+import concurrent.futures
 import os
 import re
 import shutil
@@ -241,29 +242,35 @@ def normalise(lines):
     return res
 
 
+def run_kind(kind, case):
+    tmp = tempfile.mkdtemp(prefix="roost-subdiff.")
+    os.chmod(tmp, 0o755)
+    home = os.path.join(tmp, "home", "alice")
+    os.makedirs(home)
+    os.chown(home, UID, GID)
+    with open(os.path.join(tmp, "passwd"), "w") as f:
+        f.write("alice:{PLAIN}secret:%d:%d::%s::\n" % (UID, GID, home))
+    make_cert(tmp)
+    try:
+        lines = normalise(run_server(kind, tmp, case))
+        # log lines of different processes race: compare sorted
+        return [l for l in lines if not l.startswith("L: ")] + \
+            sorted(l for l in lines if l.startswith("L: "))
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 def main():
     if os.geteuid() != 0:
         print("submission-diff: needs root, skipped")
         return 0
     failed = 0
+    # a case's two servers run at once (own temp dirs, ports and sinks)
+    pool = concurrent.futures.ThreadPoolExecutor(max_workers=2)
     for case in CASES:
-        results = {}
-        for kind in ("dovecot", "roost"):
-            tmp = tempfile.mkdtemp(prefix="roost-subdiff.")
-            os.chmod(tmp, 0o755)
-            home = os.path.join(tmp, "home", "alice")
-            os.makedirs(home)
-            os.chown(home, UID, GID)
-            with open(os.path.join(tmp, "passwd"), "w") as f:
-                f.write("alice:{PLAIN}secret:%d:%d::%s::\n" % (UID, GID, home))
-            make_cert(tmp)
-            try:
-                lines = normalise(run_server(kind, tmp, case))
-                # log lines of different processes race: compare sorted
-                results[kind] = [l for l in lines if not l.startswith("L: ")] + \
-                    sorted(l for l in lines if l.startswith("L: "))
-            finally:
-                shutil.rmtree(tmp, ignore_errors=True)
+        futs = {kind: pool.submit(run_kind, kind, case)
+                for kind in ("dovecot", "roost")}
+        results = {kind: f.result() for kind, f in futs.items()}
         if results["dovecot"] == results["roost"]:
             print("ok   %s" % case[0])
             continue
@@ -273,6 +280,7 @@ def main():
         for l in difflib.unified_diff(results["dovecot"], results["roost"],
                                       "dovecot", "roost", lineterm="", n=2):
             print("   " + l)
+    pool.shutdown()
     print("%d passed, %d failed" % (len(CASES) - failed, failed))
     return 1 if failed else 0
 

@@ -14,14 +14,21 @@ the pending flags and expunges (the EXPUNGE shows then). The transcripts
 (UIDVALIDITY normalised) must be identical. Without Dovecot the Roost
 transcript is checked against the expected one alone.
 
+The five sessions (Roost and Dovecot with fcntl and dotlock, Roost with
+mbox_lazy_writes = no) each wait out several lock timeouts; they run at
+once (own directories, own mbox files; no ports), started in setUpClass,
+and each test checks the transcripts of its own.
+
 Run: ROOST=build/bin/roost python3 tests/integration/test_mbox_lock.py
-Needs root (the mail user is nobody). About 60 s."""
+Needs root (the mail user is nobody). About 15 s."""
+import concurrent.futures
 import fcntl
 import os
 import re
 import shutil
 import sys
 import tempfile
+import threading
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -83,6 +90,17 @@ def norm_file(text):
     return re.sub(r"X-IMAPbase: \d+", "X-IMAPbase: V", text)
 
 
+# (name, dovecot, lock, extra config) of every session
+RUNS = [("roost-fcntl-lazy", False, "fcntl", ""),
+        ("dovecot-fcntl-lazy", True, "fcntl", ""),
+        ("roost-fcntl", False, "fcntl", "mbox_lazy_writes = no\n"),
+        ("roost-dotlock-lazy", False, "dotlock", ""),
+        ("dovecot-dotlock-lazy", True, "dotlock", "")]
+
+# T.Env reads the config template from the global T.CONF
+ENV_LOCK = threading.Lock()
+
+
 @unittest.skipUnless(os.geteuid() == 0, "needs root")
 class MboxLockTest(unittest.TestCase):
     @classmethod
@@ -90,19 +108,32 @@ class MboxLockTest(unittest.TestCase):
         cls.tmp = tempfile.mkdtemp(prefix="roost-mbox-lock.")
         os.chmod(cls.tmp, 0o755)
         cls.orig_conf = T.CONF
+        cls.pool = concurrent.futures.ThreadPoolExecutor(
+            max_workers=len(RUNS))
+        cls.runs = {name: cls.pool.submit(cls.run_one, name, dovecot,
+                                          lock, extra)
+                    for name, dovecot, lock, extra in RUNS
+                    if T.HAVE_DOVECOT or not dovecot}
 
     @classmethod
     def tearDownClass(cls):
+        cls.pool.shutdown(wait=True)
         T.CONF = cls.orig_conf
         shutil.rmtree(cls.tmp, ignore_errors=True)
 
-    def run_one(self, name, dovecot, lock, extra):
-        T.CONF = self.orig_conf.replace(
-            "mail_location = maildir:{d}/home/%u/Maildir",
-            "mail_location = mbox:{d}/home/%u/mail:INBOX={d}/home/%u/mbox\n"
-            "mbox_lock_timeout = 2 secs\n"
-            "mail_privileged_group =\n" + extra)
-        env = T.Env(self.tmp, name, dovecot)
+    def result(self, name):
+        """(normalised transcript, normalised mbox) of a session"""
+        return self.runs[name].result()
+
+    @classmethod
+    def run_one(cls, name, dovecot, lock, extra):
+        with ENV_LOCK:
+            T.CONF = cls.orig_conf.replace(
+                "mail_location = maildir:{d}/home/%u/Maildir",
+                "mail_location = mbox:{d}/home/%u/mail:INBOX={d}/home/%u/"
+                "mbox\nmbox_lock_timeout = 2 secs\n"
+                "mail_privileged_group =\n" + extra)
+            env = T.Env(cls.tmp, name, dovecot)
         try:
             home = os.path.join(env.dir, "home", "u")
             os.makedirs(os.path.join(home, "mail"))
@@ -142,8 +173,8 @@ class MboxLockTest(unittest.TestCase):
         finally:
             env.stop()
 
-    def check(self, tag, lock, extra, expected=None):
-        r, rfile = self.run_one("roost-" + tag, False, lock, extra)
+    def check(self, tag, expected=None):
+        r, rfile = self.result("roost-" + tag)
         if expected is not None:
             self.assertEqual(expected.split("\n"), r)
         # the file: message 1 seen, message 2 expunged, nothing appended
@@ -153,19 +184,18 @@ class MboxLockTest(unittest.TestCase):
         self.assertNotIn("hello", rfile)
         if not T.HAVE_DOVECOT:
             return
-        d, dfile = self.run_one("dovecot-" + tag, True, lock, extra)
+        d, dfile = self.result("dovecot-" + tag)
         self.assertEqual(d, r)
         self.assertEqual(dfile, rfile)
 
     def test_fcntl_lazy(self):
-        self.check("fcntl-lazy", "fcntl", "", EXPECTED_LAZY)
+        self.check("fcntl-lazy", EXPECTED_LAZY)
 
     def test_fcntl_not_lazy(self):
         # STORE waits for the lock and says so at once. Roost only: when
         # a sync fails Dovecot holds the FETCH of the flag change back to
         # a later command (and skips some waits), Roost sends it at once
-        r, rfile = self.run_one("roost-fcntl", False, "fcntl",
-                                "mbox_lazy_writes = no\n")
+        r, rfile = self.result("roost-fcntl")
         self.assertEqual(r[:3], ["* 1 FETCH (FLAGS (\\Seen \\Recent))",
                                  "* NO Timeout while waiting for lock",
                                  "c OK Store completed (T secs)."])
@@ -179,7 +209,7 @@ class MboxLockTest(unittest.TestCase):
         self.assertNotIn("Subject: y", rfile)
 
     def test_dotlock_lazy(self):
-        self.check("dotlock-lazy", "dotlock", "", EXPECTED_LAZY)
+        self.check("dotlock-lazy", EXPECTED_LAZY)
 
 
 if __name__ == "__main__":
