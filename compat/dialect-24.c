@@ -700,6 +700,16 @@ static struct dnode *dnode_copy(pool_t pool, const struct dnode *n)
 	return copy;
 }
 
+/* The nodes under n (n too) stand at at's file and line: a built-in
+ * group's settings name the line that applied it. */
+static void relocate(struct dnode *n, const struct dnode *at)
+{
+	n->file = at->file;
+	n->line = at->line;
+	for (struct dnode *c = n->children; c != NULL; c = c->next)
+		relocate(c, at);
+}
+
 /* group @label name { } at the top and "@label = name" in a filter:
  * the group's settings copied into the filter, before the filter's own
  * (which win over them). */
@@ -730,10 +740,11 @@ static int expand_groups(struct t24_ctx *ctx, struct dnode *scope,
 		if (group == NULL) {
 			dialect_error(ctx->tree, n, "%s: no group %s { } "
 				      "is defined%s", n->key, want,
-				      strcmp(n->key, "@mailbox_defaults") == 0 ||
 				      strcmp(n->key, "@metric_defaults") == 0 ?
-				      " (Dovecot 2.4's built-in groups have "
-				      "no 2.3 form)" : "");
+				      " (Dovecot 2.4's built-in metric groups "
+				      "have no 2.3 form)" :
+				      strcmp(n->key, "@mailbox_defaults") == 0 ?
+				      " (the built-in one is english)" : "");
 			return -1;
 		}
 		n->removed = true;
@@ -745,6 +756,9 @@ static int expand_groups(struct t24_ctx *ctx, struct dnode *scope,
 			if (c->removed)
 				continue;
 			copy = dnode_copy(pool, c);
+			if (group->line == 0 ||
+			    str_begins(group->file, "(built-in", NULL))
+				relocate(copy, n);
 			copy->parent = scope;
 			copy->next = *head;
 			*head = copy;
@@ -754,11 +768,47 @@ static int expand_groups(struct t24_ctx *ctx, struct dnode *scope,
 	return 0;
 }
 
+/* Dovecot 2.4's built-in group @mailbox_defaults english: the inbox
+ * namespace's four special-use mailboxes, auto-subscribed from 2.4.3. */
+static struct dnode *builtin_mailbox_defaults(struct t24_ctx *ctx)
+{
+	static const char *const boxes[][2] = {
+		{ "Drafts", "\\Drafts" }, { "Junk", "\\Junk" },
+		{ "Sent", "\\Sent" }, { "Trash", "\\Trash" },
+	};
+	bool subscribe = dialect_version_has(ctx->version, "2.4.3");
+	struct dtree tmp;
+	string_t *text = str_new(512);
+	struct dnode *group;
+
+	str_append(text, "group @mailbox_defaults english {\n"
+		   "namespace inbox {\ninbox = yes\n");
+	for (unsigned int i = 0; i < N_ELEMENTS(boxes); i++) {
+		str_printfa(text, "mailbox %s {\n%sspecial_use = %s\n}\n",
+			    boxes[i][0], subscribe ? "auto = subscribe\n" : "",
+			    boxes[i][1]);
+	}
+	str_append(text, "}\n}\n");
+	memset(&tmp, 0, sizeof(tmp));
+	tmp.pool = ctx->tree->pool;
+	tmp.dialect = CONFIG_DIALECT_24;
+	if (dtree_read_string(&tmp, "(built-in @mailbox_defaults english)",
+			      str_c(text)) < 0)
+		i_panic("built-in @mailbox_defaults: %s", tmp.error);
+	str_free(&text);
+	group = tmp.root->children;
+	group->parent = ctx->tree->root;
+	group->next = NULL;
+	return group;
+}
+
+
 static int collect_groups(struct t24_ctx *ctx)
 {
 	struct dnode *root = ctx->tree->root;
 	struct dnode **groups = NULL;
 	unsigned int count = 0;
+	bool have_defaults = false;
 
 	for (struct dnode *c = root->children; c != NULL; c = c->next) {
 		if (c->removed || !c->section || strcmp(c->key, "group") != 0)
@@ -774,6 +824,14 @@ static int collect_groups(struct t24_ctx *ctx)
 				   sizeof(*groups) * (count + 1));
 		groups[count++] = c;
 		c->removed = true;
+		if (strcmp(c->name, "@mailbox_defaults english") == 0)
+			have_defaults = true;
+	}
+	if (!have_defaults) {
+		groups = p_realloc(ctx->tree->pool, groups,
+				   sizeof(*groups) * count,
+				   sizeof(*groups) * (count + 1));
+		groups[count++] = builtin_mailbox_defaults(ctx);
 	}
 	return expand_groups(ctx, root, groups, count);
 }

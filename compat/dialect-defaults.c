@@ -145,7 +145,7 @@ int dialect_version_cmp(const char *a, const char *b)
 }
 
 /* version is 0.0.0 ("the latest") or >= since */
-static bool version_has(const char *version, const char *since)
+bool dialect_version_has(const char *version, const char *since)
 {
 	return strcmp(version, "0.0.0") == 0 ||
 		dialect_version_cmp(version, since) >= 0;
@@ -153,9 +153,9 @@ static bool version_has(const char *version, const char *since)
 
 static bool row_applies(const struct default_row *row, const char *version)
 {
-	if (!version_has(version, row->since))
+	if (!dialect_version_has(version, row->since))
 		return false;
-	return row->until == NULL || !version_has(version, row->until);
+	return row->until == NULL || !dialect_version_has(version, row->until);
 }
 
 static struct dnode *find_section(const struct dnode *parent,
@@ -282,7 +282,7 @@ const char *dialect_default_password_scheme(void)
 {
 	if (global_scheme != NULL)
 		return global_scheme;
-	return version_has(cur_version, "2.4.3") ? "CRYPT" : "PLAIN";
+	return dialect_version_has(cur_version, "2.4.3") ? "CRYPT" : "PLAIN";
 }
 
 int dialect_defaults_setting_24(struct dtree *tree, struct dnode *n)
@@ -305,7 +305,7 @@ int dialect_defaults_setting_24(struct dtree *tree, struct dnode *n)
 	for (unsigned int i = 0; i < N_ELEMENTS(zero_unlimited); i++) {
 		if (strcmp(n->key, zero_unlimited[i]) != 0)
 			continue;
-		if (strcmp(v, "0") == 0 && version_has(cur_version, "2.4.3")) {
+		if (strcmp(v, "0") == 0 && dialect_version_has(cur_version, "2.4.3")) {
 			dialect_error(tree, n, "%s = 0 is invalid with "
 				      "dovecot_config_version %s (0 meant "
 				      "unlimited before 2.4.3): write "

@@ -161,6 +161,8 @@ struct dnode *dialect_dict_user_24(pool_t pool, struct dnode *set,
  * defaults (root ones after at); _23_to_24() writes 2.3 defaults that
  * 2.4.0 changed into the exported tree. */
 int dialect_version_cmp(const char *a, const char *b);
+/* version (0.0.0: the latest) is since or later */
+bool dialect_version_has(const char *version, const char *since);
 void dialect_defaults_start(const char *version);
 int dialect_defaults_setting_24(struct dtree *tree, struct dnode *n);
 /* passwd-file/sql passdbs without their own scheme: NULL = 2.3's */

@@ -69,7 +69,7 @@ R = [
  (r"^\(new\) mail_cache_max", "no 2.3 setting: not applied (Roost caches without limit, as 2.3); unlimited/0 dropped, other values warned; 0 an error from 2.4.3; --as 2.4 writes 0", "dialect-defaults.c new_24"),
  (r"^\(new\) auth_allow_weak_schemes", "no 2.3 setting: not applied (weak schemes stay usable, as in 2.3); --as 2.4 writes yes", "dialect-defaults.c new_24"),
  (r"^\(new\) passdb_default_password_scheme", "applied: top-level setting and version default (PLAIN until 2.4.2, CRYPT from 2.4.3) into passwd-file scheme= and the SQL args file's default_pass_scheme; --as 2.4 writes 2.3's CRYPT (passwd-file) / MD5 (sql); ldap: not applied", "dialect-defaults.c, t24_authdb, x24_args, dialect-dbfile.c"),
- (r"^\(2\.3 default", "not applied: the built-in @mailbox_defaults group is not translated (an error), so 2.4.3's auto = subscribe in it has nothing to apply to", "-"),
+ (r"^\(2\.3 default", "applied: @mailbox_defaults = english (the built-in group) gives namespace inbox { inbox = yes, mailbox Drafts/Junk/Sent/Trash { special_use } }, with auto = subscribe from 2.4.3; settings after it win; other names: error", "dialect-24.c builtin_mailbox_defaults, expand_groups"),
  (r"^\(LMTP proxy\)", "no 2.3 setting for the proxy's default port; Roost's LMTP does no proxying (lmtp_proxy ignored): nothing to apply", "-"),
  (r"^service ipc|^service director /", "removed: error in a 2.4 file, roost_untranslated in --as 2.4", "services_gone_24"),
  (r"^service dns_client", "nothing to do: 2.3 already names it dns-client", "-"),
