@@ -836,13 +836,6 @@ static int collect_groups(struct t24_ctx *ctx)
 	return expand_groups(ctx, root, groups, count);
 }
 
-static const char *strip_prefix(const char *key, const char *prefix)
-{
-	const char *rest;
-
-	return str_begins(key, prefix, &rest) && *rest != '\0' ? rest : key;
-}
-
 /* Move the top-level SQL/LDAP settings into ctx->dbglobals. */
 static void collect_dbglobals(struct t24_ctx *ctx)
 {
@@ -862,7 +855,7 @@ static void collect_dbglobals(struct t24_ctx *ctx)
 				*copy = *o;
 				copy->next = NULL;
 				copy->key = p_strdup_printf(ctx->tree->pool,
-					"oauth2_%s", strip_prefix(o->key,
+					"oauth2_%s", dialect_strip_prefix(o->key,
 								  "oauth2_"));
 				dnode_append(ctx->dbglobals, copy);
 			}
@@ -1455,7 +1448,7 @@ static int t24_inner_setting(struct t24_ctx *ctx, struct dnode *n,
 
 	if (kind != SCOPE_SERVICE || (strcmp(n->key, "service_count") != 0 &&
 				      strcmp(n->key, "service_idle_kill") != 0))
-		n->key = strip_prefix(n->key,
+		n->key = dialect_strip_prefix(n->key,
 				      p_strdup_printf(pool, "%s_", section));
 	if (kind == SCOPE_SERVICE) {
 		if (strcmp(n->key, "restart_request_count") == 0) {
