@@ -81,6 +81,15 @@ passdb {
     def maildir(self, user):
         return os.path.join(self.home, user, "Maildir")
 
+    def mail_files(self, user):
+        """The paths of user's INBOX files: new/, then cur/, each sorted."""
+        out = []
+        for sub in ("new", "cur"):
+            d = os.path.join(self.maildir(user), sub)
+            if os.path.isdir(d):
+                out += [os.path.join(d, f) for f in sorted(os.listdir(d))]
+        return out
+
     def chown_all(self):
         for root, dirs, files in os.walk(self.home):
             for n in [root] + [os.path.join(root, x) for x in dirs + files]:

@@ -54,15 +54,6 @@ MSG = b"From: a@example.com\nSubject: zipped\n\n" + \
     b"".join(b"line %d of the body\n" % i for i in range(300))
 
 
-def files(env, user):
-    out = []
-    for sub in ("new", "cur"):
-        d = os.path.join(env.maildir(user), sub)
-        if os.path.isdir(d):
-            out += [os.path.join(d, f) for f in sorted(os.listdir(d))]
-    return out
-
-
 def store_and_fetch(env):
     rc, out = env.lda("zed", MSG)
     if rc != 0:
@@ -73,7 +64,7 @@ def store_and_fetch(env):
     fetched = s.cmd("c FETCH 1:* (RFC822.SIZE BODY.PEEK[])")
     s.close()
     data = []
-    for f in files(env, "zed"):
+    for f in env.mail_files("zed"):
         with open(f, "rb") as fp:
             data.append((os.path.basename(f).split(",", 1)[1]
                          if "," in os.path.basename(f) else "", fp.read()))
