@@ -10,6 +10,7 @@ import socket
 import subprocess
 import tempfile
 import time
+import unittest
 
 from serverlib import free_port
 
@@ -179,6 +180,25 @@ passdb {
         if self.master.stdout:
             self.master.stdout.close()
         self.master = None
+
+
+class EnvCase(unittest.TestCase):
+    """A test case (root only) whose envs (new_env) are cleaned up after
+    each test."""
+
+    def setUp(self):
+        if os.geteuid() != 0:
+            self.skipTest("needs root")
+        self.envs = []
+
+    def tearDown(self):
+        for e in self.envs:
+            e.cleanup()
+
+    def new_env(self, extra, prefix):
+        e = Env(extra, prefix=prefix)
+        self.envs.append(e)
+        return e
 
 
 def free_ports(n):

@@ -13,7 +13,7 @@ import os
 import subprocess
 import unittest
 
-from pluginlib import Env, Session, ROOST, UID
+from pluginlib import EnvCase, Session, ROOST, UID
 
 CONF_23 = """mail_plugins = zlib
 plugin {
@@ -71,22 +71,11 @@ def store_and_fetch(env):
     return data, fetched
 
 
-class MailCompress24(unittest.TestCase):
-    def setUp(self):
-        if os.geteuid() != 0:
-            self.skipTest("needs root")
-        self.envs = []
-
-    def tearDown(self):
-        for e in self.envs:
-            e.cleanup()
-
+class MailCompress24(EnvCase):
     def pair(self, method, level):
-        e23 = Env(CONF_23 % {"method": method, "level": level},
-                  prefix="roost-dplug23.")
-        self.envs.append(e23)
-        e24 = Env("", prefix="roost-dplug24.")
-        self.envs.append(e24)
+        e23 = self.new_env(CONF_23 % {"method": method, "level": level},
+                           "roost-dplug23.")
+        e24 = self.new_env("", "roost-dplug24.")
         with open(e24.conf, "w") as f:
             f.write(CONF_24 % {"tmp": e24.tmp, "uid": UID,
                                "method": method, "level": level})

@@ -16,7 +16,7 @@ import re
 import shutil
 import unittest
 
-from pluginlib import Env, Session, HAVE_DOVECOT, UID, GID
+from pluginlib import EnvCase, Session, HAVE_DOVECOT, UID, GID
 
 ZCONF = """mail_plugins = zlib
 plugin {
@@ -36,20 +36,9 @@ def fetch(env, user, dovecot=False):
     return out
 
 
-class Zlib(unittest.TestCase):
-    def setUp(self):
-        if os.geteuid() != 0:
-            self.skipTest("needs root")
-        self.envs = []
-
-    def tearDown(self):
-        for e in self.envs:
-            e.cleanup()
-
+class Zlib(EnvCase):
     def env(self, fmt):
-        e = Env(ZCONF % fmt if fmt else "", prefix="roost-zlib.")
-        self.envs.append(e)
-        return e
+        return self.new_env(ZCONF % fmt if fmt else "", "roost-zlib.")
 
     def test_gz_both_ways(self):
         r = self.env("gz")
