@@ -88,6 +88,21 @@ class Server:
             setattr(self, name, port)
         self.master = None
 
+    @classmethod
+    def launch(cls, template, prepare=None, prefix="roost-dialect.",
+               ports=("imap",), vars=None, dovecot=False):
+        """A started server: prepare(server) first makes what the config
+        needs in server.tmp; on any failure the temp dir is removed."""
+        server = cls(prefix, ports)
+        try:
+            if prepare:
+                prepare(server)
+            server.start(template, vars, dovecot)
+        except BaseException:
+            server.stop()
+            raise
+        return server
+
     def __enter__(self):
         return self
 

@@ -185,8 +185,7 @@ def norm(text):
 def start_server(template, dovecot=False, global_acl=None):
     """A server of template (Dovecot's when dovecot) whose alice has the
     BOXES, with global_acl (GLOBAL_ACL) as tmp/global-acl."""
-    srv = Server("roost-dacl.")
-    try:
+    def prepare(srv):
         home = os.path.join(srv.tmp, "home")
         for box in BOXES:
             maildir(os.path.join(home, "alice", "Maildir", "." + box))
@@ -194,11 +193,7 @@ def start_server(template, dovecot=False, global_acl=None):
         with open(os.path.join(srv.tmp, "global-acl"), "w") as f:
             f.write(GLOBAL_ACL if global_acl is None else global_acl)
         os.makedirs(os.path.join(srv.tmp, "state"))
-        srv.start(template, dovecot=dovecot)
-    except BaseException:
-        srv.stop()
-        raise
-    return srv
+    return Server.launch(template, prepare, "roost-dacl.", dovecot=dovecot)
 
 
 def login(srv):

@@ -143,19 +143,12 @@ quota_clone {
 }
 
 
-def start_server(template):
-    """A server of template whose alice has an empty INBOX."""
-    server = Server("roost-dialect-db.")
-    try:
-        home = os.path.join(server.tmp, "home")
-        maildir(os.path.join(home, "Maildir"))
-        chown_tree(home)
-        write_passwd(server.tmp, home)
-        server.start(template)
-    except BaseException:
-        server.stop()
-        raise
-    return server
+def empty_inbox(server):
+    """alice (password secret) with an empty INBOX."""
+    home = os.path.join(server.tmp, "home")
+    maildir(os.path.join(home, "Maildir"))
+    chown_tree(home)
+    write_passwd(server.tmp, home)
 
 
 def login(server):
@@ -186,7 +179,8 @@ class DialectDbfile(unittest.TestCase):
         cls.results = {}
         for name, (conf23, conf24) in CASES.items():
             for dialect, template in (("2.3", conf23), ("2.4", conf24)):
-                with start_server(template) as server:
+                with Server.launch(template, empty_inbox,
+                                   "roost-dialect-db.") as server:
                     cls.results[name, dialect] = (server.doveconf(),
                                                   login(server))
 

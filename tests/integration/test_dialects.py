@@ -123,21 +123,19 @@ MESSAGE = (b"From: a@example.com\r\nTo: alice@example.com\r\n"
            b"Subject: dialects\r\n\r\nhello\r\n")
 
 
+def alice_inbox(server):
+    """alice (password secret) with MESSAGE in her INBOX."""
+    home = os.path.join(server.tmp, "home")
+    maildir(os.path.join(home, "Maildir"),
+            {"1.msg": MESSAGE.replace(b"\r\n", b"\n")})
+    chown_tree(home)
+    write_passwd(server.tmp, home)
+
+
 def start_server(template):
-    """A server of template (imap and pop3 ports, the greeting) whose
-    alice has MESSAGE in her INBOX."""
-    server = Server("roost-dialect.", ("imap", "pop3"))
-    try:
-        home = os.path.join(server.tmp, "home")
-        maildir(os.path.join(home, "Maildir"),
-                {"1.msg": MESSAGE.replace(b"\r\n", b"\n")})
-        chown_tree(home)
-        write_passwd(server.tmp, home)
-        server.start(template, {"greeting": GREETING})
-    except BaseException:
-        server.stop()
-        raise
-    return server
+    """A server of template (imap and pop3 ports, the greeting)."""
+    return Server.launch(template, alice_inbox, "roost-dialect.",
+                         ("imap", "pop3"), {"greeting": GREETING})
 
 
 def imap_session(server):
