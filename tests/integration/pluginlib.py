@@ -1,8 +1,9 @@
 """pluginlib.py - what the mail plugin tests (test_mail_plugins.py,
-test_imap_quota.py, test_imap_compress.py) share: a temp config with a
-static userdb (mail owned by nobody), `roost imap -u` / Dovecot's
-`imap -u` sessions fed a script, LDA deliveries, and starting Roost's
-daemon (or Dovecot's) from the config."""
+test_imap_quota.py, test_imap_compress.py, test_mail_zlib.py,
+test_mail_log.py, test_dialect_plugins.py ...) share: a temp config with
+a static userdb (mail owned by nobody), `roost imap -u` / Dovecot's
+`imap -u` sessions fed a script, LDA deliveries, starting Roost's daemon
+(or Dovecot's) from the config, and a test case cleaning its envs up."""
 import os
 import re
 import shutil
