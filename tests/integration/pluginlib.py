@@ -1,8 +1,9 @@
 """pluginlib.py - what the mail plugin tests (test_mail_plugins.py,
-test_imap_quota.py, test_imap_compress.py) share: a temp config with a
-static userdb (mail owned by nobody), `roost imap -u` / Dovecot's
-`imap -u` sessions fed a script, LDA deliveries, and starting Roost's
-daemon (or Dovecot's) from the config."""
+test_imap_quota.py, test_imap_compress.py, test_mail_zlib.py,
+test_mail_log.py, test_dialect_plugins.py ...) share: a temp config with
+a static userdb (mail owned by nobody), `roost imap -u` / Dovecot's
+`imap -u` sessions fed a script, LDA deliveries, starting Roost's daemon
+(or Dovecot's) from the config, and a test case cleaning its envs up."""
 import os
 import re
 import shutil
@@ -10,6 +11,7 @@ import socket
 import subprocess
 import tempfile
 import time
+import unittest
 
 from serverlib import free_port
 
@@ -80,6 +82,15 @@ passdb {
 
     def maildir(self, user):
         return os.path.join(self.home, user, "Maildir")
+
+    def mail_files(self, user):
+        """The paths of user's INBOX files: new/, then cur/, each sorted."""
+        out = []
+        for sub in ("new", "cur"):
+            d = os.path.join(self.maildir(user), sub)
+            if os.path.isdir(d):
+                out += [os.path.join(d, f) for f in sorted(os.listdir(d))]
+        return out
 
     def chown_all(self):
         for root, dirs, files in os.walk(self.home):
@@ -170,6 +181,25 @@ passdb {
         if self.master.stdout:
             self.master.stdout.close()
         self.master = None
+
+
+class EnvCase(unittest.TestCase):
+    """A test case (root only) whose envs (new_env) are cleaned up after
+    each test."""
+
+    def setUp(self):
+        if os.geteuid() != 0:
+            self.skipTest("needs root")
+        self.envs = []
+
+    def tearDown(self):
+        for e in self.envs:
+            e.cleanup()
+
+    def new_env(self, extra, prefix):
+        e = Env(extra, prefix=prefix)
+        self.envs.append(e)
+        return e
 
 
 def free_ports(n):

@@ -14,16 +14,10 @@ import os
 import re
 import shutil
 import socket
-import subprocess
-import tempfile
-import time
 import unittest
 
-from serverlib import free_port
+from dialectlib import UID, GID, Server, chown_tree, maildir, recv_tagged
 
-ROOST = os.environ.get("ROOST", "build/bin/roost")
-BIN = os.path.dirname(os.path.abspath(ROOST))
-UID = GID = 65534
 HAVE_DOVECOT = shutil.which("dovecot") is not None and os.environ.get(
     "IMAP_DIFF", "1") != "0"
 
@@ -169,18 +163,6 @@ CMDS = [
 ]
 
 
-def recv_tagged(s, tag):
-    data = b""
-    while True:
-        lines = data.split(b"\r\n")
-        if any(line.startswith(tag + b" ") for line in lines[:-1]):
-            return data
-        chunk = s.recv(65536)
-        if not chunk:
-            return data
-        data += chunk
-
-
 def norm(text):
     text = re.sub(r"(UIDVALIDITY|APPENDUID|COPYUID) \d+", r"\1 <v>", text)
     # RFC 8474 MAILBOXID: Roost's, not Dovecot 2.3's
@@ -200,70 +182,44 @@ def norm(text):
     return "\r\n".join(out)
 
 
-class Server:
-    def __init__(self, template, dovecot=False, global_acl=None):
-        self.tmp = tempfile.mkdtemp(prefix="roost-dacl.")
-        os.chmod(self.tmp, 0o755)
-        home = os.path.join(self.tmp, "home")
+def start_server(template, dovecot=False, global_acl=None):
+    """A server of template (Dovecot's when dovecot) whose alice has the
+    BOXES, with global_acl (GLOBAL_ACL) as tmp/global-acl."""
+    def prepare(srv):
+        home = os.path.join(srv.tmp, "home")
         for box in BOXES:
-            for sub in ("cur", "new", "tmp"):
-                os.makedirs(os.path.join(home, "alice", "Maildir",
-                                         "." + box, sub))
-        for root, dirs, files in os.walk(home):
-            for name in dirs + files + [""]:
-                os.chown(os.path.join(root, name), UID, GID)
-        with open(os.path.join(self.tmp, "global-acl"), "w") as f:
+            maildir(os.path.join(home, "alice", "Maildir", "." + box))
+        chown_tree(home)
+        with open(os.path.join(srv.tmp, "global-acl"), "w") as f:
             f.write(GLOBAL_ACL if global_acl is None else global_acl)
-        os.makedirs(os.path.join(self.tmp, "state"))
-        self.imap = free_port()
-        self.conf = os.path.join(self.tmp, "dovecot.conf")
-        with open(self.conf, "w") as f:
-            f.write(template % {"tmp": self.tmp, "imap": self.imap,
-                                "uid": UID})
-        master = shutil.which("dovecot") if dovecot else \
-            os.path.join(BIN, "dovecot")
-        self.master = subprocess.Popen([master, "-F", "-c", self.conf],
-                                       stdout=subprocess.DEVNULL,
-                                       stderr=subprocess.PIPE)
-        deadline = time.time() + 20
-        while time.time() < deadline:
-            if self.master.poll() is not None:
-                raise RuntimeError("server exited: %s" %
-                                   self.master.stderr.read())
-            try:
-                socket.create_connection(("127.0.0.1", self.imap),
-                                         1).close()
-                return
-            except OSError:
-                time.sleep(0.1)
-        raise RuntimeError("server did not start")
+        os.makedirs(os.path.join(srv.tmp, "state"))
+    return Server.launch(template, prepare, "roost-dacl.", dovecot=dovecot)
 
-    def stop(self):
-        self.master.terminate()
-        try:
-            self.master.communicate(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.master.kill()
-            self.master.communicate()
-        shutil.rmtree(self.tmp, ignore_errors=True)
 
-    def session(self):
-        s = socket.create_connection(("127.0.0.1", self.imap), 10)
-        s.settimeout(20)
-        recv_tagged(s, b"*")
-        s.sendall(b"a LOGIN alice secret\r\n")
-        recv_tagged(s, b"a")    # capabilities differ: not compared
-        out = ""
-        for cmd in CMDS:
-            tag = cmd.split(" ", 1)[0].encode()
-            if "{5+}\r\n" in cmd:
-                head, lit = cmd.split("\r\n", 1)
-                s.sendall(head.encode() + b"\r\n" + lit.encode() + b"\r\n")
-            else:
-                s.sendall(cmd.encode() + b"\r\n")
-            out += recv_tagged(s, tag).decode(errors="replace")
-        s.close()
-        return norm(out)
+def login(srv):
+    """A socket logged in as alice (the capabilities differ: not
+    compared)."""
+    s = socket.create_connection(("127.0.0.1", srv.imap), 10)
+    s.settimeout(20)
+    recv_tagged(s, b"*")
+    s.sendall(b"a LOGIN alice secret\r\n")
+    recv_tagged(s, b"a")
+    return s
+
+
+def session(srv):
+    s = login(srv)
+    out = ""
+    for cmd in CMDS:
+        tag = cmd.split(" ", 1)[0].encode()
+        if "{5+}\r\n" in cmd:
+            head, lit = cmd.split("\r\n", 1)
+            s.sendall(head.encode() + b"\r\n" + lit.encode() + b"\r\n")
+        else:
+            s.sendall(cmd.encode() + b"\r\n")
+        out += recv_tagged(s, tag).decode(errors="replace")
+    s.close()
+    return norm(out)
 
 
 class DialectAcl(unittest.TestCase):
@@ -275,11 +231,8 @@ class DialectAcl(unittest.TestCase):
             raise unittest.SkipTest("needs root")
 
     def run_server(self, template, dovecot=False, global_acl=None):
-        srv = Server(template, dovecot, global_acl)
-        try:
-            return srv.session()
-        finally:
-            srv.stop()
+        with start_server(template, dovecot, global_acl) as srv:
+            return session(srv)
 
     def test_24_filters_as_23_global_file(self):
         r24 = self.run_server(CONF_24)
@@ -322,21 +275,14 @@ class DialectAcl(unittest.TestCase):
         try:
             outs = []
             for dovecot in ([False, True] if HAVE_DOVECOT else [False]):
-                srv = Server(conf, dovecot)
-                try:
-                    s = socket.create_connection(("127.0.0.1", srv.imap),
-                                                 10)
-                    recv_tagged(s, b"*")
-                    s.sendall(b"a LOGIN alice secret\r\n")
-                    recv_tagged(s, b"a")
+                with start_server(conf, dovecot) as srv:
+                    s = login(srv)
                     s.sendall(b"b MYRIGHTS INBOX\r\n")
                     out = recv_tagged(s, b"b")
                     s.sendall(b"c SELECT INBOX\r\n")
                     out += recv_tagged(s, b"c")
                     s.close()
                     outs.append(norm(out.decode()))
-                finally:
-                    srv.stop()
         finally:
             GLOBAL_ACL = saved
         self.assertIn("* MYRIGHTS INBOX lr\r\n", outs[0])
@@ -358,25 +304,18 @@ class DialectAcl(unittest.TestCase):
                     "  acl_globals_only = %s\n" % only)
                 for dovecot in ([False, True] if HAVE_DOVECOT else
                                 [False]):
-                    srv = Server(conf, dovecot)
-                    try:
+                    with start_server(conf, dovecot) as srv:
                         path = os.path.join(srv.tmp, "home", "alice",
                                             "Maildir", ".Free",
                                             "dovecot-acl")
                         with open(path, "w") as f:
                             f.write("owner lr\n")
                         os.chown(path, UID, GID)
-                        s = socket.create_connection(
-                            ("127.0.0.1", srv.imap), 10)
-                        recv_tagged(s, b"*")
-                        s.sendall(b"a LOGIN alice secret\r\n")
-                        recv_tagged(s, b"a")
+                        s = login(srv)
                         s.sendall(b"b MYRIGHTS Free\r\n")
                         outs.append((only, dovecot, norm(
                             recv_tagged(s, b"b").decode())))
                         s.close()
-                    finally:
-                        srv.stop()
         finally:
             GLOBAL_ACL = saved
         for only, dovecot, out in outs:

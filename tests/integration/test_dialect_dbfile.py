@@ -9,19 +9,11 @@ dicts (the dict server's, quota_clone's) change nothing a login sees.
 
 Env: ROOST = path of build/bin/roost."""
 import os
-import re
-import shutil
 import socket
-import subprocess
-import tempfile
-import time
 import unittest
 
-from serverlib import free_port
-
-ROOST = os.environ.get("ROOST", "build/bin/roost")
-BIN = os.path.dirname(os.path.abspath(ROOST))
-UID = GID = 65534
+from dialectlib import (Server, chown_tree, maildir, recv_tagged,
+                        recv_until, untime, write_passwd)
 
 HEAD_23 = """protocols = imap
 listen = 127.0.0.1
@@ -151,86 +143,34 @@ quota_clone {
 }
 
 
-class Server:
-    def __init__(self, template):
-        self.tmp = tempfile.mkdtemp(prefix="roost-dialect-db.")
-        os.chmod(self.tmp, 0o755)
-        home = os.path.join(self.tmp, "home")
-        for sub in ("cur", "new", "tmp"):
-            os.makedirs(os.path.join(home, "Maildir", sub))
-        for root, dirs, files in os.walk(home):
-            for name in dirs + files + [""]:
-                os.chown(os.path.join(root, name), UID, GID)
-        with open(os.path.join(self.tmp, "passwd"), "w") as f:
-            f.write("alice:{PLAIN}secret:%d:%d::%s::\n" % (UID, GID, home))
-        self.imap = free_port()
-        self.conf = os.path.join(self.tmp, "dovecot.conf")
-        with open(self.conf, "w") as f:
-            f.write(template % {"tmp": self.tmp, "imap": self.imap})
-        self.master = subprocess.Popen(
-            [os.path.join(BIN, "dovecot"), "-F", "-c", self.conf],
-            stderr=subprocess.PIPE)
-        for _ in range(100):
-            try:
-                socket.create_connection(("127.0.0.1", self.imap), 1).close()
-                break
-            except OSError:
-                time.sleep(0.1)
+def empty_inbox(server):
+    """alice (password secret) with an empty INBOX."""
+    home = os.path.join(server.tmp, "home")
+    maildir(os.path.join(home, "Maildir"))
+    chown_tree(home)
+    write_passwd(server.tmp, home)
 
-    def login(self):
-        """The greeting and the LOGIN reply (the auth service's
-        failure shows there), with the fatal lines of the log."""
-        s = socket.create_connection(("127.0.0.1", self.imap), 10)
-        # without an auth service the greeting waits (as Dovecot's)
-        s.settimeout(3)
-        data = b""
-        try:
-            greeting = b""
-            while not greeting.endswith(b"\r\n"):
-                chunk = s.recv(4096)
-                if not chunk:
-                    break
-                greeting += chunk
-            out = [greeting]
-            s.sendall(b"a LOGIN alice secret\r\n")
-            while not (data.startswith(b"a ") or b"\r\na " in data) or \
-                    not data.endswith(b"\r\n"):
-                chunk = s.recv(4096)
-                if not chunk:
-                    break
-                data += chunk
-        except socket.timeout:
-            out = [b"(timeout)"]
-        s.close()
-        out.append(re.sub(rb"\([0-9.]+ \+ [0-9.]+ secs\)", b"(T)", data))
-        fatal = []
-        for _ in range(50):
-            try:
-                with open(os.path.join(self.tmp, "log")) as f:
-                    fatal = [line.split(": ", 1)[1].strip()
-                             for line in f if "Fatal" in line]
-            except OSError:
-                pass
-            if fatal or b"Logged in" in data:
-                break
-            time.sleep(0.1)
-        return out, [line.replace(self.tmp, "TMP") for line in fatal]
 
-    def doveconf(self):
-        out = subprocess.run([os.path.join(BIN, "doveconf"), "-n", "-c",
-                              self.conf], capture_output=True, text=True)
-        text = "\n".join(line for line in out.stdout.splitlines()
-                         if not line.startswith("#"))
-        return text.replace(self.tmp, "TMP").replace(str(self.imap), "IMAP")
-
-    def stop(self):
-        self.master.terminate()
-        try:
-            self.master.communicate(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.master.kill()
-            self.master.communicate()
-        shutil.rmtree(self.tmp, ignore_errors=True)
+def login(server):
+    """The greeting and the LOGIN reply (the auth service's failure
+    shows there), with the fatal lines of the log."""
+    s = socket.create_connection(("127.0.0.1", server.imap), 10)
+    # without an auth service the greeting waits (as Dovecot's)
+    s.settimeout(3)
+    data = b""
+    try:
+        out = [recv_until(s, b"\r\n")]
+        s.sendall(b"a LOGIN alice secret\r\n")
+        data = recv_tagged(s, b"a")
+    except socket.timeout:
+        out = [b"(timeout)"]
+    s.close()
+    out.append(untime(data))
+    log = server.wait_log(lambda text: "Fatal" in text or
+                          b"Logged in" in data, 5)
+    fatal = [line.split(": ", 1)[1].strip() for line in log.splitlines()
+             if "Fatal" in line]
+    return out, [line.replace(server.tmp, "TMP") for line in fatal]
 
 
 class DialectDbfile(unittest.TestCase):
@@ -239,12 +179,10 @@ class DialectDbfile(unittest.TestCase):
         cls.results = {}
         for name, (conf23, conf24) in CASES.items():
             for dialect, template in (("2.3", conf23), ("2.4", conf24)):
-                server = Server(template)
-                try:
+                with Server.launch(template, empty_inbox,
+                                   "roost-dialect-db.") as server:
                     cls.results[name, dialect] = (server.doveconf(),
-                                                  server.login())
-                finally:
-                    server.stop()
+                                                  login(server))
 
     def check(self, name):
         conf23, (login23, fatal23) = self.results[name, "2.3"]

@@ -13,18 +13,12 @@ mailstore/mail-user.c):
 
 Needs root (the mail user is nobody). Env: ROOST = build/bin/roost."""
 import os
-import shutil
 import socket
 import subprocess
-import tempfile
-import time
 import unittest
 
-from serverlib import free_port
-
-ROOST = os.environ.get("ROOST", "build/bin/roost")
-BIN = os.path.dirname(os.path.abspath(ROOST))
-UID = GID = 65534
+from dialectlib import (BIN, Server, chown_tree, maildir, recv_tagged,
+                        write_passwd)
 
 HEAD_24 = """dovecot_config_version = %(version)s
 dovecot_storage_version = 2.4.0
@@ -94,78 +88,29 @@ userdb {
 MESSAGE = b"From: a@example.com\nSubject: fields\n\nfrom the userdb\n"
 
 
-class Server:
-    def __init__(self, template, password, extra, version="2.4.0"):
-        self.tmp = tempfile.mkdtemp(prefix="roost-ddef.")
-        os.chmod(self.tmp, 0o755)
-        home = os.path.join(self.tmp, "home")
-        for root in (os.path.join(home, "Maildir"),
-                     os.path.join(self.tmp, "empty", "Maildir")):
-            for sub in ("cur", "new", "tmp"):
-                os.makedirs(os.path.join(root, sub))
-        with open(os.path.join(home, "Maildir", "new", "1.msg"), "wb") as f:
-            f.write(MESSAGE)
-        for top in (home, os.path.join(self.tmp, "empty")):
-            for root, dirs, files in os.walk(top):
-                for name in dirs + files + [""]:
-                    os.chown(os.path.join(root, name), UID, GID)
-        vars_ = {"tmp": self.tmp, "imap": free_port(), "uid": UID,
-                 "version": version}
-        with open(os.path.join(self.tmp, "passwd"), "w") as f:
-            f.write("alice:%s:%d:%d::%s::%s\n" %
-                    (password, UID, GID, home, extra % vars_))
-        self.imap = vars_["imap"]
-        self.conf = os.path.join(self.tmp, "dovecot.conf")
-        with open(self.conf, "w") as f:
-            f.write(template % vars_)
-        self.master = subprocess.Popen(
-            [os.path.join(BIN, "dovecot"), "-F", "-c", self.conf],
-            stderr=subprocess.PIPE)
-        for _ in range(100):
-            try:
-                socket.create_connection(("127.0.0.1", self.imap), 1).close()
-                break
-            except OSError:
-                time.sleep(0.1)
-
-    def stop(self):
-        self.master.terminate()
-        try:
-            _, err = self.master.communicate(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.master.kill()
-            _, err = self.master.communicate()
-        shutil.rmtree(self.tmp, ignore_errors=True)
-        return err.decode(errors="replace")
-
-    def session(self):
-        """LOGIN, SELECT INBOX, FETCH 1 BODY[TEXT]: the replies."""
-        s = socket.create_connection(("127.0.0.1", self.imap), 10)
-        f = s.makefile("rb")
-        f.readline()
+def run(template, password, extra, version="2.4.0"):
+    """LOGIN, SELECT INBOX, FETCH 1 BODY[TEXT]: the replies of a server
+    of template whose alice (password, extra passwd fields) has MESSAGE
+    in home/Maildir; the configured mail location is an empty Maildir."""
+    with Server("roost-ddef.") as server:
+        home = os.path.join(server.tmp, "home")
+        maildir(os.path.join(home, "Maildir"), {"1.msg": MESSAGE})
+        maildir(os.path.join(server.tmp, "empty", "Maildir"))
+        chown_tree(home)
+        chown_tree(os.path.join(server.tmp, "empty"))
+        vars_ = {"version": version}
+        write_passwd(server.tmp, home, password,
+                     extra % server.vars(vars_))
+        server.start(template, vars_)
+        s = socket.create_connection(("127.0.0.1", server.imap), 10)
+        recv_tagged(s, b"*")
         out = []
         for tag, cmd in (("a", "LOGIN alice secret"), ("b", "SELECT INBOX"),
                          ("c", "FETCH 1 BODY[TEXT]"), ("d", "LOGOUT")):
             s.sendall(("%s %s\r\n" % (tag, cmd)).encode())
-            data = b""
-            while True:
-                line = f.readline()
-                if not line:
-                    break
-                data += line
-                if line.startswith(tag.encode() + b" "):
-                    break
-            out.append(data)
+            out.append(recv_tagged(s, tag))
         s.close()
         return out
-
-
-def run(template, password, extra, version="2.4.0"):
-    server = Server(template, password, extra, version)
-    try:
-        return server.session()
-    finally:
-        server.stop()
 
 
 class UserdbMailFields(unittest.TestCase):
@@ -259,37 +204,15 @@ service imap-login {
 
 def startup_log(template):
     """The master's and auth's lines of a server whose passdb is sql."""
-    tmp = tempfile.mkdtemp(prefix="roost-ddef.")
-    try:
-        vars_ = {"tmp": tmp, "imap": free_port()}
-        with open(os.path.join(tmp, "sql.conf.ext"), "w") as f:
+    with Server("roost-ddef.") as server:
+        with open(os.path.join(server.tmp, "sql.conf.ext"), "w") as f:
             f.write("driver = sqlite\nconnect = %s/users.db\n"
                     "password_query = SELECT password FROM users WHERE "
-                    "user = '%%u'\n" % tmp)
-        conf = os.path.join(tmp, "dovecot.conf")
-        with open(conf, "w") as f:
-            f.write(template % vars_)
-        master = subprocess.Popen([os.path.join(BIN, "dovecot"), "-F", "-c",
-                                   conf], stderr=subprocess.DEVNULL)
-        log = os.path.join(tmp, "log")
-        text = ""
-        for _ in range(100):
-            if os.path.exists(log):
-                with open(log) as f:
-                    text = f.read()
-                if "passdb driver" in text:
-                    break
-            time.sleep(0.1)
-        master.terminate()
-        try:
-            master.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            master.kill()
-            master.wait()
-        return [line.split(" ", 3)[3] for line in text.splitlines()
-                if "starting up" in line or "passdb driver" in line]
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+                    "user = '%%u'\n" % server.tmp)
+        server.start(template, wait=False)
+        text = server.wait_log(lambda text: "passdb driver" in text, 10)
+    return [line.split(" ", 3)[3] for line in text.splitlines()
+            if "starting up" in line or "passdb driver" in line]
 
 
 class SqlPassdbStartup(unittest.TestCase):

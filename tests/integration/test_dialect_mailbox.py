@@ -15,14 +15,13 @@ from memory). Needs root.
 Env: ROOST = path of build/bin/roost."""
 import os
 import re
-import shutil
 import socket
 import subprocess
-import tempfile
 import unittest
 
-from test_dialects import (BIN, COMMON_23, CONF_24, GID, UID, Server,
-                           recv_until)
+from dialectlib import (BIN, Server, chown_tree, maildir, recv_tagged, recv_until,
+                        untime, write_passwd)
+from test_dialects import COMMON_23, CONF_24, start_server
 
 QUOTA_23 = COMMON_23 + """mail_plugins = quota
 protocol imap {
@@ -73,30 +72,30 @@ BIG = (b"From: a@example.com\r\nSubject: big\r\n\r\n" +
        b"x" * 70 + b"\r\n") * 60
 
 
-def imap_quota_session(server):
+def appends_session(server, boxes, cmds):
+    """LOGIN, an APPEND of BIG to each of boxes, cmds: the replies."""
     s = socket.create_connection(("127.0.0.1", server.imap), 10)
     out = [recv_until(s, b"\r\n")]
-    cmds = [("a", b"LOGIN alice secret")]
-    for i, box in enumerate(("INBOX", "Trash", "Junk", "Junk")):
-        cmds.append(("p%d" % i, b"APPEND %s {%d}" % (box.encode(),
-                                                      len(BIG))))
-    cmds += [("q", b"GETQUOTAROOT Junk"), ("z", b"LOGOUT")]
-    for tag, cmd in cmds:
+    script = [("a", b"LOGIN alice secret")]
+    for i, box in enumerate(boxes):
+        script.append(("p%d" % i, b"APPEND %s {%d}" % (box.encode(),
+                                                        len(BIG))))
+    for tag, cmd in script + cmds:
         s.sendall(tag.encode() + b" " + cmd + b"\r\n")
         data = recv_until(s, b"\r\n")
         if data.startswith(b"+"):
             s.sendall(BIG + b"\r\n")
-            data += recv_until(s, b"\r\n")
-        while not any(line.startswith(tag.encode() + b" ")
-                      for line in data.split(b"\r\n")):
-            data += recv_until(s, b"\r\n")
-        out.append(data)
+        out.append(recv_tagged(s, tag, data))
     s.close()
     # APPENDUID carries the new mailbox's UIDVALIDITY (a timestamp);
     # command timings vary
-    return [re.sub(rb"\([0-9.]+ \+ [0-9.]+ secs\)", b"(T)",
-                   re.sub(rb"APPENDUID \d+ ", b"APPENDUID V ", chunk))
+    return [untime(re.sub(rb"APPENDUID \d+ ", b"APPENDUID V ", chunk))
             for chunk in out]
+
+
+def imap_quota_session(server):
+    return appends_session(server, ("INBOX", "Trash", "Junk", "Junk"),
+                           [("q", b"GETQUOTAROOT Junk"), ("z", b"LOGOUT")])
 
 
 class DialectMailboxQuota(unittest.TestCase):
@@ -104,16 +103,9 @@ class DialectMailboxQuota(unittest.TestCase):
     def setUpClass(cls):
         cls.results = {}
         for name, template in (("2.3", QUOTA_23), ("2.4", QUOTA_24)):
-            server = Server(template)
-            try:
-                dialect = subprocess.run(
-                    [os.path.join(BIN, "doveconf"), "--dialect", "-c",
-                     server.conf], capture_output=True,
-                    text=True).stdout.split("\n")[0]
-                cls.results[name] = (dialect, server.doveconf(),
+            with start_server(template) as server:
+                cls.results[name] = (server.dialect(), server.doveconf(),
                                      imap_quota_session(server))
-            finally:
-                server.stop()
 
     def test_detected(self):
         for name in ("2.3", "2.4"):
@@ -166,28 +158,10 @@ namespace inbox {
 
 
 def imap_trash_session(server):
-    s = socket.create_connection(("127.0.0.1", server.imap), 10)
-    out = [recv_until(s, b"\r\n")]
-    cmds = [("a", b"LOGIN alice secret")]
-    for i, box in enumerate(("Spam", "INBOX", "INBOX")):
-        cmds.append(("p%d" % i, b"APPEND %s {%d}" % (box.encode(),
-                                                      len(BIG))))
-    cmds += [("s", b"STATUS Spam (MESSAGES)"),
-             ("t", b"STATUS INBOX (MESSAGES)"), ("z", b"LOGOUT")]
-    for tag, cmd in cmds:
-        s.sendall(tag.encode() + b" " + cmd + b"\r\n")
-        data = recv_until(s, b"\r\n")
-        if data.startswith(b"+"):
-            s.sendall(BIG + b"\r\n")
-            data += recv_until(s, b"\r\n")
-        while not any(line.startswith(tag.encode() + b" ")
-                      for line in data.split(b"\r\n")):
-            data += recv_until(s, b"\r\n")
-        out.append(data)
-    s.close()
-    return [re.sub(rb"\([0-9.]+ \+ [0-9.]+ secs\)", b"(T)",
-                   re.sub(rb"APPENDUID \d+ ", b"APPENDUID V ", chunk))
-            for chunk in out]
+    return appends_session(server, ("Spam", "INBOX", "INBOX"),
+                           [("s", b"STATUS Spam (MESSAGES)"),
+                            ("t", b"STATUS INBOX (MESSAGES)"),
+                            ("z", b"LOGOUT")])
 
 
 class DialectMailboxTrash(unittest.TestCase):
@@ -195,14 +169,11 @@ class DialectMailboxTrash(unittest.TestCase):
     def setUpClass(cls):
         cls.results = {}
         for name, template in (("2.3", TRASH_23), ("2.4", TRASH_24)):
-            server = Server(template)
-            try:
+            with start_server(template) as server:
                 with open(os.path.join(server.tmp,
                                        "dovecot-trash.conf.ext"), "w") as f:
                     f.write("1 Spam\n")
                 cls.results[name] = imap_trash_session(server)
-            finally:
-                server.stop()
 
     def test_trash_cleans(self):
         base = self.results["2.3"]
@@ -221,40 +192,26 @@ class DialectMailboxTrashLda(unittest.TestCase):
     from memory (quota_trash_file_hook) and makes room in Spam."""
 
     def test_lda_trash(self):
-        tmp = tempfile.mkdtemp(prefix="roost-dialect-lda.")
-        try:
-            os.chmod(tmp, 0o755)
-            home = os.path.join(tmp, "home")
+        with Server("roost-dialect-lda.", ports=()) as srv:
+            home = os.path.join(srv.tmp, "home")
             for i, box in enumerate(("", ".Spam")):
-                for sub in ("cur", "new", "tmp"):
-                    os.makedirs(os.path.join(home, "Maildir", box, sub))
-                with open(os.path.join(home, "Maildir", box, "new",
-                                       "%d.msg" % i), "wb") as f:
-                    f.write(BIG.replace(b"\r\n", b"\n"))
-            for root, dirs, files in os.walk(home):
-                for name in dirs + files + [""]:
-                    os.chown(os.path.join(root, name), UID, GID)
-            with open(os.path.join(tmp, "passwd"), "w") as f:
-                f.write("alice:{PLAIN}secret:%d:%d::%s::\n"
-                        % (UID, GID, home))
-            conf = os.path.join(tmp, "dovecot.conf")
-            with open(conf, "w") as f:
-                f.write(TRASH_24 % {"tmp": tmp, "imap": 1, "pop3": 2,
-                                    "greeting": "g"})
+                maildir(os.path.join(home, "Maildir", box),
+                        {"%d.msg" % i: BIG.replace(b"\r\n", b"\n")})
+            chown_tree(home)
+            write_passwd(srv.tmp, home)
+            srv.write_conf(TRASH_24, {"imap": 1, "pop3": 2,
+                                      "greeting": "g"})
             p = subprocess.run([os.path.join(BIN, "dovecot-lda"), "-c",
-                                conf, "-d", "alice"],
+                                srv.conf, "-d", "alice"],
                                input=BIG.replace(b"\r\n", b"\n"),
                                capture_output=True)
             self.assertEqual(p.returncode, 0, p.stderr)
-            self.assertFalse(os.path.exists(os.path.join(tmp, "run")))
+            self.assertFalse(os.path.exists(os.path.join(srv.tmp, "run")))
             spam = os.path.join(home, "Maildir", ".Spam")
             self.assertEqual(os.listdir(os.path.join(spam, "new")) +
                              os.listdir(os.path.join(spam, "cur")), [])
             self.assertEqual(len(os.listdir(os.path.join(
                 home, "Maildir", "new"))), 2)
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
-
 
 if __name__ == "__main__":
     unittest.main()

@@ -13,7 +13,7 @@ import os
 import subprocess
 import unittest
 
-from pluginlib import Env, Session, ROOST, UID
+from pluginlib import EnvCase, Session, ROOST, UID
 
 CONF_23 = """mail_plugins = zlib
 plugin {
@@ -54,15 +54,6 @@ MSG = b"From: a@example.com\nSubject: zipped\n\n" + \
     b"".join(b"line %d of the body\n" % i for i in range(300))
 
 
-def files(env, user):
-    out = []
-    for sub in ("new", "cur"):
-        d = os.path.join(env.maildir(user), sub)
-        if os.path.isdir(d):
-            out += [os.path.join(d, f) for f in sorted(os.listdir(d))]
-    return out
-
-
 def store_and_fetch(env):
     rc, out = env.lda("zed", MSG)
     if rc != 0:
@@ -73,29 +64,18 @@ def store_and_fetch(env):
     fetched = s.cmd("c FETCH 1:* (RFC822.SIZE BODY.PEEK[])")
     s.close()
     data = []
-    for f in files(env, "zed"):
+    for f in env.mail_files("zed"):
         with open(f, "rb") as fp:
             data.append((os.path.basename(f).split(",", 1)[1]
                          if "," in os.path.basename(f) else "", fp.read()))
     return data, fetched
 
 
-class MailCompress24(unittest.TestCase):
-    def setUp(self):
-        if os.geteuid() != 0:
-            self.skipTest("needs root")
-        self.envs = []
-
-    def tearDown(self):
-        for e in self.envs:
-            e.cleanup()
-
+class MailCompress24(EnvCase):
     def pair(self, method, level):
-        e23 = Env(CONF_23 % {"method": method, "level": level},
-                  prefix="roost-dplug23.")
-        self.envs.append(e23)
-        e24 = Env("", prefix="roost-dplug24.")
-        self.envs.append(e24)
+        e23 = self.new_env(CONF_23 % {"method": method, "level": level},
+                           "roost-dplug23.")
+        e24 = self.new_env("", "roost-dplug24.")
         with open(e24.conf, "w") as f:
             f.write(CONF_24 % {"tmp": e24.tmp, "uid": UID,
                                "method": method, "level": level})

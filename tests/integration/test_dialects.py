@@ -9,19 +9,12 @@ of compat/dialect.c. Needs root (the mail user is nobody).
 
 Env: ROOST = path of build/bin/roost."""
 import os
-import re
-import shutil
 import socket
-import subprocess
-import tempfile
-import time
 import unittest
 
-from serverlib import free_port
+from dialectlib import (Server, chown_tree, maildir, recv_tagged,
+                        recv_until, untime, write_passwd)
 
-ROOST = os.environ.get("ROOST", "build/bin/roost")
-BIN = os.path.dirname(os.path.abspath(ROOST))
-UID = GID = 65534
 GREETING = "Dialect test ready."
 
 COMMON_23 = """protocols = imap pop3
@@ -130,97 +123,48 @@ MESSAGE = (b"From: a@example.com\r\nTo: alice@example.com\r\n"
            b"Subject: dialects\r\n\r\nhello\r\n")
 
 
-def recv_until(s, end):
-    data = b""
-    while not data.endswith(end):
-        chunk = s.recv(65536)
-        if not chunk:
-            break
-        data += chunk
-    return data
+def alice_inbox(server):
+    """alice (password secret) with MESSAGE in her INBOX."""
+    home = os.path.join(server.tmp, "home")
+    maildir(os.path.join(home, "Maildir"),
+            {"1.msg": MESSAGE.replace(b"\r\n", b"\n")})
+    chown_tree(home)
+    write_passwd(server.tmp, home)
 
 
-class Server:
-    def __init__(self, template):
-        self.tmp = tempfile.mkdtemp(prefix="roost-dialect.")
-        os.chmod(self.tmp, 0o755)
-        home = os.path.join(self.tmp, "home")
-        for sub in ("cur", "new", "tmp"):
-            os.makedirs(os.path.join(home, "Maildir", sub))
-        with open(os.path.join(home, "Maildir", "new", "1.msg"), "wb") as f:
-            f.write(MESSAGE.replace(b"\r\n", b"\n"))
-        for root, dirs, files in os.walk(home):
-            for name in dirs + files + [""]:
-                os.chown(os.path.join(root, name), UID, GID)
-        with open(os.path.join(self.tmp, "passwd"), "w") as f:
-            f.write("alice:{PLAIN}secret:%d:%d::%s::\n" % (UID, GID, home))
-        self.imap, self.pop3 = free_port(), free_port()
-        self.conf = os.path.join(self.tmp, "dovecot.conf")
-        with open(self.conf, "w") as f:
-            f.write(template % {"tmp": self.tmp, "imap": self.imap,
-                                "pop3": self.pop3, "greeting": GREETING})
-        self.master = subprocess.Popen(
-            [os.path.join(BIN, "dovecot"), "-F", "-c", self.conf],
-            stderr=subprocess.PIPE)
-        for _ in range(100):
-            try:
-                socket.create_connection(("127.0.0.1", self.imap), 1).close()
-                socket.create_connection(("127.0.0.1", self.pop3), 1).close()
-                break
-            except OSError:
-                time.sleep(0.1)
+def start_server(template):
+    """A server of template (imap and pop3 ports, the greeting)."""
+    return Server.launch(template, alice_inbox, "roost-dialect.",
+                         ("imap", "pop3"), {"greeting": GREETING})
 
-    def stop(self):
-        self.master.terminate()
-        try:
-            _, err = self.master.communicate(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.master.kill()
-            _, err = self.master.communicate()
-        shutil.rmtree(self.tmp, ignore_errors=True)
-        return err.decode(errors="replace")
 
-    def doveconf(self):
-        out = subprocess.run([os.path.join(BIN, "doveconf"), "-n", "-c",
-                              self.conf], capture_output=True, text=True)
-        lines = [line for line in out.stdout.splitlines()
-                 if not line.startswith("#")]
-        # the temp dir and the ports differ from server to server
-        text = "\n".join(lines).replace(self.tmp, "TMP")
-        return text.replace(str(self.imap), "IMAP").replace(
-            str(self.pop3), "POP3")
+def imap_session(server):
+    s = socket.create_connection(("127.0.0.1", server.imap), 10)
+    out = [recv_until(s, b"\r\n")]
+    for tag, cmd in (("a", "CAPABILITY"), ("b", "LOGIN alice secret"),
+                     ("c", "SELECT INBOX"),
+                     ("d", "FETCH 1 (FLAGS BODY[])"), ("e", "LOGOUT")):
+        s.sendall(("%s %s\r\n" % (tag, cmd)).encode())
+        out.append(recv_tagged(s, tag))
+    s.close()
+    # UIDVALIDITY is a timestamp, the MAILBOXID (OBJECTID) the new
+    # mailbox's GUID, command timings vary
+    return [untime(b"\r\n".join(line for line in chunk.split(b"\r\n")
+                                 if b"UIDVALIDITY" not in line and
+                                 b"[MAILBOXID (" not in line))
+            for chunk in out]
 
-    def imap_session(self):
-        s = socket.create_connection(("127.0.0.1", self.imap), 10)
-        out = [recv_until(s, b"\r\n")]
-        for tag, cmd in (("a", "CAPABILITY"), ("b", "LOGIN alice secret"),
-                         ("c", "SELECT INBOX"),
-                         ("d", "FETCH 1 (FLAGS BODY[])"), ("e", "LOGOUT")):
-            s.sendall(("%s %s\r\n" % (tag, cmd)).encode())
-            data = recv_until(s, b"\r\n")
-            while not any(line.startswith(tag.encode() + b" ")
-                          for line in data.split(b"\r\n")):
-                data += recv_until(s, b"\r\n")
-            out.append(data)
-        s.close()
-        # UIDVALIDITY is a timestamp, the MAILBOXID (OBJECTID) the new
-        # mailbox's GUID, command timings vary
-        return [re.sub(rb"\([0-9.]+ \+ [0-9.]+ secs\)", b"(T)",
-                       b"\r\n".join(line for line in chunk.split(b"\r\n")
-                                    if b"UIDVALIDITY" not in line and
-                                    b"[MAILBOXID (" not in line))
-                for chunk in out]
 
-    def pop3_session(self):
-        s = socket.create_connection(("127.0.0.1", self.pop3), 10)
-        out = [recv_until(s, b"\r\n")]
-        for cmd, multi in (("USER alice", False), ("PASS secret", False),
-                           ("STAT", False), ("RETR 1", True),
-                           ("QUIT", False)):
-            s.sendall(cmd.encode() + b"\r\n")
-            out.append(recv_until(s, b"\r\n.\r\n" if multi else b"\r\n"))
-        s.close()
-        return out
+def pop3_session(server):
+    s = socket.create_connection(("127.0.0.1", server.pop3), 10)
+    out = [recv_until(s, b"\r\n")]
+    for cmd, multi in (("USER alice", False), ("PASS secret", False),
+                       ("STAT", False), ("RETR 1", True),
+                       ("QUIT", False)):
+        s.sendall(cmd.encode() + b"\r\n")
+        out.append(recv_until(s, b"\r\n.\r\n" if multi else b"\r\n"))
+    s.close()
+    return out
 
 
 class Dialects(unittest.TestCase):
@@ -229,17 +173,10 @@ class Dialects(unittest.TestCase):
         cls.results = {}
         for name, template in (("2.3", COMMON_23), ("1.x", CONF_1X),
                                ("2.4", CONF_24)):
-            server = Server(template)
-            try:
-                dialect = subprocess.run(
-                    [os.path.join(BIN, "doveconf"), "--dialect", "-c",
-                     server.conf], capture_output=True,
-                    text=True).stdout.split("\n")[0]
-                cls.results[name] = (dialect, server.doveconf(),
-                                     server.imap_session(),
-                                     server.pop3_session())
-            finally:
-                server.stop()
+            with start_server(template) as server:
+                cls.results[name] = (server.dialect(), server.doveconf(),
+                                     imap_session(server),
+                                     pop3_session(server))
 
     def test_detected(self):
         for name in ("2.3", "1.x", "2.4"):

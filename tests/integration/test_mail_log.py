@@ -11,7 +11,7 @@ import re
 import time
 import unittest
 
-from pluginlib import Env, Session, HAVE_DOVECOT
+from pluginlib import EnvCase, Session, HAVE_DOVECOT
 
 ALL = """mail_plugins = notify mail_log
 plugin {
@@ -58,21 +58,11 @@ def run(env, dovecot):
     return lines
 
 
-class MailLog(unittest.TestCase):
-    def setUp(self):
-        if os.geteuid() != 0:
-            self.skipTest("needs root")
-        self.envs = []
-
-    def tearDown(self):
-        for e in self.envs:
-            e.cleanup()
-
+class MailLog(EnvCase):
     def compare(self, conf):
         outs = []
         for dovecot in ([False, True] if HAVE_DOVECOT else [False]):
-            env = Env(conf, prefix="roost-maillog.")
-            self.envs.append(env)
+            env = self.new_env(conf, "roost-maillog.")
             if dovecot:
                 env.start(dovecot=True)
             outs.append(run(env, dovecot))

@@ -16,7 +16,7 @@ import re
 import shutil
 import unittest
 
-from pluginlib import Env, Session, HAVE_DOVECOT, UID, GID
+from pluginlib import EnvCase, Session, HAVE_DOVECOT, UID, GID
 
 ZCONF = """mail_plugins = zlib
 plugin {
@@ -28,15 +28,6 @@ MSG = b"From: a@example.com\nSubject: zipped\n\n" + \
     b"".join(b"line %d of the body\n" % i for i in range(300))
 
 
-def files(env, user):
-    out = []
-    for sub in ("new", "cur"):
-        d = os.path.join(env.maildir(user), sub)
-        if os.path.isdir(d):
-            out += [os.path.join(d, f) for f in sorted(os.listdir(d))]
-    return out
-
-
 def fetch(env, user, dovecot=False):
     s = Session(env, user, dovecot)
     s.cmd("a EXAMINE INBOX")
@@ -45,20 +36,9 @@ def fetch(env, user, dovecot=False):
     return out
 
 
-class Zlib(unittest.TestCase):
-    def setUp(self):
-        if os.geteuid() != 0:
-            self.skipTest("needs root")
-        self.envs = []
-
-    def tearDown(self):
-        for e in self.envs:
-            e.cleanup()
-
+class Zlib(EnvCase):
     def env(self, fmt):
-        e = Env(ZCONF % fmt if fmt else "", prefix="roost-zlib.")
-        self.envs.append(e)
-        return e
+        return self.new_env(ZCONF % fmt if fmt else "", "roost-zlib.")
 
     def test_gz_both_ways(self):
         r = self.env("gz")
@@ -67,7 +47,7 @@ class Zlib(unittest.TestCase):
         s = Session(r, "zed")
         s.cmd("a APPEND INBOX {%d+}" % len(MSG), MSG)
         s.close()
-        fs = files(r, "zed")
+        fs = r.mail_files("zed")
         self.assertEqual(len(fs), 2)
         for f in fs:
             with open(f, "rb") as fp:
@@ -87,7 +67,7 @@ class Zlib(unittest.TestCase):
         s = Session(d, "zed", True)
         s.cmd("a APPEND INBOX {%d+}" % len(MSG), MSG)
         s.close()
-        dfs = files(d, "zed")
+        dfs = d.mail_files("zed")
         # the same bytes and sizes as Dovecot's
         for rf, df in zip(fs, dfs):
             with open(rf, "rb") as a, open(df, "rb") as b:
@@ -107,7 +87,7 @@ class Zlib(unittest.TestCase):
         r = self.env("bz2")
         rc, out = r.lda("bee", MSG)
         self.assertEqual(rc, 0, out)
-        f = files(r, "bee")[0]
+        f = r.mail_files("bee")[0]
         with open(f, "rb") as fp:
             data = fp.read()
         self.assertEqual(data[:3], b"BZh")
@@ -150,7 +130,7 @@ class Zlib(unittest.TestCase):
                 for m in (MSG, big):
                     rc, out = r.lda("zed", m)
                     self.assertEqual(rc, 0, out)
-                fs = files(r, "zed")
+                fs = r.mail_files("zed")
                 self.assertEqual(len(fs), 2)
                 for f in fs:
                     with open(f, "rb") as fp:
@@ -184,7 +164,7 @@ class Zlib(unittest.TestCase):
                 self.assertEqual(rc, 0, out)
                 rc, out = d.lda("dz", big, dovecot=True)
                 self.assertEqual(rc, 0, out)
-                dfs = files(d, "dz")
+                dfs = d.mail_files("dz")
                 for f in dfs:
                     with open(f, "rb") as fp:
                         self.assertTrue(fp.read().startswith(magic[fmt]))
@@ -207,7 +187,7 @@ class Zlib(unittest.TestCase):
         r = self.env("gz")
         rc, out = r.lda("bad", MSG)
         self.assertEqual(rc, 0, out)
-        f = files(r, "bad")[0]
+        f = r.mail_files("bad")[0]
         for fmt, data in (
                 ("lz4", b"Dovecot-LZ4\r*\x9b\xc5\x00\x01\x00\x00"
                  b"\x00\x00\x00\x10garbage"),
