@@ -1834,13 +1834,34 @@ static void base_dir_create(void)
 	i_free(login_dir);
 }
 
+/* true when the auth child has exited (it stays a zombie for the loop's
+ * child handling to reap and report) */
+static bool auth_exited(void)
+{
+	for (size_t i = 0; i < master->children.count; i++) {
+		struct master_child *c = master->children.v[i];
+		siginfo_t info;
+
+		if (!c->is_auth)
+			continue;
+		memset(&info, 0, sizeof(info));
+		return waitid(P_PID, (id_t)c->pid, &info,
+			      WEXITED | WNOHANG | WNOWAIT) == 0 &&
+			info.si_pid == c->pid;
+	}
+	return false;
+}
+
+/* Up to 10 s for the auth service's socket; not when it has already
+ * failed (a bad passdb: the master would sit out the whole wait, deaf to
+ * SIGTERM). */
 static void wait_for_auth(void)
 {
 	char *path = i_strdup_printf("%s/auth-master", master->set->base_dir);
 	struct stat st;
 
 	for (int i = 0; i < 100; i++) {
-		if (stat(path, &st) == 0)
+		if (stat(path, &st) == 0 || auth_exited())
 			break;
 		usleep(100 * 1000);
 	}
