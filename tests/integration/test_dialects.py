@@ -203,5 +203,41 @@ class Dialects(unittest.TestCase):
         self.assertEqual(self.results["2.4"][1], self.results["2.3"][1])
 
 
+# @mailbox_defaults = english at 2.4.3: the built-in group's four
+# special-use mailboxes, created and subscribed at login, as the 2.3
+# namespace that spells them out
+DEFAULTS_24 = CONF_24.replace("dovecot_config_version = 2.4.0",
+                              "dovecot_config_version = 2.4.3") \
+    .replace("first_valid_uid = 1", "first_valid_uid = 1\n"
+             "mail_access_groups =\n@mailbox_defaults = english")
+DEFAULTS_23 = COMMON_23 + "namespace inbox {\n  inbox = yes\n" + "".join(
+    "  mailbox %s {\n    auto = subscribe\n    special_use = \\%s\n  }\n"
+    % (box, box) for box in ("Drafts", "Junk", "Sent", "Trash")) + "}\n"
+
+
+def list_session(server):
+    s = socket.create_connection(("127.0.0.1", server.imap), 10)
+    out = [recv_until(s, b"\r\n")]
+    for tag, cmd in (("a", "LOGIN alice secret"),
+                     ("b", 'LIST "" "*" RETURN (SPECIAL-USE SUBSCRIBED)'),
+                     ("c", 'LSUB "" "*"'), ("d", "LOGOUT")):
+        s.sendall(("%s %s\r\n" % (tag, cmd)).encode())
+        out.append(recv_tagged(s, tag))
+    s.close()
+    return [untime(chunk) for chunk in out[2:4]]
+
+
+class MailboxDefaults(unittest.TestCase):
+    def test_mailbox_defaults_same_as_23(self):
+        got = {}
+        for name, template in (("2.3", DEFAULTS_23), ("2.4", DEFAULTS_24)):
+            with start_server(template) as server:
+                got[name] = list_session(server)
+        for box in ("Drafts", "Junk", "Sent", "Trash"):
+            self.assertIn(("(\\Subscribed \\%s) \".\" %s" % (box, box))
+                          .encode(), got["2.3"][0])
+        self.assertEqual(got["2.4"], got["2.3"])
+
+
 if __name__ == "__main__":
     unittest.main()
