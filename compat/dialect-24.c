@@ -870,24 +870,6 @@ static void collect_dbglobals(struct t24_ctx *ctx)
 	}
 }
 
-static struct dnode *scope_plugin(struct t24_ctx *ctx, struct dnode *scope,
-				  const struct dnode *at)
-{
-	struct dnode *plugin = NULL;
-
-	for (struct dnode *c = scope->children; c != NULL; c = c->next) {
-		if (c->section && !c->removed && strcmp(c->key, "plugin") == 0)
-			plugin = c;
-	}
-	if (plugin == NULL) {
-		plugin = dnode_new_section(ctx->tree->pool, at, "plugin",
-					   NULL);
-		plugin->done = true;
-		dnode_append(scope, plugin);
-	}
-	return plugin;
-}
-
 /* The value a boolean-list block starts from: the setting as it stands
  * before the block in this scope or an enclosing one, else its default. */
 static const char *boollist_base(struct dnode *scope, struct dnode *before,
@@ -1577,7 +1559,7 @@ static int t24_root_setting(struct t24_ctx *ctx, struct dnode *scope,
 		return -1;
 	if (dialect_root_type(n->key) < 0) {
 		/* what 2.3 keeps in plugin { } */
-		struct dnode *plugin = scope_plugin(ctx, scope, n);
+		struct dnode *plugin = dialect_scope_plugin(ctx->tree->pool, scope, n);
 		struct dnode *set;
 
 		for (unsigned int i = 0; i < N_ELEMENTS(renames_plugin); i++) {
@@ -1710,8 +1692,8 @@ static int t24_section(struct t24_ctx *ctx, struct dnode *scope,
 					if (dict23 != NULL &&
 					    dialect_root_type(dict23) < 0) {
 						/* quota_clone_dict ... */
-						dnode_append(scope_plugin(ctx,
-							scope, c),
+						dnode_append(dialect_scope_plugin(
+							pool, scope, c),
 							dnode_new_setting(pool,
 							c, dict23, uri,
 							false));
@@ -1755,27 +1737,27 @@ static int t24_section(struct t24_ctx *ctx, struct dnode *scope,
 			return dialect_quota_24_to_23(ctx->tree, n,
 				++ctx->quota_count, ctx->quota_storage,
 				ctx->quota_messages,
-				scope_plugin(ctx, scope, n));
+				dialect_scope_plugin(ctx->tree->pool, scope, n));
 		}
 		if (strcmp(k, "sieve_script") == 0) {
 			n->removed = true;
 			return dialect_sieve_24_to_23(ctx->tree, n,
-				scope_plugin(ctx, scope, n));
+				dialect_scope_plugin(ctx->tree->pool, scope, n));
 		}
 		if (strcmp(k, "crypt_global_private_key") == 0) {
 			n->removed = true;
 			return dialect_crypt_key_24_to_23(ctx->tree, n,
-				scope_plugin(ctx, scope, n));
+				dialect_scope_plugin(ctx->tree->pool, scope, n));
 		}
 		if (strcmp(k, "fts") == 0) {
 			n->removed = true;
 			return dialect_fts_24_to_23(ctx->tree, n,
-				scope_plugin(ctx, scope, n));
+				dialect_scope_plugin(ctx->tree->pool, scope, n));
 		}
 		if (strcmp(k, "language") == 0) {
 			n->removed = true;
 			return dialect_language_24_to_23(ctx->tree, n,
-				scope_plugin(ctx, scope, n));
+				dialect_scope_plugin(ctx->tree->pool, scope, n));
 		}
 		if (strcmp(k, "service") == 0 && n->name != NULL &&
 		    in_list(n->name, services_gone_24,

@@ -177,6 +177,28 @@ static bool is_bool(const char *v, bool *ret_r)
 	return true;
 }
 
+
+/* "key = value" (line changed in place): trimmed, value without its
+ * surrounding quotes; false without '='. */
+static bool kv_line(char *line, char **k_r, char **v_r)
+{
+	char *eq = strchr(line, '='), *v;
+	size_t len;
+
+	if (eq == NULL)
+		return false;
+	*eq = '\0';
+	*k_r = trim(line);
+	v = trim(eq + 1);
+	len = strlen(v);
+	if (len >= 2 && v[0] == '"' && v[len - 1] == '"') {
+		v[len - 1] = '\0';
+		v++;
+	}
+	*v_r = v;
+	return true;
+}
+
 /* Dovecot's args file syntax: "key = value" lines, # comments, a value
  * in double quotes unquoted. false on a line of another form. */
 static bool kv_parse(pool_t pool, const char *text, struct kvlist *l)
@@ -186,23 +208,13 @@ static bool kv_parse(pool_t pool, const char *text, struct kvlist *l)
 	memset(l, 0, sizeof(*l));
 	for (line = strtok_r(copy, "\n", &save); line != NULL;
 	     line = strtok_r(NULL, "\n", &save)) {
-		char *eq, *k, *v;
-		size_t len;
+		char *k, *v;
 
 		line = trim(line);
 		if (*line == '\0' || *line == '#')
 			continue;
-		eq = strchr(line, '=');
-		if (eq == NULL)
+		if (!kv_line(line, &k, &v))
 			return false;
-		*eq = '\0';
-		k = trim(line);
-		v = trim(eq + 1);
-		len = strlen(v);
-		if (len >= 2 && v[0] == '"' && v[len - 1] == '"') {
-			v[len - 1] = '\0';
-			v++;
-		}
 		if (*k == '\0' || l->count == N_ELEMENTS(l->items))
 			return false;
 		kv_add(l, k, v);
@@ -1866,7 +1878,7 @@ static bool dictfile_parse(pool_t pool, const char *text,
 	memset(f, 0, sizeof(*f));
 	for (line = strtok_r(copy, "\n", &save); line != NULL;
 	     line = strtok_r(NULL, "\n", &save)) {
-		char *eq, *k, *v;
+		char *k, *v;
 		size_t len;
 
 		line = trim(line);
@@ -1897,17 +1909,8 @@ static bool dictfile_parse(pool_t pool, const char *text,
 			}
 			continue;
 		}
-		eq = strchr(line, '=');
-		if (eq == NULL)
+		if (!kv_line(line, &k, &v))
 			return false;
-		*eq = '\0';
-		k = trim(line);
-		v = trim(eq + 1);
-		len = strlen(v);
-		if (len >= 2 && v[0] == '"' && v[len - 1] == '"') {
-			v[len - 1] = '\0';
-			v++;
-		}
 		if (*k == '\0')
 			return false;
 		if (in_fields) {

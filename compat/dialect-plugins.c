@@ -27,24 +27,6 @@
 
 /* ---- helpers ---- */
 
-/* The (last) plugin { } of scope, created when missing. */
-static struct dnode *scope_plugin(pool_t pool, struct dnode *scope,
-				  const struct dnode *at)
-{
-	struct dnode *plugin = NULL;
-
-	for (struct dnode *c = scope->children; c != NULL; c = c->next) {
-		if (c->section && !c->removed && strcmp(c->key, "plugin") == 0)
-			plugin = c;
-	}
-	if (plugin == NULL) {
-		plugin = dnode_new_section(pool, at, "plugin", NULL);
-		plugin->done = true;
-		dnode_append(scope, plugin);
-	}
-	return plugin;
-}
-
 /* "list word" (word alone when list is empty) */
 static const char *join(pool_t pool, const char *list, const char *word)
 {
@@ -458,7 +440,7 @@ static int t24_plugin_boollist(struct dtree *tree, struct dnode *scope,
 			       struct dnode *n)
 {
 	pool_t pool = tree->pool;
-	struct dnode *plugin = scope_plugin(pool, scope, n), *x = NULL;
+	struct dnode *plugin = dialect_scope_plugin(pool, scope, n), *x = NULL;
 	const char *base = "", *list = "";
 	char *copy, *w, *save = NULL;
 
@@ -517,18 +499,18 @@ int dialect_plugins_24_section(struct dtree *tree, struct dnode *scope,
 	if (strcmp(k, "event_exporter") == 0)
 		return t24_exporter(tree, n) < 0 ? -1 : 0;
 	if (strcmp(k, "quota_over_status") == 0)
-		return t24_quota_over(tree, n, scope_plugin(pool, scope, n)) <
+		return t24_quota_over(tree, n, dialect_scope_plugin(pool, scope, n)) <
 			0 ? -1 : 0;
 	if (strcmp(k, "sieve_editheader_header") == 0) {
 		n->removed = true;
-		return t24_editheader(tree, n, scope_plugin(pool, scope, n)) <
+		return t24_editheader(tree, n, dialect_scope_plugin(pool, scope, n)) <
 			0 ? -1 : 1;
 	}
 	if (strcmp(k, "sieve_spamtest_text_value") == 0 ||
 	    strcmp(k, "sieve_virustest_text_value") == 0 ||
 	    strcmp(k, "charset_aliases") == 0) {
 		n->removed = true;
-		return t24_strlist(tree, n, scope_plugin(pool, scope, n),
+		return t24_strlist(tree, n, dialect_scope_plugin(pool, scope, n),
 				   k[0] == 's') < 0 ? -1 : 1;
 	}
 	if (strcmp(k, "apparmor_hats") == 0 ||
@@ -539,12 +521,12 @@ int dialect_plugins_24_section(struct dtree *tree, struct dnode *scope,
 	}
 	if (strcmp(k, "welcome") == 0) {
 		n->removed = true;
-		return t24_welcome(tree, n, scope_plugin(pool, scope, n)) < 0 ?
+		return t24_welcome(tree, n, dialect_scope_plugin(pool, scope, n)) < 0 ?
 			-1 : 1;
 	}
 	if (strcmp(k, "push_notification") == 0) {
 		n->removed = true;
-		return t24_push(tree, n, scope_plugin(pool, scope, n)) < 0 ?
+		return t24_push(tree, n, dialect_scope_plugin(pool, scope, n)) < 0 ?
 			-1 : 1;
 	}
 	return 0;

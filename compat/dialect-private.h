@@ -56,6 +56,9 @@ struct dnode *dnode_child_setting(const struct dnode *node, const char *key);
 struct dnode *dnode_add_setting(pool_t pool, struct dnode *parent,
 				const struct dnode *at, const char *key,
 				const char *value, bool done);
+/* The (last) plugin { } of scope, created (at at's line) when missing. */
+struct dnode *dialect_scope_plugin(pool_t pool, struct dnode *scope,
+				  const struct dnode *at);
 /* key without prefix when it starts with it (and is longer), else key. */
 const char *dialect_strip_prefix(const char *key, const char *prefix);
 

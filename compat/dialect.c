@@ -159,6 +159,23 @@ struct dnode *dnode_add_setting(pool_t pool, struct dnode *parent,
 	return n;
 }
 
+struct dnode *dialect_scope_plugin(pool_t pool, struct dnode *scope,
+				  const struct dnode *at)
+{
+	struct dnode *plugin = NULL;
+
+	for (struct dnode *c = scope->children; c != NULL; c = c->next) {
+		if (c->section && !c->removed && strcmp(c->key, "plugin") == 0)
+			plugin = c;
+	}
+	if (plugin == NULL) {
+		plugin = dnode_new_section(pool, at, "plugin", NULL);
+		plugin->done = true;
+		dnode_append(scope, plugin);
+	}
+	return plugin;
+}
+
 const char *dialect_strip_prefix(const char *key, const char *prefix)
 {
 	const char *rest;
