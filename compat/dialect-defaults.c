@@ -121,6 +121,15 @@ static const char *const imapc_always_on[] = {
 	"rfc822.size", "fetch-headers", "search", "modseq", "delay-login",
 	"fetch-bodystructure", "acl",
 };
+
+static bool imapc_always_on_word(const char *word)
+{
+	for (unsigned int i = 0; i < N_ELEMENTS(imapc_always_on); i++) {
+		if (strcasecmp(word, imapc_always_on[i]) == 0)
+			return true;
+	}
+	return false;
+}
 #define UNTRANSLATED "roost_untranslated"
 
 static const char *cur_version = "2.4.0";
@@ -323,13 +332,8 @@ int dialect_defaults_setting_24(struct dtree *tree, struct dnode *n)
 
 		for (w = strtok_r(copy, " ,", &save); w != NULL;
 		     w = strtok_r(NULL, " ,", &save)) {
-			bool on = false;
+			bool on = imapc_always_on_word(w);
 
-			for (unsigned int i = 0;
-			     i < N_ELEMENTS(imapc_always_on); i++) {
-				if (strcasecmp(w, imapc_always_on[i]) == 0)
-					on = true;
-			}
 			if (on) {
 				dialect_warning(n, "imapc_features: %s is always "
 						"on in Dovecot 2.4 (2.4.4 refuses "
@@ -539,13 +543,8 @@ static void imapc_features_23_to_24(pool_t pool, struct dnode *root)
 
 		for (w = strtok_r(copyv, " ,", &save); w != NULL;
 		     w = strtok_r(NULL, " ,", &save)) {
-			bool on = false;
+			bool on = imapc_always_on_word(w);
 
-			for (unsigned int i = 0;
-			     i < N_ELEMENTS(imapc_always_on); i++) {
-				if (strcasecmp(w, imapc_always_on[i]) == 0)
-					on = true;
-			}
 			if (!on)
 				str_printfa(str, "%s%s",
 					    str_len(str) > 0 ? " " : "", w);

@@ -27,6 +27,13 @@
 
 /* ---- helpers ---- */
 
+/* A Sieve extension Dovecot 2.4 removed */
+static bool sieve_ext_removed(const char *ext)
+{
+	return strcmp(ext, "notify") == 0 || strcmp(ext, "imapflags") == 0 ||
+		strcmp(ext, "vnd.dovecot.duplicate") == 0;
+}
+
 /* "list word" (word alone when list is empty) */
 static const char *join(pool_t pool, const char *list, const char *word)
 {
@@ -626,9 +633,7 @@ static int finish_plugin(struct dtree *tree, struct dnode *root,
 		     w = strtok_r(NULL, " ", &save)) {
 			const char *e = w[0] == '+' || w[0] == '-' ? w + 1 : w;
 
-			if (strcmp(e, "notify") == 0 ||
-			    strcmp(e, "imapflags") == 0 ||
-			    strcmp(e, "vnd.dovecot.duplicate") == 0) {
+			if (sieve_ext_removed(e)) {
 				dialect_error(tree, c, "%s: the Sieve extension "
 					      "%s was removed in Dovecot 2.4",
 					      c->key, e);
@@ -1171,9 +1176,7 @@ static void x24_sieve_extensions(pool_t pool, struct dnode *plugin)
 		     w = strtok_r(NULL, " ", &save)) {
 			const char *e = w[0] == '+' || w[0] == '-' ? w + 1 : w;
 
-			if (strcmp(e, "notify") == 0 ||
-			    strcmp(e, "imapflags") == 0 ||
-			    strcmp(e, "vnd.dovecot.duplicate") == 0) {
+			if (sieve_ext_removed(e)) {
 				i_warning(WARN_24 "%s %s dropped: the Sieve "
 					  "extension was removed in Dovecot "
 					  "2.4", keys[i], w);

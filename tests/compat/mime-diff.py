@@ -392,7 +392,7 @@ class DovecotAnswers:
         self.keys = {}
         self.done = {}
         self.events = {name: threading.Event() for name, _ in messages}
-        todo = []
+        pending = []
         base = self.base_key() if use_cache else None
         for name, data in messages:
             if base is not None:
@@ -405,19 +405,19 @@ class DovecotAnswers:
                     self.done[name] = got
                     self.events[name].set()
                     continue
-            todo.append((name, data))
+            pending.append((name, data))
         # the messages with the most boundary lines (Dovecot's slowest)
         # first, so that the processes end at about the same time
-        order = sorted(todo, key=lambda m: -m[1].count(b"\n--"))
+        order = sorted(pending, key=lambda m: -m[1].count(b"\n--"))
         self.queue = queue.Queue()
         for name, _ in order:
             self.queue.put(name)
         self.pool = None
-        if todo:
+        if pending:
             self.pool = concurrent.futures.ThreadPoolExecutor(
-                max_workers=min(JOBS, len(todo)))
-            self.futs = [self.pool.submit(self.worker, todo)
-                         for _ in range(min(JOBS, len(todo)))]
+                max_workers=min(JOBS, len(pending)))
+            self.futs = [self.pool.submit(self.worker, pending)
+                         for _ in range(min(JOBS, len(pending)))]
 
     @staticmethod
     def base_key():
